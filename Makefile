@@ -1,0 +1,157 @@
+# thidua - the project's own Makefile (no generated build system).
+#
+#   make run      build, then start thiduad in the foreground with config/thidua.cfg
+#   make check    build, run every test, then run them again under ASan + UBSan
+#   make install  PREFIX, DESTDIR and SYSCONFDIR are honoured
+#
+# Objects go to $(BUILD), programs to $(BIN). The sanitizer pass builds into build/asan.
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+BUILD      ?= build/normal
+BIN        ?= bin
+CC         ?= cc
+SAN        ?=
+PYTHON     ?= /usr/bin/python3
+
+PKGS := libzmq sqlite3 libconfig jansson
+HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes)
+ifeq ($(HAVE_SYSTEMD),yes)
+PKGS += libsystemd
+SYSTEMD_CFLAGS := -DHAVE_SYSTEMD
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+
+ifeq ($(SAN),1)
+OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+OPT := -O2 -g
+endif
+CFLAGS  ?=
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wformat=2 -Wno-format-nonliteral $(OPT) -Icommon $(PKG_CFLAGS) $(SYSTEMD_CFLAGS)
+LDFLAGS ?=
+LDFLAGS += $(filter -fsanitize=%,$(OPT))
+
+COMMON_SRC := $(wildcard common/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CLI_SRC    := $(wildcard cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl
+
+DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
+	libjansson-dev libcurl4-openssl-dev libsystemd-dev sqlite3 python3 python3-zmq
+
+.PHONY: all run check test asan lint deps install clean unit-tests
+
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/daemon/%.o: daemon/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Idaemon -MMD -MP -c $< -o $@
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libthiduad.a: $(DAEMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN)/thiduad: $(BUILD)/daemon/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Idaemon -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS)
+
+unit-tests: $(UNIT_BIN) $(TOOL_BIN)
+
+# deps - install the Debian packages that are missing (or print the apt-get line)
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing: $$missing"; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+		else \
+			echo "missing Debian packages; run:"; \
+			echo "  sudo apt-get install -y $$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	@echo "thiduad starts in the foreground (Ctrl-C stops it). In another terminal:"
+	@echo "  bin/thiduactl -e ipc://var/api.sock status"
+	@echo "  bin/thiduactl -e ipc://var/api.sock units list --level commune"
+	$(BIN)/thiduad -c config/thidua.cfg --state-dir var
+
+# test - every test against the programs of this build
+test: all unit-tests
+	@$(PYTHON) tests/run.py --bin $(BIN) --build $(BUILD) --results $(BUILD)/results
+
+# asan - the whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer
+asan:
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan BIN=build/asan/bin all unit-tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(PYTHON) tests/run.py --bin build/asan/bin --build build/asan --results build/asan/results --label asan
+
+check: deps
+	@$(MAKE) --no-print-directory lint all unit-tests
+	@$(PYTHON) tests/run.py --bin $(BIN) --build $(BUILD) --results $(BUILD)/results || true
+	@$(MAKE) --no-print-directory asan || true
+	@$(PYTHON) tests/run.py --summary $(BUILD)/results build/asan/results
+
+lint:
+	@if grep -nE '\b(strcpy|sprintf|strcat|gets|vsprintf)[[:space:]]*\(' $$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]') ; then \
+		echo "lint: use bounded functions (xstrlcpy, snprintf, xasprintf) instead of the calls above"; exit 1; \
+	else echo "lint: ok"; fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/thidua \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	install -m 0755 $(BIN)/thiduad $(DESTDIR)$(PREFIX)/sbin/thiduad
+	install -m 0755 $(BIN)/thiduactl $(DESTDIR)$(PREFIX)/bin/thiduactl
+	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg || \
+		install -m 0640 config/thidua.cfg $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg
+	install -m 0644 docs/thiduactl.1 $(DESTDIR)$(PREFIX)/share/man/man1/thiduactl.1
+	install -m 0644 docs/thiduad.8 $(DESTDIR)$(PREFIX)/share/man/man8/thiduad.8
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/thiduad.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/thiduad.service
+	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
+	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,33 @@
+/*
+ * client.h - thiduactl's connection to the daemon: one request, one reply, a timeout.
+ */
+#ifndef THIDUA_CLIENT_H
+#define THIDUA_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum { EXIT_OK = 0, EXIT_DAEMON_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+struct client_file {
+	const char *name;
+	const void *data;
+	size_t size;
+};
+
+struct client {
+	const char *endpoint;
+	double timeout;		/* seconds */
+	int json;		/* print raw JSON replies */
+	const char *as;		/* act as this principal */
+};
+
+/* client_call - send req (stolen) with files, wait for the reply; the exit code on
+ * failure to reach the daemon is returned in *exit_code and NULL is returned */
+json_t *client_call(struct client *c, json_t *req, const struct client_file *files,
+		    size_t nfiles, int *exit_code);
+
+/* client_new_id - a fresh request id "cli-<32 hex>" into buf */
+void client_new_id(char *buf, size_t size);
+
+#endif

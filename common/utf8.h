@@ -1,0 +1,15 @@
+/*
+ * utf8.h - UTF-8 validation at the edges (config, requests, CSV, file names).
+ */
+#ifndef THIDUA_UTF8_H
+#define THIDUA_UTF8_H
+
+#include <stddef.h>
+
+/* utf8_valid - 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates, NUL) */
+int utf8_valid(const char *s, size_t len);
+
+/* utf8_valid_str - utf8_valid over a NUL-terminated string */
+int utf8_valid_str(const char *s);
+
+#endif

@@ -1,0 +1,483 @@
+/*
+ * api.c - the api socket (ROUTER) and the events socket (PUB): reading requests,
+ * dispatching them by op, group commit, idempotent replay, and replies.
+ *
+ * One turn: read every request waiting (up to API_BATCH), open one transaction, run each
+ * request in its own savepoint, commit once, then send the replies and publish the events.
+ * A reply therefore never leaves before the data it acknowledges is durable.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "thiduad.h"
+#include "timeutil.h"
+#include "utf8.h"
+#include "xalloc.h"
+
+#define API_BATCH 256
+#define MAX_FRAMES 66		/* delimiter, JSON, up to 64 files */
+
+enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2 };
+
+struct request {
+	zmq_msg_t identity;
+	int delimiter;			/* the client sent an empty frame first (REQ) */
+	zmq_msg_t frames[MAX_FRAMES];	/* frames[0] is the JSON */
+	size_t nframes;
+	json_t *body;
+	const char *op, *id;
+	unsigned flags;
+	json_t *reply;			/* {"id":..,"ok":..} */
+	int failed;
+	int replayed;
+	const struct daemon *d;
+};
+
+static const struct op_entry {
+	const char *name;
+	op_fn fn;
+	unsigned flags;
+} ops[] = {
+	{ "status", op_status, 0 },
+	{ "units.list", op_units_list, 0 },
+	{ "units.show", op_units_show, 0 },
+	{ "units.import", op_units_import, OP_WRITE },
+	{ "clock.show", op_clock_show, 0 },
+	{ "clock.set", op_clock_set, OP_WRITE | OP_FAKE_CLOCK },
+	{ "clock.advance", op_clock_advance, OP_WRITE | OP_FAKE_CLOCK },
+	{ "config.reload", op_config_reload, 0 },
+};
+
+/* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
+static void ipc_path_prepare(const char *endpoint)
+{
+	if (strncmp(endpoint, "ipc://", 6) == 0)
+		unlink(endpoint + 6);
+}
+
+/* api_open - bind the api and events sockets */
+int api_open(struct daemon *d, char *err, size_t errsize)
+{
+	int linger = 0, hwm = 100000;
+	int64_t maxmsg = (int64_t)d->cfg->max_request_bytes + 65536;
+
+	d->zctx = zmq_ctx_new();
+	if (!d->zctx) {
+		snprintf(err, errsize, "zmq_ctx_new: %s", zmq_strerror(errno));
+		return -1;
+	}
+	d->api = zmq_socket(d->zctx, ZMQ_ROUTER);
+	d->events = zmq_socket(d->zctx, ZMQ_PUB);
+	zmq_setsockopt(d->api, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(d->events, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(d->api, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(d->api, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	/* frames far over the limit close the connection; those just over it get a reply */
+	maxmsg *= 2;
+	zmq_setsockopt(d->api, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	ipc_path_prepare(d->api_endpoint);
+	ipc_path_prepare(d->events_endpoint);
+	if (zmq_bind(d->api, d->api_endpoint) != 0) {
+		snprintf(err, errsize, "cannot bind the api socket %s: %s", d->api_endpoint,
+			 zmq_strerror(errno));
+		return -1;
+	}
+	if (zmq_bind(d->events, d->events_endpoint) != 0) {
+		snprintf(err, errsize, "cannot bind the events socket %s: %s", d->events_endpoint,
+			 zmq_strerror(errno));
+		return -1;
+	}
+	if (strncmp(d->api_endpoint, "ipc://", 6) == 0)
+		chmod(d->api_endpoint + 6, 0660);
+	if (strncmp(d->events_endpoint, "ipc://", 6) == 0)
+		chmod(d->events_endpoint + 6, 0660);
+	return 0;
+}
+
+/* api_close - close the sockets and the context */
+void api_close(struct daemon *d)
+{
+	if (d->api)
+		zmq_close(d->api);
+	if (d->events)
+		zmq_close(d->events);
+	if (d->zctx)
+		zmq_ctx_term(d->zctx);
+	if (d->api_endpoint && strncmp(d->api_endpoint, "ipc://", 6) == 0)
+		unlink(d->api_endpoint + 6);
+	if (d->events_endpoint && strncmp(d->events_endpoint, "ipc://", 6) == 0)
+		unlink(d->events_endpoint + 6);
+	d->api = d->events = d->zctx = NULL;
+}
+
+/* request helpers ----------------------------------------------------------------- */
+
+const char *rq_op(const struct request *rq)
+{
+	return rq->op;
+}
+
+json_t *rq_body(const struct request *rq)
+{
+	return rq->body;
+}
+
+size_t rq_nfiles(const struct request *rq)
+{
+	return rq->nframes ? rq->nframes - 1 : 0;
+}
+
+const void *rq_file(const struct request *rq, size_t i, size_t *size)
+{
+	zmq_msg_t *m = (zmq_msg_t *)&rq->frames[i + 1];
+
+	*size = zmq_msg_size(m);
+	return zmq_msg_data(m);
+}
+
+const char *rq_principal(const struct request *rq)
+{
+	(void)rq;
+	return "admin";
+}
+
+/* rq_error - make the reply an error; returns -1 for "return rq_error(...)" */
+int rq_error(struct request *rq, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	json_decref(rq->reply);
+	rq->reply = json_pack("{s:O?,s:b,s:{s:s,s:s}}", "id", json_object_get(rq->body, "id"),
+			      "ok", 0, "error", "code", code, "message", msg);
+	if (!rq->reply)		/* invalid UTF-8 cannot reach here: messages are ours */
+		fatal("rq_error: cannot build the reply for %s", code);
+	rq->failed = 1;
+	free(msg);
+	return -1;
+}
+
+/* rq_error_set - add a detail (such as the list of bad rows) to an error reply */
+void rq_error_set(struct request *rq, const char *key, json_t *value)
+{
+	json_object_set_new(json_object_get(rq->reply, "error"), key, value);
+}
+
+/* rq_str - a string field; NULL when absent (an error reply when required or not a string) */
+const char *rq_str(struct request *rq, const char *key, int required)
+{
+	json_t *v = json_object_get(rq->body, key);
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		rq_error(rq, "invalid_field", "'%s' must be a string", key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* rq_time - an ISO 8601 time field (a bare date is local midnight) */
+int rq_time(struct request *rq, const char *key, int required, int64_t *t)
+{
+	const char *s = rq_str(rq, key, required);
+
+	if (!s)
+		return rq->failed ? -1 : 1;
+	if (time_parse(s, rq->d->cfg->utc_offset, t) == 0)
+		return 0;
+	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10", key, s);
+}
+
+/* rq_day - a YYYY-MM-DD field */
+int rq_day(struct request *rq, const char *key, int required, int32_t *day)
+{
+	const char *s = rq_str(rq, key, required);
+
+	if (!s)
+		return rq->failed ? -1 : 1;
+	if (date_parse(s, day) == 0)
+		return 0;
+	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01", key, s);
+}
+
+/* reading and running requests ----------------------------------------------------- */
+
+/* request_free - release frames and JSON */
+static void request_free(struct request *rq)
+{
+	zmq_msg_close(&rq->identity);
+	for (size_t i = 0; i < rq->nframes; i++)
+		zmq_msg_close(&rq->frames[i]);
+	json_decref(rq->body);
+	json_decref(rq->reply);
+	memset(rq, 0, sizeof(*rq));
+}
+
+/* request_read - take one whole message off the socket; 0 got one, -1 none waiting */
+static int request_read(struct daemon *d, struct request *rq)
+{
+	zmq_msg_t m;
+	size_t total = 0;
+	int more, overflow = 0;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->d = d;
+	zmq_msg_init(&rq->identity);
+	if (zmq_msg_recv(&rq->identity, d->api, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&rq->identity);
+		return -1;
+	}
+	more = zmq_msg_more(&rq->identity);
+	while (more) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, d->api, 0) < 0) {
+			zmq_msg_close(&m);
+			break;
+		}
+		more = zmq_msg_more(&m);
+		total += zmq_msg_size(&m);
+		if (!rq->delimiter && rq->nframes == 0 && zmq_msg_size(&m) == 0 && more) {
+			rq->delimiter = 1;
+			zmq_msg_close(&m);
+			continue;
+		}
+		if (rq->nframes == MAX_FRAMES || total > d->cfg->max_request_bytes) {
+			overflow = 1;
+			zmq_msg_close(&m);
+			continue;
+		}
+		rq->frames[rq->nframes++] = m;
+	}
+	if (overflow) {
+		rq_error(rq, total > d->cfg->max_request_bytes ? "too_large" : "too_many_frames",
+			 total > d->cfg->max_request_bytes
+			 ? "the request is %zu bytes, over the limit of %zu bytes (daemon.max_request_bytes); send smaller files or fewer at once"
+			 : "the request has more than %zu frames (limit %zu)",
+			 total > d->cfg->max_request_bytes ? total : (size_t)MAX_FRAMES,
+			 total > d->cfg->max_request_bytes ? d->cfg->max_request_bytes : (size_t)MAX_FRAMES - 2);
+	}
+	return 0;
+}
+
+/* request_parse - JSON frame to body, op and id; an error reply when malformed */
+static void request_parse(struct request *rq)
+{
+	const char *data;
+	size_t size;
+	json_error_t jerr;
+	json_t *op, *id;
+
+	if (rq->failed)
+		return;
+	if (rq->nframes == 0) {
+		rq_error(rq, "bad_frame", "the request has no JSON frame: send {\"op\": ..., \"id\": ...}");
+		return;
+	}
+	data = zmq_msg_data(&rq->frames[0]);
+	size = zmq_msg_size(&rq->frames[0]);
+	if (!utf8_valid(data, size)) {
+		rq_error(rq, "invalid_utf8", "the request frame is not valid UTF-8 text");
+		return;
+	}
+	rq->body = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
+	if (!rq->body) {
+		rq_error(rq, "invalid_json", "the request is not valid JSON: %s at line %d column %d",
+			 jerr.text, jerr.line, jerr.column);
+		return;
+	}
+	if (!json_is_object(rq->body)) {
+		rq_error(rq, "bad_request", "the request must be a JSON object {\"op\": ..., \"id\": ...}");
+		return;
+	}
+	id = json_object_get(rq->body, "id");
+	if (id && !json_is_string(id)) {
+		rq_error(rq, "invalid_field", "'id' must be a string (the client's request id)");
+		return;
+	}
+	if (id && (json_string_length(id) == 0 || json_string_length(id) > 128)) {
+		rq_error(rq, "invalid_field", "'id' must be 1 to 128 characters");
+		return;
+	}
+	rq->id = id ? json_string_value(id) : NULL;
+	op = json_object_get(rq->body, "op");
+	if (!op || !json_is_string(op)) {
+		rq_error(rq, "bad_request", "the request has no 'op' string: say what to do, e.g. {\"op\": \"status\"}");
+		return;
+	}
+	rq->op = json_string_value(op);
+}
+
+/* find_op - the op table entry, or NULL */
+static const struct op_entry *find_op(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return &ops[i];
+	return NULL;
+}
+
+/* replay_lookup - a write with a known request id answers with its first reply */
+static int replay_lookup(struct daemon *d, struct request *rq)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT op, reply FROM requests WHERE id = ?1");
+	int found = 0;
+
+	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *op = (const char *)sqlite3_column_text(s, 0);
+
+		found = 1;
+		if (strcmp(op, rq->op) != 0) {
+			rq_error(rq, "id_reused", "request id '%s' was already used for %s; use a new id for a new request",
+				 rq->id, op);
+		} else {
+			json_decref(rq->reply);
+			rq->reply = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+			if (!rq->reply)
+				rq_error(rq, "internal", "the stored reply of request %s cannot be read", rq->id);
+			else
+				json_object_set_new(rq->reply, "replayed", json_true());
+			rq->replayed = 1;
+		}
+	}
+	sqlite3_reset(s);
+	return found;
+}
+
+/* replay_store - remember a write's reply under its request id */
+static int replay_store(struct daemon *d, struct request *rq)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at) VALUES (?1, ?2, ?3, ?4)");
+	char *text = json_dumps(rq->reply, JSON_COMPACT);
+	int rc;
+
+	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, rq->op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, text, -1, free);
+	sqlite3_bind_int64(s, 4, clock_now(d));
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* request_run - dispatch one parsed request inside its savepoint */
+static void request_run(struct daemon *d, struct request *rq)
+{
+	const struct op_entry *e;
+	json_t *out;
+	size_t mark;
+
+	if (rq->failed)
+		return;
+	e = find_op(rq->op);
+	if (!e) {
+		rq_error(rq, "unknown_op", "unknown op '%s'; the ops are listed in docs/PROTOCOL.md", rq->op);
+		return;
+	}
+	rq->flags = e->flags;
+	if ((e->flags & OP_FAKE_CLOCK) && !d->fake_clock) {
+		rq_error(rq, "not_fake_clock", "%s works only when thiduad runs with --fake-clock (a test mode); this daemon uses the real clock",
+			 rq->op);
+		return;
+	}
+	if ((e->flags & OP_WRITE) && rq->id && replay_lookup(d, rq))
+		return;
+	out = json_object();
+	mark = events_mark(d);
+	store_savepoint(d->store);
+	if (e->fn(d, rq, out) == 0 && !rq->failed) {
+		json_t *reply = json_pack("{s:s?,s:b}", "id", rq->id, "ok", 1);
+
+		json_object_update(reply, out);
+		json_decref(rq->reply);
+		rq->reply = reply;
+		if ((e->flags & OP_WRITE) && rq->id && replay_store(d, rq)) {
+			rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+				 "the request could not be recorded: %s", store_errmsg(d->store));
+		}
+	} else if (!rq->failed) {
+		rq_error(rq, "internal", "%s failed without a reason; this is a bug, please report it", rq->op);
+	}
+	if (rq->failed) {
+		store_rollback_to(d->store);
+		events_truncate(d, mark);
+	} else {
+		store_release(d->store);
+	}
+	json_decref(out);
+}
+
+/* request_reply - send [identity][delimiter?][json] */
+static void request_reply(struct daemon *d, struct request *rq)
+{
+	char *text;
+
+	if (!rq->reply)
+		rq->reply = json_pack("{s:s?,s:b}", "id", rq->id, "ok", 1);
+	text = json_dumps(rq->reply, JSON_COMPACT);
+	if (zmq_msg_send(&rq->identity, d->api, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+	    || (rq->delimiter && zmq_send(d->api, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+	    || zmq_send(d->api, text, strlen(text), ZMQ_DONTWAIT) < 0)
+		log_warn("reply to %s not sent: %s", rq->op ? rq->op : "a request", zmq_strerror(errno));
+	free(text);
+}
+
+/* api_turn - one group-commit turn over every request waiting on the api socket */
+void api_turn(struct daemon *d)
+{
+	static struct request batch[API_BATCH];
+	size_t n = 0;
+	int writes = 0;
+
+	while (n < API_BATCH && request_read(d, &batch[n]) == 0)
+		request_parse(&batch[n++]);
+	if (n == 0)
+		return;
+	if (store_begin(d->store) != 0) {
+		for (size_t i = 0; i < n; i++)
+			if (!batch[i].failed)
+				rq_error(&batch[i], store_last_full(d->store) ? "storage_full" : "unavailable",
+					 "the database cannot start a transaction: %s", store_errmsg(d->store));
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			request_run(d, &batch[i]);
+			if (!batch[i].failed && (batch[i].flags & OP_WRITE) && !batch[i].replayed)
+				writes++;
+		}
+		if (store_commit(d->store) != 0) {
+			int full = store_last_full(d->store);
+
+			for (size_t i = 0; i < n; i++)
+				if (!batch[i].failed && (batch[i].flags & OP_WRITE) && !batch[i].replayed)
+					rq_error(&batch[i], full ? "storage_full" : "unavailable",
+						 full ? "the disk holding the database is full; nothing was stored: free space and send again"
+						      : "the database could not commit; nothing was stored: send again");
+			unitset_destroy(&d->pending_units);
+			events_truncate(d, 0);
+		} else if (d->pending_units) {
+			unitset_destroy(&d->units);
+			d->units = d->pending_units;
+			d->pending_units = NULL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		request_reply(d, &batch[i]);
+		request_free(&batch[i]);
+	}
+	events_flush(d);
+	if (writes)
+		log_debug("turn: %zu requests, %d writes committed together", n, writes);
+}

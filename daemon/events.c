@@ -1,0 +1,51 @@
+/*
+ * events.c - state changes published on the events socket (PUB), topic = event type.
+ * Events are held until the turn's commit, so a watcher never sees what was rolled back.
+ */
+#include <string.h>
+
+#include "log.h"
+#include "thiduad.h"
+#include "xalloc.h"
+
+/* events_emit - queue an event; steals body */
+void events_emit(struct daemon *d, const char *type, json_t *body)
+{
+	if (!d->pending_events)
+		d->pending_events = json_array();
+	json_object_set_new(body, "type", json_string(type));
+	json_object_set_new(body, "at", json_time(d, clock_now(d)));
+	json_array_append_new(d->pending_events, json_pack("[s,o]", type, body));
+}
+
+/* events_mark - how many events are queued, to truncate back to */
+size_t events_mark(struct daemon *d)
+{
+	return d->pending_events ? json_array_size(d->pending_events) : 0;
+}
+
+/* events_truncate - drop the events queued after mark (their request failed) */
+void events_truncate(struct daemon *d, size_t mark)
+{
+	while (d->pending_events && json_array_size(d->pending_events) > mark)
+		json_array_remove(d->pending_events, json_array_size(d->pending_events) - 1);
+}
+
+/* events_flush - publish the queued events as [topic][json] */
+void events_flush(struct daemon *d)
+{
+	size_t i;
+	json_t *ev;
+
+	if (!d->pending_events)
+		return;
+	json_array_foreach(d->pending_events, i, ev) {
+		const char *type = json_string_value(json_array_get(ev, 0));
+		char *text = json_dumps(json_array_get(ev, 1), JSON_COMPACT);
+
+		zmq_send(d->events, type, strlen(type), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+		zmq_send(d->events, text, strlen(text), ZMQ_DONTWAIT);
+		free(text);
+	}
+	json_array_clear(d->pending_events);
+}

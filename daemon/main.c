@@ -1,0 +1,335 @@
+/*
+ * main.c - thiduad: options, start-up, the event loop, reload and shutdown.
+ *
+ * The daemon never forks. It owns the database, the clock and the sockets, and runs one
+ * zmq_poll loop: requests, signals (through a signalfd) and the timer of the next due
+ * moment. SIGHUP reloads the configuration; SIGTERM and SIGINT finish the turn and exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "thiduad.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: thiduad -c FILE [--state-dir DIR] [-n] [-v] [--fake-clock]\n"
+		"  -c, --config FILE    the configuration file (default /etc/thidua/thidua.cfg)\n"
+		"  -d, --state-dir DIR  database, spool and sockets (overrides daemon.state_dir)\n"
+		"  -n, --check          validate the configuration, print the result and exit\n"
+		"  -v, --verbose        more log detail (repeat for debug)\n"
+		"      --fake-clock[=TIME]  test mode: time starts now (or at TIME, or where a\n"
+		"                       previous fake-clock run left it) and moves only through\n"
+		"                       clock.set and clock.advance\n"
+		"  -V, --version        print the version and exit\n");
+}
+
+/* print_errors - every configuration error on its own line */
+static void print_errors(char **errors)
+{
+	for (size_t i = 0; errors && errors[i]; i++)
+		fprintf(stderr, "%s\n", errors[i]);
+}
+
+/* join_errors - the first few errors in one message for a log line or a reply */
+static void join_errors(char **errors, char *buf, size_t size)
+{
+	size_t used = 0, n = strv_len(errors);
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n && i < 5 && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "; " : "", errors[i]);
+	if (n > 5 && used < size)
+		snprintf(buf + used, size - used, "; and %zu more", n - 5);
+}
+
+/* daemon_reload - load the file again; on any error keep what runs */
+int daemon_reload(struct daemon *d, char *err, size_t errsize)
+{
+	char **errors = NULL;
+	struct config *cfg = cfg_load(d->config_path, &errors);
+	struct unitset *units = NULL;
+
+	if (cfg)
+		units = registry_build(d, cfg, &errors);
+	if (!cfg || !units) {
+		for (size_t i = 0; errors && errors[i]; i++)
+			log_err("reload: %s", errors[i]);
+		join_errors(errors, err, errsize);
+		log_err("reload: the configuration %s has errors; the running configuration stays", d->config_path);
+		strv_free(&errors);
+		cfg_destroy(&cfg);
+		return -1;
+	}
+	if ((cfg->api_endpoint && strcmp(cfg->api_endpoint, d->api_endpoint))
+	    || (cfg->events_endpoint && strcmp(cfg->events_endpoint, d->events_endpoint)))
+		log_warn("reload: endpoints changed in the file take effect at the next restart");
+	cfg_destroy(&d->cfg);
+	d->cfg = cfg;
+	unitset_destroy(&d->units);
+	d->units = units;
+	log_notice("configuration reloaded from %s: %zu units", d->config_path, d->units->nunits);
+	notify_status("configuration reloaded: %zu units", d->units->nunits);
+	events_emit(d, "config.reloaded", json_pack("{s:s,s:I}", "config", d->config_path,
+						    "units", (json_int_t)d->units->nunits));
+	return 0;
+}
+
+/* mkdir_p - create a directory and its parents */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len = xstrlcpy(buf, path, sizeof(buf));
+
+	if (len >= sizeof(buf))
+		return -1;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(buf, mode) && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* setup_state - the state directory, its spool, and the endpoints */
+static void setup_state(struct daemon *d, const char *state_dir_opt)
+{
+	const char *dir = state_dir_opt ? state_dir_opt
+			  : d->cfg->state_dir ? d->cfg->state_dir : CFG_DEFAULT_STATE_DIR;
+
+	d->state_dir = xstrdup(dir);
+	if (mkdir_p(d->state_dir, 0750))
+		fatal("cannot create the state directory %s: %s", d->state_dir, strerror(errno));
+	d->db_path = xasprintf("%s/thidua.db", d->state_dir);
+	d->spool_dir = xasprintf("%s/spool", d->state_dir);
+	if (mkdir_p(d->spool_dir, 0750))
+		fatal("cannot create the spool directory %s: %s", d->spool_dir, strerror(errno));
+	d->api_endpoint = d->cfg->api_endpoint ? xstrdup(d->cfg->api_endpoint)
+			  : xasprintf("ipc://%s/api.sock", d->state_dir);
+	d->events_endpoint = d->cfg->events_endpoint ? xstrdup(d->cfg->events_endpoint)
+			     : xasprintf("ipc://%s/events.sock", d->state_dir);
+}
+
+/* setup_signals - block the signals we handle and read them from a signalfd */
+static void setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		fatal("sigprocmask: %s", strerror(errno));
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		fatal("signalfd: %s", strerror(errno));
+}
+
+/* read_signals - turn pending signals into flags */
+static void read_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			d->reload_asap = 1;
+			break;
+		case SIGINT:
+			if (d->stop_asap)
+				d->stop_now = 1;
+			/* fall through */
+		case SIGTERM:
+			d->stop_asap = 1;
+			break;
+		}
+	}
+}
+
+/* run_timers - due work outside a request turn, in its own transaction */
+static void run_timers(struct daemon *d)
+{
+	if (store_begin(d->store))
+		return;
+	sched_run_due(d);
+	if (store_commit(d->store))
+		log_err("due work could not be committed: %s; it will run again", store_errmsg(d->store));
+	events_flush(d);
+}
+
+/* poll_timeout - milliseconds until the next due moment or watchdog ping */
+static long poll_timeout(struct daemon *d)
+{
+	long timeout = -1;
+
+	if (!d->fake_clock) {
+		int64_t next = sched_next_due(d);
+
+		if (next != INT64_MAX) {
+			int64_t ms = (next - clock_now(d)) * 1000;
+
+			timeout = ms < 0 ? 0 : ms > 3600000 ? 3600000 : (long)ms;
+		}
+	}
+	if (d->watchdog_usec) {
+		long half = (long)(d->watchdog_usec / 2000);
+
+		if (timeout < 0 || half < timeout)
+			timeout = half;
+	}
+	return timeout;
+}
+
+/* main_loop - poll, dispatch, run due timers, repeat until asked to stop */
+static void main_loop(struct daemon *d)
+{
+	while (!d->stop_asap) {
+		zmq_pollitem_t items[] = {
+			{ d->api, 0, ZMQ_POLLIN, 0 },
+			{ NULL, d->sigfd, ZMQ_POLLIN, 0 },
+		};
+		int rc = zmq_poll(items, 2, poll_timeout(d));
+
+		if (rc < 0 && errno != EINTR)
+			fatal("zmq_poll: %s", zmq_strerror(errno));
+		if (items[1].revents & ZMQ_POLLIN)
+			read_signals(d);
+		if (d->reload_asap) {
+			char err[4096];
+
+			d->reload_asap = 0;
+			daemon_reload(d, err, sizeof(err));
+			events_flush(d);
+		}
+		if (items[0].revents & ZMQ_POLLIN)
+			api_turn(d);
+		if (!d->fake_clock && sched_next_due(d) <= clock_now(d))
+			run_timers(d);
+		notify_watchdog(d);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "fake-clock", optional_argument, NULL, 'F' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { 0 };
+	const char *state_dir = NULL, *fake_start = NULL;
+	int check_only = 0, verbose = 0, opt;
+	char **errors = NULL, err[1024], buf[32];
+
+	d.config_path = "/etc/thidua/thidua.cfg";
+	while ((opt = getopt_long(argc, argv, "c:d:nvVh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': d.config_path = optarg; break;
+		case 'd': state_dir = optarg; break;
+		case 'n': check_only = 1; break;
+		case 'v': verbose++; break;
+		case 'F':
+			d.fake_clock = 1;
+			fake_start = optarg;
+			break;
+		case 'V': printf("thiduad %s\n", THIDUA_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "thiduad: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init(argv[0], verbose);
+	d.cfg = cfg_load(d.config_path, &errors);
+	if (check_only) {
+		if (!d.cfg) {
+			print_errors(errors);
+			fprintf(stderr, "%s: %zu error%s\n", d.config_path, strv_len(errors),
+				strv_len(errors) == 1 ? "" : "s");
+			strv_free(&errors);
+			return 1;
+		}
+		printf("configuration OK: %s (%zu levels, %zu units, %zu calendar days)\n", d.config_path,
+		       d.cfg->units->nlevels, d.cfg->units->nunits, d.cfg->nholidays);
+		cfg_destroy(&d.cfg);
+		return 0;
+	}
+	if (!d.cfg) {
+		for (size_t i = 0; errors && errors[i]; i++)
+			log_err("%s", errors[i]);
+		strv_free(&errors);
+		fatal("the configuration %s has errors; fix them (thiduad -n -c %s checks a file)",
+		      d.config_path, d.config_path);
+	}
+	d.started_mono_ms = clock_mono_ms();
+	setup_state(&d, state_dir);
+	d.store = store_open(d.db_path, err, sizeof(err));
+	if (!d.store)
+		fatal("%s", err);
+	if (d.fake_clock) {
+		d.fake_now = (int64_t)time(NULL);
+		if (store_meta_get(d.store, "fake_clock", buf, sizeof(buf)) == 0)
+			d.fake_now = strtoll(buf, NULL, 10);
+		else if (fake_start && time_parse(fake_start, d.cfg->utc_offset, &d.fake_now))
+			fatal("--fake-clock=%s is not a time: write 2024-11-10T09:00:00+07:00 or a date", fake_start);
+		time_format(d.fake_now, d.cfg->utc_offset, buf, sizeof(buf));
+		log_warn("fake clock: time stands at %s and moves only through clock.set/advance", buf);
+	}
+	d.units = registry_build(&d, d.cfg, &errors);
+	if (!d.units) {
+		for (size_t i = 0; errors && errors[i]; i++)
+			log_err("%s", errors[i]);
+		fatal("the units of the configuration and the database do not fit together");
+	}
+	d.started_at = clock_now(&d);
+	setup_signals(&d);
+	if (api_open(&d, err, sizeof(err)))
+		fatal("%s", err);
+	notify_ready(&d);
+	notify_status("serving %zu units on %s", d.units->nunits, d.api_endpoint);
+	log_notice("thiduad %s ready: api %s, events %s, %zu units, database %s", THIDUA_VERSION,
+		   d.api_endpoint, d.events_endpoint, d.units->nunits, d.db_path);
+	main_loop(&d);
+	notify_stopping();
+	log_notice("stopping");
+	api_close(&d);
+	store_close(&d.store);
+	unitset_destroy(&d.units);
+	unitset_destroy(&d.pending_units);
+	json_decref(d.pending_events);
+	cfg_destroy(&d.cfg);
+	close(d.sigfd);
+	free(d.state_dir);
+	free(d.db_path);
+	free(d.spool_dir);
+	free(d.api_endpoint);
+	free(d.events_endpoint);
+	log_notice("stopped cleanly");
+	return 0;
+}

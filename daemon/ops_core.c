@@ -1,0 +1,99 @@
+/*
+ * ops_core.c - status, the clock ops and config.reload.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "thiduad.h"
+#include "timeutil.h"
+
+/* op_status - what an operator checks first */
+int op_status(struct daemon *d, struct request *rq, json_t *out)
+{
+	int32_t today = registry_today(d);
+	json_t *counts = json_object();
+	char off[8];
+
+	(void)rq;
+	for (size_t l = 0; l < d->units->nlevels; l++) {
+		json_int_t n = 0;
+
+		for (size_t i = 0; i < d->units->nunits; i++)
+			if (d->units->units[i]->level == (int)l && unit_active_at(d->units->units[i], today))
+				n++;
+		json_object_set_new(counts, d->units->levels[l].code, json_integer(n));
+	}
+	tz_offset_format(d->cfg->utc_offset, off, sizeof(off));
+	json_object_set_new(out, "version", json_string(THIDUA_VERSION));
+	json_object_set_new(out, "protocol", json_integer(PROTOCOL_VERSION));
+	json_object_set_new(out, "uptime_seconds", json_integer((clock_mono_ms() - d->started_mono_ms) / 1000));
+	json_object_set_new(out, "config", json_string(d->cfg->path));
+	json_object_set_new(out, "state_dir", json_string(d->state_dir));
+	json_object_set_new(out, "database", json_string(store_path(d->store)));
+	json_object_set_new(out, "schema_version", json_integer(store_schema_version(d->store)));
+	json_object_set_new(out, "api", json_string(d->api_endpoint));
+	json_object_set_new(out, "events", json_string(d->events_endpoint));
+	if (d->cfg->movement_name)
+		json_object_set_new(out, "movement", json_string(d->cfg->movement_name));
+	json_object_set_new(out, "clock", json_pack("{s:o,s:b,s:s,s:s}",
+		"now", json_time(d, clock_now(d)), "fake", d->fake_clock,
+		"timezone", d->cfg->timezone ? d->cfg->timezone : "", "utc_offset", off));
+	json_object_set_new(out, "units", json_pack("{s:I,s:o}", "total",
+		(json_int_t)d->units->nunits, "active_by_level", counts));
+	return 0;
+}
+
+/* op_clock_show - the time now, and whether it is fake */
+int op_clock_show(struct daemon *d, struct request *rq, json_t *out)
+{
+	(void)rq;
+	json_object_set_new(out, "now", json_time(d, clock_now(d)));
+	json_object_set_new(out, "fake", json_boolean(d->fake_clock));
+	json_object_set_new(out, "timezone", json_string(d->cfg->timezone ? d->cfg->timezone : ""));
+	return 0;
+}
+
+/* op_clock_set - move the fake clock to "to", running what falls due on the way */
+int op_clock_set(struct daemon *d, struct request *rq, json_t *out)
+{
+	int64_t t;
+	char buf[40];
+
+	if (rq_time(rq, "to", 1, &t))
+		return -1;
+	if (t < clock_now(d)) {
+		time_format(clock_now(d), d->cfg->utc_offset, buf, sizeof(buf));
+		return rq_error(rq, "clock_backwards", "the fake clock cannot go back: it is already %s", buf);
+	}
+	if (sched_advance_to(d, t))
+		return rq_error(rq, "internal", "the clock could not be moved: %s", store_errmsg(d->store));
+	return op_clock_show(d, rq, out);
+}
+
+/* op_clock_advance - move the fake clock forward by "by" (90m, 36h, 3d) */
+int op_clock_advance(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *by = rq_str(rq, "by", 1);
+	int64_t secs;
+
+	if (!by)
+		return -1;
+	if (duration_parse(by, &secs) || secs < 0)
+		return rq_error(rq, "invalid_field", "'by' = \"%s\" is not a duration: write e.g. 90m, 36h, 3d or 1w", by);
+	if (sched_advance_to(d, clock_now(d) + secs))
+		return rq_error(rq, "internal", "the clock could not be moved: %s", store_errmsg(d->store));
+	return op_clock_show(d, rq, out);
+}
+
+/* op_config_reload - the same as SIGHUP, with the outcome in the reply */
+int op_config_reload(struct daemon *d, struct request *rq, json_t *out)
+{
+	char err[4096];
+
+	if (daemon_reload(d, err, sizeof(err)))
+		return rq_error(rq, "invalid_config", "%s", err);
+	json_object_set_new(out, "config", json_string(d->cfg->path));
+	json_object_set_new(out, "units", json_integer((json_int_t)d->units->nunits));
+	return 0;
+}

@@ -1,0 +1,365 @@
+/*
+ * ops_units.c - the unit ops: units.list, units.show, units.import.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "log.h"
+#include "thiduad.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* json_day - a day as "YYYY-MM-DD", or null for an open end */
+json_t *json_day(int32_t day)
+{
+	char buf[16];
+
+	if (day == DATE_NONE_FROM || day == DATE_NONE_TO)
+		return json_null();
+	date_format(day, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* json_time - a time in the movement's zone, ISO 8601 with offset */
+json_t *json_time(const struct daemon *d, int64_t t)
+{
+	char buf[40];
+
+	time_format(t, d->cfg->utc_offset, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *json_strv(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* unit_json - a unit as seen on day: its parent is the one in force that day */
+json_t *unit_json(const struct daemon *d, const struct unit *u, int32_t day, int full)
+{
+	const struct unit *p = unit_parent_at(u, day);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:b,s:b}",
+			      "code", u->code, "name", u->name, "level", u->level_code,
+			      "parent", p ? p->code : NULL, "kind", u->kind,
+			      "attached", u->attached, "active", unit_active_at(u, day));
+
+	json_object_set_new(o, "active_from", json_day(u->active_from));
+	json_object_set_new(o, "active_to", json_day(u->active_to));
+	json_object_set_new(o, "successors", json_strv(u->successor_codes));
+	if (full) {
+		json_t *kids = json_array();
+		const struct unit *closest = u->parent;
+
+		json_object_set_new(o, "level_name", json_string(d->units->levels[u->level].name));
+		json_object_set_new(o, "declared_parent", closest ? json_string(closest->code) : json_null());
+		json_object_set_new(o, "emails", json_strv(u->emails));
+		json_object_set_new(o, "chats", json_strv(u->chats));
+		json_object_set_new(o, "source", json_sprintf("%s:%d", u->origin ? u->origin : "-", u->line));
+		for (size_t i = 0; i < d->units->nunits; i++) {
+			const struct unit *c = d->units->units[i];
+
+			if (unit_active_at(c, day) && unit_parent_at(c, day) == u)
+				json_array_append_new(kids, json_string(c->code));
+		}
+		json_object_set_new(o, "children", kids);
+		kids = json_array();
+		for (size_t i = 0; i < d->units->nunits; i++) {
+			const struct unit *c = d->units->units[i];
+
+			for (size_t k = 0; k < c->nsuccessors; k++)
+				if (c->successors[k] == u)
+					json_array_append_new(kids, json_string(c->code));
+		}
+		json_object_set_new(o, "predecessors", kids);
+	}
+	return o;
+}
+
+/* find_unit - the unit named by field key, or an error reply with a suggestion */
+static struct unit *find_unit(struct daemon *d, struct request *rq, const char *key, int required)
+{
+	const char *code = rq_str(rq, key, required);
+	struct unit *u;
+	const char *s;
+
+	if (!code)
+		return NULL;
+	u = unitset_find(d->units, code);
+	if (u)
+		return u;
+	s = unitset_suggest(d->units, code);
+	rq_error(rq, "unknown_unit", "there is no unit '%s'%s%s%s; 'thiduactl units list' shows the codes",
+		 code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
+	return NULL;
+}
+
+/* op_units_list - units filtered by level, kind, subtree and date */
+int op_units_list(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *level = rq_str(rq, "level", 0), *kind = rq_str(rq, "kind", 0);
+	const struct unit *under = NULL;
+	int32_t day = registry_today(d);
+	json_t *list, *all = json_object_get(rq_body(rq), "all");
+	int lvl = -1;
+
+	if (rq_day(rq, "at", 0, &day) < 0)
+		return -1;
+	if (json_object_get(rq_body(rq), "under") && !(under = find_unit(d, rq, "under", 1)))
+		return -1;
+	if (level) {
+		lvl = unitset_level_index(d->units, level);
+		if (lvl < 0) {
+			char names[256] = "";
+			size_t used = 0;
+
+			for (size_t i = 0; i < d->units->nlevels && used < sizeof(names); i++)
+				used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+							 d->units->levels[i].code);
+			return rq_error(rq, "unknown_level", "there is no level '%s'; the levels are: %s", level, names);
+		}
+	}
+	list = json_array();
+	for (size_t i = 0; i < d->units->nunits; i++) {
+		const struct unit *u = d->units->units[i];
+
+		if (!json_is_true(all) && !unit_active_at(u, day))
+			continue;
+		if (lvl >= 0 && u->level != lvl)
+			continue;
+		if (kind && strcmp(u->kind, kind) != 0)
+			continue;
+		if (under && !unit_is_under_at(u, under, day))
+			continue;
+		json_array_append_new(list, unit_json(d, u, day, 0));
+	}
+	json_object_set_new(out, "at", json_day(day));
+	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(out, "units", list);
+	return 0;
+}
+
+/* op_units_show - one unit with its contacts, children and history */
+int op_units_show(struct daemon *d, struct request *rq, json_t *out)
+{
+	struct unit *u = find_unit(d, rq, "code", 1);
+	int32_t day = registry_today(d);
+
+	if (!u || rq_day(rq, "at", 0, &day) < 0)
+		return -1;
+	json_object_set_new(out, "at", json_day(day));
+	json_object_set_new(out, "unit", unit_json(d, u, day, 1));
+	return 0;
+}
+
+static const char *const import_columns[] = {
+	"code", "name", "level", "parent", "kind", "attached", "emails", "chats",
+	"active_from", "active_to", "successors", NULL
+};
+
+/* row_error - "FILE:LINE: message" into the error list */
+static void row_error(char ***errors, const char *file, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void row_error(char ***errors, const char *file, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *full;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	full = xasprintf("%s:%zu: %s", file, line, msg);
+	*errors = strv_append(*errors, full);
+	free(full);
+	free(msg);
+}
+
+/* csv_unit - one data row to a unit; NULL with errors added */
+static struct unit *csv_unit(const struct csv_row *row, const int *col, const char *file,
+			     char ***errors)
+{
+	struct unit *u = unit_new();
+	const char *f[11];
+	int bad = 0;
+
+	for (int k = 0; k < 11; k++)
+		f[k] = col[k] >= 0 && (size_t)col[k] < row->nfields ? row->fields[col[k]] : "";
+	u->origin = xstrdup(file);
+	u->line = (int)row->line;
+	u->code = xstrdup(f[0]);
+	u->name = xstrdup(f[1]);
+	u->level_code = xstrdup(f[2]);
+	u->parent_code = *f[3] ? xstrdup(f[3]) : NULL;
+	u->kind = xstrdup(f[4]);
+	if (!*f[5] || !strcmp(f[5], "no") || !strcmp(f[5], "false") || !strcmp(f[5], "0"))
+		u->attached = 0;
+	else if (!strcmp(f[5], "yes") || !strcmp(f[5], "true") || !strcmp(f[5], "1"))
+		u->attached = 1;
+	else {
+		row_error(errors, file, row->line, "attached = \"%s\": write yes or no", f[5]);
+		bad = 1;
+	}
+	u->emails = split_list(f[6]);
+	u->chats = split_list(f[7]);
+	if (*f[8] && date_parse(f[8], &u->active_from)) {
+		row_error(errors, file, row->line, "active_from \"%s\" is not a date: write YYYY-MM-DD", f[8]);
+		bad = 1;
+	}
+	if (*f[9] && date_parse(f[9], &u->active_to)) {
+		row_error(errors, file, row->line, "active_to \"%s\" is not a date: write YYYY-MM-DD", f[9]);
+		bad = 1;
+	}
+	u->successor_codes = split_list(f[10]);
+	if (row->nfields != (size_t)col[11]) {
+		row_error(errors, file, row->line, "the row has %zu fields but the header has %d", row->nfields, col[11]);
+		bad = 1;
+	}
+	if (bad)
+		unit_destroy(&u);
+	return u;
+}
+
+/* import_parse - CSV text to units added to set; returns the number of problems */
+static int import_parse(struct unitset *set, const char *data, size_t size, const char *file,
+			char ***errors, size_t *count)
+{
+	char err[256];
+	struct csv *csv = csv_parse(data, size, err, sizeof(err));
+	int col[12], nerr = 0;
+
+	if (!csv) {
+		row_error(errors, file, 0, "%s", err);
+		return 1;
+	}
+	if (csv->nrows < 2) {
+		row_error(errors, file, 1, "the file has no units: a header row and at least one unit row are needed");
+		csv_destroy(&csv);
+		return 1;
+	}
+	for (size_t i = 0; i < csv->rows[0].nfields; i++) {
+		int known = 0;
+
+		for (int k = 0; import_columns[k]; k++)
+			if (csv_field_index(&csv->rows[0], import_columns[k]) == (int)i)
+				known = 1;
+		if (!known) {
+			row_error(errors, file, 1, "unknown column '%s' (the columns are code, name, level, parent, kind, attached, emails, chats, active_from, active_to, successors)",
+				  csv->rows[0].fields[i]);
+			nerr++;
+		}
+	}
+	for (int k = 0; import_columns[k]; k++) {
+		col[k] = csv_field_index(&csv->rows[0], import_columns[k]);
+		if (col[k] < 0 && (k == 0 || k == 1 || k == 2 || k == 4)) {
+			row_error(errors, file, 1, "the required column '%s' is missing from the header row", import_columns[k]);
+			nerr++;
+		}
+	}
+	col[11] = (int)csv->rows[0].nfields;
+	for (size_t r = 1; !nerr && r < csv->nrows; r++) {
+		struct unit *u = csv_unit(&csv->rows[r], col, file, errors);
+
+		if (!u) {
+			nerr++;
+			continue;
+		}
+		u->imported = 1;
+		unitset_add(set, &u);
+		(*count)++;
+	}
+	csv_destroy(&csv);
+	return nerr;
+}
+
+/* import_store - insert the new units (the tail of set) into the database */
+static int import_store(struct daemon *d, struct unitset *set, size_t first)
+{
+	for (size_t i = first; i < set->nunits; i++) {
+		const struct unit *u = set->units[i];
+		sqlite3_stmt *s = store_stmt(d->store,
+			"INSERT INTO units(code, name, level, parent, kind, attached, emails, chats,"
+			" active_from, active_to, successors, source, line, imported_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+		int rc;
+
+		sqlite3_bind_text(s, 1, u->code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, u->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, u->level_code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, u->parent_code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, u->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 6, u->attached);
+		sqlite3_bind_text(s, 7, join_list(u->emails), -1, free);
+		sqlite3_bind_text(s, 8, join_list(u->chats), -1, free);
+		if (u->active_from != DATE_NONE_FROM)
+			sqlite3_bind_int(s, 9, u->active_from);
+		if (u->active_to != DATE_NONE_TO)
+			sqlite3_bind_int(s, 10, u->active_to);
+		sqlite3_bind_text(s, 11, join_list(u->successor_codes), -1, free);
+		sqlite3_bind_text(s, 12, u->origin, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 13, u->line);
+		sqlite3_bind_int64(s, 14, clock_now(d));
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
+/* op_units_import - all or nothing: every bad row reported with its line */
+int op_units_import(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *file = rq_str(rq, "filename", 0);
+	const struct unitset *base = d->pending_units ? d->pending_units : d->units;
+	struct unitset *set;
+	char **errors = NULL;
+	size_t size, count = 0, first;
+	const void *data;
+	int nerr;
+	json_t *codes;
+
+	if (rq_nfiles(rq) != 1)
+		return rq_error(rq, "missing_file", "units.import needs exactly one file frame holding the CSV text (got %zu)",
+				rq_nfiles(rq));
+	if (!file)
+		file = "import.csv";
+	data = rq_file(rq, 0, &size);
+	set = unitset_dup(base);
+	first = set->nunits;
+	nerr = import_parse(set, data, size, file, &errors, &count);
+	if (!nerr)
+		nerr = unitset_resolve(set, &errors);
+	if (nerr) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; errors && errors[i]; i++)
+			json_array_append_new(list, json_string(errors[i]));
+		rq_error(rq, "invalid_csv", "%s: %d problem%s found, nothing was imported: %s", file, nerr,
+			 nerr == 1 ? "" : "s", errors && errors[0] ? errors[0] : "");
+		rq_error_set(rq, "errors", list);
+		strv_free(&errors);
+		unitset_destroy(&set);
+		return -1;
+	}
+	if (import_store(d, set, first)) {
+		unitset_destroy(&set);
+		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+				"the units could not be stored: %s", store_errmsg(d->store));
+	}
+	codes = json_array();
+	for (size_t i = first; i < set->nunits; i++)
+		json_array_append_new(codes, json_string(set->units[i]->code));
+	events_emit(d, "units.imported", json_pack("{s:s,s:O}", "file", file, "units", codes));
+	json_object_set_new(out, "imported", json_integer((json_int_t)count));
+	json_object_set_new(out, "units", codes);
+	unitset_destroy(&d->pending_units);
+	d->pending_units = set;
+	return 0;
+}

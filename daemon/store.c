@@ -1,0 +1,323 @@
+/*
+ * store.c - SQLite open, pragmas, migrations and the prepared-statement cache.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "xalloc.h"
+
+struct stmt_slot {
+	const char *sql;	/* key: the address of the literal */
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	struct stmt_slot *slots;
+	size_t nslots, used;
+	int in_txn;
+	int last_rc;
+};
+
+/*
+ * The migrations. Entry i brings the schema from version i to i+1. Never edit an entry
+ * that has shipped; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	");"
+	"CREATE TABLE units ("		/* units added by units.import */
+	"  code TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  level TEXT NOT NULL,"
+	"  parent TEXT,"
+	"  kind TEXT NOT NULL,"
+	"  attached INTEGER NOT NULL DEFAULT 0,"
+	"  emails TEXT,"		/* ';'-separated */
+	"  chats TEXT,"
+	"  active_from INTEGER,"	/* day number, NULL: always */
+	"  active_to INTEGER,"
+	"  successors TEXT,"
+	"  source TEXT NOT NULL,"	/* file name and line it came from */
+	"  line INTEGER NOT NULL,"
+	"  imported_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE requests ("	/* replies to writes, for idempotent replay */
+	"  id TEXT PRIMARY KEY,"
+	"  op TEXT NOT NULL,"
+	"  reply TEXT NOT NULL,"
+	"  at INTEGER NOT NULL"
+	");",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* pragma_int - read an integer pragma */
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* migrate - apply the migrations the database has not seen, each in its transaction */
+static int migrate(struct store *st, char *err, size_t errsize)
+{
+	int version = pragma_int(st->db, "PRAGMA user_version");
+
+	if (version > NMIGRATIONS) {
+		snprintf(err, errsize, "the database %s has schema version %d, newer than this thiduad knows (%d): use a newer thiduad",
+			 st->path, version, NMIGRATIONS);
+		return -1;
+	}
+	for (; version < NMIGRATIONS; version++) {
+		char pragma[64];
+		char *msg = NULL;
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK
+		    || sqlite3_exec(st->db, migrations[version], NULL, NULL, &msg) != SQLITE_OK
+		    || sqlite3_exec(st->db, pragma, NULL, NULL, &msg) != SQLITE_OK
+		    || sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errsize, "schema migration to version %d failed: %s", version + 1,
+				 msg ? msg : "?");
+			sqlite3_free(msg);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		log_info("database schema migrated to version %d", version + 1);
+	}
+	return 0;
+}
+
+/* store_open - open or create the database and bring its schema up to date */
+struct store *store_open(const char *path, char *err, size_t errsize)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	static const char *const pragmas[] = {
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA synchronous = FULL",
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA busy_timeout = 5000",
+		"PRAGMA cache_size = -2000",
+	};
+
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+			    | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsize, "cannot open the database %s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(&st);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
+		if (sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errsize, "database %s: %s failed: %s", path, pragmas[i],
+				 sqlite3_errmsg(st->db));
+			store_close(&st);
+			return NULL;
+		}
+	}
+	if (migrate(st, err, errsize)) {
+		store_close(&st);
+		return NULL;
+	}
+	st->nslots = 256;
+	st->slots = xcalloc(st->nslots, sizeof(*st->slots));
+	return st;
+}
+
+/* store_close - finalize every cached statement and close; accepts NULL */
+void store_close(struct store **self_p)
+{
+	struct store *st = *self_p;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nslots; i++)
+		if (st->slots[i].stmt)
+			sqlite3_finalize(st->slots[i].stmt);
+	free(st->slots);
+	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
+		log_err("closing the database: %s", sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+	*self_p = NULL;
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+int store_schema_version(struct store *st)
+{
+	return pragma_int(st->db, "PRAGMA user_version");
+}
+
+/* grow - double the statement cache */
+static void grow(struct store *st)
+{
+	struct stmt_slot *old = st->slots;
+	size_t oldn = st->nslots;
+
+	st->nslots *= 2;
+	st->slots = xcalloc(st->nslots, sizeof(*st->slots));
+	for (size_t i = 0; i < oldn; i++) {
+		if (!old[i].sql)
+			continue;
+		size_t h = ((uintptr_t)old[i].sql >> 3) & (st->nslots - 1);
+
+		while (st->slots[h].sql)
+			h = (h + 1) & (st->nslots - 1);
+		st->slots[h] = old[i];
+	}
+	free(old);
+}
+
+/* store_stmt - find or prepare the statement for this literal */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+{
+	size_t h;
+
+	if (st->used * 2 >= st->nslots)
+		grow(st);
+	h = ((uintptr_t)sql >> 3) & (st->nslots - 1);
+	while (st->slots[h].sql && st->slots[h].sql != sql)
+		h = (h + 1) & (st->nslots - 1);
+	if (!st->slots[h].sql) {
+		if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->slots[h].stmt, NULL) != SQLITE_OK)
+			fatal("cannot prepare statement: %s: %s", sqlite3_errmsg(st->db), sql);
+		st->slots[h].sql = sql;
+		st->used++;
+		return st->slots[h].stmt;
+	}
+	sqlite3_reset(st->slots[h].stmt);
+	sqlite3_clear_bindings(st->slots[h].stmt);
+	return st->slots[h].stmt;
+}
+
+/* store_exec - run a fixed statement; returns 0 or -1 with the reason logged */
+int store_exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	st->last_rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	if (st->last_rc != SQLITE_OK) {
+		log_err("database: %s: %s", sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int store_begin(struct store *st)
+{
+	if (store_exec(st, "BEGIN IMMEDIATE"))
+		return -1;
+	st->in_txn = 1;
+	return 0;
+}
+
+int store_commit(struct store *st)
+{
+	int rc = store_exec(st, "COMMIT");
+
+	if (rc) {
+		store_rollback(st);
+		return -1;
+	}
+	st->in_txn = 0;
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_txn = 0;
+}
+
+int store_in_txn(struct store *st)
+{
+	return st->in_txn;
+}
+
+int store_savepoint(struct store *st)
+{
+	return store_exec(st, "SAVEPOINT req");
+}
+
+void store_release(struct store *st)
+{
+	store_exec(st, "RELEASE req");
+}
+
+void store_rollback_to(struct store *st)
+{
+	store_exec(st, "ROLLBACK TO req");
+	store_exec(st, "RELEASE req");
+}
+
+int store_last_full(struct store *st)
+{
+	int rc = st->last_rc & 0xff;
+	int ext = sqlite3_extended_errcode(st->db) & 0xff;
+
+	return rc == SQLITE_FULL || ext == SQLITE_FULL || rc == SQLITE_IOERR;
+}
+
+const char *store_errmsg(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+/* store_meta_get - copy a meta value into buf; 0 found, -1 absent */
+int store_meta_get(struct store *st, const char *key, char *buf, size_t size)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT value FROM meta WHERE key = ?1");
+	int rc = -1;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		xstrlcpy(buf, (const char *)sqlite3_column_text(s, 0), size);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* store_meta_set - insert or replace a meta value */
+int store_meta_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+				     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+	int rc;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	st->last_rc = rc;
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,120 @@
+/*
+ * thiduad.h - the daemon's shared state and the interfaces between its modules.
+ *
+ * There is one struct daemon, owned by main.c and passed to every module. Modules own
+ * their part of it (store.c the database, api.c the sockets, clock.c the clock) and reach
+ * the rest only through the functions declared here.
+ */
+#ifndef THIDUA_THIDUAD_H
+#define THIDUA_THIDUAD_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "config.h"
+#include "store.h"
+#include "units.h"
+
+#define THIDUA_VERSION "0.1.0"
+#define PROTOCOL_VERSION 1
+
+struct request;
+
+struct daemon {
+	char *config_path;
+	char *state_dir;
+	char *db_path;
+	char *spool_dir;
+	char *api_endpoint, *events_endpoint;
+	struct config *cfg;
+	struct unitset *units;		/* config units plus imported ones, resolved */
+	struct unitset *pending_units;	/* set by a write this turn, swapped in after commit */
+	struct store *store;
+
+	void *zctx, *api, *events;
+	int sigfd;
+
+	int fake_clock;
+	int64_t fake_now;
+	int64_t started_mono_ms;
+	int64_t started_at;
+
+	json_t *pending_events;		/* array of [type, body] published after commit */
+	int reload_asap, stop_asap, stop_now;
+	uint64_t watchdog_usec;
+	int64_t last_watchdog_ms;
+};
+
+/* clock.c */
+int64_t clock_now(const struct daemon *d);	/* UTC seconds */
+int64_t clock_mono_ms(void);
+int clock_set(struct daemon *d, int64_t t, char *err, size_t errsize);
+
+/* sched.c: work that falls due at a moment (deadlines, retries) */
+struct due_source {
+	const char *name;
+	int64_t (*next_due)(struct daemon *d);	/* INT64_MAX when nothing is due */
+	void (*run)(struct daemon *d, int64_t now);
+};
+int64_t sched_next_due(struct daemon *d);
+void sched_run_due(struct daemon *d);
+int sched_advance_to(struct daemon *d, int64_t target);
+void sched_register(const struct due_source *src);
+
+/* events.c */
+void events_emit(struct daemon *d, const char *type, json_t *body);	/* steals body */
+void events_flush(struct daemon *d);
+size_t events_mark(struct daemon *d);
+void events_truncate(struct daemon *d, size_t mark);
+
+/* registry.c: building and swapping the unit registry */
+struct unitset *registry_build(struct daemon *d, const struct config *cfg, char ***errors);
+int32_t registry_today(const struct daemon *d);
+char **split_list(const char *s);
+char *join_list(char *const *v);
+
+/* notify.c: systemd */
+void notify_ready(struct daemon *d);
+void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void notify_stopping(void);
+void notify_watchdog(struct daemon *d);
+
+/* api.c */
+int api_open(struct daemon *d, char *err, size_t errsize);
+void api_close(struct daemon *d);
+void api_turn(struct daemon *d);
+
+/* request helpers for handlers (api.c) */
+const char *rq_op(const struct request *rq);
+json_t *rq_body(const struct request *rq);
+size_t rq_nfiles(const struct request *rq);
+const void *rq_file(const struct request *rq, size_t i, size_t *size);
+const char *rq_principal(const struct request *rq);
+int rq_error(struct request *rq, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *rq_str(struct request *rq, const char *key, int required);
+void rq_error_set(struct request *rq, const char *key, json_t *value);	/* steals value */
+int rq_time(struct request *rq, const char *key, int required, int64_t *t);
+int rq_day(struct request *rq, const char *key, int required, int32_t *day);
+
+/* the op handlers: fill out and return 0, or return rq_error(...) */
+typedef int (*op_fn)(struct daemon *d, struct request *rq, json_t *out);
+int op_status(struct daemon *d, struct request *rq, json_t *out);
+int op_units_list(struct daemon *d, struct request *rq, json_t *out);
+int op_units_show(struct daemon *d, struct request *rq, json_t *out);
+int op_units_import(struct daemon *d, struct request *rq, json_t *out);
+int op_clock_show(struct daemon *d, struct request *rq, json_t *out);
+int op_clock_set(struct daemon *d, struct request *rq, json_t *out);
+int op_clock_advance(struct daemon *d, struct request *rq, json_t *out);
+int op_config_reload(struct daemon *d, struct request *rq, json_t *out);
+
+/* main.c */
+int daemon_reload(struct daemon *d, char *err, size_t errsize);
+
+/* shared formatting */
+json_t *json_time(const struct daemon *d, int64_t t);
+json_t *json_day(int32_t day);
+json_t *unit_json(const struct daemon *d, const struct unit *u, int32_t day, int full);
+
+#endif
