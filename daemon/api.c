@@ -52,6 +52,14 @@ static const struct op_entry {
 	{ "clock.set", op_clock_set, OP_WRITE | OP_FAKE_CLOCK },
 	{ "clock.advance", op_clock_advance, OP_WRITE | OP_FAKE_CLOCK },
 	{ "config.reload", op_config_reload, 0 },
+	{ "report.submit", op_report_submit, OP_WRITE },
+	{ "report.receipt", op_report_receipt, 0 },
+	{ "report.accept", op_report_review, OP_WRITE },
+	{ "report.return", op_report_review, OP_WRITE },
+	{ "report.waive", op_report_review, OP_WRITE },
+	{ "obligations.list", op_obligations_list, 0 },
+	{ "completeness", op_completeness, 0 },
+	{ "reports.list", op_reports_list, 0 },
 };
 
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
@@ -139,6 +147,16 @@ const void *rq_file(const struct request *rq, size_t i, size_t *size)
 
 	*size = zmq_msg_size(m);
 	return zmq_msg_data(m);
+}
+
+const char *rq_id(const struct request *rq)
+{
+	return rq->id;
+}
+
+int rq_failed(const struct request *rq)
+{
+	return rq->failed;
 }
 
 const char *rq_principal(const struct request *rq)
@@ -457,7 +475,13 @@ void api_turn(struct daemon *d)
 			if (!batch[i].failed && (batch[i].flags & OP_WRITE) && !batch[i].replayed)
 				writes++;
 		}
-		if (store_commit(d->store) != 0) {
+		int failed = writes && blobs_sync(d) != 0;
+
+		if (failed)
+			store_rollback(d->store);
+		else
+			failed = store_commit(d->store) != 0;
+		if (failed) {
 			int full = store_last_full(d->store);
 
 			for (size_t i = 0; i < n; i++)

@@ -155,7 +155,14 @@ static int32_t get_date(struct loader *ld, const config_setting_t *group, const 
 	return day;
 }
 
-static const char *const top_keys[] = { "movement", "daemon", "calendar", "levels", "units", NULL };
+static const char *const top_keys[] = { "movement", "daemon", "calendar", "levels", "units", "report_types", NULL };
+static const char *const report_keys[] = {
+	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
+	"late_until_days", "return_working_days", "max_file_bytes", NULL
+};
+static const char *const selector_keys[] = { "kinds", "levels", "units", "under", NULL };
+static const char *const yearly_keys[] = { "due", "opens", "first", "last", NULL };
+static const char *const once_keys[] = { "period", "due", "opens", NULL };
 static const char *const movement_keys[] = { "name", "plan", NULL };
 static const char *const daemon_keys[] = { "state_dir", "api", "events", "max_request_bytes", NULL };
 static const char *const calendar_keys[] = { "timezone", "utc_offset", "weekend", "working_hours", "holidays", NULL };
@@ -437,6 +444,153 @@ static void load_units(struct loader *ld, struct config *cfg, const config_setti
 	}
 }
 
+/* get_int - an integer member within [min, max]; dflt when absent */
+static int get_int(struct loader *ld, const config_setting_t *group, const char *name,
+		   const char *what, int dflt, int min, int max)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	int v;
+
+	if (!s)
+		return dflt;
+	if (config_setting_type(s) != CONFIG_TYPE_INT) {
+		err_at(ld, s, "%s: '%s' must be a whole number", what, name);
+		return dflt;
+	}
+	v = config_setting_get_int(s);
+	if (v < min || v > max) {
+		err_at(ld, s, "%s: '%s' = %d is out of range (%d to %d)", what, name, v, min, max);
+		return dflt;
+	}
+	return v;
+}
+
+/* get_monthday - "MM-DD" for yearly schedules (29 February is refused: not every year has it) */
+static int get_monthday(struct loader *ld, const config_setting_t *g, const char *name,
+			const char *what, int *month, int *mday)
+{
+	char *text = NULL;
+	int32_t day;
+	char buf[16];
+
+	if (get_string(ld, g, name, 1, what, &text))
+		return -1;
+	snprintf(buf, sizeof(buf), "2023-%.5s", text);
+	if (strlen(text) != 5 || date_parse(buf, &day)) {
+		err_at(ld, config_setting_get_member(g, name), "%s: '%s' = \"%s\" is not a month and day: write MM-DD, e.g. \"11-15\"",
+		       what, name, text);
+		free(text);
+		return -1;
+	}
+	*month = (text[0] - '0') * 10 + text[1] - '0';
+	*mday = (text[3] - '0') * 10 + text[4] - '0';
+	free(text);
+	return 0;
+}
+
+static void load_selector(struct loader *ld, struct report_type *rt, const config_setting_t *g)
+{
+	check_keys(ld, g, "submitters", selector_keys);
+	rt->who.kinds = get_strv(ld, g, "kinds", "submitters");
+	rt->who.levels = get_strv(ld, g, "levels", "submitters");
+	rt->who.units = get_strv(ld, g, "units", "submitters");
+	get_string(ld, g, "under", 0, "submitters", &rt->who.under);
+	if (!rt->who.kinds && !rt->who.levels && !rt->who.units && !rt->who.under)
+		err_at(ld, g, "report %s: submitters selects nobody: give kinds, levels, units or under", rt->code);
+}
+
+/* check_report_units - receiver, selector units and levels must exist */
+static void check_report_units(struct loader *ld, struct config *cfg, const struct report_type *rt,
+			       const config_setting_t *s)
+{
+	if (rt->receiver && !unitset_find(cfg->units, rt->receiver))
+		err_at(ld, s, "report %s: receiver '%s' is not a unit of this file", rt->code, rt->receiver);
+	if (rt->who.under && !unitset_find(cfg->units, rt->who.under))
+		err_at(ld, s, "report %s: submitters.under '%s' is not a unit of this file", rt->code, rt->who.under);
+	for (size_t i = 0; rt->who.units && rt->who.units[i]; i++)
+		if (!unitset_find(cfg->units, rt->who.units[i]))
+			err_at(ld, s, "report %s: submitter '%s' is not a unit of this file", rt->code, rt->who.units[i]);
+	for (size_t i = 0; rt->who.levels && rt->who.levels[i]; i++)
+		if (unitset_level_index(cfg->units, rt->who.levels[i]) < 0)
+			err_at(ld, s, "report %s: submitters level '%s' is not declared", rt->code, rt->who.levels[i]);
+}
+
+static void load_reports(struct loader *ld, struct config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *list = list_member(ld, root, "report_types", 0);
+	int n = list ? config_setting_length(list) : 0;
+
+	cfg->reports = xcalloc((size_t)n + 1, sizeof(*cfg->reports));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		const config_setting_t *g;
+		struct report_type *rt = &cfg->reports[cfg->nreports];
+
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			err_at(ld, s, "report_types: each report type must be a group { code = ...; ... }");
+			continue;
+		}
+		check_keys(ld, s, "a report type", report_keys);
+		rt->line = (int)config_setting_source_line(s);
+		if (get_string(ld, s, "code", 1, "report type", &rt->code))
+			continue;
+		cfg->nreports++;
+		if (!unit_code_valid(rt->code))
+			err_at(ld, s, "report code '%s' is not valid: letters, digits, '-', '_' or '.'", rt->code);
+		for (size_t k = 0; k + 1 < cfg->nreports; k++)
+			if (strcmp(cfg->reports[k].code, rt->code) == 0)
+				err_at(ld, s, "report type '%s' is declared twice (first at line %d)", rt->code, cfg->reports[k].line);
+		get_string(ld, s, "name", 1, "report type", &rt->name);
+		get_string(ld, s, "receiver", 1, "report type", &rt->receiver);
+		if ((g = group_member(ld, s, "submitters", 1)))
+			load_selector(ld, rt, g);
+		rt->roll = get_bool(ld, s, "roll_to_working_day", "report type", 1);
+		rt->late_days = get_int(ld, s, "late_until_days", "report type", -1, -1, 3650);
+		rt->return_days = get_int(ld, s, "return_working_days", "report type", 5, 1, 365);
+		rt->max_file_bytes = get_int(ld, s, "max_file_bytes", "report type", 25 * 1024 * 1024, 1, 1 << 30);
+		if ((g = group_member(ld, s, "yearly", 0))) {
+			rt->yearly = 1;
+			check_keys(ld, g, "yearly", yearly_keys);
+			get_monthday(ld, g, "due", "yearly", &rt->due_month, &rt->due_mday);
+			rt->open_month = 1;
+			rt->open_mday = 1;
+			if (config_setting_get_member(g, "opens"))
+				get_monthday(ld, g, "opens", "yearly", &rt->open_month, &rt->open_mday);
+			rt->first_year = get_int(ld, g, "first", "yearly", 2024, 2000, 2100);
+			rt->last_year = get_int(ld, g, "last", "yearly", 2030, 2000, 2100);
+			if (rt->last_year < rt->first_year)
+				err_at(ld, g, "yearly: last year %d is before first year %d", rt->last_year, rt->first_year);
+			if (rt->open_month * 100 + rt->open_mday > rt->due_month * 100 + rt->due_mday)
+				err_at(ld, g, "yearly: a period must open (opens) on or before its due date (due) in the same year");
+		}
+		if ((g = group_member(ld, s, "once", 0))) {
+			if (rt->yearly)
+				err_at(ld, g, "report %s has both 'yearly' and 'once': choose one", rt->code);
+			check_keys(ld, g, "once", once_keys);
+			get_string(ld, g, "period", 1, "once", &rt->once_period);
+			rt->once_due = get_date(ld, g, "due", "once", DATE_NONE_FROM);
+			rt->once_open = get_date(ld, g, "opens", "once", rt->once_due);
+			if (!config_setting_get_member(g, "due"))
+				err_at(ld, g, "once: 'due' is required");
+			else if (rt->once_open > rt->once_due)
+				err_at(ld, g, "once: opens is after due");
+		} else if (!rt->yearly) {
+			err_at(ld, s, "report %s has no schedule: add yearly = { due = \"MM-DD\"; } or once = { period = ...; due = \"YYYY-MM-DD\"; }",
+			       rt->code);
+		}
+		check_report_units(ld, cfg, rt, s);
+	}
+}
+
+/* cfg_report - a report type by code */
+const struct report_type *cfg_report(const struct config *cfg, const char *code)
+{
+	for (size_t i = 0; code && i < cfg->nreports; i++)
+		if (strcmp(cfg->reports[i].code, code) == 0)
+			return &cfg->reports[i];
+	return NULL;
+}
+
 /* cfg_load - read, check every section, then check the unit set as a whole */
 struct config *cfg_load(const char *path, char ***errors)
 {
@@ -469,8 +623,9 @@ struct config *cfg_load(const char *path, char ***errors)
 	load_calendar(&ld, cfg, root);
 	load_levels(&ld, cfg, root);
 	load_units(&ld, cfg, root);
-	config_destroy(&lc);
 	ld.nerr += unitset_resolve(cfg->units, errors);
+	load_reports(&ld, cfg, root);
+	config_destroy(&lc);
 	if (ld.nerr) {
 		cfg_destroy(&cfg);
 		return NULL;
@@ -498,6 +653,19 @@ void cfg_destroy(struct config **self_p)
 	}
 	free(cfg->holidays);
 	unitset_destroy(&cfg->units);
+	for (size_t i = 0; i < cfg->nreports; i++) {
+		struct report_type *rt = &cfg->reports[i];
+
+		free(rt->code);
+		free(rt->name);
+		free(rt->receiver);
+		strv_free(&rt->who.kinds);
+		strv_free(&rt->who.levels);
+		strv_free(&rt->who.units);
+		free(rt->who.under);
+		free(rt->once_period);
+	}
+	free(cfg->reports);
 	free(cfg);
 	*self_p = NULL;
 }

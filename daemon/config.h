@@ -23,6 +23,29 @@ struct holiday {
 	int line;
 };
 
+/* who must submit a report: a unit matches when it is listed, or when it has one of the
+ * kinds (if given), one of the levels (if given) and lies under 'under' (if given) */
+struct selector {
+	char **kinds, **levels, **units;
+	char *under;
+};
+
+struct report_type {
+	char *code, *name, *receiver;
+	struct selector who;
+	int yearly;			/* 1: one period per year; 0: one-off */
+	int due_month, due_mday;	/* yearly */
+	int open_month, open_mday;
+	int first_year, last_year;
+	char *once_period;		/* one-off */
+	int32_t once_due, once_open;
+	int roll;			/* move a due date off non-working days */
+	int late_days;			/* late accepted until due + N days; -1 always */
+	int return_days;		/* working days given after a return */
+	int64_t max_file_bytes;
+	int line;
+};
+
 struct config {
 	char *path;
 	char *movement_name, *movement_plan;
@@ -39,7 +62,11 @@ struct config {
 	size_t nholidays;
 
 	struct unitset *units;	/* levels and the units of the file, resolved */
+	struct report_type *reports;
+	size_t nreports;
 };
+
+const struct report_type *cfg_report(const struct config *cfg, const char *code);
 
 /* cfg_load - parse and validate path; on failure NULL and *errors holds every problem */
 struct config *cfg_load(const char *path, char ***errors);

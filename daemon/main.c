@@ -79,6 +79,12 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	d->cfg = cfg;
 	unitset_destroy(&d->units);
 	d->units = units;
+	if (!store_in_txn(d->store)) {
+		if (store_begin(d->store) || intake_reconcile(d) || store_commit(d->store))
+			log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
+	} else if (intake_reconcile(d)) {
+		log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
+	}
 	log_notice("configuration reloaded from %s: %zu units", d->config_path, d->units->nunits);
 	notify_status("configuration reloaded: %zu units", d->units->nunits);
 	events_emit(d, "config.reloaded", json_pack("{s:s,s:I}", "config", d->config_path,
@@ -307,6 +313,9 @@ int main(int argc, char **argv)
 			log_err("%s", errors[i]);
 		fatal("the units of the configuration and the database do not fit together");
 	}
+	intake_init();
+	if (store_begin(d.store) || intake_reconcile(&d) || store_commit(d.store))
+		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
 	d.started_at = clock_now(&d);
 	setup_signals(&d);
 	if (api_open(&d, err, sizeof(err)))

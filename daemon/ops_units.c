@@ -361,5 +361,8 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 	json_object_set_new(out, "units", codes);
 	unitset_destroy(&d->pending_units);
 	d->pending_units = set;
+	if (intake_reconcile(d))
+		return rq_error(rq, "internal", "the obligations of the new units could not be created: %s",
+				store_errmsg(d->store));
 	return 0;
 }

@@ -74,6 +74,14 @@ int32_t registry_today(const struct daemon *d);
 char **split_list(const char *s);
 char *join_list(char *const *v);
 
+/* blobs.c: content-addressed files */
+int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65]);
+int blobs_sync(struct daemon *d);
+
+/* intake.c: report types, obligations, submissions, review, completeness */
+void intake_init(void);
+int intake_reconcile(struct daemon *d);
+
 /* notify.c: systemd */
 void notify_ready(struct daemon *d);
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -91,6 +99,8 @@ json_t *rq_body(const struct request *rq);
 size_t rq_nfiles(const struct request *rq);
 const void *rq_file(const struct request *rq, size_t i, size_t *size);
 const char *rq_principal(const struct request *rq);
+const char *rq_id(const struct request *rq);
+int rq_failed(const struct request *rq);
 int rq_error(struct request *rq, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *rq_str(struct request *rq, const char *key, int required);
@@ -108,6 +118,12 @@ int op_clock_show(struct daemon *d, struct request *rq, json_t *out);
 int op_clock_set(struct daemon *d, struct request *rq, json_t *out);
 int op_clock_advance(struct daemon *d, struct request *rq, json_t *out);
 int op_config_reload(struct daemon *d, struct request *rq, json_t *out);
+int op_report_submit(struct daemon *d, struct request *rq, json_t *out);
+int op_report_receipt(struct daemon *d, struct request *rq, json_t *out);
+int op_report_review(struct daemon *d, struct request *rq, json_t *out);
+int op_obligations_list(struct daemon *d, struct request *rq, json_t *out);
+int op_completeness(struct daemon *d, struct request *rq, json_t *out);
+int op_reports_list(struct daemon *d, struct request *rq, json_t *out);
 
 /* main.c */
 int daemon_reload(struct daemon *d, char *err, size_t errsize);

@@ -172,8 +172,8 @@ int unitset_level_index(const struct unitset *set, const char *code)
 	return -1;
 }
 
-/* edit_distance - Levenshtein distance, case-insensitive, for suggestions */
-static size_t edit_distance(const char *a, const char *b)
+/* text_distance - Levenshtein distance, case-insensitive, for suggestions */
+size_t text_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	size_t *row = xmalloc((lb + 1) * sizeof(size_t));
@@ -210,7 +210,7 @@ const char *unitset_suggest(const struct unitset *set, const char *code)
 	size_t best_d = (size_t)-1, limit = strlen(code) / 3 + 2;
 
 	for (size_t i = 0; i < set->nunits; i++) {
-		size_t d = edit_distance(code, set->units[i]->code);
+		size_t d = text_distance(code, set->units[i]->code);
 
 		if (d < best_d) {
 			best_d = d;

@@ -68,6 +68,7 @@ struct unit *unit_parent_at(const struct unit *u, int32_t day);
 int unit_is_under_at(const struct unit *u, const struct unit *ancestor, int32_t day);
 
 int unit_code_valid(const char *code);
+size_t text_distance(const char *a, const char *b);
 int email_valid(const char *addr);
 
 #endif

@@ -1,0 +1,22 @@
+/*
+ * sha256.h - SHA-256 (FIPS 180-4), for content-addressed files and hash chains.
+ */
+#ifndef THIDUA_SHA256_H
+#define THIDUA_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t nbuf;
+};
+
+void sha256_init(struct sha256 *c);
+void sha256_update(struct sha256 *c, const void *data, size_t len);
+void sha256_final(struct sha256 *c, unsigned char out[32]);
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,862 @@
+/*
+ * intake.c - who owes which report when; durable submissions with receipts; review by
+ * the receiving office; completeness per unit.
+ *
+ * An obligation is (report type, unit, period). The units that owe a period are those the
+ * report's selector matches on its due day: a unit closed before the due date owes nothing,
+ * and its successor, active on that day, owes it instead. Obligations are created when a
+ * period opens (a due source of the scheduler) and at start-up for periods that opened
+ * while the daemon was down; a reload or an import adds those new units owe.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "log.h"
+#include "thiduad.h"
+#include "timeutil.h"
+#include "utf8.h"
+#include "xalloc.h"
+
+#define MAX_NOTE 10000
+#define MAX_NAME 255
+
+/* period bounds of a report type's period; 0 ok, -1 not a period of that type */
+struct period {
+	char name[32];
+	int64_t opens_at;
+	int32_t due_day;	/* effective, after the roll */
+	int32_t nominal_day;	/* as configured */
+	int64_t due_at;		/* last second on time */
+};
+
+/* period_of - resolve a period name of rt */
+static int period_of(const struct config *cfg, const struct report_type *rt, const char *name,
+		     struct period *p)
+{
+	int32_t open_day;
+
+	memset(p, 0, sizeof(*p));
+	if (rt->yearly) {
+		char *end;
+		long y = strtol(name, &end, 10);
+
+		if (*end || end == name || y < rt->first_year || y > rt->last_year)
+			return -1;
+		p->nominal_day = days_from_civil((int)y, (unsigned)rt->due_month, (unsigned)rt->due_mday);
+		open_day = days_from_civil((int)y, (unsigned)rt->open_month, (unsigned)rt->open_mday);
+	} else {
+		if (strcmp(name, rt->once_period) != 0)
+			return -1;
+		p->nominal_day = rt->once_due;
+		open_day = rt->once_open;
+	}
+	xstrlcpy(p->name, name, sizeof(p->name));
+	p->opens_at = day_start(open_day, cfg->utc_offset);
+	p->due_day = rt->roll ? cal_roll(cfg, p->nominal_day) : p->nominal_day;
+	p->due_at = cal_end_of_day(cfg, p->due_day);
+	return 0;
+}
+
+/* period_nth - the i-th period of rt (0-based); -1 past the last */
+static int period_nth(const struct config *cfg, const struct report_type *rt, int i, struct period *p)
+{
+	char name[32];
+
+	if (rt->yearly) {
+		if (rt->first_year + i > rt->last_year)
+			return -1;
+		snprintf(name, sizeof(name), "%d", rt->first_year + i);
+		return period_of(cfg, rt, name, p);
+	}
+	return i == 0 ? period_of(cfg, rt, rt->once_period, p) : -1;
+}
+
+/* selector_match - does u owe reports of rt on day? */
+static int selector_match(const struct daemon *d, const struct report_type *rt,
+			  const struct unit *u, int32_t day)
+{
+	const struct selector *s = &rt->who;
+
+	if (!unit_active_at(u, day) || strcmp(u->code, rt->receiver) == 0)
+		return 0;
+	for (size_t i = 0; s->units && s->units[i]; i++)
+		if (strcmp(s->units[i], u->code) == 0)
+			return 1;
+	if (!s->kinds && !s->levels && !s->under)
+		return 0;
+	if (s->kinds) {
+		int ok = 0;
+
+		for (size_t i = 0; s->kinds[i]; i++)
+			ok |= strcmp(s->kinds[i], u->kind) == 0;
+		if (!ok)
+			return 0;
+	}
+	if (s->levels) {
+		int ok = 0;
+
+		for (size_t i = 0; s->levels[i]; i++)
+			ok |= strcmp(s->levels[i], u->level_code) == 0;
+		if (!ok)
+			return 0;
+	}
+	if (s->under) {
+		const struct unit *anc = unitset_find(d->units, s->under);
+
+		if (!anc || !unit_is_under_at(u, anc, day))
+			return 0;
+	}
+	return 1;
+}
+
+/* create_obligations - every unit that owes (rt, p) gets its row; existing rows stay */
+static int create_obligations(struct daemon *d, const struct report_type *rt, const struct period *p)
+{
+	const struct unitset *units = d->pending_units ? d->pending_units : d->units;
+	int64_t now = clock_now(d);
+	sqlite3_stmt *s;
+
+	for (size_t i = 0; i < units->nunits; i++) {
+		const struct unit *u = units->units[i];
+		int rc;
+
+		if (!selector_match(d, rt, u, p->due_day))
+			continue;
+		s = store_stmt(d->store, "INSERT OR IGNORE INTO obligations (report, unit, period, due_at, updated_at)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5)");
+		sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, u->code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, p->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, p->due_at);
+		sqlite3_bind_int64(s, 5, now);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	s = store_stmt(d->store, "INSERT OR IGNORE INTO periods (report, period, opens_at, due_at) VALUES (?1, ?2, ?3, ?4)");
+	sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, p->opens_at);
+	sqlite3_bind_int64(s, 4, p->due_at);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* period_opened - has (report, period) been opened already? */
+static int period_opened(struct daemon *d, const char *report, const char *period)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT 1 FROM periods WHERE report = ?1 AND period = ?2");
+	int found;
+
+	sqlite3_bind_text(s, 1, report, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, period, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return found;
+}
+
+/* open_due_periods - open every period whose opening moment has come; all = also
+ * reconcile periods already open (after a reload or an import) */
+static int open_due_periods(struct daemon *d, int64_t now, int all)
+{
+	for (size_t r = 0; r < d->cfg->nreports; r++) {
+		const struct report_type *rt = &d->cfg->reports[r];
+		struct period p;
+
+		for (int i = 0; period_nth(d->cfg, rt, i, &p) == 0 && p.opens_at <= now; i++) {
+			if (!all && period_opened(d, rt->code, p.name))
+				continue;
+			if (create_obligations(d, rt, &p))
+				return -1;
+			log_info("report %s, period %s: obligations created", rt->code, p.name);
+		}
+	}
+	return 0;
+}
+
+/* next_opening - the earliest opening moment after now, from the config alone */
+static int64_t intake_next_due(struct daemon *d)
+{
+	int64_t now = clock_now(d), next = INT64_MAX;
+
+	for (size_t r = 0; r < d->cfg->nreports; r++) {
+		struct period p;
+
+		for (int i = 0; period_nth(d->cfg, &d->cfg->reports[r], i, &p) == 0; i++) {
+			if (p.opens_at > now) {
+				if (p.opens_at < next)
+					next = p.opens_at;
+				break;
+			}
+		}
+	}
+	return next;
+}
+
+static void intake_run(struct daemon *d, int64_t now)
+{
+	if (open_due_periods(d, now, 0))
+		log_err("opening report periods failed: %s", store_errmsg(d->store));
+}
+
+static const struct due_source intake_source = { "report periods", intake_next_due, intake_run };
+
+/* intake_init - register the period openings with the scheduler */
+void intake_init(void)
+{
+	sched_register(&intake_source);
+}
+
+/* intake_reconcile - at start-up, after a reload or an import: open what is due and add
+ * the obligations of units that owe open periods */
+int intake_reconcile(struct daemon *d)
+{
+	return open_due_periods(d, clock_now(d), 1);
+}
+
+/* helpers for the ops ----------------------------------------------------------------- */
+
+static const char *col(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* report_suggest - the closest report code */
+static const char *report_suggest(const struct daemon *d, const char *code)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+
+	for (size_t i = 0; i < d->cfg->nreports; i++) {
+		size_t dist = text_distance(code, d->cfg->reports[i].code);
+
+		if (dist < best_d) {
+			best_d = dist;
+			best = d->cfg->reports[i].code;
+		}
+	}
+	return best_d <= strlen(code) / 2 + 1 ? best : NULL;
+}
+
+/* want_report - the report type named by "report", or an error reply */
+static const struct report_type *want_report(struct daemon *d, struct request *rq)
+{
+	const char *code = rq_str(rq, "report", 1);
+	const struct report_type *rt;
+	const char *s;
+
+	if (!code)
+		return NULL;
+	rt = cfg_report(d->cfg, code);
+	if (rt)
+		return rt;
+	s = report_suggest(d, code);
+	rq_error(rq, "unknown_report", "there is no report type '%s'%s%s%s; 'thiduactl reports' lists them", code,
+		 s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
+	return NULL;
+}
+
+/* want_unit - the unit named by key */
+static const struct unit *want_unit(struct daemon *d, struct request *rq, const char *key)
+{
+	const char *code = rq_str(rq, key, 1);
+	const struct unit *u;
+	const char *s;
+
+	if (!code)
+		return NULL;
+	u = unitset_find(d->units, code);
+	if (u)
+		return u;
+	s = unitset_suggest(d->units, code);
+	rq_error(rq, "unknown_unit", "there is no unit '%s'%s%s%s; 'thiduactl units list' shows the codes",
+		 code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
+	return NULL;
+}
+
+/* want_period - the period named by "period" of rt */
+static int want_period(struct daemon *d, struct request *rq, const struct report_type *rt, struct period *p)
+{
+	const char *name = rq_str(rq, "period", 1);
+
+	if (!name)
+		return -1;
+	if (period_of(d->cfg, rt, name, p) == 0)
+		return 0;
+	if (rt->yearly)
+		return rq_error(rq, "unknown_period", "report %s has no period '%s': its periods are the years %d to %d, e.g. \"%d\"",
+				rt->code, name, rt->first_year, rt->last_year, rt->first_year);
+	return rq_error(rq, "unknown_period", "report %s has no period '%s': its only period is \"%s\"",
+			rt->code, name, rt->once_period);
+}
+
+struct obligation {
+	int64_t id, due_at, submitted_at;
+	char state[16];
+	int on_time;		/* -1 unknown */
+	int version;
+};
+
+/* load_obligation - 0 found, -1 not found */
+static int load_obligation(struct daemon *d, const char *report, const char *unit, const char *period,
+			   struct obligation *o)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT id, due_at, state, on_time, version, submitted_at"
+				     " FROM obligations WHERE report = ?1 AND unit = ?2 AND period = ?3");
+	int rc = -1;
+
+	sqlite3_bind_text(s, 1, report, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, period, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		o->id = sqlite3_column_int64(s, 0);
+		o->due_at = sqlite3_column_int64(s, 1);
+		xstrlcpy(o->state, col(s, 2), sizeof(o->state));
+		o->on_time = sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 3);
+		o->version = sqlite3_column_int(s, 4);
+		o->submitted_at = sqlite3_column_type(s, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 5);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* want_obligation - unit, report and period of the request, resolved to its obligation */
+static int want_obligation(struct daemon *d, struct request *rq, const struct unit **u,
+			   const struct report_type **rt, struct period *p, struct obligation *o)
+{
+	char day[16];
+
+	if (!(*u = want_unit(d, rq, "unit")) || !(*rt = want_report(d, rq)) || want_period(d, rq, *rt, p))
+		return -1;
+	if (load_obligation(d, (*rt)->code, (*u)->code, p->name, o) == 0)
+		return 0;
+	if (p->opens_at > clock_now(d)) {
+		date_format(day_of_time(p->opens_at, d->cfg->utc_offset), day, sizeof(day));
+		return rq_error(rq, "period_not_open", "period %s of report %s is not open yet: it opens on %s",
+				p->name, (*rt)->code, day);
+	}
+	date_format(p->due_day, day, sizeof(day));
+	return rq_error(rq, "not_obligated", "unit %s (%s) does not owe report %s for period %s (due %s); see 'thiduactl obligations --report %s --period %s' for who does",
+			(*u)->code, (*u)->name, (*rt)->code, p->name, day, (*rt)->code, p->name);
+}
+
+/* file_name_problem - why a submitted file name is refused, or NULL */
+static const char *file_name_problem(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0)
+		return "is empty";
+	if (n > MAX_NAME)
+		return "is longer than 255 bytes";
+	if (!utf8_valid(name, n))
+		return "is not valid UTF-8";
+	if (strchr(name, '/') || strchr(name, '\\'))
+		return "contains a path: send the file's own name only";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "is not a file name";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return "contains a control character";
+	return NULL;
+}
+
+/* next_receipt - BN-YYYY-NNNNNN, from a counter per year; never reused */
+static int next_receipt(struct daemon *d, int64_t now, char *buf, size_t size)
+{
+	int y;
+	unsigned m, dd;
+	char name[16];
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	civil_from_days(day_of_time(now, d->cfg->utc_offset), &y, &m, &dd);
+	snprintf(name, sizeof(name), "BN-%04d", y % 10000);
+	s = store_stmt(d->store, "INSERT INTO counters (name, value) VALUES (?1, 1)"
+		       " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (n < 0)
+		return -1;
+	snprintf(buf, size, "%s-%06lld", name, (long long)n);
+	return 0;
+}
+
+/* receipt_json - a receipt as stored, or NULL when the number is unknown */
+static json_t *receipt_json(struct daemon *d, const char *number)
+{
+	sqlite3_stmt *s = store_stmt(d->store,
+		"SELECT s.id, s.received_at, s.on_time, s.version, s.note, o.unit, o.report, o.period, o.due_at"
+		" FROM submissions s JOIN obligations o ON o.id = s.obligation WHERE s.receipt = ?1");
+	json_t *r = NULL, *files;
+	int64_t id;
+
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return NULL;
+	}
+	{
+		const struct unit *u = unitset_find(d->units, col(s, 5));
+		const struct report_type *rt = cfg_report(d->cfg, col(s, 6));
+
+		id = sqlite3_column_int64(s, 0);
+		r = json_pack("{s:s,s:o,s:b,s:s,s:s,s:s,s:s,s:s,s:I,s:o,s:s?}",
+			      "number", number, "received_at", json_time(d, sqlite3_column_int64(s, 1)),
+			      "on_time", sqlite3_column_int(s, 2), "unit", col(s, 5),
+			      "unit_name", u ? u->name : col(s, 5), "report", col(s, 6),
+			      "report_name", rt ? rt->name : col(s, 6), "period", col(s, 7),
+			      "version", (json_int_t)sqlite3_column_int64(s, 3),
+			      "due_at", json_time(d, sqlite3_column_int64(s, 8)), "note", col(s, 4));
+	}
+	sqlite3_reset(s);
+	files = json_array();
+	s = store_stmt(d->store, "SELECT name, size, sha256 FROM submission_files WHERE submission = ?1 ORDER BY idx");
+	sqlite3_bind_int64(s, 1, id);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(files, json_pack("{s:s,s:I,s:s}", "name", col(s, 0),
+						       "size", (json_int_t)sqlite3_column_int64(s, 1), "sha256", col(s, 2)));
+	sqlite3_reset(s);
+	json_object_set_new(r, "files", files);
+	return r;
+}
+
+/* op_report_submit - store the files, record the submission, answer with the receipt */
+int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
+{
+	const struct unit *u;
+	const struct report_type *rt;
+	struct period p;
+	struct obligation o;
+	json_t *names = json_object_get(rq_body(rq), "files"), *receipt;
+	const char *note;
+	int64_t now = clock_now(d), sub_id;
+	char number[64], hex[65];
+	size_t nfiles = rq_nfiles(rq);
+	int on_time;
+	sqlite3_stmt *s;
+
+	if (want_obligation(d, rq, &u, &rt, &p, &o))
+		return -1;
+	note = rq_str(rq, "note", 0);
+	if (rq_failed(rq))
+		return -1;
+	if (note && strlen(note) > MAX_NOTE)
+		return rq_error(rq, "invalid_field", "the note is %zu bytes; keep it under %d", strlen(note), MAX_NOTE);
+	if (!strcmp(o.state, "accepted"))
+		return rq_error(rq, "already_accepted", "report %s %s of %s was already accepted; ask %s to return it before sending a new version",
+				rt->code, p.name, u->code, rt->receiver);
+	if (!strcmp(o.state, "waived"))
+		return rq_error(rq, "waived", "report %s %s of %s was waived by %s; nothing needs to be sent",
+				rt->code, p.name, u->code, rt->receiver);
+	if (rt->late_days >= 0 && now > o.due_at + (int64_t)rt->late_days * DAY_SECONDS) {
+		char day[16];
+
+		date_format(day_of_time(o.due_at, d->cfg->utc_offset) + rt->late_days, day, sizeof(day));
+		return rq_error(rq, "late_locked", "report %s %s was due %s and late submissions closed on %s; contact %s",
+				rt->code, p.name, "", day, rt->receiver);
+	}
+	if (nfiles == 0)
+		return rq_error(rq, "no_file", "a submission needs at least one file (the report itself)");
+	if (!json_is_array(names) || json_array_size(names) != nfiles)
+		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frames", nfiles);
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		const char *why = name ? file_name_problem(name) : "is not a string";
+		size_t size;
+
+		if (why)
+			return rq_error(rq, "invalid_file_name", "file %zu: the name \"%s\" %s", i + 1, name ? name : "?", why);
+		rq_file(rq, i, &size);
+		if (size == 0)
+			return rq_error(rq, "empty_file", "file \"%s\" is empty; send the report's content", name);
+		if ((int64_t)size > rt->max_file_bytes)
+			return rq_error(rq, "file_too_large", "file \"%s\" is %zu bytes, over the limit of %lld bytes for report %s",
+					name, size, (long long)rt->max_file_bytes, rt->code);
+	}
+	if (next_receipt(d, now, number, sizeof(number)))
+		goto db_error;
+	on_time = now <= o.due_at;
+	s = store_stmt(d->store, "INSERT INTO submissions (receipt, obligation, version, received_at, on_time, note, principal, request_id)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, o.id);
+	sqlite3_bind_int(s, 3, o.version + 1);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int(s, 5, on_time);
+	sqlite3_bind_text(s, 6, note, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, rq_principal(rq), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, rq_id(rq), -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_reset(s);
+		goto db_error;
+	}
+	sqlite3_reset(s);
+	sub_id = sqlite3_last_insert_rowid(store_db(d->store));
+	for (size_t i = 0; i < nfiles; i++) {
+		size_t size;
+		const void *data = rq_file(rq, i, &size);
+
+		if (blobs_put(d, data, size, hex))
+			return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
+					"file \"%s\" could not be stored: %s; nothing was recorded",
+					json_string_value(json_array_get(names, i)), strerror(errno));
+		s = store_stmt(d->store, "INSERT INTO submission_files (submission, idx, name, size, sha256) VALUES (?1, ?2, ?3, ?4, ?5)");
+		sqlite3_bind_int64(s, 1, sub_id);
+		sqlite3_bind_int(s, 2, (int)i);
+		sqlite3_bind_text(s, 3, json_string_value(json_array_get(names, i)), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)size);
+		sqlite3_bind_text(s, 5, hex, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_reset(s);
+			goto db_error;
+		}
+		sqlite3_reset(s);
+	}
+	s = store_stmt(d->store, "UPDATE obligations SET state = 'submitted', on_time = ?2, submitted_at = ?3,"
+		       " receipt = ?4, version = version + 1, reason = NULL, updated_at = ?3 WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, o.id);
+	sqlite3_bind_int(s, 2, on_time);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_text(s, 4, number, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_reset(s);
+		goto db_error;
+	}
+	sqlite3_reset(s);
+	receipt = receipt_json(d, number);
+	events_emit(d, "report.submitted", json_pack("{s:s,s:s,s:s,s:s,s:b}", "unit", u->code, "report", rt->code,
+						     "period", p.name, "receipt", number, "on_time", on_time));
+	json_object_set_new(out, "receipt", receipt);
+	return 0;
+db_error:
+	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+			"the submission could not be stored: %s; nothing was recorded", store_errmsg(d->store));
+}
+
+/* op_report_receipt - show a receipt again */
+int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *number = rq_str(rq, "number", 1);
+	json_t *r;
+
+	if (!number)
+		return -1;
+	r = receipt_json(d, number);
+	if (!r)
+		return rq_error(rq, "unknown_receipt", "there is no receipt %s; receipt numbers look like BN-2024-000123", number);
+	json_object_set_new(out, "receipt", r);
+	return 0;
+}
+
+/* obligation_row_json - one obligations row (SELECT of OBLIGATION_COLUMNS) */
+#define OBLIGATION_COLUMNS "unit, report, period, due_at, state, on_time, submitted_at, receipt, version, reason"
+static json_t *obligation_row_json(struct daemon *d, sqlite3_stmt *s)
+{
+	const struct unit *u = unitset_find(d->units, col(s, 0));
+	const struct report_type *rt = cfg_report(d->cfg, col(s, 1));
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
+			      "unit", col(s, 0), "unit_name", u ? u->name : col(s, 0),
+			      "report", col(s, 1), "report_name", rt ? rt->name : col(s, 1),
+			      "period", col(s, 2), "due_at", json_time(d, sqlite3_column_int64(s, 3)),
+			      "state", col(s, 4));
+
+	json_object_set_new(o, "on_time", sqlite3_column_type(s, 5) == SQLITE_NULL ? json_null()
+			    : json_boolean(sqlite3_column_int(s, 5)));
+	json_object_set_new(o, "submitted_at", sqlite3_column_type(s, 6) == SQLITE_NULL ? json_null()
+			    : json_time(d, sqlite3_column_int64(s, 6)));
+	json_object_set_new(o, "receipt", col(s, 7) ? json_string(col(s, 7)) : json_null());
+	json_object_set_new(o, "version", json_integer(sqlite3_column_int(s, 8)));
+	json_object_set_new(o, "reason", col(s, 9) ? json_string(col(s, 9)) : json_null());
+	return o;
+}
+
+/* obligation_json - one obligation by id */
+static json_t *obligation_json(struct daemon *d, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT " OBLIGATION_COLUMNS " FROM obligations WHERE id = ?1");
+	json_t *o = NULL;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		o = obligation_row_json(d, s);
+	sqlite3_reset(s);
+	return o;
+}
+
+/* op_report_review - report.accept, report.return, report.waive by the receiving office */
+int op_report_review(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *op = rq_op(rq), *action = strchr(op, '.') + 1, *reason;
+	const struct unit *u;
+	const struct report_type *rt;
+	struct period p;
+	struct obligation o;
+	int64_t now = clock_now(d), new_due = 0;
+	const char *new_state;
+	sqlite3_stmt *s;
+
+	if (want_obligation(d, rq, &u, &rt, &p, &o))
+		return -1;
+	reason = rq_str(rq, "reason", 0);
+	if (rq_failed(rq))
+		return -1;
+	if (strcmp(action, "accept") && (!reason || !*reason))
+		return rq_error(rq, "reason_required", "%s needs a reason the unit will read (--reason)", op);
+	if (reason && strlen(reason) > MAX_NOTE)
+		return rq_error(rq, "invalid_field", "the reason is too long (at most %d bytes)", MAX_NOTE);
+	if (!strcmp(action, "accept")) {
+		if (strcmp(o.state, "submitted"))
+			return rq_error(rq, "bad_state", "report %s %s of %s is %s; only a submitted report can be accepted",
+					rt->code, p.name, u->code, o.state);
+		new_state = "accepted";
+	} else if (!strcmp(action, "return")) {
+		if (strcmp(o.state, "submitted") && strcmp(o.state, "accepted"))
+			return rq_error(rq, "bad_state", "report %s %s of %s is %s; only a submitted or accepted report can be returned",
+					rt->code, p.name, u->code, o.state);
+		new_state = "returned";
+		new_due = cal_end_of_day(d->cfg, cal_add_working_days(d->cfg, day_of_time(now, d->cfg->utc_offset),
+								       rt->return_days));
+		if (new_due < o.due_at)
+			new_due = o.due_at;
+	} else {
+		if (!strcmp(o.state, "accepted") || !strcmp(o.state, "waived"))
+			return rq_error(rq, "bad_state", "report %s %s of %s is already %s; it cannot be waived",
+					rt->code, p.name, u->code, o.state);
+		new_state = "waived";
+	}
+	s = store_stmt(d->store, "UPDATE obligations SET state = ?2, reason = ?3, updated_at = ?4,"
+		       " due_at = CASE WHEN ?5 > 0 THEN ?5 ELSE due_at END WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, o.id);
+	sqlite3_bind_text(s, 2, new_state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, new_due);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return rq_error(rq, "internal", "the review could not be stored: %s", store_errmsg(d->store));
+	}
+	sqlite3_reset(s);
+	s = store_stmt(d->store, "INSERT INTO reviews (obligation, action, reason, principal, at, due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	sqlite3_bind_int64(s, 1, o.id);
+	sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, rq_principal(rq), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now);
+	if (new_due)
+		sqlite3_bind_int64(s, 6, new_due);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return rq_error(rq, "internal", "the review could not be stored: %s", store_errmsg(d->store));
+	}
+	sqlite3_reset(s);
+	{
+		char type[32];
+
+		snprintf(type, sizeof(type), "report.%s", !strcmp(action, "accept") ? "accepted"
+			 : !strcmp(action, "return") ? "returned" : "waived");
+		events_emit(d, type, json_pack("{s:s,s:s,s:s,s:s?,s:s}", "unit", u->code, "report", rt->code,
+					       "period", p.name, "reason", reason, "by", rq_principal(rq)));
+	}
+	json_object_set_new(out, "obligation", obligation_json(d, o.id));
+	return 0;
+}
+
+/* op_obligations_list - filtered obligations */
+int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *unit = rq_str(rq, "unit", 0), *report = rq_str(rq, "report", 0);
+	const char *period = rq_str(rq, "period", 0), *state = rq_str(rq, "state", 0);
+	const struct unit *under = NULL;
+	int32_t today = registry_today(d);
+	json_t *list;
+	sqlite3_stmt *s;
+
+	if (rq_failed(rq))
+		return -1;
+	if (json_object_get(rq_body(rq), "under") && !(under = want_unit(d, rq, "under")))
+		return -1;
+	if (unit && !want_unit(d, rq, "unit"))
+		return -1;
+	if (report && !want_report(d, rq))
+		return -1;
+	if (state && strcmp(state, "open") && strcmp(state, "submitted") && strcmp(state, "accepted")
+	    && strcmp(state, "returned") && strcmp(state, "waived"))
+		return rq_error(rq, "invalid_field", "state '%s' is not one of open, submitted, accepted, returned, waived", state);
+	s = store_stmt(d->store, "SELECT " OBLIGATION_COLUMNS " FROM obligations"
+		       " WHERE (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR report = ?2)"
+		       " AND (?3 IS NULL OR period = ?3) AND (?4 IS NULL OR state = ?4)"
+		       " ORDER BY report, period, unit");
+	sqlite3_bind_text(s, 1, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, report, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, state, -1, SQLITE_STATIC);
+	list = json_array();
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (under) {
+			const struct unit *u = unitset_find(d->units, col(s, 0));
+			int32_t day = day_of_time(sqlite3_column_int64(s, 3), d->cfg->utc_offset);
+
+			if (!u || (u != under && !unit_is_under_at(u, under, day < today ? day : today)
+				   && !unit_is_under_at(u, under, day)))
+				continue;
+		}
+		json_array_append_new(list, obligation_row_json(d, s));
+	}
+	sqlite3_reset(s);
+	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(out, "obligations", list);
+	return 0;
+}
+
+enum { C_EXPECTED, C_ON_TIME, C_LATE, C_MISSING, C_ACCEPTED, C_RETURNED, C_WAIVED, C_N };
+static const char *const counter_names[C_N] = {
+	"expected", "on_time", "late", "missing", "accepted", "returned", "waived"
+};
+
+static json_t *counters_json(const long *c)
+{
+	json_t *o = json_object();
+	long submitted = c[C_ON_TIME] + c[C_LATE];
+
+	for (int i = 0; i < C_N; i++)
+		json_object_set_new(o, counter_names[i], json_integer(c[i]));
+	json_object_set_new(o, "submitted_pct", json_real(c[C_EXPECTED] ? 100.0 * (double)submitted / (double)c[C_EXPECTED] : 0));
+	json_object_set_new(o, "on_time_pct", json_real(c[C_EXPECTED] ? 100.0 * (double)c[C_ON_TIME] / (double)c[C_EXPECTED] : 0));
+	return o;
+}
+
+/* op_completeness - per child of 'under': who owes, who sent, on time or late, who is missing */
+int op_completeness(struct daemon *d, struct request *rq, json_t *out)
+{
+	const struct report_type *rt = want_report(d, rq);
+	const struct unit *under, *recv;
+	struct period p;
+	size_t nchild = 0;
+	const struct unit **child;
+	long (*cnt)[C_N], total[C_N] = { 0 };
+	json_t *rows, *missing;
+	sqlite3_stmt *s;
+
+	if (!rt || want_period(d, rq, rt, &p))
+		return -1;
+	if (json_object_get(rq_body(rq), "under")) {
+		if (!(under = want_unit(d, rq, "under")))
+			return -1;
+	} else {
+		recv = unitset_find(d->units, rt->receiver);
+		under = recv && recv->attached ? unit_parent_at(recv, p.due_day) : recv;
+		if (!under)
+			return rq_error(rq, "missing_field", "give 'under': the unit whose subtree to count");
+	}
+	child = xcalloc(d->units->nunits + 1, sizeof(*child));
+	cnt = xcalloc(d->units->nunits + 1, sizeof(*cnt));
+	for (size_t i = 0; i < d->units->nunits; i++) {
+		const struct unit *u = d->units->units[i];
+
+		if (unit_active_at(u, p.due_day) && unit_parent_at(u, p.due_day) == under)
+			child[nchild++] = u;
+	}
+	missing = json_array();
+	s = store_stmt(d->store, "SELECT unit, state, on_time FROM obligations WHERE report = ?1 AND period = ?2");
+	sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p.name, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const struct unit *u = unitset_find(d->units, col(s, 0)), *c = u;
+		const char *state = col(s, 1);
+		size_t k;
+		long *row;
+
+		/* walk up to the child of 'under' that holds u */
+		for (int guard = 0; c && guard < 64; guard++) {
+			const struct unit *up = unit_parent_at(c, p.due_day);
+
+			if (up == under)
+				break;
+			c = up;
+		}
+		if (!c)
+			continue;
+		for (k = 0; k < nchild && child[k] != c; k++)
+			;
+		if (k == nchild)
+			continue;
+		row = cnt[k];
+		if (!strcmp(state, "waived")) {
+			row[C_WAIVED]++;
+			continue;
+		}
+		row[C_EXPECTED]++;
+		if (!strcmp(state, "open") || !strcmp(state, "returned")) {
+			row[C_MISSING]++;
+			if (!strcmp(state, "returned"))
+				row[C_RETURNED]++;
+			json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s}", "unit", u->code, "name", u->name,
+								 "parent", c->code, "state", state));
+		} else {
+			row[sqlite3_column_int(s, 2) ? C_ON_TIME : C_LATE]++;
+			if (!strcmp(state, "accepted"))
+				row[C_ACCEPTED]++;
+		}
+	}
+	sqlite3_reset(s);
+	rows = json_array();
+	for (size_t k = 0; k < nchild; k++) {
+		json_t *o;
+
+		if (!cnt[k][C_EXPECTED] && !cnt[k][C_WAIVED])
+			continue;
+		o = counters_json(cnt[k]);
+		json_object_set_new(o, "unit", json_string(child[k]->code));
+		json_object_set_new(o, "name", json_string(child[k]->name));
+		json_array_append_new(rows, o);
+		for (int i = 0; i < C_N; i++)
+			total[i] += cnt[k][i];
+	}
+	free(child);
+	free(cnt);
+	json_object_set_new(out, "report", json_string(rt->code));
+	json_object_set_new(out, "report_name", json_string(rt->name));
+	json_object_set_new(out, "period", json_string(p.name));
+	json_object_set_new(out, "under", json_string(under->code));
+	json_object_set_new(out, "due_at", json_time(d, p.due_at));
+	json_object_set_new(out, "rows", rows);
+	json_object_set_new(out, "total", counters_json(total));
+	json_object_set_new(out, "missing", missing);
+	return 0;
+}
+
+/* op_reports_list - the report types and their schedules */
+int op_reports_list(struct daemon *d, struct request *rq, json_t *out)
+{
+	json_t *list = json_array();
+
+	(void)rq;
+	for (size_t i = 0; i < d->cfg->nreports; i++) {
+		const struct report_type *rt = &d->cfg->reports[i];
+		char sched[96], day[16];
+
+		if (rt->yearly) {
+			snprintf(sched, sizeof(sched), "yearly, due %02d-%02d, %d-%d", rt->due_month, rt->due_mday,
+				 rt->first_year, rt->last_year);
+		} else {
+			date_format(rt->once_due, day, sizeof(day));
+			snprintf(sched, sizeof(sched), "once (%s), due %s", rt->once_period, day);
+		}
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "code", rt->code, "name", rt->name,
+						      "receiver", rt->receiver, "schedule", sched));
+	}
+	json_object_set_new(out, "reports", list);
+	return 0;
+}
