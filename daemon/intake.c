@@ -182,10 +182,10 @@ static int open_due_periods(struct daemon *d, int64_t now, int all)
 	return 0;
 }
 
-/* next_opening - the earliest opening moment after now, from the config alone */
+/* intake_next_due - the earliest opening moment not yet handled, from the config alone */
 static int64_t intake_next_due(struct daemon *d)
 {
-	int64_t now = clock_now(d), next = INT64_MAX;
+	int64_t now = d->intake_through, next = INT64_MAX;
 
 	for (size_t r = 0; r < d->cfg->nreports; r++) {
 		struct period p;
@@ -205,6 +205,8 @@ static void intake_run(struct daemon *d, int64_t now)
 {
 	if (open_due_periods(d, now, 0))
 		log_err("opening report periods failed: %s", store_errmsg(d->store));
+	else
+		d->intake_through = now;
 }
 
 static const struct due_source intake_source = { "report periods", intake_next_due, intake_run };
@@ -219,7 +221,12 @@ void intake_init(void)
  * the obligations of units that owe open periods */
 int intake_reconcile(struct daemon *d)
 {
-	return open_due_periods(d, clock_now(d), 1);
+	int64_t now = clock_now(d);
+
+	if (open_due_periods(d, now, 1))
+		return -1;
+	d->intake_through = now;
+	return 0;
 }
 
 /* helpers for the ops ----------------------------------------------------------------- */

@@ -40,6 +40,7 @@ struct daemon {
 	int64_t started_mono_ms;
 	int64_t started_at;
 
+	int64_t intake_through;		/* report periods opened up to this moment */
 	json_t *pending_events;		/* array of [type, body] published after commit */
 	int reload_asap, stop_asap, stop_now;
 	uint64_t watchdog_usec;

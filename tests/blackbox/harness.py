@@ -96,6 +96,23 @@ class Daemon:
             raise AssertionError(f"thiduactl {args} should have failed: {out}")
         return reply
 
+    def call(self, op, files=(), **fields):
+        """One raw request over ZeroMQ: files are (name, bytes) pairs. Returns the reply."""
+        import zmq
+        req = dict(fields, op=op)
+        if files:
+            req["files"] = [name for name, _ in files]
+        ctx = zmq.Context.instance()
+        s = ctx.socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
+        s.connect(self.endpoint)
+        try:
+            s.send_multipart([b"", json.dumps(req).encode()] + [data for _, data in files])
+            return json.loads(s.recv_multipart()[-1])
+        finally:
+            s.close()
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 

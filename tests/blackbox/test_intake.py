@@ -1,0 +1,209 @@
+"""Issue 3: obligations, durable submissions with receipts, review, completeness."""
+import json
+import os
+import signal
+import sqlite3
+import threading
+
+from harness import CONFIG_2025, Daemon, eq
+
+DOC = "Báo cáo kết quả năm 2024 — xã Phú Hòa Đông".encode()
+
+
+def submit(d, unit, report="BC-NAM", period="2024", files=(("báo cáo.pdf", DOC),), **kw):
+    return d.call("report.submit", files=files, unit=unit, report=report, period=period, **kw)
+
+
+def ok(r):
+    assert r["ok"], r
+    return r
+
+
+def err(r, code):
+    assert not r["ok"], r
+    eq(r["error"]["code"], code, r["error"]["message"])
+    return r["error"]["message"]
+
+
+def test_obligations_follow_the_plan():
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        r = d.ctl("obligations", "--report", "BC-NAM", "--period", "2024") if False else \
+            d.call("obligations.list", report="BC-NAM", period="2024")
+        units = {o["unit"] for o in r["obligations"]}
+        eq(len(units), 33, "21 communes, 3 offices, 7 organisations, 2 enterprises")
+        assert "CUCHI-GDDT" not in units and "CUCHI-HDTDKT" not in units
+        # the district summary of 2024 is due Saturday 30 November: it rolls to Monday 2 December
+        r = d.call("obligations.list", report="BC-TONGHOP", period="2024")
+        eq([(o["unit"], o["due_at"]) for o in r["obligations"]],
+           [("CUCHI-GDDT", "2024-12-02T23:59:59+07:00")], "district summary")
+        # 2025 has not opened yet; it opens by the clock
+        err(submit(d, "XA-ANPHU", period="2025"), "period_not_open")
+        d.ctl("clock", "set", "2025-10-01T00:00:00+07:00")
+        eq(d.call("obligations.list", report="BC-NAM", period="2025")["count"], 33, "2025 opened")
+
+
+def test_a_2024_cycle_with_exact_completeness():
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        on_time = ["XA-ANPHU", "XA-BINHMY", "XA-PHUHOADONG", "CUCHI-HKH", "DN-MAYMAC-TPT"]
+        receipts = {u: ok(submit(d, u, note="Kính gửi Phòng GD&ĐT"))["receipt"] for u in on_time}
+        rc = receipts["XA-PHUHOADONG"]
+        eq(rc["on_time"], True, "on time")
+        eq(rc["due_at"], "2024-11-15T23:59:59+07:00", "due")
+        eq(rc["files"][0]["name"], "báo cáo.pdf", "file name round trip")
+        import hashlib
+        eq(rc["files"][0]["sha256"], hashlib.sha256(DOC).hexdigest(), "sha256")
+        eq(rc["files"][0]["size"], len(DOC), "size")
+        path = os.path.join(d.dir, "files", rc["files"][0]["sha256"][:2], rc["files"][0]["sha256"])
+        eq(open(path, "rb").read(), DOC, "stored content")
+        assert rc["number"].startswith("BN-2024-"), rc
+        eq(len({r["number"] for r in receipts.values()}), 5, "distinct receipts")
+        eq(ok(d.call("report.receipt", number=rc["number"]))["receipt"], rc, "receipt shown again")
+        err(d.call("report.receipt", number="BN-2024-999999"), "unknown_receipt")
+
+        d.ctl("clock", "set", "2024-11-18T08:00:00+07:00")   # past the due date
+        late = ok(submit(d, "XA-TRUNGAN"))["receipt"]
+        eq(late["on_time"], False, "late")
+        # review: accept two, return one with a reason, waive one
+        ok(d.call("report.accept", id="acc1", unit="XA-ANPHU", report="BC-NAM", period="2024"))
+        ok(d.call("report.accept", id="acc2", unit="XA-BINHMY", report="BC-NAM", period="2024"))
+        err(d.call("report.return", id="ret0", unit="XA-PHUHOADONG", report="BC-NAM", period="2024"), "reason_required")
+        r = ok(d.call("report.return", id="ret1", unit="XA-PHUHOADONG", report="BC-NAM", period="2024",
+                      reason="Thiếu bảng tổng hợp tiêu chí"))["obligation"]
+        eq(r["state"], "returned", "returned")
+        eq(r["reason"], "Thiếu bảng tổng hợp tiêu chí", "reason round trip")
+        eq(r["due_at"], "2024-11-25T23:59:59+07:00", "5 working days after Monday 18 November")
+        ok(d.call("report.waive", id="w1", unit="CUCHI-LDLD", report="BC-NAM", period="2024",
+                  reason="Đơn vị sáp nhập"))
+        err(d.call("report.accept", id="acc3", unit="XA-THAIMY", report="BC-NAM", period="2024"), "bad_state")
+
+        c = d.call("completeness", report="BC-NAM", period="2024")
+        eq(c["under"], "CUCHI", "default subtree: the receiver's parent")
+        t = c["total"]
+        eq((t["expected"], t["on_time"], t["late"], t["missing"], t["accepted"], t["returned"], t["waived"]),
+           (32, 4, 1, 27, 2, 1, 1), "totals")
+        rows = {r["unit"]: r for r in c["rows"]}
+        eq((rows["XA-PHUHOADONG"]["missing"], rows["XA-PHUHOADONG"]["returned"]), (1, 1), "returned row")
+        eq(rows["XA-ANPHU"]["on_time_pct"], 100.0, "pct")
+        missing = {m["unit"] for m in c["missing"]}
+        assert "XA-PHUHOADONG" in missing and "XA-ANPHU" not in missing and "CUCHI-LDLD" not in missing
+
+        # the returned commune corrects and sends again: a new version, late now
+        again = ok(submit(d, "XA-PHUHOADONG", files=(("báo cáo (sửa).pdf", DOC + b" v2"),)))["receipt"]
+        eq((again["version"], again["on_time"]), (2, True), "within the new due date")
+        eq(ok(d.call("report.receipt", number=rc["number"]))["receipt"]["version"], 1, "first version kept")
+        err(submit(d, "XA-ANPHU"), "already_accepted")
+        err(submit(d, "CUCHI-LDLD"), "waived")
+        # late submissions close 30 days after the due date
+        d.ctl("clock", "set", "2024-12-16T08:00:00+07:00")
+        err(submit(d, "XA-THAIMY"), "late_locked")
+
+
+def test_every_bad_submission_is_refused_and_stores_nothing():
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        cases = [
+            (submit(d, "XA-ANPHUU"), "unknown_unit", "XA-ANPHU"),
+            (submit(d, "XA-ANPHU", report="BC-NAMM"), "unknown_report", "BC-NAM"),
+            (submit(d, "XA-ANPHU", period="1999"), "unknown_period", "2024"),
+            (submit(d, "XA-ANPHU", period="2026"), "period_not_open", "opens on 2026-10-01"),
+            (submit(d, "XA-ANPHU", report="BC-TONGHOP"), "not_obligated", "does not owe"),
+            (submit(d, "XA-ANPHU", files=()), "no_file", "at least one file"),
+            (submit(d, "XA-ANPHU", files=(("a.pdf", b""),)), "empty_file", "a.pdf"),
+            (submit(d, "XA-ANPHU", files=(("../../etc/passwd", b"x"),)), "invalid_file_name", "path"),
+            (submit(d, "XA-ANPHU", files=(("C:\\bao-cao.pdf", b"x"),)), "invalid_file_name", "path"),
+            (submit(d, "XA-ANPHU", files=(("a\nb.pdf", b"x"),)), "invalid_file_name", "control"),
+            (submit(d, "XA-ANPHU", note=5), "invalid_field", "note"),
+        ]
+        for reply, code, fragment in cases:
+            msg = err(reply, code)
+            assert fragment in msg, (code, msg)
+        # invalid UTF-8 in a note or a file name never reaches a handler: the frame is refused
+        import zmq
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.RCVTIMEO, 5000)
+        s.connect(d.endpoint)
+        s.send_multipart([b"", b'{"op":"report.submit","unit":"XA-ANPHU","report":"BC-NAM","period":"2024",'
+                          b'"note":"\xc3\x28","files":["a.pdf"]}', b"x"])
+        eq(json.loads(s.recv_multipart()[-1])["error"]["code"], "invalid_utf8", "bad UTF-8")
+        s.close()
+        # a file over the limit (25 MB by default)
+        big = b"x" * (25 * 1024 * 1024 + 1)
+        err(submit(d, "XA-ANPHU", files=(("lon.pdf", big),)), "file_too_large")
+        con = d.db()
+        eq(con.execute("SELECT count(*) FROM submissions").fetchone()[0], 0, "nothing stored")
+        eq(os.path.exists(os.path.join(d.dir, "files")), False, "no file written")
+
+
+def test_replay_returns_the_first_receipt_and_stores_once():
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        first = ok(submit(d, "XA-ANPHU", id="req-42"))
+        second = ok(submit(d, "XA-ANPHU", id="req-42"))
+        eq(second["receipt"], first["receipt"], "same receipt")
+        eq(second.get("replayed"), True, "marked as a replay")
+        eq(d.db().execute("SELECT count(*) FROM submissions").fetchone()[0], 1, "stored once")
+
+
+def test_reorganisation_successor_owes_the_2025_report():
+    with Daemon(config=CONFIG_2025, start_at="2025-02-10T09:00:00+07:00") as d:
+        ok(submit(d, "XA-ANPHU", report="KH-NAM", period="2025"))
+        d.ctl("clock", "set", "2025-10-02T09:00:00+07:00")
+        msg = err(submit(d, "XA-ANPHU", period="2025"), "not_obligated")
+        assert "XA-ANPHU" in msg
+        r = ok(submit(d, "XA-ANNHONTAY-2025", period="2025"))
+        eq(r["receipt"]["unit_name"], "Ủy ban nhân dân xã An Nhơn Tây", "successor")
+        owed = {o["unit"] for o in d.call("obligations.list", report="BC-NAM", period="2025")["obligations"]}
+        eq(len(owed), 7, "the 7 new communes owe the 2025 annual report")
+        c = d.call("completeness", report="BC-NAM", period="2025", under="HCM")
+        eq(c["total"]["expected"], 7, "expected")
+        eq(c["total"]["on_time"], 1, "on time")
+
+
+def test_sigkill_while_streaming_loses_no_acknowledged_receipt():
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        import zmq
+        units = [o["unit"] for o in d.call("obligations.list", report="BC-NAM", period="2024")["obligations"]]
+        acked = []
+        stop = threading.Event()
+
+        def client(k):
+            ctx = zmq.Context.instance()
+            s = ctx.socket(zmq.DEALER)
+            s.setsockopt(zmq.LINGER, 0)
+            s.setsockopt(zmq.RCVTIMEO, 3000)
+            s.connect(d.endpoint)
+            n = 0
+            while not stop.is_set():
+                n += 1
+                rid = f"c{k}-{n}"
+                req = {"op": "report.submit", "id": rid, "unit": units[(k * 7 + n) % len(units)],
+                       "report": "BC-NAM", "period": "2024", "files": [f"bc-{rid}.txt"]}
+                try:
+                    s.send_multipart([b"", json.dumps(req).encode(), rid.encode()])
+                    r = json.loads(s.recv_multipart()[-1])
+                except zmq.error.Again:
+                    break
+                if r.get("ok"):
+                    acked.append(r["receipt"]["number"])
+            s.close()
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        # kill once a few hundred submissions have been acknowledged
+        while len(acked) < 300 and all(t.is_alive() for t in threads):
+            threading.Event().wait(0.005)
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        d.log.close()
+        d.start()
+        con = sqlite3.connect(os.path.join(d.dir, "thidua.db"))
+        eq(con.execute("PRAGMA integrity_check").fetchone()[0], "ok", "integrity")
+        stored = [r[0] for r in con.execute("SELECT receipt FROM submissions")]
+        assert len(acked) >= 300, len(acked)
+        missing = set(acked) - set(stored)
+        eq(missing, set(), "acknowledged receipts lost")
+        eq(len(stored), len(set(stored)), "each receipt once")
+        for number in acked[-20:]:
+            ok(d.call("report.receipt", number=number))
