@@ -42,6 +42,7 @@ DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
@@ -54,7 +55,7 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev libsystemd-dev sqlite3 python3 python3-zmq
 
-.PHONY: all run check test asan lint deps install clean unit-tests
+.PHONY: all run check test asan lint deps install clean unit-tests bench
 
 all: $(PROGRAMS)
 
@@ -89,6 +90,14 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS)
 
 unit-tests: $(UNIT_BIN) $(TOOL_BIN)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS) -lpthread
+
+# bench - figures, not pass/fail; never part of check
+bench: all $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+	@for b in bench/*.sh; do [ -x "$$b" ] && BUILD=$(BUILD) BIN=$(BIN) "$$b"; done; true
 
 # deps - install the Debian packages that are missing (or print the apt-get line)
 deps:
