@@ -5,21 +5,16 @@
  * Exit codes: 0 success; 1 the daemon answered with an error; 2 usage; 3 the daemon
  * could not be reached within the timeout.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "cli.h"
 #include "client.h"
+#include "cmd_reports.h"
 #include "table.h"
 #include "utf8.h"
-#include "xalloc.h"
-
-#define DEFAULT_ENDPOINT "ipc:///var/lib/thidua/api.sock"
-
-static struct client cl = { .endpoint = DEFAULT_ENDPOINT, .timeout = 10 };
 
 static void usage(FILE *fp)
 {
@@ -33,63 +28,16 @@ static void usage(FILE *fp)
 		"  units import FILE.csv          add units (all or nothing)\n"
 		"  clock show | set TIME | advance DURATION   (set/advance: test daemons only)\n"
 		"  config reload                  reload the configuration file (like SIGHUP)\n"
+		"  reports                        the report types, their receivers and schedules\n"
+		"  submit --unit CODE --report TYPE --period P [--note TEXT] [--request-id ID] FILE...\n"
+		"  receipt NUMBER                 show a receipt (BN-2024-000123) again\n"
+		"  obligations [--unit CODE] [--under CODE] [--report TYPE] [--period P] [--state S] [--csv]\n"
+		"  review accept|return|waive --unit CODE --report TYPE --period P [--reason TEXT]\n"
+		"                                 (return and waive need --reason)\n"
+		"  completeness --report TYPE --period P [--under CODE] [--csv]\n"
 		"\n"
 		"ENDPOINT defaults to $THIDUA_ENDPOINT or " DEFAULT_ENDPOINT ".\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "thiduactl: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(thiduactl --help lists the commands)\n");
-	return EXIT_USAGE;
-}
-
-/* str - a string member or "" */
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
-
-/* call - one request; prints errors and JSON; returns the reply on success */
-static json_t *call(json_t *req, const struct client_file *files, size_t nfiles, int *rc)
-{
-	json_t *reply;
-	char id[64];
-
-	if (!json_object_get(req, "id")) {
-		client_new_id(id, sizeof(id));
-		json_object_set_new(req, "id", json_string(id));
-	}
-	reply = client_call(&cl, req, files, nfiles, rc);
-	if (!reply)
-		return NULL;
-	if (cl.json) {
-		char *text = json_dumps(reply, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		puts(text);
-		free(text);
-	}
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		json_t *err = json_object_get(reply, "error");
-		json_t *list = json_object_get(err, "errors");
-		size_t i;
-		json_t *e;
-
-		if (!cl.json) {
-			fprintf(stderr, "thiduactl: %s\n", str(err, "message"));
-			json_array_foreach(list, i, e)
-				fprintf(stderr, "  %s\n", json_string_value(e));
-		}
-		json_decref(reply);
-		*rc = EXIT_DAEMON_ERROR;
-		return NULL;
-	}
-	*rc = EXIT_OK;
-	return reply;
 }
 
 /* cmd_status - the daemon at a glance */
@@ -102,19 +50,19 @@ static int cmd_status(int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1)
-		return usage_error("status takes no arguments (got '%s')", argv[1]);
-	r = call(json_pack("{s:s}", "op", "status"), NULL, 0, &rc);
+		return cli_usage_error("status takes no arguments (got '%s')", argv[1]);
+	r = cli_call(json_pack("{s:s}", "op", "status"), NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
 	clock = json_object_get(r, "clock");
-	printf("thiduad %s, up %llds\n", str(r, "version"),
+	printf("thiduad %s, up %llds\n", jstr(r, "version"),
 	       (long long)json_integer_value(json_object_get(r, "uptime_seconds")));
-	if (*str(r, "movement"))
-		printf("movement:  %s\n", str(r, "movement"));
-	printf("config:    %s\n", str(r, "config"));
-	printf("database:  %s\n", str(r, "database"));
-	printf("api:       %s\n", str(r, "api"));
-	printf("clock:     %s %s%s\n", str(clock, "now"), str(clock, "timezone"),
+	if (*jstr(r, "movement"))
+		printf("movement:  %s\n", jstr(r, "movement"));
+	printf("config:    %s\n", jstr(r, "config"));
+	printf("database:  %s\n", jstr(r, "database"));
+	printf("api:       %s\n", jstr(r, "api"));
+	printf("clock:     %s %s%s\n", jstr(clock, "now"), jstr(clock, "timezone"),
 	       json_is_true(json_object_get(clock, "fake")) ? " (fake clock: test mode)" : "");
 	by = json_object_get(json_object_get(r, "units"), "active_by_level");
 	printf("units:    ");
@@ -135,7 +83,7 @@ static void print_units(json_t *units)
 	json_t *u;
 
 	json_array_foreach(units, i, u) {
-		const char *row[] = { str(u, "code"), str(u, "name"), str(u, "level"), str(u, "parent"), str(u, "kind") };
+		const char *row[] = { jstr(u, "code"), jstr(u, "name"), jstr(u, "level"), jstr(u, "parent"), jstr(u, "kind") };
 
 		table_add(t, row);
 	}
@@ -166,13 +114,13 @@ static int cmd_units_list(int argc, char **argv)
 	}
 	if (optind < argc) {
 		json_decref(req);
-		return usage_error("units list: unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("units list: unexpected argument '%s'", argv[optind]);
 	}
-	r = call(req, NULL, 0, &rc);
+	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json) {
 		print_units(json_object_get(r, "units"));
 		printf("%lld units active on %s\n", (long long)json_integer_value(json_object_get(r, "count")),
-		       str(r, "at"));
+		       jstr(r, "at"));
 	}
 	json_decref(r);
 	return rc;
@@ -208,60 +156,31 @@ static int cmd_units_show(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		json_decref(req);
-		return usage_error("units show needs one unit code%s", "");
+		return cli_usage_error("units show needs one unit code%s", "");
 	}
 	json_object_set_new(req, "code", json_string(argv[optind]));
-	r = call(req, NULL, 0, &rc);
+	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json) {
 		u = json_object_get(r, "unit");
-		printf("%-14s%s\n", "code", str(u, "code"));
-		printf("%-14s%s\n", "name", str(u, "name"));
-		printf("%-14s%s (%s)%s\n", "level", str(u, "level"), str(u, "level_name"),
+		printf("%-14s%s\n", "code", jstr(u, "code"));
+		printf("%-14s%s\n", "name", jstr(u, "name"));
+		printf("%-14s%s (%s)%s\n", "level", jstr(u, "level"), jstr(u, "level_name"),
 		       json_is_true(json_object_get(u, "attached")) ? ", attached to its parent" : "");
-		printf("%-14s%s\n", "kind", str(u, "kind"));
-		if (*str(u, "parent"))
-			printf("%-14s%s\n", "parent", str(u, "parent"));
-		printf("%-14s%s to %s%s\n", "active", *str(u, "active_from") ? str(u, "active_from") : "always",
-		       *str(u, "active_to") ? str(u, "active_to") : "now",
+		printf("%-14s%s\n", "kind", jstr(u, "kind"));
+		if (*jstr(u, "parent"))
+			printf("%-14s%s\n", "parent", jstr(u, "parent"));
+		printf("%-14s%s to %s%s\n", "active", *jstr(u, "active_from") ? jstr(u, "active_from") : "always",
+		       *jstr(u, "active_to") ? jstr(u, "active_to") : "now",
 		       json_is_true(json_object_get(u, "active")) ? "" : " (not active on that date)");
 		print_list("successors", json_object_get(u, "successors"));
 		print_list("predecessors", json_object_get(u, "predecessors"));
 		print_list("emails", json_object_get(u, "emails"));
 		print_list("chats", json_object_get(u, "chats"));
 		print_list("children", json_object_get(u, "children"));
-		printf("%-14s%s\n", "declared at", str(u, "source"));
+		printf("%-14s%s\n", "declared at", jstr(u, "source"));
 	}
 	json_decref(r);
 	return rc;
-}
-
-/* read_file - a whole file into memory (at most 1 GiB) */
-static char *read_file(const char *path, size_t *size)
-{
-	FILE *fp = fopen(path, "rb");
-	struct stat st;
-	char *buf;
-
-	if (!fp) {
-		fprintf(stderr, "thiduactl: cannot open %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) || !S_ISREG(st.st_mode) || st.st_size > (1L << 30)) {
-		fprintf(stderr, "thiduactl: %s is not a regular file of at most 1 GiB\n", path);
-		fclose(fp);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	*size = fread(buf, 1, (size_t)st.st_size, fp);
-	fclose(fp);
-	return buf;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
 }
 
 static int cmd_units_import(int argc, char **argv)
@@ -273,12 +192,12 @@ static int cmd_units_import(int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("units import needs one CSV file%s", "");
-	data = read_file(argv[1], &size);
+		return cli_usage_error("units import needs one CSV file%s", "");
+	data = cli_read_file(argv[1], &size);
 	if (!data)
 		return EXIT_USAGE;
-	f = (struct client_file){ base_name(argv[1]), data, size };
-	r = call(json_pack("{s:s,s:s}", "op", "units.import", "filename", base_name(argv[1])), &f, 1, &rc);
+	f = (struct client_file){ cli_base_name(argv[1]), data, size };
+	r = cli_call(json_pack("{s:s,s:s}", "op", "units.import", "filename", cli_base_name(argv[1])), &f, 1, &rc);
 	if (r && !cl.json)
 		printf("imported %lld units from %s\n", (long long)json_integer_value(json_object_get(r, "imported")),
 		       argv[1]);
@@ -290,14 +209,14 @@ static int cmd_units_import(int argc, char **argv)
 static int cmd_units(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("units needs a subcommand: list, show or import%s", "");
+		return cli_usage_error("units needs a subcommand: list, show or import%s", "");
 	if (!strcmp(argv[1], "list"))
 		return cmd_units_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))
 		return cmd_units_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "import"))
 		return cmd_units_import(argc - 1, argv + 1);
-	return usage_error("units: unknown subcommand '%s' (list, show, import)", argv[1]);
+	return cli_usage_error("units: unknown subcommand '%s' (list, show, import)", argv[1]);
 }
 
 static int cmd_clock(int argc, char **argv)
@@ -307,18 +226,18 @@ static int cmd_clock(int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "show")) {
 		if (argc > 2)
-			return usage_error("clock show takes no arguments%s", "");
+			return cli_usage_error("clock show takes no arguments%s", "");
 		req = json_pack("{s:s}", "op", "clock.show");
 	} else if (!strcmp(argv[1], "set") && argc == 3) {
 		req = json_pack("{s:s,s:s}", "op", "clock.set", "to", argv[2]);
 	} else if (!strcmp(argv[1], "advance") && argc == 3) {
 		req = json_pack("{s:s,s:s}", "op", "clock.advance", "by", argv[2]);
 	} else {
-		return usage_error("clock: use 'clock show', 'clock set TIME' or 'clock advance DURATION'%s", "");
+		return cli_usage_error("clock: use 'clock show', 'clock set TIME' or 'clock advance DURATION'%s", "");
 	}
-	r = call(req, NULL, 0, &rc);
+	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json)
-		printf("%s%s\n", str(r, "now"), json_is_true(json_object_get(r, "fake")) ? " (fake clock)" : "");
+		printf("%s%s\n", jstr(r, "now"), json_is_true(json_object_get(r, "fake")) ? " (fake clock)" : "");
 	json_decref(r);
 	return rc;
 }
@@ -329,10 +248,10 @@ static int cmd_config(int argc, char **argv)
 	int rc;
 
 	if (argc != 2 || strcmp(argv[1], "reload"))
-		return usage_error("config: use 'config reload'%s", "");
-	r = call(json_pack("{s:s}", "op", "config.reload"), NULL, 0, &rc);
+		return cli_usage_error("config: use 'config reload'%s", "");
+	r = cli_call(json_pack("{s:s}", "op", "config.reload"), NULL, 0, &rc);
 	if (r && !cl.json)
-		printf("configuration reloaded: %s, %lld units\n", str(r, "config"),
+		printf("configuration reloaded: %s, %lld units\n", jstr(r, "config"),
 		       (long long)json_integer_value(json_object_get(r, "units")));
 	json_decref(r);
 	return rc;
@@ -346,6 +265,12 @@ static const struct command {
 	{ "units", cmd_units },
 	{ "clock", cmd_clock },
 	{ "config", cmd_config },
+	{ "reports", cmd_reports },
+	{ "submit", cmd_submit },
+	{ "receipt", cmd_receipt },
+	{ "obligations", cmd_obligations },
+	{ "review", cmd_review },
+	{ "completeness", cmd_completeness },
 };
 
 int main(int argc, char **argv)
@@ -370,7 +295,7 @@ int main(int argc, char **argv)
 		case 't':
 			cl.timeout = strtod(optarg, &end);
 			if (*end || cl.timeout <= 0 || cl.timeout > 3600)
-				return usage_error("--timeout '%s' must be a number of seconds between 0 and 3600", optarg);
+				return cli_usage_error("--timeout '%s' must be a number of seconds between 0 and 3600", optarg);
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -382,9 +307,9 @@ int main(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		if (!utf8_valid_str(argv[i]))
-			return usage_error("argument '%s' is not valid UTF-8", argv[i]);
+			return cli_usage_error("argument '%s' is not valid UTF-8", argv[i]);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			return commands[i].fn(argc - optind, argv + optind);
-	return usage_error("unknown command '%s'", argv[optind]);
+	return cli_usage_error("unknown command '%s'", argv[optind]);
 }

@@ -207,3 +207,37 @@ def test_sigkill_while_streaming_loses_no_acknowledged_receipt():
         eq(len(stored), len(set(stored)), "each receipt once")
         for number in acked[-20:]:
             ok(d.call("report.receipt", number=number))
+
+
+def test_thiduactl_submit_review_and_completeness_csv():
+    import csv
+    import io
+    import tempfile
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d, tempfile.TemporaryDirectory() as tmp:
+        f = os.path.join(tmp, "bao-cao-2024.pdf")
+        with open(f, "wb") as fp:
+            fp.write(DOC)
+        rc, out = d.ctl_raw("submit", "--unit", "XA-PHUHOADONG", "--report", "BC-NAM", "--period", "2024",
+                            "--note", "Kính gửi Phòng GD&ĐT", "--request-id", "r-1", f)
+        eq(rc, 0, out)
+        assert "BN-2024-000001" in out and "bao-cao-2024.pdf" in out, out
+        rc, again = d.ctl_raw("submit", "--unit", "XA-PHUHOADONG", "--report", "BC-NAM", "--period", "2024",
+                              "--request-id", "r-1", f)
+        assert rc == 0 and "BN-2024-000001" in again, again
+        rc, out = d.ctl_raw("submit", "--unit", "XA-ANPHU", "--report", "BC-NAM", "--period", "2024",
+                            os.path.join(tmp, "missing.pdf"))
+        eq(rc, 2, "missing file is a usage error")
+        rc, out = d.ctl_raw("review", "return", "--unit", "XA-PHUHOADONG", "--report", "BC-NAM", "--period", "2024")
+        eq(rc, 2, "reason required")
+        rc, out = d.ctl_raw("review", "accept", "--unit", "XA-PHUHOADONG", "--report", "BC-NAM", "--period", "2024")
+        eq(rc, 0, out)
+        rc, out = d.ctl_raw("completeness", "--report", "BC-NAM", "--period", "2024", "--csv")
+        eq(rc, 0, out)
+        rows = list(csv.DictReader(io.StringIO(out)))
+        row = {r["unit"]: r for r in rows}
+        eq((row["XA-PHUHOADONG"]["expected"], row["XA-PHUHOADONG"]["accepted"]), ("1", "1"), "csv row")
+        eq(row["TOTAL"]["expected"], "33", "csv total")
+        rc, out = d.ctl_raw("completeness", "--report", "BC-NAM", "--period", "2024")
+        assert "Ủy ban nhân dân xã An Phú" in out and rc == 0, out
+        rc, out = d.ctl_raw("obligations", "--unit", "XA-PHUHOADONG", "--csv")
+        assert rc == 0 and "accepted" in out, out

@@ -1,0 +1,106 @@
+/*
+ * cli.c - helpers shared by thiduactl's command modules (see cli.h). Owns the one
+ * client the process uses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "xalloc.h"
+
+struct client cl = { .endpoint = DEFAULT_ENDPOINT, .timeout = 10 };
+
+/* cli_usage_error - print a usage problem; the exit code for it */
+int cli_usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "thiduactl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(thiduactl --help lists the commands)\n");
+	return EXIT_USAGE;
+}
+
+/* jstr - a string member or "" */
+const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* cli_call - one request; prints errors and JSON; returns the reply on success */
+json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc)
+{
+	json_t *reply;
+	char id[64];
+
+	if (!json_object_get(req, "id")) {
+		client_new_id(id, sizeof(id));
+		json_object_set_new(req, "id", json_string(id));
+	}
+	reply = client_call(&cl, req, files, nfiles, rc);
+	if (!reply)
+		return NULL;
+	if (cl.json) {
+		char *text = json_dumps(reply, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		puts(text);
+		free(text);
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		json_t *err = json_object_get(reply, "error");
+		json_t *list = json_object_get(err, "errors");
+		size_t i;
+		json_t *e;
+
+		if (!cl.json) {
+			fprintf(stderr, "thiduactl: %s\n", jstr(err, "message"));
+			json_array_foreach(list, i, e)
+				fprintf(stderr, "  %s\n", json_string_value(e));
+		}
+		json_decref(reply);
+		*rc = EXIT_DAEMON_ERROR;
+		return NULL;
+	}
+	*rc = EXIT_OK;
+	return reply;
+}
+
+/* cli_read_file - a whole file into memory (at most 1 GiB) */
+char *cli_read_file(const char *path, size_t *size)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat st;
+	char *buf;
+
+	if (!fp) {
+		fprintf(stderr, "thiduactl: cannot open %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) || !S_ISREG(st.st_mode) || st.st_size > (1L << 30)) {
+		fprintf(stderr, "thiduactl: %s is not a regular file of at most 1 GiB\n", path);
+		fclose(fp);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	*size = fread(buf, 1, (size_t)st.st_size, fp);
+	if (ferror(fp)) {
+		/* a short read would send (and a receipt would vouch for) a truncated file */
+		fprintf(stderr, "thiduactl: cannot read %s: %s\n", path, strerror(errno));
+		fclose(fp);
+		free(buf);
+		return NULL;
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* cli_base_name - the file name without its directories */
+const char *cli_base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}

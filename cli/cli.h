@@ -1,0 +1,37 @@
+/*
+ * cli.h - what every thiduactl command module shares: the client (endpoint, timeout,
+ * --json), one request/reply helper that prints errors and raw JSON, usage errors and
+ * reading the files a command sends.
+ */
+#ifndef THIDUA_CLI_H
+#define THIDUA_CLI_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "client.h"
+
+#define DEFAULT_ENDPOINT "ipc:///var/lib/thidua/api.sock"
+
+extern struct client cl;	/* set up by main() from the global options */
+
+/* cli_call - send req (stolen) with files; with --json prints the reply as is. Returns
+ * the reply when it is ok (caller owns it), else NULL with the error printed and *rc set
+ * to the exit code (EXIT_DAEMON_ERROR, EXIT_UNREACHABLE, ...). Adds a fresh "id" unless
+ * req already has one. */
+json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc);
+
+/* jstr - a string member of o, or "" (never NULL) */
+const char *jstr(const json_t *o, const char *key);
+
+/* cli_usage_error - "thiduactl: " fmt (one %s: arg) and a hint on stderr; EXIT_USAGE */
+int cli_usage_error(const char *fmt, const char *arg);
+
+/* cli_read_file - a whole regular file (at most 1 GiB) into a new buffer the caller
+ * frees; NULL with the reason, naming the file, on stderr */
+char *cli_read_file(const char *path, size_t *size);
+
+/* cli_base_name - the part of path after its last '/' (points into path) */
+const char *cli_base_name(const char *path);
+
+#endif

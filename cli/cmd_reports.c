@@ -1,0 +1,531 @@
+/*
+ * cmd_reports.c - thiduactl's report intake commands: reports, submit, receipt,
+ * obligations, review and completeness. Each is one request on the api socket
+ * (report.submit, report.receipt, obligations.list, report.accept|return|waive,
+ * completeness, reports.list). People get a receipt block or a table, labelled in
+ * Vietnamese with the English word beside it; scripts get --json (the daemon's reply as
+ * is) or --csv (RFC 4180, UTF-8).
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_reports.h"
+#include "csvout.h"
+#include "table.h"
+#include "xalloc.h"
+
+#define LABEL_WIDTH 24		/* display columns of the labels in a receipt block */
+
+/* jint - an integer member, 0 when missing */
+static long long jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* jtext - a member as text: a string as it is, a number or boolean written into buf,
+ * null or missing as "" */
+static const char *jtext(const json_t *o, const char *key, char *buf, size_t size)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, size, "%.15g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
+	else if (size)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* jpct - a percentage member for people: "87.5%", "100%", or "-" when null */
+static const char *jpct(const json_t *o, const char *key, char *buf, size_t size)
+{
+	const json_t *v = json_object_get(o, key);
+	double x = json_number_value(v);
+	long long tenths = (long long)(x * 10 + (x < 0 ? -0.5 : 0.5));	/* half away from zero */
+
+	if (!json_is_number(v))
+		snprintf(buf, size, "-");
+	else if (tenths % 10 == 0)
+		snprintf(buf, size, "%lld%%", tenths / 10);
+	else
+		snprintf(buf, size, "%s%lld.%lld%%", tenths < 0 ? "-" : "", llabs(tenths) / 10, llabs(tenths) % 10);
+	return buf;
+}
+
+/* pad - spaces to bring text of display width w to width, at least one */
+static void pad(size_t w, size_t width)
+{
+	printf("%*s", (int)(w < width ? width - w : 1), "");
+}
+
+/* field - one "  label  value" line of a block, labels padded by display width */
+static void field(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void field(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  %s", label);
+	pad(text_width(label), LABEL_WIDTH);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* state_label - an obligation state for people */
+static const char *state_label(const char *state)
+{
+	static const struct { const char *state, *label; } labels[] = {
+		{ "open", "chưa nộp (open)" },
+		{ "submitted", "đã nộp (submitted)" },
+		{ "accepted", "đã chấp nhận (accepted)" },
+		{ "returned", "trả lại (returned)" },
+		{ "waived", "miễn nộp (waived)" },
+	};
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (!strcmp(state, labels[i].state))
+			return labels[i].label;
+	return state;
+}
+
+/* print_receipt - a receipt block, as handed out by submit and shown by receipt */
+static void print_receipt(const json_t *r)
+{
+	const json_t *on_time = json_object_get(r, "on_time");
+	json_t *files = json_object_get(r, "files"), *f;
+	size_t i, namew = 0, sizew = 1;
+	char buf[64];
+
+	printf("Biên nhận %s\n", jstr(r, "number"));
+	field("Đơn vị (unit)", "%s  %s", jstr(r, "unit"), jstr(r, "unit_name"));
+	field("Báo cáo (report)", "%s  %s", jstr(r, "report"), jstr(r, "report_name"));
+	field("Kỳ (period)", "%s", jtext(r, "period", buf, sizeof(buf)));
+	field("Nhận lúc (received at)", "%s", jstr(r, "received_at"));
+	field("Hạn nộp (due)", "%s", jstr(r, "due_at"));
+	field("Thời hạn (timeliness)", "%s", json_is_true(on_time) ? "đúng hạn (on time)"
+	      : json_is_false(on_time) ? "TRỄ HẠN (LATE)" : "?");
+	field("Lần nộp (version)", "%lld", jint(r, "version"));
+	if (*jstr(r, "note"))
+		field("Ghi chú (note)", "%s", jstr(r, "note"));
+	field("Tệp (files)", "%zu", json_array_size(files));
+	json_array_foreach(files, i, f) {
+		size_t w = text_width(jstr(f, "name"));
+		int n = snprintf(buf, sizeof(buf), "%lld", jint(f, "size"));
+
+		if (w > namew)
+			namew = w;
+		if (n > 0 && (size_t)n > sizew)
+			sizew = (size_t)n;
+	}
+	json_array_foreach(files, i, f) {
+		printf("    %s", jstr(f, "name"));
+		pad(text_width(jstr(f, "name")), namew + 2);
+		printf("%*lld bytes  %s\n", (int)sizew, jint(f, "size"), jstr(f, "sha256"));
+	}
+}
+
+/* cmd_reports - the report types the daemon knows */
+int cmd_reports(int argc, char **argv)
+{
+	static const char *const hdr[] = { "CODE", "NAME", "RECEIVER", "SCHEDULE" };
+	struct table *t;
+	json_t *r, *rt;
+	size_t i;
+	int rc;
+
+	if (argc > 1)
+		return cli_usage_error("reports takes no arguments (got '%s')", argv[1]);
+	r = cli_call(json_pack("{s:s}", "op", "reports.list"), NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	t = table_new(4, hdr);
+	json_array_foreach(json_object_get(r, "reports"), i, rt) {
+		const char *row[] = { jstr(rt, "code"), jstr(rt, "name"), jstr(rt, "receiver"), jstr(rt, "schedule") };
+
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_destroy(&t);
+out:
+	json_decref(r);
+	return rc;
+}
+
+/* cmd_submit - send a unit's report files; the daemon answers with a receipt */
+int cmd_submit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "unit", required_argument, NULL, 'u' }, { "report", required_argument, NULL, 'r' },
+		{ "period", required_argument, NULL, 'p' }, { "note", required_argument, NULL, 'n' },
+		{ "request-id", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+	};
+	const char *unit = NULL, *report = NULL, *period = NULL, *note = NULL, *id = NULL;
+	struct client_file *files = NULL;
+	char **bufs = NULL;
+	size_t nfiles = 0;
+	json_t *req, *names, *r;
+	int opt, rc = EXIT_USAGE;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'u': unit = optarg; break;
+		case 'r': report = optarg; break;
+		case 'p': period = optarg; break;
+		case 'n': note = optarg; break;
+		case 'i': id = optarg; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (!unit || !report || !period)
+		return cli_usage_error("submit needs --unit CODE, --report TYPE and --period P%s", "");
+	if (optind >= argc)
+		return cli_usage_error("submit needs at least one FILE to send%s", "");
+
+	/* read every file before sending anything: one bad path sends nothing */
+	nfiles = (size_t)(argc - optind);
+	files = xcalloc(nfiles, sizeof(*files));
+	bufs = xcalloc(nfiles, sizeof(*bufs));
+	names = json_array();
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *path = argv[optind + (int)i];
+		size_t size = 0;
+
+		bufs[i] = cli_read_file(path, &size);
+		if (!bufs[i]) {
+			json_decref(names);
+			goto out;
+		}
+		files[i] = (struct client_file){ cli_base_name(path), bufs[i], size };
+		json_array_append_new(names, json_string(files[i].name));
+	}
+	req = json_pack("{s:s,s:s,s:s,s:s,s:o}", "op", "report.submit", "unit", unit, "report", report,
+			"period", period, "files", names);
+	if (note)
+		json_object_set_new(req, "note", json_string(note));
+	if (id)
+		json_object_set_new(req, "id", json_string(id));
+	r = cli_call(req, files, nfiles, &rc);
+	if (r && !cl.json) {
+		if (json_is_true(json_object_get(r, "replayed")))
+			printf("(đã nhận trước đó / already received: request %s was answered before, nothing stored twice)\n",
+			       jstr(r, "id"));
+		print_receipt(json_object_get(r, "receipt"));
+	}
+	json_decref(r);
+out:
+	for (size_t i = 0; i < nfiles; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(files);
+	return rc;
+}
+
+/* cmd_receipt - show a receipt again by its number */
+int cmd_receipt(int argc, char **argv)
+{
+	json_t *r;
+	int rc;
+
+	if (argc != 2)
+		return cli_usage_error("receipt needs one receipt number, e.g. BN-2024-000123%s", "");
+	r = cli_call(json_pack("{s:s,s:s}", "op", "report.receipt", "number", argv[1]), NULL, 0, &rc);
+	if (r && !cl.json)
+		print_receipt(json_object_get(r, "receipt"));
+	json_decref(r);
+	return rc;
+}
+
+/* print_obligations_csv - every column of the obligations, for spreadsheets */
+static void print_obligations_csv(json_t *list)
+{
+	static const char *const cols[] = {
+		"unit", "unit_name", "report", "period", "due_at", "state", "on_time",
+		"submitted_at", "receipt", "version", "reason",
+	};
+	struct csvout w = { stdout, 0 };
+	char buf[64];
+	size_t i;
+	json_t *o;
+
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		csvout_field(&w, cols[c]);
+	csvout_end(&w);
+	json_array_foreach(list, i, o) {
+		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+			csvout_field(&w, jtext(o, cols[c], buf, sizeof(buf)));
+		csvout_end(&w);
+	}
+}
+
+/* print_obligations - who owes what, one line each */
+static void print_obligations(json_t *list)
+{
+	static const char *const hdr[] = { "UNIT", "NAME", "REPORT", "PERIOD", "DUE", "STATE", "RECEIPT" };
+	struct table *t = table_new(7, hdr);
+	char period[64], state[64];
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(list, i, o) {
+		const char *row[] = { jstr(o, "unit"), jstr(o, "unit_name"), jstr(o, "report"),
+				      jtext(o, "period", period, sizeof(period)), jstr(o, "due_at"), state,
+				      jstr(o, "receipt") };
+
+		/* a late submission stays visible after it is accepted */
+		snprintf(state, sizeof(state), "%s%s", jstr(o, "state"),
+			 json_is_false(json_object_get(o, "on_time")) ? " (late)" : "");
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_destroy(&t);
+}
+
+/* cmd_obligations - obligations by unit, subtree, report, period or state */
+int cmd_obligations(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "unit", required_argument, NULL, 'u' }, { "under", required_argument, NULL, 'U' },
+		{ "report", required_argument, NULL, 'r' }, { "period", required_argument, NULL, 'p' },
+		{ "state", required_argument, NULL, 's' }, { "csv", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_pack("{s:s}", "op", "obligations.list"), *r, *list;
+	int opt, rc, csv = 0;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'u': json_object_set_new(req, "unit", json_string(optarg)); break;
+		case 'U': json_object_set_new(req, "under", json_string(optarg)); break;
+		case 'r': json_object_set_new(req, "report", json_string(optarg)); break;
+		case 'p': json_object_set_new(req, "period", json_string(optarg)); break;
+		case 's': json_object_set_new(req, "state", json_string(optarg)); break;
+		case 'c': csv = 1; break;
+		default: json_decref(req); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		json_decref(req);
+		return cli_usage_error("obligations: unexpected argument '%s'", argv[optind]);
+	}
+	r = cli_call(req, NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	list = json_object_get(r, "obligations");
+	if (csv) {
+		print_obligations_csv(list);
+	} else {
+		print_obligations(list);
+		long long n = json_object_get(r, "count") ? jint(r, "count") : (long long)json_array_size(list);
+
+		printf("%lld obligation%s\n", n, n == 1 ? "" : "s");
+	}
+out:
+	json_decref(r);
+	return rc;
+}
+
+/* cmd_review - the receiving office accepts, returns or waives an obligation */
+int cmd_review(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "unit", required_argument, NULL, 'u' }, { "report", required_argument, NULL, 'r' },
+		{ "period", required_argument, NULL, 'p' }, { "reason", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const actions[] = { "accept", "return", "waive" };
+	const char *unit = NULL, *report = NULL, *period = NULL, *reason = NULL, *action;
+	char op[32], buf[64];
+	json_t *req, *r, *o;
+	int opt, rc, known = 0;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'u': unit = optarg; break;
+		case 'r': report = optarg; break;
+		case 'p': period = optarg; break;
+		case 'R': reason = optarg; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("review needs one action: accept, return or waive%s", "");
+	action = argv[optind];
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		known |= !strcmp(action, actions[i]);
+	if (!known)
+		return cli_usage_error("review: unknown action '%s' (accept, return, waive)", action);
+	if (!unit || !report || !period)
+		return cli_usage_error("review needs --unit CODE, --report TYPE and --period P%s", "");
+	if (strcmp(action, "accept") && (!reason || !*reason))
+		return cli_usage_error("review %s: a reason is required: add --reason TEXT", action);
+
+	snprintf(op, sizeof(op), "report.%s", action);
+	req = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "unit", unit, "report", report, "period", period);
+	if (reason)
+		json_object_set_new(req, "reason", json_string(reason));
+	r = cli_call(req, NULL, 0, &rc);
+	if (r && !cl.json) {
+		o = json_object_get(r, "obligation");
+		printf("%s %s %s (%s): %s\n", jstr(o, "unit"), jstr(o, "report"),
+		       jtext(o, "period", buf, sizeof(buf)), jstr(o, "unit_name"), state_label(jstr(o, "state")));
+		if (!strcmp(action, "return") || !strcmp(jstr(o, "state"), "returned"))
+			field("Hạn mới (new due)", "%s", jstr(o, "due_at"));
+		if (*jstr(o, "reason"))
+			field("Lý do (reason)", "%s", jstr(o, "reason"));
+	}
+	json_decref(r);
+	return rc;
+}
+
+/* counts_csv - one row of completeness counters */
+static void counts_csv(struct csvout *w, const char *unit, const char *name, const json_t *c)
+{
+	static const char *const cols[] = {
+		"expected", "on_time", "late", "missing", "accepted", "returned", "submitted_pct", "on_time_pct",
+	};
+	char buf[64];
+
+	csvout_field(w, unit);
+	csvout_field(w, name);
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		csvout_field(w, jtext(c, cols[i], buf, sizeof(buf)));
+	csvout_end(w);
+}
+
+/* print_completeness_csv - the rows, then the total as unit TOTAL */
+static void print_completeness_csv(json_t *r)
+{
+	static const char *const cols[] = {
+		"unit", "name", "expected", "on_time", "late", "missing", "accepted", "returned",
+		"submitted_pct", "on_time_pct",
+	};
+	struct csvout w = { stdout, 0 };
+	size_t i;
+	json_t *row;
+
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		csvout_field(&w, cols[c]);
+	csvout_end(&w);
+	json_array_foreach(json_object_get(r, "rows"), i, row)
+		counts_csv(&w, jstr(row, "unit"), jstr(row, "name"), row);
+	counts_csv(&w, "TOTAL", "", json_object_get(r, "total"));
+}
+
+/* counts_row - one table row of completeness counters */
+static void counts_row(struct table *t, const char *unit, const char *name, const json_t *c)
+{
+	static const char *const cols[] = { "expected", "on_time", "late", "missing", "accepted", "returned" };
+	char b[7][32];
+	const char *row[9] = { unit, name };
+
+	for (size_t i = 0; i < 6; i++)
+		row[2 + i] = jtext(c, cols[i], b[i], sizeof(b[i]));
+	row[8] = jpct(c, "submitted_pct", b[6], sizeof(b[6]));
+	table_add(t, row);
+}
+
+/* print_missing - the units that have sent nothing yet, one per line */
+static void print_missing(json_t *missing)
+{
+	size_t i, codew = 0, namew = 0;
+	json_t *m;
+
+	if (!json_array_size(missing)) {
+		printf("Còn thiếu (missing): không (none)\n");
+		return;
+	}
+	printf("Còn thiếu (missing):\n");
+	json_array_foreach(missing, i, m) {
+		if (text_width(jstr(m, "unit")) > codew)
+			codew = text_width(jstr(m, "unit"));
+		if (text_width(jstr(m, "name")) > namew)
+			namew = text_width(jstr(m, "name"));
+	}
+	json_array_foreach(missing, i, m) {
+		printf("  %s", jstr(m, "unit"));
+		pad(text_width(jstr(m, "unit")), codew + 2);
+		printf("%s", jstr(m, "name"));
+		if (!strcmp(jstr(m, "state"), "returned") || (*jstr(m, "parent") && strcmp(jstr(m, "parent"), jstr(m, "unit"))))
+			pad(text_width(jstr(m, "name")), namew + 2);
+		/* parent is the row the unit is counted in: worth saying only when it is not the unit */
+		if (*jstr(m, "parent") && strcmp(jstr(m, "parent"), jstr(m, "unit")))
+			printf("(thuộc / under %s)%s", jstr(m, "parent"), !strcmp(jstr(m, "state"), "returned") ? "  " : "");
+		if (!strcmp(jstr(m, "state"), "returned"))
+			printf("%s", state_label("returned"));
+		putchar('\n');
+	}
+}
+
+/* cmd_completeness - who has sent a report for a period, per unit of a subtree */
+int cmd_completeness(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "report", required_argument, NULL, 'r' }, { "period", required_argument, NULL, 'p' },
+		{ "under", required_argument, NULL, 'U' }, { "csv", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const hdr[] = {
+		"UNIT", "NAME", "EXPECTED", "ON_TIME", "LATE", "MISSING", "ACCEPTED", "RETURNED", "SUBMITTED%",
+	};
+	const char *report = NULL, *period = NULL, *under = NULL;
+	json_t *req, *r, *row;
+	struct table *t;
+	char buf[64];
+	size_t i;
+	int opt, rc, csv = 0;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': report = optarg; break;
+		case 'p': period = optarg; break;
+		case 'U': under = optarg; break;
+		case 'c': csv = 1; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("completeness: unexpected argument '%s'", argv[optind]);
+	if (!report || !period)
+		return cli_usage_error("completeness needs --report TYPE and --period P%s", "");
+	req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", report, "period", period);
+	if (under)
+		json_object_set_new(req, "under", json_string(under));
+	r = cli_call(req, NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	if (csv) {
+		print_completeness_csv(r);
+		goto out;
+	}
+	printf("%s (%s), kỳ (period) %s", jstr(r, "report_name"), jstr(r, "report"),
+	       jtext(r, "period", buf, sizeof(buf)));
+	if (*jstr(r, "under"))
+		printf(", thuộc (under) %s", jstr(r, "under"));
+	if (*jstr(r, "due_at"))
+		printf(", hạn (due) %s", jstr(r, "due_at"));
+	printf("\n");
+	t = table_new(9, hdr);
+	json_array_foreach(json_object_get(r, "rows"), i, row)
+		counts_row(t, jstr(row, "unit"), jstr(row, "name"), row);
+	counts_row(t, "TOTAL", "", json_object_get(r, "total"));
+	table_print(t, stdout);
+	table_destroy(&t);
+	print_missing(json_object_get(r, "missing"));
+out:
+	json_decref(r);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/*
+ * csvout.h - writing RFC 4180 CSV: fields separated by commas, rows ended by CRLF, a
+ * field quoted when it holds a comma, a double quote, CR or LF (inner quotes doubled).
+ * Text is written as it is (UTF-8 in, UTF-8 out, no BOM).
+ */
+#ifndef THIDUA_CSVOUT_H
+#define THIDUA_CSVOUT_H
+
+#include <stdio.h>
+
+struct csvout {
+	FILE *fp;
+	size_t col;		/* fields written on the current row */
+};
+
+/* csvout_field - append one field (NULL is an empty field) to the current row */
+void csvout_field(struct csvout *w, const char *s);
+
+/* csvout_end - end the current row */
+void csvout_end(struct csvout *w);
+
+#endif
