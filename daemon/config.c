@@ -378,6 +378,8 @@ static void load_levels(struct loader *ld, struct config *cfg, const config_sett
 {
 	const config_setting_t *list = list_member(ld, root, "levels", 1);
 
+	if (list && config_setting_length(list) == 0)
+		err_at(ld, list, "levels: declare at least one level, top down");
 	for (int i = 0; list && i < config_setting_length(list); i++) {
 		const config_setting_t *l = config_setting_get_elem(list, (unsigned)i);
 		char *code = NULL, *name = NULL;
@@ -423,7 +425,7 @@ static void load_units(struct loader *ld, struct config *cfg, const config_setti
 		}
 		check_keys(ld, s, "a unit", unit_keys);
 		u = unit_new();
-		u->origin = xstrdup(ld->path);
+		u->origin = xstrdup(config_setting_source_file(s) ? config_setting_source_file(s) : ld->path);
 		u->line = (int)config_setting_source_line(s);
 		get_string(ld, s, "code", 1, "unit", &u->code);
 		get_string(ld, s, "name", 1, "unit", &u->name);

@@ -414,16 +414,12 @@ int unitset_resolve(struct unitset *set, char ***errors)
 {
 	int nerr = 0;
 
-	if (set->nlevels == 0) {
-		*errors = strv_append(*errors, "-:0: no levels are declared");
-		nerr++;
-	}
 	build_index(set, errors, &nerr);
 	for (size_t i = 0; i < set->nunits; i++)
 		nerr += check_fields(set, set->units[i], errors);
 	for (size_t i = 0; i < set->nunits; i++)
 		nerr += check_links(set, set->units[i], errors);
-	for (size_t i = 0; i < set->nunits && !nerr; i++)
+	for (size_t i = 0; i < set->nunits; i++)
 		nerr += check_cycle(set, set->units[i], errors);
 	return nerr;
 }
@@ -440,7 +436,7 @@ struct unit *unit_parent_at(const struct unit *u, int32_t day)
 {
 	struct unit *p = u->parent;
 
-	for (int hops = 0; p && !unit_active_at(p, day) && p->nsuccessors == 1 && hops < 16; hops++)
+	for (int hops = 0; p && day > p->active_to && p->nsuccessors == 1 && hops < 16; hops++)
 		p = p->successors[0];
 	return p;
 }
