@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "cmd_calendar.h"
 #include "cmd_reports.h"
 #include "table.h"
 #include "utf8.h"
@@ -35,6 +36,8 @@ static void usage(FILE *fp)
 		"  review accept|return|waive --unit CODE --report TYPE --period P [--reason TEXT]\n"
 		"                                 (return and waive need --reason)\n"
 		"  completeness --report TYPE --period P [--under CODE] [--csv]\n"
+		"  calendar show YYYY-MM          the month's working days, days off and make-up Saturdays\n"
+		"  deadlines [--report TYPE] [--period P]   due dates as configured and after the roll\n"
 		"\n"
 		"ENDPOINT defaults to $THIDUA_ENDPOINT or " DEFAULT_ENDPOINT ".\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
@@ -271,6 +274,8 @@ static const struct command {
 	{ "obligations", cmd_obligations },
 	{ "review", cmd_review },
 	{ "completeness", cmd_completeness },
+	{ "calendar", cmd_calendar },
+	{ "deadlines", cmd_deadlines },
 };
 
 int main(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ops_calendar.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -60,6 +61,8 @@ static const struct op_entry {
 	{ "obligations.list", op_obligations_list, 0 },
 	{ "completeness", op_completeness, 0 },
 	{ "reports.list", op_reports_list, 0 },
+	{ "calendar.show", op_calendar_show, 0 },
+	{ "deadlines", op_deadlines, 0 },
 };
 
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */

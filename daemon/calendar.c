@@ -1,8 +1,14 @@
 /*
- * calendar.c - working-day arithmetic over the configured calendar.
+ * calendar.c - working-day arithmetic over the configured calendar, and the periods of
+ * the report types (their opening and due moments) that follow from it.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "calendar.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 /* cal_is_working_day - a listed holiday decides; otherwise the weekday does */
 int cal_is_working_day(const struct config *cfg, int32_t day)
@@ -37,4 +43,49 @@ int32_t cal_add_working_days(const struct config *cfg, int32_t day, int n)
 int64_t cal_end_of_day(const struct config *cfg, int32_t day)
 {
 	return day_start(day + 1, cfg->utc_offset) - 1;
+}
+
+/* cal_period_named - resolve a period name of rt: a year within first..last, or the
+ * one-off's period */
+int cal_period_named(const struct config *cfg, const struct report_type *rt, const char *name,
+		     struct cal_period *p)
+{
+	int32_t open_day;
+
+	memset(p, 0, sizeof(*p));
+	if (rt->yearly) {
+		char *end;
+		long y = strtol(name, &end, 10);
+
+		if (*end || end == name || y < rt->first_year || y > rt->last_year)
+			return -1;
+		p->nominal_day = days_from_civil((int)y, (unsigned)rt->due_month, (unsigned)rt->due_mday);
+		open_day = days_from_civil((int)y, (unsigned)rt->open_month, (unsigned)rt->open_mday);
+	} else {
+		if (strcmp(name, rt->once_period) != 0)
+			return -1;
+		p->nominal_day = rt->once_due;
+		open_day = rt->once_open;
+	}
+	xstrlcpy(p->name, name, sizeof(p->name));
+	p->opens_at = day_start(open_day, cfg->utc_offset);
+	p->due_day = rt->roll ? cal_roll(cfg, p->nominal_day) : p->nominal_day;
+	p->due_at = cal_end_of_day(cfg, p->due_day);
+	return 0;
+}
+
+/* cal_period - the i-th period of rt (0-based); -1 past the last */
+int cal_period(const struct config *cfg, const struct report_type *rt, int i, struct cal_period *p)
+{
+	char name[32];
+
+	if (i < 0)
+		return -1;
+	if (rt->yearly) {
+		if (rt->first_year + i > rt->last_year)
+			return -1;
+		snprintf(name, sizeof(name), "%d", rt->first_year + i);
+		return cal_period_named(cfg, rt, name, p);
+	}
+	return i == 0 ? cal_period_named(cfg, rt, rt->once_period, p) : -1;
 }

@@ -158,8 +158,9 @@ static int32_t get_date(struct loader *ld, const config_setting_t *group, const 
 static const char *const top_keys[] = { "movement", "daemon", "calendar", "levels", "units", "report_types", NULL };
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
-	"late_until_days", "return_working_days", "max_file_bytes", NULL
+	"late_until_days", "return_working_days", "max_file_bytes", "reminders", "escalation", NULL
 };
+static const char *const escalation_keys[] = { "after", "to", "repeat_every", "repeat_times", NULL };
 static const char *const selector_keys[] = { "kinds", "levels", "units", "under", NULL };
 static const char *const yearly_keys[] = { "due", "opens", "first", "last", NULL };
 static const char *const once_keys[] = { "period", "due", "opens", NULL };
@@ -517,6 +518,125 @@ static void check_report_units(struct loader *ld, struct config *cfg, const stru
 			err_at(ld, s, "report %s: submitters level '%s' is not declared", rt->code, rt->who.levels[i]);
 }
 
+/* parse_offset - "10wd" (working days) or "3d" (calendar days) */
+static int parse_offset(const char *s, struct offset *o)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (end == s || n < 0 || n > 3650)
+		return -1;
+	if (!strcmp(end, "wd"))
+		o->working = 1;
+	else if (!strcmp(end, "d"))
+		o->working = 0;
+	else
+		return -1;
+	o->n = (int)n;
+	return 0;
+}
+
+/* parse_target - self, parent, receiver, level:CODE, unit:CODE */
+static int parse_target(struct config *cfg, const char *s, struct target *t)
+{
+	t->arg = NULL;
+	if (!strcmp(s, "self"))
+		t->kind = T_SELF;
+	else if (!strcmp(s, "parent"))
+		t->kind = T_PARENT;
+	else if (!strcmp(s, "receiver"))
+		t->kind = T_RECEIVER;
+	else if (!strncmp(s, "level:", 6) && unitset_level_index(cfg->units, s + 6) >= 0)
+		t->kind = T_LEVEL;
+	else if (!strncmp(s, "unit:", 5) && unitset_find(cfg->units, s + 5))
+		t->kind = T_UNIT;
+	else
+		return -1;
+	if (t->kind == T_LEVEL || t->kind == T_UNIT)
+		t->arg = xstrdup(strchr(s, ':') + 1);
+	return 0;
+}
+
+static struct step *add_step(struct report_type *rt)
+{
+	rt->steps = xrealloc(rt->steps, (rt->nsteps + 1) * sizeof(*rt->steps));
+	memset(&rt->steps[rt->nsteps], 0, sizeof(*rt->steps));
+	return &rt->steps[rt->nsteps++];
+}
+
+/* load_ladder - reminders = ["10wd", "3wd", "1d"]; escalation = ( { after; to; repeat } ) */
+static void load_ladder(struct loader *ld, struct config *cfg, struct report_type *rt, const config_setting_t *s)
+{
+	char **rem = get_strv(ld, s, "reminders", "report type");
+	const config_setting_t *esc = list_member(ld, s, "escalation", 0);
+
+	for (size_t i = 0; rem && rem[i]; i++) {
+		struct step *st = add_step(rt);
+
+		if (parse_offset(rem[i], &st->at)) {
+			err_at(ld, config_setting_get_member(s, "reminders"),
+			       "report %s: reminder \"%s\" is not an offset: write 10wd (working days) or 3d (days) before the due date",
+			       rt->code, rem[i]);
+			rt->nsteps--;
+			continue;
+		}
+		snprintf(st->id, sizeof(st->id), "r%d%s", st->at.n, st->at.working ? "wd" : "d");
+		st->to = xcalloc(1, sizeof(*st->to));
+		st->to[0].kind = T_SELF;
+		st->nto = 1;
+	}
+	strv_free(&rem);
+	for (int i = 0; esc && i < config_setting_length(esc); i++) {
+		const config_setting_t *e = config_setting_get_elem(esc, (unsigned)i);
+		char *after = NULL, *every = NULL, **to;
+		struct offset at, ev = { 0, 0 };
+		int times;
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			err_at(ld, e, "escalation: each step must be a group { after = \"1wd\"; to = [ \"self\" ]; }");
+			continue;
+		}
+		check_keys(ld, e, "an escalation step", escalation_keys);
+		if (get_string(ld, e, "after", 1, "escalation", &after))
+			continue;
+		if (parse_offset(after, &at)) {
+			err_at(ld, e, "escalation: after = \"%s\" is not an offset: write 1wd (working days) or 7d (days)", after);
+			free(after);
+			continue;
+		}
+		times = get_int(ld, e, "repeat_times", "escalation", 0, 0, 100);
+		if (get_string(ld, e, "repeat_every", 0, "escalation", &every) == 0
+		    && (parse_offset(every, &ev) || ev.working || ev.n < 1))
+			err_at(ld, e, "escalation: repeat_every = \"%s\" must be calendar days, e.g. \"7d\"", every);
+		if (times && !every)
+			err_at(ld, e, "escalation: repeat_times needs repeat_every");
+		to = get_strv(ld, e, "to", "escalation");
+		if (!to)
+			err_at(ld, e, "escalation: 'to' is required: self, parent, receiver, level:CODE or unit:CODE");
+		for (int r = 0; r <= times && to; r++) {
+			struct step *st = add_step(rt);
+
+			st->escalation = 1;
+			st->at = at;
+			st->extra_days = r * ev.n;
+			snprintf(st->id, sizeof(st->id), "e%d%s%s%.0d", at.n, at.working ? "wd" : "d", r ? "+" : "", r);
+			st->nto = strv_len(to);
+			st->to = xcalloc(st->nto, sizeof(*st->to));
+			for (size_t k = 0; k < st->nto; k++)
+				if (parse_target(cfg, to[k], &st->to[k]))
+					err_at(ld, e, "escalation: target \"%s\" is not self, parent, receiver, level:LEVEL or unit:CODE of a declared level or unit",
+					       to[k]);
+		}
+		strv_free(&to);
+		free(after);
+		free(every);
+	}
+	for (size_t i = 0; i < rt->nsteps; i++)
+		for (size_t k = i + 1; k < rt->nsteps; k++)
+			if (!strcmp(rt->steps[i].id, rt->steps[k].id))
+				err_at(ld, s, "report %s: the step %s is listed twice", rt->code, rt->steps[i].id);
+}
+
 static void load_reports(struct loader *ld, struct config *cfg, const config_setting_t *root)
 {
 	const config_setting_t *list = list_member(ld, root, "report_types", 0);
@@ -581,6 +701,7 @@ static void load_reports(struct loader *ld, struct config *cfg, const config_set
 			       rt->code);
 		}
 		check_report_units(ld, cfg, rt, s);
+		load_ladder(ld, cfg, rt, s);
 	}
 }
 
@@ -666,6 +787,12 @@ void cfg_destroy(struct config **self_p)
 		strv_free(&rt->who.units);
 		free(rt->who.under);
 		free(rt->once_period);
+		for (size_t k = 0; k < rt->nsteps; k++) {
+			for (size_t j = 0; j < rt->steps[k].nto; j++)
+				free(rt->steps[k].to[j].arg);
+			free(rt->steps[k].to);
+		}
+		free(rt->steps);
 	}
 	free(cfg->reports);
 	free(cfg);

@@ -30,8 +30,33 @@ struct selector {
 	char *under;
 };
 
+/* an offset from a due date: N working days or N calendar days */
+struct offset {
+	int n;
+	int working;
+};
+
+/* who an escalation step reaches, relative to the late unit */
+enum target_kind { T_SELF, T_PARENT, T_LEVEL, T_RECEIVER, T_UNIT };
+struct target {
+	enum target_kind kind;
+	char *arg;		/* level code or unit code */
+};
+
+/* one step of the ladder, expanded: reminders before the due date, escalations after */
+struct step {
+	char id[32];		/* stable name: "r10wd", "e3wd", "e15wd+2" */
+	int escalation;
+	struct offset at;	/* before (reminder) or after (escalation) */
+	int extra_days;		/* repeat: calendar days added to 'at' */
+	struct target *to;
+	size_t nto;
+};
+
 struct report_type {
 	char *code, *name, *receiver;
+	struct step *steps;		/* in the order they fall */
+	size_t nsteps;
 	struct selector who;
 	int yearly;			/* 1: one period per year; 0: one-off */
 	int due_month, due_mday;	/* yearly */

@@ -23,57 +23,6 @@
 #define MAX_NOTE 10000
 #define MAX_NAME 255
 
-/* period bounds of a report type's period; 0 ok, -1 not a period of that type */
-struct period {
-	char name[32];
-	int64_t opens_at;
-	int32_t due_day;	/* effective, after the roll */
-	int32_t nominal_day;	/* as configured */
-	int64_t due_at;		/* last second on time */
-};
-
-/* period_of - resolve a period name of rt */
-static int period_of(const struct config *cfg, const struct report_type *rt, const char *name,
-		     struct period *p)
-{
-	int32_t open_day;
-
-	memset(p, 0, sizeof(*p));
-	if (rt->yearly) {
-		char *end;
-		long y = strtol(name, &end, 10);
-
-		if (*end || end == name || y < rt->first_year || y > rt->last_year)
-			return -1;
-		p->nominal_day = days_from_civil((int)y, (unsigned)rt->due_month, (unsigned)rt->due_mday);
-		open_day = days_from_civil((int)y, (unsigned)rt->open_month, (unsigned)rt->open_mday);
-	} else {
-		if (strcmp(name, rt->once_period) != 0)
-			return -1;
-		p->nominal_day = rt->once_due;
-		open_day = rt->once_open;
-	}
-	xstrlcpy(p->name, name, sizeof(p->name));
-	p->opens_at = day_start(open_day, cfg->utc_offset);
-	p->due_day = rt->roll ? cal_roll(cfg, p->nominal_day) : p->nominal_day;
-	p->due_at = cal_end_of_day(cfg, p->due_day);
-	return 0;
-}
-
-/* period_nth - the i-th period of rt (0-based); -1 past the last */
-static int period_nth(const struct config *cfg, const struct report_type *rt, int i, struct period *p)
-{
-	char name[32];
-
-	if (rt->yearly) {
-		if (rt->first_year + i > rt->last_year)
-			return -1;
-		snprintf(name, sizeof(name), "%d", rt->first_year + i);
-		return period_of(cfg, rt, name, p);
-	}
-	return i == 0 ? period_of(cfg, rt, rt->once_period, p) : -1;
-}
-
 /* selector_match - does u owe reports of rt on day? */
 static int selector_match(const struct daemon *d, const struct report_type *rt,
 			  const struct unit *u, int32_t day)
@@ -113,10 +62,11 @@ static int selector_match(const struct daemon *d, const struct report_type *rt,
 }
 
 /* create_obligations - every unit that owes (rt, p) gets its row; existing rows stay */
-static int create_obligations(struct daemon *d, const struct report_type *rt, const struct period *p)
+static int create_obligations(struct daemon *d, const struct report_type *rt, const struct cal_period *p)
 {
 	const struct unitset *units = d->pending_units ? d->pending_units : d->units;
-	int64_t now = clock_now(d);
+	/* ladder steps before the database existed are history, not work */
+	int64_t now = clock_now(d), next_at = ladder_next(d->cfg, rt, p->due_at, d->epoch);
 	sqlite3_stmt *s;
 
 	for (size_t i = 0; i < units->nunits; i++) {
@@ -125,13 +75,16 @@ static int create_obligations(struct daemon *d, const struct report_type *rt, co
 
 		if (!selector_match(d, rt, u, p->due_day))
 			continue;
-		s = store_stmt(d->store, "INSERT OR IGNORE INTO obligations (report, unit, period, due_at, updated_at)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5)");
+		s = store_stmt(d->store, "INSERT OR IGNORE INTO obligations (report, unit, period, due_at, updated_at, next_at, steps_through)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 		sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, u->code, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, p->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, p->due_at);
 		sqlite3_bind_int64(s, 5, now);
+		if (next_at)
+			sqlite3_bind_int64(s, 6, next_at);
+		sqlite3_bind_int64(s, 7, d->epoch);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
@@ -169,9 +122,9 @@ static int open_due_periods(struct daemon *d, int64_t now, int all)
 {
 	for (size_t r = 0; r < d->cfg->nreports; r++) {
 		const struct report_type *rt = &d->cfg->reports[r];
-		struct period p;
+		struct cal_period p;
 
-		for (int i = 0; period_nth(d->cfg, rt, i, &p) == 0 && p.opens_at <= now; i++) {
+		for (int i = 0; cal_period(d->cfg, rt, i, &p) == 0 && p.opens_at <= now; i++) {
 			if (!all && period_opened(d, rt->code, p.name))
 				continue;
 			if (create_obligations(d, rt, &p))
@@ -188,9 +141,9 @@ static int64_t intake_next_due(struct daemon *d)
 	int64_t now = d->intake_through, next = INT64_MAX;
 
 	for (size_t r = 0; r < d->cfg->nreports; r++) {
-		struct period p;
+		struct cal_period p;
 
-		for (int i = 0; period_nth(d->cfg, &d->cfg->reports[r], i, &p) == 0; i++) {
+		for (int i = 0; cal_period(d->cfg, &d->cfg->reports[r], i, &p) == 0; i++) {
 			if (p.opens_at > now) {
 				if (p.opens_at < next)
 					next = p.opens_at;
@@ -290,13 +243,13 @@ static const struct unit *want_unit(struct daemon *d, struct request *rq, const 
 }
 
 /* want_period - the period named by "period" of rt */
-static int want_period(struct daemon *d, struct request *rq, const struct report_type *rt, struct period *p)
+static int want_period(struct daemon *d, struct request *rq, const struct report_type *rt, struct cal_period *p)
 {
 	const char *name = rq_str(rq, "period", 1);
 
 	if (!name)
 		return -1;
-	if (period_of(d->cfg, rt, name, p) == 0)
+	if (cal_period_named(d->cfg, rt, name, p) == 0)
 		return 0;
 	if (rt->yearly)
 		return rq_error(rq, "unknown_period", "report %s has no period '%s': its periods are the years %d to %d, e.g. \"%d\"",
@@ -338,7 +291,7 @@ static int load_obligation(struct daemon *d, const char *report, const char *uni
 
 /* want_obligation - unit, report and period of the request, resolved to its obligation */
 static int want_obligation(struct daemon *d, struct request *rq, const struct unit **u,
-			   const struct report_type **rt, struct period *p, struct obligation *o)
+			   const struct report_type **rt, struct cal_period *p, struct obligation *o)
 {
 	char day[16];
 
@@ -444,7 +397,7 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 {
 	const struct unit *u;
 	const struct report_type *rt;
-	struct period p;
+	struct cal_period p;
 	struct obligation o;
 	json_t *names = json_object_get(rq_body(rq), "files"), *receipt;
 	const char *note;
@@ -532,7 +485,7 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 		sqlite3_reset(s);
 	}
 	s = store_stmt(d->store, "UPDATE obligations SET state = 'submitted', on_time = ?2, submitted_at = ?3,"
-		       " receipt = ?4, version = version + 1, reason = NULL, updated_at = ?3 WHERE id = ?1");
+		       " receipt = ?4, version = version + 1, reason = NULL, updated_at = ?3, next_at = NULL WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, o.id);
 	sqlite3_bind_int(s, 2, on_time);
 	sqlite3_bind_int64(s, 3, now);
@@ -608,7 +561,7 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 	const char *op = rq_op(rq), *action = strchr(op, '.') + 1, *reason;
 	const struct unit *u;
 	const struct report_type *rt;
-	struct period p;
+	struct cal_period p;
 	struct obligation o;
 	int64_t now = clock_now(d), new_due = 0;
 	const char *new_state;
@@ -643,13 +596,18 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 					rt->code, p.name, u->code, o.state);
 		new_state = "waived";
 	}
+	/* a return reopens the obligation with a fresh ladder (a new cycle) from its new due date */
 	s = store_stmt(d->store, "UPDATE obligations SET state = ?2, reason = ?3, updated_at = ?4,"
-		       " due_at = CASE WHEN ?5 > 0 THEN ?5 ELSE due_at END WHERE id = ?1");
+		       " due_at = CASE WHEN ?5 > 0 THEN ?5 ELSE due_at END,"
+		       " cycle = cycle + (?5 > 0), steps_through = CASE WHEN ?5 > 0 THEN ?4 ELSE steps_through END,"
+		       " next_at = ?6 WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, o.id);
 	sqlite3_bind_text(s, 2, new_state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, now);
 	sqlite3_bind_int64(s, 5, new_due);
+	if (new_due && ladder_next(d->cfg, rt, new_due, now))
+		sqlite3_bind_int64(s, 6, ladder_next(d->cfg, rt, new_due, now));
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
 		return rq_error(rq, "internal", "the review could not be stored: %s", store_errmsg(d->store));
@@ -749,7 +707,7 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 {
 	const struct report_type *rt = want_report(d, rq);
 	const struct unit *under, *recv;
-	struct period p;
+	struct cal_period p;
 	size_t nchild = 0;
 	const struct unit **child;
 	long (*cnt)[C_N], total[C_N] = { 0 };

@@ -80,9 +80,9 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	unitset_destroy(&d->units);
 	d->units = units;
 	if (!store_in_txn(d->store)) {
-		if (store_begin(d->store) || intake_reconcile(d) || store_commit(d->store))
+		if (store_begin(d->store) || intake_reconcile(d) || deadlines_replan(d) || store_commit(d->store))
 			log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
-	} else if (intake_reconcile(d)) {
+	} else if (intake_reconcile(d) || deadlines_replan(d)) {
 		log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
 	}
 	log_notice("configuration reloaded from %s: %zu units", d->config_path, d->units->nunits);
@@ -307,6 +307,14 @@ int main(int argc, char **argv)
 		time_format(d.fake_now, d.cfg->utc_offset, buf, sizeof(buf));
 		log_warn("fake clock: time stands at %s and moves only through clock.set/advance", buf);
 	}
+	if (store_meta_get(d.store, "epoch", buf, sizeof(buf)) == 0) {
+		d.epoch = strtoll(buf, NULL, 10);
+	} else {
+		d.epoch = clock_now(&d);
+		snprintf(buf, sizeof(buf), "%lld", (long long)d.epoch);
+		if (store_meta_set(d.store, "epoch", buf))
+			fatal("cannot write to the database %s: %s", d.db_path, store_errmsg(d.store));
+	}
 	d.units = registry_build(&d, d.cfg, &errors);
 	if (!d.units) {
 		for (size_t i = 0; errors && errors[i]; i++)
@@ -314,6 +322,8 @@ int main(int argc, char **argv)
 		fatal("the units of the configuration and the database do not fit together");
 	}
 	intake_init();
+	deadlines_init();
+	spool_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || store_commit(d.store))
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
 	d.started_at = clock_now(&d);

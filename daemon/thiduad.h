@@ -40,6 +40,7 @@ struct daemon {
 	int64_t started_mono_ms;
 	int64_t started_at;
 
+	int64_t epoch;			/* when this database first ran: older ladder steps are history */
 	int64_t intake_through;		/* report periods opened up to this moment */
 	json_t *pending_events;		/* array of [type, body] published after commit */
 	int reload_asap, stop_asap, stop_now;
@@ -82,6 +83,16 @@ int blobs_sync(struct daemon *d);
 /* intake.c: report types, obligations, submissions, review, completeness */
 void intake_init(void);
 int intake_reconcile(struct daemon *d);
+
+/* deadlines.c: reminders and escalation */
+void deadlines_init(void);
+int deadlines_replan(struct daemon *d);
+int64_t step_moment(const struct config *cfg, const struct step *st, int32_t due_day);
+int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through);
+int64_t working_moment(const struct config *cfg, int64_t t);
+
+/* spool.c: delivery of outbox messages to files when no channel is configured */
+void spool_init(void);
 
 /* notify.c: systemd */
 void notify_ready(struct daemon *d);

@@ -1,0 +1,307 @@
+/*
+ * spool.c - outbox messages delivered as files in STATE_DIR/spool: a .eml (RFC 5322, UTF-8,
+ * RFC 2047 subject) for a recipient with an email address, a .json otherwise. This is the
+ * embedded default when no channel is configured.
+ *
+ * Messages leave only in working hours (send_after). The body is rendered when the message
+ * leaves, from all the notices attached to it, so a digest lists every late unit. A file
+ * is named after the message's dedup key: writing it again after a crash replaces it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "log.h"
+#include "sha256.h"
+#include "thiduad.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define SPOOL_BATCH 500
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = (b->len + (size_t)n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+}
+
+/* vn_date - dd/mm/yyyy of a day */
+static void vn_date(int32_t day, char *buf, size_t size)
+{
+	int y;
+	unsigned m, dd;
+
+	civil_from_days(day, &y, &m, &dd);
+	snprintf(buf, size, "%02u/%02u/%04d", dd % 100u, m % 100u, y % 10000);
+}
+
+struct message {
+	int64_t id, moment;
+	char *key, *recipient, *kind, *report, *period, *step, *path;
+	int late, ok;
+};
+
+/* render - subject and body in Vietnamese from the message's notices */
+static void render(struct daemon *d, const struct message *m, const struct unit *to, json_t *items,
+		   char **subject, struct buf *body)
+{
+	const struct report_type *rt = cfg_report(d->cfg, m->report);
+	const char *rname = rt ? rt->name : m->report;
+	const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
+	size_t n = json_array_size(items), i;
+	json_t *it;
+	char due[16];
+
+	vn_date((int32_t)json_integer_value(json_object_get(json_array_get(items, 0), "due_day")), due, sizeof(due));
+	if (!strcmp(m->kind, "reminder"))
+		*subject = xasprintf("[Nhắc hạn] %s kỳ %s - hạn %s", rname, m->period, due);
+	else if (!strcmp(m->kind, "overdue"))
+		*subject = xasprintf("[Quá hạn] %s kỳ %s - hạn %s", rname, m->period, due);
+	else
+		*subject = xasprintf("[Chậm nộp] %s kỳ %s: %zu đơn vị chưa nộp", rname, m->period, n);
+	bprintf(body, "Kính gửi: %s\n\n", to ? to->name : m->recipient);
+	if (!strcmp(m->kind, "reminder") || !strcmp(m->kind, "overdue")) {
+		const json_t *first = json_array_get(items, 0);
+		long days = (long)json_integer_value(json_object_get(first, "days"));
+
+		bprintf(body, "Đơn vị chưa gửi %s kỳ %s đến %s.\n", rname, m->period, recv ? recv->name : "đơn vị nhận");
+		if (!strcmp(m->kind, "reminder"))
+			bprintf(body, "Hạn nộp: 23 giờ 59 ngày %s (còn %ld ngày).\n\n"
+				"Đề nghị đơn vị gửi báo cáo đúng hạn qua hệ thống thidua.\n", due, days);
+		else
+			bprintf(body, "Hạn nộp: 23 giờ 59 ngày %s. Đơn vị đã quá hạn %ld ngày.\n\n"
+				"Đề nghị đơn vị gửi báo cáo ngay.\n", due, days);
+	} else {
+		bprintf(body, "Các đơn vị sau chưa gửi %s kỳ %s (hạn %s) đến %s:\n\n", rname, m->period, due,
+			recv ? recv->name : "đơn vị nhận");
+		json_array_foreach(items, i, it)
+			bprintf(body, "  - %s (%s): quá hạn %lld ngày\n", json_string_value(json_object_get(it, "name")),
+				json_string_value(json_object_get(it, "unit")),
+				(long long)json_integer_value(json_object_get(it, "days")));
+		bprintf(body, "\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n");
+	}
+	if (m->late)
+		bprintf(body, "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n");
+	bprintf(body, "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: %s\n", m->key);
+}
+
+/* message_items - the units a message is about, with due day and days left or late */
+static json_t *message_items(struct daemon *d, const struct message *m)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, o.due_at FROM notices n JOIN obligations o"
+				     " ON o.id = n.obligation WHERE n.outbox = ?1 ORDER BY o.unit");
+	json_t *items = json_array();
+	int32_t today = day_of_time(m->moment, d->cfg->utc_offset);
+
+	sqlite3_bind_int64(s, 1, m->id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(s, 0);
+		const struct unit *u = unitset_find(d->units, code);
+		int32_t due = day_of_time(sqlite3_column_int64(s, 1), d->cfg->utc_offset);
+		long days = due >= today ? due - today : today - due;
+
+		json_array_append_new(items, json_pack("{s:s,s:s,s:I,s:I}", "unit", code, "name", u ? u->name : code,
+						       "due_day", (json_int_t)due, "days", (json_int_t)days));
+	}
+	sqlite3_reset(s);
+	return items;
+}
+
+/* write_file - the whole content to path via a temporary name */
+static int write_file(const char *path, const char *data, size_t len)
+{
+	char tmp[4300];
+	int fd;
+	size_t done = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0) {
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) || rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* spool_one - write one message's file; 0 ok */
+static int spool_one(struct daemon *d, const struct message *m, char *path, size_t pathsize)
+{
+	const struct unit *to = unitset_find(d->units, m->recipient);
+	json_t *items = message_items(d, m);
+	struct buf body = { 0 }, out = { 0 };
+	char *subject = NULL, hex[65], date[64];
+	int rc;
+
+	render(d, m, to, items, &subject, &body);
+	sha256_hex(m->key, strlen(m->key), hex);
+	if (to && to->emails && to->emails[0]) {
+		char *enc = rfc2047_encode(subject);
+		time_t now = (time_t)clock_now(d);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+		bprintf(&out, "Message-ID: <%.32s@thidua>\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", hex, date);
+		for (size_t i = 0; to->emails[i]; i++)
+			bprintf(&out, "%s%s", i ? ", " : "", to->emails[i]);
+		bprintf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
+		free(enc);
+		for (size_t i = 0; i < body.len; i++) {	/* CRLF line ends */
+			if (body.p[i] == '\n')
+				bprintf(&out, "\r\n");
+			else
+				bprintf(&out, "%c", body.p[i]);
+		}
+		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
+	} else {
+		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "dedup_key", m->key,
+				      "to", m->recipient, "to_name", to ? to->name : m->recipient, "kind", m->kind,
+				      "report", m->report, "period", m->period, "subject", subject,
+				      "text", body.p ? body.p : "", "units", items);
+		char *text = json_dumps(j, JSON_INDENT(2));
+
+		bprintf(&out, "%s\n", text);
+		free(text);
+		json_decref(j);
+		snprintf(path, pathsize, "%s/%.32s.json", d->spool_dir, hex);
+	}
+	rc = write_file(path, out.p, out.len);
+	free(out.p);
+	free(body.p);
+	free(subject);
+	json_decref(items);
+	return rc;
+}
+
+static int64_t spool_next_due(struct daemon *d)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT min(send_after) FROM outbox WHERE state = 'pending'");
+	int64_t next = INT64_MAX;
+
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return next;
+}
+
+/* spool_run - one batch of messages whose time has come */
+static void spool_run(struct daemon *d, int64_t now)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT id, dedup_key, recipient, kind, report, period, step, moment, late"
+				     " FROM outbox WHERE state = 'pending' AND send_after <= ?1 ORDER BY send_after, id LIMIT ?2");
+	struct message *ms = xcalloc(SPOOL_BATCH, sizeof(*ms));
+	size_t n = 0;
+
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, SPOOL_BATCH);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		ms[n].id = sqlite3_column_int64(s, 0);
+		ms[n].key = xstrdup((const char *)sqlite3_column_text(s, 1));
+		ms[n].recipient = xstrdup((const char *)sqlite3_column_text(s, 2));
+		ms[n].kind = xstrdup((const char *)sqlite3_column_text(s, 3));
+		ms[n].report = xstrdup((const char *)sqlite3_column_text(s, 4));
+		ms[n].period = xstrdup((const char *)sqlite3_column_text(s, 5));
+		ms[n].step = xstrdup((const char *)sqlite3_column_text(s, 6));
+		ms[n].moment = sqlite3_column_int64(s, 7);
+		ms[n].late = sqlite3_column_int(s, 8);
+		n++;
+	}
+	sqlite3_reset(s);
+	/* files first, one flush for the batch, then the rows that say they were written */
+	for (size_t i = 0; i < n; i++) {
+		char path[4200];
+
+		ms[i].ok = spool_one(d, &ms[i], path, sizeof(path)) == 0;
+		ms[i].path = xstrdup(path);
+		if (!ms[i].ok)
+			log_err("spool: cannot write %s: %s; trying again in 5 minutes", path, strerror(errno));
+	}
+	if (n) {
+		int fd = open(d->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0 || syncfs(fd)) {
+			log_err("spool: flushing %s failed: %s", d->spool_dir, strerror(errno));
+			for (size_t i = 0; i < n; i++)
+				ms[i].ok = 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *path = ms[i].path;
+		int ok = ms[i].ok;
+
+		s = store_stmt(d->store, "UPDATE outbox SET state = ?2, channel = 'spool', path = ?3, sent_at = ?4,"
+			       " attempts = attempts + 1, error = ?5, send_after = CASE WHEN ?6 THEN send_after ELSE ?4 + 300 END"
+			       " WHERE id = ?1");
+		sqlite3_bind_int64(s, 1, ms[i].id);
+		sqlite3_bind_text(s, 2, ok ? "spooled" : "pending", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, ok ? path : NULL, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 4, now);
+		sqlite3_bind_text(s, 5, ok ? NULL : "the spool file could not be written", -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 6, ok);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			log_err("spool: message %lld: %s", (long long)ms[i].id, store_errmsg(d->store));
+		sqlite3_reset(s);
+		if (ok)
+			events_emit(d, "notification.spooled", json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)ms[i].id,
+								       "to", ms[i].recipient, "kind", ms[i].kind, "path", path));
+		free(ms[i].key);
+		free(ms[i].recipient);
+		free(ms[i].kind);
+		free(ms[i].report);
+		free(ms[i].period);
+		free(ms[i].step);
+		free(ms[i].path);
+	}
+	free(ms);
+}
+
+static const struct due_source spool_source = { "spool", spool_next_due, spool_run };
+
+void spool_init(void)
+{
+	sched_register(&spool_source);
+}
