@@ -16,11 +16,6 @@ SAN        ?=
 PYTHON     ?= /usr/bin/python3
 
 PKGS := libzmq sqlite3 libconfig jansson
-HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes)
-ifeq ($(HAVE_SYSTEMD),yes)
-PKGS += libsystemd
-SYSTEMD_CFLAGS := -DHAVE_SYSTEMD
-endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
@@ -33,7 +28,7 @@ OPT := -O2 -g
 endif
 CFLAGS  ?=
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	   -Wformat=2 -Wno-format-nonliteral $(OPT) -Icommon $(PKG_CFLAGS) $(SYSTEMD_CFLAGS)
+	   -Wformat=2 -Wno-format-nonliteral $(OPT) -Icommon $(PKG_CFLAGS)
 LDFLAGS ?=
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
 

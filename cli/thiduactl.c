@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "client.h"
 #include "cmd_calendar.h"
+#include "cmd_notify.h"
 #include "cmd_reports.h"
 #include "table.h"
 #include "utf8.h"
@@ -38,6 +39,9 @@ static void usage(FILE *fp)
 		"  completeness --report TYPE --period P [--under CODE] [--csv]\n"
 		"  calendar show YYYY-MM          the month's working days, days off and make-up Saturdays\n"
 		"  deadlines [--report TYPE] [--period P]   due dates as configured and after the roll\n"
+		"  schedule --unit CODE           what will be sent to and about a unit, and when\n"
+		"  notifications list [--state S] [--unit CODE] [--report TYPE] [--period P] [--limit N]\n"
+		"  notifications show ID          one notification and the units it is about\n"
 		"\n"
 		"ENDPOINT defaults to $THIDUA_ENDPOINT or " DEFAULT_ENDPOINT ".\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
@@ -276,6 +280,8 @@ static const struct command {
 	{ "completeness", cmd_completeness },
 	{ "calendar", cmd_calendar },
 	{ "deadlines", cmd_deadlines },
+	{ "schedule", cmd_schedule },
+	{ "notifications", cmd_notifications },
 };
 
 int main(int argc, char **argv)

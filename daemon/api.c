@@ -16,13 +16,14 @@
 
 #include "log.h"
 #include "ops_calendar.h"
+#include "ops_notify.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
 #include "xalloc.h"
 
 #define API_BATCH 256
-#define MAX_FRAMES 66		/* delimiter, JSON, up to 64 files */
+#define MAX_FRAMES 65		/* the JSON frame and up to 64 files */
 
 enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2 };
 
@@ -63,6 +64,9 @@ static const struct op_entry {
 	{ "reports.list", op_reports_list, 0 },
 	{ "calendar.show", op_calendar_show, 0 },
 	{ "deadlines", op_deadlines, 0 },
+	{ "schedule", op_schedule, 0 },
+	{ "notifications.list", op_notifications_list, 0 },
+	{ "notifications.show", op_notifications_show, 0 },
 };
 
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
@@ -286,9 +290,9 @@ static int request_read(struct daemon *d, struct request *rq)
 		rq_error(rq, total > d->cfg->max_request_bytes ? "too_large" : "too_many_frames",
 			 total > d->cfg->max_request_bytes
 			 ? "the request is %zu bytes, over the limit of %zu bytes (daemon.max_request_bytes); send smaller files or fewer at once"
-			 : "the request has more than %zu frames (limit %zu)",
-			 total > d->cfg->max_request_bytes ? total : (size_t)MAX_FRAMES,
-			 total > d->cfg->max_request_bytes ? d->cfg->max_request_bytes : (size_t)MAX_FRAMES - 2);
+			 : "the request has more than %zu files (the limit); send them in several submissions",
+			 total > d->cfg->max_request_bytes ? total : (size_t)MAX_FRAMES - 1,
+			 total > d->cfg->max_request_bytes ? d->cfg->max_request_bytes : (size_t)0);
 	}
 	return 0;
 }

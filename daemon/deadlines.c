@@ -93,7 +93,7 @@ static const struct unit *ancestor_at_level(const struct unitset *set, const str
 }
 
 /* target_unit - who a step's target is for the late unit u */
-static const struct unit *target_unit(struct daemon *d, const struct report_type *rt,
+const struct unit *target_unit(struct daemon *d, const struct report_type *rt,
 				      const struct target *t, const struct unit *u, int32_t day)
 {
 	const struct unit *p;
@@ -115,36 +115,74 @@ static const struct unit *target_unit(struct daemon *d, const struct report_type
 	return NULL;
 }
 
+/* message_for - the outbox message a notice joins: the one of its (report, period, step,
+ * moment, kind, recipient) while it is still pending; once that one has left, a follow-up
+ * message of its own, so a notice is never attached to something already sent */
+static int64_t message_for(struct daemon *d, const struct report_type *rt, const char *period,
+			   const struct step *st, int64_t moment, const char *kind, const char *recipient,
+			   int64_t obligation, int64_t now)
+{
+	char key[512];
+	int64_t outbox = -1;
+
+	for (int attempt = 0; attempt < 2 && outbox < 0; attempt++) {
+		sqlite3_stmt *s = store_stmt(d->store,
+			"INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
+			" created_at, send_after, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+			" ON CONFLICT (dedup_key) DO UPDATE SET dedup_key = excluded.dedup_key RETURNING id, state");
+		int pending = 0;
+
+		if (attempt == 0)
+			snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s", rt->code, period, st->id,
+				 (long long)moment, kind, recipient);
+		else
+			snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s/o%lld", rt->code, period, st->id,
+				 (long long)moment, kind, recipient, (long long)obligation);
+		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, recipient, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, rt->code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, st->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 7, moment);
+		sqlite3_bind_int64(s, 8, now);
+		sqlite3_bind_int64(s, 9, working_moment(d->cfg, now));
+		sqlite3_bind_int(s, 10, now > moment + LATE_SLACK);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			pending = !strcmp((const char *)sqlite3_column_text(s, 1), "pending");
+			if (pending || attempt == 1)
+				outbox = sqlite3_column_int64(s, 0);
+		} else {
+			sqlite3_reset(s);
+			return -1;
+		}
+		sqlite3_reset(s);
+	}
+	return outbox;
+}
+
 /* notice_add - one notice, attached to its message; 1 new, 0 already there, -1 error */
 static int notice_add(struct daemon *d, int64_t obligation, int cycle, const struct report_type *rt,
 		      const char *period, const struct step *st, int64_t moment, const char *kind,
 		      const char *recipient, int64_t now)
 {
-	char key[512];
-	int64_t outbox = -1;
 	sqlite3_stmt *s;
-	int rc;
+	int64_t outbox;
+	int rc, exists;
 
-	snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s", rt->code, period, st->id, (long long)moment, recipient);
-	s = store_stmt(d->store, "INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
-		       " created_at, send_after, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-		       " ON CONFLICT (dedup_key) DO UPDATE SET dedup_key = excluded.dedup_key RETURNING id");
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, rt->code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, st->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, moment);
-	sqlite3_bind_int64(s, 8, now);
-	sqlite3_bind_int64(s, 9, working_moment(d->cfg, now));
-	sqlite3_bind_int(s, 10, now > moment + LATE_SLACK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		outbox = sqlite3_column_int64(s, 0);
+	s = store_stmt(d->store, "SELECT 1 FROM notices WHERE obligation = ?1 AND cycle = ?2 AND step = ?3 AND recipient = ?4");
+	sqlite3_bind_int64(s, 1, obligation);
+	sqlite3_bind_int(s, 2, cycle);
+	sqlite3_bind_text(s, 3, st->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, recipient, -1, SQLITE_STATIC);
+	exists = sqlite3_step(s) == SQLITE_ROW;
 	sqlite3_reset(s);
+	if (exists)
+		return 0;
+	outbox = message_for(d, rt, period, st, moment, kind, recipient, obligation, now);
 	if (outbox < 0)
 		return -1;
-	s = store_stmt(d->store, "INSERT OR IGNORE INTO notices (obligation, cycle, step, recipient, outbox)"
+	s = store_stmt(d->store, "INSERT INTO notices (obligation, cycle, step, recipient, outbox)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5)");
 	sqlite3_bind_int64(s, 1, obligation);
 	sqlite3_bind_int(s, 2, cycle);
@@ -153,9 +191,7 @@ static int notice_add(struct daemon *d, int64_t obligation, int cycle, const str
 	sqlite3_bind_int64(s, 5, outbox);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return -1;
-	return sqlite3_changes(store_db(d->store)) > 0;
+	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 /* fire_obligation - every step of one obligation with through < moment <= now */
@@ -169,6 +205,16 @@ static int fire_obligation(struct daemon *d, int64_t id, const char *report, con
 	int64_t next;
 	sqlite3_stmt *s;
 
+	int64_t last_reminder = 0;
+
+	/* of the reminders that fell due since the last run, only the latest still says
+	 * something: the others were superseded while the daemon was down */
+	for (size_t i = 0; rt && u && i < rt->nsteps; i++) {
+		int64_t m = step_moment(d->cfg, &rt->steps[i], due_day);
+
+		if (!rt->steps[i].escalation && m > through && m <= now && m > last_reminder)
+			last_reminder = m;
+	}
 	for (size_t i = 0; rt && u && i < rt->nsteps; i++) {
 		const struct step *st = &rt->steps[i];
 		int64_t m = step_moment(d->cfg, st, due_day);
@@ -177,8 +223,8 @@ static int fire_obligation(struct daemon *d, int64_t id, const char *report, con
 
 		if (m <= through || m > now)
 			continue;
-		if (!st->escalation && now > due_at)
-			continue;	/* a reminder the due date made pointless */
+		if (!st->escalation && (now > due_at || m < last_reminder))
+			continue;	/* a reminder the due date or a later reminder made pointless */
 		for (size_t k = 0; k < st->nto && nsent < 16; k++) {
 			const struct unit *r = target_unit(d, rt, &st->to[k], u, due_day);
 			const char *kind;

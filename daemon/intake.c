@@ -90,7 +90,20 @@ static int create_obligations(struct daemon *d, const struct report_type *rt, co
 		if (rc != SQLITE_DONE)
 			return -1;
 	}
-	s = store_stmt(d->store, "INSERT OR IGNORE INTO periods (report, period, opens_at, due_at) VALUES (?1, ?2, ?3, ?4)");
+	/* the calendar may have changed (a holiday announced late): open obligations of the
+	 * period that were not returned follow the due date; their ladders are replanned */
+	s = store_stmt(d->store, "UPDATE obligations SET due_at = ?3 WHERE report = ?1 AND period = ?2"
+		       " AND cycle = 0 AND state = 'open' AND due_at <> ?3");
+	sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, p->due_at);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	s = store_stmt(d->store, "INSERT INTO periods (report, period, opens_at, due_at) VALUES (?1, ?2, ?3, ?4)"
+		       " ON CONFLICT (report, period) DO UPDATE SET due_at = excluded.due_at");
 	sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, p->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, p->opens_at);

@@ -61,6 +61,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	struct config *cfg = cfg_load(d->config_path, &errors);
 	struct unitset *units = NULL;
 
+	notify_send_state("RELOADING=1");
 	if (cfg)
 		units = registry_build(d, cfg, &errors);
 	if (!cfg || !units) {
@@ -70,14 +71,15 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 		log_err("reload: the configuration %s has errors; the running configuration stays", d->config_path);
 		strv_free(&errors);
 		cfg_destroy(&cfg);
+		notify_send_state("READY=1");
 		return -1;
 	}
 	if ((cfg->api_endpoint && strcmp(cfg->api_endpoint, d->api_endpoint))
 	    || (cfg->events_endpoint && strcmp(cfg->events_endpoint, d->events_endpoint)))
 		log_warn("reload: endpoints changed in the file take effect at the next restart");
+	unitset_destroy(&d->units);	/* it shares the old config's units: free it first */
 	cfg_destroy(&d->cfg);
 	d->cfg = cfg;
-	unitset_destroy(&d->units);
 	d->units = units;
 	if (!store_in_txn(d->store)) {
 		if (store_begin(d->store) || intake_reconcile(d) || deadlines_replan(d) || store_commit(d->store))
@@ -86,6 +88,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 		log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
 	}
 	log_notice("configuration reloaded from %s: %zu units", d->config_path, d->units->nunits);
+	notify_send_state("READY=1");
 	notify_status("configuration reloaded: %zu units", d->units->nunits);
 	events_emit(d, "config.reloaded", json_pack("{s:s,s:I}", "config", d->config_path,
 						    "units", (json_int_t)d->units->nunits));
@@ -339,8 +342,8 @@ int main(int argc, char **argv)
 	log_notice("stopping");
 	api_close(&d);
 	store_close(&d.store);
-	unitset_destroy(&d.units);
 	unitset_destroy(&d.pending_units);
+	unitset_destroy(&d.units);
 	json_decref(d.pending_events);
 	cfg_destroy(&d.cfg);
 	close(d.sigfd);

@@ -318,13 +318,15 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *file = rq_str(rq, "filename", 0);
 	const struct unitset *base = d->pending_units ? d->pending_units : d->units;
-	struct unitset *set;
+	struct unitset *set, *prev;
 	char **errors = NULL;
 	size_t size, count = 0, first;
 	const void *data;
 	int nerr;
 	json_t *codes;
 
+	if (rq_failed(rq))
+		return -1;
 	if (rq_nfiles(rq) != 1)
 		return rq_error(rq, "missing_file", "units.import needs exactly one file frame holding the CSV text (got %zu)",
 				rq_nfiles(rq));
@@ -359,10 +361,16 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 	events_emit(d, "units.imported", json_pack("{s:s,s:O}", "file", file, "units", codes));
 	json_object_set_new(out, "imported", json_integer((json_int_t)count));
 	json_object_set_new(out, "units", codes);
-	unitset_destroy(&d->pending_units);
+	/* the new set is seen by this turn's later requests, and swapped in after the commit;
+	 * if anything below fails the previous one stays */
+	prev = d->pending_units;
 	d->pending_units = set;
-	if (intake_reconcile(d))
+	if (intake_reconcile(d)) {
+		d->pending_units = prev;
+		unitset_destroy(&set);
 		return rq_error(rq, "internal", "the obligations of the new units could not be created: %s",
 				store_errmsg(d->store));
+	}
+	unitset_destroy(&prev);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * registry.c - the live unit registry: the configuration's units plus those imported into
  * the database, validated together. Rebuilt on start, reload and import, then swapped.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,10 +70,12 @@ static char *col_text(sqlite3_stmt *s, int i)
 /* registry_build - cfg's units plus the database's, resolved; NULL with errors */
 struct unitset *registry_build(struct daemon *d, const struct config *cfg, char ***errors)
 {
-	struct unitset *set = unitset_dup(cfg->units);
+	struct unitset *set = unitset_new();
 	sqlite3_stmt *s = store_stmt(d->store,
 		"SELECT code, name, level, parent, kind, attached, emails, chats, active_from,"
 		" active_to, successors, source, line FROM units ORDER BY rowid");
+
+	unitset_borrow(set, cfg->units);
 
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		struct unit *u = unit_new();
@@ -103,10 +106,13 @@ struct unitset *registry_build(struct daemon *d, const struct config *cfg, char 
 		unitset_add(set, &u);
 	}
 	sqlite3_reset(s);
+	/* resolving links the shared config units again, to the same units: a config unit
+	 * refers only to config units */
 	if (unitset_resolve(set, errors)) {
 		unitset_destroy(&set);
 		return NULL;
 	}
+	malloc_trim(0);		/* give back what parsing a large file left behind */
 	return set;
 }
 

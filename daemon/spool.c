@@ -114,13 +114,15 @@ static void render(struct daemon *d, const struct message *m, const struct unit 
 	bprintf(body, "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: %s\n", m->key);
 }
 
-/* message_items - the units a message is about, with due day and days left or late */
-static json_t *message_items(struct daemon *d, const struct message *m)
+/* message_items - the units a message is about, with due day and days left or late on the
+ * day the message leaves (a deferred or caught-up message must not say "7 days left" on the
+ * due day) */
+static json_t *message_items(struct daemon *d, const struct message *m, int64_t now)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, o.due_at FROM notices n JOIN obligations o"
 				     " ON o.id = n.obligation WHERE n.outbox = ?1 ORDER BY o.unit");
 	json_t *items = json_array();
-	int32_t today = day_of_time(m->moment, d->cfg->utc_offset);
+	int32_t today = day_of_time(now, d->cfg->utc_offset);	/* as the reader sees it */
 
 	sqlite3_bind_int64(s, 1, m->id);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -168,7 +170,7 @@ static int write_file(const char *path, const char *data, size_t len)
 static int spool_one(struct daemon *d, const struct message *m, char *path, size_t pathsize)
 {
 	const struct unit *to = unitset_find(d->units, m->recipient);
-	json_t *items = message_items(d, m);
+	json_t *items = message_items(d, m, clock_now(d));
 	struct buf body = { 0 }, out = { 0 };
 	char *subject = NULL, hex[65], date[64];
 	int rc;
@@ -273,7 +275,7 @@ static void spool_run(struct daemon *d, int64_t now)
 		const char *path = ms[i].path;
 		int ok = ms[i].ok;
 
-		s = store_stmt(d->store, "UPDATE outbox SET state = ?2, channel = 'spool', path = ?3, sent_at = ?4,"
+		s = store_stmt(d->store, "UPDATE outbox SET state = ?2, channel = 'spool', path = ?3, sent_at = CASE WHEN ?6 THEN ?4 END,"
 			       " attempts = attempts + 1, error = ?5, send_after = CASE WHEN ?6 THEN send_after ELSE ?4 + 300 END"
 			       " WHERE id = ?1");
 		sqlite3_bind_int64(s, 1, ms[i].id);

@@ -90,6 +90,8 @@ int deadlines_replan(struct daemon *d);
 int64_t step_moment(const struct config *cfg, const struct step *st, int32_t due_day);
 int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through);
 int64_t working_moment(const struct config *cfg, int64_t t);
+const struct unit *target_unit(struct daemon *d, const struct report_type *rt, const struct target *t,
+			       const struct unit *u, int32_t day);
 
 /* spool.c: delivery of outbox messages to files when no channel is configured */
 void spool_init(void);
@@ -98,6 +100,7 @@ void spool_init(void);
 void notify_ready(struct daemon *d);
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void notify_stopping(void);
+void notify_send_state(const char *state);
 void notify_watchdog(struct daemon *d);
 
 /* api.c */

@@ -98,7 +98,7 @@ void unitset_destroy(struct unitset **self_p)
 		free(set->levels[i].name);
 	}
 	free(set->levels);
-	for (size_t i = 0; i < set->nunits; i++)
+	for (size_t i = set->nborrowed; i < set->nunits; i++)
 		unit_destroy(&set->units[i]);
 	free(set->units);
 	free(set->slots);
@@ -137,6 +137,20 @@ struct unitset *unitset_dup(const struct unitset *set)
 		unitset_add(c, &u);
 	}
 	return c;
+}
+
+/* unitset_borrow - start an empty set with from's levels and units, without copying the
+ * units: the registry shares the configuration's units (which outlive it) and owns only
+ * the ones it adds */
+void unitset_borrow(struct unitset *set, const struct unitset *from)
+{
+	if (set->nunits)
+		fatal("unitset_borrow: the set is not empty");
+	for (size_t i = 0; i < from->nlevels; i++)
+		unitset_add_level(set, from->levels[i].code, from->levels[i].name, from->levels[i].line);
+	set->units = xmalloc((from->nunits + 1) * sizeof(*set->units));
+	memcpy(set->units, from->units, from->nunits * sizeof(*set->units));
+	set->nunits = set->nborrowed = from->nunits;
 }
 
 static uint32_t hash_code(const char *s)

@@ -42,6 +42,7 @@ struct unitset {
 	size_t nlevels;
 	struct unit **units;	/* in declaration order */
 	size_t nunits;
+	size_t nborrowed;	/* units[0..nborrowed) belong to another set (the config's) */
 	struct unit **slots;	/* open-addressing index by code */
 	size_t nslots;
 };
@@ -54,6 +55,7 @@ void unit_destroy(struct unit **self_p);
 struct unit *unit_dup(const struct unit *u);
 void unitset_add(struct unitset *set, struct unit **unit_p);	/* takes ownership */
 struct unitset *unitset_dup(const struct unitset *set);
+void unitset_borrow(struct unitset *set, const struct unitset *from);	/* levels copied, units shared */
 
 /* unitset_resolve - link parents, levels, successors; append every problem to *errors
  * as "ORIGIN:LINE: message". Returns the number of problems. */

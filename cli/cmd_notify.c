@@ -1,0 +1,280 @@
+/*
+ * cmd_notify.c - thiduactl's notification commands: schedule (what the deadline engine
+ * will send to and about a unit, and when, and what is already queued for it) and
+ * notifications list|show (the outbox). One request each (schedule, notifications.list,
+ * notifications.show); times are printed as the daemon returns them, in the movement's
+ * zone; --json prints the daemon's reply as is.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_notify.h"
+#include "table.h"
+
+#define CELL_UNITS 3		/* units named in a table cell before "+N more" */
+
+/* jint - an integer member, 0 when missing */
+static long long jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* jperiod - the period member: a string, or a number written into buf */
+static const char *jperiod(const json_t *o, char *buf, size_t size)
+{
+	const json_t *v = json_object_get(o, "period");
+
+	if (json_is_integer(v))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(buf, size, "%s", json_string_value(v) ? json_string_value(v) : "");
+	return buf;
+}
+
+/* units_cell - "to A, B" or "about A, B, C +12 more" from an array of {"unit"} */
+static const char *units_cell(const char *prefix, const json_t *list, char *buf, size_t size)
+{
+	size_t n = json_array_size(list), len;
+	int w = snprintf(buf, size, "%s", prefix);
+
+	len = w > 0 ? (size_t)w : 0;
+	for (size_t i = 0; i < n && i < CELL_UNITS && len < size; i++) {
+		w = snprintf(buf + len, size - len, "%s%s", i ? ", " : " ", jstr(json_array_get(list, i), "unit"));
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (n > CELL_UNITS && len < size)
+		snprintf(buf + len, size - len, " +%zu more (%zu units)", n - CELL_UNITS, n);
+	return buf;
+}
+
+/* schedule_row - one step to come: about the unit (to = recipients) or reaching it */
+static void schedule_row(struct table *t, const json_t *e, int about_others)
+{
+	char period[64], who[512];
+	const char *row[] = { jstr(e, "moment"), jstr(e, "step"), jstr(e, "kind"), jstr(e, "report"),
+			      jperiod(e, period, sizeof(period)),
+			      about_others ? units_cell("about", json_object_get(e, "about"), who, sizeof(who))
+					   : units_cell("to", json_object_get(e, "recipients"), who, sizeof(who)) };
+
+	table_add(t, row);
+}
+
+/* print_pending - the messages queued for the unit */
+static void print_pending(json_t *list)
+{
+	static const char *const hdr[] = { "ID", "SEND AFTER", "STEP", "KIND", "REPORT", "PERIOD", "UNITS" };
+	struct table *t;
+	size_t i;
+	json_t *m;
+
+	if (!json_array_size(list))
+		return;
+	printf("\nĐang chờ gửi (queued):\n");
+	t = table_new(7, hdr);
+	json_array_foreach(list, i, m) {
+		char id[24], units[24], period[64];
+		const char *row[] = { id, jstr(m, "send_after"), jstr(m, "step"), jstr(m, "kind"), jstr(m, "report"),
+				      jperiod(m, period, sizeof(period)), units };
+
+		snprintf(id, sizeof(id), "%lld", jint(m, "id"));
+		snprintf(units, sizeof(units), "%lld", jint(m, "units"));
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_destroy(&t);
+}
+
+/* cmd_schedule - the steps to come for and about a unit, merged in time order */
+int cmd_schedule(int argc, char **argv)
+{
+	static const struct option opts[] = { { "unit", required_argument, NULL, 'u' }, { NULL, 0, NULL, 0 } };
+	static const char *const hdr[] = { "WHEN", "STEP", "KIND", "REPORT", "PERIOD", "TO/ABOUT" };
+	json_t *req = json_pack("{s:s}", "op", "schedule"), *r, *about, *to;
+	size_t i = 0, k = 0;
+	struct table *t;
+	int opt, rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'u') {
+			json_decref(req);
+			return EXIT_USAGE;
+		}
+		json_object_set_new(req, "unit", json_string(optarg));
+	}
+	if (optind < argc || !json_object_get(req, "unit")) {
+		json_decref(req);
+		return cli_usage_error("schedule needs --unit CODE and nothing else%s", "");
+	}
+	r = cli_call(req, NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	about = json_object_get(r, "about");
+	to = json_object_get(r, "to");
+	printf("%s  %s (now %s)\n", jstr(r, "unit"), jstr(r, "name"), jstr(r, "now"));
+	t = table_new(6, hdr);
+	/* both lists come sorted by moment; ISO times in one zone sort as text */
+	while (i < json_array_size(about) || k < json_array_size(to)) {
+		const json_t *a = json_array_get(about, i), *b = json_array_get(to, k);
+
+		if (a && (!b || strcmp(jstr(a, "moment"), jstr(b, "moment")) <= 0)) {
+			schedule_row(t, a, 0);
+			i++;
+		} else {
+			schedule_row(t, b, 1);
+			k++;
+		}
+	}
+	if (i + k)
+		table_print(t, stdout);
+	table_destroy(&t);
+	printf("%zu step%s to come about its own reports, %zu about other units\n", i, i == 1 ? "" : "s", k);
+	print_pending(json_object_get(r, "pending"));
+out:
+	json_decref(r);
+	return rc;
+}
+
+/* cmd_notifications_list - outbox messages, newest first */
+static int cmd_notifications_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' }, { "unit", required_argument, NULL, 'u' },
+		{ "report", required_argument, NULL, 'r' }, { "period", required_argument, NULL, 'p' },
+		{ "limit", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 },
+	};
+	static const char *const hdr[] = { "ID", "WHEN", "STATE", "KIND", "TO", "REPORT", "PERIOD", "UNITS" };
+	json_t *req = json_pack("{s:s}", "op", "notifications.list"), *r, *n;
+	struct table *t;
+	long long limit;
+	char *end;
+	size_t i;
+	int opt, rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': json_object_set_new(req, "state", json_string(optarg)); break;
+		case 'u': json_object_set_new(req, "unit", json_string(optarg)); break;
+		case 'r': json_object_set_new(req, "report", json_string(optarg)); break;
+		case 'p': json_object_set_new(req, "period", json_string(optarg)); break;
+		case 'l':
+			errno = 0;
+			limit = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || limit < 1) {
+				json_decref(req);
+				return cli_usage_error("--limit '%s' must be a positive whole number", optarg);
+			}
+			json_object_set_new(req, "limit", json_integer(limit));
+			break;
+		default: json_decref(req); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		json_decref(req);
+		return cli_usage_error("notifications list: unexpected argument '%s'", argv[optind]);
+	}
+	r = cli_call(req, NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	t = table_new(8, hdr);
+	json_array_foreach(json_object_get(r, "notifications"), i, n) {
+		char id[24], state[48], units[24], period[64];
+		/* when it may leave, or when it left (a pending one's sent_at is its last failed try) */
+		const char *when = !strcmp(jstr(n, "state"), "pending") || !*jstr(n, "sent_at")
+				   ? jstr(n, "send_after") : jstr(n, "sent_at");
+		const char *row[] = { id, when, state, jstr(n, "kind"), jstr(n, "recipient"), jstr(n, "report"),
+				      jperiod(n, period, sizeof(period)), units };
+
+		snprintf(id, sizeof(id), "%lld", jint(n, "id"));
+		snprintf(state, sizeof(state), "%s%s", jstr(n, "state"),
+			 json_is_true(json_object_get(n, "late")) ? " (late)" : "");
+		snprintf(units, sizeof(units), "%lld", jint(n, "units"));
+		table_add(t, row);
+	}
+	if (json_array_size(json_object_get(r, "notifications")))
+		table_print(t, stdout);
+	table_destroy(&t);
+	printf("%lld notification%s%s\n", jint(r, "count"), jint(r, "count") == 1 ? "" : "s",
+	       json_is_true(json_object_get(r, "more")) ? " (there are more: raise --limit or filter)" : "");
+out:
+	json_decref(r);
+	return rc;
+}
+
+/* kv - one "key: value" line, values aligned */
+static void kv(const char *key, const char *value)
+{
+	printf("%-16s%s\n", key, value);
+}
+
+/* cmd_notifications_show - one message and the units it is about */
+static int cmd_notifications_show(int argc, char **argv)
+{
+	static const char *const hdr[] = { "UNIT", "NAME", "DUE", "STATE" };
+	json_t *r, *n, *u;
+	struct table *t;
+	long long id;
+	char *end, buf[64];
+	size_t i;
+	int rc;
+
+	if (argc != 2)
+		return cli_usage_error("notifications show needs one notification id, e.g. 'notifications show 12'%s", "");
+	errno = 0;
+	id = strtoll(argv[1], &end, 10);
+	if (errno || end == argv[1] || *end || id < 1)
+		return cli_usage_error("'%s' is not a notification id (a positive whole number)", argv[1]);
+	r = cli_call(json_pack("{s:s,s:I}", "op", "notifications.show", "notification", (json_int_t)id), NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	n = json_object_get(r, "notification");
+	snprintf(buf, sizeof(buf), "%lld", jint(n, "id"));
+	kv("id:", buf);
+	printf("%-16s%s  %s\n", "recipient:", jstr(n, "recipient"), jstr(n, "recipient_name"));
+	kv("kind:", jstr(n, "kind"));
+	kv("report:", jstr(n, "report"));
+	kv("period:", jperiod(n, buf, sizeof(buf)));
+	kv("step:", jstr(n, "step"));
+	kv("moment:", jstr(n, "moment"));
+	kv("created_at:", jstr(n, "created_at"));
+	kv("send_after:", jstr(n, "send_after"));
+	kv("state:", jstr(n, "state"));
+	kv("late:", json_is_true(json_object_get(n, "late")) ? "yes (caught up after downtime)" : "no");
+	kv("channel:", *jstr(n, "channel") ? jstr(n, "channel") : "-");
+	kv("path:", *jstr(n, "path") ? jstr(n, "path") : "-");
+	kv("sent_at:", *jstr(n, "sent_at") ? jstr(n, "sent_at") : "-");
+	snprintf(buf, sizeof(buf), "%lld", jint(n, "attempts"));
+	kv("attempts:", buf);
+	kv("error:", *jstr(n, "error") ? jstr(n, "error") : "-");
+	kv("dedup_key:", jstr(n, "dedup_key"));
+	printf("about %zu unit%s:\n", json_array_size(json_object_get(n, "about")),
+	       json_array_size(json_object_get(n, "about")) == 1 ? "" : "s");
+	t = table_new(4, hdr);
+	json_array_foreach(json_object_get(n, "about"), i, u) {
+		const char *row[] = { jstr(u, "unit"), jstr(u, "name"), jstr(u, "due_at"), jstr(u, "state") };
+
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_destroy(&t);
+out:
+	json_decref(r);
+	return rc;
+}
+
+/* cmd_notifications - notifications list [filters] | notifications show ID */
+int cmd_notifications(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("notifications needs a subcommand: 'notifications list' or 'notifications show ID'%s", "");
+	if (!strcmp(argv[1], "list"))
+		return cmd_notifications_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return cmd_notifications_show(argc - 1, argv + 1);
+	return cli_usage_error("notifications: unknown subcommand '%s' (list, show)", argv[1]);
+}
