@@ -193,7 +193,12 @@ static long poll_timeout(struct daemon *d)
 		int64_t next = sched_next_due(d);
 
 		if (next != INT64_MAX) {
-			int64_t ms = (next - clock_now(d)) * 1000;
+			struct timespec ts;
+			int64_t ms;
+
+			/* to the millisecond: a whole-second clock would wake up to a second late */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ms = next * 1000 - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 
 			timeout = ms < 0 ? 0 : ms > 3600000 ? 3600000 : (long)ms;
 		}
