@@ -45,7 +45,9 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl
+WORKERS  := $(notdir $(wildcard workers/*))
+WORKER_PROGRAMS := $(foreach w,$(WORKERS),$(if $(wildcard workers/$(w)/*.c),$(BIN)/thidua-$(w)))
+PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev libsystemd-dev sqlite3 python3 python3-zmq
@@ -75,6 +77,16 @@ $(BIN)/thiduad: $(BUILD)/daemon/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.
 $(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# each folder workers/NAME builds bin/thidua-NAME; workers share only common/
+.SECONDEXPANSION:
+$(BIN)/thidua-%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard workers/$$*/*.c)) $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+
+$(BUILD)/workers/%.o: workers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CURL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)
@@ -146,6 +158,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 0755 $(BIN)/thiduad $(DESTDIR)$(PREFIX)/sbin/thiduad
 	install -m 0755 $(BIN)/thiduactl $(DESTDIR)$(PREFIX)/bin/thiduactl
+	for w in $(WORKER_PROGRAMS); do install -m 0755 $$w $(DESTDIR)$(PREFIX)/sbin/; done
 	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg || \
 		install -m 0640 config/thidua.cfg $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg
 	install -m 0644 docs/thiduactl.1 $(DESTDIR)$(PREFIX)/share/man/man1/thiduactl.1

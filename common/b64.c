@@ -27,6 +27,45 @@ char *b64_encode(const void *data, size_t len)
 	return out;
 }
 
+/* b64_decode - the inverse of b64_encode; rejects characters outside the alphabet */
+unsigned char *b64_decode(const char *text, size_t *len)
+{
+	size_t n = strlen(text), o = 0;
+	unsigned char *out = xmalloc(n / 4 * 3 + 3);
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+		int v;
+
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+')
+			v = 62;
+		else if (c == '/')
+			v = 63;
+		else if (c == '=' && i + 2 >= n)
+			break;
+		else {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	*len = o;
+	return out;
+}
+
 /* needs_encoding - anything but printable ASCII, or text that looks like an encoded-word */
 static int needs_encoding(const char *s)
 {

@@ -116,3 +116,30 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	}
 	out[64] = 0;
 }
+
+/* hmac_sha256 - keys longer than a block are hashed first */
+void hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[32])
+{
+	unsigned char k[64] = { 0 }, pad[64], inner[32];
+	struct sha256 c;
+
+	if (keylen > 64) {
+		sha256_init(&c);
+		sha256_update(&c, key, keylen);
+		sha256_final(&c, k);
+	} else {
+		memcpy(k, key, keylen);
+	}
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	sha256_init(&c);
+	sha256_update(&c, pad, 64);
+	sha256_update(&c, msg, msglen);
+	sha256_final(&c, inner);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha256_init(&c);
+	sha256_update(&c, pad, 64);
+	sha256_update(&c, inner, 32);
+	sha256_final(&c, out);
+}

@@ -155,7 +155,9 @@ static int32_t get_date(struct loader *ld, const config_setting_t *group, const 
 	return day;
 }
 
-static const char *const top_keys[] = { "movement", "daemon", "calendar", "levels", "units", "report_types", NULL };
+static const char *const top_keys[] = {
+	"movement", "daemon", "calendar", "levels", "units", "report_types", "channels", "workers", NULL
+};
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
 	"late_until_days", "return_working_days", "max_file_bytes", "reminders", "escalation", NULL
@@ -165,7 +167,15 @@ static const char *const selector_keys[] = { "kinds", "levels", "units", "under"
 static const char *const yearly_keys[] = { "due", "opens", "first", "last", NULL };
 static const char *const once_keys[] = { "period", "due", "opens", NULL };
 static const char *const movement_keys[] = { "name", "plan", NULL };
-static const char *const daemon_keys[] = { "state_dir", "api", "events", "max_request_bytes", NULL };
+static const char *const daemon_keys[] = {
+	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel", NULL
+};
+static const char *const channel_keys[] = {
+	"name", "kind", "url", "username", "password", "secret", "chat_id", "tls", "from", "from_name",
+	"rate", "burst", "max_length", "split", "allow_http", "allow_private", "connect_timeout", "timeout",
+	"expire_hours", NULL
+};
+static const char *const worker_keys[] = { "program", "count", "args", NULL };
 static const char *const calendar_keys[] = { "timezone", "utc_offset", "weekend", "working_hours", "holidays", NULL };
 static const char *const hours_keys[] = { "start", "end", NULL };
 static const char *const holiday_keys[] = { "date", "kind", "name", "source", "confirmed", NULL };
@@ -234,6 +244,9 @@ static void load_daemon(struct loader *ld, struct config *cfg, const config_sett
 	get_string(ld, g, "state_dir", 0, "daemon", &cfg->state_dir);
 	get_string(ld, g, "api", 0, "daemon", &cfg->api_endpoint);
 	get_string(ld, g, "events", 0, "daemon", &cfg->events_endpoint);
+	get_string(ld, g, "jobs", 0, "daemon", &cfg->jobs_endpoint);
+	get_string(ld, g, "operator_channel", 0, "daemon", &cfg->operator_channel);
+	get_string(ld, g, "email_channel", 0, "daemon", &cfg->email_channel);
 	s = config_setting_get_member(g, "max_request_bytes");
 	if (s) {
 		long long v;
@@ -705,6 +718,172 @@ static void load_reports(struct loader *ld, struct config *cfg, const config_set
 	}
 }
 
+/* get_double - a number member (integer or float); dflt when absent */
+static double get_double(struct loader *ld, const config_setting_t *g, const char *name, const char *what,
+			 double dflt, double min, double max)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+	double v;
+
+	if (!s)
+		return dflt;
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else {
+		err_at(ld, s, "%s: '%s' must be a number", what, name);
+		return dflt;
+	}
+	if (v < min || v > max) {
+		err_at(ld, s, "%s: '%s' = %g is out of range (%g to %g)", what, name, v, min, max);
+		return dflt;
+	}
+	return v;
+}
+
+static int is_loopback_url(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	h = h ? h + 3 : url;
+	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
+}
+
+/* load_channels - delivery channels; secrets stay in memory and never reach a log line */
+static void load_channels(struct loader *ld, struct config *cfg, const config_setting_t *root)
+{
+	static const char *const kinds[] = {
+		"smtp", "slack", "mattermost", "teams", "telegram", "googlechat", "discord", "json", NULL
+	};
+	const config_setting_t *list = list_member(ld, root, "channels", 0);
+	int n = list ? config_setting_length(list) : 0;
+
+	cfg->channels = xcalloc((size_t)n + 1, sizeof(*cfg->channels));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		struct channel *c = &cfg->channels[cfg->nchannels];
+		int known = 0;
+
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			err_at(ld, s, "channels: each channel must be a group { name = ...; kind = ...; url = ...; }");
+			continue;
+		}
+		check_keys(ld, s, "a channel", channel_keys);
+		c->line = (int)config_setting_source_line(s);
+		if (get_string(ld, s, "name", 1, "channel", &c->name) || get_string(ld, s, "kind", 1, "channel", &c->kind)
+		    || get_string(ld, s, "url", 1, "channel", &c->url)) {
+			free(c->name);
+			free(c->kind);
+			free(c->url);
+			memset(c, 0, sizeof(*c));
+			continue;
+		}
+		cfg->nchannels++;
+		for (size_t k = 0; kinds[k]; k++)
+			known |= !strcmp(kinds[k], c->kind);
+		if (!known)
+			err_at(ld, s, "channel %s: kind \"%s\" is not one of smtp, slack, mattermost, teams, telegram, googlechat, discord, json",
+			       c->name, c->kind);
+		for (size_t k = 0; k + 1 < cfg->nchannels; k++)
+			if (!strcmp(cfg->channels[k].name, c->name))
+				err_at(ld, s, "channel '%s' is declared twice (first at line %d)", c->name, cfg->channels[k].line);
+		get_string(ld, s, "username", 0, "channel", &c->username);
+		get_string(ld, s, "password", 0, "channel", &c->password);
+		get_string(ld, s, "secret", 0, "channel", &c->secret);
+		get_string(ld, s, "chat_id", 0, "channel", &c->chat_id);
+		get_string(ld, s, "from", 0, "channel", &c->from);
+		get_string(ld, s, "from_name", 0, "channel", &c->from_name);
+		if (get_string(ld, s, "tls", 0, "channel", &c->tls) != 0)
+			c->tls = xstrdup(!strncmp(c->url, "smtps://", 8) ? "tls" : "starttls");
+		c->rate = get_double(ld, s, "rate", "channel", 0, 0, 10000);
+		c->burst = get_int(ld, s, "burst", "channel", 0, 0, 100000);
+		c->max_length = get_int(ld, s, "max_length", "channel", 0, 0, 1000000);
+		c->split = get_bool(ld, s, "split", "channel", 1);
+		c->allow_http = get_bool(ld, s, "allow_http", "channel", 0);
+		c->allow_private = get_bool(ld, s, "allow_private", "channel", 0);
+		c->connect_timeout = get_int(ld, s, "connect_timeout", "channel", 10, 1, 300);
+		c->timeout = get_int(ld, s, "timeout", "channel", 30, 1, 3600);
+		c->expire_hours = get_int(ld, s, "expire_hours", "channel", 72, 1, 24 * 30);
+		if (!strcmp(c->kind, "smtp")) {
+			if (strncmp(c->url, "smtp://", 7) && strncmp(c->url, "smtps://", 8))
+				err_at(ld, s, "channel %s: an smtp url starts with smtp:// or smtps://", c->name);
+			if (strcmp(c->tls, "starttls") && strcmp(c->tls, "tls") && strcmp(c->tls, "none"))
+				err_at(ld, s, "channel %s: tls must be starttls, tls or none", c->name);
+			else if (!strcmp(c->tls, "none") && !is_loopback_url(c->url))
+				err_at(ld, s, "channel %s: tls = \"none\" is allowed only to a server on this machine (127.0.0.1)", c->name);
+			if (!c->from)
+				err_at(ld, s, "channel %s: 'from' (the sender address) is required for smtp", c->name);
+		} else if (known) {
+			if (strncmp(c->url, "https://", 8) && !(c->allow_http && !strncmp(c->url, "http://", 7))
+			    && !(is_loopback_url(c->url + 7) && !strncmp(c->url, "http://", 7)))
+				err_at(ld, s, "channel %s: the url must be https:// (http:// only to this machine, or with allow_http = true)",
+				       c->name);
+			if (!strcmp(c->kind, "telegram") && !c->chat_id)
+				err_at(ld, s, "channel %s: telegram needs chat_id", c->name);
+		}
+	}
+	if (cfg->operator_channel && !cfg_channel(cfg, cfg->operator_channel))
+		err_at(ld, config_setting_get_member(root, "daemon"), "daemon: operator_channel '%s' is not a declared channel",
+		       cfg->operator_channel);
+	if (cfg->email_channel) {
+		const struct channel *c = cfg_channel(cfg, cfg->email_channel);
+
+		if (!c || strcmp(c->kind, "smtp"))
+			err_at(ld, config_setting_get_member(root, "daemon"), "daemon: email_channel '%s' is not a declared smtp channel",
+			       cfg->email_channel);
+	}
+	for (size_t i = 0; i < cfg->units->nunits; i++) {
+		const struct unit *u = cfg->units->units[i];
+
+		for (size_t k = 0; u->chats && u->chats[k]; k++) {
+			const struct channel *c = cfg_channel(cfg, u->chats[k]);
+
+			if (!c || !strcmp(c->kind, "smtp")) {
+				char *msg = xasprintf("%s:%d: unit %s: chat channel '%s' is not a declared chat channel",
+						      u->origin, u->line, u->code, u->chats[k]);
+
+				*ld->errors = strv_append(*ld->errors, msg);
+				free(msg);
+				ld->nerr++;
+			}
+		}
+	}
+}
+
+static void load_workers(struct loader *ld, struct config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *list = list_member(ld, root, "workers", 0);
+	int n = list ? config_setting_length(list) : 0;
+
+	cfg->workers = xcalloc((size_t)n + 1, sizeof(*cfg->workers));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		struct worker_spec *w = &cfg->workers[cfg->nworkers];
+
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			err_at(ld, s, "workers: each worker must be a group { program = \"thidua-mail\"; count = 1; }");
+			continue;
+		}
+		check_keys(ld, s, "a worker", worker_keys);
+		w->line = (int)config_setting_source_line(s);
+		if (get_string(ld, s, "program", 1, "worker", &w->program))
+			continue;
+		cfg->nworkers++;
+		w->count = get_int(ld, s, "count", "worker", 1, 0, 64);
+		w->args = get_strv(ld, s, "args", "worker");
+	}
+}
+
+/* cfg_channel - a channel by name */
+const struct channel *cfg_channel(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; name && i < cfg->nchannels; i++)
+		if (!strcmp(cfg->channels[i].name, name))
+			return &cfg->channels[i];
+	return NULL;
+}
+
 /* cfg_report - a report type by code */
 const struct report_type *cfg_report(const struct config *cfg, const char *code)
 {
@@ -748,6 +927,8 @@ struct config *cfg_load(const char *path, char ***errors)
 	load_units(&ld, cfg, root);
 	ld.nerr += unitset_resolve(cfg->units, errors);
 	load_reports(&ld, cfg, root);
+	load_channels(&ld, cfg, root);
+	load_workers(&ld, cfg, root);
 	config_destroy(&lc);
 	if (ld.nerr) {
 		cfg_destroy(&cfg);
@@ -769,6 +950,21 @@ void cfg_destroy(struct config **self_p)
 	free(cfg->state_dir);
 	free(cfg->api_endpoint);
 	free(cfg->events_endpoint);
+	free(cfg->jobs_endpoint);
+	free(cfg->operator_channel);
+	free(cfg->email_channel);
+	for (size_t i = 0; i < cfg->nchannels; i++) {
+		struct channel *c = &cfg->channels[i];
+
+		free(c->name); free(c->kind); free(c->url); free(c->username); free(c->password);
+		free(c->secret); free(c->chat_id); free(c->tls); free(c->from); free(c->from_name);
+	}
+	free(cfg->channels);
+	for (size_t i = 0; i < cfg->nworkers; i++) {
+		free(cfg->workers[i].program);
+		strv_free(&cfg->workers[i].args);
+	}
+	free(cfg->workers);
 	free(cfg->timezone);
 	for (size_t i = 0; i < cfg->nholidays; i++) {
 		free(cfg->holidays[i].name);

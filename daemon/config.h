@@ -71,13 +71,39 @@ struct report_type {
 	int line;
 };
 
+/* a delivery channel: SMTP or a chat webhook */
+struct channel {
+	char *name, *kind;		/* smtp, slack, mattermost, teams, telegram, googlechat, discord, json */
+	char *url, *username, *password, *secret, *chat_id, *tls;
+	char *from, *from_name;		/* smtp */
+	double rate;			/* webhook: posts per second, 0: the kind's default */
+	int burst, max_length, split, allow_http, allow_private;
+	int connect_timeout, timeout;
+	int expire_hours;		/* a message undelivered this long is dead-lettered */
+	int line;
+};
+
+/* a worker program thiduad starts and supervises */
+struct worker_spec {
+	char *program;			/* thidua-mail, thidua-webhook (next to thiduad) or a path */
+	int count;
+	char **args;
+	int line;
+};
+
 struct config {
 	char *path;
 	char *movement_name, *movement_plan;
 
 	char *state_dir;	/* NULL: not set in the file */
-	char *api_endpoint, *events_endpoint;
+	char *api_endpoint, *events_endpoint, *jobs_endpoint;
 	size_t max_request_bytes;
+	char *operator_channel;		/* dead letters and disabled endpoints are reported here */
+	char *email_channel;		/* the smtp channel for units' addresses */
+	struct channel *channels;
+	size_t nchannels;
+	struct worker_spec *workers;
+	size_t nworkers;
 
 	char *timezone;
 	int utc_offset;		/* seconds east of UTC */
@@ -92,6 +118,7 @@ struct config {
 };
 
 const struct report_type *cfg_report(const struct config *cfg, const char *code);
+const struct channel *cfg_channel(const struct config *cfg, const char *name);
 
 /* cfg_load - parse and validate path; on failure NULL and *errors holds every problem */
 struct config *cfg_load(const char *path, char ***errors);

@@ -133,6 +133,8 @@ static void setup_state(struct daemon *d, const char *state_dir_opt)
 			  : xasprintf("ipc://%s/api.sock", d->state_dir);
 	d->events_endpoint = d->cfg->events_endpoint ? xstrdup(d->cfg->events_endpoint)
 			     : xasprintf("ipc://%s/events.sock", d->state_dir);
+	d->jobs_endpoint = d->cfg->jobs_endpoint ? xstrdup(d->cfg->jobs_endpoint)
+			   : xasprintf("ipc://%s/jobs.sock", d->state_dir);
 }
 
 /* setup_signals - block the signals we handle and read them from a signalfd */
@@ -145,6 +147,7 @@ static void setup_signals(struct daemon *d)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		fatal("sigprocmask: %s", strerror(errno));
 	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -161,6 +164,9 @@ static void read_signals(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			d->reload_asap = 1;
+			break;
+		case SIGCHLD:
+			d->reap_asap = 1;
 			break;
 		case SIGINT:
 			if (d->stop_asap)
@@ -213,19 +219,34 @@ static long poll_timeout(struct daemon *d)
 }
 
 /* main_loop - poll, dispatch, run due timers, repeat until asked to stop */
+static long min_timeout(long a, long b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 static void main_loop(struct daemon *d)
 {
 	while (!d->stop_asap) {
 		zmq_pollitem_t items[] = {
 			{ d->api, 0, ZMQ_POLLIN, 0 },
 			{ NULL, d->sigfd, ZMQ_POLLIN, 0 },
+			{ d->jobs, 0, ZMQ_POLLIN, 0 },
 		};
-		int rc = zmq_poll(items, 2, poll_timeout(d));
+		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)), supervisor_timeout_ms(d));
+		int rc = zmq_poll(items, 3, timeout);
 
 		if (rc < 0 && errno != EINTR)
 			fatal("zmq_poll: %s", zmq_strerror(errno));
 		if (items[1].revents & ZMQ_POLLIN)
 			read_signals(d);
+		if (d->reap_asap) {
+			d->reap_asap = 0;
+			if (store_begin(d->store) == 0) {
+				supervisor_reap(d);
+				store_commit(d->store);
+			}
+		}
+		supervisor_tick(d);
 		if (d->reload_asap) {
 			char err[4096];
 
@@ -237,6 +258,8 @@ static void main_loop(struct daemon *d)
 			api_turn(d);
 		if (!d->fake_clock && sched_next_due(d) <= clock_now(d))
 			run_timers(d);
+		if ((items[2].revents & ZMQ_POLLIN) || jobs_timeout_ms(d) == 0)
+			jobs_turn(d);
 		notify_watchdog(d);
 	}
 }
@@ -336,8 +359,9 @@ int main(int argc, char **argv)
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
 	d.started_at = clock_now(&d);
 	setup_signals(&d);
-	if (api_open(&d, err, sizeof(err)))
+	if (api_open(&d, err, sizeof(err)) || jobs_open(&d, err, sizeof(err)))
 		fatal("%s", err);
+	supervisor_start(&d);
 	notify_ready(&d);
 	notify_status("serving %zu units on %s", d.units->nunits, d.api_endpoint);
 	log_notice("thiduad %s ready: api %s, events %s, %zu units, database %s", THIDUA_VERSION,
@@ -345,6 +369,8 @@ int main(int argc, char **argv)
 	main_loop(&d);
 	notify_stopping();
 	log_notice("stopping");
+	jobs_close(&d);
+	supervisor_stop(&d);
 	api_close(&d);
 	store_close(&d.store);
 	unitset_destroy(&d.pending_units);
@@ -357,6 +383,7 @@ int main(int argc, char **argv)
 	free(d.spool_dir);
 	free(d.api_endpoint);
 	free(d.events_endpoint);
+	free(d.jobs_endpoint);
 	log_notice("stopped cleanly");
 	return 0;
 }

@@ -67,7 +67,7 @@ static void vn_date(int32_t day, char *buf, size_t size)
 struct message {
 	int64_t id, moment;
 	char *key, *recipient, *kind, *report, *period, *step, *path;
-	int late, ok;
+	int late, ok, fanned;
 };
 
 /* render - subject and body in Vietnamese from the message's notices */
@@ -217,6 +217,89 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	return rc;
 }
 
+/* email_channel - the smtp channel for units' addresses: the named one, else the first */
+static const struct channel *email_channel(const struct config *cfg)
+{
+	if (cfg->email_channel)
+		return cfg_channel(cfg, cfg->email_channel);
+	for (size_t i = 0; i < cfg->nchannels; i++)
+		if (!strcmp(cfg->channels[i].kind, "smtp"))
+			return &cfg->channels[i];
+	return NULL;
+}
+
+/* fan_out - a message whose recipient has configured channels becomes one delivery per
+ * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
+ * 0 when the recipient has none and the message goes to the spool, -1 on error */
+static int fan_out(struct daemon *d, const struct message *m)
+{
+	const struct unit *to = unitset_find(d->units, m->recipient);
+	const struct channel *mail = email_channel(d->cfg);
+	int64_t now = clock_now(d), expires = now + 72 * 3600;
+	json_t *items, *event;
+	struct buf body = { 0 };
+	char *subject = NULL, hex[65], msgid[80];
+	int n = 0;
+	sqlite3_stmt *s;
+
+	if (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0])))
+		return 0;
+	items = message_items(d, m, now);
+	render(d, m, to, items, &subject, &body);
+	sha256_hex(m->key, strlen(m->key), hex);
+	snprintf(msgid, sizeof(msgid), "<%.32s@thidua>", hex);
+	/* a reminder is pointless after its due date: it expires then */
+	if (!strcmp(m->kind, "reminder")) {
+		int32_t due = (int32_t)json_integer_value(json_object_get(json_array_get(items, 0), "due_day"));
+		int64_t end = day_start(due + 1, d->cfg->utc_offset);
+
+		if (end < expires)
+			expires = end;
+	}
+	event = json_pack("{s:s,s:s,s:s,s:s,s:O}", "kind", m->kind, "report", m->report, "period", m->period,
+			  "step", m->step, "units", items);
+	if (mail && to->emails && to->emails[0]) {
+		json_t *rcpt = json_array();
+
+		if (mail->expire_hours && now + (int64_t)mail->expire_hours * 3600 < expires)
+			expires = now + (int64_t)mail->expire_hours * 3600;
+		for (size_t i = 0; to->emails[i]; i++)
+			json_array_append_new(rcpt, json_pack("{s:s,s:s}", "address", to->emails[i], "name", to->name));
+		if (deliveries_add(d, m->id, mail, json_pack("{s:s,s:s,s:o,s:s,s:s,s:n,s:s,s:s,s:O}",
+			"from", mail->from, "from_name", mail->from_name ? mail->from_name : "thidua", "to", rcpt,
+			"subject", subject, "text", body.p ? body.p : "", "html", "message_id", msgid,
+			"dedup_key", m->key, "event", event), expires))
+			n = -1;
+		else
+			n++;
+	}
+	for (size_t i = 0; n >= 0 && to->chats && to->chats[i]; i++) {
+		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
+
+		if (!c || !strcmp(c->kind, "smtp"))
+			continue;
+		if (deliveries_add(d, m->id, c, json_pack("{s:s,s:s,s:s,s:O}", "title", subject, "text",
+			body.p ? body.p : "", "dedup_key", m->key, "event", event), expires))
+			n = -1;
+		else
+			n++;
+	}
+	json_decref(event);
+	json_decref(items);
+	free(subject);
+	free(body.p);
+	if (n > 0) {
+		s = store_stmt(d->store, "UPDATE outbox SET state = 'queued', channel = 'workers' WHERE id = ?1");
+		sqlite3_bind_int64(s, 1, m->id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			n = -1;
+		sqlite3_reset(s);
+		events_emit(d, "notification.queued", json_pack("{s:I,s:s,s:s}", "id", (json_int_t)m->id, "to", m->recipient,
+								"kind", m->kind));
+	}
+	return n < 0 ? -1 : n > 0;
+}
+
 static int64_t spool_next_due(struct daemon *d)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT min(send_after) FROM outbox WHERE state = 'pending'");
@@ -254,7 +337,13 @@ static void spool_run(struct daemon *d, int64_t now)
 	/* files first, one flush for the batch, then the rows that say they were written */
 	for (size_t i = 0; i < n; i++) {
 		char path[4200];
+		int fanned = fan_out(d, &ms[i]);
 
+		if (fanned != 0) {	/* handed to the workers (or a database error: try again later) */
+			ms[i].fanned = 1;
+			ms[i].path = NULL;
+			continue;
+		}
 		ms[i].ok = spool_one(d, &ms[i], path, sizeof(path)) == 0;
 		ms[i].path = xstrdup(path);
 		if (!ms[i].ok)
@@ -275,6 +364,9 @@ static void spool_run(struct daemon *d, int64_t now)
 		const char *path = ms[i].path;
 		int ok = ms[i].ok;
 
+		if (ms[i].fanned)
+			goto next;
+
 		s = store_stmt(d->store, "UPDATE outbox SET state = ?2, channel = 'spool', path = ?3, sent_at = CASE WHEN ?6 THEN ?4 END,"
 			       " attempts = attempts + 1, error = ?5, send_after = CASE WHEN ?6 THEN send_after ELSE ?4 + 300 END"
 			       " WHERE id = ?1");
@@ -290,6 +382,7 @@ static void spool_run(struct daemon *d, int64_t now)
 		if (ok)
 			events_emit(d, "notification.spooled", json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)ms[i].id,
 								       "to", ms[i].recipient, "kind", ms[i].kind, "path", path));
+next:
 		free(ms[i].key);
 		free(ms[i].recipient);
 		free(ms[i].kind);

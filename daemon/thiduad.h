@@ -26,13 +26,13 @@ struct daemon {
 	char *state_dir;
 	char *db_path;
 	char *spool_dir;
-	char *api_endpoint, *events_endpoint;
+	char *api_endpoint, *events_endpoint, *jobs_endpoint;
 	struct config *cfg;
 	struct unitset *units;		/* config units plus imported ones, resolved */
 	struct unitset *pending_units;	/* set by a write this turn, swapped in after commit */
 	struct store *store;
 
-	void *zctx, *api, *events;
+	void *zctx, *api, *events, *jobs;
 	int sigfd;
 
 	int fake_clock;
@@ -43,7 +43,7 @@ struct daemon {
 	int64_t epoch;			/* when this database first ran: older ladder steps are history */
 	int64_t intake_through;		/* report periods opened up to this moment */
 	json_t *pending_events;		/* array of [type, body] published after commit */
-	int reload_asap, stop_asap, stop_now;
+	int reload_asap, stop_asap, stop_now, reap_asap;
 	uint64_t watchdog_usec;
 	int64_t last_watchdog_ms;
 };
@@ -95,6 +95,23 @@ const struct unit *target_unit(struct daemon *d, const struct report_type *rt, c
 
 /* spool.c: delivery of outbox messages to files when no channel is configured */
 void spool_init(void);
+
+/* jobs.c: workers and deliveries */
+int jobs_open(struct daemon *d, char *err, size_t errsize);
+void jobs_close(struct daemon *d);
+void jobs_turn(struct daemon *d);
+long jobs_timeout_ms(struct daemon *d);
+void jobs_worker_exited(struct daemon *d, long pid);
+json_t *jobs_workers_json(void);
+int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at);
+void outbox_settle(struct daemon *d, int64_t outbox);
+
+/* supervisor.c: local workers */
+void supervisor_start(struct daemon *d);
+void supervisor_reap(struct daemon *d);
+long supervisor_timeout_ms(struct daemon *d);
+void supervisor_tick(struct daemon *d);
+void supervisor_stop(struct daemon *d);
 
 /* notify.c: systemd */
 void notify_ready(struct daemon *d);

@@ -1,0 +1,588 @@
+/*
+ * jobs.c - the jobs socket: workers announce themselves, take deliveries as jobs and
+ * answer with results (docs/JOBS.md). Owns the deliveries table's life cycle: pending ->
+ * leased -> sent | pending again (retry with backoff) | failed (dead letter).
+ *
+ * Leases live in the database, so a restarted daemon hands out again what was in flight.
+ * A delivery is at least once: a worker that dies or goes silent loses its jobs to the
+ * queue, and the receiver drops repeats by the dedup key carried as Message-ID/webhook-id.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "thiduad.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define MAX_WORKERS 64
+#define HEARTBEAT_MS 5000
+#define SILENCE_MS 15000
+#define LEASE_SECONDS 120
+#define BACKOFF_BASE 30
+#define BACKOFF_CAP 3600
+
+struct worker {
+	unsigned char id[256];
+	size_t idlen;
+	char kind[16];
+	char name[64];
+	int capacity, inflight;
+	long pid;
+	int64_t last_seen_ms;
+};
+
+static struct worker workers[MAX_WORKERS];
+static size_t nworkers;
+static int64_t last_ping_ms;
+
+static void worker_hex(const struct worker *w, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < w->idlen && o + 3 < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%02x", w->id[i]);
+	buf[o] = 0;
+}
+
+/* jobs_open - bind the jobs endpoint */
+int jobs_open(struct daemon *d, char *err, size_t errsize)
+{
+	int linger = 0, handover = 1;
+
+	d->jobs = zmq_socket(d->zctx, ZMQ_ROUTER);
+	zmq_setsockopt(d->jobs, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(d->jobs, ZMQ_ROUTER_HANDOVER, &handover, sizeof(handover));
+	if (!strncmp(d->jobs_endpoint, "ipc://", 6))
+		unlink(d->jobs_endpoint + 6);
+	if (zmq_bind(d->jobs, d->jobs_endpoint) != 0) {
+		snprintf(err, errsize, "cannot bind the jobs socket %s: %s", d->jobs_endpoint, zmq_strerror(errno));
+		return -1;
+	}
+	if (!strncmp(d->jobs_endpoint, "ipc://", 6))
+		chmod(d->jobs_endpoint + 6, 0660);
+	/* what was leased when the daemon stopped goes back to the queue */
+	store_exec(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL WHERE state = 'leased'");
+	return 0;
+}
+
+/* send_to - one JSON frame to a worker */
+static void send_to(struct daemon *d, const struct worker *w, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+
+	if (zmq_send(d->jobs, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+	    || zmq_send(d->jobs, text, strlen(text), ZMQ_DONTWAIT) < 0)
+		log_warn("jobs: a message to worker %s was not sent: %s", w->name, zmq_strerror(errno));
+	free(text);
+	json_decref(msg);
+}
+
+/* jobs_close - ask the workers to stop, close the socket */
+void jobs_close(struct daemon *d)
+{
+	for (size_t i = 0; i < nworkers; i++)
+		send_to(d, &workers[i], json_pack("{s:s}", "type", "stop"));
+	if (d->jobs)
+		zmq_close(d->jobs);
+	if (d->jobs_endpoint && !strncmp(d->jobs_endpoint, "ipc://", 6))
+		unlink(d->jobs_endpoint + 6);
+	d->jobs = NULL;
+}
+
+static struct worker *find_worker(const unsigned char *id, size_t len)
+{
+	for (size_t i = 0; i < nworkers; i++)
+		if (workers[i].idlen == len && !memcmp(workers[i].id, id, len))
+			return &workers[i];
+	return NULL;
+}
+
+/* requeue_worker - its leased jobs go back to the queue */
+static void requeue_worker(struct daemon *d, const struct worker *w)
+{
+	char hex[520];
+	sqlite3_stmt *s;
+
+	worker_hex(w, hex, sizeof(hex));
+	s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL, next_at = ?2"
+		       " WHERE state = 'leased' AND worker = ?1");
+	sqlite3_bind_text(s, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, clock_now(d));
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	if (sqlite3_changes(store_db(d->store)))
+		log_warn("jobs: worker %s (pid %ld) is gone; %d job(s) go back to the queue", w->name, w->pid,
+			 sqlite3_changes(store_db(d->store)));
+}
+
+static void drop_worker(struct daemon *d, size_t i)
+{
+	requeue_worker(d, &workers[i]);
+	workers[i] = workers[--nworkers];
+}
+
+/* jobs_worker_exited - the supervisor saw a local worker die: forget it at once */
+void jobs_worker_exited(struct daemon *d, long pid)
+{
+	for (size_t i = 0; i < nworkers; i++)
+		if (workers[i].pid == pid) {
+			drop_worker(d, i);
+			return;
+		}
+}
+
+/* channel_json - the settings a job carries (the worker holds no configuration) */
+static json_t *channel_json(const struct channel *c)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:b,s:b,s:b}", "name", c->name, "kind", c->kind, "url", c->url,
+			      "connect_timeout", c->connect_timeout, "timeout", c->timeout, "split", c->split,
+			      "allow_http", c->allow_http, "allow_private", c->allow_private);
+
+	if (c->username) json_object_set_new(o, "username", json_string(c->username));
+	if (c->password) json_object_set_new(o, "password", json_string(c->password));
+	if (c->secret) json_object_set_new(o, "secret", json_string(c->secret));
+	if (c->chat_id) json_object_set_new(o, "chat_id", json_string(c->chat_id));
+	if (c->tls) json_object_set_new(o, "tls", json_string(c->tls));
+	if (c->rate > 0) json_object_set_new(o, "rate", json_real(c->rate));
+	if (c->burst) json_object_set_new(o, "burst", json_integer(c->burst));
+	if (c->max_length) json_object_set_new(o, "max_length", json_integer(c->max_length));
+	return o;
+}
+
+/* outbox_settle - the message's state follows its deliveries */
+void outbox_settle(struct daemon *d, int64_t outbox)
+{
+	sqlite3_stmt *s = store_stmt(d->store,
+		"UPDATE outbox SET state = CASE"
+		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state IN ('pending', 'leased')) THEN 'queued'"
+		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state = 'failed') THEN 'failed'"
+		" ELSE 'sent' END,"
+		" sent_at = CASE WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent') THEN ?2 END,"
+		" error = (SELECT last_error FROM deliveries WHERE outbox = ?1 AND state = 'failed' LIMIT 1)"
+		" WHERE id = ?1 AND state NOT IN ('pending', 'spooled')");
+
+	sqlite3_bind_int64(s, 1, outbox);
+	sqlite3_bind_int64(s, 2, clock_now(d));
+	sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
+/* alert_operator - a dead letter or a disabled endpoint, at most once an hour per channel */
+static void alert_operator(struct daemon *d, const char *channel, int64_t outbox, const char *what)
+{
+	const struct channel *op = cfg_channel(d->cfg, d->cfg->operator_channel);
+	int64_t now = clock_now(d), last = 0;
+	sqlite3_stmt *s;
+	json_t *payload;
+	char *text, *title;
+
+	log_err("delivery: %s", what);
+	if (!op)
+		return;
+	s = store_stmt(d->store, "SELECT last_alert_at FROM channel_state WHERE channel = ?1");
+	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		last = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (last && now - last < 3600)
+		return;
+	s = store_stmt(d->store, "INSERT INTO channel_state (channel, last_alert_at) VALUES (?1, ?2)"
+		       " ON CONFLICT (channel) DO UPDATE SET last_alert_at = excluded.last_alert_at");
+	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	title = xasprintf("[thidua] Thông báo không gửi được qua kênh %s", channel);
+	text = xasprintf("%s\n\nXem: thiduactl notifications show %lld\nGửi lại: thiduactl notifications retry %lld",
+			 what, (long long)outbox, (long long)outbox);
+	payload = json_pack("{s:s,s:s,s:s,s:s}", "title", title, "subject", title, "text", text,
+			    "dedup_key", "operator-alert");
+	json_object_set_new(payload, "dedup_key", json_sprintf("alert/%s/%lld", channel, (long long)now));
+	if (!strcmp(op->kind, "smtp"))
+		json_object_set_new(payload, "to", json_pack("[{s:s}]", "address", op->from));
+	deliveries_add(d, outbox, op, payload, now + 72 * 3600);
+	free(title);
+	free(text);
+}
+
+/* deliveries_add - one delivery of a message through a channel; steals payload */
+int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO deliveries (outbox, channel, kind, payload, next_at, expires_at)"
+				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	char *text = json_dumps(payload, JSON_COMPACT);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, outbox);
+	sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, !strcmp(c->kind, "smtp") ? "mail" : "webhook", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, text, -1, free);
+	sqlite3_bind_int64(s, 5, clock_now(d));
+	sqlite3_bind_int64(s, 6, expires_at);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	json_decref(payload);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* channel_disabled - 1 when the endpoint answered 410 Gone */
+static int channel_disabled(struct daemon *d, const char *channel)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT 1 FROM channel_state WHERE channel = ?1 AND disabled_at IS NOT NULL");
+	int r;
+
+	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+	r = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return r;
+}
+
+/* dead_letter - give up on a delivery: failed, visible, reported */
+static void dead_letter(struct daemon *d, int64_t id, int64_t outbox, const char *channel, const char *why)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "UPDATE deliveries SET state = 'failed', worker = NULL, last_error = ?2"
+				     " WHERE id = ?1");
+	char *what;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, why, -1, SQLITE_STATIC);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	outbox_settle(d, outbox);
+	what = xasprintf("notification %lld through channel %s failed for good: %s", (long long)outbox, channel, why);
+	alert_operator(d, channel, outbox, what);
+	events_emit(d, "notification.failed", json_pack("{s:I,s:s,s:s}", "id", (json_int_t)outbox, "channel", channel,
+							"reason", why));
+	free(what);
+}
+
+/* dispatch - hand due deliveries to workers with room; returns the number handed out */
+static int dispatch(struct daemon *d)
+{
+	int64_t now = clock_now(d);
+	int handed = 0;
+
+	for (size_t w = 0; w < nworkers; w++) {
+		struct worker *wk = &workers[w];
+		int room = wk->capacity - wk->inflight;
+		sqlite3_stmt *s;
+		char hex[520];
+
+		if (room <= 0)
+			continue;
+		worker_hex(wk, hex, sizeof(hex));
+		s = store_stmt(d->store, "SELECT id, outbox, channel, payload, attempts, expires_at FROM deliveries"
+			       " WHERE state = 'pending' AND next_at <= ?1 AND kind = ?2 ORDER BY next_at, id LIMIT ?3");
+		sqlite3_bind_int64(s, 1, now);
+		sqlite3_bind_text(s, 2, wk->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, room);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(s, 0), outbox = sqlite3_column_int64(s, 1);
+			const char *chname = (const char *)sqlite3_column_text(s, 2);
+			const struct channel *c = cfg_channel(d->cfg, chname);
+			json_t *payload = json_loads((const char *)sqlite3_column_text(s, 3), 0, NULL);
+			int attempt = sqlite3_column_int(s, 4) + 1;
+			int64_t expires = sqlite3_column_int64(s, 5);
+			sqlite3_stmt *u;
+			char job[32];
+
+			if (!c || !payload || now >= expires || channel_disabled(d, chname)) {
+				char *why = xstrdup(!c ? "the channel is no longer in the configuration"
+						    : !payload ? "the stored message cannot be read"
+						    : now >= expires ? "it expired before it could be delivered"
+						    : "the channel is disabled (the endpoint answered 410 Gone)");
+				char *name = xstrdup(chname);
+
+				json_decref(payload);
+				sqlite3_reset(s);
+				dead_letter(d, id, outbox, name, why);
+				free(why);
+				free(name);
+				handed++;	/* progress: look again */
+				break;
+			}
+			json_object_set_new(payload, "channel", channel_json(c));
+			snprintf(job, sizeof(job), "%lld", (long long)id);
+			u = store_stmt(d->store, "UPDATE deliveries SET state = 'leased', worker = ?2, lease_until = ?3,"
+				       " attempts = attempts + 1 WHERE id = ?1");
+			sqlite3_bind_int64(u, 1, id);
+			sqlite3_bind_text(u, 2, hex, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(u, 3, now + LEASE_SECONDS);
+			sqlite3_step(u);
+			sqlite3_reset(u);
+			send_to(d, wk, json_pack("{s:s,s:s,s:i,s:i,s:o}", "type", "job", "job", job, "attempt", attempt,
+						 "lease", LEASE_SECONDS, "payload", payload));
+			wk->inflight++;
+			handed++;
+		}
+		sqlite3_reset(s);
+	}
+	return handed;
+}
+
+/* backoff - capped exponential with jitter */
+static int64_t backoff(int attempt)
+{
+	int64_t b = BACKOFF_BASE;
+
+	for (int i = 1; i < attempt && b < BACKOFF_CAP; i++)
+		b *= 2;
+	if (b > BACKOFF_CAP)
+		b = BACKOFF_CAP;
+	return b - b / 5 + (int64_t)(rand() % (int)(b * 2 / 5 + 1));
+}
+
+/* handle_result - a worker's answer for one job */
+static void handle_result(struct daemon *d, struct worker *w, json_t *msg)
+{
+	const char *job = json_string_value(json_object_get(msg, "job"));
+	const char *status = json_string_value(json_object_get(msg, "status"));
+	const char *reason = json_string_value(json_object_get(msg, "reason"));
+	json_t *code = json_object_get(msg, "code");
+	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0;
+	char hex[520], chname[128] = "";
+	int attempts = 0, leased = 0;
+	sqlite3_stmt *s;
+	char *detail;
+
+	worker_hex(w, hex, sizeof(hex));
+	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at FROM deliveries"
+		       " WHERE id = ?1 AND state = 'leased' AND worker = ?2");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		leased = 1;
+		outbox = sqlite3_column_int64(s, 0);
+		xstrlcpy(chname, (const char *)sqlite3_column_text(s, 1), sizeof(chname));
+		attempts = sqlite3_column_int(s, 2);
+		expires = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (w->inflight > 0)
+		w->inflight--;
+	if (!leased || !status) {
+		log_info("jobs: result for job %s from %s ignored (not leased to it)", job ? job : "?", w->name);
+		return;
+	}
+	detail = json_dumps(msg, JSON_COMPACT);
+	if (!strcmp(status, "sent")) {
+		s = store_stmt(d->store, "UPDATE deliveries SET state = 'sent', worker = NULL, sent_at = ?2, code = ?3,"
+			       " last_error = NULL, detail = ?4 WHERE id = ?1");
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, now);
+		if (json_is_integer(code))
+			sqlite3_bind_int64(s, 3, json_integer_value(code));
+		sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+		outbox_settle(d, outbox);
+		events_emit(d, "notification.sent", json_pack("{s:I,s:s}", "id", (json_int_t)outbox, "channel", chname));
+	} else if (!strcmp(status, "retry")) {
+		int64_t after = backoff(attempts);
+		json_t *ra = json_object_get(msg, "retry_after");
+
+		if (json_is_number(ra) && json_number_value(ra) > after)
+			after = (int64_t)json_number_value(ra);
+		if (now + after >= expires) {
+			char *why = xasprintf("gave up after %d attempts: %s", attempts, reason ? reason : "temporary failures");
+
+			dead_letter(d, id, outbox, chname, why);
+			free(why);
+		} else {
+			s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL, next_at = ?2,"
+				       " code = ?3, last_error = ?4, detail = ?5 WHERE id = ?1");
+			sqlite3_bind_int64(s, 1, id);
+			sqlite3_bind_int64(s, 2, now + after);
+			if (json_is_integer(code))
+				sqlite3_bind_int64(s, 3, json_integer_value(code));
+			sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
+			sqlite3_step(s);
+			sqlite3_reset(s);
+			log_info("delivery %lld via %s: retry in %llds (%s)", (long long)id, chname, (long long)after,
+				 reason ? reason : "");
+		}
+	} else {
+		if (json_is_true(json_object_get(msg, "disable"))) {
+			s = store_stmt(d->store, "INSERT INTO channel_state (channel, disabled_at, reason) VALUES (?1, ?2, ?3)"
+				       " ON CONFLICT (channel) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason");
+			sqlite3_bind_text(s, 1, chname, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 2, now);
+			sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+			sqlite3_step(s);
+			sqlite3_reset(s);
+			log_err("channel %s disabled: %s", chname, reason ? reason : "the endpoint is gone");
+		}
+		s = store_stmt(d->store, "UPDATE deliveries SET code = ?2, detail = ?3 WHERE id = ?1");
+		sqlite3_bind_int64(s, 1, id);
+		if (json_is_integer(code))
+			sqlite3_bind_int64(s, 2, json_integer_value(code));
+		sqlite3_bind_text(s, 3, detail, -1, SQLITE_STATIC);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+		dead_letter(d, id, outbox, chname, reason ? reason : "the server refused the message");
+	}
+	free(detail);
+}
+
+/* handle_message - one frame from a worker */
+static void handle_message(struct daemon *d, const unsigned char *id, size_t idlen, const char *data, size_t len)
+{
+	json_t *msg = json_loadb(data, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(msg, "type"));
+	struct worker *w = find_worker(id, idlen);
+
+	if (!type) {
+		log_warn("jobs: a malformed message from a worker was ignored");
+		json_decref(msg);
+		return;
+	}
+	if (!strcmp(type, "ready")) {
+		const char *kind = json_string_value(json_object_get(msg, "kind"));
+		json_int_t cap = json_integer_value(json_object_get(msg, "capacity"));
+
+		if (!kind || (strcmp(kind, "mail") && strcmp(kind, "webhook")) || cap < 1 || cap > 1024 || idlen > sizeof(w->id)) {
+			log_warn("jobs: a worker announced an unknown kind or capacity; ignored");
+		} else {
+			if (w)
+				requeue_worker(d, w);
+			else if (nworkers < MAX_WORKERS)
+				w = &workers[nworkers++];
+			if (w) {
+				const char *name = json_string_value(json_object_get(msg, "name"));
+
+				memset(w, 0, sizeof(*w));
+				memcpy(w->id, id, idlen);
+				w->idlen = idlen;
+				xstrlcpy(w->kind, kind, sizeof(w->kind));
+				xstrlcpy(w->name, name ? name : kind, sizeof(w->name));
+				w->capacity = (int)cap;
+				w->pid = (long)json_integer_value(json_object_get(msg, "pid"));
+				log_notice("jobs: worker %s ready (%s, capacity %d, pid %ld)", w->name, w->kind, w->capacity, w->pid);
+			}
+		}
+	} else if (!w) {
+		/* not announced (the daemon restarted): ask it to announce itself again */
+		struct worker tmp = { .idlen = idlen };
+
+		if (idlen <= sizeof(tmp.id)) {
+			memcpy(tmp.id, id, idlen);
+			xstrlcpy(tmp.name, "unknown", sizeof(tmp.name));
+			send_to(d, &tmp, json_pack("{s:s}", "type", "hello"));
+		}
+	} else if (!strcmp(type, "result")) {
+		handle_result(d, w, msg);
+	} else if (strcmp(type, "ping")) {
+		log_warn("jobs: unexpected message '%s' from worker %s", type, w->name);
+	}
+	if (w)
+		w->last_seen_ms = clock_mono_ms();
+	json_decref(msg);
+}
+
+/* jobs_turn - read what the workers sent, hand out work, in one transaction */
+void jobs_turn(struct daemon *d)
+{
+	int64_t now_ms = clock_mono_ms();
+	int changed = 0;
+
+	if (store_begin(d->store))
+		return;
+	for (int n = 0; n < 1024; n++) {
+		zmq_msg_t id, body;
+		int more;
+
+		zmq_msg_init(&id);
+		if (zmq_msg_recv(&id, d->jobs, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&id);
+			break;
+		}
+		more = zmq_msg_more(&id);
+		zmq_msg_init(&body);
+		if (more && zmq_msg_recv(&body, d->jobs, 0) >= 0) {
+			while (zmq_msg_more(&body)) {	/* extra frames are not part of the protocol */
+				zmq_msg_t extra;
+
+				zmq_msg_init(&extra);
+				zmq_msg_recv(&extra, d->jobs, 0);
+				more = zmq_msg_more(&extra);
+				zmq_msg_close(&extra);
+				if (!more)
+					break;
+			}
+			handle_message(d, zmq_msg_data(&id), zmq_msg_size(&id), zmq_msg_data(&body), zmq_msg_size(&body));
+			changed = 1;
+		}
+		zmq_msg_close(&body);
+		zmq_msg_close(&id);
+	}
+	for (size_t i = 0; i < nworkers;) {
+		if (now_ms - workers[i].last_seen_ms > SILENCE_MS) {
+			log_warn("jobs: worker %s silent for %d s", workers[i].name, SILENCE_MS / 1000);
+			drop_worker(d, i);
+			changed = 1;
+		} else {
+			i++;
+		}
+	}
+	if (now_ms - last_ping_ms >= HEARTBEAT_MS) {
+		for (size_t i = 0; i < nworkers; i++)
+			send_to(d, &workers[i], json_pack("{s:s}", "type", "ping"));
+		last_ping_ms = now_ms;
+	}
+	/* leases that ran out go back to the queue */
+	{
+		sqlite3_stmt *s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL"
+					     " WHERE state = 'leased' AND lease_until <= ?1");
+
+		sqlite3_bind_int64(s, 1, clock_now(d));
+		sqlite3_step(s);
+		sqlite3_reset(s);
+		changed |= sqlite3_changes(store_db(d->store)) > 0;
+	}
+	for (int guard = 0; guard < 100 && dispatch(d) > 0; guard++)
+		changed = 1;
+	if (store_commit(d->store))
+		log_err("jobs: the turn could not be committed: %s", store_errmsg(d->store));
+	events_flush(d);
+	(void)changed;
+}
+
+/* jobs_timeout_ms - how long the loop may sleep before jobs need attention */
+long jobs_timeout_ms(struct daemon *d)
+{
+	long t = nworkers ? HEARTBEAT_MS : -1;
+	int room = 0;
+
+	for (size_t i = 0; i < nworkers; i++)
+		room |= workers[i].capacity > workers[i].inflight;
+	if (room) {
+		sqlite3_stmt *s = store_stmt(d->store, "SELECT min(next_at) FROM deliveries WHERE state = 'pending'");
+
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+			int64_t ms = (sqlite3_column_int64(s, 0) - clock_now(d)) * 1000;
+
+			if (!d->fake_clock || ms <= 0)
+				t = ms <= 0 ? 0 : t < 0 || ms < t ? (long)ms : t;
+		}
+		sqlite3_reset(s);
+	}
+	return t;
+}
+
+/* jobs_workers_json - the connected workers, for status */
+json_t *jobs_workers_json(void)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < nworkers; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:i,s:I}", "name", workers[i].name, "kind", workers[i].kind,
+						   "capacity", workers[i].capacity, "inflight", workers[i].inflight,
+						   "pid", (json_int_t)workers[i].pid));
+	return a;
+}

@@ -1,0 +1,193 @@
+/*
+ * supervisor.c - the local workers named in the config: started with the jobs endpoint,
+ * restarted with backoff when they exit (like Postfix's master), every exit logged.
+ * SIGCHLD arrives through the daemon's signalfd; nothing runs in a signal handler.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "thiduad.h"
+#include "xalloc.h"
+
+#define MAX_CHILDREN 128
+
+struct child {
+	const struct worker_spec *spec;	/* in the config that started it */
+	char *program;
+	char **args;
+	pid_t pid;
+	int64_t started_ms, restart_at_ms;
+	int delay_ms;
+};
+
+static struct child children[MAX_CHILDREN];
+static size_t nchildren;
+
+/* resolve - a bare program name is looked for next to thiduad itself */
+static char *resolve(const char *program)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (strchr(program, '/'))
+		return xstrdup(program);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return xstrdup(program);
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return xstrdup(program);
+	*slash = 0;
+	return xasprintf("%s/%s", self, program);
+}
+
+/* spawn - fork and exec one worker */
+static void spawn(struct daemon *d, struct child *c)
+{
+	size_t n = strv_len(c->args);
+	char **argv = xcalloc(n + 4, sizeof(char *));
+	pid_t pid;
+
+	argv[0] = c->program;
+	argv[1] = "-e";
+	argv[2] = d->jobs_endpoint;
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = c->args[i];
+	pid = fork();
+	if (pid < 0) {
+		log_err("supervisor: cannot start %s: %s", c->program, strerror(errno));
+		c->restart_at_ms = clock_mono_ms() + c->delay_ms;
+	} else if (pid == 0) {
+		sigset_t all;
+
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);	/* the daemon blocks signals for its signalfd */
+		execv(c->program, argv);
+		fprintf(stderr, "thiduad: cannot run %s: %s\n", c->program, strerror(errno));
+		_exit(127);
+	} else {
+		c->pid = pid;
+		c->started_ms = clock_mono_ms();
+		c->restart_at_ms = 0;
+		log_info("supervisor: started %s (pid %d)", c->program, (int)pid);
+	}
+	free(argv);
+}
+
+/* supervisor_start - start every worker of the config */
+void supervisor_start(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->nworkers; i++) {
+		const struct worker_spec *w = &d->cfg->workers[i];
+
+		for (int k = 0; k < w->count && nchildren < MAX_CHILDREN; k++) {
+			struct child *c = &children[nchildren++];
+
+			memset(c, 0, sizeof(*c));
+			c->program = resolve(w->program);
+			for (size_t a = 0; w->args && w->args[a]; a++)
+				c->args = strv_append(c->args, w->args[a]);
+			c->delay_ms = 1000;
+			spawn(d, c);
+		}
+	}
+}
+
+/* supervisor_reap - collect exited children; schedule their restart */
+void supervisor_reap(struct daemon *d)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < nchildren; i++) {
+			struct child *c = &children[i];
+			int64_t ran;
+
+			if (c->pid != pid)
+				continue;
+			ran = clock_mono_ms() - c->started_ms;
+			if (WIFSIGNALED(status))
+				log_err("supervisor: %s (pid %d) killed by signal %d after %lld ms", c->program, (int)pid,
+					WTERMSIG(status), (long long)ran);
+			else
+				log_warn("supervisor: %s (pid %d) exited with status %d after %lld ms", c->program, (int)pid,
+					 WEXITSTATUS(status), (long long)ran);
+			jobs_worker_exited(d, (long)pid);
+			c->pid = 0;
+			if (ran > 60000)
+				c->delay_ms = 1000;	/* it ran a while: start over gently */
+			c->restart_at_ms = clock_mono_ms() + c->delay_ms;
+			log_info("supervisor: restarting %s in %d ms", c->program, c->delay_ms);
+			if (c->delay_ms < 60000)
+				c->delay_ms *= 2;
+		}
+	}
+}
+
+/* supervisor_tick - restart what is due */
+void supervisor_tick(struct daemon *d)
+{
+	int64_t now = clock_mono_ms();
+
+	for (size_t i = 0; i < nchildren; i++)
+		if (!children[i].pid && children[i].restart_at_ms && children[i].restart_at_ms <= now)
+			spawn(d, &children[i]);
+}
+
+/* supervisor_timeout_ms - until the next restart */
+long supervisor_timeout_ms(struct daemon *d)
+{
+	int64_t now = clock_mono_ms();
+	long t = -1;
+
+	(void)d;
+	for (size_t i = 0; i < nchildren; i++) {
+		if (!children[i].pid && children[i].restart_at_ms) {
+			long ms = children[i].restart_at_ms <= now ? 0 : (long)(children[i].restart_at_ms - now);
+
+			if (t < 0 || ms < t)
+				t = ms;
+		}
+	}
+	return t;
+}
+
+/* supervisor_stop - the workers were asked to stop over the socket; wait a little, then
+ * SIGTERM whoever is left, and reap */
+void supervisor_stop(struct daemon *d)
+{
+	int64_t deadline = clock_mono_ms() + 3000;
+
+	(void)d;
+	for (;;) {
+		int alive = 0;
+
+		for (size_t i = 0; i < nchildren; i++) {
+			if (children[i].pid && waitpid(children[i].pid, NULL, WNOHANG) == children[i].pid)
+				children[i].pid = 0;
+			alive |= children[i].pid != 0;
+		}
+		if (!alive || clock_mono_ms() > deadline)
+			break;
+		usleep(10000);
+	}
+	for (size_t i = 0; i < nchildren; i++) {
+		if (children[i].pid) {
+			kill(children[i].pid, SIGTERM);
+			waitpid(children[i].pid, NULL, 0);
+		}
+		free(children[i].program);
+		strv_free(&children[i].args);
+	}
+	nchildren = 0;
+}
