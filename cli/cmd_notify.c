@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_notify.h"
@@ -262,9 +263,124 @@ static int cmd_notifications_show(int argc, char **argv)
 	}
 	table_print(t, stdout);
 	table_destroy(&t);
+	json_array_foreach(json_object_get(n, "deliveries"), i, u) {
+		printf("delivery %lld via %s (%s): %s, %lld attempt%s", jint(u, "id"), jstr(u, "channel"), jstr(u, "kind"),
+		       jstr(u, "state"), jint(u, "attempts"), jint(u, "attempts") == 1 ? "" : "s");
+		if (json_is_integer(json_object_get(u, "code")))
+			printf(", code %lld", jint(u, "code"));
+		if (*jstr(u, "answer"))
+			printf(", answer: %s", jstr(u, "answer"));
+		else if (*jstr(u, "error"))
+			printf(", error: %s", jstr(u, "error"));
+		printf("\n");
+	}
 out:
 	json_decref(r);
 	return rc;
+}
+
+/* parse_id - a positive notification id argument */
+static int parse_id(const char *arg, long long *id)
+{
+	char *end;
+
+	errno = 0;
+	*id = strtoll(arg, &end, 10);
+	return errno || end == arg || *end || *id < 1 ? -1 : 0;
+}
+
+/* cmd_notifications_retry - a dead letter back to the queue */
+static int cmd_notifications_retry(int argc, char **argv)
+{
+	long long id;
+	json_t *r;
+	int rc;
+
+	if (argc != 2 || parse_id(argv[1], &id))
+		return cli_usage_error("notifications retry needs one notification id%s", "");
+	r = cli_call(json_pack("{s:s,s:I}", "op", "notifications.retry", "notification", (json_int_t)id), NULL, 0, &rc);
+	if (r && !cl.json)
+		printf("notification %lld queued again (%lld deliveries)\n", id, jint(r, "requeued"));
+	json_decref(r);
+	return rc;
+}
+
+/* cmd_notify_test - send a test message through a channel and print the server's answer;
+ * the delivery runs in a worker, so this watches the notification until it settles */
+int cmd_notify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "channel", required_argument, NULL, 'c' }, { "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *channel = NULL, *to = NULL;
+	json_t *r, *req;
+	long long id;
+	int opt, rc, polls;
+
+	if (argc < 2 || strcmp(argv[1], "test"))
+		return cli_usage_error("notify: use 'notify test --channel NAME [--to ADDRESS]'%s", "");
+	optind = 0;
+	while ((opt = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		if (opt == 'c')
+			channel = optarg;
+		else if (opt == 't')
+			to = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (!channel)
+		return cli_usage_error("notify test needs --channel NAME (and --to ADDRESS for an smtp channel)%s", "");
+	req = json_pack("{s:s,s:s}", "op", "notify.test", "channel", channel);
+	if (to)
+		json_object_set_new(req, "to", json_string(to));
+	r = cli_call(req, NULL, 0, &rc);
+	if (!r)
+		return rc;
+	id = jint(r, "notification");
+	json_decref(r);
+	/* watch the delivery: the client's --timeout bounds the whole wait */
+	polls = (int)(cl.timeout * 10);
+	for (int i = 0; i <= polls; i++) {
+		json_t *n, *dl;
+		const char *state;
+		int saved = cl.json;
+
+		cl.json = 0;
+		r = cli_call(json_pack("{s:s,s:I}", "op", "notifications.show", "notification", (json_int_t)id), NULL, 0, &rc);
+		cl.json = saved;
+		if (!r)
+			return rc;
+		n = json_object_get(r, "notification");
+		dl = json_array_get(json_object_get(n, "deliveries"), 0);
+		state = jstr(dl, "state");
+		if (!strcmp(state, "sent") || !strcmp(state, "failed") || (!strcmp(state, "pending") && jint(dl, "attempts") > 0)) {
+			if (cl.json) {
+				char *text = json_dumps(r, JSON_INDENT(2));
+
+				puts(text);
+				free(text);
+			} else {
+				printf("%s through %s: %s", !strcmp(state, "sent") ? "sent" : !strcmp(state, "failed") ? "FAILED"
+				       : "not yet sent (will retry)", jstr(dl, "channel"), state);
+				if (json_is_integer(json_object_get(dl, "code")))
+					printf(", server answered %lld", jint(dl, "code"));
+				if (*jstr(dl, "answer"))
+					printf(": %s", jstr(dl, "answer"));
+				else if (*jstr(dl, "error"))
+					printf(": %s", jstr(dl, "error"));
+				printf("\n");
+			}
+			rc = !strcmp(state, "sent") ? EXIT_OK : EXIT_DAEMON_ERROR;
+			json_decref(r);
+			return rc;
+		}
+		json_decref(r);
+		usleep(100000);
+	}
+	fprintf(stderr, "thiduactl: notification %lld was not delivered within %g seconds: is a %s worker running? (thiduactl status lists them)\n",
+		id, cl.timeout, "mail or webhook");
+	return EXIT_DAEMON_ERROR;
 }
 
 /* cmd_notifications - notifications list [filters] | notifications show ID */
@@ -276,5 +392,7 @@ int cmd_notifications(int argc, char **argv)
 		return cmd_notifications_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))
 		return cmd_notifications_show(argc - 1, argv + 1);
-	return cli_usage_error("notifications: unknown subcommand '%s' (list, show)", argv[1]);
+	if (!strcmp(argv[1], "retry"))
+		return cmd_notifications_retry(argc - 1, argv + 1);
+	return cli_usage_error("notifications: unknown subcommand '%s' (list, show, retry)", argv[1]);
 }

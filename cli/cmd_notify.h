@@ -6,6 +6,7 @@
 #define THIDUA_CMD_NOTIFY_H
 
 int cmd_schedule(int argc, char **argv);	/* schedule --unit CODE */
-int cmd_notifications(int argc, char **argv);	/* notifications list [filters] | show ID */
+int cmd_notifications(int argc, char **argv);
+int cmd_notify(int argc, char **argv);	/* notifications list [filters] | show ID */
 
 #endif

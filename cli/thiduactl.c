@@ -41,7 +41,9 @@ static void usage(FILE *fp)
 		"  deadlines [--report TYPE] [--period P]   due dates as configured and after the roll\n"
 		"  schedule --unit CODE           what will be sent to and about a unit, and when\n"
 		"  notifications list [--state S] [--unit CODE] [--report TYPE] [--period P] [--limit N]\n"
-		"  notifications show ID          one notification and the units it is about\n"
+		"  notifications show ID          one notification, the units it is about, its deliveries\n"
+		"  notifications retry ID         send a failed notification again\n"
+		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"\n"
 		"ENDPOINT defaults to $THIDUA_ENDPOINT or " DEFAULT_ENDPOINT ".\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
@@ -282,6 +284,7 @@ static const struct command {
 	{ "deadlines", cmd_deadlines },
 	{ "schedule", cmd_schedule },
 	{ "notifications", cmd_notifications },
+	{ "notify", cmd_notify },
 };
 
 int main(int argc, char **argv)

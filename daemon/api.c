@@ -67,6 +67,8 @@ static const struct op_entry {
 	{ "schedule", op_schedule, 0 },
 	{ "notifications.list", op_notifications_list, 0 },
 	{ "notifications.show", op_notifications_show, 0 },
+	{ "notifications.retry", op_notifications_retry, OP_WRITE },
+	{ "notify.test", op_notify_test, OP_WRITE },
 };
 
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */

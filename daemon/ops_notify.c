@@ -372,9 +372,9 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 			return rq_error(rq, "invalid_field", "'limit' must be a whole number from 1 to %d", LIST_MAX);
 		limit = json_integer_value(lim);
 	}
-	if (state && strcmp(state, "pending") && strcmp(state, "spooled") && strcmp(state, "sent")
-	    && strcmp(state, "failed"))
-		return rq_error(rq, "invalid_field", "state '%s' is not one of pending, spooled, sent, failed", state);
+	if (state && strcmp(state, "pending") && strcmp(state, "spooled") && strcmp(state, "queued")
+	    && strcmp(state, "sent") && strcmp(state, "failed"))
+		return rq_error(rq, "invalid_field", "state '%s' is not one of pending, queued, spooled, sent, failed", state);
 	/* a code no longer configured may still name old messages */
 	if (unit && !unitset_find(d->units, unit) && !outbox_has(d, unit, NULL)) {
 		const char *hint = unitset_suggest(d->units, unit);
@@ -432,6 +432,37 @@ static json_t *notices_json(struct daemon *d, int64_t id)
 	return list;
 }
 
+/* deliveries_json - how a message went out through each channel */
+json_t *deliveries_json(struct daemon *d, int64_t outbox)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT id, channel, kind, state, attempts, next_at, expires_at, code,"
+				     " last_error, sent_at, detail FROM deliveries WHERE outbox = ?1 ORDER BY id");
+	json_t *a = json_array();
+
+	sqlite3_bind_int64(s, 1, outbox);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(s, 0),
+				      "channel", col(s, 1), "kind", col(s, 2), "state", col(s, 3),
+				      "attempts", sqlite3_column_int(s, 4), "next_at", json_time(d, sqlite3_column_int64(s, 5)),
+				      "expires_at", json_time(d, sqlite3_column_int64(s, 6)));
+		json_t *detail = col(s, 10) ? json_loads(col(s, 10), 0, NULL) : NULL;
+
+		json_object_set_new(o, "code", sqlite3_column_type(s, 7) == SQLITE_NULL ? json_null()
+				    : json_integer(sqlite3_column_int(s, 7)));
+		json_object_set_new(o, "error", col(s, 8) ? json_string(col(s, 8)) : json_null());
+		json_object_set_new(o, "sent_at", sqlite3_column_type(s, 9) == SQLITE_NULL ? json_null()
+				    : json_time(d, sqlite3_column_int64(s, 9)));
+		json_object_set_new(o, "answer", detail && json_object_get(detail, "reason")
+				    ? json_incref(json_object_get(detail, "reason")) : json_null());
+		if (detail && json_object_get(detail, "recipients"))
+			json_object_set(o, "recipients", json_object_get(detail, "recipients"));
+		json_decref(detail);
+		json_array_append_new(a, o);
+	}
+	sqlite3_reset(s);
+	return a;
+}
+
 /* op_notifications_show - one message with the units it is about */
 int op_notifications_show(struct daemon *d, struct request *rq, json_t *out)
 {
@@ -453,6 +484,7 @@ int op_notifications_show(struct daemon *d, struct request *rq, json_t *out)
 		return rq_error(rq, "unknown_notification", "there is no notification %lld; 'thiduactl notifications list' shows the ids",
 				(long long)id);
 	json_object_set_new(n, "about", notices_json(d, id));
+	json_object_set_new(n, "deliveries", deliveries_json(d, id));
 	json_object_set_new(out, "notification", n);
 	return 0;
 }

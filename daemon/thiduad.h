@@ -156,6 +156,9 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out);
 int op_obligations_list(struct daemon *d, struct request *rq, json_t *out);
 int op_completeness(struct daemon *d, struct request *rq, json_t *out);
 int op_reports_list(struct daemon *d, struct request *rq, json_t *out);
+int op_notifications_retry(struct daemon *d, struct request *rq, json_t *out);
+int op_notify_test(struct daemon *d, struct request *rq, json_t *out);
+json_t *deliveries_json(struct daemon *d, int64_t outbox);
 
 /* main.c */
 int daemon_reload(struct daemon *d, char *err, size_t errsize);
