@@ -36,6 +36,7 @@ struct request {
 	const char *op, *id;
 	unsigned flags;
 	json_t *reply;			/* {"id":..,"ok":..} */
+	char *reply_text;		/* reply as sent, when already serialized */
 	int failed;
 	int replayed;
 	const struct daemon *d;
@@ -184,6 +185,8 @@ int rq_error(struct request *rq, const char *code, const char *fmt, ...)
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	json_decref(rq->reply);
+	free(rq->reply_text);
+	rq->reply_text = NULL;
 	rq->reply = json_pack("{s:O?,s:b,s:{s:s,s:s}}", "id", json_object_get(rq->body, "id"),
 			      "ok", 0, "error", "code", code, "message", msg);
 	if (!rq->reply)		/* invalid UTF-8 cannot reach here: messages are ours */
@@ -250,6 +253,7 @@ static void request_free(struct request *rq)
 		zmq_msg_close(&rq->frames[i]);
 	json_decref(rq->body);
 	json_decref(rq->reply);
+	free(rq->reply_text);
 	memset(rq, 0, sizeof(*rq));
 }
 
@@ -388,12 +392,13 @@ static int replay_lookup(struct daemon *d, struct request *rq)
 static int replay_store(struct daemon *d, struct request *rq)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at) VALUES (?1, ?2, ?3, ?4)");
-	char *text = json_dumps(rq->reply, JSON_COMPACT);
 	int rc;
 
+	/* serialized once: the same text is stored for replays and sent as the reply */
+	rq->reply_text = json_dumps(rq->reply, JSON_COMPACT);
 	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, rq->op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, text, -1, free);
+	sqlite3_bind_text(s, 3, rq->reply_text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, clock_now(d));
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
@@ -454,12 +459,13 @@ static void request_reply(struct daemon *d, struct request *rq)
 
 	if (!rq->reply)
 		rq->reply = json_pack("{s:s?,s:b}", "id", rq->id, "ok", 1);
-	text = json_dumps(rq->reply, JSON_COMPACT);
+	text = rq->reply_text ? rq->reply_text : json_dumps(rq->reply, JSON_COMPACT);
 	if (zmq_msg_send(&rq->identity, d->api, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
 	    || (rq->delimiter && zmq_send(d->api, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 	    || zmq_send(d->api, text, strlen(text), ZMQ_DONTWAIT) < 0)
 		log_warn("reply to %s not sent: %s", rq->op ? rq->op : "a request", zmq_strerror(errno));
-	free(text);
+	if (text != rq->reply_text)
+		free(text);
 }
 
 /* api_turn - one group-commit turn over every request waiting on the api socket */

@@ -1,10 +1,12 @@
 /*
- * blobs.c - submitted files, stored content-addressed under STATE_DIR/files/ab/abcdef...
+ * blobs.c - submitted files, content-addressed by SHA-256; identical content is stored once.
  *
- * A file is written to a temporary name and renamed into place; identical content is
- * stored once. Before the turn's transaction commits, blobs_sync() flushes the file system
- * once (syncfs), so a receipt never names a file that a crash could lose, and a turn with
- * many submissions pays for one flush, not one per file.
+ * Files up to BLOB_INLINE_MAX live in the database (table blobs): they become durable with
+ * the turn's one commit, with no file to create, rename or flush. Larger ones are written
+ * under STATE_DIR/files/ab/abcdef... to a temporary name, fsynced and renamed into place
+ * before the transaction that names them commits, so a receipt never names a file that a
+ * crash could lose. (Creating and flushing a file per submission held group commit at a
+ * fifth of its speed: bench/intake.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +21,27 @@
 #include "thiduad.h"
 #include "xalloc.h"
 
+#define BLOB_INLINE_MAX (1024 * 1024)
+
 static int blobs_dirty;
+
+/* blob_inline - INSERT OR IGNORE into the database */
+static int blob_inline(struct daemon *d, const void *data, size_t size, const char *hex)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)");
+	int rc;
+
+	sqlite3_bind_text(s, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)size);
+	sqlite3_bind_blob64(s, 3, data, size, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		errno = (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
+		return -1;
+	}
+	return 0;
+}
 
 /* blobs_put - store data; its hex digest goes to hex. 0 ok, -1 with errno (ENOSPC...) */
 int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65])
@@ -30,6 +52,8 @@ int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65])
 	size_t done = 0;
 
 	sha256_hex(data, size, hex);
+	if (size <= BLOB_INLINE_MAX)
+		return blob_inline(d, data, size, hex);
 	snprintf(dir, sizeof(dir), "%s/files/%.2s", d->state_dir, hex);
 	snprintf(path, sizeof(path), "%s/%s", dir, hex);
 	if (stat(path, &st) == 0 && (size_t)st.st_size == size)
@@ -60,7 +84,7 @@ int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65])
 		}
 		done += (size_t)n;
 	}
-	if (close(fd) || rename(tmp, path)) {
+	if (fsync(fd) || close(fd) || rename(tmp, path)) {
 		int e = errno;
 
 		unlink(tmp);

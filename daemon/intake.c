@@ -24,7 +24,7 @@
 #define MAX_NAME 255
 
 /* selector_match - does u owe reports of rt on day? */
-static int selector_match(const struct daemon *d, const struct report_type *rt,
+static int selector_match(const struct unitset *units, const struct report_type *rt,
 			  const struct unit *u, int32_t day)
 {
 	const struct selector *s = &rt->who;
@@ -53,7 +53,7 @@ static int selector_match(const struct daemon *d, const struct report_type *rt,
 			return 0;
 	}
 	if (s->under) {
-		const struct unit *anc = unitset_find(d->units, s->under);
+		const struct unit *anc = unitset_find(units, s->under);	/* the set u belongs to */
 
 		if (!anc || !unit_is_under_at(u, anc, day))
 			return 0;
@@ -73,7 +73,7 @@ static int create_obligations(struct daemon *d, const struct report_type *rt, co
 		const struct unit *u = units->units[i];
 		int rc;
 
-		if (!selector_match(d, rt, u, p->due_day))
+		if (!selector_match(units, rt, u, p->due_day))
 			continue;
 		s = store_stmt(d->store, "INSERT OR IGNORE INTO obligations (report, unit, period, due_at, updated_at, next_at, steps_through)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -370,7 +370,7 @@ static int next_receipt(struct daemon *d, int64_t now, char *buf, size_t size)
 static json_t *receipt_json(struct daemon *d, const char *number)
 {
 	sqlite3_stmt *s = store_stmt(d->store,
-		"SELECT s.id, s.received_at, s.on_time, s.version, s.note, o.unit, o.report, o.period, o.due_at"
+		"SELECT s.id, s.received_at, s.on_time, s.version, s.note, o.unit, o.report, o.period, coalesce(s.due_at, o.due_at)"
 		" FROM submissions s JOIN obligations o ON o.id = s.obligation WHERE s.receipt = ?1");
 	json_t *r = NULL, *files;
 	int64_t id;
@@ -412,7 +412,7 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	const struct report_type *rt;
 	struct cal_period p;
 	struct obligation o;
-	json_t *names = json_object_get(rq_body(rq), "files"), *receipt;
+	json_t *names = json_object_get(rq_body(rq), "files"), *receipt, *files = NULL;
 	const char *note;
 	int64_t now = clock_now(d), sub_id;
 	char number[64], hex[65];
@@ -437,8 +437,11 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 		char day[16];
 
 		date_format(day_of_time(o.due_at, d->cfg->utc_offset) + rt->late_days, day, sizeof(day));
+		char due[16];
+
+		date_format(day_of_time(o.due_at, d->cfg->utc_offset), due, sizeof(due));
 		return rq_error(rq, "late_locked", "report %s %s was due %s and late submissions closed on %s; contact %s",
-				rt->code, p.name, "", day, rt->receiver);
+				rt->code, p.name, due, day, rt->receiver);
 	}
 	if (nfiles == 0)
 		return rq_error(rq, "no_file", "a submission needs at least one file (the report itself)");
@@ -461,8 +464,8 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	if (next_receipt(d, now, number, sizeof(number)))
 		goto db_error;
 	on_time = now <= o.due_at;
-	s = store_stmt(d->store, "INSERT INTO submissions (receipt, obligation, version, received_at, on_time, note, principal, request_id)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	s = store_stmt(d->store, "INSERT INTO submissions (receipt, obligation, version, received_at, on_time, note, principal, request_id, due_at)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, o.id);
 	sqlite3_bind_int(s, 3, o.version + 1);
@@ -471,6 +474,7 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 6, note, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, rq_principal(rq), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, rq_id(rq), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, o.due_at);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
 		goto db_error;
@@ -481,10 +485,16 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 		size_t size;
 		const void *data = rq_file(rq, i, &size);
 
-		if (blobs_put(d, data, size, hex))
+		if (blobs_put(d, data, size, hex)) {
+			json_decref(files);
 			return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
 					"file \"%s\" could not be stored: %s; nothing was recorded",
 					json_string_value(json_array_get(names, i)), strerror(errno));
+		}
+		if (!files)
+			files = json_array();
+		json_array_append_new(files, json_pack("{s:s,s:I,s:s}", "name", json_string_value(json_array_get(names, i)),
+						       "size", (json_int_t)size, "sha256", hex));
 		s = store_stmt(d->store, "INSERT INTO submission_files (submission, idx, name, size, sha256) VALUES (?1, ?2, ?3, ?4, ?5)");
 		sqlite3_bind_int64(s, 1, sub_id);
 		sqlite3_bind_int(s, 2, (int)i);
@@ -508,12 +518,19 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 		goto db_error;
 	}
 	sqlite3_reset(s);
-	receipt = receipt_json(d, number);
+	/* the receipt from what is in hand (receipt_json reads the same back from the database) */
+	receipt = json_pack("{s:s,s:o,s:b,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:s?,s:o}",
+			    "number", number, "received_at", json_time(d, now), "on_time", on_time,
+			    "unit", u->code, "unit_name", u->name, "report", rt->code, "report_name", rt->name,
+			    "period", p.name, "version", o.version + 1, "due_at", json_time(d, o.due_at),
+			    "note", note, "files", files);
+	files = NULL;
 	events_emit(d, "report.submitted", json_pack("{s:s,s:s,s:s,s:s,s:b}", "unit", u->code, "report", rt->code,
 						     "period", p.name, "receipt", number, "on_time", on_time));
 	json_object_set_new(out, "receipt", receipt);
 	return 0;
 db_error:
+	json_decref(files);
 	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
 			"the submission could not be stored: %s; nothing was recorded", store_errmsg(d->store));
 }

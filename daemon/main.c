@@ -237,6 +237,8 @@ static void main_loop(struct daemon *d)
 
 		if (rc < 0 && errno != EINTR)
 			fatal("zmq_poll: %s", zmq_strerror(errno));
+		if (rc == 0 && timeout != 0)
+			store_checkpoint(d->store);	/* idle: write the WAL back now, not in a commit */
 		if (items[1].revents & ZMQ_POLLIN)
 			read_signals(d);
 		if (d->reap_asap) {

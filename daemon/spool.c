@@ -198,7 +198,12 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 		}
 		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
 	} else {
-		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "dedup_key", m->key,
+		size_t k;
+		json_t *it, *j;
+
+		json_array_foreach(items, k, it)	/* dates as people write them */
+			json_object_set_new(it, "due_date", json_day((int32_t)json_integer_value(json_object_get(it, "due_day"))));
+		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "dedup_key", m->key,
 				      "to", m->recipient, "to_name", to ? to->name : m->recipient, "kind", m->kind,
 				      "report", m->report, "period", m->period, "subject", subject,
 				      "text", body.p ? body.p : "", "units", items);

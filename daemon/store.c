@@ -181,6 +181,14 @@ static const char *const migrations[] = {
 	"  reason TEXT,"
 	"  last_alert_at INTEGER"
 	");",
+
+	/* 5: small submitted files live in the database: durable with the same commit */
+	"CREATE TABLE blobs ("
+	"  sha256 TEXT PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  data BLOB NOT NULL"
+	");"
+	"ALTER TABLE submissions ADD COLUMN due_at INTEGER;",	/* the due date the receipt stated */
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -239,6 +247,8 @@ struct store *store_open(const char *path, char *err, size_t errsize)
 		"PRAGMA foreign_keys = ON",
 		"PRAGMA busy_timeout = 5000",
 		"PRAGMA cache_size = -2000",
+		"PRAGMA temp_store = MEMORY",		/* savepoint journals stay off the disk */
+		"PRAGMA wal_autocheckpoint = 10000",	/* checkpoint in idle moments, not in every commit */
 	};
 
 	st->path = xstrdup(path);
@@ -388,20 +398,43 @@ int store_in_txn(struct store *st)
 	return st->in_txn;
 }
 
+/* the savepoint statements are prepared once, like every other statement */
+static int step_fixed(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	st->last_rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (st->last_rc != SQLITE_DONE) {
+		log_err("database: %s: %s", sql, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
 int store_savepoint(struct store *st)
 {
-	return store_exec(st, "SAVEPOINT req");
+	return step_fixed(st, "SAVEPOINT req");
 }
 
 void store_release(struct store *st)
 {
-	store_exec(st, "RELEASE req");
+	step_fixed(st, "RELEASE req");
 }
 
 void store_rollback_to(struct store *st)
 {
-	store_exec(st, "ROLLBACK TO req");
-	store_exec(st, "RELEASE req");
+	step_fixed(st, "ROLLBACK TO req");
+	step_fixed(st, "RELEASE req");
+}
+
+/* store_checkpoint - a passive WAL checkpoint, when the loop has nothing else to do */
+void store_checkpoint(struct store *st)
+{
+	int log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK && done)
+		log_debug("checkpoint: %d of %d WAL frames written back", done, log);
 }
 
 int store_last_full(struct store *st)

@@ -36,6 +36,7 @@ int store_in_txn(struct store *st);
 int store_savepoint(struct store *st);
 void store_release(struct store *st);
 void store_rollback_to(struct store *st);
+void store_checkpoint(struct store *st);
 
 /* store_full - the last failure was SQLITE_FULL (the disk is full) */
 int store_last_full(struct store *st);

@@ -53,8 +53,9 @@ def test_a_2024_cycle_with_exact_completeness():
         import hashlib
         eq(rc["files"][0]["sha256"], hashlib.sha256(DOC).hexdigest(), "sha256")
         eq(rc["files"][0]["size"], len(DOC), "size")
-        path = os.path.join(d.dir, "files", rc["files"][0]["sha256"][:2], rc["files"][0]["sha256"])
-        eq(open(path, "rb").read(), DOC, "stored content")
+        # a small file is kept in the database, content-addressed
+        stored = d.db().execute("SELECT data FROM blobs WHERE sha256 = ?", (rc["files"][0]["sha256"],)).fetchone()
+        eq(bytes(stored[0]), DOC, "stored content")
         assert rc["number"].startswith("BN-2024-"), rc
         eq(len({r["number"] for r in receipts.values()}), 5, "distinct receipts")
         eq(ok(d.call("report.receipt", number=rc["number"]))["receipt"], rc, "receipt shown again")
@@ -131,6 +132,7 @@ def test_every_bad_submission_is_refused_and_stores_nothing():
         con = d.db()
         eq(con.execute("SELECT count(*) FROM submissions").fetchone()[0], 0, "nothing stored")
         eq(os.path.exists(os.path.join(d.dir, "files")), False, "no file written")
+        eq(con.execute("SELECT count(*) FROM blobs").fetchone()[0], 0, "no content stored")
 
 
 def test_replay_returns_the_first_receipt_and_stores_once():
