@@ -80,7 +80,7 @@ $(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
 
 # each folder workers/NAME builds bin/thidua-NAME; workers share only common/
 .SECONDEXPANSION:
-$(BIN)/thidua-%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard workers/$$*/*.c)) $(BUILD)/libcommon.a
+$(BIN)/thidua-%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard workers/$$*/*.c))) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +72,7 @@ static void spawn(struct daemon *d, struct child *c)
 
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);	/* the daemon blocks signals for its signalfd */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* a worker does not outlive a crashed daemon */
 		execv(c->program, argv);
 		fprintf(stderr, "thiduad: cannot run %s: %s\n", c->program, strerror(errno));
 		_exit(127);

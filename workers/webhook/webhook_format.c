@@ -1,0 +1,720 @@
+/*
+ * webhook_format.c - the bodies thidua-webhook posts and the reading of the answers.
+ *
+ * Owns nothing beyond what it returns: every string and strv handed back is fresh and the
+ * caller's; a wf_message owns its channel strings, key and posts until wf_message_clear.
+ * No clock here: the signature takes the timestamp from the caller.
+ */
+#include <math.h>	/* isfinite only: the programs are not linked with libm */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "sha256.h"
+#include "xalloc.h"
+#include "webhook_format.h"
+
+#define WF_MIN_LENGTH 32	/* a smaller configured limit could not hold "(1/2) " and a word */
+#define WF_MAX_KEY 512		/* longest dedup key accepted, in bytes */
+
+/* rates and limits per kind; the services' documents, read conservatively */
+static const struct wf_kind_info kinds[WF_NKINDS] = {
+	[WF_SLACK]      = { "slack",      1.0,   3, 40000, 40000 },
+	[WF_MATTERMOST] = { "mattermost", 10.0, 10, 16383,     0 },
+	[WF_TEAMS]      = { "teams",      4.0,   4, 12000,     0 },
+	[WF_TELEGRAM]   = { "telegram",   1.0,  20,  4096,  4096 },
+	[WF_GOOGLECHAT] = { "googlechat", 1.0,   5,  4096,     0 },
+	[WF_DISCORD]    = { "discord",    5.0,   5,  2000,  2000 },
+	[WF_JSON]       = { "json",      50.0, 100,     0,     0 },
+};
+
+/* wf_kind_info - the defaults of a kind */
+const struct wf_kind_info *wf_kind_info(enum wf_kind kind)
+{
+	return &kinds[kind];
+}
+
+/* wf_kind_parse - a kind by its name */
+int wf_kind_parse(const char *name, enum wf_kind *kind)
+{
+	for (int i = 0; i < WF_NKINDS; i++)
+		if (name && !strcmp(name, kinds[i].name)) {
+			*kind = (enum wf_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* utf8_char - length of the well-formed character at s (at most len bytes), its code
+ * point in *cp; 0 when the bytes there are not one (overlong, surrogate, cut short) */
+static size_t utf8_char(const unsigned char *s, size_t len, unsigned *cp)
+{
+	unsigned c = s[0], min;
+	size_t n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xE0) == 0xC0) {
+		n = 2; *cp = c & 0x1F; min = 0x80;
+	} else if ((c & 0xF0) == 0xE0) {
+		n = 3; *cp = c & 0x0F; min = 0x800;
+	} else if ((c & 0xF8) == 0xF0) {
+		n = 4; *cp = c & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[k] & 0x3F);
+	}
+	if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* utf8_step - like utf8_char for text already known to be valid; a stray byte counts as
+ * one character so that a walk always moves on */
+static size_t utf8_step(const unsigned char *s, size_t len, unsigned *cp)
+{
+	size_t n = utf8_char(s, len, cp);
+
+	if (!n) {
+		*cp = 0xFFFD;
+		n = 1;
+	}
+	return n;
+}
+
+static size_t cp_units(unsigned cp)
+{
+	return cp >= 0x10000 ? 2 : 1;
+}
+
+/* is_combining - marks that belong to the character before them (Vietnamese text in
+ * decomposed form carries its tones this way) */
+static int is_combining(unsigned cp)
+{
+	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1DC0 && cp <= 0x1DFF)
+	       || (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE20 && cp <= 0xFE2F);
+}
+
+static int is_blank(unsigned cp)
+{
+	return cp == ' ' || cp == '\n' || cp == '\r' || cp == '\t';
+}
+
+/* wf_units - UTF-16 code units of s[0..len) */
+size_t wf_units(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, units = 0;
+
+	while (i < len) {
+		unsigned cp;
+
+		i += utf8_step(s + i, len - i, &cp);
+		units += cp_units(cp);
+	}
+	return units;
+}
+
+/* back_off_marks - move a cut at end (> pos) back so no combining mark starts a piece */
+static size_t back_off_marks(const unsigned char *s, size_t n, size_t pos, size_t end)
+{
+	size_t cut = end;
+
+	while (cut > pos && cut < n) {
+		unsigned cp;
+
+		utf8_step(s + cut, n - cut, &cp);
+		if (!is_combining(cp))
+			break;
+		do
+			cut--;
+		while (cut > pos && (s[cut] & 0xC0) == 0x80);
+	}
+	return cut > pos ? cut : end;
+}
+
+/* trim_end - length of s[0..len) without trailing blanks */
+static size_t trim_end(const char *s, size_t len)
+{
+	while (len > 0 && is_blank((unsigned char)s[len - 1]))
+		len--;
+	return len;
+}
+
+/* wf_split - pieces of at most budget units; see the header */
+char **wf_split(const char *text, size_t budget)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n = strlen(text), pos = 0;
+	char **v = NULL;
+
+	if (budget < 2)
+		budget = 2;	/* room for any one character */
+	while (pos < n) {
+		size_t i = pos, units = 0, nl = SIZE_MAX, sp = SIZE_MAX, end, len;
+
+		while (i < n) {
+			unsigned cp;
+			size_t cl = utf8_step(s + i, n - i, &cp);
+
+			if (units + cp_units(cp) > budget)
+				break;
+			if (units >= budget / 2) {
+				if (cp == '\n')
+					nl = i;
+				else if (cp == ' ' || cp == '\t')
+					sp = i;
+			}
+			units += cp_units(cp);
+			i += cl;
+		}
+		if (i >= n)
+			end = n;
+		else if (nl != SIZE_MAX)
+			end = nl;
+		else if (sp != SIZE_MAX)
+			end = sp;
+		else
+			end = back_off_marks(s, n, pos, i);
+		len = trim_end(text + pos, end - pos);
+		if (len > 0) {
+			char *piece = xstrndup(text + pos, len);
+
+			v = strv_append(v, piece);
+			free(piece);
+		}
+		pos = end;
+		while (pos < n && is_blank(s[pos]))
+			pos++;
+	}
+	if (!v)
+		v = strv_append(NULL, "");
+	return v;
+}
+
+/* wf_truncate - cut to max units with an ellipsis */
+char *wf_truncate(const char *text, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n = strlen(text), i = 0, units = 0, end;
+	char *out;
+
+	if (wf_units(text, n) <= max)
+		return xstrdup(text);
+	if (max < 2)
+		max = 2;
+	while (i < n) {
+		unsigned cp;
+		size_t cl = utf8_step(s + i, n - i, &cp);
+
+		if (units + cp_units(cp) > max - 1)	/* "…" is one unit */
+			break;
+		units += cp_units(cp);
+		i += cl;
+	}
+	end = i > 0 ? back_off_marks(s, n, 0, i) : 0;
+	end = trim_end(text, end);
+	out = xmalloc(end + sizeof("…"));
+	memcpy(out, text, end);
+	memcpy(out + end, "…", sizeof("…"));
+	return out;
+}
+
+/* wf_clean_utf8 - raw bytes as one clean line */
+char *wf_clean_utf8(const char *data, size_t len, size_t maxin)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t window = len < maxin ? len : maxin, i = 0, o = 0;
+	char *out = xmalloc(window * 3 + 1);	/* a bad byte (1) becomes U+FFFD (3) */
+
+	while (i < window) {
+		unsigned cp;
+		size_t cl = utf8_char(s + i, window - i, &cp);
+
+		if (!cl) {
+			unsigned c = s[i];
+			size_t want = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+
+			if (want && i + want > window && window < len)
+				break;	/* a character cut by the window, not a bad one */
+			memcpy(out + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+			if (o > 0 && out[o - 1] != ' ')
+				out[o++] = ' ';
+		} else if (cp == ' ') {
+			if (o > 0 && out[o - 1] != ' ')
+				out[o++] = ' ';
+		} else {
+			memcpy(out + o, s + i, cl);
+			o += cl;
+		}
+		i += cl;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = 0;
+	return out;
+}
+
+/* wf_secret_decode - the signing key of a json channel */
+int wf_secret_decode(const char *secret, unsigned char **key, size_t *keylen)
+{
+	*key = NULL;
+	*keylen = 0;
+	if (!secret || !*secret)
+		return -1;
+	if (!strncmp(secret, "whsec_", 6)) {
+		*key = b64_decode(secret + 6, keylen);
+		if (!*key || *keylen == 0) {
+			free(*key);
+			*key = NULL;
+			return -1;
+		}
+		return 0;
+	}
+	*keylen = strlen(secret);
+	*key = (unsigned char *)xstrdup(secret);
+	return 0;
+}
+
+/* wf_sign - v1 signature of id.timestamp.body */
+char *wf_sign(const unsigned char *key, size_t keylen, const char *id, long long timestamp,
+	      const char *body, size_t bodylen)
+{
+	char *head = xasprintf("%s.%lld.", id, timestamp), *b64, *sig;
+	size_t hlen = strlen(head);
+	unsigned char *msg = xmalloc(hlen + bodylen), mac[32];
+
+	memcpy(msg, head, hlen);
+	memcpy(msg + hlen, body, bodylen);
+	hmac_sha256(key, keylen, msg, hlen + bodylen, mac);
+	b64 = b64_encode(mac, sizeof(mac));
+	sig = xasprintf("v1,%s", b64);
+	free(b64);
+	free(msg);
+	free(head);
+	return sig;
+}
+
+/* wf_classify - what a status means for the message */
+enum wf_verdict wf_classify(long status)
+{
+	if (status >= 200 && status < 300)
+		return WF_SENT;
+	if (status == 410)
+		return WF_GONE;
+	if (status == 408 || status == 425 || status == 429 || (status >= 500 && status < 600))
+		return WF_RETRY;
+	return WF_FAILED;
+}
+
+/* wf_body_retry_after - the wait a JSON answer asks for */
+long wf_body_retry_after(const char *body, size_t len)
+{
+	json_t *root, *v;
+	double secs = -1;
+
+	if (!body || !len)
+		return -1;
+	root = json_loadb(body, len, 0, NULL);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return -1;
+	}
+	v = json_object_get(json_object_get(root, "parameters"), "retry_after");
+	if (!json_is_number(v))
+		v = json_object_get(root, "retry_after");
+	if (json_is_number(v) && json_number_value(v) >= 0 && isfinite(json_number_value(v)))
+		secs = json_number_value(v);
+	json_decref(root);
+	if (secs < 0)
+		return -1;
+	if (secs > 1e9)
+		secs = 1e9;
+	return wf_ceil(secs);
+}
+
+/* wf_ceil - round seconds up */
+long wf_ceil(double x)
+{
+	long n;
+
+	if (!(x > 0))
+		return 0;
+	if (x > 1e9)
+		return 1000000000L;
+	n = (long)x;
+	return (double)n < x ? n + 1 : n;
+}
+
+/* wf_reason - a status and the start of what the server said */
+char *wf_reason(long status, const char *body, size_t len)
+{
+	char *clean = body ? wf_clean_utf8(body, len, 200) : xstrdup("");
+	char *r = *clean ? xasprintf("HTTP %ld: %s", status, clean) : xasprintf("HTTP %ld", status);
+
+	free(clean);
+	return r;
+}
+
+/* ---- reading a payload ---- */
+
+/* get_string - a string member or NULL */
+static const char *get_string(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* get_long - an integer (or whole real) member within [min, max], else dflt */
+static long get_long(json_t *o, const char *key, long dflt, long min, long max)
+{
+	json_t *v = json_object_get(o, key);
+	double d;
+
+	if (!json_is_number(v))
+		return dflt;
+	d = json_number_value(v);
+	if (!isfinite(d) || d <= 0)
+		return dflt;
+	if (d < min)
+		return min;
+	if (d > max)
+		return max;
+	return (long)d;
+}
+
+/* header_safe - no control characters, so the text can be a header value */
+static int header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7F)
+			return 0;
+	return 1;
+}
+
+/* read_channel - the channel object into ch; -1 with err */
+static int read_channel(json_t *c, struct wf_channel *ch, char *err, size_t errsize)
+{
+	const struct wf_kind_info *ki;
+	const char *kind = get_string(c, "kind"), *url = get_string(c, "url"), *name = get_string(c, "name");
+	const char *secret = get_string(c, "secret");
+	json_t *v;
+	long ml;
+
+	if (!json_is_object(c)) {
+		snprintf(err, errsize, "the payload has no channel object");
+		return -1;
+	}
+	ch->name = xstrdup(name ? name : "?");
+	if (wf_kind_parse(kind, &ch->kind)) {
+		snprintf(err, errsize, "channel %s: unknown kind '%s' (slack, mattermost, teams, telegram,"
+			 " googlechat, discord or json)", ch->name, kind ? kind : "");
+		return -1;
+	}
+	ki = &kinds[ch->kind];
+	if (!url || !*url || strlen(url) > 8192 || !header_safe(url) || strchr(url, ' ')) {
+		snprintf(err, errsize, "channel %s: the url is missing or not a valid URL", ch->name);
+		return -1;
+	}
+	ch->url = xstrdup(url);
+	if (ch->kind == WF_JSON && secret && *secret
+	    && wf_secret_decode(secret, &ch->key, &ch->keylen)) {
+		snprintf(err, errsize, "channel %s: the secret starts with whsec_ but the rest is not base64", ch->name);
+		return -1;
+	}
+	if (ch->kind == WF_TELEGRAM) {
+		v = json_object_get(c, "chat_id");
+		if (!(json_is_string(v) && *json_string_value(v)) && !json_is_integer(v)) {
+			snprintf(err, errsize, "channel %s: telegram needs chat_id", ch->name);
+			return -1;
+		}
+		ch->chat_id = json_incref(v);
+	}
+	ml = get_long(c, "max_length", 0, 1, 100000000);
+	ch->max_length = ml > 0 ? (size_t)ml : ki->max_length;
+	if (ki->hard_max && (ch->max_length == 0 || ch->max_length > ki->hard_max))
+		ch->max_length = ki->hard_max;
+	if (ch->max_length && ch->max_length < WF_MIN_LENGTH)
+		ch->max_length = WF_MIN_LENGTH;
+	v = json_object_get(c, "split");
+	ch->split = v ? json_is_true(v) : 1;
+	ch->allow_http = json_is_true(json_object_get(c, "allow_http"));
+	v = json_object_get(c, "allow_private");
+	ch->allow_private = v ? json_is_true(v) : -1;
+	ch->connect_timeout = get_long(c, "connect_timeout", 10, 1, 300);
+	ch->timeout = get_long(c, "timeout", 30, 1, 3600);
+	v = json_object_get(c, "rate");
+	ch->rate = json_is_number(v) && json_number_value(v) > 0 && isfinite(json_number_value(v))
+		   ? json_number_value(v) : ki->rate;
+	v = json_object_get(c, "burst");
+	ch->burst = json_is_number(v) && json_number_value(v) >= 1 && isfinite(json_number_value(v))
+		    ? (double)(long)json_number_value(v) : ki->burst;
+	return 0;
+}
+
+/* slack_escape - Slack reads &, < and > as markup; they must be sent as entities */
+static char *slack_escape(const char *s)
+{
+	size_t n = 0;
+	char *out, *o;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '&' ? 5 : (*p == '<' || *p == '>') ? 4 : 1;
+	out = o = xmalloc(n + 1);
+	for (const char *p = s; *p; p++) {
+		const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : NULL;
+
+		if (rep) {
+			memcpy(o, rep, strlen(rep));
+			o += strlen(rep);
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+static size_t ndigits(size_t n)
+{
+	size_t d = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+/* split_numbered - text in pieces that still fit max once "(k/n) " or " (k/n)" (affix
+ * units) is added: the budget shrinks until the count's digits fit the room kept */
+static char **split_numbered(const char *text, size_t max, size_t fixed)
+{
+	for (size_t d = 1;; d++) {
+		size_t room = fixed + 4 + 2 * d;	/* "(" k "/" n ")" and a space */
+		char **pieces = wf_split(text, max > room + 8 ? max - room : 8);
+
+		if (ndigits(strv_len(pieces)) <= d || d >= 8)
+			return pieces;
+		strv_free(&pieces);
+	}
+}
+
+/* joined_text - title and text as one message, the way chat tools show it */
+static char *joined_text(const char *title, const char *text, const char *sep)
+{
+	if (!*title)
+		return xstrdup(text);
+	if (!*text)
+		return xstrdup(title);
+	return xasprintf("%s%s%s", title, sep, text);
+}
+
+/* chat_body - the JSON of one post for the kinds that take one text */
+static json_t *chat_body(const struct wf_channel *ch, const char *msg)
+{
+	json_t *b;
+	char *esc;
+
+	switch (ch->kind) {
+	case WF_SLACK:
+		esc = slack_escape(msg);
+		b = json_pack("{s:s}", "text", esc);
+		free(esc);
+		return b;
+	case WF_MATTERMOST:
+	case WF_GOOGLECHAT:
+		return json_pack("{s:s}", "text", msg);
+	case WF_TELEGRAM:
+		return json_pack("{s:O,s:s}", "chat_id", ch->chat_id, "text", msg);
+	case WF_DISCORD:
+		/* no @everyone or role pings from message text */
+		return json_pack("{s:s,s:{s:[]}}", "content", msg, "allowed_mentions", "parse");
+	default:
+		return NULL;
+	}
+}
+
+/* teams_body - a Workflows post carrying an Adaptive Card */
+static json_t *teams_body(const char *title, const char *text)
+{
+	json_t *blocks = json_array();
+
+	if (*title)
+		json_array_append_new(blocks, json_pack("{s:s,s:s,s:s,s:b}", "type", "TextBlock", "text", title,
+							"weight", "Bolder", "wrap", 1));
+	if (*text || !*title)
+		json_array_append_new(blocks, json_pack("{s:s,s:s,s:b}", "type", "TextBlock", "text", text, "wrap", 1));
+	return json_pack("{s:s,s:[{s:s,s:{s:s,s:s,s:s,s:o}}]}", "type", "message", "attachments",
+			 "contentType", "application/vnd.microsoft.card.adaptive", "content",
+			 "$schema", "http://adaptivecards.io/schemas/adaptive-card.json", "type", "AdaptiveCard",
+			 "version", "1.4", "body", blocks);
+}
+
+/* json_body - the generic payload (README.md, "The json kind") */
+static json_t *json_body(const char *id, const char *title, const char *text, json_t *event, size_t k, size_t n)
+{
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:O}", "type", "thidua.notification", "id", id, "title", title,
+			      "text", text, "event", event ? event : json_null());
+
+	if (n > 1) {
+		json_object_set_new(b, "part", json_integer((json_int_t)k));
+		json_object_set_new(b, "parts", json_integer((json_int_t)n));
+	}
+	return b;
+}
+
+/* add_post - serialize body (stolen) as post k of n */
+static void add_post(struct wf_message *m, json_t *body, size_t k, size_t n)
+{
+	struct wf_post *p = &m->posts[m->nposts++];
+
+	p->id = n > 1 ? xasprintf("%s#%zu", m->dedup_key, k) : xstrdup(m->dedup_key);
+	if (m->ch.kind == WF_JSON)
+		json_object_set_new(body, "id", json_string(p->id));
+	p->body = json_dumps(body, JSON_COMPACT);
+	if (!p->body)
+		abort();	/* only allocation fails here, and xmalloc would have ended the process */
+	json_decref(body);
+}
+
+/* build_joined - the kinds that post title and text as one text */
+static void build_joined(struct wf_message *m, const char *title, const char *text)
+{
+	const struct wf_channel *ch = &m->ch;
+	char *msg = joined_text(title, text, ch->kind == WF_TELEGRAM ? "\n\n" : "\n");
+	size_t max = ch->max_length;
+
+	if (!max || wf_units(msg, strlen(msg)) <= max) {
+		m->posts = xcalloc(1, sizeof(*m->posts));
+		add_post(m, chat_body(ch, msg), 1, 1);
+	} else if (!ch->split) {
+		char *cut = wf_truncate(msg, max);
+
+		m->truncated = 1;
+		m->posts = xcalloc(1, sizeof(*m->posts));
+		add_post(m, chat_body(ch, cut), 1, 1);
+		free(cut);
+	} else {
+		char **pieces = split_numbered(msg, max, 0);
+		size_t n = strv_len(pieces);
+
+		m->posts = xcalloc(n, sizeof(*m->posts));
+		for (size_t k = 0; k < n; k++) {
+			char *part = n > 1 ? xasprintf("(%zu/%zu) %s", k + 1, n, pieces[k]) : xstrdup(pieces[k]);
+
+			add_post(m, chat_body(ch, part), k + 1, n);
+			free(part);
+		}
+		strv_free(&pieces);
+	}
+	free(msg);
+}
+
+/* build_structured - teams and json keep the title apart: the title is repeated with
+ * " (k/n)" and the text is what gets split or cut */
+static void build_structured(struct wf_message *m, const char *title0, const char *text, json_t *event)
+{
+	const struct wf_channel *ch = &m->ch;
+	size_t max = ch->max_length, tu;
+	char *title;
+
+	if (!max || wf_units(title0, strlen(title0)) + wf_units(text, strlen(text)) <= max) {
+		m->posts = xcalloc(1, sizeof(*m->posts));
+		add_post(m, ch->kind == WF_TEAMS ? teams_body(title0, text)
+			 : json_body(m->dedup_key, title0, text, event, 1, 1), 1, 1);
+		return;
+	}
+	title = wf_units(title0, strlen(title0)) > max / 2 ? wf_truncate(title0, max / 2) : xstrdup(title0);
+	tu = wf_units(title, strlen(title));
+	if (!ch->split) {
+		char *cut = wf_truncate(text, max - tu);
+
+		m->truncated = 1;
+		m->posts = xcalloc(1, sizeof(*m->posts));
+		add_post(m, ch->kind == WF_TEAMS ? teams_body(title, cut)
+			 : json_body(m->dedup_key, title, cut, event, 1, 1), 1, 1);
+		free(cut);
+	} else {
+		char **pieces = split_numbered(text, max, tu);
+		size_t n = strv_len(pieces);
+
+		m->posts = xcalloc(n, sizeof(*m->posts));
+		for (size_t k = 0; k < n; k++) {
+			char *t = n > 1 ? xasprintf("%s (%zu/%zu)", title, k + 1, n) : xstrdup(title);
+
+			add_post(m, ch->kind == WF_TEAMS ? teams_body(t, pieces[k])
+				 : json_body(m->dedup_key, t, pieces[k], event, k + 1, n), k + 1, n);
+			free(t);
+		}
+		strv_free(&pieces);
+	}
+	free(title);
+}
+
+/* wf_message_parse - a job payload into posts */
+int wf_message_parse(json_t *payload, struct wf_message *m, char *err, size_t errsize)
+{
+	const char *key, *title, *text;
+
+	memset(m, 0, sizeof(*m));
+	if (!json_is_object(payload)) {
+		snprintf(err, errsize, "the job has no payload object");
+		return -1;
+	}
+	if (read_channel(json_object_get(payload, "channel"), &m->ch, err, errsize))
+		return -1;
+	key = get_string(payload, "dedup_key");
+	if (!key || !*key || strlen(key) > WF_MAX_KEY || !header_safe(key)) {
+		snprintf(err, errsize, "the payload's dedup_key is missing, longer than %d bytes or holds control"
+			 " characters", WF_MAX_KEY);
+		return -1;
+	}
+	m->dedup_key = xstrdup(key);
+	title = get_string(payload, "title");
+	text = get_string(payload, "text");
+	if (!title)
+		title = "";
+	if (!text)
+		text = "";
+	if (!*title && !*text) {
+		snprintf(err, errsize, "the message has neither title nor text");
+		return -1;
+	}
+	if (m->ch.kind == WF_TEAMS || m->ch.kind == WF_JSON)
+		build_structured(m, title, text, json_object_get(payload, "event"));
+	else
+		build_joined(m, title, text);
+	return 0;
+}
+
+/* wf_message_clear - free what wf_message_parse built */
+void wf_message_clear(struct wf_message *m)
+{
+	for (size_t i = 0; i < m->nposts; i++) {
+		free(m->posts[i].id);
+		free(m->posts[i].body);
+	}
+	free(m->posts);
+	free(m->ch.name);
+	free(m->ch.url);
+	if (m->ch.key)
+		memset(m->ch.key, 0, m->ch.keylen);
+	free(m->ch.key);
+	json_decref(m->ch.chat_id);
+	free(m->dedup_key);
+	memset(m, 0, sizeof(*m));
+}

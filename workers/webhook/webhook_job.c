@@ -1,0 +1,564 @@
+/*
+ * webhook_job.c - jobs in hand: each one waits for its endpoint's token, posts its parts one
+ * after the other through the shared multi handle (connections are reused across jobs),
+ * and is answered once: sent, retry (with the server's wait when it gave one) or failed.
+ *
+ * Owns the jobs (struct job), their easy handles and header lists, and the multi handle.
+ * A job's result goes to webhook_wire.c; the job is freed right after.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "xalloc.h"
+#include "webhook.h"
+
+#define RESPONSE_MAX 65536		/* bytes of an answer kept for reasons and retry_after */
+#define LEASE_MARGIN 2.0		/* seconds kept between our answer and the lease's end */
+#define DEFAULT_LEASE 60
+#define RETRY_AFTER_MAX (3 * 86400L)	/* the daemon's longest expiry */
+
+enum job_state { JOB_WAITING, JOB_RUNNING };
+
+struct job {
+	TAILQ_ENTRY(job) link;
+	char *id;
+	long attempt;
+	double lease_end;
+	struct wf_message msg;
+	char *host;			/* the only part of the URL that goes to the log */
+	struct rate_bucket *bucket;
+	size_t next_post;		/* posts before it were sent */
+	enum job_state state;
+	double started;
+
+	/* the transfer of the current post */
+	CURL *easy;
+	struct curl_slist *headers;
+	char *resp;
+	size_t resp_len;
+	char errbuf[CURL_ERROR_SIZE];
+	int refused;			/* the connection went to a private address */
+	char refused_ip[64];
+};
+
+/* jobs_init - the multi handle and the rate table */
+void jobs_init(struct whk *w)
+{
+	TAILQ_INIT(&w->jobs);
+	w->multi = curl_multi_init();
+	if (!w->multi)
+		fatal("libcurl: cannot create a multi handle");
+	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(w->capacity < 64 ? w->capacity : 64));
+	curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)w->capacity);
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->capacity);
+	curl_multi_setopt(w->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	w->rates = rate_table_new();
+}
+
+/* job_destroy - free a job that is no longer in the list */
+static void job_destroy(struct whk *w, struct job **j_p)
+{
+	struct job *j = *j_p;
+
+	if (!j)
+		return;
+	if (j->easy) {
+		curl_multi_remove_handle(w->multi, j->easy);
+		curl_easy_cleanup(j->easy);
+		w->running--;
+	}
+	curl_slist_free_all(j->headers);
+	free(j->resp);
+	rate_put(j->bucket);
+	wf_message_clear(&j->msg);
+	free(j->host);
+	free(j->id);
+	free(j);
+	*j_p = NULL;
+}
+
+/* answer - send a job's result and forget the job; reason is the text for people */
+static void answer(struct whk *w, struct job *j, const char *status, long code, long retry_after,
+		   int disable, const char *reason0)
+{
+	/* one line of valid UTF-8 even when a bounded snprintf cut a character */
+	char *reason = wf_clean_utf8(reason0, strlen(reason0), strlen(reason0));
+	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", "result", "job", j->id, "status", status,
+			      "reason", reason, "code", (int)code);
+	char what[64];
+
+	if (!r)
+		fatal("jansson: cannot build a result");
+	if (!strcmp(status, "retry")) {
+		if (retry_after < 0)
+			retry_after = 0;
+		if (retry_after > RETRY_AFTER_MAX)
+			retry_after = RETRY_AFTER_MAX;
+		json_object_set_new(r, "retry_after", json_integer(retry_after));
+	}
+	if (disable)
+		json_object_set_new(r, "disable", json_true());
+	if (retry_after > 0 && !strcmp(status, "retry"))
+		snprintf(what, sizeof(what), "retry in %ld s", retry_after);
+	else
+		snprintf(what, sizeof(what), "%s%s", status, disable ? " (endpoint gone)" : "");
+	log_msg(!strcmp(status, "sent") ? LOG_INFO : !strcmp(status, "retry") ? LOG_NOTICE : LOG_WARN,
+		"job %s (channel %s, %s, %s, attempt %ld): %s: %s", j->id, j->msg.ch.name ? j->msg.ch.name : "?",
+		j->host ? wf_kind_info(j->msg.ch.kind)->name : "?", j->host ? j->host : "?", j->attempt, what, reason);
+	wire_result(w, r);
+	free(reason);
+	TAILQ_REMOVE(&w->jobs, j, link);
+	w->njobs--;
+	job_destroy(w, &j);
+}
+
+/* answer_early - a job that never became a struct job (busy, stopping) */
+static void answer_early(struct whk *w, const char *id, const char *status, const char *reason)
+{
+	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", "result", "job", id, "status", status,
+			      "reason", reason, "code", 0);
+
+	if (!r)
+		fatal("jansson: cannot build a result");
+	if (!strcmp(status, "retry"))
+		json_object_set_new(r, "retry_after", json_integer(0));
+	log_msg(!strcmp(status, "retry") ? LOG_NOTICE : LOG_WARN, "job %s: %s: %s", id, status, reason);
+	wire_result(w, r);
+}
+
+/* host_is_loopback - 127.0.0.0/8, ::1 (also as ::ffff:127.x) and localhost, by name only:
+ * a name that merely resolves to loopback does not count */
+static int host_is_loopback(const char *host)
+{
+	char buf[128];
+	size_t n = strlen(host);
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n > 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = 0;
+		if (inet_pton(AF_INET6, buf, &a6) == 1)
+			return IN6_IS_ADDR_LOOPBACK(&a6)
+			       || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+/* ip_is_private - RFC 1918, link-local (cloud metadata lives there), shared (100.64/10),
+ * "this network", unique-local and link-local IPv6; loopback is not counted: posting to
+ * this machine is the tests' and the admin's business, and http is allowed only there */
+static int ip_is_private(const char *ip)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	unsigned long v;
+
+	if (inet_pton(AF_INET6, ip, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			v = ((unsigned long)a6.s6_addr[12] << 24) | ((unsigned long)a6.s6_addr[13] << 16)
+			    | ((unsigned long)a6.s6_addr[14] << 8) | a6.s6_addr[15];
+			goto v4;
+		}
+		return (a6.s6_addr[0] & 0xFE) == 0xFC || (a6.s6_addr[0] == 0xFE && (a6.s6_addr[1] & 0xC0) == 0x80)
+		       || IN6_IS_ADDR_UNSPECIFIED(&a6);
+	}
+	if (inet_pton(AF_INET, ip, &a4) != 1)
+		return 0;
+	v = ntohl(a4.s_addr);
+v4:
+	return (v >> 24) == 10 || (v >> 24) == 0 || (v >> 20) == 0xAC1 || (v >> 16) == 0xC0A8
+	       || (v >> 16) == 0xA9FE || (v >> 22) == (0x64400000UL >> 22);
+}
+
+/* url_check - scheme and host of the channel's URL: https, or http to loopback or with
+ * allow_http; *host is the host for the logs */
+static int url_check(const struct wf_channel *ch, char **host, char *err, size_t errsize)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *h = NULL;
+	int rc = -1;
+
+	if (!u)
+		fatal("libcurl: out of memory");
+	if (curl_url_set(u, CURLUPART_URL, ch->url, 0) != CURLUE_OK
+	    || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+	    || curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+		snprintf(err, errsize, "channel %s: the url cannot be parsed as an http or https URL", ch->name);
+		goto out;
+	}
+	*host = xstrdup(h);
+	if (strcasecmp(scheme, "https") && strcasecmp(scheme, "http")) {
+		snprintf(err, errsize, "channel %s: the url must be https:// (it is %s://)", ch->name, scheme);
+		goto out;
+	}
+	if (!strcasecmp(scheme, "http") && !ch->allow_http && !host_is_loopback(h)) {
+		snprintf(err, errsize, "channel %s: refused to post over plain http to %s: https is required except"
+			 " to this machine (127.0.0.1, ::1, localhost) or with allow_http = true", ch->name, h);
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_free(h);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* jobs_add - take a job from the daemon; answered at once when it cannot be done */
+void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *payload)
+{
+	char err[512];
+	struct job *j;
+	char *bkey;
+	double now = whk_now();
+
+	if (w->stopping) {
+		answer_early(w, id, "retry", "the worker is stopping");
+		return;
+	}
+	TAILQ_FOREACH(j, &w->jobs, link)
+		if (!strcmp(j->id, id)) {
+			log_warn("job %s is already in hand; the second copy is ignored", id);
+			return;
+		}
+	if (w->njobs >= (size_t)w->capacity) {
+		char *why = xasprintf("the worker is busy (capacity %d)", w->capacity);
+
+		answer_early(w, id, "retry", why);
+		free(why);
+		return;
+	}
+	if (lease <= 0) {
+		log_warn("job %s came without a lease; %d s assumed", id, DEFAULT_LEASE);
+		lease = DEFAULT_LEASE;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->id = xstrdup(id);
+	j->attempt = attempt;
+	j->lease_end = now + (double)lease;
+	TAILQ_INSERT_TAIL(&w->jobs, j, link);
+	w->njobs++;
+	if (wf_message_parse(payload, &j->msg, err, sizeof(err)) || url_check(&j->msg.ch, &j->host, err, sizeof(err))) {
+		answer(w, j, "failed", 0, 0, 0, err);
+		return;
+	}
+	/* Telegram's URL names the bot; the endpoint that limits the pace is the chat */
+	if (j->msg.ch.kind == WF_TELEGRAM) {
+		char *chat = json_is_string(j->msg.ch.chat_id) ? xstrdup(json_string_value(j->msg.ch.chat_id))
+			     : xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(j->msg.ch.chat_id));
+
+		bkey = xasprintf("%s#%s", j->msg.ch.url, chat);
+		free(chat);
+	} else {
+		bkey = xstrdup(j->msg.ch.url);
+	}
+	j->bucket = rate_get(w->rates, bkey, j->msg.ch.rate, j->msg.ch.burst, now);
+	free(bkey);
+	j->state = JOB_WAITING;
+	log_debug("job %s (channel %s, %s, %s): %zu post%s queued", j->id, j->msg.ch.name,
+		  wf_kind_info(j->msg.ch.kind)->name, j->host, j->msg.nposts, j->msg.nposts == 1 ? "" : "s");
+}
+
+/* on_body - keep the start of the answer */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+	size_t n = size * nmemb, room = RESPONSE_MAX - j->resp_len, take = n < room ? n : room;
+
+	if (take) {
+		j->resp = xrealloc(j->resp, j->resp_len + take + 1);
+		memcpy(j->resp + j->resp_len, data, take);
+		j->resp_len += take;
+		j->resp[j->resp_len] = 0;
+	}
+	return n;
+}
+
+/* on_prereq - the connection is up, the request not yet sent: refuse private addresses
+ * when the channel says so (a name can resolve anywhere) */
+static int on_prereq(void *arg, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+		     int conn_local_port)
+{
+	struct job *j = arg;
+
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	if (j->msg.ch.allow_private == 0 && ip_is_private(conn_primary_ip)) {
+		j->refused = 1;
+		xstrlcpy(j->refused_ip, conn_primary_ip, sizeof(j->refused_ip));
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
+/* add_header - one "Name: value" line */
+static struct curl_slist *add_header(struct curl_slist *list, const char *name, const char *value)
+{
+	char *line = xasprintf("%s: %s", name, value);
+	struct curl_slist *l = curl_slist_append(list, line);
+
+	free(line);
+	if (!l)
+		fatal("libcurl: out of memory");
+	return l;
+}
+
+/* job_start - post the job's next part */
+static void job_start(struct whk *w, struct job *j, double now)
+{
+	const struct wf_channel *ch = &j->msg.ch;
+	const struct wf_post *p = &j->msg.posts[j->next_post];
+	size_t blen = strlen(p->body);
+	struct curl_slist *h = NULL;
+	double budget = j->lease_end - LEASE_MARGIN - now;
+	long timeout_ms = ch->timeout * 1000L;
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		fatal("libcurl: cannot create an easy handle");
+	if (budget * 1000 < timeout_ms)
+		timeout_ms = (long)(budget * 1000);	/* answer before the daemon gives the job away */
+	if (timeout_ms < 1000)
+		timeout_ms = 1000;
+	h = add_header(h, "Content-Type", "application/json");
+	h = add_header(h, "webhook-id", p->id);
+	if (ch->kind == WF_JSON) {
+		char ts[32];
+		long long now_unix = (long long)time(NULL);
+
+		snprintf(ts, sizeof(ts), "%lld", now_unix);
+		h = add_header(h, "webhook-timestamp", ts);
+		if (ch->key) {
+			char *sig = wf_sign(ch->key, ch->keylen, p->id, now_unix, p->body, blen);
+
+			h = add_header(h, "webhook-signature", sig);
+			free(sig);
+		}
+	}
+	h = add_header(h, "Expect", "");	/* no 100-continue round trip */
+	j->headers = h;
+	free(j->resp);
+	j->resp = NULL;
+	j->resp_len = 0;
+	j->errbuf[0] = 0;
+	j->refused = 0;
+
+	curl_easy_setopt(e, CURLOPT_URL, ch->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, WHK_USER_AGENT);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, ch->connect_timeout);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+	if (ch->allow_private == 0) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, j);
+	}
+	if (curl_multi_add_handle(w->multi, e) != CURLM_OK)
+		fatal("libcurl: cannot add a transfer");
+	j->easy = e;
+	j->state = JOB_RUNNING;
+	j->started = now;
+	w->running++;
+	log_debug("job %s: post %zu/%zu to %s (%zu bytes)", j->id, j->next_post + 1, j->msg.nposts, j->host, blen);
+}
+
+/* jobs_run - start every waiting job whose endpoint has a token; answer retry the ones whose
+ * wait would outlast their lease */
+long jobs_run(struct whk *w)
+{
+	double now = whk_now(), next = INFINITY;
+	struct job *j, *tmp;
+
+	for (j = TAILQ_FIRST(&w->jobs); j; j = tmp) {
+		double wait;
+
+		tmp = TAILQ_NEXT(j, link);
+		if (j->state != JOB_WAITING)
+			continue;
+		if (w->stopping && j->next_post == 0) {
+			answer(w, j, "retry", 0, 0, 0, "the worker is stopping; the message was not posted");
+			continue;
+		}
+		if (j->lease_end - now < LEASE_MARGIN + 1) {
+			answer(w, j, "retry", 0, 0, 0, "the lease ran out before the message could be posted");
+			continue;
+		}
+		wait = rate_take(j->bucket, now);
+		if (wait > 0) {
+			if (now + wait + (double)j->msg.ch.timeout + LEASE_MARGIN > j->lease_end) {
+				char *why = now < j->bucket->blocked_until
+					? xasprintf("%s asked to wait %ld s more, past the lease", j->host, wf_ceil(wait))
+					: xasprintf("%s is paced at %g posts/s (burst %g): the wait of %ld s would outlast"
+						    " the lease", j->host, j->bucket->rate, j->bucket->burst, wf_ceil(wait));
+
+				answer(w, j, "retry", 0, wf_ceil(wait), 0, why);
+				free(why);
+			} else if (now + wait < next) {
+				next = now + wait;
+			}
+			continue;
+		}
+		job_start(w, j, now);
+	}
+	if (TAILQ_EMPTY(&w->jobs))
+		rate_expire(w->rates, now);
+	if (next == INFINITY)
+		return -1;
+	return (long)((next - now) * 1000) + 2;
+}
+
+/* transfer_error_is_final - errors no retry can cure: the URL itself is wrong */
+static int transfer_error_is_final(CURLcode rc)
+{
+	return rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_NOT_BUILT_IN
+	       || rc == CURLE_BAD_FUNCTION_ARGUMENT;
+}
+
+/* with_part - "post 2 of 3 (1 sent before): reason" when the message had several parts */
+static char *with_part(const struct job *j, const char *reason)
+{
+	if (j->msg.nposts == 1)
+		return xstrdup(reason);
+	return xasprintf("post %zu of %zu (%zu sent before): %s", j->next_post + 1, j->msg.nposts, j->next_post,
+			 reason);
+}
+
+/* job_done - one post finished: next part, or the job's answer */
+static void job_done(struct whk *w, struct job *j, CURLcode rc, long code, long header_wait, double now)
+{
+	char *reason, *full;
+
+	if (j->refused) {
+		reason = xasprintf("refused: %s is at the private address %s and the channel does not allow private"
+				   " addresses (allow_private)", j->host, j->refused_ip);
+		full = with_part(j, reason);
+		answer(w, j, "failed", 0, 0, 0, full);
+	} else if (rc != CURLE_OK) {
+		reason = xasprintf("%s: %s", j->host, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+		full = with_part(j, reason);
+		if (transfer_error_is_final(rc))
+			answer(w, j, "failed", code, 0, 0, full);
+		else
+			answer(w, j, "retry", code, 0, 0, full);
+	} else {
+		enum wf_verdict v = wf_classify(code);
+		long wait;
+
+		reason = wf_reason(code, j->resp, j->resp_len);
+		switch (v) {
+		case WF_SENT:
+			log_debug("job %s: post %zu/%zu: %s in %.3f s", j->id, j->next_post + 1, j->msg.nposts, reason,
+				  now - j->started);
+			if (++j->next_post < j->msg.nposts) {
+				j->state = JOB_WAITING;
+				free(reason);
+				return;
+			}
+			full = j->msg.nposts > 1 ? xasprintf("%zu posts; %s", j->msg.nposts, reason)
+			       : j->msg.truncated ? xasprintf("cut to %zu characters; %s", j->msg.ch.max_length, reason)
+			       : xstrdup(reason);
+			answer(w, j, "sent", code, 0, 0, full);
+			break;
+		case WF_RETRY:
+			wait = header_wait > 0 ? header_wait : wf_body_retry_after(j->resp, j->resp_len);
+			if (wait > RETRY_AFTER_MAX)
+				wait = RETRY_AFTER_MAX;
+			if (wait > 0)	/* the endpoint asked for quiet: the other jobs for it hold too */
+				rate_block(j->bucket, now + (double)wait);
+			full = with_part(j, reason);
+			answer(w, j, "retry", code, wait > 0 ? wait : 0, 0, full);
+			break;
+		case WF_GONE:
+			full = with_part(j, reason);
+			answer(w, j, "failed", code, 0, 1, full);
+			break;
+		default:
+			full = with_part(j, reason);
+			answer(w, j, "failed", code, 0, 0, full);
+			break;
+		}
+	}
+	free(full);
+	free(reason);
+}
+
+/* jobs_reap - collect finished transfers */
+void jobs_reap(struct whk *w)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(w->multi, &left))) {
+		CURL *e = m->easy_handle;
+		CURLcode rc = m->data.result;
+		char *priv = NULL;
+		struct job *j;
+		long code = 0;
+		curl_off_t ra = 0;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+		j = (struct job *)(void *)priv;
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+		if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra < 0)
+			ra = 0;
+		curl_multi_remove_handle(w->multi, e);
+		curl_easy_cleanup(e);
+		w->running--;
+		j->easy = NULL;
+		curl_slist_free_all(j->headers);
+		j->headers = NULL;
+		job_done(w, j, rc, code, ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : (long)ra, whk_now());
+	}
+}
+
+/* jobs_abort - stop now: every job goes back to the daemon */
+void jobs_abort(struct whk *w, const char *why)
+{
+	struct job *j;
+
+	while ((j = TAILQ_FIRST(&w->jobs)))
+		answer(w, j, "retry", 0, 0, 0, why);
+}
+
+/* jobs_fini - free what is left */
+void jobs_fini(struct whk *w)
+{
+	struct job *j;
+
+	while ((j = TAILQ_FIRST(&w->jobs))) {
+		TAILQ_REMOVE(&w->jobs, j, link);
+		w->njobs--;
+		job_destroy(w, &j);
+	}
+	curl_multi_cleanup(w->multi);
+	w->multi = NULL;
+	rate_table_destroy(&w->rates);
+}

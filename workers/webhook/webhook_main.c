@@ -1,0 +1,194 @@
+/*
+ * webhook_main.c - thidua-webhook: options, signals and the one loop.
+ *
+ * The loop: read the signalfd, take the daemon's messages, let libcurl move the transfers,
+ * answer what finished, start what the rate limits allow, send, and sleep in
+ * curl_multi_poll on libcurl's sockets plus the jobs socket, its monitor and the signalfd.
+ * SIGTERM and SIGINT are like the daemon's stop: the transfers under way finish and are
+ * answered, jobs not started go back; a second one stops at once. Never forks.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xalloc.h"
+#include "webhook.h"
+
+#define LOOP_MAX_MS 5000
+
+/* whk_now - seconds on the monotonic clock */
+double whk_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: thidua-webhook [-e ENDPOINT] [-c CAPACITY] [-v] [--name NAME]\n"
+		"  -e, --endpoint ENDPOINT  the daemon's jobs socket (default %s)\n"
+		"  -c, --capacity N         jobs taken at once, 1..1024 (default %d)\n"
+		"  -n, --name NAME          how the daemon lists this worker (default webhook@HOST)\n"
+		"  -v, --verbose            more log detail (repeat for debug)\n"
+		"  -h, --help               this text\n",
+		WHK_DEFAULT_ENDPOINT, WHK_DEFAULT_CAPACITY);
+}
+
+/* signals_open - SIGTERM, SIGINT and SIGHUP through a signalfd, blocked before libcurl or
+ * zmq start threads so that none of them takes the signal */
+static int signals_open(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		fatal("sigprocmask: %s", strerror(errno));
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		fatal("signalfd: %s", strerror(errno));
+	return fd;
+}
+
+/* signals_read - stop on TERM and INT (now, on the second); HUP has nothing to reload */
+static void signals_read(struct whk *w, int fd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: nothing to reload (a worker holds no configuration)");
+			continue;
+		}
+		if (w->stopping) {
+			log_notice("%s again: stopping now", strsignal((int)si.ssi_signo));
+			w->stopping = 2;
+		} else {
+			log_notice("%s: finishing %zu job(s) in hand, then exiting", strsignal((int)si.ssi_signo),
+				   w->njobs);
+			w->stopping = 1;
+		}
+	}
+}
+
+/* default_name - webhook@HOST */
+static char *default_name(void)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		xstrlcpy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = 0;
+	return xasprintf("webhook@%s", host);
+}
+
+/* loop - until stopped and every job answered */
+static void loop(struct whk *w, int sigfd)
+{
+	struct curl_waitfd fds[3];
+	unsigned nfds;
+
+	for (;;) {
+		long t, tw;
+		int running;
+
+		signals_read(w, sigfd);
+		if (w->stopping == 2) {
+			jobs_abort(w, "the worker was stopped before the message was posted");
+			wire_flush(w);
+			return;
+		}
+		wire_turn(w);
+		curl_multi_perform(w->multi, &running);
+		jobs_reap(w);
+		t = jobs_run(w);
+		wire_flush(w);
+		if (w->stopping && w->njobs == 0 && wire_drained(w))
+			return;
+		tw = wire_timeout_ms(w);
+		if (t < 0 || tw < t)
+			t = tw;
+		if (t > LOOP_MAX_MS)
+			t = LOOP_MAX_MS;
+		if (wire_pending(w))
+			t = 0;
+		nfds = 0;
+		fds[nfds++] = (struct curl_waitfd){ .fd = w->sock_fd, .events = CURL_WAIT_POLLIN };
+		fds[nfds++] = (struct curl_waitfd){ .fd = sigfd, .events = CURL_WAIT_POLLIN };
+		if (w->mon_fd >= 0)
+			fds[nfds++] = (struct curl_waitfd){ .fd = w->mon_fd, .events = CURL_WAIT_POLLIN };
+		if (curl_multi_poll(w->multi, fds, nfds, (int)t, NULL) != CURLM_OK)
+			fatal("curl_multi_poll failed");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "capacity", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct whk w = { .endpoint = WHK_DEFAULT_ENDPOINT, .capacity = WHK_DEFAULT_CAPACITY };
+	int verbose = 0, opt, sigfd;
+	const char *name = NULL;
+
+	while ((opt = getopt_long(argc, argv, "e:c:n:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e': w.endpoint = optarg; break;
+		case 'c': {
+			char *end;
+			long c = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || c < 1 || c > 1024) {
+				fprintf(stderr, "thidua-webhook: the capacity must be a number from 1 to 1024\n");
+				return 2;
+			}
+			w.capacity = (int)c;
+			break;
+		}
+		case 'n': name = optarg; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "thidua-webhook: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init(argv[0], verbose);
+	w.name = name ? xstrdup(name) : default_name();
+	sigfd = signals_open();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatal("libcurl cannot start");
+	jobs_init(&w);
+	wire_open(&w);
+	log_notice("%s: capacity %d, jobs from %s, %s", w.name, w.capacity, w.endpoint, curl_version());
+	loop(&w, sigfd);
+	log_notice("stopped");
+	wire_close(&w);
+	jobs_fini(&w);
+	curl_global_cleanup();
+	close(sigfd);
+	free(w.name);
+	return 0;
+}
