@@ -50,7 +50,7 @@ WORKER_PROGRAMS := $(foreach w,$(WORKERS),$(if $(wildcard workers/$(w)/*.c),$(BI
 PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
-	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl
+	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
 

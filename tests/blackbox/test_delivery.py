@@ -1,0 +1,322 @@
+"""Issue 5: the daemon delivers through supervised workers to a real SMTP server and a real
+HTTP server on loopback, and survives the ways delivery fails."""
+import base64
+import email
+import email.policy
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+
+from harness import CONFIG, Daemon, eq, write
+
+SECRET_KEY = b"thidua-test-secret-key-0123456789"
+SECRET = "whsec_" + base64.b64encode(SECRET_KEY).decode()
+
+
+class Receiver:
+    """An HTTP server whose answers are scripted per path: a list of (status, headers)
+    consumed one per request, the last one repeating. /hold/* blocks until released."""
+
+    def __init__(self):
+        self.script, self.posts, self.lock = {}, [], threading.Lock()
+        self.release = threading.Event()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    outer.posts.append((self.path, dict(self.headers), body))
+                    steps = outer.script.get(self.path, [(200, {})])
+                    status, headers = steps.pop(0) if len(steps) > 1 else steps[0]
+                if self.path.startswith("/hold"):
+                    outer.release.wait(30)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                payload = b'{"ok":true}' if status < 300 else b'{"ok":false,"description":"scripted"}'
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.handle_error = lambda *a: None   # a client killed mid-request is expected
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def count(self, path):
+        with self.lock:
+            return sum(1 for p, _, _ in self.posts if p == path)
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Smtp:
+    """aiosmtpd on loopback, keeping every message; RCPT to refused@ gets 550, to busy@ 451."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
+        outer = self
+        self.messages = []
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address.startswith("refused@"):
+                    return "550 5.1.1 không có hộp thư này"
+                if address.startswith("busy@"):
+                    return "451 4.3.0 thử lại sau"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                outer.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+                return "250 2.0.0 đã nhận"
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.ctl = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.ctl.start()
+
+    def close(self):
+        self.ctl.stop()
+
+
+def config_with_channels(tmp, http, smtp, chats, extra_channels=""):
+    text = open(CONFIG, encoding="utf-8").read()
+    for unit, chan in chats.items():
+        text = text.replace(f'code = "{unit}";', f'code = "{unit}"; chats = [ "{chan}" ];', 1)
+    text += f'''
+channels = (
+  {{ name = "thu"; kind = "smtp"; url = "smtp://127.0.0.1:{smtp.port}"; tls = "none";
+    from = "thidua@cuchi.example.org"; from_name = "Phòng Giáo dục và Đào tạo huyện Củ Chi"; }},
+  {{ name = "json-ok"; kind = "json"; url = "{http.url('/ok')}"; secret = "{SECRET}"; }},
+  {{ name = "flaky"; kind = "json"; url = "{http.url('/flaky')}"; secret = "{SECRET}"; }},
+  {{ name = "gone"; kind = "slack"; url = "{http.url('/gone')}"; }},
+  {{ name = "hold"; kind = "json"; url = "{http.url('/hold')}"; secret = "{SECRET}"; }},
+  {{ name = "tg"; kind = "telegram"; url = "{http.url('/bot123/sendMessage')}"; chat_id = "-1001"; }}{extra_channels}
+);
+workers = ( {{ program = "thidua-mail"; }}, {{ program = "thidua-webhook"; }} );
+'''
+    path = os.path.join(tmp, "thidua.cfg")
+    write(path, text)
+    return path
+
+
+def wait_for(what, cond, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def workers_ready(d, n=2):
+    def ready():
+        w = d.ctl("status").get("workers", [])
+        return w if len(w) >= n else None
+    return wait_for("workers", ready)
+
+
+def display_name(header):
+    """The display name decoded as RFC 2047 says: adjacent encoded-words join without the
+    white space between them (email.policy's address parser inserts a space there)."""
+    import email.header
+    raw = str(email.header.make_header(email.header.decode_header(header.split("<")[0].strip())))
+    return raw.strip().strip('"')
+
+
+def notifications(d, **kw):
+    return d.call("notifications.list", limit=10000, **kw)["notifications"]
+
+
+def verify_signature(headers, body):
+    msg_id, ts = headers["webhook-id"], headers["webhook-timestamp"]
+    mac = hmac.new(SECRET_KEY, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
+    want = "v1," + base64.b64encode(mac).decode()
+    assert want in headers["webhook-signature"].split(" "), (want, headers["webhook-signature"])
+
+
+def test_reminders_reach_the_smtp_server_and_the_chat_webhook_exactly():
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-TRUNGAN": "json-ok", "XA-ANPHU": "tg"})
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")   # the 10wd reminders of BC-NAM
+                wait_for("33 mails", lambda: len(smtp.messages) >= 33)
+                wait_for("two posts", lambda: http.count("/ok") >= 1 and http.count("/bot123/sendMessage") >= 1)
+                rows = notifications(d, report="BC-NAM")
+                wait_for("all sent", lambda: all(n["state"] == "sent" for n in notifications(d, report="BC-NAM")))
+                eq(len(rows), 33, "33 reminders")
+                by_rcpt = {}
+                for frm, rcpts, content in smtp.messages:
+                    m = email.message_from_bytes(content, policy=email.policy.default)
+                    for r in rcpts:
+                        by_rcpt[r] = m
+                m = by_rcpt["ubnd.trungan@cuchi.example.org"] if "ubnd.trungan@cuchi.example.org" in by_rcpt else \
+                    next(v for k, v in by_rcpt.items() if "trungan" in k)
+                eq(m["Subject"], "[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 - hạn 15/11/2024",
+                   "subject round trip")
+                raw = email.message_from_bytes(next(c for _, r, c in smtp.messages if any("trungan" in x for x in r)))
+                eq(display_name(raw["From"]), "Phòng Giáo dục và Đào tạo huyện Củ Chi", "from name")
+                eq(display_name(raw["To"]), "Ủy ban nhân dân xã Trung An", "to name")
+                body = m.get_body(preferencelist=("plain",)).get_content()
+                assert "Kính gửi: Ủy ban nhân dân xã Trung An" in body, body
+                assert "Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày)." in body, body
+                row = next(n for n in rows if n["recipient"] == "XA-TRUNGAN")
+                show = d.call("notifications.show", notification=row["id"])["notification"]
+                eq(m["X-Thidua-Dedup-Key"], show["dedup_key"], "dedup key header")
+                eq(m["Message-ID"], "<%s@thidua>" % hashlib.sha256(show["dedup_key"].encode()).hexdigest()[:32],
+                   "Message-ID from the dedup key")
+                # the signed JSON post
+                path, headers, body = next(p for p in http.posts if p[0] == "/ok")
+                headers = {k.lower(): v for k, v in headers.items()}
+                eq(headers["webhook-id"], show["dedup_key"], "webhook-id")
+                verify_signature(headers, body)
+                payload = json.loads(body)
+                eq(payload["title"], m["Subject"], "json title")
+                # telegram: chat_id and text
+                tg = json.loads(next(p for p in http.posts if p[0] == "/bot123/sendMessage")[2])
+                eq(tg["chat_id"], "-1001", "chat id")
+                assert "Ủy ban nhân dân xã An Phú" in tg["text"], tg
+                # nothing twice
+                eq(http.count("/ok"), 1, "one post")
+                eq(len([1 for _, r, _ in smtp.messages for x in r if "trungan" in x]), 1, "one mail")
+    finally:
+        http.close()
+        smtp.close()
+
+
+def test_retry_after_is_honoured_and_410_disables_the_channel():
+    http, smtp = Receiver(), Smtp()
+    http.script["/flaky"] = [(429, {"Retry-After": "1"}), (500, {}), (200, {})]
+    http.script["/gone"] = [(410, {})]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-TRUNGAN": "flaky", "XA-ANPHU": "gone"})
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")
+                wait_for("first try", lambda: http.count("/flaky") == 1 and http.count("/gone") == 1)
+                row = lambda u: next(n for n in notifications(d, report="BC-NAM") if n["recipient"] == u)
+                dl = lambda u: [x for x in d.call("notifications.show", notification=row(u)["id"])["notification"]["deliveries"]
+                                if x["channel"] != "thu"][0]
+                wait_for("retry scheduled", lambda: dl("XA-TRUNGAN")["code"] == 429)
+                t = dl("XA-TRUNGAN")
+                eq(t["state"], "pending", "pending again")
+                # the daemon's backoff (30 s at least) is longer than the server's 1 s here
+                assert t["next_at"] >= "2024-11-01T08:00:24+07:00", t
+                d.ctl("clock", "advance", "10s")
+                eq(http.count("/flaky"), 1, "not before the backoff")
+                d.ctl("clock", "advance", "1m")
+                wait_for("second try", lambda: http.count("/flaky") == 2)
+                wait_for("500 recorded", lambda: dl("XA-TRUNGAN")["code"] == 500)
+                d.ctl("clock", "advance", "2h")
+                wait_for("third try", lambda: http.count("/flaky") == 3)
+                wait_for("sent", lambda: dl("XA-TRUNGAN")["state"] == "sent")
+                # 410: failed, channel disabled, visible as failed, retry re-queues
+                wait_for("gone failed", lambda: dl("XA-ANPHU")["state"] == "failed")
+                failed = notifications(d, state="failed")
+                assert any(n["recipient"] == "XA-ANPHU" for n in failed), failed
+                log = d.read_log()
+                assert "channel gone disabled" in log, log[-2000:]
+                r = d.call("notifications.retry", id="rt-1", notification=row("XA-ANPHU")["id"])
+                assert r["ok"], r
+                wait_for("dead again", lambda: dl("XA-ANPHU")["state"] == "failed")
+                eq(http.count("/gone"), 1, "a disabled channel is not called again")
+    finally:
+        http.close()
+        smtp.close()
+
+
+def test_smtp_refusals_and_notify_test():
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {})
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                rc, out = d.ctl_raw("--timeout", "20", "notify", "test", "--channel", "thu", "--to", "vanthu@cuchi.example.org")
+                eq(rc, 0, out)
+                assert "sent through thu" in out and "250" in out, out
+                m = email.message_from_bytes(smtp.messages[-1][2], policy=email.policy.default)
+                eq(m["Subject"], "[thidua] Thư thử nghiệm kênh thu", "test subject")
+                rc, out = d.ctl_raw("--timeout", "20", "notify", "test", "--channel", "thu", "--to", "refused@cuchi.example.org")
+                eq(rc, 1, out)
+                assert "550" in out, out
+                rc, out = d.ctl_raw("--timeout", "20", "notify", "test", "--channel", "tg")
+                eq(rc, 0, out)
+                rc, out = d.ctl_raw("notify", "test", "--channel", "nope")
+                eq(rc, 1, out)
+                assert "thu, json-ok" in out, out
+    finally:
+        http.close()
+        smtp.close()
+
+
+def test_a_worker_killed_mid_job_leads_to_redelivery_with_the_same_key():
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-TRUNGAN": "hold"})
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers = workers_ready(d)
+                pid = next(w["pid"] for w in workers if w["kind"] == "webhook")
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")
+                wait_for("held", lambda: http.count("/hold") == 1)
+                os.kill(pid, signal.SIGKILL)
+                wait_for("restarted", lambda: any(w["kind"] == "webhook" and w["pid"] != pid
+                                                  for w in d.ctl("status").get("workers", [])), timeout=30)
+                http.release.set()
+                wait_for("redelivered", lambda: http.count("/hold") == 2)
+                ids = [h.get("webhook-id") for p, h, _ in http.posts if p == "/hold"]
+                eq(ids[0], ids[1], "same dedup key")
+                assert "killed by signal 9" in d.read_log()
+    finally:
+        http.close()
+        smtp.close()
+
+
+def test_daemon_restart_loses_no_queued_message():
+    http, smtp = Receiver(), Smtp()
+    http.script["/flaky"] = [(500, {}), (200, {})]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-TRUNGAN": "flaky"})
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")
+                wait_for("first try", lambda: http.count("/flaky") == 1)
+                eq(d.stop(), 0, "stop")
+                d.start()
+                workers_ready(d)
+                d.ctl("clock", "advance", "2h")
+                wait_for("delivered after restart", lambda: http.count("/flaky") == 2)
+                row = next(n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN")
+                wait_for("sent", lambda: d.call("notifications.show", notification=row["id"])["notification"]["state"] == "sent")
+    finally:
+        http.close()
+        smtp.close()

@@ -1,0 +1,298 @@
+/*
+ * mail_main.c - thidua-mail: options, signals, and the one loop of the process.
+ *
+ *   thidua-mail [-e ENDPOINT] [-c CAPACITY] [-v]... [--name NAME]
+ *
+ * The loop polls, in one zmq_poll, the jobs socket and its monitor (mail_link.c), a
+ * signalfd, and the sockets libcurl is waiting on (mail_smtp.c); it sleeps until the
+ * next ping or libcurl's next timeout. `stop` from thiduad, SIGTERM or SIGINT: take no
+ * new job, finish those in hand, answer them, exit 0. A second SIGTERM or SIGINT while
+ * finishing stops at once (exit 1; the jobs in hand return to the queue when their
+ * leases end). Signals are blocked and read from the signalfd: no signal handler runs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mail.h"
+#include "xalloc.h"
+
+#define DEFAULT_ENDPOINT "ipc:///var/lib/thidua/jobs.sock"	/* thiduad's default state_dir */
+#define DEFAULT_CAPACITY 4
+
+struct worker {
+	struct link *link;
+	struct smtp *smtp;
+	int stopping;
+};
+
+/* mono_ms - a monotonic clock in milliseconds */
+int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: thidua-mail [-e ENDPOINT] [-c CAPACITY] [-v]... [--name NAME]\n"
+		"Delivers thiduad's mail jobs over SMTP (docs/JOBS.md).\n"
+		"  -e, --endpoint ENDPOINT  thiduad's jobs socket (default %s)\n"
+		"  -c, --capacity N         jobs taken at once, 1..1024 (default %d)\n"
+		"  -v, --verbose            more detail in the log; -vv shows the SMTP dialogue\n"
+		"                           (without credentials)\n"
+		"      --name NAME          how thiduad names this worker (default mail-HOST-PID)\n"
+		"  -h, --help               this text\n", DEFAULT_ENDPOINT, DEFAULT_CAPACITY);
+}
+
+/* job_done - the outcome of a job goes back to thiduad */
+static void job_done(struct mail_job **job_p, struct mail_outcome *out, void *arg)
+{
+	struct worker *w = arg;
+
+	link_result(w->link, (*job_p)->id, out);
+}
+
+/* heartbeat - a ping when one is due, also while libcurl blocks */
+static void heartbeat(void *arg)
+{
+	struct worker *w = arg;
+
+	link_tick(w->link, mono_ms());
+}
+
+/* answer_now - a job answered without a transfer */
+static void answer_now(struct worker *w, struct mail_job **job_p, enum mail_status st, int retry_after,
+		       const char *reason)
+{
+	struct mail_outcome out = { 0 };
+
+	outcome_set(&out, st, 0, "%s", reason);
+	if (st == MAIL_RETRY)
+		out.retry_after = retry_after;
+	link_result(w->link, (*job_p)->id, &out);
+	outcome_clear(&out);
+	job_destroy(job_p);
+}
+
+/* on_job - a `job` message */
+static void on_job(struct worker *w, const json_t *msg)
+{
+	const char *id = json_string_value(json_object_get(msg, "job"));
+	struct mail_job *job;
+	char err[512];
+
+	if (!id) {
+		log_warn("a job without a string 'job' id was ignored");
+		return;
+	}
+	job = job_new(id);
+	if (w->stopping) {
+		answer_now(w, &job, MAIL_RETRY, 0, "the mail worker is stopping");
+		return;
+	}
+	if (job_parse(job, msg, err, sizeof(err))) {
+		log_notice("job %s: failed: %s", id, err);
+		answer_now(w, &job, MAIL_FAILED, 0, err);
+		return;
+	}
+	log_debug("job %s (attempt %d): %zu recipient(s) via channel %s", job->id, job->attempt, job->nto, job->channel);
+	smtp_start(w->smtp, &job);
+	job_destroy(&job);
+}
+
+/* dispatch - one message from thiduad, by type */
+static void dispatch(struct worker *w, json_t *msg)
+{
+	const char *type = json_string_value(json_object_get(msg, "type"));
+
+	if (!strcmp(type, "job"))
+		on_job(w, msg);
+	else if (!strcmp(type, "ping"))
+		;	/* thiduad is alive; nothing to answer: our own pings keep going */
+	else if (!strcmp(type, "hello"))
+		link_ready(w->link);	/* thiduad does not know us (it restarted) */
+	else if (!strcmp(type, "stop")) {
+		if (!w->stopping)
+			log_notice("thiduad asks us to stop; finishing %zu job(s) in hand", smtp_active(w->smtp));
+		w->stopping = 1;
+	} else
+		log_warn("unexpected message '%.40s' from thiduad ignored", type);
+}
+
+/* on_signal - read the signalfd; returns 1 when the worker must stop at once */
+static int on_signal(struct worker *w, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: a worker has no configuration to reload");
+			continue;
+		}
+		if (w->stopping && si.ssi_signo != 0) {
+			log_notice("%s again: stopping now, %zu job(s) unanswered", strsignal((int)si.ssi_signo),
+				   smtp_active(w->smtp));
+			return 1;
+		}
+		log_notice("%s: finishing %zu job(s) in hand, then exiting", strsignal((int)si.ssi_signo),
+			   smtp_active(w->smtp));
+		w->stopping = 1;
+	}
+	return 0;
+}
+
+/* min_timeout - the sooner of two zmq_poll timeouts (-1: none) */
+static long min_timeout(long a, long b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* mail_loop - poll, let libcurl work, read thiduad's messages, ping; returns the exit code */
+static int mail_loop(struct worker *w, int sfd)
+{
+	zmq_pollitem_t *items = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		int64_t now = mono_ms();
+		size_t n, nc;
+		long timeout;
+		json_t *msg;
+
+		if (w->stopping && smtp_active(w->smtp) == 0)
+			break;
+		if (cap < 3 + smtp_nfds(w->smtp)) {
+			cap = 3 + smtp_nfds(w->smtp) + 8;
+			items = xrealloc(items, cap * sizeof(*items));
+		}
+		n = link_pollitems(w->link, items);
+		items[n++] = (zmq_pollitem_t){ .fd = sfd, .events = ZMQ_POLLIN };
+		nc = smtp_pollitems(w->smtp, items + n, cap - n);
+		timeout = min_timeout(link_tick(w->link, now), smtp_timeout_ms(w->smtp, now));
+		if (zmq_poll(items, (int)(n + nc), timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("zmq_poll: %s", zmq_strerror(errno));
+		}
+		if ((items[2].revents & ZMQ_POLLIN) && on_signal(w, sfd)) {
+			free(items);
+			return 1;
+		}
+		smtp_action(w->smtp, items + n, nc, mono_ms());
+		if (items[1].revents & ZMQ_POLLIN)
+			link_events(w->link);
+		if (items[0].revents & ZMQ_POLLIN)
+			while ((msg = link_recv(w->link))) {
+				dispatch(w, msg);
+				json_decref(msg);
+			}
+	}
+	free(items);
+	log_info("every job answered; exiting");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "capacity", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *endpoint = DEFAULT_ENDPOINT;
+	char *name = NULL, host[64] = "localhost";
+	long capacity = DEFAULT_CAPACITY;
+	int verbose = 0, opt, sfd, rc;
+	struct worker w = { 0 };
+	const curl_version_info_data *cv;
+	sigset_t set;
+	int smtp_ok = 0;
+
+	while ((opt = getopt_long(argc, argv, "e:c:vh", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (opt) {
+		case 'e':
+			endpoint = optarg;
+			break;
+		case 'c':
+			errno = 0;
+			capacity = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || capacity < 1 || capacity > 1024) {
+				fprintf(stderr, "thidua-mail: the capacity is a number from 1 to 1024, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'n':
+			free(name);
+			name = xstrdup(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "thidua-mail: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init(argv[0], verbose);
+	if (!name) {
+		gethostname(host, sizeof(host) - 1);
+		host[strcspn(host, ".")] = 0;
+		name = xasprintf("mail-%s-%ld", host, (long)getpid());
+	}
+
+	/* before any thread exists (libzmq's, libcurl's resolver), so all inherit the mask */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 || (sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		fatal("cannot set up the signals: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);	/* a peer that hangs up is an error code, not a death */
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatal("cannot initialise libcurl");
+	cv = curl_version_info(CURLVERSION_NOW);
+	for (const char *const *p = cv->protocols; p && *p; p++)
+		smtp_ok |= !strcmp(*p, "smtp");
+	if (!smtp_ok)
+		fatal("this libcurl (%s) was built without SMTP", cv->version);
+
+	w.link = link_open(endpoint, name, (int)capacity);
+	w.smtp = smtp_new(job_done, heartbeat, &w);
+	log_notice("started (libcurl %s, capacity %ld)", cv->version, capacity);
+	rc = mail_loop(&w, sfd);
+	smtp_destroy(&w.smtp);
+	link_close(&w.link);
+	curl_global_cleanup();
+	close(sfd);
+	free(name);
+	return rc;
+}
