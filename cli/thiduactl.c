@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "cmd_audit.h"
 #include "cmd_calendar.h"
 #include "cmd_notify.h"
 #include "cmd_reports.h"
@@ -44,6 +45,8 @@ static void usage(FILE *fp)
 		"  notifications show ID          one notification, the units it is about, its deliveries\n"
 		"  notifications retry ID         send a failed notification again\n"
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
+		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
+		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
 		"\n"
 		"ENDPOINT defaults to $THIDUA_ENDPOINT or " DEFAULT_ENDPOINT ".\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
@@ -285,6 +288,7 @@ static const struct command {
 	{ "schedule", cmd_schedule },
 	{ "notifications", cmd_notifications },
 	{ "notify", cmd_notify },
+	{ "audit", cmd_audit },
 };
 
 int main(int argc, char **argv)

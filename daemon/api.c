@@ -70,6 +70,8 @@ static const struct op_entry {
 	{ "notifications.show", op_notifications_show, 0 },
 	{ "notifications.retry", op_notifications_retry, OP_WRITE },
 	{ "notify.test", op_notify_test, OP_WRITE },
+	{ "audit.list", op_audit_list, 0 },
+	{ "audit.verify", op_audit_verify, 0 },
 };
 
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
@@ -436,7 +438,10 @@ static void request_run(struct daemon *d, struct request *rq)
 		json_object_update(reply, out);
 		json_decref(rq->reply);
 		rq->reply = reply;
-		if ((e->flags & OP_WRITE) && rq->id && replay_store(d, rq)) {
+		if ((e->flags & OP_WRITE) && audit_request(d, rq_principal(rq), rq->op, rq->body, rq->reply)) {
+			rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+				 "the change could not be written to the audit log: %s", store_errmsg(d->store));
+		} else if ((e->flags & OP_WRITE) && rq->id && replay_store(d, rq)) {
 			rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
 				 "the request could not be recorded: %s", store_errmsg(d->store));
 		}

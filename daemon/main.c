@@ -87,6 +87,18 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	} else if (intake_reconcile(d) || deadlines_replan(d)) {
 		log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
 	}
+	{
+		int own = !store_in_txn(d->store);
+		json_t *detail = json_pack("{s:s,s:I,s:I,s:I}", "config", d->config_path, "units", (json_int_t)d->units->nunits,
+					   "report_types", (json_int_t)d->cfg->nreports, "channels", (json_int_t)d->cfg->nchannels);
+
+		if (own && store_begin(d->store)) {
+			json_decref(detail);
+			log_err("reload: the audit log could not record it: %s", store_errmsg(d->store));
+		} else if (audit_append(d, "admin", "config.reload", NULL, NULL, detail) || (own && store_commit(d->store))) {
+			log_err("reload: the audit log could not record it: %s", store_errmsg(d->store));
+		}
+	}
 	log_notice("configuration reloaded from %s: %zu units", d->config_path, d->units->nunits);
 	notify_send_state("READY=1");
 	notify_status("configuration reloaded: %zu units", d->units->nunits);

@@ -113,6 +113,13 @@ long supervisor_timeout_ms(struct daemon *d);
 void supervisor_tick(struct daemon *d);
 void supervisor_stop(struct daemon *d);
 
+/* audit.c: the hash-chained audit log */
+int audit_append(struct daemon *d, const char *principal, const char *op, const char *object,
+		 const char *unit, json_t *detail);
+int audit_request(struct daemon *d, const char *principal, const char *op, json_t *body, json_t *reply);
+int op_audit_list(struct daemon *d, struct request *rq, json_t *out);
+int op_audit_verify(struct daemon *d, struct request *rq, json_t *out);
+
 /* notify.c: systemd */
 void notify_ready(struct daemon *d);
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
