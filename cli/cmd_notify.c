@@ -334,7 +334,13 @@ int cmd_notify(int argc, char **argv)
 	req = json_pack("{s:s,s:s}", "op", "notify.test", "channel", channel);
 	if (to)
 		json_object_set_new(req, "to", json_string(to));
-	r = cli_call(req, NULL, 0, &rc);
+	{
+		int saved = cl.json;	/* with --json, only the final answer is printed */
+
+		cl.json = 0;
+		r = cli_call(req, NULL, 0, &rc);
+		cl.json = saved;
+	}
 	if (!r)
 		return rc;
 	id = jint(r, "notification");

@@ -54,6 +54,8 @@ static void join_errors(char **errors, char *buf, size_t size)
 		snprintf(buf + used, size - used, "; and %zu more", n - 5);
 }
 
+static void warn_if_readable(const struct config *cfg);
+
 /* daemon_reload - load the file again; on any error keep what runs */
 int daemon_reload(struct daemon *d, char *err, size_t errsize)
 {
@@ -81,6 +83,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	cfg_destroy(&d->cfg);
 	d->cfg = cfg;
 	d->units = units;
+	warn_if_readable(d->cfg);
 	if (!store_in_txn(d->store)) {
 		if (store_begin(d->store) || intake_reconcile(d) || deadlines_replan(d) || store_commit(d->store))
 			log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
@@ -105,6 +108,21 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	events_emit(d, "config.reloaded", json_pack("{s:s,s:I}", "config", d->config_path,
 						    "units", (json_int_t)d->units->nunits));
 	return 0;
+}
+
+/* warn_if_readable - the file holds secrets (SMTP passwords, webhook secrets): say so when
+ * other users can read it */
+static void warn_if_readable(const struct config *cfg)
+{
+	struct stat st;
+	int secrets = 0;
+
+	for (size_t i = 0; i < cfg->nchannels; i++)
+		secrets |= cfg->channels[i].password || cfg->channels[i].secret
+			   || !strcmp(cfg->channels[i].kind, "telegram");
+	if (secrets && stat(cfg->path, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("%s holds channel secrets and is readable by every user: chmod o-r %s (and keep it 0640 root:thidua)",
+			 cfg->path, cfg->path);
 }
 
 /* mkdir_p - create a directory and its parents */
@@ -339,6 +357,7 @@ int main(int argc, char **argv)
 		      d.config_path, d.config_path);
 	}
 	d.started_mono_ms = clock_mono_ms();
+	warn_if_readable(d.cfg);
 	setup_state(&d, state_dir);
 	d.store = store_open(d.db_path, err, sizeof(err));
 	if (!d.store)

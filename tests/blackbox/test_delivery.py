@@ -320,3 +320,31 @@ def test_daemon_restart_loses_no_queued_message():
     finally:
         http.close()
         smtp.close()
+
+
+def test_no_secret_reaches_a_log_line_or_a_reply():
+    http, smtp = Receiver(), Smtp()
+    http.script["/flaky"] = [(500, {})]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-TRUNGAN": "flaky", "XA-ANPHU": "tg"})
+            text = open(cfg, encoding="utf-8").read()
+            text = text.replace('tls = "none";', 'tls = "none"; username = "thidua"; password = "mat-khau-bi-mat-123";')
+            text = text.replace("/bot123/sendMessage", "/bot987654:SECRET-TOKEN-xyz/sendMessage")
+            write(cfg, text)
+            os.chmod(cfg, 0o644)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00", args=["-vv"]) as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")
+                wait_for("posts", lambda: http.count("/flaky") >= 1)
+                replies = json.dumps([d.ctl("status"), d.call("notifications.list", limit=10000),
+                                      d.call("notify.test", id="t1", channel="thu", to="x@cuchi.example.org")])
+                d.ctl("--timeout", "20", "notify", "test", "--channel", "tg", ok=None)
+                log = d.read_log()
+                assert "readable by every user" in log, log[:2000]
+                for secret in ("mat-khau-bi-mat-123", "SECRET-TOKEN-xyz", SECRET, base64.b64encode(b"\0thidua\0mat-khau-bi-mat-123").decode()):
+                    assert secret not in log, f"secret in the log: {secret}"
+                    assert secret not in replies, f"secret in a reply: {secret}"
+    finally:
+        http.close()
+        smtp.close()
