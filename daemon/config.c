@@ -4,14 +4,18 @@
  * Each section has a table of the keys it allows; anything else is an error, so that a
  * misspelt key cannot silently switch a feature off. Every string is checked for UTF-8.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "log.h"
+#include "templates.h"
 #include "timeutil.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -24,22 +28,43 @@ struct loader {
 
 static void err_at(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static void err_line(struct loader *ld, const char *file, unsigned lineno, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void err_vline(struct loader *ld, const char *file, unsigned lineno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+/* err_vline - record "FILE:LINE: message" */
+static void err_vline(struct loader *ld, const char *file, unsigned lineno, const char *fmt, va_list ap)
+{
+	char *msg = xvasprintf(fmt, ap), *line;
+
+	line = xasprintf("%s:%u: %s", file ? file : ld->path, lineno, msg);
+	*ld->errors = strv_append(*ld->errors, line);
+	free(line);
+	free(msg);
+	ld->nerr++;
+}
 
 /* err_at - record "FILE:LINE: message" for a setting (line 0 when unknown) */
 static void err_at(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg, *line;
-	const char *file = s ? config_setting_source_file(s) : NULL;
 
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	err_vline(ld, s ? config_setting_source_file(s) : NULL, s ? config_setting_source_line(s) : 0, fmt, ap);
 	va_end(ap);
-	line = xasprintf("%s:%u: %s", file ? file : ld->path, s ? config_setting_source_line(s) : 0, msg);
-	*ld->errors = strv_append(*ld->errors, line);
-	free(line);
-	free(msg);
-	ld->nerr++;
+}
+
+/* err_line - record "FILE:LINE: message" for a line that is not a setting's own (a line
+ * inside a multi-line string, a file the configuration names) */
+static void err_line(struct loader *ld, const char *file, unsigned lineno, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vline(ld, file, lineno, fmt, ap);
+	va_end(ap);
 }
 
 /* check_keys - every member of a group must be in allowed */
@@ -156,7 +181,7 @@ static int32_t get_date(struct loader *ld, const config_setting_t *group, const 
 }
 
 static const char *const top_keys[] = {
-	"movement", "daemon", "calendar", "levels", "units", "report_types", "channels", "workers", NULL
+	"movement", "daemon", "calendar", "levels", "units", "report_types", "channels", "workers", "templates", NULL
 };
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
@@ -176,6 +201,7 @@ static const char *const channel_keys[] = {
 	"expire_hours", NULL
 };
 static const char *const worker_keys[] = { "program", "count", "args", NULL };
+static const char *const template_keys[] = { "event", "channel", "subject", "body", "body_file", NULL };
 static const char *const calendar_keys[] = { "timezone", "utc_offset", "weekend", "working_hours", "holidays", NULL };
 static const char *const hours_keys[] = { "start", "end", NULL };
 static const char *const holiday_keys[] = { "date", "kind", "name", "source", "confirmed", NULL };
@@ -875,6 +901,289 @@ static void load_workers(struct loader *ld, struct config *cfg, const config_set
 	}
 }
 
+#define TEMPLATE_FILE_MAX (1024 * 1024)
+#define CONFIG_FILE_MAX (64 * 1024 * 1024)
+
+/* read_file - a whole regular file of at most max bytes, NUL-terminated; NULL with errno */
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat st;
+	char *buf;
+	size_t n;
+	int e;
+
+	if (!fp)
+		return NULL;
+	if (fstat(fileno(fp), &st))
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if ((uint64_t)st.st_size > max)
+		e = EFBIG;
+	else
+		e = 0;
+	if (e) {
+		fclose(fp);
+		errno = e;
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	n = fread(buf, 1, (size_t)st.st_size, fp);
+	e = ferror(fp) ? errno : 0;
+	fclose(fp);
+	if (e) {
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* find_assignment - where "name =" or "name :" starts on the line at p, or NULL */
+static const char *find_assignment(const char *p, const char *name)
+{
+	const char *eol = strchr(p, '\n');
+	size_t n = strlen(name);
+
+	for (const char *q = strstr(p, name); q && (!eol || q < eol); q = strstr(q + 1, name)) {
+		const char *a = q + n;
+
+		if (q > p && (q[-1] == '_' || q[-1] == '-' || isalnum((unsigned char)q[-1])))
+			continue;
+		while (*a == ' ' || *a == '\t')
+			a++;
+		if (*a == '=' || *a == ':')
+			return q;
+	}
+	return NULL;
+}
+
+/* literal_line - the line of the file where byte offset of a string setting's value was
+ * written. The value may be several "pieces" on several lines, or one piece with line
+ * breaks in it: the literal is read again from the file, and when that does not give back
+ * the value exactly, the setting's own line is the answer. */
+static unsigned literal_line(const config_setting_t *s, const char *file, size_t offset)
+{
+	unsigned line = config_setting_source_line(s), cur = 1, found = 0;
+	const char *name = config_setting_name(s), *value = config_setting_get_string(s), *p;
+	size_t len, vlen = value ? strlen(value) : 0, o = 0;
+	char *src = name && value ? read_file(file, CONFIG_FILE_MAX, &len) : NULL, *out = NULL;
+	int assigned = 0, pieces = 0;
+
+	if (!src)
+		return line;
+	for (p = src; cur < line && (p = strchr(p, '\n')); cur++)
+		p++;
+	if (!p || !(p = find_assignment(p, name)))
+		goto out;
+	p += strlen(name);
+	out = xmalloc(vlen + 1);
+	for (;;) {
+		if (*p == '\n') {
+			cur++;
+			p++;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
+			p++;
+		} else if (!assigned && (*p == '=' || *p == ':')) {
+			assigned = 1;
+			p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+
+			if (!e)
+				goto out;
+			for (; p < e; p++)
+				cur += *p == '\n';
+			p = e + 2;
+		} else if (*p == '"' && assigned) {
+			for (p++, pieces++; *p && *p != '"'; o++) {
+				unsigned here = cur;
+				char c;
+
+				if (*p == '\\') {
+					static const char esc[] = "n\nr\rt\tf\f\\\\\"\"";
+					const char *k = p[1] ? strchr(esc, p[1]) : NULL;
+
+					if (p[1] == 'x' && p[2] && p[3] && strchr("0123456789abcdefABCDEF", p[2]) &&
+					    strchr("0123456789abcdefABCDEF", p[3])) {
+						char hex[3] = { p[2], p[3], 0 };
+
+						c = (char)strtol(hex, NULL, 16);
+						p += 4;
+					} else if (k && (k - esc) % 2 == 0) {
+						c = k[1];
+						p += 2;
+					} else {
+						goto out;
+					}
+				} else {
+					cur += *p == '\n';
+					c = *p++;
+				}
+				if (o >= vlen)
+					goto out;
+				if (o == offset)
+					found = here;
+				out[o] = c;
+			}
+			if (*p != '"')
+				goto out;
+			p++;
+		} else {
+			break;
+		}
+	}
+	if (pieces && o == vlen && !memcmp(out, value, vlen) && found)
+		line = found;
+out:
+	free(out);
+	free(src);
+	return line;
+}
+
+/* compile_template - one text; a mistake is reported at the line it is on: in a body file,
+ * counted from the file's top; in the configuration, where the literal holds it */
+static struct tmpl *compile_template(struct loader *ld, const config_setting_t *s, const char *file,
+				     const char *text, int own_file, const char *what)
+{
+	struct tmpl_error e;
+	struct tmpl *t = tmpl_compile(text, &e);
+	unsigned line = 1;
+
+	if (t)
+		return t;
+	if (own_file)
+		for (size_t i = 0; i < e.offset && text[i]; i++)
+			line += text[i] == '\n';
+	else
+		line = literal_line(s, file, e.offset);
+	err_line(ld, file, line, "%s in %s; %s", e.msg, what, e.hint);
+	return NULL;
+}
+
+/* load_body_file - body_file = "path", relative to the file that names it */
+static struct tmpl *load_body_file(struct loader *ld, const config_setting_t *s, const char *cfgfile,
+				   const char *name, const char *label)
+{
+	const char *slash = strrchr(cfgfile, '/');
+	char *path, *text, *what;
+	struct tmpl *t = NULL;
+	size_t len;
+
+	if (!*name) {
+		err_at(ld, s, "template %s: body_file is empty: give the path of a UTF-8 text file", label);
+		return NULL;
+	}
+	if (name[0] == '/' || !slash)
+		path = xstrdup(name);
+	else
+		path = xasprintf("%.*s/%s", (int)(slash - cfgfile), cfgfile, name);
+	text = read_file(path, TEMPLATE_FILE_MAX, &len);
+	if (!text)
+		err_at(ld, s, "template %s: body_file \"%s\" cannot be read (%s): %s", label, name, path,
+		       errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+	else if (!utf8_valid(text, len))
+		err_at(ld, s, "template %s: body_file \"%s\" is not UTF-8 text (save it as UTF-8)", label, name);
+	else {
+		what = xasprintf("the body of template %s", label);
+		t = compile_template(ld, s, path, text, 1, what);
+		free(what);
+	}
+	free(text);
+	free(path);
+	return t;
+}
+
+/* load_templates - templates = ( { event; channel; subject; body or body_file; } ): every
+ * text compiled now, so that a mistake is found at load and never at send time */
+static void load_templates(struct loader *ld, struct config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *list = list_member(ld, root, "templates", 0);
+	int n = list ? config_setting_length(list) : 0;
+	unsigned first[TE_COUNT][TC_COUNT] = { { 0 } };
+
+	cfg->templates = templates_new();
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		char *event = NULL, *channel = NULL, *subject = NULL, *body = NULL, *body_file = NULL;
+		char *label = NULL, *what;
+		struct tmpl *ts = NULL, *tb = NULL;
+		const char *file;
+		int ev, ch = TC_ANY;
+
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			err_at(ld, s, "templates: each template must be a group { event = \"reminder\"; subject = \"...\"; body = \"...\"; }");
+			continue;
+		}
+		check_keys(ld, s, "a template", template_keys);
+		file = config_setting_source_file(s) ? config_setting_source_file(s) : ld->path;
+		if (get_string(ld, s, "event", 1, "template", &event))
+			continue;
+		ev = tmpl_event_code(event);
+		if (ev < 0) {
+			err_at(ld, config_setting_get_member(s, "event"), "template: event \"%s\" is not one of reminder, overdue,"
+			       " escalation, digest, returned, accepted, dead_letter, test", event);
+			goto next;
+		}
+		switch (get_string(ld, s, "channel", 0, "template", &channel)) {
+		case -1:
+			goto next;
+		case 0:
+			ch = tmpl_channel_code(channel);
+			if (ch < 0) {
+				err_at(ld, config_setting_get_member(s, "channel"),
+				       "template %s: channel \"%s\" is neither \"mail\" nor \"chat\" (leave it out for both)", event, channel);
+				goto next;
+			}
+		}
+		label = channel ? xasprintf("%s/%s", event, channel) : xstrdup(event);
+		if (first[ev][ch])
+			err_at(ld, s, "template %s is declared twice (first at line %u)", label, first[ev][ch]);
+		else
+			first[ev][ch] = config_setting_source_line(s);
+		get_string(ld, s, "subject", 0, "template", &subject);
+		get_string(ld, s, "body", 0, "template", &body);
+		get_string(ld, s, "body_file", 0, "template", &body_file);
+		if (config_setting_get_member(s, "body") && config_setting_get_member(s, "body_file"))
+			err_at(ld, config_setting_get_member(s, "body_file"), "template %s: give body or body_file, not both", label);
+		else if (!config_setting_get_member(s, "subject") && !config_setting_get_member(s, "body")
+			 && !config_setting_get_member(s, "body_file"))
+			err_at(ld, s, "template %s: give a subject, a body or a body_file", label);
+		if (subject) {
+			const config_setting_t *m = config_setting_get_member(s, "subject");
+			size_t nl = strcspn(subject, "\r\n");
+
+			if (subject[nl])
+				err_line(ld, file, literal_line(m, file, nl), "template %s: a subject is one line (no \\n in it)", label);
+			what = xasprintf("the subject of template %s", label);
+			ts = compile_template(ld, m, file, subject, 0, what);
+			free(what);
+		}
+		if (body) {
+			what = xasprintf("the body of template %s", label);
+			tb = compile_template(ld, config_setting_get_member(s, "body"), file, body, 0, what);
+			free(what);
+		} else if (body_file) {
+			tb = load_body_file(ld, config_setting_get_member(s, "body_file"), file, body_file, label);
+		}
+		templates_set(cfg->templates, (enum tmpl_event)ev, (enum tmpl_channel)ch, &ts, &tb);
+next:
+		tmpl_destroy(&ts);
+		tmpl_destroy(&tb);
+		free(label);
+		free(event);
+		free(channel);
+		free(subject);
+		free(body);
+		free(body_file);
+	}
+}
+
 /* cfg_channel - a channel by name */
 const struct channel *cfg_channel(const struct config *cfg, const char *name)
 {
@@ -929,6 +1238,7 @@ struct config *cfg_load(const char *path, char ***errors)
 	load_reports(&ld, cfg, root);
 	load_channels(&ld, cfg, root);
 	load_workers(&ld, cfg, root);
+	load_templates(&ld, cfg, root);
 	config_destroy(&lc);
 	if (ld.nerr) {
 		cfg_destroy(&cfg);
@@ -965,6 +1275,7 @@ void cfg_destroy(struct config **self_p)
 		strv_free(&cfg->workers[i].args);
 	}
 	free(cfg->workers);
+	templates_destroy(&cfg->templates);
 	free(cfg->timezone);
 	for (size_t i = 0; i < cfg->nholidays; i++) {
 		free(cfg->holidays[i].name);

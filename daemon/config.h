@@ -11,6 +11,8 @@
 
 #include "units.h"
 
+struct templates;		/* templates.h */
+
 #define CFG_DEFAULT_STATE_DIR "/var/lib/thidua"
 #define CFG_DEFAULT_MAX_REQUEST (32u * 1024 * 1024)
 
@@ -104,6 +106,7 @@ struct config {
 	size_t nchannels;
 	struct worker_spec *workers;
 	size_t nworkers;
+	struct templates *templates;	/* the messages' texts: the file's, else built in */
 
 	char *timezone;
 	int utc_offset;		/* seconds east of UTC */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -199,9 +200,17 @@ static void alert_operator(struct daemon *d, const char *channel, int64_t outbox
 	sqlite3_bind_int64(s, 2, now);
 	sqlite3_step(s);
 	sqlite3_reset(s);
-	title = xasprintf("[thidua] Thông báo không gửi được qua kênh %s", channel);
-	text = xasprintf("%s\n\nXem: thiduactl notifications show %lld\nGửi lại: thiduactl notifications retry %lld",
-			 what, (long long)outbox, (long long)outbox);
+	{
+		struct tmpl_values v = { .nunits = 0 };
+		char idtext[24];
+
+		snprintf(idtext, sizeof(idtext), "%lld", (long long)outbox);
+		v.v[TV_REASON] = what;
+		v.v[TV_CHANNEL] = channel;
+		v.v[TV_NOTIFICATION] = idtext;
+		templates_render(d->cfg->templates, TE_DEAD_LETTER, !strcmp(op->kind, "smtp") ? TC_MAIL : TC_CHAT, &v,
+				 &title, &text);
+	}
 	payload = json_pack("{s:s,s:s,s:s,s:s}", "title", title, "subject", title, "text", text,
 			    "dedup_key", "operator-alert");
 	json_object_set_new(payload, "dedup_key", json_sprintf("alert/%s/%lld", channel, (long long)now));

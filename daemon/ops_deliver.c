@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "sha256.h"
+#include "templates.h"
 #include "thiduad.h"
 #include "xalloc.h"
 
@@ -49,6 +50,7 @@ int op_notify_test(struct daemon *d, struct request *rq, json_t *out)
 	const struct channel *c;
 	int64_t now = clock_now(d), id;
 	char key[160], *subject, *text;
+	struct tmpl_values v = { .nunits = 0 };
 	sqlite3_stmt *s;
 	json_t *payload;
 
@@ -78,9 +80,11 @@ int op_notify_test(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	id = sqlite3_last_insert_rowid(store_db(d->store));
-	subject = xasprintf("[thidua] Thư thử nghiệm kênh %s", c->name);
-	text = xasprintf("Đây là thư thử nghiệm của hệ thống thidua qua kênh %s (%s).\n"
-			 "Nếu quý vị nhận được thư này, kênh đã được cấu hình đúng.\n", c->name, c->kind);
+	v.v[TV_CHANNEL] = c->name;
+	v.v[TV_CHANNEL_KIND] = c->kind;
+	v.v[TV_DEDUP_KEY] = key;
+	v.v[TV_RECIPIENT_NAME] = to ? to : c->name;
+	templates_render(d->cfg->templates, TE_TEST, !strcmp(c->kind, "smtp") ? TC_MAIL : TC_CHAT, &v, &subject, &text);
 	if (!strcmp(c->kind, "smtp"))
 		payload = json_pack("{s:s,s:s,s:[{s:s}],s:s,s:s,s:n,s:s,s:s}", "from", c->from,
 				    "from_name", c->from_name ? c->from_name : "thidua", "to", "address", to,

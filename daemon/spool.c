@@ -19,6 +19,7 @@
 #include "b64.h"
 #include "log.h"
 #include "sha256.h"
+#include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -70,48 +71,55 @@ struct message {
 	int late, ok, fanned;
 };
 
-/* render - subject and body in Vietnamese from the message's notices */
+#define LATE_NOTE "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n"
+
+/* the text of one unit of a message: due date, days left and days late as the reader
+ * counts them on the day the message leaves */
+struct item_text {
+	char due[16], left[16], late[16];
+};
+
+/* render - subject and body from the templates (docs/CONFIG.md), Vietnamese by default,
+ * for a channel kind: TC_MAIL for an email, TC_CHAT for chat posts, TC_ANY for a .json
+ * spool file. A reminder or overdue notice speaks of one unit; an escalation lists them. */
 static void render(struct daemon *d, const struct message *m, const struct unit *to, json_t *items,
-		   char **subject, struct buf *body)
+		   int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
 	const struct report_type *rt = cfg_report(d->cfg, m->report);
-	const char *rname = rt ? rt->name : m->report;
 	const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
 	size_t n = json_array_size(items), i;
+	struct tmpl_item *units = xcalloc(n ? n : 1, sizeof(*units));
+	struct item_text *texts = xcalloc(n ? n : 1, sizeof(*texts));
+	struct tmpl_values v = { .units = units, .nunits = n };
+	enum tmpl_event ev = !strcmp(m->kind, "reminder") ? TE_REMINDER : !strcmp(m->kind, "overdue") ? TE_OVERDUE
+			     : TE_ESCALATION;
+	char count[24];
 	json_t *it;
-	char due[16];
 
-	vn_date((int32_t)json_integer_value(json_object_get(json_array_get(items, 0), "due_day")), due, sizeof(due));
-	if (!strcmp(m->kind, "reminder"))
-		*subject = xasprintf("[Nhắc hạn] %s kỳ %s - hạn %s", rname, m->period, due);
-	else if (!strcmp(m->kind, "overdue"))
-		*subject = xasprintf("[Quá hạn] %s kỳ %s - hạn %s", rname, m->period, due);
-	else
-		*subject = xasprintf("[Chậm nộp] %s kỳ %s: %zu đơn vị chưa nộp", rname, m->period, n);
-	bprintf(body, "Kính gửi: %s\n\n", to ? to->name : m->recipient);
-	if (!strcmp(m->kind, "reminder") || !strcmp(m->kind, "overdue")) {
-		const json_t *first = json_array_get(items, 0);
-		long days = (long)json_integer_value(json_object_get(first, "days"));
+	json_array_foreach(items, i, it) {
+		int32_t due = (int32_t)json_integer_value(json_object_get(it, "due_day"));
 
-		bprintf(body, "Đơn vị chưa gửi %s kỳ %s đến %s.\n", rname, m->period, recv ? recv->name : "đơn vị nhận");
-		if (!strcmp(m->kind, "reminder"))
-			bprintf(body, "Hạn nộp: 23 giờ 59 ngày %s (còn %ld ngày).\n\n"
-				"Đề nghị đơn vị gửi báo cáo đúng hạn qua hệ thống thidua.\n", due, days);
-		else
-			bprintf(body, "Hạn nộp: 23 giờ 59 ngày %s. Đơn vị đã quá hạn %ld ngày.\n\n"
-				"Đề nghị đơn vị gửi báo cáo ngay.\n", due, days);
-	} else {
-		bprintf(body, "Các đơn vị sau chưa gửi %s kỳ %s (hạn %s) đến %s:\n\n", rname, m->period, due,
-			recv ? recv->name : "đơn vị nhận");
-		json_array_foreach(items, i, it)
-			bprintf(body, "  - %s (%s): quá hạn %lld ngày\n", json_string_value(json_object_get(it, "name")),
-				json_string_value(json_object_get(it, "unit")),
-				(long long)json_integer_value(json_object_get(it, "days")));
-		bprintf(body, "\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n");
+		vn_date(due, texts[i].due, sizeof(texts[i].due));
+		snprintf(texts[i].left, sizeof(texts[i].left), "%ld", due > today ? (long)due - today : 0L);
+		snprintf(texts[i].late, sizeof(texts[i].late), "%ld", today > due ? (long)today - due : 0L);
+		units[i].v[TV_UNIT_NAME] = json_string_value(json_object_get(it, "name"));
+		units[i].v[TV_UNIT_CODE] = json_string_value(json_object_get(it, "unit"));
+		units[i].v[TV_DUE_DATE] = texts[i].due;
+		units[i].v[TV_DAYS_LEFT] = texts[i].left;
+		units[i].v[TV_DAYS_OVERDUE] = texts[i].late;
 	}
-	if (m->late)
-		bprintf(body, "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n");
-	bprintf(body, "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: %s\n", m->key);
+	snprintf(count, sizeof(count), "%zu", n);
+	v.v[TV_REPORT_NAME] = rt ? rt->name : m->report;
+	v.v[TV_REPORT_CODE] = m->report;
+	v.v[TV_PERIOD] = m->period;
+	v.v[TV_RECEIVER_NAME] = recv ? recv->name : "đơn vị nhận";
+	v.v[TV_RECIPIENT_NAME] = to ? to->name : m->recipient;
+	v.v[TV_UNIT_COUNT] = count;
+	v.v[TV_DEDUP_KEY] = m->key;
+	v.v[TV_LATE_NOTE] = m->late ? LATE_NOTE : "";
+	templates_render(d->cfg->templates, ev, ch, &v, subject, body);
+	free(texts);
+	free(units);
 }
 
 /* message_items - the units a message is about, with due day and days left or late on the
@@ -170,19 +178,21 @@ static int write_file(const char *path, const char *data, size_t len)
 static int spool_one(struct daemon *d, const struct message *m, char *path, size_t pathsize)
 {
 	const struct unit *to = unitset_find(d->units, m->recipient);
-	json_t *items = message_items(d, m, clock_now(d));
-	struct buf body = { 0 }, out = { 0 };
-	char *subject = NULL, hex[65], date[64];
+	int64_t now = clock_now(d);
+	json_t *items = message_items(d, m, now);
+	int email = to && to->emails && to->emails[0];
+	struct buf out = { 0 };
+	char *subject = NULL, *body = NULL, hex[65], date[64];
 	int rc;
 
-	render(d, m, to, items, &subject, &body);
+	render(d, m, to, items, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
-	if (to && to->emails && to->emails[0]) {
+	if (email) {
 		char *enc = rfc2047_encode(subject);
-		time_t now = (time_t)clock_now(d);
+		time_t t = (time_t)now;
 		struct tm tm;
 
-		gmtime_r(&now, &tm);
+		gmtime_r(&t, &tm);
 		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 		bprintf(&out, "Message-ID: <%.32s@thidua>\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", hex, date);
 		for (size_t i = 0; to->emails[i]; i++)
@@ -190,11 +200,11 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 		bprintf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
 		free(enc);
-		for (size_t i = 0; i < body.len; i++) {	/* CRLF line ends */
-			if (body.p[i] == '\n')
+		for (size_t i = 0; body[i]; i++) {	/* CRLF line ends */
+			if (body[i] == '\n')
 				bprintf(&out, "\r\n");
 			else
-				bprintf(&out, "%c", body.p[i]);
+				bprintf(&out, "%c", body[i]);
 		}
 		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
 	} else {
@@ -206,7 +216,7 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "dedup_key", m->key,
 				      "to", m->recipient, "to_name", to ? to->name : m->recipient, "kind", m->kind,
 				      "report", m->report, "period", m->period, "subject", subject,
-				      "text", body.p ? body.p : "", "units", items);
+				      "text", body, "units", items);
 		char *text = json_dumps(j, JSON_INDENT(2));
 
 		bprintf(&out, "%s\n", text);
@@ -216,7 +226,7 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	}
 	rc = write_file(path, out.p, out.len);
 	free(out.p);
-	free(body.p);
+	free(body);
 	free(subject);
 	json_decref(items);
 	return rc;
@@ -242,15 +252,14 @@ static int fan_out(struct daemon *d, const struct message *m)
 	const struct channel *mail = email_channel(d->cfg);
 	int64_t now = clock_now(d), expires = now + 72 * 3600;
 	json_t *items, *event;
-	struct buf body = { 0 };
-	char *subject = NULL, hex[65], msgid[80];
+	char *subject = NULL, *body = NULL, hex[65], msgid[80];
 	int n = 0;
+	int32_t today = day_of_time(now, d->cfg->utc_offset);
 	sqlite3_stmt *s;
 
 	if (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0])))
 		return 0;
 	items = message_items(d, m, now);
-	render(d, m, to, items, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	snprintf(msgid, sizeof(msgid), "<%.32s@thidua>", hex);
 	/* a reminder is pointless after its due date: it expires then */
@@ -270,21 +279,27 @@ static int fan_out(struct daemon *d, const struct message *m)
 			expires = now + (int64_t)mail->expire_hours * 3600;
 		for (size_t i = 0; to->emails[i]; i++)
 			json_array_append_new(rcpt, json_pack("{s:s,s:s}", "address", to->emails[i], "name", to->name));
+		render(d, m, to, items, today, TC_MAIL, &subject, &body);
 		if (deliveries_add(d, m->id, mail, json_pack("{s:s,s:s,s:o,s:s,s:s,s:n,s:s,s:s,s:O}",
 			"from", mail->from, "from_name", mail->from_name ? mail->from_name : "thidua", "to", rcpt,
-			"subject", subject, "text", body.p ? body.p : "", "html", "message_id", msgid,
+			"subject", subject, "text", body, "html", "message_id", msgid,
 			"dedup_key", m->key, "event", event), expires))
 			n = -1;
 		else
 			n++;
+		free(subject);
+		free(body);
+		subject = body = NULL;
 	}
 	for (size_t i = 0; n >= 0 && to->chats && to->chats[i]; i++) {
 		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
 
 		if (!c || !strcmp(c->kind, "smtp"))
 			continue;
+		if (!body)	/* one text for every chat channel of the recipient */
+			render(d, m, to, items, today, TC_CHAT, &subject, &body);
 		if (deliveries_add(d, m->id, c, json_pack("{s:s,s:s,s:s,s:O}", "title", subject, "text",
-			body.p ? body.p : "", "dedup_key", m->key, "event", event), expires))
+			body, "dedup_key", m->key, "event", event), expires))
 			n = -1;
 		else
 			n++;
@@ -292,7 +307,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	json_decref(event);
 	json_decref(items);
 	free(subject);
-	free(body.p);
+	free(body);
 	if (n > 0) {
 		s = store_stmt(d->store, "UPDATE outbox SET state = 'queued', channel = 'workers' WHERE id = ?1");
 		sqlite3_bind_int64(s, 1, m->id);
