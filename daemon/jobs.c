@@ -272,11 +272,78 @@ static void dead_letter(struct daemon *d, int64_t id, int64_t outbox, const char
 	free(what);
 }
 
+/* the channel settings as JSON text, serialized once per dispatch for each channel */
+struct chan_text {
+	const struct channel *c;
+	char *text;
+};
+
+static const char *channel_text(const struct channel *c, struct chan_text *cache, size_t *n)
+{
+	json_t *o;
+
+	for (size_t i = 0; i < *n; i++)
+		if (cache[i].c == c)
+			return cache[i].text;
+	o = channel_json(c);
+	if (*n == 16) {		/* more channels than slots: recycle the last */
+		free(cache[15].text);
+		(*n)--;
+	}
+	cache[*n].c = c;
+	cache[*n].text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return cache[(*n)++].text;
+}
+
+static void chan_text_free(struct chan_text *cache, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(cache[i].text);
+}
+
+/* whether channels answered 410, looked up once per dispatch */
+struct disabled_cache {
+	const struct channel *c[16];
+	int disabled[16];
+	size_t n;
+};
+
+static int channel_is_disabled(struct daemon *d, const struct channel *c, struct disabled_cache *dc)
+{
+	for (size_t i = 0; i < dc->n; i++)
+		if (dc->c[i] == c)
+			return dc->disabled[i];
+	if (dc->n == 16)
+		return channel_disabled(d, c->name);
+	dc->c[dc->n] = c;
+	dc->disabled[dc->n] = channel_disabled(d, c->name);
+	return dc->disabled[dc->n++];
+}
+
+/* send_job - the job frame spliced as text: the stored payload (a JSON object) gains the
+ * channel's settings without being parsed and serialized again */
+static void send_job(struct daemon *d, const struct worker *w, const char *job, int attempt,
+		     const char *channel, const char *payload)
+{
+	char *frame = xasprintf("{\"type\":\"job\",\"job\":\"%s\",\"attempt\":%d,\"lease\":%d,\"payload\":{\"channel\":%s%s%s}",
+				job, attempt, LEASE_SECONDS, channel, payload[1] == '}' ? "" : ",", payload + 1);
+	size_t len = strlen(frame);
+
+	if (zmq_send(d->jobs, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+	    || zmq_send(d->jobs, frame, len, ZMQ_DONTWAIT) < 0)
+		log_warn("jobs: job %s for worker %s was not sent: %s", job, w->name, zmq_strerror(errno));
+	free(frame);
+}
+
 /* dispatch - hand due deliveries to workers with room; returns the number handed out */
 static int dispatch(struct daemon *d)
 {
 	int64_t now = clock_now(d);
 	int handed = 0;
+	struct chan_text cache[16] = { { 0 } };
+	size_t ncache = 0;
+	struct disabled_cache disabled_cache = { 0 };
 
 	for (size_t w = 0; w < nworkers; w++) {
 		struct worker *wk = &workers[w];
@@ -296,20 +363,20 @@ static int dispatch(struct daemon *d)
 			int64_t id = sqlite3_column_int64(s, 0), outbox = sqlite3_column_int64(s, 1);
 			const char *chname = (const char *)sqlite3_column_text(s, 2);
 			const struct channel *c = cfg_channel(d->cfg, chname);
-			json_t *payload = json_loads((const char *)sqlite3_column_text(s, 3), 0, NULL);
+			const char *stored = (const char *)sqlite3_column_text(s, 3);
+			int payload = stored && stored[0] == '{';
 			int attempt = sqlite3_column_int(s, 4) + 1;
 			int64_t expires = sqlite3_column_int64(s, 5);
 			sqlite3_stmt *u;
 			char job[32];
 
-			if (!c || !payload || now >= expires || channel_disabled(d, chname)) {
+			if (!c || !payload || now >= expires || channel_is_disabled(d, c, &disabled_cache)) {
 				char *why = xstrdup(!c ? "the channel is no longer in the configuration"
 						    : !payload ? "the stored message cannot be read"
 						    : now >= expires ? "it expired before it could be delivered"
 						    : "the channel is disabled (the endpoint answered 410 Gone)");
 				char *name = xstrdup(chname);
 
-				json_decref(payload);
 				sqlite3_reset(s);
 				dead_letter(d, id, outbox, name, why);
 				free(why);
@@ -317,7 +384,6 @@ static int dispatch(struct daemon *d)
 				handed++;	/* progress: look again */
 				break;
 			}
-			json_object_set_new(payload, "channel", channel_json(c));
 			snprintf(job, sizeof(job), "%lld", (long long)id);
 			u = store_stmt(d->store, "UPDATE deliveries SET state = 'leased', worker = ?2, lease_until = ?3,"
 				       " attempts = attempts + 1 WHERE id = ?1");
@@ -326,13 +392,13 @@ static int dispatch(struct daemon *d)
 			sqlite3_bind_int64(u, 3, now + LEASE_SECONDS);
 			sqlite3_step(u);
 			sqlite3_reset(u);
-			send_to(d, wk, json_pack("{s:s,s:s,s:i,s:i,s:o}", "type", "job", "job", job, "attempt", attempt,
-						 "lease", LEASE_SECONDS, "payload", payload));
+			send_job(d, wk, job, attempt, channel_text(c, cache, &ncache), stored);
 			wk->inflight++;
 			handed++;
 		}
 		sqlite3_reset(s);
 	}
+	chan_text_free(cache, ncache);
 	return handed;
 }
 
@@ -349,7 +415,7 @@ static int64_t backoff(int attempt)
 }
 
 /* handle_result - a worker's answer for one job */
-static void handle_result(struct daemon *d, struct worker *w, json_t *msg)
+static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const char *raw, size_t rawlen)
 {
 	const char *job = json_string_value(json_object_get(msg, "job"));
 	const char *status = json_string_value(json_object_get(msg, "status"));
@@ -380,7 +446,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg)
 		log_info("jobs: result for job %s from %s ignored (not leased to it)", job ? job : "?", w->name);
 		return;
 	}
-	detail = json_dumps(msg, JSON_COMPACT);
+	detail = xstrndup(raw, rawlen);	/* the worker's frame as received */
 	if (!strcmp(status, "sent")) {
 		s = store_stmt(d->store, "UPDATE deliveries SET state = 'sent', worker = NULL, sent_at = ?2, code = ?3,"
 			       " last_error = NULL, detail = ?4 WHERE id = ?1");
@@ -391,7 +457,14 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg)
 		sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
 		sqlite3_step(s);
 		sqlite3_reset(s);
-		outbox_settle(d, outbox);
+		s = store_stmt(d->store, "UPDATE outbox SET state = 'sent', sent_at = ?2, error = NULL WHERE id = ?1"
+			       " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent')");
+		sqlite3_bind_int64(s, 1, outbox);
+		sqlite3_bind_int64(s, 2, now);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+		if (sqlite3_changes(store_db(d->store)) == 0)	/* other deliveries: the full rule */
+			outbox_settle(d, outbox);
 		events_emit(d, "notification.sent", json_pack("{s:I,s:s}", "id", (json_int_t)outbox, "channel", chname));
 	} else if (!strcmp(status, "retry")) {
 		int64_t after = backoff(attempts);
@@ -487,7 +560,7 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 			send_to(d, &tmp, json_pack("{s:s}", "type", "hello"));
 		}
 	} else if (!strcmp(type, "result")) {
-		handle_result(d, w, msg);
+		handle_result(d, w, msg, data, len);
 	} else if (strcmp(type, "ping")) {
 		log_warn("jobs: unexpected message '%s' from worker %s", type, w->name);
 	}

@@ -369,7 +369,11 @@ static void spool_run(struct daemon *d, int64_t now)
 		if (!ms[i].ok)
 			log_err("spool: cannot write %s: %s; trying again in 5 minutes", path, strerror(errno));
 	}
-	if (n) {
+	int written = 0;
+
+	for (size_t i = 0; i < n; i++)
+		written |= !ms[i].fanned && ms[i].ok;
+	if (written) {		/* one flush for the files of the batch; none when all went to workers */
 		int fd = open(d->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (fd < 0 || syncfs(fd)) {

@@ -262,7 +262,7 @@ struct store *store_open(const char *path, char *err, size_t errsize)
 		"PRAGMA synchronous = FULL",
 		"PRAGMA foreign_keys = ON",
 		"PRAGMA busy_timeout = 5000",
-		"PRAGMA cache_size = -2000",
+		"PRAGMA cache_size = -8000",		/* pages are only held as they are used */
 		"PRAGMA temp_store = MEMORY",		/* savepoint journals stay off the disk */
 		"PRAGMA wal_autocheckpoint = 10000",	/* checkpoint in idle moments, not in every commit */
 	};
