@@ -20,7 +20,12 @@ struct client {
 	double timeout;		/* seconds */
 	int json;		/* print raw JSON replies */
 	const char *as;		/* act as this principal */
+	const char *server_key;	/* tcp: the daemon's public key (Z85, or a file holding it) */
+	const char *key_file;	/* tcp: this client's secret key file (thiduactl keys generate) */
 };
+
+/* read_key - a 40-character Z85 key given as is or as the first line of a file */
+int client_read_key(const char *spec, char out[41]);
 
 /* client_call - send req (stolen) with files, wait for the reply; the exit code on
  * failure to reach the daemon is returned in *exit_code and NULL is returned */

@@ -22,7 +22,7 @@
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: thiduactl [-e ENDPOINT] [--json] [--timeout SECONDS] COMMAND ...\n"
+		"usage: thiduactl [-e ENDPOINT] [--json] [--timeout SECONDS] [--as NAME] [--server-key KEY --key FILE] COMMAND ...\n"
 		"\n"
 		"commands:\n"
 		"  status                         the daemon, its clock and its units\n"
@@ -48,6 +48,8 @@ static void usage(FILE *fp)
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
 		"\n"
+		"Over tcp the daemon is reached with CURVE: --server-key (its public key, or a file) and\n"
+		"--key (your NAME.key from 'keys generate'); also $THIDUA_SERVER_KEY and $THIDUA_KEY.\n"
 		"ENDPOINT defaults to $THIDUA_ENDPOINT or " DEFAULT_ENDPOINT ".\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
 }
@@ -296,6 +298,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "endpoint", required_argument, NULL, 'e' }, { "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' }, { "as", required_argument, NULL, 'a' },
+		{ "server-key", required_argument, NULL, 'S' }, { "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *env = getenv("THIDUA_ENDPOINT");
@@ -303,6 +306,10 @@ int main(int argc, char **argv)
 
 	if (env && *env)
 		cl.endpoint = env;
+	if ((env = getenv("THIDUA_SERVER_KEY")) && *env)
+		cl.server_key = env;
+	if ((env = getenv("THIDUA_KEY")) && *env)
+		cl.key_file = env;
 	while ((opt = getopt_long(argc, argv, "+e:jt:h", opts, NULL)) != -1) {
 		char *end;
 
@@ -310,6 +317,8 @@ int main(int argc, char **argv)
 		case 'e': cl.endpoint = optarg; break;
 		case 'j': cl.json = 1; break;
 		case 'a': cl.as = optarg; break;
+		case 'S': cl.server_key = optarg; break;
+		case 'K': cl.key_file = optarg; break;
 		case 't':
 			cl.timeout = strtod(optarg, &end);
 			if (*end || cl.timeout <= 0 || cl.timeout > 3600)
