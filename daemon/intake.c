@@ -202,59 +202,6 @@ static const char *col(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
-/* report_suggest - the closest report code */
-static const char *report_suggest(const struct daemon *d, const char *code)
-{
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-
-	for (size_t i = 0; i < d->cfg->nreports; i++) {
-		size_t dist = text_distance(code, d->cfg->reports[i].code);
-
-		if (dist < best_d) {
-			best_d = dist;
-			best = d->cfg->reports[i].code;
-		}
-	}
-	return best_d <= strlen(code) / 2 + 1 ? best : NULL;
-}
-
-/* want_report - the report type named by "report", or an error reply */
-static const struct report_type *want_report(struct daemon *d, struct request *rq)
-{
-	const char *code = rq_str(rq, "report", 1);
-	const struct report_type *rt;
-	const char *s;
-
-	if (!code)
-		return NULL;
-	rt = cfg_report(d->cfg, code);
-	if (rt)
-		return rt;
-	s = report_suggest(d, code);
-	rq_error(rq, "unknown_report", "there is no report type '%s'%s%s%s; 'thiduactl reports' lists them", code,
-		 s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
-	return NULL;
-}
-
-/* want_unit - the unit named by key */
-static const struct unit *want_unit(struct daemon *d, struct request *rq, const char *key)
-{
-	const char *code = rq_str(rq, key, 1);
-	const struct unit *u;
-	const char *s;
-
-	if (!code)
-		return NULL;
-	u = unitset_find(d->units, code);
-	if (u)
-		return u;
-	s = unitset_suggest(d->units, code);
-	rq_error(rq, "unknown_unit", "there is no unit '%s'%s%s%s; 'thiduactl units list' shows the codes",
-		 code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
-	return NULL;
-}
-
 /* want_period - the period named by "period" of rt */
 static int want_period(struct daemon *d, struct request *rq, const struct report_type *rt, struct cal_period *p)
 {
@@ -308,7 +255,7 @@ static int want_obligation(struct daemon *d, struct request *rq, const struct un
 {
 	char day[16];
 
-	if (!(*u = want_unit(d, rq, "unit")) || !(*rt = want_report(d, rq)) || want_period(d, rq, *rt, p))
+	if (!(*u = rq_unit(d, rq, "unit")) || !(*rt = rq_report(d, rq)) || want_period(d, rq, *rt, p))
 		return -1;
 	if (load_obligation(d, (*rt)->code, (*u)->code, p->name, o) == 0)
 		return 0;
@@ -680,11 +627,11 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 
 	if (rq_failed(rq))
 		return -1;
-	if (json_object_get(rq_body(rq), "under") && !(under = want_unit(d, rq, "under")))
+	if (json_object_get(rq_body(rq), "under") && !(under = rq_unit(d, rq, "under")))
 		return -1;
-	if (unit && !want_unit(d, rq, "unit"))
+	if (unit && !rq_unit(d, rq, "unit"))
 		return -1;
-	if (report && !want_report(d, rq))
+	if (report && !rq_report(d, rq))
 		return -1;
 	if (state && strcmp(state, "open") && strcmp(state, "submitted") && strcmp(state, "accepted")
 	    && strcmp(state, "returned") && strcmp(state, "waived"))
@@ -735,7 +682,7 @@ static json_t *counters_json(const long *c)
 /* op_completeness - per child of 'under': who owes, who sent, on time or late, who is missing */
 int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 {
-	const struct report_type *rt = want_report(d, rq);
+	const struct report_type *rt = rq_report(d, rq);
 	const struct unit *under, *recv;
 	struct cal_period p;
 	size_t nchild = 0;
@@ -747,7 +694,7 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 	if (!rt || want_period(d, rq, rt, &p))
 		return -1;
 	if (json_object_get(rq_body(rq), "under")) {
-		if (!(under = want_unit(d, rq, "under")))
+		if (!(under = rq_unit(d, rq, "under")))
 			return -1;
 	} else {
 		recv = unitset_find(d->units, rt->receiver);

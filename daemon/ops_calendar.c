@@ -172,26 +172,6 @@ static int period_error(struct request *rq, const struct report_type *rt, const 
 			rt->code, name, rt->once_period);
 }
 
-/* report_error - the unknown_report reply, with the closest code as a hint */
-static int report_error(struct daemon *d, struct request *rq, const char *code)
-{
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-
-	for (size_t i = 0; i < d->cfg->nreports; i++) {
-		size_t dist = text_distance(code, d->cfg->reports[i].code);
-
-		if (dist < best_d) {
-			best_d = dist;
-			best = d->cfg->reports[i].code;
-		}
-	}
-	if (best_d > strlen(code) / 2 + 1)
-		best = NULL;
-	return rq_error(rq, "unknown_report", "there is no report type '%s'%s%s%s; 'thiduactl reports' lists them", code,
-			best ? " (did you mean " : "", best ? best : "", best ? "?)" : "");
-}
-
 /* op_deadlines - every period of every report type (or of one, or one period), due order */
 int op_deadlines(struct daemon *d, struct request *rq, json_t *out)
 {
@@ -208,7 +188,7 @@ int op_deadlines(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_failed(rq))
 		return -1;
 	if (code && !(only = cfg_report(cfg, code)))
-		return report_error(d, rq, code);
+		return rq_report_unknown(rq, d->cfg, code);
 	for (size_t r = 0; r < cfg->nreports; r++) {
 		const struct report_type *rt = &cfg->reports[r];
 		struct cal_period p;

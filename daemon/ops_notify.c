@@ -210,27 +210,11 @@ static json_t *pending_json(struct daemon *d, const struct unit *u)
 	return list;
 }
 
-/* want_unit - the unit named by key, or an error reply naming the closest code */
-static const struct unit *want_unit(struct daemon *d, struct request *rq, const char *key)
-{
-	const char *code = rq_str(rq, key, 1), *s;
-	const struct unit *u;
-
-	if (!code)
-		return NULL;
-	if ((u = unitset_find(d->units, code)))
-		return u;
-	s = strlen(code) <= MAX_CODE ? unitset_suggest(d->units, code) : NULL;
-	rq_error(rq, "unknown_unit", "there is no unit '%.64s'%s%s%s; 'thiduactl units list' shows the codes",
-		 code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
-	return NULL;
-}
-
 /* op_schedule - what will be sent about the unit's obligations, what will reach it about
  * other units' obligations, and what is queued for it */
 int op_schedule(struct daemon *d, struct request *rq, json_t *out)
 {
-	const struct unit *u = want_unit(d, rq, "unit");
+	const struct unit *u = rq_unit(d, rq, "unit");
 	struct hits about = { 0 }, to = { 0 };
 	int64_t now = clock_now(d);
 	sqlite3_stmt *s;
@@ -323,23 +307,6 @@ static const char *want_text(struct request *rq, const char *key, int *bad)
 	return v;
 }
 
-/* report_suggest - the closest report code, when close enough to be a typo */
-static const char *report_suggest(const struct daemon *d, const char *code)
-{
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-
-	for (size_t i = 0; i < d->cfg->nreports; i++) {
-		size_t dist = text_distance(code, d->cfg->reports[i].code);
-
-		if (dist < best_d) {
-			best_d = dist;
-			best = d->cfg->reports[i].code;
-		}
-	}
-	return best_d <= strlen(code) / 2 + 1 ? best : NULL;
-}
-
 /* outbox_has - is there a message to this recipient, or of this report (NULL: any)? */
 static int outbox_has(struct daemon *d, const char *recipient, const char *report)
 {
@@ -383,7 +350,7 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 				unit, hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
 	}
 	if (report && !cfg_report(d->cfg, report) && !outbox_has(d, NULL, report)) {
-		const char *hint = report_suggest(d, report);
+		const char *hint = report_suggest(d->cfg, report);
 
 		return rq_error(rq, "unknown_report", "there is no report type '%s'%s%s%s; 'thiduactl reports' lists them",
 				report, hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");

@@ -82,24 +82,6 @@ json_t *unit_json(const struct daemon *d, const struct unit *u, int32_t day, int
 	return o;
 }
 
-/* find_unit - the unit named by field key, or an error reply with a suggestion */
-static struct unit *find_unit(struct daemon *d, struct request *rq, const char *key, int required)
-{
-	const char *code = rq_str(rq, key, required);
-	struct unit *u;
-	const char *s;
-
-	if (!code)
-		return NULL;
-	u = unitset_find(d->units, code);
-	if (u)
-		return u;
-	s = unitset_suggest(d->units, code);
-	rq_error(rq, "unknown_unit", "there is no unit '%s'%s%s%s; 'thiduactl units list' shows the codes",
-		 code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
-	return NULL;
-}
-
 /* op_units_list - units filtered by level, kind, subtree and date */
 int op_units_list(struct daemon *d, struct request *rq, json_t *out)
 {
@@ -111,7 +93,7 @@ int op_units_list(struct daemon *d, struct request *rq, json_t *out)
 
 	if (rq_day(rq, "at", 0, &day) < 0)
 		return -1;
-	if (json_object_get(rq_body(rq), "under") && !(under = find_unit(d, rq, "under", 1)))
+	if (json_object_get(rq_body(rq), "under") && !(under = rq_unit(d, rq, "under")))
 		return -1;
 	if (level) {
 		lvl = unitset_level_index(d->units, level);
@@ -148,7 +130,7 @@ int op_units_list(struct daemon *d, struct request *rq, json_t *out)
 /* op_units_show - one unit with its contacts, children and history */
 int op_units_show(struct daemon *d, struct request *rq, json_t *out)
 {
-	struct unit *u = find_unit(d, rq, "code", 1);
+	struct unit *u = rq_unit(d, rq, "code");
 	int32_t day = registry_today(d);
 
 	if (!u || rq_day(rq, "at", 0, &day) < 0)

@@ -147,6 +147,12 @@ void rq_error_set(struct request *rq, const char *key, json_t *value);	/* steals
 int rq_time(struct request *rq, const char *key, int required, int64_t *t);
 int rq_day(struct request *rq, const char *key, int required, int32_t *day);
 
+/* lookup.c: unit and report fields of a request, with one error message everywhere */
+const char *report_suggest(const struct config *cfg, const char *code);
+int rq_report_unknown(struct request *rq, const struct config *cfg, const char *code);
+const struct report_type *rq_report(struct daemon *d, struct request *rq);
+struct unit *rq_unit(struct daemon *d, struct request *rq, const char *key);
+
 /* the op handlers: fill out and return 0, or return rq_error(...) */
 typedef int (*op_fn)(struct daemon *d, struct request *rq, json_t *out);
 int op_status(struct daemon *d, struct request *rq, json_t *out);
