@@ -40,6 +40,8 @@ json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, in
 		client_new_id(id, sizeof(id));
 		json_object_set_new(req, "id", json_string(id));
 	}
+	if (cl.as && !json_object_get(req, "as"))	/* --as NAME: act as that principal */
+		json_object_set_new(req, "as", json_string(cl.as));
 	reply = client_call(&cl, req, files, nfiles, rc);
 	if (!reply)
 		return NULL;

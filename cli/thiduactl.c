@@ -15,6 +15,7 @@
 #include "cmd_audit.h"
 #include "cmd_calendar.h"
 #include "cmd_notify.h"
+#include "cmd_proposals.h"
 #include "cmd_reports.h"
 #include "table.h"
 #include "utf8.h"
@@ -47,10 +48,25 @@ static void usage(FILE *fp)
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
+		"  propose --programme P --year Y --unit CODE [--level N] [--nominee CODE] [--name NAME]\n"
+		"          [--hamlet CODE] [--score C=V ...] [--note TEXT] [--submit] [FILE...]\n"
+		"                                 a proposal for a title or award (a draft unless --submit)\n"
+		"  proposals list [--programme P] [--year Y] [--stage N|UNIT] [--state S] [--under CODE]\n"
+		"                 [--batch N] [--csv]\n"
+		"  proposals show ID              a proposal: its path, scores, dossier and history\n"
+		"  proposals submit ID [--score C=V ...] [--note TEXT] [FILE...]   submit, or correct and resubmit\n"
+		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft] FILE.csv\n"
+		"                                 many nominees at once (all or nothing)\n"
+		"  decide approve|return|reject|score ID [--reason TEXT] [--score C=V ...] [--decision-no N]\n"
+		"         [--decision-date DATE]  (or --batch N instead of ID: every proposal of an import)\n"
+		"  withdraw ID [--reason TEXT]    the proposer takes a proposal back\n"
+		"  titles list [--programme P] [--nominee X] [--under CODE] [--valid-at DATE] [--level N] [--csv]\n"
 		"\n"
 		"Over tcp the daemon is reached with CURVE: --server-key (its public key, or a file) and\n"
 		"--key (your NAME.key from 'keys generate'); also $THIDUA_SERVER_KEY and $THIDUA_KEY.\n"
 		"ENDPOINT defaults to $THIDUA_ENDPOINT or " DEFAULT_ENDPOINT ".\n"
+		"--as NAME acts as a principal of the configuration (recorded in the audit log);\n"
+		"without it the local administrator acts.\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
 }
 
@@ -291,6 +307,11 @@ static const struct command {
 	{ "notifications", cmd_notifications },
 	{ "notify", cmd_notify },
 	{ "audit", cmd_audit },
+	{ "propose", cmd_propose },
+	{ "proposals", cmd_proposals },
+	{ "decide", cmd_decide },
+	{ "withdraw", cmd_withdraw },
+	{ "titles", cmd_titles },
 };
 
 int main(int argc, char **argv)

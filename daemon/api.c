@@ -17,6 +17,7 @@
 #include "log.h"
 #include "ops_calendar.h"
 #include "ops_notify.h"
+#include "proposals.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -39,6 +40,7 @@ struct request {
 	char *reply_text;		/* reply as sent, when already serialized */
 	int failed;
 	int replayed;
+	const char *principal;		/* "as": a principal of the configuration; NULL: "admin" */
 	const struct daemon *d;
 };
 
@@ -72,6 +74,14 @@ static const struct op_entry {
 	{ "notify.test", op_notify_test, OP_WRITE },
 	{ "audit.list", op_audit_list, 0 },
 	{ "audit.verify", op_audit_verify, 0 },
+	{ "proposal.create", op_proposal_create, OP_WRITE },
+	{ "proposal.submit", op_proposal_submit, OP_WRITE },
+	{ "proposal.decide", op_proposal_decide, OP_WRITE },
+	{ "proposal.withdraw", op_proposal_withdraw, OP_WRITE },
+	{ "proposal.show", op_proposal_show, 0 },
+	{ "proposals.list", op_proposals_list, 0 },
+	{ "proposals.import", op_proposals_import, OP_WRITE },
+	{ "titles.list", op_titles_list, 0 },
 };
 
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
@@ -171,10 +181,10 @@ int rq_failed(const struct request *rq)
 	return rq->failed;
 }
 
+/* rq_principal - who acts: the principal named by "as", else the local administrator */
 const char *rq_principal(const struct request *rq)
 {
-	(void)rq;
-	return "admin";
+	return rq->principal ? rq->principal : "admin";
 }
 
 /* rq_error - make the reply an error; returns -1 for "return rq_error(...)" */
@@ -407,6 +417,25 @@ static int replay_store(struct daemon *d, struct request *rq)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* request_principal - "as": NAME makes the request act as a principal of the configuration;
+ * over ipc the caller is the local administrator, who may act as anyone (recorded under
+ * that name). The name points into the body, which outlives a reload in this turn.
+ * (When remote callers authenticate with keys, "as" must stay the local administrator's.) */
+static int request_principal(struct daemon *d, struct request *rq)
+{
+	json_t *as = json_object_get(rq->body, "as");
+
+	if (!as || json_is_null(as))
+		return 0;
+	if (!json_is_string(as))
+		return rq_error(rq, "invalid_field", "'as' must be the name of a principal, a string such as \"nguyen.thi.lan\"");
+	if (!cfg_principal(d->cfg, json_string_value(as)))
+		return rq_error(rq, "unknown_principal", "there is no principal '%s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
+				json_string_value(as), d->cfg->path);
+	rq->principal = json_string_value(as);
+	return 0;
+}
+
 /* request_run - dispatch one parsed request inside its savepoint */
 static void request_run(struct daemon *d, struct request *rq)
 {
@@ -427,6 +456,8 @@ static void request_run(struct daemon *d, struct request *rq)
 			 rq->op);
 		return;
 	}
+	if (request_principal(d, rq))
+		return;
 	if ((e->flags & OP_WRITE) && rq->id && replay_lookup(d, rq))
 		return;
 	out = json_object();

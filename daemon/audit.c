@@ -91,6 +91,10 @@ int audit_request(struct daemon *d, const char *principal, const char *op, json_
 	}
 	if ((r = json_object_get(reply, "proposal")) && json_object_get(r, "id")) {
 		json_object_set(detail, "proposal", json_object_get(r, "id"));
+		if (json_object_get(r, "state"))
+			json_object_set(detail, "state", json_object_get(r, "state"));
+		if (!unit)	/* the proposing unit: audit list --unit finds its proposals */
+			unit = json_string_value(json_object_get(r, "proposer"));
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)json_integer_value(json_object_get(r, "id")));
 	}
 	return audit_append(d, principal, op, *object ? object : NULL, unit, detail);

@@ -93,6 +93,59 @@ struct worker_spec {
 	int line;
 };
 
+/* a person who acts in the workflows: the roles are held in one unit */
+enum {
+	ROLE_SUBMITTER = 1u << 0,	/* proposes, submits, corrects, withdraws */
+	ROLE_REVIEWER = 1u << 1,	/* scores a dossier at a stage */
+	ROLE_APPROVER = 1u << 2,	/* decides at a stage */
+	ROLE_ADMIN = 1u << 3		/* acts for the unit and the units under it */
+};
+
+struct principal {
+	char *name;		/* the login, as in --as NAME ("admin" is the local administrator) */
+	char *display_name;
+	char *unit;		/* a unit code of the file */
+	unsigned roles;		/* ROLE_* */
+	int line;
+};
+
+/* who decides at a stage, relative to the proposing unit */
+enum decider_kind { DK_PARENT, DK_LEVEL, DK_UNIT };
+
+struct stage {
+	enum decider_kind kind;
+	char *arg;		/* DK_LEVEL: level code; DK_UNIT: unit code */
+	char *decider;		/* as written: "parent", "level:district", "unit:CUCHI-GDDT" */
+	unsigned role;		/* the ROLE_* a principal of the deciding unit needs */
+	int days;		/* time limit in working days */
+	int line;
+};
+
+/* a rubric criterion: scored in points up to max, or met / not met */
+struct criterion {
+	char *code, *name;
+	int max;		/* points; 0 for a met / not met criterion */
+	int met;		/* 1: met / not met */
+};
+
+/* a title or award programme and the path of its dossiers */
+struct programme {
+	char *code, *name;
+	char *nominee;			/* commune, household, clan, hamlet, person, unit, district, collective */
+	struct selector proposers;	/* who may propose: kinds, levels, units */
+	struct stage *stages;
+	size_t nstages;
+	int dossier_month, dossier_mday;	/* 0: no dossier deadline */
+	int decision_month, decision_mday;	/* 0: no decision deadline */
+	int levels;			/* 1 or 2 */
+	int level2_after_months;	/* level 2 only this long after level 1 */
+	int valid_months;		/* how long a title is valid */
+	int threshold;			/* points needed to pass; -1: no points threshold */
+	struct criterion *criteria;
+	size_t ncriteria;
+	int line;
+};
+
 struct config {
 	char *path;
 	char *movement_name, *movement_plan;
@@ -118,10 +171,17 @@ struct config {
 	struct unitset *units;	/* levels and the units of the file, resolved */
 	struct report_type *reports;
 	size_t nreports;
+	struct principal *principals;
+	size_t nprincipals;
+	struct programme *programmes;
+	size_t nprogrammes;
 };
 
 const struct report_type *cfg_report(const struct config *cfg, const char *code);
 const struct channel *cfg_channel(const struct config *cfg, const char *name);
+const struct principal *cfg_principal(const struct config *cfg, const char *name);
+const struct programme *cfg_programme(const struct config *cfg, const char *code);
+const char *cfg_role_name(unsigned role);	/* one ROLE_* bit to its name */
 
 /* cfg_load - parse and validate path; on failure NULL and *errors holds every problem */
 struct config *cfg_load(const char *path, char ***errors);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proposals.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -388,6 +389,7 @@ int main(int argc, char **argv)
 	intake_init();
 	deadlines_init();
 	spool_init();
+	proposals_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || store_commit(d.store))
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
 	d.started_at = clock_now(&d);

@@ -18,6 +18,7 @@
 
 #include "b64.h"
 #include "log.h"
+#include "proposals.h"
 #include "sha256.h"
 #include "templates.h"
 #include "thiduad.h"
@@ -79,11 +80,11 @@ struct item_text {
 	char due[16], left[16], late[16];
 };
 
-/* render - subject and body from the templates (docs/CONFIG.md), Vietnamese by default,
+/* render_notices - subject and body from the templates (docs/CONFIG.md), Vietnamese by default,
  * for a channel kind: TC_MAIL for an email, TC_CHAT for chat posts, TC_ANY for a .json
  * spool file. A reminder or overdue notice speaks of one unit; an escalation lists them. */
-static void render(struct daemon *d, const struct message *m, const struct unit *to, json_t *items,
-		   int32_t today, enum tmpl_channel ch, char **subject, char **body)
+static void render_notices(struct daemon *d, const struct message *m, const struct unit *to, json_t *items,
+			   int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
 	const struct report_type *rt = cfg_report(d->cfg, m->report);
 	const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
@@ -120,6 +121,17 @@ static void render(struct daemon *d, const struct message *m, const struct unit 
 	templates_render(d->cfg->templates, ev, ch, &v, subject, body);
 	free(texts);
 	free(units);
+}
+
+/* render - a message about proposals (kind 'proposal') is worded by proposals.c; the
+ * others from the templates */
+static void render(struct daemon *d, const struct message *m, const struct unit *to, json_t *items,
+		   int32_t today, enum tmpl_channel ch, char **subject, char **body)
+{
+	if (!strcmp(m->kind, "proposal"))
+		proposals_render(d, m->id, m->step, m->key, m->recipient, subject, body);
+	else
+		render_notices(d, m, to, items, today, ch, subject, body);
 }
 
 /* message_items - the units a message is about, with due day and days left or late on the

@@ -1,0 +1,643 @@
+/*
+ * cmd_proposals.c - thiduactl's approval workflow commands: propose, proposals
+ * list|show|submit|import, decide, withdraw and titles list. Each is one request on the
+ * api socket (proposal.create, proposals.list, proposal.show, proposal.submit,
+ * proposals.import, proposal.decide, proposal.withdraw, titles.list). People get blocks
+ * and tables labelled in Vietnamese with the English word beside; scripts get --json or
+ * --csv. --as NAME (a global option) acts as a principal of the configuration.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_proposals.h"
+#include "csvout.h"
+#include "table.h"
+#include "xalloc.h"
+
+#define LABEL_WIDTH 26
+
+/* jint - an integer member, 0 when missing */
+static long long jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* field - "  label  value", labels padded by display width */
+static void field(const char *label, const char *value)
+{
+	size_t w = text_width(label);
+
+	printf("  %s%*s%s\n", label, (int)(w < LABEL_WIDTH ? LABEL_WIDTH - w : 1), "", value);
+}
+
+/* state_label - a proposal state for people */
+static const char *state_label(const char *state)
+{
+	static const struct { const char *state, *label; } labels[] = {
+		{ "draft", "dự thảo (draft)" },
+		{ "submitted", "đang xét (submitted)" },
+		{ "returned", "trả lại (returned)" },
+		{ "rejected", "không công nhận (rejected)" },
+		{ "withdrawn", "đã rút (withdrawn)" },
+		{ "granted", "đã công nhận (granted)" },
+	};
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (!strcmp(state, labels[i].state))
+			return labels[i].label;
+	return state;
+}
+
+/* add_score - "C=V" into the scores object; -1 on a malformed argument */
+static int add_score(json_t *scores, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *key;
+
+	if (!eq || eq == arg || !eq[1]) {
+		cli_usage_error("--score '%s' must be CRITERION=VALUE, e.g. TC1=25 or TC2=yes", arg);
+		return -1;
+	}
+	key = xstrndup(arg, (size_t)(eq - arg));
+	json_object_set_new(scores, key, json_string(eq + 1));
+	free(key);
+	return 0;
+}
+
+/* parse_id - a proposal or batch number */
+static int parse_id(const char *s, long long *id)
+{
+	char *end;
+
+	*id = strtoll(s, &end, 10);
+	if (end == s || *end || *id < 1)
+		return cli_usage_error("'%s' is not a proposal number (a whole number such as 12)", s);
+	return 0;
+}
+
+/* read_files - the dossier files named on the command line, all read before anything is
+ * sent; the names go to the request's "files" */
+static int read_files(int n, char **paths, json_t *req, struct client_file **files, char ***bufs)
+{
+	json_t *names = json_array();
+
+	*files = xcalloc((size_t)n + 1, sizeof(**files));
+	*bufs = xcalloc((size_t)n + 1, sizeof(**bufs));
+	for (int i = 0; i < n; i++) {
+		size_t size = 0;
+
+		(*bufs)[i] = cli_read_file(paths[i], &size);
+		if (!(*bufs)[i]) {
+			json_decref(names);
+			return -1;
+		}
+		(*files)[i] = (struct client_file){ cli_base_name(paths[i]), (*bufs)[i], size };
+		json_array_append_new(names, json_string((*files)[i].name));
+	}
+	if (n)
+		json_object_set_new(req, "files", names);
+	else
+		json_decref(names);
+	return 0;
+}
+
+static void free_files(int n, struct client_file *files, char **bufs)
+{
+	for (int i = 0; bufs && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(files);
+}
+
+/* print_proposal - a proposal as a block: who, what, where it stands, its path, history */
+static void print_proposal(const json_t *p)
+{
+	json_t *x;
+	size_t i;
+	char buf[1024];
+
+	printf("Hồ sơ số %lld: %s năm %lld, cấp độ %lld\n", jint(p, "id"), jstr(p, "programme_name"), jint(p, "year"),
+	       jint(p, "level"));
+	snprintf(buf, sizeof(buf), "%s  %s%s%s", jstr(p, "nominee"), jstr(p, "nominee_name"), *jstr(p, "place") ? ", " : "",
+		 jstr(p, "place"));
+	field("Đối tượng (nominee)", buf);
+	snprintf(buf, sizeof(buf), "%s  %s", jstr(p, "proposer"), jstr(p, "proposer_name"));
+	field("Đơn vị đề nghị (proposer)", buf);
+	field("Trạng thái (state)", state_label(jstr(p, "state")));
+	if (!strcmp(jstr(p, "state"), "submitted")) {
+		snprintf(buf, sizeof(buf), "%lld/%lld  %s  %s", jint(p, "stage"), jint(p, "stages"), jstr(p, "decider"),
+			 jstr(p, "decider_name"));
+		field("Bước (stage)", buf);
+		snprintf(buf, sizeof(buf), "%s%s", jstr(p, "due_at"),
+			 json_is_true(json_object_get(p, "overdue")) ? "  QUÁ HẠN (OVERDUE)" : "");
+		field("Hạn xét (due)", buf);
+	}
+	if (*jstr(p, "reason"))
+		field("Lý do (reason)", jstr(p, "reason"));
+	if ((x = json_object_get(p, "title"))) {
+		snprintf(buf, sizeof(buf), "%s ngày %s, hiệu lực %s đến %s", jstr(x, "decision_no"), jstr(x, "decision_date"),
+			 jstr(x, "valid_from"), jstr(x, "valid_to"));
+		field("Quyết định (decision)", buf);
+	}
+	if (json_object_get(p, "batch") && !json_is_null(json_object_get(p, "batch"))) {
+		snprintf(buf, sizeof(buf), "%lld, dòng %lld", jint(p, "batch"), jint(p, "line"));
+		field("Nhập từ tệp (batch)", buf);
+	}
+	if ((x = json_object_get(p, "assessment")) && json_object_size(json_object_get(x, "scores"))) {
+		snprintf(buf, sizeof(buf), "%g/%lld điểm, %s%s%s", json_number_value(json_object_get(x, "total")), jint(x, "max"),
+			 json_is_true(json_object_get(x, "passed")) ? "đạt (passes)" : "chưa đạt (does not pass)",
+			 json_is_true(json_object_get(x, "passed")) ? "" : ": ", jstr(x, "why"));
+		field("Đánh giá (assessment)", buf);
+	}
+	json_array_foreach(json_object_get(p, "files"), i, x) {
+		snprintf(buf, sizeof(buf), "v%lld  %s  %lld bytes  %.16s", jint(x, "version"), jstr(x, "name"), jint(x, "size"),
+			 jstr(x, "sha256"));
+		field(i ? "" : "Hồ sơ (files)", buf);
+	}
+	if (json_array_size(json_object_get(p, "path"))) {
+		printf("  Các bước (path):\n");
+		json_array_foreach(json_object_get(p, "path"), i, x) {
+			json_t *who = json_object_get(x, "may_decide"), *w;
+			size_t k, used;
+
+			used = (size_t)snprintf(buf, sizeof(buf), "    %lld. %-16s %s %s (%s, %lld ngày làm việc):", jint(x, "stage"),
+						jstr(x, "status"), jstr(x, "unit"), jstr(x, "unit_name"), jstr(x, "role"), jint(x, "days"));
+			json_array_foreach(who, k, w)
+				if (used < sizeof(buf))
+					used += (size_t)snprintf(buf + used, sizeof(buf) - used, " %s", json_string_value(w));
+			if (!json_array_size(who) && used < sizeof(buf))
+				snprintf(buf + used, sizeof(buf) - used, " (chưa khai báo người quyết định / no principal configured)");
+			printf("%s\n", buf);
+		}
+	}
+	if (json_array_size(json_object_get(p, "history"))) {
+		printf("  Quá trình (history):\n");
+		json_array_foreach(json_object_get(p, "history"), i, x) {
+			printf("    %s  %-10s %-16s bước %lld%s%s%s%s%s%s\n", jstr(x, "at"), jstr(x, "action"), jstr(x, "principal"),
+			       jint(x, "stage"), *jstr(x, "decider") ? " " : "", jstr(x, "decider"),
+			       *jstr(x, "reason") ? "  lý do: " : "", jstr(x, "reason"),
+			       *jstr(x, "decision_no") ? "  QĐ " : "", jstr(x, "decision_no"));
+		}
+	}
+}
+
+/* cmd_propose - a new proposal: a draft, or submitted at once with --submit */
+int cmd_propose(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "programme", required_argument, NULL, 'p' }, { "year", required_argument, NULL, 'y' },
+		{ "level", required_argument, NULL, 'l' }, { "unit", required_argument, NULL, 'u' },
+		{ "nominee", required_argument, NULL, 'n' }, { "name", required_argument, NULL, 'N' },
+		{ "hamlet", required_argument, NULL, 'h' }, { "score", required_argument, NULL, 's' },
+		{ "note", required_argument, NULL, 'o' }, { "submit", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_pack("{s:s}", "op", "proposal.create"), *scores = json_object(), *r;
+	struct client_file *files = NULL;
+	char **bufs = NULL;
+	int opt, rc = EXIT_USAGE, n;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
+		case 'y': json_object_set_new(req, "year", json_string(optarg)); break;
+		case 'l': json_object_set_new(req, "level", json_string(optarg)); break;
+		case 'u': json_object_set_new(req, "unit", json_string(optarg)); break;
+		case 'n': json_object_set_new(req, "nominee", json_string(optarg)); break;
+		case 'N': json_object_set_new(req, "nominee_name", json_string(optarg)); break;
+		case 'h': json_object_set_new(req, "hamlet", json_string(optarg)); break;
+		case 'o': json_object_set_new(req, "note", json_string(optarg)); break;
+		case 'S': json_object_set_new(req, "submit", json_true()); break;
+		case 's':
+			if (add_score(scores, optarg))
+				goto out;
+			break;
+		default: goto out;
+		}
+	}
+	if (!json_object_get(req, "programme") || !json_object_get(req, "year") || !json_object_get(req, "unit")) {
+		rc = cli_usage_error("propose needs --programme CODE, --year YYYY and --unit CODE (the proposing unit)%s", "");
+		goto out;
+	}
+	if (json_object_size(scores))
+		json_object_set(req, "scores", scores);
+	n = argc - optind;
+	if (read_files(n, argv + optind, req, &files, &bufs)) {
+		free_files(n, files, bufs);
+		goto out;
+	}
+	r = cli_call(req, files, (size_t)n, &rc);
+	req = NULL;
+	if (r && !cl.json)
+		print_proposal(json_object_get(r, "proposal"));
+	json_decref(r);
+	free_files(n, files, bufs);
+out:
+	json_decref(req);
+	json_decref(scores);
+	return rc;
+}
+
+/* print_list - proposals one line each */
+static void print_list(json_t *list, int csv)
+{
+	static const char *const hdr[] = { "ID", "PROGRAMME", "YEAR", "LV", "NOMINEE", "NAME", "PROPOSER", "STATE", "STAGE", "DUE" };
+	static const char *const cols[] = {
+		"id", "programme", "year", "level", "nominee", "nominee_name", "place", "proposer", "state", "stage", "decider",
+		"due_at", "batch", "line", "decision_no", "reason",
+	};
+	struct table *t;
+	size_t i;
+	json_t *p;
+
+	if (csv) {
+		struct csvout w = { stdout, 0 };
+
+		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+			csvout_field(&w, cols[c]);
+		csvout_end(&w);
+		json_array_foreach(list, i, p) {
+			for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+				json_t *v = json_object_get(p, cols[c]);
+				char buf[32];
+
+				if (json_is_integer(v)) {
+					snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+					csvout_field(&w, buf);
+				} else {
+					csvout_field(&w, json_string_value(v));
+				}
+			}
+			csvout_end(&w);
+		}
+		return;
+	}
+	t = table_new(10, hdr);
+
+	json_array_foreach(list, i, p) {
+		char id[24], year[16], lv[8], stage[96];
+		const char *row[] = { id, jstr(p, "programme"), year, lv, jstr(p, "nominee"), jstr(p, "nominee_name"),
+				      jstr(p, "proposer"), jstr(p, "state"), stage, jstr(p, "due_at") };
+
+		snprintf(id, sizeof(id), "%lld", jint(p, "id"));
+		snprintf(year, sizeof(year), "%lld", jint(p, "year"));
+		snprintf(lv, sizeof(lv), "%lld", jint(p, "level"));
+		if (!strcmp(jstr(p, "state"), "submitted"))
+			snprintf(stage, sizeof(stage), "%lld %s%s", jint(p, "stage"), jstr(p, "decider"),
+				 json_is_true(json_object_get(p, "overdue")) ? " (overdue)" : "");
+		else
+			stage[0] = 0;
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_destroy(&t);
+}
+
+/* proposals_list - filtered list */
+static int proposals_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "programme", required_argument, NULL, 'p' }, { "year", required_argument, NULL, 'y' },
+		{ "stage", required_argument, NULL, 'g' }, { "state", required_argument, NULL, 's' },
+		{ "under", required_argument, NULL, 'u' }, { "batch", required_argument, NULL, 'b' },
+		{ "limit", required_argument, NULL, 'l' }, { "csv", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_pack("{s:s}", "op", "proposals.list"), *r;
+	int opt, rc, csv = 0;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
+		case 'y': json_object_set_new(req, "year", json_string(optarg)); break;
+		case 'g': json_object_set_new(req, "stage", json_string(optarg)); break;
+		case 's': json_object_set_new(req, "state", json_string(optarg)); break;
+		case 'u': json_object_set_new(req, "under", json_string(optarg)); break;
+		case 'b': json_object_set_new(req, "batch", json_string(optarg)); break;
+		case 'l': json_object_set_new(req, "limit", json_string(optarg)); break;
+		case 'c': csv = 1; break;
+		default: json_decref(req); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		json_decref(req);
+		return cli_usage_error("proposals list: unexpected argument '%s'", argv[optind]);
+	}
+	r = cli_call(req, NULL, 0, &rc);
+	if (r && !cl.json) {
+		print_list(json_object_get(r, "proposals"), csv);
+		if (!csv)
+			printf("%lld proposal%s\n", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+	}
+	json_decref(r);
+	return rc;
+}
+
+/* proposals_show - one proposal in full */
+static int proposals_show(int argc, char **argv)
+{
+	long long id;
+	json_t *r;
+	int rc;
+
+	if (argc != 2)
+		return cli_usage_error("proposals show needs one proposal number%s", "");
+	if (parse_id(argv[1], &id))
+		return EXIT_USAGE;
+	r = cli_call(json_pack("{s:s,s:I}", "op", "proposal.show", "proposal", (json_int_t)id), NULL, 0, &rc);
+	if (r && !cl.json)
+		print_proposal(json_object_get(r, "proposal"));
+	json_decref(r);
+	return rc;
+}
+
+/* proposals_submit - submit a draft, or resubmit a returned proposal with corrections */
+static int proposals_submit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "score", required_argument, NULL, 's' }, { "note", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_pack("{s:s}", "op", "proposal.submit"), *scores = json_object(), *r;
+	struct client_file *files = NULL;
+	char **bufs = NULL;
+	long long id;
+	int opt, rc = EXIT_USAGE, n;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 's') {
+			if (add_score(scores, optarg))
+				goto out;
+		} else if (opt == 'o') {
+			json_object_set_new(req, "note", json_string(optarg));
+		} else {
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		rc = cli_usage_error("proposals submit needs the proposal number (then any corrected FILE...)%s", "");
+		goto out;
+	}
+	if (parse_id(argv[optind], &id))
+		goto out;
+	json_object_set_new(req, "proposal", json_integer(id));
+	if (json_object_size(scores))
+		json_object_set(req, "scores", scores);
+	n = argc - optind - 1;
+	if (read_files(n, argv + optind + 1, req, &files, &bufs)) {
+		free_files(n, files, bufs);
+		goto out;
+	}
+	r = cli_call(req, files, (size_t)n, &rc);
+	req = NULL;
+	if (r && !cl.json)
+		print_proposal(json_object_get(r, "proposal"));
+	json_decref(r);
+	free_files(n, files, bufs);
+out:
+	json_decref(req);
+	json_decref(scores);
+	return rc;
+}
+
+/* proposals_import - a CSV of nominees, all or nothing */
+static int proposals_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "programme", required_argument, NULL, 'p' }, { "year", required_argument, NULL, 'y' },
+		{ "level", required_argument, NULL, 'l' }, { "unit", required_argument, NULL, 'u' },
+		{ "hamlet", required_argument, NULL, 'h' }, { "draft", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_pack("{s:s}", "op", "proposals.import"), *r;
+	struct client_file f;
+	size_t size = 0;
+	char *data;
+	int opt, rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
+		case 'y': json_object_set_new(req, "year", json_string(optarg)); break;
+		case 'l': json_object_set_new(req, "level", json_string(optarg)); break;
+		case 'u': json_object_set_new(req, "unit", json_string(optarg)); break;
+		case 'h': json_object_set_new(req, "hamlet", json_string(optarg)); break;
+		case 'd': json_object_set_new(req, "draft", json_true()); break;
+		default: json_decref(req); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || !json_object_get(req, "programme") || !json_object_get(req, "year")
+	    || !json_object_get(req, "unit")) {
+		json_decref(req);
+		return cli_usage_error("proposals import needs --programme CODE --year YYYY --unit CODE and one FILE.csv%s", "");
+	}
+	if (!(data = cli_read_file(argv[optind], &size))) {
+		json_decref(req);
+		return EXIT_USAGE;
+	}
+	f = (struct client_file){ cli_base_name(argv[optind]), data, size };
+	json_object_set_new(req, "filename", json_string(f.name));
+	r = cli_call(req, &f, 1, &rc);
+	if (r && !cl.json)
+		printf("imported %lld proposals from %s as batch %lld (%s), numbers %lld to %lld\n", jint(r, "imported"),
+		       argv[optind], jint(json_object_get(r, "batch"), "id"), jstr(r, "state"), jint(r, "first"), jint(r, "last"));
+	json_decref(r);
+	free(data);
+	return rc;
+}
+
+/* cmd_proposals - proposals list|show|submit|import */
+int cmd_proposals(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return proposals_list(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return proposals_show(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "submit"))
+		return proposals_submit(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "import"))
+		return proposals_import(argc - 1, argv + 1);
+	return cli_usage_error("proposals: use 'proposals list|show|submit|import ...' (thiduactl --help)%s", "");
+}
+
+/* cmd_decide - approve|return|reject|score ID, or a whole import with --batch N */
+int cmd_decide(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' }, { "score", required_argument, NULL, 's' },
+		{ "decision-no", required_argument, NULL, 'n' }, { "decision-date", required_argument, NULL, 'D' },
+		{ "batch", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
+	};
+	static const char *const actions[] = { "approve", "return", "reject", "score", NULL };
+	json_t *req, *scores, *r;
+	const char *batch = NULL;
+	long long id = 0;
+	int opt, rc = EXIT_USAGE, known = 0;
+
+	if (argc < 2)
+		return cli_usage_error("decide needs an action: approve, return, reject or score%s", "");
+	for (size_t i = 0; actions[i]; i++)
+		known |= !strcmp(actions[i], argv[1]);
+	if (!known)
+		return cli_usage_error("decide: '%s' is not approve, return, reject or score", argv[1]);
+	req = json_pack("{s:s,s:s}", "op", "proposal.decide", "action", argv[1]);
+	scores = json_object();
+	argc--;
+	argv++;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': json_object_set_new(req, "reason", json_string(optarg)); break;
+		case 'n': json_object_set_new(req, "decision_no", json_string(optarg)); break;
+		case 'D': json_object_set_new(req, "decision_date", json_string(optarg)); break;
+		case 'b': batch = optarg; break;
+		case 's':
+			if (add_score(scores, optarg))
+				goto out;
+			break;
+		default: goto out;
+		}
+	}
+	if (batch ? optind != argc : optind != argc - 1) {
+		rc = cli_usage_error("decide %s needs one proposal number, or --batch N for a whole import", argv[0]);
+		goto out;
+	}
+	if (batch) {
+		if (parse_id(batch, &id))
+			goto out;
+		json_object_set_new(req, "batch", json_integer(id));
+	} else {
+		if (parse_id(argv[optind], &id))
+			goto out;
+		json_object_set_new(req, "proposal", json_integer(id));
+	}
+	if (json_object_size(scores))
+		json_object_set(req, "scores", scores);
+	r = cli_call(req, NULL, 0, &rc);
+	req = NULL;
+	if (r && !cl.json) {
+		if (batch)
+			printf("batch %lld: %lld proposals decided (%s at stage %lld)%s\n", jint(r, "batch"), jint(r, "decided"),
+			       jstr(r, "action"), jint(r, "stage"), jint(r, "skipped") ? ", others are at later stages" : "");
+		else
+			print_proposal(json_object_get(r, "proposal"));
+	}
+	json_decref(r);
+out:
+	json_decref(req);
+	json_decref(scores);
+	return rc;
+}
+
+/* cmd_withdraw - the proposer takes a proposal back */
+int cmd_withdraw(int argc, char **argv)
+{
+	static const struct option opts[] = { { "reason", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
+	json_t *req = json_pack("{s:s}", "op", "proposal.withdraw"), *r;
+	long long id;
+	int opt, rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'r') {
+			json_decref(req);
+			return EXIT_USAGE;
+		}
+		json_object_set_new(req, "reason", json_string(optarg));
+	}
+	if (optind != argc - 1 || parse_id(argv[optind], &id)) {
+		json_decref(req);
+		return optind != argc - 1 ? cli_usage_error("withdraw needs one proposal number%s", "") : EXIT_USAGE;
+	}
+	json_object_set_new(req, "proposal", json_integer(id));
+	r = cli_call(req, NULL, 0, &rc);
+	if (r && !cl.json)
+		print_proposal(json_object_get(r, "proposal"));
+	json_decref(r);
+	return rc;
+}
+
+/* cmd_titles - titles list [filters] [--csv] */
+int cmd_titles(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "programme", required_argument, NULL, 'p' }, { "nominee", required_argument, NULL, 'n' },
+		{ "under", required_argument, NULL, 'u' }, { "valid-at", required_argument, NULL, 'v' },
+		{ "level", required_argument, NULL, 'l' }, { "csv", no_argument, NULL, 'c' }, { NULL, 0, NULL, 0 },
+	};
+	static const char *const hdr[] = { "PROGRAMME", "LV", "YEAR", "NOMINEE", "NAME", "DECISION", "VALID FROM", "VALID TO" };
+	static const char *const cols[] = {
+		"programme", "level", "year", "nominee", "nominee_name", "place", "proposer", "granted_by", "decision_no",
+		"decision_date", "valid_from", "valid_to", "proposal",
+	};
+	json_t *req, *r, *t;
+	int opt, rc, csv = 0;
+	size_t i;
+
+	if (argc < 2 || strcmp(argv[1], "list"))
+		return cli_usage_error("titles: use 'titles list [--programme P] [--nominee X] [--under CODE] [--valid-at DATE]'%s", "");
+	req = json_pack("{s:s}", "op", "titles.list");
+	argc--;
+	argv++;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
+		case 'n': json_object_set_new(req, "nominee", json_string(optarg)); break;
+		case 'u': json_object_set_new(req, "under", json_string(optarg)); break;
+		case 'v': json_object_set_new(req, "valid_at", json_string(optarg)); break;
+		case 'l': json_object_set_new(req, "level", json_string(optarg)); break;
+		case 'c': csv = 1; break;
+		default: json_decref(req); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		json_decref(req);
+		return cli_usage_error("titles list: unexpected argument '%s'", argv[optind]);
+	}
+	r = cli_call(req, NULL, 0, &rc);
+	if (r && !cl.json && csv) {
+		struct csvout w = { stdout, 0 };
+
+		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+			csvout_field(&w, cols[c]);
+		csvout_end(&w);
+		json_array_foreach(json_object_get(r, "titles"), i, t) {
+			for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+				json_t *v = json_object_get(t, cols[c]);
+				char buf[32];
+
+				if (json_is_integer(v)) {
+					snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+					csvout_field(&w, buf);
+				} else {
+					csvout_field(&w, json_string_value(v));
+				}
+			}
+			csvout_end(&w);
+		}
+	} else if (r && !cl.json) {
+		struct table *tb = table_new(8, hdr);
+
+		json_array_foreach(json_object_get(r, "titles"), i, t) {
+			char lv[8], year[16];
+			const char *row[] = { jstr(t, "programme"), lv, year, jstr(t, "nominee"), jstr(t, "nominee_name"),
+					      jstr(t, "decision_no"), jstr(t, "valid_from"), jstr(t, "valid_to") };
+
+			snprintf(lv, sizeof(lv), "%lld", jint(t, "level"));
+			snprintf(year, sizeof(year), "%lld", jint(t, "year"));
+			table_add(tb, row);
+		}
+		table_print(tb, stdout);
+		table_destroy(&tb);
+		printf("%lld title%s\n", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+	}
+	json_decref(r);
+	return rc;
+}

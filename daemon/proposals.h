@@ -1,0 +1,181 @@
+/*
+ * proposals.h - the approval workflows: proposals for the movement's titles and awards
+ * (docs/CONFIG.md "programmes"), the stages they climb, and the registry of titles.
+ *
+ * A proposal is created as a draft (or straight away submitted), then sits at one stage
+ * after another; at each, the deciding unit (resolved relative to the proposer when the
+ * dossier reaches it) approves, returns or rejects. Approving the last stage grants the
+ * title. Every transition writes a row of proposal_events and attaches the proposal to an
+ * outbox message (kind 'proposal', report = programme, period = year): one message per
+ * proposal, or one per batch and recipient for an import. A stage past its time limit
+ * escalates once, through the scheduler (next_at, a partial index).
+ *
+ * Modules: proposals.c (state, rules, transitions, escalation, message texts),
+ * proposals_ops.c (the ops), proposals_import.c (CSV import and batch decisions).
+ * The part below "internal" is shared by those three files only.
+ */
+#ifndef THIDUA_PROPOSALS_H
+#define THIDUA_PROPOSALS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct daemon;
+struct request;
+
+/* proposals_init - register the escalation of overdue stages with the scheduler */
+void proposals_init(void);
+
+/* the ops (api.c dispatches them) */
+int op_proposal_create(struct daemon *d, struct request *rq, json_t *out);
+int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out);
+int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out);
+int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out);
+int op_proposal_show(struct daemon *d, struct request *rq, json_t *out);
+int op_proposals_list(struct daemon *d, struct request *rq, json_t *out);
+int op_proposals_import(struct daemon *d, struct request *rq, json_t *out);
+int op_titles_list(struct daemon *d, struct request *rq, json_t *out);
+
+/* proposals_render - the Vietnamese subject and body of outbox message 'outbox' (kind
+ * 'proposal', its step and dedup key as stored) for recipient; the caller frees both */
+void proposals_render(struct daemon *d, int64_t outbox, const char *step, const char *key,
+		      const char *recipient, char **subject, char **body);
+
+/* internal -------------------------------------------------------------------------- */
+
+struct config;
+struct programme;
+struct principal;
+struct unit;
+
+/* a proposal row as the rules need it; strings owned (proposal_clear frees them) */
+struct proposal {
+	int64_t id, batch, due_at;
+	int year, level, stage, cycle, version, line;
+	char *programme, *nominee, *nominee_name, *nominee_kind, *place, *proposer, *state, *decider;
+	json_t *self_scores;		/* {criterion: value}, never NULL */
+};
+
+int proposal_load(struct daemon *d, int64_t id, struct proposal *p);	/* 0, or -1 not found */
+void proposal_clear(struct proposal *p);
+
+/* the rubric's verdict on a set of scores */
+struct verdict {
+	double total;		/* points */
+	int max_total;
+	int complete;		/* every criterion has a value */
+	int met_all;		/* every met / not met criterion is met */
+	int passed;		/* complete, met_all and total >= threshold (always 1 without a rubric) */
+	char why[256];		/* when not passed: what is missing or short, for people */
+};
+
+/* scores_parse - a request's {criterion: value} checked against pg's rubric: a new object
+ * with numbers for points and booleans for met; NULL with *why filled */
+json_t *scores_parse(const struct programme *pg, json_t *in, char *why, size_t size);
+
+/* score_text - one value as text ("8", "8.5", "đạt", "no") for criterion c; 0 ok, -1 bad */
+int score_text(const struct programme *pg, size_t c, const char *text, json_t **value, char *why, size_t size);
+
+void rubric_verdict(const struct programme *pg, json_t *scores, struct verdict *v);
+
+/* proposal_scores - the scores in force: self-assessment, then every stage's in order;
+ * a new object */
+json_t *proposal_scores(struct daemon *d, const struct proposal *p);
+
+/* the units the rules see in this turn (an import earlier in the turn included) */
+const struct unitset *proposal_units(struct daemon *d);
+
+/* proposer_allowed - may unit u propose for pg? 1 yes, 0 no (why says who may) */
+int proposer_allowed(struct daemon *d, const struct programme *pg, const struct unit *u, char *why, size_t size);
+
+/* may_propose - may the request's principal act for proposing unit u? 0 yes, -1 with an
+ * error reply naming who may */
+int may_propose(struct daemon *d, struct request *rq, const struct unit *u, const char *what);
+
+/* may_decide - may the request's principal decide at unit 'decider' with one of roles?
+ * 0 yes, -1 with an error reply naming who may */
+int may_decide(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
+	       unsigned roles);
+
+/* level2_refusal - 0 when nominee (at place) may be proposed for level 2 of pg today;
+ * else -1 and why */
+int level2_refusal(struct daemon *d, const struct programme *pg, const char *nominee, const char *place,
+		   int32_t today, char *why, size_t size);
+
+/* window_refusal - 0 while the dossier window of pg for year is open at now; else -1 and why */
+int window_refusal(struct daemon *d, const struct programme *pg, int year, int64_t now, char *why, size_t size);
+
+/* event_add - a proposal_events row; returns its id or -1 */
+int64_t event_add(struct daemon *d, const struct proposal *p, const char *principal, const char *action,
+		  int stage, const char *decider, const char *reason, json_t *scores, const struct verdict *v,
+		  int override, const char *decision_no, const char *state_after);
+
+/* notify - attach event 'event' of p to the outbox message for (step, recipient): the
+ * batch's message when group is set (a digest), else one of its own; 0 ok, -1 error */
+int notify(struct daemon *d, const struct proposal *p, int64_t event, const char *step, const char *recipient,
+	   int group);
+
+/* enter_stage - move p to stage n (1-based) of pg: resolve its deciding unit relative to
+ * the proposer, set the time limit and the escalation moment, notify the decider.
+ * 0 ok; -1 with why (the deciding unit cannot be found) or a database error (why empty) */
+int enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg, int n, int64_t event,
+		int group, char *why, size_t size);
+
+/* a decision at a stage, as the request gives it */
+struct decision {
+	const char *action;		/* approve, return, reject, score */
+	const char *reason;
+	json_t *scores;			/* parsed, or NULL */
+	const char *decision_no;
+	int32_t decision_day;
+	int group;			/* a batch decision: digest messages, audit rows written here */
+};
+
+/* decide_one - one decision on a submitted proposal by the request's principal.
+ * 0 ok, -1 with an error reply */
+int decide_one(struct daemon *d, struct request *rq, const struct programme *pg, struct proposal *p,
+	       const struct decision *dc);
+
+/* who is proposed: the code that identifies the nominee in the registry (a unit code, or
+ * the nominee's own code, else its name), its name, and the unit it belongs to ("" for a
+ * unit nominee) */
+struct nominee {
+	char code[256], name[512], place[80];
+};
+int nominee_resolve(struct daemon *d, const struct programme *pg, const struct unit *proposer, const char *code,
+		    const char *name, const char *hamlet, struct nominee *out, char *why, size_t size);
+
+/* proposal_existing - the open or granted proposal of the same nominee, year and level: its
+ * id and state, or 0 */
+int64_t proposal_existing(struct daemon *d, const char *programme, const struct nominee *nm, int year, int level,
+			  char *state, size_t size);
+
+struct stage;
+/* stage_decider - the deciding unit of a stage for the proposer on day, or NULL */
+const struct unit *stage_decider(struct daemon *d, const struct stage *st, const struct unit *proposer, int32_t day);
+
+/* proposal_submit - a draft's first submission or a returned proposal's resubmission:
+ * the self-assessment must be complete; group as for notify. 0 ok, -1 with an error reply */
+int proposal_submit(struct daemon *d, struct request *rq, const struct programme *pg, struct proposal *p, int group);
+
+/* batch_decide - proposal.decide with "batch": every submitted proposal of the import at
+ * its current stage (proposals_import.c) */
+int batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batch, const struct decision *dc);
+
+/* proposal_json - a proposal for replies; full adds stages, files, history and title */
+json_t *proposal_json(struct daemon *d, int64_t id, int full);
+
+/* want_programme - the programme named by key, or an error reply with a suggestion */
+const struct programme *want_programme(struct daemon *d, struct request *rq, const char *key);
+
+/* want_int - an integer field (a JSON number or a string of digits) within [min, max];
+ * 1 absent (and not required), 0 ok, -1 error reply */
+int want_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out);
+
+/* add_months - day plus n calendar months (the 31st becomes the month's last day) */
+int32_t add_months(int32_t day, int n);
+
+/* vn_day - dd/mm/yyyy */
+void vn_day(int32_t day, char *buf, size_t size);
+
+#endif
