@@ -56,13 +56,13 @@ int client_read_key(const char *spec, char out[41])
 	FILE *fp;
 	size_t n;
 
-	if (strlen(spec) == 40 && !strchr(spec, '/')) {
+	fp = fopen(spec, "r");		/* a file of that name wins; Z85 keys may contain '/' */
+	if (!fp) {
+		if (strlen(spec) != 40)
+			return -1;
 		memcpy(out, spec, 41);
 		return 0;
 	}
-	fp = fopen(spec, "r");
-	if (!fp)
-		return -1;
 	n = fread(out, 1, 40, fp);
 	fclose(fp);
 	out[40] = 0;

@@ -41,6 +41,7 @@ struct request {
 	int failed;
 	int replayed;
 	const char *principal;		/* "as": a principal of the configuration; NULL: "admin" */
+	char user_id[72];		/* tcp: the principal its CURVE key proved (zap.c); "" over ipc */
 	const struct daemon *d;
 };
 
@@ -113,6 +114,22 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 	zmq_setsockopt(d->api, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	ipc_path_prepare(d->api_endpoint);
 	ipc_path_prepare(d->events_endpoint);
+	if (zap_open(d, err, errsize))
+		return -1;
+	/* a remote (tcp) api also keeps the local one, ipc://STATE_DIR/api.sock, bound first
+	 * with no mechanism: the local administrator, protected by file permissions */
+	if (!strncmp(d->api_endpoint, "tcp://", 6)) {
+		d->api_local = xasprintf("ipc://%s/api.sock", d->state_dir);
+		ipc_path_prepare(d->api_local);
+		if (zmq_bind(d->api, d->api_local) != 0) {
+			snprintf(err, errsize, "cannot bind the local api socket %s: %s", d->api_local, zmq_strerror(errno));
+			return -1;
+		}
+		chmod(d->api_local + 6, 0660);
+	}
+	if (zap_secure(d, d->api, d->api_endpoint, "api", err, errsize)
+	    || zap_secure(d, d->events, d->events_endpoint, "api", err, errsize))
+		return -1;
 	if (zmq_bind(d->api, d->api_endpoint) != 0) {
 		snprintf(err, errsize, "cannot bind the api socket %s: %s", d->api_endpoint,
 			 zmq_strerror(errno));
@@ -137,10 +154,17 @@ void api_close(struct daemon *d)
 		zmq_close(d->api);
 	if (d->events)
 		zmq_close(d->events);
+	if (d->zap)
+		zmq_close(d->zap);
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);
 	if (d->api_endpoint && strncmp(d->api_endpoint, "ipc://", 6) == 0)
 		unlink(d->api_endpoint + 6);
+	if (d->api_local) {
+		unlink(d->api_local + 6);
+		free(d->api_local);
+		d->api_local = NULL;
+	}
 	if (d->events_endpoint && strncmp(d->events_endpoint, "ipc://", 6) == 0)
 		unlink(d->events_endpoint + 6);
 	d->api = d->events = d->zctx = NULL;
@@ -302,6 +326,12 @@ static int request_read(struct daemon *d, struct request *rq)
 			zmq_msg_close(&m);
 			continue;
 		}
+		if (rq->nframes == 0) {
+			const char *uid = zmq_msg_gets(&m, "User-Id");
+
+			if (uid)
+				xstrlcpy(rq->user_id, uid, sizeof(rq->user_id));
+		}
 		rq->frames[rq->nframes++] = m;
 	}
 	if (overflow) {
@@ -425,6 +455,15 @@ static int request_principal(struct daemon *d, struct request *rq)
 {
 	json_t *as = json_object_get(rq->body, "as");
 
+	if (rq->user_id[0]) {		/* over tcp the key decides who acts, nothing else */
+		if (as && !json_is_null(as) && (!json_is_string(as) || strcmp(json_string_value(as), rq->user_id)))
+			return rq_error(rq, "forbidden", "you are %s (by your key); only the local administrator may act as another principal",
+					rq->user_id);
+		if (!cfg_principal(d->cfg, rq->user_id))
+			return rq_error(rq, "unknown_principal", "the principal %s of your key is no longer in the configuration", rq->user_id);
+		rq->principal = cfg_principal(d->cfg, rq->user_id)->name;
+		return 0;
+	}
 	if (!as || json_is_null(as))
 		return 0;
 	if (!json_is_string(as))

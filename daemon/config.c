@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
+#include <zmq.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,7 +195,8 @@ static const char *const yearly_keys[] = { "due", "opens", "first", "last", NULL
 static const char *const once_keys[] = { "period", "due", "opens", NULL };
 static const char *const movement_keys[] = { "name", "plan", NULL };
 static const char *const daemon_keys[] = {
-	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel", NULL
+	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel",
+	"curve_key_file", "worker_keys", NULL
 };
 static const char *const channel_keys[] = {
 	"name", "kind", "url", "username", "password", "secret", "chat_id", "tls", "from", "from_name",
@@ -259,6 +261,47 @@ static void load_movement(struct loader *ld, struct config *cfg, const config_se
 	get_string(ld, g, "plan", 0, "movement", &cfg->movement_plan);
 }
 
+/* z85_key_valid - 40 characters of the Z85 alphabet */
+static int z85_key_valid(const char *k)
+{
+	static const char z85[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+	if (strlen(k) != 40)
+		return 0;
+	for (; *k; k++)
+		if (!strchr(z85, *k))
+			return 0;
+	return 1;
+}
+
+/* load_curve - the daemon's secret key file (one line: the Z85 secret, as written by
+ * thiduactl keys generate) and the workers' public keys; the secret never reaches a log */
+static void load_curve(struct loader *ld, struct config *cfg, const config_setting_t *g)
+{
+	char *file = NULL;
+
+	cfg->worker_keys = get_strv(ld, g, "worker_keys", "daemon");
+	for (size_t i = 0; cfg->worker_keys && cfg->worker_keys[i]; i++)
+		if (!z85_key_valid(cfg->worker_keys[i]))
+			err_at(ld, config_setting_get_member(g, "worker_keys"),
+			       "daemon: worker_keys[%zu] is not a 40-character public key", i);
+	if (get_string(ld, g, "curve_key_file", 0, "daemon", &file) == 0) {
+		FILE *fp = fopen(file, "r");
+		size_t n = fp ? fread(cfg->curve_secret, 1, 40, fp) : 0;
+
+		if (fp)
+			fclose(fp);
+		cfg->curve_secret[40] = 0;
+		if (n != 40 || !z85_key_valid(cfg->curve_secret) || zmq_curve_public(cfg->curve_public, cfg->curve_secret)) {
+			err_at(ld, config_setting_get_member(g, "curve_key_file"),
+			       "daemon: curve_key_file %s does not hold a secret key: write one with 'thiduactl keys generate thiduad'",
+			       file);
+			memset(cfg->curve_secret, 0, sizeof(cfg->curve_secret));
+		}
+		free(file);
+	}
+}
+
 static void load_daemon(struct loader *ld, struct config *cfg, const config_setting_t *root)
 {
 	const config_setting_t *g = group_member(ld, root, "daemon", 0);
@@ -274,6 +317,7 @@ static void load_daemon(struct loader *ld, struct config *cfg, const config_sett
 	get_string(ld, g, "jobs", 0, "daemon", &cfg->jobs_endpoint);
 	get_string(ld, g, "operator_channel", 0, "daemon", &cfg->operator_channel);
 	get_string(ld, g, "email_channel", 0, "daemon", &cfg->email_channel);
+	load_curve(ld, cfg, g);
 	s = config_setting_get_member(g, "max_request_bytes");
 	if (s) {
 		long long v;
@@ -1187,7 +1231,7 @@ next:
 
 /* principals and programmes ------------------------------------------------------ */
 
-static const char *const principal_keys[] = { "name", "display_name", "unit", "roles", NULL };
+static const char *const principal_keys[] = { "name", "display_name", "unit", "roles", "public_key", NULL };
 static const char *const programme_keys[] = {
 	"code", "name", "nominee", "proposers", "stages", "window", "levels", "level2_after_months",
 	"valid_months", "rubric", NULL
@@ -1280,6 +1324,9 @@ static void load_principals(struct loader *ld, struct config *cfg, const config_
 			p->roles |= r;
 		}
 		strv_free(&roles);
+		if (get_string(ld, s, "public_key", 0, "principal", &p->public_key) == 0 && !z85_key_valid(p->public_key))
+			err_at(ld, config_setting_get_member(s, "public_key"),
+			       "principal %s: public_key must be the 40-character key 'thiduactl keys generate' printed", p->name);
 	}
 }
 
@@ -1470,6 +1517,7 @@ static void programmes_free(struct config *cfg)
 		free(cfg->principals[i].name);
 		free(cfg->principals[i].display_name);
 		free(cfg->principals[i].unit);
+		free(cfg->principals[i].public_key);
 	}
 	free(cfg->principals);
 	for (size_t i = 0; i < cfg->nprogrammes; i++) {
@@ -1593,6 +1641,8 @@ void cfg_destroy(struct config **self_p)
 	free(cfg->events_endpoint);
 	free(cfg->jobs_endpoint);
 	free(cfg->operator_channel);
+	strv_free(&cfg->worker_keys);
+	memset(cfg->curve_secret, 0, sizeof(cfg->curve_secret));
 	free(cfg->email_channel);
 	for (size_t i = 0; i < cfg->nchannels; i++) {
 		struct channel *c = &cfg->channels[i];

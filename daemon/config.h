@@ -106,6 +106,7 @@ struct principal {
 	char *display_name;
 	char *unit;		/* a unit code of the file */
 	unsigned roles;		/* ROLE_* */
+	char *public_key;	/* CURVE, Z85: how this principal is known over tcp */
 	int line;
 };
 
@@ -154,6 +155,9 @@ struct config {
 	char *api_endpoint, *events_endpoint, *jobs_endpoint;
 	size_t max_request_bytes;
 	char *operator_channel;		/* dead letters and disabled endpoints are reported here */
+	char curve_secret[41];		/* the daemon's CURVE secret key (Z85), "" when not set */
+	char curve_public[41];
+	char **worker_keys;		/* public keys of workers allowed on a tcp jobs endpoint */
 	char *email_channel;		/* the smtp channel for units' addresses */
 	struct channel *channels;
 	size_t nchannels;

@@ -60,6 +60,8 @@ int jobs_open(struct daemon *d, char *err, size_t errsize)
 	zmq_setsockopt(d->jobs, ZMQ_ROUTER_HANDOVER, &handover, sizeof(handover));
 	if (!strncmp(d->jobs_endpoint, "ipc://", 6))
 		unlink(d->jobs_endpoint + 6);
+	if (zap_secure(d, d->jobs, d->jobs_endpoint, "jobs", err, errsize))
+		return -1;
 	if (zmq_bind(d->jobs, d->jobs_endpoint) != 0) {
 		snprintf(err, errsize, "cannot bind the jobs socket %s: %s", d->jobs_endpoint, zmq_strerror(errno));
 		return -1;

@@ -262,9 +262,10 @@ static void main_loop(struct daemon *d)
 			{ d->api, 0, ZMQ_POLLIN, 0 },
 			{ NULL, d->sigfd, ZMQ_POLLIN, 0 },
 			{ d->jobs, 0, ZMQ_POLLIN, 0 },
+			{ d->zap, 0, ZMQ_POLLIN, 0 },
 		};
 		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)), supervisor_timeout_ms(d));
-		int rc = zmq_poll(items, 3, timeout);
+		int rc = zmq_poll(items, 4, timeout);
 
 		if (rc < 0 && errno != EINTR)
 			fatal("zmq_poll: %s", zmq_strerror(errno));
@@ -272,6 +273,15 @@ static void main_loop(struct daemon *d)
 			store_checkpoint(d->store);	/* idle: write the WAL back now, not in a commit */
 		if (items[1].revents & ZMQ_POLLIN)
 			read_signals(d);
+		while (items[3].revents & ZMQ_POLLIN) {
+			int events = 0;
+			size_t len = sizeof(events);
+
+			zap_handle(d);
+			zmq_getsockopt(d->zap, ZMQ_EVENTS, &events, &len);
+			if (!(events & ZMQ_POLLIN))
+				break;
+		}
 		if (d->reap_asap) {
 			d->reap_asap = 0;
 			if (store_begin(d->store) == 0) {

@@ -27,12 +27,13 @@ struct daemon {
 	char *db_path;
 	char *spool_dir;
 	char *api_endpoint, *events_endpoint, *jobs_endpoint;
+	char *api_local;		/* the ipc api kept beside a tcp one, or NULL */
 	struct config *cfg;
 	struct unitset *units;		/* config units plus imported ones, resolved */
 	struct unitset *pending_units;	/* set by a write this turn, swapped in after commit */
 	struct store *store;
 
-	void *zctx, *api, *events, *jobs;
+	void *zctx, *api, *events, *jobs, *zap;
 	int sigfd;
 
 	int fake_clock;
@@ -112,6 +113,11 @@ void supervisor_reap(struct daemon *d);
 long supervisor_timeout_ms(struct daemon *d);
 void supervisor_tick(struct daemon *d);
 void supervisor_stop(struct daemon *d);
+
+/* zap.c: CURVE authentication of tcp clients */
+int zap_open(struct daemon *d, char *err, size_t errsize);
+int zap_secure(struct daemon *d, void *sock, const char *endpoint, const char *domain, char *err, size_t errsize);
+void zap_handle(struct daemon *d);
 
 /* audit.c: the hash-chained audit log */
 int audit_append(struct daemon *d, const char *principal, const char *op, const char *object,
