@@ -49,40 +49,41 @@ static const struct op_entry {
 	const char *name;
 	op_fn fn;
 	unsigned flags;
+	enum authz who;		/* the authorization table: who may call it */
 } ops[] = {
-	{ "status", op_status, 0 },
-	{ "units.list", op_units_list, 0 },
-	{ "units.show", op_units_show, 0 },
-	{ "units.import", op_units_import, OP_WRITE },
-	{ "clock.show", op_clock_show, 0 },
-	{ "clock.set", op_clock_set, OP_WRITE | OP_FAKE_CLOCK },
-	{ "clock.advance", op_clock_advance, OP_WRITE | OP_FAKE_CLOCK },
-	{ "config.reload", op_config_reload, 0 },
-	{ "report.submit", op_report_submit, OP_WRITE },
-	{ "report.receipt", op_report_receipt, 0 },
-	{ "report.accept", op_report_review, OP_WRITE },
-	{ "report.return", op_report_review, OP_WRITE },
-	{ "report.waive", op_report_review, OP_WRITE },
-	{ "obligations.list", op_obligations_list, 0 },
-	{ "completeness", op_completeness, 0 },
-	{ "reports.list", op_reports_list, 0 },
-	{ "calendar.show", op_calendar_show, 0 },
-	{ "deadlines", op_deadlines, 0 },
-	{ "schedule", op_schedule, 0 },
-	{ "notifications.list", op_notifications_list, 0 },
-	{ "notifications.show", op_notifications_show, 0 },
-	{ "notifications.retry", op_notifications_retry, OP_WRITE },
-	{ "notify.test", op_notify_test, OP_WRITE },
-	{ "audit.list", op_audit_list, 0 },
-	{ "audit.verify", op_audit_verify, 0 },
-	{ "proposal.create", op_proposal_create, OP_WRITE },
-	{ "proposal.submit", op_proposal_submit, OP_WRITE },
-	{ "proposal.decide", op_proposal_decide, OP_WRITE },
-	{ "proposal.withdraw", op_proposal_withdraw, OP_WRITE },
-	{ "proposal.show", op_proposal_show, 0 },
-	{ "proposals.list", op_proposals_list, 0 },
-	{ "proposals.import", op_proposals_import, OP_WRITE },
-	{ "titles.list", op_titles_list, 0 },
+	{ "status", op_status, 0, A_ANY },
+	{ "units.list", op_units_list, 0, A_ANY },
+	{ "units.show", op_units_show, 0, A_ANY },
+	{ "units.import", op_units_import, OP_WRITE, A_ADMIN },
+	{ "clock.show", op_clock_show, 0, A_ANY },
+	{ "clock.set", op_clock_set, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
+	{ "clock.advance", op_clock_advance, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
+	{ "config.reload", op_config_reload, 0, A_ADMIN },
+	{ "report.submit", op_report_submit, OP_WRITE, A_SUBMITTER },
+	{ "report.receipt", op_report_receipt, 0, A_ANY },
+	{ "report.accept", op_report_review, OP_WRITE, A_REVIEWER },
+	{ "report.return", op_report_review, OP_WRITE, A_REVIEWER },
+	{ "report.waive", op_report_review, OP_WRITE, A_REVIEWER },
+	{ "obligations.list", op_obligations_list, 0, A_ANY },
+	{ "completeness", op_completeness, 0, A_ANY },
+	{ "reports.list", op_reports_list, 0, A_ANY },
+	{ "calendar.show", op_calendar_show, 0, A_ANY },
+	{ "deadlines", op_deadlines, 0, A_ANY },
+	{ "schedule", op_schedule, 0, A_ANY },
+	{ "notifications.list", op_notifications_list, 0, A_ANY },
+	{ "notifications.show", op_notifications_show, 0, A_ANY },
+	{ "notifications.retry", op_notifications_retry, OP_WRITE, A_ADMIN },
+	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
+	{ "audit.list", op_audit_list, 0, A_ANY },
+	{ "audit.verify", op_audit_verify, 0, A_ANY },
+	{ "proposal.create", op_proposal_create, OP_WRITE, A_MODULE },
+	{ "proposal.submit", op_proposal_submit, OP_WRITE, A_MODULE },
+	{ "proposal.decide", op_proposal_decide, OP_WRITE, A_MODULE },
+	{ "proposal.withdraw", op_proposal_withdraw, OP_WRITE, A_MODULE },
+	{ "proposal.show", op_proposal_show, 0, A_ANY },
+	{ "proposals.list", op_proposals_list, 0, A_ANY },
+	{ "proposals.import", op_proposals_import, OP_WRITE, A_MODULE },
+	{ "titles.list", op_titles_list, 0, A_ANY },
 };
 
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
@@ -496,6 +497,8 @@ static void request_run(struct daemon *d, struct request *rq)
 		return;
 	}
 	if (request_principal(d, rq))
+		return;
+	if (authz_check(d, rq, e->who))
 		return;
 	if ((e->flags & OP_WRITE) && rq->id && replay_lookup(d, rq))
 		return;

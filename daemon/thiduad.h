@@ -153,6 +153,16 @@ void rq_error_set(struct request *rq, const char *key, json_t *value);	/* steals
 int rq_time(struct request *rq, const char *key, int required, int64_t *t);
 int rq_day(struct request *rq, const char *key, int required, int32_t *day);
 
+/* authz.c: the authorization table's rules */
+enum authz {
+	A_ANY,		/* any principal: reads */
+	A_ADMIN,	/* the local administrator or an admin of the top unit */
+	A_SUBMITTER,	/* a submitter of the request's unit (or an admin above it) */
+	A_REVIEWER,	/* a reviewer or approver of the report's receiving unit */
+	A_MODULE,	/* the op checks its own rules (proposals: stage deciders) */
+};
+int authz_check(struct daemon *d, struct request *rq, enum authz rule);
+
 /* lookup.c: unit and report fields of a request, with one error message everywhere */
 const char *report_suggest(const struct config *cfg, const char *code);
 int rq_report_unknown(struct request *rq, const struct config *cfg, const char *code);

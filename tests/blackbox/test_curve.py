@@ -58,10 +58,14 @@ def test_curve_keys_map_to_principals_and_strangers_are_refused():
                                capture_output=True, text=True)
             eq(p.returncode, 3, p.stdout + p.stderr)
             # what a keyed principal does is recorded under its name
-            p = ctl("lan.key", "clock", "advance", "1d")
+            p = ctl("lan.key", "clock", "advance", "1d")          # not this principal's to do
+            eq(p.returncode, 1, p.stdout + p.stderr)
+            assert "forbidden" in p.stdout, p.stdout
+            p = ctl("lan.key", "review", "waive", "--unit", "XA-ANPHU", "--report", "KH-NAM", "--period", "2024",
+                    "--reason", "Đơn vị đã sáp nhập")
             eq(p.returncode, 0, p.stdout + p.stderr)
             rows = d.ctl("audit", "list", "--principal", name)["rows"]
-            assert rows and rows[0]["op"] == "clock.advance", rows
+            assert rows and rows[0]["op"] == "report.waive", rows
 
 
 def test_a_tcp_endpoint_without_keys_is_a_configuration_error():
