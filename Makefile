@@ -168,6 +168,45 @@ install: all
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
 
+# fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
+# loader and the whole request path of an in-process daemon (tests/fuzz/fuzz_*.c),
+# FUZZ_SECONDS each; make -j2 fuzz runs two at once. New inputs go to build/fuzz/corpus,
+# crashes to build/fuzz/artifacts (copy them to tests/fuzz/regressions/).
+# make check runs every file of tests/fuzz/corpus and tests/fuzz/regressions through the
+# same targets built with $(CC) around tests/fuzz/driver.c (the test_fuzz_* unit tests).
+FUZZ_SECONDS ?= 600
+FUZZ_FLAGS ?=
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_DRIVER_BIN := $(FUZZ_TARGETS:%=$(BUILD)/tests/test_fuzz_%)
+.PHONY: fuzz fuzz-build
+unit-tests: $(FUZZ_DRIVER_BIN)
+
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Idaemon -Itests/fuzz -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install -y clang)"; exit 1; }
+	@$(MAKE) --no-print-directory CC=clang OPT='$(FUZZ_OPT)' BUILD=build/fuzz fuzz-build
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=fuzz-run-%)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Idaemon -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+
+fuzz-run-%:
+	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts/$*
+	@echo "fuzz_$*: $(FUZZ_SECONDS)s, log in build/fuzz/fuzz_$*.log"
+	@build/fuzz/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_FLAGS) \
+		$(if $(wildcard tests/fuzz/$*.dict),-dict=tests/fuzz/$*.dict) -artifact_prefix=build/fuzz/artifacts/$*/ \
+		build/fuzz/corpus/$* tests/fuzz/corpus/$* $(wildcard tests/fuzz/regressions/$*) > build/fuzz/fuzz_$*.log 2>&1 \
+		&& echo "fuzz_$*: no crash; $$(ls build/fuzz/corpus/$* | wc -l) inputs in build/fuzz/corpus/$*" \
+		|| { tail -60 build/fuzz/fuzz_$*.log; echo "fuzz_$*: FOUND A PROBLEM: see build/fuzz/artifacts/$*/"; exit 1; }
+
 clean:
 	rm -rf build bin
 

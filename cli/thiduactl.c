@@ -14,6 +14,7 @@
 #include "client.h"
 #include "cmd_audit.h"
 #include "cmd_calendar.h"
+#include "cmd_keys.h"
 #include "cmd_notify.h"
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
@@ -48,6 +49,7 @@ static void usage(FILE *fp)
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
+		"  keys generate NAME [--dir DIR] a CURVE key pair: NAME.key (0600) and NAME.pub\n"
 		"  propose --programme P --year Y --unit CODE [--level N] [--nominee CODE] [--name NAME]\n"
 		"          [--hamlet CODE] [--score C=V ...] [--note TEXT] [--submit] [FILE...]\n"
 		"                                 a proposal for a title or award (a draft unless --submit)\n"
@@ -307,6 +309,7 @@ static const struct command {
 	{ "notifications", cmd_notifications },
 	{ "notify", cmd_notify },
 	{ "audit", cmd_audit },
+	{ "keys", cmd_keys },
 	{ "propose", cmd_propose },
 	{ "proposals", cmd_proposals },
 	{ "decide", cmd_decide },

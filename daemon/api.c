@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "request.h"
 #include "ops_calendar.h"
 #include "ops_notify.h"
 #include "proposals.h"
@@ -221,6 +222,9 @@ int rq_error(struct request *rq, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* a message may quote what the client sent, cut by a bound or by a parser inside a
+	 * character: it must still be valid UTF-8 for the reply (never a reason to stop) */
+	utf8_sanitize(msg);
 	json_decref(rq->reply);
 	free(rq->reply_text);
 	rq->reply_text = NULL;
@@ -349,10 +353,8 @@ static int request_read(struct daemon *d, struct request *rq)
 /* request_parse - JSON frame to body, op and id; an error reply when malformed */
 static void request_parse(struct request *rq)
 {
-	const char *data;
-	size_t size;
-	json_error_t jerr;
-	json_t *op, *id;
+	const char *code;
+	char *msg = NULL;
 
 	if (rq->failed)
 		return;
@@ -360,38 +362,12 @@ static void request_parse(struct request *rq)
 		rq_error(rq, "bad_frame", "the request has no JSON frame: send {\"op\": ..., \"id\": ...}");
 		return;
 	}
-	data = zmq_msg_data(&rq->frames[0]);
-	size = zmq_msg_size(&rq->frames[0]);
-	if (!utf8_valid(data, size)) {
-		rq_error(rq, "invalid_utf8", "the request frame is not valid UTF-8 text");
-		return;
+	/* the same decoder the fuzzer runs (request.c) */
+	if (request_decode(zmq_msg_data(&rq->frames[0]), zmq_msg_size(&rq->frames[0]), &rq->body, &rq->op,
+			   &rq->id, &code, &msg)) {
+		rq_error(rq, code, "%s", msg);
+		free(msg);
 	}
-	rq->body = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
-	if (!rq->body) {
-		rq_error(rq, "invalid_json", "the request is not valid JSON: %s at line %d column %d",
-			 jerr.text, jerr.line, jerr.column);
-		return;
-	}
-	if (!json_is_object(rq->body)) {
-		rq_error(rq, "bad_request", "the request must be a JSON object {\"op\": ..., \"id\": ...}");
-		return;
-	}
-	id = json_object_get(rq->body, "id");
-	if (id && !json_is_string(id)) {
-		rq_error(rq, "invalid_field", "'id' must be a string (the client's request id)");
-		return;
-	}
-	if (id && (json_string_length(id) == 0 || json_string_length(id) > 128)) {
-		rq_error(rq, "invalid_field", "'id' must be 1 to 128 characters");
-		return;
-	}
-	rq->id = id ? json_string_value(id) : NULL;
-	op = json_object_get(rq->body, "op");
-	if (!op || !json_is_string(op)) {
-		rq_error(rq, "bad_request", "the request has no 'op' string: say what to do, e.g. {\"op\": \"status\"}");
-		return;
-	}
-	rq->op = json_string_value(op);
 }
 
 /* find_op - the op table entry, or NULL */

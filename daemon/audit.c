@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "sha256.h"
+#include "utf8.h"
 #include "thiduad.h"
 #include "xalloc.h"
 
@@ -97,6 +98,7 @@ int audit_request(struct daemon *d, const char *principal, const char *op, json_
 			unit = json_string_value(json_object_get(r, "proposer"));
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)json_integer_value(json_object_get(r, "id")));
 	}
+	utf8_sanitize(object);		/* snprintf may have cut a character */
 	return audit_append(d, principal, op, *object ? object : NULL, unit, detail);
 }
 

@@ -887,7 +887,7 @@ static void load_channels(struct loader *ld, struct config *cfg, const config_se
 				err_at(ld, s, "channel %s: 'from' (the sender address) is required for smtp", c->name);
 		} else if (known) {
 			if (strncmp(c->url, "https://", 8) && !(c->allow_http && !strncmp(c->url, "http://", 7))
-			    && !(is_loopback_url(c->url + 7) && !strncmp(c->url, "http://", 7)))
+			    && !(!strncmp(c->url, "http://", 7) && is_loopback_url(c->url + 7)))
 				err_at(ld, s, "channel %s: the url must be https:// (http:// only to this machine, or with allow_http = true)",
 				       c->name);
 			if (!strcmp(c->kind, "telegram") && !c->chat_id)

@@ -1,0 +1,238 @@
+/*
+ * fuzz_api.c - libFuzzer target: the whole request path of a real daemon in this process.
+ * The input is one request: its frames separated by NUL bytes (the first is the JSON,
+ * the others are files; JSON text never holds a NUL). They are sent from a DEALER over
+ * inproc to the ROUTER that api_open() bound, and api_turn() reads, decodes, dispatches,
+ * commits and answers them, as thiduad's loop does.
+ *
+ * The daemon runs the shipped configuration with a fake clock, on a state directory of
+ * its own under $TMPDIR (or /dev/shm), and starts afresh every RESET_EVERY inputs so that
+ * the database stays small. Each input sees the state the inputs before it left.
+ *
+ * Properties: no crash, leak or undefined behaviour, and thiduad never exits (fatal() is
+ * an exit, which libFuzzer reports); every request gets one reply, a JSON object with a
+ * boolean "ok" and, when false, an error code and message; every row a request adds to
+ * the audit log is shown by audit.list.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "log.h"
+#include "thiduad.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#ifndef FUZZ_CONFIG
+#define FUZZ_CONFIG "config/thidua.cfg"
+#endif
+#define RESET_EVERY 20000
+#define MAX_FRAMES_SENT 80
+#define START "2024-11-10T09:00:00+07:00"
+
+static struct daemon d;
+static void *client;		/* DEALER connected to the api socket */
+static char *state_root;	/* mkdtemp'd; the daemon's state_dir is inside */
+static unsigned long inputs;
+static int inited_once;
+
+/* daemon_reload - lives in main.c, which this target does not link; reloading the same
+ * file is for the configuration's own tests */
+int daemon_reload(struct daemon *dm, char *err, size_t errsize)
+{
+	(void)dm;
+	snprintf(err, errsize, "config.reload is not run by fuzz_api");
+	return -1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* daemon_down - what main() does at exit, then the state directory goes */
+static void daemon_down(void)
+{
+	if (!d.cfg)
+		return;
+	zmq_close(client);
+	client = NULL;
+	jobs_close(&d);
+	api_close(&d);
+	store_close(&d.store);
+	unitset_destroy(&d.pending_units);
+	unitset_destroy(&d.units);
+	json_decref(d.pending_events);
+	cfg_destroy(&d.cfg);
+	free(d.state_dir);
+	free(d.db_path);
+	free(d.spool_dir);
+	free(d.api_endpoint);
+	free(d.events_endpoint);
+	free(d.jobs_endpoint);
+	memset(&d, 0, sizeof(d));
+	nftw(state_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void at_exit(void)
+{
+	daemon_down();
+	free(state_root);
+	state_root = NULL;
+}
+
+/* daemon_up - main()'s start-up, with inproc endpoints and no workers */
+static void daemon_up(void)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	char **errors = NULL, err[1024], buf[32];
+	int linger = 0;
+
+	if (!inited_once) {
+		log_init("fuzz_api", 0);
+		intake_init();
+		deadlines_init();
+		spool_init();
+		atexit(at_exit);
+		inited_once = 1;
+	}
+	free(state_root);
+	state_root = xasprintf("%s/thidua-fuzz-api-XXXXXX", tmp);
+	if (!mkdtemp(state_root)) {
+		perror("fuzz_api: mkdtemp");
+		exit(1);
+	}
+	d.config_path = getenv("THIDUA_FUZZ_CONFIG") ? getenv("THIDUA_FUZZ_CONFIG") : FUZZ_CONFIG;
+	d.cfg = cfg_load(d.config_path, &errors);
+	if (!d.cfg) {
+		fprintf(stderr, "fuzz_api: cannot load %s (run from the top of the tree): %s\n", d.config_path,
+			errors && errors[0] ? errors[0] : "?");
+		exit(1);
+	}
+	d.state_dir = xstrdup(state_root);
+	d.db_path = xasprintf("%s/thidua.db", d.state_dir);
+	d.spool_dir = xasprintf("%s/spool", d.state_dir);
+	if (mkdir(d.spool_dir, 0700)) {
+		perror("fuzz_api: mkdir spool");
+		exit(1);
+	}
+	d.api_endpoint = xasprintf("inproc://fuzz-api-%lu", inputs);
+	d.events_endpoint = xasprintf("inproc://fuzz-events-%lu", inputs);
+	d.jobs_endpoint = xasprintf("inproc://fuzz-jobs-%lu", inputs);
+	d.started_mono_ms = clock_mono_ms();
+	if (!(d.store = store_open(d.db_path, err, sizeof(err))))
+		fatal("%s", err);
+	d.fake_clock = 1;
+	if (time_parse(START, d.cfg->utc_offset, &d.fake_now))
+		fatal("fuzz_api: bad start time");
+	d.epoch = d.fake_now;
+	snprintf(buf, sizeof(buf), "%lld", (long long)d.epoch);
+	if (store_meta_set(d.store, "epoch", buf))
+		fatal("fuzz_api: %s", store_errmsg(d.store));
+	if (!(d.units = registry_build(&d, d.cfg, &errors)))
+		fatal("fuzz_api: the units do not fit together");
+	if (store_begin(d.store) || intake_reconcile(&d) || store_commit(d.store))
+		fatal("fuzz_api: %s", store_errmsg(d.store));
+	d.started_at = clock_now(&d);
+	if (api_open(&d, err, sizeof(err)) || jobs_open(&d, err, sizeof(err)))
+		fatal("fuzz_api: %s", err);
+	client = zmq_socket(d.zctx, ZMQ_DEALER);
+	zmq_setsockopt(client, ZMQ_LINGER, &linger, sizeof(linger));
+	if (zmq_connect(client, d.api_endpoint))
+		fatal("fuzz_api: connect: %s", zmq_strerror(errno));
+}
+
+/* send_frames - [""][frame0]...: data split at NUL bytes */
+static void send_frames(const uint8_t *data, size_t size)
+{
+	size_t start = 0, n = 0;
+
+	zmq_send(client, "", 0, ZMQ_SNDMORE);
+	for (size_t i = 0; i <= size; i++) {
+		if (i < size && data[i] != 0)
+			continue;
+		n++;
+		zmq_send(client, data + start, i - start, i < size && n < MAX_FRAMES_SENT ? ZMQ_SNDMORE : 0);
+		if (n == MAX_FRAMES_SENT)
+			break;
+		start = i + 1;
+	}
+}
+
+/* turn - let the daemon serve what is waiting, then take one reply */
+static json_t *turn(void)
+{
+	zmq_pollitem_t api = { d.api, 0, ZMQ_POLLIN, 0 }, cl = { client, 0, ZMQ_POLLIN, 0 };
+	zmq_msg_t m;
+	json_t *reply = NULL;
+	json_error_t jerr;
+	int more = 1, frames = 0;
+
+	FUZZ_ASSERT(zmq_poll(&api, 1, 5000) == 1);
+	api_turn(&d);
+	events_flush(&d);
+	FUZZ_ASSERT(zmq_poll(&cl, 1, 5000) == 1);	/* one reply per request */
+	while (more) {
+		zmq_msg_init(&m);
+		FUZZ_ASSERT(zmq_msg_recv(&m, client, 0) >= 0);
+		more = zmq_msg_more(&m);
+		if (frames++ == 1)
+			reply = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
+		zmq_msg_close(&m);
+	}
+	FUZZ_ASSERT(frames == 2 && reply && json_is_object(reply));
+	FUZZ_ASSERT(json_is_boolean(json_object_get(reply, "ok")));
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		json_t *e = json_object_get(reply, "error");
+
+		FUZZ_ASSERT(json_is_string(json_object_get(e, "code")) && json_is_string(json_object_get(e, "message")));
+	}
+	return reply;
+}
+
+/* last_audit_seq - the newest row of the audit log, 0 when empty */
+static long long last_audit_seq(void)
+{
+	sqlite3_stmt *s = store_stmt(d.store, "SELECT max(seq) FROM audit");
+	long long seq = 0;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		seq = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return seq;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char list[] = "{\"op\":\"audit.list\",\"limit\":1}";
+	long long before;
+	json_t *reply;
+
+	if (!d.cfg || inputs % RESET_EVERY == 0) {
+		daemon_down();
+		daemon_up();
+	}
+	inputs++;
+	before = last_audit_seq();
+	send_frames(data, size);
+	reply = turn();
+	json_decref(reply);
+	if (last_audit_seq() != before) {
+		/* a row the request wrote must be listed: audit.list shows the newest first */
+		send_frames((const uint8_t *)list, sizeof(list) - 1);
+		reply = turn();
+		FUZZ_ASSERT(json_is_true(json_object_get(reply, "ok")));
+		FUZZ_ASSERT(json_integer_value(json_object_get(json_array_get(json_object_get(reply, "rows"), 0), "seq"))
+			    == last_audit_seq());
+		json_decref(reply);
+	}
+	return 0;
+}
