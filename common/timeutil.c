@@ -213,6 +213,8 @@ int duration_parse(const char *s, int64_t *seconds)
 		default: return -1;
 		}
 		total += n * mult;
+		if (total > (int64_t)200 * 366 * DAY_SECONDS)	/* beyond two centuries: a mistake */
+			return -1;
 	}
 	*seconds = total;
 	return 0;

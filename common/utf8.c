@@ -51,3 +51,21 @@ int utf8_valid_str(const char *s)
 {
 	return utf8_valid(s, strlen(s));
 }
+
+/* utf8_sanitize - replace what utf8_valid would refuse, one byte at a time */
+void utf8_sanitize(char *s)
+{
+	size_t len = strlen(s), i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+
+		if (n && i + n <= len && utf8_valid(s + i, n)) {
+			i += n;
+		} else {
+			s[i] = '?';
+			i++;
+		}
+	}
+}

@@ -12,4 +12,8 @@ int utf8_valid(const char *s, size_t len);
 /* utf8_valid_str - utf8_valid over a NUL-terminated string */
 int utf8_valid_str(const char *s);
 
+/* utf8_sanitize - make s valid UTF-8 in place: each byte that does not start a
+ * well-formed sequence becomes '?'. For text cut by a byte bound, or quoted from input. */
+void utf8_sanitize(char *s);
+
 #endif
