@@ -20,6 +20,7 @@
 #include "proposals.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 static void usage(FILE *fp)
@@ -53,6 +54,7 @@ static void join_errors(char **errors, char *buf, size_t size)
 		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "; " : "", errors[i]);
 	if (n > 5 && used < size)
 		snprintf(buf + used, size - used, "; and %zu more", n - 5);
+	utf8_sanitize(buf);	/* the bound may have cut a character of a Vietnamese message */
 }
 
 static void warn_if_readable(const struct config *cfg);

@@ -388,3 +388,39 @@ def _check_full_state(d, acked, refused, decisions):
         eq(leftovers, [], "temporary files left behind")
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------ hostile errors
+
+def test_an_error_cut_inside_a_character_is_answered_not_fatal():
+    """Messages quote what they were given and are cut by byte bounds ('%.64s', a 4 KiB
+    join of configuration errors): the reply must still go out, and thiduad keep serving."""
+    import shutil
+    from harness import CONFIG
+    tmp = tempfile.mkdtemp(prefix="thidua-cut-")
+    try:
+        cfg = os.path.join(tmp, "thidua.cfg")
+        shutil.copy(CONFIG, cfg)
+        with Daemon(config=cfg, start_at=START) as d:
+            with open(CONFIG, encoding="utf-8") as fp:
+                text = fp.read()
+            for pad in range(3):    # one of three offsets cuts the 3-byte 'ủ'
+                with open(cfg, "w", encoding="utf-8") as fp:
+                    fp.write(text.replace('code = "XA-ANPHU";', 'code = "%s";' % ("x" * pad + "ủ" * 1500), 1))
+                eq(d.call("config.reload")["error"]["code"], "invalid_config", f"reload, offset {pad}")
+                code = "a" * (62 + pad) + "ủ"
+                eq(d.call("report.waive", unit=code, report="BC-NAM", period="2024", reason="x")["error"]["code"],
+                   "unknown_unit", f"unit code, offset {pad}")
+            import zmq
+            s = zmq.Context.instance().socket(zmq.DEALER)
+            s.setsockopt(zmq.LINGER, 0)
+            s.setsockopt(zmq.RCVTIMEO, 5000)
+            s.connect(d.endpoint)
+            s.send_multipart([b"", '{"op":"\\u0é"}'.encode()])
+            r = json.loads(s.recv_multipart()[-1])
+            s.close()
+            eq(r["error"]["code"], "invalid_json", "a JSON error quoting half a character")
+            _ok(d.call("status"))
+            assert d.proc.poll() is None, "thiduad exited"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
