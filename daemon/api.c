@@ -452,6 +452,40 @@ static int request_principal(struct daemon *d, struct request *rq)
 	return 0;
 }
 
+/* rate_allow - a token bucket per principal (rate per second, burst of one second's worth):
+ * one principal flooding the daemon gets refusals, the others are still served */
+static int rate_allow(const char *name, int per_second)
+{
+	static struct bucket {
+		char name[72];
+		double tokens;
+		int64_t last_ms;
+	} buckets[256];
+	static size_t nbuckets;
+	int64_t now = clock_mono_ms();
+	struct bucket *b = NULL;
+
+	if (per_second <= 0)
+		return 1;
+	for (size_t i = 0; i < nbuckets && !b; i++)
+		if (!strcmp(buckets[i].name, name))
+			b = &buckets[i];
+	if (!b) {
+		b = &buckets[nbuckets < 256 ? nbuckets++ : 255];	/* the last slot is shared past 256 */
+		xstrlcpy(b->name, name, sizeof(b->name));
+		b->tokens = per_second;
+		b->last_ms = now;
+	}
+	b->tokens += (double)(now - b->last_ms) * per_second / 1000.0;
+	if (b->tokens > per_second)
+		b->tokens = per_second;
+	b->last_ms = now;
+	if (b->tokens < 1)
+		return 0;
+	b->tokens -= 1;
+	return 1;
+}
+
 /* request_run - dispatch one parsed request inside its savepoint */
 static void request_run(struct daemon *d, struct request *rq)
 {
@@ -474,6 +508,11 @@ static void request_run(struct daemon *d, struct request *rq)
 	}
 	if (request_principal(d, rq))
 		return;
+	if (rq->principal && !rate_allow(rq->principal, d->cfg->requests_per_second)) {
+		rq_error(rq, "rate_limited", "%s sent more than %d requests in a second (daemon.requests_per_second); wait a moment and send again",
+			 rq->principal, d->cfg->requests_per_second);
+		return;
+	}
 	if (authz_check(d, rq, e->who))
 		return;
 	if ((e->flags & OP_WRITE) && rq->id && replay_lookup(d, rq))

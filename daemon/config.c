@@ -196,7 +196,7 @@ static const char *const once_keys[] = { "period", "due", "opens", NULL };
 static const char *const movement_keys[] = { "name", "plan", NULL };
 static const char *const daemon_keys[] = {
 	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel",
-	"curve_key_file", "worker_keys", NULL
+	"curve_key_file", "worker_keys", "requests_per_second", NULL
 };
 static const char *const channel_keys[] = {
 	"name", "kind", "url", "username", "password", "secret", "chat_id", "tls", "from", "from_name",
@@ -261,6 +261,27 @@ static void load_movement(struct loader *ld, struct config *cfg, const config_se
 	get_string(ld, g, "plan", 0, "movement", &cfg->movement_plan);
 }
 
+/* get_int - an integer member within [min, max]; dflt when absent */
+static int get_int(struct loader *ld, const config_setting_t *group, const char *name,
+		   const char *what, int dflt, int min, int max)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	int v;
+
+	if (!s)
+		return dflt;
+	if (config_setting_type(s) != CONFIG_TYPE_INT) {
+		err_at(ld, s, "%s: '%s' must be a whole number", what, name);
+		return dflt;
+	}
+	v = config_setting_get_int(s);
+	if (v < min || v > max) {
+		err_at(ld, s, "%s: '%s' = %d is out of range (%d to %d)", what, name, v, min, max);
+		return dflt;
+	}
+	return v;
+}
+
 /* z85_key_valid - 40 characters of the Z85 alphabet */
 static int z85_key_valid(const char *k)
 {
@@ -308,6 +329,7 @@ static void load_daemon(struct loader *ld, struct config *cfg, const config_sett
 	const config_setting_t *s;
 
 	cfg->max_request_bytes = CFG_DEFAULT_MAX_REQUEST;
+	cfg->requests_per_second = 50;
 	if (!g)
 		return;
 	check_keys(ld, g, "daemon", daemon_keys);
@@ -315,6 +337,7 @@ static void load_daemon(struct loader *ld, struct config *cfg, const config_sett
 	get_string(ld, g, "api", 0, "daemon", &cfg->api_endpoint);
 	get_string(ld, g, "events", 0, "daemon", &cfg->events_endpoint);
 	get_string(ld, g, "jobs", 0, "daemon", &cfg->jobs_endpoint);
+	cfg->requests_per_second = get_int(ld, g, "requests_per_second", "daemon", 50, 0, 100000);
 	get_string(ld, g, "operator_channel", 0, "daemon", &cfg->operator_channel);
 	get_string(ld, g, "email_channel", 0, "daemon", &cfg->email_channel);
 	load_curve(ld, cfg, g);
@@ -531,26 +554,6 @@ static void load_units(struct loader *ld, struct config *cfg, const config_setti
 	}
 }
 
-/* get_int - an integer member within [min, max]; dflt when absent */
-static int get_int(struct loader *ld, const config_setting_t *group, const char *name,
-		   const char *what, int dflt, int min, int max)
-{
-	const config_setting_t *s = config_setting_get_member(group, name);
-	int v;
-
-	if (!s)
-		return dflt;
-	if (config_setting_type(s) != CONFIG_TYPE_INT) {
-		err_at(ld, s, "%s: '%s' must be a whole number", what, name);
-		return dflt;
-	}
-	v = config_setting_get_int(s);
-	if (v < min || v > max) {
-		err_at(ld, s, "%s: '%s' = %d is out of range (%d to %d)", what, name, v, min, max);
-		return dflt;
-	}
-	return v;
-}
 
 /* get_monthday - "MM-DD" for yearly schedules (29 February is refused: not every year has it) */
 static int get_monthday(struct loader *ld, const config_setting_t *g, const char *name,

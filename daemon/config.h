@@ -154,6 +154,7 @@ struct config {
 	char *state_dir;	/* NULL: not set in the file */
 	char *api_endpoint, *events_endpoint, *jobs_endpoint;
 	size_t max_request_bytes;
+	int requests_per_second;	/* per principal (not the local administrator); 0: no limit */
 	char *operator_channel;		/* dead letters and disabled endpoints are reported here */
 	char curve_secret[41];		/* the daemon's CURVE secret key (Z85), "" when not set */
 	char curve_public[41];

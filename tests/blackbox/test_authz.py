@@ -63,3 +63,27 @@ def test_the_whole_authorization_table():
         src = open(__file__.replace("tests/blackbox/test_authz.py", "daemon/api.c"), encoding="utf-8").read()
         table_ops = set(re.findall(r'\{ "([a-z.]+)", op_', src))
         eq(table_ops - ops, set(), "ops without an authorization test")
+
+
+def test_a_principal_flooding_the_daemon_is_limited_and_others_are_served():
+    import os
+    import tempfile
+    from harness import CONFIG, write
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "limited.cfg")
+        write(cfg, open(CONFIG, encoding="utf-8").read().replace("daemon = {", "daemon = {\n  requests_per_second = 5;", 1))
+        with Daemon(config=cfg) as d:
+            import json
+            import zmq
+            s = zmq.Context.instance().socket(zmq.DEALER)
+            s.setsockopt(zmq.LINGER, 0)
+            s.setsockopt(zmq.RCVTIMEO, 5000)
+            s.connect(d.endpoint)
+            for i in range(40):
+                s.send_multipart([b"", json.dumps({"op": "status", "id": f"f{i}", "as": "tran.thi.thu"}).encode()])
+            codes = [json.loads(s.recv_multipart()[-1]).get("error", {}).get("code") for _ in range(40)]
+            s.close()
+            limited = codes.count("rate_limited")
+            assert 20 <= limited <= 35, codes
+            assert d.call("status", **{"as": "ngo.thi.kim"})["ok"], "another principal is served"
+            assert d.call("status")["ok"], "the local administrator is not limited"
