@@ -269,8 +269,8 @@ static int want_obligation(struct daemon *d, struct request *rq, const struct un
 			(*u)->code, (*u)->name, (*rt)->code, p->name, day, (*rt)->code, p->name);
 }
 
-/* file_name_problem - why a submitted file name is refused, or NULL */
-static const char *file_name_problem(const char *name)
+/* file_name_problem - why a submitted file name is refused, or NULL (reports and dossiers) */
+const char *file_name_problem(const char *name)
 {
 	size_t n = strlen(name);
 

@@ -1149,3 +1149,27 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 	tprintf(&t, "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: %s\n", key);
 	*body = t.p;
 }
+
+/* proposal_precheck - the checks a new proposal and an import share: the level exists,
+ * the year is this one or the next, the proposer is open, may propose in this programme,
+ * and the principal acts for it. 0 or the rq_error */
+int proposal_precheck(struct daemon *d, struct request *rq, const struct programme *pg,
+		      const struct unit *proposer, long long level, long long year, int32_t today, const char *what)
+{
+	char why[512];
+	int y;
+	unsigned m, dd;
+
+	civil_from_days(today, &y, &m, &dd);
+	if (level > pg->levels)
+		return rq_error(rq, "invalid_field", "programme %s (%s) has only level 1", pg->code, pg->name);
+	if (year > y + 1)
+		return rq_error(rq, "invalid_field", "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
+	if (!unit_active_at(proposer, today))
+		return rq_error(rq, "unit_closed", "unit %s (%s) is closed; its successor proposes instead", proposer->code, proposer->name);
+	if (!proposer_allowed(d, pg, proposer, why, sizeof(why)))
+		return rq_error(rq, "not_a_proposer", "%s", why);
+	if (may_propose(d, rq, proposer, what))
+		return -1;
+	return 0;
+}

@@ -91,6 +91,8 @@ int proposer_allowed(struct daemon *d, const struct programme *pg, const struct 
 /* may_propose - may the request's principal act for proposing unit u? 0 yes, -1 with an
  * error reply naming who may */
 int may_propose(struct daemon *d, struct request *rq, const struct unit *u, const char *what);
+int proposal_precheck(struct daemon *d, struct request *rq, const struct programme *pg,
+		      const struct unit *proposer, long long level, long long year, int32_t today, const char *what);
 
 /* may_decide - may the request's principal decide at unit 'decider' with one of roles?
  * 0 yes, -1 with an error reply naming who may */

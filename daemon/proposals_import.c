@@ -281,8 +281,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	const struct unit *proposer = NULL;
 	long long year = 0, level = 1;
 	int32_t today = registry_today(d);
-	int y, draft = json_is_true(json_object_get(rq_body(rq), "draft")), rc = -1;
-	unsigned m, dd;
+	int draft = json_is_true(json_object_get(rq_body(rq), "draft")), rc = -1;
 	struct problems pb = { 0 };
 	struct csv *csv = NULL;
 	struct row *rows = NULL;
@@ -308,16 +307,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_nfiles(rq) != 1)
 		return rq_error(rq, "missing_file", "proposals.import needs exactly one file frame holding the CSV text (got %zu)",
 				rq_nfiles(rq));
-	civil_from_days(today, &y, &m, &dd);
-	if (level > pg->levels)
-		return rq_error(rq, "invalid_field", "programme %s (%s) has only level 1", pg->code, pg->name);
-	if (year > y + 1)
-		return rq_error(rq, "invalid_field", "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
-	if (!unit_active_at(proposer, today))
-		return rq_error(rq, "unit_closed", "unit %s (%s) is closed; its successor proposes instead", proposer->code, proposer->name);
-	if (!proposer_allowed(d, pg, proposer, why, sizeof(why)))
-		return rq_error(rq, "not_a_proposer", "%s", why);
-	if (may_propose(d, rq, proposer, "import proposals"))
+	if (proposal_precheck(d, rq, pg, proposer, level, year, today, "import proposals"))
 		return -1;
 	if (!draft && window_refusal(d, pg, (int)year, clock_now(d), why, sizeof(why)))
 		return rq_error(rq, "window_closed", "%s", why);

@@ -122,25 +122,6 @@ static int want_proposal(struct daemon *d, struct request *rq, struct proposal *
 	return 0;
 }
 
-/* file_name_problem - why a dossier file name is refused, or NULL */
-static const char *file_name_problem(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0)
-		return "is empty";
-	if (n > MAX_NAME)
-		return "is longer than 255 bytes";
-	if (strchr(name, '/') || strchr(name, '\\'))
-		return "contains a path: send the file's own name only";
-	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		return "is not a file name";
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return "contains a control character";
-	return NULL;
-}
-
 /* check_files - the "files" names match the frames, each named properly and not empty */
 static int check_files(struct request *rq)
 {
@@ -263,8 +244,6 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	const char *code, *name, *hamlet, *note;
 	long long year = 0, level = 1;
 	int32_t today = registry_today(d);
-	int y;
-	unsigned m, dd;
 	json_t *scores = NULL;
 	struct nominee nm;
 	struct proposal p;
@@ -280,16 +259,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	hamlet = rq_str(rq, "hamlet", 0);
 	if (rq_failed(rq) || want_text(rq, "note", &note))
 		return -1;
-	civil_from_days(today, &y, &m, &dd);
-	if (level > pg->levels)
-		return rq_error(rq, "invalid_field", "programme %s (%s) has only level 1", pg->code, pg->name);
-	if (year > y + 1)
-		return rq_error(rq, "invalid_field", "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
-	if (!unit_active_at(proposer, today))
-		return rq_error(rq, "unit_closed", "unit %s (%s) is closed; its successor proposes instead", proposer->code, proposer->name);
-	if (!proposer_allowed(d, pg, proposer, why, sizeof(why)))
-		return rq_error(rq, "not_a_proposer", "%s", why);
-	if (may_propose(d, rq, proposer, "propose"))
+	if (proposal_precheck(d, rq, pg, proposer, level, year, today, "propose"))
 		return -1;
 	if (nominee_resolve(d, pg, proposer, code, name, hamlet, &nm, why, sizeof(why)))
 		return rq_error(rq, "invalid_nominee", "%s", why);

@@ -83,6 +83,7 @@ int blobs_sync(struct daemon *d);
 
 /* intake.c: report types, obligations, submissions, review, completeness */
 void intake_init(void);
+const char *file_name_problem(const char *name);
 int intake_reconcile(struct daemon *d);
 
 /* deadlines.c: reminders and escalation */
