@@ -29,22 +29,41 @@ static void row_hash(const char *prev, int64_t seq, int64_t at, const char *prin
 	free(text);
 }
 
+/* audit_head - the sequence number and hash of the last row: kept in memory for the rest
+ * of a transaction once it has written a row, read from the table otherwise */
+static int64_t audit_head(struct daemon *d, char prev[65])
+{
+	sqlite3_stmt *s;
+	char head[96];
+	char *colon;
+	int64_t seq = 0;
+
+	if (store_meta_pending(d->store, "audit_head", head, sizeof(head)) == 0
+	    && (colon = strchr(head, ':')) && strlen(colon + 1) == 64) {
+		memcpy(prev, colon + 1, 65);
+		return strtoll(head, NULL, 10);
+	}
+	s = store_stmt(d->store, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(s, 0);
+		xstrlcpy(prev, (const char *)sqlite3_column_text(s, 1), 65);
+	}
+	sqlite3_reset(s);
+	return seq;
+}
+
 /* audit_append - one row; detail is stolen. 0 ok, -1 database error */
 int audit_append(struct daemon *d, const char *principal, const char *op, const char *object,
 		 const char *unit, json_t *detail)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+	sqlite3_stmt *s;
 	char prev[65] = GENESIS, hash[65], head[96];
-	int64_t seq = 1, now = clock_now(d);
+	int64_t seq, now = clock_now(d);
 	char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc;
 
 	json_decref(detail);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(s, 0) + 1;
-		xstrlcpy(prev, (const char *)sqlite3_column_text(s, 1), sizeof(prev));
-	}
-	sqlite3_reset(s);
+	seq = audit_head(d, prev) + 1;
 	row_hash(prev, seq, now, principal, op, object, unit, text, hash);
 	s = store_stmt(d->store, "INSERT INTO audit (seq, at, principal, op, object, unit, detail, prev_hash, hash)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
@@ -62,7 +81,7 @@ int audit_append(struct daemon *d, const char *principal, const char *op, const 
 	if (rc != SQLITE_DONE)
 		return -1;
 	snprintf(head, sizeof(head), "%lld:%s", (long long)seq, hash);
-	return store_meta_set(d->store, "audit_head", head);
+	return store_meta_later(d->store, "audit_head", head);
 }
 
 /* audit_request - the generic record of an api write: who, what, on which unit */

@@ -1,12 +1,14 @@
 /*
- * blobs.c - submitted files, content-addressed by SHA-256; identical content is stored once.
+ * blobs.c - submitted files, named by their SHA-256.
  *
- * Files up to BLOB_INLINE_MAX live in the database (table blobs): they become durable with
- * the turn's one commit, with no file to create, rename or flush. Larger ones are written
- * under STATE_DIR/files/ab/abcdef... to a temporary name, fsynced and renamed into place
+ * Files up to BLOB_INLINE_MAX live in the database, in the row that names them (column
+ * data): they become durable with the turn's one commit, with no file to create, rename or
+ * flush. Larger ones are written under STATE_DIR/files/ab/abcdef... (content-addressed:
+ * identical content is stored once) to a temporary name, fsynced and renamed into place
  * before the transaction that names them commits, so a receipt never names a file that a
  * crash could lose. (Creating and flushing a file per submission held group commit at a
- * fifth of its speed: bench/intake.)
+ * fifth of its speed; a table of small files keyed by their hash, another quarter: one
+ * more page written per submission at a random place of its index. bench/intake.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,25 +27,8 @@
 
 static int blobs_dirty;
 
-/* blob_inline - INSERT OR IGNORE into the database */
-static int blob_inline(struct daemon *d, const void *data, size_t size, const char *hex)
-{
-	sqlite3_stmt *s = store_stmt(d->store, "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)");
-	int rc;
-
-	sqlite3_bind_text(s, 1, hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)size);
-	sqlite3_bind_blob64(s, 3, data, size, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		errno = (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
-		return -1;
-	}
-	return 0;
-}
-
-/* blobs_put - store data; its hex digest goes to hex. 0 ok, -1 with errno (ENOSPC...) */
+/* blobs_put - hash data into hex; files over BLOB_INLINE_MAX are written under files/.
+ * 1: the caller keeps data in its row (blobs_bind); 0: it is under files/; -1 with errno */
 int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65])
 {
 	char dir[4096], path[4200], tmp[4300];
@@ -53,7 +38,7 @@ int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65])
 
 	sha256_hex(data, size, hex);
 	if (size <= BLOB_INLINE_MAX)
-		return blob_inline(d, data, size, hex);
+		return 1;
 	snprintf(dir, sizeof(dir), "%s/files/%.2s", d->state_dir, hex);
 	snprintf(path, sizeof(path), "%s/%s", dir, hex);
 	if (stat(path, &st) == 0 && (size_t)st.st_size == size)
@@ -93,6 +78,15 @@ int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65])
 	}
 	blobs_dirty = 1;
 	return 0;
+}
+
+/* blobs_bind - the content kept in the row (kept: what blobs_put answered), or NULL */
+void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept)
+{
+	if (kept > 0)
+		sqlite3_bind_blob64(s, i, data, size, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
 }
 
 /* blobs_sync - make every file written this turn durable with one flush */

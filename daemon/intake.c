@@ -296,17 +296,11 @@ static int next_receipt(struct daemon *d, int64_t now, char *buf, size_t size)
 	int y;
 	unsigned m, dd;
 	char name[16];
-	sqlite3_stmt *s;
 	int64_t n = -1;
 
 	civil_from_days(day_of_time(now, d->cfg->utc_offset), &y, &m, &dd);
 	snprintf(name, sizeof(name), "BN-%04d", y % 10000);
-	s = store_stmt(d->store, "INSERT INTO counters (name, value) VALUES (?1, 1)"
-		       " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	n = store_counter_next(d->store, name);
 	if (n < 0)
 		return -1;
 	snprintf(buf, size, "%s-%06lld", name, (long long)n);
@@ -431,8 +425,9 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t size;
 		const void *data = rq_file(rq, i, &size);
+		int kept = blobs_put(d, data, size, hex);
 
-		if (blobs_put(d, data, size, hex)) {
+		if (kept < 0) {
 			json_decref(files);
 			return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
 					"file \"%s\" could not be stored: %s; nothing was recorded",
@@ -442,12 +437,14 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 			files = json_array();
 		json_array_append_new(files, json_pack("{s:s,s:I,s:s}", "name", json_string_value(json_array_get(names, i)),
 						       "size", (json_int_t)size, "sha256", hex));
-		s = store_stmt(d->store, "INSERT INTO submission_files (submission, idx, name, size, sha256) VALUES (?1, ?2, ?3, ?4, ?5)");
+		s = store_stmt(d->store, "INSERT INTO submission_files (submission, idx, name, size, sha256, data)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 		sqlite3_bind_int64(s, 1, sub_id);
 		sqlite3_bind_int(s, 2, (int)i);
 		sqlite3_bind_text(s, 3, json_string_value(json_array_get(names, i)), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, (sqlite3_int64)size);
 		sqlite3_bind_text(s, 5, hex, -1, SQLITE_TRANSIENT);
+		blobs_bind(s, 6, data, size, kept);
 		if (sqlite3_step(s) != SQLITE_DONE) {
 			sqlite3_reset(s);
 			goto db_error;

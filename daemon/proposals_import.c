@@ -214,13 +214,13 @@ static int create_batch(struct daemon *d, struct request *rq, json_t *out, const
 	char hex[65], object[64];
 	struct proposal p;
 	sqlite3_stmt *s;
-	int rc;
+	int rc, kept = blobs_put(d, data, size, hex);
 
-	if (blobs_put(d, data, size, hex))
+	if (kept < 0)
 		return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
 				"the file %s could not be stored: %s; nothing was imported", file, strerror(errno));
 	s = store_stmt(d->store, "INSERT INTO proposal_batches (programme, year, level, proposer, filename, sha256, rows,"
-		       " principal, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+		       " principal, created_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	sqlite3_bind_text(s, 1, pg->code, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, year);
 	sqlite3_bind_int(s, 3, level);
@@ -230,6 +230,7 @@ static int create_batch(struct daemon *d, struct request *rq, json_t *out, const
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)nrows);
 	sqlite3_bind_text(s, 8, rq_principal(rq), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 9, now);
+	blobs_bind(s, 10, data, size, kept);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)

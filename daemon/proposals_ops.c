@@ -159,19 +159,20 @@ static int store_files(struct daemon *d, struct request *rq, int64_t id, int ver
 		size_t size;
 		const void *data = rq_file(rq, i, &size);
 		sqlite3_stmt *s;
-		int rc;
+		int rc, kept = blobs_put(d, data, size, hex);
 
-		if (blobs_put(d, data, size, hex))
+		if (kept < 0)
 			return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
 					"file \"%s\" could not be stored: %s; nothing was recorded", name, strerror(errno));
-		s = store_stmt(d->store, "INSERT INTO proposal_files (proposal, version, idx, name, size, sha256)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		s = store_stmt(d->store, "INSERT INTO proposal_files (proposal, version, idx, name, size, sha256, data)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 		sqlite3_bind_int64(s, 1, id);
 		sqlite3_bind_int(s, 2, version);
 		sqlite3_bind_int(s, 3, (int)i);
 		sqlite3_bind_text(s, 4, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 5, (sqlite3_int64)size);
 		sqlite3_bind_text(s, 6, hex, -1, SQLITE_TRANSIENT);
+		blobs_bind(s, 7, data, size, kept);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)

@@ -46,5 +46,8 @@ const char *store_errmsg(struct store *st);
 /* meta: small key/value settings kept in the database */
 int store_meta_get(struct store *st, const char *key, char *buf, size_t size);
 int store_meta_set(struct store *st, const char *key, const char *value);
+int store_meta_later(struct store *st, const char *key, const char *value);
+int store_meta_pending(struct store *st, const char *key, char *buf, size_t size);
+int64_t store_counter_next(struct store *st, const char *name);
 
 #endif

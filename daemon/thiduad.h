@@ -77,8 +77,9 @@ int32_t registry_today(const struct daemon *d);
 char **split_list(const char *s);
 char *join_list(char *const *v);
 
-/* blobs.c: content-addressed files */
+/* blobs.c: submitted files, in their rows or under files/ */
 int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65]);
+void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept);
 int blobs_sync(struct daemon *d);
 
 /* intake.c: report types, obligations, submissions, review, completeness */

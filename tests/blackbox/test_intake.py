@@ -53,8 +53,9 @@ def test_a_2024_cycle_with_exact_completeness():
         import hashlib
         eq(rc["files"][0]["sha256"], hashlib.sha256(DOC).hexdigest(), "sha256")
         eq(rc["files"][0]["size"], len(DOC), "size")
-        # a small file is kept in the database, content-addressed
-        stored = d.db().execute("SELECT data FROM blobs WHERE sha256 = ?", (rc["files"][0]["sha256"],)).fetchone()
+        # a small file is kept in the database, in the row of the submission that brought it
+        stored = d.db().execute("SELECT f.data FROM submission_files f JOIN submissions s ON s.id = f.submission"
+                                " WHERE s.receipt = ? AND f.idx = 0", (rc["number"],)).fetchone()
         eq(bytes(stored[0]), DOC, "stored content")
         assert rc["number"].startswith("BN-2024-"), rc
         eq(len({r["number"] for r in receipts.values()}), 5, "distinct receipts")
@@ -132,7 +133,7 @@ def test_every_bad_submission_is_refused_and_stores_nothing():
         con = d.db()
         eq(con.execute("SELECT count(*) FROM submissions").fetchone()[0], 0, "nothing stored")
         eq(os.path.exists(os.path.join(d.dir, "files")), False, "no file written")
-        eq(con.execute("SELECT count(*) FROM blobs").fetchone()[0], 0, "no content stored")
+        eq(con.execute("SELECT count(*) FROM submission_files").fetchone()[0], 0, "no content stored")
 
 
 def test_replay_returns_the_first_receipt_and_stores_once():
@@ -243,3 +244,38 @@ def test_thiduactl_submit_review_and_completeness_csv():
         assert "Ủy ban nhân dân xã An Phú" in out and rc == 0, out
         rc, out = d.ctl_raw("obligations", "--unit", "XA-PHUHOADONG", "--csv")
         assert rc == 0 and "accepted" in out, out
+
+
+def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
+    """Schema 7 kept small files in a table blobs keyed by their hash; 8 and 9 move each
+    into the row that names it and drop the indexes intake no longer writes."""
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        rc = ok(submit(d, "XA-ANPHU"))["receipt"]
+        dup = ok(submit(d, "XA-BINHMY"))["receipt"]		# the same content: one blob in schema 7
+        d.stop()
+        con = sqlite3.connect(os.path.join(d.dir, "thidua.db"))
+        con.executescript("""
+            CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+            INSERT OR IGNORE INTO blobs SELECT sha256, size, data FROM submission_files;
+            ALTER TABLE submission_files DROP COLUMN data;
+            ALTER TABLE proposal_files DROP COLUMN data;
+            ALTER TABLE proposal_batches DROP COLUMN data;
+            CREATE INDEX audit_unit ON audit (unit, seq);
+            CREATE INDEX audit_principal ON audit (principal, seq);
+            CREATE INDEX audit_object ON audit (object, seq);
+            CREATE INDEX submissions_obligation ON submissions (obligation);
+            PRAGMA user_version = 7;
+        """)
+        eq(con.execute("SELECT count(*) FROM blobs").fetchone()[0], 1, "one blob for both")
+        con.close()
+        d.start()
+        con = d.db()
+        eq(con.execute("PRAGMA user_version").fetchone()[0], 9, "upgraded")
+        eq(con.execute("SELECT count(*) FROM sqlite_schema WHERE name IN ('blobs', 'audit_unit', 'submissions_obligation')")
+           .fetchone()[0], 0, "old table and indexes gone")
+        for r in (rc, dup):
+            got = con.execute("SELECT f.data FROM submission_files f JOIN submissions s ON s.id = f.submission"
+                              " WHERE s.receipt = ?", (r["number"],)).fetchone()
+            eq(bytes(got[0]), DOC, f"content of {r['number']}")
+        eq(d.call("report.receipt", number=rc["number"])["receipt"]["files"], rc["files"], "receipt unchanged")
+        eq(d.call("audit.verify")["valid"], True, "audit chain intact")

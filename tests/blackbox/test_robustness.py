@@ -373,8 +373,10 @@ def _check_full_state(d, acked, refused, decisions):
         recorded = dict(con.execute("SELECT id, op FROM requests"))
         for rid, r in acked.items():
             eq(by_request.get(rid), r["receipt"]["number"], f"acknowledged {rid}")
-            for f in r["receipt"]["files"]:
-                inline = con.execute("SELECT size FROM blobs WHERE sha256 = ?", (f["sha256"],)).fetchone()
+            for i, f in enumerate(r["receipt"]["files"]):
+                inline = con.execute("SELECT length(f.data) FROM submission_files f JOIN submissions s ON s.id = f.submission"
+                                     " WHERE s.receipt = ? AND f.idx = ? AND f.data IS NOT NULL",
+                                     (r["receipt"]["number"], i)).fetchone()
                 path = os.path.join(d.dir, "files", f["sha256"][:2], f["sha256"])
                 size = inline[0] if inline else os.path.getsize(path) if os.path.exists(path) else None
                 eq(size, f["size"], f"{rid}: content of {f['name']}")
