@@ -88,11 +88,12 @@ int audit_append(struct daemon *d, const char *principal, const char *op, const 
 int audit_request(struct daemon *d, const char *principal, const char *op, json_t *body, json_t *reply)
 {
 	const char *unit = json_string_value(json_object_get(body, "unit"));
-	json_t *detail = json_deep_copy(body), *r;
+	json_t *detail = json_object(), *r;
 	char object[256] = "";
 
 	if (!unit)
 		unit = json_string_value(json_object_get(body, "code"));
+	json_object_update(detail, body);	/* shares the values: detail is only written out */
 	json_object_del(detail, "op");
 	if (json_object_get(body, "report") && json_object_get(body, "period"))
 		snprintf(object, sizeof(object), "%s/%s", json_string_value(json_object_get(body, "report")),

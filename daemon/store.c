@@ -525,9 +525,11 @@ int store_exec(struct store *st, const char *sql)
 	return 0;
 }
 
+static int step_fixed(struct store *st, const char *sql);
+
 int store_begin(struct store *st)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE"))
+	if (step_fixed(st, "BEGIN IMMEDIATE"))
 		return -1;
 	st->in_txn = 1;
 	st->ndv = st->ndv_saved = 0;
@@ -552,7 +554,7 @@ static int deferred_flush(struct store *st)
 int store_commit(struct store *st)
 {
 	st->in_txn = 0;		/* from here on the values are written, not kept */
-	if (deferred_flush(st) || store_exec(st, "COMMIT")) {
+	if (deferred_flush(st) || step_fixed(st, "COMMIT")) {
 		store_rollback(st);
 		return -1;
 	}
