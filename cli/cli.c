@@ -3,6 +3,7 @@
  * client the process uses.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,37 @@ int cli_usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n(thiduactl --help lists the commands)\n");
 	return EXIT_USAGE;
+}
+
+/* cli_options - getopt_long over a table that says where each value goes */
+int cli_options(int argc, char **argv, const struct cli_opt *opts, json_t *req, unsigned *own)
+{
+	struct option lo[33];
+	size_t n = 0;
+	int opt;
+
+	while (opts[n].name && n < 32) {
+		lo[n] = (struct option){ opts[n].name, opts[n].flag ? no_argument : required_argument, NULL, (int)n + 1 };
+		n++;
+	}
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	if (own)
+		*own = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		const struct cli_opt *o;
+
+		if (opt < 1 || opt > (int)n)
+			return -1;
+		o = &opts[opt - 1];
+		if (!o->field) {
+			if (own)
+				*own |= 1u << (opt - 1);
+		} else {
+			json_object_set_new(req, o->field, o->flag ? json_true() : json_string(optarg));
+		}
+	}
+	return optind;
 }
 
 /* jstr - a string member or "" */

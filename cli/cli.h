@@ -31,6 +31,19 @@ int cli_usage_error(const char *fmt, const char *arg);
  * frees; NULL with the reason, naming the file, on stderr */
 char *cli_read_file(const char *path, size_t *size);
 
+/* an option of a command: its value becomes the request's member field (a flag: true);
+ * with field NULL it is the command's own flag, reported in the bits of cli_options */
+struct cli_opt {
+	const char *name;	/* --name */
+	const char *field;
+	int flag;		/* 1: takes no value */
+};
+
+/* cli_options - parse argv[1..] against opts (ended by a NULL name) into req; bit i of
+ * *own is set for opts[i] with no field. Returns the index of the first operand, or -1
+ * when an option is unknown or lacks its value (getopt said which) */
+int cli_options(int argc, char **argv, const struct cli_opt *opts, json_t *req, unsigned *own);
+
 /* cli_base_name - the part of path after its last '/' (points into path) */
 const char *cli_base_name(const char *path);
 

@@ -300,34 +300,20 @@ static void print_list(json_t *list, int csv)
 /* proposals_list - filtered list */
 static int proposals_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "programme", required_argument, NULL, 'p' }, { "year", required_argument, NULL, 'y' },
-		{ "stage", required_argument, NULL, 'g' }, { "state", required_argument, NULL, 's' },
-		{ "under", required_argument, NULL, 'u' }, { "batch", required_argument, NULL, 'b' },
-		{ "limit", required_argument, NULL, 'l' }, { "csv", no_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "programme", "programme", 0 }, { "year", "year", 0 }, { "stage", "stage", 0 },
+		{ "state", "state", 0 }, { "under", "under", 0 }, { "batch", "batch", 0 },
+		{ "limit", "limit", 0 }, { "csv", NULL, 1 }, { NULL, NULL, 0 },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.list"), *r;
-	int opt, rc, csv = 0;
+	unsigned own;
+	int rc, csv, first = cli_options(argc, argv, opts, req, &own);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
-		case 'y': json_object_set_new(req, "year", json_string(optarg)); break;
-		case 'g': json_object_set_new(req, "stage", json_string(optarg)); break;
-		case 's': json_object_set_new(req, "state", json_string(optarg)); break;
-		case 'u': json_object_set_new(req, "under", json_string(optarg)); break;
-		case 'b': json_object_set_new(req, "batch", json_string(optarg)); break;
-		case 'l': json_object_set_new(req, "limit", json_string(optarg)); break;
-		case 'c': csv = 1; break;
-		default: json_decref(req); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
+	if (first < 0 || first < argc) {
 		json_decref(req);
-		return cli_usage_error("proposals list: unexpected argument '%s'", argv[optind]);
+		return first < 0 ? EXIT_USAGE : cli_usage_error("proposals list: unexpected argument '%s'", argv[first]);
 	}
+	csv = own != 0;
 	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json) {
 		print_list(json_object_get(r, "proposals"), csv);
@@ -408,45 +394,35 @@ out:
 /* proposals_import - a CSV of nominees, all or nothing */
 static int proposals_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "programme", required_argument, NULL, 'p' }, { "year", required_argument, NULL, 'y' },
-		{ "level", required_argument, NULL, 'l' }, { "unit", required_argument, NULL, 'u' },
-		{ "hamlet", required_argument, NULL, 'h' }, { "draft", no_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "programme", "programme", 0 }, { "year", "year", 0 }, { "level", "level", 0 },
+		{ "unit", "unit", 0 }, { "hamlet", "hamlet", 0 }, { "draft", "draft", 1 }, { NULL, NULL, 0 },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.import"), *r;
 	struct client_file f;
 	size_t size = 0;
 	char *data;
-	int opt, rc;
+	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
-		case 'y': json_object_set_new(req, "year", json_string(optarg)); break;
-		case 'l': json_object_set_new(req, "level", json_string(optarg)); break;
-		case 'u': json_object_set_new(req, "unit", json_string(optarg)); break;
-		case 'h': json_object_set_new(req, "hamlet", json_string(optarg)); break;
-		case 'd': json_object_set_new(req, "draft", json_true()); break;
-		default: json_decref(req); return EXIT_USAGE;
-		}
+	if (first < 0) {
+		json_decref(req);
+		return EXIT_USAGE;
 	}
-	if (optind != argc - 1 || !json_object_get(req, "programme") || !json_object_get(req, "year")
+	if (first != argc - 1 || !json_object_get(req, "programme") || !json_object_get(req, "year")
 	    || !json_object_get(req, "unit")) {
 		json_decref(req);
 		return cli_usage_error("proposals import needs --programme CODE --year YYYY --unit CODE and one FILE.csv%s", "");
 	}
-	if (!(data = cli_read_file(argv[optind], &size))) {
+	if (!(data = cli_read_file(argv[first], &size))) {
 		json_decref(req);
 		return EXIT_USAGE;
 	}
-	f = (struct client_file){ cli_base_name(argv[optind]), data, size };
+	f = (struct client_file){ cli_base_name(argv[first]), data, size };
 	json_object_set_new(req, "filename", json_string(f.name));
 	r = cli_call(req, &f, 1, &rc);
 	if (r && !cl.json)
 		printf("imported %lld proposals from %s as batch %lld (%s), numbers %lld to %lld\n", jint(r, "imported"),
-		       argv[optind], jint(json_object_get(r, "batch"), "id"), jstr(r, "state"), jint(r, "first"), jint(r, "last"));
+		       argv[first], jint(json_object_get(r, "batch"), "id"), jstr(r, "state"), jint(r, "first"), jint(r, "last"));
 	json_decref(r);
 	free(data);
 	return rc;
@@ -538,22 +514,14 @@ out:
 /* cmd_withdraw - the proposer takes a proposal back */
 int cmd_withdraw(int argc, char **argv)
 {
-	static const struct option opts[] = { { "reason", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
+	static const struct cli_opt opts[] = { { "reason", "reason", 0 }, { NULL, NULL, 0 } };
 	json_t *req = json_pack("{s:s}", "op", "proposal.withdraw"), *r;
 	long long id;
-	int opt, rc;
+	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 'r') {
-			json_decref(req);
-			return EXIT_USAGE;
-		}
-		json_object_set_new(req, "reason", json_string(optarg));
-	}
-	if (optind != argc - 1 || parse_id(argv[optind], &id)) {
+	if (first < 0 || first != argc - 1 || parse_id(argv[first], &id)) {
 		json_decref(req);
-		return optind != argc - 1 ? cli_usage_error("withdraw needs one proposal number%s", "") : EXIT_USAGE;
+		return first >= 0 && first != argc - 1 ? cli_usage_error("withdraw needs one proposal number%s", "") : EXIT_USAGE;
 	}
 	json_object_set_new(req, "proposal", json_integer(id));
 	r = cli_call(req, NULL, 0, &rc);
@@ -566,10 +534,9 @@ int cmd_withdraw(int argc, char **argv)
 /* cmd_titles - titles list [filters] [--csv] */
 int cmd_titles(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "programme", required_argument, NULL, 'p' }, { "nominee", required_argument, NULL, 'n' },
-		{ "under", required_argument, NULL, 'u' }, { "valid-at", required_argument, NULL, 'v' },
-		{ "level", required_argument, NULL, 'l' }, { "csv", no_argument, NULL, 'c' }, { NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "programme", "programme", 0 }, { "nominee", "nominee", 0 }, { "under", "under", 0 },
+		{ "valid-at", "valid_at", 0 }, { "level", "level", 0 }, { "csv", NULL, 1 }, { NULL, NULL, 0 },
 	};
 	static const char *const hdr[] = { "PROGRAMME", "LV", "YEAR", "NOMINEE", "NAME", "DECISION", "VALID FROM", "VALID TO" };
 	static const char *const cols[] = {
@@ -577,30 +544,19 @@ int cmd_titles(int argc, char **argv)
 		"decision_date", "valid_from", "valid_to", "proposal",
 	};
 	json_t *req, *r, *t;
-	int opt, rc, csv = 0;
+	unsigned own;
+	int rc, csv, first;
 	size_t i;
 
 	if (argc < 2 || strcmp(argv[1], "list"))
 		return cli_usage_error("titles: use 'titles list [--programme P] [--nominee X] [--under CODE] [--valid-at DATE]'%s", "");
 	req = json_pack("{s:s}", "op", "titles.list");
-	argc--;
-	argv++;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
-		case 'n': json_object_set_new(req, "nominee", json_string(optarg)); break;
-		case 'u': json_object_set_new(req, "under", json_string(optarg)); break;
-		case 'v': json_object_set_new(req, "valid_at", json_string(optarg)); break;
-		case 'l': json_object_set_new(req, "level", json_string(optarg)); break;
-		case 'c': csv = 1; break;
-		default: json_decref(req); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
+	first = cli_options(argc - 1, argv + 1, opts, req, &own);
+	if (first < 0 || first < argc - 1) {
 		json_decref(req);
-		return cli_usage_error("titles list: unexpected argument '%s'", argv[optind]);
+		return first < 0 ? EXIT_USAGE : cli_usage_error("titles list: unexpected argument '%s'", argv[first + 1]);
 	}
+	csv = own != 0;
 	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json && csv) {
 		struct csvout w = { stdout, 0 };

@@ -294,31 +294,19 @@ static void print_obligations(json_t *list)
 /* cmd_obligations - obligations by unit, subtree, report, period or state */
 int cmd_obligations(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "unit", required_argument, NULL, 'u' }, { "under", required_argument, NULL, 'U' },
-		{ "report", required_argument, NULL, 'r' }, { "period", required_argument, NULL, 'p' },
-		{ "state", required_argument, NULL, 's' }, { "csv", no_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "unit", "unit", 0 }, { "under", "under", 0 }, { "report", "report", 0 },
+		{ "period", "period", 0 }, { "state", "state", 0 }, { "csv", NULL, 1 }, { NULL, NULL, 0 },
 	};
 	json_t *req = json_pack("{s:s}", "op", "obligations.list"), *r, *list;
-	int opt, rc, csv = 0;
+	unsigned own;
+	int rc, csv, first = cli_options(argc, argv, opts, req, &own);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'u': json_object_set_new(req, "unit", json_string(optarg)); break;
-		case 'U': json_object_set_new(req, "under", json_string(optarg)); break;
-		case 'r': json_object_set_new(req, "report", json_string(optarg)); break;
-		case 'p': json_object_set_new(req, "period", json_string(optarg)); break;
-		case 's': json_object_set_new(req, "state", json_string(optarg)); break;
-		case 'c': csv = 1; break;
-		default: json_decref(req); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
+	if (first < 0 || first < argc) {
 		json_decref(req);
-		return cli_usage_error("obligations: unexpected argument '%s'", argv[optind]);
+		return first < 0 ? EXIT_USAGE : cli_usage_error("obligations: unexpected argument '%s'", argv[first]);
 	}
+	csv = own != 0;
 	r = cli_call(req, NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
@@ -472,38 +460,26 @@ static void print_missing(json_t *missing)
 /* cmd_completeness - who has sent a report for a period, per unit of a subtree */
 int cmd_completeness(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "report", required_argument, NULL, 'r' }, { "period", required_argument, NULL, 'p' },
-		{ "under", required_argument, NULL, 'U' }, { "csv", no_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "report", "report", 0 }, { "period", "period", 0 }, { "under", "under", 0 },
+		{ "csv", NULL, 1 }, { NULL, NULL, 0 },
 	};
 	static const char *const hdr[] = {
 		"UNIT", "NAME", "EXPECTED", "ON_TIME", "LATE", "MISSING", "ACCEPTED", "RETURNED", "SUBMITTED%",
 	};
-	const char *report = NULL, *period = NULL, *under = NULL;
-	json_t *req, *r, *row;
+	json_t *req = json_pack("{s:s}", "op", "completeness"), *r, *row;
 	struct table *t;
 	char buf[64];
 	size_t i;
-	int opt, rc, csv = 0;
+	unsigned own;
+	int rc, csv, first = cli_options(argc, argv, opts, req, &own);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': report = optarg; break;
-		case 'p': period = optarg; break;
-		case 'U': under = optarg; break;
-		case 'c': csv = 1; break;
-		default: return EXIT_USAGE;
-		}
+	if (first < 0 || first < argc || !json_object_get(req, "report") || !json_object_get(req, "period")) {
+		json_decref(req);
+		return first < 0 ? EXIT_USAGE : first < argc ? cli_usage_error("completeness: unexpected argument '%s'", argv[first])
+				: cli_usage_error("completeness needs --report TYPE and --period P%s", "");
 	}
-	if (optind < argc)
-		return cli_usage_error("completeness: unexpected argument '%s'", argv[optind]);
-	if (!report || !period)
-		return cli_usage_error("completeness needs --report TYPE and --period P%s", "");
-	req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", report, "period", period);
-	if (under)
-		json_object_set_new(req, "under", json_string(under));
+	csv = own != 0;
 	r = cli_call(req, NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;

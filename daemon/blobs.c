@@ -27,18 +27,30 @@
 
 static int blobs_dirty;
 
+static int blob_write(struct daemon *d, const void *data, size_t size, const char *hex);
+
 /* blobs_put - hash data into hex; files over BLOB_INLINE_MAX are written under files/.
- * 1: the caller keeps data in its row (blobs_bind); 0: it is under files/; -1 with errno */
-int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65])
+ * 1: the caller keeps data in its row (blobs_bind); 0: it is under files/; -1: refused
+ * (storage_full or internal, naming the file) */
+int blobs_put(struct daemon *d, struct request *rq, const char *name, const void *data, size_t size, char hex[65])
+{
+	sha256_hex(data, size, hex);
+	if (size <= BLOB_INLINE_MAX)
+		return 1;
+	if (blob_write(d, data, size, hex) == 0)
+		return 0;
+	return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
+			"file \"%s\" could not be stored: %s; nothing was recorded", name, strerror(errno));
+}
+
+/* blob_write - a large file under files/, flushed and renamed into place. 0, -1 errno */
+static int blob_write(struct daemon *d, const void *data, size_t size, const char *hex)
 {
 	char dir[4096], path[4200], tmp[4300];
 	struct stat st;
 	int fd;
 	size_t done = 0;
 
-	sha256_hex(data, size, hex);
-	if (size <= BLOB_INLINE_MAX)
-		return 1;
 	snprintf(dir, sizeof(dir), "%s/files/%.2s", d->state_dir, hex);
 	snprintf(path, sizeof(path), "%s/%s", dir, hex);
 	if (stat(path, &st) == 0 && (size_t)st.st_size == size)

@@ -425,13 +425,11 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t size;
 		const void *data = rq_file(rq, i, &size);
-		int kept = blobs_put(d, data, size, hex);
+		int kept = blobs_put(d, rq, json_string_value(json_array_get(names, i)), data, size, hex);
 
 		if (kept < 0) {
 			json_decref(files);
-			return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
-					"file \"%s\" could not be stored: %s; nothing was recorded",
-					json_string_value(json_array_get(names, i)), strerror(errno));
+			return -1;
 		}
 		if (!files)
 			files = json_array();

@@ -7,7 +7,6 @@
  * An import is a batch: its proposals share digest messages (one per recipient rather than
  * one per household) and can be decided together or one by one.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,11 +213,10 @@ static int create_batch(struct daemon *d, struct request *rq, json_t *out, const
 	char hex[65], object[64];
 	struct proposal p;
 	sqlite3_stmt *s;
-	int rc, kept = blobs_put(d, data, size, hex);
+	int rc, kept = blobs_put(d, rq, file, data, size, hex);
 
 	if (kept < 0)
-		return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
-				"the file %s could not be stored: %s; nothing was imported", file, strerror(errno));
+		return -1;
 	s = store_stmt(d->store, "INSERT INTO proposal_batches (programme, year, level, proposer, filename, sha256, rows,"
 		       " principal, created_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	sqlite3_bind_text(s, 1, pg->code, -1, SQLITE_STATIC);

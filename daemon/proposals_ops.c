@@ -159,11 +159,10 @@ static int store_files(struct daemon *d, struct request *rq, int64_t id, int ver
 		size_t size;
 		const void *data = rq_file(rq, i, &size);
 		sqlite3_stmt *s;
-		int rc, kept = blobs_put(d, data, size, hex);
+		int rc, kept = blobs_put(d, rq, name, data, size, hex);
 
 		if (kept < 0)
-			return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
-					"file \"%s\" could not be stored: %s; nothing was recorded", name, strerror(errno));
+			return -1;
 		s = store_stmt(d->store, "INSERT INTO proposal_files (proposal, version, idx, name, size, sha256, data)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 		sqlite3_bind_int64(s, 1, id);

@@ -78,7 +78,7 @@ char **split_list(const char *s);
 char *join_list(char *const *v);
 
 /* blobs.c: submitted files, in their rows or under files/ */
-int blobs_put(struct daemon *d, const void *data, size_t size, char hex[65]);
+int blobs_put(struct daemon *d, struct request *rq, const char *name, const void *data, size_t size, char hex[65]);
 void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept);
 int blobs_sync(struct daemon *d);
 
