@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "client.h"
+#include "curve.h"
 #include "xalloc.h"
 
 /* ipc_reachable - for ipc:// endpoints, is anything listening? 1 yes, 0 no (msg set) */
@@ -48,51 +49,6 @@ static int ipc_reachable(const char *endpoint, char *msg, size_t size)
 		return 0;
 	}
 	return 1;
-}
-
-/* client_read_key - Z85 as is, or read from a file (the first 40 characters) */
-int client_read_key(const char *spec, char out[41])
-{
-	FILE *fp;
-	size_t n;
-
-	fp = fopen(spec, "r");		/* a file of that name wins; Z85 keys may contain '/' */
-	if (!fp) {
-		if (strlen(spec) != 40)
-			return -1;
-		memcpy(out, spec, 41);
-		return 0;
-	}
-	n = fread(out, 1, 40, fp);
-	fclose(fp);
-	out[40] = 0;
-	return n == 40 ? 0 : -1;
-}
-
-/* curve_setup - make the socket a CURVE client of the daemon's key */
-static int curve_setup(struct client *c, void *sock)
-{
-	char server[41], secret[41], public[41];
-
-	if (!c->server_key)
-		return 0;
-	if (client_read_key(c->server_key, server)) {
-		fprintf(stderr, "thiduactl: --server-key: '%s' is neither a 40-character key nor a file holding one\n", c->server_key);
-		return -1;
-	}
-	if (!c->key_file || client_read_key(c->key_file, secret)) {
-		fprintf(stderr, "thiduactl: a tcp endpoint needs your secret key: --key FILE (thiduactl keys generate NAME writes NAME.key)\n");
-		return -1;
-	}
-	if (zmq_curve_public(public, secret)
-	    || zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server, 40)
-	    || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, public, 40)
-	    || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret, 40)) {
-		fprintf(stderr, "thiduactl: the CURVE keys cannot be used: %s\n", zmq_strerror(errno));
-		return -1;
-	}
-	memset(secret, 0, sizeof(secret));
-	return 0;
 }
 
 /* client_new_id - random request id */
@@ -128,7 +84,8 @@ json_t *client_call(struct client *c, json_t *req, const struct client_file *fil
 	ctx = zmq_ctx_new();
 	sock = zmq_socket(ctx, ZMQ_DEALER);
 	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
-	if (curve_setup(c, sock)) {
+	if (curve_client_setup(sock, c->server_key, c->key_file, msg, sizeof(msg))) {
+		fprintf(stderr, "thiduactl: %s\n", msg);
 		*exit_code = EXIT_USAGE;
 		goto out;
 	}

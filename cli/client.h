@@ -24,9 +24,6 @@ struct client {
 	const char *key_file;	/* tcp: this client's secret key file (thiduactl keys generate) */
 };
 
-/* read_key - a 40-character Z85 key given as is or as the first line of a file */
-int client_read_key(const char *spec, char out[41]);
-
 /* client_call - send req (stolen) with files, wait for the reply; the exit code on
  * failure to reach the daemon is returned in *exit_code and NULL is returned */
 json_t *client_call(struct client *c, json_t *req, const struct client_file *files,

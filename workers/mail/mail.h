@@ -172,13 +172,17 @@ void smtp_action(struct smtp *s, const zmq_pollitem_t *items, size_t n, int64_t 
 
 struct link;
 
-struct link *link_open(const char *endpoint, const char *name, int capacity);
+/* link_open - connect to thiduad; server_key (Z85 or a file) and key_file (a secret key
+ * file) make the socket a CURVE client, for a tcp endpoint; NULL for none. Bad keys are fatal. */
+struct link *link_open(const char *endpoint, const char *name, int capacity, const char *server_key,
+		       const char *key_file);
 void link_close(struct link **self_p);
 
 /* link_pollitems - the DEALER and its monitor, from items[0]; returns 2 */
 size_t link_pollitems(struct link *l, zmq_pollitem_t *items);
 
-/* link_events - read the monitor: announce ourselves on every (re)connect */
+/* link_events - read the monitor: announce ourselves on every (re)connect; a key the
+ * daemon refused ends the process (libzmq does not try again after a refusal) */
 void link_events(struct link *l);
 
 /* link_recv - the next message from thiduad, or NULL when there is none now */

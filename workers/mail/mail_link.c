@@ -8,6 +8,12 @@
  * peer it does not know) the same way. Pings go every 5 s while connected. ZMTP
  * heartbeats let libzmq notice a peer that vanished without closing (a remote host gone)
  * and reconnect. Owns the context, the socket and the monitor.
+ *
+ * On a tcp endpoint the socket is a CURVE client (common/curve.c), its keys set once before
+ * zmq_connect: libzmq keeps them in the socket's options and uses them for every
+ * reconnection, since the socket itself is never recreated. A connection counts from its
+ * completed handshake, not from the tcp connect, so a refused key is not taken for a
+ * connection; the refusal itself ends the process, as libzmq never tries again after one.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,19 +22,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "curve.h"
 #include "log.h"
 #include "mail.h"
 #include "xalloc.h"
 
 #define PING_MS 5000
 #define MONITOR_ENDPOINT "inproc://thidua-mail.monitor"
+#define MONITOR_EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH \
+			| ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 struct link {
 	void *ctx, *sock, *mon;
 	char *endpoint, *name;
 	int capacity;
-	int connected;
+	int connected;			/* a handshake completed and no disconnection since */
 	int64_t next_ping_ms;
+	int curve;			/* a CURVE client (tcp) */
+	int handshake_warned;		/* a failed handshake was logged since the last success */
+	char public_key[CURVE_KEY_LEN + 1];	/* the key the daemon must know, when curve */
 };
 
 /* setint - an integer socket option; a missing one is not worth stopping for */
@@ -39,9 +51,11 @@ static void setint(void *sock, int opt, int value, const char *what)
 }
 
 /* link_open - connect to thiduad; the connection itself is made in the background */
-struct link *link_open(const char *endpoint, const char *name, int capacity)
+struct link *link_open(const char *endpoint, const char *name, int capacity, const char *server_key,
+		       const char *key_file)
 {
 	struct link *l = xcalloc(1, sizeof(*l));
+	char err[1024];
 
 	l->endpoint = xstrdup(endpoint);
 	l->name = xstrdup(name);
@@ -60,8 +74,16 @@ struct link *link_open(const char *endpoint, const char *name, int capacity)
 	setint(l->sock, ZMQ_HEARTBEAT_TIMEOUT, 15000, "ZMQ_HEARTBEAT_TIMEOUT");
 #endif
 	setint(l->mon, ZMQ_LINGER, 0, "ZMQ_LINGER");
+	if (server_key) {
+		if (curve_client_setup(l->sock, server_key, key_file, err, sizeof(err)))
+			fatal("%s", err);
+		curve_client_public(l->sock, l->public_key);
+		l->curve = 1;
+		log_notice("CURVE: this worker's public key is %s (it must be in thiduad's daemon.worker_keys)",
+			   l->public_key);
+	}
 	/* the monitor's reader is connected before the socket is, so no event is missed */
-	if (zmq_socket_monitor(l->sock, MONITOR_ENDPOINT, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0
+	if (zmq_socket_monitor(l->sock, MONITOR_ENDPOINT, MONITOR_EVENTS) != 0
 	    || zmq_connect(l->mon, MONITOR_ENDPOINT) != 0)
 		fatal("cannot monitor the jobs socket: %s", zmq_strerror(errno));
 	if (zmq_connect(l->sock, endpoint) != 0)
@@ -131,20 +153,47 @@ void link_result(struct link *l, const char *job, const struct mail_outcome *o)
 	link_send(l, msg);
 }
 
+/* handshake_failed - why no connection comes up, once until one does; a refused key ends
+ * the process: libzmq does not reconnect after a refusal, so waiting would be silent */
+static void handshake_failed(struct link *l, uint16_t event, uint32_t value)
+{
+	char why[64];
+
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		fatal("thiduad at %s refused this worker's key %s (ZAP status %u): add it to daemon.worker_keys "
+		      "in thiduad's configuration and reload thiduad", l->endpoint,
+		      l->public_key[0] ? l->public_key : "(none)", (unsigned)value);
+	if (l->handshake_warned)
+		return;
+	l->handshake_warned = 1;
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+		snprintf(why, sizeof(why), "protocol error 0x%x", (unsigned)value);
+	else
+		snprintf(why, sizeof(why), "%s", zmq_strerror((int)value));
+	if (l->curve)
+		log_warn("the CURVE handshake with %s failed (%s): is --server-key thiduad's public key (the .pub "
+			 "beside its daemon.curve_key_file)? retrying", l->endpoint, why);
+	else
+		log_info("the handshake with %s failed (%s); retrying", l->endpoint, why);
+}
+
 /* link_events - connection changes reported by the monitor */
 void link_events(struct link *l)
 {
 	for (;;) {
 		zmq_msg_t ev, addr;
 		uint16_t event = 0;
+		uint32_t value = 0;
 
 		zmq_msg_init(&ev);
 		if (zmq_msg_recv(&ev, l->mon, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&ev);
 			return;
 		}
-		if (zmq_msg_size(&ev) >= sizeof(event))
+		if (zmq_msg_size(&ev) >= sizeof(event) + sizeof(value)) {
 			memcpy(&event, zmq_msg_data(&ev), sizeof(event));
+			memcpy(&value, (const char *)zmq_msg_data(&ev) + sizeof(event), sizeof(value));
+		}
 		while (zmq_msg_more(&ev)) {	/* the endpoint frame */
 			zmq_msg_init(&addr);
 			zmq_msg_recv(&addr, l->mon, 0);
@@ -152,14 +201,22 @@ void link_events(struct link *l)
 			ev = addr;
 		}
 		zmq_msg_close(&ev);
-		if (event == ZMQ_EVENT_CONNECTED) {
-			log_info("connected to %s", l->endpoint);
+		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			log_info("connected to %s%s", l->endpoint, l->curve ? " (CURVE)" : "");
 			l->connected = 1;
+			l->handshake_warned = 0;
 			link_ready(l);
 			l->next_ping_ms = mono_ms() + PING_MS;
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
-			log_notice("lost the connection to thiduad (%s); reconnecting", l->endpoint);
+			if (l->connected)
+				log_notice("lost the connection to thiduad (%s); reconnecting", l->endpoint);
+			else
+				log_debug("a connection to %s closed before its handshake completed; reconnecting",
+					  l->endpoint);
 			l->connected = 0;
+		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+			   || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+			handshake_failed(l, event, value);
 		}
 	}
 }

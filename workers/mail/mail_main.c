@@ -1,7 +1,12 @@
 /*
  * mail_main.c - thidua-mail: options, signals, and the one loop of the process.
  *
- *   thidua-mail [-e ENDPOINT] [-c CAPACITY] [-v]... [--name NAME]
+ *   thidua-mail [-e ENDPOINT] [-c CAPACITY] [-v]... [--name NAME] [--server-key KEY|FILE --key FILE]
+ *
+ * A tcp endpoint (a worker on another host than thiduad) needs CURVE keys: thiduad's public
+ * key and this worker's secret key, whose public half is in daemon.worker_keys. A missing
+ * one is a usage error before anything starts; the files are read when the jobs socket is
+ * made (mail_link.c). Other endpoints use no keys.
  *
  * The loop polls, in one zmq_poll, the jobs socket and its monitor (mail_link.c), a
  * signalfd, and the sockets libcurl is waiting on (mail_smtp.c); it sleeps until the
@@ -20,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curve.h"
 #include "log.h"
 #include "mail.h"
 #include "xalloc.h"
@@ -46,12 +52,18 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: thidua-mail [-e ENDPOINT] [-c CAPACITY] [-v]... [--name NAME]\n"
+		"                   [--server-key KEY|FILE --key FILE]\n"
 		"Delivers thiduad's mail jobs over SMTP (docs/JOBS.md).\n"
 		"  -e, --endpoint ENDPOINT  thiduad's jobs socket (default %s)\n"
 		"  -c, --capacity N         jobs taken at once, 1..1024 (default %d)\n"
 		"  -v, --verbose            more detail in the log; -vv shows the SMTP dialogue\n"
 		"                           (without credentials)\n"
 		"      --name NAME          how thiduad names this worker (default mail-HOST-PID)\n"
+		"      --server-key KEY|FILE  tcp endpoint: thiduad's public key, or a file holding\n"
+		"                           it (the .pub beside daemon.curve_key_file)\n"
+		"      --key FILE           tcp endpoint: this worker's secret key; make one with\n"
+		"                           'thiduactl keys generate NAME' and add the public key it\n"
+		"                           prints (also in NAME.pub) to daemon.worker_keys\n"
 		"  -h, --help               this text\n", DEFAULT_ENDPOINT, DEFAULT_CAPACITY);
 }
 
@@ -214,11 +226,13 @@ int main(int argc, char **argv)
 		{ "capacity", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "server-key", required_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *endpoint = DEFAULT_ENDPOINT;
-	char *name = NULL, host[64] = "localhost";
+	const char *endpoint = DEFAULT_ENDPOINT, *server_key = NULL, *key_file = NULL;
+	char *name = NULL, host[64] = "localhost", err[1024];
 	long capacity = DEFAULT_CAPACITY;
 	int verbose = 0, opt, sfd, rc;
 	struct worker w = { 0 };
@@ -248,6 +262,12 @@ int main(int argc, char **argv)
 			free(name);
 			name = xstrdup(optarg);
 			break;
+		case 'S':
+			server_key = optarg;
+			break;
+		case 'K':
+			key_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -262,6 +282,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(argv[0], verbose);
+	switch (curve_client_needed(endpoint, server_key, key_file, err, sizeof(err))) {
+	case -1:
+		fprintf(stderr, "thidua-mail: %s\n", err);
+		free(name);
+		return 2;
+	case 0:
+		if (server_key || key_file)
+			log_notice("--server-key and --key are not used: %s is not a tcp endpoint, "
+				   "and only tcp endpoints use CURVE", endpoint);
+		server_key = key_file = NULL;
+		break;
+	}
 	if (!name) {
 		gethostname(host, sizeof(host) - 1);
 		host[strcspn(host, ".")] = 0;
@@ -285,7 +317,7 @@ int main(int argc, char **argv)
 	if (!smtp_ok)
 		fatal("this libcurl (%s) was built without SMTP", cv->version);
 
-	w.link = link_open(endpoint, name, (int)capacity);
+	w.link = link_open(endpoint, name, (int)capacity, server_key, key_file);
 	w.smtp = smtp_new(job_done, heartbeat, &w);
 	log_notice("started (libcurl %s, capacity %ld)", cv->version, capacity);
 	rc = mail_loop(&w, sfd);

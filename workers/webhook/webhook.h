@@ -39,11 +39,14 @@ struct whk {
 	const char *endpoint;
 	char *name;
 	int capacity;
+	const char *server_key;		/* tcp: thiduad's public key, Z85 or a file; NULL: no CURVE */
+	const char *key_file;		/* tcp: this worker's secret key file */
 
 	/* the jobs socket (webhook_wire.c) */
 	void *zctx, *sock, *mon;
 	int sock_fd, mon_fd;
-	int connected;			/* the monitor saw a connection up */
+	int connected;			/* the monitor saw a handshake complete */
+	int handshake_warned;		/* a failed handshake was logged since the last success */
 	unsigned connections;		/* how many times it came up */
 	double ready_at;		/* when ready was last sent */
 	double last_heard, last_ping;

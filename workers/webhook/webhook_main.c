@@ -6,6 +6,10 @@
  * curl_multi_poll on libcurl's sockets plus the jobs socket, its monitor and the signalfd.
  * SIGTERM and SIGINT are like the daemon's stop: the transfers under way finish and are
  * answered, jobs not started go back; a second one stops at once. Never forks.
+ *
+ * A tcp endpoint (a worker on another host than thiduad) needs CURVE keys, --server-key and
+ * --key: a missing one is a usage error before anything starts; the files are read when
+ * the jobs socket is made (webhook_wire.c). Other endpoints use no keys.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curve.h"
 #include "log.h"
 #include "xalloc.h"
 #include "webhook.h"
@@ -36,9 +41,15 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: thidua-webhook [-e ENDPOINT] [-c CAPACITY] [-v] [--name NAME]\n"
+		"                      [--server-key KEY|FILE --key FILE]\n"
 		"  -e, --endpoint ENDPOINT  the daemon's jobs socket (default %s)\n"
 		"  -c, --capacity N         jobs taken at once, 1..1024 (default %d)\n"
 		"  -n, --name NAME          how the daemon lists this worker (default webhook@HOST)\n"
+		"      --server-key KEY|FILE  tcp endpoint: the daemon's public key, or a file holding\n"
+		"                           it (the .pub beside daemon.curve_key_file)\n"
+		"      --key FILE           tcp endpoint: this worker's secret key; make one with\n"
+		"                           'thiduactl keys generate NAME' and add the public key it\n"
+		"                           prints (also in NAME.pub) to daemon.worker_keys\n"
 		"  -v, --verbose            more log detail (repeat for debug)\n"
 		"  -h, --help               this text\n",
 		WHK_DEFAULT_ENDPOINT, WHK_DEFAULT_CAPACITY);
@@ -143,12 +154,15 @@ int main(int argc, char **argv)
 		{ "capacity", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "server-key", required_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct whk w = { .endpoint = WHK_DEFAULT_ENDPOINT, .capacity = WHK_DEFAULT_CAPACITY };
 	int verbose = 0, opt, sigfd;
 	const char *name = NULL;
+	char err[1024];
 
 	while ((opt = getopt_long(argc, argv, "e:c:n:vh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -165,6 +179,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'n': name = optarg; break;
+		case 'S': w.server_key = optarg; break;
+		case 'K': w.key_file = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -176,6 +192,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(argv[0], verbose);
+	switch (curve_client_needed(w.endpoint, w.server_key, w.key_file, err, sizeof(err))) {
+	case -1:
+		fprintf(stderr, "thidua-webhook: %s\n", err);
+		return 2;
+	case 0:
+		if (w.server_key || w.key_file)
+			log_notice("--server-key and --key are not used: %s is not a tcp endpoint, "
+				   "and only tcp endpoints use CURVE", w.endpoint);
+		w.server_key = w.key_file = NULL;
+		break;
+	}
 	w.name = name ? xstrdup(name) : default_name();
 	sigfd = signals_open();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

@@ -10,6 +10,12 @@
  *
  * Owns the zmq context, both sockets and the queue of frames not yet accepted by zmq
  * (results are never dropped; pings are, when zmq cannot take them).
+ *
+ * On a tcp endpoint the socket is a CURVE client (common/curve.c), its keys set once before
+ * zmq_connect: libzmq keeps them in the socket's options and uses them for every
+ * reconnection, since the socket itself is never recreated. A connection counts from its
+ * completed handshake, not from the tcp connect, so a refused key is not taken for a
+ * connection; the refusal itself ends the process, as libzmq never tries again after one.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,11 +25,14 @@
 
 #include <zmq.h>
 
+#include "curve.h"
 #include "log.h"
 #include "xalloc.h"
 #include "webhook.h"
 
 #define MONITOR_ENDPOINT "inproc://thidua-webhook-monitor"
+#define MONITOR_EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH \
+			| ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 #define MAX_FRAME (16L * 1024 * 1024)	/* a job payload larger than this is not ours */
 #define CLOSE_LINGER_MS 5000		/* time given to queued results at exit */
 #define READY_QUIET 5.0			/* a hello this soon after a ready is an echo */
@@ -130,7 +139,16 @@ void wire_open(struct whk *w)
 		if (zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) != 0)
 			fatal("zmq: cannot set ZMQ_MAXMSGSIZE: %s", zmq_strerror(errno));
 	}
-	if (zmq_socket_monitor(w->sock, MONITOR_ENDPOINT, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) == 0) {
+	if (w->server_key) {
+		char err[1024], public_key[CURVE_KEY_LEN + 1];
+
+		if (curve_client_setup(w->sock, w->server_key, w->key_file, err, sizeof(err)))
+			fatal("%s", err);
+		curve_client_public(w->sock, public_key);
+		log_notice("CURVE: this worker's public key is %s (it must be in the daemon's daemon.worker_keys)",
+			   public_key);
+	}
+	if (zmq_socket_monitor(w->sock, MONITOR_ENDPOINT, MONITOR_EVENTS) == 0) {
 		w->mon = zmq_socket(w->zctx, ZMQ_PAIR);
 		if (!w->mon || zmq_connect(w->mon, MONITOR_ENDPOINT) != 0)
 			fatal("zmq: cannot open the socket monitor: %s", zmq_strerror(errno));
@@ -186,40 +204,79 @@ void wire_close(struct whk *w)
 	}
 }
 
+/* handshake_failed - why no connection comes up, once until one does; a refused key ends
+ * the process: libzmq does not reconnect after a refusal, so waiting would be silent */
+static void handshake_failed(struct whk *w, uint16_t event, uint32_t value)
+{
+	char why[64];
+
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+		char public_key[CURVE_KEY_LEN + 1];
+
+		curve_client_public(w->sock, public_key);
+		fatal("the daemon at %s refused this worker's key %s (ZAP status %u): add it to daemon.worker_keys "
+		      "in the daemon's configuration and reload the daemon", w->endpoint,
+		      public_key[0] ? public_key : "(none)", (unsigned)value);
+	}
+	if (w->handshake_warned)
+		return;
+	w->handshake_warned = 1;
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+		snprintf(why, sizeof(why), "protocol error 0x%x", (unsigned)value);
+	else
+		snprintf(why, sizeof(why), "%s", zmq_strerror((int)value));
+	if (w->server_key)
+		log_warn("the CURVE handshake with %s failed (%s): is --server-key the daemon's public key (the .pub "
+			 "beside its daemon.curve_key_file)? retrying", w->endpoint, why);
+	else
+		log_info("the handshake with %s failed (%s); retrying", w->endpoint, why);
+}
+
 /* monitor_turn - connection up and down */
 static void monitor_turn(struct whk *w)
 {
 	while (w->mon && (events_of(w->mon) & ZMQ_POLLIN)) {
 		zmq_msg_t ev, addr;
 		uint16_t event = 0;
+		uint32_t value = 0;
 
 		zmq_msg_init(&ev);
 		if (zmq_msg_recv(&ev, w->mon, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&ev);
 			break;
 		}
-		if (zmq_msg_size(&ev) >= 6)
+		if (zmq_msg_size(&ev) >= 6) {
 			memcpy(&event, zmq_msg_data(&ev), sizeof(event));
+			memcpy(&value, (const char *)zmq_msg_data(&ev) + sizeof(event), sizeof(value));
+		}
 		zmq_msg_init(&addr);
 		if (zmq_msg_more(&ev))
 			zmq_msg_recv(&addr, w->mon, 0);
 		zmq_msg_close(&ev);
 		zmq_msg_close(&addr);
-		if (event == ZMQ_EVENT_CONNECTED) {
+		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 			w->connected = 1;
 			w->connections++;
 			w->last_heard = whk_now();
 			w->silence_warned = 0;
+			w->handshake_warned = 0;
 			if (w->connections == 1) {
-				log_info("connected to %s", w->endpoint);
+				log_info("connected to %s%s", w->endpoint, w->server_key ? " (CURVE)" : "");
 			} else {
 				log_notice("connected to %s again; announcing this worker (%zu job(s) in hand)",
 					   w->endpoint, w->njobs);
 				send_ready(w);
 			}
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
+			if (w->connected)
+				log_warn("lost the connection to %s; reconnecting", w->endpoint);
+			else
+				log_debug("a connection to %s closed before its handshake completed; reconnecting",
+					  w->endpoint);
 			w->connected = 0;
-			log_warn("lost the connection to %s; reconnecting", w->endpoint);
+		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+			   || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+			handshake_failed(w, event, value);
 		}
 	}
 }
