@@ -51,16 +51,31 @@ static char *resolve(const char *program)
 	return xasprintf("%s/%s", self, program);
 }
 
+/* local_endpoint - where a worker on this host connects to the jobs endpoint: a tcp one
+ * bound to every address (tcp://\*:P, tcp://0.0.0.0:P) is reached on the loopback */
+static void local_endpoint(const char *bound, char *buf, size_t size)
+{
+	static const char *const any[] = { "tcp://*:", "tcp://0.0.0.0:" };
+
+	for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++)
+		if (!strncmp(bound, any[i], strlen(any[i]))) {
+			snprintf(buf, size, "tcp://127.0.0.1:%s", bound + strlen(any[i]));
+			return;
+		}
+	xstrlcpy(buf, bound, size);
+}
+
 /* spawn - fork and exec one worker */
 static void spawn(struct daemon *d, struct child *c)
 {
 	size_t n = strv_len(c->args);
-	char **argv = xcalloc(n + 4, sizeof(char *));
+	char **argv = xcalloc(n + 4, sizeof(char *)), endpoint[512];
 	pid_t pid;
 
+	local_endpoint(d->jobs_endpoint, endpoint, sizeof(endpoint));
 	argv[0] = c->program;
 	argv[1] = "-e";
-	argv[2] = d->jobs_endpoint;
+	argv[2] = endpoint;
 	for (size_t i = 0; i < n; i++)
 		argv[3 + i] = c->args[i];
 	pid = fork();

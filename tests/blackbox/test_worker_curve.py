@@ -79,13 +79,13 @@ def secret_of(path):
         return fp.read().strip()
 
 
-def config(tmp, port, http, worker_keys, workers):
+def config(tmp, port, http, worker_keys, workers, bind="127.0.0.1"):
     """The shipped configuration with a tcp jobs endpoint, the daemon's key, one telegram
     channel to the receiver and the given workers (a list of (program, args))."""
     server = os.path.join(tmp, "thiduad.key")
     allowed = ", ".join(f'"{k}"' for k in worker_keys)
     text = open(CONFIG, encoding="utf-8").read()
-    text = text.replace("daemon = {", f'daemon = {{\n  jobs = "tcp://127.0.0.1:{port}";\n'
+    text = text.replace("daemon = {", f'daemon = {{\n  jobs = "tcp://{bind}:{port}";\n'
                         f'  curve_key_file = "{server}";\n  worker_keys = [ {allowed} ];', 1)
     text += f'''
 channels = (
@@ -152,7 +152,7 @@ def test_supervised_workers_with_keys_deliver_over_a_tcp_jobs_endpoint():
                 # the server key as a file and given as is: both forms of --server-key
                 ("thidua-webhook", ["--server-key", server_pub_file, "--key", hook_key, "--name", "hook-curve"]),
                 ("thidua-mail", ["--server-key", server_pub, "--key", mail_key, "--name", "mail-curve"]),
-            ])
+            ], bind="*")		# bound to every address: the supervisor points its workers at the loopback
             with Daemon(config=cfg, start_at=START) as d:
                 hook, mail = workers_named(d, "hook-curve", "mail-curve")
                 eq((hook["kind"], mail["kind"]), ("webhook", "mail"), "kinds")
