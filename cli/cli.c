@@ -44,7 +44,10 @@ int cli_options(int argc, char **argv, const struct cli_opt *opts, json_t *req, 
 		if (opt < 1 || opt > (int)n)
 			return -1;
 		o = &opts[opt - 1];
-		if (!o->field) {
+		if (o->each) {
+			if (o->each(req, optarg))
+				return -1;
+		} else if (!o->field) {
 			if (own)
 				*own |= 1u << (opt - 1);
 		} else {
@@ -52,6 +55,41 @@ int cli_options(int argc, char **argv, const struct cli_opt *opts, json_t *req, 
 		}
 	}
 	return optind;
+}
+
+/* cli_files_read - every file into memory before anything is sent */
+int cli_files_read(struct cli_files *f, int n, char **paths, json_t *req)
+{
+	json_t *names = json_array();
+
+	f->n = n > 0 ? (size_t)n : 0;
+	f->files = xcalloc(f->n + 1, sizeof(*f->files));
+	f->bufs = xcalloc(f->n + 1, sizeof(*f->bufs));
+	for (size_t i = 0; i < f->n; i++) {
+		size_t size = 0;
+
+		f->bufs[i] = cli_read_file(paths[i], &size);
+		if (!f->bufs[i]) {
+			json_decref(names);
+			return -1;
+		}
+		f->files[i] = (struct client_file){ cli_base_name(paths[i]), f->bufs[i], size };
+		json_array_append_new(names, json_string(f->files[i].name));
+	}
+	if (f->n)
+		json_object_set_new(req, "files", names);
+	else
+		json_decref(names);
+	return 0;
+}
+
+void cli_files_free(struct cli_files *f)
+{
+	for (size_t i = 0; f->bufs && i < f->n; i++)
+		free(f->bufs[i]);
+	free(f->bufs);
+	free(f->files);
+	*f = (struct cli_files){ NULL, NULL, 0 };
 }
 
 /* jstr - a string member or "" */

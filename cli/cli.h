@@ -37,12 +37,25 @@ struct cli_opt {
 	const char *name;	/* --name */
 	const char *field;
 	int flag;		/* 1: takes no value */
+	int (*each)(json_t *req, const char *value);	/* instead of field: adds the value itself; -1 refuses it */
 };
 
 /* cli_options - parse argv[1..] against opts (ended by a NULL name) into req; bit i of
  * *own is set for opts[i] with no field. Returns the index of the first operand, or -1
  * when an option is unknown or lacks its value (getopt said which) */
 int cli_options(int argc, char **argv, const struct cli_opt *opts, json_t *req, unsigned *own);
+
+/* the files a command sends, all read before anything is sent: one bad path sends nothing */
+struct cli_files {
+	struct client_file *files;
+	char **bufs;
+	size_t n;
+};
+
+/* cli_files_read - read the n paths; their base names become req's "files" (when n > 0).
+ * -1 with the reason, naming the file, on stderr. cli_files_free in both cases */
+int cli_files_read(struct cli_files *f, int n, char **paths, json_t *req);
+void cli_files_free(struct cli_files *f);
 
 /* cli_base_name - the part of path after its last '/' (points into path) */
 const char *cli_base_name(const char *path);

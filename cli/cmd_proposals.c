@@ -6,7 +6,6 @@
  * and tables labelled in Vietnamese with the English word beside; scripts get --json or
  * --csv. --as NAME (a global option) acts as a principal of the configuration.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,15 +50,20 @@ static const char *state_label(const char *state)
 	return state;
 }
 
-/* add_score - "C=V" into the scores object; -1 on a malformed argument */
-static int add_score(json_t *scores, const char *arg)
+/* add_score - --score "C=V" into the request's scores; -1 on a malformed argument */
+static int add_score(json_t *req, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
+	json_t *scores = json_object_get(req, "scores");
 	char *key;
 
 	if (!eq || eq == arg || !eq[1]) {
 		cli_usage_error("--score '%s' must be CRITERION=VALUE, e.g. TC1=25 or TC2=yes", arg);
 		return -1;
+	}
+	if (!scores) {
+		scores = json_object();
+		json_object_set_new(req, "scores", scores);
 	}
 	key = xstrndup(arg, (size_t)(eq - arg));
 	json_object_set_new(scores, key, json_string(eq + 1));
@@ -76,40 +80,6 @@ static int parse_id(const char *s, long long *id)
 	if (end == s || *end || *id < 1)
 		return cli_usage_error("'%s' is not a proposal number (a whole number such as 12)", s);
 	return 0;
-}
-
-/* read_files - the dossier files named on the command line, all read before anything is
- * sent; the names go to the request's "files" */
-static int read_files(int n, char **paths, json_t *req, struct client_file **files, char ***bufs)
-{
-	json_t *names = json_array();
-
-	*files = xcalloc((size_t)n + 1, sizeof(**files));
-	*bufs = xcalloc((size_t)n + 1, sizeof(**bufs));
-	for (int i = 0; i < n; i++) {
-		size_t size = 0;
-
-		(*bufs)[i] = cli_read_file(paths[i], &size);
-		if (!(*bufs)[i]) {
-			json_decref(names);
-			return -1;
-		}
-		(*files)[i] = (struct client_file){ cli_base_name(paths[i]), (*bufs)[i], size };
-		json_array_append_new(names, json_string((*files)[i].name));
-	}
-	if (n)
-		json_object_set_new(req, "files", names);
-	else
-		json_decref(names);
-	return 0;
-}
-
-static void free_files(int n, struct client_file *files, char **bufs)
-{
-	for (int i = 0; bufs && i < n; i++)
-		free(bufs[i]);
-	free(bufs);
-	free(files);
 }
 
 /* print_proposal - a proposal as a block: who, what, where it stands, its path, history */
@@ -184,62 +154,46 @@ static void print_proposal(const json_t *p)
 	}
 }
 
+/* send_proposal - req (stolen) with the dossier files named by paths; prints the proposal */
+static int send_proposal(json_t *req, int n, char **paths)
+{
+	struct cli_files f;
+	json_t *r;
+	int rc = EXIT_USAGE;
+
+	if (cli_files_read(&f, n, paths, req) == 0) {
+		r = cli_call(req, f.files, f.n, &rc);
+		req = NULL;
+		if (r && !cl.json)
+			print_proposal(json_object_get(r, "proposal"));
+		json_decref(r);
+	}
+	cli_files_free(&f);
+	json_decref(req);
+	return rc;
+}
+
 /* cmd_propose - a new proposal: a draft, or submitted at once with --submit */
 int cmd_propose(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "programme", required_argument, NULL, 'p' }, { "year", required_argument, NULL, 'y' },
-		{ "level", required_argument, NULL, 'l' }, { "unit", required_argument, NULL, 'u' },
-		{ "nominee", required_argument, NULL, 'n' }, { "name", required_argument, NULL, 'N' },
-		{ "hamlet", required_argument, NULL, 'h' }, { "score", required_argument, NULL, 's' },
-		{ "note", required_argument, NULL, 'o' }, { "submit", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "programme", "programme", 0, NULL }, { "year", "year", 0, NULL }, { "level", "level", 0, NULL },
+		{ "unit", "unit", 0, NULL }, { "nominee", "nominee", 0, NULL }, { "name", "nominee_name", 0, NULL },
+		{ "hamlet", "hamlet", 0, NULL }, { "score", NULL, 0, add_score }, { "note", "note", 0, NULL },
+		{ "submit", "submit", 1, NULL }, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "proposal.create"), *scores = json_object(), *r;
-	struct client_file *files = NULL;
-	char **bufs = NULL;
-	int opt, rc = EXIT_USAGE, n;
+	json_t *req = json_pack("{s:s}", "op", "proposal.create");
+	int first = cli_options(argc, argv, opts, req, NULL);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': json_object_set_new(req, "programme", json_string(optarg)); break;
-		case 'y': json_object_set_new(req, "year", json_string(optarg)); break;
-		case 'l': json_object_set_new(req, "level", json_string(optarg)); break;
-		case 'u': json_object_set_new(req, "unit", json_string(optarg)); break;
-		case 'n': json_object_set_new(req, "nominee", json_string(optarg)); break;
-		case 'N': json_object_set_new(req, "nominee_name", json_string(optarg)); break;
-		case 'h': json_object_set_new(req, "hamlet", json_string(optarg)); break;
-		case 'o': json_object_set_new(req, "note", json_string(optarg)); break;
-		case 'S': json_object_set_new(req, "submit", json_true()); break;
-		case 's':
-			if (add_score(scores, optarg))
-				goto out;
-			break;
-		default: goto out;
-		}
+	if (first < 0) {
+		json_decref(req);
+		return EXIT_USAGE;
 	}
 	if (!json_object_get(req, "programme") || !json_object_get(req, "year") || !json_object_get(req, "unit")) {
-		rc = cli_usage_error("propose needs --programme CODE, --year YYYY and --unit CODE (the proposing unit)%s", "");
-		goto out;
+		json_decref(req);
+		return cli_usage_error("propose needs --programme CODE, --year YYYY and --unit CODE (the proposing unit)%s", "");
 	}
-	if (json_object_size(scores))
-		json_object_set(req, "scores", scores);
-	n = argc - optind;
-	if (read_files(n, argv + optind, req, &files, &bufs)) {
-		free_files(n, files, bufs);
-		goto out;
-	}
-	r = cli_call(req, files, (size_t)n, &rc);
-	req = NULL;
-	if (r && !cl.json)
-		print_proposal(json_object_get(r, "proposal"));
-	json_decref(r);
-	free_files(n, files, bufs);
-out:
-	json_decref(req);
-	json_decref(scores);
-	return rc;
+	return send_proposal(req, argc - first, argv + first);
 }
 
 /* print_list - proposals one line each */
@@ -301,9 +255,9 @@ static void print_list(json_t *list, int csv)
 static int proposals_list(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{ "programme", "programme", 0 }, { "year", "year", 0 }, { "stage", "stage", 0 },
-		{ "state", "state", 0 }, { "under", "under", 0 }, { "batch", "batch", 0 },
-		{ "limit", "limit", 0 }, { "csv", NULL, 1 }, { NULL, NULL, 0 },
+		{ "programme", "programme", 0, NULL }, { "year", "year", 0, NULL }, { "stage", "stage", 0, NULL },
+		{ "state", "state", 0, NULL }, { "under", "under", 0, NULL }, { "batch", "batch", 0, NULL },
+		{ "limit", "limit", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.list"), *r;
 	unsigned own;
@@ -345,58 +299,29 @@ static int proposals_show(int argc, char **argv)
 /* proposals_submit - submit a draft, or resubmit a returned proposal with corrections */
 static int proposals_submit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "score", required_argument, NULL, 's' }, { "note", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "score", NULL, 0, add_score }, { "note", "note", 0, NULL }, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "proposal.submit"), *scores = json_object(), *r;
-	struct client_file *files = NULL;
-	char **bufs = NULL;
+	json_t *req = json_pack("{s:s}", "op", "proposal.submit");
+	int first = cli_options(argc, argv, opts, req, NULL);
 	long long id;
-	int opt, rc = EXIT_USAGE, n;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 's') {
-			if (add_score(scores, optarg))
-				goto out;
-		} else if (opt == 'o') {
-			json_object_set_new(req, "note", json_string(optarg));
-		} else {
-			goto out;
-		}
+	if (first < 0 || first >= argc || parse_id(argv[first], &id)) {
+		json_decref(req);
+		return first >= 0 && first >= argc
+			? cli_usage_error("proposals submit needs the proposal number (then any corrected FILE...)%s", "")
+			: EXIT_USAGE;
 	}
-	if (optind >= argc) {
-		rc = cli_usage_error("proposals submit needs the proposal number (then any corrected FILE...)%s", "");
-		goto out;
-	}
-	if (parse_id(argv[optind], &id))
-		goto out;
 	json_object_set_new(req, "proposal", json_integer(id));
-	if (json_object_size(scores))
-		json_object_set(req, "scores", scores);
-	n = argc - optind - 1;
-	if (read_files(n, argv + optind + 1, req, &files, &bufs)) {
-		free_files(n, files, bufs);
-		goto out;
-	}
-	r = cli_call(req, files, (size_t)n, &rc);
-	req = NULL;
-	if (r && !cl.json)
-		print_proposal(json_object_get(r, "proposal"));
-	json_decref(r);
-	free_files(n, files, bufs);
-out:
-	json_decref(req);
-	json_decref(scores);
-	return rc;
+	return send_proposal(req, argc - first - 1, argv + first + 1);
 }
 
 /* proposals_import - a CSV of nominees, all or nothing */
 static int proposals_import(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{ "programme", "programme", 0 }, { "year", "year", 0 }, { "level", "level", 0 },
-		{ "unit", "unit", 0 }, { "hamlet", "hamlet", 0 }, { "draft", "draft", 1 }, { NULL, NULL, 0 },
+		{ "programme", "programme", 0, NULL }, { "year", "year", 0, NULL }, { "level", "level", 0, NULL },
+		{ "unit", "unit", 0, NULL }, { "hamlet", "hamlet", 0, NULL }, { "draft", "draft", 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.import"), *r;
 	struct client_file f;
@@ -445,16 +370,16 @@ int cmd_proposals(int argc, char **argv)
 /* cmd_decide - approve|return|reject|score ID, or a whole import with --batch N */
 int cmd_decide(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' }, { "score", required_argument, NULL, 's' },
-		{ "decision-no", required_argument, NULL, 'n' }, { "decision-date", required_argument, NULL, 'D' },
-		{ "batch", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "reason", "reason", 0, NULL }, { "score", NULL, 0, add_score },
+		{ "decision-no", "decision_no", 0, NULL }, { "decision-date", "decision_date", 0, NULL },
+		{ "batch", "batch", 0, NULL }, { NULL, NULL, 0, NULL },
 	};
 	static const char *const actions[] = { "approve", "return", "reject", "score", NULL };
-	json_t *req, *scores, *r;
-	const char *batch = NULL;
+	const char *batch;
+	json_t *req, *r;
 	long long id = 0;
-	int opt, rc = EXIT_USAGE, known = 0;
+	int rc, first, known = 0;
 
 	if (argc < 2)
 		return cli_usage_error("decide needs an action: approve, return, reject or score%s", "");
@@ -463,58 +388,32 @@ int cmd_decide(int argc, char **argv)
 	if (!known)
 		return cli_usage_error("decide: '%s' is not approve, return, reject or score", argv[1]);
 	req = json_pack("{s:s,s:s}", "op", "proposal.decide", "action", argv[1]);
-	scores = json_object();
-	argc--;
-	argv++;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': json_object_set_new(req, "reason", json_string(optarg)); break;
-		case 'n': json_object_set_new(req, "decision_no", json_string(optarg)); break;
-		case 'D': json_object_set_new(req, "decision_date", json_string(optarg)); break;
-		case 'b': batch = optarg; break;
-		case 's':
-			if (add_score(scores, optarg))
-				goto out;
-			break;
-		default: goto out;
-		}
+	first = cli_options(argc - 1, argv + 1, opts, req, NULL) + 1;
+	batch = json_string_value(json_object_get(req, "batch"));
+	if (first > 0 && (batch ? first != argc : first != argc - 1))
+		cli_usage_error("decide %s needs one proposal number, or --batch N for a whole import", argv[1]);
+	if (first <= 0 || (batch ? first != argc : first != argc - 1) || parse_id(batch ? batch : argv[first], &id)) {
+		json_decref(req);
+		return EXIT_USAGE;
 	}
-	if (batch ? optind != argc : optind != argc - 1) {
-		rc = cli_usage_error("decide %s needs one proposal number, or --batch N for a whole import", argv[0]);
-		goto out;
-	}
-	if (batch) {
-		if (parse_id(batch, &id))
-			goto out;
-		json_object_set_new(req, "batch", json_integer(id));
-	} else {
-		if (parse_id(argv[optind], &id))
-			goto out;
-		json_object_set_new(req, "proposal", json_integer(id));
-	}
-	if (json_object_size(scores))
-		json_object_set(req, "scores", scores);
+	known = batch != NULL;		/* batch points into req, which cli_call takes */
+	json_object_set_new(req, batch ? "batch" : "proposal", json_integer(id));
 	r = cli_call(req, NULL, 0, &rc);
-	req = NULL;
 	if (r && !cl.json) {
-		if (batch)
+		if (known)
 			printf("batch %lld: %lld proposals decided (%s at stage %lld)%s\n", jint(r, "batch"), jint(r, "decided"),
 			       jstr(r, "action"), jint(r, "stage"), jint(r, "skipped") ? ", others are at later stages" : "");
 		else
 			print_proposal(json_object_get(r, "proposal"));
 	}
 	json_decref(r);
-out:
-	json_decref(req);
-	json_decref(scores);
 	return rc;
 }
 
 /* cmd_withdraw - the proposer takes a proposal back */
 int cmd_withdraw(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = { { "reason", "reason", 0 }, { NULL, NULL, 0 } };
+	static const struct cli_opt opts[] = { { "reason", "reason", 0, NULL }, { NULL, NULL, 0, NULL } };
 	json_t *req = json_pack("{s:s}", "op", "proposal.withdraw"), *r;
 	long long id;
 	int rc, first = cli_options(argc, argv, opts, req, NULL);
@@ -535,8 +434,8 @@ int cmd_withdraw(int argc, char **argv)
 int cmd_titles(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{ "programme", "programme", 0 }, { "nominee", "nominee", 0 }, { "under", "under", 0 },
-		{ "valid-at", "valid_at", 0 }, { "level", "level", 0 }, { "csv", NULL, 1 }, { NULL, NULL, 0 },
+		{ "programme", "programme", 0, NULL }, { "nominee", "nominee", 0, NULL }, { "under", "under", 0, NULL },
+		{ "valid-at", "valid_at", 0, NULL }, { "level", "level", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	static const char *const hdr[] = { "PROGRAMME", "LV", "YEAR", "NOMINEE", "NAME", "DECISION", "VALID FROM", "VALID TO" };
 	static const char *const cols[] = {

@@ -6,7 +6,6 @@
  * Vietnamese with the English word beside it; scripts get --json (the daemon's reply as
  * is) or --csv (RFC 4180, UTF-8).
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,70 +163,36 @@ out:
 /* cmd_submit - send a unit's report files; the daemon answers with a receipt */
 int cmd_submit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "unit", required_argument, NULL, 'u' }, { "report", required_argument, NULL, 'r' },
-		{ "period", required_argument, NULL, 'p' }, { "note", required_argument, NULL, 'n' },
-		{ "request-id", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "unit", "unit", 0, NULL }, { "report", "report", 0, NULL }, { "period", "period", 0, NULL },
+		{ "note", "note", 0, NULL }, { "request-id", "id", 0, NULL }, { NULL, NULL, 0, NULL },
 	};
-	const char *unit = NULL, *report = NULL, *period = NULL, *note = NULL, *id = NULL;
-	struct client_file *files = NULL;
-	char **bufs = NULL;
-	size_t nfiles = 0;
-	json_t *req, *names, *r;
-	int opt, rc = EXIT_USAGE;
+	json_t *req = json_pack("{s:s}", "op", "report.submit"), *r;
+	struct cli_files f;
+	int rc = EXIT_USAGE, first = cli_options(argc, argv, opts, req, NULL);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'u': unit = optarg; break;
-		case 'r': report = optarg; break;
-		case 'p': period = optarg; break;
-		case 'n': note = optarg; break;
-		case 'i': id = optarg; break;
-		default: return EXIT_USAGE;
+	int named = json_object_get(req, "unit") && json_object_get(req, "report") && json_object_get(req, "period");
+
+	if (first < 0 || !named || first >= argc) {
+		json_decref(req);
+		if (first < 0)
+			return EXIT_USAGE;
+		return !named ? cli_usage_error("submit needs --unit CODE, --report TYPE and --period P%s", "")
+			      : cli_usage_error("submit needs at least one FILE to send%s", "");
+	}
+	if (cli_files_read(&f, argc - first, argv + first, req) == 0) {
+		r = cli_call(req, f.files, f.n, &rc);
+		req = NULL;
+		if (r && !cl.json) {
+			if (json_is_true(json_object_get(r, "replayed")))
+				printf("(đã nhận trước đó / already received: request %s was answered before, nothing stored twice)\n",
+				       jstr(r, "id"));
+			print_receipt(json_object_get(r, "receipt"));
 		}
+		json_decref(r);
 	}
-	if (!unit || !report || !period)
-		return cli_usage_error("submit needs --unit CODE, --report TYPE and --period P%s", "");
-	if (optind >= argc)
-		return cli_usage_error("submit needs at least one FILE to send%s", "");
-
-	/* read every file before sending anything: one bad path sends nothing */
-	nfiles = (size_t)(argc - optind);
-	files = xcalloc(nfiles, sizeof(*files));
-	bufs = xcalloc(nfiles, sizeof(*bufs));
-	names = json_array();
-	for (size_t i = 0; i < nfiles; i++) {
-		const char *path = argv[optind + (int)i];
-		size_t size = 0;
-
-		bufs[i] = cli_read_file(path, &size);
-		if (!bufs[i]) {
-			json_decref(names);
-			goto out;
-		}
-		files[i] = (struct client_file){ cli_base_name(path), bufs[i], size };
-		json_array_append_new(names, json_string(files[i].name));
-	}
-	req = json_pack("{s:s,s:s,s:s,s:s,s:o}", "op", "report.submit", "unit", unit, "report", report,
-			"period", period, "files", names);
-	if (note)
-		json_object_set_new(req, "note", json_string(note));
-	if (id)
-		json_object_set_new(req, "id", json_string(id));
-	r = cli_call(req, files, nfiles, &rc);
-	if (r && !cl.json) {
-		if (json_is_true(json_object_get(r, "replayed")))
-			printf("(đã nhận trước đó / already received: request %s was answered before, nothing stored twice)\n",
-			       jstr(r, "id"));
-		print_receipt(json_object_get(r, "receipt"));
-	}
-	json_decref(r);
-out:
-	for (size_t i = 0; i < nfiles; i++)
-		free(bufs[i]);
-	free(bufs);
-	free(files);
+	cli_files_free(&f);
+	json_decref(req);
 	return rc;
 }
 
@@ -295,8 +260,8 @@ static void print_obligations(json_t *list)
 int cmd_obligations(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{ "unit", "unit", 0 }, { "under", "under", 0 }, { "report", "report", 0 },
-		{ "period", "period", 0 }, { "state", "state", 0 }, { "csv", NULL, 1 }, { NULL, NULL, 0 },
+		{ "unit", "unit", 0, NULL }, { "under", "under", 0, NULL }, { "report", "report", 0, NULL },
+		{ "period", "period", 0, NULL }, { "state", "state", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", "obligations.list"), *r, *list;
 	unsigned own;
@@ -327,43 +292,34 @@ out:
 /* cmd_review - the receiving office accepts, returns or waives an obligation */
 int cmd_review(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "unit", required_argument, NULL, 'u' }, { "report", required_argument, NULL, 'r' },
-		{ "period", required_argument, NULL, 'p' }, { "reason", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ "unit", "unit", 0, NULL }, { "report", "report", 0, NULL }, { "period", "period", 0, NULL },
+		{ "reason", "reason", 0, NULL }, { NULL, NULL, 0, NULL },
 	};
 	static const char *const actions[] = { "accept", "return", "waive" };
-	const char *unit = NULL, *report = NULL, *period = NULL, *reason = NULL, *action;
+	const char *action, *reason;
 	char op[32], buf[64];
-	json_t *req, *r, *o;
-	int opt, rc, known = 0;
+	json_t *req = json_object(), *r, *o;
+	int rc, known = 0, first = cli_options(argc, argv, opts, req, NULL);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'u': unit = optarg; break;
-		case 'r': report = optarg; break;
-		case 'p': period = optarg; break;
-		case 'R': reason = optarg; break;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error("review needs one action: accept, return or waive%s", "");
-	action = argv[optind];
+	reason = json_string_value(json_object_get(req, "reason"));
+	action = first == argc - 1 ? argv[first] : "";
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		known |= !strcmp(action, actions[i]);
-	if (!known)
-		return cli_usage_error("review: unknown action '%s' (accept, return, waive)", action);
-	if (!unit || !report || !period)
-		return cli_usage_error("review needs --unit CODE, --report TYPE and --period P%s", "");
-	if (strcmp(action, "accept") && (!reason || !*reason))
-		return cli_usage_error("review %s: a reason is required: add --reason TEXT", action);
-
+	rc = first < 0 ? EXIT_USAGE
+		: first != argc - 1 ? cli_usage_error("review needs one action: accept, return or waive%s", "")
+		: !known ? cli_usage_error("review: unknown action '%s' (accept, return, waive)", action)
+		: !json_object_get(req, "unit") || !json_object_get(req, "report") || !json_object_get(req, "period")
+			? cli_usage_error("review needs --unit CODE, --report TYPE and --period P%s", "")
+		: strcmp(action, "accept") && (!reason || !*reason)
+			? cli_usage_error("review %s: a reason is required: add --reason TEXT", action)
+		: 0;
+	if (rc) {
+		json_decref(req);
+		return rc;
+	}
 	snprintf(op, sizeof(op), "report.%s", action);
-	req = json_pack("{s:s,s:s,s:s,s:s}", "op", op, "unit", unit, "report", report, "period", period);
-	if (reason)
-		json_object_set_new(req, "reason", json_string(reason));
+	json_object_set_new(req, "op", json_string(op));
 	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json) {
 		o = json_object_get(r, "obligation");
@@ -461,8 +417,8 @@ static void print_missing(json_t *missing)
 int cmd_completeness(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{ "report", "report", 0 }, { "period", "period", 0 }, { "under", "under", 0 },
-		{ "csv", NULL, 1 }, { NULL, NULL, 0 },
+		{ "report", "report", 0, NULL }, { "period", "period", 0, NULL }, { "under", "under", 0, NULL },
+		{ "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	static const char *const hdr[] = {
 		"UNIT", "NAME", "EXPECTED", "ON_TIME", "LATE", "MISSING", "ACCEPTED", "RETURNED", "SUBMITTED%",

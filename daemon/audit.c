@@ -59,7 +59,7 @@ int audit_append(struct daemon *d, const char *principal, const char *op, const 
 	sqlite3_stmt *s;
 	char prev[65] = GENESIS, hash[65], head[96];
 	int64_t seq, now = clock_now(d);
-	char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text = json_dumps(detail, JSON_COMPACT);
 	int rc;
 
 	json_decref(detail);
