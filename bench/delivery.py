@@ -7,29 +7,37 @@ built by 'make bench' into BUILD/bench/receiver) so that the receiver is not wha
 thidua side: a generated configuration with N units (default 10,000) of kind "school", each
 with chats = [ "bench" ], a json channel "bench" to the receiver (rate 10000/s, burst 100000:
 no pacing), one report type whose "1d" reminder falls for all of them at one moment, and
-workers = ( { program = "thidua-webhook"; } ). The daemon runs with the fake clock;
-'thiduactl clock set' to the reminder moment makes it queue N outbox messages and fan them
-out into N deliveries, which it hands to the worker as jobs. Measured:
-  - T0: the real time (CLOCK_REALTIME) just before 'thiduactl clock set' is started;
-  - the time until the receiver has N posts: rate = N / (arrival of the last post - T0);
-  - per post, arrival - T0: the real time from the moment the outbox messages are made
-    (they are all made inside that one clock set request, whose own duration is shown
-    too) to the post's arrival at the receiver; p50 and p99 of those. The outbox's
-    created_at is in fake-clock seconds and is of no use here.
+workers = ( { program = "thidua-webhook"; } ) with the worker's own default capacity. The
+daemon runs with the fake clock; 'thiduactl clock set' to the reminder moment makes it queue
+N outbox messages and fan them out into N deliveries, which it hands to the worker as jobs.
 curl side: the very bodies the receiver got from thidua-webhook (N files), posted again by
-one 'curl --parallel --parallel-max 64' with a -K config of N url/data-binary entries,
-to a fresh receiver: rate = N / the wall time of the curl process.
+one 'curl --parallel --parallel-max 64' with a -K config of N url/data-binary entries, to a
+fresh receiver.
+
+Both sides are timed the same two ways, by the receiver's clock (CLOCK_REALTIME, taken when
+a post's last byte is read):
+  - start -> last post: from the moment just before the side is started (thidua: before
+    'thiduactl clock set', so the figure also holds the daemon deciding which reminders
+    are due, writing the N outbox messages and rendering them; curl: before the curl
+    process is started, so it holds curl reading its config and the N files) to the
+    arrival of the last post. The headline figure and ratio.
+  - first -> last post: the span of arrivals at the receiver, start-up excluded.
+Per post, p50/p99 of arrival - start. The CPU seconds of every process are shown.
 
 Figures, not pass/fail. Usage: bench/delivery.py [--units N] [--capacity C] [--workers W]
-[--timeout S] [--keep]. The state lives in a fresh directory under build/ (never /tmp,
-which may be tmpfs where fsync costs nothing) and is removed at the end unless --keep.
+[--runs R] [--timeout S] [--keep]. With --runs R the two sides run R times, alternating,
+and the best and median of each figure are printed as well (the machine may be busy with
+something else). The state lives in a fresh directory under build/ (never /tmp, which may
+be tmpfs where fsync costs nothing) and is removed at the end unless --keep.
 """
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -164,6 +172,14 @@ def cpu_seconds(pid):
         return float("nan")
 
 
+def busy_seconds():
+    """CPU seconds spent by the whole machine so far in processes (user, nice, system) and
+    in steal; interrupt time is left out, as the processes' own figures leave it out"""
+    with open("/proc/stat") as fp:
+        f = [int(x) for x in fp.readline().split()[1:]]
+    return (f[0] + f[1] + f[2] + (f[7] if len(f) > 7 else 0)) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_proc(proc, timeout=20):
     if proc and proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -183,7 +199,7 @@ def alive(pid):
 
 
 def thidua_side(a, work, rx):
-    """returns (elapsed s, latencies ms sorted, facts dict) or None"""
+    """returns (start -> last post s, latencies ms sorted, facts dict) or None"""
     state = os.path.join(work, "state")
     cfg = os.path.join(work, "delivery.cfg")
     write_config(cfg, state, rx.port, a.units, a.capacity, a.workers)
@@ -212,6 +228,7 @@ def thidua_side(a, work, rx):
             time.sleep(0.05)
         facts["startup"] = time.monotonic() - t_start
         cpu0 = {p: cpu_seconds(p) for p in [proc.pid] + worker_pids + [rx.proc.pid]}
+        busy0 = busy_seconds()
 
         t0 = time.time_ns()
         m0 = time.monotonic()
@@ -229,6 +246,7 @@ def thidua_side(a, work, rx):
                 break
             time.sleep(0.01)
         facts["cpu"] = {p: cpu_seconds(p) - c for p, c in cpu0.items()}
+        facts["others"] = busy_seconds() - busy0 - sum(facts["cpu"].values())
         facts["daemon_pid"], facts["worker_pids"], facts["rx_pid"] = proc.pid, worker_pids, rx.proc.pid
         if n < a.units:
             print(f"thidua-webhook: only {n} of {a.units} posts within {a.timeout} s")
@@ -252,6 +270,7 @@ def thidua_side(a, work, rx):
         facts["unique_ids"] = len({i for i, _, _ in rows})
         facts["body_bytes"] = sum(b for _, _, b in rows) / max(len(rows), 1)
         facts["first_ms"] = lat[0] if lat else float("nan")
+        facts["span"] = (lat[-1] - lat[0]) / 1e3 if lat else float("nan")
         return elapsed, lat, facts
     finally:
         stop_proc(proc)
@@ -264,9 +283,9 @@ def thidua_side(a, work, rx):
                     pass
 
 
-def curl_side(a, work, bodies):
-    """the same bodies by curl --parallel; returns (wall s, posts received, span s) or None"""
-    rx = Receiver(work, "curl")
+def curl_side(a, work, bodies, tag):
+    """the same bodies by curl --parallel; returns a dict of figures or None"""
+    rx = Receiver(work, f"curl{tag}")
     try:
         files = sorted(os.listdir(bodies))
         if not files:
@@ -281,7 +300,10 @@ def curl_side(a, work, bodies):
                               f'header = "webhook-id: curl-{i}"\ndata-binary = "@{os.path.join(bodies, f)}"\n')
             fp.write("next\n".join(blocks))
         err = open(os.path.join(work, "curl.err"), "wb")
-        t = time.monotonic()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy0, rx0 = busy_seconds(), cpu_seconds(rx.proc.pid)
+        t0 = time.time_ns()
+        m0 = time.monotonic()
         p = subprocess.Popen(["curl", "--parallel", "--parallel-max", "64", "-s", "--no-progress-meter",
                               "-K", kfile], stdout=subprocess.DEVNULL, stderr=err)
         try:
@@ -291,21 +313,73 @@ def curl_side(a, work, bodies):
             p.wait()
             print(f"curl: not done within {a.timeout} s")
             return None
-        wall = time.monotonic() - t
+        wall = time.monotonic() - m0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy1, rx1 = busy_seconds(), cpu_seconds(rx.proc.pid)
         err.close()
         n, first, last = rx.count()
         if rc != 0:
             print(f"curl: exit status {rc}: {open(err.name, errors='replace').read()[-500:]}")
-        return wall, n, (last - first) / 1e9, len(files)
+        if n < len(files):
+            print(f"curl: only {n} of {len(files)} posts arrived")
+            return None
+        rows = rx.stop()
+        lat = sorted((ns - t0) / 1e6 for _, ns, _ in rows)
+        c = {"posts": len(files), "received": n, "elapsed": (last - t0) / 1e9, "span": (last - first) / 1e9,
+                "wall": wall, "lat": lat, "first_ms": (first - t0) / 1e6,
+                "cpu": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), "rx_cpu": rx1 - rx0}
+        c["others"] = busy1 - busy0 - c["cpu"] - c["rx_cpu"]
+        return c
     finally:
         rx.stop()
+
+
+def one_run(a, work, tag):
+    """one thidua side and one curl side on the same bodies; returns the figures or None"""
+    rx = Receiver(work, f"thidua{tag}", keep_bodies=True)
+    try:
+        res = thidua_side(a, work, rx)
+    finally:
+        rx.stop()
+    if res is None:
+        return None
+    elapsed, lat, facts = res
+    rate = a.units / elapsed
+    print(f"thidua-webhook: {a.units} posts, start -> last post {elapsed:.3f} s = {rate:.0f}/s; "
+          f"first -> last post {facts['span']:.3f} s = {a.units / facts['span']:.0f}/s")
+    print(f"  arrival - start: first post {facts['first_ms']:.0f} ms, p50 {pct(lat, 50):.0f} ms, "
+          f"p99 {pct(lat, 99):.0f} ms ('thiduactl clock set', which makes the {facts.get('outbox')} outbox "
+          f"messages, answered after {facts['clock_set'] * 1000:.0f} ms)")
+    cpu = facts["cpu"]
+    print(f"  CPU seconds: thiduad {cpu[facts['daemon_pid']]:.2f}, thidua-webhook "
+          + "+".join(f"{cpu[p]:.2f}" for p in facts["worker_pids"])
+          + f", receiver {cpu[facts['rx_pid']]:.2f}, other processes {facts['others']:.2f}"
+          f"; worker capacity {facts['capacity']}")
+    print(f"  posts {facts['posts']} ({facts['unique_ids']} distinct webhook-ids, "
+          f"{facts['body_bytes']:.0f} bytes of body on average); deliveries by state "
+          f"{facts.get('deliveries')}, by attempts {facts.get('attempts')}")
+    c = curl_side(a, work, rx.bodies, tag)
+    if c is None:
+        return None
+    crate = c["posts"] / c["elapsed"]
+    print(f"curl --parallel 64: {c['posts']} posts, start -> last post {c['elapsed']:.3f} s = {crate:.0f}/s; "
+          f"first -> last post {c['span']:.3f} s = {c['posts'] / c['span']:.0f}/s")
+    print(f"  arrival - start: first post {c['first_ms']:.0f} ms, p50 {pct(c['lat'], 50):.0f} ms, "
+          f"p99 {pct(c['lat'], 99):.0f} ms; process wall time {c['wall']:.3f} s")
+    print(f"  CPU seconds: curl {c['cpu']:.2f}, receiver {c['rx_cpu']:.2f}, other processes {c['others']:.2f}")
+    r1, r2 = rate / crate, (a.units / facts["span"]) / (c["posts"] / c["span"])
+    print(f"ratio: {r1:.2f} (start -> last post); {r2:.2f} (first -> last post)")
+    shutil.rmtree(rx.bodies, ignore_errors=True)
+    return {"thidua": rate, "curl": crate, "ratio": r1, "thidua_span": a.units / facts["span"],
+            "curl_span": c["posts"] / c["span"], "ratio_span": r2}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--units", type=int, default=10000, help="posts (units with the chat channel)")
-    ap.add_argument("--capacity", type=int, default=0, help="thidua-webhook -c (default: its own, 64)")
+    ap.add_argument("--capacity", type=int, default=0, help="thidua-webhook -c (default: its own, 256)")
     ap.add_argument("--workers", type=int, default=1, help="count of thidua-webhook processes")
+    ap.add_argument("--runs", type=int, default=1, help="run both sides this many times")
     ap.add_argument("--timeout", type=float, default=120, help="give up after this many seconds per side")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (state, logs, bodies)")
     a = ap.parse_args()
@@ -321,40 +395,28 @@ def main():
         return 0
     os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
     work = tempfile.mkdtemp(prefix="bench-delivery-", dir=os.path.join(ROOT, "build"))
-    rx = None
+    runs = []
     try:
-        rx = Receiver(work, "thidua", keep_bodies=True)
-        res = thidua_side(a, work, rx)
-        rx.stop()
-        if res is None:
-            return 0
-        elapsed, lat, facts = res
-        rate = a.units / elapsed
-        print(f"thidua-webhook: {a.units} posts in {elapsed:.2f} s = {rate:.0f}/s; "
-              f"p50 outbox->delivery {pct(lat, 50):.0f}ms p99 {pct(lat, 99):.0f}ms")
-        print(f"  (outbox->delivery: real time from just before 'thiduactl clock set', which makes the "
-              f"{facts.get('outbox')} outbox messages and their deliveries in one request of "
-              f"{facts['clock_set'] * 1000:.0f} ms, to each post's arrival at the receiver; first post at "
-              f"{facts['first_ms']:.0f} ms)")
-        cpu = facts["cpu"]
-        print(f"  CPU seconds during the run: thiduad {cpu[facts['daemon_pid']]:.2f}, thidua-webhook "
-              + "+".join(f"{cpu[p]:.2f}" for p in facts["worker_pids"])
-              + f", receiver {cpu[facts['rx_pid']]:.2f}; worker capacity {facts['capacity']}")
-        print(f"  posts {facts['posts']} ({facts['unique_ids']} distinct webhook-ids, "
-              f"{facts['body_bytes']:.0f} bytes of body on average); deliveries by state "
-              f"{facts.get('deliveries')}, by attempts {facts.get('attempts')}")
-        c = curl_side(a, work, rx.bodies)
-        if c is None:
-            return 0
-        wall, n, span, nfiles = c
-        rate2 = nfiles / wall
-        print(f"curl --parallel 64: {nfiles} posts in {wall:.2f} s = {rate2:.0f}/s")
-        print(f"  ({n} received; first to last arrival {span:.2f} s)")
-        print(f"ratio: {rate / rate2:.2f}")
+        for r in range(a.runs):
+            if a.runs > 1:
+                print(f"-- run {r + 1} of {a.runs}")
+            sub = os.path.join(work, f"run{r + 1}")
+            os.makedirs(sub)
+            res = one_run(a, sub, "")
+            if res is None:
+                return 0
+            runs.append(res)
+        if len(runs) > 1:
+            med = lambda k: statistics.median(x[k] for x in runs)
+            best = lambda k: max(x[k] for x in runs)
+            print(f"-- {len(runs)} runs, start -> last post: thidua-webhook best {best('thidua'):.0f}/s, median "
+                  f"{med('thidua'):.0f}/s; curl best {best('curl'):.0f}/s, median {med('curl'):.0f}/s; "
+                  f"ratio best {best('ratio'):.2f}, median {med('ratio'):.2f}")
+            print(f"-- first -> last post: thidua-webhook best {best('thidua_span'):.0f}/s, median "
+                  f"{med('thidua_span'):.0f}/s; curl best {best('curl_span'):.0f}/s, median {med('curl_span'):.0f}/s; "
+                  f"ratio best {best('ratio_span'):.2f}, median {med('ratio_span'):.2f}")
         return 0
     finally:
-        if rx:
-            rx.stop()
         if a.keep:
             print(f"work directory kept: {work}")
         else:

@@ -126,11 +126,12 @@ static int64_t message_for(struct daemon *d, const struct report_type *rt, const
 	int64_t outbox = -1;
 
 	for (int attempt = 0; attempt < 2 && outbox < 0; attempt++) {
+		/* no RETURNING: SQLite runs it through a temporary table, at every call */
 		sqlite3_stmt *s = store_stmt(d->store,
 			"INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
 			" created_at, send_after, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-			" ON CONFLICT (dedup_key) DO UPDATE SET dedup_key = excluded.dedup_key RETURNING id, state");
-		int pending = 0;
+			" ON CONFLICT (dedup_key) DO NOTHING");
+		int rc;
 
 		if (attempt == 0)
 			snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s", rt->code, period, st->id,
@@ -148,14 +149,24 @@ static int64_t message_for(struct daemon *d, const struct report_type *rt, const
 		sqlite3_bind_int64(s, 8, now);
 		sqlite3_bind_int64(s, 9, working_moment(d->cfg, now));
 		sqlite3_bind_int(s, 10, now > moment + LATE_SLACK);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			pending = !strcmp((const char *)sqlite3_column_text(s, 1), "pending");
-			if (pending || attempt == 1)
-				outbox = sqlite3_column_int64(s, 0);
-		} else {
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return -1;
+		if (sqlite3_changes(store_db(d->store)) == 1) {	/* a new message */
+			outbox = sqlite3_last_insert_rowid(store_db(d->store));
+			break;
+		}
+		/* the message exists: joined while it is still pending (or, the second time, the
+		 * follow-up of this obligation, whatever its state) */
+		s = store_stmt(d->store, "SELECT id, state FROM outbox WHERE dedup_key = ?1");
+		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_ROW) {
 			sqlite3_reset(s);
 			return -1;
 		}
+		if (attempt == 1 || !strcmp((const char *)sqlite3_column_text(s, 1), "pending"))
+			outbox = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 	}
 	return outbox;

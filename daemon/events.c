@@ -5,17 +5,29 @@
 #include <string.h>
 
 #include "log.h"
+#include "timeutil.h"
 #include "thiduad.h"
 #include "xalloc.h"
 
-/* events_emit - queue an event; steals body */
+/* events_emit - queue an event; steals body. A delivery run emits two events per message,
+ * so the time text is formatted once per second, not once per event. */
 void events_emit(struct daemon *d, const char *type, json_t *body)
 {
+	static int64_t at_t = -1;
+	static int at_offset;
+	static char at[40];
+	int64_t now = clock_now(d);
+
 	if (!d->pending_events)
 		d->pending_events = json_array();
+	if (now != at_t || d->cfg->utc_offset != at_offset) {
+		time_format(now, d->cfg->utc_offset, at, sizeof(at));
+		at_t = now;
+		at_offset = d->cfg->utc_offset;
+	}
 	json_object_set_new(body, "type", json_string(type));
-	json_object_set_new(body, "at", json_time(d, clock_now(d)));
-	json_array_append_new(d->pending_events, json_pack("[s,o]", type, body));
+	json_object_set_new(body, "at", json_string(at));
+	json_array_append_new(d->pending_events, body);
 }
 
 /* events_mark - how many events are queued, to truncate back to */
@@ -31,20 +43,22 @@ void events_truncate(struct daemon *d, size_t mark)
 		json_array_remove(d->pending_events, json_array_size(d->pending_events) - 1);
 }
 
-/* events_flush - publish the queued events as [topic][json] */
+/* events_flush - publish the queued events as [topic][json] (the topic is the body's type) */
 void events_flush(struct daemon *d)
 {
 	size_t i;
 	json_t *ev;
+	char buf[1024];
 
 	if (!d->pending_events)
 		return;
 	json_array_foreach(d->pending_events, i, ev) {
-		const char *type = json_string_value(json_array_get(ev, 0));
-		char *text = json_dumps(json_array_get(ev, 1), JSON_COMPACT);
+		const char *type = json_string_value(json_object_get(ev, "type"));
+		size_t n = json_dumpb(ev, buf, sizeof(buf), JSON_COMPACT);
+		char *text = n <= sizeof(buf) ? NULL : json_dumps(ev, JSON_COMPACT);
 
 		zmq_send(d->events, type, strlen(type), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-		zmq_send(d->events, text, strlen(text), ZMQ_DONTWAIT);
+		zmq_send(d->events, text ? text : buf, text ? strlen(text) : n, ZMQ_DONTWAIT);
 		free(text);
 	}
 	json_array_clear(d->pending_events);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "templates.h"
 #include "thiduad.h"
@@ -30,6 +31,7 @@
 struct worker {
 	unsigned char id[256];
 	size_t idlen;
+	char hex[520];			/* the id as stored in deliveries.worker */
 	char kind[16];
 	char name[64];
 	int capacity, inflight;
@@ -40,13 +42,18 @@ struct worker {
 static struct worker workers[MAX_WORKERS];
 static size_t nworkers;
 static int64_t last_ping_ms;
+static char *frame;		/* send_job's buffer, kept between jobs */
+static size_t frame_cap;
 
 static void worker_hex(const struct worker *w, char *buf, size_t size)
 {
+	static const char digits[] = "0123456789abcdef";
 	size_t o = 0;
 
-	for (size_t i = 0; i < w->idlen && o + 3 < size; i++)
-		o += (size_t)snprintf(buf + o, size - o, "%02x", w->id[i]);
+	for (size_t i = 0; i < w->idlen && o + 3 < size; i++) {
+		buf[o++] = digits[w->id[i] >> 4];
+		buf[o++] = digits[w->id[i] & 15];
+	}
 	buf[o] = 0;
 }
 
@@ -90,6 +97,9 @@ void jobs_close(struct daemon *d)
 {
 	for (size_t i = 0; i < nworkers; i++)
 		send_to(d, &workers[i], json_pack("{s:s}", "type", "stop"));
+	free(frame);
+	frame = NULL;
+	frame_cap = 0;
 	if (d->jobs)
 		zmq_close(d->jobs);
 	if (d->jobs_endpoint && !strncmp(d->jobs_endpoint, "ipc://", 6))
@@ -108,13 +118,11 @@ static struct worker *find_worker(const unsigned char *id, size_t len)
 /* requeue_worker - its leased jobs go back to the queue */
 static void requeue_worker(struct daemon *d, const struct worker *w)
 {
-	char hex[520];
 	sqlite3_stmt *s;
 
-	worker_hex(w, hex, sizeof(hex));
 	s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL, next_at = ?2"
 		       " WHERE state = 'leased' AND worker = ?1");
-	sqlite3_bind_text(s, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, w->hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, clock_now(d));
 	sqlite3_step(s);
 	sqlite3_reset(s);
@@ -223,24 +231,34 @@ static void alert_operator(struct daemon *d, const char *channel, int64_t outbox
 	free(text);
 }
 
-/* deliveries_add - one delivery of a message through a channel; steals payload */
-int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)
+/* deliveries_add_text - one delivery of a message through a channel, payload as text */
+int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
+			size_t len, int64_t expires_at)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO deliveries (outbox, channel, kind, payload, next_at, expires_at)"
 				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	char *text = json_dumps(payload, JSON_COMPACT);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, outbox);
 	sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, !strcmp(c->kind, "smtp") ? "mail" : "webhook", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, text, -1, free);
+	sqlite3_bind_text(s, 4, payload, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, clock_now(d));
 	sqlite3_bind_int64(s, 6, expires_at);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	json_decref(payload);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* deliveries_add - the same with the payload as a JSON object; steals payload */
+int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)
+{
+	char *text = json_dumps(payload, JSON_COMPACT);
+	int rc = text ? deliveries_add_text(d, outbox, c, text, strlen(text), expires_at) : -1;
+
+	free(text);
+	json_decref(payload);
+	return rc;
 }
 
 /* channel_disabled - 1 when the endpoint answered 410 Gone */
@@ -325,17 +343,31 @@ static int channel_is_disabled(struct daemon *d, const struct channel *c, struct
 
 /* send_job - the job frame spliced as text: the stored payload (a JSON object) gains the
  * channel's settings without being parsed and serialized again */
-static void send_job(struct daemon *d, const struct worker *w, const char *job, int attempt,
-		     const char *channel, const char *payload)
+static void send_job(struct daemon *d, const struct worker *w, int64_t id, int attempt,
+		     const char *channel, const char *payload, size_t plen)
 {
-	char *frame = xasprintf("{\"type\":\"job\",\"job\":\"%s\",\"attempt\":%d,\"lease\":%d,\"payload\":{\"channel\":%s%s%s}",
-				job, attempt, LEASE_SECONDS, channel, payload[1] == '}' ? "" : ",", payload + 1);
-	size_t len = strlen(frame);
+	char head[160];
+	size_t clen = strlen(channel), hlen, len;
+	int n = snprintf(head, sizeof(head), "{\"type\":\"job\",\"job\":\"%lld\",\"attempt\":%d,\"lease\":%d,"
+			 "\"payload\":{\"channel\":", (long long)id, attempt, LEASE_SECONDS);
 
+	hlen = (size_t)n;
+	len = hlen + clen + 1 + (plen - 1) + 1;		/* head, channel, ',', payload without '{', '}' */
+	if (len > frame_cap) {
+		frame_cap = len * 2;
+		frame = xrealloc(frame, frame_cap);
+	}
+	memcpy(frame, head, hlen);
+	memcpy(frame + hlen, channel, clen);
+	len = hlen + clen;
+	if (payload[1] != '}')
+		frame[len++] = ',';
+	memcpy(frame + len, payload + 1, plen - 1);
+	len += plen - 1;
+	frame[len++] = '}';
 	if (zmq_send(d->jobs, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
 	    || zmq_send(d->jobs, frame, len, ZMQ_DONTWAIT) < 0)
-		log_warn("jobs: job %s for worker %s was not sent: %s", job, w->name, zmq_strerror(errno));
-	free(frame);
+		log_warn("jobs: job %lld for worker %s was not sent: %s", (long long)id, w->name, zmq_strerror(errno));
 }
 
 /* dispatch - hand due deliveries to workers with room; returns the number handed out */
@@ -351,11 +383,9 @@ static int dispatch(struct daemon *d)
 		struct worker *wk = &workers[w];
 		int room = wk->capacity - wk->inflight;
 		sqlite3_stmt *s;
-		char hex[520];
 
 		if (room <= 0)
 			continue;
-		worker_hex(wk, hex, sizeof(hex));
 		s = store_stmt(d->store, "SELECT id, outbox, channel, payload, attempts, expires_at FROM deliveries"
 			       " WHERE state = 'pending' AND next_at <= ?1 AND kind = ?2 ORDER BY next_at, id LIMIT ?3");
 		sqlite3_bind_int64(s, 1, now);
@@ -366,11 +396,11 @@ static int dispatch(struct daemon *d)
 			const char *chname = (const char *)sqlite3_column_text(s, 2);
 			const struct channel *c = cfg_channel(d->cfg, chname);
 			const char *stored = (const char *)sqlite3_column_text(s, 3);
-			int payload = stored && stored[0] == '{';
+			size_t slen = (size_t)sqlite3_column_bytes(s, 3);
+			int payload = stored && slen >= 2 && stored[0] == '{' && stored[slen - 1] == '}';
 			int attempt = sqlite3_column_int(s, 4) + 1;
 			int64_t expires = sqlite3_column_int64(s, 5);
 			sqlite3_stmt *u;
-			char job[32];
 
 			if (!c || !payload || now >= expires || channel_is_disabled(d, c, &disabled_cache)) {
 				char *why = xstrdup(!c ? "the channel is no longer in the configuration"
@@ -386,15 +416,14 @@ static int dispatch(struct daemon *d)
 				handed++;	/* progress: look again */
 				break;
 			}
-			snprintf(job, sizeof(job), "%lld", (long long)id);
 			u = store_stmt(d->store, "UPDATE deliveries SET state = 'leased', worker = ?2, lease_until = ?3,"
 				       " attempts = attempts + 1 WHERE id = ?1");
 			sqlite3_bind_int64(u, 1, id);
-			sqlite3_bind_text(u, 2, hex, -1, SQLITE_STATIC);
+			sqlite3_bind_text(u, 2, wk->hex, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(u, 3, now + LEASE_SECONDS);
 			sqlite3_step(u);
 			sqlite3_reset(u);
-			send_job(d, wk, job, attempt, channel_text(c, cache, &ncache), stored);
+			send_job(d, wk, id, attempt, channel_text(c, cache, &ncache), stored, slen);
 			wk->inflight++;
 			handed++;
 		}
@@ -416,6 +445,96 @@ static int64_t backoff(int attempt)
 	return b - b / 5 + (int64_t)(rand() % (int)(b * 2 / 5 + 1));
 }
 
+/* member_is - o's member key is the string v */
+static int member_is(json_t *o, const char *key, const char *v)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && !strcmp(s, v);
+}
+
+/* retry_recipients - a mail the server took while refusing some recipients for now
+ * (4xx): a new delivery of the same message (same Message-ID) to just those, after the
+ * backoff; the delivery that was sent stays as it is, with every recipient's answer.
+ * Returns 1 when one was made. */
+static int retry_recipients(struct daemon *d, int64_t id, int64_t outbox, int attempts, int64_t expires,
+			    json_t *recipients)
+{
+	sqlite3_stmt *s;
+	json_t *payload = NULL, *keep, *r, *a;
+	size_t i, k, n;
+	int64_t next = clock_now(d) + backoff(attempts);
+	int made = 0;
+	char *text;
+
+	json_array_foreach(recipients, i, r)
+		if (member_is(r, "status", "retry"))
+			break;
+	if (i == json_array_size(recipients))
+		return 0;
+	if (next >= expires) {
+		log_warn("delivery %lld: recipients refused for now are not tried again: the message expires first",
+			 (long long)id);
+		return 0;
+	}
+	s = store_stmt(d->store, "SELECT payload FROM deliveries WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		payload = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+	sqlite3_reset(s);
+	keep = json_array();
+	json_array_foreach(json_object_get(payload, "to"), k, r) {
+		const char *addr = json_string_value(json_object_get(r, "address"));
+
+		json_array_foreach(recipients, i, a)
+			if (addr && member_is(a, "address", addr) && member_is(a, "status", "retry")) {
+				json_array_append(keep, r);
+				break;
+			}
+	}
+	if (!json_is_object(payload) || !json_array_size(keep)) {
+		json_decref(keep);
+		json_decref(payload);
+		return 0;
+	}
+	n = json_array_size(keep);
+	json_object_set_new(payload, "to", keep);
+	text = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	if (!text)
+		return 0;
+	s = store_stmt(d->store, "INSERT INTO deliveries (outbox, channel, kind, payload, next_at, expires_at, attempts)"
+		       " SELECT outbox, channel, kind, ?2, ?3, expires_at, attempts FROM deliveries WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, text, -1, free);
+	sqlite3_bind_int64(s, 3, next);
+	made = sqlite3_step(s) == SQLITE_DONE;
+	sqlite3_reset(s);
+	if (made)
+		log_info("delivery %lld: %zu recipient(s) refused for now get the message again in %llds"
+			 " (notification %lld)", (long long)id, n, (long long)(next - clock_now(d)), (long long)outbox);
+	return made;
+}
+
+/* keep_parts_sent - a message split into several posts whose first parts were accepted:
+ * the payload records how many, and the next attempt resumes after them (docs/JOBS.md) */
+static void keep_parts_sent(struct daemon *d, int64_t id, json_t *msg)
+{
+	json_t *sent = json_object_get(msg, "parts_sent"), *parts = json_object_get(msg, "parts");
+	sqlite3_stmt *s;
+
+	if (!json_is_integer(sent) || !json_is_integer(parts) || json_integer_value(sent) <= 0
+	    || json_integer_value(sent) >= json_integer_value(parts))
+		return;
+	s = store_stmt(d->store, "UPDATE deliveries SET payload = json_set(payload, '$.parts_sent', ?2, '$.parts', ?3)"
+		       " WHERE id = ?1 AND json_valid(payload)");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, json_integer_value(sent));
+	sqlite3_bind_int64(s, 3, json_integer_value(parts));
+	sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
 /* handle_result - a worker's answer for one job */
 static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const char *raw, size_t rawlen)
 {
@@ -424,16 +543,14 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	const char *reason = json_string_value(json_object_get(msg, "reason"));
 	json_t *code = json_object_get(msg, "code");
 	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0;
-	char hex[520], chname[128] = "";
+	char chname[128] = "";
 	int attempts = 0, leased = 0;
 	sqlite3_stmt *s;
-	char *detail;
 
-	worker_hex(w, hex, sizeof(hex));
 	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at FROM deliveries"
 		       " WHERE id = ?1 AND state = 'leased' AND worker = ?2");
 	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, w->hex, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		leased = 1;
 		outbox = sqlite3_column_int64(s, 0);
@@ -448,7 +565,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		log_info("jobs: result for job %s from %s ignored (not leased to it)", job ? job : "?", w->name);
 		return;
 	}
-	detail = xstrndup(raw, rawlen);	/* the worker's frame as received */
+	/* detail: the worker's frame as received, bound from the frame itself */
 	if (!strcmp(status, "sent")) {
 		s = store_stmt(d->store, "UPDATE deliveries SET state = 'sent', worker = NULL, sent_at = ?2, code = ?3,"
 			       " last_error = NULL, detail = ?4 WHERE id = ?1");
@@ -456,9 +573,11 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		sqlite3_bind_int64(s, 2, now);
 		if (json_is_integer(code))
 			sqlite3_bind_int64(s, 3, json_integer_value(code));
-		sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, raw, (int)rawlen, SQLITE_STATIC);
 		sqlite3_step(s);
 		sqlite3_reset(s);
+		if (json_is_array(json_object_get(msg, "recipients")))
+			retry_recipients(d, id, outbox, attempts, expires, json_object_get(msg, "recipients"));
 		s = store_stmt(d->store, "UPDATE outbox SET state = 'sent', sent_at = ?2, error = NULL WHERE id = ?1"
 			       " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent')");
 		sqlite3_bind_int64(s, 1, outbox);
@@ -472,6 +591,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		int64_t after = backoff(attempts);
 		json_t *ra = json_object_get(msg, "retry_after");
 
+		keep_parts_sent(d, id, msg);
 		if (json_is_number(ra) && json_number_value(ra) > after)
 			after = (int64_t)json_number_value(ra);
 		if (now + after >= expires) {
@@ -487,13 +607,14 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			if (json_is_integer(code))
 				sqlite3_bind_int64(s, 3, json_integer_value(code));
 			sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 5, raw, (int)rawlen, SQLITE_STATIC);
 			sqlite3_step(s);
 			sqlite3_reset(s);
 			log_info("delivery %lld via %s: retry in %llds (%s)", (long long)id, chname, (long long)after,
 				 reason ? reason : "");
 		}
 	} else {
+		keep_parts_sent(d, id, msg);	/* for an operator's notifications.retry */
 		if (json_is_true(json_object_get(msg, "disable"))) {
 			s = store_stmt(d->store, "INSERT INTO channel_state (channel, disabled_at, reason) VALUES (?1, ?2, ?3)"
 				       " ON CONFLICT (channel) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason");
@@ -508,12 +629,11 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		sqlite3_bind_int64(s, 1, id);
 		if (json_is_integer(code))
 			sqlite3_bind_int64(s, 2, json_integer_value(code));
-		sqlite3_bind_text(s, 3, detail, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, raw, (int)rawlen, SQLITE_STATIC);
 		sqlite3_step(s);
 		sqlite3_reset(s);
 		dead_letter(d, id, outbox, chname, reason ? reason : "the server refused the message");
 	}
-	free(detail);
 }
 
 /* handle_message - one frame from a worker */
@@ -545,6 +665,7 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 				memset(w, 0, sizeof(*w));
 				memcpy(w->id, id, idlen);
 				w->idlen = idlen;
+				worker_hex(w, w->hex, sizeof(w->hex));
 				xstrlcpy(w->kind, kind, sizeof(w->kind));
 				xstrlcpy(w->name, name ? name : kind, sizeof(w->name));
 				w->capacity = (int)cap;
@@ -621,15 +742,23 @@ void jobs_turn(struct daemon *d)
 			send_to(d, &workers[i], json_pack("{s:s}", "type", "ping"));
 		last_ping_ms = now_ms;
 	}
-	/* leases that ran out go back to the queue */
+	/* leases that ran out go back to the queue (looked for first: the UPDATE builds
+	 * temporary tables each time it runs) */
 	{
-		sqlite3_stmt *s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL"
-					     " WHERE state = 'leased' AND lease_until <= ?1");
+		sqlite3_stmt *s = store_stmt(d->store, "SELECT 1 FROM deliveries WHERE state = 'leased' AND lease_until <= ?1");
+		int expired;
 
 		sqlite3_bind_int64(s, 1, clock_now(d));
-		sqlite3_step(s);
+		expired = sqlite3_step(s) == SQLITE_ROW;
 		sqlite3_reset(s);
-		changed |= sqlite3_changes(store_db(d->store)) > 0;
+		if (expired) {
+			s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL"
+				       " WHERE state = 'leased' AND lease_until <= ?1");
+			sqlite3_bind_int64(s, 1, clock_now(d));
+			sqlite3_step(s);
+			sqlite3_reset(s);
+			changed |= sqlite3_changes(store_db(d->store)) > 0;
+		}
 	}
 	for (int guard = 0; guard < 100 && dispatch(d) > 0; guard++)
 		changed = 1;
@@ -639,26 +768,58 @@ void jobs_turn(struct daemon *d)
 	(void)changed;
 }
 
-/* jobs_timeout_ms - how long the loop may sleep before jobs need attention */
+/* next_pending - when the first pending delivery (of kind, when not NULL) is due;
+ * INT64_MAX when there is none */
+static int64_t next_pending(struct daemon *d, const char *kind)
+{
+	sqlite3_stmt *s = kind ? store_stmt(d->store, "SELECT next_at FROM deliveries WHERE state = 'pending'"
+					    " AND kind = ?1 ORDER BY next_at LIMIT 1")
+		: store_stmt(d->store, "SELECT min(next_at) FROM deliveries WHERE state = 'pending'");
+	int64_t next = INT64_MAX;
+
+	if (kind)
+		sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return next;
+}
+
+/* jobs_timeout_ms - how long the loop may sleep before jobs need attention: until the
+ * next heartbeat, or until the next pending delivery is due; 0 when one is due that a
+ * worker has room for. A due delivery whose workers are all busy waits for their results
+ * (the loop would spin otherwise). */
 long jobs_timeout_ms(struct daemon *d)
 {
 	long t = nworkers ? HEARTBEAT_MS : -1;
-	int room = 0;
+	const char *kinds[MAX_WORKERS];
+	size_t nkinds = 0;
+	int64_t next, now = clock_now(d);
 
-	for (size_t i = 0; i < nworkers; i++)
-		room |= workers[i].capacity > workers[i].inflight;
-	if (room) {
-		sqlite3_stmt *s = store_stmt(d->store, "SELECT min(next_at) FROM deliveries WHERE state = 'pending'");
+	for (size_t i = 0; i < nworkers; i++) {
+		size_t k;
 
-		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-			int64_t ms = (sqlite3_column_int64(s, 0) - clock_now(d)) * 1000;
-
-			if (!d->fake_clock || ms <= 0)
-				t = ms <= 0 ? 0 : t < 0 || ms < t ? (long)ms : t;
-		}
-		sqlite3_reset(s);
+		for (k = 0; k < nkinds && strcmp(kinds[k], workers[i].kind); k++)
+			;
+		if (k == nkinds && workers[i].capacity > workers[i].inflight)
+			kinds[nkinds++] = workers[i].kind;
 	}
-	return t;
+	if (!nkinds || (next = next_pending(d, NULL)) == INT64_MAX)
+		return t;
+	if (next <= now) {	/* due, but maybe only for busy workers: the kinds with room */
+		next = INT64_MAX;
+		for (size_t k = 0; k < nkinds && next > now; k++) {
+			int64_t n = next_pending(d, kinds[k]);
+
+			if (n < next)
+				next = n;
+		}
+		if (next <= now)
+			return 0;
+	}
+	if (next == INT64_MAX || d->fake_clock)	/* the fake clock does not move by itself */
+		return t;
+	return t < 0 || (next - now) * 1000 < t ? (long)((next - now) * 1000) : t;
 }
 
 /* jobs_workers_json - the connected workers, for status */

@@ -228,7 +228,10 @@ static long poll_timeout(struct daemon *d)
 {
 	long timeout = -1;
 
-	if (!d->fake_clock) {
+	if (d->fake_clock) {
+		if (sched_next_due(d) <= clock_now(d))
+			timeout = 0;	/* batches left at the fake moment (sched_advance_to) */
+	} else {
 		int64_t next = sched_next_due(d);
 
 		if (next != INT64_MAX) {
@@ -304,7 +307,7 @@ static void main_loop(struct daemon *d)
 		}
 		if (items[0].revents & ZMQ_POLLIN)
 			api_turn(d);
-		if (!d->fake_clock && sched_next_due(d) <= clock_now(d))
+		if (sched_next_due(d) <= clock_now(d))
 			run_timers(d);
 		if ((items[2].revents & ZMQ_POLLIN) || jobs_timeout_ms(d) == 0)
 			jobs_turn(d);

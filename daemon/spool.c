@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "b64.h"
+#include "jobs.h"
 #include "log.h"
 #include "proposals.h"
 #include "sha256.h"
@@ -26,6 +27,7 @@
 #include "xalloc.h"
 
 #define SPOOL_BATCH 500
+#define FANOUT_BATCH 128		/* per run when channels are configured */
 
 struct buf {
 	char *p;
@@ -56,6 +58,71 @@ static void bprintf(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* bput - append n bytes */
+static void bput(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+#define BPUT(b, lit) bput((b), "" lit, sizeof(lit) - 1)	/* a string literal only */
+
+/* bjson_str - s as a JSON string. The daemon's strings are valid UTF-8 (checked where they
+ * enter: configuration, requests, CSV), so only quotes, backslashes and control
+ * characters need escaping; this is the hot path of a fan-out of thousands of messages,
+ * where building jansson objects only to serialize them again cost more than the rest. */
+static void bjson_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";	/* as jansson writes them */
+	size_t n = strlen(s), i = 0, run = 0;
+
+	if (b->len + n + 3 > b->cap) {		/* room for the usual case: nothing to escape */
+		b->cap = (b->len + n + 3) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	b->p[b->len++] = '"';
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		bput(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': BPUT(b, "\\\""); break;
+		case '\\': BPUT(b, "\\\\"); break;
+		case '\n': BPUT(b, "\\n"); break;
+		case '\r': BPUT(b, "\\r"); break;
+		case '\t': BPUT(b, "\\t"); break;
+		case '\b': BPUT(b, "\\b"); break;
+		case '\f': BPUT(b, "\\f"); break;
+		default: {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			bput(b, esc, sizeof(esc));
+			break;
+		}
+		}
+	}
+	bput(b, s + run, i - run);
+	BPUT(b, "\"");
+}
+
+/* bjson_field - ,"name":"value" (no comma when first) */
+static void bjson_field(struct buf *b, const char *name, const char *value, int first)
+{
+	if (!first)
+		BPUT(b, ",");
+	bjson_str(b, name);
+	BPUT(b, ":");
+	bjson_str(b, value);
+}
+
 /* vn_date - dd/mm/yyyy of a day */
 static void vn_date(int32_t day, char *buf, size_t size)
 {
@@ -72,6 +139,21 @@ struct message {
 	int late, ok, fanned;
 };
 
+/* one unit a message is about, as the reader counts on the day the message leaves */
+struct item {
+	char *code;
+	const char *name;	/* the unit's, or the code when it is gone from the registry */
+	int32_t due_day;
+	long days;		/* left before the due day, or late after it */
+};
+
+static void items_free(struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(items[i].code);
+	free(items);
+}
+
 #define LATE_NOTE "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n"
 
 /* the text of one unit of a message: due date, days left and days late as the reader
@@ -83,28 +165,26 @@ struct item_text {
 /* render_notices - subject and body from the templates (docs/CONFIG.md), Vietnamese by default,
  * for a channel kind: TC_MAIL for an email, TC_CHAT for chat posts, TC_ANY for a .json
  * spool file. A reminder or overdue notice speaks of one unit; an escalation lists them. */
-static void render_notices(struct daemon *d, const struct message *m, const struct unit *to, json_t *items,
-			   int32_t today, enum tmpl_channel ch, char **subject, char **body)
+static void render_notices(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
+			   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
 	const struct report_type *rt = cfg_report(d->cfg, m->report);
 	const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
-	size_t n = json_array_size(items), i;
 	struct tmpl_item *units = xcalloc(n ? n : 1, sizeof(*units));
 	struct item_text *texts = xcalloc(n ? n : 1, sizeof(*texts));
 	struct tmpl_values v = { .units = units, .nunits = n };
 	enum tmpl_event ev = !strcmp(m->kind, "reminder") ? TE_REMINDER : !strcmp(m->kind, "overdue") ? TE_OVERDUE
 			     : TE_ESCALATION;
 	char count[24];
-	json_t *it;
 
-	json_array_foreach(items, i, it) {
-		int32_t due = (int32_t)json_integer_value(json_object_get(it, "due_day"));
+	for (size_t i = 0; i < n; i++) {
+		int32_t due = items[i].due_day;
 
 		vn_date(due, texts[i].due, sizeof(texts[i].due));
 		snprintf(texts[i].left, sizeof(texts[i].left), "%ld", due > today ? (long)due - today : 0L);
 		snprintf(texts[i].late, sizeof(texts[i].late), "%ld", today > due ? (long)today - due : 0L);
-		units[i].v[TV_UNIT_NAME] = json_string_value(json_object_get(it, "name"));
-		units[i].v[TV_UNIT_CODE] = json_string_value(json_object_get(it, "unit"));
+		units[i].v[TV_UNIT_NAME] = items[i].name;
+		units[i].v[TV_UNIT_CODE] = items[i].code;
 		units[i].v[TV_DUE_DATE] = texts[i].due;
 		units[i].v[TV_DAYS_LEFT] = texts[i].left;
 		units[i].v[TV_DAYS_OVERDUE] = texts[i].late;
@@ -125,23 +205,31 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 
 /* render - a message about proposals (kind 'proposal') is worded by proposals.c; the
  * others from the templates */
-static void render(struct daemon *d, const struct message *m, const struct unit *to, json_t *items,
-		   int32_t today, enum tmpl_channel ch, char **subject, char **body)
+static void render(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
+		   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
 	if (!strcmp(m->kind, "proposal"))
 		proposals_render(d, m->id, m->step, m->key, m->recipient, subject, body);
 	else
-		render_notices(d, m, to, items, today, ch, subject, body);
+		render_notices(d, m, to, items, n, today, ch, subject, body);
 }
 
 /* message_items - the units a message is about, with due day and days left or late on the
  * day the message leaves (a deferred or caught-up message must not say "7 days left" on the
  * due day) */
-static json_t *message_items(struct daemon *d, const struct message *m, int64_t now)
+static int item_cmp(const void *a, const void *b)
 {
+	return strcmp(((const struct item *)a)->code, ((const struct item *)b)->code);
+}
+
+static struct item *message_items(struct daemon *d, const struct message *m, int64_t now, size_t *count)
+{
+	/* sorted here, not by ORDER BY: SQLite would build a temporary b-tree for each
+	 * message, most of which are about one unit */
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, o.due_at FROM notices n JOIN obligations o"
-				     " ON o.id = n.obligation WHERE n.outbox = ?1 ORDER BY o.unit");
-	json_t *items = json_array();
+				     " ON o.id = n.obligation WHERE n.outbox = ?1");
+	struct item *items = NULL;
+	size_t n = 0, cap = 0;
 	int32_t today = day_of_time(now, d->cfg->utc_offset);	/* as the reader sees it */
 
 	sqlite3_bind_int64(s, 1, m->id);
@@ -149,13 +237,34 @@ static json_t *message_items(struct daemon *d, const struct message *m, int64_t 
 		const char *code = (const char *)sqlite3_column_text(s, 0);
 		const struct unit *u = unitset_find(d->units, code);
 		int32_t due = day_of_time(sqlite3_column_int64(s, 1), d->cfg->utc_offset);
-		long days = due >= today ? due - today : today - due;
 
-		json_array_append_new(items, json_pack("{s:s,s:s,s:I,s:I}", "unit", code, "name", u ? u->name : code,
-						       "due_day", (json_int_t)due, "days", (json_int_t)days));
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			items = xrealloc(items, cap * sizeof(*items));
+		}
+		items[n].code = xstrdup(code);
+		items[n].name = u ? u->name : items[n].code;
+		items[n].due_day = due;
+		items[n].days = due >= today ? due - today : today - due;
+		n++;
 	}
 	sqlite3_reset(s);
+	if (n > 1)
+		qsort(items, n, sizeof(*items), item_cmp);
+	*count = n;
 	return items;
+}
+
+/* items_json - the units as the .json spool file lists them */
+static json_t *items_json(const struct item *items, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:o}", "unit", items[i].code, "name", items[i].name,
+						   "due_day", (json_int_t)items[i].due_day, "days", (json_int_t)items[i].days,
+						   "due_date", json_day(items[i].due_day)));
+	return a;
 }
 
 /* write_file - the whole content to path via a temporary name */
@@ -191,13 +300,14 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 {
 	const struct unit *to = unitset_find(d->units, m->recipient);
 	int64_t now = clock_now(d);
-	json_t *items = message_items(d, m, now);
+	size_t nitems;
+	struct item *items = message_items(d, m, now, &nitems);
 	int email = to && to->emails && to->emails[0];
 	struct buf out = { 0 };
 	char *subject = NULL, *body = NULL, hex[65], date[64];
 	int rc;
 
-	render(d, m, to, items, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
+	render(d, m, to, items, nitems, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	if (email) {
 		char *enc = rfc2047_encode(subject);
@@ -220,15 +330,10 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 		}
 		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
 	} else {
-		size_t k;
-		json_t *it, *j;
-
-		json_array_foreach(items, k, it)	/* dates as people write them */
-			json_object_set_new(it, "due_date", json_day((int32_t)json_integer_value(json_object_get(it, "due_day"))));
-		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "dedup_key", m->key,
+		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "dedup_key", m->key,
 				      "to", m->recipient, "to_name", to ? to->name : m->recipient, "kind", m->kind,
 				      "report", m->report, "period", m->period, "subject", subject,
-				      "text", body, "units", items);
+				      "text", body, "units", items_json(items, nitems));
 		char *text = json_dumps(j, JSON_INDENT(2));
 
 		bprintf(&out, "%s\n", text);
@@ -240,7 +345,7 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	free(out.p);
 	free(body);
 	free(subject);
-	json_decref(items);
+	items_free(items, nitems);
 	return rc;
 }
 
@@ -255,47 +360,89 @@ static const struct channel *email_channel(const struct config *cfg)
 	return NULL;
 }
 
+/* event_json - the "event" of a delivery payload: what the message is about, for
+ * structured receivers (docs/JOBS.md) */
+static void event_json(struct buf *b, const struct message *m, const struct item *items, size_t n)
+{
+	BPUT(b, "{");
+	bjson_field(b, "kind", m->kind, 1);
+	bjson_field(b, "report", m->report, 0);
+	bjson_field(b, "period", m->period, 0);
+	bjson_field(b, "step", m->step, 0);
+	BPUT(b, ",\"units\":[");
+	for (size_t i = 0; i < n; i++) {
+		char num[64];
+		int k = snprintf(num, sizeof(num), ",\"due_day\":%ld,\"days\":%ld}", (long)items[i].due_day, items[i].days);
+
+		if (i)
+			BPUT(b, ",");
+		BPUT(b, "{");
+		bjson_field(b, "unit", items[i].code, 1);
+		bjson_field(b, "name", items[i].name, 0);
+		bput(b, num, (size_t)k);
+	}
+	BPUT(b, "]}");
+}
+
 /* fan_out - a message whose recipient has configured channels becomes one delivery per
  * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
- * 0 when the recipient has none and the message goes to the spool, -1 on error */
+ * 0 when the recipient has none and the message goes to the spool, -1 on error. The
+ * payloads are written as JSON text directly (see bjson_str). */
 static int fan_out(struct daemon *d, const struct message *m)
 {
 	const struct unit *to = unitset_find(d->units, m->recipient);
 	const struct channel *mail = email_channel(d->cfg);
 	int64_t now = clock_now(d), expires = now + 72 * 3600;
-	json_t *items, *event;
-	char *subject = NULL, *body = NULL, hex[65], msgid[80];
+	struct item *items;
+	size_t nitems;
+	static struct buf event, payload;	/* kept from message to message: no regrowing */
+	char *subject = NULL, *body = NULL;
 	int n = 0;
 	int32_t today = day_of_time(now, d->cfg->utc_offset);
 	sqlite3_stmt *s;
 
 	if (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0])))
 		return 0;
-	items = message_items(d, m, now);
-	sha256_hex(m->key, strlen(m->key), hex);
-	snprintf(msgid, sizeof(msgid), "<%.32s@thidua>", hex);
+	items = message_items(d, m, now, &nitems);
 	/* a reminder is pointless after its due date: it expires then */
-	if (!strcmp(m->kind, "reminder")) {
-		int32_t due = (int32_t)json_integer_value(json_object_get(json_array_get(items, 0), "due_day"));
-		int64_t end = day_start(due + 1, d->cfg->utc_offset);
+	if (!strcmp(m->kind, "reminder") && nitems) {
+		int64_t end = day_start(items[0].due_day + 1, d->cfg->utc_offset);
 
 		if (end < expires)
 			expires = end;
 	}
-	event = json_pack("{s:s,s:s,s:s,s:s,s:O}", "kind", m->kind, "report", m->report, "period", m->period,
-			  "step", m->step, "units", items);
+	event.len = payload.len = 0;
+	event_json(&event, m, items, nitems);
 	if (mail && to->emails && to->emails[0]) {
-		json_t *rcpt = json_array();
+		char hex[65], msgid[80];
 
 		if (mail->expire_hours && now + (int64_t)mail->expire_hours * 3600 < expires)
 			expires = now + (int64_t)mail->expire_hours * 3600;
-		for (size_t i = 0; to->emails[i]; i++)
-			json_array_append_new(rcpt, json_pack("{s:s,s:s}", "address", to->emails[i], "name", to->name));
-		render(d, m, to, items, today, TC_MAIL, &subject, &body);
-		if (deliveries_add(d, m->id, mail, json_pack("{s:s,s:s,s:o,s:s,s:s,s:n,s:s,s:s,s:O}",
-			"from", mail->from, "from_name", mail->from_name ? mail->from_name : "thidua", "to", rcpt,
-			"subject", subject, "text", body, "html", "message_id", msgid,
-			"dedup_key", m->key, "event", event), expires))
+		sha256_hex(m->key, strlen(m->key), hex);
+		snprintf(msgid, sizeof(msgid), "<%.32s@thidua>", hex);
+		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
+		BPUT(&payload, "{");
+		bjson_field(&payload, "from", mail->from, 1);
+		bjson_field(&payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
+		BPUT(&payload, ",\"to\":[");
+		for (size_t i = 0; to->emails[i]; i++) {
+			if (i)
+				BPUT(&payload, ",");
+			BPUT(&payload, "{");
+			bjson_field(&payload, "address", to->emails[i], 1);
+			bjson_field(&payload, "name", to->name, 0);
+			BPUT(&payload, "}");
+		}
+		BPUT(&payload, "]");
+		bjson_field(&payload, "subject", subject, 0);
+		bjson_field(&payload, "text", body, 0);
+		BPUT(&payload, ",\"html\":null");
+		bjson_field(&payload, "message_id", msgid, 0);
+		bjson_field(&payload, "dedup_key", m->key, 0);
+		BPUT(&payload, ",\"event\":");
+		bput(&payload, event.p, event.len);
+		BPUT(&payload, "}");
+		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, expires))
 			n = -1;
 		else
 			n++;
@@ -308,16 +455,23 @@ static int fan_out(struct daemon *d, const struct message *m)
 
 		if (!c || !strcmp(c->kind, "smtp"))
 			continue;
-		if (!body)	/* one text for every chat channel of the recipient */
-			render(d, m, to, items, today, TC_CHAT, &subject, &body);
-		if (deliveries_add(d, m->id, c, json_pack("{s:s,s:s,s:s,s:O}", "title", subject, "text",
-			body, "dedup_key", m->key, "event", event), expires))
+		if (!body) {	/* one text for every chat channel of the recipient */
+			render(d, m, to, items, nitems, today, TC_CHAT, &subject, &body);
+			payload.len = 0;
+			BPUT(&payload, "{");
+			bjson_field(&payload, "title", subject, 1);
+			bjson_field(&payload, "text", body, 0);
+			bjson_field(&payload, "dedup_key", m->key, 0);
+			BPUT(&payload, ",\"event\":");
+			bput(&payload, event.p, event.len);
+			BPUT(&payload, "}");
+		}
+		if (deliveries_add_text(d, m->id, c, payload.p, payload.len, expires))
 			n = -1;
 		else
 			n++;
 	}
-	json_decref(event);
-	json_decref(items);
+	items_free(items, nitems);
 	free(subject);
 	free(body);
 	if (n > 0) {
@@ -348,12 +502,15 @@ static void spool_run(struct daemon *d, int64_t now)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT id, dedup_key, recipient, kind, report, period, step, moment, late"
 				     " FROM outbox WHERE state = 'pending' AND send_after <= ?1 ORDER BY send_after, id LIMIT ?2");
-	struct message *ms = xcalloc(SPOOL_BATCH, sizeof(*ms));
+	/* with channels, most messages go to workers: smaller runs, so the loop feeds the
+	 * workers between them instead of after thousands of messages */
+	int limit = d->cfg->nchannels ? FANOUT_BATCH : SPOOL_BATCH;
+	struct message *ms = xcalloc((size_t)limit, sizeof(*ms));
 	size_t n = 0;
 
 	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int(s, 2, SPOOL_BATCH);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	sqlite3_bind_int(s, 2, limit);
+	while (n < (size_t)limit && sqlite3_step(s) == SQLITE_ROW) {
 		ms[n].id = sqlite3_column_int64(s, 0);
 		ms[n].key = xstrdup((const char *)sqlite3_column_text(s, 1));
 		ms[n].recipient = xstrdup((const char *)sqlite3_column_text(s, 2));

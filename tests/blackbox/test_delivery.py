@@ -348,3 +348,200 @@ def test_no_secret_reaches_a_log_line_or_a_reply():
     finally:
         http.close()
         smtp.close()
+
+
+def extra_communes(text, n, chan, name):
+    """the config text with n more communes under CUCHI, each with the chat channel chan,
+    named name % i (the body of a libconfig string)"""
+    units = "".join(f'  {{ code = "XA-THEM{i:03d}"; name = "{name % i}"; level = "commune"; parent = "CUCHI";'
+                    f' kind = "commune"; chats = [ "{chan}" ]; active_from = "2023-11-09"; }},\n' for i in range(n))
+    anchor = '  {\n    code = "XA-TRUNGAN";'
+    assert anchor in text
+    return text.replace(anchor, units + anchor, 1)
+
+
+def test_a_large_fan_out_goes_out_in_batches_with_the_text_of_its_moment():
+    """Hundreds of reminders at one moment are fanned out in batches between which the
+    worker is fed (bench/delivery); a clock advance right after the moment finishes those
+    batches at the moment, so no reminder is worded as of a later day. The payloads are
+    written as JSON text by the daemon: names with quotes, backslashes and tabs reach the
+    receiver intact."""
+    http, smtp = Receiver(), Smtp()
+    n = 300
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {})
+            text = extra_communes(open(cfg, encoding="utf-8").read(), n, "json-ok",
+                                  'Xã \\"Thêm\\" số %d\\t(A\\\\B)')
+            write(cfg, text)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                # the 10wd reminders of BC-NAM, then a day later: the advance is queued
+                # before the first request is answered, so it finds the batches not yet done
+                import zmq
+                s = zmq.Context.instance().socket(zmq.DEALER)
+                s.setsockopt(zmq.LINGER, 0)
+                s.setsockopt(zmq.RCVTIMEO, 20000)
+                s.connect(d.endpoint)
+                try:
+                    s.send_multipart([b"", json.dumps({"op": "clock.set", "id": "c1",
+                                                       "to": "2024-11-01T08:00:00+07:00"}).encode()])
+                    s.send_multipart([b"", json.dumps({"op": "clock.advance", "id": "c2", "by": "1d"}).encode()])
+                    replies = [json.loads(s.recv_multipart()[-1]) for _ in range(2)]
+                finally:
+                    s.close()
+                assert all(r.get("ok") for r in replies), replies
+                # the advance moves the fake clock past the leases of posts still under way:
+                # those are posted again, with the same webhook-id, which is what it is for
+                ids = lambda: {h.get("webhook-id") for p, h, _ in http.posts if p == "/ok"}
+                wait_for(f"{n} messages", lambda: len(ids()) >= n, timeout=60)
+                posts = list({json.loads(b)["id"]: json.loads(b) for p, _, b in http.posts if p == "/ok"}.values())
+                eq(len(posts), n, "one message each")
+                names = sorted(p["event"]["units"][0]["name"] for p in posts)
+                eq(names, sorted(f'Xã "Thêm" số {i}\t(A\\B)' for i in range(n)), "names intact")
+                for p in posts:
+                    name = p["event"]["units"][0]["name"]
+                    assert f"Kính gửi: {name}" in p["text"], p["text"]
+                    assert "Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày)." in p["text"], p["text"]
+                    eq(p["event"]["units"][0]["days"], 14, "days left on the reminder's day")
+                wait_for("all sent", lambda: all(x["state"] == "sent" for x in notifications(d, report="BC-NAM")
+                                                 if x["recipient"].startswith("XA-THEM")), timeout=60)
+    finally:
+        http.close()
+        smtp.close()
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as fp:
+        f = fp.read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_mail_due_while_the_mail_worker_is_full_does_not_keep_the_daemon_busy():
+    """Mail deliveries due, the mail worker full (its server holds the one it has), the
+    webhook worker idle: the daemon waits for the mail worker's result instead of looking
+    again and again (it once spun at full CPU here)."""
+    http, smtp = Receiver(), Smtp()
+    release = threading.Event()
+    held = threading.Event()
+
+    async def hold_data(server, session, envelope, _orig=None):
+        import asyncio
+        held.set()
+        await asyncio.get_running_loop().run_in_executor(None, release.wait, 30)
+        smtp.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 đã nhận"
+
+    smtp.ctl.handler.handle_DATA = hold_data
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {})
+            text = open(cfg, encoding="utf-8").read().replace('{ program = "thidua-mail"; }',
+                                                              '{ program = "thidua-mail"; args = [ "-c", "1" ]; }')
+            write(cfg, text)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")   # 33 mails due, one at a time
+                assert held.wait(30), "the first mail never reached the server"
+                pid = d.proc.pid
+                wall0, cpu0 = time.monotonic(), cpu_seconds(pid)
+                for _ in range(20):
+                    d.ctl("status")
+                wall, cpu = time.monotonic() - wall0, cpu_seconds(pid) - cpu0
+                assert cpu < 0.5 * wall, f"thiduad used {cpu:.2f} s of CPU in {wall:.2f} s while waiting"
+                release.set()
+                wait_for("33 mails", lambda: len(smtp.messages) >= 33, timeout=60)
+    finally:
+        release.set()
+        http.close()
+        smtp.close()
+
+
+def test_recipients_refused_for_now_get_the_mail_again_alone():
+    """A mail the server takes while refusing one recipient for now (451, greylisting):
+    the notification is not done until that recipient has it; the next attempt, after the
+    backoff, goes to that recipient alone, with the same Message-ID, and the others do not
+    get the message twice."""
+    http, smtp = Receiver(), Smtp()
+    refused = []
+
+    async def rcpt(server, session, envelope, address, rcpt_options):
+        if address.startswith("busy@") and not refused:
+            refused.append(address)
+            return "451 4.7.1 thử lại sau"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp.ctl.handler.handle_RCPT = rcpt
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {})
+            text = open(cfg, encoding="utf-8").read().replace(
+                'emails = [ "ubnd.trungan@cuchi.example.org" ];',
+                'emails = [ "ubnd.trungan@cuchi.example.org", "busy@cuchi.example.org" ];', 1)
+            write(cfg, text)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")   # the 10wd reminders of BC-NAM
+                wait_for("33 mails", lambda: len(smtp.messages) >= 33)
+                row = next(n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN")
+                show = lambda: d.call("notifications.show", notification=row["id"])["notification"]
+
+                def retry_planned():
+                    dl = show()["deliveries"]
+                    return dl if len(dl) == 2 and dl[1]["state"] == "pending" else None
+                dl = wait_for("a second delivery for the refused recipient", retry_planned)
+                eq(dl[0]["state"], "sent", "the first delivery")
+                eq({r["address"]: r["status"] for r in dl[0]["recipients"]},
+                   {"ubnd.trungan@cuchi.example.org": "sent", "busy@cuchi.example.org": "retry"}, "answers")
+                eq(show()["state"], "queued", "not done while a recipient waits")
+                first = [m for m in smtp.messages if any("trungan" in r or "busy@" in r for r in m[1])]
+                eq([m[1] for m in first], [["ubnd.trungan@cuchi.example.org"]], "first attempt delivered to")
+                d.ctl("clock", "advance", "2h")
+                wait_for("sent", lambda: show()["state"] == "sent")
+                got = [m for m in smtp.messages if any("trungan" in r or "busy@" in r for r in m[1])]
+                eq([m[1] for m in got], [["ubnd.trungan@cuchi.example.org"], ["busy@cuchi.example.org"]],
+                   "the second attempt goes to the refused recipient alone")
+                ids = {email.message_from_bytes(m[2])["Message-ID"] for m in got}
+                eq(len(ids), 1, "the same Message-ID")
+                eq([x["state"] for x in show()["deliveries"]], ["sent", "sent"], "both deliveries sent")
+    finally:
+        http.close()
+        smtp.close()
+
+
+def test_a_split_message_resumes_at_the_first_part_not_yet_accepted():
+    """A message too long for one post goes as numbered parts (webhook-id KEY#k); when a
+    part fails for now, the next attempt starts at that part: the parts the receiver
+    accepted are not posted again."""
+    http, smtp = Receiver(), Smtp()
+    http.script["/split"] = [(200, {}), (503, {}), (200, {})]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-TRUNGAN": "split"}, extra_channels=f''',
+  {{ name = "split"; kind = "json"; url = "{http.url('/split')}"; secret = "{SECRET}"; max_length = 120; }}''')
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")   # the 10wd reminders of BC-NAM
+                wait_for("the failed part", lambda: http.count("/split") == 2)
+                row = next(n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN")
+                dl = lambda: [x for x in d.call("notifications.show", notification=row["id"])["notification"]["deliveries"]
+                              if x["channel"] == "split"][0]
+                wait_for("retry planned", lambda: dl()["state"] == "pending" and dl()["code"] == 503)
+                ids = lambda: [h.get("webhook-id") for p, h, _ in http.posts if p == "/split"]
+                key = ids()[0].rsplit("#", 1)[0]
+                parts = json.loads(next(b for p, _, b in http.posts if p == "/split"))["parts"]
+                assert parts >= 3, f"the text should need several parts: {parts}"
+                eq(ids(), [f"{key}#1", f"{key}#2"], "first attempt: part 1 accepted, part 2 refused for now")
+                d.ctl("clock", "advance", "2h")
+                wait_for("sent", lambda: dl()["state"] == "sent")
+                eq(ids(), [f"{key}#1", f"{key}#2"] + [f"{key}#{k}" for k in range(2, parts + 1)],
+                   "the second attempt starts at part 2")
+                bodies = [json.loads(b) for p, _, b in http.posts if p == "/split"]
+                eq([(b["part"], b["parts"]) for b in bodies[2:]], [(k, parts) for k in range(2, parts + 1)],
+                   "numbered as before")
+                for (_, h, b) in [p for p in http.posts if p[0] == "/split"]:
+                    verify_signature({k.lower(): v for k, v in h.items()}, b)
+    finally:
+        http.close()
+        smtp.close()

@@ -366,13 +366,15 @@ def test_451_retries_550_fails_with_the_server_text_and_per_recipient_answers():
         eq((r["status"], r["code"]), ("failed", 550), f"550: {r}")
         assert "550 5.1.1 <nobody@cuchi.example.org>: Recipient address rejected: User unknown" in r["reason"], r
         eq(r["recipients"][0]["status"], "failed", "the recipient")
-        # some refused, some not: the message goes to those accepted, each answer recorded
+        # some refused, some not: the message goes to those accepted, each answer recorded;
+        # the one refused for now (4xx) is marked for the daemon to try again
         r = w.run(job("r3", ch, [{"address": "nobody@cuchi.example.org"}, {"address": "ok@cuchi.example.org"},
                                  {"address": "busy@cuchi.example.org"}, {"address": "not an address"}]))
         eq((r["status"], r["code"]), ("sent", 250), f"partial: {r}")
+        assert "2 of 3 recipients refused, 1 of them for now" in r["reason"], r
         got = {x["address"]: (x["status"], x["code"]) for x in r["recipients"]}
         eq(got, {"nobody@cuchi.example.org": ("failed", 550), "ok@cuchi.example.org": ("sent", 250),
-                 "busy@cuchi.example.org": ("failed", 451), "not an address": ("failed", None)}, "per recipient")
+                 "busy@cuchi.example.org": ("retry", 451), "not an address": ("failed", None)}, "per recipient")
         eq(len(srv.h.messages), 1, "one message delivered")
         eq(srv.h.messages[0][1], ["ok@cuchi.example.org"], "delivered to")
         eq([a.addr_spec for a in parse(srv.h.messages[0][2])["To"].addresses],

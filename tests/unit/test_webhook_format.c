@@ -60,6 +60,68 @@ static void test_signature(void)
 	free(key);
 	T_CHECK("whsec_ with junk is refused", wf_secret_decode("whsec_not*base64", &key, &keylen) == -1 && !key);
 	T_CHECK("whsec_ with nothing is refused", wf_secret_decode("whsec_", &key, &keylen) == -1);
+
+	/* the key's pads are kept between posts: other keys, long keys and the same key again
+	 * must each still give the plain HMAC */
+	{
+		static const char *const keys[] = { "k1", "another key", "k1",
+			"a key longer than one SHA-256 block, which HMAC hashes first: 0123456789abcdef",
+			"a key longer than one SHA-256 block, which HMAC hashes first: 0123456789abcdeX", "k1" };
+		int same = 1;
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			unsigned char mac[32];
+			char msg[128], *b64, *want;
+
+			snprintf(msg, sizeof(msg), "id-%zu.1700000000.%s", i, body);
+			hmac_sha256(keys[i], strlen(keys[i]), msg, strlen(msg), mac);
+			b64 = b64_encode(mac, sizeof(mac));
+			want = xasprintf("v1,%s", b64);
+			snprintf(msg, sizeof(msg), "id-%zu", i);
+			sig = wf_sign((const unsigned char *)keys[i], strlen(keys[i]), msg, 1700000000, body, strlen(body));
+			same &= !strcmp(sig, want);
+			free(sig);
+			free(want);
+			free(b64);
+		}
+		T_CHECK("signature: kept key pads give the plain HMAC for each key in turn", same);
+	}
+}
+
+/* body_as_jansson - the json kind's body is the text jansson writes for the same object */
+static int body_as_jansson(const char *title, const char *text, size_t max)
+{
+	json_t *p = json_pack("{s:{s:s,s:s,s:s,s:b,s:i},s:s,s:s,s:s,s:{s:s,s:[i]}}", "channel", "name", "c", "kind", "json",
+			      "url", "https://x/y", "split", 1, "max_length", (int)max, "dedup_key", "K/1", "title", title,
+			      "text", text, "event", "kind", "reminder", "units", 1);
+	struct wf_message m;
+	char err[256];
+	int ok = p && wf_message_parse(p, &m, err, sizeof(err)) == 0 && m.nposts >= 1;
+
+	for (size_t k = 0; ok && k < m.nposts; k++) {
+		json_t *b = json_loads(m.posts[k].body, 0, NULL);
+		json_t *want = json_pack("{s:s,s:s,s:s,s:s,s:O}", "type", "thidua.notification", "id", m.posts[k].id,
+					 "title", json_string_value(json_object_get(b, "title")),
+					 "text", json_string_value(json_object_get(b, "text")),
+					 "event", json_object_get(p, "event"));
+		char *w;
+
+		if (m.nposts > 1) {
+			json_object_set_new(want, "part", json_integer((json_int_t)k + 1));
+			json_object_set_new(want, "parts", json_integer((json_int_t)m.nposts));
+		}
+		w = json_dumps(want, JSON_COMPACT);
+		ok = b && w && !strcmp(w, m.posts[k].body);
+		if (!ok)
+			fprintf(stderr, "  got  %s\n  want %s\n", m.posts[k].body, w ? w : "?");
+		free(w);
+		json_decref(want);
+		json_decref(b);
+	}
+	if (p)
+		wf_message_clear(&m);
+	json_decref(p);
+	return ok;
 }
 
 static void test_units(void)
@@ -215,6 +277,9 @@ static void test_bodies(void)
 	T_STREQ("json generic payload", m.posts[0].body,
 		"{\"type\":\"thidua.notification\",\"id\":\"BC/1\",\"title\":\"T\",\"text\":\"X\",\"event\":{\"kind\":\"reminder\"}}");
 	T_CHECK("json key decoded", m.ch.key && m.ch.keylen == 24);
+	T_CHECK("json body: escapes as jansson does", body_as_jansson("\"Nhắc\" hạn\\", "a\x01b\bc\fd\ne\rf\tg\x1fh\x7fi /é 😀", 0));
+	T_CHECK("json body: split parts as jansson writes them", body_as_jansson("Tiêu đề \"x\"",
+		"Một đoạn văn bản dài \"có\" dấu ngoặc\n\tvà ký tự điều khiển \x02, cắt thành nhiều phần để gửi.", 40));
 	wf_message_clear(&m);
 	T_CHECK("json without event", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"json\",\"url\":\"https://x/y\"},"
 					    "\"dedup_key\":\"k\",\"text\":\"X\"}", &m, err, sizeof(err)) == 0

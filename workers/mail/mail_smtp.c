@@ -408,8 +408,9 @@ static void transport_outcome(struct send *sd, CURLcode rc, struct mail_outcome 
 
 /* classify - the outcome of a finished transfer, from libcurl's result and the transcript.
  * Sent when the server took the message (even if it refused some recipients: those are
- * listed as failed, with their own answers); a 4xx reply or trouble on the way: retry;
- * a 5xx reply: failed with the server's words. */
+ * listed with their own answers, as "retry" when the refusal was temporary (4xx), so the
+ * daemon sends the message again to just them, else as failed); a 4xx reply or trouble
+ * on the way: retry; a 5xx reply: failed with the server's words. */
 static void classify(struct send *sd, CURLcode rc, struct mail_outcome *o)
 {
 	const struct mail_trace *t = &sd->trace;
@@ -436,7 +437,10 @@ static void classify(struct send *sd, CURLcode rc, struct mail_outcome *o)
 	if (rc == CURLE_OK) {
 		int code = t->end.code ? t->end.code : response ? (int)response : 250;
 
-		if (ok < sd->nsent)
+		if (ok < sd->nsent && temp)
+			outcome_set(o, MAIL_SENT, code, "%s (%zu of %zu recipients refused, %zu of them for now)",
+				    t->end.code ? t->end.text : "250", sd->nsent - ok, sd->nsent, temp);
+		else if (ok < sd->nsent)
 			outcome_set(o, MAIL_SENT, code, "%s (%zu of %zu recipients refused)",
 				    t->end.code ? t->end.text : "250", sd->nsent - ok, sd->nsent);
 		else
@@ -480,7 +484,8 @@ static void classify(struct send *sd, CURLcode rc, struct mail_outcome *o)
 		a = k < t->nrcpt ? &t->rcpt[k] : NULL;
 		k++;
 		if (a && (a->code < 200 || a->code >= 300))
-			json_array_append_new(o->recipients, rcpt_json(r->address, "failed", a->code, a->text));
+			json_array_append_new(o->recipients, rcpt_json(r->address, o->status == MAIL_SENT && a->code >= 400
+								       && a->code < 500 ? "retry" : "failed", a->code, a->text));
 		else if (o->status == MAIL_SENT)
 			json_array_append_new(o->recipients, rcpt_json(r->address, "sent", o->code,
 								       t->end.code ? t->end.text : o->reason));

@@ -24,7 +24,7 @@
 
 #define WHK_PROTOCOL 1			/* docs/JOBS.md version */
 #define WHK_DEFAULT_ENDPOINT "ipc:///var/lib/thidua/jobs.sock"
-#define WHK_DEFAULT_CAPACITY 64
+#define WHK_DEFAULT_CAPACITY 256		/* jobs in hand; posts at once per endpoint: webhook_job.c */
 #define WHK_PING_SECONDS 5.0		/* heartbeat to the daemon */
 #define WHK_SILENCE_SECONDS 15.0	/* the daemon is late after this long */
 #define WHK_USER_AGENT "thidua-webhook/1"

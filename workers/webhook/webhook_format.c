@@ -294,18 +294,55 @@ int wf_secret_decode(const char *secret, unsigned char **key, size_t *keylen)
 char *wf_sign(const unsigned char *key, size_t keylen, const char *id, long long timestamp,
 	      const char *body, size_t bodylen)
 {
-	char *head = xasprintf("%s.%lld.", id, timestamp), *b64, *sig;
-	size_t hlen = strlen(head);
-	unsigned char *msg = xmalloc(hlen + bodylen), mac[32];
+	/* HMAC-SHA256 over "id.timestamp.body", hashed piece by piece (no copy of the body);
+	 * the key's inner and outer states are kept for the next post with the same key */
+	static struct sha256 ipad, opad;
+	static unsigned char kept[64];
+	static size_t keptlen;
+	static int have;
+	unsigned char inner[32], mac[32];
+	char ts[32];
+	struct sha256 c;
+	char *b64, *sig;
+	int n;
 
-	memcpy(msg, head, hlen);
-	memcpy(msg + hlen, body, bodylen);
-	hmac_sha256(key, keylen, msg, hlen + bodylen, mac);
+	if (!have || keptlen != keylen || keylen > sizeof(kept) || memcmp(kept, key, keylen)) {
+		unsigned char k[64] = { 0 }, pad[64];
+
+		if (keylen > 64) {
+			sha256_init(&c);
+			sha256_update(&c, key, keylen);
+			sha256_final(&c, k);
+		} else {
+			memcpy(k, key, keylen);
+		}
+		for (int i = 0; i < 64; i++)
+			pad[i] = k[i] ^ 0x36;
+		sha256_init(&ipad);
+		sha256_update(&ipad, pad, 64);
+		for (int i = 0; i < 64; i++)
+			pad[i] = k[i] ^ 0x5c;
+		sha256_init(&opad);
+		sha256_update(&opad, pad, 64);
+		memset(k, 0, sizeof(k));
+		memset(pad, 0, sizeof(pad));
+		have = keylen <= sizeof(kept);
+		if (have)
+			memcpy(kept, key, keylen);
+		keptlen = keylen;
+	}
+	n = snprintf(ts, sizeof(ts), ".%lld.", timestamp);
+	c = ipad;
+	sha256_update(&c, id, strlen(id));
+	sha256_update(&c, ts, (size_t)n);
+	sha256_update(&c, body, bodylen);
+	sha256_final(&c, inner);
+	c = opad;
+	sha256_update(&c, inner, sizeof(inner));
+	sha256_final(&c, mac);
 	b64 = b64_encode(mac, sizeof(mac));
 	sig = xasprintf("v1,%s", b64);
 	free(b64);
-	free(msg);
-	free(head);
 	return sig;
 }
 
@@ -564,17 +601,80 @@ static json_t *teams_body(const char *title, const char *text)
 			 "version", "1.4", "body", blocks);
 }
 
-/* json_body - the generic payload (README.md, "The json kind") */
-static json_t *json_body(const char *id, const char *title, const char *text, json_t *event, size_t k, size_t n)
+/* json_str - s as a JSON string at *o, escaped as jansson escapes it (the strings of a
+ * job are valid UTF-8: jansson checked them when it read the job); o must have room
+ * for 6 bytes per input byte plus 2 */
+static char *json_str(char *o, const char *s)
 {
-	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:O}", "type", "thidua.notification", "id", id, "title", title,
-			      "text", text, "event", event ? event : json_null());
+	static const char hex[] = "0123456789ABCDEF";
 
-	if (n > 1) {
-		json_object_set_new(b, "part", json_integer((json_int_t)k));
-		json_object_set_new(b, "parts", json_integer((json_int_t)n));
+	*o++ = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			break;
+		}
 	}
-	return b;
+	*o++ = '"';
+	return o;
+}
+
+/* json_body_text - the generic payload (README.md, "The json kind") as the text jansson
+ * would write for it, without building it as objects first: this is most of what the
+ * worker does per post besides the HTTP itself */
+static char *json_body_text(const char *id, const char *title, const char *text, json_t *event, size_t k,
+			    size_t n)
+{
+	char *ev = event ? json_dumps(event, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	const char *evs = ev ? ev : "null";
+	size_t cap = 64 + 6 * (strlen(id) + strlen(title) + strlen(text)) + strlen(evs) + 48;
+	char *out = xmalloc(cap), *o = out;
+
+	o += snprintf(o, cap, "{\"type\":\"thidua.notification\",\"id\":");
+	o = json_str(o, id);
+	memcpy(o, ",\"title\":", 9);
+	o = json_str(o + 9, title);
+	memcpy(o, ",\"text\":", 8);
+	o = json_str(o + 8, text);
+	memcpy(o, ",\"event\":", 9);
+	o += 9;
+	memcpy(o, evs, strlen(evs));
+	o += strlen(evs);
+	if (n > 1)
+		o += snprintf(o, cap - (size_t)(o - out), ",\"part\":%zu,\"parts\":%zu", k, n);
+	*o++ = '}';
+	*o = 0;
+	free(ev);
+	return out;
+}
+
+/* add_json_post - post k of n of the json kind */
+static void add_json_post(struct wf_message *m, const char *title, const char *text, json_t *event, size_t k,
+			  size_t n)
+{
+	struct wf_post *p = &m->posts[m->nposts++];
+
+	p->id = n > 1 ? xasprintf("%s#%zu", m->dedup_key, k) : xstrdup(m->dedup_key);
+	p->body = json_body_text(p->id, title, text, event, k, n);
 }
 
 /* add_post - serialize body (stolen) as post k of n */
@@ -583,8 +683,6 @@ static void add_post(struct wf_message *m, json_t *body, size_t k, size_t n)
 	struct wf_post *p = &m->posts[m->nposts++];
 
 	p->id = n > 1 ? xasprintf("%s#%zu", m->dedup_key, k) : xstrdup(m->dedup_key);
-	if (m->ch.kind == WF_JSON)
-		json_object_set_new(body, "id", json_string(p->id));
 	p->body = json_dumps(body, JSON_COMPACT);
 	if (!p->body)
 		abort();	/* only allocation fails here, and xmalloc would have ended the process */
@@ -634,8 +732,10 @@ static void build_structured(struct wf_message *m, const char *title0, const cha
 
 	if (!max || wf_units(title0, strlen(title0)) + wf_units(text, strlen(text)) <= max) {
 		m->posts = xcalloc(1, sizeof(*m->posts));
-		add_post(m, ch->kind == WF_TEAMS ? teams_body(title0, text)
-			 : json_body(m->dedup_key, title0, text, event, 1, 1), 1, 1);
+		if (ch->kind == WF_TEAMS)
+			add_post(m, teams_body(title0, text), 1, 1);
+		else
+			add_json_post(m, title0, text, event, 1, 1);
 		return;
 	}
 	title = wf_units(title0, strlen(title0)) > max / 2 ? wf_truncate(title0, max / 2) : xstrdup(title0);
@@ -645,8 +745,10 @@ static void build_structured(struct wf_message *m, const char *title0, const cha
 
 		m->truncated = 1;
 		m->posts = xcalloc(1, sizeof(*m->posts));
-		add_post(m, ch->kind == WF_TEAMS ? teams_body(title, cut)
-			 : json_body(m->dedup_key, title, cut, event, 1, 1), 1, 1);
+		if (ch->kind == WF_TEAMS)
+			add_post(m, teams_body(title, cut), 1, 1);
+		else
+			add_json_post(m, title, cut, event, 1, 1);
 		free(cut);
 	} else {
 		char **pieces = split_numbered(text, max, tu);
@@ -656,8 +758,10 @@ static void build_structured(struct wf_message *m, const char *title0, const cha
 		for (size_t k = 0; k < n; k++) {
 			char *t = n > 1 ? xasprintf("%s (%zu/%zu)", title, k + 1, n) : xstrdup(title);
 
-			add_post(m, ch->kind == WF_TEAMS ? teams_body(t, pieces[k])
-				 : json_body(m->dedup_key, t, pieces[k], event, k + 1, n), k + 1, n);
+			if (ch->kind == WF_TEAMS)
+				add_post(m, teams_body(t, pieces[k]), k + 1, n);
+			else
+				add_json_post(m, t, pieces[k], event, k + 1, n);
 			free(t);
 		}
 		strv_free(&pieces);

@@ -1,7 +1,10 @@
 /*
- * webhook_job.c - jobs in hand: each one waits for its endpoint's token, posts its parts one
- * after the other through the shared multi handle (connections are reused across jobs),
- * and is answered once: sent, retry (with the server's wait when it gave one) or failed.
+ * webhook_job.c - jobs in hand: each one waits for its endpoint's token and for a place
+ * among the posts under way to that endpoint (at most ENDPOINT_POSTS, so a large capacity
+ * is a queue, not more connections), posts its parts one after the other through the
+ * shared multi handle (connections are reused across jobs), and is answered once: sent,
+ * retry (with the server's wait when it gave one) or failed. A job whose first parts an
+ * earlier attempt had accepted starts after them.
  *
  * Owns the jobs (struct job), their easy handles and header lists, and the multi handle.
  * A job's result goes to webhook_wire.c; the job is freed right after.
@@ -21,11 +24,14 @@
 #define LEASE_MARGIN 2.0		/* seconds kept between our answer and the lease's end */
 #define DEFAULT_LEASE 60
 #define RETRY_AFTER_MAX (3 * 86400L)	/* the daemon's longest expiry */
+#define ENDPOINT_POSTS 64		/* posts under way at once to one endpoint, like curl --parallel-max 64 */
 
-enum job_state { JOB_WAITING, JOB_RUNNING };
+enum job_state { JOB_NEW, JOB_WAITING, JOB_RUNNING };
 
 struct job {
 	TAILQ_ENTRY(job) link;
+	TAILQ_ENTRY(job) wait_link;	/* in the waiting list while JOB_WAITING */
+	struct job *id_next;		/* in the table of ids */
 	char *id;
 	long attempt;
 	double lease_end;
@@ -33,6 +39,7 @@ struct job {
 	char *host;			/* the only part of the URL that goes to the log */
 	struct rate_bucket *bucket;
 	size_t next_post;		/* posts before it were sent */
+	size_t first_post;		/* where this attempt started (an earlier one had sent those before) */
 	enum job_state state;
 	double started;
 
@@ -46,9 +53,89 @@ struct job {
 	char refused_ip[64];
 };
 
+/* The jobs waiting for their turn, in arrival order, and every job by id: a worker with a
+ * large capacity looks only at the ones that can start and finds a repeated id at once.
+ * One process, one set (struct whk holds the rest). */
+static TAILQ_HEAD(, job) waiting = TAILQ_HEAD_INITIALIZER(waiting);
+static struct job **ids;
+static size_t ids_mask;
+
+/* easy handles of finished posts, reset and used again (the connections themselves are
+ * the multi handle's, kept either way) */
+#define EASY_POOL 64
+static CURL *easy_pool[EASY_POOL];
+static size_t neasy;
+
+static CURL *easy_get(void)
+{
+	CURL *e;
+
+	if (neasy) {
+		e = easy_pool[--neasy];
+		curl_easy_reset(e);
+		return e;
+	}
+	e = curl_easy_init();
+	if (!e)
+		fatal("libcurl: cannot create an easy handle");
+	return e;
+}
+
+static void easy_put(CURL *e)
+{
+	if (neasy < EASY_POOL)
+		easy_pool[neasy++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
+static size_t id_hash(const char *id)
+{
+	size_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h & ids_mask;
+}
+
+static struct job *id_find(const char *id)
+{
+	struct job *j;
+
+	for (j = ids[id_hash(id)]; j && strcmp(j->id, id); j = j->id_next)
+		;
+	return j;
+}
+
+static void id_remove(struct job *j)
+{
+	struct job **pp;
+
+	for (pp = &ids[id_hash(j->id)]; *pp && *pp != j; pp = &(*pp)->id_next)
+		;
+	if (*pp)
+		*pp = j->id_next;
+}
+
+/* set_waiting - into the waiting list, or out of it (posting, or being answered) */
+static void set_waiting(struct job *j, int on)
+{
+	if (on && j->state != JOB_WAITING)
+		TAILQ_INSERT_TAIL(&waiting, j, wait_link);
+	else if (!on && j->state == JOB_WAITING)
+		TAILQ_REMOVE(&waiting, j, wait_link);
+	j->state = on ? JOB_WAITING : JOB_RUNNING;
+}
+
 /* jobs_init - the multi handle and the rate table */
 void jobs_init(struct whk *w)
 {
+	size_t n = 16;
+
+	while (n < (size_t)w->capacity * 2)
+		n *= 2;
+	ids = xcalloc(n, sizeof(*ids));
+	ids_mask = n - 1;
 	TAILQ_INIT(&w->jobs);
 	w->multi = curl_multi_init();
 	if (!w->multi)
@@ -71,7 +158,11 @@ static void job_destroy(struct whk *w, struct job **j_p)
 		curl_multi_remove_handle(w->multi, j->easy);
 		curl_easy_cleanup(j->easy);
 		w->running--;
+		if (j->bucket)
+			j->bucket->running--;
 	}
+	set_waiting(j, 0);
+	id_remove(j);
 	curl_slist_free_all(j->headers);
 	free(j->resp);
 	rate_put(j->bucket);
@@ -103,6 +194,10 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 	}
 	if (disable)
 		json_object_set_new(r, "disable", json_true());
+	if (j->msg.nposts > 1 && strcmp(status, "sent")) {	/* where a later attempt resumes */
+		json_object_set_new(r, "parts_sent", json_integer((json_int_t)j->next_post));
+		json_object_set_new(r, "parts", json_integer((json_int_t)j->msg.nposts));
+	}
 	if (retry_after > 0 && !strcmp(status, "retry"))
 		snprintf(what, sizeof(what), "retry in %ld s", retry_after);
 	else
@@ -182,12 +277,20 @@ v4:
 
 /* url_check - scheme and host of the channel's URL: https, or http to loopback or with
  * allow_http; *host is the host for the logs */
+static char *ok_url, *ok_host;		/* the last URL that passed, and its host */
+static int ok_allow_http;
+
 static int url_check(const struct wf_channel *ch, char **host, char *err, size_t errsize)
 {
-	CURLU *u = curl_url();
+	CURLU *u;
 	char *scheme = NULL, *h = NULL;
 	int rc = -1;
 
+	if (ok_url && ok_allow_http == ch->allow_http && !strcmp(ok_url, ch->url)) {
+		*host = xstrdup(ok_host);	/* a run of jobs for one channel: parsed once */
+		return 0;
+	}
+	u = curl_url();
 	if (!u)
 		fatal("libcurl: out of memory");
 	if (curl_url_set(u, CURLUPART_URL, ch->url, 0) != CURLUE_OK
@@ -207,6 +310,11 @@ static int url_check(const struct wf_channel *ch, char **host, char *err, size_t
 		goto out;
 	}
 	rc = 0;
+	free(ok_url);
+	free(ok_host);
+	ok_url = xstrdup(ch->url);
+	ok_host = xstrdup(h);
+	ok_allow_http = ch->allow_http;
 out:
 	curl_free(scheme);
 	curl_free(h);
@@ -226,11 +334,10 @@ void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *p
 		answer_early(w, id, "retry", "the worker is stopping");
 		return;
 	}
-	TAILQ_FOREACH(j, &w->jobs, link)
-		if (!strcmp(j->id, id)) {
-			log_warn("job %s is already in hand; the second copy is ignored", id);
-			return;
-		}
+	if (id_find(id)) {
+		log_warn("job %s is already in hand; the second copy is ignored", id);
+		return;
+	}
 	if (w->njobs >= (size_t)w->capacity) {
 		char *why = xasprintf("the worker is busy (capacity %d)", w->capacity);
 
@@ -248,9 +355,23 @@ void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *p
 	j->lease_end = now + (double)lease;
 	TAILQ_INSERT_TAIL(&w->jobs, j, link);
 	w->njobs++;
+	j->id_next = ids[id_hash(j->id)];
+	ids[id_hash(j->id)] = j;
 	if (wf_message_parse(payload, &j->msg, err, sizeof(err)) || url_check(&j->msg.ch, &j->host, err, sizeof(err))) {
 		answer(w, j, "failed", 0, 0, 0, err);
 		return;
+	}
+	/* an earlier attempt had the first parts accepted: resume after them, if the message
+	 * still splits the same way (else every part goes again, as the ids say which is which) */
+	{
+		json_int_t sent = json_integer_value(json_object_get(payload, "parts_sent"));
+		json_int_t parts = json_integer_value(json_object_get(payload, "parts"));
+
+		if (sent > 0 && parts == (json_int_t)j->msg.nposts && sent < parts) {
+			j->next_post = j->first_post = (size_t)sent;
+			log_info("job %s: parts 1 to %lld were accepted before; resuming at part %lld of %lld", j->id,
+				 (long long)sent, (long long)sent + 1, (long long)parts);
+		}
 	}
 	/* Telegram's URL names the bot; the endpoint that limits the pace is the chat */
 	if (j->msg.ch.kind == WF_TELEGRAM) {
@@ -264,7 +385,7 @@ void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *p
 	}
 	j->bucket = rate_get(w->rates, bkey, j->msg.ch.rate, j->msg.ch.burst, now);
 	free(bkey);
-	j->state = JOB_WAITING;
+	set_waiting(j, 1);
 	log_debug("job %s (channel %s, %s, %s): %zu post%s queued", j->id, j->msg.ch.name,
 		  wf_kind_info(j->msg.ch.kind)->name, j->host, j->msg.nposts, j->msg.nposts == 1 ? "" : "s");
 }
@@ -323,10 +444,8 @@ static void job_start(struct whk *w, struct job *j, double now)
 	struct curl_slist *h = NULL;
 	double budget = j->lease_end - LEASE_MARGIN - now;
 	long timeout_ms = ch->timeout * 1000L;
-	CURL *e = curl_easy_init();
+	CURL *e = easy_get();
 
-	if (!e)
-		fatal("libcurl: cannot create an easy handle");
 	if (budget * 1000 < timeout_ms)
 		timeout_ms = (long)(budget * 1000);	/* answer before the daemon gives the job away */
 	if (timeout_ms < 1000)
@@ -382,9 +501,10 @@ static void job_start(struct whk *w, struct job *j, double now)
 	if (curl_multi_add_handle(w->multi, e) != CURLM_OK)
 		fatal("libcurl: cannot add a transfer");
 	j->easy = e;
-	j->state = JOB_RUNNING;
+	set_waiting(j, 0);
 	j->started = now;
 	w->running++;
+	j->bucket->running++;
 	log_debug("job %s: post %zu/%zu to %s (%zu bytes)", j->id, j->next_post + 1, j->msg.nposts, j->host, blen);
 }
 
@@ -395,13 +515,11 @@ long jobs_run(struct whk *w)
 	double now = whk_now(), next = INFINITY;
 	struct job *j, *tmp;
 
-	for (j = TAILQ_FIRST(&w->jobs); j; j = tmp) {
+	for (j = TAILQ_FIRST(&waiting); j; j = tmp) {
 		double wait;
 
-		tmp = TAILQ_NEXT(j, link);
-		if (j->state != JOB_WAITING)
-			continue;
-		if (w->stopping && j->next_post == 0) {
+		tmp = TAILQ_NEXT(j, wait_link);
+		if (w->stopping && j->next_post == j->first_post) {
 			answer(w, j, "retry", 0, 0, 0, "the worker is stopping; the message was not posted");
 			continue;
 		}
@@ -409,6 +527,8 @@ long jobs_run(struct whk *w)
 			answer(w, j, "retry", 0, 0, 0, "the lease ran out before the message could be posted");
 			continue;
 		}
+		if (j->bucket->running >= ENDPOINT_POSTS)
+			continue;	/* a post to the endpoint that finishes makes room */
 		wait = rate_take(j->bucket, now);
 		if (wait > 0) {
 			if (now + wait + (double)j->msg.ch.timeout + LEASE_MARGIN > j->lease_end) {
@@ -476,7 +596,7 @@ static void job_done(struct whk *w, struct job *j, CURLcode rc, long code, long 
 			log_debug("job %s: post %zu/%zu: %s in %.3f s", j->id, j->next_post + 1, j->msg.nposts, reason,
 				  now - j->started);
 			if (++j->next_post < j->msg.nposts) {
-				j->state = JOB_WAITING;
+				set_waiting(j, 1);
 				free(reason);
 				return;
 			}
@@ -530,8 +650,9 @@ void jobs_reap(struct whk *w)
 		if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra < 0)
 			ra = 0;
 		curl_multi_remove_handle(w->multi, e);
-		curl_easy_cleanup(e);
+		easy_put(e);
 		w->running--;
+		j->bucket->running--;
 		j->easy = NULL;
 		curl_slist_free_all(j->headers);
 		j->headers = NULL;
@@ -558,7 +679,14 @@ void jobs_fini(struct whk *w)
 		w->njobs--;
 		job_destroy(w, &j);
 	}
+	while (neasy)
+		curl_easy_cleanup(easy_pool[--neasy]);
 	curl_multi_cleanup(w->multi);
 	w->multi = NULL;
 	rate_table_destroy(&w->rates);
+	free(ids);
+	ids = NULL;
+	free(ok_url);
+	free(ok_host);
+	ok_url = ok_host = NULL;
 }

@@ -19,6 +19,7 @@ struct rate_bucket {
 	double blocked_until;	/* the server asked for quiet until then */
 	double last_used;	/* last rate_get or rate_take */
 	unsigned refs;		/* jobs that hold the bucket */
+	unsigned running;	/* its posts under way (webhook_job.c keeps the count) */
 	struct rate_bucket *next;
 };
 
