@@ -170,7 +170,7 @@ static const char *const migrations[] = {
 	"  id INTEGER PRIMARY KEY,"
 	"  dedup_key TEXT NOT NULL UNIQUE,"
 	"  recipient TEXT NOT NULL,"		/* a unit code */
-	"  kind TEXT NOT NULL,"			/* reminder, overdue, escalation */
+	"  kind TEXT NOT NULL,"			/* reminder, overdue, escalation; returned, accepted; proposal */
 	"  report TEXT NOT NULL,"
 	"  period TEXT NOT NULL,"
 	"  step TEXT NOT NULL,"

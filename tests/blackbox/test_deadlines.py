@@ -558,6 +558,7 @@ def test_deadlines_return_restarts_the_ladder_and_waiver_stops_it():
         # every 7 days: 23/12, 30/12, 06/01/2025
         eq(ladder_of(d, "XA-PHUHOADONG"), [
             (0, "r10wd", "XA-PHUHOADONG", "reminder", "2024-11-01T07:30:00"),
+            (1, "review/2", "XA-PHUHOADONG", "returned", "2024-11-18T09:00:00"),	# the return, told at once
             (1, "r3wd", "XA-PHUHOADONG", "reminder", "2024-11-20T07:30:00"),
             (1, "r1d", "XA-PHUHOADONG", "reminder", "2024-11-25T07:30:00"),
             (1, "e1wd", "XA-PHUHOADONG", "overdue", "2024-11-26T07:30:00"),
@@ -571,6 +572,7 @@ def test_deadlines_return_restarts_the_ladder_and_waiver_stops_it():
         ], "returned and not resubmitted")
         eq(ladder_of(d, "XA-ANPHU"), [
             (0, "r10wd", "XA-ANPHU", "reminder", "2024-11-01T07:30:00"),
+            (1, "review/3", "XA-ANPHU", "returned", "2024-11-18T09:00:00"),
             (1, "r3wd", "XA-ANPHU", "reminder", "2024-11-20T07:30:00"),
         ], "returned and resubmitted on 21/11")
         eq(ladder_of(d, "XA-TANANHOI"), [
