@@ -561,70 +561,17 @@ static void request_reply(struct daemon *d, struct request *rq)
 		free(text);
 }
 
-/*
- * A turn's answers wait for the flush of its commit; meanwhile the loop reads, runs and
- * commits the next turn (store_commit_async), so the disk's flush and the daemon's work
- * overlap. Up to API_TURNS turns wait; a turn that would need a slot beyond them flushes
- * at once. Answers and events leave in the order of the turns.
- */
-#define API_TURNS 3
-
-static struct turn {
-	struct request rq[API_BATCH];
-	size_t n;
-	uint64_t seq;		/* answered once this commit is on the disk */
-	json_t *events;		/* published with the answers */
-} turns[API_TURNS];
-static size_t turn_first, turn_count;
-
-/* api_answer - answer every waiting turn whose commit is on the disk */
-void api_answer(struct daemon *d)
-{
-	while (turn_count && turns[turn_first].seq <= store_synced(d->store)) {
-		struct turn *t = &turns[turn_first];
-		json_t *others = d->pending_events;
-
-		for (size_t i = 0; i < t->n; i++) {
-			request_reply(d, &t->rq[i]);
-			request_free(&t->rq[i]);
-		}
-		d->pending_events = t->events;
-		events_flush(d);
-		json_decref(t->events);
-		d->pending_events = others;
-		t->events = NULL;
-		turn_first = (turn_first + 1) % API_TURNS;
-		turn_count--;
-	}
-}
-
-/* api_drain - flush and answer every waiting turn (before the daemon stops) */
-void api_drain(struct daemon *d)
-{
-	if (turn_count) {
-		store_sync(d->store);
-		api_answer(d);
-	}
-}
-
 /* api_turn - one group-commit turn over every request waiting on the api socket */
 void api_turn(struct daemon *d)
 {
-	struct turn *t;
-	struct request *batch;
+	static struct request batch[API_BATCH];
 	size_t n = 0;
 	int writes = 0;
 
-	if (turn_count == API_TURNS)
-		api_drain(d);
-	t = &turns[(turn_first + turn_count) % API_TURNS];
-	batch = t->rq;
 	while (n < API_BATCH && request_read(d, &batch[n]) == 0)
 		request_parse(&batch[n++]);
 	if (n == 0)
 		return;
-	t->n = n;
-	t->seq = 0;
 	if (store_begin(d->store) != 0) {
 		for (size_t i = 0; i < n; i++)
 			if (!batch[i].failed)
@@ -641,7 +588,7 @@ void api_turn(struct daemon *d)
 		if (failed)
 			store_rollback(d->store);
 		else
-			failed = store_commit_async(d->store, &t->seq) != 0;
+			failed = store_commit(d->store) != 0;
 		if (failed) {
 			int full = store_last_full(d->store);
 
@@ -658,13 +605,11 @@ void api_turn(struct daemon *d)
 			d->pending_units = NULL;
 		}
 	}
-	/* what the turn read may rest on earlier commits not yet on the disk */
-	if (t->seq < store_committed(d->store))
-		t->seq = store_committed(d->store);
-	t->events = d->pending_events;
-	d->pending_events = NULL;
-	turn_count++;
+	for (size_t i = 0; i < n; i++) {
+		request_reply(d, &batch[i]);
+		request_free(&batch[i]);
+	}
+	events_flush(d);
 	if (writes)
 		log_debug("turn: %zu requests, %d writes committed together", n, writes);
-	api_answer(d);
 }

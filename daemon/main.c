@@ -268,10 +268,9 @@ static void main_loop(struct daemon *d)
 			{ NULL, d->sigfd, ZMQ_POLLIN, 0 },
 			{ d->jobs, 0, ZMQ_POLLIN, 0 },
 			{ d->zap, 0, ZMQ_POLLIN, 0 },
-			{ NULL, store_sync_fd(d->store), ZMQ_POLLIN, 0 },	/* a commit is on the disk */
 		};
 		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)), supervisor_timeout_ms(d));
-		int rc = zmq_poll(items, items[4].fd >= 0 ? 5 : 4, timeout);
+		int rc = zmq_poll(items, 4, timeout);
 
 		if (rc < 0 && errno != EINTR)
 			fatal("zmq_poll: %s", zmq_strerror(errno));
@@ -279,8 +278,6 @@ static void main_loop(struct daemon *d)
 			store_checkpoint(d->store);	/* idle: write the WAL back now, not in a commit */
 		if (items[1].revents & ZMQ_POLLIN)
 			read_signals(d);
-		if (items[4].revents & ZMQ_POLLIN)
-			store_sync_drain(d->store);
 		while (items[3].revents & ZMQ_POLLIN) {
 			int events = 0;
 			size_t len = sizeof(events);
@@ -311,7 +308,6 @@ static void main_loop(struct daemon *d)
 			run_timers(d);
 		if ((items[2].revents & ZMQ_POLLIN) || jobs_timeout_ms(d) == 0)
 			jobs_turn(d);
-		api_answer(d);		/* the turns whose commit is now on the disk */
 		notify_watchdog(d);
 	}
 }
@@ -421,7 +417,6 @@ int main(int argc, char **argv)
 	log_notice("thiduad %s ready: api %s, events %s, %zu units, database %s", THIDUA_VERSION,
 		   d.api_endpoint, d.events_endpoint, d.units->nunits, d.db_path);
 	main_loop(&d);
-	api_drain(&d);		/* every turn committed is answered before the sockets close */
 	notify_stopping();
 	log_notice("stopping");
 	jobs_close(&d);

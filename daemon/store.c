@@ -1,18 +1,10 @@
 /*
  * store.c - SQLite open, pragmas, migrations and the prepared-statement cache.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -46,26 +38,6 @@ struct store {
 	int last_rc;
 	struct deferred dv[NDEFERRED], dv_saved[NDEFERRED];
 	size_t ndv, ndv_saved;
-
-	/* The WAL flush. With synchronous = NORMAL a commit writes its WAL frames and SQLite
-	 * flushes nothing; thiduad flushes the WAL file itself: at once in store_commit (what
-	 * FULL does), or in the syncer thread after store_commit_async, while the loop works
-	 * on the next turn. wal_fd -1: SQLite flushes (FULL). */
-	char *wal_path;
-	int wal_fd;
-	dev_t wal_dev;
-	ino_t wal_ino;
-	uint64_t committed;		/* commits that changed something (the loop's thread) */
-	sqlite3_int64 changes_at_begin;
-	_Atomic uint64_t synced;	/* the commits whose WAL frames are on the disk */
-	_Atomic int sync_errno;		/* the syncer's flush failed */
-	int event_fd;			/* the syncer wrote it after each flush */
-	pthread_t thread;
-	int thread_on;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint64_t wanted;		/* under lock: flush up to this commit */
-	int quit;			/* under lock */
 };
 
 /*
@@ -424,101 +396,6 @@ static int migrate(struct store *st, char *err, size_t errsize)
 	return 0;
 }
 
-/* synced_raise - synced = max(synced, n) */
-static void synced_raise(struct store *st, uint64_t n)
-{
-	uint64_t cur = atomic_load(&st->synced);
-
-	while (cur < n && !atomic_compare_exchange_weak(&st->synced, &cur, n))
-		;
-}
-
-/* syncer - flush the WAL whenever a commit asks for it; one flush covers every commit
- * made before it starts */
-static void *syncer(void *arg)
-{
-	struct store *st = arg;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&st->lock);
-	for (;;) {
-		uint64_t target;
-
-		while (!st->quit && st->wanted <= atomic_load(&st->synced))
-			pthread_cond_wait(&st->cond, &st->lock);
-		if (st->quit)
-			break;
-		target = st->wanted;
-		pthread_mutex_unlock(&st->lock);
-		if (fdatasync(st->wal_fd) != 0)
-			atomic_store(&st->sync_errno, errno ? errno : EIO);
-		else
-			synced_raise(st, target);
-		if (write(st->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			atomic_store(&st->sync_errno, errno);
-		pthread_mutex_lock(&st->lock);
-	}
-	pthread_mutex_unlock(&st->lock);
-	return NULL;
-}
-
-/* wal_open - take over flushing the WAL (synchronous = NORMAL) when its file can be
- * opened; otherwise SQLite keeps flushing it at every commit (FULL) */
-static void wal_open(struct store *st)
-{
-	struct stat sb;
-
-	st->wal_fd = st->event_fd = -1;
-	st->wal_path = xasprintf("%s-wal", st->path);
-	st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
-	if (st->wal_fd < 0 || fstat(st->wal_fd, &sb) != 0
-	    || sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warn("database: %s cannot be opened (%s); SQLite flushes each commit itself", st->wal_path,
-			 strerror(errno));
-		if (st->wal_fd >= 0)
-			close(st->wal_fd);
-		st->wal_fd = -1;
-		return;
-	}
-	st->wal_dev = sb.st_dev;
-	st->wal_ino = sb.st_ino;
-	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
-	st->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	{
-		sigset_t all, old;
-
-		sigfillset(&all);	/* signals are the loop's (signalfd), never the syncer's */
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		if (st->event_fd >= 0 && pthread_create(&st->thread, NULL, syncer, st) == 0)
-			st->thread_on = 1;
-		else
-			log_warn("database: no syncer thread (%s); commits are flushed one at a time", strerror(errno));
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-}
-
-/* wal_current - the WAL file is still the one opened: SQLite keeps it while the database
- * is open in WAL mode; should it ever be replaced, the new one is opened (the old
- * descriptor stays open, as the syncer may be flushing it) */
-static void wal_current(struct store *st)
-{
-	struct stat sb;
-	int fd;
-
-	if (stat(st->wal_path, &sb) != 0 || (sb.st_dev == st->wal_dev && sb.st_ino == st->wal_ino))
-		return;
-	fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fatal("database: the WAL file %s was replaced and cannot be opened: %s", st->wal_path, strerror(errno));
-	log_warn("database: the WAL file %s was replaced; flushing the new one", st->wal_path);
-	pthread_mutex_lock(&st->lock);
-	st->wal_fd = fd;
-	st->wal_dev = sb.st_dev;
-	st->wal_ino = sb.st_ino;
-	pthread_mutex_unlock(&st->lock);
-}
-
 /* store_open - open or create the database and bring its schema up to date */
 struct store *store_open(const char *path, char *err, size_t errsize)
 {
@@ -553,7 +430,6 @@ struct store *store_open(const char *path, char *err, size_t errsize)
 		store_close(&st);
 		return NULL;
 	}
-	wal_open(st);
 	st->nslots = 256;
 	st->slots = xcalloc(st->nslots, sizeof(*st->slots));
 	return st;
@@ -566,24 +442,12 @@ void store_close(struct store **self_p)
 
 	if (!st)
 		return;
-	if (st->thread_on) {
-		pthread_mutex_lock(&st->lock);
-		st->quit = 1;
-		pthread_cond_signal(&st->cond);
-		pthread_mutex_unlock(&st->lock);
-		pthread_join(st->thread, NULL);
-	}
 	for (size_t i = 0; i < st->nslots; i++)
 		if (st->slots[i].stmt)
 			sqlite3_finalize(st->slots[i].stmt);
 	free(st->slots);
 	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
 		log_err("closing the database: %s", sqlite3_errmsg(st->db));
-	if (st->wal_fd >= 0)
-		close(st->wal_fd);
-	if (st->event_fd >= 0)
-		close(st->event_fd);
-	free(st->wal_path);
 	free(st->path);
 	free(st);
 	*self_p = NULL;
@@ -669,7 +533,6 @@ int store_begin(struct store *st)
 		return -1;
 	st->in_txn = 1;
 	st->ndv = st->ndv_saved = 0;
-	st->changes_at_begin = sqlite3_total_changes64(st->db);
 	return 0;
 }
 
@@ -688,101 +551,14 @@ static int deferred_flush(struct store *st)
 	return 0;
 }
 
-/* commit - write the transaction to the WAL; the caller flushes it */
-static int commit(struct store *st)
+int store_commit(struct store *st)
 {
 	st->in_txn = 0;		/* from here on the values are written, not kept */
 	if (deferred_flush(st) || step_fixed(st, "COMMIT")) {
 		store_rollback(st);
 		return -1;
 	}
-	if (sqlite3_total_changes64(st->db) != st->changes_at_begin)
-		st->committed++;	/* a transaction that only read needs no flush */
-	if (st->wal_fd < 0)
-		synced_raise(st, st->committed);	/* SQLite flushed it (FULL) */
-	else
-		wal_current(st);
 	return 0;
-}
-
-/* store_sync - flush the WAL up to the last commit, here and now. A flush that fails
- * leaves it unknown what is on the disk: thiduad stops, before it acknowledges anything
- * more, and SQLite's recovery at the next start keeps what was flushed */
-void store_sync(struct store *st)
-{
-	uint64_t upto = st->committed;
-	int e = atomic_load(&st->sync_errno);
-
-	if (e)
-		fatal("database: flushing %s failed: %s; stopping so that nothing unflushed is acknowledged",
-		      st->wal_path, strerror(e));
-	if (atomic_load(&st->synced) >= upto)
-		return;
-	if (fdatasync(st->wal_fd) != 0)
-		fatal("database: flushing %s failed: %s; stopping so that nothing unflushed is acknowledged",
-		      st->wal_path, strerror(errno));
-	synced_raise(st, upto);
-}
-
-int store_commit(struct store *st)
-{
-	if (commit(st))
-		return -1;
-	store_sync(st);
-	return 0;
-}
-
-/* store_commit_async - commit; the syncer flushes it. *seq: the commit's number, durable
- * once store_synced() reaches it */
-int store_commit_async(struct store *st, uint64_t *seq)
-{
-	if (commit(st))
-		return -1;
-	*seq = st->committed;
-	if (atomic_load(&st->synced) >= *seq)
-		return 0;
-	if (!st->thread_on) {
-		store_sync(st);
-		return 0;
-	}
-	pthread_mutex_lock(&st->lock);
-	st->wanted = *seq;
-	pthread_cond_signal(&st->cond);
-	pthread_mutex_unlock(&st->lock);
-	return 0;
-}
-
-/* store_synced - the last commit known to be on the disk; stops thiduad when a flush of
- * the syncer failed */
-uint64_t store_synced(struct store *st)
-{
-	int e = atomic_load(&st->sync_errno);
-
-	if (e)
-		fatal("database: flushing %s failed: %s; stopping so that nothing unflushed is acknowledged",
-		      st->wal_path, strerror(e));
-	return atomic_load(&st->synced);
-}
-
-/* store_sync_drain - take the syncer's event (store_sync_fd was readable) */
-void store_sync_drain(struct store *st)
-{
-	uint64_t n;
-
-	if (st->event_fd >= 0 && read(st->event_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_warn("database: reading the syncer's event: %s", strerror(errno));
-}
-
-/* store_committed - the last commit made */
-uint64_t store_committed(struct store *st)
-{
-	return st->committed;
-}
-
-/* store_sync_fd - readable after the syncer flushed; -1 without a syncer */
-int store_sync_fd(struct store *st)
-{
-	return st->event_fd;
 }
 
 void store_rollback(struct store *st)

@@ -1,8 +1,7 @@
 /*
  * store.h - the SQLite database: the only place state lives, opened by thiduad alone.
  *
- * WAL mode, foreign keys on; every commit is flushed before it is acknowledged (by
- * store_commit at once, or by the syncer thread after store_commit_async); the schema is applied by numbered
+ * WAL mode, synchronous=FULL, foreign keys on; the schema is applied by numbered
  * migrations recorded in PRAGMA user_version. Statements are prepared once and cached by
  * the address of their SQL text, so callers write store_stmt(st, "SELECT ...") inline and
  * every query is a prepared statement with bound parameters.
@@ -31,13 +30,7 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 
 int store_exec(struct store *st, const char *sql);	/* no parameters, no rows */
 int store_begin(struct store *st);
-int store_commit(struct store *st);		/* and flush the WAL: durable on return */
-int store_commit_async(struct store *st, uint64_t *seq);
-void store_sync(struct store *st);
-uint64_t store_synced(struct store *st);
-uint64_t store_committed(struct store *st);
-int store_sync_fd(struct store *st);
-void store_sync_drain(struct store *st);
+int store_commit(struct store *st);
 void store_rollback(struct store *st);
 int store_in_txn(struct store *st);
 int store_savepoint(struct store *st);

@@ -140,8 +140,6 @@ void notify_watchdog(struct daemon *d);
 int api_open(struct daemon *d, char *err, size_t errsize);
 void api_close(struct daemon *d);
 void api_turn(struct daemon *d);
-void api_answer(struct daemon *d);
-void api_drain(struct daemon *d);
 
 /* request helpers for handlers (api.c) */
 const char *rq_op(const struct request *rq);
