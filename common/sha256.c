@@ -117,10 +117,11 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	out[64] = 0;
 }
 
-/* hmac_sha256 - keys longer than a block are hashed first */
-void hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[32])
+/* hmac_sha256_key - the inner and outer states of a key; keys longer than a block are
+ * hashed first. The padded key is wiped. */
+void hmac_sha256_key(struct hmac_sha256 *h, const void *key, size_t keylen)
 {
-	unsigned char k[64] = { 0 }, pad[64], inner[32];
+	unsigned char k[64] = { 0 }, pad[64];
 	struct sha256 c;
 
 	if (keylen > 64) {
@@ -132,14 +133,34 @@ void hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
 	}
 	for (int i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x36;
-	sha256_init(&c);
-	sha256_update(&c, pad, 64);
-	sha256_update(&c, msg, msglen);
-	sha256_final(&c, inner);
+	sha256_init(&h->inner);
+	sha256_update(&h->inner, pad, 64);
 	for (int i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x5c;
-	sha256_init(&c);
-	sha256_update(&c, pad, 64);
-	sha256_update(&c, inner, 32);
-	sha256_final(&c, out);
+	sha256_init(&h->outer);
+	sha256_update(&h->outer, pad, 64);
+	memset(k, 0, sizeof(k));
+	memset(pad, 0, sizeof(pad));
+}
+
+/* hmac_sha256_end - the MAC of what was hashed into c (a copy of h->inner) */
+void hmac_sha256_end(const struct hmac_sha256 *h, struct sha256 *c, unsigned char out[32])
+{
+	unsigned char inner[32];
+	struct sha256 o = h->outer;
+
+	sha256_final(c, inner);
+	sha256_update(&o, inner, 32);
+	sha256_final(&o, out);
+}
+
+void hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[32])
+{
+	struct hmac_sha256 h;
+	struct sha256 c;
+
+	hmac_sha256_key(&h, key, keylen);
+	c = h.inner;
+	sha256_update(&c, msg, msglen);
+	hmac_sha256_end(&h, &c, out);
 }

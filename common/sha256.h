@@ -22,4 +22,13 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 /* hmac_sha256 - RFC 2104 HMAC with SHA-256 */
 void hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[32]);
 
+/* A key's two padded states, computed once for many messages: hash a message into a copy
+ * of inner (struct sha256 c = h.inner; sha256_update(&c, ...)), then hmac_sha256_end */
+struct hmac_sha256 {
+	struct sha256 inner, outer;
+};
+
+void hmac_sha256_key(struct hmac_sha256 *h, const void *key, size_t keylen);
+void hmac_sha256_end(const struct hmac_sha256 *h, struct sha256 *c, unsigned char out[32]);
+
 #endif

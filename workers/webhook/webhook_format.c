@@ -296,50 +296,29 @@ char *wf_sign(const unsigned char *key, size_t keylen, const char *id, long long
 {
 	/* HMAC-SHA256 over "id.timestamp.body", hashed piece by piece (no copy of the body);
 	 * the key's inner and outer states are kept for the next post with the same key */
-	static struct sha256 ipad, opad;
+	static struct hmac_sha256 h;
 	static unsigned char kept[64];
 	static size_t keptlen;
 	static int have;
-	unsigned char inner[32], mac[32];
+	unsigned char mac[32];
 	char ts[32];
 	struct sha256 c;
 	char *b64, *sig;
 	int n;
 
 	if (!have || keptlen != keylen || keylen > sizeof(kept) || memcmp(kept, key, keylen)) {
-		unsigned char k[64] = { 0 }, pad[64];
-
-		if (keylen > 64) {
-			sha256_init(&c);
-			sha256_update(&c, key, keylen);
-			sha256_final(&c, k);
-		} else {
-			memcpy(k, key, keylen);
-		}
-		for (int i = 0; i < 64; i++)
-			pad[i] = k[i] ^ 0x36;
-		sha256_init(&ipad);
-		sha256_update(&ipad, pad, 64);
-		for (int i = 0; i < 64; i++)
-			pad[i] = k[i] ^ 0x5c;
-		sha256_init(&opad);
-		sha256_update(&opad, pad, 64);
-		memset(k, 0, sizeof(k));
-		memset(pad, 0, sizeof(pad));
+		hmac_sha256_key(&h, key, keylen);
 		have = keylen <= sizeof(kept);
 		if (have)
 			memcpy(kept, key, keylen);
 		keptlen = keylen;
 	}
 	n = snprintf(ts, sizeof(ts), ".%lld.", timestamp);
-	c = ipad;
+	c = h.inner;
 	sha256_update(&c, id, strlen(id));
 	sha256_update(&c, ts, (size_t)n);
 	sha256_update(&c, body, bodylen);
-	sha256_final(&c, inner);
-	c = opad;
-	sha256_update(&c, inner, sizeof(inner));
-	sha256_final(&c, mac);
+	hmac_sha256_end(&h, &c, mac);
 	b64 = b64_encode(mac, sizeof(mac));
 	sig = xasprintf("v1,%s", b64);
 	free(b64);
