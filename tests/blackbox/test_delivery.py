@@ -59,9 +59,10 @@ class Receiver:
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def count(self, path):
+    def count(self, path=None):
+        """posts to path, or to any path"""
         with self.lock:
-            return sum(1 for p, _, _ in self.posts if p == path)
+            return sum(1 for p, _, _ in self.posts if path is None or p == path)
 
     def close(self):
         self.release.set()

@@ -2,52 +2,17 @@
 made by `thiduactl keys generate`. A known key delivers, also after the daemon restarts; an
 unknown key is refused, logged with its key, and delivers nothing; a tcp endpoint without
 keys is a usage error naming the missing option. Waiting is always for an event, bounded."""
-import http.server
 import os
 import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 from harness import BIN, CONFIG, Daemon, eq, write
+from test_delivery import Receiver     # answers every POST 200 unless scripted
 
 START = "2024-10-31T12:00:00+07:00"     # a Thursday, in working hours
-
-
-class Receiver:
-    """An HTTP server on loopback that answers every POST 200 and keeps the paths."""
-
-    def __init__(self):
-        self.paths, self.lock = [], threading.Lock()
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with outer.lock:
-                    outer.paths.append(self.path)
-                payload = b'{"ok":true}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *a):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def count(self):
-        with self.lock:
-            return len(self.paths)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def free_port():
