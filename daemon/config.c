@@ -187,7 +187,7 @@ static const char *const top_keys[] = {
 };
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
-	"late_until_days", "return_working_days", "max_file_bytes", "reminders", "escalation", NULL
+	"late_until_days", "return_working_days", "max_file_bytes", "reminders", "escalation", "receipt_notice", NULL
 };
 static const char *const escalation_keys[] = { "after", "to", "repeat_every", "repeat_times", NULL };
 static const char *const selector_keys[] = { "kinds", "levels", "units", "under", NULL };
@@ -756,6 +756,7 @@ static void load_reports(struct loader *ld, struct config *cfg, const config_set
 		rt->roll = get_bool(ld, s, "roll_to_working_day", "report type", 1);
 		rt->late_days = get_int(ld, s, "late_until_days", "report type", -1, -1, 3650);
 		rt->return_days = get_int(ld, s, "return_working_days", "report type", 5, 1, 365);
+		rt->receipt_notice = get_bool(ld, s, "receipt_notice", "report type", 0);
 		rt->max_file_bytes = get_int(ld, s, "max_file_bytes", "report type", 25 * 1024 * 1024, 1, 1 << 30);
 		if ((g = group_member(ld, s, "yearly", 0))) {
 			rt->yearly = 1;

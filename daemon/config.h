@@ -69,6 +69,7 @@ struct report_type {
 	int roll;			/* move a due date off non-working days */
 	int late_days;			/* late accepted until due + N days; -1 always */
 	int return_days;		/* working days given after a return */
+	int receipt_notice;		/* each submission is confirmed to its unit by message */
 	int64_t max_file_bytes;
 	int line;
 };

@@ -346,6 +346,44 @@ static json_t *receipt_json(struct daemon *d, const char *number)
 	return r;
 }
 
+/* unit_notice - one message to the unit about its own obligation: kind 'receipt',
+ * 'accepted' or 'returned', worded from the templates of that event; the step
+ * ("receipt/ID", "review/ID") names the submission or review it tells of */
+static int unit_notice(struct daemon *d, int64_t obligation, const char *step, const char *kind,
+		       const char *unit, const char *report, const char *period, int64_t now)
+{
+	char key[300];
+	int64_t outbox;
+	sqlite3_stmt *s;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s/%s/%s/%s/%s", report, period, step, kind, unit);
+	s = store_stmt(d->store, "INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
+		       " created_at, send_after, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, 0)");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, report, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, step, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, now);
+	sqlite3_bind_int64(s, 8, working_moment(d->cfg, now));
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	outbox = sqlite3_last_insert_rowid(store_db(d->store));
+	s = store_stmt(d->store, "INSERT INTO notices (obligation, cycle, step, recipient, outbox)"
+		       " VALUES (?1, (SELECT cycle FROM obligations WHERE id = ?1), ?2, ?3, ?4)");
+	sqlite3_bind_int64(s, 1, obligation);
+	sqlite3_bind_text(s, 2, step, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, outbox);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* op_report_submit - store the files, record the submission, answer with the receipt */
 int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 {
@@ -449,6 +487,13 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 		}
 		sqlite3_reset(s);
 	}
+	if (rt->receipt_notice) {
+		char step[32];
+
+		snprintf(step, sizeof(step), "receipt/%lld", (long long)sub_id);
+		if (unit_notice(d, o.id, step, "receipt", u->code, rt->code, p.name, now))
+			goto db_error;
+	}
 	s = store_stmt(d->store, "UPDATE obligations SET state = 'submitted', on_time = ?2, submitted_at = ?3,"
 		       " receipt = ?4, version = version + 1, reason = NULL, updated_at = ?3, next_at = NULL WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, o.id);
@@ -527,67 +572,36 @@ static json_t *obligation_json(struct daemon *d, int64_t id)
 	return o;
 }
 
-/* review_notice - tell the unit that its report was accepted or returned: one message
- * (kind 'accepted' or 'returned') about the obligation, worded from the templates with
- * the review's reason, actor and new due date (step "review/ID" names the review) */
-static int review_notice(struct daemon *d, int64_t obligation, int64_t review, const char *kind,
-			 const char *unit, const char *report, const char *period, int64_t now)
-{
-	char key[300], step[32];
-	int64_t outbox;
-	sqlite3_stmt *s;
-	int rc;
 
-	snprintf(step, sizeof(step), "review/%lld", (long long)review);
-	snprintf(key, sizeof(key), "%s/%s/%s/%s/%s", report, period, step, kind, unit);
-	s = store_stmt(d->store, "INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
-		       " created_at, send_after, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, 0)");
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, unit, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, report, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, step, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, now);
-	sqlite3_bind_int64(s, 8, working_moment(d->cfg, now));
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return -1;
-	outbox = sqlite3_last_insert_rowid(store_db(d->store));
-	s = store_stmt(d->store, "INSERT INTO notices (obligation, cycle, step, recipient, outbox)"
-		       " VALUES (?1, (SELECT cycle FROM obligations WHERE id = ?1), ?2, ?3, ?4)");
-	sqlite3_bind_int64(s, 1, obligation);
-	sqlite3_bind_text(s, 2, step, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, unit, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, outbox);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+/* actor_text - a principal as a message names it: "Display Name (Unit name)" */
+static char *actor_text(struct daemon *d, const char *name)
+{
+	const struct principal *who = cfg_principal(d->cfg, name);
+	const struct unit *u = who ? unitset_find(d->units, who->unit) : NULL;
+
+	if (!who)
+		return xstrdup(!strcmp(name, "admin") ? "quản trị hệ thống" : name);
+	return xasprintf("%s (%s)", who->display_name ? who->display_name : who->name, u ? u->name : who->unit);
 }
 
-/* intake_review_words - the reason and the actor of the review a message names (step
- * "review/ID"), for its template: the actor as "Display Name (Unit name)"; new strings */
-void intake_review_words(struct daemon *d, const char *step, char **reason, char **actor)
+/* intake_notice_words - what the template of a unit's message needs from the submission or
+ * review its step names ("receipt/ID", "review/ID"): the reason, the actor and the receipt
+ * number; new strings, NULL when there is none */
+void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT reason, principal FROM reviews WHERE id = ?1");
-	const struct principal *who;
-	const struct unit *u;
+	int review = !strncmp(step, "review/", 7), sub = !strncmp(step, "receipt/", 8);
+	sqlite3_stmt *s;
 
-	*reason = *actor = NULL;
-	if (strncmp(step, "review/", 7))
+	*reason = *actor = *receipt = NULL;
+	if (!review && !sub)
 		return;
-	sqlite3_bind_int64(s, 1, strtoll(step + 7, NULL, 10));
+	s = review ? store_stmt(d->store, "SELECT reason, principal, NULL FROM reviews WHERE id = ?1")
+		   : store_stmt(d->store, "SELECT NULL, principal, receipt FROM submissions WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, strtoll(strchr(step, '/') + 1, NULL, 10));
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		const char *name = col(s, 1);
-
 		*reason = xstrdup(col(s, 0) ? col(s, 0) : "");
-		who = cfg_principal(d->cfg, name);
-		u = who ? unitset_find(d->units, who->unit) : NULL;
-		if (!who)
-			*actor = xstrdup(!strcmp(name, "admin") ? "quản trị hệ thống" : name);
-		else
-			*actor = xasprintf("%s (%s)", who->display_name ? who->display_name : who->name, u ? u->name : who->unit);
+		*actor = actor_text(d, col(s, 1));
+		*receipt = col(s, 2) ? xstrdup(col(s, 2)) : NULL;
 	}
 	sqlite3_reset(s);
 }
@@ -602,6 +616,7 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 	struct obligation o;
 	int64_t now = clock_now(d), new_due = 0;
 	const char *new_state;
+	char step[32];
 	sqlite3_stmt *s;
 
 	if (want_obligation(d, rq, &u, &rt, &p, &o))
@@ -663,9 +678,9 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 		return rq_error(rq, "internal", "the review could not be stored: %s", store_errmsg(d->store));
 	}
 	sqlite3_reset(s);
+	snprintf(step, sizeof(step), "review/%lld", (long long)sqlite3_last_insert_rowid(store_db(d->store)));
 	if (strcmp(action, "waive")
-	    && review_notice(d, o.id, sqlite3_last_insert_rowid(store_db(d->store)),
-			     !strcmp(action, "accept") ? "accepted" : "returned", u->code, rt->code, p.name, now))
+	    && unit_notice(d, o.id, step, !strcmp(action, "accept") ? "accepted" : "returned", u->code, rt->code, p.name, now))
 		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
 				"the notice to %s could not be stored: %s; nothing was recorded", u->code, store_errmsg(d->store));
 	{

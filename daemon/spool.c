@@ -164,8 +164,8 @@ struct item_text {
 
 /* render_notices - subject and body from the templates (docs/CONFIG.md), Vietnamese by default,
  * for a channel kind: TC_MAIL for an email, TC_CHAT for chat posts, TC_ANY for a .json
- * spool file. A reminder, overdue, returned or accepted notice speaks of one unit; an
- * escalation lists them. */
+ * spool file. A reminder, overdue, receipt, returned or accepted notice speaks of one
+ * unit; an escalation lists them. */
 static void render_notices(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
 			   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
@@ -176,8 +176,8 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 	struct tmpl_values v = { .units = units, .nunits = n };
 	enum tmpl_event ev = !strcmp(m->kind, "reminder") ? TE_REMINDER : !strcmp(m->kind, "overdue") ? TE_OVERDUE
 			     : !strcmp(m->kind, "returned") ? TE_RETURNED : !strcmp(m->kind, "accepted") ? TE_ACCEPTED
-			     : TE_ESCALATION;
-	char count[24], *reason = NULL, *actor = NULL;
+			     : !strcmp(m->kind, "receipt") ? TE_RECEIPT : TE_ESCALATION;
+	char count[24], *reason = NULL, *actor = NULL, *receipt = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		int32_t due = items[i].due_day;
@@ -200,13 +200,15 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 	v.v[TV_UNIT_COUNT] = count;
 	v.v[TV_DEDUP_KEY] = m->key;
 	v.v[TV_LATE_NOTE] = m->late ? LATE_NOTE : "";
-	if (ev == TE_RETURNED || ev == TE_ACCEPTED)
-		intake_review_words(d, m->step, &reason, &actor);
+	if (ev == TE_RETURNED || ev == TE_ACCEPTED || ev == TE_RECEIPT)
+		intake_notice_words(d, m->step, &reason, &actor, &receipt);
 	v.v[TV_REASON] = reason ? reason : "";
 	v.v[TV_ACTOR] = actor ? actor : "";
+	v.v[TV_RECEIPT] = receipt ? receipt : "";
 	templates_render(d->cfg->templates, ev, ch, &v, subject, body);
 	free(reason);
 	free(actor);
+	free(receipt);
 	free(texts);
 	free(units);
 }

@@ -36,14 +36,14 @@ struct templates {
 };
 
 static const char *const event_names[TE_COUNT] = {
-	"reminder", "overdue", "escalation", "digest", "returned", "accepted", "dead_letter", "test"
+	"reminder", "overdue", "escalation", "digest", "returned", "accepted", "dead_letter", "test", "receipt"
 };
 static const char *const channel_names[TC_COUNT] = { "any", "mail", "chat" };
 static const char *const var_names[TV_COUNT] = {
 	"unit_name", "unit_code", "due_date", "days_left", "days_overdue",
 	"report_name", "report_code", "period", "receiver_name", "recipient_name", "unit_count",
 	"reason", "actor", "link", "dedup_key", "late_note", "channel", "channel_kind",
-	"notification"
+	"notification", "receipt"
 };
 
 #define FOOTER "{{late_note}}\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {{dedup_key}}\n"
@@ -82,6 +82,11 @@ static const char *const builtin[TE_COUNT][2] = {
 	[TE_DEAD_LETTER] = { "[thidua] Thông báo không gửi được qua kênh {{channel}}",
 		"{{reason}}\n\nXem: thiduactl notifications show {{notification}}\n"
 		"Gửi lại: thiduactl notifications retry {{notification}}" },
+	[TE_RECEIPT] = { "[Đã nhận] {{report_name}} kỳ {{period}} của {{unit_name}}: biên nhận {{receipt}}",
+		"Kính gửi: {{recipient_name}}\n\n"
+		"{{receiver_name}} đã nhận {{report_name}} kỳ {{period}} của {{unit_name}}.\n"
+		"Số biên nhận: {{receipt}}\n"
+		"Người gửi: {{actor}}\n" FOOTER },
 	[TE_TEST] = { "[thidua] Thư thử nghiệm kênh {{channel}}",
 		"Đây là thư thử nghiệm của hệ thống thidua qua kênh {{channel}} ({{channel_kind}}).\n"
 		"Nếu quý vị nhận được thư này, kênh đã được cấu hình đúng.\n" },

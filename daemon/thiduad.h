@@ -83,7 +83,7 @@ void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept)
 int blobs_sync(struct daemon *d);
 
 /* intake.c: report types, obligations, submissions, review, completeness */
-void intake_review_words(struct daemon *d, const char *step, char **reason, char **actor);
+void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
 const char *file_name_problem(const char *name);
 int intake_reconcile(struct daemon *d);

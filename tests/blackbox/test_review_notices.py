@@ -1,4 +1,4 @@
-"""Issue 5: a report returned for correction or accepted is told to the unit that sent it,
+"""Issue 5: a submission (with receipt_notice), a report returned for correction or accepted is told to the unit that sent it,
 in the words of the templates (returned, accepted), with the reason, who decided and the
 new due date; a waiver sends nothing. The spool stands in for a mail server: the shipped
 configuration has no channel, so each message is an .eml file."""
@@ -84,3 +84,35 @@ templates = (
             eq(text_of(msg).rstrip("\n"),
                f"{config_names()['XA-ANPHU']}: Sai mẫu (Trần Văn Bình ({GDDT})), hạn {vn_day(o['due_at'])}",
                "configured body")
+
+
+def test_a_report_type_with_receipt_notice_confirms_each_submission_to_its_unit():
+    """receipt_notice = true: each submission is confirmed to the unit that sent it, with its
+    receipt number; without it (the shipped configuration) nothing is sent."""
+    import tempfile
+    from test_deadlines import config_copy
+    names = config_names()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = config_copy(tmp, lambda text: text.replace(
+            '{ code = "BC-NAM"; name = "Báo cáo kết quả thực hiện phong trào thi đua năm";',
+            '{ code = "BC-NAM"; name = "Báo cáo kết quả thực hiện phong trào thi đua năm"; receipt_notice = true;', 1))
+        with Daemon(config=cfg, start_at="2024-11-12T10:00:00+07:00") as d:
+            r = d.call("report.submit", files=(("bao-cao.pdf", b"%PDF-1.4 2024"),), unit="XA-ANPHU",
+                       report="BC-NAM", period="2024", **{"as": "nguyen.thi.lan"})
+            assert r["ok"], r
+            number = r["receipt"]["number"]
+            at(d, "2024-11-12T10:05")
+            rows = outbox(d, "kind = 'receipt'")
+            eq([(x["recipient"], x["state"]) for x in rows], [("XA-ANPHU", "spooled")], "one confirmation")
+            msg = read_eml(rows[0]["path"])
+            eq(msg["Subject"], f"[Đã nhận] {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}: biên nhận {number}", "subject")
+            eq(text_of(msg),
+               f"Kính gửi: {names['XA-ANPHU']}\n\n"
+               f"{GDDT} đã nhận {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}.\n"
+               f"Số biên nhận: {number}\n"
+               f"Người gửi: Nguyễn Thị Lan ({names['XA-ANPHU']})\n"
+               + FOOTER.format(key=rows[0]["dedup_key"]), "body, exactly")
+    with Daemon(start_at="2024-11-12T10:00:00+07:00") as d:
+        submit(d, "XA-ANPHU")
+        at(d, "2024-11-12T10:05")
+        eq(outbox(d, "kind = 'receipt'"), [], "the shipped configuration sends no confirmation")

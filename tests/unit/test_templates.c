@@ -371,7 +371,7 @@ static void test_fallback(void)
 	templates_destroy(&set);
 
 	T_CHECK("event names", tmpl_event_code("dead_letter") == TE_DEAD_LETTER && tmpl_event_code("digest") == TE_DIGEST
-		&& tmpl_event_code("receipt") < 0 && tmpl_event_code(NULL) < 0);
+		&& tmpl_event_code("receipt") == TE_RECEIPT && tmpl_event_code("birthday") < 0 && tmpl_event_code(NULL) < 0);
 	T_CHECK("channel names", tmpl_channel_code("mail") == TC_MAIL && tmpl_channel_code("chat") == TC_CHAT
 		&& tmpl_channel_code("any") < 0 && tmpl_channel_code("smtp") < 0);
 }
@@ -517,7 +517,7 @@ static void test_config(void)
 	expect_bad("a body file not in UTF-8", MINIMAL
 		   "templates = ( { event = \"test\"; body_file = \"latin1.txt\"; } ); #<\n", "template test: body_file \"latin1.txt\" is not UTF-8", NULL, 0);
 	expect_bad("unknown event", MINIMAL
-		   "templates = ( { event = \"receipt\"; subject = \"x\"; } ); #<\n", "template: event \"receipt\" is not one of", NULL, 0);
+		   "templates = ( { event = \"birthday\"; subject = \"x\"; } ); #<\n", "template: event \"birthday\" is not one of", NULL, 0);
 	expect_bad("unknown channel kind", MINIMAL
 		   "templates = ( { event = \"reminder\"; channel = \"smtp\"; subject = \"x\"; } ); #<\n",
 		   "template reminder: channel \"smtp\" is neither \"mail\" nor \"chat\"", NULL, 0);
