@@ -95,8 +95,11 @@ static void send_to(struct daemon *d, const struct worker *w, json_t *msg)
 /* jobs_close - ask the workers to stop, close the socket */
 void jobs_close(struct daemon *d)
 {
+	/* the workers it started stop with the daemon; one started by hand (another host)
+	 * keeps running and reconnects when the daemon is back */
 	for (size_t i = 0; i < nworkers; i++)
-		send_to(d, &workers[i], json_pack("{s:s}", "type", "stop"));
+		if (supervisor_owns(workers[i].pid))
+			send_to(d, &workers[i], json_pack("{s:s}", "type", "stop"));
 	free(frame);
 	frame = NULL;
 	frame_cap = 0;

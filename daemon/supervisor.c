@@ -181,6 +181,15 @@ long supervisor_timeout_ms(struct daemon *d)
 
 /* supervisor_stop - the workers were asked to stop over the socket; wait a little, then
  * SIGTERM whoever is left, and reap */
+/* supervisor_owns - pid is a worker this daemon started */
+int supervisor_owns(long pid)
+{
+	for (size_t i = 0; pid > 0 && i < nchildren; i++)
+		if (children[i].pid == (pid_t)pid)
+			return 1;
+	return 0;
+}
+
 void supervisor_stop(struct daemon *d)
 {
 	int64_t deadline = clock_mono_ms() + 3000;

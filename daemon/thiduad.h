@@ -116,6 +116,7 @@ void supervisor_reap(struct daemon *d);
 long supervisor_timeout_ms(struct daemon *d);
 void supervisor_tick(struct daemon *d);
 void supervisor_stop(struct daemon *d);
+int supervisor_owns(long pid);
 
 /* zap.c: CURVE authentication of tcp clients */
 int zap_open(struct daemon *d, char *err, size_t errsize);

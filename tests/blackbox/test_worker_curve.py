@@ -147,8 +147,13 @@ def test_a_worker_reconnects_with_its_keys_after_the_daemon_restarts():
                 remote = worker("thidua-webhook", f"tcp://127.0.0.1:{port}", "--server-key", server_pub_file,
                                 "--key", hook_key, "--name", "remote-hook", "-v")
                 workers_named(d, "remote-hook")
-                # a daemon that stops asks its workers to stop too; one that dies does not:
-                # the worker's socket reconnects by itself, with the keys it was given
+                # a daemon that stops asks only the workers it started to stop; a worker
+                # started by hand keeps running, whether the daemon stopped or died: its
+                # socket reconnects by itself, with the keys it was given
+                eq(d.stop(), 0, "stopped")
+                d.start()
+                workers_named(d, "remote-hook")
+                eq(remote.poll(), None, "still running after the daemon stopped")
                 d.kill()
                 d.start()
                 workers_named(d, "remote-hook")
