@@ -123,6 +123,15 @@ static void bjson_field(struct buf *b, const char *name, const char *value, int 
 	bjson_str(b, value);
 }
 
+/* payload_end - ,"dedup_key":KEY,"event":{...}} : how every delivery payload ends */
+static void payload_end(struct buf *b, const char *key, const struct buf *event)
+{
+	bjson_field(b, "dedup_key", key, 0);
+	BPUT(b, ",\"event\":");
+	bput(b, event->p, event->len);
+	BPUT(b, "}");
+}
+
 /* vn_date - dd/mm/yyyy of a day */
 static void vn_date(int32_t day, char *buf, size_t size)
 {
@@ -448,10 +457,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 		bjson_field(&payload, "text", body, 0);
 		BPUT(&payload, ",\"html\":null");
 		bjson_field(&payload, "message_id", msgid, 0);
-		bjson_field(&payload, "dedup_key", m->key, 0);
-		BPUT(&payload, ",\"event\":");
-		bput(&payload, event.p, event.len);
-		BPUT(&payload, "}");
+		payload_end(&payload, m->key, &event);
 		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, expires))
 			n = -1;
 		else
@@ -471,10 +477,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 			BPUT(&payload, "{");
 			bjson_field(&payload, "title", subject, 1);
 			bjson_field(&payload, "text", body, 0);
-			bjson_field(&payload, "dedup_key", m->key, 0);
-			BPUT(&payload, ",\"event\":");
-			bput(&payload, event.p, event.len);
-			BPUT(&payload, "}");
+			payload_end(&payload, m->key, &event);
 		}
 		if (deliveries_add_text(d, m->id, c, payload.p, payload.len, expires))
 			n = -1;

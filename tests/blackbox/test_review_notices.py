@@ -19,6 +19,13 @@ def review_as(d, who, action, unit, reason=None):
     return r["obligation"]
 
 
+def the_message(d, kind, recipient="XA-ANPHU"):
+    """the one message of kind, spooled to recipient: its outbox row and the parsed .eml"""
+    rows = outbox(d, "kind = ?1", kind)
+    eq([(r["recipient"], r["state"]) for r in rows], [(recipient, "spooled")], f"one {kind} message")
+    return rows[0], read_eml(rows[0]["path"])
+
+
 def vn_day(iso):
     return datetime.fromisoformat(iso).astimezone(TZ).strftime("%d/%m/%Y")
 
@@ -50,15 +57,13 @@ def test_returned_and_accepted_reports_are_told_to_their_unit():
         submit(d, "XA-ANPHU")
         d.call("report.accept", unit="XA-ANPHU", report="BC-NAM", period="2024")
         at(d, "2024-11-14T09:05")
-        rows = outbox(d, "kind = 'accepted'")
-        eq([(r["recipient"], r["state"]) for r in rows], [("XA-ANPHU", "spooled")], "accepted: one message")
-        msg = read_eml(rows[0]["path"])
+        row, msg = the_message(d, "accepted")
         eq(msg["Subject"], f"[Đã tiếp nhận] {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}", "subject")
         eq(text_of(msg),
            f"Kính gửi: {names['XA-ANPHU']}\n\n"
            f"{BC_NAM} kỳ 2024 của {names['XA-ANPHU']} đã được tiếp nhận.\n"
            f"Người tiếp nhận: quản trị hệ thống\n"
-           + FOOTER.format(key=rows[0]["dedup_key"]), "body, exactly")
+           + FOOTER.format(key=row["dedup_key"]), "body, exactly")
         for r in outbox(d, "kind IN ('returned', 'accepted')"):
             eq(os.path.dirname(r["path"]), os.path.join(d.dir, "spool"), f"{r['kind']} is in the spool")
 
@@ -78,8 +83,7 @@ templates = (
             submit(d, "XA-ANPHU")
             o = review_as(d, "tran.van.binh", "return", "XA-ANPHU", reason="Sai mẫu")
             at(d, "2024-11-12T10:05")
-            rows = outbox(d, "kind = 'returned'")
-            msg = read_eml(rows[0]["path"])
+            _, msg = the_message(d, "returned")
             eq(msg["Subject"], "Hồ sơ BC-NAM bị trả lại", "configured subject")
             eq(text_of(msg).rstrip("\n"),
                f"{config_names()['XA-ANPHU']}: Sai mẫu (Trần Văn Bình ({GDDT})), hạn {vn_day(o['due_at'])}",
@@ -102,16 +106,14 @@ def test_a_report_type_with_receipt_notice_confirms_each_submission_to_its_unit(
             assert r["ok"], r
             number = r["receipt"]["number"]
             at(d, "2024-11-12T10:05")
-            rows = outbox(d, "kind = 'receipt'")
-            eq([(x["recipient"], x["state"]) for x in rows], [("XA-ANPHU", "spooled")], "one confirmation")
-            msg = read_eml(rows[0]["path"])
+            row, msg = the_message(d, "receipt")
             eq(msg["Subject"], f"[Đã nhận] {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}: biên nhận {number}", "subject")
             eq(text_of(msg),
                f"Kính gửi: {names['XA-ANPHU']}\n\n"
                f"{GDDT} đã nhận {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}.\n"
                f"Số biên nhận: {number}\n"
                f"Người gửi: Nguyễn Thị Lan ({names['XA-ANPHU']})\n"
-               + FOOTER.format(key=rows[0]["dedup_key"]), "body, exactly")
+               + FOOTER.format(key=row["dedup_key"]), "body, exactly")
     with Daemon(start_at="2024-11-12T10:00:00+07:00") as d:
         submit(d, "XA-ANPHU")
         at(d, "2024-11-12T10:05")
