@@ -755,6 +755,21 @@ void jobs_turn(struct daemon *d)
 		expired = sqlite3_step(s) == SQLITE_ROW;
 		sqlite3_reset(s);
 		if (expired) {
+			/* the worker may still hold such a job, and ignores a second copy of it
+			 * without an answer: its slot is counted free now, or each one would be
+			 * lost for good (a late answer is not counted twice: inflight stays >= 0) */
+			s = store_stmt(d->store, "SELECT worker, count(*) FROM deliveries"
+				       " WHERE state = 'leased' AND lease_until <= ?1 GROUP BY worker");
+			sqlite3_bind_int64(s, 1, clock_now(d));
+			while (sqlite3_step(s) == SQLITE_ROW) {
+				const char *hex = (const char *)sqlite3_column_text(s, 0);
+				int n = sqlite3_column_int(s, 1);
+
+				for (size_t i = 0; hex && i < nworkers; i++)
+					if (!strcmp(workers[i].hex, hex))
+						workers[i].inflight = workers[i].inflight > n ? workers[i].inflight - n : 0;
+			}
+			sqlite3_reset(s);
 			s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL"
 				       " WHERE state = 'leased' AND lease_until <= ?1");
 			sqlite3_bind_int64(s, 1, clock_now(d));

@@ -556,3 +556,29 @@ def test_a_split_message_resumes_at_the_first_part_not_yet_accepted():
     finally:
         http.close()
         smtp.close()
+
+
+def test_a_lease_that_runs_out_while_the_worker_still_holds_the_job_frees_its_slot():
+    """The fake clock jumps past a lease while the post is still under way: the delivery
+    goes back to the queue and is sent again to the worker, which ignores the second copy
+    of a job it holds. The daemon counts the slot free when the lease runs out, so the
+    worker's window does not shrink by one for every such job."""
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-TRUNGAN": "hold"})
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T08:00:00+07:00")
+                wait_for("held", lambda: http.count("/hold") == 1)
+                d.ctl("clock", "advance", "10m")		# past the lease (120 s)
+                hook = lambda: next(w for w in d.ctl("status")["workers"] if w["kind"] == "webhook")
+                wait_for("the copy dispatched", lambda: "already in hand" in d.read_log()
+                         or hook()["inflight"] >= 1, timeout=30)
+                http.release.set()
+                wait_for("sent", lambda: all(x["state"] == "sent" for x in notifications(d, report="BC-NAM")
+                                             if x["recipient"] == "XA-TRUNGAN"), timeout=30)
+                wait_for("no slot lost", lambda: hook()["inflight"] == 0, timeout=30)
+    finally:
+        http.close()
+        smtp.close()
