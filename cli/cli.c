@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "csvout.h"
 #include "xalloc.h"
 
 struct client cl = { .endpoint = DEFAULT_ENDPOINT, .timeout = 10 };
@@ -90,6 +91,43 @@ void cli_files_free(struct cli_files *f)
 	free(f->bufs);
 	free(f->files);
 	*f = (struct cli_files){ NULL, NULL, 0 };
+}
+
+/* jtext - a member as text: a string as it is, a number or boolean written into buf,
+ * null or missing as "" */
+const char *jtext(const json_t *o, const char *key, char *buf, size_t size)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, size, "%.15g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
+	else if (size)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* cli_csv - a header of the column names, then one row per object of list */
+void cli_csv(const json_t *list, const char *const *cols, size_t ncols)
+{
+	struct csvout w = { stdout, 0 };
+	char buf[64];
+	size_t i;
+	json_t *o;
+
+	for (size_t c = 0; c < ncols; c++)
+		csvout_field(&w, cols[c]);
+	csvout_end(&w);
+	json_array_foreach(list, i, o) {
+		for (size_t c = 0; c < ncols; c++)
+			csvout_field(&w, jtext(o, cols[c], buf, sizeof(buf)));
+		csvout_end(&w);
+	}
 }
 
 /* jstr - a string member or "" */

@@ -12,7 +12,6 @@
 
 #include "cli.h"
 #include "cmd_proposals.h"
-#include "csvout.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -209,25 +208,7 @@ static void print_list(json_t *list, int csv)
 	json_t *p;
 
 	if (csv) {
-		struct csvout w = { stdout, 0 };
-
-		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			csvout_field(&w, cols[c]);
-		csvout_end(&w);
-		json_array_foreach(list, i, p) {
-			for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-				json_t *v = json_object_get(p, cols[c]);
-				char buf[32];
-
-				if (json_is_integer(v)) {
-					snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-					csvout_field(&w, buf);
-				} else {
-					csvout_field(&w, json_string_value(v));
-				}
-			}
-			csvout_end(&w);
-		}
+		cli_csv(list, cols, sizeof(cols) / sizeof(cols[0]));
 		return;
 	}
 	t = table_new(10, hdr);
@@ -458,25 +439,7 @@ int cmd_titles(int argc, char **argv)
 	csv = own != 0;
 	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json && csv) {
-		struct csvout w = { stdout, 0 };
-
-		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			csvout_field(&w, cols[c]);
-		csvout_end(&w);
-		json_array_foreach(json_object_get(r, "titles"), i, t) {
-			for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-				json_t *v = json_object_get(t, cols[c]);
-				char buf[32];
-
-				if (json_is_integer(v)) {
-					snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-					csvout_field(&w, buf);
-				} else {
-					csvout_field(&w, json_string_value(v));
-				}
-			}
-			csvout_end(&w);
-		}
+		cli_csv(json_object_get(r, "titles"), cols, sizeof(cols) / sizeof(cols[0]));
 	} else if (r && !cl.json) {
 		struct table *tb = table_new(8, hdr);
 

@@ -25,25 +25,6 @@ static long long jint(const json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
-/* jtext - a member as text: a string as it is, a number or boolean written into buf,
- * null or missing as "" */
-static const char *jtext(const json_t *o, const char *key, char *buf, size_t size)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_integer(v))
-		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-	else if (json_is_real(v))
-		snprintf(buf, size, "%.15g", json_real_value(v));
-	else if (json_is_boolean(v))
-		snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
-	else if (size)
-		buf[0] = '\0';
-	return buf;
-}
-
 /* jpct - a percentage member for people: "87.5%", "100%", or "-" when null */
 static const char *jpct(const json_t *o, const char *key, char *buf, size_t size)
 {
@@ -218,19 +199,8 @@ static void print_obligations_csv(json_t *list)
 		"unit", "unit_name", "report", "period", "due_at", "state", "on_time",
 		"submitted_at", "receipt", "version", "reason",
 	};
-	struct csvout w = { stdout, 0 };
-	char buf[64];
-	size_t i;
-	json_t *o;
 
-	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-		csvout_field(&w, cols[c]);
-	csvout_end(&w);
-	json_array_foreach(list, i, o) {
-		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			csvout_field(&w, jtext(o, cols[c], buf, sizeof(buf)));
-		csvout_end(&w);
-	}
+	cli_csv(list, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* print_obligations - who owes what, one line each */
