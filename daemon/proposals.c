@@ -573,7 +573,7 @@ int64_t proposal_existing(struct daemon *d, const char *programme, const struct 
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT id, state FROM proposals WHERE programme = ?1 AND nominee = ?2"
 				     " AND place = ?3 AND year = ?4 AND level = ?5"
-				     " AND state IN ('draft', 'submitted', 'returned', 'granted')");
+				     " AND " PROPOSAL_ACTIVE);
 	int64_t id = 0;
 
 	sqlite3_bind_text(s, 1, programme, -1, SQLITE_STATIC);

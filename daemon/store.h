@@ -18,6 +18,10 @@
 
 struct store;
 
+/* the proposal states that hold a nominee's place (index proposals_one). A query repeats
+ * this text to use the index; an OR chain, not IN (see migration 10) */
+#define PROPOSAL_ACTIVE "(state = 'draft' OR state = 'submitted' OR state = 'returned' OR state = 'granted')"
+
 struct store *store_open(const char *path, char *err, size_t errsize);
 void store_close(struct store **self_p);
 sqlite3 *store_db(struct store *st);

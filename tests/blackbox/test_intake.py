@@ -246,6 +246,9 @@ def test_thiduactl_submit_review_and_completeness_csv():
         assert rc == 0 and "accepted" in out, out
 
 
+SCHEMA = 10	# the schema version this thiduad writes
+
+
 def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
     """Schema 7 kept small files in a table blobs keyed by their hash; 8 and 9 move each
     into the row that names it and drop the indexes intake no longer writes."""
@@ -270,7 +273,7 @@ def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
         con.close()
         d.start()
         con = d.db()
-        eq(con.execute("PRAGMA user_version").fetchone()[0], 9, "upgraded")
+        eq(con.execute("PRAGMA user_version").fetchone()[0], SCHEMA, "upgraded")
         eq(con.execute("SELECT count(*) FROM sqlite_schema WHERE name IN ('blobs', 'audit_unit', 'submissions_obligation')")
            .fetchone()[0], 0, "old table and indexes gone")
         for r in (rc, dup):
@@ -278,4 +281,69 @@ def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
                               " WHERE s.receipt = ?", (r["number"],)).fetchone()
             eq(bytes(got[0]), DOC, f"content of {r['number']}")
         eq(d.call("report.receipt", number=rc["number"])["receipt"]["files"], rc["files"], "receipt unchanged")
+        eq(d.call("audit.verify")["valid"], True, "audit chain intact")
+
+
+STATE_RULES = {
+    "obligations": ("state = 'open' OR state = 'submitted' OR state = 'accepted' OR state = 'returned' OR state = 'waived'",
+                    "state IN ('open', 'submitted', 'accepted', 'returned', 'waived')"),
+    "deliveries": ("state = 'pending' OR state = 'leased' OR state = 'sent' OR state = 'failed'",
+                   "state IN ('pending', 'leased', 'sent', 'failed')"),
+    "proposals": ("state = 'draft' OR state = 'submitted' OR state = 'returned' OR state = 'rejected' OR state = 'withdrawn'"
+                  " OR state = 'granted'", "state IN ('draft', 'submitted', 'returned', 'rejected', 'withdrawn', 'granted')"),
+}
+
+
+def test_a_database_of_schema_9_is_rebuilt_with_the_same_rows_and_rules():
+    """Schema 10 writes the state rules as OR chains (an IN list of three or more costs a
+    temporary index per checked row) and rebuilds three tables: every row, every reference
+    and every rule must come through."""
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        receipt = ok(submit(d, "XA-ANPHU"))["receipt"]
+        ok(d.call("report.return", unit="XA-ANPHU", report="BC-NAM", period="2024", reason="Thiếu phụ lục"))
+        d.stop()
+        con = sqlite3.connect(os.path.join(d.dir, "thidua.db"))
+        before = con.execute("SELECT * FROM obligations ORDER BY id").fetchall()
+        indexes = con.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name").fetchall()
+        # the schema 9 text: IN lists
+        con.execute("PRAGMA writable_schema = ON")
+        for table, (now, old) in STATE_RULES.items():
+            sql = con.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()[0]
+            sql = " ".join(sql.split())
+            assert now in sql, f"{table}: {sql}"
+            con.execute("UPDATE sqlite_schema SET sql = ? WHERE name = ?", (sql.replace(now, old), table))
+        con.execute("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE name = 'proposals_one'",
+                    ("(state = 'draft' OR state = 'submitted' OR state = 'returned' OR state = 'granted')",
+                     "state IN ('draft', 'submitted', 'returned', 'granted')"))
+        version = con.execute("PRAGMA schema_version").fetchone()[0]
+        con.execute(f"PRAGMA schema_version = {version + 1}")
+        con.execute("PRAGMA writable_schema = OFF")
+        con.execute("PRAGMA user_version = 9")
+        con.commit()
+        con.close()
+        con = sqlite3.connect(os.path.join(d.dir, "thidua.db"))
+        eq(con.execute("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%state IN (%'").fetchone()[0], 4, "schema 9")
+        con.close()
+        d.start()
+        con = d.db()
+        eq(con.execute("PRAGMA user_version").fetchone()[0], SCHEMA, "upgraded")
+        for table, (now, old) in STATE_RULES.items():
+            sql = " ".join(con.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()[0].split())
+            assert now in sql and " IN (" not in sql, f"{table} after the upgrade: {sql}"
+        eq(con.execute("SELECT * FROM obligations ORDER BY id").fetchall(), before, "every obligation as it was")
+        eq(con.execute("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name").fetchall(),
+           [(n,) for n, _ in indexes], "the same indexes")
+        eq(con.execute("PRAGMA foreign_key_check").fetchall(), [], "every reference resolves")
+        for table in STATE_RULES:
+            try:
+                con.execute(f"UPDATE {table} SET state = 'nonsense'")
+            except sqlite3.IntegrityError as e:
+                assert "CHECK" in str(e), e
+            else:
+                if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+                    raise AssertionError(f"{table} took a state outside its rule")
+            con.rollback()
+        eq(d.call("report.receipt", number=receipt["number"])["receipt"]["number"], receipt["number"], "receipt kept")
+        again = ok(submit(d, "XA-ANPHU"))["receipt"]
+        eq(again["version"], 2, "the returned report is sent again")
         eq(d.call("audit.verify")["valid"], True, "audit chain intact")
