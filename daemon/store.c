@@ -535,6 +535,9 @@ struct store *store_open(const char *path, char *err, size_t errsize)
 		"PRAGMA wal_autocheckpoint = 10000",	/* checkpoint in idle moments, not in every commit */
 	};
 
+	/* one thread uses SQLite and nothing reads its memory statistics: without them every
+	 * allocation SQLite makes skips a global mutex (refused, harmlessly, once initialized) */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	st->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 			    | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
