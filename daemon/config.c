@@ -1175,8 +1175,13 @@ static void load_templates(struct loader *ld, struct config *cfg, const config_s
 			continue;
 		ev = tmpl_event_code(event);
 		if (ev < 0) {
-			err_at(ld, config_setting_get_member(s, "event"), "template: event \"%s\" is not one of reminder, overdue,"
-			       " escalation, digest, returned, accepted, dead_letter, test", event);
+			char names[512];
+			size_t used = 0;
+
+			for (int e = 0; e < TE_COUNT && used < sizeof(names); e++)
+				used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", e ? ", " : "",
+							 tmpl_event_name((enum tmpl_event)e));
+			err_at(ld, config_setting_get_member(s, "event"), "template: event \"%s\" is not one of %s", event, names);
 			goto next;
 		}
 		switch (get_string(ld, s, "channel", 0, "template", &channel)) {

@@ -1,8 +1,8 @@
 /*
  * proposals.c - the rules of the approval workflows (see proposals.h): who may propose and
  * decide, the rubric, the dossier window and the level-2 rule, the transitions between
- * stages, the registry of titles, escalation of overdue stages and the texts of the
- * messages they send.
+ * stages, the registry of titles, escalation of overdue stages and the values of the
+ * messages they send (their words are templates: templates.c).
  *
  * A stage's deciding unit is resolved when the dossier reaches it, relative to the
  * proposer on that day (its parent, its first non-attached ancestor at a level, or a named
@@ -10,7 +10,6 @@
  * dossier does not change under it when the hierarchy does.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1020,42 +1019,28 @@ void proposals_init(void)
 
 /* message texts ------------------------------------------------------------------------- */
 
-struct text {
-	char *p;
-	size_t len, cap;
+/* one proposal of a message, as the notice recorded it, with its values as text */
+struct render_item {
+	char *nominee, *nominee_name, *proposer, *reason;
+	char id[24], level[16];
 };
 
-static void tprintf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void tprintf(struct text *t, const char *fmt, ...)
+/* proposal_event - the template event of a step; an unknown step reads as a withdrawal, as
+ * it always has */
+static enum tmpl_event proposal_event(const char *step)
 {
-	va_list ap;
-	char *s;
-	size_t n;
+	char name[64];
+	int ev;
 
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	n = strlen(s);
-	if (t->len + n + 1 > t->cap) {
-		t->cap = (t->len + n + 1) * 2;
-		t->p = xrealloc(t->p, t->cap);
-	}
-	memcpy(t->p + t->len, s, n + 1);
-	t->len += n;
-	free(s);
+	snprintf(name, sizeof(name), "proposal_%s", step);
+	ev = tmpl_event_code(name);
+	return ev >= TE_PROPOSAL_PENDING && ev <= TE_PROPOSAL_WITHDRAWN ? (enum tmpl_event)ev : TE_PROPOSAL_WITHDRAWN;
 }
 
-/* one proposal of a message, as the notice recorded it */
-struct render_item {
-	long long id;
-	int level;
-	char *nominee, *nominee_name, *proposer, *reason;
-};
-
-/* proposals_render - one message about one or many proposals */
-void proposals_render(struct daemon *d, int64_t outbox, const char *step, const char *key,
-		      const char *recipient, char **subject, char **body)
+/* proposals_render - one message about one or many proposals: the first RENDER_MAX are
+ * listed, the rest counted; the words come from the templates (docs/CONFIG.md) */
+void proposals_render(struct daemon *d, int64_t outbox, const char *step, const char *key, const char *recipient,
+		      enum tmpl_channel ch, char **subject, char **body)
 {
 	sqlite3_stmt *s = store_stmt(d->store,
 		"SELECT p.id, p.programme, p.year, p.level, p.nominee, p.nominee_name, p.proposer, n.stage, e.reason,"
@@ -1063,35 +1048,38 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 		" JOIN proposals p ON p.id = n.proposal JOIN proposal_events e ON e.id = n.event"
 		" WHERE n.outbox = ?1 ORDER BY p.id LIMIT ?2");
 	const struct unit *to = unitset_find(d->units, recipient);
-	const struct programme *pg;
+	const struct programme *pg = NULL;
 	struct render_item items[RENDER_MAX];
-	struct text t = { 0 };
-	char pname[512] = "", due[16] = "", no[128] = "", date[16] = "";
+	struct tmpl_item list[RENDER_MAX];
+	struct tmpl_values v = { .proposals = list };
+	char *programme = NULL, *no = NULL;
+	char due[16] = "", date[16] = "", year[16] = "0", stage[16] = "0", total[24] = "0", more[24] = "0";
 	const char *reason = NULL;
-	long total = 0;
+	long count = 0;
 	size_t n = 0;
-	int year = 0, stage = 0, same_reason = 1, listed;
+	int same_reason = 1;
 
+	memset(list, 0, sizeof(list));
 	sqlite3_bind_int64(s, 1, outbox);
 	sqlite3_bind_int(s, 2, RENDER_MAX);
 	while (n < RENDER_MAX && sqlite3_step(s) == SQLITE_ROW) {
 		struct render_item *it = &items[n];
+		const struct unit *pu;
 
 		if (!n) {
-			pg = cfg_programme(d->cfg, col(s, 1));
-			xstrlcpy(pname, pg ? pg->name : col(s, 1), sizeof(pname));
-			year = sqlite3_column_int(s, 2);
-			stage = sqlite3_column_int(s, 7);
-			total = (long)sqlite3_column_int64(s, 12);
+			programme = col_dup(s, 1);
+			pg = cfg_programme(d->cfg, programme);
+			snprintf(year, sizeof(year), "%d", sqlite3_column_int(s, 2));
+			snprintf(stage, sizeof(stage), "%d", sqlite3_column_int(s, 7));
+			count = (long)sqlite3_column_int64(s, 12);
 			if (sqlite3_column_type(s, 10) != SQLITE_NULL)
 				vn_day(day_of_time(sqlite3_column_int64(s, 10), d->cfg->utc_offset), due, sizeof(due));
-			if (col(s, 9))
-				xstrlcpy(no, col(s, 9), sizeof(no));
+			no = col_dup(s, 9);
 			if (sqlite3_column_type(s, 11) != SQLITE_NULL)
 				vn_day(sqlite3_column_int(s, 11), date, sizeof(date));
 		}
-		it->id = (long long)sqlite3_column_int64(s, 0);
-		it->level = sqlite3_column_int(s, 3);
+		snprintf(it->id, sizeof(it->id), "%lld", (long long)sqlite3_column_int64(s, 0));
+		snprintf(it->level, sizeof(it->level), "%d", sqlite3_column_int(s, 3));
 		it->nominee = col_dup(s, 4);
 		it->nominee_name = col_dup(s, 5);
 		it->proposer = col_dup(s, 6);
@@ -1099,55 +1087,42 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 		if (n && strcmp(it->reason ? it->reason : "", reason ? reason : ""))
 			same_reason = 0;
 		reason = items[0].reason;
+		pu = unitset_find(d->units, it->proposer);
+		list[n].v[TV_PROPOSAL_ID] = it->id;
+		list[n].v[TV_NOMINEE_CODE] = it->nominee;
+		list[n].v[TV_NOMINEE_NAME] = it->nominee_name;
+		list[n].v[TV_LEVEL] = it->level;
+		list[n].v[TV_PROPOSER_NAME] = pu ? pu->name : it->proposer;
+		list[n].v[TV_PROPOSER_CODE] = it->proposer;
+		list[n].v[TV_PROPOSAL_REASON] = it->reason;
 		n++;
 	}
 	sqlite3_reset(s);
-	listed = !strcmp(step, "returned") || !strcmp(step, "rejected");	/* reasons matter there */
-	tprintf(&t, "Kính gửi: %s\n\n", to ? to->name : recipient);
-	if (!strcmp(step, "pending")) {
-		*subject = xasprintf("[Hồ sơ chờ xét duyệt] %s năm %d: %ld hồ sơ", pname, year, total);
-		tprintf(&t, "Có %ld hồ sơ đề nghị công nhận \"%s\" năm %d chờ đơn vị xét duyệt (bước %d). Hạn xét duyệt: 23 giờ 59 ngày %s.\n\n",
-			total, pname, year, stage, due);
-	} else if (!strcmp(step, "returned")) {
-		*subject = xasprintf("[Trả lại hồ sơ] %s năm %d: %ld hồ sơ", pname, year, total);
-		tprintf(&t, "%ld hồ sơ đề nghị công nhận \"%s\" năm %d của đơn vị được trả lại (bước %d) để bổ sung, chỉnh sửa và gửi lại.%s%s\n\n",
-			total, pname, year, stage, same_reason && reason ? " Lý do: " : "", same_reason && reason ? reason : "");
-	} else if (!strcmp(step, "rejected")) {
-		*subject = xasprintf("[Không công nhận] %s năm %d: %ld hồ sơ", pname, year, total);
-		tprintf(&t, "%ld hồ sơ đề nghị công nhận \"%s\" năm %d của đơn vị không được công nhận (bước %d).%s%s\n\n",
-			total, pname, year, stage, same_reason && reason ? " Lý do: " : "", same_reason && reason ? reason : "");
-	} else if (!strcmp(step, "granted")) {
-		*subject = xasprintf("[Công nhận] %s năm %d: %ld hồ sơ - Quyết định số %s", pname, year, total, no);
-		tprintf(&t, "%ld hồ sơ đề nghị của đơn vị đã được công nhận \"%s\" năm %d theo Quyết định số %s ngày %s.\n\n",
-			total, pname, year, no, date);
-	} else if (!strcmp(step, "overdue")) {
-		*subject = xasprintf("[Quá hạn xét duyệt] %s năm %d: %ld hồ sơ", pname, year, total);
-		tprintf(&t, "%ld hồ sơ đề nghị công nhận \"%s\" năm %d chờ đơn vị xét duyệt (bước %d) đã quá hạn ngày %s.\n"
-			"Đề nghị đơn vị xét duyệt ngay.\n\n", total, pname, year, stage, due);
-	} else if (!strcmp(step, "escalation")) {
-		*subject = xasprintf("[Chậm xét duyệt] %s năm %d: %ld hồ sơ quá hạn", pname, year, total);
-		tprintf(&t, "%ld hồ sơ đề nghị công nhận \"%s\" năm %d chưa được đơn vị cấp dưới xét duyệt (bước %d), đã quá hạn ngày %s.\n"
-			"Đề nghị đôn đốc đơn vị xét duyệt.\n\n", total, pname, year, stage, due);
-	} else {
-		*subject = xasprintf("[Rút hồ sơ] %s năm %d: %ld hồ sơ", pname, year, total);
-		tprintf(&t, "Đơn vị đề nghị đã rút %ld hồ sơ đề nghị công nhận \"%s\" năm %d.\n\n", total, pname, year);
-	}
+	snprintf(total, sizeof(total), "%ld", count);
+	if (count > (long)n)
+		snprintf(more, sizeof(more), "%ld", count - (long)n);
+	v.nproposals = n;
+	v.v[TV_RECIPIENT_NAME] = to ? to->name : recipient;
+	v.v[TV_PROGRAMME_NAME] = pg ? pg->name : programme ? programme : "";
+	v.v[TV_PROGRAMME_CODE] = programme ? programme : "";
+	v.v[TV_YEAR] = year;
+	v.v[TV_STAGE] = stage;
+	v.v[TV_DUE_DATE] = due;
+	v.v[TV_PROPOSAL_COUNT] = total;
+	v.v[TV_MORE_COUNT] = more;
+	v.v[TV_DECISION_NO] = no ? no : "";
+	v.v[TV_DECISION_DATE] = date;
+	v.v[TV_REASON] = same_reason && reason ? reason : "";
+	v.v[TV_DEDUP_KEY] = key;
+	templates_render(d->cfg->templates, proposal_event(step), ch, &v, subject, body);
 	for (size_t i = 0; i < n; i++) {
-		const struct render_item *it = &items[i];
-		const struct unit *pu = unitset_find(d->units, it->proposer);
-
-		tprintf(&t, "  - Hồ sơ số %lld: %s (%s), cấp độ %d, đơn vị đề nghị: %s%s%s\n", it->id, it->nominee_name,
-			it->nominee, it->level, pu ? pu->name : it->proposer, listed && !same_reason && it->reason ? ". Lý do: " : "",
-			listed && !same_reason && it->reason ? it->reason : "");
-		free(it->nominee);
-		free(it->nominee_name);
-		free(it->proposer);
-		free(it->reason);
+		free(items[i].nominee);
+		free(items[i].nominee_name);
+		free(items[i].proposer);
+		free(items[i].reason);
 	}
-	if (total > (long)n)
-		tprintf(&t, "  ... và %ld hồ sơ khác (thiduactl proposals list).\n", total - (long)n);
-	tprintf(&t, "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: %s\n", key);
-	*body = t.p;
+	free(programme);
+	free(no);
 }
 
 /* proposal_precheck - the checks a new proposal and an import share: the level exists,

@@ -10,7 +10,7 @@
  * proposal, or one per batch and recipient for an import. A stage past its time limit
  * escalates once, through the scheduler (next_at, a partial index).
  *
- * Modules: proposals.c (state, rules, transitions, escalation, message texts),
+ * Modules: proposals.c (state, rules, transitions, escalation, message values),
  * proposals_ops.c (the ops), proposals_import.c (CSV import and batch decisions).
  * The part below "internal" is shared by those three files only.
  */
@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 #include <stdint.h>
+
+#include "templates.h"
 
 struct daemon;
 struct request;
@@ -36,10 +38,11 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out);
 int op_proposals_import(struct daemon *d, struct request *rq, json_t *out);
 int op_titles_list(struct daemon *d, struct request *rq, json_t *out);
 
-/* proposals_render - the Vietnamese subject and body of outbox message 'outbox' (kind
- * 'proposal', its step and dedup key as stored) for recipient; the caller frees both */
+/* proposals_render - the subject and body of outbox message 'outbox' (kind 'proposal',
+ * its step and dedup key as stored) for recipient and channel kind ch, from the templates
+ * of the proposal_* events; the caller frees both */
 void proposals_render(struct daemon *d, int64_t outbox, const char *step, const char *key,
-		      const char *recipient, char **subject, char **body);
+		      const char *recipient, enum tmpl_channel ch, char **subject, char **body);
 
 /* internal -------------------------------------------------------------------------- */
 

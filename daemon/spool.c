@@ -222,13 +222,13 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 	free(units);
 }
 
-/* render - a message about proposals (kind 'proposal') is worded by proposals.c; the
- * others from the templates */
+/* render - subject and body for a channel kind: a message about proposals (kind
+ * 'proposal') through proposals.c, the others here; both from the templates */
 static void render(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
 		   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
 	if (!strcmp(m->kind, "proposal"))
-		proposals_render(d, m->id, m->step, m->key, m->recipient, subject, body);
+		proposals_render(d, m->id, m->step, m->key, m->recipient, ch, subject, body);
 	else
 		render_notices(d, m, to, items, n, today, ch, subject, body);
 }

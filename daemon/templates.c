@@ -1,10 +1,14 @@
 /*
  * templates.c - message templates: compiled once into a list of parts (text, variable,
- * start and end of the units list), rendered for each message by walking the parts.
+ * start and end of a section), rendered for each message by walking the parts.
+ *
+ * A section is a list ({{#units}}, {{#proposals}}: its parts repeat once per item, with
+ * that item's variables) or a condition on a variable ({{#reason}}, {{^reason}}: its parts
+ * are rendered or skipped once). Both are a P_BEGIN and a P_END that know each other.
  *
  * Owns the built-in texts. They reproduce, byte for byte, what thiduad has always sent, so
  * a configuration without a templates section changes nothing; the black-box tests of the
- * deadline engine check them.
+ * deadline engine and of the proposals check them.
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -17,10 +21,27 @@
 
 enum part_kind { P_TEXT, P_VAR, P_BEGIN, P_END };
 
+/* the lists, each with its range of item variables */
+enum list { L_NONE = -1, L_UNITS, L_PROPOSALS, L_COUNT };
+
+static const struct list_def {
+	const char *name;
+	enum tmpl_var first, end;	/* its item variables: [first, end) */
+	int outside;			/* they may be used outside the list (the first item's) */
+	const char *what;		/* for error messages */
+} lists[L_COUNT] = {
+	[L_UNITS] = { "units", TV_UNIT_NAME, TV_DAYS_OVERDUE + 1, 1, "each unit's" },
+	[L_PROPOSALS] = { "proposals", TV_PROPOSAL_ID, TV_PROPOSAL_REASON + 1, 0, "each proposal's" },
+};
+
+#define MAX_DEPTH 8		/* sections open at once */
+
 struct part {
 	enum part_kind kind;
 	size_t off, len;	/* P_TEXT: bytes of the template's text */
-	enum tmpl_var var;	/* P_VAR */
+	enum tmpl_var var;	/* P_VAR; P_BEGIN of a condition: the variable tested */
+	enum list list;		/* P_BEGIN, P_END: the list repeated, or L_NONE for a condition */
+	int invert;		/* P_BEGIN of a condition: {{^var}}, rendered when the value is not there */
 	size_t other;		/* P_BEGIN: index of its P_END; P_END: of its P_BEGIN */
 };
 
@@ -36,14 +57,19 @@ struct templates {
 };
 
 static const char *const event_names[TE_COUNT] = {
-	"reminder", "overdue", "escalation", "digest", "returned", "accepted", "dead_letter", "test", "receipt"
+	"reminder", "overdue", "escalation", "digest", "returned", "accepted", "dead_letter", "test", "receipt",
+	"proposal_pending", "proposal_returned", "proposal_rejected", "proposal_granted", "proposal_overdue",
+	"proposal_escalation", "proposal_withdrawn"
 };
 static const char *const channel_names[TC_COUNT] = { "any", "mail", "chat" };
 static const char *const var_names[TV_COUNT] = {
 	"unit_name", "unit_code", "due_date", "days_left", "days_overdue",
+	"proposal_id", "nominee_code", "nominee_name", "level", "proposer_name", "proposer_code",
+	"proposal_reason",
 	"report_name", "report_code", "period", "receiver_name", "recipient_name", "unit_count",
 	"reason", "actor", "link", "dedup_key", "late_note", "channel", "channel_kind",
-	"notification", "receipt"
+	"notification", "receipt", "programme_name", "programme_code", "year", "stage",
+	"proposal_count", "decision_no", "decision_date", "more_count"
 };
 
 #define FOOTER "{{late_note}}\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {{dedup_key}}\n"
@@ -55,7 +81,20 @@ static const char *const var_names[TV_COUNT] = {
 	UNIT_LIST \
 	"\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" FOOTER
 
-/* the built-in texts: docs/CONFIG.md shows them; tests/blackbox/test_deadlines.py checks them */
+/* a message about proposals: greeting, one paragraph, the list (each proposal's own reason
+ * only where the reasons differ), how many more there are, the footer */
+#define PROPOSAL_GREETING "Kính gửi: {{recipient_name}}\n\n"
+#define PROPOSAL_ITEM "  - Hồ sơ số {{proposal_id}}: {{nominee_name}} ({{nominee_code}}), cấp độ {{level}}, " \
+	"đơn vị đề nghị: {{proposer_name}}"
+#define PROPOSAL_LIST "{{#proposals}}" PROPOSAL_ITEM "\n{{/proposals}}"
+#define PROPOSAL_LIST_REASONS "{{#proposals}}" PROPOSAL_ITEM \
+	"{{^reason}}{{#proposal_reason}}. Lý do: {{proposal_reason}}{{/proposal_reason}}{{/reason}}\n{{/proposals}}"
+#define PROPOSAL_FOOTER "{{#more_count}}  ... và {{more_count}} hồ sơ khác (thiduactl proposals list).\n{{/more_count}}" \
+	"\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {{dedup_key}}\n"
+#define PROPOSALS "{{proposal_count}} hồ sơ đề nghị công nhận \"{{programme_name}}\" năm {{year}}"
+
+/* the built-in texts: docs/CONFIG.md shows them; tests/blackbox/test_deadlines.py and
+ * tests/unit/test_templates.c check them */
 static const char *const builtin[TE_COUNT][2] = {
 	[TE_REMINDER] = { "[Nhắc hạn] {{report_name}} kỳ {{period}} - hạn {{due_date}}",
 		"Kính gửi: {{recipient_name}}\n\n"
@@ -90,6 +129,38 @@ static const char *const builtin[TE_COUNT][2] = {
 	[TE_TEST] = { "[thidua] Thư thử nghiệm kênh {{channel}}",
 		"Đây là thư thử nghiệm của hệ thống thidua qua kênh {{channel}} ({{channel_kind}}).\n"
 		"Nếu quý vị nhận được thư này, kênh đã được cấu hình đúng.\n" },
+	[TE_PROPOSAL_PENDING] = { "[Hồ sơ chờ xét duyệt] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ",
+		PROPOSAL_GREETING
+		"Có " PROPOSALS " chờ đơn vị xét duyệt (bước {{stage}}). Hạn xét duyệt: 23 giờ 59 ngày {{due_date}}.\n\n"
+		PROPOSAL_LIST PROPOSAL_FOOTER },
+	[TE_PROPOSAL_RETURNED] = { "[Trả lại hồ sơ] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ",
+		PROPOSAL_GREETING
+		PROPOSALS " của đơn vị được trả lại (bước {{stage}}) để bổ sung, chỉnh sửa và gửi lại."
+		"{{#reason}} Lý do: {{reason}}{{/reason}}\n\n"
+		PROPOSAL_LIST_REASONS PROPOSAL_FOOTER },
+	[TE_PROPOSAL_REJECTED] = { "[Không công nhận] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ",
+		PROPOSAL_GREETING
+		PROPOSALS " của đơn vị không được công nhận (bước {{stage}}).{{#reason}} Lý do: {{reason}}{{/reason}}\n\n"
+		PROPOSAL_LIST_REASONS PROPOSAL_FOOTER },
+	[TE_PROPOSAL_GRANTED] = { "[Công nhận] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ - Quyết định số {{decision_no}}",
+		PROPOSAL_GREETING
+		"{{proposal_count}} hồ sơ đề nghị của đơn vị đã được công nhận \"{{programme_name}}\" năm {{year}}"
+		" theo Quyết định số {{decision_no}} ngày {{decision_date}}.\n\n"
+		PROPOSAL_LIST PROPOSAL_FOOTER },
+	[TE_PROPOSAL_OVERDUE] = { "[Quá hạn xét duyệt] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ",
+		PROPOSAL_GREETING
+		PROPOSALS " chờ đơn vị xét duyệt (bước {{stage}}) đã quá hạn ngày {{due_date}}.\n"
+		"Đề nghị đơn vị xét duyệt ngay.\n\n"
+		PROPOSAL_LIST PROPOSAL_FOOTER },
+	[TE_PROPOSAL_ESCALATION] = { "[Chậm xét duyệt] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ quá hạn",
+		PROPOSAL_GREETING
+		PROPOSALS " chưa được đơn vị cấp dưới xét duyệt (bước {{stage}}), đã quá hạn ngày {{due_date}}.\n"
+		"Đề nghị đôn đốc đơn vị xét duyệt.\n\n"
+		PROPOSAL_LIST PROPOSAL_FOOTER },
+	[TE_PROPOSAL_WITHDRAWN] = { "[Rút hồ sơ] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ",
+		PROPOSAL_GREETING
+		"Đơn vị đề nghị đã rút " PROPOSALS ".\n\n"
+		PROPOSAL_LIST PROPOSAL_FOOTER },
 };
 
 const char *tmpl_event_name(enum tmpl_event ev)
@@ -166,29 +237,79 @@ static int shown(const char *name, size_t nlen)
 	return (int)nlen;
 }
 
-/* vars_hint - the variable names, for an error message */
-static const char *vars_hint(char *buf, size_t size)
+/* names_hint - "PREFIX" and the names of variables [first, end) after it */
+static const char *names_hint(char *buf, size_t size, const char *prefix, enum tmpl_var first, enum tmpl_var end)
 {
-	size_t used = (size_t)snprintf(buf, size, "the variables are ");
+	size_t used = (size_t)snprintf(buf, size, "%s", prefix);
 
-	for (int i = 0; i < TV_COUNT && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", var_names[i]);
+	for (int i = (int)first; i < (int)end && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i > (int)first ? ", " : "", var_names[i]);
 	return buf;
+}
+
+/* list_of - the list a variable belongs to, or L_NONE for the message's own */
+static enum list list_of(enum tmpl_var var)
+{
+	for (int l = 0; l < L_COUNT; l++)
+		if (var >= lists[l].first && var < lists[l].end)
+			return (enum list)l;
+	return L_NONE;
+}
+
+/* list_code - the list named, or L_NONE */
+static enum list list_code(const char *name, size_t nlen)
+{
+	for (int l = 0; l < L_COUNT; l++)
+		if (strlen(lists[l].name) == nlen && !memcmp(name, lists[l].name, nlen))
+			return (enum list)l;
+	return L_NONE;
+}
+
+/* an open section while compiling */
+struct open {
+	const char *tag;	/* where its {{#...}} is */
+	size_t part;		/* its P_BEGIN */
+	const char *name;	/* what closes it: the list's or the variable's name */
+};
+
+/* misplaced - why var cannot be used inside list 'in' (L_NONE: outside every list), or
+ * NULL when it can; the hint says where it belongs */
+static const char *misplaced(enum tmpl_var var, enum list in, char *hint, size_t size)
+{
+	enum list l = list_of(var);
+	char prefix[256];
+
+	if (l == L_NONE || l == in || (in == L_NONE && lists[l].outside))
+		return NULL;
+	if (in == L_NONE) {
+		snprintf(prefix, sizeof(prefix), "write it between {{#%s}} and {{/%s}}, where %s variables are ",
+			 lists[l].name, lists[l].name, lists[l].what);
+		names_hint(hint, size, prefix, lists[l].first, lists[l].end);
+		return "outside";
+	}
+	snprintf(prefix, sizeof(prefix), "%s is %s, for {{#%s}}; inside {{#%s}} use the message's variables and %s: ",
+		 var_names[var], lists[l].what, lists[l].name, lists[in].name, lists[in].what);
+	names_hint(hint, size, prefix, lists[in].first, lists[in].end);
+	return "inside";
 }
 
 /* tmpl_compile - split text at {{ }} tags; the first mistake stops it */
 struct tmpl *tmpl_compile(const char *text, struct tmpl_error *err)
 {
 	struct tmpl *t = xcalloc(1, sizeof(*t));
-	const char *p, *open_tag = NULL;
-	size_t begin = 0;
+	struct open open[MAX_DEPTH];
+	const char *p;
+	size_t depth = 0;
+	enum list in = L_NONE;		/* the list the parts are inside */
+	char hint[sizeof(err->hint)];
 
 	t->text = xstrdup(text);
 	p = t->text;
 	for (;;) {
-		const char *q = strstr(p, "{{"), *r, *name, *end;
+		const char *q = strstr(p, "{{"), *r, *name, *end, *why;
 		size_t off, nlen;
 		int sigil = 0, var = -1;
+		enum list list;
 
 		if (!q) {
 			if (*p) {
@@ -213,50 +334,82 @@ struct tmpl *tmpl_compile(const char *text, struct tmpl_error *err)
 		end = r;
 		while (name < end && (*name == ' ' || *name == '\t'))
 			name++;
-		if (name < end && (*name == '#' || *name == '/'))
+		if (name < end && (*name == '#' || *name == '^' || *name == '/'))
 			sigil = *name++;
 		while (name < end && (*name == ' ' || *name == '\t'))
 			name++;
 		while (end > name && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
 		nlen = (size_t)(end - name);
-		for (int i = 0; i < TV_COUNT && !sigil; i++)
+		for (int i = 0; i < TV_COUNT; i++)
 			if (strlen(var_names[i]) == nlen && !memcmp(name, var_names[i], nlen))
 				var = i;
-		if (sigil == '#') {
-			if (nlen != 5 || memcmp(name, "units", 5))
-				return fail(t, err, off, "the only section is {{#units}}...{{/units}}", "unknown section '%.*s'",
-					    shown(name, nlen), name);
-			if (open_tag)
-				return fail(t, err, off, "a units list cannot hold another", "{{#units}} inside {{#units}}");
-			open_tag = q;
-			begin = t->nparts;
-			add_part(t, P_BEGIN);
+		list = list_code(name, nlen);
+		if (sigil != '/' && var >= 0 && (why = misplaced((enum tmpl_var)var, in, hint, sizeof(hint))))
+			return fail(t, err, off, hint, "variable '%s' %s {{#%s}}", var_names[var], why,
+				    lists[in != L_NONE ? in : list_of((enum tmpl_var)var)].name);
+		if (sigil == '#' || sigil == '^') {
+			struct part *bp;
+
+			if (list != L_NONE && sigil == '^')
+				return fail(t, err, off, "test the count instead: {{^unit_count}} or {{^proposal_count}}",
+					    "a list cannot be inverted: '{{^%s}}'", lists[list].name);
+			if (list != L_NONE && in != L_NONE)
+				return fail(t, err, off, "a list cannot hold another", "{{#%s}} inside {{#%s}}",
+					    lists[list].name, lists[in].name);
+			if (list == L_NONE && var < 0)
+				return fail(t, err, off, "a section is a list, {{#units}}...{{/units}} or"
+					    " {{#proposals}}...{{/proposals}}, or a condition on a variable,"
+					    " {{#reason}}...{{/reason}} (when it is neither empty nor 0) or"
+					    " {{^reason}}...{{/reason}} (when it is)",
+					    "unknown section '%.*s'", shown(name, nlen), name);
+			if (depth == MAX_DEPTH)
+				return fail(t, err, off, "close some sections first", "more than %d sections inside each other",
+					    MAX_DEPTH);
+			open[depth].tag = q;
+			open[depth].part = t->nparts;
+			open[depth].name = list != L_NONE ? lists[list].name : var_names[var];
+			depth++;
+			bp = add_part(t, P_BEGIN);
+			bp->list = list;
+			bp->var = list == L_NONE ? (enum tmpl_var)var : TV_COUNT;
+			bp->invert = sigil == '^';
+			if (list != L_NONE)
+				in = list;
 		} else if (sigil == '/') {
 			struct part *ep;
+			size_t begin;
 
-			if (!open_tag || nlen != 5 || memcmp(name, "units", 5))
-				return fail(t, err, off, "a list is {{#units}}...{{/units}}", "'{{/%.*s}}' closes no section",
-					    shown(name, nlen), name);
+			if (!depth || strlen(open[depth - 1].name) != nlen || memcmp(name, open[depth - 1].name, nlen)) {
+				if (depth)
+					snprintf(hint, sizeof(hint), "the section open here is {{#%s}}: close it with {{/%s}} first",
+						 open[depth - 1].name, open[depth - 1].name);
+				return fail(t, err, off, depth ? hint : "a section is {{#name}}...{{/name}}",
+					    "'{{/%.*s}}' closes no section", shown(name, nlen), name);
+			}
+			begin = open[--depth].part;
 			ep = add_part(t, P_END);
+			ep->list = t->parts[begin].list;
 			ep->other = begin;
 			t->parts[begin].other = t->nparts - 1;
-			open_tag = NULL;
+			if (ep->list != L_NONE)
+				in = L_NONE;
 		} else if (var < 0) {
-			char hint[512];
+			const char *h = names_hint(hint, sizeof(hint), "the variables are ", 0, TV_COUNT);
 
 			if (!nlen)
-				return fail(t, err, off, vars_hint(hint, sizeof(hint)), "empty variable '{{}}'");
-			return fail(t, err, off, vars_hint(hint, sizeof(hint)), "unknown variable '%.*s'",
-				    shown(name, nlen), name);
+				return fail(t, err, off, h, "empty variable '{{}}'");
+			return fail(t, err, off, h, "unknown variable '%.*s'", shown(name, nlen), name);
 		} else {
 			add_part(t, P_VAR)->var = (enum tmpl_var)var;
 		}
 		p = r + 2;
 	}
-	if (open_tag)
-		return fail(t, err, (size_t)(open_tag - t->text), "{{#units}} needs its {{/units}}",
-			    "unclosed section 'units'");
+	if (depth) {
+		snprintf(hint, sizeof(hint), "{{#%s}} needs its {{/%s}}", open[depth - 1].name, open[depth - 1].name);
+		return fail(t, err, (size_t)(open[depth - 1].tag - t->text), hint, "unclosed section '%s'",
+			    open[depth - 1].name);
+	}
 	return t;
 }
 
@@ -290,12 +443,48 @@ static void put(struct out *o, const char *s, size_t n)
 	o->p[o->len] = '\0';
 }
 
-/* tmpl_render - walk the parts; the units list repeats its parts once per unit */
+/* items_of - a list's items in the values */
+static const struct tmpl_item *items_of(const struct tmpl_values *vals, enum list l, size_t *n)
+{
+	switch (l) {
+	case L_UNITS:
+		*n = vals->nunits;
+		return vals->units;
+	case L_PROPOSALS:
+		*n = vals->nproposals;
+		return vals->proposals;
+	default:
+		assert(!"a list without items");
+		*n = 0;
+		return NULL;
+	}
+}
+
+/* value - a variable's value: inside its list, the current item's; outside, the message's,
+ * or when that is NULL, the first item's */
+static const char *value(const struct tmpl_values *vals, enum tmpl_var var, enum list in, size_t item)
+{
+	enum list l = list_of(var);
+	const struct tmpl_item *items;
+	size_t n;
+
+	if (l == L_NONE)
+		return vals->v[var];
+	items = items_of(vals, l, &n);
+	if (l == in)
+		return items[item].v[var];
+	if (!vals->v[var] && n)
+		return items[0].v[var];
+	return vals->v[var];
+}
+
+/* tmpl_render - walk the parts; a list repeats its parts once per item, a condition
+ * renders them once or skips them */
 char *tmpl_render(const struct tmpl *t, const struct tmpl_values *vals)
 {
 	struct out o = { 0 };
-	size_t unit = 0;
-	int inside = 0;
+	enum list in = L_NONE;
+	size_t item = 0, nitems = 0;
 
 	put(&o, "", 0);
 	for (size_t i = 0; i < t->nparts; i++) {
@@ -307,28 +496,32 @@ char *tmpl_render(const struct tmpl *t, const struct tmpl_values *vals)
 			put(&o, t->text + p->off, p->len);
 			break;
 		case P_VAR:
-			if (p->var < TV_NITEM && inside)
-				v = vals->units[unit].v[p->var];
-			else if (p->var < TV_NITEM && !vals->v[p->var] && vals->nunits)
-				v = vals->units[0].v[p->var];
-			else
-				v = vals->v[p->var];
+			v = value(vals, p->var, in, item);
 			if (v)
 				put(&o, v, strlen(v));
 			break;
 		case P_BEGIN:
-			if (!vals->nunits)
-				i = p->other;	/* nothing to list: past the end */
-			else {
-				inside = 1;
-				unit = 0;
+			if (p->list != L_NONE) {
+				items_of(vals, p->list, &nitems);
+				if (!nitems)
+					i = p->other;	/* nothing to list: past the end */
+				else {
+					in = p->list;
+					item = 0;
+				}
+			} else {
+				v = value(vals, p->var, in, item);
+				if ((v && *v && strcmp(v, "0")) == p->invert)
+					i = p->other;	/* the condition fails: past the end */
 			}
 			break;
 		case P_END:
-			if (++unit < vals->nunits)
-				i = p->other;	/* again, for the next unit */
+			if (p->list == L_NONE)
+				break;
+			if (++item < nitems)
+				i = p->other;	/* again, for the next item */
 			else
-				inside = 0;
+				in = L_NONE;
 			break;
 		}
 	}

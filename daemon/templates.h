@@ -19,32 +19,41 @@
 /* what a message is about */
 enum tmpl_event {
 	TE_REMINDER, TE_OVERDUE, TE_ESCALATION, TE_DIGEST, TE_RETURNED, TE_ACCEPTED, TE_DEAD_LETTER,
-	TE_TEST, TE_RECEIPT, TE_COUNT
+	TE_TEST, TE_RECEIPT, TE_PROPOSAL_PENDING, TE_PROPOSAL_RETURNED, TE_PROPOSAL_REJECTED, TE_PROPOSAL_GRANTED,
+	TE_PROPOSAL_OVERDUE, TE_PROPOSAL_ESCALATION, TE_PROPOSAL_WITHDRAWN, TE_COUNT
 };
 
 /* where it goes: a template for TC_ANY serves every kind without its own */
 enum tmpl_channel { TC_ANY, TC_MAIL, TC_CHAT, TC_COUNT };
 
-/* the variables; the first TV_NITEM also exist per unit inside {{#units}}...{{/units}} */
+/* the variables. The first TV_NITEM belong to the items of a list: TV_UNIT_NAME to
+ * TV_DAYS_OVERDUE to each unit of {{#units}}, TV_PROPOSAL_ID to TV_PROPOSAL_REASON to each
+ * proposal of {{#proposals}}; the others are the message's. */
 enum tmpl_var {
 	TV_UNIT_NAME, TV_UNIT_CODE, TV_DUE_DATE, TV_DAYS_LEFT, TV_DAYS_OVERDUE,
+	TV_PROPOSAL_ID, TV_NOMINEE_CODE, TV_NOMINEE_NAME, TV_LEVEL, TV_PROPOSER_NAME, TV_PROPOSER_CODE,
+	TV_PROPOSAL_REASON,
 	TV_REPORT_NAME, TV_REPORT_CODE, TV_PERIOD, TV_RECEIVER_NAME, TV_RECIPIENT_NAME, TV_UNIT_COUNT,
 	TV_REASON, TV_ACTOR, TV_LINK, TV_DEDUP_KEY, TV_LATE_NOTE, TV_CHANNEL, TV_CHANNEL_KIND,
-	TV_NOTIFICATION, TV_RECEIPT, TV_COUNT
+	TV_NOTIFICATION, TV_RECEIPT, TV_PROGRAMME_NAME, TV_PROGRAMME_CODE, TV_YEAR, TV_STAGE,
+	TV_PROPOSAL_COUNT, TV_DECISION_NO, TV_DECISION_DATE, TV_MORE_COUNT, TV_COUNT
 };
-#define TV_NITEM (TV_DAYS_OVERDUE + 1)
+#define TV_NITEM (TV_PROPOSAL_REASON + 1)
 
-/* one unit of a list */
+/* one item of a list: a unit fills the unit variables, a proposal the proposal ones */
 struct tmpl_item {
 	const char *v[TV_NITEM];	/* NULL renders as nothing */
 };
 
-/* the values of one message; NULL renders as nothing. Outside the section the unit
- * variables left NULL take the first unit's values. */
+/* the values of one message; NULL renders as nothing. Outside {{#units}} the unit
+ * variables left NULL take the first unit's values; the proposal variables exist only
+ * inside {{#proposals}}. */
 struct tmpl_values {
 	const char *v[TV_COUNT];
 	const struct tmpl_item *units;
 	size_t nunits;
+	const struct tmpl_item *proposals;
+	size_t nproposals;
 };
 
 struct tmpl;
@@ -55,7 +64,7 @@ struct templates;
 struct tmpl_error {
 	size_t offset;
 	char msg[160];
-	char hint[512];
+	char hint[1024];
 };
 
 const char *tmpl_event_name(enum tmpl_event ev);

@@ -1,7 +1,8 @@
 /*
  * test_templates.c - message templates (daemon/templates.c) and their section in the
- * configuration (daemon/config.c): compiling, rendering variables and the units list, the
- * fallback from channel kind to any to the built-in text, the built-in texts byte for byte,
+ * configuration (daemon/config.c): compiling, rendering variables, the units and proposals
+ * lists and conditional sections, the fallback from channel kind to any to the built-in
+ * text, the built-in texts byte for byte (those of the proposal messages too),
  * Vietnamese in and out, and every mistake refused at load as "FILE:LINE: message" with the
  * line where the mistake is written.
  *
@@ -177,6 +178,105 @@ static void test_vietnamese(void)
 	check_error("an unknown Vietnamese name is quoted whole", "{{tên_đơn_vị}}", 0, "unknown variable 'tên_đơn_vị'");
 }
 
+/* proposals - three proposals of a message, as proposals.c fills them */
+static const struct tmpl_item three[3] = {
+	{ .v = { [TV_PROPOSAL_ID] = "12", [TV_NOMINEE_CODE] = "HGD-00001", [TV_NOMINEE_NAME] = "Hộ ông Nguyễn Văn An",
+		 [TV_LEVEL] = "1", [TV_PROPOSER_NAME] = "Ủy ban nhân dân xã Phú Hòa Đông", [TV_PROPOSER_CODE] = "XA-PHUHOADONG",
+		 [TV_PROPOSAL_REASON] = "Thiếu biên bản" } },
+	{ .v = { [TV_PROPOSAL_ID] = "13", [TV_NOMINEE_CODE] = "HGD-00002", [TV_NOMINEE_NAME] = "Hộ bà Lê Thị Bình",
+		 [TV_LEVEL] = "2", [TV_PROPOSER_NAME] = "Ủy ban nhân dân xã Phú Hòa Đông", [TV_PROPOSER_CODE] = "XA-PHUHOADONG" } },
+	{ .v = { [TV_PROPOSAL_ID] = "14", [TV_NOMINEE_CODE] = "HGD-00003", [TV_NOMINEE_NAME] = "Hộ ông Trần Văn Cư",
+		 [TV_LEVEL] = "1", [TV_PROPOSER_NAME] = "Ủy ban nhân dân xã Phú Hòa Đông", [TV_PROPOSER_CODE] = "XA-PHUHOADONG",
+		 [TV_PROPOSAL_REASON] = "Chưa đủ điểm tiêu chí 4" } },
+};
+
+/* test_sections - the proposals list and the conditional sections */
+static void test_sections(void)
+{
+	struct tmpl_item units[2] = { { { "Xã A", "A", "15/11/2024", "0", "3" } }, { { "Xã B", "B", "15/11/2024", "2", "0" } } };
+	struct tmpl_values v = { .units = units, .nunits = 2, .proposals = three, .nproposals = 3 }, none = { .nunits = 0 };
+
+	v.v[TV_PROGRAMME_NAME] = "Gia đình học tập";
+	v.v[TV_YEAR] = "2025";
+	v.v[TV_MORE_COUNT] = "0";
+	v.v[TV_REASON] = "";
+	check_render("the proposals list", "{{#proposals}}{{proposal_id}}:{{nominee_name}} ({{nominee_code}}) c{{level}}"
+		     " {{proposer_code}}/{{proposer_name}} [{{proposal_reason}}]\n{{/proposals}}", &v,
+		     "12:Hộ ông Nguyễn Văn An (HGD-00001) c1 XA-PHUHOADONG/Ủy ban nhân dân xã Phú Hòa Đông [Thiếu biên bản]\n"
+		     "13:Hộ bà Lê Thị Bình (HGD-00002) c2 XA-PHUHOADONG/Ủy ban nhân dân xã Phú Hòa Đông []\n"
+		     "14:Hộ ông Trần Văn Cư (HGD-00003) c1 XA-PHUHOADONG/Ủy ban nhân dân xã Phú Hòa Đông [Chưa đủ điểm tiêu chí 4]\n");
+	check_render("message variables inside the proposals list", "{{#proposals}}{{proposal_id}}@{{programme_name}} {{year}};{{/proposals}}",
+		     &v, "12@Gia đình học tập 2025;13@Gia đình học tập 2025;14@Gia đình học tập 2025;");
+	check_render("both lists in one template", "{{#units}}{{unit_code}}{{/units}}|{{#proposals}}{{proposal_id}}{{/proposals}}",
+		     &v, "AB|121314");
+	check_render("an empty proposals list", "a{{#proposals}}[{{proposal_id}}]{{/proposals}}b", &none, "ab");
+	check_render("a condition on a set value", "x{{#programme_name}} ({{programme_name}}){{/programme_name}}", &v,
+		     "x (Gia đình học tập)");
+	check_render("a condition on an empty value", "x{{#reason}} Lý do: {{reason}}{{/reason}}.", &v, "x.");
+	check_render("a condition on an unset value", "x{{#actor}}!{{/actor}}.", &v, "x.");
+	check_render("a condition on 0", "x{{#more_count}} và {{more_count}} khác{{/more_count}}.", &v, "x.");
+	check_render("an inverted condition", "{{^reason}}không lý do{{/reason}}|{{^year}}không năm{{/year}}", &v, "không lý do|");
+	check_render("a condition per proposal", "{{#proposals}}{{proposal_id}}{{#proposal_reason}}({{proposal_reason}}){{/proposal_reason}};{{/proposals}}",
+		     &v, "12(Thiếu biên bản);13;14(Chưa đủ điểm tiêu chí 4);");
+	check_render("a condition per unit", "{{#units}}{{unit_code}}{{#days_overdue}} trễ {{days_overdue}}{{/days_overdue}}"
+		     "{{^days_overdue}} còn {{days_left}}{{/days_overdue}};{{/units}}", &v, "A trễ 3;B còn 2;");
+	check_render("conditions inside each other", "{{#proposals}}{{^reason}}{{#proposal_reason}}{{proposal_id}}.{{/proposal_reason}}{{/reason}}{{/proposals}}",
+		     &v, "12.14.");
+	check_render("a condition around a list", "{{#year}}[{{#proposals}}{{proposal_id}} {{/proposals}}]{{/year}}{{#reason}}"
+		     "{{#units}}x{{/units}}{{/reason}}", &v, "[12 13 14 ]");
+	check_render("a condition with blanks", "{{^ reason }}-{{/ reason }}", &v, "-");
+	v.v[TV_MORE_COUNT] = "1947";
+	v.v[TV_REASON] = "Thiếu hồ sơ";
+	check_render("a count other than 0", "{{#more_count}}và {{more_count}} khác{{/more_count}}", &v, "và 1947 khác");
+	check_render("the inverted condition on a set value", "{{#proposals}}{{^reason}}{{proposal_reason}}{{/reason}}{{/proposals}}|{{reason}}",
+		     &v, "|Thiếu hồ sơ");
+
+	check_error("a proposal variable outside its list", "Hồ sơ {{nominee_name}}", strlen("Hồ sơ "),
+		    "variable 'nominee_name' outside {{#proposals}}");
+	check_error("a proposal variable after the list", "{{#proposals}}{{proposal_id}}{{/proposals}}\n{{proposal_reason}}", 44,
+		    "variable 'proposal_reason' outside {{#proposals}}");
+	check_error("a unit variable inside the proposals list", "{{#proposals}}{{unit_name}}{{/proposals}}", 14,
+		    "variable 'unit_name' inside {{#proposals}}");
+	check_error("due_date inside the proposals list", "{{#proposals}}{{due_date}}{{/proposals}}", 14,
+		    "variable 'due_date' inside {{#proposals}}");
+	check_error("a proposal variable inside the units list", "{{#units}}{{level}}{{/units}}", 10,
+		    "variable 'level' inside {{#units}}");
+	check_error("a condition on a proposal variable outside its list", "{{#proposal_reason}}x{{/proposal_reason}}", 0,
+		    "variable 'proposal_reason' outside {{#proposals}}");
+	check_error("a condition on a unit variable inside the proposals list", "{{#proposals}}{{^days_left}}x{{/days_left}}{{/proposals}}",
+		    14, "variable 'days_left' inside {{#proposals}}");
+	check_error("a list inside the other", "{{#proposals}}{{#units}}{{/units}}{{/proposals}}", 14, "{{#units}} inside {{#proposals}}");
+	check_error("a list inside a condition inside a list", "{{#units}}{{#reason}}{{#proposals}}{{/proposals}}{{/reason}}{{/units}}",
+		    21, "{{#proposals}} inside {{#units}}");
+	check_error("an inverted list", "{{^proposals}}none{{/proposals}}", 0, "a list cannot be inverted");
+	check_error("a condition on an unknown name", "{{#ly_do}}x{{/ly_do}}", 0, "unknown section 'ly_do'");
+	check_error("closed in the wrong order", "{{#proposals}}{{#proposal_reason}}x{{/proposals}}{{/proposal_reason}}", 35,
+		    "'{{/proposals}}' closes no section");
+	check_error("an unclosed condition", "a\n{{#proposals}}{{^reason}}x{{/proposals}}", 28, "'{{/proposals}}' closes no section");
+	check_error("an unclosed condition at the end", "a {{#reason}}x", 2, "unclosed section 'reason'");
+	check_error("the innermost unclosed section is named", "{{#units}}{{#reason}}x", 10, "unclosed section 'reason'");
+	check_error("too deep", "{{#year}}{{#year}}{{#year}}{{#year}}{{#year}}{{#year}}{{#year}}{{#year}}{{#year}}",
+		    72, "more than 8 sections inside each other");
+	{
+		struct tmpl_error e = { 0 };
+		struct tmpl *t = tmpl_compile("Kính gửi {{nominee_name}}", &e);
+
+		T_CHECK("the hint says where a proposal variable goes", !t && strstr(e.hint, "between {{#proposals}} and {{/proposals}}")
+			&& strstr(e.hint, "proposal_id") && strstr(e.hint, "proposal_reason") && !strstr(e.hint, "unit_name"));
+		if (t || !strstr(e.hint, "{{#proposals}}"))
+			printf("    got: %s\n", e.hint);
+		tmpl_destroy(&t);
+		t = tmpl_compile("{{#proposals}}{{unit_code}}{{/proposals}}", &e);
+		T_CHECK("the hint inside a list names its variables", !t && strstr(e.hint, "unit_code is each unit's, for {{#units}}")
+			&& strstr(e.hint, "inside {{#proposals}}") && strstr(e.hint, "nominee_code") && !strstr(e.hint, "days_left"));
+		tmpl_destroy(&t);
+		t = tmpl_compile("{{khong_co}}", &e);
+		T_CHECK("the hint of an unknown variable names every variable", !t && strstr(e.hint, "unit_name")
+			&& strstr(e.hint, "proposal_reason") && strstr(e.hint, "more_count") && strstr(e.hint, "decision_date"));
+		tmpl_destroy(&t);
+	}
+}
+
 /* fill - the values a deadline message has (as spool.c sets them) */
 static void fill(struct tmpl_values *v, const char *recipient, int late)
 {
@@ -304,6 +404,145 @@ static struct tmpl *compile_ok(const char *text)
 		t_failed++;
 	}
 	return t;
+}
+
+/* fill_proposals - the values of a message about proposals (as proposals.c sets them):
+ * three listed of total, reason shared or not */
+static void fill_proposals(struct tmpl_values *v, const char *total, const char *more, const char *reason)
+{
+	memset(v, 0, sizeof(*v));
+	v->proposals = three;
+	v->nproposals = 3;
+	v->v[TV_RECIPIENT_NAME] = "Ủy ban nhân dân xã Phú Hòa Đông";
+	v->v[TV_PROGRAMME_NAME] = "Gia đình học tập";
+	v->v[TV_PROGRAMME_CODE] = "GDHT";
+	v->v[TV_YEAR] = "2025";
+	v->v[TV_STAGE] = "1";
+	v->v[TV_DUE_DATE] = "24/03/2025";
+	v->v[TV_PROPOSAL_COUNT] = total;
+	v->v[TV_MORE_COUNT] = more;
+	v->v[TV_DECISION_NO] = "45/QĐ-UBND";
+	v->v[TV_DECISION_DATE] = "03/03/2025";
+	v->v[TV_REASON] = reason;
+	v->v[TV_DEDUP_KEY] = "proposal/b1/pending/s1/t1740967200/XA-PHUHOADONG";
+}
+
+#define GREETING "Kính gửi: Ủy ban nhân dân xã Phú Hòa Đông\n\n"
+#define ITEM1 "  - Hồ sơ số 12: Hộ ông Nguyễn Văn An (HGD-00001), cấp độ 1, đơn vị đề nghị: Ủy ban nhân dân xã Phú Hòa Đông"
+#define ITEM2 "  - Hồ sơ số 13: Hộ bà Lê Thị Bình (HGD-00002), cấp độ 2, đơn vị đề nghị: Ủy ban nhân dân xã Phú Hòa Đông"
+#define ITEM3 "  - Hồ sơ số 14: Hộ ông Trần Văn Cư (HGD-00003), cấp độ 1, đơn vị đề nghị: Ủy ban nhân dân xã Phú Hòa Đông"
+#define ITEMS ITEM1 "\n" ITEM2 "\n" ITEM3 "\n"
+#define PFOOTER "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: proposal/b1/pending/s1/t1740967200/XA-PHUHOADONG\n"
+
+/* check_proposal - the built-in subject and body of ev for v, to every channel kind */
+static void check_proposal(const struct templates *set, enum tmpl_event ev, const struct tmpl_values *v, const char *what,
+			   const char *want_subject, const char *want_body)
+{
+	for (int c = 0; c < TC_COUNT; c++) {
+		char *subject, *body, *name;
+
+		templates_render(set, ev, (enum tmpl_channel)c, v, &subject, &body);
+		name = xasprintf("built-in %s subject%s (%s)", tmpl_event_name(ev), what, tmpl_channel_name((enum tmpl_channel)c));
+		T_STREQ(name, subject, want_subject);
+		free(name);
+		name = xasprintf("built-in %s body%s (%s)", tmpl_event_name(ev), what, tmpl_channel_name((enum tmpl_channel)c));
+		T_STREQ(name, body, want_body);
+		free(name);
+		free(subject);
+		free(body);
+	}
+}
+
+/* test_builtin_proposals - the texts proposals.c wrote before its messages went through
+ * the templates, byte for byte */
+static void test_builtin_proposals(void)
+{
+	struct templates *set = templates_new();
+	struct tmpl_values v;
+
+	fill_proposals(&v, "2000", "1997", "");
+	check_proposal(set, TE_PROPOSAL_PENDING, &v, "", "[Hồ sơ chờ xét duyệt] Gia đình học tập năm 2025: 2000 hồ sơ",
+		       GREETING "Có 2000 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 chờ đơn vị xét duyệt (bước 1)."
+		       " Hạn xét duyệt: 23 giờ 59 ngày 24/03/2025.\n\n" ITEMS
+		       "  ... và 1997 hồ sơ khác (thiduactl proposals list).\n" PFOOTER);
+	fill_proposals(&v, "3", "0", "Thiếu hồ sơ minh chứng");
+	check_proposal(set, TE_PROPOSAL_PENDING, &v, ", all listed", "[Hồ sơ chờ xét duyệt] Gia đình học tập năm 2025: 3 hồ sơ",
+		       GREETING "Có 3 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 chờ đơn vị xét duyệt (bước 1)."
+		       " Hạn xét duyệt: 23 giờ 59 ngày 24/03/2025.\n\n" ITEMS PFOOTER);
+	check_proposal(set, TE_PROPOSAL_RETURNED, &v, ", one reason", "[Trả lại hồ sơ] Gia đình học tập năm 2025: 3 hồ sơ",
+		       GREETING "3 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 của đơn vị được trả lại (bước 1) để bổ sung,"
+		       " chỉnh sửa và gửi lại. Lý do: Thiếu hồ sơ minh chứng\n\n" ITEMS PFOOTER);
+	check_proposal(set, TE_PROPOSAL_REJECTED, &v, ", one reason", "[Không công nhận] Gia đình học tập năm 2025: 3 hồ sơ",
+		       GREETING "3 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 của đơn vị không được công nhận (bước 1)."
+		       " Lý do: Thiếu hồ sơ minh chứng\n\n" ITEMS PFOOTER);
+	fill_proposals(&v, "5", "2", "");
+	check_proposal(set, TE_PROPOSAL_RETURNED, &v, ", reasons that differ", "[Trả lại hồ sơ] Gia đình học tập năm 2025: 5 hồ sơ",
+		       GREETING "5 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 của đơn vị được trả lại (bước 1) để bổ sung,"
+		       " chỉnh sửa và gửi lại.\n\n" ITEM1 ". Lý do: Thiếu biên bản\n" ITEM2 "\n" ITEM3 ". Lý do: Chưa đủ điểm tiêu chí 4\n"
+		       "  ... và 2 hồ sơ khác (thiduactl proposals list).\n" PFOOTER);
+	check_proposal(set, TE_PROPOSAL_REJECTED, &v, ", reasons that differ", "[Không công nhận] Gia đình học tập năm 2025: 5 hồ sơ",
+		       GREETING "5 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 của đơn vị không được công nhận (bước 1).\n\n"
+		       ITEM1 ". Lý do: Thiếu biên bản\n" ITEM2 "\n" ITEM3 ". Lý do: Chưa đủ điểm tiêu chí 4\n"
+		       "  ... và 2 hồ sơ khác (thiduactl proposals list).\n" PFOOTER);
+	check_proposal(set, TE_PROPOSAL_GRANTED, &v, "", "[Công nhận] Gia đình học tập năm 2025: 5 hồ sơ - Quyết định số 45/QĐ-UBND",
+		       GREETING "5 hồ sơ đề nghị của đơn vị đã được công nhận \"Gia đình học tập\" năm 2025 theo Quyết định số"
+		       " 45/QĐ-UBND ngày 03/03/2025.\n\n" ITEMS "  ... và 2 hồ sơ khác (thiduactl proposals list).\n" PFOOTER);
+	fill_proposals(&v, "3", "0", "");
+	check_proposal(set, TE_PROPOSAL_OVERDUE, &v, "", "[Quá hạn xét duyệt] Gia đình học tập năm 2025: 3 hồ sơ",
+		       GREETING "3 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 chờ đơn vị xét duyệt (bước 1) đã quá hạn ngày"
+		       " 24/03/2025.\nĐề nghị đơn vị xét duyệt ngay.\n\n" ITEMS PFOOTER);
+	check_proposal(set, TE_PROPOSAL_ESCALATION, &v, "", "[Chậm xét duyệt] Gia đình học tập năm 2025: 3 hồ sơ quá hạn",
+		       GREETING "3 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025 chưa được đơn vị cấp dưới xét duyệt (bước 1),"
+		       " đã quá hạn ngày 24/03/2025.\nĐề nghị đôn đốc đơn vị xét duyệt.\n\n" ITEMS PFOOTER);
+	check_proposal(set, TE_PROPOSAL_WITHDRAWN, &v, "", "[Rút hồ sơ] Gia đình học tập năm 2025: 3 hồ sơ",
+		       GREETING "Đơn vị đề nghị đã rút 3 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025.\n\n" ITEMS PFOOTER);
+	fill_proposals(&v, "0", "0", "");
+	v.nproposals = 0;
+	check_proposal(set, TE_PROPOSAL_WITHDRAWN, &v, ", nothing listed", "[Rút hồ sơ] Gia đình học tập năm 2025: 0 hồ sơ",
+		       GREETING "Đơn vị đề nghị đã rút 0 hồ sơ đề nghị công nhận \"Gia đình học tập\" năm 2025.\n\n" PFOOTER);
+
+	for (int e = TE_PROPOSAL_PENDING; e <= TE_PROPOSAL_WITHDRAWN; e++) {
+		char *name = xasprintf("event %s", tmpl_event_name((enum tmpl_event)e));
+
+		T_CHECK(name, !strncmp(tmpl_event_name((enum tmpl_event)e), "proposal_", 9)
+			&& tmpl_event_code(tmpl_event_name((enum tmpl_event)e)) == e);
+		free(name);
+	}
+	T_CHECK("proposal event names", tmpl_event_code("proposal_pending") == TE_PROPOSAL_PENDING
+		&& tmpl_event_code("proposal_returned") == TE_PROPOSAL_RETURNED
+		&& tmpl_event_code("proposal_rejected") == TE_PROPOSAL_REJECTED
+		&& tmpl_event_code("proposal_granted") == TE_PROPOSAL_GRANTED
+		&& tmpl_event_code("proposal_overdue") == TE_PROPOSAL_OVERDUE
+		&& tmpl_event_code("proposal_escalation") == TE_PROPOSAL_ESCALATION
+		&& tmpl_event_code("proposal_withdrawn") == TE_PROPOSAL_WITHDRAWN && tmpl_event_code("proposal") < 0
+		&& tmpl_event_code("pending") < 0);
+
+	/* a proposal event overridden for mail; chat keeps the built-in text; never the digest */
+	{
+		struct tmpl *ts = compile_ok("Chờ duyệt: {{proposal_count}} hồ sơ {{programme_code}}");
+		struct tmpl *tb = compile_ok("{{#proposals}}#{{proposal_id}} {{nominee_name}}\n{{/proposals}}"
+					     "{{#more_count}}+{{more_count}}\n{{/more_count}}");
+		struct tmpl *dg = compile_ok("digest");
+		char *subject, *body;
+
+		templates_set(set, TE_PROPOSAL_PENDING, TC_MAIL, &ts, &tb);
+		templates_set(set, TE_DIGEST, TC_ANY, &dg, NULL);
+		fill_proposals(&v, "2000", "1997", "");
+		templates_render(set, TE_PROPOSAL_PENDING, TC_MAIL, &v, &subject, &body);
+		T_STREQ("proposal_pending/mail subject", subject, "Chờ duyệt: 2000 hồ sơ GDHT");
+		T_STREQ("proposal_pending/mail body", body, "#12 Hộ ông Nguyễn Văn An\n#13 Hộ bà Lê Thị Bình\n#14 Hộ ông Trần Văn Cư\n+1997\n");
+		free(subject);
+		free(body);
+		templates_render(set, TE_PROPOSAL_PENDING, TC_CHAT, &v, &subject, &body);
+		T_STREQ("proposal_pending to chat: built in", subject, "[Hồ sơ chờ xét duyệt] Gia đình học tập năm 2025: 2000 hồ sơ");
+		free(subject);
+		free(body);
+		templates_render(set, TE_PROPOSAL_ESCALATION, TC_CHAT, &v, &subject, &body);
+		T_STREQ("a proposal escalation is not a digest", subject, "[Chậm xét duyệt] Gia đình học tập năm 2025: 2000 hồ sơ quá hạn");
+		free(subject);
+		free(body);
+	}
+	templates_destroy(&set);
 }
 
 /* test_fallback - channel kind, then any, then built in; digest for several units */
@@ -473,6 +712,34 @@ static void test_config(void)
 	free(body);
 	cfg_destroy(&cfg);
 
+	cfg = load("proposals.cfg", MINIMAL
+		   "templates = (\n"
+		   "  { event = \"proposal_granted\"; channel = \"chat\";\n"
+		   "    subject = \"Công nhận {{proposal_count}} hồ sơ {{programme_code}} ({{decision_no}}, {{decision_date}})\";\n"
+		   "    body = \"{{#proposals}}{{proposal_id}} {{nominee_code}} {{level}} {{proposer_code}}\\n{{/proposals}}\"\n"
+		   "           \"{{#reason}}Lý do: {{reason}}\\n{{/reason}}{{^more_count}}Hết.{{/more_count}}\"; }\n"
+		   ");\n", &errs);
+	T_CHECK("a proposal template loads", cfg != NULL);
+	if (cfg) {
+		struct tmpl_values pv;
+
+		fill_proposals(&pv, "3", "0", "");
+		templates_render(cfg->templates, TE_PROPOSAL_GRANTED, TC_CHAT, &pv, &subject, &body);
+		T_STREQ("configured proposal_granted/chat subject", subject, "Công nhận 3 hồ sơ GDHT (45/QĐ-UBND, 03/03/2025)");
+		T_STREQ("configured proposal_granted/chat body", body,
+			"12 HGD-00001 1 XA-PHUHOADONG\n13 HGD-00002 2 XA-PHUHOADONG\n14 HGD-00003 1 XA-PHUHOADONG\nHết.");
+		free(subject);
+		free(body);
+		templates_render(cfg->templates, TE_PROPOSAL_GRANTED, TC_MAIL, &pv, &subject, &body);
+		T_CHECK("proposal_granted to mail: built in", !strncmp(subject, "[Công nhận] ", strlen("[Công nhận] ")));
+		free(subject);
+		free(body);
+	} else {
+		dump(errs);
+	}
+	cfg_destroy(&cfg);
+	strv_free(&errs);
+
 	cfg = load("none.cfg", MINIMAL, &errs);
 	T_CHECK("without a templates section the built-in texts are there", cfg && cfg->templates);
 	cfg_destroy(&cfg);
@@ -518,6 +785,21 @@ static void test_config(void)
 		   "templates = ( { event = \"test\"; body_file = \"latin1.txt\"; } ); #<\n", "template test: body_file \"latin1.txt\" is not UTF-8", NULL, 0);
 	expect_bad("unknown event", MINIMAL
 		   "templates = ( { event = \"birthday\"; subject = \"x\"; } ); #<\n", "template: event \"birthday\" is not one of", NULL, 0);
+	expect_bad("an unknown event is told the proposal events", MINIMAL
+		   "templates = ( { event = \"proposal\"; subject = \"x\"; } ); #<\n",
+		   "template: event \"proposal\" is not one of reminder, overdue, escalation, digest, returned, accepted,"
+		   " dead_letter, test, receipt, proposal_pending, proposal_returned, proposal_rejected, proposal_granted,"
+		   " proposal_overdue, proposal_escalation, proposal_withdrawn", NULL, 0);
+	expect_bad("a proposal variable outside its list", MINIMAL
+		   "templates = ( { event = \"proposal_pending\"; channel = \"mail\";\n"
+		   "  body = \"Kính gửi: {{recipient_name}}\\n\"\n"
+		   "         \"Hồ sơ của {{nominee_name}}\\n\"; #<\n"
+		   "} );\n", "variable 'nominee_name' outside {{#proposals}} in the body of template proposal_pending/mail;"
+		   " write it between {{#proposals}} and {{/proposals}}", NULL, 0);
+	expect_bad("a unit variable inside the proposals list", MINIMAL
+		   "templates = ( { event = \"proposal_returned\";\n"
+		   "  body = \"{{#proposals}}{{unit_name}}{{/proposals}}\"; #<\n"
+		   "} );\n", "variable 'unit_name' inside {{#proposals}} in the body of template proposal_returned", NULL, 0);
 	expect_bad("unknown channel kind", MINIMAL
 		   "templates = ( { event = \"reminder\"; channel = \"smtp\"; subject = \"x\"; } ); #<\n",
 		   "template reminder: channel \"smtp\" is neither \"mail\" nor \"chat\"", NULL, 0);
@@ -549,7 +831,9 @@ int main(void)
 	}
 	test_compile_render();
 	test_vietnamese();
+	test_sections();
 	test_builtin();
+	test_builtin_proposals();
 	test_fallback();
 	test_config();
 	for (size_t i = 0; tmpfiles && tmpfiles[i]; i++)
