@@ -17,6 +17,7 @@
 
 #include "client.h"
 #include "curve.h"
+#include "jload.h"
 #include "xalloc.h"
 
 /* ipc_reachable - for ipc:// endpoints, is anything listening? 1 yes, 0 no (msg set) */
@@ -121,7 +122,7 @@ json_t *client_call(struct client *c, json_t *req, const struct client_file *fil
 		if (zmq_msg_size(&m) > 0) {
 			json_error_t jerr;
 
-			reply = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
+			reply = jload(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
 			zmq_msg_close(&m);
 			if (!reply) {
 				fprintf(stderr, "thiduactl: the daemon's reply is not JSON: %s\n", jerr.text);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jload.h"
 #include "log.h"
 #include "request.h"
 #include "ops_calendar.h"
@@ -395,7 +396,7 @@ static int replay_lookup(struct daemon *d, struct request *rq)
 				 rq->id, op);
 		} else {
 			json_decref(rq->reply);
-			rq->reply = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+			rq->reply = jload((const char *)sqlite3_column_text(s, 1), (size_t)sqlite3_column_bytes(s, 1), 0, NULL);
 			if (!rq->reply)
 				rq_error(rq, "internal", "the stored reply of request %s cannot be read", rq->id);
 			else

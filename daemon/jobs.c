@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "jload.h"
 #include "log.h"
 #include "templates.h"
 #include "thiduad.h"
@@ -483,7 +484,7 @@ static int retry_recipients(struct daemon *d, int64_t id, int64_t outbox, int at
 	s = store_stmt(d->store, "SELECT payload FROM deliveries WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW)
-		payload = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+		payload = jload((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0), 0, NULL);
 	sqlite3_reset(s);
 	keep = json_array();
 	json_array_foreach(json_object_get(payload, "to"), k, r) {
@@ -642,7 +643,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 /* handle_message - one frame from a worker */
 static void handle_message(struct daemon *d, const unsigned char *id, size_t idlen, const char *data, size_t len)
 {
-	json_t *msg = json_loadb(data, len, 0, NULL);
+	json_t *msg = jload(data, len, 0, NULL);
 	const char *type = json_string_value(json_object_get(msg, "type"));
 	struct worker *w = find_worker(id, idlen);
 

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 
+#include "jload.h"
 #include "request.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -27,7 +28,7 @@ int request_decode(const char *data, size_t size, json_t **body, const char **op
 	*op = *id = NULL;
 	if (!utf8_valid(data, size))
 		return decode_fail(code, msg, "invalid_utf8", xstrdup("the request frame is not valid UTF-8 text"));
-	*body = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
+	*body = jload(data, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!*body) {
 		/* jansson's text quotes the input and may stop inside a character */
 		char *m = xasprintf("the request is not valid JSON: %s at line %d column %d",

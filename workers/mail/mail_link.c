@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "curve.h"
+#include "jload.h"
 #include "log.h"
 #include "mail.h"
 #include "xalloc.h"
@@ -235,7 +236,7 @@ json_t *link_recv(struct link *l)
 			zmq_msg_close(&m);
 			return NULL;
 		}
-		msg = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), JSON_REJECT_DUPLICATES, &jerr);
+		msg = jload(zmq_msg_data(&m), zmq_msg_size(&m), JSON_REJECT_DUPLICATES, &jerr);
 		more = zmq_msg_more(&m);
 		zmq_msg_close(&m);
 		while (more) {		/* extra frames are not part of the protocol */

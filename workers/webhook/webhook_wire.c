@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "curve.h"
+#include "jload.h"
 #include "log.h"
 #include "xalloc.h"
 #include "webhook.h"
@@ -295,7 +296,7 @@ static char *json_id(json_t *v)
 static void dispatch(struct whk *w, const char *data, size_t len)
 {
 	json_error_t jerr;
-	json_t *msg = json_loadb(data, len, 0, &jerr);
+	json_t *msg = jload(data, len, 0, &jerr);
 	const char *type = json_string_value(json_object_get(msg, "type"));
 
 	if (!type) {

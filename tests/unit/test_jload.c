@@ -1,0 +1,102 @@
+/*
+ * test_jload.c - common/jload.c: the fast path takes the plain shape of JSON and builds
+ * what json_loadb() builds; everything else, errors included, is jansson's answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "jload.h"
+#include "t.h"
+
+static char *dump(const json_t *v)
+{
+	return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+}
+
+/* check - text through jload_fast(), jload() and json_loadb(); fast: 1 the fast path
+ * must take it, 0 it must leave it to jansson, -1 either */
+static void check(const char *what, const char *text, size_t flags, int fast)
+{
+	char name[256];
+	json_error_t e1, e2;
+	size_t len = strlen(text);
+	json_t *f = jload_fast(text, len, flags), *j = jload(text, len, flags, &e1), *ref = json_loadb(text, len, flags, &e2);
+	char *tf = dump(f), *tj = dump(j), *tr = dump(ref);
+
+	if (fast >= 0) {
+		snprintf(name, sizeof(name), "%s: %s", what, fast ? "the fast path takes it" : "left to jansson");
+		T_CHECK(name, !f == !fast);
+	}
+	snprintf(name, sizeof(name), "%s: the fast path builds what jansson builds", what);
+	T_CHECK(name, !f || (tr && !strcmp(tf, tr)));
+	snprintf(name, sizeof(name), "%s: jload answers as jansson", what);
+	T_CHECK(name, ref ? tj && !strcmp(tj, tr) : !j && !strcmp(e1.text, e2.text) && e1.line == e2.line
+		&& e1.column == e2.column && e1.position == e2.position);
+	free(tf);
+	free(tj);
+	free(tr);
+	json_decref(f);
+	json_decref(j);
+	json_decref(ref);
+}
+
+static void test_taken(void)
+{
+	check("a job", "{\"type\":\"job\",\"job\":\"42\",\"attempt\":1,\"lease\":60,\"payload\":{\"channel\":{\"name\":\"bench\","
+	      "\"kind\":\"json\",\"url\":\"http://127.0.0.1:8080/hook\",\"rate\":10000.0,\"burst\":100000,\"split\":true,"
+	      "\"allow_http\":false,\"chat_id\":null},\"title\":\"[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua\","
+	      "\"text\":\"Kính gửi: Trường Tiểu học số 0\\n\\nĐơn vị chưa gửi báo cáo \\\"năm\\\" 2024.\\n\","
+	      "\"event\":{\"units\":[{\"unit\":\"TH-00000\",\"due_day\":20047,\"days\":-1}]}}}", 0, 1);
+	check("spaces everywhere", " \t\r\n{ \"a\" : [ 1 , 2 ] , \"b\" : { } , \"c\" : [ ] } \n", 0, 1);
+	check("every short escape", "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", 0, 1);
+	check("escapes around UTF-8", "[\"Đ\\nđ\\tỮ\"]", 0, 1);
+	check("integers", "[0,-0,7,-7,123456789012345678,-123456789012345678]", 0, 1);
+	check("a real", "[1.5,-2e3,0.1,1E+2]", 0, 1);
+	check("literals", "[true,false,null]", 0, 1);
+	check("a later key wins without JSON_REJECT_DUPLICATES", "{\"a\":1,\"b\":2,\"a\":3}", 0, 1);
+	check("a scalar with JSON_DECODE_ANY", " \"xin chào\" ", JSON_DECODE_ANY, 1);
+	check("an empty key", "{\"\":\"\"}", 0, 1);
+}
+
+static void test_left(void)
+{
+	check("a \\u escape", "[\"\\u0110\"]", 0, 0);
+	check("a \\u escape in a key", "{\"\\u0061\":1}", 0, 0);
+	check("an escaped key", "{\"a\\n\":1}", 0, 0);
+	check("a NUL escape", "[\"\\u0000\"]", 0, 0);
+	check("19 digits", "[1234567890123456789]", 0, 0);
+	check("an integer too big", "[99999999999999999999999]", 0, 0);
+	check("a duplicate key refused", "{\"a\":1,\"a\":2}", JSON_REJECT_DUPLICATES, 0);
+	check("a scalar without JSON_DECODE_ANY", "\"x\"", 0, 0);
+	check("nesting deeper than 64", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", 0, 0);
+	check("a flag it does not know", "{\"a\":1}", JSON_DISABLE_EOF_CHECK, 0);
+}
+
+static void test_refused(void)
+{
+	static const char *const bad[] = {
+		"", " ", "{", "}", "[1,]", "[,1]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{a:1}", "[01]", "[-]", "[--1]",
+		"[1.]", "[.5]", "[+1]", "[1e]", "[tru]", "[truex]", "[nul]", "[\"a]", "[\"\\x\"]", "[\"\\", "[\"a\tb\"]",
+		"[\"\xc3\x28\"]", "[\"\xed\xa0\x80\"]", "[\"\xc0\xaf\"]", "[\"\xf4\x90\x80\x80\"]", "[1] x", "[1][2]",
+		"\xef\xbb\xbf[1]", "[1,2", "{\"a\":1 \"b\":2}", "[\"\xe1\\n\"]",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "bad input %zu", i);
+		check(what, bad[i], 0, 0);
+		check(what, bad[i], JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, -1);
+	}
+}
+
+int main(void)
+{
+	test_taken();
+	test_left();
+	test_refused();
+	return t_failed != 0;
+}
