@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "request.h"
@@ -415,7 +416,7 @@ static int replay_store(struct daemon *d, struct request *rq)
 	int rc;
 
 	/* serialized once: the same text is stored for replays and sent as the reply */
-	rq->reply_text = json_dumps(rq->reply, JSON_COMPACT);
+	rq->reply_text = jdump(rq->reply, JSON_COMPACT);
 	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, rq->op, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, rq->reply_text, -1, SQLITE_STATIC);
@@ -553,7 +554,7 @@ static void request_reply(struct daemon *d, struct request *rq)
 
 	if (!rq->reply)
 		rq->reply = json_pack("{s:s?,s:b}", "id", rq->id, "ok", 1);
-	text = rq->reply_text ? rq->reply_text : json_dumps(rq->reply, JSON_COMPACT);
+	text = rq->reply_text ? rq->reply_text : jdump(rq->reply, JSON_COMPACT);
 	if (zmq_msg_send(&rq->identity, d->api, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
 	    || (rq->delimiter && zmq_send(d->api, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 	    || zmq_send(d->api, text, strlen(text), ZMQ_DONTWAIT) < 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jdump.h"
 #include "log.h"
 #include "sha256.h"
 #include "utf8.h"
@@ -59,7 +60,7 @@ int audit_append(struct daemon *d, const char *principal, const char *op, const 
 	sqlite3_stmt *s;
 	char prev[65] = GENESIS, hash[65], head[96];
 	int64_t seq, now = clock_now(d);
-	char *text = json_dumps(detail, JSON_COMPACT);
+	char *text = jdump(detail, JSON_COMPACT);
 	int rc;
 
 	json_decref(detail);

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "jdump.h"
 #include "log.h"
 #include "timeutil.h"
 #include "thiduad.h"
@@ -48,17 +49,17 @@ void events_flush(struct daemon *d)
 {
 	size_t i;
 	json_t *ev;
-	char buf[1024];
 
 	if (!d->pending_events)
 		return;
 	json_array_foreach(d->pending_events, i, ev) {
 		const char *type = json_string_value(json_object_get(ev, "type"));
-		size_t n = json_dumpb(ev, buf, sizeof(buf), JSON_COMPACT);
-		char *text = n <= sizeof(buf) ? NULL : json_dumps(ev, JSON_COMPACT);
+		char *text = jdump(ev, JSON_COMPACT);
 
+		if (!text)
+			continue;
 		zmq_send(d->events, type, strlen(type), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-		zmq_send(d->events, text ? text : buf, text ? strlen(text) : n, ZMQ_DONTWAIT);
+		zmq_send(d->events, text, strlen(text), ZMQ_DONTWAIT);
 		free(text);
 	}
 	json_array_clear(d->pending_events);

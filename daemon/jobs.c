@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "templates.h"
@@ -84,7 +85,7 @@ int jobs_open(struct daemon *d, char *err, size_t errsize)
 /* send_to - one JSON frame to a worker */
 static void send_to(struct daemon *d, const struct worker *w, json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	char *text = jdump(msg, JSON_COMPACT);
 
 	if (zmq_send(d->jobs, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
 	    || zmq_send(d->jobs, text, strlen(text), ZMQ_DONTWAIT) < 0)
@@ -257,7 +258,7 @@ int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *
 /* deliveries_add - the same with the payload as a JSON object; steals payload */
 int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)
 {
-	char *text = json_dumps(payload, JSON_COMPACT);
+	char *text = jdump(payload, JSON_COMPACT);
 	int rc = text ? deliveries_add_text(d, outbox, c, text, strlen(text), expires_at) : -1;
 
 	free(text);
@@ -315,7 +316,7 @@ static const char *channel_text(const struct channel *c, struct chan_text *cache
 		(*n)--;
 	}
 	cache[*n].c = c;
-	cache[*n].text = json_dumps(o, JSON_COMPACT);
+	cache[*n].text = jdump(o, JSON_COMPACT);
 	json_decref(o);
 	return cache[(*n)++].text;
 }
@@ -503,7 +504,7 @@ static int retry_recipients(struct daemon *d, int64_t id, int64_t outbox, int at
 	}
 	n = json_array_size(keep);
 	json_object_set_new(payload, "to", keep);
-	text = json_dumps(payload, JSON_COMPACT);
+	text = jdump(payload, JSON_COMPACT);
 	json_decref(payload);
 	if (!text)
 		return 0;

@@ -1,13 +1,16 @@
 /*
- * test_jload.c - common/jload.c: the fast path takes the plain shape of JSON and builds
- * what json_loadb() builds; everything else, errors included, is jansson's answer.
+ * test_jload.c - common/jload.c and common/jdump.c: the fast paths take the plain shape
+ * of JSON and build, or write, what jansson does; everything else, errors included, is
+ * jansson's answer.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "jdump.h"
 #include "jload.h"
 #include "t.h"
 
@@ -93,10 +96,59 @@ static void test_refused(void)
 	}
 }
 
+/* written - jdump_fast(), jdump() and json_dumps() of v with flags; fast as in check() */
+static void written(const char *what, json_t *v, size_t flags, int fast)
+{
+	char name[256], *f = jdump_fast(v, flags), *j = jdump(v, flags), *ref = json_dumps(v, flags);
+
+	if (fast >= 0) {
+		snprintf(name, sizeof(name), "%s: %s", what, fast ? "the fast path writes it" : "left to jansson");
+		T_CHECK(name, !f == !fast);
+	}
+	snprintf(name, sizeof(name), "%s: the fast path writes what jansson writes", what);
+	T_CHECK(name, !f || (ref && !strcmp(f, ref)));
+	snprintf(name, sizeof(name), "%s: jdump answers as jansson", what);
+	T_CHECK(name, ref ? j && !strcmp(j, ref) : !j);
+	free(f);
+	free(j);
+	free(ref);
+	json_decref(v);
+}
+
+static void test_dump(void)
+{
+	json_t *deep = json_array(), *o;
+	char *text;
+
+	written("a receipt", json_pack("{s:s,s:b,s:{s:s,s:I,s:[{s:s,s:i}]},s:n}", "id", "r-1", "ok", 1, "receipt", "number",
+				      "BN-2024-000123", "received_at", (json_int_t)1731204000, "files", "name",
+				      "báo cáo \"năm\" 2024\\Đ.pdf", "size", 3, "note"), JSON_COMPACT, 1);
+	written("every escape", json_pack("[s]", "\"\\/\b\f\n\r\t\x01\x1f\x7f Ữ"), JSON_COMPACT, 1);
+	written("empty ones", json_pack("{s:[],s:{},s:s}", "a", "b", "c", ""), JSON_COMPACT, 1);
+	written("integers", json_pack("[I,I,i]", (json_int_t)INT64_MAX, (json_int_t)INT64_MIN, 0), JSON_COMPACT, 1);
+	written("reals, by jansson", json_pack("[f,f,f,f]", 1.5, 10000.0, 1e300, -0.0), JSON_COMPACT, 1);
+	written("a NUL in a string", json_stringn("a\0b", 3), JSON_COMPACT | JSON_ENCODE_ANY, 1);
+	o = json_object();
+	json_object_setn_new(o, "k\0ey", 4, json_true());
+	written("a NUL in a key", o, JSON_COMPACT, 1);
+	written("a scalar with JSON_ENCODE_ANY", json_integer(7), JSON_COMPACT | JSON_ENCODE_ANY, 1);
+	written("a scalar without it", json_integer(7), JSON_COMPACT, 0);
+	written("not UTF-8", json_pack("[o]", json_stringn_nocheck("\xff", 1)), JSON_COMPACT, 0);
+	written("indented", json_pack("{s:[i,i]}", "a", 1, 2), JSON_INDENT(2), 0);
+	written("not compact", json_pack("{s:[i,i]}", "a", 1, 2), 0, 0);
+	written("sorted keys", json_pack("{s:i,s:i}", "b", 1, "a", 2), JSON_COMPACT | JSON_SORT_KEYS, 0);
+	for (int i = 0; i < 70; i++)
+		deep = json_pack("[o]", deep);
+	written("nesting deeper than 64", deep, JSON_COMPACT, 0);
+	text = jdump(NULL, JSON_COMPACT);
+	T_CHECK("jdump(NULL) is NULL", text == NULL);
+}
+
 int main(void)
 {
 	test_taken();
 	test_left();
 	test_refused();
+	test_dump();
 	return t_failed != 0;
 }

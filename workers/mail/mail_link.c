@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "curve.h"
+#include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "mail.h"
@@ -123,7 +124,7 @@ size_t link_pollitems(struct link *l, zmq_pollitem_t *items)
  * lease runs out and the job is done again, with the same Message-ID). */
 static void link_send(struct link *l, json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	char *text = jdump(msg, JSON_COMPACT);
 
 	if (!text)
 		fatal("cannot encode a message as JSON");

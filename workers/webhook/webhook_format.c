@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jdump.h"
 #include "b64.h"
 #include "sha256.h"
 #include "xalloc.h"
@@ -623,7 +624,7 @@ static char *json_str(char *o, const char *s)
 static char *json_body_text(const char *id, const char *title, const char *text, json_t *event, size_t k,
 			    size_t n)
 {
-	char *ev = event ? json_dumps(event, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *ev = event ? jdump(event, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	const char *evs = ev ? ev : "null";
 	size_t cap = 64 + 6 * (strlen(id) + strlen(title) + strlen(text)) + strlen(evs) + 48;
 	char *out = xmalloc(cap), *o = out;
@@ -662,7 +663,7 @@ static void add_post(struct wf_message *m, json_t *body, size_t k, size_t n)
 	struct wf_post *p = &m->posts[m->nposts++];
 
 	p->id = n > 1 ? xasprintf("%s#%zu", m->dedup_key, k) : xstrdup(m->dedup_key);
-	p->body = json_dumps(body, JSON_COMPACT);
+	p->body = jdump(body, JSON_COMPACT);
 	if (!p->body)
 		abort();	/* only allocation fails here, and xmalloc would have ended the process */
 	json_decref(body);

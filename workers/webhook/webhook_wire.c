@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "curve.h"
+#include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "xalloc.h"
@@ -96,7 +97,7 @@ void wire_flush(struct whk *w)
 /* send_json - serialize and queue; steals msg */
 static void send_json(struct whk *w, json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	char *text = jdump(msg, JSON_COMPACT);
 
 	json_decref(msg);
 	if (!text)
