@@ -1,9 +1,19 @@
 /*
- * sha256.c - a straightforward SHA-256; checked against the FIPS 180-4 test vectors in
+ * sha256.c - SHA-256: a straightforward one, and on x86-64 processors with the SHA
+ * extensions (Intel since Goldmont and Ice Lake, AMD since Zen) the same compression with
+ * their instructions, about ten times fewer. Every submission's files and every audit row
+ * are hashed, and every signed webhook post, so the hash was a tenth of the daemon's work
+ * per submission. Both are checked against the FIPS 180-4 test vectors and each other in
  * tests/unit/test_sha256.c.
  */
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHA256_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 #include "sha256.h"
 
@@ -20,31 +30,101 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-/* block - compress one 64-byte block */
-static void block(struct sha256 *c, const unsigned char *p)
+/* blocks_c - compress n 64-byte blocks into h */
+static void blocks_c(uint32_t hs[8], const unsigned char *p, size_t n)
 {
-	uint32_t w[64], a, b, cc, d, e, f, g, h;
+	for (; n; n--, p += 64) {
+		uint32_t w[64], a, b, cc, d, e, f, g, h;
 
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16
-		       | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		for (int i = 0; i < 16; i++)
+			w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16
+			       | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		for (int i = 16; i < 64; i++) {
+			uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+			uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
 
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+			w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+		}
+		a = hs[0]; b = hs[1]; cc = hs[2]; d = hs[3];
+		e = hs[4]; f = hs[5]; g = hs[6]; h = hs[7];
+		for (int i = 0; i < 64; i++) {
+			uint32_t t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+			uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & cc) ^ (b & cc));
+
+			h = g; g = f; f = e; e = d + t1;
+			d = cc; cc = b; b = a; a = t1 + t2;
+		}
+		hs[0] += a; hs[1] += b; hs[2] += cc; hs[3] += d;
+		hs[4] += e; hs[5] += f; hs[6] += g; hs[7] += h;
 	}
-	a = c->h[0]; b = c->h[1]; cc = c->h[2]; d = c->h[3];
-	e = c->h[4]; f = c->h[5]; g = c->h[6]; h = c->h[7];
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-		uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & cc) ^ (b & cc));
+}
 
-		h = g; g = f; f = e; e = d + t1;
-		d = cc; cc = b; b = a; a = t1 + t2;
+#ifdef SHA256_NI
+/* blocks_ni - the same with SHA-NI: the state as ABEF and CDGH, four rounds per step,
+ * the message schedule of the next four words computed while these are used */
+__attribute__((target("sha,sse4.1")))
+static void blocks_ni(uint32_t hs[8], const unsigned char *p, size_t n)
+{
+	const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&hs[0]), 0xB1);	/* CDAB */
+	__m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&hs[4]), 0x1B);	/* EFGH */
+	__m128i s0 = _mm_alignr_epi8(t, s1, 8);						/* ABEF */
+
+	s1 = _mm_blend_epi16(s1, t, 0xF0);						/* CDGH */
+	for (; n; n--, p += 64) {
+		__m128i abef = s0, cdgh = s1, m[4];
+
+		for (int i = 0; i < 4; i++)
+			m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), swap);
+		for (int i = 0; i < 16; i++) {
+			__m128i msg = _mm_add_epi32(m[i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+
+			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0E));
+			if (i < 12) {	/* words 4i+16..4i+19 replace 4i..4i+3 */
+				__m128i w = _mm_sha256msg1_epu32(m[i & 3], m[(i + 1) & 3]);
+
+				w = _mm_add_epi32(w, _mm_alignr_epi8(m[(i + 3) & 3], m[(i + 2) & 3], 4));
+				m[i & 3] = _mm_sha256msg2_epu32(w, m[(i + 3) & 3]);
+			}
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
 	}
-	c->h[0] += a; c->h[1] += b; c->h[2] += cc; c->h[3] += d;
-	c->h[4] += e; c->h[5] += f; c->h[6] += g; c->h[7] += h;
+	t = _mm_shuffle_epi32(s0, 0x1B);							/* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);						/* DCHG */
+	_mm_storeu_si128((__m128i *)&hs[0], _mm_blend_epi16(t, s1, 0xF0));		/* DCBA */
+	_mm_storeu_si128((__m128i *)&hs[4], _mm_alignr_epi8(s1, t, 8));		/* HGFE */
+}
+
+/* has_sha_ni - the processor has SHA, SSSE3 and SSE4.1 */
+static int has_sha_ni(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
+		return 0;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+static void (*blocks)(uint32_t hs[8], const unsigned char *p, size_t n) = blocks_c;
+
+/* chosen once, before main(): no thread ever sees it change */
+__attribute__((constructor)) static void choose_blocks(void)
+{
+	sha256_accel(1);
+}
+
+int sha256_accel(int on)
+{
+#ifdef SHA256_NI
+	blocks = on && has_sha_ni() ? blocks_ni : blocks_c;
+	return blocks == blocks_ni;
+#else
+	(void)on;
+	return 0;
+#endif
 }
 
 void sha256_init(struct sha256 *c)
@@ -71,12 +151,15 @@ void sha256_update(struct sha256 *c, const void *data, size_t len)
 		p += take;
 		len -= take;
 		if (c->nbuf == 64) {
-			block(c, c->buf);
+			blocks(c->h, c->buf, 1);
 			c->nbuf = 0;
 		}
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		block(c, p);
+	if (len >= 64) {
+		blocks(c->h, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
 	memcpy(c->buf, p, len);
 	c->nbuf += len;
 }
@@ -84,14 +167,12 @@ void sha256_update(struct sha256 *c, const void *data, size_t len)
 void sha256_final(struct sha256 *c, unsigned char out[32])
 {
 	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80, zero = 0, lenbuf[8];
+	unsigned char pad[72] = { 0x80 };
+	size_t n = (c->nbuf < 56 ? 56 : 120) - c->nbuf;	/* 0x80, zeros, to 56 mod 64 */
 
-	sha256_update(c, &pad, 1);
-	while (c->nbuf != 56)
-		sha256_update(c, &zero, 1);
 	for (int i = 0; i < 8; i++)
-		lenbuf[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(c, lenbuf, 8);
+		pad[n + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(c, pad, n + 8);
 	for (int i = 0; i < 8; i++) {
 		out[4 * i] = (unsigned char)(c->h[i] >> 24);
 		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);

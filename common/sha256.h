@@ -19,6 +19,10 @@ void sha256_update(struct sha256 *c, const void *data, size_t len);
 void sha256_final(struct sha256 *c, unsigned char out[32]);
 void sha256_hex(const void *data, size_t len, char out[65]);
 
+/* sha256_accel - use the processor's SHA instructions when it has them (on, the default)
+ * or the portable code (0); 1 when they are in use. For tests and benchmarks. */
+int sha256_accel(int on);
+
 /* hmac_sha256 - RFC 2104 HMAC with SHA-256 */
 void hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[32]);
 
