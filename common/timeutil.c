@@ -88,13 +88,44 @@ int date_parse(const char *s, int32_t *day)
 }
 
 /* date_format - YYYY-MM-DD */
+/* two - n % 100 as two digits at p; the end */
+static char *two(char *p, unsigned n)
+{
+	p[0] = (char)('0' + n / 10 % 10);
+	p[1] = (char)('0' + n % 10);
+	return p + 2;
+}
+
+/* put - text[0..len) as snprintf would put it into buf[size] */
+static void put(char *buf, size_t size, const char *text, size_t len)
+{
+	if (!size)
+		return;
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, text, len);
+	buf[len] = 0;
+}
+
+/* date_format and time_format write their digits themselves: a reply, an audit row or an
+ * event holds several times, and snprintf was a tenth of the cost of taking a report */
 void date_format(int32_t day, char *buf, size_t size)
 {
 	int y;
 	unsigned m, d;
+	char text[16], *p;
 
 	civil_from_days(day, &y, &m, &d);
-	snprintf(buf, size, "%04d-%02u-%02u", y, m, d);
+	if (y < 0 || y > 9999) {
+		snprintf(buf, size, "%04d-%02u-%02u", y, m, d);
+		return;
+	}
+	p = two(two(text, (unsigned)y / 100), (unsigned)y);
+	*p++ = '-';
+	p = two(p, m);
+	*p++ = '-';
+	p = two(p, d);
+	put(buf, size, text, (size_t)(p - text));
 }
 
 /* tz_offset_parse - ±HH:MM within -12:00..+14:00, minutes a multiple of 15 */
@@ -117,9 +148,14 @@ int tz_offset_parse(const char *s, int *offset_sec)
 /* tz_offset_format - +HH:MM */
 void tz_offset_format(int offset_sec, char *buf, size_t size)
 {
-	int a = offset_sec < 0 ? -offset_sec : offset_sec;
+	unsigned a = (unsigned)(offset_sec < 0 ? -offset_sec : offset_sec);
+	char text[8];
 
-	snprintf(buf, size, "%c%02u:%02u", offset_sec < 0 ? '-' : '+', (unsigned)(a / 3600) % 100u, (unsigned)(a / 60) % 60u);
+	text[0] = offset_sec < 0 ? '-' : '+';
+	two(text + 1, a / 3600);
+	text[3] = ':';
+	two(text + 4, a / 60 % 60);
+	put(buf, size, text, 6);
 }
 
 /* day_start - UTC seconds of local midnight */
@@ -176,13 +212,21 @@ void time_format(int64_t t, int offset_sec, char *buf, size_t size)
 {
 	int64_t local = t + offset_sec;
 	int32_t day = day_of_time(t, offset_sec);
-	int64_t s = local - (int64_t)day * DAY_SECONDS;
-	char date[16], off[8];
+	unsigned s = (unsigned)(local - (int64_t)day * DAY_SECONDS);
+	char text[48], *p;
+	size_t n;
 
-	date_format(day, date, sizeof(date));
-	tz_offset_format(offset_sec, off, sizeof(off));
-	snprintf(buf, size, "%sT%02d:%02d:%02d%s", date, (int)(s / 3600), (int)(s / 60 % 60),
-		 (int)(s % 60), off);
+	date_format(day, text, 24);
+	n = strlen(text);
+	p = text + n;
+	*p++ = 'T';
+	p = two(p, s / 3600);
+	*p++ = ':';
+	p = two(p, s / 60 % 60);
+	*p++ = ':';
+	p = two(p, s % 60);
+	tz_offset_format(offset_sec, p, 8);
+	put(buf, size, text, strlen(text));
 }
 
 /* duration_parse - one or more NUMBERunit parts: s, m, h, d, w ("1d12h") */

@@ -407,6 +407,18 @@ static void test_times(void)
 	}
 	time_format(1731204000, 25200, buf, sizeof(buf));
 	T_STREQ("time_format back to the same text", buf, same[0]);
+	{
+		char small[11];
+
+		time_format(1731204000, 25200, small, sizeof(small));
+		T_STREQ("time_format cuts to the buffer as snprintf does", small, "2024-11-10");
+		date_format(-719162 + 365, small, sizeof(small));	/* 0001-01-01 + 365 days */
+		T_STREQ("date_format of year 2 keeps four digits", small, "0002-01-01");
+		date_format(2932897, small, sizeof(small));		/* the day after 9999-12-31 */
+		T_STREQ("date_format of year 10000, cut to the buffer", small, "10000-01-0");
+		date_format(-719529, small, sizeof(small));		/* the last day of year -1 */
+		T_STREQ("date_format before year 0", small, "-001-12-31");
+	}
 
 	/* round trips every 7919 s over 1960..2040 in several zones */
 	for (int64_t x = -315619200; x < 2208988800LL && ok; x += 7919 * 97) {
