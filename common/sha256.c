@@ -181,21 +181,28 @@ void sha256_final(struct sha256 *c, unsigned char out[32])
 	}
 }
 
-/* sha256_hex - the lower-case hex digest of a buffer */
-void sha256_hex(const void *data, size_t len, char out[65])
+/* sha256_final_hex - sha256_final as lower-case hex */
+void sha256_final_hex(struct sha256 *c, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
-	struct sha256 c;
 	unsigned char d[32];
 
-	sha256_init(&c);
-	sha256_update(&c, data, len);
-	sha256_final(&c, d);
+	sha256_final(c, d);
 	for (int i = 0; i < 32; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[64] = 0;
+}
+
+/* sha256_hex - the lower-case hex digest of a buffer */
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	struct sha256 c;
+
+	sha256_init(&c);
+	sha256_update(&c, data, len);
+	sha256_final_hex(&c, out);
 }
 
 /* hmac_sha256_key - the inner and outer states of a key; keys longer than a block are

@@ -17,6 +17,7 @@ struct sha256 {
 void sha256_init(struct sha256 *c);
 void sha256_update(struct sha256 *c, const void *data, size_t len);
 void sha256_final(struct sha256 *c, unsigned char out[32]);
+void sha256_final_hex(struct sha256 *c, char out[65]);
 void sha256_hex(const void *data, size_t len, char out[65]);
 
 /* sha256_accel - use the processor's SHA instructions when it has them (on, the default)

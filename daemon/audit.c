@@ -19,15 +19,26 @@
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* row_hash - the chain link of one row */
+/* row_hash - the chain link of one row: SHA-256 of its fields, each but the last ended
+ * by a newline, hashed as they are (no copy of the detail) */
 static void row_hash(const char *prev, int64_t seq, int64_t at, const char *principal, const char *op,
 		     const char *object, const char *unit, const char *detail, char out[65])
 {
-	char *text = xasprintf("%s\n%lld\n%lld\n%s\n%s\n%s\n%s\n%s", prev, (long long)seq, (long long)at,
-			       principal, op, object ? object : "", unit ? unit : "", detail);
+	const char *field[] = { prev, NULL, NULL, principal, op, object ? object : "", unit ? unit : "", detail };
+	char nums[2][24];
+	struct sha256 c;
 
-	sha256_hex(text, strlen(text), out);
-	free(text);
+	snprintf(nums[0], sizeof(nums[0]), "%lld", (long long)seq);
+	snprintf(nums[1], sizeof(nums[1]), "%lld", (long long)at);
+	field[1] = nums[0];
+	field[2] = nums[1];
+	sha256_init(&c);
+	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++) {
+		sha256_update(&c, field[i], strlen(field[i]));
+		if (i + 1 < sizeof(field) / sizeof(field[0]))
+			sha256_update(&c, "\n", 1);
+	}
+	sha256_final_hex(&c, out);
 }
 
 /* audit_head - the sequence number and hash of the last row: kept in memory for the rest

@@ -60,3 +60,24 @@ def test_every_change_is_chained_and_verify_finds_an_edit_and_a_removal():
         r = d.ctl("audit", "verify", ok=None)
         eq((r["valid"], r["first_bad"]), (False, 1), "gap named")
         con.close()
+
+
+def test_each_hash_is_the_documented_sha256_of_the_row():
+    """hash = SHA-256 of prev_hash, seq, at, principal, op, object, unit and detail, each but
+    the last followed by a newline (audit.c): recomputed here by Python's hashlib, so a
+    chain written by one version of thiduad verifies with any other"""
+    import hashlib
+    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+        submit(d, "XA-ANPHU", "h1")
+        assert d.call("report.return", id="h2", unit="XA-ANPHU", report="KH-NAM", period="2024",
+                      reason="Thiếu chữ ký \"gốc\"\nvà con dấu")["ok"]
+        d.ctl("config", "reload")
+        rows = d.db().execute("SELECT seq, at, principal, op, object, unit, detail, prev_hash, hash"
+                              " FROM audit ORDER BY seq").fetchall()
+        assert len(rows) >= 3, rows
+        prev = "0" * 64
+        for seq, at, principal, op, obj, unit, detail, prev_hash, h in rows:
+            eq(prev_hash, prev, f"row {seq} links to the row before")
+            text = f"{prev_hash}\n{seq}\n{at}\n{principal}\n{op}\n{obj or ''}\n{unit or ''}\n{detail}"
+            eq(h, hashlib.sha256(text.encode()).hexdigest(), f"row {seq} ({op})")
+            prev = h
