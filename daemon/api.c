@@ -89,6 +89,24 @@ static const struct op_entry {
 	{ "titles.list", op_titles_list, 0, A_ANY },
 };
 
+/* the writes whose reply the database holds anyway: a replay keeps only a key, what
+ * names it in the reply, and builds the op's members again from it */
+static const struct replay_entry {
+	const char *op;
+	const char *(*key)(const json_t *reply);
+	int (*build)(struct daemon *d, const char *key, json_t *out);
+} replays[] = {
+	{ "report.submit", receipt_replay_key, receipt_replay },
+};
+
+static const struct replay_entry *replay_entry(const char *op)
+{
+	for (size_t i = 0; i < sizeof(replays) / sizeof(replays[0]); i++)
+		if (!strcmp(replays[i].op, op))
+			return &replays[i];
+	return NULL;
+}
+
 /* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
 static void ipc_path_prepare(const char *endpoint)
 {
@@ -381,27 +399,42 @@ static const struct op_entry *find_op(const char *name)
 	return NULL;
 }
 
-/* replay_lookup - a write with a known request id answers with its first reply */
+/* replay_lookup - a write with a known request id answers with its first reply: as
+ * stored, or built again from its key */
 static int replay_lookup(struct daemon *d, struct request *rq)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT op, reply FROM requests WHERE id = ?1");
+	const struct replay_entry *e = replay_entry(rq->op);
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT op, reply, key FROM requests WHERE id = ?1");
 	int found = 0;
 
 	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *op = (const char *)sqlite3_column_text(s, 0);
+		const char *key = (const char *)sqlite3_column_text(s, 2);
 
 		found = 1;
+		json_decref(rq->reply);
+		rq->reply = NULL;
 		if (strcmp(op, rq->op) != 0) {
 			rq_error(rq, "id_reused", "request id '%s' was already used for %s; use a new id for a new request",
 				 rq->id, op);
+		} else if (key && e) {
+			json_t *out = json_object();
+
+			if (e->build(d, key, out) == 0) {
+				rq->reply = json_pack("{s:s,s:b}", "id", rq->id, "ok", 1);
+				json_object_update(rq->reply, out);
+			}
+			json_decref(out);
 		} else {
-			json_decref(rq->reply);
 			rq->reply = jload((const char *)sqlite3_column_text(s, 1), (size_t)sqlite3_column_bytes(s, 1), 0, NULL);
-			if (!rq->reply)
-				rq_error(rq, "internal", "the stored reply of request %s cannot be read", rq->id);
-			else
-				json_object_set_new(rq->reply, "replayed", json_true());
+		}
+		if (rq->failed) {
+			/* id_reused */
+		} else if (!rq->reply) {
+			rq_error(rq, "internal", "the stored reply of request %s cannot be read", rq->id);
+		} else {
+			json_object_set_new(rq->reply, "replayed", json_true());
 			rq->replayed = 1;
 		}
 	}
@@ -409,18 +442,22 @@ static int replay_lookup(struct daemon *d, struct request *rq)
 	return found;
 }
 
-/* replay_store - remember a write's reply under its request id */
+/* replay_store - remember a write's reply under its request id: the reply itself, or
+ * only the key that builds it again (reply '') */
 static int replay_store(struct daemon *d, struct request *rq)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at) VALUES (?1, ?2, ?3, ?4)");
+	const struct replay_entry *e = replay_entry(rq->op);
+	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at, key) VALUES (?1, ?2, ?3, ?4, ?5)");
+	const char *key = e ? e->key(rq->reply) : NULL;
 	int rc;
 
 	/* serialized once: the same text is stored for replays and sent as the reply */
 	rq->reply_text = jdump(rq->reply, JSON_COMPACT);
 	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, rq->op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, rq->reply_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, key ? "" : rq->reply_text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, clock_now(d));
+	sqlite3_bind_text(s, 5, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;

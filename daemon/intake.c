@@ -560,6 +560,24 @@ db_error:
 			"the submission could not be stored: %s; nothing was recorded", store_errmsg(d->store));
 }
 
+/* receipt_replay_key - what a replay of report.submit keeps: the receipt number (the
+ * submission's rows hold the rest) */
+const char *receipt_replay_key(const json_t *reply)
+{
+	return json_string_value(json_object_get(json_object_get(reply, "receipt"), "number"));
+}
+
+/* receipt_replay - the members of report.submit's reply, read back by receipt number */
+int receipt_replay(struct daemon *d, const char *number, json_t *out)
+{
+	json_t *r = receipt_json(d, number);
+
+	if (!r)
+		return -1;
+	json_object_set_new(out, "receipt", r);
+	return 0;
+}
+
 /* op_report_receipt - show a receipt again */
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 {

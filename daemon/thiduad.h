@@ -185,6 +185,9 @@ int op_clock_advance(struct daemon *d, struct request *rq, json_t *out);
 int op_config_reload(struct daemon *d, struct request *rq, json_t *out);
 int op_report_submit(struct daemon *d, struct request *rq, json_t *out);
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out);
+/* a replayed report.submit: its receipt number, and the reply's members from it */
+const char *receipt_replay_key(const json_t *reply);
+int receipt_replay(struct daemon *d, const char *number, json_t *out);
 int op_report_review(struct daemon *d, struct request *rq, json_t *out);
 int op_obligations_list(struct daemon *d, struct request *rq, json_t *out);
 int op_completeness(struct daemon *d, struct request *rq, json_t *out);

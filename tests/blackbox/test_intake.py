@@ -142,7 +142,28 @@ def test_replay_returns_the_first_receipt_and_stores_once():
         second = ok(submit(d, "XA-ANPHU", id="req-42"))
         eq(second["receipt"], first["receipt"], "same receipt")
         eq(second.get("replayed"), True, "marked as a replay")
+        eq({k: v for k, v in second.items() if k != "replayed"}, first, "the whole first reply")
         eq(d.db().execute("SELECT count(*) FROM submissions").fetchone()[0], 1, "stored once")
+        # the reply is kept as its receipt number and built again from the submission's rows
+        eq(d.db().execute("SELECT reply, key FROM requests WHERE id = 'req-42'").fetchone(),
+           ("", first["receipt"]["number"]), "kept as its key")
+        ok(submit(d, "XA-ANPHU", id="req-43", note="bản sửa"))	# a second version since
+        d.stop()
+        d.start()
+        third = ok(submit(d, "XA-ANPHU", id="req-42"))
+        eq({k: v for k, v in third.items() if k != "replayed"}, first, "the first reply after a restart")
+        eq(d.db().execute("SELECT count(*) FROM submissions").fetchone()[0], 2, "nothing more stored")
+        err(d.call("report.accept", id="req-42", unit="XA-ANPHU", report="BC-NAM", period="2024"), "id_reused")
+        # a reply stored whole, as schema 10 kept every reply, is replayed as stored
+        d.stop()
+        con = sqlite3.connect(os.path.join(d.dir, "thidua.db"))
+        con.execute("UPDATE requests SET reply = ?, key = NULL WHERE id = 'req-42'",
+                    (json.dumps(first, ensure_ascii=False),))
+        con.commit()
+        con.close()
+        d.start()
+        fourth = ok(submit(d, "XA-ANPHU", id="req-42"))
+        eq({k: v for k, v in fourth.items() if k != "replayed"}, first, "a reply stored whole")
 
 
 def test_reorganisation_successor_owes_the_2025_report():
@@ -246,7 +267,7 @@ def test_thiduactl_submit_review_and_completeness_csv():
         assert rc == 0 and "accepted" in out, out
 
 
-SCHEMA = 10	# the schema version this thiduad writes
+SCHEMA = 11	# the schema version this thiduad writes
 
 
 def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
@@ -267,6 +288,7 @@ def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
             CREATE INDEX audit_principal ON audit (principal, seq);
             CREATE INDEX audit_object ON audit (object, seq);
             CREATE INDEX submissions_obligation ON submissions (obligation);
+            ALTER TABLE requests DROP COLUMN key;
             PRAGMA user_version = 7;
         """)
         eq(con.execute("SELECT count(*) FROM blobs").fetchone()[0], 1, "one blob for both")
@@ -318,6 +340,7 @@ def test_a_database_of_schema_9_is_rebuilt_with_the_same_rows_and_rules():
         version = con.execute("PRAGMA schema_version").fetchone()[0]
         con.execute(f"PRAGMA schema_version = {version + 1}")
         con.execute("PRAGMA writable_schema = OFF")
+        con.execute("ALTER TABLE requests DROP COLUMN key")
         con.execute("PRAGMA user_version = 9")
         con.commit()
         con.close()
