@@ -126,7 +126,7 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 		return -1;
 	}
 	d->api = zmq_socket(d->zctx, ZMQ_ROUTER);
-	d->events = zmq_socket(d->zctx, ZMQ_PUB);
+	d->events = zmq_socket(d->zctx, ZMQ_XPUB);	/* PUB that also tells who subscribes */
 	zmq_setsockopt(d->api, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(d->events, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(d->api, ZMQ_RCVHWM, &hwm, sizeof(hwm));

@@ -1,5 +1,5 @@
 /*
- * events.c - state changes published on the events socket (PUB), topic = event type.
+ * events.c - state changes published on the events socket (XPUB), topic = event type.
  * Events are held until the turn's commit, so a watcher never sees what was rolled back.
  */
 #include <string.h>
@@ -44,7 +44,25 @@ void events_truncate(struct daemon *d, size_t mark)
 		json_array_remove(d->pending_events, json_array_size(d->pending_events) - 1);
 }
 
-/* events_flush - publish the queued events as [topic][json] (the topic is the body's type) */
+/* events_subscriptions - read what the events socket (XPUB) says of its subscribers: a
+ * frame per topic first subscribed (1 then the topic) or last unsubscribed (0), a
+ * subscriber's going away included */
+void events_subscriptions(struct daemon *d)
+{
+	char buf[256];
+	int n;
+
+	while ((n = zmq_recv(d->events, buf, sizeof(buf), ZMQ_DONTWAIT)) >= 0) {
+		if (n > 0 && buf[0] == 1)
+			d->event_topics++;
+		else if (n > 0 && buf[0] == 0 && d->event_topics > 0)
+			d->event_topics--;
+	}
+}
+
+/* events_flush - publish the queued events as [topic][json] (the topic is the body's type).
+ * With nobody subscribed they are dropped unwritten, as a PUB socket would drop them
+ * written: subscriptions that reached the socket before this moment are counted first. */
 void events_flush(struct daemon *d)
 {
 	size_t i;
@@ -52,6 +70,11 @@ void events_flush(struct daemon *d)
 
 	if (!d->pending_events)
 		return;
+	events_subscriptions(d);
+	if (!d->event_topics) {
+		json_array_clear(d->pending_events);
+		return;
+	}
 	json_array_foreach(d->pending_events, i, ev) {
 		const char *type = json_string_value(json_object_get(ev, "type"));
 		char *text = jdump(ev, JSON_COMPACT);

@@ -268,9 +268,10 @@ static void main_loop(struct daemon *d)
 			{ NULL, d->sigfd, ZMQ_POLLIN, 0 },
 			{ d->jobs, 0, ZMQ_POLLIN, 0 },
 			{ d->zap, 0, ZMQ_POLLIN, 0 },
+			{ d->events, 0, ZMQ_POLLIN, 0 },	/* (un)subscriptions */
 		};
 		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)), supervisor_timeout_ms(d));
-		int rc = zmq_poll(items, 4, timeout);
+		int rc = zmq_poll(items, 5, timeout);
 
 		if (rc < 0 && errno != EINTR)
 			fatal("zmq_poll: %s", zmq_strerror(errno));
@@ -278,6 +279,8 @@ static void main_loop(struct daemon *d)
 			store_checkpoint(d->store);	/* idle: write the WAL back now, not in a commit */
 		if (items[1].revents & ZMQ_POLLIN)
 			read_signals(d);
+		if (items[4].revents & ZMQ_POLLIN)
+			events_subscriptions(d);
 		while (items[3].revents & ZMQ_POLLIN) {
 			int events = 0;
 			size_t len = sizeof(events);

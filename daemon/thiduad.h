@@ -44,6 +44,7 @@ struct daemon {
 	int64_t epoch;			/* when this database first ran: older ladder steps are history */
 	int64_t intake_through;		/* report periods opened up to this moment */
 	json_t *pending_events;		/* array of [type, body] published after commit */
+	long event_topics;		/* topics subscribed on the events socket; none: nothing is sent */
 	int reload_asap, stop_asap, stop_now, reap_asap;
 	uint64_t watchdog_usec;
 	int64_t last_watchdog_ms;
@@ -68,6 +69,7 @@ void sched_register(const struct due_source *src);
 /* events.c */
 void events_emit(struct daemon *d, const char *type, json_t *body);	/* steals body */
 void events_flush(struct daemon *d);
+void events_subscriptions(struct daemon *d);
 size_t events_mark(struct daemon *d);
 void events_truncate(struct daemon *d, size_t mark);
 
