@@ -8,7 +8,6 @@
  * is named after the message's dedup key: writing it again after a crash replaces it.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "b64.h"
+#include "buf.h"
 #include "jobs.h"
 #include "log.h"
 #include "proposals.h"
@@ -29,107 +29,26 @@
 #define SPOOL_BATCH 500
 #define FANOUT_BATCH 128		/* per run when channels are configured */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->p && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = (b->len + (size_t)n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-}
-
-/* bput - append n bytes */
-static void bput(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-#define BPUT(b, lit) bput((b), "" lit, sizeof(lit) - 1)	/* a string literal only */
-
-/* bjson_str - s as a JSON string. The daemon's strings are valid UTF-8 (checked where they
- * enter: configuration, requests, CSV), so only quotes, backslashes and control
- * characters need escaping; this is the hot path of a fan-out of thousands of messages,
- * where building jansson objects only to serialize them again cost more than the rest. */
-static void bjson_str(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";	/* as jansson writes them */
-	size_t n = strlen(s), i = 0, run = 0;
-
-	if (b->len + n + 3 > b->cap) {		/* room for the usual case: nothing to escape */
-		b->cap = (b->len + n + 3) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	b->p[b->len++] = '"';
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		bput(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': BPUT(b, "\\\""); break;
-		case '\\': BPUT(b, "\\\\"); break;
-		case '\n': BPUT(b, "\\n"); break;
-		case '\r': BPUT(b, "\\r"); break;
-		case '\t': BPUT(b, "\\t"); break;
-		case '\b': BPUT(b, "\\b"); break;
-		case '\f': BPUT(b, "\\f"); break;
-		default: {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-			bput(b, esc, sizeof(esc));
-			break;
-		}
-		}
-	}
-	bput(b, s + run, i - run);
-	BPUT(b, "\"");
-}
-
-/* bjson_field - ,"name":"value" (no comma when first) */
+/* bjson_field - ,"name":"value" (no comma when first). The daemon's strings are valid
+ * UTF-8 (checked where they enter: configuration, requests, CSV). Payloads are written
+ * as text: in a fan-out of thousands of messages, building jansson objects only to write
+ * them out again cost more than the rest. */
 static void bjson_field(struct buf *b, const char *name, const char *value, int first)
 {
 	if (!first)
-		BPUT(b, ",");
-	bjson_str(b, name);
-	BPUT(b, ":");
-	bjson_str(b, value);
+		BUF_PUT(b, ",");
+	buf_json_str(b, name, strlen(name));
+	BUF_PUT(b, ":");
+	buf_json_str(b, value, strlen(value));
 }
 
 /* payload_end - ,"dedup_key":KEY,"event":{...}} : how every delivery payload ends */
 static void payload_end(struct buf *b, const char *key, const struct buf *event)
 {
 	bjson_field(b, "dedup_key", key, 0);
-	BPUT(b, ",\"event\":");
-	bput(b, event->p, event->len);
-	BPUT(b, "}");
+	BUF_PUT(b, ",\"event\":");
+	buf_put(b, event->p, event->len);
+	BUF_PUT(b, "}");
 }
 
 /* vn_date - dd/mm/yyyy of a day */
@@ -335,17 +254,17 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 
 		gmtime_r(&t, &tm);
 		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-		bprintf(&out, "Message-ID: <%.32s@thidua>\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", hex, date);
+		buf_printf(&out, "Message-ID: <%.32s@thidua>\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", hex, date);
 		for (size_t i = 0; to->emails[i]; i++)
-			bprintf(&out, "%s%s", i ? ", " : "", to->emails[i]);
-		bprintf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+			buf_printf(&out, "%s%s", i ? ", " : "", to->emails[i]);
+		buf_printf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
 		free(enc);
 		for (size_t i = 0; body[i]; i++) {	/* CRLF line ends */
 			if (body[i] == '\n')
-				bprintf(&out, "\r\n");
+				buf_printf(&out, "\r\n");
 			else
-				bprintf(&out, "%c", body[i]);
+				buf_printf(&out, "%c", body[i]);
 		}
 		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
 	} else {
@@ -355,7 +274,7 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 				      "text", body, "units", items_json(items, nitems));
 		char *text = json_dumps(j, JSON_INDENT(2));
 
-		bprintf(&out, "%s\n", text);
+		buf_printf(&out, "%s\n", text);
 		free(text);
 		json_decref(j);
 		snprintf(path, pathsize, "%s/%.32s.json", d->spool_dir, hex);
@@ -383,30 +302,30 @@ static const struct channel *email_channel(const struct config *cfg)
  * structured receivers (docs/JOBS.md) */
 static void event_json(struct buf *b, const struct message *m, const struct item *items, size_t n)
 {
-	BPUT(b, "{");
+	BUF_PUT(b, "{");
 	bjson_field(b, "kind", m->kind, 1);
 	bjson_field(b, "report", m->report, 0);
 	bjson_field(b, "period", m->period, 0);
 	bjson_field(b, "step", m->step, 0);
-	BPUT(b, ",\"units\":[");
+	BUF_PUT(b, ",\"units\":[");
 	for (size_t i = 0; i < n; i++) {
 		char num[64];
 		int k = snprintf(num, sizeof(num), ",\"due_day\":%ld,\"days\":%ld}", (long)items[i].due_day, items[i].days);
 
 		if (i)
-			BPUT(b, ",");
-		BPUT(b, "{");
+			BUF_PUT(b, ",");
+		BUF_PUT(b, "{");
 		bjson_field(b, "unit", items[i].code, 1);
 		bjson_field(b, "name", items[i].name, 0);
-		bput(b, num, (size_t)k);
+		buf_put(b, num, (size_t)k);
 	}
-	BPUT(b, "]}");
+	BUF_PUT(b, "]}");
 }
 
 /* fan_out - a message whose recipient has configured channels becomes one delivery per
  * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
  * 0 when the recipient has none and the message goes to the spool, -1 on error. The
- * payloads are written as JSON text directly (see bjson_str). */
+ * payloads are written as JSON text directly (buf_json_str). */
 static int fan_out(struct daemon *d, const struct message *m)
 {
 	const struct unit *to = unitset_find(d->units, m->recipient);
@@ -440,22 +359,22 @@ static int fan_out(struct daemon *d, const struct message *m)
 		sha256_hex(m->key, strlen(m->key), hex);
 		snprintf(msgid, sizeof(msgid), "<%.32s@thidua>", hex);
 		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
-		BPUT(&payload, "{");
+		BUF_PUT(&payload, "{");
 		bjson_field(&payload, "from", mail->from, 1);
 		bjson_field(&payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
-		BPUT(&payload, ",\"to\":[");
+		BUF_PUT(&payload, ",\"to\":[");
 		for (size_t i = 0; to->emails[i]; i++) {
 			if (i)
-				BPUT(&payload, ",");
-			BPUT(&payload, "{");
+				BUF_PUT(&payload, ",");
+			BUF_PUT(&payload, "{");
 			bjson_field(&payload, "address", to->emails[i], 1);
 			bjson_field(&payload, "name", to->name, 0);
-			BPUT(&payload, "}");
+			BUF_PUT(&payload, "}");
 		}
-		BPUT(&payload, "]");
+		BUF_PUT(&payload, "]");
 		bjson_field(&payload, "subject", subject, 0);
 		bjson_field(&payload, "text", body, 0);
-		BPUT(&payload, ",\"html\":null");
+		BUF_PUT(&payload, ",\"html\":null");
 		bjson_field(&payload, "message_id", msgid, 0);
 		payload_end(&payload, m->key, &event);
 		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, expires))
@@ -474,7 +393,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 		if (!body) {	/* one text for every chat channel of the recipient */
 			render(d, m, to, items, nitems, today, TC_CHAT, &subject, &body);
 			payload.len = 0;
-			BPUT(&payload, "{");
+			BUF_PUT(&payload, "{");
 			bjson_field(&payload, "title", subject, 1);
 			bjson_field(&payload, "text", body, 0);
 			payload_end(&payload, m->key, &event);

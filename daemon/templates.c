@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "templates.h"
 #include "xalloc.h"
 
@@ -426,22 +427,6 @@ void tmpl_destroy(struct tmpl **self_p)
 	*self_p = NULL;
 }
 
-struct out {
-	char *p;
-	size_t len, cap;
-};
-
-/* put - append n bytes */
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n + 1 > o->cap) {
-		o->cap = (o->len + n + 1) * 2;
-		o->p = xrealloc(o->p, o->cap);
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
 
 /* items_of - a list's items in the values */
 static const struct tmpl_item *items_of(const struct tmpl_values *vals, enum list l, size_t *n)
@@ -482,23 +467,23 @@ static const char *value(const struct tmpl_values *vals, enum tmpl_var var, enum
  * renders them once or skips them */
 char *tmpl_render(const struct tmpl *t, const struct tmpl_values *vals)
 {
-	struct out o = { 0 };
+	struct buf o = { 0 };
 	enum list in = L_NONE;
 	size_t item = 0, nitems = 0;
 
-	put(&o, "", 0);
+	buf_put(&o, "", 0);
 	for (size_t i = 0; i < t->nparts; i++) {
 		const struct part *p = &t->parts[i];
 		const char *v;
 
 		switch (p->kind) {
 		case P_TEXT:
-			put(&o, t->text + p->off, p->len);
+			buf_put(&o, t->text + p->off, p->len);
 			break;
 		case P_VAR:
 			v = value(vals, p->var, in, item);
 			if (v)
-				put(&o, v, strlen(v));
+				buf_put(&o, v, strlen(v));
 			break;
 		case P_BEGIN:
 			if (p->list != L_NONE) {

@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jdump.h"
 #include "b64.h"
+#include "buf.h"
+#include "jdump.h"
 #include "sha256.h"
 #include "xalloc.h"
 #include "webhook_format.h"
@@ -581,43 +582,6 @@ static json_t *teams_body(const char *title, const char *text)
 			 "version", "1.4", "body", blocks);
 }
 
-/* json_str - s as a JSON string at *o, escaped as jansson escapes it (the strings of a
- * job are valid UTF-8: jansson checked them when it read the job); o must have room
- * for 6 bytes per input byte plus 2 */
-static char *json_str(char *o, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	*o++ = '"';
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*o++ = (char)c;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\b': *o++ = 'b'; break;
-		case '\f': *o++ = 'f'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-			break;
-		}
-	}
-	*o++ = '"';
-	return o;
-}
-
 /* json_body_text - the generic payload (README.md, "The json kind") as the text jansson
  * would write for it, without building it as objects first: this is most of what the
  * worker does per post besides the HTTP itself */
@@ -625,26 +589,25 @@ static char *json_body_text(const char *id, const char *title, const char *text,
 			    size_t n)
 {
 	char *ev = event ? jdump(event, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	const char *evs = ev ? ev : "null";
-	size_t cap = 64 + 6 * (strlen(id) + strlen(title) + strlen(text)) + strlen(evs) + 48;
-	char *out = xmalloc(cap), *o = out;
+	struct buf b = { 0 };
 
-	o += snprintf(o, cap, "{\"type\":\"thidua.notification\",\"id\":");
-	o = json_str(o, id);
-	memcpy(o, ",\"title\":", 9);
-	o = json_str(o + 9, title);
-	memcpy(o, ",\"text\":", 8);
-	o = json_str(o + 8, text);
-	memcpy(o, ",\"event\":", 9);
-	o += 9;
-	memcpy(o, evs, strlen(evs));
-	o += strlen(evs);
+	/* the strings of a job are valid UTF-8: they were checked when the job was read */
+	BUF_PUT(&b, "{\"type\":\"thidua.notification\",\"id\":");
+	buf_json_str(&b, id, strlen(id));
+	BUF_PUT(&b, ",\"title\":");
+	buf_json_str(&b, title, strlen(title));
+	BUF_PUT(&b, ",\"text\":");
+	buf_json_str(&b, text, strlen(text));
+	BUF_PUT(&b, ",\"event\":");
+	if (ev)
+		buf_put(&b, ev, strlen(ev));
+	else
+		BUF_PUT(&b, "null");
 	if (n > 1)
-		o += snprintf(o, cap - (size_t)(o - out), ",\"part\":%zu,\"parts\":%zu", k, n);
-	*o++ = '}';
-	*o = 0;
+		buf_printf(&b, ",\"part\":%zu,\"parts\":%zu", k, n);
+	BUF_PUT(&b, "}");
 	free(ev);
-	return out;
+	return b.p;
 }
 
 /* add_json_post - post k of n of the json kind */

@@ -1,0 +1,32 @@
+/*
+ * buf.h - a growing text buffer, and JSON strings written into it the way jansson writes
+ * them. For text built piece by piece where a jansson tree would only be written out
+ * again: delivery payloads, rendered templates, jdump().
+ *
+ * struct buf b = { 0 } is empty; after any put, b.p is NUL-terminated and b.len long. The
+ * buffer owns b.p: free(b.p), or hand it on.
+ */
+#ifndef THIDUA_BUF_H
+#define THIDUA_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* buf_put - append s[0..n) */
+void buf_put(struct buf *b, const char *s, size_t n);
+
+/* BUF_PUT - append a string literal */
+#define BUF_PUT(b, lit) buf_put((b), "" lit, sizeof(lit) - 1)
+
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* buf_json_str - s[0..n) as a JSON string, escaped as jansson escapes it: \" \\ \b \f \n
+ * \r \t, and \u00XX (upper case) for the other control characters. Other bytes are copied
+ * as they are: the caller knows the text is UTF-8. */
+void buf_json_str(struct buf *b, const char *s, size_t n);
+
+#endif
