@@ -140,84 +140,59 @@ static json_t *literal(struct jp *j, const char *word, size_t len, json_t *v)
 	return v;
 }
 
-/* object - '{' at j->p; keys with an escape are left to jansson (j->buf is reused by
- * the value) */
-static json_t *object(struct jp *j)
+/* eat - the character c (after spaces) taken: 1, else 0 */
+static int eat(struct jp *j, char c)
 {
-	json_t *o = json_object();
-
-	j->p++;
 	skip_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
-		return o;
-	}
-	for (;;) {
-		const char *k;
-		size_t kn;
-		int copied;
-		json_t *v;
-
-		if (j->p >= j->end || *j->p != '"' || string(j, &k, &kn, &copied) || copied)
-			break;
-		skip_ws(j);
-		if (j->p >= j->end || *j->p != ':')
-			break;
+	if (j->p < j->end && *j->p == c) {
 		j->p++;
 		skip_ws(j);
-		if (!(v = value(j)))
-			break;
-		if ((j->flags & JSON_REJECT_DUPLICATES) && json_object_getn(o, k, kn)) {
-			json_decref(v);
-			break;
-		}
-		if (json_object_setn_new_nocheck(o, k, kn, v))
-			break;
-		skip_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			skip_ws(j);
-			continue;
-		}
-		if (j->p < j->end && *j->p == '}') {
-			j->p++;
-			return o;
-		}
-		break;
+		return 1;
 	}
-	json_decref(o);
-	return NULL;
+	return 0;
 }
 
-/* array - '[' at j->p */
-static json_t *array(struct jp *j)
+/* member - one "key":value of an object into o; keys with an escape are left to jansson
+ * (j->buf is reused by the value). 0 or -1 */
+static int member(struct jp *j, json_t *o)
 {
-	json_t *a = json_array();
+	const char *k;
+	size_t kn;
+	int copied;
+	json_t *v;
+
+	if (j->p >= j->end || *j->p != '"' || string(j, &k, &kn, &copied) || copied || !eat(j, ':')
+	    || !(v = value(j)))
+		return -1;
+	if ((j->flags & JSON_REJECT_DUPLICATES) && json_object_getn(o, k, kn)) {
+		json_decref(v);
+		return -1;
+	}
+	return json_object_setn_new_nocheck(o, k, kn, v);
+}
+
+/* container - the object or array whose opening character is at j->p: members or
+ * elements separated by ',' up to the closing one */
+static json_t *container(struct jp *j)
+{
+	int obj = *j->p == '{';
+	char close = obj ? '}' : ']';
+	json_t *c = obj ? json_object() : json_array();
 
 	j->p++;
-	skip_ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
-		return a;
-	}
+	if (eat(j, close))
+		return c;
 	for (;;) {
-		json_t *v = value(j);
+		json_t *v;
 
-		if (!v || json_array_append_new(a, v))
+		if (obj ? member(j, c) != 0 : !(v = value(j)) || json_array_append_new(c, v))
 			break;
-		skip_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			skip_ws(j);
-			continue;
-		}
-		if (j->p < j->end && *j->p == ']') {
-			j->p++;
-			return a;
-		}
-		break;
+		if (eat(j, close))
+			return c;
+		if (!eat(j, ','))
+			break;
 	}
-	json_decref(a);
+	json_decref(c);
 	return NULL;
 }
 
@@ -236,7 +211,7 @@ static json_t *value(struct jp *j)
 		if (j->depth >= JLOAD_DEPTH)
 			return NULL;
 		j->depth++;
-		v = *j->p == '{' ? object(j) : array(j);
+		v = container(j);
 		j->depth--;
 		return v;
 	case '"':
