@@ -517,8 +517,9 @@ int main(int argc, char **argv)
 		if (p->errors || p->bad)
 			printf("clients=%d errors=%ld bad_replies=%ld\n", p->clients, p->errors, p->bad);
 		if (p->daemon_cpu >= 0)
-			printf("clients=%d cpu: daemon %.0f%% of a core, this client %.0f%%\n",
-			       p->clients, p->daemon_cpu * 100, p->client_cpu * 100);
+			printf("clients=%d cpu: daemon %.0f%% of a core (%.1f us per submission), this client %.0f%%\n",
+			       p->clients, p->daemon_cpu * 100, p->rate > 0 ? p->daemon_cpu / p->rate * 1e6 : 0.0,
+			       p->client_cpu * 100);
 		fflush(stdout);
 	}
 	if (b.total_errors)
