@@ -51,7 +51,13 @@ class Receiver:
             def log_message(self, *a):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        class Server(http.server.ThreadingHTTPServer):
+            # the listen backlog: socketserver's default of 5 overflowed when a worker
+            # opened hundreds of connections at once on a busy machine; a connection
+            # whose handshake the kernel dropped then waited out the worker's 30 s timeout
+            request_queue_size = 512
+
+        self.server = Server(("127.0.0.1", 0), H)
         self.server.handle_error = lambda *a: None   # a client killed mid-request is expected
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
