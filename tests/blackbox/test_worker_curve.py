@@ -7,10 +7,9 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
 from harness import BIN, CONFIG, Daemon, eq, write
-from test_delivery import Receiver     # answers every POST 200 unless scripted
+from test_delivery import Receiver, wait_for     # Receiver answers every POST 200 unless scripted
 
 START = "2024-10-31T12:00:00+07:00"     # a Thursday, in working hours
 
@@ -19,16 +18,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(what, cond, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def keygen(tmp, name):
