@@ -720,10 +720,32 @@ static int step_fixed(struct store *st, const char *sql)
 	return 0;
 }
 
-int store_savepoint(struct store *st)
+/* store_keep - snapshot the deferred values, for store_unkeep */
+void store_keep(struct store *st)
 {
 	memcpy(st->dv_saved, st->dv, st->ndv * sizeof(st->dv[0]));
 	st->ndv_saved = st->ndv;
+}
+
+/* store_unkeep - the deferred values as store_keep saw them */
+void store_unkeep(struct store *st)
+{
+	memcpy(st->dv, st->dv_saved, st->ndv_saved * sizeof(st->dv[0]));
+	st->ndv = st->ndv_saved;
+}
+
+/* store_changes - rows inserted, updated or deleted since the database was opened (by
+ * statements that completed); -1 when the transaction is gone (SQLite rolled it back) */
+int64_t store_changes(struct store *st)
+{
+	if (st->in_txn && sqlite3_get_autocommit(st->db))
+		return -1;
+	return sqlite3_total_changes64(st->db);
+}
+
+int store_savepoint(struct store *st)
+{
+	store_keep(st);
 	return step_fixed(st, "SAVEPOINT req");
 }
 
@@ -736,8 +758,7 @@ void store_rollback_to(struct store *st)
 {
 	step_fixed(st, "ROLLBACK TO req");
 	step_fixed(st, "RELEASE req");
-	memcpy(st->dv, st->dv_saved, st->ndv_saved * sizeof(st->dv[0]));
-	st->ndv = st->ndv_saved;
+	store_unkeep(st);
 }
 
 /* store_checkpoint - a passive WAL checkpoint, when the loop has nothing else to do */

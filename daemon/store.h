@@ -7,8 +7,9 @@
  * every query is a prepared statement with bound parameters.
  *
  * Transactions: the api loop opens one transaction per turn (group commit) with
- * store_begin()/store_commit(); each request runs inside a savepoint so a failing request
- * rolls back alone.
+ * store_begin()/store_commit(). A request that may fail after writing runs inside a
+ * savepoint, so it rolls back alone; one whose failure the caller can undo otherwise runs
+ * without one, between store_keep() and store_unkeep() (see api.c).
  */
 #ifndef THIDUA_STORE_H
 #define THIDUA_STORE_H
@@ -40,6 +41,9 @@ int store_in_txn(struct store *st);
 int store_savepoint(struct store *st);
 void store_release(struct store *st);
 void store_rollback_to(struct store *st);
+void store_keep(struct store *st);
+void store_unkeep(struct store *st);
+int64_t store_changes(struct store *st);
 void store_checkpoint(struct store *st);
 
 /* store_full - the last failure was SQLITE_FULL (the disk is full) */

@@ -166,6 +166,59 @@ def test_replay_returns_the_first_receipt_and_stores_once():
         eq({k: v for k, v in fourth.items() if k != "replayed"}, first, "a reply stored whole")
 
 
+def test_a_submission_failing_after_it_wrote_leaves_nothing_and_its_turn_goes_on():
+    """A turn of submissions runs without savepoints; one that fails after writing rows (here
+    its large file cannot be stored) makes the daemon roll the turn back and run it again,
+    each request in a savepoint: the others are stored once, the failed one not at all."""
+    import hashlib
+    import zmq
+    big = bytes(range(256)) * (1100 * 4)      # over the inline limit: kept under files/
+    sha = hashlib.sha256(big).hexdigest()
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        os.makedirs(os.path.join(d.dir, "files"), exist_ok=True)
+        blocker = os.path.join(d.dir, "files", sha[:2])
+        with open(blocker, "w") as fp:         # a file where its directory must go
+            fp.write("x")
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
+        s.connect(d.endpoint)
+        sent = [("turn-a", "XA-ANPHU", DOC), ("turn-b", "XA-BINHMY", big), ("turn-c", "XA-PHUHOADONG", DOC),
+                ("turn-d", "XA-TANTHONGHOI", DOC)]
+        for rid, unit, data in sent:           # one burst: usually one turn
+            req = {"op": "report.submit", "id": rid, "unit": unit, "report": "BC-NAM", "period": "2024",
+                   "files": ["báo cáo.pdf"]}
+            s.send_multipart([b"", json.dumps(req).encode(), data])
+        replies = {}
+        for _ in sent:
+            r = json.loads(s.recv_multipart()[-1])
+            replies[r["id"]] = r
+        s.close()
+        msg = err(replies["turn-b"], "internal")
+        assert "báo cáo.pdf" in msg and "nothing was recorded" in msg, msg
+        numbers = [ok(replies[rid])["receipt"]["number"] for rid in ("turn-a", "turn-c", "turn-d")]
+        seq = [int(n.rsplit("-", 1)[1]) for n in numbers]
+        eq(seq, [seq[0], seq[0] + 1, seq[0] + 2], "the refused submission used no receipt number")
+        assert "failed after writing" in d.read_log(), "the turn was not run again"
+        db = d.db()
+        eq(sorted(db.execute("SELECT request_id FROM submissions")), [("turn-a",), ("turn-c",), ("turn-d",)],
+           "submissions stored")
+        eq(sorted(db.execute("SELECT id FROM requests")), [("turn-a",), ("turn-c",), ("turn-d",)], "requests recorded")
+        eq(db.execute("SELECT count(*) FROM audit WHERE op = 'report.submit'").fetchone()[0], 3, "audit rows")
+        eq(db.execute("SELECT state FROM obligations WHERE unit = 'XA-BINHMY' AND report = 'BC-NAM'"
+                      " AND period = '2024'").fetchone()[0], "open", "the refused unit still owes its report")
+        db.close()
+        rc, out = d.ctl_raw("audit", "verify")
+        eq(rc, 0, f"audit verify: {out}")
+        # with room for the file, the same request id goes through, stored once
+        os.unlink(blocker)
+        r = ok(submit(d, "XA-BINHMY", files=(("báo cáo.pdf", big),), id="turn-b"))
+        eq(r["receipt"]["number"].rsplit("-", 1)[1], "%06d" % (seq[2] + 1), "the next number")
+        assert "replayed" not in r, r
+        with open(os.path.join(d.dir, "files", sha[:2], sha), "rb") as fp:
+            assert fp.read() == big, "the large file"
+
+
 def test_reorganisation_successor_owes_the_2025_report():
     with Daemon(config=CONFIG_2025, start_at="2025-02-10T09:00:00+07:00") as d:
         ok(submit(d, "XA-ANPHU", report="KH-NAM", period="2025"))
