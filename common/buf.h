@@ -10,6 +10,7 @@
 #define THIDUA_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *p;
@@ -18,6 +19,24 @@ struct buf {
 
 /* buf_put - append s[0..n) */
 void buf_put(struct buf *b, const char *s, size_t n);
+
+/* buf_grow - room for n more bytes and the NUL */
+void buf_grow(struct buf *b, size_t n);
+
+/* buf_putc - append one byte */
+static inline void buf_putc(struct buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		buf_grow(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = 0;
+}
+
+/* buf_int - append v in decimal, as printf's %lld writes it */
+void buf_int(struct buf *b, long long v);
+
+/* int_text - v in decimal into out, NUL-terminated (%lld without printf); its length */
+size_t int_text(char out[24], long long v);
 
 /* BUF_PUT - append a string literal */
 #define BUF_PUT(b, lit) buf_put((b), "" lit, sizeof(lit) - 1)

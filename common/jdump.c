@@ -28,9 +28,6 @@ static int string(struct buf *o, const char *s, size_t n)
 
 static int value(struct buf *o, const json_t *v, int depth)
 {
-	char num[32];
-	int n;
-
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		const char *key;
@@ -40,37 +37,36 @@ static int value(struct buf *o, const json_t *v, int depth)
 
 		if (depth >= JDUMP_DEPTH)
 			return -1;
-		buf_put(o, "{", 1);
+		buf_putc(o, '{');
 		json_object_keylen_foreach((json_t *)v, key, klen, m) {
 			if (!first)
-				buf_put(o, ",", 1);
+				buf_putc(o, ',');
 			first = 0;
 			if (string(o, key, klen) < 0)
 				return -1;
-			buf_put(o, ":", 1);
+			buf_putc(o, ':');
 			if (value(o, m, depth + 1) < 0)
 				return -1;
 		}
-		buf_put(o, "}", 1);
+		buf_putc(o, '}');
 		return 0;
 	}
 	case JSON_ARRAY:
 		if (depth >= JDUMP_DEPTH)
 			return -1;
-		buf_put(o, "[", 1);
+		buf_putc(o, '[');
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
-				buf_put(o, ",", 1);
+				buf_putc(o, ',');
 			if (value(o, json_array_get(v, i), depth + 1) < 0)
 				return -1;
 		}
-		buf_put(o, "]", 1);
+		buf_putc(o, ']');
 		return 0;
 	case JSON_STRING:
 		return string(o, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		buf_put(o, num, (size_t)n);
+		buf_int(o, json_integer_value(v));
 		return 0;
 	case JSON_REAL: {
 		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);

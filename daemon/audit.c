@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jdump.h"
 #include "log.h"
 #include "sha256.h"
@@ -28,8 +29,8 @@ static void row_hash(const char *prev, int64_t seq, int64_t at, const char *prin
 	char nums[2][24];
 	struct sha256 c;
 
-	snprintf(nums[0], sizeof(nums[0]), "%lld", (long long)seq);
-	snprintf(nums[1], sizeof(nums[1]), "%lld", (long long)at);
+	int_text(nums[0], seq);
+	int_text(nums[1], at);
 	field[1] = nums[0];
 	field[2] = nums[1];
 	sha256_init(&c);

@@ -1,12 +1,15 @@
 /*
  * test_common.c - the shared helpers: CSV reading (common/csv.c), UTF-8 validation
- * (common/utf8.c) and the calendar, time, offset and duration forms (common/timeutil.c).
+ * (common/utf8.c), the calendar, time, offset and duration forms (common/timeutil.c), and
+ * numbers and JSON strings written into a buffer (common/buf.c).
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "csv.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -509,8 +512,68 @@ static void test_hhmm(void)
 	}
 }
 
+/* json_str_ref - the JSON string of s[0..n) a byte at a time, as jansson writes it */
+static void json_str_ref(struct buf *b, const char *s, size_t n)
+{
+	buf_putc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
+			      : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+
+		if (e)
+			buf_put(b, e, 2);
+		else if (c < 0x20)
+			buf_printf(b, "\\u%04X", c);
+		else
+			buf_putc(b, (char)c);
+	}
+	buf_putc(b, '"');
+}
+
+static void test_buf(void)
+{
+	const long long nums[] = { 0, 7, -1, 10, -10, 1234567890123LL, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1 };
+	const char *texts[] = { "", "Phòng GD&ĐT Củ Chi", "a\"b\\c", "tab\there, line\nnext", "\x01\x1f\x7f",
+				"Báo cáo \"năm 2024\" — xã Phú Hòa Đông\\", NULL };
+	char text[24], want[32], long_text[64];
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		snprintf(want, sizeof(want), "%lld", nums[i]);
+		T_CHECK(N("int_text %s", want), int_text(text, nums[i]) == strlen(want) && !strcmp(text, want));
+	}
+	for (size_t i = 0; texts[i]; i++) {
+		struct buf got = { 0 }, ref = { 0 };
+
+		buf_json_str(&got, texts[i], strlen(texts[i]));
+		json_str_ref(&ref, texts[i], strlen(texts[i]));
+		T_STREQ(N("buf_json_str %zu", i), got.p, ref.p);
+		free(got.p);
+		free(ref.p);
+	}
+	/* every byte at every place of a word, among plain ones and other escapes */
+	for (int c = 1; c < 256; c++)
+		for (size_t at = 0; at < 40; at++) {
+			struct buf got = { 0 }, ref = { 0 };
+			size_t n = 17 + at % 23;
+
+			memset(long_text, 'x', sizeof(long_text));
+			long_text[at] = (char)c;
+			if (at % 3 == 0)
+				long_text[(at * 7) % 40] = '"';
+			buf_json_str(&got, long_text, n > at ? n : at + 1);
+			json_str_ref(&ref, long_text, n > at ? n : at + 1);
+			bad += got.len != ref.len || memcmp(got.p, ref.p, got.len);
+			free(got.p);
+			free(ref.p);
+		}
+	T_CHECK("buf_json_str escapes each byte as jansson does, at every offset of a word", bad == 0);
+}
+
 int main(void)
 {
+	test_buf();
 	test_csv();
 	test_utf8();
 	test_days();
