@@ -664,6 +664,7 @@ static void turn_unavailable(struct daemon *d, struct request *batch, size_t n)
 static int turn_run(struct daemon *d, struct request *batch, size_t n)
 {
 	int fast = turn_fast(batch, n);
+	size_t mark = events_mark(d);
 
 	for (size_t i = 0; i < n; i++) {
 		if (!request_run(d, &batch[i], fast))
@@ -672,7 +673,7 @@ static int turn_run(struct daemon *d, struct request *batch, size_t n)
 		log_info("turn: %s failed after writing; running the turn's %zu requests again, each in a savepoint",
 			  batch[i].op, n);
 		store_rollback(d->store);
-		events_truncate(d, 0);
+		events_truncate(d, mark);
 		for (size_t j = 0; j <= i; j++)
 			request_again(&batch[j]);
 		if (store_begin(d->store) != 0) {
@@ -689,7 +690,7 @@ static int turn_run(struct daemon *d, struct request *batch, size_t n)
 void api_turn(struct daemon *d)
 {
 	static struct request batch[API_BATCH];
-	size_t n = 0;
+	size_t n = 0, mark = events_mark(d);	/* the events of the turn come after mark */
 	int writes = 0;
 
 	while (n < API_BATCH && request_read(d, &batch[n]) == 0) {
@@ -721,7 +722,7 @@ void api_turn(struct daemon *d)
 						 full ? "the disk holding the database is full; nothing was stored: free space and send again"
 						      : "the database could not commit; nothing was stored: send again");
 			unitset_destroy(&d->pending_units);
-			events_truncate(d, 0);
+			events_truncate(d, mark);
 		} else if (d->pending_units) {
 			unitset_destroy(&d->units);
 			d->units = d->pending_units;
