@@ -13,6 +13,20 @@
 
 #define JDUMP_DEPTH 64
 
+char *jdump_jansson(const json_t *v, size_t flags)
+{
+	json_malloc_t m;
+	json_free_t f;
+	char *text = json_dumps(v, flags), *copy;
+
+	json_get_alloc_funcs(&m, &f);
+	if (!text || f == free)
+		return text;
+	copy = strdup(text);
+	f(text);
+	return copy;
+}
+
 /* string - s[0..n) quoted; -1 when it is not UTF-8 (jansson refuses it then) */
 static int string(struct buf *o, const char *s, size_t n)
 {
@@ -69,7 +83,7 @@ static int value(struct buf *o, const json_t *v, int depth)
 		buf_int(o, json_integer_value(v));
 		return 0;
 	case JSON_REAL: {
-		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *text = jdump_jansson(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
 		if (!text)
 			return -1;
@@ -108,5 +122,5 @@ char *jdump(const json_t *v, size_t flags)
 {
 	char *text = jdump_fast(v, flags);
 
-	return text ? text : json_dumps(v, flags);
+	return text ? text : jdump_jansson(v, flags);
 }

@@ -19,6 +19,10 @@
 
 char *jdump(const json_t *v, size_t flags);
 
+/* jdump_jansson - json_dumps() itself, in memory of malloc() whatever allocator jansson
+ * was given (jalloc.c): free the result with free() */
+char *jdump_jansson(const json_t *v, size_t flags);
+
 /* jdump_fast - the fast path alone: the text, or NULL when it leaves the value to
  * json_dumps() (for tests: what it returns must be what json_dumps() returns) */
 char *jdump_fast(const json_t *v, size_t flags);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jalloc.h"
 #include "log.h"
 #include "proposals.h"
 #include "thiduad.h"
@@ -332,6 +333,7 @@ int main(int argc, char **argv)
 	int check_only = 0, verbose = 0, opt;
 	char **errors = NULL, err[1024], buf[32];
 
+	jalloc_install();	/* before the first JSON value */
 	d.config_path = "/etc/thidua/thidua.cfg";
 	while ((opt = getopt_long(argc, argv, "c:d:nvVh", longopts, NULL)) != -1) {
 		switch (opt) {

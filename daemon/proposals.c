@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "jdump.h"
 #include "log.h"
 #include "proposals.h"
 #include "thiduad.h"
@@ -608,7 +609,7 @@ int64_t event_add(struct daemon *d, const struct proposal *p, const char *princi
 	sqlite3_bind_text(s, 6, decider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, reason, -1, SQLITE_STATIC);
 	if (scores && json_object_size(scores))
-		sqlite3_bind_text(s, 8, json_dumps(scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
+		sqlite3_bind_text(s, 8, jdump(scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
 	if (v) {
 		sqlite3_bind_double(s, 9, v->total);
 		sqlite3_bind_int(s, 10, v->passed);

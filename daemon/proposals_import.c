@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "jdump.h"
 #include "log.h"
 #include "proposals.h"
 #include "thiduad.h"
@@ -193,7 +194,7 @@ static int64_t insert_row(struct daemon *d, struct request *rq, const struct pro
 	sqlite3_bind_text(s, 6, pg->nominee, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, row->nm.place, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, proposer->code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 9, json_dumps(row->scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
+	sqlite3_bind_text(s, 9, jdump(row->scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
 	sqlite3_bind_text(s, 10, row->note, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 11, batch);
 	sqlite3_bind_int64(s, 12, (sqlite3_int64)row->line);

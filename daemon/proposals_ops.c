@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jdump.h"
 #include "log.h"
 #include "proposals.h"
 #include "thiduad.h"
@@ -284,7 +285,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 7, nm.place, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, proposer->code, -1, SQLITE_STATIC);
 	if (scores)
-		sqlite3_bind_text(s, 9, json_dumps(scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
+		sqlite3_bind_text(s, 9, jdump(scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
 	sqlite3_bind_text(s, 10, note, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, rq_principal(rq), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 12, now);
@@ -354,7 +355,7 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out)
 	}
 	s = store_stmt(d->store, "UPDATE proposals SET self_scores = ?2, version = ?3, note = coalesce(?4, note) WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, p.id);
-	sqlite3_bind_text(s, 2, json_dumps(p.self_scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
+	sqlite3_bind_text(s, 2, jdump(p.self_scores, JSON_COMPACT | JSON_SORT_KEYS), -1, free);
 	sqlite3_bind_int(s, 3, version);
 	sqlite3_bind_text(s, 4, note, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);

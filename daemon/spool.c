@@ -17,6 +17,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "jdump.h"
 #include "jobs.h"
 #include "log.h"
 #include "proposals.h"
@@ -272,7 +273,7 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 				      "to", m->recipient, "to_name", to ? to->name : m->recipient, "kind", m->kind,
 				      "report", m->report, "period", m->period, "subject", subject,
 				      "text", body, "units", items_json(items, nitems));
-		char *text = json_dumps(j, JSON_INDENT(2));
+		char *text = jdump(j, JSON_INDENT(2));
 
 		buf_printf(&out, "%s\n", text);
 		free(text);

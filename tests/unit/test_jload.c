@@ -1,7 +1,8 @@
 /*
  * test_jload.c - common/jload.c and common/jdump.c: the fast paths take the plain shape
  * of JSON and build, or write, what jansson does; everything else, errors included, is
- * jansson's answer.
+ * jansson's answer. All of it runs with jansson allocating through common/jalloc.c, as in
+ * thiduad, and test_jalloc checks that allocator's lists.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,13 +11,14 @@
 
 #include <jansson.h>
 
+#include "jalloc.h"
 #include "jdump.h"
 #include "jload.h"
 #include "t.h"
 
 static char *dump(const json_t *v)
 {
-	return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+	return v ? jdump_jansson(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
 }
 
 /* check - text through jload_fast(), jload() and json_loadb(); fast: 1 the fast path
@@ -96,10 +98,10 @@ static void test_refused(void)
 	}
 }
 
-/* written - jdump_fast(), jdump() and json_dumps() of v with flags; fast as in check() */
+/* written - jdump_fast(), jdump() and jdump_jansson() of v with flags; fast as in check() */
 static void written(const char *what, json_t *v, size_t flags, int fast)
 {
-	char name[256], *f = jdump_fast(v, flags), *j = jdump(v, flags), *ref = json_dumps(v, flags);
+	char name[256], *f = jdump_fast(v, flags), *j = jdump(v, flags), *ref = jdump_jansson(v, flags);
 
 	if (fast >= 0) {
 		snprintf(name, sizeof(name), "%s: %s", what, fast ? "the fast path writes it" : "left to jansson");
@@ -144,8 +146,48 @@ static void test_dump(void)
 	T_CHECK("jdump(NULL) is NULL", text == NULL);
 }
 
+/* test_jalloc - freed small blocks are kept up to the limit and handed out again; big
+ * ones, and text json_dumps() made, go back to malloc (jdump returns free()able text) */
+static void test_jalloc(void)
+{
+	enum { N = 20000 };
+	json_t **v = malloc(N * sizeof(*v));
+	size_t before = jalloc_kept(), full;
+	char big[1000], *text;
+	json_t *real;
+
+	for (int i = 0; i < N; i++)
+		v[i] = json_pack("{s:s,s:i,s:[s]}", "don_vi", "Xã Phú Hòa Đông", "so", i, "tep", "báo cáo.pdf");
+	for (int i = 0; i < N; i++)
+		json_decref(v[i]);
+	full = jalloc_kept();
+	if (jalloc_limit() == 0) {
+		T_CHECK("jalloc keeps nothing under AddressSanitizer", full == 0);
+	} else {
+		T_CHECK("jalloc keeps freed blocks", full > before);
+		T_CHECK("jalloc keeps no more than its limit", full <= jalloc_limit());
+		T_CHECK("jalloc fills its lists under a turn's worth of frees", full + 256 > jalloc_limit());
+		v[0] = json_pack("{s:s}", "don_vi", "Xã An Phú");
+		T_CHECK("jalloc hands kept blocks out again", jalloc_kept() < full);
+		json_decref(v[0]);
+	}
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	v[0] = json_string(big);
+	T_STREQ("jalloc: a block over 256 bytes holds its text", json_string_value(v[0]), big);
+	json_decref(v[0]);
+	real = json_pack("{s:f,s:s}", "diem", 9.5, "xep_loai", "Xuất sắc");
+	text = jdump(real, JSON_COMPACT | JSON_SORT_KEYS);	/* json_dumps() writes it */
+	T_STREQ("jdump through json_dumps gives text for free()", text, "{\"diem\":9.5,\"xep_loai\":\"Xuất sắc\"}");
+	free(text);
+	json_decref(real);
+	free(v);
+}
+
 int main(void)
 {
+	jalloc_install();	/* before the first JSON value, as thiduad does */
+	test_jalloc();
 	test_taken();
 	test_left();
 	test_refused();
