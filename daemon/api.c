@@ -664,25 +664,26 @@ static void turn_unavailable(struct daemon *d, struct request *batch, size_t n)
 static int turn_run(struct daemon *d, struct request *batch, size_t n)
 {
 	int fast = turn_fast(batch, n);
-	size_t mark = events_mark(d);
+	size_t mark = events_mark(d), i;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!request_run(d, &batch[i], fast))
-			continue;
-		/* batch[i] failed after changing rows, with no savepoint to undo them alone */
-		log_info("turn: %s failed after writing; running the turn's %zu requests again, each in a savepoint",
-			  batch[i].op, n);
-		store_rollback(d->store);
-		events_truncate(d, mark);
-		for (size_t j = 0; j <= i; j++)
-			request_again(&batch[j]);
-		if (store_begin(d->store) != 0) {
-			turn_unavailable(d, batch, n);
-			return -1;
-		}
-		fast = 0;
-		i = (size_t)-1;		/* from the first again */
+	for (i = 0; i < n && request_run(d, &batch[i], fast) == 0; i++)
+		;
+	if (i == n)
+		return 0;
+	/* batch[i] failed after changing rows, with no savepoint to undo them alone: undo
+	 * the turn, and run it again from its first request, each in its own savepoint */
+	log_info("turn: %s failed after writing; running the turn's %zu requests again, each in a savepoint",
+		 batch[i].op, n);
+	store_rollback(d->store);
+	events_truncate(d, mark);
+	for (size_t j = 0; j <= i; j++)
+		request_again(&batch[j]);
+	if (store_begin(d->store) != 0) {
+		turn_unavailable(d, batch, n);
+		return -1;
 	}
+	for (i = 0; i < n; i++)
+		request_run(d, &batch[i], 0);
 	return 0;
 }
 
