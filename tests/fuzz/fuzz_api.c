@@ -3,7 +3,9 @@
  * The input is one request: its frames separated by NUL bytes (the first is the JSON,
  * the others are files; JSON text never holds a NUL). They are sent from a DEALER over
  * inproc to the ROUTER that api_open() bound, and api_turn() reads, decodes, dispatches,
- * commits and answers them, as thiduad's loop does.
+ * commits and answers them, as thiduad's loop does. An input that begins with a 0x01
+ * byte is a turn of up to BATCH requests, separated by 0x01 bytes, sent together and
+ * served by one api_turn(): requests that succeed, fail and replay in one transaction.
  *
  * The daemon runs the shipped configuration with a fake clock, on a state directory of
  * its own under $TMPDIR (or /dev/shm), and starts afresh every RESET_EVERY inputs so that
@@ -11,12 +13,14 @@
  *
  * Properties: no crash, leak or undefined behaviour, and thiduad never exits (fatal() is
  * an exit, which libFuzzer reports); every request gets one reply, a JSON object with a
- * boolean "ok" and, when false, an error code and message; every row a request adds to
- * the audit log is shown by audit.list.
+ * boolean "ok" and, when false, an error code and message, never "internal" (a failure of
+ * the daemon itself, not of the request); every row a request adds to the audit log is
+ * shown by audit.list; the receipt numbers a turn hands out are new and consecutive.
  */
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +36,7 @@
 #endif
 #define RESET_EVERY 20000
 #define MAX_FRAMES_SENT 80
+#define BATCH 8
 #define START "2024-11-10T09:00:00+07:00"
 
 static struct daemon d;
@@ -167,35 +172,60 @@ static void send_frames(const uint8_t *data, size_t size)
 	}
 }
 
-/* turn - let the daemon serve what is waiting, then take one reply */
-static json_t *turn(void)
+/* reply - take one reply off the client and check its shape */
+static json_t *reply(void)
 {
-	zmq_pollitem_t api = { d.api, 0, ZMQ_POLLIN, 0 }, cl = { client, 0, ZMQ_POLLIN, 0 };
+	zmq_pollitem_t cl = { client, 0, ZMQ_POLLIN, 0 };
 	zmq_msg_t m;
-	json_t *reply = NULL;
+	json_t *r = NULL;
 	json_error_t jerr;
 	int more = 1, frames = 0;
 
-	FUZZ_ASSERT(zmq_poll(&api, 1, 5000) == 1);
-	api_turn(&d);
-	events_flush(&d);
 	FUZZ_ASSERT(zmq_poll(&cl, 1, 5000) == 1);	/* one reply per request */
 	while (more) {
 		zmq_msg_init(&m);
 		FUZZ_ASSERT(zmq_msg_recv(&m, client, 0) >= 0);
 		more = zmq_msg_more(&m);
 		if (frames++ == 1)
-			reply = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
+			r = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
 		zmq_msg_close(&m);
 	}
-	FUZZ_ASSERT(frames == 2 && reply && json_is_object(reply));
-	FUZZ_ASSERT(json_is_boolean(json_object_get(reply, "ok")));
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		json_t *e = json_object_get(reply, "error");
+	FUZZ_ASSERT(frames == 2 && r && json_is_object(r));
+	FUZZ_ASSERT(json_is_boolean(json_object_get(r, "ok")));
+	if (!json_is_true(json_object_get(r, "ok"))) {
+		json_t *e = json_object_get(r, "error");
+		const char *code = json_string_value(json_object_get(e, "code"));
 
-		FUZZ_ASSERT(json_is_string(json_object_get(e, "code")) && json_is_string(json_object_get(e, "message")));
+		FUZZ_ASSERT(code && json_is_string(json_object_get(e, "message")));
+		if (!strcmp(code, "internal"))
+			fprintf(stderr, "fuzz_api: internal error: %s\n", json_string_value(json_object_get(e, "message")));
+		FUZZ_ASSERT(strcmp(code, "internal") != 0);
 	}
-	return reply;
+	return r;
+}
+
+/* turn - let the daemon serve what is waiting (n requests) in one turn; their replies */
+static void turn(json_t **replies, size_t n)
+{
+	zmq_pollitem_t api = { d.api, 0, ZMQ_POLLIN, 0 };
+
+	FUZZ_ASSERT(zmq_poll(&api, 1, 5000) == 1);
+	api_turn(&d);
+	events_flush(&d);
+	for (size_t i = 0; i < n; i++)
+		replies[i] = reply();
+}
+
+/* receipt_seq - a new receipt's number in a reply, BN-YYYY-NNNNNN as YYYY * 10^7 + NNNNNN
+ * (a counter per year), or -1 */
+static long receipt_seq(json_t *r)
+{
+	const char *number = json_string_value(json_object_get(json_object_get(r, "receipt"), "number"));
+	const char *dash = number ? strrchr(number, '-') : NULL;
+
+	if (!dash || dash - number < 4 || json_is_true(json_object_get(r, "replayed")))
+		return -1;
+	return strtol(dash - 4, NULL, 10) * 10000000L + strtol(dash + 1, NULL, 10);
 }
 
 /* last_audit_seq - the newest row of the audit log, 0 when empty */
@@ -213,8 +243,10 @@ static long long last_audit_seq(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char list[] = "{\"op\":\"audit.list\",\"limit\":1}";
+	json_t *replies[BATCH];
 	long long before;
-	json_t *reply;
+	long last = -1;
+	size_t n = 0;
 
 	if (!d.cfg || inputs % RESET_EVERY == 0) {
 		daemon_down();
@@ -222,17 +254,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	inputs++;
 	before = last_audit_seq();
-	send_frames(data, size);
-	reply = turn();
-	json_decref(reply);
+	if (size > 0 && data[0] == 0x01) {	/* a turn of requests: 0x01 before each */
+		size_t at = 1;
+
+		while (n < BATCH) {
+			const uint8_t *end = memchr(data + at, 0x01, size - at);
+			size_t len = end ? (size_t)(end - (data + at)) : size - at;
+
+			send_frames(data + at, len);
+			n++;
+			if (!end)
+				break;
+			at += len + 1;
+		}
+	} else {
+		send_frames(data, size);
+		n = 1;
+	}
+	turn(replies, n);
+	for (size_t i = 0; i < n; i++) {
+		long seq = receipt_seq(replies[i]);
+
+		if (seq >= 0) {		/* of one year, the next number of the turn */
+			FUZZ_ASSERT(last < 0 || seq / 10000000L != last / 10000000L || seq == last + 1);
+			last = seq;
+		}
+		json_decref(replies[i]);
+	}
 	if (last_audit_seq() != before) {
 		/* a row the request wrote must be listed: audit.list shows the newest first */
 		send_frames((const uint8_t *)list, sizeof(list) - 1);
-		reply = turn();
-		FUZZ_ASSERT(json_is_true(json_object_get(reply, "ok")));
-		FUZZ_ASSERT(json_integer_value(json_object_get(json_array_get(json_object_get(reply, "rows"), 0), "seq"))
+		turn(replies, 1);
+		FUZZ_ASSERT(json_is_true(json_object_get(replies[0], "ok")));
+		FUZZ_ASSERT(json_integer_value(json_object_get(json_array_get(json_object_get(replies[0], "rows"), 0), "seq"))
 			    == last_audit_seq());
-		json_decref(reply);
+		json_decref(replies[0]);
 	}
 	return 0;
 }
