@@ -427,18 +427,8 @@ int main(int argc, char **argv)
 	jobs_close(&d);
 	supervisor_stop(&d);
 	api_close(&d);
-	store_close(&d.store);
-	unitset_destroy(&d.pending_units);
-	unitset_destroy(&d.units);
-	json_decref(d.pending_events);
-	cfg_destroy(&d.cfg);
 	close(d.sigfd);
-	free(d.state_dir);
-	free(d.db_path);
-	free(d.spool_dir);
-	free(d.api_endpoint);
-	free(d.events_endpoint);
-	free(d.jobs_endpoint);
+	daemon_free(&d);
 	log_notice("stopped cleanly");
 	return 0;
 }

@@ -121,3 +121,24 @@ int32_t registry_today(const struct daemon *d)
 {
 	return day_of_time(clock_now(d), d->cfg->utc_offset);
 }
+
+/* daemon_free - what the daemon holds once its sockets are closed: the database, the
+ * units, the events not published, the configuration and the paths (main.c at exit,
+ * and fuzz_api between its daemons) */
+void daemon_free(struct daemon *d)
+{
+	store_close(&d->store);
+	unitset_destroy(&d->pending_units);
+	unitset_destroy(&d->units);
+	json_decref(d->pending_events);
+	d->pending_events = NULL;
+	cfg_destroy(&d->cfg);
+	free(d->state_dir);
+	free(d->db_path);
+	free(d->spool_dir);
+	free(d->api_endpoint);
+	free(d->events_endpoint);
+	free(d->jobs_endpoint);
+	d->state_dir = d->db_path = d->spool_dir = NULL;
+	d->api_endpoint = d->events_endpoint = d->jobs_endpoint = NULL;
+}

@@ -75,6 +75,7 @@ void events_truncate(struct daemon *d, size_t mark);
 
 /* registry.c: building and swapping the unit registry */
 struct unitset *registry_build(struct daemon *d, const struct config *cfg, char ***errors);
+void daemon_free(struct daemon *d);
 int32_t registry_today(const struct daemon *d);
 char **split_list(const char *s);
 char *join_list(char *const *v);

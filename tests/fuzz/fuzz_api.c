@@ -72,17 +72,7 @@ static void daemon_down(void)
 	client = NULL;
 	jobs_close(&d);
 	api_close(&d);
-	store_close(&d.store);
-	unitset_destroy(&d.pending_units);
-	unitset_destroy(&d.units);
-	json_decref(d.pending_events);
-	cfg_destroy(&d.cfg);
-	free(d.state_dir);
-	free(d.db_path);
-	free(d.spool_dir);
-	free(d.api_endpoint);
-	free(d.events_endpoint);
-	free(d.jobs_endpoint);
+	daemon_free(&d);
 	memset(&d, 0, sizeof(d));
 	nftw(state_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
