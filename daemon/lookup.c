@@ -47,18 +47,25 @@ const struct report_type *rq_report(struct daemon *d, struct request *rq)
 	return NULL;
 }
 
+/* rq_unit_unknown - the error reply for a unit code that is not in units; -1 */
+int rq_unit_unknown(struct request *rq, const struct unitset *units, const char *code)
+{
+	const char *s = strlen(code) <= 64 ? unitset_suggest(units, code) : NULL;
+
+	return rq_error(rq, "unknown_unit", "there is no unit '%.64s'%s%s%s; 'thiduactl units list' shows the codes",
+			code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
+}
+
 /* rq_unit - the unit named by field key (required), or an error reply */
 struct unit *rq_unit(struct daemon *d, struct request *rq, const char *key)
 {
-	const char *code = rq_str(rq, key, 1), *s;
+	const char *code = rq_str(rq, key, 1);
 	struct unit *u;
 
 	if (!code)
 		return NULL;
 	if ((u = unitset_find(d->units, code)))
 		return u;
-	s = strlen(code) <= 64 ? unitset_suggest(d->units, code) : NULL;
-	rq_error(rq, "unknown_unit", "there is no unit '%.64s'%s%s%s; 'thiduactl units list' shows the codes",
-		 code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
+	rq_unit_unknown(rq, d->units, code);
 	return NULL;
 }

@@ -343,18 +343,10 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 	    && strcmp(state, "sent") && strcmp(state, "failed"))
 		return rq_error(rq, "invalid_field", "state '%s' is not one of pending, queued, spooled, sent, failed", state);
 	/* a code no longer configured may still name old messages */
-	if (unit && !unitset_find(d->units, unit) && !outbox_has(d, unit, NULL)) {
-		const char *hint = unitset_suggest(d->units, unit);
-
-		return rq_error(rq, "unknown_unit", "there is no unit '%s'%s%s%s; 'thiduactl units list' shows the codes",
-				unit, hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
-	}
-	if (report && !cfg_report(d->cfg, report) && !outbox_has(d, NULL, report)) {
-		const char *hint = report_suggest(d->cfg, report);
-
-		return rq_error(rq, "unknown_report", "there is no report type '%s'%s%s%s; 'thiduactl reports' lists them",
-				report, hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
-	}
+	if (unit && !unitset_find(d->units, unit) && !outbox_has(d, unit, NULL))
+		return rq_unit_unknown(rq, d->units, unit);
+	if (report && !cfg_report(d->cfg, report) && !outbox_has(d, NULL, report))
+		return rq_report_unknown(rq, d->cfg, report);
 	s = store_stmt(d->store, "SELECT " OUTBOX_COLUMNS " FROM outbox o"
 		       " WHERE (?1 IS NULL OR o.state = ?1) AND (?2 IS NULL OR o.recipient = ?2)"
 		       " AND (?3 IS NULL OR o.report = ?3) AND (?4 IS NULL OR o.period = ?4)"

@@ -173,6 +173,7 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule);
 /* lookup.c: unit and report fields of a request, with one error message everywhere */
 const char *report_suggest(const struct config *cfg, const char *code);
 int rq_report_unknown(struct request *rq, const struct config *cfg, const char *code);
+int rq_unit_unknown(struct request *rq, const struct unitset *units, const char *code);
 const struct report_type *rq_report(struct daemon *d, struct request *rq);
 struct unit *rq_unit(struct daemon *d, struct request *rq, const char *key);
 

@@ -178,6 +178,13 @@ def test_reminders_reach_the_smtp_server_and_the_chat_webhook_exactly():
                 rows = notifications(d, report="BC-NAM")
                 wait_for("all sent", lambda: all(n["state"] == "sent" for n in notifications(d, report="BC-NAM")))
                 eq(len(rows), 33, "33 reminders")
+                # a filter that names nothing known is refused with the closest code, as everywhere
+                r = d.call("notifications.list", unit="XA-TRUNGANN")
+                eq(r["error"]["code"], "unknown_unit", r["error"]["message"])
+                assert "(did you mean XA-TRUNGAN?)" in r["error"]["message"], r
+                r = d.call("notifications.list", report="BC-NAMM")
+                eq(r["error"]["code"], "unknown_report", r["error"]["message"])
+                assert "(did you mean BC-NAM?)" in r["error"]["message"], r
                 by_rcpt = {}
                 for frm, rcpts, content in smtp.messages:
                     m = email.message_from_bytes(content, policy=email.policy.default)
