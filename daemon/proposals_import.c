@@ -296,12 +296,8 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	hamlet = rq_str(rq, "hamlet", 0);
 	if (rq_failed(rq))
 		return -1;
-	if (!(proposer = unitset_find(proposal_units(d), uc))) {
-		const char *s = unitset_suggest(proposal_units(d), uc);
-
-		return rq_error(rq, "unknown_unit", "there is no unit '%s'%s%s%s; 'thiduactl units list' shows the codes", uc,
-				s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
-	}
+	if (!(proposer = unitset_find(proposal_units(d), uc)))
+		return rq_unit_unknown(rq, proposal_units(d), uc);
 	if (!file)
 		file = "proposals.csv";
 	if (rq_nfiles(rq) != 1)

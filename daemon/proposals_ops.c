@@ -91,16 +91,14 @@ int want_int(struct request *rq, const char *key, int required, long long min, l
 /* find_unit - the unit named by key */
 static const struct unit *find_unit(struct daemon *d, struct request *rq, const char *key)
 {
-	const char *code = rq_str(rq, key, 1), *s;
+	const char *code = rq_str(rq, key, 1);
 	const struct unit *u;
 
 	if (!code)
 		return NULL;
 	if ((u = unitset_find(proposal_units(d), code)))
 		return u;
-	s = unitset_suggest(proposal_units(d), code);
-	rq_error(rq, "unknown_unit", "there is no unit '%s'%s%s%s; 'thiduactl units list' shows the codes", code,
-		 s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
+	rq_unit_unknown(rq, proposal_units(d), code);
 	return NULL;
 }
 
