@@ -310,6 +310,10 @@ def test_refusals_say_what_to_do():
         assert "did you mean CDHT-XA?" in msg, msg
         msg = err(d.call("proposal.create", programme="CDHT-XA", year=2025, unit="AP-PHD-PHULOI"), "not_a_proposer")
         assert "units at level commune" in msg, msg
+        msg = err(d.call("proposal.create", programme="CDHT-XA", year=2025, unit="XA-ANPHUU"), "unknown_unit")
+        assert "there is no unit 'XA-ANPHUU' (did you mean XA-ANPHU?)" in msg, msg
+        msg = err(d.call("proposal.create", programme="CDHT-XA", year=2025, unit="X" * 300), "unknown_unit")
+        assert "'%s'" % ("X" * 64) in msg and len(msg) < 200, msg    # the code is quoted cut, not whole
         msg = err(d.call("proposal.create", programme="CDHT-XA", year=2025, unit="XA-ANPHU", nominee="XA-BINHMY"),
                   "invalid_nominee")
         assert "cannot be proposed by XA-ANPHU" in msg, msg
