@@ -336,14 +336,14 @@ static int request_read(struct daemon *d, struct request *rq)
 	memset(rq, 0, sizeof(*rq));
 	rq->d = d;
 	zmq_msg_init(&rq->identity);
-	if (zmq_msg_recv(&rq->identity, d->api, ZMQ_DONTWAIT) < 0) {
+	if (zrecv(&rq->identity, d->api, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&rq->identity);
 		return -1;
 	}
 	more = zmq_msg_more(&rq->identity);
 	while (more) {
 		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, d->api, 0) < 0) {
+		if (zrecv(&m, d->api, 0) < 0) {
 			zmq_msg_close(&m);
 			break;
 		}

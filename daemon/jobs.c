@@ -710,18 +710,18 @@ void jobs_turn(struct daemon *d)
 		int more;
 
 		zmq_msg_init(&id);
-		if (zmq_msg_recv(&id, d->jobs, ZMQ_DONTWAIT) < 0) {
+		if (zrecv(&id, d->jobs, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&id);
 			break;
 		}
 		more = zmq_msg_more(&id);
 		zmq_msg_init(&body);
-		if (more && zmq_msg_recv(&body, d->jobs, 0) >= 0) {
+		if (more && zrecv(&body, d->jobs, 0) >= 0) {
 			while (zmq_msg_more(&body)) {	/* extra frames are not part of the protocol */
 				zmq_msg_t extra;
 
 				zmq_msg_init(&extra);
-				zmq_msg_recv(&extra, d->jobs, 0);
+				zrecv(&extra, d->jobs, 0);
 				more = zmq_msg_more(&extra);
 				zmq_msg_close(&extra);
 				if (!more)

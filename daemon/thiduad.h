@@ -8,6 +8,7 @@
 #ifndef THIDUA_THIDUAD_H
 #define THIDUA_THIDUAD_H
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <zmq.h>
@@ -65,6 +66,17 @@ int64_t sched_next_due(struct daemon *d);
 void sched_run_due(struct daemon *d);
 int sched_advance_to(struct daemon *d, int64_t target);
 void sched_register(const struct due_source *src);
+
+/* zrecv - zmq_msg_recv(), again when a signal handler interrupted it: the frames of a
+ * message are taken whole, never cut where a signal happened to land */
+static inline int zrecv(zmq_msg_t *m, void *sock, int flags)
+{
+	int rc;
+
+	while ((rc = zmq_msg_recv(m, sock, flags)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
 
 /* events.c */
 void events_emit(struct daemon *d, const char *type, json_t *body);	/* steals body */

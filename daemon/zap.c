@@ -74,7 +74,7 @@ void zap_handle(struct daemon *d)
 
 	while (more && n < 7) {
 		zmq_msg_init(&part[n]);
-		if (zmq_msg_recv(&part[n], d->zap, ZMQ_DONTWAIT) < 0) {
+		if (zrecv(&part[n], d->zap, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&part[n]);
 			break;
 		}
@@ -85,7 +85,7 @@ void zap_handle(struct daemon *d)
 		zmq_msg_t extra;
 
 		zmq_msg_init(&extra);
-		if (zmq_msg_recv(&extra, d->zap, 0) < 0) {
+		if (zrecv(&extra, d->zap, 0) < 0) {
 			zmq_msg_close(&extra);
 			break;
 		}

@@ -162,19 +162,30 @@ static void send_frames(const uint8_t *data, size_t size)
 	}
 }
 
+/* poll_in - wait for one socket to be readable; a signal (libFuzzer's timer) is not an
+ * answer */
+static int poll_in(void *socket, long ms)
+{
+	zmq_pollitem_t it = { socket, 0, ZMQ_POLLIN, 0 };
+	int rc;
+
+	while ((rc = zmq_poll(&it, 1, ms)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
 /* reply - take one reply off the client and check its shape */
 static json_t *reply(void)
 {
-	zmq_pollitem_t cl = { client, 0, ZMQ_POLLIN, 0 };
 	zmq_msg_t m;
 	json_t *r = NULL;
 	json_error_t jerr;
 	int more = 1, frames = 0;
 
-	FUZZ_ASSERT(zmq_poll(&cl, 1, 5000) == 1);	/* one reply per request */
+	FUZZ_ASSERT(poll_in(client, 5000) == 1);	/* one reply per request */
 	while (more) {
 		zmq_msg_init(&m);
-		FUZZ_ASSERT(zmq_msg_recv(&m, client, 0) >= 0);
+		FUZZ_ASSERT(zrecv(&m, client, 0) >= 0);
 		more = zmq_msg_more(&m);
 		if (frames++ == 1)
 			r = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
@@ -197,9 +208,7 @@ static json_t *reply(void)
 /* turn - let the daemon serve what is waiting (n requests) in one turn; their replies */
 static void turn(json_t **replies, size_t n)
 {
-	zmq_pollitem_t api = { d.api, 0, ZMQ_POLLIN, 0 };
-
-	FUZZ_ASSERT(zmq_poll(&api, 1, 5000) == 1);
+	FUZZ_ASSERT(poll_in(d.api, 5000) == 1);
 	api_turn(&d);
 	events_flush(&d);
 	for (size_t i = 0; i < n; i++)
