@@ -10,7 +10,6 @@
 #define THIDUA_BUF_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 struct buf {
 	char *p;
