@@ -5,7 +5,7 @@
  *
  * Properties: no crash, leak or undefined behaviour; every error reply can be built (an
  * error message that is not UTF-8 would make rq_error() end the daemon); an accepted
- * request has an 'op' string and an 'id' of 1 to 128 characters; what the time parsers
+ * request has an 'op' string and an 'id' of 1 to 128 bytes; what the time parsers
  * accept they format back to the same value, and a duration clock.advance accepts keeps
  * the clock within the years thidua reads and writes.
  */

@@ -1,0 +1,157 @@
+"""docs/PROTOCOL.md held to the daemon: what a client written from the document alone meets.
+Non-object requests, null members, the id's limit in bytes, the nesting limit, the file
+frame limit, error messages free of library flag names, every served op in the op table, and
+the document's Python CURVE client run against a real daemon over tcp."""
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import unicodedata
+
+import zmq
+
+from harness import BIN, CONFIG, ROOT, Daemon, eq, write
+
+PROTOCOL = os.path.join(ROOT, "docs", "PROTOCOL.md")
+START = "2024-11-10T09:00:00+07:00"
+# a flag or constant of a library (JSON_ALLOW_NUL, ZMQ_MAXMSGSIZE, SQLITE_FULL, CURLE_...)
+LIBRARY_NAME = re.compile(r"\b(JSON|ZMQ|SQLITE|CURL|CURLE|CURLOPT)_[A-Z0-9_]+\b")
+
+
+def raw(d, *frames, sock=None):
+    """Send frames after the empty delimiter; the reply's JSON frame, parsed."""
+    s = sock or zmq.Context.instance().socket(zmq.DEALER)
+    if sock is None:
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
+        s.connect(d.endpoint)
+    try:
+        s.send_multipart([b""] + [f if isinstance(f, bytes) else json.dumps(f).encode() for f in frames])
+        reply = json.loads(s.recv_multipart()[-1])
+    finally:
+        if sock is None:
+            s.close()
+    if not reply["ok"]:
+        msg = reply["error"]["message"]
+        assert not LIBRARY_NAME.search(msg), f"a library's name in an error message: {msg!r}"
+    return reply
+
+
+def code(reply):
+    return None if reply["ok"] else reply["error"]["code"]
+
+
+def test_valid_json_that_is_not_an_object_is_bad_request_and_malformed_json_invalid_json():
+    with Daemon(start_at=START) as d:
+        for text, kind in ((b'"status"', "a string"), (b"42", "a number"), (b"-1.5e3", "a number"),
+                           (b"null", "null"), (b"true", "true or false"), (b"false", "true or false"),
+                           (b"[]", "an array"), (b'[{"op": "status"}]', "an array")):
+            r = raw(d, text)
+            eq(code(r), "bad_request", text.decode())
+            assert kind in r["error"]["message"] and r["id"] is None, r
+        for text in (b"", b" ", b"{", b'{"op": "status"} x', b"'status'", b"nul", b'{"op": "status", }',
+                     b'{"op": "status", "op": "status"}'):
+            eq(code(raw(d, text)), "invalid_json", text.decode())
+        # an object without an op string is still bad_request
+        eq(code(raw(d, {"id": "x"})), "bad_request", "no op")
+
+
+def test_a_member_given_as_null_counts_as_absent_for_every_op():
+    with Daemon(start_at=START) as d:
+        # the request's own members: id, as
+        r = raw(d, {"op": "clock.show", "id": None})
+        assert r["ok"] and r["id"] is None, r
+        r = raw(d, {"op": "clock.show", "as": None})
+        assert r["ok"], r
+        # filters: null is no filter, the same answer as leaving the member out
+        for op, member in (("units.list", "under"), ("units.list", "level"), ("obligations.list", "under"),
+                           ("obligations.list", "state"), ("notifications.list", "limit"),
+                           ("audit.list", "limit"), ("proposals.list", "under"), ("titles.list", "under")):
+            want = raw(d, {"op": op})
+            got = raw(d, {"op": op, member: None})
+            assert want["ok"], want
+            eq(got, want, f"{op} with {member}: null")
+        want = raw(d, {"op": "completeness", "report": "BC-NAM", "period": "2024"})
+        eq(raw(d, {"op": "completeness", "report": "BC-NAM", "period": "2024", "under": None}), want,
+           "completeness with under: null")
+        # a required member given as null is missing, as when it is left out
+        for req in ({"op": "units.show", "code": None}, {"op": "report.receipt", "number": None},
+                    {"op": "calendar.show", "month": None}, {"op": "schedule", "unit": None}):
+            eq(code(raw(d, req)), "missing_field", req["op"])
+        # a write: an optional note given as null is no note
+        r = raw(d, {"op": "report.submit", "id": "null-note", "unit": "XA-PHUHOADONG", "report": "BC-NAM",
+                    "period": "2024", "files": ["bao-cao.pdf"], "note": None, "as": None}, b"%PDF-1.4 bao cao")
+        assert r["ok"] and r["receipt"]["note"] is None, r
+        row = d.ctl("audit", "list", "--limit", "1")["rows"][0]
+        eq((row["op"], row["principal"], "note" in row["detail"]), ("report.submit", "admin", False), "audit row")
+
+
+def test_the_request_id_limit_is_128_bytes_not_characters():
+    with Daemon(start_at=START) as d:
+        for rid, ok in (("a" * 128, True), ("a" * 129, False), ("é" * 64, True), ("é" * 65, False),
+                        ("Đ" * 63 + "xy", True), ("Đ" * 63 + "xyz", False), ("", False)):
+            r = raw(d, {"op": "clock.show", "id": rid})
+            eq(r["ok"], ok, f"id of {len(rid.encode())} bytes")
+            if not ok:
+                eq(code(r), "invalid_field", rid)
+                assert "128 bytes" in r["error"]["message"], r
+            else:
+                eq(r["id"], rid, "echoed exactly")
+
+
+def nested(depth):
+    """A request whose extra member nests arrays so that the whole is depth levels deep."""
+    inner = depth - 1          # the request object is the first level
+    return b'{"op": "clock.show", "x": ' + b"[" * inner + b"]" * inner + b"}"
+
+
+def test_nesting_is_limited_to_2048_levels_and_the_message_says_so():
+    with Daemon(start_at=START) as d:
+        assert raw(d, nested(2048))["ok"], "2048 levels, the request object included, are taken"
+        r = raw(d, nested(2049))
+        eq(code(r), "invalid_json", "2049 levels")
+        assert "more than 2048 deep" in r["error"]["message"], r
+        # the fast parser's own depth (64) is not a limit a client sees
+        assert raw(d, nested(65))["ok"]
+
+
+def test_error_messages_name_no_library_flag():
+    with Daemon(start_at=START) as d:
+        # jansson says "\\u0000 is not allowed without JSON_ALLOW_NUL"
+        for text in (b'{"op": "status", "note": "a\\u0000b"}', b'{"op": "status", "a\\u0000b": 1}',
+                     b'{"op": "report.submit", "unit": "XA-PHUHOADONG\\u0000"}'):
+            r = raw(d, text)
+            eq(code(r), "invalid_json", text.decode())
+            assert "NUL" in r["error"]["message"] and "line 1 column" in r["error"]["message"], r
+        # other malformed input: raw() refuses any library name in every message
+        for text in (b'{"op": 1e999999}', b'{"op": 123456789012345678901234567890}', b'{"op": "\\ud800"}',
+                     b'{"op": "\\x"}', b'{"op": "a\nb"}', nested(3000)):
+            eq(code(raw(d, text)), "invalid_json", text[:40].decode())
+
+
+def test_64_file_frames_are_taken_and_a_65th_refuses_the_request_whole():
+    def submit(n, unit, sock):
+        req = {"op": "report.submit", "unit": unit, "report": "BC-NAM", "period": "2024",
+               "files": [f"phu-luc-{i:02d}.txt" for i in range(n)]}
+        return raw(d, req, *[f"phụ lục {i}".encode() for i in range(n)], sock=sock)
+
+    with Daemon(start_at=START) as d:
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
+        s.connect(d.endpoint)
+        try:
+            r = submit(65, "XA-ANPHU", s)
+            eq(code(r), "too_many_frames", "65 file frames")
+            assert "64 files" in r["error"]["message"], r
+            r = submit(66, "XA-ANPHU", s)
+            eq(code(r), "too_many_frames", "66 file frames")
+            eq(d.call("obligations.list", unit="XA-ANPHU", report="BC-NAM")["obligations"][0]["version"], 0,
+               "nothing of a refused request is stored")
+            r = submit(64, "XA-ANPHU", s)           # the same connection goes on being answered
+            assert r["ok"], r
+            eq(len(r["receipt"]["files"]), 64, "64 files stored")
+        finally:
+            s.close()
