@@ -155,3 +155,108 @@ def test_64_file_frames_are_taken_and_a_65th_refuses_the_request_whole():
             eq(len(r["receipt"]["files"]), 64, "64 files stored")
         finally:
             s.close()
+
+
+def served_ops():
+    """The op names of the daemon's op table (daemon/api.c), read from the source."""
+    src = open(os.path.join(ROOT, "daemon", "api.c"), encoding="utf-8").read()
+    table = src[src.index("} ops[] = {"):]
+    table = table[:table.index("\n};")]
+    ops = re.findall(r'\{\s*"([^"]+)",\s*op_\w+', table)
+    assert len(ops) > 20, f"the op table of daemon/api.c was not found: {ops}"
+    return ops
+
+
+def slug(heading):
+    """The anchor GitHub gives a heading: lower case, only letters, marks, digits, '_',
+    '-' and spaces kept, spaces to '-'."""
+    kept = "".join(c for c in heading.lower()
+                   if c in "-_ " or unicodedata.category(c)[0] in "LM" or unicodedata.category(c) == "Nd")
+    return kept.replace(" ", "-")
+
+
+def doc_op_table():
+    """(op, anchor) of every row of section 4's op table, and the anchors of the document."""
+    text = open(PROTOCOL, encoding="utf-8").read()
+    sec = text[text.index("\n## 4. Ops\n"):]
+    sec = sec[:sec.index("\n### ")]
+    rows = re.findall(r"^\| \[`([^`]+)`\]\(#([^)]+)\) \|", sec, re.M)
+    anchors = {slug(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    return rows, anchors
+
+
+def test_every_op_the_daemon_serves_is_in_the_op_table_with_a_link_to_its_section():
+    ops = served_ops()
+    rows, anchors = doc_op_table()
+    listed = [op for op, _ in rows]
+    missing = [op for op in ops if op not in listed]
+    assert not missing, f"ops the daemon serves that PROTOCOL.md's op table does not list: {missing}"
+    stale = [op for op in listed if op not in ops]
+    assert not stale, f"ops in PROTOCOL.md's op table that the daemon does not serve: {stale}"
+    eq(len(listed), len(set(listed)), "each op listed once")
+    broken = [(op, a) for op, a in rows if a not in anchors]
+    assert not broken, f"op table links to no section: {broken}"
+    # the names read from the source are the ones the running daemon knows
+    with Daemon(start_at=START) as d:
+        for op in ops:
+            r = raw(d, {"op": op, "id": "optable-" + op})
+            assert code(r) != "unknown_op", r
+        eq(code(raw(d, {"op": "no.such.op"})), "unknown_op", "an op not in the table")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def doc_python_client():
+    text = open(PROTOCOL, encoding="utf-8").read()
+    blocks = re.findall(r"^```python\n(.*?)^```$", text, re.M | re.S)
+    eq(len(blocks), 1, "one Python client in PROTOCOL.md")
+    return blocks[0]
+
+
+def test_the_documented_python_curve_client_talks_to_a_daemon_over_tcp():
+    with tempfile.TemporaryDirectory() as tmp:
+        # keys as the document says to make them, with the real thiduactl
+        for name in ("thiduad", "lan"):
+            p = subprocess.run([os.path.join(BIN, "thiduactl"), "keys", "generate", name, "--dir", tmp],
+                               capture_output=True, text=True, timeout=30)
+            eq(p.returncode, 0, p.stderr)
+        lan_pub = open(os.path.join(tmp, "lan.pub")).read().strip()
+        port = free_port()
+        text = open(CONFIG, encoding="utf-8").read()
+        text = text.replace("daemon = {", f'daemon = {{\n  api = "tcp://127.0.0.1:{port}";\n'
+                            f'  curve_key_file = "{os.path.join(tmp, "thiduad.key")}";', 1)
+        i = text.index("principals = (")
+        j = text.index('name = "', i) + len('name = "')
+        principal = text[j:text.index('"', j)]
+        text = text[:j] + text[j:].replace(";", f'; public_key = "{lan_pub}";', 1)
+        cfg = os.path.join(tmp, "remote.cfg")
+        write(cfg, text)
+        client = os.path.join(tmp, "thidua_call.py")
+        write(client, doc_python_client())
+
+        def call(*request):
+            p = subprocess.run(["/usr/bin/python3", client, f"tcp://127.0.0.1:{port}",
+                                os.path.join(tmp, "thiduad.pub"), os.path.join(tmp, "lan.key")]
+                               + [json.dumps(r, ensure_ascii=False) for r in request],
+                               capture_output=True, text=True, timeout=60)
+            assert p.stdout.strip(), f"no reply printed (rc {p.returncode}): {p.stderr}"
+            return p.returncode, json.loads(p.stdout)
+
+        with Daemon(config=cfg, start_at="2024-02-10T09:00:00+07:00") as d:
+            rc, r = call()
+            eq((rc, r["ok"], r["protocol"]), (0, True, 1), "status over tcp")
+            assert r["id"].startswith("py-"), r
+            # a write: acted as the key's principal, with Vietnamese intact
+            rc, r = call({"op": "report.waive", "unit": "XA-ANPHU", "report": "KH-NAM", "period": "2024",
+                          "reason": "Đơn vị đã sáp nhập"})
+            eq((rc, r["ok"]), (0, True), r)
+            eq(r["obligation"]["reason"], "Đơn vị đã sáp nhập", "reason round-trips")
+            row = d.ctl("audit", "list", "--limit", "1")["rows"][0]
+            eq((row["op"], row["principal"]), ("report.waive", principal), "the key decided who acted")
+            # an error reply: exit 1 and the error object
+            rc, r = call({"op": "units.show", "code": "XA-KHONGCO"})
+            eq((rc, r["error"]["code"]), (1, "unknown_unit"), r)
