@@ -156,3 +156,27 @@ def write(path, text):
 def eq(got, want, what=""):
     if got != want:
         raise AssertionError(f"{what}: got {got!r}, want {want!r}")
+
+
+def free_port():
+    """A tcp port on loopback that nothing listens on now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def remote_api_config(tmp, port, server_key_file, public_key):
+    """The shipped configuration with a CURVE api on tcp://127.0.0.1:port (the daemon's secret
+    key in server_key_file) and public_key given to its first principal, written in tmp.
+    Returns (configuration path, that principal's name)."""
+    text = open(CONFIG, encoding="utf-8").read()
+    text = text.replace("daemon = {", f'daemon = {{\n  api = "tcp://127.0.0.1:{port}";\n'
+                        f'  curve_key_file = "{server_key_file}";', 1)
+    i = text.index("principals = (")
+    j = text.index('name = "', i) + len('name = "')
+    name = text[j:text.index('"', j)]
+    text = text[:j] + text[j:].replace(";", f'; public_key = "{public_key}";', 1)
+    cfg = os.path.join(tmp, "remote.cfg")
+    write(cfg, text)
+    return cfg, name

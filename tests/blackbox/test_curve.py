@@ -1,19 +1,12 @@
 """Remote access: a tcp api endpoint is a CURVE server; a client's key maps to a principal
 of the configuration; an unknown key is refused and logged with its key."""
 import os
-import socket
 import subprocess
 import tempfile
 
 import zmq
 
-from harness import BIN, CONFIG, Daemon, eq, write
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness import BIN, CONFIG, Daemon, eq, free_port, remote_api_config, write
 
 
 def test_curve_keys_map_to_principals_and_strangers_are_refused():
@@ -27,16 +20,8 @@ def test_curve_keys_map_to_principals_and_strangers_are_refused():
             write(keys[name], key.decode() + "\n")
             os.chmod(keys[name], 0o600)
         port = free_port()
-        text = open(CONFIG, encoding="utf-8").read()
-        text = text.replace("daemon = {", f'daemon = {{\n  api = "tcp://127.0.0.1:{port}";\n'
-                            f'  curve_key_file = "{keys["thiduad.key"]}";', 1)
-        # give the first principal of the shipped config a key
-        i = text.index("principals = (")
-        j = text.index('name = "', i) + len('name = "')
-        name = text[j:text.index('"', j)]
-        text = text[:j] + text[j:].replace(";", f'; public_key = "{lan_pub.decode()}";', 1)
-        cfg = os.path.join(tmp, "remote.cfg")
-        write(cfg, text)
+        # the first principal of the shipped config gets lan's key
+        cfg, name = remote_api_config(tmp, port, keys["thiduad.key"], lan_pub.decode())
         with Daemon(config=cfg, start_at="2024-02-10T09:00:00+07:00") as d:
             tcp = f"tcp://127.0.0.1:{port}"
             base = [os.path.join(BIN, "thiduactl"), "-e", tcp, "--timeout", "3", "--server-key", server_pub.decode()]

@@ -5,14 +5,13 @@ the document's Python CURVE client run against a real daemon over tcp."""
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import unicodedata
 
 import zmq
 
-from harness import BIN, CONFIG, ROOT, Daemon, eq, write
+from harness import BIN, ROOT, Daemon, eq, free_port, remote_api_config, write
 
 PROTOCOL = os.path.join(ROOT, "docs", "PROTOCOL.md")
 START = "2024-11-10T09:00:00+07:00"
@@ -204,12 +203,6 @@ def test_every_op_the_daemon_serves_is_in_the_op_table_with_a_link_to_its_sectio
         eq(code(raw(d, {"op": "no.such.op"})), "unknown_op", "an op not in the table")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def doc_python_client():
     text = open(PROTOCOL, encoding="utf-8").read()
     blocks = re.findall(r"^```python\n(.*?)^```$", text, re.M | re.S)
@@ -226,15 +219,7 @@ def test_the_documented_python_curve_client_talks_to_a_daemon_over_tcp():
             eq(p.returncode, 0, p.stderr)
         lan_pub = open(os.path.join(tmp, "lan.pub")).read().strip()
         port = free_port()
-        text = open(CONFIG, encoding="utf-8").read()
-        text = text.replace("daemon = {", f'daemon = {{\n  api = "tcp://127.0.0.1:{port}";\n'
-                            f'  curve_key_file = "{os.path.join(tmp, "thiduad.key")}";', 1)
-        i = text.index("principals = (")
-        j = text.index('name = "', i) + len('name = "')
-        principal = text[j:text.index('"', j)]
-        text = text[:j] + text[j:].replace(";", f'; public_key = "{lan_pub}";', 1)
-        cfg = os.path.join(tmp, "remote.cfg")
-        write(cfg, text)
+        cfg, principal = remote_api_config(tmp, port, os.path.join(tmp, "thiduad.key"), lan_pub)
         client = os.path.join(tmp, "thidua_call.py")
         write(client, doc_python_client())
 
