@@ -245,3 +245,38 @@ def test_the_documented_python_curve_client_talks_to_a_daemon_over_tcp():
             # an error reply: exit 1 and the error object
             rc, r = call({"op": "units.show", "code": "XA-KHONGCO"})
             eq((rc, r["error"]["code"]), (1, "unknown_unit"), r)
+
+
+def doc_message_kinds():
+    """The kinds named in the first column of the message object's table of kinds."""
+    text = open(PROTOCOL, encoding="utf-8").read()
+    sec = text[text.index("\n### The message object\n"):]
+    sec = sec[:sec.index("\n### ", 1)]
+    table = sec[sec.index("| kind | made by |"):]
+    table = table[:table.index("\n\n")]
+    kinds = set()
+    for line in table.splitlines()[2:]:
+        kinds.update(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
+    return kinds
+
+
+def test_every_message_kind_the_daemon_makes_is_documented():
+    documented = doc_message_kinds()
+    with Daemon(start_at="2024-11-01T09:00:00+07:00") as d:
+        for unit, review in (("XA-ANPHU", {"op": "report.accept"}),
+                             ("XA-BINHMY", {"op": "report.return", "reason": "Thiếu bảng tổng hợp"})):
+            assert raw(d, {"op": "report.submit", "unit": unit, "report": "BC-NAM", "period": "2024",
+                           "files": ["bao-cao.pdf"]}, b"%PDF-1.4")["ok"]
+            assert raw(d, dict(review, unit=unit, report="BC-NAM", period="2024"))["ok"]
+        # past the due date: reminders, then the late units and those above them
+        assert raw(d, {"op": "clock.set", "to": "2025-01-06T09:00:00+07:00"})["ok"]
+        r = raw(d, {"op": "proposal.create", "as": "nguyen.thi.lan", "programme": "CDHT-XA", "year": 2025,
+                    "unit": "XA-ANPHU", "scores": {f"TC{i}": True for i in range(1, 6)}, "submit": True,
+                    "files": ["to-trinh.pdf"]}, "Tờ trình đề nghị công nhận".encode())
+        assert r["ok"], r
+        con = d.db()
+        seen = {k for (k,) in con.execute("SELECT DISTINCT kind FROM outbox")}
+        con.close()
+    assert {"reminder", "overdue", "escalation", "accepted", "returned", "proposal"} <= seen, seen
+    undocumented = seen - documented
+    assert not undocumented, f"message kinds the daemon made that PROTOCOL.md does not name: {undocumented}"
