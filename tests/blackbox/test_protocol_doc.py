@@ -280,3 +280,47 @@ def test_every_message_kind_the_daemon_makes_is_documented():
     assert {"reminder", "overdue", "escalation", "accepted", "returned", "proposal"} <= seen, seen
     undocumented = seen - documented
     assert not undocumented, f"message kinds the daemon made that PROTOCOL.md does not name: {undocumented}"
+
+
+def doc_members(section, header):
+    """The member names in the first column of the table headed by header in section."""
+    text = open(PROTOCOL, encoding="utf-8").read()
+    sec = text[text.index(f"\n### {section}\n"):]
+    sec = sec[:sec.index("\n### ", 1)]
+    table = sec[sec.index(f"| {header} |"):]
+    table = table[:table.index("\n\n")]
+    names = set()
+    for line in table.splitlines()[2:]:
+        names.update(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
+    return names
+
+
+def test_audit_list_and_verify_reply_as_documented():
+    with Daemon(start_at=START) as d:
+        assert raw(d, {"op": "report.submit", "id": "a1", "unit": "XA-ANPHU", "report": "BC-NAM", "period": "2024",
+                       "files": ["bao-cao.pdf"]}, b"%PDF-1.4")["ok"]
+        assert raw(d, {"op": "clock.advance", "by": "1h"})["ok"]
+        r = raw(d, {"op": "audit.list"})
+        eq(set(r) - {"id", "ok"}, doc_members("audit.list (read)", "reply member"), "audit.list reply members")
+        eq(r["count"], 2, "a row per write")
+        want = doc_members("audit.list (read)", "row member")
+        for row in r["rows"]:
+            eq(set(row), want, "audit row members")
+        eq([row["seq"] for row in r["rows"]], [2, 1], "newest first")
+        eq((r["rows"][0]["op"], r["rows"][0]["object"], r["rows"][0]["unit"]), ("clock.advance", None, None), "no object")
+        eq((r["rows"][1]["object"], r["rows"][1]["detail"]["receipt"]), ("BC-NAM/2024", "BN-2024-000001"), "detail")
+        eq(raw(d, {"op": "audit.list", "object": "BC-NAM"})["count"], 1, "object prefix")
+        eq(code(raw(d, {"op": "audit.list", "limit": 0})), "invalid_field", "limit 0")
+        eq(code(raw(d, {"op": "audit.list", "until": "hôm qua"})), "invalid_field", "until not a time")
+        documented = doc_members("audit.verify (read)", "reply member")
+        r = raw(d, {"op": "audit.verify"})
+        eq((r["valid"], r["rows"]), (True, 2), "intact")
+        assert {"valid", "rows"} <= set(r) - {"id", "ok"} <= documented - {"first_bad", "reason"}, (r, documented)
+        con = d.db()
+        con.execute("UPDATE audit SET principal = 'someone' WHERE seq = 1")
+        con.commit()
+        con.close()
+        r = raw(d, {"op": "audit.verify"})
+        eq((r["ok"], r["valid"], r["rows"], r["first_bad"]), (True, False, 1, 1), "altered row")
+        assert set(r) - {"id", "ok"} <= documented, (r, documented)
+        assert {"first_bad", "reason"} <= documented, documented
