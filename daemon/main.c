@@ -380,6 +380,8 @@ int main(int argc, char **argv)
 	d.started_mono_ms = clock_mono_ms();
 	warn_if_readable(d.cfg);
 	setup_state(&d, state_dir);
+	if (state_lock(&d, err, sizeof(err)))
+		fatal("%s", err);
 	d.store = store_open(d.db_path, err, sizeof(err));
 	if (!d.store)
 		fatal("%s", err);

@@ -133,6 +133,12 @@ void supervisor_tick(struct daemon *d);
 void supervisor_stop(struct daemon *d);
 int supervisor_owns(long pid);
 
+/* statedir.c: one daemon per state directory, and the socket files it bound */
+int state_lock(struct daemon *d, char *err, size_t errsize);
+int ipc_prepare(const char *endpoint, char *err, size_t errsize);
+void ipc_bound(const char *endpoint);
+void ipc_remove(const char *endpoint);
+
 /* zap.c: CURVE authentication of tcp clients */
 int zap_open(struct daemon *d, char *err, size_t errsize);
 int zap_secure(struct daemon *d, void *sock, const char *endpoint, const char *domain, char *err, size_t errsize);

@@ -426,3 +426,45 @@ def test_an_error_cut_inside_a_character_is_answered_not_fatal():
             assert d.proc.poll() is None, "thiduad exited"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------- one daemon per state dir
+
+def test_a_second_daemon_on_the_same_state_directory_is_refused():
+    """Issue 13 item 11: the second thiduad on a state directory must not take the first
+    one's sockets (nor run its scheduler): it refuses, naming the first one's pid, and the
+    first keeps serving. A socket left by a killed daemon is removed by the next one; a
+    daemon that stops removes only the socket files it bound."""
+    import socket
+    from harness import BIN
+    with Daemon(start_at=START) as d:
+        sock = os.path.join(d.dir, "api.sock")
+        before = os.stat(sock).st_ino
+        p = subprocess.run([os.path.join(BIN, "thiduad"), "-c", d.config,
+                            "--state-dir", d.dir, "--fake-clock"], capture_output=True, text=True, timeout=30)
+        eq(p.returncode, 1, f"the second daemon's exit status (stderr: {p.stderr})")
+        assert f"pid {d.proc.pid}" in p.stderr and "in use" in p.stderr, p.stderr
+        eq(os.stat(sock).st_ino, before, "the first daemon's socket file")
+        _ok(d.call("status"))
+
+        # killed: its socket files stay behind; the next daemon removes them and serves
+        d.kill()
+        assert os.path.exists(sock), "a killed daemon leaves its socket file"
+        d.start()
+        _ok(d.call("status"))
+
+        # a socket file another process put in place of ours is not removed at our stop
+        os.unlink(sock)
+        other = socket.socket(socket.AF_UNIX)
+        try:
+            other.bind(sock)
+            other.listen()
+            eq(d.stop(), 0, "exit status")
+            assert os.path.exists(sock), "thiduad removed a socket file it did not bind"
+            # and a live listener is not taken over by a new daemon
+            d.start(wait=False)
+            eq(d.proc.wait(30), 1, "a daemon refuses an endpoint another process listens on")
+            assert "another process listens on" in d.read_log(), d.read_log()[-2000:]
+        finally:
+            other.close()
+            d.log.close()
