@@ -87,6 +87,7 @@ static const struct op_entry {
 	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
 	{ "audit.list", op_audit_list, OP_RERUN, A_ANY },
 	{ "audit.verify", op_audit_verify, OP_RERUN, A_ANY },
+	{ "files.verify", op_files_verify, OP_RERUN, A_ADMIN },
 	{ "proposal.create", op_proposal_create, OP_WRITE, A_MODULE },
 	{ "proposal.submit", op_proposal_submit, OP_WRITE, A_MODULE },
 	{ "proposal.decide", op_proposal_decide, OP_WRITE, A_MODULE },

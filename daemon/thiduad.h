@@ -96,6 +96,8 @@ char *join_list(char *const *v);
 int blobs_put(struct daemon *d, struct request *rq, const char *name, const void *data, size_t size, char hex[65]);
 void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept);
 int blobs_sync(struct daemon *d);
+int blobs_check_file(const char *path, int64_t size, const char *hex, char *why, size_t whysize);
+int op_files_verify(struct daemon *d, struct request *rq, json_t *out);
 
 /* intake.c: report types, obligations, submissions, review, completeness */
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);

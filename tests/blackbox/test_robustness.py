@@ -468,3 +468,66 @@ def test_a_second_daemon_on_the_same_state_directory_is_refused():
         finally:
             other.close()
             d.log.close()
+
+
+# ------------------------------------------------------------ a full disk, repeatedly
+
+def test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories():
+    """Issue 13 item 11b: with the disk full, every turn's commit fails the same way; the
+    log writes each such line a few times and then counts the rest (the count is written
+    at the latest when the daemon stops). Large files that cannot be written leave no
+    partial file and no empty fan-out directory under files/."""
+    mnt, why = _mount_tmpfs(3 * 1024 * 1024)
+    if not mnt:
+        print(f"SKIP test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories: {why}")
+        return
+    logdir = tempfile.mkdtemp(prefix="thidua-tmpfs-log-")
+    try:
+        state = os.path.join(mnt, "state")
+        os.mkdir(state, 0o700)
+        d = Daemon(start_at=START, state_dir=state)
+        d.log_path = os.path.join(logdir, "thiduad.log")   # the log must not share the full disk
+        with d:
+            rng = random.Random(13)
+            t0 = time.monotonic()
+            mark = len(d.read_log())
+            refused = 0
+            for i in range(300):
+                req = {"op": "report.submit", "id": f"rep-{i}", "unit": SUBMITTERS[i % len(SUBMITTERS)],
+                       "report": "BC-NAM", "period": "2024", "files": [f"bao-cao-{i}.pdf"]}
+                size = 1100 * 1024 if i % 10 == 9 else 48 * 1024     # every tenth under files/
+                r = _call(d, [b"", json.dumps(req).encode(), rng.randbytes(size)])
+                refused += not r["ok"]
+                if r["ok"] is False:
+                    eq(r["error"]["code"], "storage_full", r["error"]["message"])
+            elapsed = time.monotonic() - t0
+            assert refused >= 150, f"only {refused} of 300 submissions refused: the disk never stayed full"
+            # no partial file, no empty fan-out directory left by the refused large files
+            db = d.db()
+            stored = {n for (n,) in db.execute("SELECT sha256 FROM submission_files WHERE data IS NULL")}
+            db.close()
+            left = []
+            for root, dirs, names in os.walk(os.path.join(d.dir, "files")):
+                for n in dirs:
+                    if not os.listdir(os.path.join(root, n)):
+                        left.append(n + "/")
+                left += [n for n in names if n.startswith(".tmp-") or n not in stored]
+            eq(left, [], "left under files/ by the refused writes")
+            eq(d.stop(), 0, "exit status")
+            lines = [line.split("]: ", 1)[1] for line in d.read_log()[mark:].splitlines()
+                     if "[error]: " in line or "[warning]: " in line]
+            errors = {}
+            for line in lines:
+                errors[line] = errors.get(line, 0) + 1
+            worst = max(errors.items(), key=lambda kv: kv[1])
+            windows = int(elapsed // 10) + 1
+            print(f"    {refused} refusals in {elapsed:.1f}s; {len(lines)} error and warning lines, the most repeated"
+                  f" {worst[1]} times: {worst[0][:100]!r}")
+            assert worst[1] <= 3 * windows, f"{worst[1]} times in {elapsed:.1f}s: {worst[0]!r}"
+            counts = [line for line in lines if "more like this not shown" in line]
+            assert counts, "no count of the lines not shown"
+            assert any("disk is full" in line for line in counts), counts
+    finally:
+        _umount(mnt)
+        import shutil
+        shutil.rmtree(logdir, ignore_errors=True)
