@@ -138,3 +138,77 @@ void ipc_remove(const char *endpoint)
 		return;
 	}
 }
+
+/* state_write_file - replace STATE_DIR/name with text, atomically and durably: a temporary
+ * file, flushed, renamed over the old one, and the directory flushed. 0, -1 errno */
+int state_write_file(const struct daemon *d, const char *name, const char *text, mode_t mode)
+{
+	char path[4200], tmp[4300];
+	size_t len = strlen(text), done = 0;
+	int fd, dfd, e;
+
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);	/* one writer: the lock's holder */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if (fsync(fd))
+		goto fail;
+	e = close(fd);
+	fd = -1;
+	if (e || rename(tmp, path))
+		goto fail;
+	dfd = open(d->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		e = fsync(dfd);
+		close(dfd);
+		if (e)
+			return -1;
+	}
+	return 0;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = e;
+	return -1;
+}
+
+/* state_read_file - STATE_DIR/name into buf (at most size - 1 bytes, NUL-terminated);
+ * its length, or -1 errno (ENOENT: not there) */
+ssize_t state_read_file(const struct daemon *d, const char *name, char *buf, size_t size)
+{
+	char path[4200];
+	ssize_t n, got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < size - 1 && (n = read(fd, buf + got, size - 1 - (size_t)got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		got += n;
+	}
+	close(fd);
+	buf[got] = 0;
+	return got;
+}

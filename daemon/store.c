@@ -25,7 +25,7 @@ struct stmt_slot {
 struct deferred {
 	int counter;		/* 1: counters.name = n; 0: meta.key = text */
 	char key[32];
-	char text[128];
+	char text[192];		/* the audit head: seq:hash:mac */
 	int64_t n;
 };
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <zmq.h>
 
 #include "config.h"
@@ -140,13 +141,17 @@ int state_lock(struct daemon *d, char *err, size_t errsize);
 int ipc_prepare(const char *endpoint, char *err, size_t errsize);
 void ipc_bound(const char *endpoint);
 void ipc_remove(const char *endpoint);
+int state_write_file(const struct daemon *d, const char *name, const char *text, mode_t mode);
+ssize_t state_read_file(const struct daemon *d, const char *name, char *buf, size_t size);
 
 /* zap.c: CURVE authentication of tcp clients */
 int zap_open(struct daemon *d, char *err, size_t errsize);
 int zap_secure(struct daemon *d, void *sock, const char *endpoint, const char *domain, char *err, size_t errsize);
 void zap_handle(struct daemon *d);
 
-/* audit.c: the hash-chained audit log */
+/* audit.c: the hash-chained audit log, anchored outside the database */
+int audit_init(struct daemon *d, char *err, size_t errsize);
+void audit_anchor(struct daemon *d, int now);
 int audit_append(struct daemon *d, const char *principal, const char *op, const char *object,
 		 const char *unit, json_t *detail);
 int audit_request(struct daemon *d, const char *principal, const char *op, json_t *body, json_t *reply);
