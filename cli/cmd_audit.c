@@ -79,9 +79,17 @@ static int audit_verify(void)
 	if (!r)
 		return rc;
 	if (json_is_true(json_object_get(r, "valid"))) {
+		json_t *anchor = json_object_get(r, "anchor");
+		char where[64] = "not anchored yet";
+
+		if (json_is_object(anchor))
+			snprintf(where, sizeof(where), "anchored at row %lld",
+				 (long long)json_integer_value(json_object_get(anchor, "row")));
 		if (!cl.json)
-			printf("audit log intact: %lld rows, every link checked\n",
-			       (long long)json_integer_value(json_object_get(r, "rows")));
+			printf("audit log intact: %lld rows, every link checked%s; %s\n",
+			       (long long)json_integer_value(json_object_get(r, "rows")),
+			       json_integer_value(json_object_get(r, "legacy_rows")) ? " (the oldest in the former hash)" : "",
+			       where);
 	} else {
 		if (!cl.json)
 			printf("AUDIT LOG BROKEN at row %lld: %s\n", (long long)json_integer_value(json_object_get(r, "first_bad")),
