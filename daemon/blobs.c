@@ -91,9 +91,8 @@ int blobs_check_file(const char *path, int64_t size, const char *hex, char *why,
  * errno */
 static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, const char *hex)
 {
-	char top[4096], dir[4200], path[4300], tmp[4400] = "", why[128];
-	int fd = -1, made_top = 0, made_dir = 0, e;
-	size_t done = 0;
+	char top[4096], dir[4200], path[4300], tmp[4400], why[128];
+	int made_top = 0, made_dir = 0, e;
 
 	snprintf(top, sizeof(top), "%s/files", d->state_dir);
 	snprintf(dir, sizeof(dir), "%s/%.2s", top, hex);
@@ -117,34 +116,12 @@ static int blob_write(struct daemon *d, const char *name, const void *data, size
 		goto fail;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", dir, hex, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		tmp[0] = 0;
-		goto fail;
-	}
-	while (done < size) {
-		ssize_t n = write(fd, (const char *)data + done, size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		done += (size_t)n;
-	}
-	if (fsync(fd))
-		goto fail;
-	e = close(fd);
-	fd = -1;
-	if (e || rename(tmp, path))
+	if (file_put_durable(tmp, path, data, size, 0640))
 		goto fail;
 	blobs_dirty = 1;
 	return 0;
 fail:
 	e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (*tmp)
-		unlink(tmp);
 	if (made_dir)
 		rmdir(dir);
 	if (made_top)

@@ -139,21 +139,17 @@ void ipc_remove(const char *endpoint)
 	}
 }
 
-/* state_write_file - replace STATE_DIR/name with text, atomically and durably: a temporary
- * file, flushed, renamed over the old one, and the directory flushed. 0, -1 errno */
-int state_write_file(const struct daemon *d, const char *name, const char *text, mode_t mode)
+/* file_put_durable - data into tmp, flushed, then renamed to path: path holds either its
+ * old content or all of data, never a part. On failure tmp is gone. 0, -1 errno */
+int file_put_durable(const char *tmp, const char *path, const void *data, size_t len, mode_t mode)
 {
-	char path[4200], tmp[4300];
-	size_t len = strlen(text), done = 0;
-	int fd, dfd, e;
+	size_t done = 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode), e;
 
-	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);	/* one writer: the lock's holder */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
 	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
+		ssize_t n = write(fd, (const char *)data + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -167,13 +163,6 @@ int state_write_file(const struct daemon *d, const char *name, const char *text,
 	fd = -1;
 	if (e || rename(tmp, path))
 		goto fail;
-	dfd = open(d->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		e = fsync(dfd);
-		close(dfd);
-		if (e)
-			return -1;
-	}
 	return 0;
 fail:
 	e = errno;
@@ -182,6 +171,25 @@ fail:
 	unlink(tmp);
 	errno = e;
 	return -1;
+}
+
+/* state_write_file - replace STATE_DIR/name with text, atomically and durably (the
+ * directory flushed after the rename). 0, -1 errno */
+int state_write_file(const struct daemon *d, const char *name, const char *text, mode_t mode)
+{
+	char path[4200], tmp[4300];
+	int dfd, e;
+
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);	/* one writer: the lock's holder */
+	if (file_put_durable(tmp, path, text, strlen(text), mode))
+		return -1;
+	dfd = open(d->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	e = fsync(dfd);
+	close(dfd);
+	return e ? -1 : 0;
 }
 
 /* state_read_file - STATE_DIR/name into buf (at most size - 1 bytes, NUL-terminated);

@@ -15,7 +15,9 @@ and once space is freed a submission goes through without a restart.
 """
 import json
 import os
+import contextlib
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -242,26 +244,35 @@ def _umount(mnt):
     os.rmdir(mnt)
 
 
-def test_a_full_disk_refuses_cleanly_and_recovers_without_restart():
-    mnt, why = _mount_tmpfs(3 * 1024 * 1024)
+@contextlib.contextmanager
+def _daemon_on_tmpfs(size, test):
+    """A Daemon whose state directory is on a fresh tmpfs of size bytes (its log elsewhere:
+    the log must not share the full disk), or None when this system cannot mount one."""
+    mnt, why = _mount_tmpfs(size)
     if not mnt:
-        print(f"SKIP test_a_full_disk_refuses_cleanly_and_recovers_without_restart: {why}")
+        print(f"SKIP {test}: {why}")
+        yield None, None
         return
     logdir = tempfile.mkdtemp(prefix="thidua-tmpfs-log-")
     try:
         state = os.path.join(mnt, "state")
         os.mkdir(state, 0o700)
-        filler = os.path.join(mnt, "filler")
-        with open(filler, "wb") as fp:     # freed at the end to give the daemon room
-            fp.write(os.urandom(512 * 1024))
         d = Daemon(start_at=START, state_dir=state)
-        d.log_path = os.path.join(logdir, "thiduad.log")   # the log must not share the full disk
+        d.log_path = os.path.join(logdir, "thiduad.log")
         with d:
-            _full_disk(d, filler)
+            yield d, mnt
     finally:
         _umount(mnt)
-        import shutil
         shutil.rmtree(logdir, ignore_errors=True)
+
+
+def test_a_full_disk_refuses_cleanly_and_recovers_without_restart():
+    with _daemon_on_tmpfs(3 * 1024 * 1024, "test_a_full_disk_refuses_cleanly_and_recovers_without_restart") as (d, mnt):
+        if d:
+            filler = os.path.join(mnt, "filler")
+            with open(filler, "wb") as fp:     # freed at the end to give the daemon room
+                fp.write(os.urandom(512 * 1024))
+            _full_disk(d, filler)
 
 
 def _full_disk(d, filler):
@@ -477,17 +488,8 @@ def test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories():
     log writes each such line a few times and then counts the rest (the count is written
     at the latest when the daemon stops). Large files that cannot be written leave no
     partial file and no empty fan-out directory under files/."""
-    mnt, why = _mount_tmpfs(3 * 1024 * 1024)
-    if not mnt:
-        print(f"SKIP test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories: {why}")
-        return
-    logdir = tempfile.mkdtemp(prefix="thidua-tmpfs-log-")
-    try:
-        state = os.path.join(mnt, "state")
-        os.mkdir(state, 0o700)
-        d = Daemon(start_at=START, state_dir=state)
-        d.log_path = os.path.join(logdir, "thiduad.log")   # the log must not share the full disk
-        with d:
+    with _daemon_on_tmpfs(3 * 1024 * 1024, "test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories") as (d, _):
+        if d:
             rng = random.Random(13)
             t0 = time.monotonic()
             mark = len(d.read_log())
@@ -527,7 +529,3 @@ def test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories():
             counts = [line for line in lines if "more like this not shown" in line]
             assert counts, "no count of the lines not shown"
             assert any("disk is full" in line for line in counts), counts
-    finally:
-        _umount(mnt)
-        import shutil
-        shutil.rmtree(logdir, ignore_errors=True)
