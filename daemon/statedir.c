@@ -89,7 +89,7 @@ int ipc_prepare(const char *endpoint, char *err, size_t errsize)
 	if (!path || lstat(path, &st) || !S_ISSOCK(st.st_mode) || strlen(path) >= sizeof(sa.sun_path))
 		return 0;	/* nothing there (or not a socket: bind says what is wrong) */
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);	/* a full backlog: EAGAIN, not a wait */
 	if (fd < 0)
 		return 0;
 	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
