@@ -193,9 +193,27 @@ int audit_append(struct daemon *d, const char *principal, const char *op, const 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return -1;
+	if (!store_in_txn(d->store)) {
+		head_mac(seq, hash, v2_from, NULL, mac);
+		snprintf(head, sizeof(head), "%" PRId64 ":%s:%s", seq, hash, mac);
+	} else {		/* signed once, at the commit (head_sign) */
+		snprintf(head, sizeof(head), "%" PRId64 ":%s", seq, hash);
+	}
+	return store_meta_later(d->store, "audit_head", head);
+}
+
+/* head_sign - at a commit: the head the transaction leaves, signed */
+static void head_sign(struct store *st, void *arg)
+{
+	char head[192], hash[65], mac[65];
+	int64_t seq;
+
+	(void)arg;
+	if (store_meta_pending(st, "audit_head", head, sizeof(head)) || (seq = parse_head(head, hash, mac)) < 0 || *mac)
+		return;
 	head_mac(seq, hash, v2_from, NULL, mac);
 	snprintf(head, sizeof(head), "%" PRId64 ":%s:%s", seq, hash, mac);
-	return store_meta_later(d->store, "audit_head", head);
+	store_meta_later(st, "audit_head", head);
 }
 
 /* row_hash_at - the stored hash of row seq, into hash; 0 found, -1 not there */
@@ -296,6 +314,7 @@ int audit_init(struct daemon *d, char *err, size_t errsize)
 	anchor_frozen = anchor_asap = 0;
 	if (key_load(d, err, errsize))
 		return -1;
+	store_before_commit(d->store, head_sign, NULL);
 	if (store_meta_get(d->store, "audit_v2_from", buf, sizeof(buf)) == 0) {
 		v2_from = strtoll(buf, NULL, 10);
 	} else {
