@@ -259,3 +259,30 @@ def test_a_database_of_the_former_hash_verifies_and_goes_on_anchored():
         con.commit()
         con.close()
         _broken(d, 1, "row 1 was altered")
+
+
+def test_a_verify_in_the_same_turn_as_writes_sees_them_whole():
+    """The head a turn writes is signed when the turn commits: a verify that runs in that
+    turn, after the writes, must not take it for an unsigned one."""
+    import zmq
+    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+        submit(d, "XA-ANPHU", "t0")
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
+        s.connect(d.endpoint)
+        try:
+            for i, unit in enumerate(("XA-BINHMY", "XA-THAIMY")):     # one burst: usually one turn
+                s.send_multipart([b"", json.dumps({"op": "report.submit", "id": f"t{i + 1}", "unit": unit,
+                                                   "report": "KH-NAM", "period": "2024",
+                                                   "files": ["ke-hoach.pdf"]}).encode(), DOC])
+                s.send_multipart([b"", json.dumps({"op": "audit.verify", "id": f"v{i + 1}"}).encode()])
+            replies = {}
+            for _ in range(4):
+                r = json.loads(s.recv_multipart()[-1])
+                replies[r["id"]] = r
+        finally:
+            s.close()
+        for rid in ("v1", "v2"):
+            assert replies[rid]["ok"] and replies[rid]["valid"], replies[rid]
+        eq(d.ctl("audit", "verify")["valid"], True, "after the commit")
