@@ -1,6 +1,7 @@
 /*
- * cmd_audit.c - thiduactl audit list [filters] and audit verify (exit 1 when the chain is
- * broken, naming the first row altered or removed).
+ * cmd_audit.c - the integrity commands: thiduactl audit list [filters], audit verify (exit
+ * 1 when the chain is broken, naming the first row altered or removed) and files verify
+ * (exit 1 when a stored file no longer matches its SHA-256, naming the receipts affected).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -78,9 +79,17 @@ static int audit_verify(void)
 	if (!r)
 		return rc;
 	if (json_is_true(json_object_get(r, "valid"))) {
+		json_t *anchor = json_object_get(r, "anchor");
+		char where[64] = "not anchored yet";
+
+		if (json_is_object(anchor))
+			snprintf(where, sizeof(where), "anchored at row %lld",
+				 (long long)json_integer_value(json_object_get(anchor, "row")));
 		if (!cl.json)
-			printf("audit log intact: %lld rows, every link checked\n",
-			       (long long)json_integer_value(json_object_get(r, "rows")));
+			printf("audit log intact: %lld rows, every link checked%s; %s\n",
+			       (long long)json_integer_value(json_object_get(r, "rows")),
+			       json_integer_value(json_object_get(r, "legacy_rows")) ? " (the oldest in the former hash)" : "",
+			       where);
 	} else {
 		if (!cl.json)
 			printf("AUDIT LOG BROKEN at row %lld: %s\n", (long long)json_integer_value(json_object_get(r, "first_bad")),
@@ -99,4 +108,71 @@ int cmd_audit(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "verify"))
 		return audit_verify();
 	return cli_usage_error("audit: use 'audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]' or 'audit verify'%s", "");
+}
+
+/* files_verify - every stored file against its hash; the ones that differ, and whose */
+static int files_verify(void)
+{
+	static const char *const hdr[] = { "RECEIPT", "FILE", "STORED", "PROBLEM" };
+	json_t *r, *row;
+	int rc;
+	size_t i;
+
+	r = cli_call(json_pack("{s:s}", "op", "files.verify"), NULL, 0, &rc);
+	if (!r)
+		return rc;
+	if (json_is_true(json_object_get(r, "valid"))) {
+		if (!cl.json)
+			printf("stored files intact: %lld files (%lld in the database, %lld under files/), every SHA-256 checked\n",
+			       (long long)json_integer_value(json_object_get(r, "files")),
+			       (long long)json_integer_value(json_object_get(r, "database")),
+			       (long long)json_integer_value(json_object_get(r, "under_files")));
+		json_decref(r);
+		return rc;
+	}
+	if (!cl.json) {
+		struct table *t = table_new(4, hdr);
+		json_t *receipts = json_object_get(r, "receipts");
+
+		json_array_foreach(json_object_get(r, "bad"), i, row) {
+			char ref[64];
+			const char *cells[4];
+
+			if (json_object_get(row, "receipt"))
+				snprintf(ref, sizeof(ref), "%s", jstr(row, "receipt"));
+			else if (json_object_get(row, "proposal"))
+				snprintf(ref, sizeof(ref), "proposal %lld v%lld",
+					 (long long)json_integer_value(json_object_get(row, "proposal")),
+					 (long long)json_integer_value(json_object_get(row, "version")));
+			else
+				snprintf(ref, sizeof(ref), "import batch %lld",
+					 (long long)json_integer_value(json_object_get(row, "batch")));
+			cells[0] = ref;
+			cells[1] = jstr(row, "name");
+			cells[2] = jstr(row, "where");
+			cells[3] = jstr(row, "problem");
+			table_add(t, cells);
+		}
+		printf("STORED FILES DAMAGED: %lld of %lld no longer match their SHA-256\n",
+		       (long long)json_integer_value(json_object_get(r, "bad_count")),
+		       (long long)json_integer_value(json_object_get(r, "files")));
+		table_print(t, stdout);
+		table_destroy(&t);
+		if (json_array_size(receipts)) {
+			printf("receipts affected (ask their units to submit the files again):");
+			json_array_foreach(receipts, i, row)
+				printf(" %s", json_string_value(row));
+			printf("\n");
+		}
+	}
+	json_decref(r);
+	return EXIT_DAEMON_ERROR;
+}
+
+/* cmd_files - files verify */
+int cmd_files(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "verify"))
+		return files_verify();
+	return cli_usage_error("files: use 'files verify'%s", "");
 }

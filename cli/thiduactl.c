@@ -49,6 +49,7 @@ static void usage(FILE *fp)
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
+		"  files verify                   hash every stored file again; name the receipts of those changed\n"
 		"  keys generate NAME [--dir DIR] a CURVE key pair: NAME.key (0600) and NAME.pub\n"
 		"  propose --programme P --year Y --unit CODE [--level N] [--nominee CODE] [--name NAME]\n"
 		"          [--hamlet CODE] [--score C=V ...] [--note TEXT] [--submit] [FILE...]\n"
@@ -309,6 +310,7 @@ static const struct command {
 	{ "notifications", cmd_notifications },
 	{ "notify", cmd_notify },
 	{ "audit", cmd_audit },
+	{ "files", cmd_files },
 	{ "keys", cmd_keys },
 	{ "propose", cmd_propose },
 	{ "proposals", cmd_proposals },

@@ -3,7 +3,8 @@
  *
  * Lines go to stderr. Under systemd (JOURNAL_STREAM set, or log_init(..., 1)) each line
  * starts with a syslog priority prefix such as "<3>" so journald files it at the right
- * level. Never pass a secret to these functions.
+ * level. An error or warning line repeated more than a few times in ten seconds is counted
+ * instead of written; the count follows (log.c). Never pass a secret to these functions.
  */
 #ifndef THIDUA_LOG_H
 #define THIDUA_LOG_H
@@ -18,6 +19,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+void log_flush_repeats(void);
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define log_err(...)    log_msg(LOG_ERR, __VA_ARGS__)

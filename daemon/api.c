@@ -87,6 +87,7 @@ static const struct op_entry {
 	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
 	{ "audit.list", op_audit_list, OP_RERUN, A_ANY },
 	{ "audit.verify", op_audit_verify, OP_RERUN, A_ANY },
+	{ "files.verify", op_files_verify, OP_RERUN, A_ADMIN },
 	{ "proposal.create", op_proposal_create, OP_WRITE, A_MODULE },
 	{ "proposal.submit", op_proposal_submit, OP_WRITE, A_MODULE },
 	{ "proposal.decide", op_proposal_decide, OP_WRITE, A_MODULE },
@@ -115,13 +116,6 @@ static const struct replay_entry *replay_entry(const char *op)
 	return NULL;
 }
 
-/* ipc_path_prepare - an ipc:// endpoint's directory must exist; a stale socket is removed */
-static void ipc_path_prepare(const char *endpoint)
-{
-	if (strncmp(endpoint, "ipc://", 6) == 0)
-		unlink(endpoint + 6);
-}
-
 /* api_open - bind the api and events sockets */
 int api_open(struct daemon *d, char *err, size_t errsize)
 {
@@ -142,19 +136,21 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 	/* frames far over the limit close the connection; those just over it get a reply */
 	maxmsg *= 2;
 	zmq_setsockopt(d->api, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	ipc_path_prepare(d->api_endpoint);
-	ipc_path_prepare(d->events_endpoint);
+	if (ipc_prepare(d->api_endpoint, err, errsize) || ipc_prepare(d->events_endpoint, err, errsize))
+		return -1;
 	if (zap_open(d, err, errsize))
 		return -1;
 	/* a remote (tcp) api also keeps the local one, ipc://STATE_DIR/api.sock, bound first
 	 * with no mechanism: the local administrator, protected by file permissions */
 	if (!strncmp(d->api_endpoint, "tcp://", 6)) {
 		d->api_local = xasprintf("ipc://%s/api.sock", d->state_dir);
-		ipc_path_prepare(d->api_local);
+		if (ipc_prepare(d->api_local, err, errsize))
+			return -1;
 		if (zmq_bind(d->api, d->api_local) != 0) {
 			snprintf(err, errsize, "cannot bind the local api socket %s: %s", d->api_local, zmq_strerror(errno));
 			return -1;
 		}
+		ipc_bound(d->api_local);
 		chmod(d->api_local + 6, 0660);
 	}
 	if (zap_secure(d, d->api, d->api_endpoint, "api", err, errsize)
@@ -170,6 +166,8 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 			 zmq_strerror(errno));
 		return -1;
 	}
+	ipc_bound(d->api_endpoint);
+	ipc_bound(d->events_endpoint);
 	if (strncmp(d->api_endpoint, "ipc://", 6) == 0)
 		chmod(d->api_endpoint + 6, 0660);
 	if (strncmp(d->events_endpoint, "ipc://", 6) == 0)
@@ -188,15 +186,13 @@ void api_close(struct daemon *d)
 		zmq_close(d->zap);
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);
-	if (d->api_endpoint && strncmp(d->api_endpoint, "ipc://", 6) == 0)
-		unlink(d->api_endpoint + 6);
+	ipc_remove(d->api_endpoint);
 	if (d->api_local) {
-		unlink(d->api_local + 6);
+		ipc_remove(d->api_local);
 		free(d->api_local);
 		d->api_local = NULL;
 	}
-	if (d->events_endpoint && strncmp(d->events_endpoint, "ipc://", 6) == 0)
-		unlink(d->events_endpoint + 6);
+	ipc_remove(d->events_endpoint);
 	d->api = d->events = d->zctx = NULL;
 }
 

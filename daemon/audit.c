@@ -2,13 +2,30 @@
  * audit.c - the audit log: append-only, each row carrying the hash of the one before, so
  * `thiduactl audit verify` can prove that no row was edited or removed.
  *
- * hash = SHA-256 over the previous hash and the row's fields, each on its own line. The
- * head (last sequence number and hash) is also kept in meta, so cutting rows off the end
- * is found too. Rows are appended in the same transaction as the change they record.
+ * A row's hash covers the previous row's hash and every column of the row. Rows written
+ * since the anchoring (meta audit_v2_from onwards) hash each field as a netstring, its
+ * byte length, ':', its bytes, ',' (a NULL as '~'), after the netstring "2": a NULL and
+ * an empty text differ, and no field can spill into the next. Rows written before by an
+ * older thiduad keep their former hash (the fields joined by newlines, NULL as ''), and
+ * verify as they were; `audit verify` counts them as legacy_rows.
+ *
+ * Anyone who can write the database could still cut rows off the end, or rewrite a row
+ * and every hash after it. Two things outside the database catch that:
+ *  - the head (last row and hash, kept in meta with the rows) carries an HMAC-SHA256 with
+ *    a key kept in STATE_DIR/audit.key (0600), never in the database;
+ *  - the head is anchored in STATE_DIR/audit.anchor (written atomically and flushed, with
+ *    its own HMAC) and in the log, at start, at most once a second while rows are added,
+ *    after each successful verify and at stop. The anchor only moves forward, and only
+ *    while the rows still hold the hash it anchored.
+ * Rows are appended in the same transaction as the change they record.
  */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "buf.h"
 #include "jdump.h"
@@ -19,13 +36,24 @@
 #include "xalloc.h"
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+#define ANCHOR_FILE "audit.anchor"
+#define KEY_FILE "audit.key"
+#define ANCHOR_EVERY_MS 1000
 
-/* row_hash - the chain link of one row: SHA-256 of its fields, each but the last ended
- * by a newline, hashed as they are (no copy of the detail) */
-static void row_hash(const char *prev, int64_t seq, int64_t at, const char *principal, const char *op,
-		     const char *object, const char *unit, const char *detail, char out[65])
+static struct hmac_sha256 audit_key;	/* from KEY_FILE */
+static int64_t v2_from = 1;		/* the first row hashed as netstrings */
+static int64_t anchored_seq;		/* the anchor as this process last wrote or read it */
+static char anchored_hash[65];
+static int anchor_frozen;		/* the rows no longer hold the anchor: never move it */
+static int anchor_asap;			/* a verify found the chain whole: anchor its head */
+static int64_t anchored_ms;
+
+/* row_hash_v1 - the former link: SHA-256 of the fields, each but the last ended by a
+ * newline, a NULL hashed as '' */
+static void row_hash_v1(const char *prev, int64_t seq, int64_t at, const char *principal, const char *op,
+			const char *object, const char *unit, const char *detail, char out[65])
 {
-	const char *field[] = { prev, NULL, NULL, principal, op, object ? object : "", unit ? unit : "", detail };
+	const char *field[] = { prev, NULL, NULL, principal, op, object, unit, detail };
 	char nums[2][24];
 	struct sha256 c;
 
@@ -35,11 +63,85 @@ static void row_hash(const char *prev, int64_t seq, int64_t at, const char *prin
 	field[2] = nums[1];
 	sha256_init(&c);
 	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++) {
-		sha256_update(&c, field[i], strlen(field[i]));
+		if (field[i])
+			sha256_update(&c, field[i], strlen(field[i]));
 		if (i + 1 < sizeof(field) / sizeof(field[0]))
 			sha256_update(&c, "\n", 1);
 	}
 	sha256_final_hex(&c, out);
+}
+
+/* netstring - one field into the hash: "len:bytes," or "~" for NULL */
+static void netstring(struct sha256 *c, const char *v)
+{
+	char len[24];
+	size_t n;
+
+	if (!v) {
+		sha256_update(c, "~", 1);
+		return;
+	}
+	n = strlen(v);
+	sha256_update(c, len, int_text(len, (long long)n));
+	sha256_update(c, ":", 1);
+	sha256_update(c, v, n);
+	sha256_update(c, ",", 1);
+}
+
+/* row_hash - the chain link of one row: every column, as netstrings (no copy of the detail) */
+static void row_hash(const char *prev, int64_t seq, int64_t at, const char *principal, const char *op,
+		     const char *object, const char *unit, const char *detail, char out[65])
+{
+	char nums[2][24];
+	struct sha256 c;
+
+	int_text(nums[0], seq);
+	int_text(nums[1], at);
+	sha256_init(&c);
+	netstring(&c, "2");
+	netstring(&c, prev);
+	netstring(&c, nums[0]);
+	netstring(&c, nums[1]);
+	netstring(&c, principal);
+	netstring(&c, op);
+	netstring(&c, object);
+	netstring(&c, unit);
+	netstring(&c, detail);
+	sha256_final_hex(&c, out);
+}
+
+/* head_mac - the key's HMAC of a head: "seq:hash:v2_from" */
+static void head_mac(int64_t seq, const char *hash, int64_t from, const char *extra, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	char msg[256];
+	unsigned char mac[32];
+	struct sha256 c = audit_key.inner;
+
+	snprintf(msg, sizeof(msg), "%" PRId64 ":%s:%" PRId64 "%s", seq, hash, from, extra ? extra : "");
+	sha256_update(&c, msg, strlen(msg));
+	hmac_sha256_end(&audit_key, &c, mac);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[mac[i] >> 4];
+		out[2 * i + 1] = hex[mac[i] & 15];
+	}
+	out[64] = 0;
+}
+
+/* parse_head - "seq:hash" or "seq:hash:mac" (meta audit_head); the seq, or -1 */
+static int64_t parse_head(const char *text, char hash[65], char mac[65])
+{
+	char *end;
+	int64_t seq = strtoll(text, &end, 10);
+
+	mac[0] = 0;
+	if (end == text || *end != ':' || strlen(end + 1) < 64 || (end[65] && end[65] != ':'))
+		return -1;
+	memcpy(hash, end + 1, 64);
+	hash[64] = 0;
+	if (end[65] == ':' && strlen(end + 66) == 64)
+		memcpy(mac, end + 66, 65);
+	return seq;
 }
 
 /* audit_head - the sequence number and hash of the last row: kept in memory for the rest
@@ -47,15 +149,13 @@ static void row_hash(const char *prev, int64_t seq, int64_t at, const char *prin
 static int64_t audit_head(struct daemon *d, char prev[65])
 {
 	sqlite3_stmt *s;
-	char head[96];
-	char *colon;
+	char head[192], mac[65];
 	int64_t seq = 0;
 
 	if (store_meta_pending(d->store, "audit_head", head, sizeof(head)) == 0
-	    && (colon = strchr(head, ':')) && strlen(colon + 1) == 64) {
-		memcpy(prev, colon + 1, 65);
-		return strtoll(head, NULL, 10);
-	}
+	    && (seq = parse_head(head, prev, mac)) >= 0)
+		return seq;
+	seq = 0;
 	s = store_stmt(d->store, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(s, 0);
@@ -70,7 +170,7 @@ int audit_append(struct daemon *d, const char *principal, const char *op, const 
 		 const char *unit, json_t *detail)
 {
 	sqlite3_stmt *s;
-	char prev[65] = GENESIS, hash[65], head[96];
+	char prev[65] = GENESIS, hash[65], mac[65], head[192];
 	int64_t seq, now = clock_now(d);
 	char *text = jdump(detail, JSON_COMPACT);
 	int rc;
@@ -93,8 +193,192 @@ int audit_append(struct daemon *d, const char *principal, const char *op, const 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return -1;
-	snprintf(head, sizeof(head), "%lld:%s", (long long)seq, hash);
+	if (!store_in_txn(d->store)) {
+		head_mac(seq, hash, v2_from, NULL, mac);
+		snprintf(head, sizeof(head), "%" PRId64 ":%s:%s", seq, hash, mac);
+	} else {		/* signed once, at the commit (head_sign) */
+		snprintf(head, sizeof(head), "%" PRId64 ":%s", seq, hash);
+	}
 	return store_meta_later(d->store, "audit_head", head);
+}
+
+/* head_sign - at a commit: the head the transaction leaves, signed */
+static void head_sign(struct store *st, void *arg)
+{
+	char head[192], hash[65], mac[65];
+	int64_t seq;
+
+	(void)arg;
+	if (store_meta_pending(st, "audit_head", head, sizeof(head)) || (seq = parse_head(head, hash, mac)) < 0 || *mac)
+		return;
+	head_mac(seq, hash, v2_from, NULL, mac);
+	snprintf(head, sizeof(head), "%" PRId64 ":%s:%s", seq, hash, mac);
+	store_meta_later(st, "audit_head", head);
+}
+
+/* row_hash_at - the stored hash of row seq, into hash; 0 found, -1 not there */
+static int row_hash_at(struct daemon *d, int64_t seq, char hash[65])
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT hash FROM audit WHERE seq = ?1");
+	int rc = -1;
+
+	sqlite3_bind_int64(s, 1, seq);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+		xstrlcpy(hash, (const char *)sqlite3_column_text(s, 0), 65);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* anchor_read - the anchor file: 1 read and signed, 0 none, -1 there but not signed by
+ * this key or unreadable (why says which) */
+static int anchor_read(struct daemon *d, int64_t *seq, char hash[65], int64_t *from, int64_t *at,
+		       char *why, size_t whysize)
+{
+	char text[512], mac[65], mine[65], extra[32];
+	long long s_, f_, a_;
+
+	if (state_read_file(d, ANCHOR_FILE, text, sizeof(text)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whysize, "the anchor %s/%s cannot be read: %s", d->state_dir, ANCHOR_FILE, strerror(errno));
+		return -1;
+	}
+	if (sscanf(text, "thidua audit anchor: row %lld hash %64[0-9a-f] from %lld at %lld mac %64[0-9a-f]",
+		   &s_, hash, &f_, &a_, mac) != 5) {
+		snprintf(why, whysize, "the anchor %s/%s is not in its form: it was altered", d->state_dir, ANCHOR_FILE);
+		return -1;
+	}
+	*seq = s_;
+	*from = f_;
+	*at = a_;
+	snprintf(extra, sizeof(extra), ":%lld", a_);
+	head_mac(*seq, hash, *from, extra, mine);
+	if (strcmp(mine, mac)) {
+		snprintf(why, whysize, "the anchor %s/%s is not signed with this daemon's key (%s): it was altered, or the key replaced",
+			 d->state_dir, ANCHOR_FILE, KEY_FILE);
+		return -1;
+	}
+	return 1;
+}
+
+/* key_load - the HMAC key from KEY_FILE, made (32 random bytes, 0600) the first time */
+static int key_load(struct daemon *d, char *err, size_t errsize)
+{
+	char text[128];
+	unsigned char raw[32];
+	static const char hex[] = "0123456789abcdef";
+
+	if (state_read_file(d, KEY_FILE, text, sizeof(text)) >= 0) {
+		text[strcspn(text, "\r\n")] = 0;
+		if (strlen(text) != 64 || strspn(text, hex) != 64) {
+			snprintf(err, errsize, "%s/%s is not 64 hexadecimal digits: restore it from a backup", d->state_dir, KEY_FILE);
+			return -1;
+		}
+	} else if (errno == ENOENT) {
+		if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+			snprintf(err, errsize, "cannot draw the audit key: %s", strerror(errno));
+			return -1;
+		}
+		for (int i = 0; i < 32; i++) {
+			text[2 * i] = hex[raw[i] >> 4];
+			text[2 * i + 1] = hex[raw[i] & 15];
+		}
+		text[64] = '\n';
+		text[65] = 0;
+		if (state_write_file(d, KEY_FILE, text, 0600)) {
+			snprintf(err, errsize, "cannot write %s/%s: %s", d->state_dir, KEY_FILE, strerror(errno));
+			return -1;
+		}
+		text[64] = 0;
+		log_notice("audit: a new key in %s/%s signs the log's head and anchor: keep it with the backups", d->state_dir, KEY_FILE);
+	} else {
+		snprintf(err, errsize, "cannot read %s/%s: %s", d->state_dir, KEY_FILE, strerror(errno));
+		return -1;
+	}
+	hmac_sha256_key(&audit_key, text, 64);
+	return 0;
+}
+
+/* audit_init - the key, the first row of the netstring form and the anchor; check that
+ * the rows still hold what was anchored, then anchor the head. 0, -1 with err */
+int audit_init(struct daemon *d, char *err, size_t errsize)
+{
+	char buf[192], hash[65], why[512];
+	int64_t from, at, seq;
+	int a;
+
+	anchored_seq = anchored_ms = 0;
+	anchored_hash[0] = 0;
+	anchor_frozen = anchor_asap = 0;
+	if (key_load(d, err, errsize))
+		return -1;
+	store_before_commit(d->store, head_sign, NULL);
+	if (store_meta_get(d->store, "audit_v2_from", buf, sizeof(buf)) == 0) {
+		v2_from = strtoll(buf, NULL, 10);
+	} else {
+		v2_from = audit_head(d, hash) + 1;
+		snprintf(buf, sizeof(buf), "%" PRId64, v2_from);
+		if (store_meta_set(d->store, "audit_v2_from", buf)) {
+			snprintf(err, errsize, "cannot write to the database: %s", store_errmsg(d->store));
+			return -1;
+		}
+		if (v2_from > 1)
+			log_notice("audit: rows 1 to %" PRId64 " keep their former hash; rows from %" PRId64
+				   " on cover NULL apart from '' and are anchored", v2_from - 1, v2_from);
+	}
+	a = anchor_read(d, &seq, anchored_hash, &from, &at, why, sizeof(why));
+	if (a > 0) {
+		anchored_seq = seq;
+		if (row_hash_at(d, seq, hash) || strcmp(hash, anchored_hash) || from != v2_from) {
+			anchor_frozen = 1;
+			log_err("audit: the log no longer holds row %" PRId64 " as anchored in %s/%s: rows were removed or"
+				" rewritten; the anchor is kept (thiduactl audit verify)", seq, d->state_dir, ANCHOR_FILE);
+		}
+	} else if (a < 0) {
+		anchor_frozen = 1;
+		log_err("audit: %s; the anchor is kept (thiduactl audit verify)", why);
+	}
+	audit_anchor(d, 1);
+	return 0;
+}
+
+/* audit_anchor - write the committed head to the anchor file and the log, if it moved
+ * since the last anchor and now (or a second has passed, or a verify asked). Outside
+ * transactions only: an anchor never names a row that a rollback could take back */
+void audit_anchor(struct daemon *d, int now)
+{
+	char head[192], hash[65], mac[65], held[65], text[512], extra[32];
+	int64_t seq, mono = clock_mono_ms(), at;
+
+	if (anchor_frozen || store_in_txn(d->store))
+		return;
+	if (!now && !anchor_asap && mono - anchored_ms < ANCHOR_EVERY_MS)
+		return;
+	anchor_asap = 0;
+	anchored_ms = mono;
+	if (store_meta_get(d->store, "audit_head", head, sizeof(head)) || (seq = parse_head(head, hash, mac)) <= anchored_seq)
+		return;
+	/* forward only, over the rows anchored before */
+	if (anchored_seq && (row_hash_at(d, anchored_seq, held) || strcmp(held, anchored_hash))) {
+		anchor_frozen = 1;
+		log_err("audit: row %" PRId64 " no longer holds the hash anchored: the anchor is kept (thiduactl audit verify)",
+			anchored_seq);
+		return;
+	}
+	at = clock_now(d);
+	snprintf(extra, sizeof(extra), ":%" PRId64, at);
+	head_mac(seq, hash, v2_from, extra, mac);
+	snprintf(text, sizeof(text), "thidua audit anchor: row %" PRId64 " hash %s from %" PRId64 " at %" PRId64 " mac %s\n",
+		 seq, hash, v2_from, at, mac);
+	if (state_write_file(d, ANCHOR_FILE, text, 0640)) {
+		log_err("audit: cannot write the anchor %s/%s: %s", d->state_dir, ANCHOR_FILE, strerror(errno));
+		return;
+	}
+	anchored_seq = seq;
+	xstrlcpy(anchored_hash, hash, sizeof(anchored_hash));
+	log_notice("audit anchor: row %" PRId64 " hash %s", seq, hash);
 }
 
 /* audit_request - the generic record of an api write: who, what, on which unit */
@@ -183,55 +467,105 @@ int op_audit_list(struct daemon *d, struct request *rq, json_t *out)
 	return 0;
 }
 
-/* op_audit_verify - walk the chain; name the first row altered or removed */
+/* verify_fail - the first break found: its row and why */
+static void verify_fail(int64_t *bad, char *why, size_t whysize, int64_t row, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void verify_fail(int64_t *bad, char *why, size_t whysize, int64_t row, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*bad)
+		return;
+	*bad = row;
+	va_start(ap, fmt);
+	vsnprintf(why, whysize, fmt, ap);
+	va_end(ap);
+}
+
+/* op_audit_verify - walk the chain; check its end against the signed head and the anchor;
+ * name the first row altered or removed */
 int op_audit_verify(struct daemon *d, struct request *rq, json_t *out)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT seq, at, principal, op, object, unit, detail, prev_hash, hash"
 				     " FROM audit ORDER BY seq");
-	char prev[65] = GENESIS, hash[65], head[96] = "", why[256] = "";
-	int64_t expect = 1, bad = 0, n = 0;
+	char prev[65] = GENESIS, hash[65], head[192] = "", why[512] = "", at_anchor[65] = "";
+	char ahash[65] = "", hhash[65], hmac[65], mine[65], awhy[512] = "";
+	int64_t expect = 1, bad = 0, n = 0, legacy = 0, aseq = 0, afrom = 0, aat = 0, hseq;
+	int a = anchor_read(d, &aseq, ahash, &afrom, &aat, awhy, sizeof(awhy));
 
 	(void)rq;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while (!bad && sqlite3_step(s) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0);
 		const char *stored_prev = (const char *)sqlite3_column_text(s, 7);
 		const char *stored = (const char *)sqlite3_column_text(s, 8);
 
 		n++;
 		if (seq != expect) {
-			bad = expect;
-			snprintf(why, sizeof(why), "row %lld is missing: the chain jumps from %lld to %lld",
-				 (long long)expect, (long long)expect - 1, (long long)seq);
+			verify_fail(&bad, why, sizeof(why), expect, "row %lld is missing: the chain jumps from %lld to %lld",
+				    (long long)expect, (long long)expect - 1, (long long)seq);
 			break;
 		}
-		row_hash(prev, seq, sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2),
-			 (const char *)sqlite3_column_text(s, 3), (const char *)sqlite3_column_text(s, 4),
-			 (const char *)sqlite3_column_text(s, 5), (const char *)sqlite3_column_text(s, 6), hash);
-		if (strcmp(stored_prev, prev) || strcmp(stored, hash)) {
-			bad = seq;
-			snprintf(why, sizeof(why), "row %lld was altered: its content does not match its hash", (long long)seq);
+		(seq < v2_from ? row_hash_v1 : row_hash)(prev, seq, sqlite3_column_int64(s, 1),
+			(const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
+			(const char *)sqlite3_column_text(s, 4), (const char *)sqlite3_column_text(s, 5),
+			(const char *)sqlite3_column_text(s, 6), hash);
+		legacy += seq < v2_from;
+		if (!stored_prev || !stored || strcmp(stored_prev, prev) || strcmp(stored, hash)) {
+			verify_fail(&bad, why, sizeof(why), seq, "row %lld was altered: its content does not match its hash",
+				    (long long)seq);
 			break;
 		}
+		if (seq == aseq)
+			xstrlcpy(at_anchor, stored, sizeof(at_anchor));
 		xstrlcpy(prev, stored, sizeof(prev));
 		expect++;
 	}
 	sqlite3_reset(s);
+	n = expect - 1;
+	/* the head kept with the rows, signed with the key */
 	if (!bad && store_meta_get(d->store, "audit_head", head, sizeof(head)) == 0) {
-		char mine[96];
+		/* a head this turn wrote is signed at its commit (head_sign) */
+		int unsigned_ok = store_meta_pending(d->store, "audit_head", mine, sizeof(mine)) == 0;
 
-		snprintf(mine, sizeof(mine), "%lld:%s", (long long)expect - 1, prev);
-		if (strcmp(head, mine)) {
-			bad = strtoll(head, NULL, 10);
-			snprintf(why, sizeof(why), "the log ends at row %lld but row %lld was written: rows were removed from the end",
-				 (long long)expect - 1, (long long)bad);
-		}
+		hseq = parse_head(head, hhash, hmac);
+		if (hseq != n || strcmp(hhash, prev))
+			verify_fail(&bad, why, sizeof(why), hseq > n ? hseq : n, "the log ends at row %lld but row %lld was written:"
+				    " rows were removed from the end", (long long)n, (long long)(hseq > n ? hseq : n));
+		else if (n >= v2_from && !(unsigned_ok && !*hmac)
+			 && (head_mac(hseq, hhash, v2_from, NULL, mine), strcmp(mine, hmac)))
+			verify_fail(&bad, why, sizeof(why), n, "the head (row %lld) is not signed with this daemon's key (%s):"
+				    " the log was rewritten or cut outside thiduad", (long long)n, KEY_FILE);
+	} else if (!bad && n >= v2_from) {
+		verify_fail(&bad, why, sizeof(why), n, "the head record of the log is missing from the database:"
+			    " it was removed outside thiduad");
+	}
+	/* the anchor, outside the database */
+	if (!bad && a < 0)
+		verify_fail(&bad, why, sizeof(why), n ? n : 1, "%s", awhy);
+	if (!bad && a > 0) {
+		if (aseq > n)
+			verify_fail(&bad, why, sizeof(why), aseq, "the log ends at row %lld but row %lld was anchored"
+				    " (%s): rows were removed from the end", (long long)n, (long long)aseq, ANCHOR_FILE);
+		else if (strcmp(at_anchor, ahash))
+			verify_fail(&bad, why, sizeof(why), aseq, "row %lld does not hold the hash anchored (%s):"
+				    " the log was rewritten up to there", (long long)aseq, ANCHOR_FILE);
+		else if (afrom != v2_from)
+			verify_fail(&bad, why, sizeof(why), afrom < v2_from ? afrom : v2_from, "the rows hashed in the"
+				    " former way end at row %lld, not at row %lld as anchored: the log was rewritten",
+				    (long long)v2_from - 1, (long long)afrom - 1);
 	}
 	json_object_set_new(out, "valid", json_boolean(!bad));
 	json_object_set_new(out, "rows", json_integer(n));
+	json_object_set_new(out, "legacy_rows", json_integer(legacy));
+	json_object_set_new(out, "anchor", a > 0 ? json_pack("{s:I,s:s,s:o}", "row", (json_int_t)aseq, "hash", ahash,
+							     "at", json_time(d, aat)) : json_null());
 	if (bad) {
 		json_object_set_new(out, "first_bad", json_integer(bad));
 		json_object_set_new(out, "reason", json_string(why));
 		log_err("audit verify: %s", why);
+	} else {
+		anchor_asap = 1;	/* whole: anchor this head once the turn has committed */
 	}
 	return 0;
 }

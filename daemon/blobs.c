@@ -6,7 +6,9 @@
  * flush. Larger ones are written under STATE_DIR/files/ab/abcdef... (content-addressed:
  * identical content is stored once) to a temporary name, fsynced and renamed into place
  * before the transaction that names them commits, so a receipt never names a file that a
- * crash could lose. (Creating and flushing a file per submission held group commit at a
+ * crash could lose. A file already there under the same name is trusted only after its
+ * content is hashed again: a copy changed on disk is replaced by the one received.
+ * (Creating and flushing a file per submission held group commit at a
  * fifth of its speed; a table of small files keyed by their hash, another quarter: one
  * more page written per submission at a random place of its index. bench/intake.)
  */
@@ -27,7 +29,7 @@
 
 static int blobs_dirty;
 
-static int blob_write(struct daemon *d, const void *data, size_t size, const char *hex);
+static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, const char *hex);
 
 /* blobs_put - hash data into hex; files over BLOB_INLINE_MAX are written under files/.
  * 1: the caller keeps data in its row (blobs_bind); 0: it is under files/; -1: refused
@@ -37,59 +39,95 @@ int blobs_put(struct daemon *d, struct request *rq, const char *name, const void
 	sha256_hex(data, size, hex);
 	if (size <= BLOB_INLINE_MAX)
 		return 1;
-	if (blob_write(d, data, size, hex) == 0)
+	if (blob_write(d, name, data, size, hex) == 0)
 		return 0;
 	return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
 			"file \"%s\" could not be stored: %s; nothing was recorded", name, strerror(errno));
 }
 
-/* blob_write - a large file under files/, flushed and renamed into place. 0, -1 errno */
-static int blob_write(struct daemon *d, const void *data, size_t size, const char *hex)
+/* blobs_check_file - does the file at path hold size bytes (-1: any size) whose SHA-256 is
+ * hex? 0 yes; -1 no, with why (missing, another size, another content, unreadable) */
+int blobs_check_file(const char *path, int64_t size, const char *hex, char *why, size_t whysize)
 {
-	char dir[4096], path[4200], tmp[4300];
+	static char chunk[1 << 20];
+	struct sha256 c;
 	struct stat st;
-	int fd;
-	size_t done = 0;
+	char got[65];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 
-	snprintf(dir, sizeof(dir), "%s/files/%.2s", d->state_dir, hex);
-	snprintf(path, sizeof(path), "%s/%s", dir, hex);
-	if (stat(path, &st) == 0 && (size_t)st.st_size == size)
-		return 0;
-	if (mkdir(dir, 0750) && errno != EEXIST) {
-		char top[4096];
-
-		snprintf(top, sizeof(top), "%s/files", d->state_dir);
-		if (mkdir(top, 0750) && errno != EEXIST)
-			return -1;
-		if (mkdir(dir, 0750) && errno != EEXIST)
-			return -1;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", dir, hex, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(why, whysize, errno == ENOENT ? "missing: the file is not there" : "unreadable: %s", strerror(errno));
 		return -1;
-	while (done < size) {
-		ssize_t n = write(fd, (const char *)data + done, size - done);
-
+	}
+	if (fstat(fd, &st) == 0 && size >= 0 && st.st_size != size) {
+		snprintf(why, whysize, "changed: %lld bytes, not %lld", (long long)st.st_size, (long long)size);
+		close(fd);
+		return -1;
+	}
+	sha256_init(&c);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			int e = errno;
-
+			snprintf(why, whysize, "unreadable: %s", strerror(errno));
 			close(fd);
-			unlink(tmp);
-			errno = e;
 			return -1;
 		}
-		done += (size_t)n;
+		sha256_update(&c, chunk, (size_t)n);
 	}
-	if (fsync(fd) || close(fd) || rename(tmp, path)) {
-		int e = errno;
-
-		unlink(tmp);
-		errno = e;
+	close(fd);
+	sha256_final_hex(&c, got);
+	if (strcmp(got, hex)) {
+		snprintf(why, whysize, "changed: its content's SHA-256 is now %.12s...", got);
 		return -1;
 	}
+	return 0;
+}
+
+/* blob_write - a large file under files/, flushed and renamed into place. A copy already
+ * there is kept only if its content still has this hash: a changed one is replaced. A
+ * failure leaves nothing behind: no partial file, no fan-out directory it created. 0, -1
+ * errno */
+static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, const char *hex)
+{
+	char top[4096], dir[4200], path[4300], tmp[4400], why[128];
+	int made_top = 0, made_dir = 0, e;
+
+	snprintf(top, sizeof(top), "%s/files", d->state_dir);
+	snprintf(dir, sizeof(dir), "%s/%.2s", top, hex);
+	snprintf(path, sizeof(path), "%s/%s", dir, hex);
+	if (access(path, F_OK) == 0) {
+		if (blobs_check_file(path, (int64_t)size, hex, why, sizeof(why)) == 0)
+			return 0;
+		log_warn("stored file %s is %s; the copy of \"%s\" just received replaces it", path, why, name);
+	}
+	if (mkdir(dir, 0750) == 0) {
+		made_dir = 1;
+	} else if (errno == ENOENT) {
+		if (mkdir(top, 0750) == 0)
+			made_top = 1;
+		else if (errno != EEXIST)
+			goto fail;
+		if (mkdir(dir, 0750))
+			goto fail;
+		made_dir = 1;
+	} else if (errno != EEXIST) {
+		goto fail;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", dir, hex, (int)getpid());
+	if (file_put_durable(tmp, path, data, size, 0640))
+		goto fail;
 	blobs_dirty = 1;
 	return 0;
+fail:
+	e = errno;
+	if (made_dir)
+		rmdir(dir);
+	if (made_top)
+		rmdir(top);
+	errno = e;
+	return -1;
 }
 
 /* blobs_bind - the content kept in the row (kept: what blobs_put answered), or NULL */

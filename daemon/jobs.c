@@ -67,14 +67,15 @@ int jobs_open(struct daemon *d, char *err, size_t errsize)
 	d->jobs = zmq_socket(d->zctx, ZMQ_ROUTER);
 	zmq_setsockopt(d->jobs, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(d->jobs, ZMQ_ROUTER_HANDOVER, &handover, sizeof(handover));
-	if (!strncmp(d->jobs_endpoint, "ipc://", 6))
-		unlink(d->jobs_endpoint + 6);
+	if (ipc_prepare(d->jobs_endpoint, err, errsize))
+		return -1;
 	if (zap_secure(d, d->jobs, d->jobs_endpoint, "jobs", err, errsize))
 		return -1;
 	if (zmq_bind(d->jobs, d->jobs_endpoint) != 0) {
 		snprintf(err, errsize, "cannot bind the jobs socket %s: %s", d->jobs_endpoint, zmq_strerror(errno));
 		return -1;
 	}
+	ipc_bound(d->jobs_endpoint);
 	if (!strncmp(d->jobs_endpoint, "ipc://", 6))
 		chmod(d->jobs_endpoint + 6, 0660);
 	/* what was leased when the daemon stopped goes back to the queue */
@@ -107,8 +108,7 @@ void jobs_close(struct daemon *d)
 	frame_cap = 0;
 	if (d->jobs)
 		zmq_close(d->jobs);
-	if (d->jobs_endpoint && !strncmp(d->jobs_endpoint, "ipc://", 6))
-		unlink(d->jobs_endpoint + 6);
+	ipc_remove(d->jobs_endpoint);
 	d->jobs = NULL;
 }
 

@@ -276,8 +276,10 @@ static void main_loop(struct daemon *d)
 
 		if (rc < 0 && errno != EINTR)
 			fatal("zmq_poll: %s", zmq_strerror(errno));
-		if (rc == 0 && timeout != 0)
+		if (rc == 0 && timeout != 0) {
 			store_checkpoint(d->store);	/* idle: write the WAL back now, not in a commit */
+			audit_anchor(d, 1);
+		}
 		if (items[1].revents & ZMQ_POLLIN)
 			read_signals(d);
 		if (items[4].revents & ZMQ_POLLIN)
@@ -312,6 +314,7 @@ static void main_loop(struct daemon *d)
 			run_timers(d);
 		if ((items[2].revents & ZMQ_POLLIN) || jobs_timeout_ms(d) == 0)
 			jobs_turn(d);
+		audit_anchor(d, 0);
 		notify_watchdog(d);
 	}
 }
@@ -380,6 +383,8 @@ int main(int argc, char **argv)
 	d.started_mono_ms = clock_mono_ms();
 	warn_if_readable(d.cfg);
 	setup_state(&d, state_dir);
+	if (state_lock(&d, err, sizeof(err)))
+		fatal("%s", err);
 	d.store = store_open(d.db_path, err, sizeof(err));
 	if (!d.store)
 		fatal("%s", err);
@@ -400,6 +405,8 @@ int main(int argc, char **argv)
 		if (store_meta_set(d.store, "epoch", buf))
 			fatal("cannot write to the database %s: %s", d.db_path, store_errmsg(d.store));
 	}
+	if (audit_init(&d, err, sizeof(err)))
+		fatal("%s", err);
 	d.units = registry_build(&d, d.cfg, &errors);
 	if (!d.units) {
 		for (size_t i = 0; errors && errors[i]; i++)
@@ -426,6 +433,7 @@ int main(int argc, char **argv)
 	log_notice("stopping");
 	jobs_close(&d);
 	supervisor_stop(&d);
+	audit_anchor(&d, 1);
 	api_close(&d);
 	close(d.sigfd);
 	daemon_free(&d);

@@ -25,7 +25,7 @@ struct stmt_slot {
 struct deferred {
 	int counter;		/* 1: counters.name = n; 0: meta.key = text */
 	char key[32];
-	char text[128];
+	char text[192];		/* the audit head: seq:hash:mac */
 	int64_t n;
 };
 
@@ -38,6 +38,8 @@ struct store {
 	int last_rc;
 	struct deferred dv[NDEFERRED], dv_saved[NDEFERRED];
 	size_t ndv, ndv_saved;
+	void (*before_commit)(struct store *st, void *arg);	/* finishes the deferred values */
+	void *before_commit_arg;
 };
 
 /*
@@ -683,8 +685,18 @@ static int deferred_flush(struct store *st)
 	return 0;
 }
 
+/* store_before_commit - fn runs at each commit, before the deferred values are written:
+ * what is computed once per transaction (the audit head's signature) is computed there */
+void store_before_commit(struct store *st, void (*fn)(struct store *st, void *arg), void *arg)
+{
+	st->before_commit = fn;
+	st->before_commit_arg = arg;
+}
+
 int store_commit(struct store *st)
 {
+	if (st->before_commit && st->ndv)
+		st->before_commit(st, st->before_commit_arg);
 	st->in_txn = 0;		/* from here on the values are written, not kept */
 	if (deferred_flush(st) || step_fixed(st, "COMMIT")) {
 		store_rollback(st);

@@ -56,6 +56,7 @@ int store_meta_get(struct store *st, const char *key, char *buf, size_t size);
 int store_meta_set(struct store *st, const char *key, const char *value);
 int store_meta_later(struct store *st, const char *key, const char *value);
 int store_meta_pending(struct store *st, const char *key, char *buf, size_t size);
+void store_before_commit(struct store *st, void (*fn)(struct store *st, void *arg), void *arg);
 int64_t store_counter_next(struct store *st, const char *name);
 
 #endif

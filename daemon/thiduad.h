@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <zmq.h>
 
 #include "config.h"
@@ -96,6 +97,8 @@ char *join_list(char *const *v);
 int blobs_put(struct daemon *d, struct request *rq, const char *name, const void *data, size_t size, char hex[65]);
 void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept);
 int blobs_sync(struct daemon *d);
+int blobs_check_file(const char *path, int64_t size, const char *hex, char *why, size_t whysize);
+int op_files_verify(struct daemon *d, struct request *rq, json_t *out);
 
 /* intake.c: report types, obligations, submissions, review, completeness */
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
@@ -133,12 +136,23 @@ void supervisor_tick(struct daemon *d);
 void supervisor_stop(struct daemon *d);
 int supervisor_owns(long pid);
 
+/* statedir.c: one daemon per state directory, and the socket files it bound */
+int state_lock(struct daemon *d, char *err, size_t errsize);
+int ipc_prepare(const char *endpoint, char *err, size_t errsize);
+void ipc_bound(const char *endpoint);
+void ipc_remove(const char *endpoint);
+int file_put_durable(const char *tmp, const char *path, const void *data, size_t len, mode_t mode);
+int state_write_file(const struct daemon *d, const char *name, const char *text, mode_t mode);
+ssize_t state_read_file(const struct daemon *d, const char *name, char *buf, size_t size);
+
 /* zap.c: CURVE authentication of tcp clients */
 int zap_open(struct daemon *d, char *err, size_t errsize);
 int zap_secure(struct daemon *d, void *sock, const char *endpoint, const char *domain, char *err, size_t errsize);
 void zap_handle(struct daemon *d);
 
-/* audit.c: the hash-chained audit log */
+/* audit.c: the hash-chained audit log, anchored outside the database */
+int audit_init(struct daemon *d, char *err, size_t errsize);
+void audit_anchor(struct daemon *d, int now);
 int audit_append(struct daemon *d, const char *principal, const char *op, const char *object,
 		 const char *unit, json_t *detail);
 int audit_request(struct daemon *d, const char *principal, const char *op, json_t *body, json_t *reply);

@@ -32,6 +32,7 @@ TABLE = {
     "notify.test": ({"channel": "none"}, "admin", "doan.van.hung"),
     "audit.list": ({}, "tran.thi.thu", "ke.la"),
     "audit.verify": ({}, "tran.thi.thu", "ke.la"),
+    "files.verify": ({}, "admin", "tran.van.binh"),
     "proposal.create": ({}, "nguyen.thi.lan", "ke.la"),
     "proposal.submit": ({"proposal": 1}, "nguyen.thi.lan", "ke.la"),
     "proposal.decide": ({"proposal": 1, "action": "approve"}, "tran.van.binh", "ke.la"),

@@ -423,3 +423,50 @@ def test_a_database_of_schema_9_is_rebuilt_with_the_same_rows_and_rules():
         again = ok(submit(d, "XA-ANPHU"))["receipt"]
         eq(again["version"], 2, "the returned report is sent again")
         eq(d.call("audit.verify")["valid"], True, "audit chain intact")
+
+
+def test_stored_files_are_checked_on_store_and_by_files_verify():
+    """Issue 13 item 10: a file changed or removed behind the daemon's back is found by
+    `thiduactl files verify`, which names the receipts affected; a resubmission of the same
+    content does not point at a corrupt copy under files/ (of the same size) but replaces it."""
+    import hashlib
+    big = bytes(range(256)) * (1100 * 4)      # over the inline limit: kept under files/
+    sha = hashlib.sha256(big).hexdigest()
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        r1 = ok(submit(d, "XA-ANPHU", files=(("ke-hoach.pdf", big),), id="fv-1"))["receipt"]["number"]
+        r2 = ok(submit(d, "XA-BINHMY", id="fv-2"))["receipt"]["number"]
+        rc, out = d.ctl_raw("files", "verify")
+        assert rc == 0 and "intact: 2 files (1 in the database, 1 under files/)" in out, out
+
+        path = os.path.join(d.dir, "files", sha[:2], sha)
+        with open(path, "r+b") as fp:            # one byte changed, the size kept
+            fp.seek(1000)
+            fp.write(b"\xff")
+        db = d.db()
+        db.execute("UPDATE submission_files SET data = ? WHERE submission ="
+                   " (SELECT id FROM submissions WHERE receipt = ?)", ("Báo cáo đã bị sửa".encode(), r2))
+        db.commit()
+        r = d.ctl("files", "verify", ok=False)
+        eq((r["valid"], r["bad_count"], sorted(r["receipts"])), (False, 2, sorted([r1, r2])), "both found")
+        by = {b["receipt"]: b for b in r["bad"]}
+        eq((by[r1]["where"], by[r1]["name"]), (f"files/{sha[:2]}/{sha}", "ke-hoach.pdf"), "the file under files/")
+        assert by[r1]["problem"].startswith("changed"), by[r1]
+        eq(by[r2]["where"], "database", "the file in its row")
+        assert "not" in by[r2]["problem"], by[r2]     # another size
+        rc, out = d.ctl_raw("files", "verify")
+        assert rc == 1 and r1 in out and r2 in out and "ke-hoach.pdf" in out, out
+
+        # the same content again, from another unit: the corrupt copy is replaced
+        r3 = ok(submit(d, "XA-THAIMY", files=(("ke-hoach.pdf", big),), id="fv-3"))["receipt"]["number"]
+        with open(path, "rb") as fp:
+            assert fp.read() == big, "the copy under files/ was not replaced"
+        assert "replaces it" in d.read_log(), "the replacement was not logged"
+        r = d.ctl("files", "verify", ok=False)
+        eq(r["receipts"], [r2], "only the row changed in the database is left")
+
+        # a file removed is named, with every receipt that refers to it
+        os.unlink(path)
+        r = d.ctl("files", "verify", ok=False)
+        eq(sorted(r["receipts"]), sorted([r1, r2, r3]), "receipts of the removed file")
+        assert all(b["problem"].startswith("missing") for b in r["bad"] if b["receipt"] != r2), r["bad"]
+        db.close()

@@ -15,7 +15,9 @@ and once space is freed a submission goes through without a restart.
 """
 import json
 import os
+import contextlib
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -242,26 +244,35 @@ def _umount(mnt):
     os.rmdir(mnt)
 
 
-def test_a_full_disk_refuses_cleanly_and_recovers_without_restart():
-    mnt, why = _mount_tmpfs(3 * 1024 * 1024)
+@contextlib.contextmanager
+def _daemon_on_tmpfs(size, test):
+    """A Daemon whose state directory is on a fresh tmpfs of size bytes (its log elsewhere:
+    the log must not share the full disk), or None when this system cannot mount one."""
+    mnt, why = _mount_tmpfs(size)
     if not mnt:
-        print(f"SKIP test_a_full_disk_refuses_cleanly_and_recovers_without_restart: {why}")
+        print(f"SKIP {test}: {why}")
+        yield None, None
         return
     logdir = tempfile.mkdtemp(prefix="thidua-tmpfs-log-")
     try:
         state = os.path.join(mnt, "state")
         os.mkdir(state, 0o700)
-        filler = os.path.join(mnt, "filler")
-        with open(filler, "wb") as fp:     # freed at the end to give the daemon room
-            fp.write(os.urandom(512 * 1024))
         d = Daemon(start_at=START, state_dir=state)
-        d.log_path = os.path.join(logdir, "thiduad.log")   # the log must not share the full disk
+        d.log_path = os.path.join(logdir, "thiduad.log")
         with d:
-            _full_disk(d, filler)
+            yield d, mnt
     finally:
         _umount(mnt)
-        import shutil
         shutil.rmtree(logdir, ignore_errors=True)
+
+
+def test_a_full_disk_refuses_cleanly_and_recovers_without_restart():
+    with _daemon_on_tmpfs(3 * 1024 * 1024, "test_a_full_disk_refuses_cleanly_and_recovers_without_restart") as (d, mnt):
+        if d:
+            filler = os.path.join(mnt, "filler")
+            with open(filler, "wb") as fp:     # freed at the end to give the daemon room
+                fp.write(os.urandom(512 * 1024))
+            _full_disk(d, filler)
 
 
 def _full_disk(d, filler):
@@ -426,3 +437,95 @@ def test_an_error_cut_inside_a_character_is_answered_not_fatal():
             assert d.proc.poll() is None, "thiduad exited"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------- one daemon per state dir
+
+def test_a_second_daemon_on_the_same_state_directory_is_refused():
+    """Issue 13 item 11: the second thiduad on a state directory must not take the first
+    one's sockets (nor run its scheduler): it refuses, naming the first one's pid, and the
+    first keeps serving. A socket left by a killed daemon is removed by the next one; a
+    daemon that stops removes only the socket files it bound."""
+    import socket
+    from harness import BIN
+    with Daemon(start_at=START) as d:
+        sock = os.path.join(d.dir, "api.sock")
+        before = os.stat(sock).st_ino
+        p = subprocess.run([os.path.join(BIN, "thiduad"), "-c", d.config,
+                            "--state-dir", d.dir, "--fake-clock"], capture_output=True, text=True, timeout=30)
+        eq(p.returncode, 1, f"the second daemon's exit status (stderr: {p.stderr})")
+        assert f"pid {d.proc.pid}" in p.stderr and "in use" in p.stderr, p.stderr
+        eq(os.stat(sock).st_ino, before, "the first daemon's socket file")
+        _ok(d.call("status"))
+
+        # killed: its socket files stay behind; the next daemon removes them and serves
+        d.kill()
+        assert os.path.exists(sock), "a killed daemon leaves its socket file"
+        d.start()
+        _ok(d.call("status"))
+
+        # a socket file another process put in place of ours is not removed at our stop
+        os.unlink(sock)
+        other = socket.socket(socket.AF_UNIX)
+        try:
+            other.bind(sock)
+            other.listen()
+            eq(d.stop(), 0, "exit status")
+            assert os.path.exists(sock), "thiduad removed a socket file it did not bind"
+            # and a live listener is not taken over by a new daemon
+            d.start(wait=False)
+            eq(d.proc.wait(30), 1, "a daemon refuses an endpoint another process listens on")
+            assert "another process listens on" in d.read_log(), d.read_log()[-2000:]
+        finally:
+            other.close()
+            d.log.close()
+
+
+# ------------------------------------------------------------ a full disk, repeatedly
+
+def test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories():
+    """Issue 13 item 11b: with the disk full, every turn's commit fails the same way; the
+    log writes each such line a few times and then counts the rest (the count is written
+    at the latest when the daemon stops). Large files that cannot be written leave no
+    partial file and no empty fan-out directory under files/."""
+    with _daemon_on_tmpfs(3 * 1024 * 1024, "test_a_full_disk_logs_each_error_a_few_times_and_leaves_no_directories") as (d, _):
+        if d:
+            rng = random.Random(13)
+            t0 = time.monotonic()
+            mark = len(d.read_log())
+            refused = 0
+            for i in range(300):
+                req = {"op": "report.submit", "id": f"rep-{i}", "unit": SUBMITTERS[i % len(SUBMITTERS)],
+                       "report": "BC-NAM", "period": "2024", "files": [f"bao-cao-{i}.pdf"]}
+                size = 1100 * 1024 if i % 10 == 9 else 48 * 1024     # every tenth under files/
+                r = _call(d, [b"", json.dumps(req).encode(), rng.randbytes(size)])
+                refused += not r["ok"]
+                if r["ok"] is False:
+                    eq(r["error"]["code"], "storage_full", r["error"]["message"])
+            elapsed = time.monotonic() - t0
+            assert refused >= 150, f"only {refused} of 300 submissions refused: the disk never stayed full"
+            # no partial file, no empty fan-out directory left by the refused large files
+            db = d.db()
+            stored = {n for (n,) in db.execute("SELECT sha256 FROM submission_files WHERE data IS NULL")}
+            db.close()
+            left = []
+            for root, dirs, names in os.walk(os.path.join(d.dir, "files")):
+                for n in dirs:
+                    if not os.listdir(os.path.join(root, n)):
+                        left.append(n + "/")
+                left += [n for n in names if n.startswith(".tmp-") or n not in stored]
+            eq(left, [], "left under files/ by the refused writes")
+            eq(d.stop(), 0, "exit status")
+            lines = [line.split("]: ", 1)[1] for line in d.read_log()[mark:].splitlines()
+                     if "[error]: " in line or "[warning]: " in line]
+            errors = {}
+            for line in lines:
+                errors[line] = errors.get(line, 0) + 1
+            worst = max(errors.items(), key=lambda kv: kv[1])
+            windows = int(elapsed // 10) + 1
+            print(f"    {refused} refusals in {elapsed:.1f}s; {len(lines)} error and warning lines, the most repeated"
+                  f" {worst[1]} times: {worst[0][:100]!r}")
+            assert worst[1] <= 3 * windows, f"{worst[1]} times in {elapsed:.1f}s: {worst[0]!r}"
+            counts = [line for line in lines if "more like this not shown" in line]
+            assert counts, "no count of the lines not shown"
+            assert any("disk is full" in line for line in counts), counts

@@ -129,6 +129,8 @@ static void daemon_up(void)
 	if (time_parse(START, d.cfg->utc_offset, &d.fake_now))
 		fatal("fuzz_api: bad start time");
 	d.epoch = d.fake_now;
+	if (audit_init(&d, err, sizeof(err)))
+		fatal("%s", err);
 	snprintf(buf, sizeof(buf), "%lld", (long long)d.epoch);
 	if (store_meta_set(d.store, "epoch", buf))
 		fatal("fuzz_api: %s", store_errmsg(d.store));

@@ -1,7 +1,8 @@
 /*
  * test_common.c - the shared helpers: CSV reading (common/csv.c), UTF-8 validation
  * (common/utf8.c), the calendar, time, offset and duration forms (common/timeutil.c), and
- * numbers and JSON strings written into a buffer (common/buf.c).
+ * numbers and JSON strings written into a buffer (common/buf.c), and the log's count of
+ * repeated lines (common/log.c).
  */
 #include <limits.h>
 #include <stdint.h>
@@ -9,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "buf.h"
 #include "csv.h"
+#include "log.h"
 #include "timeutil.h"
 #include "utf8.h"
 #include "t.h"
@@ -571,8 +575,62 @@ static void test_buf(void)
 	T_CHECK("buf_json_str escapes each byte as jansson does, at every offset of a word", bad == 0);
 }
 
+/* count - lines of text that contain needle */
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* test_log_repeats - an error repeated a hundred times is written three times, then
+ * counted; another line in between is not held back; the count comes out when asked */
+static void test_log_repeats(void)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	char text[65536];
+	size_t n;
+
+	if (!tmp || saved < 0) {
+		T_CHECK("log: a temporary file for stderr", 0);
+		return;
+	}
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	log_init("test_common", 0);
+	for (int i = 0; i < 100; i++) {
+		log_err("database: COMMIT: database or disk is full");
+		if (i % 10 == 0)
+			log_warn("due work could not be committed: %d", i / 30);
+	}
+	log_notice("a notice is never held back");
+	log_notice("a notice is never held back");
+	log_notice("a notice is never held back");
+	log_notice("a notice is never held back");
+	log_flush_repeats();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(text, 1, sizeof(text) - 1, tmp);
+	text[n] = 0;
+	fclose(tmp);
+	T_CHECK("log: a repeated error is written three times, then counted",
+		count(text, "[error]: database: COMMIT: database or disk is full") == 3);
+	T_CHECK("log: the count of the rest names the line",
+		count(text, "[error]: 97 more like this not shown (at most 3 a line in 10 s): database: COMMIT") == 1);
+	T_CHECK("log: the warnings in between each have their own count",
+		count(text, "could not be committed: 0") == 3
+		&& count(text, "could not be committed: 3") == 1);
+	T_CHECK("log: notices are not counted", count(text, "a notice is never held back") == 4);
+}
+
 int main(void)
 {
+	test_log_repeats();
 	test_buf();
 	test_csv();
 	test_utf8();
