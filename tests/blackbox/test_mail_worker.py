@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +19,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import unicodedata
 import warnings
 
 from aiosmtpd.controller import Controller
@@ -247,11 +249,15 @@ def job(job_id, ch, to, subject=SUBJECT, text=TEXT, html=None, key=None, attempt
 def check_lines(raw):
     """7-bit clean; every line within SMTP's 998; folded header lines with encoded-words
     and quoted-printable lines at most 76 (the first line of a header may hold its name
-    and a whole encoded-word: 81 for Subject; libcurl's boundary lines are about 86)."""
+    and a whole encoded-word: 81 for Subject; libcurl's boundary lines are about 86). A
+    display name's run of encoded words is one encoded-word however long (mail_msg.c), so
+    a line that holds one encoded-word and nothing else may be longer."""
     raw.decode("ascii")
     for line in raw.split(b"\r\n"):
         assert len(line) <= 998, f"line of {len(line)}: {line!r}"
         if line[:1] == b" " or not (b":" in line or line.startswith(b"--")):
+            if re.fullmatch(rb" =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=", line):
+                continue
             assert len(line) <= 76, f"line of {len(line)}: {line!r}"
 
 
@@ -325,6 +331,60 @@ def test_html_alternative_and_display_names():
         eq([p.get_content_type() for p in alt.iter_parts()], ["text/plain", "text/html"], "order: HTML preferred")
         eq(body_text(m.get_body(preferencelist=("plain",))), TEXT, "text")
         eq(body_text(m.get_body(preferencelist=("html",))), HTML, "html")
+
+
+LONG_NAMES = [
+    "Phòng Giáo dục và Đào tạo huyện Củ Chi",
+    "Ủy ban nhân dân xã Phú Hòa Đông, huyện Củ Chi, Thành phố Hồ Chí Minh",
+    "Trường Trung học cơ sở Nguyễn Văn Xơ — Hội đồng Thi đua – Khen thưởng",
+    "Ban Thi đua – Khen thưởng Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh",
+    'Chi bộ "Ấp 3", xã Tân Thạnh Đông (Củ Chi)',    # specials among the words
+    unicodedata.normalize("NFD", "Phòng Giáo dục và Đào tạo huyện Củ Chi"),   # tones as marks
+]
+
+
+def encoded_words(value):
+    """The decoded text of each encoded-word of a raw header value, in order."""
+    return [base64.b64decode(b).decode("utf-8")
+            for b in re.findall(r"=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=", value)]
+
+
+def rfc2047_reading(value):
+    """A display name read as RFC 2047 section 6.2 says (white space between adjacent
+    encoded-words dropped), as mail clients other than Python's read it."""
+    import email.header
+    return str(email.header.make_header(email.header.decode_header(value.split("<")[0].strip())))
+
+
+def test_long_vietnamese_names_are_encoded_at_word_ends():
+    """Issue 13 item 18: an encoded-word cut inside a word ("huyện C" / "ủ Chi") makes
+    Python's email.policy.default show "C ủ". Every name must read exactly the same to Python
+    and to an RFC 2047 reader, and every encoded word holds whole characters."""
+    to = [{"address": f"u{i}@cuchi.example.org", "name": n} for i, n in enumerate(LONG_NAMES)]
+    subject = ("[Nhắc hạn] Ủy ban nhân dân xã Phú Hòa Đông, huyện Củ Chi: Báo cáo tổng kết phong trào"
+               " thi đua yêu nước năm 2024 — còn 3 ngày làm việc")
+    with SmtpServer() as srv, Worker() as w:
+        for k, from_name in enumerate(LONG_NAMES):
+            r = w.run(job(f"n{k}", channel(srv.url()), to, subject=subject, from_name=from_name))
+            eq(r["status"], "sent", f"result {r}")
+            raw = srv.h.messages[-1][2]
+            check_lines(raw)
+            m = parse(raw)
+            eq(m["From"].addresses[0].display_name, from_name, "From, read by email.policy.default")
+            eq([a.display_name for a in m["To"].addresses], LONG_NAMES, "To, read by email.policy.default")
+            eq(m["Subject"], subject, "Subject, read by email.policy.default")
+            plain = email.message_from_bytes(raw)       # compat32: the raw header values
+            eq(rfc2047_reading(plain["From"]), from_name, "From, read as RFC 2047 says")
+            eq([rfc2047_reading(v) for v in plain["To"].split(">,")], LONG_NAMES, "To, read as RFC 2047 says")
+            words = encoded_words(plain["Subject"])
+            eq("".join(words), subject, "the Subject's encoded words")
+            for word in words[:-1]:
+                assert word.endswith(" "), f"a Subject encoded-word ends inside a word: {words}"
+            for value in (plain["From"], plain["To"]):
+                for word in encoded_words(value):
+                    assert not unicodedata.combining(word[0]), f"an encoded-word starts with a mark: {word!r}"
+                # never two encoded-words side by side: readers disagree about the space between
+                assert not re.search(r"\?=\s+=\?", value), f"adjacent encoded-words: {value!r}"
 
 
 def test_two_jobs_to_one_server_share_one_connection():

@@ -71,9 +71,10 @@ int msg_message_id_valid(const char *id);
 /* msg_date - an RFC 5322 date in UTC ("Wed, 27 Nov 2024 07:48:00 +0000") */
 void msg_date(time_t t, char *buf, size_t size);
 
-/* msg_mailbox - "Display Name <addr>" with the name RFC 2047 encoded or quoted as needed;
- * the bare address when name is NULL or empty. Returns a fresh string. */
-char *msg_mailbox(const char *name, const char *addr);
+/* msg_mailbox - "Display Name <addr>" with the name RFC 2047 encoded (rfc2047_phrase) or
+ * quoted as needed, starting at column col; the bare address when name is NULL or empty.
+ * Returns a fresh string. */
+char *msg_mailbox(const char *name, const char *addr, size_t col);
 
 /* msg_crlf - text with every line break as CRLF (the canonical form of text/ parts) */
 char *msg_crlf(const char *text);
