@@ -55,6 +55,7 @@ class Handler:
         self.rcpt_delay = 0.0
         self.connections = 0
         self.logins = []
+        self.tls = []               # per message received: did its session go through TLS
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.mail_reply:
@@ -77,6 +78,7 @@ class Handler:
         if self.data_reply:
             return self.data_reply
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        self.tls.append(session.ssl is not None)
         return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -538,8 +540,8 @@ def test_starttls_and_implicit_tls():
                 counts.append(h.connections)    # aiosmtpd counts the TLS upgrade as one more
             eq(counts[1], counts[0], "the second message on the same connection")
             eq(parse(h.messages[0][2])["Subject"], SUBJECT, "Subject over TLS")
-        # libcurl does not compare CA settings when it reuses a STARTTLS connection (only for
-        # smtps://), so the untrusted case gets a server of its own
+        # the untrusted case, on a server of its own (the same server: see
+        # test_a_kept_connection_is_never_reused_across_tls_settings)
         with SmtpServer(tls_context=ctx, require_starttls=True) as srv, Worker() as w:
             r = w.run(job("s3", channel(srv.url(), tls="starttls"), [{"address": "a@cuchi.example.org"}]))
             eq((r["status"], r["code"]), ("failed", None), f"untrusted certificate: {r}")
@@ -550,6 +552,66 @@ def test_starttls_and_implicit_tls():
             r = w.run(job("i1", channel(srv.url(), tls="tls", ca_file=cert), [{"address": "a@cuchi.example.org"}]))
             eq(r["status"], "sent", f"implicit tls: {r}")
             eq(len(h2.messages), 1, "received over smtps")
+
+
+def make_private_ca(tmp):
+    """A private CA and a certificate it signed for 127.0.0.1: (ca.pem, cert.pem, key.pem),
+    or None without the openssl tool."""
+    if not shutil.which("openssl"):
+        return None
+    ca, ca_key = os.path.join(tmp, "ca.pem"), os.path.join(tmp, "ca.key")
+    cert, key, csr = os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key"), os.path.join(tmp, "server.csr")
+    ext = os.path.join(tmp, "ext.cnf")
+    with open(ext, "w") as fp:
+        fp.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+        "-subj", "/CN=So Giao duc thu nghiem CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+        "-extfile", ext)
+    return ca, cert, key
+
+
+def test_a_kept_connection_is_never_reused_across_tls_settings():
+    """Issue 13 item 16: two channels to the same server and login, one without TLS and one
+    requiring STARTTLS: the second must not take the plain connection the first left open.
+    Nor may a channel without the private CA take a connection verified with it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        made = make_private_ca(tmp)
+        if not made:
+            print("  (no openssl tool: TLS not tested)")
+            return
+        ca, cert, key = made
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        h = Handler()
+        login = {"username": "thidua", "password": "mật khẩu 1!"}
+        with SmtpServer(h, tls_context=ctx, authenticator=h.authenticate, auth_required=True,
+                        auth_require_tls=False) as srv, Worker() as w:
+            plain = channel(srv.url(), tls="none", name="thu-noi-bo", **login)
+            secure = channel(srv.url(), tls="starttls", name="thu-so", ca_file=ca, **login)
+            unverified = channel(srv.url(), tls="starttls", name="thu-khac", **login)
+            to = [{"address": "a@cuchi.example.org"}]
+            r = w.run(job("p1", plain, to))
+            eq((r["status"], h.tls[-1]), ("sent", False), f"plain: {r}")
+            r = w.run(job("s1", secure, to))
+            eq(r["status"], "sent", f"starttls after a plain message: {r}")
+            eq(h.tls[-1], True, "the starttls channel's message went through TLS")
+            sessions = h.connections
+            r = w.run(job("p2", plain, to))
+            eq((r["status"], h.tls[-1]), ("sent", False), f"plain again: {r}")
+            r = w.run(job("s2", secure, to))
+            eq((r["status"], h.tls[-1]), ("sent", True), f"starttls again: {r}")
+            eq(h.connections, sessions, "each channel kept its own connection open for its next message")
+            before = len(h.messages)
+            r = w.run(job("u1", unverified, to))
+            eq((r["status"], r["code"]), ("failed", None), f"a channel without the CA: {r}")
+            assert "certificate" in r["reason"], r
+            eq(len(h.messages), before, "nothing sent over the connection verified for another channel")
+            r = w.run(job("s3", secure, to))
+            eq((r["status"], h.tls[-1]), ("sent", True), f"starttls once more: {r}")
 
 
 def test_slow_server_heartbeat_timeout_and_concurrency():
