@@ -595,3 +595,54 @@ def test_a_lease_that_runs_out_while_the_worker_still_holds_the_job_frees_its_sl
     finally:
         http.close()
         smtp.close()
+
+
+def test_a_mail_server_certified_by_a_private_ca():
+    """Issue 13 item 17: an smtp channel's ca_file (docs/JOBS.md, docs/CONFIG.md) is accepted
+    by the configuration, checked when it is loaded, and reaches the worker: a STARTTLS
+    server whose certificate a private CA signed gets the mail, over TLS."""
+    import ssl
+    import subprocess
+    from harness import BIN
+    from test_mail_worker import Handler, SmtpServer, make_private_ca
+    http = Receiver()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            made = make_private_ca(tmp)
+            if not made:
+                print("  (no openssl tool: TLS not tested)")
+                return
+            ca, cert, key = made
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(cert, key)
+            h = Handler()
+            with SmtpServer(h, tls_context=ctx, require_starttls=True) as srv:
+                def config(ca_file):
+                    return config_with_channels(tmp, http, srv, {}, extra_channels=f''',
+  {{ name = "thu-so"; kind = "smtp"; url = "smtp://127.0.0.1:{srv.port}"; tls = "starttls";
+    ca_file = "{ca_file}"; from = "thidua@cuchi.example.org"; from_name = "Sở Giáo dục và Đào tạo"; }}''')
+                check = lambda path: subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path],
+                                                    capture_output=True, text=True)
+                # wrong files are refused at load, naming the channel and the file
+                p = check(config("khong-co.pem"))
+                eq(p.returncode, 1, f"a missing ca_file: {p.stdout}{p.stderr}")
+                assert 'channel thu-so: ca_file "khong-co.pem" cannot be read' in p.stderr, p.stderr
+                write(os.path.join(tmp, "not-a-cert.pem"), "Chứng thư số\n")
+                p = check(config("not-a-cert.pem"))
+                eq(p.returncode, 1, f"a ca_file without a certificate: {p.stderr}")
+                assert 'ca_file "not-a-cert.pem" holds no PEM certificate' in p.stderr, p.stderr
+                # relative to the configuration file
+                cfg = config(os.path.basename(ca))
+                p = check(cfg)
+                eq(p.returncode, 0, f"a good ca_file: {p.stderr}")
+                with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                    workers_ready(d)
+                    rc, out = d.ctl_raw("--timeout", "20", "notify", "test", "--channel", "thu-so",
+                                        "--to", "vanthu@cuchi.example.org")
+                    eq(rc, 0, out)
+                    eq(len(h.messages), 1, "messages received")
+                    eq(h.tls, [True], "received over TLS")
+                    m = email.message_from_bytes(h.messages[0][2], policy=email.policy.default)
+                    eq(m["From"].addresses[0].display_name, "Sở Giáo dục và Đào tạo", "From")
+    finally:
+        http.close()
