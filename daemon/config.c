@@ -924,6 +924,7 @@ static void load_channels(struct loader *ld, struct config *cfg, const config_se
 		c->connect_timeout = get_int(ld, s, "connect_timeout", "channel", 10, 1, 300);
 		c->timeout = get_int(ld, s, "timeout", "channel", 30, 1, 3600);
 		c->expire_hours = get_int(ld, s, "expire_hours", "channel", 72, 1, 24 * 30);
+		c->utc_offset = cfg->utc_offset;	/* the calendar's: the Date of its mail */
 		load_ca_file(ld, s, c);
 		if (!strcmp(c->kind, "smtp")) {
 			if (strncmp(c->url, "smtp://", 7) && strncmp(c->url, "smtps://", 8))

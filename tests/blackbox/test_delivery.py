@@ -3,6 +3,7 @@ HTTP server on loopback, and survives the ways delivery fails."""
 import base64
 import email
 import email.policy
+import email.utils
 import hashlib
 import hmac
 import http.server
@@ -203,8 +204,12 @@ def test_reminders_reach_the_smtp_server_and_the_chat_webhook_exactly():
                 row = next(n for n in rows if n["recipient"] == "XA-TRUNGAN")
                 show = d.call("notifications.show", notification=row["id"])["notification"]
                 eq(m["X-Thidua-Dedup-Key"], show["dedup_key"], "dedup key header")
-                eq(m["Message-ID"], "<%s@thidua>" % hashlib.sha256(show["dedup_key"].encode()).hexdigest()[:32],
-                   "Message-ID from the dedup key")
+                # issue 13 item 22: at the sending address's domain; Date in calendar.utc_offset
+                eq(m["Message-ID"], "<%s@cuchi.example.org>" % hashlib.sha256(show["dedup_key"].encode()).hexdigest()[:32],
+                   "Message-ID from the dedup key, at the sender's domain")
+                date = email.utils.parsedate_to_datetime(m["Date"])
+                eq(date.utcoffset().total_seconds(), 7 * 3600, f"Date in +07:00: {m['Date']}")
+                assert abs(date.timestamp() - time.time()) < 120, m["Date"]
                 # the signed JSON post
                 path, headers, body = next(p for p in http.posts if p[0] == "/ok")
                 headers = {k.lower(): v for k, v in headers.items()}

@@ -408,10 +408,19 @@ def test_two_jobs_to_one_server_share_one_connection():
 def test_message_id_derived_from_the_dedup_key_when_absent():
     with SmtpServer() as srv, Worker() as w:
         key = "test/email/1732694400/req-7"
-        r = w.run(job("m1", channel(srv.url()), [{"address": "a@cuchi.example.org"}], key=key, message_id=""))
+        r = w.run(job("m1", channel(srv.url(), utc_offset=7 * 3600), [{"address": "a@cuchi.example.org"}], key=key,
+                      message_id=""))
         eq(r["status"], "sent", f"result {r}")
-        eq(parse(srv.h.messages[0][2])["Message-ID"],
-           "<%s@thidua>" % hashlib.sha256(key.encode()).hexdigest()[:32], "derived Message-ID")
+        m = parse(srv.h.messages[0][2])
+        # issue 13 item 22: at the sending address's domain, not "@thidua"
+        eq(m["Message-ID"], "<%s@cuchi.example.org>" % hashlib.sha256(key.encode()).hexdigest()[:32],
+           "derived Message-ID")
+        date = email.utils.parsedate_to_datetime(m["Date"])
+        eq(date.utcoffset().total_seconds(), 7 * 3600, f"Date in the channel's utc_offset: {m['Date']}")
+        assert abs(date.timestamp() - time.time()) < 120, m["Date"]
+        r = w.run(job("m2", channel(srv.url(), utc_offset="+07:00"), [{"address": "a@cuchi.example.org"}]))
+        eq(r["status"], "failed", f"a utc_offset that is not seconds: {r}")
+        assert "utc_offset" in r["reason"], r
 
 
 def test_451_retries_550_fails_with_the_server_text_and_per_recipient_answers():

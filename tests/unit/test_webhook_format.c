@@ -287,9 +287,9 @@ static void test_bodies(void)
 		&& !m.ch.key);
 	wf_message_clear(&m);
 
-	T_CHECK("defaults: telegram 1/s burst 20", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"telegram\",\"url\":\"https://t/x\","
+	T_CHECK("defaults: telegram 0.25/s burst 5 (20 a minute to a group)", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"telegram\",\"url\":\"https://t/x\","
 							 "\"chat_id\":\"1\"},\"dedup_key\":\"k\",\"text\":\"X\"}", &m, err, sizeof(err)) == 0
-		&& m.ch.rate == 1.0 && m.ch.burst == 20 && m.ch.max_length == 4096 && m.ch.timeout == 30
+		&& m.ch.rate == 0.25 && m.ch.burst == 5 && m.ch.max_length == 4096 && m.ch.timeout == 30
 		&& m.ch.connect_timeout == 10 && m.ch.split == 1 && m.ch.allow_private == -1);
 	wf_message_clear(&m);
 	T_CHECK("channel settings win, the service's limit caps", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"discord\","

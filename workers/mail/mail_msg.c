@@ -25,6 +25,7 @@
 #include "b64.h"
 #include "log.h"
 #include "mail.h"
+#include "mailhdr.h"
 #include "xalloc.h"
 
 /* msg_address_valid - local@domain, printable ASCII without the characters that would
@@ -59,16 +60,6 @@ int msg_message_id_valid(const char *id)
 		if ((unsigned char)id[i] <= ' ' || (unsigned char)id[i] > '~' || id[i] == '<' || id[i] == '>')
 			return 0;
 	return 1;
-}
-
-/* msg_date - RFC 5322 date-time in UTC; the C locale gives the English names it needs */
-void msg_date(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	if (!strftime(buf, size, "%a, %d %b %Y %H:%M:%S +0000", &tm))
-		xstrlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
 }
 
 /* is_atext - RFC 5322 atext, or a space between words */
@@ -162,15 +153,16 @@ static struct curl_slist *field(struct curl_slist *list, const char *name, const
 	return append(list, xasprintf("%s: %s", name, value));
 }
 
-/* msg_headers - Date, From, To, Subject, Message-ID, MIME-Version and ours; the To list
- * is folded one mailbox a line so no line nears the 998-byte limit */
+/* msg_headers - Date (in the movement's time zone, as thiduad's .eml files), From, To,
+ * Subject, Message-ID, MIME-Version and ours; the To list is folded one mailbox a line so
+ * no line nears the 998-byte limit */
 struct curl_slist *msg_headers(const struct mail_job *job, time_t date)
 {
 	struct curl_slist *h = NULL;
 	char when[64], *to = NULL, *subject;
 	size_t used = 0;
 
-	msg_date(date, when, sizeof(when));
+	mail_date(date, job->utc_offset, when, sizeof(when));
 	h = append(h, xasprintf("Date: %s", when));
 	{
 		char *from = msg_mailbox(job->from_name, job->from, sizeof("From: ") - 1);

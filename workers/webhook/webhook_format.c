@@ -20,12 +20,14 @@
 #define WF_MIN_LENGTH 32	/* a smaller configured limit could not hold "(1/2) " and a word */
 #define WF_MAX_KEY 512		/* longest dedup key accepted, in bytes */
 
-/* rates and limits per kind; the services' documents, read conservatively */
+/* rates and limits per kind; the services' documents, read conservatively. Telegram: a bot
+ * sends at most 20 messages a minute to one group; a token bucket lets through at most
+ * burst + 60 * rate in any minute: 5 + 15 */
 static const struct wf_kind_info kinds[WF_NKINDS] = {
 	[WF_SLACK]      = { "slack",      1.0,   3, 40000, 40000 },
 	[WF_MATTERMOST] = { "mattermost", 10.0, 10, 16383,     0 },
 	[WF_TEAMS]      = { "teams",      4.0,   4, 12000,     0 },
-	[WF_TELEGRAM]   = { "telegram",   1.0,  20,  4096,  4096 },
+	[WF_TELEGRAM]   = { "telegram",   0.25,  5,  4096,  4096 },
 	[WF_GOOGLECHAT] = { "googlechat", 1.0,   5,  4096,     0 },
 	[WF_DISCORD]    = { "discord",    5.0,   5,  2000,  2000 },
 	[WF_JSON]       = { "json",      50.0, 100,     0,     0 },

@@ -1,0 +1,146 @@
+"""thidua-webhook on its own: the real worker against a fake thiduad (a ZeroMQ ROUTER bound
+here, speaking docs/JOBS.md) and a real HTTP receiver on loopback. What each chat service
+would get is read from the bodies received. Waiting is always for an event, bounded."""
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from harness import BIN, eq
+
+
+class Receiver:
+    """An HTTP server keeping every POST (path, body as JSON); answers 200."""
+
+    def __init__(self):
+        self.posts, self.lock = [], threading.Lock()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    outer.posts.append((self.path, json.loads(body), time.monotonic()))
+                payload = b'{"ok":true}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def bodies(self, path=None):
+        with self.lock:
+            return [b for p, b, _ in self.posts if path is None or p == path]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Worker:
+    """bin/thidua-webhook connected to a ROUTER bound here. Use as a context manager."""
+
+    def __init__(self, capacity=64):
+        import zmq
+        self.zmq = zmq
+        self.dir = tempfile.mkdtemp(prefix="thidua-webhook-")
+        self.ctx = zmq.Context()
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.router.bind(f"ipc://{self.dir}/jobs.sock")
+        self.log_path = os.path.join(self.dir, "worker.log")
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([os.path.join(BIN, "thidua-webhook"), "-e", f"ipc://{self.dir}/jobs.sock",
+                                      "-c", str(capacity), "-v"], stdout=self.log, stderr=self.log)
+        self.ident = None
+        ready = self.recv_type("ready")
+        eq(ready["kind"], "webhook", "ready")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        log = open(self.log_path, "rb").read().decode("utf-8", "replace")
+        self.router.close()
+        self.ctx.term()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "LeakSanitizer" in log:
+            raise AssertionError(f"sanitizer report from thidua-webhook:\n{log[-6000:]}")
+
+    def recv_type(self, type_, timeout=20):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.router.poll(int(left * 1000)):
+                raise AssertionError(f"no {type_} from the worker within {timeout}s")
+            self.ident, body = self.router.recv_multipart()
+            msg = json.loads(body)
+            if msg["type"] == type_:
+                return msg
+
+    def send(self, job_id, payload, lease=120):
+        self.router.send_multipart([self.ident, json.dumps({"type": "job", "job": job_id, "attempt": 1,
+                                                            "lease": lease, "payload": payload}).encode()])
+
+    def results(self, n, timeout=30):
+        out = {}
+        while len(out) < n:
+            m = self.recv_type("result", timeout)
+            out[m["job"]] = m
+        return out
+
+
+def test_telegram_default_pace_keeps_a_group_within_20_messages_a_minute():
+    """Issue 13 item 22: Telegram lets a bot send at most 20 messages a minute to one group.
+    The default pace (no rate or burst in the channel) must hold that: in any minute, the
+    burst plus a minute of the rate is at most 20. 25 messages to one group at once: the
+    burst goes, the others are answered retry (their wait would outlast the short lease)
+    naming the pace; another group of the same bot has its own."""
+    http = Receiver()
+    try:
+        with Worker() as w:
+            url = http.url("/bot123:ABC/sendMessage")
+            ch = lambda chat: {"name": "tg", "kind": "telegram", "url": url, "chat_id": chat, "timeout": 1}
+            for i in range(25):
+                w.send(f"g{i}", {"channel": ch("-1001"), "dedup_key": f"k/g/{i}", "title": "Nhắc hạn", "text": f"tin {i}"},
+                       lease=6)
+            for i in range(3):
+                w.send(f"h{i}", {"channel": ch("-1002"), "dedup_key": f"k/h/{i}", "title": "Nhắc hạn", "text": f"tin {i}"},
+                       lease=6)
+            res = w.results(28)
+            sent = [j for j, r in res.items() if r["status"] == "sent"]
+            paced = [r for r in res.values() if r["status"] == "retry"]
+            eq(sorted(j for j in sent if j.startswith("h")), ["h0", "h1", "h2"], "the other group, on its own pace")
+            eq(len(sent) + len(paced), 28, f"every job answered: {res}")
+            m = re.search(r"paced at ([0-9.]+) posts/s \(burst ([0-9.]+)\)", paced[0]["reason"] if paced else "")
+            assert m, f"the jobs past the burst are answered with the pace: {list(res.values())[-1]}"
+            rate, burst = float(m.group(1)), float(m.group(2))
+            assert burst + 60 * rate <= 20, f"{burst} at once and {rate}/s make {burst + 60 * rate} in a minute"
+            eq(len([j for j in sent if j.startswith("g")]), int(burst), "posted to the first group at once")
+            assert all(r["retry_after"] >= 1 / rate - 1 for r in paced), paced
+            eq(len(http.bodies()), len(sent), "posts received")
+    finally:
+        http.close()
