@@ -144,3 +144,71 @@ def test_telegram_default_pace_keeps_a_group_within_20_messages_a_minute():
             eq(len(http.bodies()), len(sent), "posts received")
     finally:
         http.close()
+
+
+NAME = "Ủy ban nhân dân xã @channel [Bấm vào đây](https://lua-dao.example/dang-nhap) ||bí mật||"
+REASON = ("Lý do trả lại: @here @all @everyone <!channel> <users/all> <https://lua-dao.example|Cổng dịch vụ công>"
+          " *gấp* _ngay_ ~~hủy~~ `mã` <@123456>\n# Tiêu đề\n-# nhỏ\nHộp thư vanthu@cuchi.example.org, #12")
+ZWSP = "\u200b"
+
+
+def test_markup_and_mentions_from_outside_read_literally_in_every_chat_kind():
+    """Issue 13 item 19: a unit name or a return reason holding mentions (@channel, @here,
+    @all, @everyone, <users/all>, <!channel>), links whose text hides the URL, emphasis or
+    spoilers must reach each chat service escaped its own way, so that it shows the text as
+    written: undoing the kind's escape gives the text back, and no live markup is left."""
+    http = Receiver()
+    want = NAME + "\n" + REASON
+    try:
+        with Worker() as w:
+            kinds = ["slack", "mattermost", "teams", "discord", "googlechat", "telegram"]
+            for kind in kinds:
+                ch = {"name": kind, "kind": kind, "url": http.url(f"/{kind}")}
+                if kind == "telegram":
+                    ch["chat_id"] = "-1001"
+                w.send(kind, {"channel": ch, "dedup_key": f"k/{kind}", "title": NAME, "text": REASON})
+            res = w.results(len(kinds))
+            for kind in kinds:
+                eq(res[kind]["status"], "sent", f"{kind}: {res[kind]}")
+            body = {kind: http.bodies(f"/{kind}")[0] for kind in kinds}
+
+            # Slack: &, <, > as entities, mrkdwn off
+            s = body["slack"]
+            eq(s["mrkdwn"], False, "slack: mrkdwn off")
+            assert "<" not in s["text"] and ">" not in s["text"], s["text"]
+            eq(s["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"), want, "slack reads")
+
+            # the Markdown kinds: a backslash before each markup character, U+200B in mentions
+            def unescape_md(t):
+                return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", t).replace(ZWSP, "")
+
+            def live_markup(t):
+                """markup characters not escaped by a backslash"""
+                return re.findall(r"(?<!\\)(?:\\\\)*([*_\[\]|<>`~])", t)
+
+            mm = body["mattermost"]["text"]
+            eq(unescape_md(mm), want, "mattermost reads")
+            eq(live_markup(mm), [], f"mattermost: live markup in {mm!r}")
+            assert not re.search(r"(?<![\w.])@(channel|here|all|everyone)\b", mm, re.I), mm
+            assert "vanthu@cuchi.example.org" in mm, "an address is not a mention: left whole"
+
+            dc = body["discord"]
+            eq(dc["allowed_mentions"], {"parse": []}, "discord: no pings")
+            eq(unescape_md(dc["content"]), want, "discord reads")
+            eq(live_markup(dc["content"]), [], f"discord: live markup in {dc['content']!r}")
+            assert not re.search(r"(?<![\w.])@(here|everyone)\b", dc["content"], re.I), dc["content"]
+            assert "\n\\# Tiêu đề\n\\-# nhỏ" in dc["content"], dc["content"]
+
+            blocks = body["teams"]["attachments"][0]["content"]["body"]
+            eq([unescape_md(b["text"]) for b in blocks], [NAME, REASON], "teams reads")
+            for b in blocks:
+                assert not re.findall(r"(?<!\\)(?:\\\\)*([*_\[\]])", b["text"]), b["text"]
+
+            gc = body["googlechat"]["text"]
+            eq(gc.replace(ZWSP, ""), want, "google chat reads")
+            assert "<users/" not in gc and "<https://" not in gc, gc
+
+            tg = body["telegram"]
+            eq((tg["text"], "parse_mode" in tg), (NAME + "\n\n" + REASON, False), "telegram: plain text, as is")
+    finally:
+        http.close()
