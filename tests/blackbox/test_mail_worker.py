@@ -623,6 +623,22 @@ def test_a_kept_connection_is_never_reused_across_tls_settings():
             eq((r["status"], h.tls[-1]), ("sent", True), f"starttls once more: {r}")
 
 
+def test_connections_kept_for_many_settings_stay_bounded():
+    """One pool of kept connections per set of settings (issue 13 item 16), at most 16: the
+    17th set closes the pool idle longest, the others stay and are reused."""
+    with SmtpServer() as srv, Worker() as w:
+        to = [{"address": "a@cuchi.example.org"}]
+        ch = lambda i: channel(srv.url(), name=f"thu-{i}", ca_file=f"/etc/thidua/ca-{i}.pem")   # 18 settings
+        base = srv.h.connections
+        for i in range(18):
+            eq(w.run(job(f"b{i}", ch(i), to))["status"], "sent", f"settings {i}")
+        eq(srv.h.connections - base, 18, "one connection per set of settings")
+        eq(w.run(job("b17again", ch(17), to))["status"], "sent", "the last settings again")
+        eq(srv.h.connections - base, 18, "its connection was kept")
+        eq(w.run(job("b0again", ch(0), to))["status"], "sent", "the first settings again")
+        eq(srv.h.connections - base, 19, "the first pool was closed for the 17th: a new connection")
+
+
 def test_slow_server_heartbeat_timeout_and_concurrency():
     with SmtpServer() as srv, Worker(capacity=2) as w:
         # a content filter that takes 6 s to answer the end of the data: libcurl waits for
