@@ -6,6 +6,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* b64_encode - standard alphabet with padding */
@@ -92,14 +93,6 @@ static size_t char_at(const unsigned char *s, size_t n, unsigned *cp)
 	return len;
 }
 
-/* is_mark - a combining mark: it belongs with the character before it (Vietnamese in
- * decomposed form carries its tones so), so no encoded-word may start with one */
-static int is_mark(unsigned cp)
-{
-	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF)
-	       || (cp >= 0xFE20 && cp <= 0xFE2F);
-}
-
 /* ew_end - where the encoded-word starting at text[i] ends, holding at most max bytes:
  * everything left if it fits; else just after the last space that fits (the space stays
  * inside the word, so the text reads the same whether a reader drops the folding white
@@ -128,7 +121,7 @@ static size_t ew_end(const char *text, size_t len, size_t i, size_t max)
 		unsigned cp;
 
 		char_at(s + cut, len - cut, &cp);
-		if (!is_mark(cp))
+		if (!utf8_is_mark(cp))	/* no encoded-word starts with a combining mark */
 			break;
 		do
 			cut--;

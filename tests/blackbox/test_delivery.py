@@ -606,20 +606,16 @@ def test_a_mail_server_certified_by_a_private_ca():
     """Issue 13 item 17: an smtp channel's ca_file (docs/JOBS.md, docs/CONFIG.md) is accepted
     by the configuration, checked when it is loaded, and reaches the worker: a STARTTLS
     server whose certificate a private CA signed gets the mail, over TLS."""
-    import ssl
     import subprocess
     from harness import BIN
-    from test_mail_worker import Handler, SmtpServer, make_private_ca
+    from test_mail_worker import Handler, SmtpServer, private_ca_server_context
     http = Receiver()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            made = make_private_ca(tmp)
+            made = private_ca_server_context(tmp)
             if not made:
-                print("  (no openssl tool: TLS not tested)")
                 return
-            ca, cert, key = made
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(cert, key)
+            ca, ctx = made
             h = Handler()
             with SmtpServer(h, tls_context=ctx, require_starttls=True) as srv:
                 def config(ca_file):

@@ -138,24 +138,26 @@ def wait_for(pred, what, timeout=20):
 # -- the fake thiduad and the worker ----------------------------------------------------
 
 class Worker:
-    """bin/thidua-mail connected to a ROUTER bound here. Use as a context manager."""
+    """bin/thidua-mail (or thidua-webhook, kind="webhook") connected to a ROUTER bound
+    here. Use as a context manager."""
 
-    def __init__(self, capacity=4, verbose="-vv"):
+    def __init__(self, capacity=4, verbose="-vv", kind="mail"):
         import zmq
         self.zmq = zmq
-        self.dir = tempfile.mkdtemp(prefix="thidua-mail-")
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(prefix=f"thidua-{kind}-")
         self.endpoint = f"ipc://{self.dir}/jobs.sock"
         self.ctx = zmq.Context()
         self.router = self.bind()
         self.log_path = os.path.join(self.dir, "worker.log")
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([os.path.join(BIN, "thidua-mail"), "-e", self.endpoint, "-c", str(capacity),
-                                      verbose, "--name", "test-mail"], stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen([os.path.join(BIN, f"thidua-{kind}"), "-e", self.endpoint, "-c", str(capacity),
+                                      verbose, "--name", f"test-{kind}"], stdout=self.log, stderr=self.log)
         self.ident = None
         self.seen = []              # every message the worker sent, in order
         ready = self.recv_type("ready")
         eq((ready["kind"], ready["capacity"], ready["version"], ready["name"], ready["pid"]),
-           ("mail", capacity, 1, "test-mail", self.proc.pid), "ready")
+           (kind, capacity, 1, f"test-{kind}", self.proc.pid), "ready")
 
     def bind(self):
         r = self.ctx.socket(self.zmq.ROUTER)
@@ -232,7 +234,7 @@ class Worker:
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
         if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "LeakSanitizer" in log:
-            raise AssertionError(f"sanitizer report from thidua-mail:\n{log[-6000:]}")
+            raise AssertionError(f"sanitizer report from thidua-{self.kind}:\n{log[-6000:]}")
 
 
 def channel(server_url, tls="none", **kw):
@@ -583,18 +585,28 @@ def make_private_ca(tmp):
     return ca, cert, key
 
 
+def private_ca_server_context(tmp):
+    """(the private CA's ca.pem, a server SSLContext with the certificate it signed), or
+    None without the openssl tool (said on the test's output)."""
+    made = make_private_ca(tmp)
+    if not made:
+        print("  (no openssl tool: TLS not tested)")
+        return None
+    ca, cert, key = made
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ca, ctx
+
+
 def test_a_kept_connection_is_never_reused_across_tls_settings():
     """Issue 13 item 16: two channels to the same server and login, one without TLS and one
     requiring STARTTLS: the second must not take the plain connection the first left open.
     Nor may a channel without the private CA take a connection verified with it."""
     with tempfile.TemporaryDirectory() as tmp:
-        made = make_private_ca(tmp)
+        made = private_ca_server_context(tmp)
         if not made:
-            print("  (no openssl tool: TLS not tested)")
             return
-        ca, cert, key = made
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(cert, key)
+        ca, ctx = made
         h = Handler()
         login = {"username": "thidua", "password": "mật khẩu 1!"}
         with SmtpServer(h, tls_context=ctx, authenticator=h.authenticate, auth_required=True,

@@ -3,16 +3,12 @@ here, speaking docs/JOBS.md) and a real HTTP receiver on loopback. What each cha
 would get is read from the bodies received. Waiting is always for an event, bounded."""
 import http.server
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 import time
 
-from harness import BIN, eq
+from harness import eq
+from test_mail_worker import Worker
 
 
 class Receiver:
@@ -52,65 +48,8 @@ class Receiver:
         self.server.server_close()
 
 
-class Worker:
-    """bin/thidua-webhook connected to a ROUTER bound here. Use as a context manager."""
-
-    def __init__(self, capacity=64):
-        import zmq
-        self.zmq = zmq
-        self.dir = tempfile.mkdtemp(prefix="thidua-webhook-")
-        self.ctx = zmq.Context()
-        self.router = self.ctx.socket(zmq.ROUTER)
-        self.router.setsockopt(zmq.LINGER, 0)
-        self.router.bind(f"ipc://{self.dir}/jobs.sock")
-        self.log_path = os.path.join(self.dir, "worker.log")
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([os.path.join(BIN, "thidua-webhook"), "-e", f"ipc://{self.dir}/jobs.sock",
-                                      "-c", str(capacity), "-v"], stdout=self.log, stderr=self.log)
-        self.ident = None
-        ready = self.recv_type("ready")
-        eq(ready["kind"], "webhook", "ready")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        log = open(self.log_path, "rb").read().decode("utf-8", "replace")
-        self.router.close()
-        self.ctx.term()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "LeakSanitizer" in log:
-            raise AssertionError(f"sanitizer report from thidua-webhook:\n{log[-6000:]}")
-
-    def recv_type(self, type_, timeout=20):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.router.poll(int(left * 1000)):
-                raise AssertionError(f"no {type_} from the worker within {timeout}s")
-            self.ident, body = self.router.recv_multipart()
-            msg = json.loads(body)
-            if msg["type"] == type_:
-                return msg
-
-    def send(self, job_id, payload, lease=120):
-        self.router.send_multipart([self.ident, json.dumps({"type": "job", "job": job_id, "attempt": 1,
-                                                            "lease": lease, "payload": payload}).encode()])
-
-    def results(self, n, timeout=30):
-        out = {}
-        while len(out) < n:
-            m = self.recv_type("result", timeout)
-            out[m["job"]] = m
-        return out
+def job(job_id, payload, lease=120):
+    return {"type": "job", "job": job_id, "attempt": 1, "lease": lease, "payload": payload}
 
 
 def test_telegram_default_pace_keeps_a_group_within_20_messages_a_minute():
@@ -121,15 +60,15 @@ def test_telegram_default_pace_keeps_a_group_within_20_messages_a_minute():
     naming the pace; another group of the same bot has its own."""
     http = Receiver()
     try:
-        with Worker() as w:
+        with Worker(capacity=64, verbose="-v", kind="webhook") as w:
             url = http.url("/bot123:ABC/sendMessage")
             ch = lambda chat: {"name": "tg", "kind": "telegram", "url": url, "chat_id": chat, "timeout": 1}
             for i in range(25):
-                w.send(f"g{i}", {"channel": ch("-1001"), "dedup_key": f"k/g/{i}", "title": "Nhắc hạn", "text": f"tin {i}"},
-                       lease=6)
+                w.send(job(f"g{i}", {"channel": ch("-1001"), "dedup_key": f"k/g/{i}", "title": "Nhắc hạn", "text": f"tin {i}"},
+                       lease=6))
             for i in range(3):
-                w.send(f"h{i}", {"channel": ch("-1002"), "dedup_key": f"k/h/{i}", "title": "Nhắc hạn", "text": f"tin {i}"},
-                       lease=6)
+                w.send(job(f"h{i}", {"channel": ch("-1002"), "dedup_key": f"k/h/{i}", "title": "Nhắc hạn", "text": f"tin {i}"},
+                       lease=6))
             res = w.results(28)
             sent = [j for j, r in res.items() if r["status"] == "sent"]
             paced = [r for r in res.values() if r["status"] == "retry"]
@@ -160,13 +99,13 @@ def test_markup_and_mentions_from_outside_read_literally_in_every_chat_kind():
     http = Receiver()
     want = NAME + "\n" + REASON
     try:
-        with Worker() as w:
+        with Worker(capacity=64, verbose="-v", kind="webhook") as w:
             kinds = ["slack", "mattermost", "teams", "discord", "googlechat", "telegram"]
             for kind in kinds:
                 ch = {"name": kind, "kind": kind, "url": http.url(f"/{kind}")}
                 if kind == "telegram":
                     ch["chat_id"] = "-1001"
-                w.send(kind, {"channel": ch, "dedup_key": f"k/{kind}", "title": NAME, "text": REASON})
+                w.send(job(kind, {"channel": ch, "dedup_key": f"k/{kind}", "title": NAME, "text": REASON}))
             res = w.results(len(kinds))
             for kind in kinds:
                 eq(res[kind]["status"], "sent", f"{kind}: {res[kind]}")

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "jdump.h"
 #include "sha256.h"
+#include "utf8.h"
 #include "xalloc.h"
 #include "webhook_format.h"
 
@@ -105,8 +106,7 @@ static size_t cp_units(unsigned cp)
  * decomposed form carries its tones this way) */
 static int is_combining(unsigned cp)
 {
-	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1DC0 && cp <= 0x1DFF)
-	       || (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE20 && cp <= 0xFE2F);
+	return utf8_is_mark(cp);
 }
 
 static int is_blank(unsigned cp)
