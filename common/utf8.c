@@ -69,3 +69,10 @@ void utf8_sanitize(char *s)
 		}
 	}
 }
+
+/* utf8_is_mark - see utf8.h */
+int utf8_is_mark(unsigned cp)
+{
+	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF)
+	       || (cp >= 0xFE20 && cp <= 0xFE2F);
+}

@@ -16,4 +16,9 @@ int utf8_valid_str(const char *s);
  * well-formed sequence becomes '?'. For text cut by a byte bound, or quoted from input. */
 void utf8_sanitize(char *s);
 
+/* utf8_is_mark - a combining mark (U+0300-036F, 1DC0-1DFF, 20D0-20FF, FE20-FE2F): it belongs
+ * with the character before it (Vietnamese in decomposed form carries its tones so), so
+ * text is never cut just before one */
+int utf8_is_mark(unsigned cp);
+
 #endif

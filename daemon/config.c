@@ -201,7 +201,7 @@ static const char *const daemon_keys[] = {
 static const char *const channel_keys[] = {
 	"name", "kind", "url", "username", "password", "secret", "chat_id", "tls", "from", "from_name",
 	"rate", "burst", "max_length", "split", "allow_http", "allow_private", "connect_timeout", "timeout",
-	"expire_hours", NULL
+	"expire_hours", "ca_file", NULL
 };
 static const char *const worker_keys[] = { "program", "count", "args", NULL };
 static const char *const template_keys[] = { "event", "channel", "subject", "body", "body_file", NULL };
@@ -825,6 +825,50 @@ static int is_loopback_url(const char *url)
 	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
 }
 
+static char *read_file(const char *path, size_t max, size_t *len);
+
+#define CA_FILE_MAX (16 * 1024 * 1024)
+
+/* load_ca_file - an smtp channel's ca_file: a readable PEM file of certificates, checked
+ * now rather than at the first message; kept as an absolute path (a relative one is
+ * relative to the file that names it), since the worker runs elsewhere */
+static void load_ca_file(struct loader *ld, const config_setting_t *s, struct channel *c)
+{
+	const config_setting_t *m = config_setting_get_member(s, "ca_file");
+	const char *file = config_setting_source_file(s) ? config_setting_source_file(s) : ld->path;
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	char *name = NULL, *path, *text, *abs;
+	size_t len;
+
+	if (!m || get_string(ld, s, "ca_file", 0, "channel", &name) != 0)
+		return;
+	if (strcmp(c->kind, "smtp")) {
+		err_at(ld, m, "channel %s: ca_file is for smtp channels (a mail server certified by a private CA)", c->name);
+		free(name);
+		return;
+	}
+	if (!*name) {
+		err_at(ld, m, "channel %s: ca_file is empty: give the path of the CA's certificate (PEM)", c->name);
+		free(name);
+		return;
+	}
+	path = name[0] == '/' || !slash ? xstrdup(name) : xasprintf("%.*s/%s", (int)(slash - file), file, name);
+	text = read_file(path, CA_FILE_MAX, &len);
+	if (!text)
+		err_at(ld, m, "channel %s: ca_file \"%s\" cannot be read (%s): %s", c->name, name, path,
+		       errno == EFBIG ? "larger than 16 MiB" : errno == EINVAL ? "not a regular file" : strerror(errno));
+	else if (!strstr(text, "-----BEGIN CERTIFICATE-----"))
+		err_at(ld, m, "channel %s: ca_file \"%s\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+		       c->name, name);
+	else if (!(abs = realpath(path, NULL)))
+		err_at(ld, m, "channel %s: ca_file \"%s\": %s", c->name, name, strerror(errno));
+	else
+		c->ca_file = abs;
+	free(text);
+	free(path);
+	free(name);
+}
+
 /* load_channels - delivery channels; secrets stay in memory and never reach a log line */
 static void load_channels(struct loader *ld, struct config *cfg, const config_setting_t *root)
 {
@@ -880,6 +924,8 @@ static void load_channels(struct loader *ld, struct config *cfg, const config_se
 		c->connect_timeout = get_int(ld, s, "connect_timeout", "channel", 10, 1, 300);
 		c->timeout = get_int(ld, s, "timeout", "channel", 30, 1, 3600);
 		c->expire_hours = get_int(ld, s, "expire_hours", "channel", 72, 1, 24 * 30);
+		c->utc_offset = cfg->utc_offset;	/* the calendar's: the Date of its mail */
+		load_ca_file(ld, s, c);
 		if (!strcmp(c->kind, "smtp")) {
 			if (strncmp(c->url, "smtp://", 7) && strncmp(c->url, "smtps://", 8))
 				err_at(ld, s, "channel %s: an smtp url starts with smtp:// or smtps://", c->name);
@@ -1657,7 +1703,7 @@ void cfg_destroy(struct config **self_p)
 		struct channel *c = &cfg->channels[i];
 
 		free(c->name); free(c->kind); free(c->url); free(c->username); free(c->password);
-		free(c->secret); free(c->chat_id); free(c->tls); free(c->from); free(c->from_name);
+		free(c->secret); free(c->chat_id); free(c->tls); free(c->from); free(c->from_name); free(c->ca_file);
 	}
 	free(cfg->channels);
 	for (size_t i = 0; i < cfg->nworkers; i++) {

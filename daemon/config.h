@@ -79,6 +79,8 @@ struct channel {
 	char *name, *kind;		/* smtp, slack, mattermost, teams, telegram, googlechat, discord, json */
 	char *url, *username, *password, *secret, *chat_id, *tls;
 	char *from, *from_name;		/* smtp */
+	char *ca_file;			/* smtp: the private CA's certificates, an absolute path; NULL: the system's */
+	int utc_offset;			/* calendar.utc_offset, which jobs carry (the Date of a mail) */
 	double rate;			/* webhook: posts per second, 0: the kind's default */
 	int burst, max_length, split, allow_http, allow_private;
 	int connect_timeout, timeout;

@@ -166,6 +166,8 @@ static json_t *channel_json(const struct channel *c)
 	if (c->tls) json_object_set_new(o, "tls", json_string(c->tls));
 	if (c->from) json_object_set_new(o, "from", json_string(c->from));
 	if (c->from_name) json_object_set_new(o, "from_name", json_string(c->from_name));
+	if (c->ca_file) json_object_set_new(o, "ca_file", json_string(c->ca_file));
+	if (!strcmp(c->kind, "smtp")) json_object_set_new(o, "utc_offset", json_integer(c->utc_offset));
 	if (c->rate > 0) json_object_set_new(o, "rate", json_real(c->rate));
 	if (c->burst) json_object_set_new(o, "burst", json_integer(c->burst));
 	if (c->max_length) json_object_set_new(o, "max_length", json_integer(c->max_length));

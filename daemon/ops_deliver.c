@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "sha256.h"
+#include "mailhdr.h"
 #include "templates.h"
 #include "thiduad.h"
 #include "xalloc.h"
@@ -92,12 +92,10 @@ int op_notify_test(struct daemon *d, struct request *rq, json_t *out)
 	else
 		payload = json_pack("{s:s,s:s,s:s}", "title", subject, "text", text, "dedup_key", key);
 	if (!strcmp(c->kind, "smtp")) {
-		char hex[65], *mid;
+		char mid[MAILHDR_ID_MAX];
 
-		sha256_hex(key, strlen(key), hex);
-		mid = xasprintf("<%.32s@thidua>", hex);
+		mail_message_id(key, c->from, mid, sizeof(mid));
 		json_object_set_new(payload, "message_id", json_string(mid));
-		free(mid);
 	}
 	free(subject);
 	free(text);

@@ -20,6 +20,7 @@
 #include "jdump.h"
 #include "jobs.h"
 #include "log.h"
+#include "mailhdr.h"
 #include "proposals.h"
 #include "sha256.h"
 #include "templates.h"
@@ -249,13 +250,12 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	render(d, m, to, items, nitems, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	if (email) {
-		char *enc = rfc2047_encode(subject);
-		time_t t = (time_t)now;
-		struct tm tm;
+		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX];
 
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-		buf_printf(&out, "Message-ID: <%.32s@thidua>\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", hex, date);
+		/* as the mail worker writes them (common/mailhdr.c) */
+		mail_message_id(m->key, "thidua@localhost", msgid, sizeof(msgid));
+		mail_date((time_t)now, d->cfg->utc_offset, date, sizeof(date));
+		buf_printf(&out, "Message-ID: %s\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", msgid, date);
 		for (size_t i = 0; to->emails[i]; i++)
 			buf_printf(&out, "%s%s", i ? ", " : "", to->emails[i]);
 		buf_printf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
@@ -353,12 +353,11 @@ static int fan_out(struct daemon *d, const struct message *m)
 	event.len = payload.len = 0;
 	event_json(&event, m, items, nitems);
 	if (mail && to->emails && to->emails[0]) {
-		char hex[65], msgid[80];
+		char msgid[MAILHDR_ID_MAX];
 
 		if (mail->expire_hours && now + (int64_t)mail->expire_hours * 3600 < expires)
 			expires = now + (int64_t)mail->expire_hours * 3600;
-		sha256_hex(m->key, strlen(m->key), hex);
-		snprintf(msgid, sizeof(msgid), "<%.32s@thidua>", hex);
+		mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
 		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
 		BUF_PUT(&payload, "{");
 		bjson_field(&payload, "from", mail->from, 1);

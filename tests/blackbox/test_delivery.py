@@ -3,6 +3,7 @@ HTTP server on loopback, and survives the ways delivery fails."""
 import base64
 import email
 import email.policy
+import email.utils
 import hashlib
 import hmac
 import http.server
@@ -203,8 +204,12 @@ def test_reminders_reach_the_smtp_server_and_the_chat_webhook_exactly():
                 row = next(n for n in rows if n["recipient"] == "XA-TRUNGAN")
                 show = d.call("notifications.show", notification=row["id"])["notification"]
                 eq(m["X-Thidua-Dedup-Key"], show["dedup_key"], "dedup key header")
-                eq(m["Message-ID"], "<%s@thidua>" % hashlib.sha256(show["dedup_key"].encode()).hexdigest()[:32],
-                   "Message-ID from the dedup key")
+                # issue 13 item 22: at the sending address's domain; Date in calendar.utc_offset
+                eq(m["Message-ID"], "<%s@cuchi.example.org>" % hashlib.sha256(show["dedup_key"].encode()).hexdigest()[:32],
+                   "Message-ID from the dedup key, at the sender's domain")
+                date = email.utils.parsedate_to_datetime(m["Date"])
+                eq(date.utcoffset().total_seconds(), 7 * 3600, f"Date in +07:00: {m['Date']}")
+                assert abs(date.timestamp() - time.time()) < 120, m["Date"]
                 # the signed JSON post
                 path, headers, body = next(p for p in http.posts if p[0] == "/ok")
                 headers = {k.lower(): v for k, v in headers.items()}
@@ -595,3 +600,50 @@ def test_a_lease_that_runs_out_while_the_worker_still_holds_the_job_frees_its_sl
     finally:
         http.close()
         smtp.close()
+
+
+def test_a_mail_server_certified_by_a_private_ca():
+    """Issue 13 item 17: an smtp channel's ca_file (docs/JOBS.md, docs/CONFIG.md) is accepted
+    by the configuration, checked when it is loaded, and reaches the worker: a STARTTLS
+    server whose certificate a private CA signed gets the mail, over TLS."""
+    import subprocess
+    from harness import BIN
+    from test_mail_worker import Handler, SmtpServer, private_ca_server_context
+    http = Receiver()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            made = private_ca_server_context(tmp)
+            if not made:
+                return
+            ca, ctx = made
+            h = Handler()
+            with SmtpServer(h, tls_context=ctx, require_starttls=True) as srv:
+                def config(ca_file):
+                    return config_with_channels(tmp, http, srv, {}, extra_channels=f''',
+  {{ name = "thu-so"; kind = "smtp"; url = "smtp://127.0.0.1:{srv.port}"; tls = "starttls";
+    ca_file = "{ca_file}"; from = "thidua@cuchi.example.org"; from_name = "Sở Giáo dục và Đào tạo"; }}''')
+                check = lambda path: subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path],
+                                                    capture_output=True, text=True)
+                # wrong files are refused at load, naming the channel and the file
+                p = check(config("khong-co.pem"))
+                eq(p.returncode, 1, f"a missing ca_file: {p.stdout}{p.stderr}")
+                assert 'channel thu-so: ca_file "khong-co.pem" cannot be read' in p.stderr, p.stderr
+                write(os.path.join(tmp, "not-a-cert.pem"), "Chứng thư số\n")
+                p = check(config("not-a-cert.pem"))
+                eq(p.returncode, 1, f"a ca_file without a certificate: {p.stderr}")
+                assert 'ca_file "not-a-cert.pem" holds no PEM certificate' in p.stderr, p.stderr
+                # relative to the configuration file
+                cfg = config(os.path.basename(ca))
+                p = check(cfg)
+                eq(p.returncode, 0, f"a good ca_file: {p.stderr}")
+                with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                    workers_ready(d)
+                    rc, out = d.ctl_raw("--timeout", "20", "notify", "test", "--channel", "thu-so",
+                                        "--to", "vanthu@cuchi.example.org")
+                    eq(rc, 0, out)
+                    eq(len(h.messages), 1, "messages received")
+                    eq(h.tls, [True], "received over TLS")
+                    m = email.message_from_bytes(h.messages[0][2], policy=email.policy.default)
+                    eq(m["From"].addresses[0].display_name, "Sở Giáo dục và Đào tạo", "From")
+    finally:
+        http.close()

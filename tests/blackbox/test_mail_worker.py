@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +19,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import unicodedata
 import warnings
 
 from aiosmtpd.controller import Controller
@@ -53,6 +55,7 @@ class Handler:
         self.rcpt_delay = 0.0
         self.connections = 0
         self.logins = []
+        self.tls = []               # per message received: did its session go through TLS
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.mail_reply:
@@ -75,6 +78,7 @@ class Handler:
         if self.data_reply:
             return self.data_reply
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        self.tls.append(session.ssl is not None)
         return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -134,24 +138,26 @@ def wait_for(pred, what, timeout=20):
 # -- the fake thiduad and the worker ----------------------------------------------------
 
 class Worker:
-    """bin/thidua-mail connected to a ROUTER bound here. Use as a context manager."""
+    """bin/thidua-mail (or thidua-webhook, kind="webhook") connected to a ROUTER bound
+    here. Use as a context manager."""
 
-    def __init__(self, capacity=4, verbose="-vv"):
+    def __init__(self, capacity=4, verbose="-vv", kind="mail"):
         import zmq
         self.zmq = zmq
-        self.dir = tempfile.mkdtemp(prefix="thidua-mail-")
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(prefix=f"thidua-{kind}-")
         self.endpoint = f"ipc://{self.dir}/jobs.sock"
         self.ctx = zmq.Context()
         self.router = self.bind()
         self.log_path = os.path.join(self.dir, "worker.log")
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([os.path.join(BIN, "thidua-mail"), "-e", self.endpoint, "-c", str(capacity),
-                                      verbose, "--name", "test-mail"], stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen([os.path.join(BIN, f"thidua-{kind}"), "-e", self.endpoint, "-c", str(capacity),
+                                      verbose, "--name", f"test-{kind}"], stdout=self.log, stderr=self.log)
         self.ident = None
         self.seen = []              # every message the worker sent, in order
         ready = self.recv_type("ready")
         eq((ready["kind"], ready["capacity"], ready["version"], ready["name"], ready["pid"]),
-           ("mail", capacity, 1, "test-mail", self.proc.pid), "ready")
+           (kind, capacity, 1, f"test-{kind}", self.proc.pid), "ready")
 
     def bind(self):
         r = self.ctx.socket(self.zmq.ROUTER)
@@ -228,7 +234,7 @@ class Worker:
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
         if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "LeakSanitizer" in log:
-            raise AssertionError(f"sanitizer report from thidua-mail:\n{log[-6000:]}")
+            raise AssertionError(f"sanitizer report from thidua-{self.kind}:\n{log[-6000:]}")
 
 
 def channel(server_url, tls="none", **kw):
@@ -247,11 +253,15 @@ def job(job_id, ch, to, subject=SUBJECT, text=TEXT, html=None, key=None, attempt
 def check_lines(raw):
     """7-bit clean; every line within SMTP's 998; folded header lines with encoded-words
     and quoted-printable lines at most 76 (the first line of a header may hold its name
-    and a whole encoded-word: 81 for Subject; libcurl's boundary lines are about 86)."""
+    and a whole encoded-word: 81 for Subject; libcurl's boundary lines are about 86). A
+    display name's run of encoded words is one encoded-word however long (mail_msg.c), so
+    a line that holds one encoded-word and nothing else may be longer."""
     raw.decode("ascii")
     for line in raw.split(b"\r\n"):
         assert len(line) <= 998, f"line of {len(line)}: {line!r}"
         if line[:1] == b" " or not (b":" in line or line.startswith(b"--")):
+            if re.fullmatch(rb" =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=", line):
+                continue
             assert len(line) <= 76, f"line of {len(line)}: {line!r}"
 
 
@@ -327,6 +337,60 @@ def test_html_alternative_and_display_names():
         eq(body_text(m.get_body(preferencelist=("html",))), HTML, "html")
 
 
+LONG_NAMES = [
+    "Phòng Giáo dục và Đào tạo huyện Củ Chi",
+    "Ủy ban nhân dân xã Phú Hòa Đông, huyện Củ Chi, Thành phố Hồ Chí Minh",
+    "Trường Trung học cơ sở Nguyễn Văn Xơ — Hội đồng Thi đua – Khen thưởng",
+    "Ban Thi đua – Khen thưởng Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh",
+    'Chi bộ "Ấp 3", xã Tân Thạnh Đông (Củ Chi)',    # specials among the words
+    unicodedata.normalize("NFD", "Phòng Giáo dục và Đào tạo huyện Củ Chi"),   # tones as marks
+]
+
+
+def encoded_words(value):
+    """The decoded text of each encoded-word of a raw header value, in order."""
+    return [base64.b64decode(b).decode("utf-8")
+            for b in re.findall(r"=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=", value)]
+
+
+def rfc2047_reading(value):
+    """A display name read as RFC 2047 section 6.2 says (white space between adjacent
+    encoded-words dropped), as mail clients other than Python's read it."""
+    import email.header
+    return str(email.header.make_header(email.header.decode_header(value.split("<")[0].strip())))
+
+
+def test_long_vietnamese_names_are_encoded_at_word_ends():
+    """Issue 13 item 18: an encoded-word cut inside a word ("huyện C" / "ủ Chi") makes
+    Python's email.policy.default show "C ủ". Every name must read exactly the same to Python
+    and to an RFC 2047 reader, and every encoded word holds whole characters."""
+    to = [{"address": f"u{i}@cuchi.example.org", "name": n} for i, n in enumerate(LONG_NAMES)]
+    subject = ("[Nhắc hạn] Ủy ban nhân dân xã Phú Hòa Đông, huyện Củ Chi: Báo cáo tổng kết phong trào"
+               " thi đua yêu nước năm 2024 — còn 3 ngày làm việc")
+    with SmtpServer() as srv, Worker() as w:
+        for k, from_name in enumerate(LONG_NAMES):
+            r = w.run(job(f"n{k}", channel(srv.url()), to, subject=subject, from_name=from_name))
+            eq(r["status"], "sent", f"result {r}")
+            raw = srv.h.messages[-1][2]
+            check_lines(raw)
+            m = parse(raw)
+            eq(m["From"].addresses[0].display_name, from_name, "From, read by email.policy.default")
+            eq([a.display_name for a in m["To"].addresses], LONG_NAMES, "To, read by email.policy.default")
+            eq(m["Subject"], subject, "Subject, read by email.policy.default")
+            plain = email.message_from_bytes(raw)       # compat32: the raw header values
+            eq(rfc2047_reading(plain["From"]), from_name, "From, read as RFC 2047 says")
+            eq([rfc2047_reading(v) for v in plain["To"].split(">,")], LONG_NAMES, "To, read as RFC 2047 says")
+            words = encoded_words(plain["Subject"])
+            eq("".join(words), subject, "the Subject's encoded words")
+            for word in words[:-1]:
+                assert word.endswith(" "), f"a Subject encoded-word ends inside a word: {words}"
+            for value in (plain["From"], plain["To"]):
+                for word in encoded_words(value):
+                    assert not unicodedata.combining(word[0]), f"an encoded-word starts with a mark: {word!r}"
+                # never two encoded-words side by side: readers disagree about the space between
+                assert not re.search(r"\?=\s+=\?", value), f"adjacent encoded-words: {value!r}"
+
+
 def test_two_jobs_to_one_server_share_one_connection():
     with SmtpServer() as srv, Worker() as w:
         before = srv.h.connections          # the controller's own check when it started
@@ -346,10 +410,19 @@ def test_two_jobs_to_one_server_share_one_connection():
 def test_message_id_derived_from_the_dedup_key_when_absent():
     with SmtpServer() as srv, Worker() as w:
         key = "test/email/1732694400/req-7"
-        r = w.run(job("m1", channel(srv.url()), [{"address": "a@cuchi.example.org"}], key=key, message_id=""))
+        r = w.run(job("m1", channel(srv.url(), utc_offset=7 * 3600), [{"address": "a@cuchi.example.org"}], key=key,
+                      message_id=""))
         eq(r["status"], "sent", f"result {r}")
-        eq(parse(srv.h.messages[0][2])["Message-ID"],
-           "<%s@thidua>" % hashlib.sha256(key.encode()).hexdigest()[:32], "derived Message-ID")
+        m = parse(srv.h.messages[0][2])
+        # issue 13 item 22: at the sending address's domain, not "@thidua"
+        eq(m["Message-ID"], "<%s@cuchi.example.org>" % hashlib.sha256(key.encode()).hexdigest()[:32],
+           "derived Message-ID")
+        date = email.utils.parsedate_to_datetime(m["Date"])
+        eq(date.utcoffset().total_seconds(), 7 * 3600, f"Date in the channel's utc_offset: {m['Date']}")
+        assert abs(date.timestamp() - time.time()) < 120, m["Date"]
+        r = w.run(job("m2", channel(srv.url(), utc_offset="+07:00"), [{"address": "a@cuchi.example.org"}]))
+        eq(r["status"], "failed", f"a utc_offset that is not seconds: {r}")
+        assert "utc_offset" in r["reason"], r
 
 
 def test_451_retries_550_fails_with_the_server_text_and_per_recipient_answers():
@@ -478,8 +551,8 @@ def test_starttls_and_implicit_tls():
                 counts.append(h.connections)    # aiosmtpd counts the TLS upgrade as one more
             eq(counts[1], counts[0], "the second message on the same connection")
             eq(parse(h.messages[0][2])["Subject"], SUBJECT, "Subject over TLS")
-        # libcurl does not compare CA settings when it reuses a STARTTLS connection (only for
-        # smtps://), so the untrusted case gets a server of its own
+        # the untrusted case, on a server of its own (the same server: see
+        # test_a_kept_connection_is_never_reused_across_tls_settings)
         with SmtpServer(tls_context=ctx, require_starttls=True) as srv, Worker() as w:
             r = w.run(job("s3", channel(srv.url(), tls="starttls"), [{"address": "a@cuchi.example.org"}]))
             eq((r["status"], r["code"]), ("failed", None), f"untrusted certificate: {r}")
@@ -490,6 +563,92 @@ def test_starttls_and_implicit_tls():
             r = w.run(job("i1", channel(srv.url(), tls="tls", ca_file=cert), [{"address": "a@cuchi.example.org"}]))
             eq(r["status"], "sent", f"implicit tls: {r}")
             eq(len(h2.messages), 1, "received over smtps")
+
+
+def make_private_ca(tmp):
+    """A private CA and a certificate it signed for 127.0.0.1: (ca.pem, cert.pem, key.pem),
+    or None without the openssl tool."""
+    if not shutil.which("openssl"):
+        return None
+    ca, ca_key = os.path.join(tmp, "ca.pem"), os.path.join(tmp, "ca.key")
+    cert, key, csr = os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key"), os.path.join(tmp, "server.csr")
+    ext = os.path.join(tmp, "ext.cnf")
+    with open(ext, "w") as fp:
+        fp.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+        "-subj", "/CN=So Giao duc thu nghiem CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+        "-extfile", ext)
+    return ca, cert, key
+
+
+def private_ca_server_context(tmp):
+    """(the private CA's ca.pem, a server SSLContext with the certificate it signed), or
+    None without the openssl tool (said on the test's output)."""
+    made = make_private_ca(tmp)
+    if not made:
+        print("  (no openssl tool: TLS not tested)")
+        return None
+    ca, cert, key = made
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ca, ctx
+
+
+def test_a_kept_connection_is_never_reused_across_tls_settings():
+    """Issue 13 item 16: two channels to the same server and login, one without TLS and one
+    requiring STARTTLS: the second must not take the plain connection the first left open.
+    Nor may a channel without the private CA take a connection verified with it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        made = private_ca_server_context(tmp)
+        if not made:
+            return
+        ca, ctx = made
+        h = Handler()
+        login = {"username": "thidua", "password": "mật khẩu 1!"}
+        with SmtpServer(h, tls_context=ctx, authenticator=h.authenticate, auth_required=True,
+                        auth_require_tls=False) as srv, Worker() as w:
+            plain = channel(srv.url(), tls="none", name="thu-noi-bo", **login)
+            secure = channel(srv.url(), tls="starttls", name="thu-so", ca_file=ca, **login)
+            unverified = channel(srv.url(), tls="starttls", name="thu-khac", **login)
+            to = [{"address": "a@cuchi.example.org"}]
+            r = w.run(job("p1", plain, to))
+            eq((r["status"], h.tls[-1]), ("sent", False), f"plain: {r}")
+            r = w.run(job("s1", secure, to))
+            eq(r["status"], "sent", f"starttls after a plain message: {r}")
+            eq(h.tls[-1], True, "the starttls channel's message went through TLS")
+            sessions = h.connections
+            r = w.run(job("p2", plain, to))
+            eq((r["status"], h.tls[-1]), ("sent", False), f"plain again: {r}")
+            r = w.run(job("s2", secure, to))
+            eq((r["status"], h.tls[-1]), ("sent", True), f"starttls again: {r}")
+            eq(h.connections, sessions, "each channel kept its own connection open for its next message")
+            before = len(h.messages)
+            r = w.run(job("u1", unverified, to))
+            eq((r["status"], r["code"]), ("failed", None), f"a channel without the CA: {r}")
+            assert "certificate" in r["reason"], r
+            eq(len(h.messages), before, "nothing sent over the connection verified for another channel")
+            r = w.run(job("s3", secure, to))
+            eq((r["status"], h.tls[-1]), ("sent", True), f"starttls once more: {r}")
+
+
+def test_connections_kept_for_many_settings_stay_bounded():
+    """One pool of kept connections per set of settings (issue 13 item 16), at most 16: the
+    17th set closes the pool idle longest, the others stay and are reused."""
+    with SmtpServer() as srv, Worker() as w:
+        to = [{"address": "a@cuchi.example.org"}]
+        ch = lambda i: channel(srv.url(), name=f"thu-{i}", ca_file=f"/etc/thidua/ca-{i}.pem")   # 18 settings
+        base = srv.h.connections
+        for i in range(18):
+            eq(w.run(job(f"b{i}", ch(i), to))["status"], "sent", f"settings {i}")
+        eq(srv.h.connections - base, 18, "one connection per set of settings")
+        eq(w.run(job("b17again", ch(17), to))["status"], "sent", "the last settings again")
+        eq(srv.h.connections - base, 18, "its connection was kept")
+        eq(w.run(job("b0again", ch(0), to))["status"], "sent", "the first settings again")
+        eq(srv.h.connections - base, 19, "the first pool was closed for the 17th: a new connection")
 
 
 def test_slow_server_heartbeat_timeout_and_concurrency():

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "b64.h"
 #include "buf.h"
 #include "csv.h"
 #include "log.h"
@@ -628,9 +629,68 @@ static void test_log_repeats(void)
 	T_CHECK("log: notices are not counted", count(text, "a notice is never held back") == 4);
 }
 
+/* ew_texts - the decoded texts of the encoded-words in v, joined by '|' */
+static void ew_texts(const char *v, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	for (const char *p = strstr(v, "=?UTF-8?B?"); p; p = strstr(p, "=?UTF-8?B?")) {
+		const char *e = strstr(p + 10, "?=");
+		char enc[1024];
+		unsigned char *d;
+		size_t n;
+
+		snprintf(enc, sizeof(enc), "%.*s", (int)(e - p - 10), p + 10);
+		d = b64_decode(enc, &n);
+		o += (size_t)snprintf(out + o, size - o, "%s%.*s", o ? "|" : "", (int)n, (const char *)d);
+		free(d);
+		p = e + 2;
+	}
+}
+
+static void test_rfc2047(void)
+{
+	char got[2048], *v;
+
+	v = rfc2047_encode("Kính gửi Phòng Giáo dục và Đào tạo huyện Củ Chi, năm 2024");
+	ew_texts(v, got, sizeof(got));
+	T_STREQ("rfc2047: a Subject's encoded-words end at spaces", got,
+		"Kính gửi Phòng Giáo dục và Đào |tạo huyện Củ Chi, năm 2024");
+	free(v);
+	v = rfc2047_encode("Nghiêngnghiêngnghiêngnghiêngnghiêngnghiêngnghiêng");
+	ew_texts(v, got, sizeof(got));
+	T_STREQ("rfc2047: one word longer than a word's room is cut between characters", got,
+		"Nghiêngnghiêngnghiêngnghiêngnghiêngnghi|êngnghiêng");
+	free(v);
+	/* decomposed: "ê" + U+0302... a cut may not put the mark first */
+	v = rfc2047_encode("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaae\xcc\x82\xcc\x81" "bbb");
+	ew_texts(v, got, sizeof(got));
+	T_STREQ("rfc2047: no encoded-word starts with a combining mark", got,
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa|e\xcc\x82\xcc\x81" "bbb");
+	free(v);
+	v = rfc2047_encode("plain ASCII subject");
+	T_STREQ("rfc2047: plain ASCII as is", v, "plain ASCII subject");
+	free(v);
+	v = rfc2047_phrase("Ủy ban nhân dân xã Phú Hòa Đông", 6);
+	T_STREQ("rfc2047 phrase: ASCII words between runs stay atoms", v,
+		"=?UTF-8?B?4bumeQ==?= ban\r\n =?UTF-8?B?bmjDom4gZMOibiB4w6MgUGjDuiBIw7JhIMSQw7RuZw==?=");
+	free(v);
+	v = rfc2047_phrase("Phòng Giáo dục và Đào tạo huyện Củ Chi", 6);
+	ew_texts(v, got, sizeof(got));
+	T_STREQ("rfc2047 phrase: one run is one encoded-word, however long", got, "Phòng Giáo dục và Đào tạo huyện Củ");
+	T_CHECK("rfc2047 phrase: ... then the atom", strlen(v) > 4 && !strcmp(v + strlen(v) - 4, " Chi"));
+	free(v);
+	v = rfc2047_phrase("a  b é", 1);
+	ew_texts(v, got, sizeof(got));
+	T_STREQ("rfc2047 phrase: spaces beside an empty word go inside", got, "a  b é");
+	free(v);
+}
+
 int main(void)
 {
 	test_log_repeats();
+	test_rfc2047();
 	test_buf();
 	test_csv();
 	test_utf8();

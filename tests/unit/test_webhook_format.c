@@ -228,6 +228,67 @@ static void test_split(void)
 	}
 }
 
+#define Z "\xE2\x80\x8B"	/* U+200B */
+
+/* escaped - wf_escape(kind, in) == want */
+static int escaped(enum wf_kind kind, const char *in, const char *want)
+{
+	char *got = wf_escape(kind, in);
+	int ok = !strcmp(got, want);
+
+	if (!ok)
+		printf("  wf_escape(%s, \"%s\") = \"%s\"\n", wf_kind_info(kind)->name, in, got);
+	free(got);
+	return ok;
+}
+
+static void test_escapes(void)
+{
+	struct wf_message m;
+	char err[512];
+	size_t longest = 0;
+
+	T_CHECK("escape slack: entities for <!channel>, <url|text>, &", escaped(WF_SLACK,
+		"<!channel> <https://x.example/d|Bấm vào đây> & *đậm*", "&lt;!channel&gt; &lt;https://x.example/d|Bấm vào đây&gt; &amp; *đậm*"));
+	T_CHECK("escape mattermost: mentions, links, emphasis, code, headings", escaped(WF_MATTERMOST,
+		"# Xã @channel @Here @all @nguyenvana, hộp thư a@b.vn [Bấm vào đây](https://x.example/d) *đậm* _nghiêng_ ~~gạch~~ `mã` |a|b| <https://x> \\",
+		"\\# Xã @" Z "channel @" Z "Here @" Z "all @" Z "nguyenvana, hộp thư a@b.vn \\[Bấm vào đây\\](https://x.example/d) \\*đậm\\*"
+		" \\_nghiêng\\_ \\~\\~gạch\\~\\~ \\`mã\\` \\|a\\|b\\| \\<https://x\\> \\\\"));
+	T_CHECK("escape mattermost: # only at a line's start, @ only at a word's start", escaped(WF_MATTERMOST,
+		"Số #12\n#Tiêu đề\nthu@so.vn @ một @.x", "Số #12\n\\#Tiêu đề\nthu@so.vn @ một @.x"));
+	T_CHECK("escape teams: links and emphasis", escaped(WF_TEAMS,
+		"[Bấm vào đây](https://x.example/d) **đậm** _nghiêng_ \\ @channel", "\\[Bấm vào đây\\](https://x.example/d) \\*\\*đậm\\*\\* \\_nghiêng\\_ \\\\ @channel"));
+	T_CHECK("escape discord: spoilers, @everyone, @here, masked links, mentions, headings", escaped(WF_DISCORD,
+		"||bí mật|| @everyone @Here @nguyenvana [Bấm](https://x.example/d) <@123> *đậm*\n# Lớn\n-# nhỏ\n- mục",
+		"\\|\\|bí mật\\|\\| @" Z "everyone @" Z "Here @nguyenvana \\[Bấm\\](https://x.example/d) \\<@123\\> \\*đậm\\*\n\\# Lớn\n\\-# nhỏ\n\\- mục"));
+	T_CHECK("escape googlechat: <users/all> and hidden links", escaped(WF_GOOGLECHAT,
+		"<users/all> <users/123> <https://x.example/d|Bấm vào đây>", "<" Z "users/all> <" Z "users/123> <" Z "https://x.example/d|Bấm vào đây>"));
+	T_CHECK("escape telegram: plain text as is", escaped(WF_TELEGRAM, "*x* [a](b) @all", "*x* [a](b) @all"));
+	T_CHECK("escape json: as is", escaped(WF_JSON, "*x* [a](b) @all", "*x* [a](b) @all"));
+
+	/* escapes do not push a post past the service's limit */
+	{
+		struct buf in = { 0 };
+
+		BUF_PUT(&in, "{\"channel\":{\"name\":\"c\",\"kind\":\"discord\",\"url\":\"https://d/x\"},\"dedup_key\":\"k\",\"text\":\"");
+		for (int i = 0; i < 900; i++)
+			BUF_PUT(&in, "*_ ");
+		BUF_PUT(&in, "\"}");
+		T_CHECK("discord: a text of markup characters parses", parse(in.p, &m, err, sizeof(err)) == 0);
+		for (size_t k = 0; k < m.nposts; k++) {
+			json_t *b = json_loads(m.posts[k].body, 0, NULL);
+			const char *c = json_string_value(json_object_get(b, "content"));
+
+			if (c && wf_units(c, strlen(c)) > longest)
+				longest = wf_units(c, strlen(c));
+			json_decref(b);
+		}
+		T_CHECK("discord: escaped parts still within 2000", m.nposts >= 2 && longest <= 2000 && longest > 1500);
+		wf_message_clear(&m);
+		free(in.p);
+	}
+}
+
 static void test_bodies(void)
 {
 	struct wf_message m;
@@ -235,7 +296,7 @@ static void test_bodies(void)
 
 	T_CHECK("slack parses", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"slack\",\"url\":\"https://hooks.slack.com/x\"},"
 				      "\"dedup_key\":\"k1\",\"title\":\"Nhắc <hạn>\",\"text\":\"A & B\"}", &m, err, sizeof(err)) == 0);
-	T_STREQ("slack body", m.posts[0].body, "{\"text\":\"Nhắc &lt;hạn&gt;\\nA &amp; B\"}");
+	T_STREQ("slack body", m.posts[0].body, "{\"text\":\"Nhắc &lt;hạn&gt;\\nA &amp; B\",\"mrkdwn\":false}");
 	T_STREQ("webhook-id is the dedup key", m.posts[0].id, "k1");
 	wf_message_clear(&m);
 
@@ -251,7 +312,7 @@ static void test_bodies(void)
 
 	T_CHECK("discord parses", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"discord\",\"url\":\"https://discord/x\"},"
 					"\"dedup_key\":\"k\",\"title\":\"T\",\"text\":\"@everyone X\"}", &m, err, sizeof(err)) == 0);
-	T_STREQ("discord body", m.posts[0].body, "{\"content\":\"T\\n@everyone X\",\"allowed_mentions\":{\"parse\":[]}}");
+	T_STREQ("discord body", m.posts[0].body, "{\"content\":\"T\\n@\xE2\x80\x8B" "everyone X\",\"allowed_mentions\":{\"parse\":[]}}");
 	wf_message_clear(&m);
 
 	T_CHECK("telegram parses", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"telegram\",\"url\":\"https://api.telegram.org/botX/sendMessage\","
@@ -287,9 +348,9 @@ static void test_bodies(void)
 		&& !m.ch.key);
 	wf_message_clear(&m);
 
-	T_CHECK("defaults: telegram 1/s burst 20", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"telegram\",\"url\":\"https://t/x\","
+	T_CHECK("defaults: telegram 0.25/s burst 5 (20 a minute to a group)", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"telegram\",\"url\":\"https://t/x\","
 							 "\"chat_id\":\"1\"},\"dedup_key\":\"k\",\"text\":\"X\"}", &m, err, sizeof(err)) == 0
-		&& m.ch.rate == 1.0 && m.ch.burst == 20 && m.ch.max_length == 4096 && m.ch.timeout == 30
+		&& m.ch.rate == 0.25 && m.ch.burst == 5 && m.ch.max_length == 4096 && m.ch.timeout == 30
 		&& m.ch.connect_timeout == 10 && m.ch.split == 1 && m.ch.allow_private == -1);
 	wf_message_clear(&m);
 	T_CHECK("channel settings win, the service's limit caps", parse("{\"channel\":{\"name\":\"c\",\"kind\":\"discord\","
@@ -456,6 +517,7 @@ int main(void)
 	test_units();
 	test_split();
 	test_bodies();
+	test_escapes();
 	test_long_messages();
 	test_answers();
 	test_rate();

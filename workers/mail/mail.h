@@ -45,6 +45,7 @@ struct mail_job {
 	char *username, *password;	/* NULL: no authentication */
 	char *ca_file;			/* CA bundle for a private CA, or NULL: the system's */
 	long connect_timeout, timeout;	/* seconds */
+	int utc_offset;			/* the movement's time zone, seconds east of UTC: the Date's */
 	/* the message */
 	char *from, *from_name;
 	struct mail_rcpt *to;
@@ -68,12 +69,10 @@ int msg_address_valid(const char *addr);
 /* msg_message_id_valid - "<left@right>" in printable ASCII */
 int msg_message_id_valid(const char *id);
 
-/* msg_date - an RFC 5322 date in UTC ("Wed, 27 Nov 2024 07:48:00 +0000") */
-void msg_date(time_t t, char *buf, size_t size);
-
-/* msg_mailbox - "Display Name <addr>" with the name RFC 2047 encoded or quoted as needed;
- * the bare address when name is NULL or empty. Returns a fresh string. */
-char *msg_mailbox(const char *name, const char *addr);
+/* msg_mailbox - "Display Name <addr>" with the name RFC 2047 encoded (rfc2047_phrase) or
+ * quoted as needed, starting at column col; the bare address when name is NULL or empty.
+ * Returns a fresh string. */
+char *msg_mailbox(const char *name, const char *addr, size_t col);
 
 /* msg_crlf - text with every line break as CRLF (the canonical form of text/ parts) */
 char *msg_crlf(const char *text);

@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "mail.h"
-#include "sha256.h"
+#include "mailhdr.h"
 #include "xalloc.h"
 
 /* job_new - an empty job carrying the daemon's id */
@@ -145,6 +145,15 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 		snprintf(err, errsize, "channel %s: connect_timeout and timeout are seconds from 1 to 3600", job->channel);
 		return -1;
 	}
+	v = json_object_get(ch, "utc_offset");
+	if (v && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < -14 * 3600 || json_integer_value(v) > 14 * 3600) {
+			snprintf(err, errsize, "channel %s: utc_offset is seconds east of UTC, from -50400 to 50400",
+				 job->channel);
+			return -1;
+		}
+		job->utc_offset = (int)json_integer_value(v);
+	}
 	/* the message's sender, else the channel's (thiduad's operator alerts carry none) */
 	if (opt_string(payload, "from", &job->from) || (!job->from && opt_string(ch, "from", &job->from)) || !job->from) {
 		snprintf(err, errsize, "the message has no sender address ('from', in the payload or the channel)");
@@ -173,11 +182,11 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 		job->message_id = NULL;
 	}
 	if (!job->message_id && job->dedup_key && *job->dedup_key) {
-		/* the daemon's own derivation (ops_deliver.c): the same key, the same Message-ID */
-		char hex[65];
+		/* the daemon's own derivation: the same key, the same Message-ID */
+		char mid[MAILHDR_ID_MAX];
 
-		sha256_hex(job->dedup_key, strlen(job->dedup_key), hex);
-		job->message_id = xasprintf("<%.32s@thidua>", hex);
+		mail_message_id(job->dedup_key, job->from, mid, sizeof(mid));
+		job->message_id = xstrdup(mid);
 	}
 	if (!job->message_id) {
 		snprintf(err, errsize, "the message has neither message_id nor dedup_key");

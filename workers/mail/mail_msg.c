@@ -7,9 +7,11 @@
  *   path), lines kept under 76 characters by libcurl's encoder, the ASCII parts (codes,
  *   dates, links) still readable in the raw message; line breaks are made CRLF first,
  *   the canonical form of text/ (RFC 2046), so they stay line breaks;
- * - Subject and display names are RFC 2047 "B" encoded-words when not plain ASCII
- *   (rfc2047_encode), never inside a quoted-string (RFC 2047 section 5 forbids it);
- *   plain ASCII names with specials are quoted instead;
+ * - Subject and display names are RFC 2047 "B" encoded-words when not plain ASCII, never
+ *   inside a quoted-string (RFC 2047 section 5 forbids it); plain ASCII names with specials
+ *   are quoted instead. The Subject's encoded-words end at spaces (rfc2047_encode); a
+ *   display name never has two encoded-words side by side (rfc2047_phrase), because
+ *   readers disagree on the space between them (Python's email showed "huyện C ủ Chi");
  * - libcurl always makes the top level multipart/mixed; with an HTML version its one
  *   part is multipart/alternative (text first, HTML last: the last is preferred).
  * Every value put in a header is either encoded, or checked to hold no CR, LF or other
@@ -23,6 +25,7 @@
 #include "b64.h"
 #include "log.h"
 #include "mail.h"
+#include "mailhdr.h"
 #include "xalloc.h"
 
 /* msg_address_valid - local@domain, printable ASCII without the characters that would
@@ -59,16 +62,6 @@ int msg_message_id_valid(const char *id)
 	return 1;
 }
 
-/* msg_date - RFC 5322 date-time in UTC; the C locale gives the English names it needs */
-void msg_date(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	if (!strftime(buf, size, "%a, %d %b %Y %H:%M:%S +0000", &tm))
-		xstrlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
-}
-
 /* is_atext - RFC 5322 atext, or a space between words */
 static int is_atext(char c)
 {
@@ -76,10 +69,11 @@ static int is_atext(char c)
 	       || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* phrase - a display name as header text: encoded-words, atoms, or a quoted-string */
-static char *phrase(const char *name)
+/* phrase - a display name as header text: encoded-words and atoms (rfc2047_phrase), or
+ * a quoted-string for plain ASCII with specials; col is where it starts on its line */
+static char *phrase(const char *name, size_t col)
 {
-	char *enc = rfc2047_encode(name), *out, *o;
+	char *enc = rfc2047_phrase(name, col), *out, *o;
 	size_t len = strlen(name);
 	int plain = len > 0 && name[0] != ' ' && name[len - 1] != ' ';
 
@@ -103,15 +97,15 @@ static char *phrase(const char *name)
 }
 
 /* msg_mailbox - name-addr when there is a name, else the bare address; after encoded-words
- * the address goes on a line of its own (such lines are limited to 76 characters) */
-char *msg_mailbox(const char *name, const char *addr)
+ * the address goes on a line of its own. col: the column the mailbox starts at. */
+char *msg_mailbox(const char *name, const char *addr, size_t col)
 {
 	char *p, *out;
 
 	if (!name || !*name)
 		return xstrdup(addr);
-	p = phrase(name);
-	out = xasprintf("%s%s<%s>", p, strncmp(p, "=?", 2) ? " " : "\r\n ", addr);
+	p = phrase(name, col);
+	out = xasprintf("%s%s<%s>", p, strstr(p, "=?") ? "\r\n " : " ", addr);
 	free(p);
 	return out;
 }
@@ -159,18 +153,19 @@ static struct curl_slist *field(struct curl_slist *list, const char *name, const
 	return append(list, xasprintf("%s: %s", name, value));
 }
 
-/* msg_headers - Date, From, To, Subject, Message-ID, MIME-Version and ours; the To list
- * is folded one mailbox a line so no line nears the 998-byte limit */
+/* msg_headers - Date (in the movement's time zone, as thiduad's .eml files), From, To,
+ * Subject, Message-ID, MIME-Version and ours; the To list is folded one mailbox a line so
+ * no line nears the 998-byte limit */
 struct curl_slist *msg_headers(const struct mail_job *job, time_t date)
 {
 	struct curl_slist *h = NULL;
 	char when[64], *to = NULL, *subject;
 	size_t used = 0;
 
-	msg_date(date, when, sizeof(when));
+	mail_date(date, job->utc_offset, when, sizeof(when));
 	h = append(h, xasprintf("Date: %s", when));
 	{
-		char *from = msg_mailbox(job->from_name, job->from);
+		char *from = msg_mailbox(job->from_name, job->from, sizeof("From: ") - 1);
 
 		h = field(h, "From", from);
 		free(from);
@@ -180,7 +175,7 @@ struct curl_slist *msg_headers(const struct mail_job *job, time_t date)
 
 		if (job->to[i].invalid)
 			continue;
-		mb = msg_mailbox(job->to[i].name, job->to[i].address);
+		mb = msg_mailbox(job->to[i].name, job->to[i].address, used ? 1 : sizeof("To: ") - 1);
 		next = xasprintf("%s%s%s", to ? to : "", used ? ",\r\n " : "", mb);
 		free(to);
 		free(mb);

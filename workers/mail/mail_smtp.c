@@ -3,13 +3,18 @@
  * one loop (its sockets and timeouts join the zmq_poll of mail_main.c), so heartbeats
  * keep going while a slow server answers and up to `capacity` jobs move at once.
  *
- * Connection reuse: the multi handle owns libcurl's connection pool, shared by every easy
- * handle added to it. When a message to smtp://host (same user) is done, its SMTP session
- * stays open in the pool and the next message to that server takes it: no new TCP, TLS,
- * EHLO or AUTH. libcurl checks that an idle connection is still alive before it reuses
- * it, drops it after CURLOPT_MAXAGE_CONN, and when a reused connection turns out dead
- * before the server said a word, the job is tried once more at once on a fresh one.
- * Easy handles are kept too (curl_easy_reset between jobs) rather than made anew.
+ * Connection reuse: a multi handle owns libcurl's connection pool, shared by every easy
+ * handle added to it. When a message is done, its SMTP session stays open in the pool and
+ * the next message with the same settings takes it: no new TCP, TLS, EHLO or AUTH. libcurl
+ * alone would match a kept connection on scheme, host, port and login only: a channel
+ * requiring STARTTLS took the plain session another channel to the same server had left
+ * open, and libcurl compares no CA setting for STARTTLS either. So there is one pool (one
+ * multi handle) per key: server, TLS policy, login (the password as a hash) and CA file
+ * (pool_key); a connection never serves a channel with other settings. libcurl checks that
+ * an idle connection is still alive before it reuses it, drops it after
+ * CURLOPT_MAXAGE_CONN, and when a reused connection turns out dead before the server said
+ * a word, the job is tried once more at once on a fresh one. Easy handles are kept too
+ * (curl_easy_reset between jobs) rather than made anew, and move between pools.
  *
  * One libcurl limitation shapes the loop: after the message data libcurl waits for the
  * server's answer to the final "." in a blocking loop, even under the multi interface
@@ -34,9 +39,11 @@
 
 #include "log.h"
 #include "mail.h"
+#include "sha256.h"
 #include "xalloc.h"
 
 #define IDLE_HANDLES_MAX 16
+#define POOLS_MAX 16		/* kept pools; past it the one idle longest is closed */
 #define MAXAGE_CONN 60		/* seconds an idle SMTP session is kept: below common server timeouts */
 
 /* libcurl 8.2 fixed the spelling of this option; 7.69 to 8.1 have three Ls */
@@ -48,6 +55,7 @@
 
 struct send {				/* one job in flight */
 	struct smtp *owner;
+	struct pool *pool;
 	struct mail_job *job;
 	CURL *easy;
 	curl_mime *mime;
@@ -68,10 +76,22 @@ struct smtp_fd {
 	int what;			/* CURL_POLL_IN, _OUT, _INOUT */
 };
 
-struct smtp {
+struct pool {				/* the connections of one key (pool_key) */
+	struct smtp *owner;
+	char *key;
 	CURLM *multi;
 	struct smtp_fd *fds;
 	size_t nfds, capfds;
+	size_t nactive;			/* transfers in its multi handle */
+	int64_t used_ms;		/* when a transfer last ended or started */
+	struct pool *next;
+};
+
+struct smtp {
+	struct pool *pools;
+	size_t npools;
+	struct pool **itempool;		/* the pool of each item smtp_pollitems gave out */
+	size_t capitems;
 	struct send *active;
 	size_t nactive;
 	CURL *idle[IDLE_HANDLES_MAX];
@@ -206,27 +226,27 @@ out:
 /* socket_cb - libcurl says which sockets to watch for what */
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-	struct smtp *s = userp;
+	struct pool *p = userp;
 	size_t i;
 
 	(void)easy;
 	(void)socketp;
-	for (i = 0; i < s->nfds && s->fds[i].fd != fd; i++)
+	for (i = 0; i < p->nfds && p->fds[i].fd != fd; i++)
 		;
 	if (what == CURL_POLL_REMOVE) {
-		if (i < s->nfds)
-			s->fds[i] = s->fds[--s->nfds];
+		if (i < p->nfds)
+			p->fds[i] = p->fds[--p->nfds];
 		return 0;
 	}
-	if (i == s->nfds) {
-		if (s->nfds == s->capfds) {
-			s->capfds = s->capfds ? s->capfds * 2 : 8;
-			s->fds = xrealloc(s->fds, s->capfds * sizeof(*s->fds));
+	if (i == p->nfds) {
+		if (p->nfds == p->capfds) {
+			p->capfds = p->capfds ? p->capfds * 2 : 8;
+			p->fds = xrealloc(p->fds, p->capfds * sizeof(*p->fds));
 		}
-		s->nfds++;
+		p->nfds++;
 	}
-	s->fds[i].fd = fd;
-	s->fds[i].what = what;
+	p->fds[i].fd = fd;
+	p->fds[i].what = what;
 	return 0;
 }
 
@@ -256,22 +276,73 @@ static int progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	return 0;
 }
 
-/* smtp_new - the multi handle, wired to our socket bookkeeping */
+/* smtp_new - no pool yet: each is made for the first job of its key */
 struct smtp *smtp_new(smtp_done_fn *done, smtp_tick_fn *tick, void *arg)
 {
 	struct smtp *s = xcalloc(1, sizeof(*s));
 
-	s->multi = curl_multi_init();
-	if (!s->multi)
-		fatal("cannot create a curl multi handle");
 	s->done = done;
 	s->tick = tick;
 	s->arg = arg;
 	s->ehlo = ehlo_name();
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 16L);
 	return s;
+}
+
+/* pool_key - what a kept connection must share with a job to carry it: the server
+ * (scheme, host, port), the TLS policy, the login and the CA file. The password enters
+ * as a hash, so the key holds no secret. */
+static char *pool_key(const struct mail_job *job, const char *where)
+{
+	char hex[65] = "-";
+
+	if (job->password)
+		sha256_hex(job->password, strlen(job->password), hex);
+	return xasprintf("%s\n%s\n%s\n%s\n%s", where, job->tls, job->username ? job->username : "", hex,
+			 job->ca_file && *job->ca_file ? job->ca_file : "");
+}
+
+/* pool_close - close a pool's kept connections (QUIT) and free it; it has no transfer */
+static void pool_close(struct pool *p)
+{
+	curl_multi_cleanup(p->multi);
+	free(p->fds);
+	free(p->key);
+	free(p);
+}
+
+/* pool_get - the pool of key, made (and the one idle longest closed past POOLS_MAX) when
+ * there is none */
+static struct pool *pool_get(struct smtp *s, const char *key)
+{
+	struct pool *p, **oldest = NULL;
+
+	for (p = s->pools; p; p = p->next)
+		if (!strcmp(p->key, key))
+			return p;
+	if (s->npools >= POOLS_MAX) {
+		for (struct pool **pp = &s->pools; *pp; pp = &(*pp)->next)
+			if (!(*pp)->nactive && (!oldest || (*pp)->used_ms < (*oldest)->used_ms))
+				oldest = pp;
+		if (oldest) {
+			p = *oldest;
+			*oldest = p->next;
+			s->npools--;
+			pool_close(p);
+		}
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->owner = s;
+	p->key = xstrdup(key);
+	p->multi = curl_multi_init();
+	if (!p->multi)
+		fatal("cannot create a curl multi handle");
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 16L);
+	p->next = s->pools;
+	s->pools = p;
+	s->npools++;
+	return p;
 }
 
 /* send_free - release one transfer's resources; the easy handle goes back to the pool */
@@ -306,13 +377,18 @@ void smtp_destroy(struct smtp **self_p)
 		struct send *sd = s->active;
 
 		s->active = sd->next;
-		curl_multi_remove_handle(s->multi, sd->easy);
+		curl_multi_remove_handle(sd->pool->multi, sd->easy);
 		send_free(s, sd);
 	}
 	for (size_t i = 0; i < s->nidle; i++)
 		curl_easy_cleanup(s->idle[i]);
-	curl_multi_cleanup(s->multi);	/* says QUIT on the connections kept open */
-	free(s->fds);
+	while (s->pools) {
+		struct pool *p = s->pools;
+
+		s->pools = p->next;
+		pool_close(p);	/* says QUIT on the connections kept open */
+	}
+	free(s->itempool);
 	free(s->ehlo);
 	free(s);
 	*self_p = NULL;
@@ -325,21 +401,32 @@ size_t smtp_active(const struct smtp *s)
 
 size_t smtp_nfds(const struct smtp *s)
 {
-	return s->nfds;
+	size_t n = 0;
+
+	for (const struct pool *p = s->pools; p; p = p->next)
+		n += p->nfds;
+	return n;
 }
 
-/* smtp_pollitems - one zmq_pollitem_t per socket libcurl watches */
+/* smtp_pollitems - one zmq_pollitem_t per socket libcurl watches, in every pool; which
+ * pool each belongs to is kept for smtp_action */
 size_t smtp_pollitems(struct smtp *s, zmq_pollitem_t *items, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < s->nfds && n < max; i++, n++) {
-		items[n].socket = NULL;
-		items[n].fd = s->fds[i].fd;
-		items[n].events = (short)(((s->fds[i].what & CURL_POLL_IN) ? ZMQ_POLLIN : 0)
-					  | ((s->fds[i].what & CURL_POLL_OUT) ? ZMQ_POLLOUT : 0));
-		items[n].revents = 0;
+	if (s->capitems < max) {
+		s->capitems = max;
+		s->itempool = xrealloc(s->itempool, max * sizeof(*s->itempool));
 	}
+	for (struct pool *p = s->pools; p; p = p->next)
+		for (size_t i = 0; i < p->nfds && n < max; i++, n++) {
+			items[n].socket = NULL;
+			items[n].fd = p->fds[i].fd;
+			items[n].events = (short)(((p->fds[i].what & CURL_POLL_IN) ? ZMQ_POLLIN : 0)
+						  | ((p->fds[i].what & CURL_POLL_OUT) ? ZMQ_POLLOUT : 0));
+			items[n].revents = 0;
+			s->itempool[n] = p;
+		}
 	return n;
 }
 
@@ -349,12 +436,18 @@ size_t smtp_pollitems(struct smtp *s, zmq_pollitem_t *items, size_t max)
  * microseconds) would lose the timer until some socket moved. */
 long smtp_timeout_ms(const struct smtp *s, int64_t now_ms)
 {
-	long ms = -1;
+	long best = -1;
 
 	(void)now_ms;
-	if (curl_multi_timeout(s->multi, &ms) != CURLM_OK)
-		return 1000;
-	return ms;
+	for (const struct pool *p = s->pools; p; p = p->next) {
+		long ms = -1;
+
+		if (curl_multi_timeout(p->multi, &ms) != CURLM_OK)
+			ms = 1000;
+		if (ms >= 0 && (best < 0 || ms < best))
+			best = ms;
+	}
+	return best;
 }
 
 /* rcpt_json - one recipient's fate */
@@ -531,7 +624,7 @@ static void finish(struct smtp *s, struct send *sd, CURLcode rc)
 
 	if (rc != CURLE_OK)
 		retire_connection(sd);
-	curl_multi_remove_handle(s->multi, sd->easy);
+	curl_multi_remove_handle(sd->pool->multi, sd->easy);
 	curl_easy_getinfo(sd->easy, CURLINFO_NUM_CONNECTS, &nconnects);
 	if (rc != CURLE_OK && nconnects == 0 && sd->trace.nreplies == 0 && !sd->refreshed
 	    && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING)) {
@@ -541,11 +634,13 @@ static void finish(struct smtp *s, struct send *sd, CURLcode rc)
 		sd->errbuf[0] = 0;
 		trace_reset(&sd->trace);
 		curl_easy_setopt(sd->easy, CURLOPT_FRESH_CONNECT, 1L);
-		if (curl_multi_add_handle(s->multi, sd->easy) == CURLM_OK)
+		if (curl_multi_add_handle(sd->pool->multi, sd->easy) == CURLM_OK)
 			return;
 	}
 	classify(sd, rc, &out);
 	unlink_send(s, sd);
+	sd->pool->nactive--;
+	sd->pool->used_ms = mono_ms();
 	if (out.status == MAIL_SENT)
 		log_info("job %s via %s (%s): sent to %zu recipient(s) in %lld ms%s: %s", sd->job->id, sd->job->channel,
 			 sd->where, sd->nsent, (long long)(mono_ms() - sd->started_ms),
@@ -561,13 +656,13 @@ static void finish(struct smtp *s, struct send *sd, CURLcode rc)
 	outcome_clear(&out);
 }
 
-/* check_done - collect the transfers libcurl has finished */
-static void check_done(struct smtp *s)
+/* check_done - collect the transfers libcurl has finished in a pool */
+static void check_done(struct smtp *s, struct pool *p)
 {
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(s->multi, &left))) {
+	while ((m = curl_multi_info_read(p->multi, &left))) {
 		char *priv = NULL;
 
 		if (m->msg != CURLMSG_DONE)
@@ -594,11 +689,18 @@ void smtp_action(struct smtp *s, const zmq_pollitem_t *items, size_t n, int64_t 
 			mask |= CURL_CSELECT_OUT;
 		if (items[i].revents & ZMQ_POLLERR)
 			mask |= CURL_CSELECT_ERR;
-		curl_multi_socket_action(s->multi, items[i].fd, mask, &running);
+		curl_multi_socket_action(s->itempool[i]->multi, items[i].fd, mask, &running);
 	}
-	if (smtp_timeout_ms(s, now_ms) == 0)
-		curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(s);
+	(void)now_ms;
+	for (struct pool *p = s->pools; p; p = p->next) {
+		long ms = -1;
+
+		if (curl_multi_timeout(p->multi, &ms) == CURLM_OK && ms == 0)
+			curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	/* the done callback only answers thiduad: no pool is made or closed meanwhile */
+	for (struct pool *p = s->pools; p; p = p->next)
+		check_done(s, p);
 }
 
 /* refuse - a job that cannot be sent at all: failed at once, every recipient listed */
@@ -623,7 +725,7 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 {
 	struct mail_job *job = *job_p;
 	struct send *sd;
-	char err[512], *url = NULL, *where = NULL, *from;
+	char err[512], *url = NULL, *where = NULL, *from, *key;
 	long use_ssl = CURLUSESSL_ALL;
 	const char *bad = NULL;
 	CURL *e;
@@ -635,6 +737,9 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 	*job_p = NULL;
 	sd = xcalloc(1, sizeof(*sd));
 	sd->owner = s;
+	key = pool_key(job, where);
+	sd->pool = pool_get(s, key);
+	free(key);
 	sd->job = job;
 	sd->where = where;
 	sd->started_ms = mono_ms();
@@ -698,7 +803,7 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 #undef SET
 	free(url);
 	free(from);
-	if (bad || curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+	if (bad || curl_multi_add_handle(sd->pool->multi, e) != CURLM_OK) {
 		struct mail_job *j = sd->job;
 
 		snprintf(err, sizeof(err), "this libcurl (%s) refused %s", curl_version(), bad ? bad : "the transfer");
@@ -710,5 +815,7 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 	sd->next = s->active;
 	s->active = sd;
 	s->nactive++;
+	sd->pool->nactive++;
+	sd->pool->used_ms = mono_ms();
 	log_debug("job %s: sending to %zu recipient(s) via %s", job->id, sd->nsent, where);
 }

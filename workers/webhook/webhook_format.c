@@ -9,23 +9,27 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "b64.h"
 #include "buf.h"
 #include "jdump.h"
 #include "sha256.h"
+#include "utf8.h"
 #include "xalloc.h"
 #include "webhook_format.h"
 
 #define WF_MIN_LENGTH 32	/* a smaller configured limit could not hold "(1/2) " and a word */
 #define WF_MAX_KEY 512		/* longest dedup key accepted, in bytes */
 
-/* rates and limits per kind; the services' documents, read conservatively */
+/* rates and limits per kind; the services' documents, read conservatively. Telegram: a bot
+ * sends at most 20 messages a minute to one group; a token bucket lets through at most
+ * burst + 60 * rate in any minute: 5 + 15 */
 static const struct wf_kind_info kinds[WF_NKINDS] = {
 	[WF_SLACK]      = { "slack",      1.0,   3, 40000, 40000 },
 	[WF_MATTERMOST] = { "mattermost", 10.0, 10, 16383,     0 },
 	[WF_TEAMS]      = { "teams",      4.0,   4, 12000,     0 },
-	[WF_TELEGRAM]   = { "telegram",   1.0,  20,  4096,  4096 },
+	[WF_TELEGRAM]   = { "telegram",   0.25,  5,  4096,  4096 },
 	[WF_GOOGLECHAT] = { "googlechat", 1.0,   5,  4096,     0 },
 	[WF_DISCORD]    = { "discord",    5.0,   5,  2000,  2000 },
 	[WF_JSON]       = { "json",      50.0, 100,     0,     0 },
@@ -102,8 +106,7 @@ static size_t cp_units(unsigned cp)
  * decomposed form carries its tones this way) */
 static int is_combining(unsigned cp)
 {
-	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1DC0 && cp <= 0x1DFF)
-	       || (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE20 && cp <= 0xFE2F);
+	return utf8_is_mark(cp);
 }
 
 static int is_blank(unsigned cp)
@@ -483,27 +486,158 @@ static int read_channel(json_t *c, struct wf_channel *ch, char *err, size_t errs
 	return 0;
 }
 
-/* slack_escape - Slack reads &, < and > as markup; they must be sent as entities */
+/* ---- text that reads literally: one escape per kind ----
+ *
+ * Unit names, return reasons and imported text reach chat services that read markup in
+ * them: a mention that notifies a whole channel (@channel, @here, @all, <users/all>,
+ * @everyone), a link whose text hides its URL ([Bấm vào đây](https://…)), emphasis,
+ * spoilers (||x||). Each kind's function makes the text read as written, with the escape
+ * that service's renderer honours: entities (Slack), a backslash before a markup
+ * character (Mattermost, Teams, Discord: CommonMark-like), or a zero-width space (U+200B)
+ * that breaks a mention without changing what people see. Telegram gets plain text (no
+ * parse_mode), json structured fields: neither reads markup. */
+
+#define ZWSP "\xE2\x80\x8B"
+
+/* name_byte - a byte that may continue a name or an address: letters (any non-ASCII byte
+ * too), digits, . _ - */
+static int name_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80 || c == '.'
+	       || c == '_' || c == '-';
+}
+
+/* mention_at - s[i] is '@' opening a mention: at the start of a word (not inside an
+ * address such as a@b.vn) and followed by a name; with words, only when the name is one of
+ * them (any case) and ends there */
+static int mention_at(const char *s, size_t i, const char *const *words)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = 0;
+
+	if (s[i] != '@' || (i > 0 && name_byte(u[i - 1])) || !name_byte(u[i + 1]) || s[i + 1] == '.' || s[i + 1] == '-')
+		return 0;
+	if (!words)
+		return 1;
+	while (name_byte(u[i + 1 + n]) && s[i + 1 + n] != '.' && s[i + 1 + n] != '-')
+		n++;
+	for (size_t k = 0; words[k]; k++)
+		if (strlen(words[k]) == n && !strncasecmp(s + i + 1, words[k], n))
+			return 1;
+	return 0;
+}
+
+/* slack_escape - Slack reads &, < and > as markup (<!channel>, <url|text>, <@U123>); they
+ * are sent as entities, and the body turns mrkdwn off (chat_body) */
 static char *slack_escape(const char *s)
 {
-	size_t n = 0;
-	char *out, *o;
+	struct buf b = { 0 };
 
-	for (const char *p = s; *p; p++)
-		n += *p == '&' ? 5 : (*p == '<' || *p == '>') ? 4 : 1;
-	out = o = xmalloc(n + 1);
 	for (const char *p = s; *p; p++) {
-		const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : NULL;
-
-		if (rep) {
-			memcpy(o, rep, strlen(rep));
-			o += strlen(rep);
-		} else {
-			*o++ = *p;
-		}
+		if (*p == '&')
+			BUF_PUT(&b, "&amp;");
+		else if (*p == '<')
+			BUF_PUT(&b, "&lt;");
+		else if (*p == '>')
+			BUF_PUT(&b, "&gt;");
+		else
+			buf_putc(&b, *p);
 	}
-	*o = 0;
-	return out;
+	if (!b.p)
+		BUF_PUT(&b, "");
+	return b.p;
+}
+
+/* mattermost_escape - Markdown (CommonMark): a backslash before the characters that start
+ * emphasis, code, links, tables, quotes and HTML, and before a heading's #; any @name at a
+ * word's start (@channel, @all, @here notify everyone, @user someone) broken with U+200B */
+static char *mattermost_escape(const char *s)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; s[i]; i++) {
+		if (strchr("\\`*_~[]|<>", s[i]) || (s[i] == '#' && (i == 0 || s[i - 1] == '\n')))
+			buf_putc(&b, '\\');
+		buf_putc(&b, s[i]);
+		if (mention_at(s, i, NULL))
+			BUF_PUT(&b, ZWSP);
+	}
+	if (!b.p)
+		BUF_PUT(&b, "");
+	return b.p;
+}
+
+/* teams_escape - the Markdown subset of Adaptive Cards (bold, italic, links): a backslash
+ * before \ * _ [ ] */
+static char *teams_escape(const char *s)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; s[i]; i++) {
+		if (strchr("\\*_[]", s[i]))
+			buf_putc(&b, '\\');
+		buf_putc(&b, s[i]);
+	}
+	if (!b.p)
+		BUF_PUT(&b, "");
+	return b.p;
+}
+
+/* discord_escape - Discord's Markdown: a backslash before emphasis, code, spoiler (||),
+ * masked-link, quote and mention (<@id>) characters and a line's heading or subtext mark;
+ * @everyone and @here broken with U+200B (allowed_mentions already stops the ping; this
+ * stops the highlight) */
+static char *discord_escape(const char *s)
+{
+	static const char *const everyone[] = { "everyone", "here", NULL };
+	struct buf b = { 0 };
+
+	for (size_t i = 0; s[i]; i++) {
+		if (strchr("\\`*_~[]|<>", s[i]) || ((s[i] == '#' || s[i] == '-') && (i == 0 || s[i - 1] == '\n')))
+			buf_putc(&b, '\\');
+		buf_putc(&b, s[i]);
+		if (mention_at(s, i, everyone))
+			BUF_PUT(&b, ZWSP);
+	}
+	if (!b.p)
+		BUF_PUT(&b, "");
+	return b.p;
+}
+
+/* googlechat_escape - Google Chat has no escape character; its mentions (<users/all>,
+ * <users/123>) and hidden links (<https://…|text>) all open with '<', which a U+200B after
+ * it turns back into text */
+static char *googlechat_escape(const char *s)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; s[i]; i++) {
+		buf_putc(&b, s[i]);
+		if (s[i] == '<')
+			BUF_PUT(&b, ZWSP);
+	}
+	if (!b.p)
+		BUF_PUT(&b, "");
+	return b.p;
+}
+
+/* wf_escape - text as the kind's service must receive it to show it as written */
+char *wf_escape(enum wf_kind kind, const char *text)
+{
+	switch (kind) {
+	case WF_SLACK:
+		return slack_escape(text);
+	case WF_MATTERMOST:
+		return mattermost_escape(text);
+	case WF_TEAMS:
+		return teams_escape(text);
+	case WF_DISCORD:
+		return discord_escape(text);
+	case WF_GOOGLECHAT:
+		return googlechat_escape(text);
+	default:
+		return xstrdup(text);	/* telegram: plain text; json: fields, not markup */
+	}
 }
 
 static size_t ndigits(size_t n)
@@ -541,18 +675,59 @@ static char *joined_text(const char *title, const char *text, const char *sep)
 	return xasprintf("%s%s%s", title, sep, text);
 }
 
-/* chat_body - the JSON of one post for the kinds that take one text */
+/* fit_pieces - text split for posts of at most max units once escaped (wf_escape) and
+ * numbered: the split's budget shrinks in proportion to what the escapes added to the
+ * longest piece, until every piece fits */
+static char **fit_pieces(enum wf_kind kind, const char *text, size_t max, size_t fixed)
+{
+	size_t limit = max;
+
+	for (;;) {
+		char **pieces = split_numbered(text, limit, fixed);
+		size_t n = strv_len(pieces), room = n > 1 ? fixed + 4 + 2 * ndigits(n) : fixed, worst = 0, next;
+
+		for (size_t k = 0; k < n; k++) {
+			char *esc = wf_escape(kind, pieces[k]);
+			size_t u = wf_units(esc, strlen(esc)) + room;
+
+			if (u > worst)
+				worst = u;
+			free(esc);
+		}
+		if (worst <= max || limit <= WF_MIN_LENGTH)
+			return pieces;
+		strv_free(&pieces);
+		next = (size_t)((double)limit * (double)max / (double)worst);
+		next = next < limit ? next : limit - 1;
+		limit = next > WF_MIN_LENGTH ? next : WF_MIN_LENGTH;
+	}
+}
+
+/* fit_truncated - text cut so that, escaped, it holds at most max units; escaped */
+static char *fit_truncated(enum wf_kind kind, const char *text, size_t max)
+{
+	size_t limit = max, next;
+
+	for (;;) {
+		char *cut = wf_truncate(text, limit), *esc = wf_escape(kind, cut);
+		size_t u = wf_units(esc, strlen(esc));
+
+		free(cut);
+		if (u <= max || limit <= 2)
+			return esc;
+		free(esc);
+		next = (size_t)((double)limit * (double)max / (double)u);
+		next = next < limit ? next : limit - 1;
+		limit = next > 2 ? next : 2;
+	}
+}
+
+/* chat_body - the JSON of one post for the kinds that take one text, msg already escaped */
 static json_t *chat_body(const struct wf_channel *ch, const char *msg)
 {
-	json_t *b;
-	char *esc;
-
 	switch (ch->kind) {
 	case WF_SLACK:
-		esc = slack_escape(msg);
-		b = json_pack("{s:s}", "text", esc);
-		free(esc);
-		return b;
+		return json_pack("{s:s,s:b}", "text", msg, "mrkdwn", 0);
 	case WF_MATTERMOST:
 	case WF_GOOGLECHAT:
 		return json_pack("{s:s}", "text", msg);
@@ -566,7 +741,7 @@ static json_t *chat_body(const struct wf_channel *ch, const char *msg)
 	}
 }
 
-/* teams_body - a Workflows post carrying an Adaptive Card */
+/* teams_body - a Workflows post carrying an Adaptive Card; title and text escaped */
 static json_t *teams_body(const char *title, const char *text)
 {
 	json_t *blocks = json_array();
@@ -637,54 +812,62 @@ static void build_joined(struct wf_message *m, const char *title, const char *te
 {
 	const struct wf_channel *ch = &m->ch;
 	char *msg = joined_text(title, text, ch->kind == WF_TELEGRAM ? "\n\n" : "\n");
+	char *esc = wf_escape(ch->kind, msg);
 	size_t max = ch->max_length;
 
-	if (!max || wf_units(msg, strlen(msg)) <= max) {
+	if (!max || wf_units(esc, strlen(esc)) <= max) {
 		m->posts = xcalloc(1, sizeof(*m->posts));
-		add_post(m, chat_body(ch, msg), 1, 1);
+		add_post(m, chat_body(ch, esc), 1, 1);
 	} else if (!ch->split) {
-		char *cut = wf_truncate(msg, max);
+		char *cut = fit_truncated(ch->kind, msg, max);
 
 		m->truncated = 1;
 		m->posts = xcalloc(1, sizeof(*m->posts));
 		add_post(m, chat_body(ch, cut), 1, 1);
 		free(cut);
 	} else {
-		char **pieces = split_numbered(msg, max, 0);
+		char **pieces = fit_pieces(ch->kind, msg, max, 0);
 		size_t n = strv_len(pieces);
 
 		m->posts = xcalloc(n, sizeof(*m->posts));
 		for (size_t k = 0; k < n; k++) {
-			char *part = n > 1 ? xasprintf("(%zu/%zu) %s", k + 1, n, pieces[k]) : xstrdup(pieces[k]);
+			char *pe = wf_escape(ch->kind, pieces[k]);
+			char *part = n > 1 ? xasprintf("(%zu/%zu) %s", k + 1, n, pe) : xstrdup(pe);
 
 			add_post(m, chat_body(ch, part), k + 1, n);
 			free(part);
+			free(pe);
 		}
 		strv_free(&pieces);
 	}
+	free(esc);
 	free(msg);
 }
 
 /* build_structured - teams and json keep the title apart: the title is repeated with
  * " (k/n)" and the text is what gets split or cut */
-static void build_structured(struct wf_message *m, const char *title0, const char *text, json_t *event)
+static void build_structured(struct wf_message *m, const char *title0, const char *text0, json_t *event)
 {
 	const struct wf_channel *ch = &m->ch;
 	size_t max = ch->max_length, tu;
-	char *title;
+	char *title = wf_escape(ch->kind, title0), *text = wf_escape(ch->kind, text0);	/* teams; json as is */
 
-	if (!max || wf_units(title0, strlen(title0)) + wf_units(text, strlen(text)) <= max) {
+	if (!max || wf_units(title, strlen(title)) + wf_units(text, strlen(text)) <= max) {
 		m->posts = xcalloc(1, sizeof(*m->posts));
 		if (ch->kind == WF_TEAMS)
-			add_post(m, teams_body(title0, text), 1, 1);
+			add_post(m, teams_body(title, text), 1, 1);
 		else
-			add_json_post(m, title0, text, event, 1, 1);
+			add_json_post(m, title, text, event, 1, 1);
+		free(title);
+		free(text);
 		return;
 	}
-	title = wf_units(title0, strlen(title0)) > max / 2 ? wf_truncate(title0, max / 2) : xstrdup(title0);
+	free(text);
+	free(title);
+	title = fit_truncated(ch->kind, title0, max / 2);
 	tu = wf_units(title, strlen(title));
 	if (!ch->split) {
-		char *cut = wf_truncate(text, max - tu);
+		char *cut = fit_truncated(ch->kind, text0, max - tu);
 
 		m->truncated = 1;
 		m->posts = xcalloc(1, sizeof(*m->posts));
@@ -694,17 +877,19 @@ static void build_structured(struct wf_message *m, const char *title0, const cha
 			add_json_post(m, title, cut, event, 1, 1);
 		free(cut);
 	} else {
-		char **pieces = split_numbered(text, max, tu);
+		char **pieces = fit_pieces(ch->kind, text0, max, tu);
 		size_t n = strv_len(pieces);
 
 		m->posts = xcalloc(n, sizeof(*m->posts));
 		for (size_t k = 0; k < n; k++) {
 			char *t = n > 1 ? xasprintf("%s (%zu/%zu)", title, k + 1, n) : xstrdup(title);
+			char *pe = wf_escape(ch->kind, pieces[k]);
 
 			if (ch->kind == WF_TEAMS)
-				add_post(m, teams_body(t, pieces[k]), k + 1, n);
+				add_post(m, teams_body(t, pe), k + 1, n);
 			else
-				add_json_post(m, t, pieces[k], event, k + 1, n);
+				add_json_post(m, t, pe, event, k + 1, n);
+			free(pe);
 			free(t);
 		}
 		strv_free(&pieces);

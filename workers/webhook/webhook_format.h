@@ -91,6 +91,10 @@ char *wf_truncate(const char *text, size_t max);
  * malformed bytes become U+FFFD, control characters and runs of blanks one space */
 char *wf_clean_utf8(const char *data, size_t len, size_t maxin);
 
+/* wf_escape - text as the kind's service must get it to show it as written, markup and
+ * mentions included (webhook_format.c, "text that reads literally"); fresh string */
+char *wf_escape(enum wf_kind kind, const char *text);
+
 /* what a response means */
 enum wf_verdict { WF_SENT, WF_RETRY, WF_FAILED, WF_GONE };
 
