@@ -55,6 +55,9 @@ struct daemon {
 int64_t clock_now(const struct daemon *d);	/* UTC seconds */
 int64_t clock_mono_ms(void);
 int clock_set(struct daemon *d, int64_t t, char *err, size_t errsize);
+#define CLOCK_MIN 0				/* 1970-01-01T00:00:00Z */
+#define CLOCK_MAX_LOCAL INT64_C(253402300799)	/* 9999-12-31T23:59:59, as local seconds */
+int clock_range_problem(const struct daemon *d, int64_t t, char *err, size_t errsize);
 
 /* sched.c: work that falls due at a moment (deadlines, retries) */
 struct due_source {
