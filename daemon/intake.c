@@ -269,11 +269,13 @@ static int want_obligation(struct daemon *d, struct request *rq, const struct un
 			(*u)->code, (*u)->name, (*rt)->code, p->name, day, (*rt)->code, p->name);
 }
 
-/* file_name_problem - why a submitted file name is refused, or NULL (reports and dossiers) */
-const char *file_name_problem(const char *name)
+/* file_name_problem - why a submitted file name is refused, or NULL; *cp the character
+ * at fault (0 when none is) */
+static const char *file_name_problem(const char *name, unsigned *cp)
 {
 	size_t n = strlen(name);
 
+	*cp = 0;
 	if (n == 0)
 		return "is empty";
 	if (n > MAX_NAME)
@@ -284,10 +286,39 @@ const char *file_name_problem(const char *name)
 		return "contains a path: send the file's own name only";
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return "is not a file name";
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return "contains a control character";
-	return NULL;
+	return utf8_name_problem(name, cp);
+}
+
+/* rq_file_names - the request's "files": one name per file frame, each a proper file name
+ * and none twice (reports and dossiers). 0, or -1 with the error naming the field and
+ * the file. */
+int rq_file_names(struct request *rq)
+{
+	json_t *names = json_object_get(rq_body(rq), "files");
+	size_t nfiles = rq_nfiles(rq);
+	char shown[MAX_NAME * 8 + 1];
+
+	if (!json_is_array(names) || json_array_size(names) != nfiles)
+		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frame%s, in order",
+				nfiles, nfiles == 1 ? "" : "s");
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *name = json_string_value(json_array_get(names, i)), *why;
+		unsigned cp;
+
+		if (!name)
+			return rq_error(rq, "invalid_field", "'files' item %zu must be a string, the file's name", i + 1);
+		utf8_name_shown(name, shown, sizeof(shown));
+		if ((why = file_name_problem(name, &cp)) && cp)
+			return rq_error(rq, "invalid_file_name", "'files' item %zu, the name \"%s\", %s (U+%04X); rename the file",
+					i + 1, shown, why, cp);
+		if (why)
+			return rq_error(rq, "invalid_file_name", "'files' item %zu, the name \"%s\", %s; rename the file", i + 1, shown, why);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(name, json_string_value(json_array_get(names, j))))
+				return rq_error(rq, "invalid_file_name", "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
+						j + 1, i + 1, shown);
+	}
+	return 0;
 }
 
 /* next_receipt - BN-YYYY-NNNNNN, from a counter per year; never reused */
@@ -459,15 +490,12 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	}
 	if (nfiles == 0)
 		return rq_error(rq, "no_file", "a submission needs at least one file (the report itself)");
-	if (!json_is_array(names) || json_array_size(names) != nfiles)
-		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frames", nfiles);
+	if (rq_file_names(rq))
+		return -1;
 	for (size_t i = 0; i < nfiles; i++) {
 		const char *name = json_string_value(json_array_get(names, i));
-		const char *why = name ? file_name_problem(name) : "is not a string";
 		size_t size;
 
-		if (why)
-			return rq_error(rq, "invalid_file_name", "file %zu: the name \"%s\" %s", i + 1, name ? name : "?", why);
 		rq_file(rq, i, &size);
 		if (size == 0)
 			return rq_error(rq, "empty_file", "file \"%s\" is empty; send the report's content", name);

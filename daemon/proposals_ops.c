@@ -127,19 +127,13 @@ static int check_files(struct request *rq)
 	json_t *names = json_object_get(rq_body(rq), "files"), *v;
 	size_t n = rq_nfiles(rq), i;
 
-	if (!n && !names)
+	if (!n && (!names || json_is_null(names)))
 		return 0;
-	if (!json_is_array(names) || json_array_size(names) != n)
-		return rq_error(rq, "invalid_field", "'files' must list the name of each of the %zu file frame%s, in order", n,
-				n == 1 ? "" : "s");
+	if (rq_file_names(rq))
+		return -1;
 	json_array_foreach(names, i, v) {
-		const char *why;
 		size_t size;
 
-		if (!json_is_string(v))
-			return rq_error(rq, "invalid_field", "file name %zu is not a string", i + 1);
-		if ((why = file_name_problem(json_string_value(v))))
-			return rq_error(rq, "invalid_file_name", "file name \"%s\" %s", json_string_value(v), why);
 		rq_file(rq, i, &size);
 		if (!size)
 			return rq_error(rq, "empty_file", "file \"%s\" is empty: send the dossier's content", json_string_value(v));

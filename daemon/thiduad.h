@@ -103,7 +103,7 @@ int blobs_sync(struct daemon *d);
 /* intake.c: report types, obligations, submissions, review, completeness */
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
-const char *file_name_problem(const char *name);
+int rq_file_names(struct request *rq);
 int intake_reconcile(struct daemon *d);
 
 /* deadlines.c: reminders and escalation */
