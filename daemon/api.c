@@ -312,6 +312,52 @@ int rq_day(struct request *rq, const char *key, int required, int32_t *day)
 	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01", key, s);
 }
 
+/* rq_bool - a true/false member: 0 with *out set; 1 absent or null (*out untouched); -1
+ * with invalid_field for anything else ("yes", 1, "true" are not booleans) */
+int rq_bool(struct request *rq, const char *key, int *out)
+{
+	json_t *v = json_object_get(rq->body, key);
+
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_boolean(v))
+		return rq_error(rq, "invalid_field", "'%s' must be true or false (a JSON boolean, not a string or a number)", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* rq_int - a whole-number member within [min, max]: a JSON integer, or a string of
+ * decimal digits (as a command line passes it). 0 with *out set; 1 absent or null and not
+ * required; -1 with missing_field or invalid_field. */
+int rq_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out)
+{
+	json_t *v = json_object_get(rq->body, key);
+	long long x;
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			return rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
+		return 1;
+	}
+	if (json_is_integer(v)) {
+		x = json_integer_value(v);
+	} else if (json_is_string(v)) {
+		const char *text = json_string_value(v);
+		char *end;
+
+		errno = 0;
+		x = strtoll(text, &end, 10);
+		if (end == text || *end || errno || (*text != '-' && (*text < '0' || *text > '9')))
+			return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a whole number", key, text);
+	} else {
+		return rq_error(rq, "invalid_field", "'%s' must be a whole number", key);
+	}
+	if (x < min || x > max)
+		return rq_error(rq, "invalid_field", "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
+	*out = x;
+	return 0;
+}
+
 /* reading and running requests ----------------------------------------------------- */
 
 /* request_free - release frames and JSON */

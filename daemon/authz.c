@@ -25,7 +25,6 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 {
 	const char *name = rq_principal(rq);
 	const struct principal *p;
-	json_t *body = rq_body(rq);
 
 	if (!strcmp(name, "admin") || rule == A_ANY || rule == A_MODULE)
 		return 0;
@@ -43,9 +42,11 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 		return rq_error(rq, "forbidden", "%s may not call %s: it changes the whole system; only the local administrator or an admin of the top unit may",
 				name, rq_op(rq));
 	case A_SUBMITTER: {
-		const char *code = json_string_value(json_object_get(body, "unit"));
+		const char *code = rq_str(rq, "unit", 0);
 		const struct unit *u = code ? unitset_find(d->units, code) : NULL;
 
+		if (rq_failed(rq))
+			return -1;
 		if ((p->roles & (ROLE_SUBMITTER | ROLE_ADMIN)) && principal_covers(d, p, u))
 			return 0;
 		return rq_error(rq, "forbidden", "%s (%s of %s) may not submit for %s: a submitter of that unit (or an admin above it) may",
@@ -53,10 +54,12 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 				code ? code : "that unit");
 	}
 	case A_REVIEWER: {
-		const char *code = json_string_value(json_object_get(body, "report"));
+		const char *code = rq_str(rq, "report", 0);
 		const struct report_type *rt = code ? cfg_report(d->cfg, code) : NULL;
 		const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
 
+		if (rq_failed(rq))
+			return -1;
 		if ((p->roles & (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN)) && principal_covers(d, p, recv))
 			return 0;
 		return rq_error(rq, "forbidden", "%s (%s) may not review report %s: reviewers of its receiving unit %s may",

@@ -59,35 +59,6 @@ const struct programme *want_programme(struct daemon *d, struct request *rq, con
 	return NULL;
 }
 
-/* want_int - an integer field: a JSON integer or a string of digits */
-int want_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out)
-{
-	json_t *v = json_object_get(rq_body(rq), key);
-	long long x;
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			return rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq_op(rq));
-		return 1;
-	}
-	if (json_is_integer(v)) {
-		x = json_integer_value(v);
-	} else if (json_is_string(v)) {
-		char *end;
-
-		errno = 0;
-		x = strtoll(json_string_value(v), &end, 10);
-		if (end == json_string_value(v) || *end || errno)
-			return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a whole number", key, json_string_value(v));
-	} else {
-		return rq_error(rq, "invalid_field", "'%s' must be a whole number", key);
-	}
-	if (x < min || x > max)
-		return rq_error(rq, "invalid_field", "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
-	*out = x;
-	return 0;
-}
-
 /* find_unit - the unit named by key */
 static const struct unit *find_unit(struct daemon *d, struct request *rq, const char *key)
 {
@@ -243,9 +214,10 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	char why[512], state[16];
 	int64_t now = clock_now(d), id, other;
 	sqlite3_stmt *s;
-	int rc;
+	int rc, submit = 0;
 
-	if (!proposer || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0)
+	if (!proposer || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0
+	    || rq_bool(rq, "submit", &submit) < 0)
 		return -1;
 	code = rq_str(rq, "nominee", 0);
 	name = rq_str(rq, "nominee_name", 0);
@@ -294,7 +266,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 		proposal_clear(&p);
 		return rq_error(rq, "internal", "the proposal could not be stored: %s", store_errmsg(d->store));
 	}
-	if (json_is_true(json_object_get(rq_body(rq), "submit")) && proposal_submit(d, rq, pg, &p, 0)) {
+	if (submit && proposal_submit(d, rq, pg, &p, 0)) {
 		proposal_clear(&p);
 		return -1;
 	}

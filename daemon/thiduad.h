@@ -174,6 +174,9 @@ const char *rq_str(struct request *rq, const char *key, int required);
 void rq_error_set(struct request *rq, const char *key, json_t *value);	/* steals value */
 int rq_time(struct request *rq, const char *key, int required, int64_t *t);
 int rq_day(struct request *rq, const char *key, int required, int32_t *day);
+/* a member of the wrong type is invalid_field naming it, never read as false or absent */
+int rq_bool(struct request *rq, const char *key, int *out);
+int rq_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out);
 
 /* authz.c: the authorization table's rules */
 enum authz {
