@@ -453,15 +453,17 @@ static const struct op_entry *find_op(const char *name)
 	return NULL;
 }
 
-/* replay_lookup - a write with a known request id answers with its first reply: as
- * stored, or built again from its key */
+/* replay_lookup - a write with a request id its principal already used answers with its
+ * first reply: as stored, or built again from its key. Ids are each principal's own (the
+ * local administrator acting as a principal counts as that principal). */
 static int replay_lookup(struct daemon *d, struct request *rq)
 {
 	const struct replay_entry *e = replay_entry(rq->op);
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT op, reply, key FROM requests WHERE id = ?1");
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT op, reply, key FROM requests WHERE principal = ?1 AND id = ?2");
 	int found = 0;
 
-	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, rq_principal(rq), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, rq->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *op = (const char *)sqlite3_column_text(s, 0);
 		const char *key = (const char *)sqlite3_column_text(s, 2);
@@ -501,7 +503,7 @@ static int replay_lookup(struct daemon *d, struct request *rq)
 static int replay_store(struct daemon *d, struct request *rq)
 {
 	const struct replay_entry *e = replay_entry(rq->op);
-	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at, key) VALUES (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at, key, principal) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	const char *key = e ? e->key(rq->reply) : NULL;
 	int rc;
 
@@ -512,6 +514,7 @@ static int replay_store(struct daemon *d, struct request *rq)
 	sqlite3_bind_text(s, 3, key ? "" : rq->reply_text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, clock_now(d));
 	sqlite3_bind_text(s, 5, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, rq_principal(rq), -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
