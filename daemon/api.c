@@ -85,8 +85,8 @@ static const struct op_entry {
 	{ "notifications.show", op_notifications_show, OP_RERUN, A_ANY },
 	{ "notifications.retry", op_notifications_retry, OP_WRITE, A_ADMIN },
 	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
-	{ "audit.list", op_audit_list, OP_RERUN, A_ANY },
-	{ "audit.verify", op_audit_verify, OP_RERUN, A_ANY },
+	{ "audit.list", op_audit_list, OP_RERUN, A_AUDITOR },
+	{ "audit.verify", op_audit_verify, OP_RERUN, A_AUDITOR },
 	{ "proposal.create", op_proposal_create, OP_WRITE, A_MODULE },
 	{ "proposal.submit", op_proposal_submit, OP_WRITE, A_MODULE },
 	{ "proposal.decide", op_proposal_decide, OP_WRITE, A_MODULE },
@@ -158,7 +158,7 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 		chmod(d->api_local + 6, 0660);
 	}
 	if (zap_secure(d, d->api, d->api_endpoint, "api", err, errsize)
-	    || zap_secure(d, d->events, d->events_endpoint, "api", err, errsize))
+	    || zap_secure(d, d->events, d->events_endpoint, "events", err, errsize))
 		return -1;
 	if (zmq_bind(d->api, d->api_endpoint) != 0) {
 		snprintf(err, errsize, "cannot bind the api socket %s: %s", d->api_endpoint,

@@ -610,6 +610,7 @@ int receipt_replay(struct daemon *d, const char *number, json_t *out)
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *number = rq_str(rq, "number", 1);
+	struct reader rd;
 	json_t *r;
 
 	if (!number)
@@ -617,6 +618,12 @@ int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 	r = receipt_json(d, number);
 	if (!r)
 		return rq_error(rq, "unknown_receipt", "there is no receipt %s; receipt numbers look like BN-2024-000123", number);
+	authz_reader(d, rq, &rd);
+	if (!reader_sees_report(d, &rd, json_string_value(json_object_get(r, "unit")),
+				json_string_value(json_object_get(r, "report")))) {
+		json_decref(r);
+		return authz_read_refused(rq, &rd, "this receipt (of another unit, reported to another office)");
+	}
 	json_object_set_new(out, "receipt", r);
 	return 0;
 }
@@ -786,6 +793,7 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *period = rq_str(rq, "period", 0), *state = rq_str(rq, "state", 0);
 	const struct unit *under = NULL;
 	int32_t today = registry_today(d);
+	struct reader rd;
 	json_t *list;
 	sqlite3_stmt *s;
 
@@ -808,8 +816,11 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 2, report, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, period, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, state, -1, SQLITE_STATIC);
+	authz_reader(d, rq, &rd);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!reader_sees_report(d, &rd, col(s, 0), col(s, 1)))
+			continue;
 		if (under) {
 			const struct unit *u = unitset_find(d->units, col(s, 0));
 			int32_t day = day_of_time(sqlite3_column_int64(s, 3), d->cfg->utc_offset);
@@ -852,6 +863,7 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 	size_t nchild = 0;
 	const struct unit **child;
 	long (*cnt)[C_N], total[C_N] = { 0 };
+	struct reader rd;
 	json_t *rows, *missing;
 	sqlite3_stmt *s;
 
@@ -866,6 +878,9 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 		if (!under)
 			return rq_error(rq, "missing_field", "give 'under': the unit whose subtree to count");
 	}
+	authz_reader(d, rq, &rd);
+	if (!reader_sees_unit(d, &rd, under->code) && !reader_sees_unit(d, &rd, rt->receiver))
+		return authz_read_refused(rq, &rd, "the completeness of another unit's subtree");
 	child = xcalloc(d->units->nunits + 1, sizeof(*child));
 	cnt = xcalloc(d->units->nunits + 1, sizeof(*cnt));
 	for (size_t i = 0; i < d->units->nunits; i++) {

@@ -609,12 +609,20 @@ json_t *proposal_json(struct daemon *d, int64_t id, int full)
 int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
 {
 	long long id;
+	struct reader rd;
 	json_t *o;
 
 	if (want_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (!(o = proposal_json(d, id, 1)))
 		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
+	authz_reader(d, rq, &rd);
+	if (!reader_sees_proposal(d, &rd, id, json_string_value(json_object_get(o, "proposer")),
+				  json_string_value(json_object_get(o, "place")), json_string_value(json_object_get(o, "nominee")),
+				  json_string_value(json_object_get(o, "decider")))) {
+		json_decref(o);
+		return authz_read_refused(rq, &rd, "a proposal of another unit that never waited for its decision");
+	}
 	json_object_set_new(out, "proposal", o);
 	return 0;
 }
@@ -637,6 +645,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	const struct unit *under = NULL;
 	long long year = 0, batch = 0, limit = 10000, stage = 0;
 	json_t *list, *v = json_object_get(rq_body(rq), "stage");
+	struct reader rd;
 	int known = 0, ry, rb;
 	sqlite3_stmt *s;
 
@@ -678,11 +687,14 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 5, decider, -1, SQLITE_STATIC);
 	if (rb == 0)
 		sqlite3_bind_int64(s, 6, batch);
-	sqlite3_bind_int64(s, 7, under ? LIST_LIMIT * 10 : limit);
+	authz_reader(d, rq, &rd);
+	sqlite3_bind_int64(s, 7, under || !rd.all ? LIST_LIMIT * 10 : limit);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW && json_array_size(list) < (size_t)limit) {
 		if (under && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 7), under)
 		    && !in_subtree(d, col(s, 4), under))
+			continue;
+		if (!reader_sees_proposal(d, &rd, sqlite3_column_int64(s, 0), col(s, 8), col(s, 7), col(s, 4), col(s, 11)))
 			continue;
 		json_array_append_new(list, row_json(d, s));
 	}

@@ -185,8 +185,24 @@ enum authz {
 	A_SUBMITTER,	/* a submitter of the request's unit (or an admin above it) */
 	A_REVIEWER,	/* a reviewer or approver of the report's receiving unit */
 	A_MODULE,	/* the op checks its own rules (proposals: stage deciders) */
+	A_AUDITOR,	/* an auditor, an admin of the top unit, the local administrator */
 };
 int authz_check(struct daemon *d, struct request *rq, enum authz rule);
+
+/* what a read op answers to its principal: every row, or those of its subtree */
+struct reader {
+	int all;			/* reads everything */
+	const struct unit *home;	/* else: its unit, the units under it, ... (authz.c) */
+	const char *name;
+	int32_t today;
+};
+int principal_reads_all(const struct daemon *d, const struct principal *p);
+void authz_reader(struct daemon *d, struct request *rq, struct reader *r);
+int reader_sees_unit(const struct daemon *d, const struct reader *r, const char *code);
+int reader_sees_report(const struct daemon *d, const struct reader *r, const char *unit, const char *report);
+int reader_sees_proposal(struct daemon *d, const struct reader *r, int64_t id, const char *proposer,
+			 const char *place, const char *nominee, const char *decider);
+int authz_read_refused(struct request *rq, const struct reader *r, const char *what);
 
 /* lookup.c: unit and report fields of a request, with one error message everywhere */
 const char *report_suggest(const struct config *cfg, const char *code);

@@ -23,15 +23,17 @@ def free_port():
 class Keyed:
     """Use as a context manager: yields itself, with .d the Daemon."""
 
-    def __init__(self, start_at="2024-11-10T09:00:00+07:00", auditor=True):
+    def __init__(self, start_at="2024-11-10T09:00:00+07:00", auditor=True, events=False):
         self.tmp = tempfile.TemporaryDirectory()
         self.server_pub, server_sec = zmq.curve_keypair()
         key_file = os.path.join(self.tmp.name, "thiduad.key")
         write(key_file, server_sec.decode() + "\n")
         os.chmod(key_file, 0o600)
         self.port = free_port()
+        self.events_port = free_port() if events else None
         text = open(CONFIG, encoding="utf-8").read()
-        text = text.replace("daemon = {", f'daemon = {{\n  api = "tcp://127.0.0.1:{self.port}";\n'
+        ev = f'\n  events = "tcp://127.0.0.1:{self.events_port}";' if events else ""
+        text = text.replace("daemon = {", f'daemon = {{\n  api = "tcp://127.0.0.1:{self.port}";{ev}\n'
                             f'  curve_key_file = "{key_file}";\n  requests_per_second = 0;', 1)
         i = text.index("\nprincipals = (") + 1
         j = text.index("\n);", i)
@@ -73,6 +75,19 @@ class Keyed:
             s.connect(f"tcp://127.0.0.1:{self.port}")
             self.socks[name] = s
         return self.socks[name]
+
+    def subscriber(self, name):
+        """a SUB socket on the tcp events endpoint with the principal's key, subscribed to all"""
+        pub, sec = self.keys[name]
+        s = zmq.Context.instance().socket(zmq.SUB)
+        s.setsockopt(zmq.LINGER, 0)
+        s.curve_serverkey = self.server_pub
+        s.curve_publickey = pub
+        s.curve_secretkey = sec
+        s.setsockopt(zmq.SUBSCRIBE, b"")
+        s.connect(f"tcp://127.0.0.1:{self.events_port}")
+        self.socks["sub:" + name] = s
+        return s
 
     def call(self, name, op, files=(), **fields):
         """op as the principal name, over tcp with its key; "admin": the local socket"""
