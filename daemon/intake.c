@@ -289,6 +289,33 @@ static const char *file_name_problem(const char *name, unsigned *cp)
 	return utf8_name_problem(name, cp);
 }
 
+/* file_name_refused - 0 when name is a proper file name; else -1 with invalid_file_name
+ * naming where it was (a field, an item) and the character at fault */
+static int file_name_refused(struct request *rq, const char *where, const char *name)
+{
+	char shown[MAX_NAME * 8 + 1];
+	const char *why;
+	unsigned cp;
+
+	if (!(why = file_name_problem(name, &cp)))
+		return 0;
+	utf8_name_shown(name, shown, sizeof(shown));
+	if (cp)
+		return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s (U+%04X); rename the file", where, shown, why, cp);
+	return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s; rename the file", where, shown, why);
+}
+
+/* rq_file_name - the file name in the member key (the name of an imported CSV file), as
+ * rq_str reads it, refused as the names of submitted files are */
+const char *rq_file_name(struct request *rq, const char *key)
+{
+	const char *name = rq_str(rq, key, 0);
+	char where[80];
+
+	snprintf(where, sizeof(where), "'%s'", key);
+	return name && file_name_refused(rq, where, name) ? NULL : name;
+}
+
 /* rq_file_names - the request's "files": one name per file frame, each a proper file name
  * and none twice (reports and dossiers). 0, or -1 with the error naming the field and
  * the file. */
@@ -302,21 +329,21 @@ int rq_file_names(struct request *rq)
 		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frame%s, in order",
 				nfiles, nfiles == 1 ? "" : "s");
 	for (size_t i = 0; i < nfiles; i++) {
-		const char *name = json_string_value(json_array_get(names, i)), *why;
-		unsigned cp;
+		const char *name = json_string_value(json_array_get(names, i));
+		char where[48];
 
 		if (!name)
 			return rq_error(rq, "invalid_field", "'files' item %zu must be a string, the file's name", i + 1);
-		utf8_name_shown(name, shown, sizeof(shown));
-		if ((why = file_name_problem(name, &cp)) && cp)
-			return rq_error(rq, "invalid_file_name", "'files' item %zu, the name \"%s\", %s (U+%04X); rename the file",
-					i + 1, shown, why, cp);
-		if (why)
-			return rq_error(rq, "invalid_file_name", "'files' item %zu, the name \"%s\", %s; rename the file", i + 1, shown, why);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(name, json_string_value(json_array_get(names, j))))
-				return rq_error(rq, "invalid_file_name", "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
-						j + 1, i + 1, shown);
+		snprintf(where, sizeof(where), "'files' item %zu", i + 1);
+		if (file_name_refused(rq, where, name))
+			return -1;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(name, json_string_value(json_array_get(names, j))))
+				continue;
+			utf8_name_shown(name, shown, sizeof(shown));
+			return rq_error(rq, "invalid_file_name", "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
+					j + 1, i + 1, shown);
+		}
 	}
 	return 0;
 }

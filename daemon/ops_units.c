@@ -179,7 +179,7 @@ static int import_store(struct daemon *d, struct unitset *set, size_t first)
 /* op_units_import - all or nothing: every bad row reported with its line */
 int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 {
-	const char *file = rq_str(rq, "filename", 0);
+	const char *file = rq_file_name(rq, "filename");
 	const struct unitset *base = d->pending_units ? d->pending_units : d->units;
 	struct unitset *set, *prev;
 	char **errors = NULL;

@@ -293,7 +293,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	    || rq_bool(rq, "draft", &draft) < 0)
 		return -1;
 	uc = rq_str(rq, "unit", 1);
-	file = rq_str(rq, "filename", 0);
+	file = rq_file_name(rq, "filename");
 	hamlet = rq_str(rq, "hamlet", 0);
 	if (rq_failed(rq))
 		return -1;

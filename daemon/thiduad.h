@@ -104,6 +104,7 @@ int blobs_sync(struct daemon *d);
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
 int rq_file_names(struct request *rq);
+const char *rq_file_name(struct request *rq, const char *key);
 int intake_reconcile(struct daemon *d);
 
 /* deadlines.c: reminders and escalation */

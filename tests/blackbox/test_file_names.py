@@ -81,3 +81,17 @@ def test_proposal_dossiers_refuse_the_same_names():
         r = d.call("proposal.submit", proposal=pid, files=[("x\u202e.pdf", DOC)], **{"as": "ngo.thi.kim"})
         eq(r["error"]["code"], "invalid_file_name", r)
         assert "'files' item 1" in r["error"]["message"], r
+
+
+def test_the_name_of_an_imported_csv_file_is_refused_the_same_way():
+    csv = ("code,name,hamlet,TC1,TC2,TC3,TC4\n"
+           "HGD-00001,Hộ ông Nguyễn Văn Một,AP-PHD-PHULOI,28,27,18,15\n").encode()
+    with Daemon(start_at="2025-01-06T09:00:00+07:00") as d:
+        r = d.call("proposals.import", files=[("x.csv", csv)], programme="GDHT", year=2025, unit="XA-PHUHOADONG",
+                   filename="\u202evsc.exe")
+        eq(r["error"]["code"], "invalid_file_name", r)
+        assert "'filename'" in r["error"]["message"] and "<U+202E>vsc.exe" in r["error"]["message"], r
+        r = d.call("units.import", files=[("u.csv", b"code,name,level,kind\n")], filename="u\u2028.csv")
+        eq(r["error"]["code"], "invalid_file_name", r)
+        assert "'filename'" in r["error"]["message"], r
+        eq(d.call("proposals.list")["count"], 0, "nothing imported")
