@@ -21,4 +21,19 @@ void utf8_sanitize(char *s);
  * text is never cut just before one */
 int utf8_is_mark(unsigned cp);
 
+/* utf8_next - decode the character at s[0..len): its length (1 to 4), the code point in
+ * *cp; 0 when the bytes there are not well-formed UTF-8 (or len is 0) */
+size_t utf8_next(const char *s, size_t len, unsigned *cp);
+
+/* utf8_name_problem - why s, valid UTF-8, cannot name a file shown to people, or NULL:
+ * a C0 or C1 control (U+0085 too), a line or paragraph separator, a bidirectional
+ * control (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), a zero-width
+ * character (U+200B-U+200D, U+2060, U+FEFF), or nothing but spaces. *cp is the code
+ * point found (0 for spaces only). */
+const char *utf8_name_problem(const char *s, unsigned *cp);
+
+/* utf8_name_shown - s for an error message, into buf (always terminated): what
+ * utf8_name_problem refuses written as <U+XXXX>, bytes that are not UTF-8 as '?' */
+void utf8_name_shown(const char *s, char *buf, size_t size);
+
 #endif

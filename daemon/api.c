@@ -85,8 +85,8 @@ static const struct op_entry {
 	{ "notifications.show", op_notifications_show, OP_RERUN, A_ANY },
 	{ "notifications.retry", op_notifications_retry, OP_WRITE, A_ADMIN },
 	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
-	{ "audit.list", op_audit_list, OP_RERUN, A_ANY },
-	{ "audit.verify", op_audit_verify, OP_RERUN, A_ANY },
+	{ "audit.list", op_audit_list, OP_RERUN, A_AUDITOR },
+	{ "audit.verify", op_audit_verify, OP_RERUN, A_AUDITOR },
 	{ "files.verify", op_files_verify, OP_RERUN, A_ADMIN },
 	{ "proposal.create", op_proposal_create, OP_WRITE, A_MODULE },
 	{ "proposal.submit", op_proposal_submit, OP_WRITE, A_MODULE },
@@ -154,7 +154,7 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 		chmod(d->api_local + 6, 0660);
 	}
 	if (zap_secure(d, d->api, d->api_endpoint, "api", err, errsize)
-	    || zap_secure(d, d->events, d->events_endpoint, "api", err, errsize))
+	    || zap_secure(d, d->events, d->events_endpoint, "events", err, errsize))
 		return -1;
 	if (zmq_bind(d->api, d->api_endpoint) != 0) {
 		snprintf(err, errsize, "cannot bind the api socket %s: %s", d->api_endpoint,
@@ -308,6 +308,52 @@ int rq_day(struct request *rq, const char *key, int required, int32_t *day)
 	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01", key, s);
 }
 
+/* rq_bool - a true/false member: 0 with *out set; 1 absent or null (*out untouched); -1
+ * with invalid_field for anything else ("yes", 1, "true" are not booleans) */
+int rq_bool(struct request *rq, const char *key, int *out)
+{
+	json_t *v = json_object_get(rq->body, key);
+
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_boolean(v))
+		return rq_error(rq, "invalid_field", "'%s' must be true or false (a JSON boolean, not a string or a number)", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* rq_int - a whole-number member within [min, max]: a JSON integer, or a string of
+ * decimal digits (as a command line passes it). 0 with *out set; 1 absent or null and not
+ * required; -1 with missing_field or invalid_field. */
+int rq_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out)
+{
+	json_t *v = json_object_get(rq->body, key);
+	long long x;
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			return rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
+		return 1;
+	}
+	if (json_is_integer(v)) {
+		x = json_integer_value(v);
+	} else if (json_is_string(v)) {
+		const char *text = json_string_value(v);
+		char *end;
+
+		errno = 0;
+		x = strtoll(text, &end, 10);
+		if (end == text || *end || errno || (*text != '-' && (*text < '0' || *text > '9')))
+			return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a whole number", key, text);
+	} else {
+		return rq_error(rq, "invalid_field", "'%s' must be a whole number", key);
+	}
+	if (x < min || x > max)
+		return rq_error(rq, "invalid_field", "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
+	*out = x;
+	return 0;
+}
+
 /* reading and running requests ----------------------------------------------------- */
 
 /* request_free - release frames and JSON */
@@ -403,15 +449,17 @@ static const struct op_entry *find_op(const char *name)
 	return NULL;
 }
 
-/* replay_lookup - a write with a known request id answers with its first reply: as
- * stored, or built again from its key */
+/* replay_lookup - a write with a request id its principal already used answers with its
+ * first reply: as stored, or built again from its key. Ids are each principal's own (the
+ * local administrator acting as a principal counts as that principal). */
 static int replay_lookup(struct daemon *d, struct request *rq)
 {
 	const struct replay_entry *e = replay_entry(rq->op);
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT op, reply, key FROM requests WHERE id = ?1");
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT op, reply, key FROM requests WHERE principal = ?1 AND id = ?2");
 	int found = 0;
 
-	sqlite3_bind_text(s, 1, rq->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, rq_principal(rq), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, rq->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *op = (const char *)sqlite3_column_text(s, 0);
 		const char *key = (const char *)sqlite3_column_text(s, 2);
@@ -451,7 +499,7 @@ static int replay_lookup(struct daemon *d, struct request *rq)
 static int replay_store(struct daemon *d, struct request *rq)
 {
 	const struct replay_entry *e = replay_entry(rq->op);
-	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at, key) VALUES (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO requests(id, op, reply, at, key, principal) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	const char *key = e ? e->key(rq->reply) : NULL;
 	int rc;
 
@@ -462,6 +510,7 @@ static int replay_store(struct daemon *d, struct request *rq)
 	sqlite3_bind_text(s, 3, key ? "" : rq->reply_text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, clock_now(d));
 	sqlite3_bind_text(s, 5, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, rq_principal(rq), -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;

@@ -34,11 +34,25 @@ int64_t clock_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* clock_range_problem - 0 when t lies between 1970-01-01T00:00:00Z and the last second of
+ * 9999 in the movement's zone (beyond, no time can be written, read or stored back);
+ * else -1 with why in err */
+int clock_range_problem(const struct daemon *d, int64_t t, char *err, size_t errsize)
+{
+	if (t >= CLOCK_MIN && t <= CLOCK_MAX_LOCAL - d->cfg->utc_offset)
+		return 0;
+	snprintf(err, errsize, "the fake clock runs from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59 local time, and this would take it %s",
+		 t < CLOCK_MIN ? "before 1970" : "past the year 9999");
+	return -1;
+}
+
 /* clock_set - move the fake clock; it never goes backwards (steps already fired stay) */
 int clock_set(struct daemon *d, int64_t t, char *err, size_t errsize)
 {
 	char buf[32];
 
+	if (clock_range_problem(d, t, err, errsize))
+		return -1;
 	if (t < d->fake_now) {
 		time_format(d->fake_now, d->cfg->utc_offset, buf, sizeof(buf));
 		snprintf(err, errsize, "the clock cannot go back: it is already %s", buf);

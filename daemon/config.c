@@ -1297,7 +1297,7 @@ static const char *const window_keys[] = { "dossier", "decision", NULL };
 static const char *const rubric_keys[] = { "threshold", "criteria", NULL };
 static const char *const criterion_keys[] = { "code", "name", "max", "met", NULL };
 
-static const char *const role_names[] = { "submitter", "reviewer", "approver", "admin", NULL };
+static const char *const role_names[] = { "submitter", "reviewer", "approver", "admin", "auditor", NULL };
 static const char *const nominee_kinds[] = {
 	"commune", "household", "clan", "hamlet", "person", "unit", "district", "collective", NULL
 };
@@ -1369,13 +1369,13 @@ static void load_principals(struct loader *ld, struct config *cfg, const config_
 			       p->name, p->unit);
 		roles = get_strv(ld, s, "roles", "principal");
 		if (!roles)
-			err_at(ld, s, "principal %s: 'roles' is required: one or more of submitter, reviewer, approver, admin", p->name);
+			err_at(ld, s, "principal %s: 'roles' is required: one or more of submitter, reviewer, approver, admin, auditor", p->name);
 		for (size_t k = 0; roles && roles[k]; k++) {
 			unsigned r = role_code(roles[k]);
 
 			if (!r)
 				err_at(ld, config_setting_get_member(s, "roles"),
-				       "principal %s: role \"%s\" is not one of submitter, reviewer, approver, admin", p->name, roles[k]);
+				       "principal %s: role \"%s\" is not one of submitter, reviewer, approver, admin, auditor", p->name, roles[k]);
 			p->roles |= r;
 		}
 		strv_free(&roles);
@@ -1425,7 +1425,7 @@ static void load_stages(struct loader *ld, struct config *cfg, struct programme 
 		st->role = ROLE_APPROVER;
 		if (get_string(ld, g, "role", 0, "stage", &role) == 0) {
 			st->role = role_code(role);
-			if (!st->role || st->role == ROLE_SUBMITTER) {
+			if (!st->role || st->role == ROLE_SUBMITTER || st->role == ROLE_AUDITOR) {
 				err_at(ld, config_setting_get_member(g, "role"),
 				       "programme %s: stage role \"%s\" is not one of reviewer, approver, admin", pg->code, role);
 				st->role = ROLE_APPROVER;

@@ -101,7 +101,8 @@ enum {
 	ROLE_SUBMITTER = 1u << 0,	/* proposes, submits, corrects, withdraws */
 	ROLE_REVIEWER = 1u << 1,	/* scores a dossier at a stage */
 	ROLE_APPROVER = 1u << 2,	/* decides at a stage */
-	ROLE_ADMIN = 1u << 3		/* acts for the unit and the units under it */
+	ROLE_ADMIN = 1u << 3,		/* acts for the unit and the units under it */
+	ROLE_AUDITOR = 1u << 4		/* reads everything (docs/PROTOCOL.md, section 9), changes nothing */
 };
 
 struct principal {

@@ -269,11 +269,13 @@ static int want_obligation(struct daemon *d, struct request *rq, const struct un
 			(*u)->code, (*u)->name, (*rt)->code, p->name, day, (*rt)->code, p->name);
 }
 
-/* file_name_problem - why a submitted file name is refused, or NULL (reports and dossiers) */
-const char *file_name_problem(const char *name)
+/* file_name_problem - why a submitted file name is refused, or NULL; *cp the character
+ * at fault (0 when none is) */
+static const char *file_name_problem(const char *name, unsigned *cp)
 {
 	size_t n = strlen(name);
 
+	*cp = 0;
 	if (n == 0)
 		return "is empty";
 	if (n > MAX_NAME)
@@ -284,10 +286,66 @@ const char *file_name_problem(const char *name)
 		return "contains a path: send the file's own name only";
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return "is not a file name";
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return "contains a control character";
-	return NULL;
+	return utf8_name_problem(name, cp);
+}
+
+/* file_name_refused - 0 when name is a proper file name; else -1 with invalid_file_name
+ * naming where it was (a field, an item) and the character at fault */
+static int file_name_refused(struct request *rq, const char *where, const char *name)
+{
+	char shown[MAX_NAME * 8 + 1];
+	const char *why;
+	unsigned cp;
+
+	if (!(why = file_name_problem(name, &cp)))
+		return 0;
+	utf8_name_shown(name, shown, sizeof(shown));
+	if (cp)
+		return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s (U+%04X); rename the file", where, shown, why, cp);
+	return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s; rename the file", where, shown, why);
+}
+
+/* rq_file_name - the file name in the member key (the name of an imported CSV file), as
+ * rq_str reads it, refused as the names of submitted files are */
+const char *rq_file_name(struct request *rq, const char *key)
+{
+	const char *name = rq_str(rq, key, 0);
+	char where[80];
+
+	snprintf(where, sizeof(where), "'%s'", key);
+	return name && file_name_refused(rq, where, name) ? NULL : name;
+}
+
+/* rq_file_names - the request's "files": one name per file frame, each a proper file name
+ * and none twice (reports and dossiers). 0, or -1 with the error naming the field and
+ * the file. */
+int rq_file_names(struct request *rq)
+{
+	json_t *names = json_object_get(rq_body(rq), "files");
+	size_t nfiles = rq_nfiles(rq);
+	char shown[MAX_NAME * 8 + 1];
+
+	if (!json_is_array(names) || json_array_size(names) != nfiles)
+		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frame%s, in order",
+				nfiles, nfiles == 1 ? "" : "s");
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		char where[48];
+
+		if (!name)
+			return rq_error(rq, "invalid_field", "'files' item %zu must be a string, the file's name", i + 1);
+		snprintf(where, sizeof(where), "'files' item %zu", i + 1);
+		if (file_name_refused(rq, where, name))
+			return -1;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(name, json_string_value(json_array_get(names, j))))
+				continue;
+			utf8_name_shown(name, shown, sizeof(shown));
+			return rq_error(rq, "invalid_file_name", "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
+					j + 1, i + 1, shown);
+		}
+	}
+	return 0;
 }
 
 /* next_receipt - BN-YYYY-NNNNNN, from a counter per year; never reused */
@@ -459,15 +517,12 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	}
 	if (nfiles == 0)
 		return rq_error(rq, "no_file", "a submission needs at least one file (the report itself)");
-	if (!json_is_array(names) || json_array_size(names) != nfiles)
-		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frames", nfiles);
+	if (rq_file_names(rq))
+		return -1;
 	for (size_t i = 0; i < nfiles; i++) {
 		const char *name = json_string_value(json_array_get(names, i));
-		const char *why = name ? file_name_problem(name) : "is not a string";
 		size_t size;
 
-		if (why)
-			return rq_error(rq, "invalid_file_name", "file %zu: the name \"%s\" %s", i + 1, name ? name : "?", why);
 		rq_file(rq, i, &size);
 		if (size == 0)
 			return rq_error(rq, "empty_file", "file \"%s\" is empty; send the report's content", name);
@@ -582,6 +637,7 @@ int receipt_replay(struct daemon *d, const char *number, json_t *out)
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *number = rq_str(rq, "number", 1);
+	struct reader rd;
 	json_t *r;
 
 	if (!number)
@@ -589,6 +645,12 @@ int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 	r = receipt_json(d, number);
 	if (!r)
 		return rq_error(rq, "unknown_receipt", "there is no receipt %s; receipt numbers look like BN-2024-000123", number);
+	authz_reader(d, rq, &rd);
+	if (!reader_sees_report(d, &rd, json_string_value(json_object_get(r, "unit")),
+				json_string_value(json_object_get(r, "report")))) {
+		json_decref(r);
+		return authz_read_refused(rq, &rd, "this receipt (of another unit, reported to another office)");
+	}
 	json_object_set_new(out, "receipt", r);
 	return 0;
 }
@@ -758,6 +820,7 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *period = rq_str(rq, "period", 0), *state = rq_str(rq, "state", 0);
 	const struct unit *under = NULL;
 	int32_t today = registry_today(d);
+	struct reader rd;
 	json_t *list;
 	sqlite3_stmt *s;
 
@@ -780,8 +843,11 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 2, report, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, period, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, state, -1, SQLITE_STATIC);
+	authz_reader(d, rq, &rd);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!reader_sees_report(d, &rd, col(s, 0), col(s, 1)))
+			continue;
 		if (under) {
 			const struct unit *u = unitset_find(d->units, col(s, 0));
 			int32_t day = day_of_time(sqlite3_column_int64(s, 3), d->cfg->utc_offset);
@@ -824,6 +890,7 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 	size_t nchild = 0;
 	const struct unit **child;
 	long (*cnt)[C_N], total[C_N] = { 0 };
+	struct reader rd;
 	json_t *rows, *missing;
 	sqlite3_stmt *s;
 
@@ -838,6 +905,9 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 		if (!under)
 			return rq_error(rq, "missing_field", "give 'under': the unit whose subtree to count");
 	}
+	authz_reader(d, rq, &rd);
+	if (!reader_sees_unit(d, &rd, under->code) && !reader_sees_unit(d, &rd, rt->receiver))
+		return authz_read_refused(rq, &rd, "the completeness of another unit's subtree");
 	child = xcalloc(d->units->nunits + 1, sizeof(*child));
 	cnt = xcalloc(d->units->nunits + 1, sizeof(*cnt));
 	for (size_t i = 0; i < d->units->nunits; i++) {

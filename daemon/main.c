@@ -394,6 +394,8 @@ int main(int argc, char **argv)
 			d.fake_now = strtoll(buf, NULL, 10);
 		else if (fake_start && time_parse(fake_start, d.cfg->utc_offset, &d.fake_now))
 			fatal("--fake-clock=%s is not a time: write 2024-11-10T09:00:00+07:00 or a date", fake_start);
+		if (clock_range_problem(&d, d.fake_now, err, sizeof(err)))
+			fatal("--fake-clock=%s: %s", fake_start ? fake_start : "", err);
 		time_format(d.fake_now, d.cfg->utc_offset, buf, sizeof(buf));
 		log_warn("fake clock: time stands at %s and moves only through clock.set/advance", buf);
 	}

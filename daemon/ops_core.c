@@ -56,14 +56,26 @@ int op_clock_show(struct daemon *d, struct request *rq, json_t *out)
 	return 0;
 }
 
+/* clock_refused - a move out of the clock's range: refused, the clock where it was */
+static int clock_refused(struct daemon *d, struct request *rq, const char *key, const char *why)
+{
+	char now[40];
+
+	time_format(clock_now(d), d->cfg->utc_offset, now, sizeof(now));
+	return rq_error(rq, "clock_out_of_range", "'%s' = \"%s\": %s; the clock stays at %s", key,
+			rq_str(rq, key, 1), why, now);
+}
+
 /* op_clock_set - move the fake clock to "to", running what falls due on the way */
 int op_clock_set(struct daemon *d, struct request *rq, json_t *out)
 {
 	int64_t t;
-	char buf[40];
+	char buf[40], err[256];
 
 	if (rq_time(rq, "to", 1, &t))
 		return -1;
+	if (clock_range_problem(d, t, err, sizeof(err)))
+		return clock_refused(d, rq, "to", err);
 	if (t < clock_now(d)) {
 		time_format(clock_now(d), d->cfg->utc_offset, buf, sizeof(buf));
 		return rq_error(rq, "clock_backwards", "the fake clock cannot go back: it is already %s", buf);
@@ -78,11 +90,15 @@ int op_clock_advance(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *by = rq_str(rq, "by", 1);
 	int64_t secs;
+	char err[256];
 
 	if (!by)
 		return -1;
 	if (duration_parse(by, &secs) || secs < 0)
 		return rq_error(rq, "invalid_field", "'by' = \"%s\" is not a duration: write e.g. 90m, 36h, 3d or 1w", by);
+	/* durations stop at two centuries, so the sum cannot overflow */
+	if (clock_range_problem(d, clock_now(d) + secs, err, sizeof(err)))
+		return clock_refused(d, rq, "by", err);
 	if (sched_advance_to(d, clock_now(d) + secs))
 		return rq_error(rq, "internal", "the clock could not be moved: %s", store_errmsg(d->store));
 	return op_clock_show(d, rq, out);

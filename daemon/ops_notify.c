@@ -217,10 +217,14 @@ int op_schedule(struct daemon *d, struct request *rq, json_t *out)
 	const struct unit *u = rq_unit(d, rq, "unit");
 	struct hits about = { 0 }, to = { 0 };
 	int64_t now = clock_now(d);
+	struct reader rd;
 	sqlite3_stmt *s;
 
 	if (!u)
 		return -1;
+	authz_reader(d, rq, &rd);
+	if (!reader_sees_unit(d, &rd, u->code))
+		return authz_read_refused(rq, &rd, "the schedule of another unit");
 	/* its own obligations: every recipient */
 	s = store_stmt(d->store, "SELECT report, period, due_at, steps_through FROM obligations"
 		       " WHERE unit = ?1 AND state IN ('open', 'returned')");
@@ -329,6 +333,7 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *report = want_text(rq, "report", &bad), *period = want_text(rq, "period", &bad);
 	json_t *lim = json_object_get(rq_body(rq), "limit"), *list;
 	json_int_t limit = LIST_DEFAULT;
+	struct reader rd;
 	sqlite3_stmt *s;
 	int more = 0;
 
@@ -355,9 +360,13 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 2, unit, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, report, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, period, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, limit + 1);	/* one more says whether there are more */
+	authz_reader(d, rq, &rd);
+	/* one more says whether there are more; a limited reader skips rows, so reads on */
+	sqlite3_bind_int64(s, 5, rd.all ? limit + 1 : -1);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!reader_sees_unit(d, &rd, col(s, 1)))
+			continue;
 		if ((json_int_t)json_array_size(list) == limit) {
 			more = 1;
 			break;
@@ -426,8 +435,10 @@ json_t *deliveries_json(struct daemon *d, int64_t outbox)
 int op_notifications_show(struct daemon *d, struct request *rq, json_t *out)
 {
 	json_t *v = json_object_get(rq_body(rq), "notification"), *n = NULL;
+	struct reader rd;
 	sqlite3_stmt *s;
 	int64_t id;
+	int seen = -1;		/* -1: no such message */
 
 	if (!v || json_is_null(v))
 		return rq_error(rq, "missing_field", "the request has no 'notification' field: give the id 'thiduactl notifications list' shows");
@@ -436,9 +447,12 @@ int op_notifications_show(struct daemon *d, struct request *rq, json_t *out)
 	id = (int64_t)json_integer_value(v);
 	s = store_stmt(d->store, "SELECT " OUTBOX_COLUMNS " FROM outbox o WHERE o.id = ?1");
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	authz_reader(d, rq, &rd);
+	if (sqlite3_step(s) == SQLITE_ROW && (seen = reader_sees_unit(d, &rd, col(s, 1))))
 		n = outbox_row_json(d, s, 1);
 	sqlite3_reset(s);
+	if (!seen)
+		return authz_read_refused(rq, &rd, "a notification to another unit");
 	if (!n)
 		return rq_error(rq, "unknown_notification", "there is no notification %lld; 'thiduactl notifications list' shows the ids",
 				(long long)id);

@@ -89,10 +89,10 @@ int op_units_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *level = rq_str(rq, "level", 0), *kind = rq_str(rq, "kind", 0);
 	const struct unit *under = NULL;
 	int32_t day = registry_today(d);
-	json_t *list, *all = json_object_get(rq_body(rq), "all");
-	int lvl = -1;
+	json_t *list;
+	int lvl = -1, all = 0;
 
-	if (rq_day(rq, "at", 0, &day) < 0)
+	if (rq_day(rq, "at", 0, &day) < 0 || rq_bool(rq, "all", &all) < 0)
 		return -1;
 	if (json_object_get(rq_body(rq), "under") && !(under = rq_unit(d, rq, "under")))
 		return -1;
@@ -112,7 +112,7 @@ int op_units_list(struct daemon *d, struct request *rq, json_t *out)
 	for (size_t i = 0; i < d->units->nunits; i++) {
 		const struct unit *u = d->units->units[i];
 
-		if (!json_is_true(all) && !unit_active_at(u, day))
+		if (!all && !unit_active_at(u, day))
 			continue;
 		if (lvl >= 0 && u->level != lvl)
 			continue;
@@ -179,7 +179,7 @@ static int import_store(struct daemon *d, struct unitset *set, size_t first)
 /* op_units_import - all or nothing: every bad row reported with its line */
 int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 {
-	const char *file = rq_str(rq, "filename", 0);
+	const char *file = rq_file_name(rq, "filename");
 	const struct unitset *base = d->pending_units ? d->pending_units : d->units;
 	struct unitset *set, *prev;
 	char **errors = NULL;

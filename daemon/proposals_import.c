@@ -281,7 +281,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	const struct unit *proposer = NULL;
 	long long year = 0, level = 1;
 	int32_t today = registry_today(d);
-	int draft = json_is_true(json_object_get(rq_body(rq), "draft")), rc = -1;
+	int draft = 0, rc = -1;
 	struct problems pb = { 0 };
 	struct csv *csv = NULL;
 	struct row *rows = NULL;
@@ -289,10 +289,11 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	const void *data;
 	char why[512];
 
-	if (!pg || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0)
+	if (!pg || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0
+	    || rq_bool(rq, "draft", &draft) < 0)
 		return -1;
 	uc = rq_str(rq, "unit", 1);
-	file = rq_str(rq, "filename", 0);
+	file = rq_file_name(rq, "filename");
 	hamlet = rq_str(rq, "hamlet", 0);
 	if (rq_failed(rq))
 		return -1;

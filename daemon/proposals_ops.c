@@ -59,35 +59,6 @@ const struct programme *want_programme(struct daemon *d, struct request *rq, con
 	return NULL;
 }
 
-/* want_int - an integer field: a JSON integer or a string of digits */
-int want_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out)
-{
-	json_t *v = json_object_get(rq_body(rq), key);
-	long long x;
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			return rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq_op(rq));
-		return 1;
-	}
-	if (json_is_integer(v)) {
-		x = json_integer_value(v);
-	} else if (json_is_string(v)) {
-		char *end;
-
-		errno = 0;
-		x = strtoll(json_string_value(v), &end, 10);
-		if (end == json_string_value(v) || *end || errno)
-			return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a whole number", key, json_string_value(v));
-	} else {
-		return rq_error(rq, "invalid_field", "'%s' must be a whole number", key);
-	}
-	if (x < min || x > max)
-		return rq_error(rq, "invalid_field", "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
-	*out = x;
-	return 0;
-}
-
 /* find_unit - the unit named by key */
 static const struct unit *find_unit(struct daemon *d, struct request *rq, const char *key)
 {
@@ -127,19 +98,13 @@ static int check_files(struct request *rq)
 	json_t *names = json_object_get(rq_body(rq), "files"), *v;
 	size_t n = rq_nfiles(rq), i;
 
-	if (!n && !names)
+	if (!n && (!names || json_is_null(names)))
 		return 0;
-	if (!json_is_array(names) || json_array_size(names) != n)
-		return rq_error(rq, "invalid_field", "'files' must list the name of each of the %zu file frame%s, in order", n,
-				n == 1 ? "" : "s");
+	if (rq_file_names(rq))
+		return -1;
 	json_array_foreach(names, i, v) {
-		const char *why;
 		size_t size;
 
-		if (!json_is_string(v))
-			return rq_error(rq, "invalid_field", "file name %zu is not a string", i + 1);
-		if ((why = file_name_problem(json_string_value(v))))
-			return rq_error(rq, "invalid_file_name", "file name \"%s\" %s", json_string_value(v), why);
 		rq_file(rq, i, &size);
 		if (!size)
 			return rq_error(rq, "empty_file", "file \"%s\" is empty: send the dossier's content", json_string_value(v));
@@ -249,9 +214,10 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	char why[512], state[16];
 	int64_t now = clock_now(d), id, other;
 	sqlite3_stmt *s;
-	int rc;
+	int rc, submit = 0;
 
-	if (!proposer || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0)
+	if (!proposer || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0
+	    || rq_bool(rq, "submit", &submit) < 0)
 		return -1;
 	code = rq_str(rq, "nominee", 0);
 	name = rq_str(rq, "nominee_name", 0);
@@ -300,7 +266,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 		proposal_clear(&p);
 		return rq_error(rq, "internal", "the proposal could not be stored: %s", store_errmsg(d->store));
 	}
-	if (json_is_true(json_object_get(rq_body(rq), "submit")) && proposal_submit(d, rq, pg, &p, 0)) {
+	if (submit && proposal_submit(d, rq, pg, &p, 0)) {
 		proposal_clear(&p);
 		return -1;
 	}
@@ -643,12 +609,20 @@ json_t *proposal_json(struct daemon *d, int64_t id, int full)
 int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
 {
 	long long id;
+	struct reader rd;
 	json_t *o;
 
 	if (want_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (!(o = proposal_json(d, id, 1)))
 		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
+	authz_reader(d, rq, &rd);
+	if (!reader_sees_proposal(d, &rd, id, json_string_value(json_object_get(o, "proposer")),
+				  json_string_value(json_object_get(o, "place")), json_string_value(json_object_get(o, "nominee")),
+				  json_string_value(json_object_get(o, "decider")))) {
+		json_decref(o);
+		return authz_read_refused(rq, &rd, "a proposal of another unit that never waited for its decision");
+	}
 	json_object_set_new(out, "proposal", o);
 	return 0;
 }
@@ -671,6 +645,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	const struct unit *under = NULL;
 	long long year = 0, batch = 0, limit = 10000, stage = 0;
 	json_t *list, *v = json_object_get(rq_body(rq), "stage");
+	struct reader rd;
 	int known = 0, ry, rb;
 	sqlite3_stmt *s;
 
@@ -712,11 +687,14 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 5, decider, -1, SQLITE_STATIC);
 	if (rb == 0)
 		sqlite3_bind_int64(s, 6, batch);
-	sqlite3_bind_int64(s, 7, under ? LIST_LIMIT * 10 : limit);
+	authz_reader(d, rq, &rd);
+	sqlite3_bind_int64(s, 7, under || !rd.all ? LIST_LIMIT * 10 : limit);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW && json_array_size(list) < (size_t)limit) {
 		if (under && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 7), under)
 		    && !in_subtree(d, col(s, 4), under))
+			continue;
+		if (!reader_sees_proposal(d, &rd, sqlite3_column_int64(s, 0), col(s, 8), col(s, 7), col(s, 4), col(s, 11)))
 			continue;
 		json_array_append_new(list, row_json(d, s));
 	}

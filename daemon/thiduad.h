@@ -56,6 +56,9 @@ struct daemon {
 int64_t clock_now(const struct daemon *d);	/* UTC seconds */
 int64_t clock_mono_ms(void);
 int clock_set(struct daemon *d, int64_t t, char *err, size_t errsize);
+#define CLOCK_MIN 0				/* 1970-01-01T00:00:00Z */
+#define CLOCK_MAX_LOCAL INT64_C(253402300799)	/* 9999-12-31T23:59:59, as local seconds */
+int clock_range_problem(const struct daemon *d, int64_t t, char *err, size_t errsize);
 
 /* sched.c: work that falls due at a moment (deadlines, retries) */
 struct due_source {
@@ -103,7 +106,8 @@ int op_files_verify(struct daemon *d, struct request *rq, json_t *out);
 /* intake.c: report types, obligations, submissions, review, completeness */
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
-const char *file_name_problem(const char *name);
+int rq_file_names(struct request *rq);
+const char *rq_file_name(struct request *rq, const char *key);
 int intake_reconcile(struct daemon *d);
 
 /* deadlines.c: reminders and escalation */
@@ -185,6 +189,9 @@ const char *rq_str(struct request *rq, const char *key, int required);
 void rq_error_set(struct request *rq, const char *key, json_t *value);	/* steals value */
 int rq_time(struct request *rq, const char *key, int required, int64_t *t);
 int rq_day(struct request *rq, const char *key, int required, int32_t *day);
+/* a member of the wrong type is invalid_field naming it, never read as false or absent */
+int rq_bool(struct request *rq, const char *key, int *out);
+int rq_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out);
 
 /* authz.c: the authorization table's rules */
 enum authz {
@@ -193,8 +200,24 @@ enum authz {
 	A_SUBMITTER,	/* a submitter of the request's unit (or an admin above it) */
 	A_REVIEWER,	/* a reviewer or approver of the report's receiving unit */
 	A_MODULE,	/* the op checks its own rules (proposals: stage deciders) */
+	A_AUDITOR,	/* an auditor, an admin of the top unit, the local administrator */
 };
 int authz_check(struct daemon *d, struct request *rq, enum authz rule);
+
+/* what a read op answers to its principal: every row, or those of its subtree */
+struct reader {
+	int all;			/* reads everything */
+	const struct unit *home;	/* else: its unit, the units under it, ... (authz.c) */
+	const char *name;
+	int32_t today;
+};
+int principal_reads_all(const struct daemon *d, const struct principal *p);
+void authz_reader(struct daemon *d, struct request *rq, struct reader *r);
+int reader_sees_unit(const struct daemon *d, const struct reader *r, const char *code);
+int reader_sees_report(const struct daemon *d, const struct reader *r, const char *unit, const char *report);
+int reader_sees_proposal(struct daemon *d, const struct reader *r, int64_t id, const char *proposer,
+			 const char *place, const char *nominee, const char *decider);
+int authz_read_refused(struct request *rq, const struct reader *r, const char *what);
 
 /* lookup.c: unit and report fields of a request, with one error message everywhere */
 const char *report_suggest(const struct config *cfg, const char *code);

@@ -1,7 +1,8 @@
 /*
  * zap.c - authentication of tcp clients (ZAP, ZeroMQ RFC 27). Every tcp endpoint is a
  * CURVE server; the handler maps the client's long-term public key to a principal of the
- * configuration (domain "api") or to an allowed worker (domain "jobs"). An unknown key is
+ * configuration (domain "api"; "events" only for one who reads everything) or to an
+ * allowed worker (domain "jobs"). An unknown key is
  * refused and logged with the key, never silently. ipc endpoints are protected by file
  * permissions instead, and their caller is the local administrator.
  */
@@ -52,10 +53,13 @@ int zap_secure(struct daemon *d, void *sock, const char *endpoint, const char *d
 /* who - the principal or worker a public key belongs to in a domain, or NULL */
 static const char *who(const struct daemon *d, const char *domain, const char *key)
 {
-	if (!strcmp(domain, "api")) {
+	/* events name every unit's submissions and reviews, and a subscription cannot be
+	 * filtered by who holds it: only a principal who reads everything may subscribe */
+	if (!strcmp(domain, "api") || !strcmp(domain, "events")) {
 		for (size_t i = 0; i < d->cfg->nprincipals; i++)
 			if (d->cfg->principals[i].public_key && !strcmp(d->cfg->principals[i].public_key, key))
-				return d->cfg->principals[i].name;
+				return !strcmp(domain, "api") || principal_reads_all(d, &d->cfg->principals[i])
+				       ? d->cfg->principals[i].name : NULL;
 	} else if (!strcmp(domain, "jobs")) {
 		for (size_t i = 0; d->cfg->worker_keys && d->cfg->worker_keys[i]; i++)
 			if (!strcmp(d->cfg->worker_keys[i], key))
@@ -113,8 +117,9 @@ void zap_handle(struct daemon *d)
 	if (user)
 		log_info("auth: %s from %s is %s", domain, address, user);
 	else
-		log_warn("auth: refused a %s connection from %s with %s key %s: not in the configuration",
-			 domain, address, mechanism, key[0] ? key : "(none)");
+		log_warn("auth: refused a %s connection from %s with %s key %s: %s", domain, address, mechanism,
+			 key[0] ? key : "(none)", strcmp(domain, "events") ? "not in the configuration"
+			 : "not the key of an auditor or an admin of a top unit, who alone read every unit's events");
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(d->zap, zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), ZMQ_SNDMORE);
 	zmq_send(d->zap, code, 3, ZMQ_SNDMORE);

@@ -320,7 +320,7 @@ def test_thiduactl_submit_review_and_completeness_csv():
         assert rc == 0 and "accepted" in out, out
 
 
-SCHEMA = 11	# the schema version this thiduad writes
+SCHEMA = 12	# the schema version this thiduad writes
 
 
 def test_a_database_of_schema_7_keeps_its_files_when_upgraded():

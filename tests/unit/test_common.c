@@ -244,6 +244,39 @@ static void test_utf8(void)
 	T_CHECK("utf8_valid_str truncated at the end", utf8_valid_str("Xa\xe1\xbb") == 0);
 }
 
+/* test_utf8_names - the characters a file name may not hold, and how a refused one is shown */
+static void test_utf8_names(void)
+{
+	static const struct { const char *s; unsigned cp; const char *what; } bad[] = {
+		{ "a\x01.pdf", 0x01, "C0 control" }, { "a\x7f.pdf", 0x7F, "DEL" },
+		{ "a\xc2\x85.pdf", 0x85, "U+0085 next line" }, { "a\xc2\x9b.pdf", 0x9B, "C1 CSI" },
+		{ "a\xe2\x80\xa8.pdf", 0x2028, "line separator" }, { "a\xe2\x80\xa9.pdf", 0x2029, "paragraph separator" },
+		{ "\xe2\x80\xaegpj.exe", 0x202E, "right-to-left override" }, { "\xe2\x80\xaa.pdf", 0x202A, "LRE" },
+		{ "\xe2\x81\xa6x.pdf", 0x2066, "LRI" }, { "\xe2\x81\xa9x.pdf", 0x2069, "PDI" },
+		{ "\xe2\x80\x8ex.pdf", 0x200E, "LRM" }, { "\xe2\x80\x8fx.pdf", 0x200F, "RLM" },
+		{ "\xd8\x9cx.pdf", 0x061C, "Arabic letter mark" }, { "x\xe2\x80\x8b.pdf", 0x200B, "zero width space" },
+		{ "x\xe2\x80\x8d.pdf", 0x200D, "zero width joiner" }, { "x\xe2\x81\xa0.pdf", 0x2060, "word joiner" },
+		{ "\xef\xbb\xbfx.pdf", 0xFEFF, "byte order mark" },
+	};
+	unsigned cp = 1;
+	char shown[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = utf8_name_problem(bad[i].s, &cp);
+
+		T_CHECK(N("file name refused: %s", bad[i].what), why != NULL && cp == bad[i].cp);
+	}
+	T_CHECK("file name: Vietnamese accepted", utf8_name_problem("Báo cáo năm 2024 – Ấp Tân Định.pdf", &cp) == NULL);
+	T_CHECK("file name: inner spaces accepted", utf8_name_problem("a b\xc2\xa0" "c.pdf", &cp) == NULL);
+	T_CHECK("file name: spaces only refused", utf8_name_problem("  \xc2\xa0\xe3\x80\x80", &cp) != NULL && cp == 0);
+	utf8_name_shown("\xe2\x80\xaegpj.exe", shown, sizeof(shown));
+	T_STREQ("file name shown: an override written out", shown, "<U+202E>gpj.exe");
+	utf8_name_shown("B\xc3\xa1o\x0a\xff", shown, sizeof(shown));
+	T_STREQ("file name shown: controls and stray bytes", shown, "B\xc3\xa1o<U+000A>?");
+	utf8_name_shown("\xe2\x80\xae\xe2\x80\xae", shown, 10);
+	T_STREQ("file name shown: bounded, never a part", shown, "<U+202E>");
+}
+
 static int is_leap(int y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -694,6 +727,7 @@ int main(void)
 	test_buf();
 	test_csv();
 	test_utf8();
+	test_utf8_names();
 	test_days();
 	test_dates();
 	test_offsets();

@@ -56,32 +56,7 @@ int wf_kind_parse(const char *name, enum wf_kind *kind)
  * point in *cp; 0 when the bytes there are not one (overlong, surrogate, cut short) */
 static size_t utf8_char(const unsigned char *s, size_t len, unsigned *cp)
 {
-	unsigned c = s[0], min;
-	size_t n;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xE0) == 0xC0) {
-		n = 2; *cp = c & 0x1F; min = 0x80;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 3; *cp = c & 0x0F; min = 0x800;
-	} else if ((c & 0xF8) == 0xF0) {
-		n = 4; *cp = c & 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[k] & 0x3F);
-	}
-	if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return 0;
-	return n;
+	return utf8_next((const char *)s, len, cp);
 }
 
 /* utf8_step - like utf8_char for text already known to be valid; a stray byte counts as
