@@ -710,7 +710,7 @@ void jobs_turn(struct daemon *d)
 		int more;
 
 		zmq_msg_init(&id);
-		if (zrecv(&id, d->jobs, ZMQ_DONTWAIT) < 0) {
+		if (zrecv_routing(&id, d->jobs, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&id);
 			break;
 		}

@@ -669,13 +669,14 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *programme = rq_str(rq, "programme", 0), *state = rq_str(rq, "state", 0);
 	const char *stage_s = NULL, *decider = NULL;
 	const struct unit *under = NULL;
-	long long year = 0, batch = 0, limit = 10000, stage = 0;
+	long long year = 0, batch = 0, limit, after, stage = 0;
 	json_t *list, *v = json_object_get(rq_body(rq), "stage");
-	int known = 0, ry, rb;
+	int known = 0, ry, rb, more = 0;
+	size_t bytes = 0;
 	sqlite3_stmt *s;
 
 	if (rq_failed(rq) || (ry = want_int(rq, "year", 0, 2000, 2100, &year)) < 0 || (rb = want_int(rq, "batch", 0, 1, INT64_MAX, &batch)) < 0
-	    || want_int(rq, "limit", 0, 1, LIST_LIMIT, &limit) < 0)
+	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
 	if (programme && !want_programme(d, rq, "programme"))
 		return -1;
@@ -702,7 +703,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	s = store_stmt(d->store, "SELECT " PROPOSAL_COLUMNS " FROM proposals"
 		       " WHERE (?1 IS NULL OR programme = ?1) AND (?2 IS NULL OR year = ?2) AND (?3 IS NULL OR state = ?3)"
 		       " AND (?4 IS NULL OR stage = ?4) AND (?5 IS NULL OR decider = ?5) AND (?6 IS NULL OR batch = ?6)"
-		       " ORDER BY id LIMIT ?7");
+		       " AND (?8 IS NULL OR id > ?8) ORDER BY id LIMIT ?7");
 	sqlite3_bind_text(s, 1, programme, -1, SQLITE_STATIC);
 	if (ry == 0)
 		sqlite3_bind_int(s, 2, (int)year);
@@ -712,16 +713,23 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 5, decider, -1, SQLITE_STATIC);
 	if (rb == 0)
 		sqlite3_bind_int64(s, 6, batch);
-	sqlite3_bind_int64(s, 7, under ? LIST_LIMIT * 10 : limit);
+	sqlite3_bind_int64(s, 7, under ? LIST_LIMIT * 10 : limit + 1);	/* one more: are there more? */
+	if (after)
+		sqlite3_bind_int64(s, 8, after);
 	list = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW && json_array_size(list) < (size_t)limit) {
+	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (under && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 7), under)
 		    && !in_subtree(d, col(s, 4), under))
 			continue;
+		if ((long long)json_array_size(list) == limit || page_full(&bytes, page_row_bytes(s))) {
+			more = 1;
+			break;
+		}
 		json_array_append_new(list, row_json(d, s));
 	}
 	sqlite3_reset(s);
 	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(out, "more", json_boolean(more));
 	json_object_set_new(out, "proposals", list);
 	return 0;
 }
