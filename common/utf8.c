@@ -69,3 +69,14 @@ void utf8_sanitize(char *s)
 		}
 	}
 }
+
+size_t utf8_clip(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1);
+
+	if (len <= max)
+		return len;
+	for (len = max; len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80; len--)
+		;
+	return len;
+}

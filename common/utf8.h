@@ -16,4 +16,8 @@ int utf8_valid_str(const char *s);
  * well-formed sequence becomes '?'. For text cut by a byte bound, or quoted from input. */
 void utf8_sanitize(char *s);
 
+/* utf8_clip - the length of the longest prefix of s of at most max bytes that does not
+ * end inside a character: for quoting a bounded part of what a peer sent */
+size_t utf8_clip(const char *s, size_t max);
+
 #endif

@@ -29,6 +29,8 @@
 
 #define API_BATCH 256
 #define MAX_FRAMES 65		/* the JSON frame and up to 64 files */
+#define MESSAGE_MAX 1024	/* an error message, whatever it quotes */
+#define QUOTE_MAX 64		/* a name or value quoted from the request */
 
 /* OP_RERUN: the op's only effects are rows of the database, the turn's events and the
  * store's deferred values, so after a rollback of the whole turn it may run again */
@@ -259,6 +261,8 @@ int rq_error(struct request *rq, const char *code, const char *fmt, ...)
 	/* a message may quote what the client sent, cut by a bound or by a parser inside a
 	 * character: it must still be valid UTF-8 for the reply (never a reason to stop) */
 	utf8_sanitize(msg);
+	if (strlen(msg) > MESSAGE_MAX)	/* cut where a character ends, then "…" */
+		memcpy(msg + utf8_clip(msg, MESSAGE_MAX - 3), "\xe2\x80\xa6", 4);
 	json_decref(rq->reply);
 	free(rq->reply_text);
 	rq->reply_text = NULL;
@@ -303,7 +307,8 @@ int rq_time(struct request *rq, const char *key, int required, int64_t *t)
 		return rq->failed ? -1 : 1;
 	if (time_parse(s, rq->d->cfg->utc_offset, t) == 0)
 		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10", key, s);
+	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10",
+			key, (int)utf8_clip(s, QUOTE_MAX), s);
 }
 
 /* rq_day - a YYYY-MM-DD field */
@@ -315,7 +320,8 @@ int rq_day(struct request *rq, const char *key, int required, int32_t *day)
 		return rq->failed ? -1 : 1;
 	if (date_parse(s, day) == 0)
 		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01", key, s);
+	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01",
+			key, (int)utf8_clip(s, QUOTE_MAX), s);
 }
 
 /* reading and running requests ----------------------------------------------------- */
@@ -502,8 +508,8 @@ static int request_principal(struct daemon *d, struct request *rq)
 	if (!json_is_string(as))
 		return rq_error(rq, "invalid_field", "'as' must be the name of a principal, a string such as \"nguyen.thi.lan\"");
 	if (!cfg_principal(d->cfg, json_string_value(as)))
-		return rq_error(rq, "unknown_principal", "there is no principal '%s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
-				json_string_value(as), d->cfg->path);
+		return rq_error(rq, "unknown_principal", "there is no principal '%.*s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
+				(int)utf8_clip(json_string_value(as), QUOTE_MAX), json_string_value(as), d->cfg->path);
 	rq->principal = json_string_value(as);
 	return 0;
 }
@@ -560,7 +566,8 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 		return 0;
 	rq->ran = 1;
 	if (!e) {
-		rq_error(rq, "unknown_op", "unknown op '%s'; the ops are listed in docs/PROTOCOL.md", rq->op);
+		rq_error(rq, "unknown_op", "unknown op '%.*s'; the ops are listed in docs/PROTOCOL.md",
+			 (int)utf8_clip(rq->op, QUOTE_MAX), rq->op);
 		return 0;
 	}
 	rq->flags = e->flags;

@@ -136,6 +136,11 @@ int page_cursor(struct request *rq, const char *key, long long *cursor);
 int page_full(size_t *bytes, size_t row_bytes);
 size_t page_row_bytes(sqlite3_stmt *s);
 
+/* result_bound.c: a worker's reason stored within 1 KiB, its frame (the detail) 64 KiB */
+#define RESULT_REASON_MAX 1024
+#define RESULT_DETAIL_MAX 65536
+char *result_bound(json_t *msg, const char **raw, size_t *rawlen);
+
 /* jobs.c: workers and deliveries */
 int jobs_open(struct daemon *d, char *err, size_t errsize);
 void jobs_close(struct daemon *d);
