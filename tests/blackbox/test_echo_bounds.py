@@ -10,22 +10,15 @@ import time
 import zmq
 
 from harness import CONFIG, Daemon, eq, write
+from test_robustness import _call
 
 MiB = 1 << 20
 
 
 def raw(d, body):
     """one request of bytes as sent; returns (reply, its size)"""
-    s = zmq.Context.instance().socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.setsockopt(zmq.RCVTIMEO, 20000)
-    s.connect(d.endpoint)
-    try:
-        s.send_multipart([b"", body])
-        frame = s.recv_multipart()[-1]
-        return json.loads(frame), len(frame)
-    finally:
-        s.close()
+    reply = _call(d, [b"", body])
+    return reply, len(json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def test_unknown_names_are_quoted_by_a_bounded_prefix():
