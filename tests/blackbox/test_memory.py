@@ -15,6 +15,18 @@ from zmtp import Peer, rss
 
 MiB = 1 << 20
 
+# Under AddressSanitizer (make asan) freed memory waits in a quarantine of 256 MiB and its
+# allocator gives memory back on its own schedule: for these tests, a small quarantine and
+# a prompt release, so that resident memory measures what the daemon holds. (No effect on
+# a build without the sanitizer.)
+os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=4",
+                                                     "allocator_release_to_os_interval_ms=100"]))
+
+
+def sanitized(d):
+    with open(f"/proc/{d.proc.pid}/maps") as fp:
+        return "libasan" in fp.read()
+
 
 def free_port():
     with socket.socket() as s:
@@ -179,6 +191,10 @@ def test_replies_nobody_reads_stay_bounded_and_memory_returns():
                 assert peak - before < 80 * MiB, f"{endpoint}: resident memory grew by {(peak - before) >> 20} MiB"
                 d.wait_log("replies dropped for clients holding 16 MiB of unread replies", after=after)
             # the client has gone: within seconds, the memory is back near where it was
+            # (glibc's, by malloc_trim: the sanitizer's allocator keeps its own)
+            if sanitized(d):
+                print("    under AddressSanitizer: memory given back not measured")
+                return
             deadline = time.monotonic() + 20
             while rss(d.proc.pid) - before > 32 * MiB and time.monotonic() < deadline:
                 time.sleep(0.2)
