@@ -241,14 +241,20 @@ void inflow_cuts(unsigned long *own, unsigned long *memory, unsigned long *repli
 
 long inflow_trim_ms(void)
 {
-	uint64_t anon = inflow_anon_bytes();
-	int64_t due;
+	static uint64_t anon;
+	static int64_t read_ms = -1000;
+	int64_t now = mono_ms(), due;
+
+	if (now - read_ms >= 100) {	/* the loop asks at each turn: /proc at most ten times a second */
+		anon = inflow_anon_bytes();
+		read_ms = now;
+	}
 
 	if (anon <= anon_base + TRIM_OVER)
 		return -1;
 	if (anon > trimmed_to + TRIM_OVER)	/* grown again: soon */
 		trim_every_ms = TRIM_FIRST_MS;
-	due = last_trim_ms + trim_every_ms - mono_ms();
+	due = last_trim_ms + trim_every_ms - now;
 	return due < 0 ? 0 : (long)due;
 }
 
