@@ -424,7 +424,8 @@ int cmd_titles(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "programme", "programme", 0, NULL }, { "nominee", "nominee", 0, NULL }, { "under", "under", 0, NULL },
-		{ "valid-at", "valid_at", 0, NULL }, { "level", "level", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
+		{ "valid-at", "valid_at", 0, NULL }, { "level", "level", 0, NULL }, { "limit", "limit", 0, NULL },
+		{ "after", "after", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	static const char *const hdr[] = { "PROGRAMME", "LV", "YEAR", "NOMINEE", "NAME", "DECISION", "VALID FROM", "VALID TO" };
 	static const char *const cols[] = {
@@ -462,7 +463,10 @@ int cmd_titles(int argc, char **argv)
 		}
 		table_print(tb, stdout);
 		table_destroy(&tb);
-		printf("%lld title%s\n", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+		printf("%lld title%s", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+		if (json_is_true(json_object_get(r, "more")) && (t = json_array_get(json_object_get(r, "titles"), i - 1)))
+			printf(" (there are more: the next page with --after %lld)", jint(t, "id"));
+		printf("\n");
 	}
 	json_decref(r);
 	return rc;

@@ -741,12 +741,14 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *programme = rq_str(rq, "programme", 0), *nominee = rq_str(rq, "nominee", 0);
 	const struct unit *under = NULL;
 	int32_t at = 0;
-	long long level = 0;
-	int rat, rl;
+	long long level = 0, limit, after;
+	int rat, rl, more = 0;
+	size_t bytes = 0;
 	json_t *list;
 	sqlite3_stmt *s;
 
-	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = want_int(rq, "level", 0, 1, 2, &level)) < 0)
+	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = want_int(rq, "level", 0, 1, 2, &level)) < 0
+	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
 	if (programme && !want_programme(d, rq, "programme"))
 		return -1;
@@ -756,6 +758,7 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 		       " granted_by, decision_no, decision_day, valid_from, valid_to FROM titles"
 		       " WHERE (?1 IS NULL OR programme = ?1) AND (?2 IS NULL OR nominee = ?2 OR instr(nominee_name, ?2) > 0)"
 		       " AND (?3 IS NULL OR (valid_from <= ?3 AND valid_to >= ?3)) AND (?4 IS NULL OR level = ?4)"
+		       " AND (?5 IS NULL OR (decision_day, id) > (SELECT decision_day, id FROM titles WHERE id = ?5))"
 		       " ORDER BY decision_day, id");
 	sqlite3_bind_text(s, 1, programme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, nominee, -1, SQLITE_STATIC);
@@ -763,6 +766,8 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 		sqlite3_bind_int(s, 3, at);
 	if (rl == 0)
 		sqlite3_bind_int(s, 4, (int)level);
+	if (after)
+		sqlite3_bind_int64(s, 5, after);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const struct programme *pg = cfg_programme(d->cfg, col(s, 2));
@@ -770,6 +775,10 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 
 		if (under && !in_subtree(d, col(s, 9), under) && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 5), under))
 			continue;
+		if ((long long)json_array_size(list) == limit || page_full(&bytes, page_row_bytes(s))) {
+			more = 1;
+			break;
+		}
 		t = json_pack("{s:I,s:I,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}",
 			      "id", (json_int_t)sqlite3_column_int64(s, 0), "proposal", (json_int_t)sqlite3_column_int64(s, 1),
 			      "programme", col(s, 2), "programme_name", pg ? pg->name : col(s, 2), "level", sqlite3_column_int(s, 3),
@@ -782,6 +791,7 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(out, "more", json_boolean(more));
 	json_object_set_new(out, "titles", list);
 	return 0;
 }

@@ -203,7 +203,8 @@ def test_replies_nobody_reads_stay_bounded_and_memory_returns():
 
 def test_lists_answer_in_pages_of_at_most_1000_rows():
     with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
-        for op, cursor in (("notifications.list", "before"), ("audit.list", "before"), ("proposals.list", "after")):
+        for op, cursor in (("notifications.list", "before"), ("audit.list", "before"), ("proposals.list", "after"),
+                           ("titles.list", "after")):
             r = d.call(op, limit=1001)
             eq(r["error"]["code"], "invalid_field", f"{op} limit 1001")
             assert "1 to 1000" in r["error"]["message"], r
