@@ -25,7 +25,8 @@
 #include "inflow.h"
 
 #define NFDS 65536		/* descriptors counted; the daemon lowers RLIMIT_NOFILE to it */
-#define STEP ((uint64_t)1 << 20)	/* memory is looked at each MiB a connection holds */
+#define MiB ((uint64_t)1 << 20)
+#define STEP ((uint64_t)64 << 10)	/* memory is looked at each 64 KiB a connection holds */
 #define CURVE_OVERHEAD 33
 #define TRIM_OVER ((uint64_t)16 << 20)
 #define TRIM_FIRST_MS 1000	/* then twice as long each time, up to a minute */
@@ -99,7 +100,7 @@ void inflow_limits(size_t max_request_bytes)
 {
 	static int once;
 
-	atomic_store(&conn_limit, 2 * (uint64_t)max_request_bytes + STEP);
+	atomic_store(&conn_limit, 2 * (uint64_t)max_request_bytes + MiB);
 	atomic_store(&anon_limit, 8 * (uint64_t)max_request_bytes + ((uint64_t)256 << 20));
 	if (!once) {
 		struct rlimit rl;

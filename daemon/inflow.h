@@ -11,7 +11,7 @@
  * counting the bytes of each accepted connection.
  *
  * Received: what a connection sent minus what the daemon took off the socket (credited
- * by zrecv, frame by frame with its wire overhead). Over the bound, or past each MiB of
+ * by zrecv, frame by frame with its wire overhead). Over the bound, or past each 64 KiB of
  * it while the daemon's anonymous resident memory is over its own bound, the next read
  * fails as if the peer had reset the connection: libzmq drops the session and frees the
  * unfinished message. Sent: what the daemon queued for a connection minus what went
