@@ -18,7 +18,7 @@ static int audit_list(int argc, char **argv)
 		{ "unit", required_argument, NULL, 'u' }, { "principal", required_argument, NULL, 'p' },
 		{ "object", required_argument, NULL, 'o' }, { "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 't' }, { "limit", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
+		{ "before", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
 	};
 	static const char *const hdr[] = { "SEQ", "AT", "PRINCIPAL", "OP", "UNIT", "OBJECT" };
 	json_t *req = json_pack("{s:s}", "op", "audit.list"), *r, *row;
@@ -30,15 +30,16 @@ static int audit_list(int argc, char **argv)
 		const char *key = opt == 'u' ? "unit" : opt == 'p' ? "principal" : opt == 'o' ? "object"
 				  : opt == 's' ? "since" : opt == 't' ? "until" : NULL;
 
-		if (opt == 'l') {
+		if (opt == 'l' || opt == 'b') {
 			char *end;
 			long n = strtol(optarg, &end, 10);
 
 			if (*end || n < 1) {
 				json_decref(req);
-				return cli_usage_error("--limit '%s' must be a positive whole number", optarg);
+				return cli_usage_error(opt == 'l' ? "--limit '%s' must be a positive whole number"
+						       : "--before '%s' must be the seq of a row", optarg);
 			}
-			json_object_set_new(req, "limit", json_integer(n));
+			json_object_set_new(req, opt == 'l' ? "limit" : "before", json_integer(n));
 		} else if (key) {
 			json_object_set_new(req, key, json_string(optarg));
 		} else {
@@ -65,6 +66,9 @@ static int audit_list(int argc, char **argv)
 		}
 		table_print(t, stdout);
 		table_destroy(&t);
+		if (json_is_true(json_object_get(r, "more")) && (row = json_array_get(json_object_get(r, "rows"), i - 1)))
+			printf("(there are more: the next page with --before %lld)\n",
+			       (long long)json_integer_value(json_object_get(row, "seq")));
 	}
 	json_decref(r);
 	return rc;

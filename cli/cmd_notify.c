@@ -146,7 +146,8 @@ static int cmd_notifications_list(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' }, { "unit", required_argument, NULL, 'u' },
 		{ "report", required_argument, NULL, 'r' }, { "period", required_argument, NULL, 'p' },
-		{ "limit", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 },
+		{ "limit", required_argument, NULL, 'l' }, { "before", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const hdr[] = { "ID", "WHEN", "STATE", "KIND", "TO", "REPORT", "PERIOD", "UNITS" };
 	json_t *req = json_pack("{s:s}", "op", "notifications.list"), *r, *n;
@@ -164,13 +165,15 @@ static int cmd_notifications_list(int argc, char **argv)
 		case 'r': json_object_set_new(req, "report", json_string(optarg)); break;
 		case 'p': json_object_set_new(req, "period", json_string(optarg)); break;
 		case 'l':
+		case 'b':
 			errno = 0;
 			limit = strtoll(optarg, &end, 10);
 			if (errno || end == optarg || *end || limit < 1) {
 				json_decref(req);
-				return cli_usage_error("--limit '%s' must be a positive whole number", optarg);
+				return cli_usage_error(opt == 'l' ? "--limit '%s' must be a positive whole number"
+						       : "--before '%s' must be a notification id", optarg);
 			}
-			json_object_set_new(req, "limit", json_integer(limit));
+			json_object_set_new(req, opt == 'l' ? "limit" : "before", json_integer(limit));
 			break;
 		default: json_decref(req); return EXIT_USAGE;
 		}
@@ -200,8 +203,10 @@ static int cmd_notifications_list(int argc, char **argv)
 	if (json_array_size(json_object_get(r, "notifications")))
 		table_print(t, stdout);
 	table_destroy(&t);
-	printf("%lld notification%s%s\n", jint(r, "count"), jint(r, "count") == 1 ? "" : "s",
-	       json_is_true(json_object_get(r, "more")) ? " (there are more: raise --limit or filter)" : "");
+	printf("%lld notification%s", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+	if (json_is_true(json_object_get(r, "more")) && (n = json_array_get(json_object_get(r, "notifications"), i - 1)))
+		printf(" (there are more: the next page with --before %lld, or filter)", jint(n, "id"));
+	printf("\n");
 out:
 	json_decref(r);
 	return rc;

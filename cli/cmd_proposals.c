@@ -238,7 +238,8 @@ static int proposals_list(int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "programme", "programme", 0, NULL }, { "year", "year", 0, NULL }, { "stage", "stage", 0, NULL },
 		{ "state", "state", 0, NULL }, { "under", "under", 0, NULL }, { "batch", "batch", 0, NULL },
-		{ "limit", "limit", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
+		{ "limit", "limit", 0, NULL }, { "after", "after", 0, NULL }, { "csv", NULL, 1, NULL },
+		{ NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.list"), *r;
 	unsigned own;
@@ -252,8 +253,15 @@ static int proposals_list(int argc, char **argv)
 	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json) {
 		print_list(json_object_get(r, "proposals"), csv);
+		json_t *list = json_object_get(r, "proposals");
+
 		if (!csv)
-			printf("%lld proposal%s\n", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+			printf("%lld proposal%s", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+		if (!csv && json_is_true(json_object_get(r, "more")) && json_array_size(list))
+			printf(" (there are more: the next page with --after %lld)",
+			       jint(json_array_get(list, json_array_size(list) - 1), "id"));
+		if (!csv)
+			printf("\n");
 	}
 	json_decref(r);
 	return rc;
@@ -416,7 +424,8 @@ int cmd_titles(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "programme", "programme", 0, NULL }, { "nominee", "nominee", 0, NULL }, { "under", "under", 0, NULL },
-		{ "valid-at", "valid_at", 0, NULL }, { "level", "level", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
+		{ "valid-at", "valid_at", 0, NULL }, { "level", "level", 0, NULL }, { "limit", "limit", 0, NULL },
+		{ "after", "after", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	static const char *const hdr[] = { "PROGRAMME", "LV", "YEAR", "NOMINEE", "NAME", "DECISION", "VALID FROM", "VALID TO" };
 	static const char *const cols[] = {
@@ -454,7 +463,10 @@ int cmd_titles(int argc, char **argv)
 		}
 		table_print(tb, stdout);
 		table_destroy(&tb);
-		printf("%lld title%s\n", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+		printf("%lld title%s", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+		if (json_is_true(json_object_get(r, "more")) && (t = json_array_get(json_object_get(r, "titles"), i - 1)))
+			printf(" (there are more: the next page with --after %lld)", jint(t, "id"));
+		printf("\n");
 	}
 	json_decref(r);
 	return rc;

@@ -190,3 +190,15 @@ void utf8_name_shown(const char *s, char *buf, size_t size)
 	}
 	buf[o] = 0;
 }
+
+/* utf8_clip - see utf8.h */
+size_t utf8_clip(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1);
+
+	if (len <= max)
+		return len;
+	for (len = max; len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80; len--)
+		;
+	return len;
+}

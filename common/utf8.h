@@ -36,4 +36,8 @@ const char *utf8_name_problem(const char *s, unsigned *cp);
  * utf8_name_problem refuses written as <U+XXXX>, bytes that are not UTF-8 as '?' */
 void utf8_name_shown(const char *s, char *buf, size_t size);
 
+/* utf8_clip - the length of the longest prefix of s of at most max bytes that does not
+ * end inside a character: for quoting a bounded part of what a peer sent */
+size_t utf8_clip(const char *s, size_t max);
+
 #endif

@@ -29,6 +29,8 @@
 
 #define API_BATCH 256
 #define MAX_FRAMES 65		/* the JSON frame and up to 64 files */
+#define MESSAGE_MAX 1024	/* an error message, whatever it quotes */
+#define QUOTE_MAX 64		/* a name or value quoted from the request */
 
 /* OP_RERUN: the op's only effects are rows of the database, the turn's events and the
  * store's deferred values, so after a rollback of the whole turn it may run again */
@@ -53,6 +55,7 @@ struct request {
 	int rated;			/* counted by rate_allow (once, even when run again) */
 	const char *principal;		/* "as": a principal of the configuration; NULL: "admin" */
 	char user_id[72];		/* tcp: the principal its CURVE key proved (zap.c); "" over ipc */
+	int fd;				/* the connection it came on (inflow.h), or -1 */
 	const struct daemon *d;
 };
 
@@ -119,7 +122,7 @@ static const struct replay_entry *replay_entry(const char *op)
 /* api_open - bind the api and events sockets */
 int api_open(struct daemon *d, char *err, size_t errsize)
 {
-	int linger = 0, hwm = 100000;
+	int linger = 0, hwm = 100000, sndhwm = INFLOW_REPLY_MSGS, one = 1;
 	int64_t maxmsg = (int64_t)d->cfg->max_request_bytes + 65536;
 
 	d->zctx = zmq_ctx_new();
@@ -132,8 +135,13 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 	zmq_setsockopt(d->api, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(d->events, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(d->api, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(d->api, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	/* frames far over the limit close the connection; those just over it get a reply */
+	/* replies held for a client that does not read them: in messages here, in bytes in
+	 * request_reply (inflow.h) */
+	zmq_setsockopt(d->api, ZMQ_SNDHWM, &sndhwm, sizeof(sndhwm));
+	zmq_setsockopt(d->api, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	/* frames far over the limit close the connection; those just over it get a reply
+	 * (what the frames of one message add up to is bounded in inflow.c) */
+	inflow_limits(d->cfg->max_request_bytes);
 	maxmsg *= 2;
 	zmq_setsockopt(d->api, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	if (ipc_prepare(d->api_endpoint, err, errsize) || ipc_prepare(d->events_endpoint, err, errsize))
@@ -249,6 +257,8 @@ int rq_error(struct request *rq, const char *code, const char *fmt, ...)
 	/* a message may quote what the client sent, cut by a bound or by a parser inside a
 	 * character: it must still be valid UTF-8 for the reply (never a reason to stop) */
 	utf8_sanitize(msg);
+	if (strlen(msg) > MESSAGE_MAX)	/* cut where a character ends, then "…" */
+		memcpy(msg + utf8_clip(msg, MESSAGE_MAX - 3), "\xe2\x80\xa6", 4);
 	json_decref(rq->reply);
 	free(rq->reply_text);
 	rq->reply_text = NULL;
@@ -293,7 +303,8 @@ int rq_time(struct request *rq, const char *key, int required, int64_t *t)
 		return rq->failed ? -1 : 1;
 	if (time_parse(s, rq->d->cfg->utc_offset, t) == 0)
 		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10", key, s);
+	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10",
+			key, (int)utf8_clip(s, QUOTE_MAX), s);
 }
 
 /* rq_day - a YYYY-MM-DD field */
@@ -305,7 +316,8 @@ int rq_day(struct request *rq, const char *key, int required, int32_t *day)
 		return rq->failed ? -1 : 1;
 	if (date_parse(s, day) == 0)
 		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01", key, s);
+	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01",
+			key, (int)utf8_clip(s, QUOTE_MAX), s);
 }
 
 /* rq_bool - a true/false member: 0 with *out set; 1 absent or null (*out untouched); -1
@@ -378,10 +390,11 @@ static int request_read(struct daemon *d, struct request *rq)
 	memset(rq, 0, sizeof(*rq));
 	rq->d = d;
 	zmq_msg_init(&rq->identity);
-	if (zrecv(&rq->identity, d->api, ZMQ_DONTWAIT) < 0) {
+	if (zrecv_routing(&rq->identity, d->api, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&rq->identity);
 		return -1;
 	}
+	rq->fd = -1;		/* from the first frame the client sent: a routing id has no metadata */
 	more = zmq_msg_more(&rq->identity);
 	while (more) {
 		zmq_msg_init(&m);
@@ -391,6 +404,8 @@ static int request_read(struct daemon *d, struct request *rq)
 		}
 		more = zmq_msg_more(&m);
 		total += zmq_msg_size(&m);
+		if (rq->fd < 0)
+			rq->fd = inflow_fd(&m);
 		if (!rq->delimiter && rq->nframes == 0 && zmq_msg_size(&m) == 0 && more) {
 			rq->delimiter = 1;
 			zmq_msg_close(&m);
@@ -538,8 +553,8 @@ static int request_principal(struct daemon *d, struct request *rq)
 	if (!json_is_string(as))
 		return rq_error(rq, "invalid_field", "'as' must be the name of a principal, a string such as \"nguyen.thi.lan\"");
 	if (!cfg_principal(d->cfg, json_string_value(as)))
-		return rq_error(rq, "unknown_principal", "there is no principal '%s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
-				json_string_value(as), d->cfg->path);
+		return rq_error(rq, "unknown_principal", "there is no principal '%.*s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
+				(int)utf8_clip(json_string_value(as), QUOTE_MAX), json_string_value(as), d->cfg->path);
 	rq->principal = json_string_value(as);
 	return 0;
 }
@@ -596,7 +611,8 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 		return 0;
 	rq->ran = 1;
 	if (!e) {
-		rq_error(rq, "unknown_op", "unknown op '%s'; the ops are listed in docs/PROTOCOL.md", rq->op);
+		rq_error(rq, "unknown_op", "unknown op '%.*s'; the ops are listed in docs/PROTOCOL.md",
+			 (int)utf8_clip(rq->op, QUOTE_MAX), rq->op);
 		return 0;
 	}
 	rq->flags = e->flags;
@@ -683,14 +699,26 @@ static int turn_fast(const struct request *batch, size_t n)
 static void request_reply(struct daemon *d, struct request *rq)
 {
 	char *text;
+	size_t sizes[2] = { 0, 0 };
 
 	if (!rq->reply)
 		rq->reply = json_pack("{s:s?,s:b}", "id", rq->id, "ok", 1);
 	text = rq->reply_text ? rq->reply_text : jdump(rq->reply, JSON_COMPACT);
-	if (zmq_msg_send(&rq->identity, d->api, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-	    || (rq->delimiter && zmq_send(d->api, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-	    || zmq_send(d->api, text, strlen(text), ZMQ_DONTWAIT) < 0)
+	sizes[rq->delimiter] = strlen(text);
+	/* a client holding too many unread replies (bytes here, messages by the high-water
+	 * mark: EAGAIN) or gone (EHOSTUNREACH) gets none; counted, logged by api_turn */
+	if (!inflow_reply(rq->fd, sizes, rq->delimiter ? 2 : 1, 0)) {
+	} else if (zmq_msg_send(&rq->identity, d->api, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+		if (errno == EAGAIN)
+			inflow_reply_dropped();
+		else if (errno != EHOSTUNREACH)
+			log_warn("reply to %s not sent: %s", rq->op ? rq->op : "a request", zmq_strerror(errno));
+	} else if ((rq->delimiter && zmq_send(d->api, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		   || zmq_send(d->api, text, strlen(text), ZMQ_DONTWAIT) < 0) {
 		log_warn("reply to %s not sent: %s", rq->op ? rq->op : "a request", zmq_strerror(errno));
+	} else {
+		inflow_reply(rq->fd, sizes, rq->delimiter ? 2 : 1, 1);
+	}
 	if (text != rq->reply_text)
 		free(text);
 }
@@ -738,7 +766,13 @@ void api_turn(struct daemon *d)
 	static struct request batch[API_BATCH];
 	size_t n = 0, mark = events_mark(d);	/* the events of the turn come after mark */
 	int writes = 0;
+	unsigned long own, memory, replies;
 
+	inflow_limits(d->cfg->max_request_bytes);	/* after a reload too */
+	inflow_cuts(&own, &memory, &replies);
+	if (own || memory || replies)
+		log_warn("api: %lu connections cut holding more than %zu bytes unread (daemon.max_request_bytes twice and a MiB), %lu cut while the daemon held too much memory, %lu replies dropped for clients holding 16 MiB of unread replies",
+			 own, 2 * d->cfg->max_request_bytes + (1 << 20), memory, replies);
 	while (n < API_BATCH && request_read(d, &batch[n]) == 0) {
 		request_parse(&batch[n]);
 		if (!batch[n].failed)

@@ -425,30 +425,36 @@ int op_audit_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *unit = rq_str(rq, "unit", 0), *principal = rq_str(rq, "principal", 0);
 	const char *object = rq_str(rq, "object", 0);
 	int64_t since = 0, until = INT64_MAX;
-	json_t *lim = json_object_get(rq_body(rq), "limit"), *rows;
-	json_int_t limit = 200;
+	json_t *rows;
+	long long limit, before;
+	size_t bytes = 0;
+	int more = 0;
 	sqlite3_stmt *s;
 
-	if (rq_failed(rq) || rq_time(rq, "since", 0, &since) < 0 || rq_time(rq, "until", 0, &until) < 0)
+	if (rq_failed(rq) || rq_time(rq, "since", 0, &since) < 0 || rq_time(rq, "until", 0, &until) < 0
+	    || page_limit(rq, 200, &limit) < 0 || page_cursor(rq, "before", &before) < 0)
 		return -1;
-	if (lim && !json_is_null(lim)) {
-		if (!json_is_integer(lim) || json_integer_value(lim) < 1 || json_integer_value(lim) > 100000)
-			return rq_error(rq, "invalid_field", "'limit' must be a whole number from 1 to 100000");
-		limit = json_integer_value(lim);
-	}
 	s = store_stmt(d->store, "SELECT seq, at, principal, op, object, unit, detail, hash FROM audit"
 		       " WHERE (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR principal = ?2)"
 		       " AND (?3 IS NULL OR object = ?3 OR object LIKE ?3 || '/%') AND at >= ?4 AND at <= ?5"
-		       " ORDER BY seq DESC LIMIT ?6");
+		       " AND (?7 IS NULL OR seq < ?7) ORDER BY seq DESC LIMIT ?6");
 	sqlite3_bind_text(s, 1, unit, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, principal, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, object, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, since);
 	sqlite3_bind_int64(s, 5, until);
-	sqlite3_bind_int64(s, 6, limit);
+	sqlite3_bind_int64(s, 6, limit + 1);	/* one more says whether there are more */
+	if (before)
+		sqlite3_bind_int64(s, 7, before);
 	rows = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		json_t *detail = json_loads((const char *)sqlite3_column_text(s, 6), 0, NULL);
+		json_t *detail;
+
+		if ((long long)json_array_size(rows) == limit || page_full(&bytes, page_row_bytes(s))) {
+			more = 1;
+			break;
+		}
+		detail = json_loads((const char *)sqlite3_column_text(s, 6), 0, NULL);
 		json_t *row = json_pack("{s:I,s:o,s:s,s:s,s:s?,s:s?,s:o,s:s}",
 					"seq", (json_int_t)sqlite3_column_int64(s, 0),
 					"at", json_time(d, sqlite3_column_int64(s, 1)),
@@ -463,6 +469,7 @@ int op_audit_list(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(rows)));
+	json_object_set_new(out, "more", json_boolean(more));
 	json_object_set_new(out, "rows", rows);
 	return 0;
 }

@@ -49,15 +49,19 @@ void events_truncate(struct daemon *d, size_t mark)
  * subscriber's going away included */
 void events_subscriptions(struct daemon *d)
 {
-	char buf[256];
-	int n;
+	zmq_msg_t m;
 
-	while ((n = zmq_recv(d->events, buf, sizeof(buf), ZMQ_DONTWAIT)) >= 0) {
-		if (n > 0 && buf[0] == 1)
+	zmq_msg_init(&m);
+	while (zrecv(&m, d->events, ZMQ_DONTWAIT) >= 0) {
+		const unsigned char *b = zmq_msg_data(&m);
+		size_t n = zmq_msg_size(&m);
+
+		if (n > 0 && b[0] == 1)
 			d->event_topics++;
-		else if (n > 0 && buf[0] == 0 && d->event_topics > 0)
+		else if (n > 0 && b[0] == 0 && d->event_topics > 0)
 			d->event_topics--;
 	}
+	zmq_msg_close(&m);
 }
 
 /* events_flush - publish the queued events as [topic][json] (the topic is the body's type).

@@ -553,7 +553,9 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	char chname[128] = "";
 	int attempts = 0, leased = 0;
 	sqlite3_stmt *s;
+	char *bounded = result_bound(msg, &raw, &rawlen);	/* stored and shown: bounded */
 
+	reason = json_string_value(json_object_get(msg, "reason"));
 	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at FROM deliveries"
 		       " WHERE id = ?1 AND state = 'leased' AND worker = ?2");
 	sqlite3_bind_int64(s, 1, id);
@@ -570,6 +572,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		w->inflight--;
 	if (!leased || !status) {
 		log_info("jobs: result for job %s from %s ignored (not leased to it)", job ? job : "?", w->name);
+		free(bounded);
 		return;
 	}
 	/* detail: the worker's frame as received, bound from the frame itself */
@@ -641,6 +644,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		sqlite3_reset(s);
 		dead_letter(d, id, outbox, chname, reason ? reason : "the server refused the message");
 	}
+	free(bounded);
 }
 
 /* handle_message - one frame from a worker */
@@ -712,7 +716,7 @@ void jobs_turn(struct daemon *d)
 		int more;
 
 		zmq_msg_init(&id);
-		if (zrecv(&id, d->jobs, ZMQ_DONTWAIT) < 0) {
+		if (zrecv_routing(&id, d->jobs, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&id);
 			break;
 		}

@@ -272,6 +272,8 @@ static void main_loop(struct daemon *d)
 			{ d->events, 0, ZMQ_POLLIN, 0 },	/* (un)subscriptions */
 		};
 		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)), supervisor_timeout_ms(d));
+
+		timeout = min_timeout(timeout, inflow_trim_ms());
 		int rc = zmq_poll(items, 5, timeout);
 
 		if (rc < 0 && errno != EINTR)
@@ -315,6 +317,7 @@ static void main_loop(struct daemon *d)
 		if ((items[2].revents & ZMQ_POLLIN) || jobs_timeout_ms(d) == 0)
 			jobs_turn(d);
 		audit_anchor(d, 0);
+		inflow_trim();
 		notify_watchdog(d);
 	}
 }

@@ -22,7 +22,6 @@
 #define MAX_TO 16		/* recipients per step, as deadlines.c */
 #define MAX_CODE 64		/* longest unit, report or period text a filter may hold */
 #define LIST_DEFAULT 200
-#define LIST_MAX 10000
 
 static const char *col(sqlite3_stmt *s, int i)
 {
@@ -331,19 +330,15 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 	int bad = 0;
 	const char *state = want_text(rq, "state", &bad), *unit = want_text(rq, "unit", &bad);
 	const char *report = want_text(rq, "report", &bad), *period = want_text(rq, "period", &bad);
-	json_t *lim = json_object_get(rq_body(rq), "limit"), *list;
-	json_int_t limit = LIST_DEFAULT;
+	json_t *list;
+	long long limit, before;
+	size_t bytes = 0;
 	struct reader rd;
 	sqlite3_stmt *s;
 	int more = 0;
 
-	if (bad)
+	if (bad || page_limit(rq, LIST_DEFAULT, &limit) < 0 || page_cursor(rq, "before", &before) < 0)
 		return -1;
-	if (lim && !json_is_null(lim)) {
-		if (!json_is_integer(lim) || json_integer_value(lim) < 1 || json_integer_value(lim) > LIST_MAX)
-			return rq_error(rq, "invalid_field", "'limit' must be a whole number from 1 to %d", LIST_MAX);
-		limit = json_integer_value(lim);
-	}
 	if (state && strcmp(state, "pending") && strcmp(state, "spooled") && strcmp(state, "queued")
 	    && strcmp(state, "sent") && strcmp(state, "failed"))
 		return rq_error(rq, "invalid_field", "state '%s' is not one of pending, queued, spooled, sent, failed", state);
@@ -355,7 +350,7 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 	s = store_stmt(d->store, "SELECT " OUTBOX_COLUMNS " FROM outbox o"
 		       " WHERE (?1 IS NULL OR o.state = ?1) AND (?2 IS NULL OR o.recipient = ?2)"
 		       " AND (?3 IS NULL OR o.report = ?3) AND (?4 IS NULL OR o.period = ?4)"
-		       " ORDER BY o.id DESC LIMIT ?5");
+		       " AND (?6 IS NULL OR o.id < ?6) ORDER BY o.id DESC LIMIT ?5");
 	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, unit, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, report, -1, SQLITE_STATIC);
@@ -363,11 +358,13 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 	authz_reader(d, rq, &rd);
 	/* one more says whether there are more; a limited reader skips rows, so reads on */
 	sqlite3_bind_int64(s, 5, rd.all ? limit + 1 : -1);
+	if (before)
+		sqlite3_bind_int64(s, 6, before);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (!reader_sees_unit(d, &rd, col(s, 1)))
 			continue;
-		if ((json_int_t)json_array_size(list) == limit) {
+		if ((long long)json_array_size(list) == limit || page_full(&bytes, page_row_bytes(s))) {
 			more = 1;
 			break;
 		}

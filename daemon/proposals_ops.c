@@ -643,14 +643,15 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *programme = rq_str(rq, "programme", 0), *state = rq_str(rq, "state", 0);
 	const char *stage_s = NULL, *decider = NULL;
 	const struct unit *under = NULL;
-	long long year = 0, batch = 0, limit = 10000, stage = 0;
+	long long year = 0, batch = 0, limit, after, stage = 0;
 	json_t *list, *v = json_object_get(rq_body(rq), "stage");
 	struct reader rd;
-	int known = 0, ry, rb;
+	int known = 0, ry, rb, more = 0;
+	size_t bytes = 0;
 	sqlite3_stmt *s;
 
 	if (rq_failed(rq) || (ry = want_int(rq, "year", 0, 2000, 2100, &year)) < 0 || (rb = want_int(rq, "batch", 0, 1, INT64_MAX, &batch)) < 0
-	    || want_int(rq, "limit", 0, 1, LIST_LIMIT, &limit) < 0)
+	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
 	if (programme && !want_programme(d, rq, "programme"))
 		return -1;
@@ -677,7 +678,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	s = store_stmt(d->store, "SELECT " PROPOSAL_COLUMNS " FROM proposals"
 		       " WHERE (?1 IS NULL OR programme = ?1) AND (?2 IS NULL OR year = ?2) AND (?3 IS NULL OR state = ?3)"
 		       " AND (?4 IS NULL OR stage = ?4) AND (?5 IS NULL OR decider = ?5) AND (?6 IS NULL OR batch = ?6)"
-		       " ORDER BY id LIMIT ?7");
+		       " AND (?8 IS NULL OR id > ?8) ORDER BY id LIMIT ?7");
 	sqlite3_bind_text(s, 1, programme, -1, SQLITE_STATIC);
 	if (ry == 0)
 		sqlite3_bind_int(s, 2, (int)year);
@@ -688,18 +689,26 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	if (rb == 0)
 		sqlite3_bind_int64(s, 6, batch);
 	authz_reader(d, rq, &rd);
-	sqlite3_bind_int64(s, 7, under || !rd.all ? LIST_LIMIT * 10 : limit);
+	/* one more says whether there are more; a subtree or a limited reader skips rows */
+	sqlite3_bind_int64(s, 7, under || !rd.all ? LIST_LIMIT * 10 : limit + 1);
+	if (after)
+		sqlite3_bind_int64(s, 8, after);
 	list = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW && json_array_size(list) < (size_t)limit) {
+	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (under && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 7), under)
 		    && !in_subtree(d, col(s, 4), under))
 			continue;
 		if (!reader_sees_proposal(d, &rd, sqlite3_column_int64(s, 0), col(s, 8), col(s, 7), col(s, 4), col(s, 11)))
 			continue;
+		if ((long long)json_array_size(list) == limit || page_full(&bytes, page_row_bytes(s))) {
+			more = 1;
+			break;
+		}
 		json_array_append_new(list, row_json(d, s));
 	}
 	sqlite3_reset(s);
 	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(out, "more", json_boolean(more));
 	json_object_set_new(out, "proposals", list);
 	return 0;
 }
@@ -711,12 +720,14 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *programme = rq_str(rq, "programme", 0), *nominee = rq_str(rq, "nominee", 0);
 	const struct unit *under = NULL;
 	int32_t at = 0;
-	long long level = 0;
-	int rat, rl;
+	long long level = 0, limit, after;
+	int rat, rl, more = 0;
+	size_t bytes = 0;
 	json_t *list;
 	sqlite3_stmt *s;
 
-	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = want_int(rq, "level", 0, 1, 2, &level)) < 0)
+	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = want_int(rq, "level", 0, 1, 2, &level)) < 0
+	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
 	if (programme && !want_programme(d, rq, "programme"))
 		return -1;
@@ -726,6 +737,7 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 		       " granted_by, decision_no, decision_day, valid_from, valid_to FROM titles"
 		       " WHERE (?1 IS NULL OR programme = ?1) AND (?2 IS NULL OR nominee = ?2 OR instr(nominee_name, ?2) > 0)"
 		       " AND (?3 IS NULL OR (valid_from <= ?3 AND valid_to >= ?3)) AND (?4 IS NULL OR level = ?4)"
+		       " AND (?5 IS NULL OR (decision_day, id) > (SELECT decision_day, id FROM titles WHERE id = ?5))"
 		       " ORDER BY decision_day, id");
 	sqlite3_bind_text(s, 1, programme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, nominee, -1, SQLITE_STATIC);
@@ -733,6 +745,8 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 		sqlite3_bind_int(s, 3, at);
 	if (rl == 0)
 		sqlite3_bind_int(s, 4, (int)level);
+	if (after)
+		sqlite3_bind_int64(s, 5, after);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const struct programme *pg = cfg_programme(d->cfg, col(s, 2));
@@ -740,6 +754,10 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 
 		if (under && !in_subtree(d, col(s, 9), under) && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 5), under))
 			continue;
+		if ((long long)json_array_size(list) == limit || page_full(&bytes, page_row_bytes(s))) {
+			more = 1;
+			break;
+		}
 		t = json_pack("{s:I,s:I,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}",
 			      "id", (json_int_t)sqlite3_column_int64(s, 0), "proposal", (json_int_t)sqlite3_column_int64(s, 1),
 			      "programme", col(s, 2), "programme_name", pg ? pg->name : col(s, 2), "level", sqlite3_column_int(s, 3),
@@ -752,6 +770,7 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(out, "more", json_boolean(more));
 	json_object_set_new(out, "titles", list);
 	return 0;
 }

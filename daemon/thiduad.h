@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "config.h"
+#include "inflow.h"
 #include "store.h"
 #include "units.h"
 
@@ -71,14 +72,26 @@ void sched_run_due(struct daemon *d);
 int sched_advance_to(struct daemon *d, int64_t target);
 void sched_register(const struct due_source *src);
 
-/* zrecv - zmq_msg_recv(), again when a signal handler interrupted it: the frames of a
- * message are taken whole, never cut where a signal happened to land */
-static inline int zrecv(zmq_msg_t *m, void *sock, int flags)
+/* zrecv_routing - zmq_msg_recv(), again when a signal handler interrupted it: the frames
+ * of a message are taken whole, never cut where a signal happened to land. For a ROUTER's
+ * routing id, which its socket adds and the connection never sent. */
+static inline int zrecv_routing(zmq_msg_t *m, void *sock, int flags)
 {
 	int rc;
 
 	while ((rc = zmq_msg_recv(m, sock, flags)) < 0 && errno == EINTR)
 		;
+	return rc;
+}
+
+/* zrecv - a frame the connection sent: taken, it no longer counts against the
+ * connection's bound (inflow.h) */
+static inline int zrecv(zmq_msg_t *m, void *sock, int flags)
+{
+	int rc = zrecv_routing(m, sock, flags);
+
+	if (rc >= 0)
+		inflow_credit(m);
 	return rc;
 }
 
@@ -121,6 +134,19 @@ const struct unit *target_unit(struct daemon *d, const struct report_type *rt, c
 
 /* spool.c: delivery of outbox messages to files when no channel is configured */
 void spool_init(void);
+
+/* page.c: list ops answer in pages (docs/PROTOCOL.md, "Limits") */
+#define PAGE_ROWS_MAX 1000
+#define PAGE_BYTES_MAX (4 << 20)
+int page_limit(struct request *rq, long long def, long long *limit);
+int page_cursor(struct request *rq, const char *key, long long *cursor);
+int page_full(size_t *bytes, size_t row_bytes);
+size_t page_row_bytes(sqlite3_stmt *s);
+
+/* result_bound.c: a worker's reason stored within 1 KiB, its frame (the detail) 64 KiB */
+#define RESULT_REASON_MAX 1024
+#define RESULT_DETAIL_MAX 65536
+char *result_bound(json_t *msg, const char **raw, size_t *rawlen);
 
 /* jobs.c: workers and deliveries */
 int jobs_open(struct daemon *d, char *err, size_t errsize);

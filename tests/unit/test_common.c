@@ -720,6 +720,26 @@ static void test_rfc2047(void)
 	free(v);
 }
 
+/* utf8_clip: the longest prefix within the bound that ends where a character ends */
+static void test_utf8_clip(void)
+{
+	static const char vi[] = "C\xe1\xbb\xa7 Chi";	/* "Củ Chi": C, then a 3-byte character */
+	static const char emoji[] = "\xf0\x9f\x98\x80x";	/* a 4-byte character, then x */
+
+	T_CHECK("clip: shorter than the bound, whole", utf8_clip(vi, 64) == strlen(vi));
+	T_CHECK("clip: exactly the bound, whole", utf8_clip(vi, strlen(vi)) == strlen(vi));
+	T_CHECK("clip: inside the 3-byte character, before it", utf8_clip(vi, 2) == 1 && utf8_clip(vi, 3) == 1);
+	T_CHECK("clip: after the 3-byte character", utf8_clip(vi, 4) == 4);
+	T_CHECK("clip: inside a 4-byte character at the start, nothing", utf8_clip(emoji, 3) == 0);
+	T_CHECK("clip: 4-byte character whole", utf8_clip(emoji, 4) == 4);
+	T_CHECK("clip: bound 0", utf8_clip(vi, 0) == 0 && utf8_clip("", 0) == 0);
+	for (size_t max = 0; max <= strlen(vi); max++) {
+		size_t n = utf8_clip(vi, max);
+
+		T_CHECK("clip: every bound gives valid UTF-8 within it", n <= max && utf8_valid(vi, n));
+	}
+}
+
 int main(void)
 {
 	test_log_repeats();
@@ -727,6 +747,7 @@ int main(void)
 	test_buf();
 	test_csv();
 	test_utf8();
+	test_utf8_clip();
 	test_utf8_names();
 	test_days();
 	test_dates();
