@@ -37,7 +37,7 @@ CASES = [
     ("calendar.show", {}, [], "month", 202409),
     ("deadlines", {}, [], "report", True),
     ("schedule", {}, [], "unit", 5),
-    ("notifications.list", {}, [], "limit", "10"),
+    ("notifications.list", {}, [], "limit", "mười"),
     ("notifications.list", {}, [], "state", 5),
     ("notifications.show", {}, [], "notification", "1"),
     ("notifications.retry", {}, [], "notification", True),
