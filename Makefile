@@ -2,7 +2,8 @@
 #
 #   make run      build, then start thiduad in the foreground with config/thidua.cfg
 #   make check    build, run every test, then run them again under ASan + UBSan
-#   make install  PREFIX, DESTDIR and SYSCONFDIR are honoured
+#   make install  PREFIX, DESTDIR, SYSCONFDIR and UNITDIR are honoured
+#   make deb      build/deb/thidua_VERSION_ARCH.deb (dpkg-buildpackage, then lintian)
 #
 # Objects go to $(BUILD), programs to $(BIN). The sanitizer pass builds into build/asan.
 
