@@ -173,8 +173,8 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg || \
 		install -m 0640 config/thidua.cfg $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg
 	install -m 0644 config/examples/* $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 docs/thiduactl.1 $(DESTDIR)$(PREFIX)/share/man/man1/thiduactl.1
-	install -m 0644 docs/thiduad.8 $(DESTDIR)$(PREFIX)/share/man/man8/thiduad.8
+	install -m 0644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	for u in $(UNITS); do \
 		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' \
 		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; \

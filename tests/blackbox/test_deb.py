@@ -98,6 +98,14 @@ def test_deb_contents():
               "/usr/share/man/man1/thiduactl.1.gz", "/usr/share/man/man8/thiduad.8.gz",
               "/usr/share/doc/thidua/copyright", "/usr/share/doc/thidua/README.md.gz"):
         assert p in files, f"{p} is not in the package"
+    for page in os.listdir(os.path.join(ROOT, "docs")):
+        if re.fullmatch(r".+\.[18]", page):
+            want = f"/usr/share/man/man{page[-1]}/{page}.gz"
+            assert want in files, f"manual page {page} is not in the package"
+    for p in programs():
+        name = os.path.basename(p)
+        assert any(re.fullmatch(rf"/usr/share/man/man[18]/{re.escape(name)}\.[18]\.gz", f) for f in files), \
+            f"{name} has no manual page"
     for ex in os.listdir(os.path.join(ROOT, "config", "examples")):
         assert f"/usr/share/doc/thidua/examples/{ex}" in files, f"example {ex} is not in the package"
     # the configuration may hold passwords: never readable by others
