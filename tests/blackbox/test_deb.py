@@ -80,6 +80,15 @@ def units():
                   if f.rsplit(".", 1)[-1] in ("service", "timer", "socket", "path", "target"))
 
 
+def wanted_by(unit):
+    """the targets of the [Install] section of systemd/UNIT ([] without one)"""
+    text = open(os.path.join(ROOT, "systemd", unit), encoding="utf-8").read()
+    m = re.search(r"(?ms)^\[Install\]$(.*?)(?=^\[|\Z)", text)
+    if not m:
+        return []
+    return [t for line in re.findall(r"(?m)^WantedBy=(.*)$", m.group(1)) for t in line.split()]
+
+
 def programs():
     ws = sorted(w for w in os.listdir(os.path.join(ROOT, "workers"))
                 if any(f.endswith(".c") for f in os.listdir(os.path.join(ROOT, "workers", w))))
@@ -121,6 +130,15 @@ def test_deb_contents():
     for want in ("systemd-sysusers", "systemd-tmpfiles", "deb-systemd-helper enable 'thiduad.service'",
                  "_dh_action=restart"):
         assert want in postinst, f"postinst lacks {want!r}:\n{postinst}"
+    # units with an [Install] section are enabled, started and restarted on upgrade; one
+    # without (a service a timer starts) is neither
+    starts = re.search(r"deb-systemd-invoke \$_dh_action (.*) >", postinst).group(1)
+    for u in units():
+        if wanted_by(u):
+            assert f"deb-systemd-helper enable '{u}'" in postinst, f"{u} is not enabled:\n{postinst}"
+            assert f"'{u}'" in starts, f"{u} is not started: {starts}"
+        else:
+            assert f"'{u}'" not in postinst, f"{u} has no [Install] section but the postinst starts it"
     # the user exists before tmpfiles.d gives it the state directory
     assert postinst.index("systemd-sysusers") < postinst.index("systemd-tmpfiles"), postinst
 
@@ -218,8 +236,10 @@ def test_deb_scratch_root():
         st = os.stat(cfg)
         eq((st.st_uid, st.st_gid, oct(st.st_mode & 0o7777)), (0, gid, "0o640"),
            "the configuration: root's, readable by the thidua group")
-        link = os.path.join(root, "etc/systemd/system/multi-user.target.wants/thiduad.service")
-        eq(os.readlink(link), "/lib/systemd/system/thiduad.service", "thiduad.service enabled")
+        links = [f"/etc/systemd/system/{t}.wants/{u}" for u in units() for t in wanted_by(u)]
+        assert "/etc/systemd/system/multi-user.target.wants/thiduad.service" in links, links
+        for link in links:
+            eq(os.readlink(root + link), f"/lib/systemd/system/{os.path.basename(link)}", link)
         status = run("dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W", "-f", "${Status} ${Version}",
                      "thidua").stdout
         eq(status, f"install ok installed {version()}", "dpkg status")
@@ -240,8 +260,7 @@ def test_deb_scratch_root():
             "the upgrade overwrote the edited configuration"
 
         dpkg_root(root, "--purge", "thidua")
-        for p in programs() + ["/etc/thidua/thidua.cfg", "/lib/systemd/system/thiduad.service",
-                               "/etc/systemd/system/multi-user.target.wants/thiduad.service"]:
+        for p in programs() + links + ["/etc/thidua/thidua.cfg"] + [f"/lib/systemd/system/{u}" for u in units()]:
             assert not os.path.lexists(root + p), f"{p} is left after the purge"
         # the database and the files are the movement's records: a purge leaves them
         assert os.path.isdir(os.path.join(root, "var/lib/thidua")), "the purge removed /var/lib/thidua"
