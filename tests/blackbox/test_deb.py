@@ -95,6 +95,18 @@ def programs():
     return ["/usr/sbin/thiduad", "/usr/bin/thiduactl"] + [f"/usr/sbin/thidua-{w}" for w in ws]
 
 
+def test_deb_build_depends():
+    """every library the Makefile builds against (its -dev packages) is a build dependency"""
+    make = open(os.path.join(ROOT, "Makefile"), encoding="utf-8").read()
+    m = re.search(r"(?m)^DEBIAN_PACKAGES :?= ((?:.*\\\n)*.*)$", make)
+    assert m, "no DEBIAN_PACKAGES in the Makefile"
+    dev = {p for p in m.group(1).replace("\\\n", " ").split() if p.endswith("-dev") and p != "libc6-dev"}
+    control = open(os.path.join(ROOT, "debian", "control"), encoding="utf-8").read()
+    bd = re.search(r"(?ms)^Build-Depends:(.*?)^\S", control).group(1)
+    names = {re.split(r"[\s(\[<]", alt.strip())[0] for dep in bd.split(",") for alt in dep.split("|") if alt.strip()}
+    assert dev and dev <= names, f"debian/control Build-Depends lacks {sorted(dev - names)}"
+
+
 def test_deb_contents():
     path = deb()
     files = contents(path)
