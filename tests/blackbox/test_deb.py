@@ -291,6 +291,7 @@ def test_deb_service_under_systemd():
         raise unittest.SkipTest("thidua is installed on this machine already; the test leaves it alone")
     if os.path.exists("/var/lib/thidua"):
         raise unittest.SkipTest("/var/lib/thidua exists on this machine; the test leaves it alone")
+    had_user = run("getent", "passwd", "thidua", ok=False).returncode == 0
     try:
         run("dpkg", "-i", path, timeout=600)
         eq(run("systemctl", "is-enabled", "thiduad.service", ok=False).stdout.strip(), "enabled", "is-enabled")
@@ -308,4 +309,7 @@ def test_deb_service_under_systemd():
     finally:
         run("dpkg", "--purge", "thidua", ok=False, timeout=600)
         shutil.rmtree("/var/lib/thidua", ignore_errors=True)
+        if not had_user:
+            run("userdel", "thidua", ok=False)
+            run("groupdel", "thidua", ok=False)
     eq(run("systemctl", "is-active", "thiduad.service", ok=False).stdout.strip(), "inactive", "after the purge")
