@@ -2,12 +2,15 @@
 #
 #   make run      build, then start thiduad in the foreground with config/thidua.cfg
 #   make check    build, run every test, then run them again under ASan + UBSan
-#   make install  PREFIX, DESTDIR and SYSCONFDIR are honoured
+#   make install  PREFIX, DESTDIR, SYSCONFDIR and UNITDIR are honoured
+#   make deb      build/deb/thidua_VERSION_ARCH.deb (dpkg-buildpackage, then lintian)
 #
 # Objects go to $(BUILD), programs to $(BIN). The sanitizer pass builds into build/asan.
 
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/thidua
 DESTDIR    ?=
 BUILD      ?= build/normal
 BIN        ?= bin
@@ -26,7 +29,10 @@ OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 else
 OPT := -O2 -g
 endif
+# The version has one source, the first line of debian/changelog.
+VERSION := $(shell head -n 1 debian/changelog | cut -d ' ' -f 2 | tr -d '()')
 CFLAGS  ?=
+CFLAGS  += -DTHIDUA_VERSION='"$(VERSION)"'
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral $(OPT) -Icommon $(PKG_CFLAGS)
 LDFLAGS ?=
@@ -63,6 +69,8 @@ $(BUILD)/%.o: %.c
 $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idaemon -MMD -MP -c $< -o $@
+
+$(BUILD)/daemon/main.o $(BUILD)/daemon/ops_core.o: debian/changelog
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
@@ -151,22 +159,46 @@ lint:
 		echo "lint: use bounded functions (xstrlcpy, snprintf, xasprintf) instead of the calls above"; exit 1; \
 	else echo "lint: ok"; fi
 
+# every unit of systemd/ (services, timers...) with @SBINDIR@, @BINDIR@ and @SYSCONFDIR@ filled in
+UNITS := $(wildcard $(addprefix systemd/*.,service timer socket path target))
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/thidua \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d \
-		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BIN)/thiduad $(DESTDIR)$(PREFIX)/sbin/thiduad
 	install -m 0755 $(BIN)/thiduactl $(DESTDIR)$(PREFIX)/bin/thiduactl
 	for w in $(WORKER_PROGRAMS); do install -m 0755 $$w $(DESTDIR)$(PREFIX)/sbin/; done
 	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg || \
 		install -m 0640 config/thidua.cfg $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg
-	install -m 0644 docs/thiduactl.1 $(DESTDIR)$(PREFIX)/share/man/man1/thiduactl.1
-	install -m 0644 docs/thiduad.8 $(DESTDIR)$(PREFIX)/share/man/man8/thiduad.8
-	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/thiduad.service \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/system/thiduad.service
+	install -m 0644 config/examples/* $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' \
+		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#systemd/}; \
+	done
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
+
+# deb - build/deb/thidua_VERSION_ARCH.deb with dpkg-buildpackage from debian/, in a copy of
+# the tree (the build never touches this one), then lintian on it: errors fail the build.
+# The build tools are installed like 'make deps' does (or the apt-get line is printed).
+DEBDIR ?= build/deb
+DEB_TOOLS := debhelper dpkg-dev fakeroot lintian
+.PHONY: deb
+deb:
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(DEBIAN_PACKAGES) $(DEB_TOOLS)"
+	rm -rf $(DEBDIR)/src && mkdir -p $(DEBDIR)/src/thidua-$(VERSION)
+	tar -c --exclude=./.git --exclude=./build --exclude=./bin --exclude=./var \
+		--exclude=__pycache__ --exclude='*.pyc' . | tar -x -C $(DEBDIR)/src/thidua-$(VERSION)
+	cd $(DEBDIR)/src/thidua-$(VERSION) && dpkg-buildpackage -b -us -uc
+	mv $(DEBDIR)/src/*.deb $(DEBDIR)/src/*.changes $(DEBDIR)/src/*.buildinfo $(DEBDIR)/
+	rm -rf $(DEBDIR)/src
+	lintian --fail-on error $(DEBDIR)/thidua_$(VERSION)_*.changes
+	@echo "built: $$(ls $(DEBDIR)/thidua_$(VERSION)_*.deb)"
 
 # fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
 # loader, the JSON fast path against jansson and the whole request path of an in-process

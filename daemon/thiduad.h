@@ -19,7 +19,10 @@
 #include "store.h"
 #include "units.h"
 
-#define THIDUA_VERSION "0.1.0"
+/* THIDUA_VERSION comes from the first line of debian/changelog, by the Makefile */
+#ifndef THIDUA_VERSION
+#error "THIDUA_VERSION is not defined: build with the project's Makefile"
+#endif
 #define PROTOCOL_VERSION 1
 
 struct request;

@@ -3,7 +3,9 @@
 
 Unit tests are C programs (build/.../tests/test_*) that print one line per check:
 "PASS name" or "FAIL name: why". Black-box tests are tests/blackbox/test_*.py modules whose
-test_* functions start the real daemon (harness.py). The final line is "N passed, N failed".
+test_* functions start the real daemon (harness.py); one that raises unittest.SkipTest (a tool
+or a facility of the machine is missing) prints "skip" and its reason and counts neither way.
+The final line is "N passed, N failed".
 
   run.py --bin DIR --build DIR --results FILE [--label L] [-k PATTERN]
   run.py --summary FILE...        add up result files and print the closing line
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import time
 import traceback
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -68,6 +71,8 @@ def run_blackbox(bindir, label, pattern, results):
                 getattr(mod, name)()
                 results.append((True, full, ""))
                 print(f"ok   {full} ({time.monotonic() - t0:.2f}s)", flush=True)
+            except unittest.SkipTest as e:
+                print(f"skip {full}: {e}", flush=True)
             except Exception:
                 tb = traceback.format_exc()
                 results.append((False, full, tb))
