@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "channels.h"
 #include "jalloc.h"
 #include "log.h"
 #include "proposals.h"
@@ -89,10 +90,13 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	d->units = units;
 	warn_if_readable(d->cfg);
 	if (!store_in_txn(d->store)) {
-		if (store_begin(d->store) || intake_reconcile(d) || deadlines_replan(d) || store_commit(d->store))
+		if (store_begin(d->store) || intake_reconcile(d) || deadlines_replan(d) || (channels_reconcile(d), 0)
+		    || store_commit(d->store))
 			log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
 	} else if (intake_reconcile(d) || deadlines_replan(d)) {
 		log_err("reload: adding the obligations of the new configuration failed: %s", store_errmsg(d->store));
+	} else {
+		channels_reconcile(d);	/* a disabled channel with a new url or credentials comes back */
 	}
 	{
 		int own = !store_in_txn(d->store);
@@ -410,7 +414,7 @@ int main(int argc, char **argv)
 	deadlines_init();
 	spool_init();
 	proposals_init();
-	if (store_begin(d.store) || intake_reconcile(&d) || store_commit(d.store))
+	if (store_begin(d.store) || intake_reconcile(&d) || (channels_reconcile(&d), 0) || store_commit(d.store))
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
 	d.started_at = clock_now(&d);
 	setup_signals(&d);

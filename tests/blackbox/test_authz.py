@@ -30,6 +30,8 @@ TABLE = {
     "notifications.show": ({"notification": 1}, "tran.thi.thu", "ke.la"),
     "notifications.retry": ({"notification": 1}, "admin", "tran.van.binh"),
     "notify.test": ({"channel": "none"}, "admin", "doan.van.hung"),
+    "channels.list": ({}, "admin", "tran.thi.thu"),
+    "channels.enable": ({"channel": "none"}, "admin", "tran.van.binh"),
     "audit.list": ({}, "tran.thi.thu", "ke.la"),
     "audit.verify": ({}, "tran.thi.thu", "ke.la"),
     "proposal.create": ({}, "nguyen.thi.lan", "ke.la"),
