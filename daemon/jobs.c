@@ -1024,16 +1024,16 @@ static long min_ms(long a, long b)
 long jobs_timeout_ms(struct daemon *d)
 {
 	int64_t now_ms = clock_mono_ms();
-	long t = -1;
+	long t;
 
-	if (nworkers) {
-		t = (long)(last_ping_ms + HEARTBEAT_MS - now_ms);
-		for (size_t i = 0; i < nworkers; i++)
-			t = min_ms(t, (long)(workers[i].last_seen_ms + SILENCE_MS + 1 - now_ms));
-		if (t < 0)
-			t = 0;
-	}
-	if (t == 0)
+	/* no worker: no lease is held (a worker's go back when it goes) and nothing can be
+	 * handed out; what waits for a disabled channel expires when one is back */
+	if (!nworkers)
+		return -1;
+	t = (long)(last_ping_ms + HEARTBEAT_MS - now_ms);
+	for (size_t i = 0; i < nworkers; i++)
+		t = min_ms(t, (long)(workers[i].last_seen_ms + SILENCE_MS + 1 - now_ms));
+	if (t <= 0)
 		return 0;
 	t = min_ms(t, ms_until(d, first_lease_end(d)));
 	if (t == 0)
