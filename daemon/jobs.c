@@ -806,16 +806,22 @@ static int read_messages(struct daemon *d)
 	return got;
 }
 
-/* first_lease_end - when the first lease runs out; INT64_MAX when none is held */
-static int64_t first_lease_end(struct daemon *d)
+/* moment_of - the one moment a statement selects (its parameters bound); INT64_MAX when
+ * it selects none or NULL */
+static int64_t moment_of(sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT min(lease_until) FROM deliveries WHERE state = 'leased'");
 	int64_t t = INT64_MAX;
 
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		t = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return t;
+}
+
+/* first_lease_end - when the first lease runs out; INT64_MAX when none is held */
+static int64_t first_lease_end(struct daemon *d)
+{
+	return moment_of(store_stmt(d->store, "SELECT min(lease_until) FROM deliveries WHERE state = 'leased'"));
 }
 
 /* expire_leases - leases that ran out go back to the queue. The worker may still hold
@@ -868,14 +874,8 @@ static void expire_leases(struct daemon *d)
 /* held_expiry - when the first delivery waiting for a disabled channel expires */
 static int64_t held_expiry(struct daemon *d)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT min(d.expires_at) FROM channel_state cs JOIN deliveries d"
-				     " ON d.channel = cs.channel AND d.state = 'pending' WHERE cs.disabled_at IS NOT NULL");
-	int64_t t = INT64_MAX;
-
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		t = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return t;
+	return moment_of(store_stmt(d->store, "SELECT min(d.expires_at) FROM channel_state cs JOIN deliveries d"
+				    " ON d.channel = cs.channel AND d.state = 'pending' WHERE cs.disabled_at IS NOT NULL"));
 }
 
 /* expire_held - deliveries that waited for a disabled channel until they expired */
@@ -949,14 +949,10 @@ static int64_t next_pending(struct daemon *d, const char *kind)
 					    " AND kind = ?1 AND " NOT_DISABLED " ORDER BY next_at LIMIT 1")
 		: store_stmt(d->store, "SELECT next_at FROM deliveries WHERE state = 'pending' AND " NOT_DISABLED
 			     " ORDER BY next_at LIMIT 1");
-	int64_t next = INT64_MAX;
 
 	if (kind)
 		sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		next = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return next;
+	return moment_of(s);
 }
 
 /* kinds_with_room - the kinds of the workers that can take a job now */
