@@ -156,6 +156,7 @@ void channels_reconcile(struct daemon *d)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT channel, settings FROM channel_state WHERE disabled_at IS NOT NULL");
 	char **names = NULL;
+	int *unknown = NULL;
 	size_t n = 0;
 
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -169,14 +170,19 @@ void channels_reconcile(struct daemon *d)
 		if (was && !strcmp(was, now))
 			continue;
 		names = xrealloc(names, (n + 1) * sizeof(*names));
+		unknown = xrealloc(unknown, (n + 1) * sizeof(*unknown));
+		unknown[n] = !was;
 		names[n++] = xstrdup(c->name);
 	}
 	sqlite3_reset(s);
 	for (size_t i = 0; i < n; i++) {
 		const struct channel *c = cfg_channel(d->cfg, names[i]);
 
-		channel_enable(d, c, "its url or credentials changed in the configuration");
+		/* disabled by a version that kept no fingerprint: it gets its chance again */
+		channel_enable(d, c, unknown[i] ? "disabled before its settings were recorded; trying it again"
+			       : "its url or credentials changed in the configuration");
 		free(names[i]);
 	}
 	free(names);
+	free(unknown);
 }
