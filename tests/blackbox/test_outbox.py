@@ -56,6 +56,43 @@ def test_every_attempt_leaves_in_working_hours():
         smtp.close()
 
 
+def test_a_delivery_due_at_night_waits_for_the_morning():
+    """Not only retries: a delivery that falls due outside working hours for another reason
+    (here an operator's notifications retry at 20:00) is not offered before 07:30 the next
+    working day. A test message still leaves at once."""
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = fake_config(tmp, http, smtp, {"XA-TRUNGAN": "flaky"})
+            with Daemon(config=cfg, start_at="2024-11-12T07:00:00+07:00") as d:
+                hook = FakeWorker(d, "webhook", capacity=4, name="fake-hook")
+                d.ctl("clock", "set", "2024-11-12T07:30:00+07:00")   # Tuesday: the 3wd reminders
+                j = hook.job()
+                assert j, "the first attempt"
+                hook.result(j, "failed", code=400, reason="HTTP 400")
+                wait_for("failed", lambda: via(show(d, "XA-TRUNGAN"), "flaky")[0]["state"] == "failed")
+                d.ctl("clock", "set", "2024-11-12T20:00:00+07:00")
+                r = d.call("notifications.retry", id="rt-night", notification=show(d, "XA-TRUNGAN")["id"])
+                assert r["ok"], r
+                t = d.call("notify.test", id="t-night", channel="json-ok")
+                assert t["ok"], t
+                j = hook.job()
+                assert j and j["payload"]["channel"]["name"] == "json-ok", f"only the test leaves at night: {j}"
+                hook.result(j, "sent", code=200, reason="HTTP 200")
+                eq(hook.job(timeout=1), None, "the retried reminder waits")
+                wait_for("moved to the morning", lambda: via(show(d, "XA-TRUNGAN"), "flaky")[0]["next_at"]
+                         == "2024-11-13T07:30:00+07:00")
+                d.ctl("clock", "set", "2024-11-13T07:29:00+07:00")
+                eq(hook.job(timeout=1), None, "not before 07:30")
+                d.ctl("clock", "set", "2024-11-13T07:30:00+07:00")
+                j = hook.job()
+                assert j and j["payload"]["channel"]["name"] == "flaky", j
+                hook.close()
+    finally:
+        http.close()
+        smtp.close()
+
+
 def test_the_fake_clock_delivers_on_the_way():
     """clock set across three weeks: each reminder and the overdue notice is attempted at its
     own moment, as the real clock would, not made on the way and sent (expired) at the end."""
