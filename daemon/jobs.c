@@ -1026,10 +1026,14 @@ long jobs_timeout_ms(struct daemon *d)
 	 * handed out; what waits for a disabled channel expires when one is back */
 	if (!nworkers)
 		return -1;
-	t = (long)(last_ping_ms + HEARTBEAT_MS - now_ms);
-	for (size_t i = 0; i < nworkers; i++)
-		t = min_ms(t, (long)(workers[i].last_seen_ms + SILENCE_MS + 1 - now_ms));
-	if (t <= 0)
+	/* (a deadline already past is due: 0, never the "no deadline" of min_ms) */
+	t = last_ping_ms + HEARTBEAT_MS <= now_ms ? 0 : (long)(last_ping_ms + HEARTBEAT_MS - now_ms);
+	for (size_t i = 0; i < nworkers && t > 0; i++) {
+		int64_t silent_at = workers[i].last_seen_ms + SILENCE_MS + 1;
+
+		t = silent_at <= now_ms ? 0 : min_ms(t, (long)(silent_at - now_ms));
+	}
+	if (t == 0)
 		return 0;
 	t = min_ms(t, ms_until(d, first_lease_end(d)));
 	if (t == 0)

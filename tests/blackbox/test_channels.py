@@ -242,3 +242,25 @@ def test_a_silent_worker_leaves_status_and_its_job_returns_by_its_own_timer():
     finally:
         http.close()
         smtp.close()
+
+
+def test_the_daemon_pings_an_idle_worker_by_its_own_timer():
+    """The heartbeat is the jobs link's own timer too: a worker that sends nothing after
+    ready still gets the daemon's ping every 5 s (docs/JOBS.md), with no other traffic to
+    wake the daemon. (The heartbeat is real time by design: this waits for two pings.)"""
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = fake_config(tmp, http, smtp, {})
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                w = FakeWorker(d, "webhook", capacity=1, name="quiet")
+                pings, deadline = [], time.monotonic() + 15
+                while len(pings) < 2 and time.monotonic() < deadline:
+                    if w.s.poll(200) and json.loads(w.s.recv()).get("type") == "ping":
+                        pings.append(time.monotonic())
+                eq(len(pings), 2, "two pings without any traffic from the worker")
+                assert 3.5 < pings[1] - pings[0] < 8, f"about 5 s apart: {pings[1] - pings[0]:.1f} s"
+                w.close()
+    finally:
+        http.close()
+        smtp.close()
