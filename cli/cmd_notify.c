@@ -149,13 +149,13 @@ static int cmd_notifications_list(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' }, { "before", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const hdr[] = { "ID", "WHEN", "STATE", "KIND", "TO", "REPORT", "PERIOD", "UNITS" };
+	static const char *const hdr[] = { "ID", "WHEN", "STATE", "KIND", "TO", "REPORT", "PERIOD", "UNITS", "ERROR" };
 	json_t *req = json_pack("{s:s}", "op", "notifications.list"), *r, *n;
 	struct table *t;
 	long long limit;
 	char *end;
 	size_t i;
-	int opt, rc;
+	int opt, rc, errors;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -185,14 +185,18 @@ static int cmd_notifications_list(int argc, char **argv)
 	r = cli_call(req, NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
-	t = table_new(8, hdr);
+	/* the error column when a listed message failed: what went wrong, without a show each */
+	errors = 0;
+	json_array_foreach(json_object_get(r, "notifications"), i, n)
+		errors |= *jstr(n, "error") != 0;
+	t = table_new(errors ? 9 : 8, hdr);
 	json_array_foreach(json_object_get(r, "notifications"), i, n) {
 		char id[24], state[48], units[24], period[64];
 		/* when it may leave, or when it left (a pending one's sent_at is its last failed try) */
 		const char *when = !strcmp(jstr(n, "state"), "pending") || !*jstr(n, "sent_at")
 				   ? jstr(n, "send_after") : jstr(n, "sent_at");
 		const char *row[] = { id, when, state, jstr(n, "kind"), jstr(n, "recipient"), jstr(n, "report"),
-				      jperiod(n, period, sizeof(period)), units };
+				      jperiod(n, period, sizeof(period)), units, jstr(n, "error") };
 
 		snprintf(id, sizeof(id), "%lld", jint(n, "id"));
 		snprintf(state, sizeof(state), "%s%s", jstr(n, "state"),
@@ -278,6 +282,10 @@ static int cmd_notifications_show(int argc, char **argv)
 		else if (*jstr(u, "error"))
 			printf(", error: %s", jstr(u, "error"));
 		printf("\n");
+		if (!strcmp(jstr(u, "state"), "pending"))
+			printf("  next attempt:  %s\n", jstr(u, "next_at"));
+		if (!strcmp(jstr(u, "state"), "pending") || !strcmp(jstr(u, "state"), "leased"))
+			printf("  expires:       %s (given up then)\n", jstr(u, "expires_at"));
 	}
 out:
 	json_decref(r);
@@ -322,6 +330,7 @@ int cmd_notify(int argc, char **argv)
 	json_t *r, *req;
 	long long id;
 	int opt, rc, polls;
+	char last[16] = "";
 
 	if (argc < 2 || strcmp(argv[1], "test"))
 		return cli_usage_error("notify: use 'notify test --channel NAME [--to ADDRESS]'%s", "");
@@ -353,6 +362,7 @@ int cmd_notify(int argc, char **argv)
 	/* watch the delivery: the client's --timeout bounds the whole wait */
 	polls = (int)(cl.timeout * 10);
 	for (int i = 0; i <= polls; i++) {
+		last[0] = 0;
 		json_t *n, *dl;
 		const char *state;
 		int saved = cl.json;
@@ -365,6 +375,7 @@ int cmd_notify(int argc, char **argv)
 		n = json_object_get(r, "notification");
 		dl = json_array_get(json_object_get(n, "deliveries"), 0);
 		state = jstr(dl, "state");
+		snprintf(last, sizeof(last), "%s", state);
 		if (!strcmp(state, "sent") || !strcmp(state, "failed") || (!strcmp(state, "pending") && jint(dl, "attempts") > 0)) {
 			if (cl.json) {
 				char *text = json_dumps(r, JSON_INDENT(2));
@@ -389,8 +400,13 @@ int cmd_notify(int argc, char **argv)
 		json_decref(r);
 		usleep(100000);
 	}
-	fprintf(stderr, "thiduactl: notification %lld was not delivered within %g seconds: is a %s worker running? (thiduactl status lists them)\n",
-		id, cl.timeout, "mail or webhook");
+	if (!strcmp(last, "leased"))	/* a worker has it: the server has not answered yet */
+		fprintf(stderr, "thiduactl: channel %s: the server gave no answer within %g seconds (it is slow or not"
+			" answering); the worker is still waiting for it, within the channel's timeout:"
+			" thiduactl notifications show %lld tells the outcome\n", channel, cl.timeout, id);
+	else
+		fprintf(stderr, "thiduactl: notification %lld was not handed to a worker within %g seconds: is a mail or"
+			" webhook worker running? (thiduactl status lists them)\n", id, cl.timeout);
 	return EXIT_DAEMON_ERROR;
 }
 
@@ -406,4 +422,45 @@ int cmd_notifications(int argc, char **argv)
 	if (!strcmp(argv[1], "retry"))
 		return cmd_notifications_retry(argc - 1, argv + 1);
 	return cli_usage_error("notifications: unknown subcommand '%s' (list, show, retry)", argv[1]);
+}
+
+/* cmd_channels - channels list | channels enable NAME */
+int cmd_channels(int argc, char **argv)
+{
+	static const char *const hdr[] = { "NAME", "KIND", "STATE", "SINCE", "REASON", "QUEUED", "LAST ERROR" };
+	json_t *r, *c;
+	struct table *t;
+	size_t i;
+	int rc;
+
+	if (argc == 3 && !strcmp(argv[1], "enable")) {
+		r = cli_call(json_pack("{s:s,s:s}", "op", "channels.enable", "channel", argv[2]), NULL, 0, &rc);
+		if (r && !cl.json)
+			printf(json_is_true(json_object_get(r, "was_disabled")) ? "channel %s enabled: its messages go out again\n"
+			       : "channel %s was not disabled; nothing changed\n", jstr(r, "channel"));
+		json_decref(r);
+		return rc;
+	}
+	if (argc != 2 || strcmp(argv[1], "list"))
+		return cli_usage_error("channels: use 'channels list' or 'channels enable NAME'%s", "");
+	r = cli_call(json_pack("{s:s}", "op", "channels.list"), NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	t = table_new(7, hdr);
+	json_array_foreach(json_object_get(r, "channels"), i, c) {
+		char queued[48], state[32], err[512];
+		const char *row[] = { jstr(c, "name"), jstr(c, "kind"), state, jstr(c, "disabled_at"),
+				      !strcmp(jstr(c, "state"), "disabled") ? jstr(c, "reason") : "", queued, err };
+
+		snprintf(state, sizeof(state), "%s%s", jstr(c, "state"), json_is_true(json_object_get(c, "operator")) ? " (operator)" : "");
+		snprintf(queued, sizeof(queued), "%lld", jint(c, "queued") + jint(c, "in_flight"));
+		snprintf(err, sizeof(err), "%s%s%s", jstr(c, "last_error_at"), *jstr(c, "last_error_at") ? " " : "",
+			 jstr(c, "last_error"));
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_destroy(&t);
+out:
+	json_decref(r);
+	return rc;
 }

@@ -7,6 +7,7 @@
 
 int cmd_schedule(int argc, char **argv);	/* schedule --unit CODE */
 int cmd_notifications(int argc, char **argv);
-int cmd_notify(int argc, char **argv);	/* notifications list [filters] | show ID */
+int cmd_notify(int argc, char **argv);	/* notify test --channel NAME [--to ADDRESS] */
+int cmd_channels(int argc, char **argv);	/* channels list | channels enable NAME */
 
 #endif

@@ -47,6 +47,8 @@ static void usage(FILE *fp)
 		"  notifications show ID          one notification, the units it is about, its deliveries\n"
 		"  notifications retry ID         send a failed notification again\n"
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
+		"  channels list                  each channel: enabled or disabled (since, why), queue, last error\n"
+		"  channels enable NAME           a disabled channel sends again\n"
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
 		"             [--limit N] [--before SEQ]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
@@ -73,6 +75,28 @@ static void usage(FILE *fp)
 		"--as NAME acts as a principal of the configuration (recorded in the audit log);\n"
 		"without it the local administrator acts.\n"
 		"TIME is 2024-11-10T09:00:00+07:00 or a date; DURATION is 90m, 36h, 3d, 1w.\n");
+}
+
+/* print_status_delivery - the workers connected and the channels disabled */
+static void print_status_delivery(json_t *r)
+{
+	json_t *w;
+	size_t i;
+
+	if (!json_array_size(json_object_get(r, "workers")))
+		printf("workers:   none connected\n");
+	else
+		printf("workers:   %zu connected\n", json_array_size(json_object_get(r, "workers")));
+	json_array_foreach(json_object_get(r, "workers"), i, w)
+		printf("  %s (%s, pid %lld): %lld of %lld jobs in hand\n", jstr(w, "name"), jstr(w, "kind"),
+		       (long long)json_integer_value(json_object_get(w, "pid")),
+		       (long long)json_integer_value(json_object_get(w, "inflight")),
+		       (long long)json_integer_value(json_object_get(w, "capacity")));
+	json_array_foreach(json_object_get(r, "disabled_channels"), i, w)
+		printf("%s%s (%s) disabled since %s: %s\n", i ? "           " : "DISABLED:  ", jstr(w, "name"), jstr(w, "kind"),
+		       jstr(w, "disabled_at"), jstr(w, "reason"));
+	if (json_array_size(json_object_get(r, "disabled_channels")))
+		printf("           (thiduactl channels list; thiduactl channels enable NAME)\n");
 }
 
 /* cmd_status - the daemon at a glance */
@@ -104,6 +128,7 @@ static int cmd_status(int argc, char **argv)
 	json_object_foreach(by, k, v)
 		printf(" %s %lld", k, (long long)json_integer_value(v));
 	printf("\n");
+	print_status_delivery(r);
 out:
 	json_decref(r);
 	return rc;
@@ -311,6 +336,7 @@ static const struct command {
 	{ "schedule", cmd_schedule },
 	{ "notifications", cmd_notifications },
 	{ "notify", cmd_notify },
+	{ "channels", cmd_channels },
 	{ "audit", cmd_audit },
 	{ "files", cmd_files },
 	{ "keys", cmd_keys },

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "channels.h"
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
@@ -88,6 +89,8 @@ static const struct op_entry {
 	{ "notifications.show", op_notifications_show, OP_RERUN, A_ANY },
 	{ "notifications.retry", op_notifications_retry, OP_WRITE, A_ADMIN },
 	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
+	{ "channels.list", op_channels_list, OP_RERUN, A_ADMIN },
+	{ "channels.enable", op_channels_enable, OP_WRITE, A_ADMIN },
 	{ "audit.list", op_audit_list, OP_RERUN, A_AUDITOR },
 	{ "audit.verify", op_audit_verify, OP_RERUN, A_AUDITOR },
 	{ "files.verify", op_files_verify, OP_RERUN, A_ADMIN },

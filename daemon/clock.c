@@ -99,15 +99,26 @@ void sched_run_due(struct daemon *d)
  * way so work runs at the time it was due, in order. At the target itself every source
  * runs once; batches still due there (a spool of thousands of messages) are left to the
  * loop's next turns, as with the real clock, so workers are fed while they are made. The
- * clock does not move before they are done: a later advance runs them first. */
+ * clock does not move before they are done: a later advance runs them first.
+ * Deliveries are attempted on the way too, as the real clock would give them time to: the
+ * moments deliveries fall due at (first attempts, retries) are steps of their own, and at
+ * each step before the target the workers get what is due and their results are awaited
+ * (jobs_settle), within SETTLE_TOTAL_MS of real time for the whole move. */
+#define SETTLE_TOTAL_MS 6000
+
 int sched_advance_to(struct daemon *d, int64_t target)
 {
 	char err[128];
 	int ran_at_target = 0;
+	int64_t deadline_ms = clock_mono_ms() + SETTLE_TOTAL_MS;
 
+	if (d->fake_now < target && jobs_next_due(d) <= d->fake_now)
+		jobs_settle(d, deadline_ms);	/* what is due before the clock moves goes first */
 	for (int guard = 0; guard < 10000000; guard++) {
-		int64_t next = sched_next_due(d);
+		int64_t next = sched_next_due(d), jobs = jobs_next_due(d);
 
+		if (jobs > d->fake_now && jobs < next)	/* those due now were settled already */
+			next = jobs;
 		if (next > target)
 			break;
 		if (next > d->fake_now) {
@@ -118,6 +129,8 @@ int sched_advance_to(struct daemon *d, int64_t target)
 		}
 		sched_run_due(d);
 		ran_at_target = d->fake_now == target;
+		if (!ran_at_target && sched_next_due(d) > d->fake_now)	/* the moment's messages are all made */
+			jobs_settle(d, deadline_ms);
 	}
 	return clock_set(d, target, err, sizeof(err));
 }

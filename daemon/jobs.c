@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "channels.h"
 #include "jobs.h"
 #include "jdump.h"
 #include "jload.h"
@@ -29,6 +30,7 @@
 #define LEASE_SECONDS 120
 #define BACKOFF_BASE 30
 #define BACKOFF_CAP 3600
+#define PROTOCOL_PAUSE 30		/* a job answered outside the protocol is offered again after this */
 
 struct worker {
 	unsigned char id[256];
@@ -39,6 +41,7 @@ struct worker {
 	int capacity, inflight;
 	long pid;
 	int64_t last_seen_ms;
+	int64_t quiet_from_ms;		/* a job was handed to it then and it has said nothing since; 0: heard */
 };
 
 static struct worker workers[MAX_WORKERS];
@@ -192,17 +195,14 @@ void outbox_settle(struct daemon *d, int64_t outbox)
 	sqlite3_reset(s);
 }
 
-/* alert_operator - a dead letter or a disabled endpoint, at most once an hour per channel */
+/* alert_operator - a dead letter, at most once an hour per channel */
 static void alert_operator(struct daemon *d, const char *channel, int64_t outbox, const char *what)
 {
-	const struct channel *op = cfg_channel(d->cfg, d->cfg->operator_channel);
 	int64_t now = clock_now(d), last = 0;
 	sqlite3_stmt *s;
-	json_t *payload;
-	char *text, *title;
 
 	log_err("delivery: %s", what);
-	if (!op)
+	if (!d->cfg->operator_channel)
 		return;
 	s = store_stmt(d->store, "SELECT last_alert_at FROM channel_state WHERE channel = ?1");
 	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
@@ -217,33 +217,15 @@ static void alert_operator(struct daemon *d, const char *channel, int64_t outbox
 	sqlite3_bind_int64(s, 2, now);
 	sqlite3_step(s);
 	sqlite3_reset(s);
-	{
-		struct tmpl_values v = { .nunits = 0 };
-		char idtext[24];
-
-		snprintf(idtext, sizeof(idtext), "%lld", (long long)outbox);
-		v.v[TV_REASON] = what;
-		v.v[TV_CHANNEL] = channel;
-		v.v[TV_NOTIFICATION] = idtext;
-		templates_render(d->cfg->templates, TE_DEAD_LETTER, !strcmp(op->kind, "smtp") ? TC_MAIL : TC_CHAT, &v,
-				 &title, &text);
-	}
-	payload = json_pack("{s:s,s:s,s:s,s:s}", "title", title, "subject", title, "text", text,
-			    "dedup_key", "operator-alert");
-	json_object_set_new(payload, "dedup_key", json_sprintf("alert/%s/%lld", channel, (long long)now));
-	if (!strcmp(op->kind, "smtp"))
-		json_object_set_new(payload, "to", json_pack("[{s:s}]", "address", op->from));
-	deliveries_add(d, outbox, op, payload, now + 72 * 3600);
-	free(title);
-	free(text);
+	operator_notice(d, TE_DEAD_LETTER, channel, what, outbox);
 }
 
-/* deliveries_add_text - one delivery of a message through a channel, payload as text */
-int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
-			size_t len, int64_t expires_at)
+/* deliveries_insert - one delivery row; anytime: it may leave outside working hours */
+static int deliveries_insert(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
+			     size_t len, int64_t expires_at, int anytime)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO deliveries (outbox, channel, kind, payload, next_at, expires_at)"
-				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO deliveries (outbox, channel, kind, payload, next_at, expires_at, anytime)"
+				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	int rc;
 
 	sqlite3_bind_int64(s, 1, outbox);
@@ -252,32 +234,30 @@ int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *
 	sqlite3_bind_text(s, 4, payload, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, clock_now(d));
 	sqlite3_bind_int64(s, 6, expires_at);
+	sqlite3_bind_int(s, 7, anytime);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* deliveries_add - the same with the payload as a JSON object; steals payload */
+/* deliveries_add_text - one delivery of a message through a channel, payload as text; it
+ * leaves in working hours, every attempt */
+int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
+			size_t len, int64_t expires_at)
+{
+	return deliveries_insert(d, outbox, c, payload, len, expires_at, 0);
+}
+
+/* deliveries_add - a delivery that may leave at any hour (a test, an operator's notice),
+ * the payload as a JSON object; steals payload */
 int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)
 {
 	char *text = jdump(payload, JSON_COMPACT);
-	int rc = text ? deliveries_add_text(d, outbox, c, text, strlen(text), expires_at) : -1;
+	int rc = text ? deliveries_insert(d, outbox, c, text, strlen(text), expires_at, 1) : -1;
 
 	free(text);
 	json_decref(payload);
 	return rc;
-}
-
-/* channel_disabled - 1 when the endpoint answered 410 Gone */
-static int channel_disabled(struct daemon *d, const char *channel)
-{
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT 1 FROM channel_state WHERE channel = ?1 AND disabled_at IS NOT NULL");
-	int r;
-
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
-	r = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_reset(s);
-	return r;
 }
 
 /* dead_letter - give up on a delivery: failed, visible, reported */
@@ -303,15 +283,16 @@ static void dead_letter(struct daemon *d, int64_t id, int64_t outbox, const char
 struct chan_text {
 	const struct channel *c;
 	char *text;
+	char print[CHANNEL_PRINT];	/* channel_fingerprint */
 };
 
-static const char *channel_text(const struct channel *c, struct chan_text *cache, size_t *n)
+static const struct chan_text *channel_text(const struct channel *c, struct chan_text *cache, size_t *n)
 {
 	json_t *o;
 
 	for (size_t i = 0; i < *n; i++)
 		if (cache[i].c == c)
-			return cache[i].text;
+			return &cache[i];
 	o = channel_json(c);
 	if (*n == 16) {		/* more channels than slots: recycle the last */
 		free(cache[15].text);
@@ -319,33 +300,15 @@ static const char *channel_text(const struct channel *c, struct chan_text *cache
 	}
 	cache[*n].c = c;
 	cache[*n].text = jdump(o, JSON_COMPACT);
+	channel_fingerprint(c, cache[*n].print);
 	json_decref(o);
-	return cache[(*n)++].text;
+	return &cache[(*n)++];
 }
 
 static void chan_text_free(struct chan_text *cache, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(cache[i].text);
-}
-
-/* whether channels answered 410, looked up once per dispatch */
-struct disabled_cache {
-	const struct channel *c[16];
-	int disabled[16];
-	size_t n;
-};
-
-static int channel_is_disabled(struct daemon *d, const struct channel *c, struct disabled_cache *dc)
-{
-	for (size_t i = 0; i < dc->n; i++)
-		if (dc->c[i] == c)
-			return dc->disabled[i];
-	if (dc->n == 16)
-		return channel_disabled(d, c->name);
-	dc->c[dc->n] = c;
-	dc->disabled[dc->n] = channel_disabled(d, c->name);
-	return dc->disabled[dc->n++];
 }
 
 /* send_job - the job frame spliced as text: the stored payload (a JSON object) gains the
@@ -377,15 +340,38 @@ static void send_job(struct daemon *d, const struct worker *w, int64_t id, int a
 		log_warn("jobs: job %lld for worker %s was not sent: %s", (long long)id, w->name, zmq_strerror(errno));
 }
 
+/* a pending delivery whose channel is not disabled (a disabled channel's wait) */
+#define NOT_DISABLED "NOT EXISTS (SELECT 1 FROM channel_state cs WHERE cs.channel = deliveries.channel" \
+	" AND cs.disabled_at IS NOT NULL)"
+
+/* postpone_to_working_hours - outside working hours the deliveries due now wait for the
+ * next working moment (working_moment, as the first attempt was placed), except those that
+ * may leave at any hour: every attempt of a message, retries and deliveries given back by a
+ * worker included, leaves in working hours */
+static void postpone_to_working_hours(struct daemon *d, int64_t now, int64_t open)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "UPDATE deliveries SET next_at = ?2"
+				     " WHERE state = 'pending' AND next_at <= ?1 AND anytime = 0");
+
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, open);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	if (sqlite3_changes(store_db(d->store)))
+		log_info("delivery: %d delivery(ies) due outside working hours wait until the next working moment",
+			 sqlite3_changes(store_db(d->store)));
+}
+
 /* dispatch - hand due deliveries to workers with room; returns the number handed out */
 static int dispatch(struct daemon *d)
 {
-	int64_t now = clock_now(d);
+	int64_t now = clock_now(d), open = working_moment(d->cfg, now);
 	int handed = 0;
 	struct chan_text cache[16] = { { 0 } };
 	size_t ncache = 0;
-	struct disabled_cache disabled_cache = { 0 };
 
+	if (open != now && nworkers)
+		postpone_to_working_hours(d, now, open);
 	for (size_t w = 0; w < nworkers; w++) {
 		struct worker *wk = &workers[w];
 		int room = wk->capacity - wk->inflight;
@@ -394,7 +380,8 @@ static int dispatch(struct daemon *d)
 		if (room <= 0)
 			continue;
 		s = store_stmt(d->store, "SELECT id, outbox, channel, payload, attempts, expires_at FROM deliveries"
-			       " WHERE state = 'pending' AND next_at <= ?1 AND kind = ?2 ORDER BY next_at, id LIMIT ?3");
+			       " WHERE state = 'pending' AND next_at <= ?1 AND kind = ?2 AND " NOT_DISABLED
+			       " ORDER BY next_at, id LIMIT ?3");
 		sqlite3_bind_int64(s, 1, now);
 		sqlite3_bind_text(s, 2, wk->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 3, room);
@@ -407,13 +394,13 @@ static int dispatch(struct daemon *d)
 			int payload = stored && slen >= 2 && stored[0] == '{' && stored[slen - 1] == '}';
 			int attempt = sqlite3_column_int(s, 4) + 1;
 			int64_t expires = sqlite3_column_int64(s, 5);
+			const struct chan_text *ct;
 			sqlite3_stmt *u;
 
-			if (!c || !payload || now >= expires || channel_is_disabled(d, c, &disabled_cache)) {
+			if (!c || !payload || now >= expires) {
 				char *why = xstrdup(!c ? "the channel is no longer in the configuration"
 						    : !payload ? "the stored message cannot be read"
-						    : now >= expires ? "it expired before it could be delivered"
-						    : "the channel is disabled (the endpoint answered 410 Gone)");
+						    : "it expired before it could be delivered");
 				char *name = xstrdup(chname);
 
 				sqlite3_reset(s);
@@ -423,14 +410,18 @@ static int dispatch(struct daemon *d)
 				handed++;	/* progress: look again */
 				break;
 			}
+			ct = channel_text(c, cache, &ncache);
 			u = store_stmt(d->store, "UPDATE deliveries SET state = 'leased', worker = ?2, lease_until = ?3,"
-				       " attempts = attempts + 1 WHERE id = ?1");
+				       " attempts = attempts + 1, settings = ?4 WHERE id = ?1");
 			sqlite3_bind_int64(u, 1, id);
 			sqlite3_bind_text(u, 2, wk->hex, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(u, 3, now + LEASE_SECONDS);
+			sqlite3_bind_text(u, 4, ct->print, -1, SQLITE_STATIC);
 			sqlite3_step(u);
 			sqlite3_reset(u);
-			send_job(d, wk, id, attempt, channel_text(c, cache, &ncache), stored, slen);
+			send_job(d, wk, id, attempt, ct->text, stored, slen);
+			if (!wk->quiet_from_ms)
+				wk->quiet_from_ms = clock_mono_ms();
 			wk->inflight++;
 			handed++;
 		}
@@ -438,6 +429,20 @@ static int dispatch(struct daemon *d)
 	}
 	chan_text_free(cache, ncache);
 	return handed;
+}
+
+/* next_attempt - when a delivery is tried again after a wait: in working hours (the
+ * function that placed its first attempt), unless it may leave at any hour */
+static int64_t next_attempt(struct daemon *d, int64_t id, int64_t at)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT anytime FROM deliveries WHERE id = ?1");
+	int anytime = 0;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		anytime = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return anytime ? at : working_moment(d->cfg, at);
 }
 
 /* backoff - capped exponential with jitter */
@@ -470,7 +475,7 @@ static int retry_recipients(struct daemon *d, int64_t id, int64_t outbox, int at
 	sqlite3_stmt *s;
 	json_t *payload = NULL, *keep, *r, *a;
 	size_t i, k, n;
-	int64_t next = clock_now(d) + backoff(attempts);
+	int64_t next = next_attempt(d, id, clock_now(d) + backoff(attempts));
 	int made = 0;
 	char *text;
 
@@ -542,6 +547,49 @@ static void keep_parts_sent(struct daemon *d, int64_t id, json_t *msg)
 	sqlite3_reset(s);
 }
 
+/* may_disable - a result's "disable" counts only from a webhook worker, for a webhook
+ * channel, on a 410 answer, and for the settings the channel still has (the job was sent
+ * with them: a 410 from a URL replaced since does not disable the new one). Otherwise
+ * NULL, and *why says which rule it broke. */
+static const struct channel *may_disable(struct daemon *d, const struct worker *w, const char *chname,
+					 json_t *code, const char *sent_with, char print[CHANNEL_PRINT],
+					 const char **why)
+{
+	const struct channel *c = cfg_channel(d->cfg, chname);
+
+	*why = NULL;
+	if (strcmp(w->kind, "webhook"))
+		*why = "only a webhook worker may disable a channel";
+	else if (!c)
+		*why = "the channel is no longer in the configuration";
+	else if (!strcmp(c->kind, "smtp"))
+		*why = "an smtp channel is never disabled by one result";
+	else if (!json_is_integer(code) || json_integer_value(code) != 410)
+		*why = "only a 410 Gone answer disables a channel";
+	else if (channel_fingerprint(c, print), !sent_with || strcmp(sent_with, print))
+		*why = "the 410 answered a url or credentials the channel no longer has";
+	return *why ? NULL : c;
+}
+
+/* protocol_error - a result the protocol does not know (an unknown status): the worker's
+ * mistake, not the message's. Logged; the job goes back to the queue, offered again after
+ * a pause (so a worker that keeps answering so does not spin the daemon), the attempt not
+ * counted. */
+static void protocol_error(struct daemon *d, struct worker *w, int64_t id, const char *job, const char *status)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL, next_at = ?2,"
+				     " attempts = max(attempts - 1, 0) WHERE id = ?1");
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, clock_now(d) + PROTOCOL_PAUSE);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	log_warn("jobs: protocol error from worker %s (pid %ld): the result for job %s has %s%.32s%s; the job goes back"
+		 " to the queue and is offered again in %d s (docs/JOBS.md: status is sent, retry or failed)",
+		 w->name, w->pid, job, status ? "the unknown status '" : "no status", status ? status : "",
+		 status ? "'" : "", PROTOCOL_PAUSE);
+}
+
 /* handle_result - a worker's answer for one job */
 static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const char *raw, size_t rawlen)
 {
@@ -550,13 +598,13 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	const char *reason = json_string_value(json_object_get(msg, "reason"));
 	json_t *code = json_object_get(msg, "code");
 	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0;
-	char chname[128] = "";
+	char chname[128] = "", sent_with[CHANNEL_PRINT] = "";
 	int attempts = 0, leased = 0;
 	sqlite3_stmt *s;
 	char *bounded = result_bound(msg, &raw, &rawlen);	/* stored and shown: bounded */
 
-	reason = json_string_value(json_object_get(msg, "reason"));
-	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at FROM deliveries"
+	reason = json_string_value(json_object_get(msg, "reason"));	/* as bounded */
+	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at, settings FROM deliveries"
 		       " WHERE id = ?1 AND state = 'leased' AND worker = ?2");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, w->hex, -1, SQLITE_STATIC);
@@ -566,12 +614,19 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		xstrlcpy(chname, (const char *)sqlite3_column_text(s, 1), sizeof(chname));
 		attempts = sqlite3_column_int(s, 2);
 		expires = sqlite3_column_int64(s, 3);
+		if (sqlite3_column_type(s, 4) != SQLITE_NULL)
+			xstrlcpy(sent_with, (const char *)sqlite3_column_text(s, 4), sizeof(sent_with));
 	}
 	sqlite3_reset(s);
 	if (w->inflight > 0)
 		w->inflight--;
-	if (!leased || !status) {
-		log_info("jobs: result for job %s from %s ignored (not leased to it)", job ? job : "?", w->name);
+	if (!leased) {
+		log_info("jobs: result for job %.32s from %s ignored (not leased to it)", job ? job : "?", w->name);
+		free(bounded);
+		return;
+	}
+	if (!status || (strcmp(status, "sent") && strcmp(status, "retry") && strcmp(status, "failed"))) {
+		protocol_error(d, w, id, job, status);
 		free(bounded);
 		return;
 	}
@@ -598,13 +653,15 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			outbox_settle(d, outbox);
 		events_emit(d, "notification.sent", json_pack("{s:I,s:s}", "id", (json_int_t)outbox, "channel", chname));
 	} else if (!strcmp(status, "retry")) {
-		int64_t after = backoff(attempts);
+		int64_t after = backoff(attempts), next;
 		json_t *ra = json_object_get(msg, "retry_after");
 
 		keep_parts_sent(d, id, msg);
 		if (json_is_number(ra) && json_number_value(ra) > after)
-			after = (int64_t)json_number_value(ra);
-		if (now + after >= expires) {
+			after = json_number_value(ra) < 366.0 * 86400 ? (int64_t)json_number_value(ra) : 366 * 86400;
+		next = next_attempt(d, id, now + after);
+		channel_note_error(d, chname, reason ? reason : "a temporary failure");
+		if (next >= expires) {
 			char *why = xasprintf("gave up after %d attempts: %s", attempts, reason ? reason : "temporary failures");
 
 			dead_letter(d, id, outbox, chname, why);
@@ -613,36 +670,51 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL, next_at = ?2,"
 				       " code = ?3, last_error = ?4, detail = ?5 WHERE id = ?1");
 			sqlite3_bind_int64(s, 1, id);
-			sqlite3_bind_int64(s, 2, now + after);
+			sqlite3_bind_int64(s, 2, next);
 			if (json_is_integer(code))
 				sqlite3_bind_int64(s, 3, json_integer_value(code));
 			sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
 			sqlite3_bind_text(s, 5, raw, (int)rawlen, SQLITE_STATIC);
 			sqlite3_step(s);
 			sqlite3_reset(s);
-			log_info("delivery %lld via %s: retry in %llds (%s)", (long long)id, chname, (long long)after,
+			log_info("delivery %lld via %s: retry in %llds (%s)", (long long)id, chname, (long long)(next - now),
 				 reason ? reason : "");
 		}
 	} else {
+		const struct channel *gone = NULL;
+		char print[CHANNEL_PRINT];
+
 		keep_parts_sent(d, id, msg);	/* for an operator's notifications.retry */
+		channel_note_error(d, chname, reason ? reason : "the server refused the message");
 		if (json_is_true(json_object_get(msg, "disable"))) {
-			s = store_stmt(d->store, "INSERT INTO channel_state (channel, disabled_at, reason) VALUES (?1, ?2, ?3)"
-				       " ON CONFLICT (channel) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason");
-			sqlite3_bind_text(s, 1, chname, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 2, now);
-			sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-			sqlite3_step(s);
-			sqlite3_reset(s);
-			log_err("channel %s disabled: %s", chname, reason ? reason : "the endpoint is gone");
+			const char *refused;
+
+			gone = may_disable(d, w, chname, code, sent_with, print, &refused);
+			if (!gone)
+				log_warn("jobs: worker %s asked to disable channel %s; not done: %s", w->name, chname, refused);
 		}
-		s = store_stmt(d->store, "UPDATE deliveries SET code = ?2, detail = ?3 WHERE id = ?1");
+		s = store_stmt(d->store, "UPDATE deliveries SET code = ?2, detail = ?3, last_error = ?4 WHERE id = ?1");
 		sqlite3_bind_int64(s, 1, id);
 		if (json_is_integer(code))
 			sqlite3_bind_int64(s, 2, json_integer_value(code));
 		sqlite3_bind_text(s, 3, raw, (int)rawlen, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
 		sqlite3_step(s);
 		sqlite3_reset(s);
-		dead_letter(d, id, outbox, chname, reason ? reason : "the server refused the message");
+		if (gone) {
+			/* the message itself did nothing wrong: it waits with the channel's others */
+			char *why = xasprintf("the endpoint answered 410 Gone: %s", reason ? reason : "gone");
+
+			channel_disable(d, gone, print, why);
+			free(why);
+			s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL, next_at = ?2 WHERE id = ?1");
+			sqlite3_bind_int64(s, 1, id);
+			sqlite3_bind_int64(s, 2, now);
+			sqlite3_step(s);
+			sqlite3_reset(s);
+		} else {
+			dead_letter(d, id, outbox, chname, reason ? reason : "the server refused the message");
+		}
 	}
 	free(bounded);
 }
@@ -698,19 +770,18 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 	} else if (strcmp(type, "ping")) {
 		log_warn("jobs: unexpected message '%s' from worker %s", type, w->name);
 	}
-	if (w)
+	if (w) {
 		w->last_seen_ms = clock_mono_ms();
+		w->quiet_from_ms = 0;
+	}
 	json_decref(msg);
 }
 
-/* jobs_turn - read what the workers sent, hand out work, in one transaction */
-void jobs_turn(struct daemon *d)
+/* read_messages - what the workers sent, up to a batch; 1 when there was something */
+static int read_messages(struct daemon *d)
 {
-	int64_t now_ms = clock_mono_ms();
-	int changed = 0;
+	int got = 0;
 
-	if (store_begin(d->store))
-		return;
 	for (int n = 0; n < 1024; n++) {
 		zmq_msg_t id, body;
 		int more;
@@ -734,16 +805,123 @@ void jobs_turn(struct daemon *d)
 					break;
 			}
 			handle_message(d, zmq_msg_data(&id), zmq_msg_size(&id), zmq_msg_data(&body), zmq_msg_size(&body));
-			changed = 1;
+			got = 1;
 		}
 		zmq_msg_close(&body);
 		zmq_msg_close(&id);
 	}
+	return got;
+}
+
+/* moment_of - the one moment a statement selects (its parameters bound); INT64_MAX when
+ * it selects none or NULL */
+static int64_t moment_of(sqlite3_stmt *s)
+{
+	int64_t t = INT64_MAX;
+
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		t = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return t;
+}
+
+/* first_lease_end - when the first lease runs out; INT64_MAX when none is held */
+static int64_t first_lease_end(struct daemon *d)
+{
+	return moment_of(store_stmt(d->store, "SELECT min(lease_until) FROM deliveries WHERE state = 'leased'"));
+}
+
+/* expire_leases - leases that ran out go back to the queue. The worker may still hold
+ * such a job, and ignores a second copy of it without an answer: its slot is counted free
+ * now, or each one would be lost for good (a late answer is not counted twice: inflight
+ * stays >= 0). With the fake clock, time can pass a lease in an instant: a worker that
+ * has said nothing since it was handed a job whose lease ran out is gone (with the real
+ * clock it would have been silent for longer than SILENCE_MS already). */
+static void expire_leases(struct daemon *d)
+{
+	int64_t now = clock_now(d);
+	sqlite3_stmt *s;
+
+	if (first_lease_end(d) > now)
+		return;
+	s = store_stmt(d->store, "SELECT worker, count(*) FROM deliveries"
+		       " WHERE state = 'leased' AND lease_until <= ?1 GROUP BY worker");
+	sqlite3_bind_int64(s, 1, now);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(s, 0);
+		int n = sqlite3_column_int(s, 1);
+
+		for (size_t i = 0; hex && i < nworkers; i++)
+			if (!strcmp(workers[i].hex, hex)) {
+				workers[i].inflight = workers[i].inflight > n ? workers[i].inflight - n : 0;
+				if (d->fake_clock && workers[i].quiet_from_ms)
+					workers[i].quiet_from_ms = -1;	/* marked: dropped below */
+			}
+	}
+	sqlite3_reset(s);
+	s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL"
+		       " WHERE state = 'leased' AND lease_until <= ?1");
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	if (sqlite3_changes(store_db(d->store)))
+		log_warn("jobs: %d lease(s) ran out without a result; the job(s) go back to the queue",
+			 sqlite3_changes(store_db(d->store)));
+	for (size_t i = 0; i < nworkers;) {
+		if (workers[i].quiet_from_ms == -1) {
+			log_warn("jobs: worker %s (pid %ld) said nothing since it took a job whose lease ran out; it is"
+				 " considered gone", workers[i].name, workers[i].pid);
+			drop_worker(d, i);
+		} else {
+			i++;
+		}
+	}
+}
+
+/* held_expiry - when the first delivery waiting for a disabled channel expires */
+static int64_t held_expiry(struct daemon *d)
+{
+	return moment_of(store_stmt(d->store, "SELECT min(d.expires_at) FROM channel_state cs JOIN deliveries d"
+				    " ON d.channel = cs.channel AND d.state = 'pending' WHERE cs.disabled_at IS NOT NULL"));
+}
+
+/* expire_held - deliveries that waited for a disabled channel until they expired */
+static void expire_held(struct daemon *d)
+{
+	int64_t now = clock_now(d);
+
+	for (int guard = 0; guard < 1000 && held_expiry(d) <= now; guard++) {
+		sqlite3_stmt *s = store_stmt(d->store, "SELECT d.id, d.outbox, d.channel FROM channel_state cs JOIN deliveries d"
+					     " ON d.channel = cs.channel AND d.state = 'pending'"
+					     " WHERE cs.disabled_at IS NOT NULL AND d.expires_at <= ?1 LIMIT 1");
+		int64_t id = 0, outbox = 0;
+		char chname[128] = "";
+
+		sqlite3_bind_int64(s, 1, now);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			id = sqlite3_column_int64(s, 0);
+			outbox = sqlite3_column_int64(s, 1);
+			xstrlcpy(chname, (const char *)sqlite3_column_text(s, 2), sizeof(chname));
+		}
+		sqlite3_reset(s);
+		if (!id)
+			break;
+		dead_letter(d, id, outbox, chname, "it expired while its channel was disabled");
+	}
+}
+
+/* jobs_work - one round of the jobs link inside the caller's transaction: read what the
+ * workers sent, forget the silent ones, ping, take back expired leases, hand out work */
+static void jobs_work(struct daemon *d)
+{
+	int64_t now_ms = clock_mono_ms();
+
+	read_messages(d);
 	for (size_t i = 0; i < nworkers;) {
 		if (now_ms - workers[i].last_seen_ms > SILENCE_MS) {
-			log_warn("jobs: worker %s silent for %d s", workers[i].name, SILENCE_MS / 1000);
+			log_warn("jobs: worker %s (pid %ld) silent for %d s; it is considered gone", workers[i].name,
+				 workers[i].pid, SILENCE_MS / 1000);
 			drop_worker(d, i);
-			changed = 1;
 		} else {
 			i++;
 		}
@@ -753,74 +931,41 @@ void jobs_turn(struct daemon *d)
 			send_to(d, &workers[i], json_pack("{s:s}", "type", "ping"));
 		last_ping_ms = now_ms;
 	}
-	/* leases that ran out go back to the queue (looked for first: the UPDATE builds
-	 * temporary tables each time it runs) */
-	{
-		sqlite3_stmt *s = store_stmt(d->store, "SELECT 1 FROM deliveries WHERE state = 'leased' AND lease_until <= ?1");
-		int expired;
-
-		sqlite3_bind_int64(s, 1, clock_now(d));
-		expired = sqlite3_step(s) == SQLITE_ROW;
-		sqlite3_reset(s);
-		if (expired) {
-			/* the worker may still hold such a job, and ignores a second copy of it
-			 * without an answer: its slot is counted free now, or each one would be
-			 * lost for good (a late answer is not counted twice: inflight stays >= 0) */
-			s = store_stmt(d->store, "SELECT worker, count(*) FROM deliveries"
-				       " WHERE state = 'leased' AND lease_until <= ?1 GROUP BY worker");
-			sqlite3_bind_int64(s, 1, clock_now(d));
-			while (sqlite3_step(s) == SQLITE_ROW) {
-				const char *hex = (const char *)sqlite3_column_text(s, 0);
-				int n = sqlite3_column_int(s, 1);
-
-				for (size_t i = 0; hex && i < nworkers; i++)
-					if (!strcmp(workers[i].hex, hex))
-						workers[i].inflight = workers[i].inflight > n ? workers[i].inflight - n : 0;
-			}
-			sqlite3_reset(s);
-			s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', worker = NULL"
-				       " WHERE state = 'leased' AND lease_until <= ?1");
-			sqlite3_bind_int64(s, 1, clock_now(d));
-			sqlite3_step(s);
-			sqlite3_reset(s);
-			changed |= sqlite3_changes(store_db(d->store)) > 0;
-		}
-	}
+	expire_leases(d);
+	expire_held(d);
 	for (int guard = 0; guard < 100 && dispatch(d) > 0; guard++)
-		changed = 1;
+		;
+}
+
+/* jobs_turn - read what the workers sent, hand out work, in one transaction */
+void jobs_turn(struct daemon *d)
+{
+	if (store_begin(d->store))
+		return;
+	jobs_work(d);
 	if (store_commit(d->store))
 		log_err("jobs: the turn could not be committed: %s", store_errmsg(d->store));
 	events_flush(d);
-	(void)changed;
 }
 
-/* next_pending - when the first pending delivery (of kind, when not NULL) is due;
- * INT64_MAX when there is none */
+/* next_pending - when the first pending delivery (of kind, when not NULL) of a channel
+ * not disabled is due; INT64_MAX when there is none */
 static int64_t next_pending(struct daemon *d, const char *kind)
 {
 	sqlite3_stmt *s = kind ? store_stmt(d->store, "SELECT next_at FROM deliveries WHERE state = 'pending'"
-					    " AND kind = ?1 ORDER BY next_at LIMIT 1")
-		: store_stmt(d->store, "SELECT min(next_at) FROM deliveries WHERE state = 'pending'");
-	int64_t next = INT64_MAX;
+					    " AND kind = ?1 AND " NOT_DISABLED " ORDER BY next_at LIMIT 1")
+		: store_stmt(d->store, "SELECT next_at FROM deliveries WHERE state = 'pending' AND " NOT_DISABLED
+			     " ORDER BY next_at LIMIT 1");
 
 	if (kind)
 		sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		next = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return next;
+	return moment_of(s);
 }
 
-/* jobs_timeout_ms - how long the loop may sleep before jobs need attention: until the
- * next heartbeat, or until the next pending delivery is due; 0 when one is due that a
- * worker has room for. A due delivery whose workers are all busy waits for their results
- * (the loop would spin otherwise). */
-long jobs_timeout_ms(struct daemon *d)
+/* kinds_with_room - the kinds of the workers that can take a job now */
+static size_t kinds_with_room(const char *kinds[MAX_WORKERS])
 {
-	long t = nworkers ? HEARTBEAT_MS : -1;
-	const char *kinds[MAX_WORKERS];
 	size_t nkinds = 0;
-	int64_t next, now = clock_now(d);
 
 	for (size_t i = 0; i < nworkers; i++) {
 		size_t k;
@@ -830,22 +975,135 @@ long jobs_timeout_ms(struct daemon *d)
 		if (k == nkinds && workers[i].capacity > workers[i].inflight)
 			kinds[nkinds++] = workers[i].kind;
 	}
-	if (!nkinds || (next = next_pending(d, NULL)) == INT64_MAX)
-		return t;
-	if (next <= now) {	/* due, but maybe only for busy workers: the kinds with room */
-		next = INT64_MAX;
-		for (size_t k = 0; k < nkinds && next > now; k++) {
-			int64_t n = next_pending(d, kinds[k]);
+	return nkinds;
+}
 
-			if (n < next)
-				next = n;
-		}
-		if (next <= now)
-			return 0;
+/* next_dispatch - when the first delivery a worker has room for is due; INT64_MAX: none */
+static int64_t next_dispatch(struct daemon *d)
+{
+	const char *kinds[MAX_WORKERS];
+	size_t nkinds = kinds_with_room(kinds);
+	int64_t next = INT64_MAX;
+
+	if (!nkinds)
+		return INT64_MAX;
+	if (nkinds == 2)	/* both kinds: one look */
+		return next_pending(d, NULL);
+	for (size_t k = 0; k < nkinds; k++) {
+		int64_t n = next_pending(d, kinds[k]);
+
+		if (n < next)
+			next = n;
 	}
-	if (next == INT64_MAX || d->fake_clock)	/* the fake clock does not move by itself */
-		return t;
-	return t < 0 || (next - now) * 1000 < t ? (long)((next - now) * 1000) : t;
+	return next;
+}
+
+/* ms_until - milliseconds from now (daemon clock) to t, for the loop's timer: 0 when due,
+ * -1 when never (the fake clock does not move by itself: only what is due now counts) */
+static long ms_until(struct daemon *d, int64_t t)
+{
+	int64_t now = clock_now(d);
+
+	if (t == INT64_MAX)
+		return -1;
+	if (t <= now)
+		return 0;
+	if (d->fake_clock)
+		return -1;
+	return (t - now) > 3600 ? 3600000L : (long)((t - now) * 1000);
+}
+
+static long min_ms(long a, long b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* jobs_timeout_ms - how long the loop may sleep before the jobs link needs attention: the
+ * next heartbeat, the first worker that would be silent too long, the first lease to run
+ * out, the first delivery a worker has room for, the first delivery of a disabled channel
+ * to expire; 0 when one of them is due. Each is a timer of its own: none waits for traffic
+ * on the jobs socket. A due delivery whose workers are all busy waits for their results
+ * (the loop would spin otherwise). */
+long jobs_timeout_ms(struct daemon *d)
+{
+	int64_t now_ms = clock_mono_ms();
+	long t;
+
+	/* no worker: no lease is held (a worker's go back when it goes) and nothing can be
+	 * handed out; what waits for a disabled channel expires when one is back */
+	if (!nworkers)
+		return -1;
+	/* (a deadline already past is due: 0, never the "no deadline" of min_ms) */
+	t = last_ping_ms + HEARTBEAT_MS <= now_ms ? 0 : (long)(last_ping_ms + HEARTBEAT_MS - now_ms);
+	for (size_t i = 0; i < nworkers && t > 0; i++) {
+		int64_t silent_at = workers[i].last_seen_ms + SILENCE_MS + 1;
+
+		t = silent_at <= now_ms ? 0 : min_ms(t, (long)(silent_at - now_ms));
+	}
+	if (t == 0)
+		return 0;
+	t = min_ms(t, ms_until(d, first_lease_end(d)));
+	if (t == 0)
+		return 0;
+	t = min_ms(t, ms_until(d, next_dispatch(d)));
+	if (t == 0)
+		return 0;
+	return min_ms(t, ms_until(d, held_expiry(d)));
+}
+
+/* jobs_next_due - for the fake clock's steps (sched_advance_to): when the first delivery
+ * a connected worker could take is due; INT64_MAX when there is none */
+int64_t jobs_next_due(struct daemon *d)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < nworkers; i++) {
+		int64_t n = next_pending(d, workers[i].kind);
+
+		if (n < next)
+			next = n;
+	}
+	return next;
+}
+
+/* busy - deliveries still under way at this moment: leased, or due for a worker with room */
+static int busy(struct daemon *d)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT 1 FROM deliveries WHERE state = 'leased' LIMIT 1");
+	int leased = sqlite3_step(s) == SQLITE_ROW;
+
+	sqlite3_reset(s);
+	return leased || next_dispatch(d) <= clock_now(d);
+}
+
+/* jobs_settle - with the fake clock, inside a clock.set or clock.advance (its transaction):
+ * hand out what is due at this moment and wait for the workers' results, as the real
+ * clock would give them time to. Bounded by deadline_ms (monotonic) and by a pause of
+ * SETTLE_IDLE_MS without any answer. */
+#define SETTLE_IDLE_MS 2000
+
+void jobs_settle(struct daemon *d, int64_t deadline_ms)
+{
+	int64_t heard_ms = clock_mono_ms();
+
+	if (!nworkers)
+		return;
+	jobs_work(d);
+	while (busy(d)) {
+		int64_t now_ms = clock_mono_ms();
+		long wait = (long)(deadline_ms - now_ms);
+		zmq_pollitem_t item = { d->jobs, 0, ZMQ_POLLIN, 0 };
+
+		if (wait <= 0 || now_ms - heard_ms >= SETTLE_IDLE_MS)
+			break;
+		if (wait > SETTLE_IDLE_MS - (now_ms - heard_ms))
+			wait = (long)(SETTLE_IDLE_MS - (now_ms - heard_ms));
+		if (zmq_poll(&item, 1, wait) > 0)
+			heard_ms = clock_mono_ms();
+		jobs_work(d);
+		if (!nworkers)
+			break;
+	}
 }
 
 /* jobs_workers_json - the connected workers, for status */

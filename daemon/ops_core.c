@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "channels.h"
 #include "log.h"
 #include "thiduad.h"
 #include "timeutil.h"
@@ -40,6 +41,7 @@ int op_status(struct daemon *d, struct request *rq, json_t *out)
 		"now", json_time(d, clock_now(d)), "fake", d->fake_clock,
 		"timezone", d->cfg->timezone ? d->cfg->timezone : "", "utc_offset", off));
 	json_object_set_new(out, "workers", jobs_workers_json());
+	json_object_set_new(out, "disabled_channels", channels_disabled_json(d));
 	json_object_set_new(out, "jobs", json_string(d->jobs_endpoint));
 	json_object_set_new(out, "units", json_pack("{s:I,s:o}", "total",
 		(json_int_t)d->units->nunits, "active_by_level", counts));

@@ -323,6 +323,13 @@ static void event_json(struct buf *b, const struct message *m, const struct item
 	BUF_PUT(b, "]}");
 }
 
+/* channel_expiry - when a delivery through c gives up: the message's own end, or sooner
+ * when the channel's expire_hours says so */
+static int64_t channel_expiry(const struct channel *c, int64_t now, int64_t end)
+{
+	return c->expire_hours && now + (int64_t)c->expire_hours * 3600 < end ? now + (int64_t)c->expire_hours * 3600 : end;
+}
+
 /* fan_out - a message whose recipient has configured channels becomes one delivery per
  * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
  * 0 when the recipient has none and the message goes to the spool, -1 on error. The
@@ -355,8 +362,6 @@ static int fan_out(struct daemon *d, const struct message *m)
 	if (mail && to->emails && to->emails[0]) {
 		char msgid[MAILHDR_ID_MAX];
 
-		if (mail->expire_hours && now + (int64_t)mail->expire_hours * 3600 < expires)
-			expires = now + (int64_t)mail->expire_hours * 3600;
 		mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
 		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
 		BUF_PUT(&payload, "{");
@@ -377,7 +382,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 		BUF_PUT(&payload, ",\"html\":null");
 		bjson_field(&payload, "message_id", msgid, 0);
 		payload_end(&payload, m->key, &event);
-		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, expires))
+		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, channel_expiry(mail, now, expires)))
 			n = -1;
 		else
 			n++;
@@ -398,7 +403,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 			bjson_field(&payload, "text", body, 0);
 			payload_end(&payload, m->key, &event);
 		}
-		if (deliveries_add_text(d, m->id, c, payload.p, payload.len, expires))
+		if (deliveries_add_text(d, m->id, c, payload.p, payload.len, channel_expiry(c, now, expires)))
 			n = -1;
 		else
 			n++;

@@ -60,7 +60,7 @@ struct templates {
 static const char *const event_names[TE_COUNT] = {
 	"reminder", "overdue", "escalation", "digest", "returned", "accepted", "dead_letter", "test", "receipt",
 	"proposal_pending", "proposal_returned", "proposal_rejected", "proposal_granted", "proposal_overdue",
-	"proposal_escalation", "proposal_withdrawn"
+	"proposal_escalation", "proposal_withdrawn", "channel_disabled", "channel_enabled"
 };
 static const char *const channel_names[TC_COUNT] = { "any", "mail", "chat" };
 static const char *const var_names[TV_COUNT] = {
@@ -162,6 +162,15 @@ static const char *const builtin[TE_COUNT][2] = {
 		PROPOSAL_GREETING
 		"Đơn vị đề nghị đã rút " PROPOSALS ".\n\n"
 		PROPOSAL_LIST PROPOSAL_FOOTER },
+	[TE_CHANNEL_DISABLED] = { "[thidua] Kênh {{channel}} tạm ngừng gửi",
+		"Kênh {{channel}} ({{channel_kind}}) tạm ngừng gửi: {{reason}}\n\n"
+		"Các thông báo qua kênh này được giữ lại cho đến khi kênh hoạt động trở lại hoặc hết hạn.\n"
+		"Sau khi sửa địa chỉ hoặc thông tin đăng nhập: thiduactl config reload\n"
+		"Hoặc mở lại kênh: thiduactl channels enable {{channel}}" },
+	[TE_CHANNEL_ENABLED] = { "[thidua] Kênh {{channel}} hoạt động trở lại",
+		"Kênh {{channel}} ({{channel_kind}}) hoạt động trở lại: {{reason}}\n"
+		"Các thông báo được giữ lại sẽ được gửi tiếp.\n"
+		"Xem: thiduactl channels list" },
 };
 
 const char *tmpl_event_name(enum tmpl_event ev)

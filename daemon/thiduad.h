@@ -156,6 +156,8 @@ int jobs_open(struct daemon *d, char *err, size_t errsize);
 void jobs_close(struct daemon *d);
 void jobs_turn(struct daemon *d);
 long jobs_timeout_ms(struct daemon *d);
+int64_t jobs_next_due(struct daemon *d);
+void jobs_settle(struct daemon *d, int64_t deadline_ms);
 void jobs_worker_exited(struct daemon *d, long pid);
 json_t *jobs_workers_json(void);
 int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at);
@@ -278,8 +280,11 @@ int op_notifications_retry(struct daemon *d, struct request *rq, json_t *out);
 int op_notify_test(struct daemon *d, struct request *rq, json_t *out);
 json_t *deliveries_json(struct daemon *d, int64_t outbox);
 
-/* main.c */
+/* reload.c */
 int daemon_reload(struct daemon *d, char *err, size_t errsize);
+
+/* warn_if_readable - a file holding channel secrets that every user can read is logged */
+void warn_if_readable(const struct config *cfg);
 
 /* shared formatting */
 json_t *json_time(const struct daemon *d, int64_t t);

@@ -30,6 +30,8 @@ TABLE = {
     "notifications.show": ({"notification": 1}, "tran.thi.thu", "ke.la"),
     "notifications.retry": ({"notification": 1}, "admin", "tran.van.binh"),
     "notify.test": ({"channel": "none"}, "admin", "doan.van.hung"),
+    "channels.list": ({}, "admin", "tran.thi.thu"),
+    "channels.enable": ({"channel": "none"}, "admin", "tran.van.binh"),
     "audit.list": ({}, "admin", "tran.thi.thu"),
     "audit.verify": ({}, "admin", "pham.minh.tuan"),
     "files.verify": ({}, "admin", "tran.van.binh"),

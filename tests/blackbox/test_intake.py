@@ -320,7 +320,7 @@ def test_thiduactl_submit_review_and_completeness_csv():
         assert rc == 0 and "accepted" in out, out
 
 
-SCHEMA = 12	# the schema version this thiduad writes
+SCHEMA = 13	# the schema version this thiduad writes
 
 
 def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
@@ -342,6 +342,11 @@ def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
             CREATE INDEX audit_object ON audit (object, seq);
             CREATE INDEX submissions_obligation ON submissions (obligation);
             ALTER TABLE requests DROP COLUMN key;
+            ALTER TABLE channel_state DROP COLUMN settings;
+            ALTER TABLE channel_state DROP COLUMN last_error;
+            ALTER TABLE channel_state DROP COLUMN last_error_at;
+            ALTER TABLE deliveries DROP COLUMN settings;
+            ALTER TABLE deliveries DROP COLUMN anytime;
             PRAGMA user_version = 7;
         """)
         eq(con.execute("SELECT count(*) FROM blobs").fetchone()[0], 1, "one blob for both")
@@ -394,6 +399,9 @@ def test_a_database_of_schema_9_is_rebuilt_with_the_same_rows_and_rules():
         con.execute(f"PRAGMA schema_version = {version + 1}")
         con.execute("PRAGMA writable_schema = OFF")
         con.execute("ALTER TABLE requests DROP COLUMN key")
+        for table, column in (("channel_state", "settings"), ("channel_state", "last_error"),
+                              ("channel_state", "last_error_at"), ("deliveries", "settings"), ("deliveries", "anytime")):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")	# schema 13
         con.execute("PRAGMA user_version = 9")
         con.commit()
         con.close()

@@ -127,6 +127,11 @@ def test_every_row_of_the_authorization_table_over_tcp():
         eq(t.ok("admin", "files.verify")["valid"], True, "files verify")
         for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
             t.no(who, "files.verify")
+        # delivery channels: their state and their settings are the administrators' only
+        assert isinstance(t.ok("admin", "channels.list")["channels"], list), "channels"
+        for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
+            t.no(who, "channels.list")
+            t.no(who, "channels.enable", channel="spool")
 
         # the auditor changes nothing
         n = k.d.db().execute("SELECT count(*) FROM audit").fetchone()[0]

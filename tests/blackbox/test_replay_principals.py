@@ -62,6 +62,11 @@ def test_ids_recorded_before_the_upgrade_keep_their_principal():
             INSERT INTO r11 SELECT id, op, reply, at, key FROM requests;
             DROP TABLE requests;
             ALTER TABLE r11 RENAME TO requests;
+            ALTER TABLE channel_state DROP COLUMN settings;
+            ALTER TABLE channel_state DROP COLUMN last_error;
+            ALTER TABLE channel_state DROP COLUMN last_error_at;
+            ALTER TABLE deliveries DROP COLUMN settings;
+            ALTER TABLE deliveries DROP COLUMN anytime;
             PRAGMA user_version = 11;
         """)
         con.close()

@@ -45,8 +45,8 @@ static char *state_root;	/* mkdtemp'd; the daemon's state_dir is inside */
 static unsigned long inputs;
 static int inited_once;
 
-/* daemon_reload - lives in main.c, which this target does not link; reloading the same
- * file is for the configuration's own tests */
+/* daemon_reload - the real one (reload.c) reads the configuration file again: not what
+ * this target explores; reloading is for the configuration's own tests */
 int daemon_reload(struct daemon *dm, char *err, size_t errsize)
 {
 	(void)dm;
