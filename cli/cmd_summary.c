@@ -182,7 +182,7 @@ static void table_end(struct buf *b)
 
 /* completeness ----------------------------------------------------------------------- */
 
-static const unsigned count_widths[] = { 680, 3494, 1020, 1020, 1020, 1020, 1100 };
+static const unsigned count_widths[] = { 760, 3654, 960, 960, 960, 960, 1100 };
 static const char *const count_head[] = {
 	"STT", "Đơn vị", "Phải gửi", "Đúng hạn", "Trễ hạn", "Chưa gửi", "Tỷ lệ đã gửi",
 };
@@ -298,7 +298,7 @@ static int section_source(struct buf *b, int k, const char *report, const char *
 
 /* titles ------------------------------------------------------------------------------ */
 
-static const unsigned title_widths[] = { 680, 4334, 1100, 1540, 1700 };
+static const unsigned title_widths[] = { 760, 4254, 1100, 1540, 1700 };
 
 /* title_key - "programme\tlevel" */
 static char *title_key(const json_t *t)
