@@ -167,6 +167,9 @@ install: all
 	for w in $(WORKER_PROGRAMS); do install -m 0755 $$w $(DESTDIR)$(PREFIX)/sbin/; done
 	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg || \
 		install -m 0640 config/thidua.cfg $(DESTDIR)$(SYSCONFDIR)/thidua/thidua.cfg
+	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/templates/bao-cao || \
+		{ install -d $(DESTDIR)$(SYSCONFDIR)/thidua/templates && \
+		  cp -R config/templates/bao-cao $(DESTDIR)$(SYSCONFDIR)/thidua/templates/; }
 	install -m 0644 docs/thiduactl.1 $(DESTDIR)$(PREFIX)/share/man/man1/thiduactl.1
 	install -m 0644 docs/thiduad.8 $(DESTDIR)$(PREFIX)/share/man/man8/thiduad.8
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/thiduad.service \
