@@ -274,7 +274,9 @@ static int section_source(struct buf *b, int k, const char *report, const char *
 	parap(b, 0, "Số đơn vị phải gửi: %lld; đã gửi đúng hạn: %lld; gửi trễ hạn: %lld; chưa gửi: %lld%s; tỷ lệ đã gửi: %s.",
 	      jint(tot, "expected"), jint(tot, "on_time"), jint(tot, "late"), jint(tot, "missing"), waived,
 	      vn_pct(json_object_get(tot, "submitted_pct"), pct, sizeof(pct)));
-	{
+	if (!jint(tot, "expected") && !json_array_size(json_object_get(r, "missing"))) {
+		parap(b, P_ITALIC, "Không có đơn vị nào thuộc %s phải gửi báo cáo này.", jstr(r, "under"));
+	} else {
 		char label[96];
 
 		snprintf(label, sizeof(label), "%c) Các xã, thị trấn:", letter);
@@ -431,7 +433,8 @@ static const json_t *find_report(const json_t *list, const char *code)
 	return NULL;
 }
 
-/* unit_name - a unit's name (units.show), "" when it has none; NULL when the call failed */
+/* unit_field - a string member of a unit (units.show), "" when it has none; NULL when the
+ * call failed */
 static char *unit_field(const char *code, const char *field, int *rc)
 {
 	json_t *r = call(json_pack("{s:s,s:s}", "op", "units.show", "code", code), rc);

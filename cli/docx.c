@@ -59,11 +59,15 @@ static int read_part(struct parts *ps, const char *path, const char *name, char 
 		return -1;
 	}
 	fp = fopen(path, "rb");
-	if (!fp || fstat(fileno(fp), &st) || st.st_size > PART_MAX) {
-		snprintf(err, errsize, "cannot read the template part %s: %s", path,
-			 !fp || errno ? strerror(errno) : "larger than 64 MiB");
+	if (!fp || fstat(fileno(fp), &st)) {
+		snprintf(err, errsize, "cannot read the template part %s: %s", path, strerror(errno));
 		if (fp)
 			fclose(fp);
+		return -1;
+	}
+	if (st.st_size > PART_MAX) {
+		snprintf(err, errsize, "the template part %s is larger than 64 MiB", path);
+		fclose(fp);
 		return -1;
 	}
 	p = &ps->v[ps->n];
@@ -182,8 +186,13 @@ static int fill(const struct part *p, const struct docx_field *fields, size_t nf
 			if (strlen(fields[i].name) == n && !strncmp(fields[i].name, open + 2, n))
 				f = &fields[i];
 		if (!f) {
-			snprintf(err, errsize, "template part %s: unknown placeholder {{%.*s}} (known: %s%s)", p->name,
-				 (int)(n > 60 ? 60 : n), open + 2, nfields ? fields[0].name : "", nfields > 1 ? ", ..." : "");
+			struct buf known = { 0 };
+
+			for (size_t i = 0; i < nfields; i++)
+				buf_printf(&known, "%s{{%s}}", i ? " " : "", fields[i].name);
+			snprintf(err, errsize, "template part %s: unknown placeholder {{%.*s}}; the known ones are %s", p->name,
+				 (int)(n > 60 ? 60 : n), open + 2, known.p ? known.p : "none");
+			free(known.p);
 			return -1;
 		}
 		if (!f->block) {

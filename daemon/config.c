@@ -264,14 +264,14 @@ static void load_movement(struct loader *ld, struct config *cfg, const config_se
 static const char *const documents_keys[] = { "template", "place", NULL };
 
 /* load_documents - documents = { template = "DIR"; place = "NAME"; }: the directory of
- * WordprocessingML parts thiduactl summary fills (relative to this file; a warning when it
- * holds no word/document.xml); the place name of the documents' date line */
+ * WordprocessingML parts thiduactl summary fills (relative to this file; thiduactl reads
+ * it, perhaps on another machine, and says when it is not a template); the place name of
+ * the documents' date line */
 static void load_documents(struct loader *ld, struct config *cfg, const config_setting_t *root)
 {
 	const config_setting_t *g = group_member(ld, root, "documents", 0);
 	const char *file, *slash;
-	char *dir = NULL, *main_part;
-	struct stat st;
+	char *dir = NULL;
 
 	if (!g)
 		return;
@@ -285,12 +285,6 @@ static void load_documents(struct loader *ld, struct config *cfg, const config_s
 		cfg->doc_template = xstrdup(dir);
 	else
 		cfg->doc_template = xasprintf("%.*s/%s", (int)(slash - file), file, dir);
-	main_part = xasprintf("%s/word/document.xml", cfg->doc_template);
-	/* only thiduactl reads it, maybe elsewhere: a warning, not a reason to stop the daemon */
-	if (stat(main_part, &st) || !S_ISREG(st.st_mode))
-		log_warn("%s:%u: documents: template \"%s\" is not a document template here: %s is missing (thiduactl summary will need --template DIR; copy config/templates/bao-cao)",
-			 file, config_setting_source_line(g), dir, main_part);
-	free(main_part);
 	free(dir);
 }
 

@@ -129,6 +129,21 @@ def test_the_summary_holds_the_numbers_of_completeness_and_titles():
         assert runs and all(r.font.name in (None, "Times New Roman") for r in runs)
         sizes = {r.font.size.pt for r in runs if r.font.size}
         assert sizes <= {11.0, 12.0, 13.0, 14.0}, sizes
+        # --under narrows both: the completeness of that subtree, the titles of its units
+        path2 = os.path.join(d.dir, "binh-my.docx")
+        summary(d, path2, "--under", "XA-BINHMY")
+        doc2 = docx.Document(path2)
+        tt2 = [tb for tb in doc2.tables if tb.rows[0].cells[1].text == "Danh hiệu, hình thức khen thưởng"][0]
+        eq([(r.cells[1].text, r.cells[3].text) for r in tt2.rows[1:]], [("Giấy khen (tập thể)", "2")],
+           "only Bình Mỹ's awards")
+        eq(len(d.call("titles.list", under="XA-BINHMY")["titles"]), 2, "titles.list agrees")
+        c2 = d.call("completeness", report="BC-NAM", period="2024", under="XA-BINHMY")["total"]
+        body2 = [p.text for p in doc2.paragraphs]
+        i2 = body2.index("2. Báo cáo kết quả thực hiện phong trào thi đua năm, kỳ 2024 (hạn gửi 15/11/2024)")
+        eq(body2[i2 + 2], "Không có đơn vị nào thuộc XA-BINHMY phải gửi báo cáo này.", "hamlets owe no annual report")
+        assert body2[i2 + 1].startswith(f"Số đơn vị phải gửi: {c2['expected']}; đã gửi đúng hạn: {c2['on_time']};"), \
+            (body2[i2 + 1], c2)
+
         with zipfile.ZipFile(path) as z:
             eq(z.namelist()[0], "[Content_Types].xml", "first part")
             main = re.sub(r"<!--.*?-->", "", z.read("word/document.xml").decode(), flags=re.S)
