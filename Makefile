@@ -23,6 +23,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+ZIP_CFLAGS  := $(shell pkg-config --cflags libzip 2>/dev/null)
+ZIP_LIBS    := $(shell pkg-config --libs libzip 2>/dev/null)
 
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -56,7 +58,8 @@ WORKER_PROGRAMS := $(foreach w,$(WORKERS),$(if $(wildcard workers/$(w)/*.c),$(BI
 PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
-	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl
+	libjansson-dev libcurl4-openssl-dev libzip-dev sqlite3 python3 python3-zmq python3-aiosmtpd \
+	python3-docx curl openssl
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
 
@@ -84,7 +87,10 @@ $(BIN)/thiduad: $(BUILD)/daemon/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.
 
 $(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(ZIP_LIBS)
+
+# only thiduactl writes documents (cli/docx.c): only it links libzip
+$(BUILD)/cli/docx.o: CFLAGS += $(ZIP_CFLAGS)
 
 # each folder workers/NAME builds bin/thidua-NAME; workers share only common/
 .SECONDEXPANSION:
@@ -180,6 +186,9 @@ install: all
 		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#systemd/}; \
 	done
+	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/templates/bao-cao || \
+		{ install -d $(DESTDIR)$(SYSCONFDIR)/thidua/templates && \
+		  cp -R config/templates/bao-cao $(DESTDIR)$(SYSCONFDIR)/thidua/templates/; }
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
 

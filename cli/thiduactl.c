@@ -18,6 +18,7 @@
 #include "cmd_notify.h"
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
+#include "cmd_summary.h"
 #include "table.h"
 #include "utf8.h"
 
@@ -68,6 +69,9 @@ static void usage(FILE *fp)
 		"  withdraw ID [--reason TEXT]    the proposer takes a proposal back\n"
 		"  titles list [--programme P] [--nominee X] [--under CODE] [--valid-at DATE] [--level N]\n"
 		"              [--limit N] [--after ID] [--csv]\n"
+		"  summary --report TYPE --period P --docx FILE [--under CODE] [--template DIR] [--place NAME]\n"
+		"          [--authority TEXT] [--position TEXT] [--signer NAME]\n"
+		"                                 draft a summary report (BC-TONGHOP) as a Word document\n"
 		"\n"
 		"Over tcp the daemon is reached with CURVE: --server-key (its public key, or a file) and\n"
 		"--key (your NAME.key from 'keys generate'); also $THIDUA_SERVER_KEY and $THIDUA_KEY.\n"
@@ -345,6 +349,7 @@ static const struct command {
 	{ "decide", cmd_decide },
 	{ "withdraw", cmd_withdraw },
 	{ "titles", cmd_titles },
+	{ "summary", cmd_summary },
 };
 
 int main(int argc, char **argv)

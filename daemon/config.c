@@ -183,7 +183,7 @@ static int32_t get_date(struct loader *ld, const config_setting_t *group, const 
 
 static const char *const top_keys[] = {
 	"movement", "daemon", "calendar", "levels", "units", "report_types", "channels", "workers", "templates",
-	"principals", "programmes", NULL
+	"principals", "programmes", "documents", NULL
 };
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
@@ -259,6 +259,33 @@ static void load_movement(struct loader *ld, struct config *cfg, const config_se
 	check_keys(ld, g, "movement", movement_keys);
 	get_string(ld, g, "name", 0, "movement", &cfg->movement_name);
 	get_string(ld, g, "plan", 0, "movement", &cfg->movement_plan);
+}
+
+static const char *const documents_keys[] = { "template", "place", NULL };
+
+/* load_documents - documents = { template = "DIR"; place = "NAME"; }: the directory of
+ * WordprocessingML parts thiduactl summary fills (relative to this file; thiduactl reads
+ * it, perhaps on another machine, and says when it is not a template); the place name of
+ * the documents' date line */
+static void load_documents(struct loader *ld, struct config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *g = group_member(ld, root, "documents", 0);
+	const char *file, *slash;
+	char *dir = NULL;
+
+	if (!g)
+		return;
+	check_keys(ld, g, "documents", documents_keys);
+	get_string(ld, g, "place", 0, "documents", &cfg->doc_place);
+	if (get_string(ld, g, "template", 0, "documents", &dir) || !dir)
+		return;
+	file = config_setting_source_file(g) ? config_setting_source_file(g) : ld->path;
+	slash = strrchr(file, '/');
+	if (dir[0] == '/' || !slash)
+		cfg->doc_template = xstrdup(dir);
+	else
+		cfg->doc_template = xasprintf("%.*s/%s", (int)(slash - file), file, dir);
+	free(dir);
 }
 
 /* get_int - an integer member within [min, max]; dflt when absent */
@@ -1673,6 +1700,7 @@ struct config *cfg_load(const char *path, char ***errors)
 	load_templates(&ld, cfg, root);
 	load_principals(&ld, cfg, root);
 	load_programmes(&ld, cfg, root);
+	load_documents(&ld, cfg, root);
 	config_destroy(&lc);
 	if (ld.nerr) {
 		cfg_destroy(&cfg);
@@ -1691,6 +1719,8 @@ void cfg_destroy(struct config **self_p)
 	free(cfg->path);
 	free(cfg->movement_name);
 	free(cfg->movement_plan);
+	free(cfg->doc_template);
+	free(cfg->doc_place);
 	free(cfg->state_dir);
 	free(cfg->api_endpoint);
 	free(cfg->events_endpoint);

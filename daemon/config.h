@@ -154,6 +154,7 @@ struct programme {
 struct config {
 	char *path;
 	char *movement_name, *movement_plan;
+	char *doc_template, *doc_place;	/* documents: a template directory (absolute), a place name */
 
 	char *state_dir;	/* NULL: not set in the file */
 	char *api_endpoint, *events_endpoint, *jobs_endpoint;

@@ -37,6 +37,9 @@ int op_status(struct daemon *d, struct request *rq, json_t *out)
 	json_object_set_new(out, "events", json_string(d->events_endpoint));
 	if (d->cfg->movement_name)
 		json_object_set_new(out, "movement", json_string(d->cfg->movement_name));
+	if (d->cfg->doc_template || d->cfg->doc_place)
+		json_object_set_new(out, "documents", json_pack("{s:s?,s:s?}", "template", d->cfg->doc_template,
+								"place", d->cfg->doc_place));
 	json_object_set_new(out, "clock", json_pack("{s:o,s:b,s:s,s:s}",
 		"now", json_time(d, clock_now(d)), "fake", d->fake_clock,
 		"timezone", d->cfg->timezone ? d->cfg->timezone : "", "utc_offset", off));

@@ -137,7 +137,11 @@ def test_deb_contents():
     depends = re.search(r"^ Depends: (.*)$", info, re.M).group(1)
     for lib in ("libzmq5", "libsqlite3-0", "libconfig9", "libjansson4", "libcurl4", "systemd"):
         assert lib in depends, f"Depends lacks {lib}: {depends}"
-    eq(run("dpkg-deb", "-I", path, "conffiles").stdout.split(), ["/etc/thidua/thidua.cfg"], "conffiles")
+    # the configuration and the summary's template, which an office may edit: kept on upgrade
+    want = ["/etc/thidua/thidua.cfg"] + sorted(
+        "/etc/thidua/templates/" + os.path.relpath(os.path.join(top, f), os.path.join(ROOT, "config", "templates"))
+        for top, _, files in os.walk(os.path.join(ROOT, "config", "templates")) for f in files)
+    eq(sorted(run("dpkg-deb", "-I", path, "conffiles").stdout.split()), sorted(want), "conffiles")
     postinst = run("dpkg-deb", "-I", path, "postinst").stdout
     for want in ("systemd-sysusers", "systemd-tmpfiles", "deb-systemd-helper enable 'thiduad.service'",
                  "_dh_action=restart"):
