@@ -165,6 +165,9 @@ install: all
 	install -m 0644 docs/thiduad.8 $(DESTDIR)$(PREFIX)/share/man/man8/thiduad.8
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/thiduad.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/thiduad.service
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' systemd/thidua-backup.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/thidua-backup.service
+	install -m 0644 systemd/thidua-backup.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/thidua-backup.timer
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
 
