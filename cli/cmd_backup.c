@@ -39,7 +39,7 @@ static json_t *wait_done(const char *name, int *rc)
 	long ms = 20;
 
 	for (;;) {
-		json_t *r = call(json_pack("{s:s,s:s}", "op", "backup.status", "name", name), rc);
+		json_t *r = call(json_pack("{s:s,s:s}", "op", "backup.status", "backup", name), rc);
 		json_t *b = r ? json_object_get(r, "backup") : NULL;
 		struct timespec ts;
 
@@ -80,7 +80,7 @@ static int fetch(const char *name, const char *path, long long size, const char 
 	}
 	sha256_init(&c);
 	while (offset < size) {
-		json_t *r = call(json_pack("{s:s,s:s,s:I}", "op", "backup.read", "name", name, "offset", (json_int_t)offset), &rc);
+		json_t *r = call(json_pack("{s:s,s:s,s:I}", "op", "backup.read", "backup", name, "offset", (json_int_t)offset), &rc);
 		unsigned char *data;
 		size_t len = 0;
 

@@ -440,7 +440,7 @@ int op_backup_create(struct daemon *d, struct request *rq, json_t *out)
 	struct tm tm;
 
 	if (bk.state == B_RUNNING)
-		return rq_error(rq, "busy", "backup %s is being written (%s): wait until backup.status says done, then start another",
+		return rq_error(rq, "backup_running", "backup %s is being written (%s): wait until backup.status says done, then start another",
 				bk.name, bk.phase == P_DATABASE ? "copying the database" : "writing the archive");
 	backup_release(1);
 	memset(&bk, 0, sizeof(bk));
@@ -468,15 +468,15 @@ int op_backup_create(struct daemon *d, struct request *rq, json_t *out)
 	return 0;
 }
 
-/* rq_backup_named - the request's "name" (optional unless required) is the backup kept */
+/* rq_backup_named - the request's "backup" (optional unless required) names the one kept */
 static int rq_backup_named(struct request *rq, int required)
 {
-	const char *name = rq_str(rq, "name", required);
+	const char *name = rq_str(rq, "backup", required);
 
 	if (!name)
 		return rq_failed(rq) ? -1 : 0;
 	if (bk.state == B_NONE || strcmp(name, bk.name))
-		return rq_error(rq, "not_found", "there is no backup '%s': the daemon keeps only its latest (%s)", name,
+		return rq_error(rq, "unknown_backup", "there is no backup '%s': the daemon keeps only its latest (%s)", name,
 				bk.state == B_NONE ? "none was taken since it started" : bk.name);
 	return 0;
 }
@@ -503,7 +503,7 @@ int op_backup_read(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_backup_named(rq, 1) || rq_int(rq, "offset", 1, 0, INT64_MAX, &offset))
 		return -1;
 	if (bk.state != B_DONE)
-		return rq_error(rq, bk.state == B_RUNNING ? "not_ready" : "failed", "backup %s is %s", bk.name,
+		return rq_error(rq, bk.state == B_RUNNING ? "backup_running" : "backup_failed", "backup %s is %s", bk.name,
 				bk.state == B_RUNNING ? "still being written: wait until backup.status says done" : "failed: see backup.status");
 	if (offset > bk.size)
 		return rq_error(rq, "invalid_field", "'offset' = %lld is past the end of the archive (%lld bytes)", offset,
@@ -517,7 +517,7 @@ int op_backup_read(struct daemon *d, struct request *rq, json_t *out)
 	if (n < 0)
 		return rq_error(rq, "internal", "cannot read %s: %s", bk.final, strerror(errno));
 	text = b64_encode(chunk, (size_t)n);
-	json_object_set_new(out, "name", json_string(bk.name));
+	json_object_set_new(out, "backup", json_string(bk.name));
 	json_object_set_new(out, "offset", json_integer(offset));
 	json_object_set_new(out, "bytes", json_integer(n));
 	json_object_set_new(out, "size", json_integer(bk.size));

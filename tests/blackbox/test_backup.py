@@ -221,8 +221,8 @@ def test_backup_dir_keeps_the_newest_and_the_timer_runs_it():
         # a usage error and an unknown name change nothing
         rc, out = d.ctl_raw("backup", "--keep", "3", os.path.join(tmp, "x.tar"))
         assert rc == 2 and "--keep needs --dir" in out, out
-        r = d.call("backup.read", name="thidua-19700101T000000Z", offset=0)
-        eq(r["error"]["code"], "not_found", r)
+        r = d.call("backup.read", backup="thidua-19700101T000000Z", offset=0)
+        eq(r["error"]["code"], "unknown_backup", r)
         assert made[-1] in r["error"]["message"], r
     unit = open(os.path.join(ROOT, "systemd", "thidua-backup.service")).read()
     timer = open(os.path.join(ROOT, "systemd", "thidua-backup.timer")).read()
