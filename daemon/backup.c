@@ -375,6 +375,10 @@ void backup_turn(struct daemon *d)
 			return;
 		budget -= n + TAR_BLOCK / 8;	/* many small files: headers count too */
 	}
+	/* start writing the slice back now: the flush at the end then has little left to
+	 * wait for, instead of the whole archive in one turn */
+	if (bk.out >= 0)
+		sync_file_range(bk.out, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 /* backup_timeout_ms - 0 while a backup runs (its next slice is due at once), else -1 */
