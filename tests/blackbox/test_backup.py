@@ -200,8 +200,9 @@ def test_restoring_into_a_directory_that_is_not_empty_is_refused():
     assert target in out and "is not empty (it holds thidua.db)" in out, out
     eq(open(os.path.join(target, "thidua.db"), "rb").read(), b"the running system's database", "untouched")
     eq(os.listdir(target), ["thidua.db"], "nothing added")
-    rc, out = restore(archive, "")
-    assert rc != 0
+    # the directory is always named: never the configured state directory by default
+    p = subprocess.run([os.path.join(BIN, "thiduad"), "-c", CONFIG, "--restore", archive], capture_output=True, timeout=60)
+    assert p.returncode == 2 and b"--restore needs --state-dir DIR" in p.stderr, p
     subprocess.run(["rm", "-rf", tmp])
 
 
