@@ -365,6 +365,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (restore && !state_dir) {
+		fprintf(stderr, "thiduad: --restore needs --state-dir DIR: the new, empty directory to restore into\n");
+		return 2;
+	}
 	log_init(argv[0], verbose);
 	d.cfg = cfg_load(d.config_path, &errors);
 	if (check_only) {
@@ -379,10 +383,6 @@ int main(int argc, char **argv)
 		       d.cfg->units->nlevels, d.cfg->units->nunits, d.cfg->nholidays);
 		cfg_destroy(&d.cfg);
 		return 0;
-	}
-	if (restore && !state_dir) {
-		fprintf(stderr, "thiduad: --restore needs --state-dir DIR: the new, empty directory to restore into\n");
-		return 2;
 	}
 	if (!d.cfg) {
 		for (size_t i = 0; errors && errors[i]; i++)
