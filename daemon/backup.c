@@ -7,7 +7,8 @@
  * more than one slice: first the database with SQLite's online backup API
  * (BACKUP_PAGES pages a turn, into STATE_DIR/backups/.NAME.db; a write the loop commits
  * meanwhile goes through the same connection, and SQLite carries it into the copy), then
- * the archive STATE_DIR/backups/NAME.tar, BACKUP_SLICE bytes a turn:
+ * the files under files/ that the copy names (BACKUP_ROWS rows a turn), and then the
+ * archive STATE_DIR/backups/NAME.tar, BACKUP_SLICE bytes a turn:
  *   thidua.db      the copy, as of the moment its last page was copied
  *   audit.key      the key that signs the audit log's head, so the restored head verifies
  *   audit.anchor   the anchor as it stood when the backup began (a row the copy holds)
@@ -42,9 +43,10 @@
 #define BACKUP_PAGES 1024		/* database pages copied per turn (4 MiB of 4 KiB pages) */
 #define BACKUP_SLICE (4 << 20)		/* archive bytes written per turn */
 #define BACKUP_CHUNK (1 << 20)		/* bytes per backup.read */
+#define BACKUP_ROWS 20000		/* rows of the copy listed per turn */
 
 enum { B_NONE, B_RUNNING, B_DONE, B_FAILED };
-enum { P_DATABASE, P_MEMBERS };
+enum { P_DATABASE, P_LIST, P_MEMBERS };
 
 static struct backup {
 	int state, phase;
@@ -54,8 +56,9 @@ static struct backup {
 	char dir[4100], part[4200], snap[4200], final[4200];
 	sqlite3 *snapdb;
 	sqlite3_backup *bk;
-	char **members;			/* thidua.db, audit.key, audit.anchor?, files/... */
-	size_t next;
+	sqlite3_stmt *list;		/* the copy's files under files/ */
+	char **members;			/* thidua.db, audit.key, audit.anchor?, files/...; NULL-ended */
+	size_t next, nmembers, cap;
 	int out, in;			/* the archive; the member being copied */
 	int64_t left, msize;		/* bytes of the member still to copy, of all of it */
 	char cur[101];
@@ -71,6 +74,8 @@ static void backup_release(int drop)
 	if (bk.bk)
 		sqlite3_backup_finish(bk.bk);
 	bk.bk = NULL;
+	sqlite3_finalize(bk.list);
+	bk.list = NULL;
 	if (bk.snapdb)
 		sqlite3_close(bk.snapdb);
 	bk.snapdb = NULL;
@@ -80,6 +85,7 @@ static void backup_release(int drop)
 		close(bk.out);
 	bk.in = bk.out = -1;
 	strv_free(&bk.members);
+	bk.nmembers = bk.cap = 0;
 	free(bk.sums.p);
 	memset(&bk.sums, 0, sizeof(bk.sums));
 	if (*bk.snap) {
@@ -173,42 +179,60 @@ static int member_text(const char *name, const char *text, unsigned mode)
 	return member_end(hex);
 }
 
-/* list_files - the files under files/ that the copy names, after the fixed members */
-static int list_files(void)
+/* member_add - one more member to write (the array doubles: many thousand files) */
+static void member_add(const char *name)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	bk.members = strv_append(NULL, "thidua.db");
-	bk.members = strv_append(bk.members, "audit.key");
-	if (bk.has_anchor)
-		bk.members = strv_append(bk.members, "audit.anchor");
-	if (sqlite3_prepare_v2(bk.snapdb, "SELECT sha256 FROM submission_files WHERE data IS NULL"
-			       " UNION SELECT sha256 FROM proposal_files WHERE data IS NULL"
-			       " UNION SELECT sha256 FROM proposal_batches WHERE data IS NULL ORDER BY 1", -1, &s, NULL)) {
-		backup_fail("cannot list the stored files of the copy: %s", sqlite3_errmsg(bk.snapdb));
-		return -1;
+	if (bk.nmembers + 2 > bk.cap) {
+		bk.cap = bk.cap ? 2 * bk.cap : 64;
+		bk.members = xrealloc(bk.members, bk.cap * sizeof(*bk.members));
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *hex = (const char *)sqlite3_column_text(s, 0);
+	bk.members[bk.nmembers++] = xstrdup(name);
+	bk.members[bk.nmembers] = NULL;
+}
+
+/* step_list - BACKUP_ROWS more of the files under files/ that the copy names; at the
+ * end, the archive is opened */
+static void step_list(void)
+{
+	int rc = SQLITE_ROW;
+
+	if (!bk.list && sqlite3_prepare_v2(bk.snapdb, "SELECT sha256 FROM submission_files WHERE data IS NULL"
+					  " UNION SELECT sha256 FROM proposal_files WHERE data IS NULL"
+					  " UNION SELECT sha256 FROM proposal_batches WHERE data IS NULL ORDER BY 1",
+					  -1, &bk.list, NULL)) {
+		backup_fail("cannot list the stored files of the copy: %s", sqlite3_errmsg(bk.snapdb));
+		return;
+	}
+	for (int i = 0; i < BACKUP_ROWS && (rc = sqlite3_step(bk.list)) == SQLITE_ROW; i++) {
+		const char *hex = (const char *)sqlite3_column_text(bk.list, 0);
 		char name[128];
 
 		if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
 			continue;	/* not a name under files/: files.verify reports such a row */
 		snprintf(name, sizeof(name), "files/%.2s/%s", hex, hex);
-		bk.members = strv_append(bk.members, name);
+		member_add(name);
 		bk.nfiles++;
 	}
-	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return;		/* more rows, next turn */
 	if (rc != SQLITE_DONE) {
 		backup_fail("cannot list the stored files of the copy: %s", sqlite3_errmsg(bk.snapdb));
-		return -1;
+		return;
 	}
-	return 0;
+	sqlite3_finalize(bk.list);
+	bk.list = NULL;
+	sqlite3_close(bk.snapdb);
+	bk.snapdb = NULL;
+	bk.out = open(bk.part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (bk.out < 0) {
+		backup_fail("cannot create %s: %s", bk.part, strerror(errno));
+		return;
+	}
+	sha256_init(&bk.whole);
+	bk.phase = P_MEMBERS;
 }
 
-/* step_database - copy BACKUP_PAGES more pages; at the end, list the files and open the
- * archive */
+/* step_database - copy BACKUP_PAGES more pages; at the end, the fixed members */
 static void step_database(struct daemon *d)
 {
 	int rc;
@@ -234,17 +258,11 @@ static void step_database(struct daemon *d)
 	}
 	sqlite3_backup_finish(bk.bk);
 	bk.bk = NULL;
-	if (list_files())
-		return;
-	sqlite3_close(bk.snapdb);
-	bk.snapdb = NULL;
-	bk.out = open(bk.part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (bk.out < 0) {
-		backup_fail("cannot create %s: %s", bk.part, strerror(errno));
-		return;
-	}
-	sha256_init(&bk.whole);
-	bk.phase = P_MEMBERS;
+	member_add("thidua.db");
+	member_add("audit.key");
+	if (bk.has_anchor)
+		member_add("audit.anchor");
+	bk.phase = P_LIST;
 }
 
 /* member_open - start the next member: a text one is written whole, a file one opened */
@@ -361,6 +379,10 @@ void backup_turn(struct daemon *d)
 		step_database(d);
 		return;
 	}
+	if (bk.phase == P_LIST) {
+		step_list();
+		return;
+	}
 	while (bk.state == B_RUNNING && budget > 0) {
 		if (bk.in < 0) {
 			if (!bk.members[bk.next]) {
@@ -405,7 +427,7 @@ static json_t *backup_json(const struct daemon *d)
 			      "database_bytes", (json_int_t)bk.db_bytes, "files", (json_int_t)bk.nfiles);
 
 	if (bk.state == B_RUNNING)
-		json_object_set_new(b, "phase", json_string(bk.phase == P_DATABASE ? "database" : "archive"));
+		json_object_set_new(b, "phase", json_string(bk.phase == P_MEMBERS ? "archive" : "database"));
 	if (bk.state == B_DONE) {
 		json_object_set_new(b, "sha256", json_string(bk.sha256));
 		json_object_set_new(b, "finished_at", json_time(d, bk.finished_at));
@@ -445,7 +467,7 @@ int op_backup_create(struct daemon *d, struct request *rq, json_t *out)
 
 	if (bk.state == B_RUNNING)
 		return rq_error(rq, "backup_running", "backup %s is being written (%s): wait until backup.status says done, then start another",
-				bk.name, bk.phase == P_DATABASE ? "copying the database" : "writing the archive");
+				bk.name, bk.phase == P_MEMBERS ? "writing the archive" : "copying the database");
 	backup_release(1);
 	memset(&bk, 0, sizeof(bk));
 	bk.in = bk.out = -1;
