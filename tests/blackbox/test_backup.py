@@ -230,3 +230,25 @@ def test_backup_dir_keeps_the_newest_and_the_timer_runs_it():
     assert "backup --dir /var/backups/thidua --keep 14" in unit, unit
     assert "OnCalendar=" in timer and "Unit=thidua-backup.service" in timer, timer
     subprocess.run(["rm", "-rf", tmp])
+
+
+def test_a_stored_file_changed_on_disk_fails_the_backup_naming_it():
+    tmp = tempfile.mkdtemp(prefix="thidua-bk-")
+    hexname = hashlib.sha256(BIG).hexdigest()
+    with Daemon(start_at=START) as d:
+        assert submit(d, "XA-ANPHU", [("hồ sơ.pdf", BIG)])["ok"]
+        stored = os.path.join(d.dir, "files", hexname[:2], hexname)
+        data = bytearray(open(stored, "rb").read())
+        data[1000] ^= 1
+        open(stored, "wb").write(bytes(data))
+        rc, out = d.ctl_raw("backup", os.path.join(tmp, "b.tar"))
+        assert rc == 1, out
+        assert "files/%s/%s no longer matches its SHA-256" % (hexname[:2], hexname) in out, out
+        assert "files verify" in out, out
+        eq(os.listdir(tmp), [], "no archive copied")
+        eq(os.listdir(os.path.join(d.dir, "backups")), [], "no partial archive left in the state directory")
+        eq(d.call("backup.status")["backup"]["state"], "failed", "status")
+        os.unlink(stored)
+        rc, out = d.ctl_raw("backup", os.path.join(tmp, "b.tar"))
+        assert rc == 1 and "a stored file is missing" in out, out
+    subprocess.run(["rm", "-rf", tmp])
