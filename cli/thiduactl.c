@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "client.h"
 #include "cmd_audit.h"
+#include "cmd_backup.h"
 #include "cmd_calendar.h"
 #include "cmd_keys.h"
 #include "cmd_notify.h"
@@ -54,6 +55,9 @@ static void usage(FILE *fp)
 		"             [--limit N] [--before SEQ]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
 		"  files verify                   hash every stored file again; name the receipts of those changed\n"
+		"  backup FILE | backup --dir DIR [--keep N]\n"
+		"                                 an archive of the database and its files, taken while serving;\n"
+		"                                 --keep prunes DIR to the newest N (restore: thiduad --restore)\n"
 		"  keys generate NAME [--dir DIR] a CURVE key pair: NAME.key (0600) and NAME.pub\n"
 		"  propose --programme P --year Y --unit CODE [--level N] [--nominee CODE] [--name NAME]\n"
 		"          [--hamlet CODE] [--score C=V ...] [--note TEXT] [--submit] [FILE...]\n"
@@ -343,6 +347,7 @@ static const struct command {
 	{ "channels", cmd_channels },
 	{ "audit", cmd_audit },
 	{ "files", cmd_files },
+	{ "backup", cmd_backup },
 	{ "keys", cmd_keys },
 	{ "propose", cmd_propose },
 	{ "proposals", cmd_proposals },

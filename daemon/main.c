@@ -29,9 +29,12 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: thiduad -c FILE [--state-dir DIR] [-n] [-v] [--fake-clock]\n"
+		"       thiduad -c FILE --restore ARCHIVE --state-dir DIR\n"
 		"  -c, --config FILE    the configuration file (default /etc/thidua/thidua.cfg)\n"
 		"  -d, --state-dir DIR  database, spool and sockets (overrides daemon.state_dir)\n"
 		"  -n, --check          validate the configuration, print the result and exit\n"
+		"      --restore ARCHIVE  restore a backup (thiduactl backup) into DIR, which must be\n"
+		"                       empty or new; verify it (database, audit log, files) and exit\n"
 		"  -v, --verbose        more log detail (repeat for debug)\n"
 		"      --fake-clock[=TIME]  test mode: time starts now (or at TIME, or where a\n"
 		"                       previous fake-clock run left it) and moves only through\n"
@@ -188,7 +191,8 @@ static void main_loop(struct daemon *d)
 			{ d->zap, 0, ZMQ_POLLIN, 0 },
 			{ d->events, 0, ZMQ_POLLIN, 0 },	/* (un)subscriptions */
 		};
-		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)), supervisor_timeout_ms(d));
+		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)),
+					   min_timeout(supervisor_timeout_ms(d), backup_timeout_ms(d)));
 
 		timeout = min_timeout(timeout, inflow_trim_ms());
 		int rc = zmq_poll(items, 5, timeout);
@@ -233,6 +237,7 @@ static void main_loop(struct daemon *d)
 			run_timers(d);
 		if ((items[2].revents & ZMQ_POLLIN) || jobs_timeout_ms(d) == 0)
 			jobs_turn(d);
+		backup_turn(d);
 		audit_anchor(d, 0);
 		inflow_trim();
 		notify_watchdog(d);
@@ -248,11 +253,12 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "fake-clock", optional_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "restore", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { 0 };
-	const char *state_dir = NULL, *fake_start = NULL;
+	const char *state_dir = NULL, *fake_start = NULL, *restore = NULL;
 	int check_only = 0, verbose = 0, opt;
 	char **errors = NULL, err[1024], buf[32];
 
@@ -268,6 +274,7 @@ int main(int argc, char **argv)
 			d.fake_clock = 1;
 			fake_start = optarg;
 			break;
+		case 'R': restore = optarg; break;
 		case 'V': printf("thiduad %s\n", THIDUA_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -276,6 +283,10 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "thiduad: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	if (restore && !state_dir) {
+		fprintf(stderr, "thiduad: --restore needs --state-dir DIR: the new, empty directory to restore into\n");
 		return 2;
 	}
 	log_init(argv[0], verbose);
@@ -300,6 +311,8 @@ int main(int argc, char **argv)
 		fatal("the configuration %s has errors; fix them (thiduad -n -c %s checks a file)",
 		      d.config_path, d.config_path);
 	}
+	if (restore)
+		return restore_run(&d, restore, state_dir);
 	d.started_mono_ms = clock_mono_ms();
 	warn_if_readable(d.cfg);
 	setup_state(&d, state_dir);
@@ -351,6 +364,7 @@ int main(int argc, char **argv)
 	log_notice("thiduad %s ready: api %s, events %s, %zu units, database %s", THIDUA_VERSION,
 		   d.api_endpoint, d.events_endpoint, d.units->nunits, d.db_path);
 	main_loop(&d);
+	backup_stop(&d);
 	notify_stopping();
 	log_notice("stopping");
 	jobs_close(&d);

@@ -119,6 +119,15 @@ int blobs_sync(struct daemon *d);
 int blobs_check_file(const char *path, int64_t size, const char *hex, char *why, size_t whysize);
 int op_files_verify(struct daemon *d, struct request *rq, json_t *out);
 
+/* backup.c, restore.c: an archive of the state directory, taken while serving */
+int op_backup_create(struct daemon *d, struct request *rq, json_t *out);
+int op_backup_status(struct daemon *d, struct request *rq, json_t *out);
+int op_backup_read(struct daemon *d, struct request *rq, json_t *out);
+void backup_turn(struct daemon *d);
+long backup_timeout_ms(const struct daemon *d);
+void backup_stop(struct daemon *d);
+int restore_run(struct daemon *d, const char *archive, const char *dir);
+
 /* intake.c: report types, obligations, submissions, review, completeness */
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);

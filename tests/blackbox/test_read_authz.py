@@ -3,6 +3,7 @@ principal speaks with its own CURVE key. A principal reads its own unit and the 
 under it, what its unit receives and what waits for its decision; an auditor reads
 everything and changes nothing; lists hold only the rows their reader may read."""
 import re
+import time
 
 from harness import ROOT, eq
 from keyed import Keyed
@@ -132,6 +133,19 @@ def test_every_row_of_the_authorization_table_over_tcp():
         for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
             t.no(who, "channels.list")
             t.no(who, "channels.enable", channel="spool")
+        # backups hold every unit's records and the audit key: the system's administrators only
+        name = t.ok("admin", "backup.create")["backup"]["name"]
+        for _ in range(4000):      # the archive is written between turns: until it is done
+            state = t.ok("admin", "backup.status", backup=name)["backup"]["state"]
+            if state != "running":
+                break
+            time.sleep(0.005)
+        eq(state, "done", "backup")
+        eq(t.ok("admin", "backup.read", backup=name, offset=0)["offset"], 0, "backup read")
+        for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
+            t.no(who, "backup.create")
+            t.no(who, "backup.status")
+            t.no(who, "backup.read", backup=name, offset=0)
 
         # the auditor changes nothing
         n = k.d.db().execute("SELECT count(*) FROM audit").fetchone()[0]
