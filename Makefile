@@ -20,6 +20,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+# thiduactl alone: Excel workbooks written with libxlsxwriter, read with libzip and expat
+XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter libzip expat 2>/dev/null)
+XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter libzip expat 2>/dev/null)
 
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -50,7 +53,8 @@ WORKER_PROGRAMS := $(foreach w,$(WORKERS),$(if $(wildcard workers/$(w)/*.c),$(BI
 PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
-	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl
+	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
 
@@ -74,9 +78,13 @@ $(BIN)/thiduad: $(BUILD)/daemon/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -MMD -MP -c $< -o $@
+
 $(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(XLSX_LIBS)
 
 # each folder workers/NAME builds bin/thidua-NAME; workers share only common/
 .SECONDEXPANSION:

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "csvout.h"
 #include "xalloc.h"
 
 struct client cl = { .endpoint = DEFAULT_ENDPOINT, .timeout = 10 };
@@ -110,24 +109,6 @@ const char *jtext(const json_t *o, const char *key, char *buf, size_t size)
 	else if (size)
 		buf[0] = '\0';
 	return buf;
-}
-
-/* cli_csv - a header of the column names, then one row per object of list */
-void cli_csv(const json_t *list, const char *const *cols, size_t ncols)
-{
-	struct csvout w = { stdout, 0 };
-	char buf[64];
-	size_t i;
-	json_t *o;
-
-	for (size_t c = 0; c < ncols; c++)
-		csvout_field(&w, cols[c]);
-	csvout_end(&w);
-	json_array_foreach(list, i, o) {
-		for (size_t c = 0; c < ncols; c++)
-			csvout_field(&w, jtext(o, cols[c], buf, sizeof(buf)));
-		csvout_end(&w);
-	}
 }
 
 /* jstr - a string member or "" */

@@ -25,9 +25,6 @@ json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, in
  * null or missing as "" */
 const char *jtext(const json_t *o, const char *key, char *buf, size_t size);
 
-/* cli_csv - list (objects) as CSV on stdout: a header of cols, then a row per object */
-void cli_csv(const json_t *list, const char *const *cols, size_t ncols);
-
 /* jstr - a string member of o, or "" (never NULL) */
 const char *jstr(const json_t *o, const char *key);
 
