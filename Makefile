@@ -102,7 +102,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a test
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS) $(XLSX_LIBS)
 
 unit-tests: $(UNIT_BIN) $(TOOL_BIN)
 

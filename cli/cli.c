@@ -119,6 +119,30 @@ const char *jstr(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
+char *(*cli_error_map)(const char *text, void *ctx);
+void *cli_error_ctx;
+
+/* map_errors - the error's message and list through cli_error_map */
+static void map_errors(json_t *reply)
+{
+	json_t *err = json_object_get(reply, "error"), *e;
+	size_t i;
+	char *text;
+
+	if (json_is_string(json_object_get(err, "message"))) {
+		text = cli_error_map(jstr(err, "message"), cli_error_ctx);
+		json_object_set_new(err, "message", json_string(text));
+		free(text);
+	}
+	json_array_foreach(json_object_get(err, "errors"), i, e) {
+		if (json_is_string(e)) {
+			text = cli_error_map(json_string_value(e), cli_error_ctx);
+			json_string_set(e, text);
+			free(text);
+		}
+	}
+}
+
 /* cli_call - one request; prints errors and JSON; returns the reply on success */
 json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc)
 {
@@ -134,6 +158,8 @@ json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, in
 	reply = client_call(&cl, req, files, nfiles, rc);
 	if (!reply)
 		return NULL;
+	if (cli_error_map && !json_is_true(json_object_get(reply, "ok")))
+		map_errors(reply);
 	if (cl.json) {
 		char *text = json_dumps(reply, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cmd_proposals.h"
 #include "export.h"
+#include "import_file.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -341,9 +342,7 @@ static int proposals_import(int argc, char **argv)
 		{ "unit", "unit", 0, NULL }, { "hamlet", "hamlet", 0, NULL }, { "draft", "draft", 1, NULL }, { NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.import"), *r;
-	struct client_file f;
-	size_t size = 0;
-	char *data;
+	struct import_file f;
 	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
 	if (first < 0) {
@@ -353,20 +352,20 @@ static int proposals_import(int argc, char **argv)
 	if (first != argc - 1 || !json_object_get(req, "programme") || !json_object_get(req, "year")
 	    || !json_object_get(req, "unit")) {
 		json_decref(req);
-		return cli_usage_error("proposals import needs --programme CODE --year YYYY --unit CODE and one FILE.csv%s", "");
+		return cli_usage_error("proposals import needs --programme CODE --year YYYY --unit CODE and one FILE.csv or FILE.xlsx%s", "");
 	}
-	if (!(data = cli_read_file(argv[first], &size))) {
+	if ((rc = import_file_read(&f, argv[first])) != EXIT_OK) {
+		import_file_free(&f);
 		json_decref(req);
-		return EXIT_USAGE;
+		return rc;
 	}
-	f = (struct client_file){ cli_base_name(argv[first]), data, size };
-	json_object_set_new(req, "filename", json_string(f.name));
-	r = cli_call(req, &f, 1, &rc);
+	json_object_set_new(req, "filename", json_string(f.f.name));
+	r = cli_call(req, &f.f, 1, &rc);
 	if (r && !cl.json)
 		printf("imported %lld proposals from %s as batch %lld (%s), numbers %lld to %lld\n", jint(r, "imported"),
 		       argv[first], jint(json_object_get(r, "batch"), "id"), jstr(r, "state"), jint(r, "first"), jint(r, "last"));
 	json_decref(r);
-	free(data);
+	import_file_free(&f);
 	return rc;
 }
 

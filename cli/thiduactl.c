@@ -18,6 +18,7 @@
 #include "cmd_notify.h"
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
+#include "import_file.h"
 #include "table.h"
 #include "utf8.h"
 
@@ -30,7 +31,7 @@ static void usage(FILE *fp)
 		"  status                         the daemon, its clock and its units\n"
 		"  units list [--level L] [--kind K] [--under CODE] [--at DATE] [--all]\n"
 		"  units show CODE [--at DATE]\n"
-		"  units import FILE.csv          add units (all or nothing)\n"
+		"  units import FILE.csv|FILE.xlsx   add units (all or nothing)\n"
 		"  clock show | set TIME | advance DURATION   (set/advance: test daemons only)\n"
 		"  config reload                  reload the configuration file (like SIGHUP)\n"
 		"  reports                        the report types, their receivers and schedules\n"
@@ -58,7 +59,7 @@ static void usage(FILE *fp)
 		"                 [--batch N] [--csv]\n"
 		"  proposals show ID              a proposal: its path, scores, dossier and history\n"
 		"  proposals submit ID [--score C=V ...] [--note TEXT] [FILE...]   submit, or correct and resubmit\n"
-		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft] FILE.csv\n"
+		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft] FILE.csv|FILE.xlsx\n"
 		"                                 many nominees at once (all or nothing)\n"
 		"  decide approve|return|reject|score ID [--reason TEXT] [--score C=V ...] [--decision-no N]\n"
 		"         [--decision-date DATE]  (or --batch N instead of ID: every proposal of an import)\n"
@@ -218,24 +219,20 @@ static int cmd_units_show(int argc, char **argv)
 
 static int cmd_units_import(int argc, char **argv)
 {
-	struct client_file f;
-	size_t size = 0;
-	char *data;
+	struct import_file f;
 	json_t *r;
 	int rc;
 
 	if (argc != 2)
-		return cli_usage_error("units import needs one CSV file%s", "");
-	data = cli_read_file(argv[1], &size);
-	if (!data)
-		return EXIT_USAGE;
-	f = (struct client_file){ cli_base_name(argv[1]), data, size };
-	r = cli_call(json_pack("{s:s,s:s}", "op", "units.import", "filename", cli_base_name(argv[1])), &f, 1, &rc);
-	if (r && !cl.json)
-		printf("imported %lld units from %s\n", (long long)json_integer_value(json_object_get(r, "imported")),
-		       argv[1]);
-	json_decref(r);
-	free(data);
+		return cli_usage_error("units import needs one file: CSV, or an Excel workbook (.xlsx)%s", "");
+	if ((rc = import_file_read(&f, argv[1])) == EXIT_OK) {
+		r = cli_call(json_pack("{s:s,s:s}", "op", "units.import", "filename", f.f.name), &f.f, 1, &rc);
+		if (r && !cl.json)
+			printf("imported %lld units from %s%s%s%s\n", (long long)json_integer_value(json_object_get(r, "imported")),
+			       argv[1], f.xlsx ? ", sheet '" : "", f.xlsx ? f.sheet.name : "", f.xlsx ? "'" : "");
+		json_decref(r);
+	}
+	import_file_free(&f);
 	return rc;
 }
 
