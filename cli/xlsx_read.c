@@ -674,7 +674,9 @@ int xlsx_read(const char *data, size_t size, struct xlsx_sheet *out, char *err, 
 	if (part)
 		parse(&r, sheet_path, part, len, sheet_start, sheet_end);
 	free(part);
-	free(r.cur.cells);		/* a row left open by a failure */
+	for (size_t k = 0; k < r.cur.n; k++)	/* a row left open by a failure */
+		free(r.cur.cells[k].text);
+	free(r.cur.cells);
 	if (!r.failed && !out->nrows)
 		fail(&r, "sheet '%s' is empty: the first row names the columns, each row after it is one entry", r.sheet);
 	if (!r.failed)
