@@ -149,7 +149,7 @@ static const struct export_label notification_states[] = {
 static const struct export_label yes_no[] = { { "true", "có" }, { "false", "không" }, { NULL, NULL } };
 
 /* export_notifications - the outbox rows, for spreadsheets */
-static int export_notifications(const json_t *req, const json_t *list)
+static int export_notifications(const json_t *req, const json_t *r)
 {
 	static const struct export_col cols[] = {
 		{ "id", "Số", EX_INT, NULL }, { "recipient", "Gửi đến", EX_TEXT, NULL },
@@ -165,7 +165,8 @@ static int export_notifications(const json_t *req, const json_t *list)
 	struct export_spec spec = {
 		.sheet = "Thông báo", .title = "Thông báo, nhắc hạn đã lập",
 		.report = json_string_value(json_object_get(req, "report")), .unit = json_string_value(json_object_get(req, "unit")),
-		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]), .rows = list,
+		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]), .rows = json_object_get(r, "notifications"),
+		.more = json_is_true(json_object_get(r, "more")),
 	};
 
 	if (json_object_get(req, "period")) {
@@ -226,7 +227,7 @@ static int cmd_notifications_list(int argc, char **argv)
 	filters = json_deep_copy(req);
 	r = cli_call(req, NULL, 0, &rc);
 	if (r && export_wanted())
-		rc = export_notifications(filters, json_object_get(r, "notifications"));
+		rc = export_notifications(filters, r);
 	json_decref(filters);
 	if (!r || cl.json || export_wanted())
 		goto out;

@@ -268,8 +268,9 @@ static char *title_text(const struct export_spec *s, char *moment, size_t size)
 		snprintf(unitbuf, sizeof(unitbuf), "%s (%s)", jstr(json_object_get(unit, "unit"), "name"), s->unit);
 	else
 		snprintf(unitbuf, sizeof(unitbuf), "%s", s->unit ? s->unit : "mọi đơn vị được xem");
-	text = xasprintf("%s%s%s – %s – đơn vị: %s – xuất lúc %s", s->title, s->report ? ": " : "", s->report ? s->report : "",
-			 s->period ? s->period : "mọi kỳ", unitbuf, moment);
+	text = xasprintf("%s%s%s – %s – đơn vị: %s – xuất lúc %s%s", s->title, s->report ? ": " : "", s->report ? s->report : "",
+			 s->period ? s->period : "mọi kỳ", unitbuf, moment,
+			 s->more ? " – chỉ gồm những dòng đầu: còn dòng khác (tăng --limit hoặc lọc thêm)" : "");
 	json_decref(clock);
 	json_decref(unit);
 	return text;

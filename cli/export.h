@@ -44,6 +44,7 @@ struct export_spec {
 	const json_t *rows;		/* array of objects */
 	const json_t *total;		/* an object written last, in bold, or NULL */
 	const char *total_key;		/* the column that says "TOTAL" on the total row */
+	int more;			/* the daemon has more rows than it sent (a --limit) */
 };
 
 /* the options every listing takes: --csv, --excel, --xlsx FILE (a struct cli_opt each) */
