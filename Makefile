@@ -176,7 +176,7 @@ install: all
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
 
-# fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
+# fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, thiduactl's .xlsx reader, the configuration
 # loader, the JSON fast path against jansson and the whole request path of an in-process
 # daemon (tests/fuzz/fuzz_*.c),
 # FUZZ_SECONDS each; make -j2 fuzz runs two at once. New inputs go to build/fuzz/corpus,
@@ -195,6 +195,18 @@ $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/f
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idaemon -Itests/fuzz -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
 		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+
+# the workbook reader is thiduactl's (cli/), with its libraries
+FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o $(BUILD)/cli/csvout.o
+$(BUILD)/tests/test_fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -Itests/fuzz -DFUZZ_TARGET='"xlsx"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+		$(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a $(PKG_LIBS) $(XLSX_LIBS)
+
+$(BUILD)/fuzz/fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a \
+		$(PKG_LIBS) $(XLSX_LIBS)
 
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install -y clang)"; exit 1; }

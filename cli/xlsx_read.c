@@ -98,13 +98,15 @@ static const char *attr(const char **atts, const char *name)
 	return NULL;
 }
 
-/* read_part - one member of the zip, at most max bytes unzipped; NULL when absent (or failed) */
+/* read_part - one member of the zip, at most max bytes unzipped; NULL when absent (or failed).
+ * The buffer grows with what is read: the size the zip declares is only a first guess. */
 static char *read_part(struct rd *r, const char *name, size_t max, size_t *len)
 {
 	zip_int64_t i = zip_name_locate(r->zip, name, 0);
+	zip_stat_t st;
 	zip_file_t *f;
 	char *data;
-	size_t used = 0;
+	size_t used = 0, cap;
 
 	if (i < 0)
 		i = zip_name_locate(r->zip, name, ZIP_FL_NOCASE);
@@ -114,11 +116,17 @@ static char *read_part(struct rd *r, const char *name, size_t max, size_t *len)
 		fail(r, "cannot read %s in the workbook: %s", name, zip_error_strerror(zip_get_error(r->zip)));
 		return NULL;
 	}
-	data = xmalloc(max + 2);
+	cap = !zip_stat_index(r->zip, (zip_uint64_t)i, 0, &st) && (st.valid & ZIP_STAT_SIZE) && st.size < max
+	      ? (size_t)st.size + 1 : 65536;
+	data = xmalloc(cap + 1);
 	for (;;) {
-		zip_int64_t n = zip_fread(f, data + used, max + 1 - used);
+		zip_int64_t n;
 
-		if (n < 0) {
+		if (used == cap) {
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			data = xrealloc(data, cap + 1);
+		}
+		if ((n = zip_fread(f, data + used, cap - used)) < 0) {
 			fail(r, "cannot read %s in the workbook: %s (is the file damaged?)", name, zip_file_strerror(f));
 			break;
 		}
@@ -412,6 +420,10 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
 	if (!strcmp(n, "row")) {
 		uint32_t row = r->row + 1;
 
+		if (r->cur.cells) {
+			fail(r, "sheet '%s': a row starts inside row %u: save the file again from Excel", r->sheet, r->row);
+			return;
+		}
 		if ((v = attr(atts, "r"))) {
 			char *end;
 			unsigned long x = strtoul(v, &end, 10);
