@@ -339,7 +339,8 @@ static int proposals_import(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "programme", "programme", 0, NULL }, { "year", "year", 0, NULL }, { "level", "level", 0, NULL },
-		{ "unit", "unit", 0, NULL }, { "hamlet", "hamlet", 0, NULL }, { "draft", "draft", 1, NULL }, { NULL, NULL, 0, NULL },
+		{ "unit", "unit", 0, NULL }, { "hamlet", "hamlet", 0, NULL }, { "draft", "draft", 1, NULL }, IMPORT_CLI_OPTS,
+		{ NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.import"), *r;
 	struct import_file f;

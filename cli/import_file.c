@@ -16,6 +16,15 @@ static char *map(const char *text, void *ctx)
 	return xlsx_map_message(&f->sheet, f->sent_name, f->base, text);
 }
 
+static const char *sheet;
+
+int import_opt_sheet(json_t *req, const char *value)
+{
+	(void)req;
+	sheet = value;
+	return 0;
+}
+
 int import_file_read(struct import_file *f, const char *path)
 {
 	size_t size = 0;
@@ -37,10 +46,14 @@ int import_file_read(struct import_file *f, const char *path)
 			fprintf(stderr, "thiduactl: %s is named .xlsx but is not an Excel workbook (not a zip file)\n", path);
 			return EXIT_DAEMON_ERROR;
 		}
+		if (sheet) {
+			fprintf(stderr, "thiduactl: --sheet is for Excel workbooks, and %s is not one\n", path);
+			return EXIT_USAGE;
+		}
 		f->f = (struct client_file){ f->base, f->data, size };
 		return EXIT_OK;
 	}
-	if (xlsx_read(f->data, size, &f->sheet, err, sizeof(err))) {
+	if (xlsx_read(f->data, size, sheet, &f->sheet, err, sizeof(err))) {
 		fprintf(stderr, "thiduactl: %s: %s; nothing was imported\n", path, err);
 		return EXIT_DAEMON_ERROR;
 	}

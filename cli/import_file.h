@@ -6,6 +6,8 @@
 #ifndef THIDUA_IMPORT_FILE_H
 #define THIDUA_IMPORT_FILE_H
 
+#include <jansson.h>
+
 #include "client.h"
 #include "xlsx_read.h"
 
@@ -16,6 +18,11 @@ struct import_file {
 	int xlsx;
 	struct xlsx_sheet sheet;
 };
+
+/* --sheet NAME, a struct cli_opt of the import commands: the workbook's sheet to read
+ * (by default the first visible one) */
+#define IMPORT_CLI_OPTS { "sheet", NULL, 0, import_opt_sheet }
+int import_opt_sheet(json_t *req, const char *value);
 
 /* import_file_read - path into f; EXIT_OK, or an exit code with the reason on stderr */
 int import_file_read(struct import_file *f, const char *path);

@@ -31,7 +31,7 @@ static void usage(FILE *fp)
 		"  status                         the daemon, its clock and its units\n"
 		"  units list [--level L] [--kind K] [--under CODE] [--at DATE] [--all]\n"
 		"  units show CODE [--at DATE]\n"
-		"  units import FILE.csv|FILE.xlsx   add units (all or nothing)\n"
+		"  units import [--sheet NAME] FILE.csv|FILE.xlsx   add units (all or nothing)\n"
 		"  clock show | set TIME | advance DURATION   (set/advance: test daemons only)\n"
 		"  config reload                  reload the configuration file (like SIGHUP)\n"
 		"  reports                        the report types, their receivers and schedules\n"
@@ -59,7 +59,8 @@ static void usage(FILE *fp)
 		"                 [--batch N] [EXPORT]\n"
 		"  proposals show ID              a proposal: its path, scores, dossier and history\n"
 		"  proposals submit ID [--score C=V ...] [--note TEXT] [FILE...]   submit, or correct and resubmit\n"
-		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft] FILE.csv|FILE.xlsx\n"
+		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft]\n"
+		"                 [--sheet NAME] FILE.csv|FILE.xlsx\n"
 		"                                 many nominees at once (all or nothing)\n"
 		"  decide approve|return|reject|score ID [--reason TEXT] [--score C=V ...] [--decision-no N]\n"
 		"         [--decision-date DATE]  (or --batch N instead of ID: every proposal of an import)\n"
@@ -68,7 +69,7 @@ static void usage(FILE *fp)
 		"\n"
 		"EXPORT is --csv (RFC 4180 UTF-8, for programs), --csv --excel (with a byte-order mark, ';' and\n"
 		"decimal commas, for Excel in the vi-VN locale) and/or --xlsx FILE (an Excel workbook).\n"
-		"Imports take a CSV file or an Excel workbook (.xlsx, its first sheet).\n"
+		"Imports take a CSV file or an Excel workbook (.xlsx: its first visible sheet, or --sheet NAME).\n"
 		"\n"
 		"Over tcp the daemon is reached with CURVE: --server-key (its public key, or a file) and\n"
 		"--key (your NAME.key from 'keys generate'); also $THIDUA_SERVER_KEY and $THIDUA_KEY.\n"
@@ -223,12 +224,16 @@ static int cmd_units_show(int argc, char **argv)
 
 static int cmd_units_import(int argc, char **argv)
 {
+	static const struct cli_opt opts[] = { IMPORT_CLI_OPTS, { NULL, NULL, 0, NULL } };
 	struct import_file f;
 	json_t *r;
-	int rc;
+	int rc, first = cli_options(argc, argv, opts, NULL, NULL);
 
-	if (argc != 2)
-		return cli_usage_error("units import needs one file: CSV, or an Excel workbook (.xlsx)%s", "");
+	if (first < 0)
+		return EXIT_USAGE;
+	if (first != argc - 1)
+		return cli_usage_error("units import needs one file: CSV, or an Excel workbook (.xlsx) [--sheet NAME]%s", "");
+	argv += first - 1;
 	if ((rc = import_file_read(&f, argv[1])) == EXIT_OK) {
 		r = cli_call(json_pack("{s:s,s:s}", "op", "units.import", "filename", f.f.name), &f.f, 1, &rc);
 		if (r && !cl.json)

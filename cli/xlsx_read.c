@@ -35,6 +35,8 @@ struct rd {
 	/* workbook */
 	char *wb_path;			/* xl/workbook.xml */
 	char *sheet_name, *sheet_rid;
+	const char *want;		/* the sheet asked for, or NULL: the first visible one */
+	struct buf names;		/* the sheets' names, for a message */
 	int date1904;
 	/* relationships: the one asked for by id or by type suffix */
 	const char *want_id, *want_type;
@@ -244,8 +246,17 @@ static void XMLCALL wb_start(void *ud, const XML_Char *name, const XML_Char **at
 
 	if (!strcmp(n, "workbookPr") && (v = attr(atts, "date1904")))
 		r->date1904 = !strcmp(v, "1") || !strcmp(v, "true");
-	if (!strcmp(n, "sheet") && !r->sheet_rid && attr(atts, "name") && attr(atts, "id")
-	    && (!(v = attr(atts, "state")) || !strcmp(v, "visible"))) {
+	if (strcmp(n, "sheet") || !attr(atts, "name") || !attr(atts, "id"))
+		return;
+	if (r->names.len < 1024) {
+		if (r->names.len)
+			BUF_PUT(&r->names, ", ");
+		BUF_PUT(&r->names, "'");
+		buf_put(&r->names, attr(atts, "name"), strlen(attr(atts, "name")));
+		BUF_PUT(&r->names, "'");
+	}
+	if (!r->sheet_rid && (r->want ? !strcmp(r->want, attr(atts, "name"))
+			      : !(v = attr(atts, "state")) || !strcmp(v, "visible"))) {
 		r->sheet_name = xstrdup(attr(atts, "name"));
 		r->sheet_rid = xstrdup(attr(atts, "id"));
 	}
@@ -632,9 +643,9 @@ void xlsx_free(struct xlsx_sheet *x)
 	*x = (struct xlsx_sheet){ 0 };
 }
 
-int xlsx_read(const char *data, size_t size, struct xlsx_sheet *out, char *err, size_t errsize)
+int xlsx_read(const char *data, size_t size, const char *want, struct xlsx_sheet *out, char *err, size_t errsize)
 {
-	struct rd r = { .err = err, .errsize = errsize, .sheet = "?", .out = out };
+	struct rd r = { .err = err, .errsize = errsize, .sheet = "?", .out = out, .want = want };
 	zip_error_t ze;
 	zip_source_t *src;
 	char *sheet_path = NULL, *part = NULL, *path;
@@ -661,8 +672,12 @@ int xlsx_read(const char *data, size_t size, struct xlsx_sheet *out, char *err, 
 		r.wb_path = xstrdup("xl/workbook.xml");
 	if (!r.failed && !(part = read_part(&r, r.wb_path, XLSX_MAX_SMALL, &len)) && !r.failed)
 		fail(&r, "the file has no workbook (%s): is it an Excel .xlsx file? (OpenDocument .ods: save it as .xlsx)", r.wb_path);
-	if (part && !parse(&r, r.wb_path, part, len, wb_start, ignore_end) && !r.sheet_rid)
-		fail(&r, "the workbook has no visible sheet");
+	if (part && !parse(&r, r.wb_path, part, len, wb_start, ignore_end) && !r.sheet_rid) {
+		if (want)
+			fail(&r, "the workbook has no sheet '%s' (its sheets: %s)", want, r.names.len ? r.names.p : "none");
+		else
+			fail(&r, "the workbook has no visible sheet");
+	}
 	free(part), part = NULL;
 	if (!r.failed) {
 		r.sheet = r.sheet_name;
@@ -704,6 +719,7 @@ int xlsx_read(const char *data, size_t size, struct xlsx_sheet *out, char *err, 
 	free(r.v.p);
 	free(r.sheet_rid);
 	free(r.sheet_name);
+	free(r.names.p);
 	free(r.wb_path);
 	free(sheet_path);
 	zip_discard(r.zip);

@@ -46,9 +46,9 @@ struct xlsx_sheet {
 /* xlsx_is_workbook - data starts like a zip file (an .xlsx is one) */
 int xlsx_is_workbook(const char *data, size_t size);
 
-/* xlsx_read - the first visible sheet of the workbook into out (xlsx_free it); -1 with
- * the reason in err (naming the sheet and cell when one is at fault) */
-int xlsx_read(const char *data, size_t size, struct xlsx_sheet *out, char *err, size_t errsize);
+/* xlsx_read - the sheet named want (NULL: the first visible one) of the workbook into out
+ * (xlsx_free it); -1 with the reason in err (naming the sheet and cell when one is at fault) */
+int xlsx_read(const char *data, size_t size, const char *want, struct xlsx_sheet *out, char *err, size_t errsize);
 void xlsx_free(struct xlsx_sheet *x);
 
 /* xlsx_map_message - msg with every "SENT:LINE" (SENT the name the CSV was sent under)

@@ -309,9 +309,19 @@ def test_units_import_from_an_xlsx_written_by_hand():
         r = d.ctl("units", "import", path, ok=False)
         assert any("cell C5 (column level)" in e for e in r["error"]["errors"]), r
         eq(hamlet_count(d), before, "nothing imported")
+        # --sheet names another sheet, even a hidden one; an unknown name lists the sheets
+        rc, out = d.ctl_raw("units", "import", "--sheet", "Hướng dẫn", path)
+        assert rc == 1 and "don-vi.xlsx, sheet 'Hướng dẫn', row 1:" in out and "the file has no units" in out, out
+        rc, out = d.ctl_raw("units", "import", "--sheet", "Khác", path)
+        assert rc == 1 and "the workbook has no sheet 'Khác' (its sheets: 'Hướng dẫn', 'Đơn vị mới')" in out, out
+        csv = os.path.join(tmp, "don-vi.csv")
+        with open(csv, "w") as fp:
+            fp.write("code,name,level,kind\n")
+        rc, out = d.ctl_raw("units", "import", "--sheet", "Đơn vị mới", csv)
+        assert rc == 2 and "--sheet is for Excel workbooks" in out, out
 
         workbook(path, units_cells(good), shared)
-        rc, out = d.ctl_raw("units", "import", path)
+        rc, out = d.ctl_raw("units", "import", "--sheet", "Đơn vị mới", path)
         eq((rc, out.strip()), (0, f"imported 2 units from {path}, sheet 'Đơn vị mới'"), "imported")
         u = d.ctl("units", "show", "AP-ANPHU-1")["unit"]
         eq((u["name"], u["active_from"], u["emails"], u["parent"]),
