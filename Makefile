@@ -23,8 +23,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
-ZIP_CFLAGS  := $(shell pkg-config --cflags libzip 2>/dev/null)
-ZIP_LIBS    := $(shell pkg-config --libs libzip 2>/dev/null)
+# thiduactl alone: Excel workbooks written with libxlsxwriter, read with libzip and expat;
+# Word documents zipped with libzip
+XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter libzip expat 2>/dev/null)
+XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter libzip expat 2>/dev/null)
 
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -58,8 +60,8 @@ WORKER_PROGRAMS := $(foreach w,$(WORKERS),$(if $(wildcard workers/$(w)/*.c),$(BI
 PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
-	libjansson-dev libcurl4-openssl-dev libzip-dev sqlite3 python3 python3-zmq python3-aiosmtpd \
-	python3-docx curl openssl
+	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
 
@@ -85,12 +87,13 @@ $(BIN)/thiduad: $(BUILD)/daemon/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -MMD -MP -c $< -o $@
+
 $(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(ZIP_LIBS)
-
-# only thiduactl writes documents (cli/docx.c): only it links libzip
-$(BUILD)/cli/docx.o: CFLAGS += $(ZIP_CFLAGS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(XLSX_LIBS)
 
 # each folder workers/NAME builds bin/thidua-NAME; workers share only common/
 .SECONDEXPANSION:
@@ -108,7 +111,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a test
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS) $(XLSX_LIBS)
 
 unit-tests: $(UNIT_BIN) $(TOOL_BIN)
 
@@ -211,7 +214,7 @@ deb:
 
 # fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
 # loader, the JSON fast path against jansson and the whole request path of an in-process
-# daemon (tests/fuzz/fuzz_*.c),
+# daemon, and thiduactl's .xlsx reader (tests/fuzz/fuzz_*.c),
 # FUZZ_SECONDS each; make -j2 fuzz runs two at once. New inputs go to build/fuzz/corpus,
 # crashes to build/fuzz/artifacts (copy them to tests/fuzz/regressions/).
 # make check runs every file of tests/fuzz/corpus and tests/fuzz/regressions through the
@@ -228,6 +231,18 @@ $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/f
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idaemon -Itests/fuzz -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
 		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+
+# the workbook reader is thiduactl's (cli/), with its libraries
+FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o $(BUILD)/cli/csvout.o
+$(BUILD)/tests/test_fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -Itests/fuzz -DFUZZ_TARGET='"xlsx"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+		$(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a $(PKG_LIBS) $(XLSX_LIBS)
+
+$(BUILD)/fuzz/fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a \
+		$(PKG_LIBS) $(XLSX_LIBS)
 
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install -y clang)"; exit 1; }

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "csvout.h"
 #include "xalloc.h"
 
 struct client cl = { .endpoint = DEFAULT_ENDPOINT, .timeout = 10 };
@@ -112,30 +111,36 @@ const char *jtext(const json_t *o, const char *key, char *buf, size_t size)
 	return buf;
 }
 
-/* cli_csv - a header of the column names, then one row per object of list */
-void cli_csv(const json_t *list, const char *const *cols, size_t ncols)
-{
-	struct csvout w = { stdout, 0 };
-	char buf[64];
-	size_t i;
-	json_t *o;
-
-	for (size_t c = 0; c < ncols; c++)
-		csvout_field(&w, cols[c]);
-	csvout_end(&w);
-	json_array_foreach(list, i, o) {
-		for (size_t c = 0; c < ncols; c++)
-			csvout_field(&w, jtext(o, cols[c], buf, sizeof(buf)));
-		csvout_end(&w);
-	}
-}
-
 /* jstr - a string member or "" */
 const char *jstr(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s ? s : "";
+}
+
+char *(*cli_error_map)(const char *text, void *ctx);
+void *cli_error_ctx;
+
+/* map_errors - the error's message and list through cli_error_map */
+static void map_errors(json_t *reply)
+{
+	json_t *err = json_object_get(reply, "error"), *e;
+	size_t i;
+	char *text;
+
+	if (json_is_string(json_object_get(err, "message"))) {
+		text = cli_error_map(jstr(err, "message"), cli_error_ctx);
+		json_object_set_new(err, "message", json_string(text));
+		free(text);
+	}
+	json_array_foreach(json_object_get(err, "errors"), i, e) {
+		if (json_is_string(e)) {
+			text = cli_error_map(json_string_value(e), cli_error_ctx);
+			json_string_set(e, text);
+			free(text);
+		}
+	}
 }
 
 /* cli_call - one request; prints errors and JSON; returns the reply on success */
@@ -153,6 +158,8 @@ json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, in
 	reply = client_call(&cl, req, files, nfiles, rc);
 	if (!reply)
 		return NULL;
+	if (cli_error_map && !json_is_true(json_object_get(reply, "ok")))
+		map_errors(reply);
 	if (cl.json) {
 		char *text = json_dumps(reply, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 

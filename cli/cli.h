@@ -21,12 +21,14 @@ extern struct client cl;	/* set up by main() from the global options */
  * req already has one. */
 json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc);
 
+/* cli_error_map - when set, the daemon's error message and list go through it before they
+ * are printed (a new string the caller frees): an import from a workbook says sheet and cell */
+extern char *(*cli_error_map)(const char *text, void *ctx);
+extern void *cli_error_ctx;
+
 /* jtext - a member as text: a string as it is, a number or boolean written into buf,
  * null or missing as "" */
 const char *jtext(const json_t *o, const char *key, char *buf, size_t size);
-
-/* cli_csv - list (objects) as CSV on stdout: a header of cols, then a row per object */
-void cli_csv(const json_t *list, const char *const *cols, size_t ncols);
 
 /* jstr - a string member of o, or "" (never NULL) */
 const char *jstr(const json_t *o, const char *key);

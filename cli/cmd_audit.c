@@ -10,7 +10,32 @@
 
 #include "cli.h"
 #include "cmd_audit.h"
+#include "export.h"
 #include "table.h"
+
+/* export_audit - the audit rows, for spreadsheets (the detail as JSON text) */
+static int export_audit(const json_t *req, const json_t *list)
+{
+	static const struct export_col cols[] = {
+		{ "seq", "Số thứ tự", EX_INT, NULL }, { "at", "Thời điểm", EX_TIME, NULL },
+		{ "principal", "Người thực hiện", EX_TEXT, NULL }, { "op", "Thao tác", EX_TEXT, NULL },
+		{ "unit", "Đơn vị", EX_TEXT, NULL }, { "object", "Đối tượng", EX_TEXT, NULL },
+		{ "detail", "Chi tiết", EX_JSON, NULL }, { "hash", "Mã băm (SHA-256)", EX_TEXT, NULL },
+	};
+	char period[160];
+	struct export_spec spec = {
+		.sheet = "Nhật ký", .title = "Nhật ký thao tác (audit)",
+		.report = json_string_value(json_object_get(req, "principal")), .unit = json_string_value(json_object_get(req, "unit")),
+		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]), .rows = list,
+	};
+
+	if (json_object_get(req, "since") || json_object_get(req, "until")) {
+		snprintf(period, sizeof(period), "từ %s đến %s", *jstr(req, "since") ? jstr(req, "since") : "đầu",
+			 *jstr(req, "until") ? jstr(req, "until") : "nay");
+		spec.period = period;
+	}
+	return export_write(&spec);
+}
 
 static int audit_list(int argc, char **argv)
 {
@@ -18,10 +43,12 @@ static int audit_list(int argc, char **argv)
 		{ "unit", required_argument, NULL, 'u' }, { "principal", required_argument, NULL, 'p' },
 		{ "object", required_argument, NULL, 'o' }, { "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 't' }, { "limit", required_argument, NULL, 'l' },
-		{ "before", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
+		{ "before", required_argument, NULL, 'b' },
+		{ "csv", no_argument, NULL, 'c' }, { "excel", no_argument, NULL, 'E' }, { "xlsx", required_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const hdr[] = { "SEQ", "AT", "PRINCIPAL", "OP", "UNIT", "OBJECT" };
-	json_t *req = json_pack("{s:s}", "op", "audit.list"), *r, *row;
+	json_t *req = json_pack("{s:s}", "op", "audit.list"), *r, *row, *filters;
 	int opt, rc;
 	size_t i;
 
@@ -30,7 +57,13 @@ static int audit_list(int argc, char **argv)
 		const char *key = opt == 'u' ? "unit" : opt == 'p' ? "principal" : opt == 'o' ? "object"
 				  : opt == 's' ? "since" : opt == 't' ? "until" : NULL;
 
-		if (opt == 'l' || opt == 'b') {
+		if (opt == 'c' || opt == 'E' || opt == 'x') {
+			if (opt == 'c' ? export_opt_csv(req, optarg) : opt == 'E' ? export_opt_excel(req, optarg)
+			    : export_opt_xlsx(req, optarg)) {
+				json_decref(req);
+				return EXIT_USAGE;
+			}
+		} else if (opt == 'l' || opt == 'b') {
 			char *end;
 			long n = strtol(optarg, &end, 10);
 
@@ -47,8 +80,15 @@ static int audit_list(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (optind < argc || export_check()) {
+		json_decref(req);
+		return optind >= argc ? EXIT_USAGE : cli_usage_error("audit list: unexpected argument '%s'", argv[optind]);
+	}
+	filters = json_deep_copy(req);
 	r = cli_call(req, NULL, 0, &rc);
-	if (r && !cl.json) {
+	if (r && export_wanted()) {
+		rc = export_audit(filters, json_object_get(r, "rows"));
+	} else if (r && !cl.json) {
 		struct table *t = table_new(6, hdr);
 
 		json_array_foreach(json_object_get(r, "rows"), i, row) {
@@ -70,6 +110,7 @@ static int audit_list(int argc, char **argv)
 			printf("(there are more: the next page with --before %lld)\n",
 			       (long long)json_integer_value(json_object_get(row, "seq")));
 	}
+	json_decref(filters);
 	json_decref(r);
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cmd_notify.h"
+#include "export.h"
 #include "table.h"
 
 #define CELL_UNITS 3		/* units named in a table cell before "+N more" */
@@ -140,6 +141,41 @@ out:
 	return rc;
 }
 
+static const struct export_label notification_states[] = {
+	{ "pending", "chờ gửi" }, { "leased", "đang gửi" }, { "sent", "đã gửi" }, { "spooled", "đã ghi ra thư mục" },
+	{ "failed", "gửi lỗi" }, { NULL, NULL },
+};
+
+static const struct export_label yes_no[] = { { "true", "có" }, { "false", "không" }, { NULL, NULL } };
+
+/* export_notifications - the outbox rows, for spreadsheets */
+static int export_notifications(const json_t *req, const json_t *r)
+{
+	static const struct export_col cols[] = {
+		{ "id", "Số", EX_INT, NULL }, { "recipient", "Gửi đến", EX_TEXT, NULL },
+		{ "recipient_name", "Tên đơn vị nhận", EX_TEXT, NULL }, { "kind", "Loại", EX_TEXT, NULL },
+		{ "report", "Báo cáo, phong trào", EX_TEXT, NULL }, { "period", "Kỳ", EX_TEXT, NULL },
+		{ "step", "Bước", EX_TEXT, NULL }, { "moment", "Thời điểm", EX_TIME, NULL },
+		{ "send_after", "Gửi từ lúc", EX_TIME, NULL }, { "state", "Trạng thái", EX_TEXT, notification_states },
+		{ "late", "Gửi bù", EX_TEXT, yes_no }, { "channel", "Kênh", EX_TEXT, NULL },
+		{ "sent_at", "Gửi lúc", EX_TIME, NULL }, { "attempts", "Số lần gửi", EX_INT, NULL },
+		{ "error", "Lỗi", EX_TEXT, NULL }, { "units", "Số đơn vị", EX_INT, NULL },
+	};
+	char period[96];
+	struct export_spec spec = {
+		.sheet = "Thông báo", .title = "Thông báo, nhắc hạn đã lập",
+		.report = json_string_value(json_object_get(req, "report")), .unit = json_string_value(json_object_get(req, "unit")),
+		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]), .rows = json_object_get(r, "notifications"),
+		.more = json_is_true(json_object_get(r, "more")),
+	};
+
+	if (json_object_get(req, "period")) {
+		snprintf(period, sizeof(period), "kỳ %s", jstr(req, "period"));
+		spec.period = period;
+	}
+	return export_write(&spec);
+}
+
 /* cmd_notifications_list - outbox messages, newest first */
 static int cmd_notifications_list(int argc, char **argv)
 {
@@ -147,10 +183,11 @@ static int cmd_notifications_list(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' }, { "unit", required_argument, NULL, 'u' },
 		{ "report", required_argument, NULL, 'r' }, { "period", required_argument, NULL, 'p' },
 		{ "limit", required_argument, NULL, 'l' }, { "before", required_argument, NULL, 'b' },
+		{ "csv", no_argument, NULL, 'c' }, { "excel", no_argument, NULL, 'E' }, { "xlsx", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const hdr[] = { "ID", "WHEN", "STATE", "KIND", "TO", "REPORT", "PERIOD", "UNITS", "ERROR" };
-	json_t *req = json_pack("{s:s}", "op", "notifications.list"), *r, *n;
+	json_t *req = json_pack("{s:s}", "op", "notifications.list"), *r, *n, *filters;
 	struct table *t;
 	long long limit;
 	char *end;
@@ -175,15 +212,27 @@ static int cmd_notifications_list(int argc, char **argv)
 			}
 			json_object_set_new(req, opt == 'l' ? "limit" : "before", json_integer(limit));
 			break;
+		case 'c': export_opt_csv(req, optarg); break;
+		case 'E': export_opt_excel(req, optarg); break;
+		case 'x':
+			if (export_opt_xlsx(req, optarg)) {
+				json_decref(req);
+				return EXIT_USAGE;
+			}
+			break;
 		default: json_decref(req); return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc || export_check()) {
 		json_decref(req);
-		return cli_usage_error("notifications list: unexpected argument '%s'", argv[optind]);
+		return optind >= argc ? EXIT_USAGE : cli_usage_error("notifications list: unexpected argument '%s'", argv[optind]);
 	}
+	filters = json_deep_copy(req);
 	r = cli_call(req, NULL, 0, &rc);
-	if (!r || cl.json)
+	if (r && export_wanted())
+		rc = export_notifications(filters, r);
+	json_decref(filters);
+	if (!r || cl.json || export_wanted())
 		goto out;
 	/* the error column when a listed message failed: what went wrong, without a show each */
 	errors = 0;

@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "cmd_proposals.h"
+#include "export.h"
+#include "import_file.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -195,22 +197,56 @@ int cmd_propose(int argc, char **argv)
 	return send_proposal(req, argc - first, argv + first);
 }
 
+static const struct export_label proposal_states[] = {
+	{ "draft", "dự thảo" }, { "submitted", "đang xét" }, { "returned", "trả lại" }, { "rejected", "không công nhận" },
+	{ "withdrawn", "đã rút" }, { "granted", "đã công nhận" }, { NULL, NULL },
+};
+
+/* programme_period - "phong trào P, năm Y" of the filters, into buf (NULL: no filter) */
+static const char *programme_text(const json_t *req, char *buf, size_t size)
+{
+	if (!json_object_get(req, "programme"))
+		return NULL;
+	snprintf(buf, size, "phong trào %s", jstr(req, "programme"));
+	return buf;
+}
+
+/* export_proposals - every column of the proposals, for spreadsheets */
+static int export_proposals(const json_t *req, const json_t *list)
+{
+	static const struct export_col cols[] = {
+		{ "id", "Số hồ sơ", EX_INT, NULL }, { "programme", "Phong trào", EX_TEXT, NULL },
+		{ "year", "Năm", EX_INT, NULL }, { "level", "Cấp độ", EX_INT, NULL },
+		{ "nominee", "Mã đối tượng", EX_TEXT, NULL }, { "nominee_name", "Tên đối tượng", EX_TEXT, NULL },
+		{ "place", "Nơi", EX_TEXT, NULL }, { "proposer", "Đơn vị đề nghị", EX_TEXT, NULL },
+		{ "state", "Trạng thái", EX_TEXT, proposal_states }, { "stage", "Bước", EX_INT, NULL },
+		{ "decider", "Đơn vị xét", EX_TEXT, NULL }, { "due_at", "Hạn xét", EX_TIME, NULL },
+		{ "batch", "Đợt nhập", EX_INT, NULL }, { "line", "Dòng trong tệp", EX_INT, NULL },
+		{ "decision_no", "Số quyết định", EX_TEXT, NULL }, { "reason", "Lý do", EX_TEXT, NULL },
+	};
+	char programme[128], year[64];
+	struct export_spec spec = {
+		.sheet = "Hồ sơ đề nghị", .title = "Hồ sơ đề nghị công nhận, khen thưởng",
+		.report = programme_text(req, programme, sizeof(programme)),
+		.unit = json_string_value(json_object_get(req, "under")),
+		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]), .rows = list,
+	};
+
+	if (json_object_get(req, "year")) {
+		snprintf(year, sizeof(year), "năm %s", jstr(req, "year"));
+		spec.period = year;
+	}
+	return export_write(&spec);
+}
+
 /* print_list - proposals one line each */
-static void print_list(json_t *list, int csv)
+static void print_list(json_t *list)
 {
 	static const char *const hdr[] = { "ID", "PROGRAMME", "YEAR", "LV", "NOMINEE", "NAME", "PROPOSER", "STATE", "STAGE", "DUE" };
-	static const char *const cols[] = {
-		"id", "programme", "year", "level", "nominee", "nominee_name", "place", "proposer", "state", "stage", "decider",
-		"due_at", "batch", "line", "decision_no", "reason",
-	};
 	struct table *t;
 	size_t i;
 	json_t *p;
 
-	if (csv) {
-		cli_csv(list, cols, sizeof(cols) / sizeof(cols[0]));
-		return;
-	}
 	t = table_new(10, hdr);
 
 	json_array_foreach(list, i, p) {
@@ -238,31 +274,30 @@ static int proposals_list(int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "programme", "programme", 0, NULL }, { "year", "year", 0, NULL }, { "stage", "stage", 0, NULL },
 		{ "state", "state", 0, NULL }, { "under", "under", 0, NULL }, { "batch", "batch", 0, NULL },
-		{ "limit", "limit", 0, NULL }, { "after", "after", 0, NULL }, { "csv", NULL, 1, NULL },
-		{ NULL, NULL, 0, NULL },
+		{ "limit", "limit", 0, NULL }, { "after", "after", 0, NULL }, EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "proposals.list"), *r;
-	unsigned own;
-	int rc, csv, first = cli_options(argc, argv, opts, req, &own);
+	json_t *req = json_pack("{s:s}", "op", "proposals.list"), *r, *filters;
+	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
-	if (first < 0 || first < argc) {
+	if (first < 0 || first < argc || export_check()) {
 		json_decref(req);
-		return first < 0 ? EXIT_USAGE : cli_usage_error("proposals list: unexpected argument '%s'", argv[first]);
+		return first < 0 || first >= argc ? EXIT_USAGE : cli_usage_error("proposals list: unexpected argument '%s'", argv[first]);
 	}
-	csv = own != 0;
+	filters = json_deep_copy(req);
 	r = cli_call(req, NULL, 0, &rc);
-	if (r && !cl.json) {
-		print_list(json_object_get(r, "proposals"), csv);
+	if (r && export_wanted()) {
+		rc = export_proposals(filters, json_object_get(r, "proposals"));
+	} else if (r && !cl.json) {
 		json_t *list = json_object_get(r, "proposals");
 
-		if (!csv)
-			printf("%lld proposal%s", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
-		if (!csv && json_is_true(json_object_get(r, "more")) && json_array_size(list))
+		print_list(list);
+		printf("%lld proposal%s", jint(r, "count"), jint(r, "count") == 1 ? "" : "s");
+		if (json_is_true(json_object_get(r, "more")) && json_array_size(list))
 			printf(" (there are more: the next page with --after %lld)",
 			       jint(json_array_get(list, json_array_size(list) - 1), "id"));
-		if (!csv)
-			printf("\n");
+		printf("\n");
 	}
+	json_decref(filters);
 	json_decref(r);
 	return rc;
 }
@@ -310,12 +345,11 @@ static int proposals_import(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "programme", "programme", 0, NULL }, { "year", "year", 0, NULL }, { "level", "level", 0, NULL },
-		{ "unit", "unit", 0, NULL }, { "hamlet", "hamlet", 0, NULL }, { "draft", "draft", 1, NULL }, { NULL, NULL, 0, NULL },
+		{ "unit", "unit", 0, NULL }, { "hamlet", "hamlet", 0, NULL }, { "draft", "draft", 1, NULL }, IMPORT_CLI_OPTS,
+		{ NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", "proposals.import"), *r;
-	struct client_file f;
-	size_t size = 0;
-	char *data;
+	struct import_file f;
 	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
 	if (first < 0) {
@@ -325,20 +359,20 @@ static int proposals_import(int argc, char **argv)
 	if (first != argc - 1 || !json_object_get(req, "programme") || !json_object_get(req, "year")
 	    || !json_object_get(req, "unit")) {
 		json_decref(req);
-		return cli_usage_error("proposals import needs --programme CODE --year YYYY --unit CODE and one FILE.csv%s", "");
+		return cli_usage_error("proposals import needs --programme CODE --year YYYY --unit CODE and one FILE.csv or FILE.xlsx%s", "");
 	}
-	if (!(data = cli_read_file(argv[first], &size))) {
+	if ((rc = import_file_read(&f, argv[first])) != EXIT_OK) {
+		import_file_free(&f);
 		json_decref(req);
-		return EXIT_USAGE;
+		return rc;
 	}
-	f = (struct client_file){ cli_base_name(argv[first]), data, size };
-	json_object_set_new(req, "filename", json_string(f.name));
-	r = cli_call(req, &f, 1, &rc);
+	json_object_set_new(req, "filename", json_string(f.f.name));
+	r = cli_call(req, &f.f, 1, &rc);
 	if (r && !cl.json)
 		printf("imported %lld proposals from %s as batch %lld (%s), numbers %lld to %lld\n", jint(r, "imported"),
 		       argv[first], jint(json_object_get(r, "batch"), "id"), jstr(r, "state"), jint(r, "first"), jint(r, "last"));
 	json_decref(r);
-	free(data);
+	import_file_free(&f);
 	return rc;
 }
 
@@ -425,30 +459,45 @@ int cmd_titles(int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "programme", "programme", 0, NULL }, { "nominee", "nominee", 0, NULL }, { "under", "under", 0, NULL },
 		{ "valid-at", "valid_at", 0, NULL }, { "level", "level", 0, NULL }, { "limit", "limit", 0, NULL },
-		{ "after", "after", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
+		{ "after", "after", 0, NULL }, EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
 	};
 	static const char *const hdr[] = { "PROGRAMME", "LV", "YEAR", "NOMINEE", "NAME", "DECISION", "VALID FROM", "VALID TO" };
-	static const char *const cols[] = {
-		"programme", "level", "year", "nominee", "nominee_name", "place", "proposer", "granted_by", "decision_no",
-		"decision_date", "valid_from", "valid_to", "proposal",
+	static const struct export_col cols[] = {
+		{ "programme", "Phong trào", EX_TEXT, NULL }, { "level", "Cấp độ", EX_INT, NULL }, { "year", "Năm", EX_INT, NULL },
+		{ "nominee", "Mã đối tượng", EX_TEXT, NULL }, { "nominee_name", "Tên đối tượng", EX_TEXT, NULL },
+		{ "place", "Nơi", EX_TEXT, NULL }, { "proposer", "Đơn vị đề nghị", EX_TEXT, NULL },
+		{ "granted_by", "Đơn vị công nhận", EX_TEXT, NULL }, { "decision_no", "Số quyết định", EX_TEXT, NULL },
+		{ "decision_date", "Ngày quyết định", EX_DATE, NULL }, { "valid_from", "Hiệu lực từ", EX_DATE, NULL },
+		{ "valid_to", "Hiệu lực đến", EX_DATE, NULL }, { "proposal", "Số hồ sơ", EX_INT, NULL },
 	};
+	struct export_spec spec = {
+		.sheet = "Danh hiệu", .title = "Danh hiệu, khen thưởng đã công nhận",
+		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]),
+	};
+	char programme[128], valid[64];
 	json_t *req, *r, *t;
-	unsigned own;
-	int rc, csv, first;
+	int rc, first;
 	size_t i;
 
 	if (argc < 2 || strcmp(argv[1], "list"))
 		return cli_usage_error("titles: use 'titles list [--programme P] [--nominee X] [--under CODE] [--valid-at DATE]'%s", "");
 	req = json_pack("{s:s}", "op", "titles.list");
-	first = cli_options(argc - 1, argv + 1, opts, req, &own);
-	if (first < 0 || first < argc - 1) {
+	first = cli_options(argc - 1, argv + 1, opts, req, NULL);
+	if (first < 0 || first < argc - 1 || export_check()) {
 		json_decref(req);
-		return first < 0 ? EXIT_USAGE : cli_usage_error("titles list: unexpected argument '%s'", argv[first + 1]);
+		return first < 0 || first >= argc - 1 ? EXIT_USAGE : cli_usage_error("titles list: unexpected argument '%s'", argv[first + 1]);
 	}
-	csv = own != 0;
+	spec.report = programme_text(req, programme, sizeof(programme));
+	spec.unit = json_string_value(json_object_get(req, "under"));
+	if (json_object_get(req, "valid_at")) {
+		snprintf(valid, sizeof(valid), "còn hiệu lực ngày %s", jstr(req, "valid_at"));
+		spec.period = valid;
+	}
+	json_incref(req);	/* the filters name the title's unit; cli_call takes one reference */
 	r = cli_call(req, NULL, 0, &rc);
-	if (r && !cl.json && csv) {
-		cli_csv(json_object_get(r, "titles"), cols, sizeof(cols) / sizeof(cols[0]));
+	if (r && export_wanted()) {
+		spec.rows = json_object_get(r, "titles");
+		rc = export_write(&spec);
 	} else if (r && !cl.json) {
 		struct table *tb = table_new(8, hdr);
 
@@ -469,5 +518,6 @@ int cmd_titles(int argc, char **argv)
 		printf("\n");
 	}
 	json_decref(r);
+	json_decref(req);
 	return rc;
 }

@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "cmd_reports.h"
-#include "csvout.h"
+#include "export.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -192,15 +192,38 @@ int cmd_receipt(int argc, char **argv)
 	return rc;
 }
 
-/* print_obligations_csv - every column of the obligations, for spreadsheets */
-static void print_obligations_csv(json_t *list)
+static const struct export_label obligation_states[] = {
+	{ "open", "chưa nộp" }, { "submitted", "đã nộp" }, { "accepted", "đã chấp nhận" },
+	{ "returned", "trả lại" }, { "waived", "miễn nộp" }, { NULL, NULL },
+};
+
+static const struct export_label timeliness[] = { { "true", "đúng hạn" }, { "false", "trễ hạn" }, { NULL, NULL } };
+
+/* export_obligations - every column of the obligations, for spreadsheets */
+static int export_obligations(const json_t *req, json_t *list)
 {
-	static const char *const cols[] = {
-		"unit", "unit_name", "report", "period", "due_at", "state", "on_time",
-		"submitted_at", "receipt", "version", "reason",
+	static const struct export_col cols[] = {
+		{ "unit", "Mã đơn vị", EX_TEXT, NULL }, { "unit_name", "Tên đơn vị", EX_TEXT, NULL },
+		{ "report", "Mã báo cáo", EX_TEXT, NULL }, { "period", "Kỳ báo cáo", EX_TEXT, NULL },
+		{ "due_at", "Hạn nộp", EX_TIME, NULL }, { "state", "Trạng thái", EX_TEXT, obligation_states },
+		{ "on_time", "Thời hạn", EX_TEXT, timeliness }, { "submitted_at", "Nộp lúc", EX_TIME, NULL },
+		{ "receipt", "Số biên nhận", EX_TEXT, NULL }, { "version", "Lần nộp", EX_INT, NULL },
+		{ "reason", "Lý do", EX_TEXT, NULL },
+	};
+	const char *unit = json_string_value(json_object_get(req, "unit"));
+	char period[96];
+	struct export_spec spec = {
+		.sheet = "Nghĩa vụ báo cáo", .title = "Nghĩa vụ báo cáo của các đơn vị",
+		.report = json_string_value(json_object_get(req, "report")), .period = NULL,
+		.unit = unit ? unit : json_string_value(json_object_get(req, "under")),
+		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]), .rows = list,
 	};
 
-	cli_csv(list, cols, sizeof(cols) / sizeof(cols[0]));
+	if (json_object_get(req, "period")) {
+		snprintf(period, sizeof(period), "kỳ %s", jstr(req, "period"));
+		spec.period = period;
+	}
+	return export_write(&spec);
 }
 
 /* print_obligations - who owes what, one line each */
@@ -231,30 +254,27 @@ int cmd_obligations(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "unit", "unit", 0, NULL }, { "under", "under", 0, NULL }, { "report", "report", 0, NULL },
-		{ "period", "period", 0, NULL }, { "state", "state", 0, NULL }, { "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
+		{ "period", "period", 0, NULL }, { "state", "state", 0, NULL }, EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "obligations.list"), *r, *list;
-	unsigned own;
-	int rc, csv, first = cli_options(argc, argv, opts, req, &own);
+	json_t *req = json_pack("{s:s}", "op", "obligations.list"), *r, *list, *filters;
+	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
-	if (first < 0 || first < argc) {
+	if (first < 0 || first < argc || export_check()) {
 		json_decref(req);
-		return first < 0 ? EXIT_USAGE : cli_usage_error("obligations: unexpected argument '%s'", argv[first]);
+		return first < 0 || first >= argc ? EXIT_USAGE : cli_usage_error("obligations: unexpected argument '%s'", argv[first]);
 	}
-	csv = own != 0;
+	filters = json_deep_copy(req);
 	r = cli_call(req, NULL, 0, &rc);
-	if (!r || cl.json)
-		goto out;
 	list = json_object_get(r, "obligations");
-	if (csv) {
-		print_obligations_csv(list);
-	} else {
+	if (r && export_wanted()) {
+		rc = export_obligations(filters, list);
+	} else if (r && !cl.json) {
 		print_obligations(list);
 		long long n = json_object_get(r, "count") ? jint(r, "count") : (long long)json_array_size(list);
 
 		printf("%lld obligation%s\n", n, n == 1 ? "" : "s");
 	}
-out:
+	json_decref(filters);
 	json_decref(r);
 	return rc;
 }
@@ -304,38 +324,28 @@ int cmd_review(int argc, char **argv)
 	return rc;
 }
 
-/* counts_csv - one row of completeness counters */
-static void counts_csv(struct csvout *w, const char *unit, const char *name, const json_t *c)
+/* export_completeness - the rows, then the total (unit TOTAL in CSV, "Tổng cộng" in Excel) */
+static int export_completeness(const json_t *r)
 {
-	static const char *const cols[] = {
-		"expected", "on_time", "late", "missing", "accepted", "returned", "submitted_pct", "on_time_pct",
+	static const struct export_col cols[] = {
+		{ "unit", "Mã đơn vị", EX_TEXT, NULL }, { "name", "Tên đơn vị", EX_TEXT, NULL },
+		{ "expected", "Phải nộp", EX_INT, NULL }, { "on_time", "Đúng hạn", EX_INT, NULL },
+		{ "late", "Trễ hạn", EX_INT, NULL }, { "missing", "Chưa nộp", EX_INT, NULL },
+		{ "accepted", "Đã chấp nhận", EX_INT, NULL }, { "returned", "Trả lại", EX_INT, NULL },
+		{ "submitted_pct", "Tỷ lệ đã nộp", EX_PCT, NULL }, { "on_time_pct", "Tỷ lệ đúng hạn", EX_PCT, NULL },
 	};
-	char buf[64];
-
-	csvout_field(w, unit);
-	csvout_field(w, name);
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		csvout_field(w, jtext(c, cols[i], buf, sizeof(buf)));
-	csvout_end(w);
-}
-
-/* print_completeness_csv - the rows, then the total as unit TOTAL */
-static void print_completeness_csv(json_t *r)
-{
-	static const char *const cols[] = {
-		"unit", "name", "expected", "on_time", "late", "missing", "accepted", "returned",
-		"submitted_pct", "on_time_pct",
+	char report[512], period[128], buf[64], due[64];
+	struct export_spec spec = {
+		.sheet = "Tình hình nộp báo cáo", .title = "Tình hình nộp báo cáo", .report = report, .period = period,
+		.unit = *jstr(r, "under") ? jstr(r, "under") : NULL, .cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]),
+		.rows = json_object_get(r, "rows"), .total = json_object_get(r, "total"), .total_key = cols[0].key,
 	};
-	struct csvout w = { stdout, 0 };
-	size_t i;
-	json_t *row;
 
-	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-		csvout_field(&w, cols[c]);
-	csvout_end(&w);
-	json_array_foreach(json_object_get(r, "rows"), i, row)
-		counts_csv(&w, jstr(row, "unit"), jstr(row, "name"), row);
-	counts_csv(&w, "TOTAL", "", json_object_get(r, "total"));
+	snprintf(report, sizeof(report), "%s (%s)", jstr(r, "report_name"), jstr(r, "report"));
+	snprintf(period, sizeof(period), "kỳ %s%s%s", jtext(r, "period", buf, sizeof(buf)),
+		 *jstr(r, "due_at") ? ", hạn " : "",
+		 export_time_text(jstr(r, "due_at"), due, sizeof(due)));
+	return export_write(&spec);
 }
 
 /* counts_row - one table row of completeness counters */
@@ -388,7 +398,7 @@ int cmd_completeness(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "report", "report", 0, NULL }, { "period", "period", 0, NULL }, { "under", "under", 0, NULL },
-		{ "csv", NULL, 1, NULL }, { NULL, NULL, 0, NULL },
+		EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
 	};
 	static const char *const hdr[] = {
 		"UNIT", "NAME", "EXPECTED", "ON_TIME", "LATE", "MISSING", "ACCEPTED", "RETURNED", "SUBMITTED%",
@@ -397,22 +407,21 @@ int cmd_completeness(int argc, char **argv)
 	struct table *t;
 	char buf[64];
 	size_t i;
-	unsigned own;
-	int rc, csv, first = cli_options(argc, argv, opts, req, &own);
+	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
-	if (first < 0 || first < argc || !json_object_get(req, "report") || !json_object_get(req, "period")) {
+	if (first < 0 || first < argc || !json_object_get(req, "report") || !json_object_get(req, "period") || export_check()) {
 		json_decref(req);
 		return first < 0 ? EXIT_USAGE : first < argc ? cli_usage_error("completeness: unexpected argument '%s'", argv[first])
-				: cli_usage_error("completeness needs --report TYPE and --period P%s", "");
+				: !json_object_get(req, "report") || !json_object_get(req, "period")
+				? cli_usage_error("completeness needs --report TYPE and --period P%s", "") : EXIT_USAGE;
 	}
-	csv = own != 0;
 	r = cli_call(req, NULL, 0, &rc);
+	if (r && export_wanted()) {
+		rc = export_completeness(r);
+		goto out;
+	}
 	if (!r || cl.json)
 		goto out;
-	if (csv) {
-		print_completeness_csv(r);
-		goto out;
-	}
 	printf("%s (%s), kỳ (period) %s", jstr(r, "report_name"), jstr(r, "report"),
 	       jtext(r, "period", buf, sizeof(buf)));
 	if (*jstr(r, "under"))

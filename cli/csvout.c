@@ -8,11 +8,14 @@
 /* csvout_field - separator, then the field, quoted only when it must be */
 void csvout_field(struct csvout *w, const char *s)
 {
+	char sep = w->sep ? w->sep : ',';
+	char special[] = { sep, '"', '\r', '\n', 0 };
+
 	if (w->col++)
-		fputc(',', w->fp);
+		fputc(sep, w->fp);
 	if (!s)
 		return;
-	if (!s[strcspn(s, ",\"\r\n")]) {
+	if (!s[strcspn(s, special)]) {
 		fputs(s, w->fp);
 		return;
 	}

@@ -11,6 +11,7 @@
 struct csvout {
 	FILE *fp;
 	size_t col;		/* fields written on the current row */
+	char sep;		/* between fields: ',' (0 means ',' too) or ';' */
 };
 
 /* csvout_field - append one field (NULL is an empty field) to the current row */

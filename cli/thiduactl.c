@@ -20,6 +20,7 @@
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
 #include "cmd_summary.h"
+#include "import_file.h"
 #include "table.h"
 #include "utf8.h"
 
@@ -32,27 +33,28 @@ static void usage(FILE *fp)
 		"  status                         the daemon, its clock and its units\n"
 		"  units list [--level L] [--kind K] [--under CODE] [--at DATE] [--all]\n"
 		"  units show CODE [--at DATE]\n"
-		"  units import FILE.csv          add units (all or nothing)\n"
+		"  units import [--sheet NAME] FILE.csv|FILE.xlsx   add units (all or nothing)\n"
 		"  clock show | set TIME | advance DURATION   (set/advance: test daemons only)\n"
 		"  config reload                  reload the configuration file (like SIGHUP)\n"
 		"  reports                        the report types, their receivers and schedules\n"
 		"  submit --unit CODE --report TYPE --period P [--note TEXT] [--request-id ID] FILE...\n"
 		"  receipt NUMBER                 show a receipt (BN-2024-000123) again\n"
-		"  obligations [--unit CODE] [--under CODE] [--report TYPE] [--period P] [--state S] [--csv]\n"
+		"  obligations [--unit CODE] [--under CODE] [--report TYPE] [--period P] [--state S] [EXPORT]\n"
 		"  review accept|return|waive --unit CODE --report TYPE --period P [--reason TEXT]\n"
 		"                                 (return and waive need --reason)\n"
-		"  completeness --report TYPE --period P [--under CODE] [--csv]\n"
+		"  completeness --report TYPE --period P [--under CODE] [EXPORT]\n"
 		"  calendar show YYYY-MM          the month's working days, days off and make-up Saturdays\n"
 		"  deadlines [--report TYPE] [--period P]   due dates as configured and after the roll\n"
 		"  schedule --unit CODE           what will be sent to and about a unit, and when\n"
 		"  notifications list [--state S] [--unit CODE] [--report TYPE] [--period P] [--limit N] [--before ID]\n"
+		"                     [EXPORT]\n"
 		"  notifications show ID          one notification, the units it is about, its deliveries\n"
 		"  notifications retry ID         send a failed notification again\n"
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  channels list                  each channel: enabled or disabled (since, why), queue, last error\n"
 		"  channels enable NAME           a disabled channel sends again\n"
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
-		"             [--limit N] [--before SEQ]\n"
+		"             [--limit N] [--before SEQ] [EXPORT]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
 		"  files verify                   hash every stored file again; name the receipts of those changed\n"
 		"  backup FILE | backup --dir DIR [--keep N]\n"
@@ -63,19 +65,24 @@ static void usage(FILE *fp)
 		"          [--hamlet CODE] [--score C=V ...] [--note TEXT] [--submit] [FILE...]\n"
 		"                                 a proposal for a title or award (a draft unless --submit)\n"
 		"  proposals list [--programme P] [--year Y] [--stage N|UNIT] [--state S] [--under CODE]\n"
-		"                 [--batch N] [--limit N] [--after ID] [--csv]\n"
+		"                 [--batch N] [--limit N] [--after ID] [EXPORT]\n"
 		"  proposals show ID              a proposal: its path, scores, dossier and history\n"
 		"  proposals submit ID [--score C=V ...] [--note TEXT] [FILE...]   submit, or correct and resubmit\n"
-		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft] FILE.csv\n"
+		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft]\n"
+		"                 [--sheet NAME] FILE.csv|FILE.xlsx\n"
 		"                                 many nominees at once (all or nothing)\n"
 		"  decide approve|return|reject|score ID [--reason TEXT] [--score C=V ...] [--decision-no N]\n"
 		"         [--decision-date DATE]  (or --batch N instead of ID: every proposal of an import)\n"
 		"  withdraw ID [--reason TEXT]    the proposer takes a proposal back\n"
 		"  titles list [--programme P] [--nominee X] [--under CODE] [--valid-at DATE] [--level N]\n"
-		"              [--limit N] [--after ID] [--csv]\n"
+		"              [--limit N] [--after ID] [EXPORT]\n"
 		"  summary --report TYPE --period P --docx FILE [--under CODE] [--template DIR] [--place NAME]\n"
 		"          [--authority TEXT] [--position TEXT] [--signer NAME]\n"
 		"                                 draft a summary report (BC-TONGHOP) as a Word document\n"
+		"\n"
+		"EXPORT is --csv (RFC 4180 UTF-8, for programs), --csv --excel (with a byte-order mark, ';' and\n"
+		"decimal commas, for Excel in the vi-VN locale) and/or --xlsx FILE (an Excel workbook).\n"
+		"Imports take a CSV file or an Excel workbook (.xlsx: its first visible sheet, or --sheet NAME).\n"
 		"\n"
 		"Over tcp the daemon is reached with CURVE: --server-key (its public key, or a file) and\n"
 		"--key (your NAME.key from 'keys generate'); also $THIDUA_SERVER_KEY and $THIDUA_KEY.\n"
@@ -253,24 +260,24 @@ static int cmd_units_show(int argc, char **argv)
 
 static int cmd_units_import(int argc, char **argv)
 {
-	struct client_file f;
-	size_t size = 0;
-	char *data;
+	static const struct cli_opt opts[] = { IMPORT_CLI_OPTS, { NULL, NULL, 0, NULL } };
+	struct import_file f;
 	json_t *r;
-	int rc;
+	int rc, first = cli_options(argc, argv, opts, NULL, NULL);
 
-	if (argc != 2)
-		return cli_usage_error("units import needs one CSV file%s", "");
-	data = cli_read_file(argv[1], &size);
-	if (!data)
+	if (first < 0)
 		return EXIT_USAGE;
-	f = (struct client_file){ cli_base_name(argv[1]), data, size };
-	r = cli_call(json_pack("{s:s,s:s}", "op", "units.import", "filename", cli_base_name(argv[1])), &f, 1, &rc);
-	if (r && !cl.json)
-		printf("imported %lld units from %s\n", (long long)json_integer_value(json_object_get(r, "imported")),
-		       argv[1]);
-	json_decref(r);
-	free(data);
+	if (first != argc - 1)
+		return cli_usage_error("units import needs one file: CSV, or an Excel workbook (.xlsx) [--sheet NAME]%s", "");
+	argv += first - 1;
+	if ((rc = import_file_read(&f, argv[1])) == EXIT_OK) {
+		r = cli_call(json_pack("{s:s,s:s}", "op", "units.import", "filename", f.f.name), &f.f, 1, &rc);
+		if (r && !cl.json)
+			printf("imported %lld units from %s%s%s%s\n", (long long)json_integer_value(json_object_get(r, "imported")),
+			       argv[1], f.xlsx ? ", sheet '" : "", f.xlsx ? f.sheet.name : "", f.xlsx ? "'" : "");
+		json_decref(r);
+	}
+	import_file_free(&f);
 	return rc;
 }
 

@@ -106,6 +106,8 @@ def main():
     if a.summary:
         sys.exit(summary(a.summary))
     label = f"[{a.label}] " if a.label else ""
+    if a.build:
+        os.environ["THIDUA_BUILD"] = os.path.abspath(a.build)   # tests/tools/ programs are there
     results = []
     if a.results and os.path.exists(a.results):
         os.unlink(a.results)
