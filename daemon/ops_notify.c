@@ -134,8 +134,8 @@ static void obligation_hits(struct daemon *d, const struct report_type *rt, cons
 		int64_t m = step_moment(d->cfg, st, due_day);
 		size_t n;
 
-		if (m <= through)
-			continue;	/* fired already */
+		if (m <= through || !step_live(d->cfg, rt, i, due_at))
+			continue;	/* fired already, or never fires (deadlines.c) */
 		if (!st->escalation && now > due_at)
 			continue;	/* the engine skips a reminder the due date made pointless */
 		n = step_recipients(d, rt, st, u, due_day, to);

@@ -107,6 +107,7 @@ int intake_reconcile(struct daemon *d);
 void deadlines_init(void);
 int deadlines_replan(struct daemon *d);
 int64_t step_moment(const struct config *cfg, const struct step *st, int32_t due_day);
+int step_live(const struct config *cfg, const struct report_type *rt, size_t i, int64_t due_at);
 int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through);
 int64_t working_moment(const struct config *cfg, int64_t t);
 const struct unit *target_unit(struct daemon *d, const struct report_type *rt, const struct target *t,
