@@ -151,6 +151,7 @@ struct programme {
 struct config {
 	char *path;
 	char *movement_name, *movement_plan;
+	int32_t movement_starts;	/* movement.starts: nothing is owed before it; DATE_NONE_FROM */
 
 	char *state_dir;	/* NULL: not set in the file */
 	char *api_endpoint, *events_endpoint, *jobs_endpoint;

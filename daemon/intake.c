@@ -183,13 +183,49 @@ void intake_init(void)
 	sched_register(&intake_source);
 }
 
+/* waive_before_start - nothing is owed for a date before the movement starts
+ * (movement.starts): obligations still open that an earlier configuration created for such
+ * a date (KH-NAM 2024, due 1 March 2024, before the plan of 6 March 2024) are waived, with
+ * the reason, so that they do not stay open forever */
+static int waive_before_start(struct daemon *d, int64_t now)
+{
+	const struct config *cfg = d->cfg;
+	sqlite3_stmt *s;
+	char *reason;
+	int y, rc;
+	unsigned m, dd;
+
+	if (cfg->movement_starts == DATE_NONE_FROM)
+		return 0;
+	civil_from_days(cfg->movement_starts, &y, &m, &dd);
+	if (cfg->movement_plan)
+		reason = xasprintf("Không phát sinh nghĩa vụ: hạn nộp trước ngày bắt đầu phong trào %02u/%02u/%04d"
+				   " (Kế hoạch %s)", dd, m, y, cfg->movement_plan);
+	else
+		reason = xasprintf("Không phát sinh nghĩa vụ: hạn nộp trước ngày bắt đầu phong trào %02u/%02u/%04d",
+				   dd, m, y);
+	s = store_stmt(d->store, "UPDATE obligations SET state = 'waived', reason = ?2, updated_at = ?3, next_at = NULL"
+		       " WHERE state IN ('open', 'returned') AND due_at < ?1");
+	sqlite3_bind_int64(s, 1, day_start(cfg->movement_starts, cfg->utc_offset));
+	sqlite3_bind_text(s, 2, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, now);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	free(reason);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if ((rc = sqlite3_changes(store_db(d->store))) > 0)
+		log_notice("%d obligations due before the movement starts were waived: nothing is owed before the plan", rc);
+	return 0;
+}
+
 /* intake_reconcile - at start-up, after a reload or an import: open what is due and add
  * the obligations of units that owe open periods */
 int intake_reconcile(struct daemon *d)
 {
 	int64_t now = clock_now(d);
 
-	if (open_due_periods(d, now, 1))
+	if (waive_before_start(d, now) || open_due_periods(d, now, 1))
 		return -1;
 	d->intake_through = now;
 	return 0;

@@ -6,20 +6,20 @@ import os
 
 from harness import Daemon, eq
 
-DOC = "Kế hoạch năm 2024".encode()
+DOC = "Kế hoạch năm 2025".encode()
 
 
 def submit(d, unit, rid):
-    r = d.call("report.submit", id=rid, files=(("ke-hoach.pdf", DOC),), unit=unit, report="KH-NAM", period="2024")
+    r = d.call("report.submit", id=rid, files=(("ke-hoach.pdf", DOC),), unit=unit, report="KH-NAM", period="2025")
     assert r["ok"], r
     return r
 
 
 def test_every_change_is_chained_and_verify_finds_an_edit_and_a_removal():
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         submit(d, "XA-ANPHU", "a1")
         submit(d, "XA-BINHMY", "a2")
-        assert d.call("report.return", id="r1", unit="XA-ANPHU", report="KH-NAM", period="2024",
+        assert d.call("report.return", id="r1", unit="XA-ANPHU", report="KH-NAM", period="2025",
                       reason="Thiếu chữ ký")["ok"]
         d.ctl("config", "reload")
         rows = d.ctl("audit", "list")["rows"]
@@ -27,7 +27,7 @@ def test_every_change_is_chained_and_verify_finds_an_edit_and_a_removal():
         for op in ("report.submit", "report.return", "config.reload"):
             assert op in ops, ops
         ret = next(r for r in rows if r["op"] == "report.return")
-        eq((ret["unit"], ret["object"], ret["principal"]), ("XA-ANPHU", "KH-NAM/2024", "admin"), "row fields")
+        eq((ret["unit"], ret["object"], ret["principal"]), ("XA-ANPHU", "KH-NAM/2025", "admin"), "row fields")
         eq(ret["detail"]["reason"], "Thiếu chữ ký", "Vietnamese detail")
         eq(d.ctl("audit", "list", "--unit", "XA-BINHMY")["count"], 1, "filter by unit")
         rc, out = d.ctl_raw("audit", "verify")
@@ -67,9 +67,9 @@ def test_each_hash_is_the_documented_sha256_of_the_row():
     the last followed by a newline (audit.c): recomputed here by Python's hashlib, so a
     chain written by one version of thiduad verifies with any other"""
     import hashlib
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         submit(d, "XA-ANPHU", "h1")
-        assert d.call("report.return", id="h2", unit="XA-ANPHU", report="KH-NAM", period="2024",
+        assert d.call("report.return", id="h2", unit="XA-ANPHU", report="KH-NAM", period="2025",
                       reason="Thiếu chữ ký \"gốc\"\nvà con dấu")["ok"]
         d.ctl("config", "reload")
         rows = d.db().execute("SELECT seq, at, principal, op, object, unit, detail, prev_hash, hash"

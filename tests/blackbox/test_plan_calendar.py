@@ -2,11 +2,18 @@
 driven by the fake clock:
   - a reminder N days before a Monday deadline goes on the working day before, not on the
     due day reading "còn 0 ngày";
+  - nothing is owed for a date before the plan (1792/KH-UBND, 6 March 2024): KH-NAM starts
+    with 2025, and obligations an older configuration created for such a date are waived;
   - past its lock (late_until_days) an obligation reads as missing, escalation ends there,
     and the overdue notices state the final cut-off date.
 """
-from harness import Daemon, eq
-from test_deadlines import T, at, local, outbox, read_eml, text_of
+import os
+import re
+import subprocess
+import tempfile
+
+from harness import BIN, Daemon, eq
+from test_deadlines import T, at, config_copy, local, outbox, read_eml, text_of
 
 
 # ------------------------------------------------------------------ 2. Monday deadlines
@@ -28,6 +35,47 @@ def test_reminder_before_a_monday_deadline_goes_on_the_friday_before():
         eq(outbox(d, "report = 'KH-NAM' AND moment >= ?1", T("2027-02-27T00:00")), [], "nothing on the due day")
         assert not any("(còn 0 ngày)" in text_of(read_eml(r["path"])) for r in outbox(d, "report = 'KH-NAM'")
                        if r["path"].endswith(".eml"))
+
+
+# ------------------------------------------------------------------ 3. before the plan
+
+def test_nothing_is_owed_for_a_date_before_the_plan():
+    with Daemon(start_at="2024-03-10T09:00:00+07:00") as d:
+        periods = [x["period"] for x in d.call("deadlines", report="KH-NAM")["deadlines"]]
+        eq(periods[0], "2025", "KH-NAM starts with 2025")
+        eq(d.call("obligations.list", report="KH-NAM")["count"], 0, "nothing owed in 2024")
+        r = d.call("report.submit", files=(("ke-hoach.pdf", b"x"),), unit="XA-ANPHU", report="KH-NAM", period="2024")
+        eq(r["error"]["code"], "unknown_period", r)
+        for x in d.call("deadlines")["deadlines"]:
+            assert x["due_date"] >= "2024-03-06", x
+        at(d, "2025-01-02T09:00")
+        eq(d.call("obligations.list", report="KH-NAM", period="2025")["count"], 33, "2025 is owed")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # a file that still owes KH-NAM for 1 March 2024 is refused, naming the line and the fix
+        bad = config_copy(tmp, lambda t: t.replace('due = "03-01"; opens = "01-01"; first = 2025;',
+                                                   'due = "03-01"; opens = "01-01"; first = 2024;'), "bad.cfg")
+        p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", bad], capture_output=True, text=True)
+        eq(p.returncode, 1, p.stdout + p.stderr)
+        assert re.search(r"bad\.cfg:\d+: report KH-NAM: its first period 2024 is due 2024-03-01, before the movement"
+                         r" starts \(movement\.starts = 2024-03-06\).*set yearly\.first = 2025", p.stderr), p.stderr
+
+        # a database an older configuration filled (no movement.starts, KH-NAM from 2024):
+        # those 33 obligations are waived with the reason at the reload, not left open forever
+        old = config_copy(tmp, lambda t: t.replace('  starts = "2024-03-06";\n', "").replace(
+            "first = 2025; last = 2030;", "first = 2024; last = 2030;"))
+        with Daemon(config=old, start_at="2024-02-10T09:00:00+07:00") as d:
+            eq(d.call("obligations.list", report="KH-NAM", period="2024", state="open")["count"], 33, "old file")
+            at(d, "2024-03-10T09:00")
+            config_copy(tmp)
+            assert d.ctl("config", "reload")["ok"]
+            obs = d.call("obligations.list", report="KH-NAM", period="2024")["obligations"]
+            eq({o["state"] for o in obs}, {"waived"}, "waived")
+            eq(len(obs), 33, "all of them")
+            eq(obs[0]["reason"], "Không phát sinh nghĩa vụ: hạn nộp trước ngày bắt đầu phong trào 06/03/2024"
+               " (Kế hoạch 1792/KH-UBND)", "reason")
+            at(d, "2024-12-31T09:00")
+            eq(outbox(d, "report = 'KH-NAM' AND moment > ?1", T("2024-03-10T09:00")), [], "no notice after")
 
 
 # ------------------------------------------------------------------ 4. the lock
