@@ -107,6 +107,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 		}
 	}
 	log_notice("configuration reloaded from %s: %zu units", d->config_path, d->units->nunits);
+	calwarn_log(d);
 	notify_send_state("READY=1");
 	notify_status("configuration reloaded: %zu units", d->units->nunits);
 	events_emit(d, "config.reloaded", json_pack("{s:s,s:I}", "config", d->config_path,
@@ -408,6 +409,7 @@ int main(int argc, char **argv)
 	}
 	intake_init();
 	deadlines_init();
+	calwarn_init();
 	spool_init();
 	proposals_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || store_commit(d.store))
@@ -421,6 +423,7 @@ int main(int argc, char **argv)
 	notify_status("serving %zu units on %s", d.units->nunits, d.api_endpoint);
 	log_notice("thiduad %s ready: api %s, events %s, %zu units, database %s", THIDUA_VERSION,
 		   d.api_endpoint, d.events_endpoint, d.units->nunits, d.db_path);
+	calwarn_log(&d);
 	main_loop(&d);
 	notify_stopping();
 	log_notice("stopping");

@@ -107,6 +107,10 @@ int intake_reconcile(struct daemon *d);
 void deadlines_init(void);
 int deadlines_replan(struct daemon *d);
 int64_t step_moment(const struct config *cfg, const struct step *st, int32_t due_day);
+/* calwarn.c: days off not yet confirmed, in status and the log */
+json_t *calwarn_json(const struct config *cfg, int32_t today);
+void calwarn_log(struct daemon *d);
+void calwarn_init(void);
 int step_live(const struct config *cfg, const struct report_type *rt, size_t i, int64_t due_at);
 int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through);
 int64_t working_moment(const struct config *cfg, int64_t t);

@@ -1,5 +1,8 @@
 """Issue 15, the plan's calendar rules on the shipped configuration (config/thidua.cfg), all
 driven by the fake clock:
+  - days off not yet officially announced (Tết 2027, 3 September 2027: confirmed = false)
+    are marked in calendar show, and from 1 December of the year before status and the log
+    warn (at start-up, after a reload, once a day) until a reload confirms them;
   - a reminder N days before a Monday deadline goes on the working day before, not on the
     due day reading "còn 0 ngày";
   - nothing is owed for a date before the plan (1792/KH-UBND, 6 March 2024): KH-NAM starts
@@ -14,6 +17,82 @@ import tempfile
 
 from harness import BIN, Daemon, eq
 from test_deadlines import T, at, config_copy, local, outbox, read_eml, text_of
+
+TET_2027 = ["2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"]
+WARNING = "calendar: the days off of 2027 are not all officially announced"
+
+
+def warnings_in(log):
+    return [line for line in log.splitlines() if WARNING in line]
+
+
+def confirm_2027(text):
+    """The Government has announced 2027: every 2027 day of the calendar is confirmed."""
+    return re.sub(r'(date = "2027-[^"]*";[^\n]*?)confirmed = false;', r"\1confirmed = true;", text)
+
+
+# ------------------------------------------------------------------ 1. unconfirmed days off
+
+def test_calendar_show_marks_the_unconfirmed_days_of_tet_2027():
+    with Daemon(start_at="2026-12-02T09:00:00+07:00") as d:
+        days = {x["date"]: x for x in d.call("calendar.show", month="2027-02")["days"]}
+        for day in TET_2027:
+            eq((days[day]["working"], days[day]["why"], days[day]["confirmed"]), (False, "holiday", False), day)
+        eq((days["2027-02-06"]["why"], days["2027-02-06"]["confirmed"]), ("weekend", None), "mùng 1 is a Saturday")
+        eq(days["2027-02-12"]["working"], True, "Friday 12 February 2027 is a working day")
+        rc, out = d.ctl_raw("calendar", "show", "2027-02")
+        eq(rc, 0, out)
+        line = next(x for x in out.splitlines() if "2027-02-05" in x)
+        assert "chưa xác nhận / unconfirmed" in line, out
+        line = next(x for x in out.splitlines() if "2027-02-12" in x)
+        assert "unconfirmed" not in line, out
+        days = {x["date"]: x for x in d.call("calendar.show", month="2027-09")["days"]}
+        eq((days["2027-09-02"]["confirmed"], days["2027-09-03"]["confirmed"]), (True, False), "2 and 3 September 2027")
+        eq(days["2027-09-03"]["working"], False, "3 September 2027 assumed off")
+
+
+def test_unconfirmed_days_warn_from_1_december_until_a_reload_confirms_them():
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = config_copy(tmp)
+        with Daemon(config=cfg, start_at="2026-11-30T09:00:00+07:00") as d:
+            # 30 November 2026: 2027 is not due for a warning yet; 24/11/2026 (unconfirmed) is past
+            eq(d.call("status")["calendar_unconfirmed"], [], "30 November: nothing")
+            rc, out = d.ctl_raw("status")
+            assert rc == 0 and "warning" not in out, out
+            eq(warnings_in(d.read_log()), [], "no warning at start-up on 30 November")
+
+            at(d, "2026-12-01T09:00")
+            (y,) = d.call("status")["calendar_unconfirmed"]
+            eq(y["year"], 2027, "the year")
+            eq([x["date"] for x in y["days"]],
+               TET_2027 + ["2027-04-16", "2027-05-03", "2027-09-03", "2027-11-24"], "the unconfirmed days of 2027")
+            assert "2027-02-05" in y["warning"] and "config reload" in y["warning"] and cfg in y["warning"], y
+            rc, out = d.ctl_raw("status")
+            assert rc == 0 and "warning:   the days off of 2027 are not all officially announced" in out, out
+            eq(len(warnings_in(d.read_log())), 1, "once on 1 December")
+
+            # many turns on the same day: still once a day
+            for _ in range(5):
+                d.call("status")
+            at(d, "2026-12-01T16:00")
+            eq(len(warnings_in(d.read_log())), 1, "not every turn")
+            at(d, "2026-12-03T09:00")
+            eq(len(warnings_in(d.read_log())), 3, "once each day: 2 and 3 December")
+
+            # the Government announces 2027; the operator corrects the file and reloads
+            config_copy(tmp, confirm_2027)
+            after = len(d.read_log())
+            assert d.ctl("config", "reload")["ok"]
+            eq(d.call("status")["calendar_unconfirmed"], [], "confirmed by the reload")
+            at(d, "2026-12-06T09:00")
+            eq(warnings_in(d.read_log()[after:]), [], "no warning after the reload")
+
+        # restarted on a later day with the file still unconfirmed: it says so at start-up
+        cfg = config_copy(tmp)
+        with Daemon(config=cfg, start_at="2026-12-02T09:00:00+07:00") as d:
+            d.wait_log(WARNING)
+            eq(len(warnings_in(d.read_log())), 1, "at start-up")
+            eq([y["year"] for y in d.call("status")["calendar_unconfirmed"]], [2027], "status today")
 
 
 # ------------------------------------------------------------------ 2. Monday deadlines
