@@ -632,7 +632,7 @@ int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 /* obligation_state - the state as it reads now: an obligation still open or returned
  * past its lock (late_until_days) can no longer be met, so it reads as closed and
  * "missing" (the row keeps open/returned: a reload that moves the lock moves this too) */
-static const char *obligation_state(struct daemon *d, const struct report_type *rt, const char *state, int64_t due_at)
+const char *obligation_state(struct daemon *d, const struct report_type *rt, const char *state, int64_t due_at)
 {
 	if (rt && (!strcmp(state, "open") || !strcmp(state, "returned")) && clock_now(d) > cal_lock_at(rt, due_at))
 		return "missing";

@@ -98,6 +98,9 @@ void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept)
 int blobs_sync(struct daemon *d);
 
 /* intake.c: report types, obligations, submissions, review, completeness */
+/* obligation_state - an obligation's state as it reads now: "missing" for one still open
+ * or returned past its lock (calendar.h, cal_lock_at), else the stored state */
+const char *obligation_state(struct daemon *d, const struct report_type *rt, const char *state, int64_t due_at);
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
 const char *file_name_problem(const char *name);

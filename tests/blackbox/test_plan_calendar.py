@@ -196,3 +196,5 @@ def test_past_its_lock_an_obligation_reads_missing_and_escalation_stops_with_the
         assert cutoff in text_of(read_eml(city[-1]["path"])), "the last notice states the cut-off"
         (own,) = outbox(d, "report = 'BC-NAM' AND recipient = 'XA-TRUNGAN' AND kind = 'overdue'")
         assert cutoff in text_of(read_eml(own["path"])), "the overdue notice to the unit too"
+        about = d.call("notifications.show", notification=own["id"])["notification"]["about"]
+        eq([(a["unit"], a["state"]) for a in about], [("XA-TRUNGAN", "missing")], "the notice's obligation now")
