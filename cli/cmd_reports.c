@@ -70,6 +70,7 @@ static const char *state_label(const char *state)
 		{ "accepted", "đã chấp nhận (accepted)" },
 		{ "returned", "trả lại (returned)" },
 		{ "waived", "miễn nộp (waived)" },
+		{ "missing", "không nộp, đã quá hạn chót (missing)" },
 	};
 
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
@@ -194,7 +195,8 @@ int cmd_receipt(int argc, char **argv)
 
 static const struct export_label obligation_states[] = {
 	{ "open", "chưa nộp" }, { "submitted", "đã nộp" }, { "accepted", "đã chấp nhận" },
-	{ "returned", "trả lại" }, { "waived", "miễn nộp" }, { NULL, NULL },
+	{ "returned", "trả lại" }, { "waived", "miễn nộp" },
+	{ "missing", "không nộp (quá hạn chót)" }, { NULL, NULL },
 };
 
 static const struct export_label timeliness[] = { { "true", "đúng hạn" }, { "false", "trễ hạn" }, { NULL, NULL } };

@@ -120,6 +120,7 @@ static int cmd_status(int argc, char **argv)
 	json_t *r, *clock, *by;
 	const char *k;
 	json_t *v;
+	size_t i;
 	int rc;
 
 	(void)argv;
@@ -143,6 +144,8 @@ static int cmd_status(int argc, char **argv)
 	json_object_foreach(by, k, v)
 		printf(" %s %lld", k, (long long)json_integer_value(v));
 	printf("\n");
+	json_array_foreach(json_object_get(r, "calendar_unconfirmed"), i, v)
+		printf("warning:   %s\n", jstr(v, "warning"));
 	print_status_delivery(r);
 out:
 	json_decref(r);

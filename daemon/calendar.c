@@ -28,6 +28,21 @@ int32_t cal_roll(const struct config *cfg, int32_t day)
 	return day;
 }
 
+/* cal_roll_back - the last working day on or before day (bounded as cal_roll) */
+int32_t cal_roll_back(const struct config *cfg, int32_t day)
+{
+	for (int i = 0; i < 366 && !cal_is_working_day(cfg, day); i++)
+		day--;
+	return day;
+}
+
+/* cal_lock_at - the last second a late submission is taken for a period due at due_at:
+ * late_until_days whole days after the due moment; INT64_MAX when late is always taken */
+int64_t cal_lock_at(const struct report_type *rt, int64_t due_at)
+{
+	return rt->late_days < 0 ? INT64_MAX : due_at + (int64_t)rt->late_days * DAY_SECONDS;
+}
+
 /* cal_add_working_days - the n-th working day after day */
 int32_t cal_add_working_days(const struct config *cfg, int32_t day, int n)
 {

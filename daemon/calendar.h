@@ -13,8 +13,13 @@
 
 int cal_is_working_day(const struct config *cfg, int32_t day);
 int32_t cal_roll(const struct config *cfg, int32_t day);	/* day itself if working */
+int32_t cal_roll_back(const struct config *cfg, int32_t day);	/* day itself if working */
 int32_t cal_add_working_days(const struct config *cfg, int32_t day, int n);
 int64_t cal_end_of_day(const struct config *cfg, int32_t day);	/* last second, UTC */
+/* cal_lock_at - the last second a late submission of a period due at due_at is taken
+ * (late_until_days); INT64_MAX when the type takes late submissions always. Escalation
+ * ends there and an obligation still owed then reads as missing. */
+int64_t cal_lock_at(const struct report_type *rt, int64_t due_at);
 
 /* one period of a report type: yearly "2024", or a one-off's configured name */
 struct cal_period {

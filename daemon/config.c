@@ -193,7 +193,7 @@ static const char *const escalation_keys[] = { "after", "to", "repeat_every", "r
 static const char *const selector_keys[] = { "kinds", "levels", "units", "under", NULL };
 static const char *const yearly_keys[] = { "due", "opens", "first", "last", NULL };
 static const char *const once_keys[] = { "period", "due", "opens", NULL };
-static const char *const movement_keys[] = { "name", "plan", NULL };
+static const char *const movement_keys[] = { "name", "plan", "starts", NULL };
 static const char *const daemon_keys[] = {
 	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel",
 	"curve_key_file", "worker_keys", "requests_per_second", NULL
@@ -254,11 +254,44 @@ static void load_movement(struct loader *ld, struct config *cfg, const config_se
 {
 	const config_setting_t *g = group_member(ld, root, "movement", 0);
 
+	cfg->movement_starts = DATE_NONE_FROM;
 	if (!g)
 		return;
 	check_keys(ld, g, "movement", movement_keys);
 	get_string(ld, g, "name", 0, "movement", &cfg->movement_name);
 	get_string(ld, g, "plan", 0, "movement", &cfg->movement_plan);
+	cfg->movement_starts = get_date(ld, g, "starts", "movement", DATE_NONE_FROM);
+}
+
+/* check_report_start - nothing is owed for a date before the movement starts (the plan's
+ * date): a first period due before it is an error that names the first year that is not */
+static void check_report_start(struct loader *ld, const struct config *cfg, const struct report_type *rt,
+			       const config_setting_t *s)
+{
+	char due[16], starts[16];
+	int32_t first_due;
+
+	if (cfg->movement_starts == DATE_NONE_FROM)
+		return;
+	date_format(cfg->movement_starts, starts, sizeof(starts));
+	if (rt->yearly) {
+		int y = rt->first_year;
+
+		first_due = days_from_civil(y, (unsigned)rt->due_month, (unsigned)rt->due_mday);
+		if (first_due >= cfg->movement_starts)
+			return;
+		while (y <= 2100 && days_from_civil(y, (unsigned)rt->due_month, (unsigned)rt->due_mday) < cfg->movement_starts)
+			y++;
+		date_format(first_due, due, sizeof(due));
+		err_at(ld, s, "report %s: its first period %d is due %s, before the movement starts (movement.starts = %s):"
+		       " nothing is owed for a date before the plan; set yearly.first = %d", rt->code, rt->first_year,
+		       due, starts, y);
+	} else if (rt->once_period && rt->once_due < cfg->movement_starts) {
+		date_format(rt->once_due, due, sizeof(due));
+		err_at(ld, s, "report %s: its period %s is due %s, before the movement starts (movement.starts = %s):"
+		       " nothing is owed for a date before the plan; give a due date on or after %s, or remove the type",
+		       rt->code, rt->once_period, due, starts, starts);
+	}
 }
 
 static const char *const documents_keys[] = { "template", "place", NULL };
@@ -816,6 +849,7 @@ static void load_reports(struct loader *ld, struct config *cfg, const config_set
 			       rt->code);
 		}
 		check_report_units(ld, cfg, rt, s);
+		check_report_start(ld, cfg, rt, s);
 		load_ladder(ld, cfg, rt, s);
 	}
 }

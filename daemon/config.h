@@ -155,6 +155,7 @@ struct config {
 	char *path;
 	char *movement_name, *movement_plan;
 	char *doc_template, *doc_place;	/* documents: a template directory (absolute), a place name */
+	int32_t movement_starts;	/* movement.starts: nothing is owed before it; DATE_NONE_FROM */
 
 	char *state_dir;	/* NULL: not set in the file */
 	char *api_endpoint, *events_endpoint, *jobs_endpoint;

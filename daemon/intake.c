@@ -183,13 +183,49 @@ void intake_init(void)
 	sched_register(&intake_source);
 }
 
+/* waive_before_start - nothing is owed for a date before the movement starts
+ * (movement.starts): obligations still open that an earlier configuration created for such
+ * a date (KH-NAM 2024, due 1 March 2024, before the plan of 6 March 2024) are waived, with
+ * the reason, so that they do not stay open forever */
+static int waive_before_start(struct daemon *d, int64_t now)
+{
+	const struct config *cfg = d->cfg;
+	sqlite3_stmt *s;
+	char *reason;
+	int y, rc;
+	unsigned m, dd;
+
+	if (cfg->movement_starts == DATE_NONE_FROM)
+		return 0;
+	civil_from_days(cfg->movement_starts, &y, &m, &dd);
+	if (cfg->movement_plan)
+		reason = xasprintf("Không phát sinh nghĩa vụ: hạn nộp trước ngày bắt đầu phong trào %02u/%02u/%04d"
+				   " (Kế hoạch %s)", dd, m, y, cfg->movement_plan);
+	else
+		reason = xasprintf("Không phát sinh nghĩa vụ: hạn nộp trước ngày bắt đầu phong trào %02u/%02u/%04d",
+				   dd, m, y);
+	s = store_stmt(d->store, "UPDATE obligations SET state = 'waived', reason = ?2, updated_at = ?3, next_at = NULL"
+		       " WHERE state IN ('open', 'returned') AND due_at < ?1");
+	sqlite3_bind_int64(s, 1, day_start(cfg->movement_starts, cfg->utc_offset));
+	sqlite3_bind_text(s, 2, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, now);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	free(reason);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if ((rc = sqlite3_changes(store_db(d->store))) > 0)
+		log_notice("%d obligations due before the movement starts were waived: nothing is owed before the plan", rc);
+	return 0;
+}
+
 /* intake_reconcile - at start-up, after a reload or an import: open what is due and add
  * the obligations of units that owe open periods */
 int intake_reconcile(struct daemon *d)
 {
 	int64_t now = clock_now(d);
 
-	if (open_due_periods(d, now, 1))
+	if (waive_before_start(d, now) || open_due_periods(d, now, 1))
 		return -1;
 	d->intake_through = now;
 	return 0;
@@ -505,7 +541,7 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	if (!strcmp(o.state, "waived"))
 		return rq_error(rq, "waived", "report %s %s of %s was waived by %s; nothing needs to be sent",
 				rt->code, p.name, u->code, rt->receiver);
-	if (rt->late_days >= 0 && now > o.due_at + (int64_t)rt->late_days * DAY_SECONDS) {
+	if (now > cal_lock_at(rt, o.due_at)) {
 		char day[16];
 
 		date_format(day_of_time(o.due_at, d->cfg->utc_offset) + rt->late_days, day, sizeof(day));
@@ -655,17 +691,30 @@ int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 	return 0;
 }
 
+/* obligation_state - the state as it reads now: an obligation still open or returned
+ * past its lock (late_until_days) can no longer be met, so it reads as closed and
+ * "missing" (the row keeps open/returned: a reload that moves the lock moves this too) */
+const char *obligation_state(struct daemon *d, const struct report_type *rt, const char *state, int64_t due_at)
+{
+	if (rt && (!strcmp(state, "open") || !strcmp(state, "returned")) && clock_now(d) > cal_lock_at(rt, due_at))
+		return "missing";
+	return state;
+}
+
 /* obligation_row_json - one obligations row (SELECT of OBLIGATION_COLUMNS) */
 #define OBLIGATION_COLUMNS "unit, report, period, due_at, state, on_time, submitted_at, receipt, version, reason"
 static json_t *obligation_row_json(struct daemon *d, sqlite3_stmt *s)
 {
 	const struct unit *u = unitset_find(d->units, col(s, 0));
 	const struct report_type *rt = cfg_report(d->cfg, col(s, 1));
+	int64_t due_at = sqlite3_column_int64(s, 3), lock = rt ? cal_lock_at(rt, due_at) : INT64_MAX;
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
 			      "unit", col(s, 0), "unit_name", u ? u->name : col(s, 0),
 			      "report", col(s, 1), "report_name", rt ? rt->name : col(s, 1),
-			      "period", col(s, 2), "due_at", json_time(d, sqlite3_column_int64(s, 3)),
-			      "state", col(s, 4));
+			      "period", col(s, 2), "due_at", json_time(d, due_at),
+			      "state", obligation_state(d, rt, col(s, 4), due_at));
+
+	json_object_set_new(o, "late_until", lock == INT64_MAX ? json_null() : json_time(d, lock));
 
 	json_object_set_new(o, "on_time", sqlite3_column_type(s, 5) == SQLITE_NULL ? json_null()
 			    : json_boolean(sqlite3_column_int(s, 5)));
@@ -833,11 +882,13 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	if (report && !rq_report(d, rq))
 		return -1;
 	if (state && strcmp(state, "open") && strcmp(state, "submitted") && strcmp(state, "accepted")
-	    && strcmp(state, "returned") && strcmp(state, "waived"))
-		return rq_error(rq, "invalid_field", "state '%s' is not one of open, submitted, accepted, returned, waived", state);
+	    && strcmp(state, "returned") && strcmp(state, "waived") && strcmp(state, "missing"))
+		return rq_error(rq, "invalid_field", "state '%s' is not one of open, submitted, accepted, returned, waived, missing", state);
+	/* missing is open or returned past the lock: chosen below, row by row */
 	s = store_stmt(d->store, "SELECT " OBLIGATION_COLUMNS " FROM obligations"
 		       " WHERE (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR report = ?2)"
-		       " AND (?3 IS NULL OR period = ?3) AND (?4 IS NULL OR state = ?4)"
+		       " AND (?3 IS NULL OR period = ?3) AND (?4 IS NULL OR state = ?4"
+		       " OR (?4 = 'missing' AND state IN ('open', 'returned')))"
 		       " ORDER BY report, period, unit");
 	sqlite3_bind_text(s, 1, unit, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, report, -1, SQLITE_STATIC);
@@ -847,6 +898,9 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (!reader_sees_report(d, &rd, col(s, 0), col(s, 1)))
+			continue;
+		if (state && strcmp(state, obligation_state(d, cfg_report(d->cfg, col(s, 1)), col(s, 4),
+							    sqlite3_column_int64(s, 3))))
 			continue;
 		if (under) {
 			const struct unit *u = unitset_find(d->units, col(s, 0));
@@ -917,12 +971,12 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 			child[nchild++] = u;
 	}
 	missing = json_array();
-	s = store_stmt(d->store, "SELECT unit, state, on_time FROM obligations WHERE report = ?1 AND period = ?2");
+	s = store_stmt(d->store, "SELECT unit, state, on_time, due_at FROM obligations WHERE report = ?1 AND period = ?2");
 	sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, p.name, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const struct unit *u = unitset_find(d->units, col(s, 0)), *c = u;
-		const char *state = col(s, 1);
+		const char *state = obligation_state(d, rt, col(s, 1), sqlite3_column_int64(s, 3));
 		size_t k;
 		long *row;
 
@@ -946,9 +1000,9 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 			continue;
 		}
 		row[C_EXPECTED]++;
-		if (!strcmp(state, "open") || !strcmp(state, "returned")) {
+		if (!strcmp(state, "open") || !strcmp(state, "returned") || !strcmp(state, "missing")) {
 			row[C_MISSING]++;
-			if (!strcmp(state, "returned"))
+			if (!strcmp(col(s, 1), "returned"))
 				row[C_RETURNED]++;
 			json_array_append_new(missing, json_pack("{s:s,s:s,s:s,s:s}", "unit", u->code, "name", u->name,
 								 "parent", c->code, "state", state));

@@ -350,6 +350,7 @@ int main(int argc, char **argv)
 	}
 	intake_init();
 	deadlines_init();
+	calwarn_init();
 	spool_init();
 	proposals_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || (channels_reconcile(&d), 0) || store_commit(d.store))
@@ -363,6 +364,7 @@ int main(int argc, char **argv)
 	notify_status("serving %zu units on %s", d.units->nunits, d.api_endpoint);
 	log_notice("thiduad %s ready: api %s, events %s, %zu units, database %s", THIDUA_VERSION,
 		   d.api_endpoint, d.events_endpoint, d.units->nunits, d.db_path);
+	calwarn_log(&d);
 	main_loop(&d);
 	backup_stop(&d);
 	notify_stopping();

@@ -48,6 +48,7 @@ int op_status(struct daemon *d, struct request *rq, json_t *out)
 	json_object_set_new(out, "jobs", json_string(d->jobs_endpoint));
 	json_object_set_new(out, "units", json_pack("{s:I,s:o}", "total",
 		(json_int_t)d->units->nunits, "active_by_level", counts));
+	json_object_set_new(out, "calendar_unconfirmed", calwarn_json(d->cfg, today));
 	return 0;
 }
 

@@ -133,8 +133,8 @@ static void obligation_hits(struct daemon *d, const struct report_type *rt, cons
 		int64_t m = step_moment(d->cfg, st, due_day);
 		size_t n;
 
-		if (m <= through)
-			continue;	/* fired already */
+		if (m <= through || !step_live(d->cfg, rt, i, due_at))
+			continue;	/* fired already, or never fires (deadlines.c) */
 		if (!st->escalation && now > due_at)
 			continue;	/* the engine skips a reminder the due date made pointless */
 		n = step_recipients(d, rt, st, u, due_day, to);
@@ -380,7 +380,7 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 /* notices_json - the obligations a message is about */
 static json_t *notices_json(struct daemon *d, int64_t id)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, o.due_at, o.state, n.cycle FROM notices n"
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, o.due_at, o.state, n.cycle, o.report FROM notices n"
 				     " JOIN obligations o ON o.id = n.obligation WHERE n.outbox = ?1 ORDER BY o.unit");
 	json_t *list = json_array();
 
@@ -391,7 +391,9 @@ static json_t *notices_json(struct daemon *d, int64_t id)
 		json_array_append_new(list, json_pack("{s:s,s:s,s:o,s:s,s:i}", "unit", col(s, 0),
 						      "name", u ? u->name : col(s, 0),
 						      "due_at", json_time(d, sqlite3_column_int64(s, 1)),
-						      "state", col(s, 2), "cycle", sqlite3_column_int(s, 3)));
+						      "state", obligation_state(d, cfg_report(d->cfg, col(s, 4)), col(s, 2),
+										sqlite3_column_int64(s, 1)),
+						      "cycle", sqlite3_column_int(s, 3)));
 	}
 	sqlite3_reset(s);
 	return list;

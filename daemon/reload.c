@@ -91,6 +91,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 		}
 	}
 	log_notice("configuration reloaded from %s: %zu units", d->config_path, d->units->nunits);
+	calwarn_log(d);
 	notify_send_state("READY=1");
 	notify_status("configuration reloaded: %zu units", d->units->nunits);
 	events_emit(d, "config.reloaded", json_pack("{s:s,s:I}", "config", d->config_path,

@@ -107,7 +107,8 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 	enum tmpl_event ev = !strcmp(m->kind, "reminder") ? TE_REMINDER : !strcmp(m->kind, "overdue") ? TE_OVERDUE
 			     : !strcmp(m->kind, "returned") ? TE_RETURNED : !strcmp(m->kind, "accepted") ? TE_ACCEPTED
 			     : !strcmp(m->kind, "receipt") ? TE_RECEIPT : TE_ESCALATION;
-	char count[24], *reason = NULL, *actor = NULL, *receipt = NULL;
+	char count[24], *reason = NULL, *actor = NULL, *receipt = NULL, late_until[16] = "";
+	int32_t last_due = INT32_MIN;
 
 	for (size_t i = 0; i < n; i++) {
 		int32_t due = items[i].due_day;
@@ -120,7 +121,11 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 		units[i].v[TV_DUE_DATE] = texts[i].due;
 		units[i].v[TV_DAYS_LEFT] = texts[i].left;
 		units[i].v[TV_DAYS_OVERDUE] = texts[i].late;
+		last_due = due > last_due ? due : last_due;
 	}
+	if (rt && rt->late_days >= 0 && n && (ev == TE_OVERDUE || ev == TE_ESCALATION))
+		vn_date(last_due + rt->late_days, late_until, sizeof(late_until));
+	v.v[TV_LATE_UNTIL] = late_until[0] ? late_until : NULL;
 	snprintf(count, sizeof(count), "%zu", n);
 	v.v[TV_REPORT_NAME] = rt ? rt->name : m->report;
 	v.v[TV_REPORT_CODE] = m->report;

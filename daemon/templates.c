@@ -70,17 +70,21 @@ static const char *const var_names[TV_COUNT] = {
 	"report_name", "report_code", "period", "receiver_name", "recipient_name", "unit_count",
 	"reason", "actor", "link", "dedup_key", "late_note", "channel", "channel_kind",
 	"notification", "receipt", "programme_name", "programme_code", "year", "stage",
-	"proposal_count", "decision_no", "decision_date", "more_count"
+	"proposal_count", "decision_no", "decision_date", "more_count", "late_until"
 };
 
 #define FOOTER "{{late_note}}\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {{dedup_key}}\n"
+/* the final cut-off, when the report type has one: after it nothing is taken and no
+ * further notice is sent */
+#define LATE_UNTIL "{{#late_until}}Hạn cuối nhận báo cáo nộp muộn: 23 giờ 59 ngày {{late_until}}; sau thời điểm này " \
+	"hệ thống không tiếp nhận báo cáo và không gửi thêm thông báo.\n{{/late_until}}"
 #define UNIT_LIST "{{#units}}  - {{unit_name}} ({{unit_code}}): quá hạn {{days_overdue}} ngày\n{{/units}}"
 #define ESCALATION_SUBJECT "[Chậm nộp] {{report_name}} kỳ {{period}}: {{unit_count}} đơn vị chưa nộp"
 #define ESCALATION_BODY \
 	"Kính gửi: {{recipient_name}}\n\n" \
 	"Các đơn vị sau chưa gửi {{report_name}} kỳ {{period}} (hạn {{due_date}}) đến {{receiver_name}}:\n\n" \
 	UNIT_LIST \
-	"\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" FOOTER
+	"\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" LATE_UNTIL FOOTER
 
 /* a message about proposals: greeting, one paragraph, the list (each proposal's own reason
  * only where the reasons differ), how many more there are, the footer */
@@ -106,7 +110,7 @@ static const char *const builtin[TE_COUNT][2] = {
 		"Kính gửi: {{recipient_name}}\n\n"
 		"Đơn vị chưa gửi {{report_name}} kỳ {{period}} đến {{receiver_name}}.\n"
 		"Hạn nộp: 23 giờ 59 ngày {{due_date}}. Đơn vị đã quá hạn {{days_overdue}} ngày.\n\n"
-		"Đề nghị đơn vị gửi báo cáo ngay.\n" FOOTER },
+		"Đề nghị đơn vị gửi báo cáo ngay.\n" LATE_UNTIL FOOTER },
 	[TE_ESCALATION] = { ESCALATION_SUBJECT, ESCALATION_BODY },
 	[TE_DIGEST] = { ESCALATION_SUBJECT, ESCALATION_BODY },
 	[TE_RETURNED] = { "[Trả lại] {{report_name}} kỳ {{period}} của {{unit_name}}",

@@ -129,6 +129,9 @@ void backup_stop(struct daemon *d);
 int restore_run(struct daemon *d, const char *archive, const char *dir);
 
 /* intake.c: report types, obligations, submissions, review, completeness */
+/* obligation_state - an obligation's state as it reads now: "missing" for one still open
+ * or returned past its lock (calendar.h, cal_lock_at), else the stored state */
+const char *obligation_state(struct daemon *d, const struct report_type *rt, const char *state, int64_t due_at);
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
 int rq_file_names(struct request *rq);
@@ -139,6 +142,11 @@ int intake_reconcile(struct daemon *d);
 void deadlines_init(void);
 int deadlines_replan(struct daemon *d);
 int64_t step_moment(const struct config *cfg, const struct step *st, int32_t due_day);
+/* calwarn.c: days off not yet confirmed, in status and the log */
+json_t *calwarn_json(const struct config *cfg, int32_t today);
+void calwarn_log(struct daemon *d);
+void calwarn_init(void);
+int step_live(const struct config *cfg, const struct report_type *rt, size_t i, int64_t due_at);
 int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through);
 int64_t working_moment(const struct config *cfg, int64_t t);
 const struct unit *target_unit(struct daemon *d, const struct report_type *rt, const struct target *t,

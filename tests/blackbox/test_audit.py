@@ -6,20 +6,20 @@ import os
 
 from harness import Daemon, eq
 
-DOC = "Kế hoạch năm 2024".encode()
+DOC = "Kế hoạch năm 2025".encode()
 
 
 def submit(d, unit, rid):
-    r = d.call("report.submit", id=rid, files=(("ke-hoach.pdf", DOC),), unit=unit, report="KH-NAM", period="2024")
+    r = d.call("report.submit", id=rid, files=(("ke-hoach.pdf", DOC),), unit=unit, report="KH-NAM", period="2025")
     assert r["ok"], r
     return r
 
 
 def test_every_change_is_chained_and_verify_finds_an_edit_and_a_removal():
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         submit(d, "XA-ANPHU", "a1")
         submit(d, "XA-BINHMY", "a2")
-        assert d.call("report.return", id="r1", unit="XA-ANPHU", report="KH-NAM", period="2024",
+        assert d.call("report.return", id="r1", unit="XA-ANPHU", report="KH-NAM", period="2025",
                       reason="Thiếu chữ ký")["ok"]
         d.ctl("config", "reload")
         rows = d.ctl("audit", "list")["rows"]
@@ -27,7 +27,7 @@ def test_every_change_is_chained_and_verify_finds_an_edit_and_a_removal():
         for op in ("report.submit", "report.return", "config.reload"):
             assert op in ops, ops
         ret = next(r for r in rows if r["op"] == "report.return")
-        eq((ret["unit"], ret["object"], ret["principal"]), ("XA-ANPHU", "KH-NAM/2024", "admin"), "row fields")
+        eq((ret["unit"], ret["object"], ret["principal"]), ("XA-ANPHU", "KH-NAM/2025", "admin"), "row fields")
         eq(ret["detail"]["reason"], "Thiếu chữ ký", "Vietnamese detail")
         eq(d.ctl("audit", "list", "--unit", "XA-BINHMY")["count"], 1, "filter by unit")
         rc, out = d.ctl_raw("audit", "verify")
@@ -94,9 +94,9 @@ def test_each_hash_is_the_documented_sha256_of_the_row():
     unit and detail, NULL as '~' (audit.c): recomputed here by Python's hashlib, so a chain
     written by one version of thiduad verifies with any other. The head kept in meta carries
     the HMAC-SHA256 of "seq:hash:v2_from" with the key in audit.key."""
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         submit(d, "XA-ANPHU", "h1")
-        assert d.call("report.return", id="h2", unit="XA-ANPHU", report="KH-NAM", period="2024",
+        assert d.call("report.return", id="h2", unit="XA-ANPHU", report="KH-NAM", period="2025",
                       reason="Thiếu chữ ký \"gốc\"\nvà con dấu")["ok"]
         d.ctl("config", "reload")
         db = d.db()
@@ -123,7 +123,7 @@ def _populated(d):
     submit(d, "XA-ANPHU", "p1")
     submit(d, "XA-BINHMY", "p2")
     d.ctl("config", "reload")
-    assert d.call("report.return", id="p3", unit="XA-ANPHU", report="KH-NAM", period="2024",
+    assert d.call("report.return", id="p3", unit="XA-ANPHU", report="KH-NAM", period="2025",
                   reason="Thiếu chữ ký")["ok"]
     submit(d, "XA-THAIMY", "p4")
     mark = len(d.read_log())
@@ -162,7 +162,7 @@ def _broken(d, first_bad, words):
 def test_rows_cut_off_the_end_with_the_head_rewritten_are_found():
     """Issue 13 item 9: deleting the last rows and writing the head to match verified as
     intact. The head is signed with a key outside the database, and anchored outside it."""
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         n = _populated(d)
         con = d.db()
         con.execute("DELETE FROM audit WHERE seq > ?", (n - 2,))
@@ -185,7 +185,7 @@ def test_rows_cut_off_the_end_with_the_head_rewritten_are_found():
 
 def test_a_row_rewritten_with_every_later_hash_recomputed_is_found():
     """Issue 13 item 9: an edit whose chain is recomputed to the end, the head included."""
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         n = _populated(d)
         con = d.db()
         detail = json.loads(con.execute("SELECT detail FROM audit WHERE seq = 2").fetchone()[0])
@@ -206,7 +206,7 @@ def test_a_row_rewritten_with_every_later_hash_recomputed_is_found():
 def test_null_object_turned_into_empty_text_is_found():
     """Issue 13 item 9: the former hash joined fields with newlines and hashed NULL as '':
     changing a NULL object into '' went unnoticed. Every column counts, NULL apart."""
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         _populated(d)
         con = d.db()
         seq = con.execute("SELECT seq FROM audit WHERE object IS NULL ORDER BY seq LIMIT 1").fetchone()[0]
@@ -223,7 +223,7 @@ def test_a_database_of_the_former_hash_verifies_and_goes_on_anchored():
     """Upgrading: rows written by an older thiduad (the former hash, a head without a
     signature, no key, no anchor) still verify, counted as legacy_rows; rows written after
     the upgrade use the new hash and the signed, anchored head."""
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         submit(d, "XA-ANPHU", "o1")
         d.ctl("config", "reload")
         submit(d, "XA-BINHMY", "o2")
@@ -265,7 +265,7 @@ def test_a_verify_in_the_same_turn_as_writes_sees_them_whole():
     """The head a turn writes is signed when the turn commits: a verify that runs in that
     turn, after the writes, must not take it for an unsigned one."""
     import zmq
-    with Daemon(start_at="2024-02-10T09:00:00+07:00") as d:
+    with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         submit(d, "XA-ANPHU", "t0")
         s = zmq.Context.instance().socket(zmq.DEALER)
         s.setsockopt(zmq.LINGER, 0)
@@ -274,7 +274,7 @@ def test_a_verify_in_the_same_turn_as_writes_sees_them_whole():
         try:
             for i, unit in enumerate(("XA-BINHMY", "XA-THAIMY")):     # one burst: usually one turn
                 s.send_multipart([b"", json.dumps({"op": "report.submit", "id": f"t{i + 1}", "unit": unit,
-                                                   "report": "KH-NAM", "period": "2024",
+                                                   "report": "KH-NAM", "period": "2025",
                                                    "files": ["ke-hoach.pdf"]}).encode(), DOC])
                 s.send_multipart([b"", json.dumps({"op": "audit.verify", "id": f"v{i + 1}"}).encode()])
             replies = {}

@@ -22,7 +22,7 @@ def test_curve_keys_map_to_principals_and_strangers_are_refused():
         port = free_port()
         # the first principal of the shipped config gets lan's key
         cfg, name = remote_api_config(tmp, port, keys["thiduad.key"], lan_pub.decode())
-        with Daemon(config=cfg, start_at="2024-02-10T09:00:00+07:00") as d:
+        with Daemon(config=cfg, start_at="2025-02-10T09:00:00+07:00") as d:
             tcp = f"tcp://127.0.0.1:{port}"
             base = [os.path.join(BIN, "thiduactl"), "-e", tcp, "--timeout", "3", "--server-key", server_pub.decode()]
             # the daemon answers over tcp only to a known key
@@ -46,7 +46,7 @@ def test_curve_keys_map_to_principals_and_strangers_are_refused():
             p = ctl("lan.key", "clock", "advance", "1d")          # not this principal's to do
             eq(p.returncode, 1, p.stdout + p.stderr)
             assert "forbidden" in p.stdout, p.stdout
-            p = ctl("lan.key", "review", "waive", "--unit", "XA-ANPHU", "--report", "KH-NAM", "--period", "2024",
+            p = ctl("lan.key", "review", "waive", "--unit", "XA-ANPHU", "--report", "KH-NAM", "--period", "2025",
                     "--reason", "Đơn vị đã sáp nhập")
             eq(p.returncode, 0, p.stdout + p.stderr)
             rows = d.ctl("audit", "list", "--principal", name)["rows"]

@@ -6,7 +6,8 @@ The dates below are worked out by hand from config/thidua.cfg (BC-NAM 2024 is du
   reminders   10wd -> Fri 01/11   3wd -> Tue 12/11   1d -> Thu 14/11
   escalation  1wd  -> Mon 18/11 (self)   3wd -> Wed 20/11 (parent CUCHI + receiver CUCHI-GDDT)
               7wd  -> Tue 26/11 (level:district = CUCHI)
-              15wd -> Fri 06/12 (unit:HCM-SGDDT), repeated every 7 days 3 times: 13/12, 20/12, 27/12
+              15wd -> Fri 06/12 (unit:HCM-SGDDT), repeated every 7 days: 13/12; 20/12 and 27/12
+                      are past the lock (late_until_days = 30: 15/12), so they never fire
 each at the start of working hours, 07:30 +07:00.
 """
 import email
@@ -27,6 +28,8 @@ DOC = "Báo cáo kết quả năm 2024".encode()
 BC_NAM = "Báo cáo kết quả thực hiện phong trào thi đua năm"
 GDDT = "Phòng Giáo dục và Đào tạo huyện Củ Chi"
 FOOTER = "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {key}\n"
+CUTOFF = ("Hạn cuối nhận báo cáo nộp muộn: 23 giờ 59 ngày {day}; sau thời điểm này hệ thống không tiếp nhận"
+          " báo cáo và không gửi thêm thông báo.\n")
 LATE_NOTE = "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n"
 
 
@@ -229,9 +232,7 @@ def test_deadlines_whole_2024_cycle_of_the_annual_report():
             (0, "e7wd", "CUCHI", "escalation", "2024-11-26T07:30:00"),
             (0, "e15wd", "HCM-SGDDT", "escalation", "2024-12-06T07:30:00"),
             (0, "e15wd+1", "HCM-SGDDT", "escalation", "2024-12-13T07:30:00"),
-            (0, "e15wd+2", "HCM-SGDDT", "escalation", "2024-12-20T07:30:00"),
-            (0, "e15wd+3", "HCM-SGDDT", "escalation", "2024-12-27T07:30:00"),
-        ]
+        ]   # 20/12 and 27/12 are past the lock of 15/12: nobody is asked to chase what cannot be sent
         eq(ladder_of(d, "XA-TRUNGAN"), want, "XA-TRUNGAN's ladder")
         # an attached district body climbs to the district government (not to itself)
         eq([(s, r) for _, s, r, _, _ in ladder_of(d, "CUCHI-DOAN")],
@@ -249,9 +250,9 @@ def test_deadlines_whole_2024_cycle_of_the_annual_report():
                   "SELECT step, count(*) AS n FROM notices n JOIN obligations b ON b.id = n.obligation"
                   " WHERE b.report = 'BC-NAM' GROUP BY step")}
         eq(counts, {"r10wd": 32, "r3wd": 31, "r1d": 30, "e1wd": 30, "e3wd": 60, "e7wd": 30,
-                    "e15wd": 30, "e15wd+1": 30, "e15wd+2": 30, "e15wd+3": 30}, "notices per step")
+                    "e15wd": 30, "e15wd+1": 30}, "notices per step")
         rows = outbox(d, "report = 'BC-NAM'")
-        eq(len(rows), 32 + 31 + 30 + 30 + 2 + 1 + 4, "one message per unit before, digests after")
+        eq(len(rows), 32 + 31 + 30 + 30 + 2 + 1 + 2, "one message per unit before, digests after")
         ids = check_spooled(d, rows, emails)
 
         # the messages themselves: Vietnamese round-trips through RFC 2047 and 8bit UTF-8
@@ -279,15 +280,17 @@ def test_deadlines_whole_2024_cycle_of_the_annual_report():
         eq(text_of(m), "Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
            f"Đơn vị chưa gửi {BC_NAM} kỳ 2024 đến {GDDT}.\n"
            "Hạn nộp: 23 giờ 59 ngày 15/11/2024. Đơn vị đã quá hạn 3 ngày.\n\n"
-           "Đề nghị đơn vị gửi báo cáo ngay.\n" + FOOTER.format(key=r["dedup_key"]), "overdue body")
+           "Đề nghị đơn vị gửi báo cáo ngay.\n" + CUTOFF.format(day="15/12/2024")
+           + FOOTER.format(key=r["dedup_key"]), "overdue body")
         for step, recipient, days in (("e3wd", "CUCHI", 5), ("e7wd", "CUCHI", 11), ("e15wd", "HCM-SGDDT", 21),
-                                      ("e15wd+3", "HCM-SGDDT", 42)):
+                                      ("e15wd+1", "HCM-SGDDT", 28)):
             r, m = msg(step, recipient)
             eq(str(m["Subject"]), f"[Chậm nộp] {BC_NAM} kỳ 2024: 30 đơn vị chưa nộp", step)
             body = text_of(m)
             assert "  - Ủy ban nhân dân xã Trung An (XA-TRUNGAN): quá hạn %d ngày\n" % days in body, body
             assert "XA-ANPHU" not in body and "CUCHI-HKH" not in body and "XA-BINHMY" not in body, body
-        eq(read_eml(msg("e15wd+2", "HCM-SGDDT")[0]["path"])["To"], "sgddt@hcmc.example.org", "city office")
+            assert CUTOFF.format(day="15/12/2024") in body, body   # the last one (13/12) too
+        eq(read_eml(msg("e15wd+1", "HCM-SGDDT")[0]["path"])["To"], "sgddt@hcmc.example.org", "city office")
         # every spool file belongs to an outbox row, every notice is in its message
         eq(len(spool_files(d)), len(outbox(d)), "one file per message")
         check_notices_delivered(d, config_names())
@@ -369,20 +372,25 @@ def with_test_types(text):
     return text.replace(old, "")
 
 
-def test_deadlines_reminder_on_sunday_or_national_day_goes_next_working_morning():
+def test_deadlines_reminder_on_a_day_off_goes_to_the_working_day_before():
+    """A reminder N days before that lands on a day off moves back to the working day before
+    it, never forward onto the due day: the 1d reminder of a Monday deadline used to leave on
+    the Monday itself, reading "còn 0 ngày"."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config_copy(tmp, with_test_types)
-        # Sunday 17 November 2024 -> Monday 18 November, 07:30
+        # Sunday 17 November 2024 -> Friday 15 November, 07:30
         with Daemon(config=cfg, start_at="2024-10-25T12:00:00+07:00") as d:
-            at(d, "2024-11-18T07:29:59")
-            eq(outbox(d, "report = 'T-CHUNHAT'"), [], "nothing on Sunday, nothing before 07:30 on Monday")
-            at(d, "2024-11-18T07:30")
+            at(d, "2024-11-15T07:29:59")
+            eq(outbox(d, "report = 'T-CHUNHAT'"), [], "nothing before 07:30 on Friday")
+            at(d, "2024-11-15T07:30")
             rows = outbox(d, "report = 'T-CHUNHAT'")
             eq([(r["recipient"], r["step"], local(r["moment"]), local(r["sent_at"]), r["state"]) for r in rows],
-               [("AP-TTH-TANLAP", "r1d", "2024-11-18T07:30:00", "2024-11-18T07:30:00", "spooled"),
-                ("XA-TRUNGAN", "r1d", "2024-11-18T07:30:00", "2024-11-18T07:30:00", "spooled")], "Monday morning")
+               [("AP-TTH-TANLAP", "r1d", "2024-11-15T07:30:00", "2024-11-15T07:30:00", "spooled"),
+                ("XA-TRUNGAN", "r1d", "2024-11-15T07:30:00", "2024-11-15T07:30:00", "spooled")], "Friday morning")
             eq(read_eml(rows[1]["path"])["To"], "ubnd.trungan@cuchi.example.org", "To")
-            assert "(còn 0 ngày)" in text_of(read_eml(rows[1]["path"]))
+            assert "Hạn nộp: 23 giờ 59 ngày 18/11/2024 (còn 3 ngày)." in text_of(read_eml(rows[1]["path"]))
+            at(d, "2024-11-19T12:00")
+            eq(len(outbox(d, "report = 'T-CHUNHAT'")), 2, "nothing more on the due day")
             # a unit without an email address: a .json file with the same content
             assert rows[0]["path"].endswith(".json"), rows[0]["path"]
             with open(rows[0]["path"], encoding="utf-8") as fp:
@@ -393,28 +401,25 @@ def test_deadlines_reminder_on_sunday_or_national_day_goes_next_working_morning(
             assert j["text"].startswith("Kính gửi: Ấp Tân Lập\n\n"), j["text"]
             eq([u["unit"] for u in j["units"]], ["AP-TTH-TANLAP"], "json units")
 
-        # 2024: 2 September (Monday) and 3 September (Tuesday) are days off -> Wednesday 4 September
+        # 2024: 2 September (Monday) is a day off, and the weekend before it -> Friday 30 August
         with Daemon(config=cfg, start_at="2024-08-20T12:00:00+07:00") as d:
-            at(d, "2024-09-04T07:29:59")
-            eq(outbox(d, "report = 'T-QK2024'"), [], "nothing on 2 or 3 September")
+            at(d, "2024-08-30T07:29:59")
+            eq(outbox(d, "report = 'T-QK2024'"), [], "nothing before Friday 30 August")
             at(d, "2024-09-10T12:00")
             eq([(r["step"], local(r["moment"]), local(r["sent_at"])) for r in outbox(d, "report = 'T-QK2024'")],
-               [("r3d", "2024-09-04T07:30:00", "2024-09-04T07:30:00")], "Wednesday 4 September 2024")
+               [("r3d", "2024-08-30T07:30:00", "2024-08-30T07:30:00")], "Friday 30 August 2024")
 
         # 2025: 1 September (Monday, the adjacent day) and 2 September (Tuesday) are off; the day
-        # before the due date is 2 September, so the 1d reminder goes on Wednesday 3 September at
-        # 07:30, the due day itself (not 4 September: 3 September 2025 is a working day). The 5d
-        # reminder falls on Friday 29 August, a working day, and stays there.
+        # before the due date is 2 September, so the 1d reminder moves back to Friday 29 August,
+        # where the 5d reminder already is: one reminder that morning, not two, and nothing on
+        # the due day itself.
         with Daemon(config=cfg, start_at="2025-08-20T12:00:00+07:00") as d:
             cal = {x["date"]: x for x in d.call("calendar.show", month="2025-09")["days"]}
             eq([day for day in ("2025-09-01", "2025-09-02", "2025-09-03")
                 if cal[day].get("working")], ["2025-09-03"], "calendar of September 2025")
-            at(d, "2025-09-03T07:29:59")
-            eq([r["step"] for r in outbox(d, "report = 'T-QK2025'")], ["r5d"], "only the 5d reminder by then")
             at(d, "2025-09-10T12:00")
             eq([(r["step"], local(r["moment"]), local(r["sent_at"])) for r in outbox(d, "report = 'T-QK2025'")],
-               [("r5d", "2025-08-29T07:30:00", "2025-08-29T07:30:00"),
-                ("r1d", "2025-09-03T07:30:00", "2025-09-03T07:30:00")], "2025")
+               [("r5d", "2025-08-29T07:30:00", "2025-08-29T07:30:00")], "2025")
 
 
 def test_deadlines_nothing_leaves_outside_working_hours():
@@ -489,7 +494,8 @@ def test_deadlines_restart_neither_repeats_nor_loses_a_step():
     eq(files_b, files_a, "same spool files")
     bc = [n for n in notices_a if n[1] == "BC-NAM"]
     # 33 owe; ANPHU submitted before 3wd; THAIMY after the overdue notice (e1wd)
-    eq(len(bc), 33 + 32 + 32 + 32 + 31 * 2 + 31 + 31 * 4, "BC-NAM notices")
+    # (e15wd+2 and +3, on 20 and 27 December, are past the lock of 15 December)
+    eq(len(bc), 33 + 32 + 32 + 32 + 31 * 2 + 31 + 31 * 2, "BC-NAM notices")
 
 
 # ------------------------------------------------------------------ 5. digest
@@ -529,7 +535,8 @@ def test_deadlines_digest_gathers_the_late_communes_for_the_district_office():
         eq(body, f"Kính gửi: {GDDT}\n\n"
            f"Các đơn vị sau chưa gửi {BC_NAM} kỳ 2024 (hạn 15/11/2024) đến {GDDT}:\n\n"
            + "".join(f"  - {names[u]} ({u}): quá hạn 5 ngày\n" for u in late)
-           + "\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" + FOOTER.format(key=gddt["dedup_key"]), "digest body")
+           + "\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" + CUTOFF.format(day="15/12/2024")
+           + FOOTER.format(key=gddt["dedup_key"]), "digest body")
         for u in late:
             assert names[u] in body, u
         for u in done:
@@ -559,21 +566,19 @@ def test_deadlines_return_restarts_the_ladder_and_waiver_stops_it():
         at(d, "2025-01-15T12:00")
 
         # the new ladder runs from Monday 25 November (cycle 1): 3wd Wed 20/11; 1d falls on
-        # Sunday 24/11 -> Monday 25/11; +1wd 26/11; +3wd 28/11; +7wd 04/12; +15wd 16/12 and
-        # every 7 days: 23/12, 30/12, 06/01/2025
+        # Sunday 24/11 -> back to Friday 22/11; +1wd 26/11; +3wd 28/11; +7wd 04/12; +15wd 16/12
+        # and every 7 days: 23/12; 30/12 and 06/01/2025 are past the lock (25/11 + 30 days)
         eq(ladder_of(d, "XA-PHUHOADONG"), [
             (0, "r10wd", "XA-PHUHOADONG", "reminder", "2024-11-01T07:30:00"),
             (1, "review/2", "XA-PHUHOADONG", "returned", "2024-11-18T09:00:00"),	# the return, told at once
             (1, "r3wd", "XA-PHUHOADONG", "reminder", "2024-11-20T07:30:00"),
-            (1, "r1d", "XA-PHUHOADONG", "reminder", "2024-11-25T07:30:00"),
+            (1, "r1d", "XA-PHUHOADONG", "reminder", "2024-11-22T07:30:00"),
             (1, "e1wd", "XA-PHUHOADONG", "overdue", "2024-11-26T07:30:00"),
             (1, "e3wd", "CUCHI", "escalation", "2024-11-28T07:30:00"),
             (1, "e3wd", "CUCHI-GDDT", "escalation", "2024-11-28T07:30:00"),
             (1, "e7wd", "CUCHI", "escalation", "2024-12-04T07:30:00"),
             (1, "e15wd", "HCM-SGDDT", "escalation", "2024-12-16T07:30:00"),
             (1, "e15wd+1", "HCM-SGDDT", "escalation", "2024-12-23T07:30:00"),
-            (1, "e15wd+2", "HCM-SGDDT", "escalation", "2024-12-30T07:30:00"),
-            (1, "e15wd+3", "HCM-SGDDT", "escalation", "2025-01-06T07:30:00"),
         ], "returned and not resubmitted")
         eq(ladder_of(d, "XA-ANPHU"), [
             (0, "r10wd", "XA-ANPHU", "reminder", "2024-11-01T07:30:00"),
@@ -786,8 +791,9 @@ def test_deadlines_holiday_added_by_reload_moves_the_due_date_and_the_ladder():
     # DOMAIN.md: the calendar accepts corrections by a config change. On 05/11/2024 a reload
     # declares Friday 15/11/2024 a day off: BC-NAM 2024 is then due Monday 18/11 (Art. 148),
     # as 'deadlines' says; the open obligations and their ladder must follow: 1d before
-    # 18/11 is Sunday 17/11 -> Monday 18/11 07:30, and +1wd is Tuesday 19/11. Nobody may be
-    # told on 18/11 that the report is 3 days overdue.
+    # 18/11 is Sunday 17/11 -> back over the weekend and the new day off to Thursday 14/11
+    # 07:30, and +1wd is Tuesday 19/11. Nobody may be told on 18/11 that the report is 3
+    # days overdue.
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config_copy(tmp)
         with Daemon(config=cfg, start_at="2024-10-25T12:00:00+07:00") as d:
@@ -800,7 +806,7 @@ def test_deadlines_holiday_added_by_reload_moves_the_due_date_and_the_ladder():
             eq(ladder_of(d, "XA-TRUNGAN"), [
                 (0, "r10wd", "XA-TRUNGAN", "reminder", "2024-11-01T07:30:00"),
                 (0, "r3wd", "XA-TRUNGAN", "reminder", "2024-11-12T07:30:00"),
-                (0, "r1d", "XA-TRUNGAN", "reminder", "2024-11-18T07:30:00"),
+                (0, "r1d", "XA-TRUNGAN", "reminder", "2024-11-14T07:30:00"),
                 (0, "e1wd", "XA-TRUNGAN", "overdue", "2024-11-19T07:30:00"),
             ], "the ladder from the corrected due date")
             due = {o["due_at"] for o in d.call("obligations.list", report="BC-NAM", period="2024")["obligations"]}

@@ -116,8 +116,8 @@ def test_every_listing_exports_a_workbook_people_can_read():
         eq(row[4].value, datetime.datetime.fromisoformat(due).replace(tzinfo=None), "due as a date and time")
         assert row[4].is_date and row[4].number_format == "dd/mm/yyyy hh:mm:ss", row[4].number_format
         eq(row[7].value, datetime.datetime(2024, 11, 10, 9, 0), "submitted at")
-        eq((row[5].value, row[9].value, row[10].value), ("trả lại", 1, "=Thiếu biểu mẫu số 2; bổ sung, ký tên"),
-           "state, version, reason as text (never a formula)")
+        eq((row[5].value, row[9].value, row[10].value), ("không nộp (quá hạn chót)", 1, "=Thiếu biểu mẫu số 2; bổ sung, ký tên"),
+           "state (returned, and past its lock: missing), version, reason as text (never a formula)")
         eq(row[10].data_type, "s", "the reason is a string cell")
 
         # proposals and titles: numbers, dates, Vietnamese names exactly

@@ -231,12 +231,12 @@ def test_the_documented_python_curve_client_talks_to_a_daemon_over_tcp():
             assert p.stdout.strip(), f"no reply printed (rc {p.returncode}): {p.stderr}"
             return p.returncode, json.loads(p.stdout)
 
-        with Daemon(config=cfg, start_at="2024-02-10T09:00:00+07:00") as d:
+        with Daemon(config=cfg, start_at="2025-02-10T09:00:00+07:00") as d:
             rc, r = call()
             eq((rc, r["ok"], r["protocol"]), (0, True, 1), "status over tcp")
             assert r["id"].startswith("py-"), r
             # a write: acted as the key's principal, with Vietnamese intact
-            rc, r = call({"op": "report.waive", "unit": "XA-ANPHU", "report": "KH-NAM", "period": "2024",
+            rc, r = call({"op": "report.waive", "unit": "XA-ANPHU", "report": "KH-NAM", "period": "2025",
                           "reason": "Đơn vị đã sáp nhập"})
             eq((rc, r["ok"]), (0, True), r)
             eq(r["obligation"]["reason"], "Đơn vị đã sáp nhập", "reason round-trips")

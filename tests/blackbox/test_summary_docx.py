@@ -81,15 +81,15 @@ def test_the_summary_holds_the_numbers_of_completeness_and_titles():
         # completeness of the annual report, by commune and by office, and who is missing
         c = d.call("completeness", report="BC-NAM", period="2024")
         want = {r["name"]: [r["expected"], r["on_time"], r["late"], r["missing"]] for r in c["rows"]}
-        i = body.index("2. Báo cáo kết quả thực hiện phong trào thi đua năm, kỳ 2024 (hạn gửi 15/11/2024)")
+        i = body.index("1. Báo cáo kết quả thực hiện phong trào thi đua năm, kỳ 2024 (hạn gửi 15/11/2024)")
         t = c["total"]
         eq(body[i + 1], f"Số đơn vị phải gửi: {t['expected']}; đã gửi đúng hạn: {t['on_time']}; gửi trễ hạn: "
                         f"{t['late']}; chưa gửi: {t['missing']}; tỷ lệ đã gửi: 15,2%.", "totals")
         eq((t["expected"], t["on_time"], t["late"], t["missing"]), (33, 3, 2, 28), "the cycle as played")
         count_tables = [tb for tb in doc.tables[1:] if tb.rows[0].cells[1].text == "Đơn vị"]
-        eq(len(count_tables), 4, "KH-NAM and BC-NAM, each by commune and by office")
-        communes, ctotal = counts_of(count_tables[2])
-        offices, ototal = counts_of(count_tables[3])
+        eq(len(count_tables), 2, "BC-NAM by commune and by office (nothing of KH-NAM is owed before the plan)")
+        communes, ctotal = counts_of(count_tables[0])
+        offices, ototal = counts_of(count_tables[1])
         eq(len(communes), 21, "21 communes")
         eq(sorted({**communes, **offices}.items()), sorted(want.items()), "every row as completeness counts it")
         eq(communes["Ủy ban nhân dân xã Phú Hòa Đông"], [1, 0, 1, 0], "late commune")
@@ -139,7 +139,7 @@ def test_the_summary_holds_the_numbers_of_completeness_and_titles():
         eq(len(d.call("titles.list", under="XA-BINHMY")["titles"]), 2, "titles.list agrees")
         c2 = d.call("completeness", report="BC-NAM", period="2024", under="XA-BINHMY")["total"]
         body2 = [p.text for p in doc2.paragraphs]
-        i2 = body2.index("2. Báo cáo kết quả thực hiện phong trào thi đua năm, kỳ 2024 (hạn gửi 15/11/2024)")
+        i2 = body2.index("1. Báo cáo kết quả thực hiện phong trào thi đua năm, kỳ 2024 (hạn gửi 15/11/2024)")
         eq(body2[i2 + 2], "Không có đơn vị nào thuộc XA-BINHMY phải gửi báo cáo này.", "hamlets owe no annual report")
         assert body2[i2 + 1].startswith(f"Số đơn vị phải gửi: {c2['expected']}; đã gửi đúng hạn: {c2['on_time']};"), \
             (body2[i2 + 1], c2)

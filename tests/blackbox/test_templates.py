@@ -108,7 +108,10 @@ def test_custom_mail_template_in_the_spool_and_built_in_texts_elsewhere():
             eq(text_of(m), "Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
                f"Đơn vị chưa gửi {BC_NAM} kỳ 2024 đến {GDDT}.\n"
                "Hạn nộp: 23 giờ 59 ngày 15/11/2024. Đơn vị đã quá hạn 3 ngày.\n\n"
-               "Đề nghị đơn vị gửi báo cáo ngay.\n" + FOOTER.format(key=r["dedup_key"]), "built-in overdue body")
+               "Đề nghị đơn vị gửi báo cáo ngay.\n"
+               "Hạn cuối nhận báo cáo nộp muộn: 23 giờ 59 ngày 15/12/2024; sau thời điểm này hệ thống không"
+               " tiếp nhận báo cáo và không gửi thêm thông báo.\n" + FOOTER.format(key=r["dedup_key"]),
+               "built-in overdue body, with the final cut-off (late_until_days = 30)")
 
             # an escalation listing several units: the digest template, one line per unit
             at(d, "2024-11-20T08:00:00")

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "config.h"
 #include "timeutil.h"
 #include "units.h"
@@ -147,7 +148,7 @@ static void test_shipped(void)
 	if (cfg) {
 		T_CHECK("thidua.cfg 45 units", cfg->units->nunits == 45);
 		T_CHECK("thidua.cfg 4 levels", cfg->units->nlevels == 4);
-		T_CHECK("thidua.cfg 48 holidays", cfg->nholidays == 48);
+		T_CHECK("thidua.cfg 54 calendar days (vn-holidays.csv)", cfg->nholidays == 54);
 		T_STREQ("thidua.cfg level 0", cfg->units->levels[0].code, "city");
 		T_STREQ("thidua.cfg level 3", cfg->units->levels[3].code, "hamlet");
 		T_CHECK("thidua.cfg utc_offset", cfg->utc_offset == 7 * 3600);
@@ -170,6 +171,31 @@ static void test_shipped(void)
 		T_CHECK("thidua.cfg 2024-05-04 make-up working day", h && h->work);
 		h = cfg_holiday(cfg, day_of("2026-11-24"));
 		T_CHECK("thidua.cfg 2026-11-24 unconfirmed", h && !h->confirmed);
+		h = cfg_holiday(cfg, day_of("2027-02-05"));
+		T_CHECK("thidua.cfg Tết 2027 (5/2) an unconfirmed day off", h && !h->work && !h->confirmed);
+		h = cfg_holiday(cfg, day_of("2027-02-11"));
+		T_CHECK("thidua.cfg Tết 2027 (11/2) an unconfirmed day off", h && !h->work && !h->confirmed);
+		T_CHECK("thidua.cfg 2027-02-06 (Saturday, mùng 1) not listed", cfg_holiday(cfg, day_of("2027-02-06")) == NULL);
+		h = cfg_holiday(cfg, day_of("2027-09-03"));
+		T_CHECK("thidua.cfg 2027-09-03 an unconfirmed day off", h && !h->work && !h->confirmed);
+		/* a reminder's day moves back over days off, never forward onto the due day */
+		T_CHECK("roll back: Sunday 28/02/2027 -> Friday 26/02",
+			cal_roll_back(cfg, day_of("2027-02-28")) == day_of("2027-02-26"));
+		T_CHECK("roll back: 11/02/2027 (Tết) -> Thursday 04/02",
+			cal_roll_back(cfg, day_of("2027-02-11")) == day_of("2027-02-04"));
+		T_CHECK("roll back: a working day stays", cal_roll_back(cfg, day_of("2027-02-12")) == day_of("2027-02-12"));
+		T_CHECK("roll back: make-up Saturday 10/01/2026 stays",
+			cal_roll_back(cfg, day_of("2026-01-10")) == day_of("2026-01-10"));
+		T_CHECK("thidua.cfg movement starts 2024-03-06", cfg->movement_starts == day_of("2024-03-06"));
+		{
+			const struct report_type *kh = cfg_report(cfg, "KH-NAM"), *bc = cfg_report(cfg, "BC-NAM");
+
+			T_CHECK("KH-NAM starts with 2025", kh && kh->yearly && kh->first_year == 2025);
+			T_CHECK("BC-NAM lock: 30 days after the due moment",
+				bc && cal_lock_at(bc, 1000) == 1000 + 30 * 86400);
+			T_CHECK("BC-TONGHOP takes late reports always",
+				cfg_report(cfg, "BC-TONGHOP") && cal_lock_at(cfg_report(cfg, "BC-TONGHOP"), 1000) == INT64_MAX);
+		}
 		T_CHECK("thidua.cfg 2024-09-04 not a holiday", cfg_holiday(cfg, day_of("2024-09-04")) == NULL);
 		T_CHECK("thidua.cfg first holiday found", cfg_holiday(cfg, day_of("2024-01-01")) != NULL);
 		T_CHECK("thidua.cfg last holiday found", cfg_holiday(cfg, day_of("2027-11-24")) != NULL);
@@ -285,6 +311,24 @@ static void test_bad(void)
 		   "    email = [ \"a@b.vn\" ]; #<\n"
 		   "  }\n);\n",
 		   "unknown key 'email' in a unit", "emails");
+	expect_bad("a yearly report due before the movement starts", "before-start-yearly.cfg",
+		   "movement = { plan = \"1792/KH-UBND\"; starts = \"2024-03-06\"; };\n" MINIMAL
+		   "report_types = (\n"
+		   "  { code = \"KH-NAM\"; name = \"Kế hoạch năm\"; receiver = \"D1\"; #<\n"
+		   "    submitters = { kinds = [ \"commune\" ]; };\n"
+		   "    yearly = { due = \"03-01\"; first = 2024; last = 2030; }; }\n);\n",
+		   "report KH-NAM: its first period 2024 is due 2024-03-01, before the movement starts"
+		   " (movement.starts = 2024-03-06)", "set yearly.first = 2025");
+	expect_bad("a one-off report due before the movement starts", "before-start-once.cfg",
+		   "movement = { starts = \"2024-03-06\"; };\n" MINIMAL
+		   "report_types = (\n"
+		   "  { code = \"BCD\"; name = \"Ban Chỉ đạo\"; receiver = \"D1\"; #<\n"
+		   "    submitters = { units = [ \"C1\" ]; };\n"
+		   "    once = { period = \"2024-Q1\"; due = \"2024-02-29\"; }; }\n);\n",
+		   "report BCD: its period 2024-Q1 is due 2024-02-29, before the movement starts", "on or after 2024-03-06");
+	expect_bad("movement.starts not a date", "starts-not-a-date.cfg",
+		   "movement = { starts = \"06/03/2024\"; }; #<\n" MINIMAL,
+		   "movement: 'starts' = \"06/03/2024\" is not a date", NULL);
 	expect_bad("unknown key in calendar", "unknown-cal-key.cfg",
 		   "calendar = {\n  utc_offset = \"+07:00\";\n  weekends = [ \"sun\" ]; #<\n};\n"
 		   LEVELS "units = (\n" U_D1 "\n);\n",

@@ -337,6 +337,23 @@ static void test_builtin(void)
 	}
 	free(subject);
 	free(body);
+	/* with a final cut-off (late_until_days): stated after the request, before the footer */
+	v.v[TV_LATE_UNTIL] = "15/12/2024";
+	templates_render(set, TE_OVERDUE, TC_CHAT, &v, &subject, &body);
+	{
+		char *want = xasprintf("Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
+				       "Đơn vị chưa gửi Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 đến Phòng Giáo dục và Đào tạo huyện Củ Chi.\n"
+				       "Hạn nộp: 23 giờ 59 ngày 15/11/2024. Đơn vị đã quá hạn 3 ngày.\n\n"
+				       "Đề nghị đơn vị gửi báo cáo ngay.\n"
+				       "Hạn cuối nhận báo cáo nộp muộn: 23 giờ 59 ngày 15/12/2024; sau thời điểm này hệ thống"
+				       " không tiếp nhận báo cáo và không gửi thêm thông báo.\n" LATE FOOTER "%s\n", key);
+
+		T_STREQ("built-in overdue body with the final cut-off", body, want);
+		free(want);
+	}
+	v.v[TV_LATE_UNTIL] = NULL;
+	free(subject);
+	free(body);
 
 	v.units = two;
 	v.nunits = 2;
