@@ -19,6 +19,7 @@
 #include "jalloc.h"
 #include "log.h"
 #include "proposals.h"
+#include "reorg.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -422,6 +423,7 @@ int main(int argc, char **argv)
 	deadlines_init();
 	spool_init();
 	proposals_init();
+	reorg_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || store_commit(d.store))
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
 	d.started_at = clock_now(&d);
