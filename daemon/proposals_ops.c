@@ -501,7 +501,8 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 		const struct stage *st = &pg->stages[i];
 		const struct unit *u = NULL;
 		json_t *who = json_array();
-		int n = (int)i + 1;
+		int n = (int)i + 1, skipped = 0;
+		int32_t today = registry_today(d);
 
 		if (n == p->stage && p->decider)
 			u = unitset_find(proposal_units(d), p->decider);
@@ -513,17 +514,23 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 			sqlite3_bind_int(s, 2, n);
 			if (sqlite3_step(s) == SQLITE_ROW && col(s, 0))
 				u = unitset_find(proposal_units(d), col(s, 0));
+			else
+				skipped = 1;	/* not in force when the dossier passed it (or moved on) */
 			sqlite3_reset(s);
 		}
-		if (!u && proposer)
-			u = stage_decider(d, st, proposer, registry_today(d));
+		/* a stage ahead that is not in force today is not waited for */
+		if (n > p->stage && !span_contains(st->from, st->until, today))
+			skipped = 1;
+		if (!u && proposer && !skipped)
+			u = stage_decider(d, st, proposer, today);
 		for (size_t k = 0; u && k < d->cfg->nprincipals; k++)
-			if (!strcmp(d->cfg->principals[k].unit, u->code) && (d->cfg->principals[k].roles & st->role))
+			if (!strcmp(d->cfg->principals[k].unit, u->code) && (d->cfg->principals[k].roles & st->role)
+			    && principal_in_force(d->cfg, &d->cfg->principals[k], today))
 				json_array_append_new(who, json_string(d->cfg->principals[k].name));
 		json_array_append_new(path, json_pack("{s:i,s:s,s:s?,s:s?,s:s,s:i,s:o,s:s}", "stage", n, "decider", st->decider,
 						      "unit", u ? u->code : NULL, "unit_name", u ? u->name : NULL,
 						      "role", cfg_role_name(st->role), "days", st->days, "may_decide", who,
-						      "status", stage_status(p->state, p->stage, n)));
+						      "status", skipped ? "skipped" : stage_status(p->state, p->stage, n)));
 	}
 	return path;
 }

@@ -122,6 +122,7 @@ int closed_unit_refusal(struct daemon *d, struct request *rq, const struct unit 
 /* the sweep on the day of a reorganisation ----------------------------------------------- */
 
 static int64_t reorg_through;	/* the moment the sweep last ran; 0: not since start-up */
+static const void *swept_cfg, *swept_units;	/* what it ran with: a reload or an import runs it again */
 
 const char *reorg_recipient(struct daemon *d, const char *code, int32_t today)
 {
@@ -304,35 +305,32 @@ static int sweep_proposals(struct daemon *d, int32_t today)
 	return rc;
 }
 
+/* earliest_after - *next becomes the midnight after last_day when that is sooner and not
+ * yet swept */
+static void earliest_after(const struct daemon *d, int32_t last_day, int64_t *next)
+{
+	int64_t m;
+
+	if (last_day == DATE_NONE_TO)
+		return;
+	m = day_start(last_day + 1, d->cfg->utc_offset);
+	if (m > reorg_through && m < *next)
+		*next = m;
+}
+
 /* reorg_next_due - the first midnight after a unit's last day, or a stage's, not yet swept;
- * once at start-up */
+ * at once after start-up, a reload or an import (a unit may have been closed in the past) */
 static int64_t reorg_next_due(struct daemon *d)
 {
 	int64_t next = INT64_MAX;
 
-	if (!reorg_through)
+	if (!reorg_through || swept_cfg != (const void *)d->cfg || swept_units != (const void *)d->units)
 		return clock_now(d);
-	for (size_t i = 0; i < d->units->nunits; i++) {
-		const struct unit *u = d->units->units[i];
-		int64_t m;
-
-		if (u->active_to == DATE_NONE_TO)
-			continue;
-		m = day_start(u->active_to + 1, d->cfg->utc_offset);
-		if (m > reorg_through && m < next)
-			next = m;
-	}
+	for (size_t i = 0; i < d->units->nunits; i++)
+		earliest_after(d, d->units->units[i]->active_to, &next);
 	for (size_t i = 0; i < d->cfg->nprogrammes; i++)
-		for (size_t k = 0; k < d->cfg->programmes[i].nstages; k++) {
-			const struct stage *st = &d->cfg->programmes[i].stages[k];
-			int64_t m;
-
-			if (st->until == DATE_NONE_TO)
-				continue;
-			m = day_start(st->until + 1, d->cfg->utc_offset);
-			if (m > reorg_through && m < next)
-				next = m;
-		}
+		for (size_t k = 0; k < d->cfg->programmes[i].nstages; k++)
+			earliest_after(d, d->cfg->programmes[i].stages[k].until, &next);
 	return next;
 }
 
@@ -343,6 +341,8 @@ static void reorg_run(struct daemon *d, int64_t now)
 	if (sweep_obligations(d, now, today) || sweep_proposals(d, today))
 		log_err("reorganisation of %s: %s", d->cfg->path, store_errmsg(d->store));
 	reorg_through = now;
+	swept_cfg = d->cfg;
+	swept_units = d->units;
 }
 
 static const struct due_source reorg_source = { "reorganisation", reorg_next_due, reorg_run };

@@ -201,6 +201,8 @@ def test_the_timeline_walk():
         eq(d.ctl("status")["units"]["active_by_level"], {"city": 2, "district": 2, "commune": 7, "hamlet": 6}, "two levels")
         p = d.call("proposal.show", proposal=pid)["proposal"]
         eq((p["stage"], p["decider"], p["history"][-1]["action"]), (2, "HCM", "move"), "reached the city")
+        eq([(x["status"], x["may_decide"]) for x in p["path"]], [("skipped", []), ("deciding", ["doan.van.hung"])],
+           "the district stage passed without a decision; only the city's approver")
         err(d.call("status", **{"as": "nguyen.thi.lan"}), "roles_ended")
         err(submit(d, "XA-ANPHU", "BC-NAM", "2024"), "unit_closed")
         ok(d.call("proposal.decide", proposal=pid, action="approve", decision_no="2025/QĐ-UBND", **{"as": "doan.van.hung"}))
@@ -215,6 +217,7 @@ def test_the_timeline_walk():
                       nominee_name="Trung tâm học tập cộng đồng xã An Nhơn Tây", submit=True,
                       files=[("to-trinh.pdf", DOC)], **{"as": "ly.van.tam"}))["proposal"]
         eq((p["stage"], p["decider"]), (2, "HCM"), "a new commune's Bằng khen goes straight to the city")
+        eq([(x["status"], x.get("unit")) for x in p["path"]], [("skipped", None), ("deciding", "HCM")], "the path")
         d.ctl("clock", "set", "2025-11-10T09:00:00+07:00")
         ok(submit(d, "XA-ANNHONTAY-2025", "BC-NAM-XA", "2025"))
         eq(d.call("obligations.list", report="SK-TP", period="2023-2025")["obligations"][0]["unit"], "HCM-SGDDT",
