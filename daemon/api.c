@@ -547,7 +547,7 @@ static int request_principal(struct daemon *d, struct request *rq)
 		if (!cfg_principal(d->cfg, rq->user_id))
 			return rq_error(rq, "unknown_principal", "the principal %s of your key is no longer in the configuration", rq->user_id);
 		rq->principal = cfg_principal(d->cfg, rq->user_id)->name;
-		return principal_refusal(d, rq, cfg_principal(d->cfg, rq->user_id));
+		return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->user_id, registry_today(d)));
 	}
 	if (!as || json_is_null(as))
 		return 0;
@@ -557,7 +557,7 @@ static int request_principal(struct daemon *d, struct request *rq)
 		return rq_error(rq, "unknown_principal", "there is no principal '%.*s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
 				(int)utf8_clip(json_string_value(as), QUOTE_MAX), json_string_value(as), d->cfg->path);
 	rq->principal = json_string_value(as);
-	return principal_refusal(d, rq, cfg_principal(d->cfg, rq->principal));
+	return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->principal, registry_today(d)));
 }
 
 /* rate_allow - a token bucket per principal (rate per second, burst of one second's worth):

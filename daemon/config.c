@@ -1387,9 +1387,6 @@ static void load_principals(struct loader *ld, struct config *cfg, const config_
 			       p->name);
 		else if (!strcmp(p->name, "admin"))
 			err_at(ld, s, "principal name 'admin' is reserved for the local administrator: choose another name");
-		for (size_t k = 0; k + 1 < cfg->nprincipals; k++)
-			if (!strcmp(cfg->principals[k].name, p->name))
-				err_at(ld, s, "principal '%s' is declared twice (first at line %d)", p->name, cfg->principals[k].line);
 		if (get_string(ld, s, "display_name", 0, "principal", &p->display_name) != 0)
 			p->display_name = xstrdup(p->name);
 		if (get_string(ld, s, "unit", 1, "principal", &p->unit) == 0 && !unitset_find(cfg->units, p->unit))
@@ -1408,6 +1405,12 @@ static void load_principals(struct loader *ld, struct config *cfg, const config_
 		}
 		strv_free(&roles);
 		get_span(ld, s, "principal", &p->from, &p->until);
+		/* the same person again: a move to another post, on dates of its own */
+		for (size_t k = 0; k + 1 < cfg->nprincipals; k++)
+			if (!strcmp(cfg->principals[k].name, p->name)
+			    && p->from <= cfg->principals[k].until && cfg->principals[k].from <= p->until)
+				err_at(ld, s, "principal '%s' is declared twice with overlapping dates (first at line %d): a person moved to another post is declared again with from/until that do not overlap",
+				       p->name, cfg->principals[k].line);
 		if (get_string(ld, s, "public_key", 0, "principal", &p->public_key) == 0 && !z85_key_valid(p->public_key))
 			err_at(ld, config_setting_get_member(s, "public_key"),
 			       "principal %s: public_key must be the 40-character key 'thiduactl keys generate' printed", p->name);

@@ -212,6 +212,9 @@ int cfg_span_clip(struct report_type *rt, char *buf, size_t size);
 int span_contains(int32_t from, int32_t until, int32_t day);
 /* stage_in_force - the first stage from n (1-based) in force on day, 0 when none */
 int stage_in_force(const struct programme *pg, int n, int32_t day);
+/* cfg_principal_at - the post of the principal named name on day: the entry whose dates
+ * hold day, else the latest that began before it, else the first; NULL when unknown */
+const struct principal *cfg_principal_at(const struct config *cfg, const char *name, int32_t day);
 /* principal_in_force - does p hold its roles on day (its span, and its unit open)? */
 int principal_in_force(const struct config *cfg, const struct principal *p, int32_t day);
 

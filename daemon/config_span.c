@@ -277,3 +277,22 @@ int principal_in_force(const struct config *cfg, const struct principal *p, int3
 
 	return span_contains(p->from, p->until, day) && (!u || unit_active_at(u, day));
 }
+
+const struct principal *cfg_principal_at(const struct config *cfg, const char *name, int32_t day)
+{
+	const struct principal *first = NULL, *began = NULL;
+
+	for (size_t i = 0; name && i < cfg->nprincipals; i++) {
+		const struct principal *p = &cfg->principals[i];
+
+		if (strcmp(p->name, name))
+			continue;
+		if (span_contains(p->from, p->until, day))
+			return p;
+		if (!first)
+			first = p;
+		if (p->from <= day && (!began || p->from > began->from))
+			began = p;
+	}
+	return began ? began : first;
+}

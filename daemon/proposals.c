@@ -336,7 +336,7 @@ int proposer_allowed(struct daemon *d, const struct programme *pg, const struct 
 /* acting - the request's principal, NULL for the local administrator */
 static const struct principal *acting(struct daemon *d, struct request *rq)
 {
-	return cfg_principal(d->cfg, rq_principal(rq));
+	return cfg_principal_at(d->cfg, rq_principal(rq), registry_today(d));
 }
 
 /* may_propose - a submitter (or admin) of u or of a unit above it */
@@ -382,7 +382,7 @@ int may_decide(struct daemon *d, struct request *rq, const struct programme *pg,
 	for (size_t i = 0; i < d->cfg->nprincipals && used < sizeof(who); i++) {
 		const struct principal *x = &d->cfg->principals[i];
 
-		if (!strcmp(x->unit, p->decider) && (x->roles & roles)) {
+		if (!strcmp(x->unit, p->decider) && (x->roles & roles) && principal_in_force(d->cfg, x, registry_today(d))) {
 			used += (size_t)snprintf(who + used, sizeof(who) - used, "%s%s (%s)", n ? ", " : "", x->name,
 						 x->display_name);
 			n++;

@@ -247,13 +247,13 @@ def test_commune_learning_community_returned_granted_then_level_two():
                   "level1_required")
         assert "holds no valid level-1 title" in msg, msg
         # thirteen months later An Phú has merged into the new xã An Nhơn Tây (1 July 2025): the
-        # closed commune proposes nothing, its principal holds no role; the new commune holds
+        # closed commune proposes nothing (its principal moved to the new commune); the new commune holds
         # no title of its own and starts at level 1, decided by Sở GD&ĐT (the 2026 window is open)
         d.ctl("clock", "set", "2026-02-16T09:00:00+07:00")
         msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-ANPHU"), "unit_closed")
         assert "XA-ANNHONTAY-2025" in msg, msg
-        err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-ANPHU",
-                   **{"as": "nguyen.thi.lan"}), "roles_ended")
+        err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-PHUHOADONG",
+                   **{"as": "huynh.van.nam"}), "roles_ended")
         msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-ANNHONTAY-2025",
                          **{"as": "ly.van.tam"}), "level1_required")
         assert "holds no valid level-1 title" in msg, msg

@@ -87,12 +87,16 @@ def test_thiduad_n_refuses_a_unit_named_outside_its_span():
 def test_a_closed_unit_cannot_submit_and_its_principals_lose_their_roles():
     with Daemon(start_at="2025-02-10T09:00:00+07:00") as d:
         ok(submit(d, "XA-BINHMY", "KH-NAM", "2025"))
-        assert d.call("status", **{"as": "nguyen.thi.lan"})["ok"]
+        assert d.call("status", **{"as": "huynh.van.nam"})["ok"]
         d.ctl("clock", "set", "2025-11-10T09:00:00+07:00")
         msg = err(submit(d, "XA-BINHMY", "KH-NAM", "2025"), "unit_closed")
         assert "XA-BINHMY" in msg and "30/06/2025" in msg and "XA-BINHMY-2025" in msg, msg
-        msg = err(d.call("status", **{"as": "nguyen.thi.lan"}), "roles_ended")
-        assert "XA-ANPHU" in msg and "30/06/2025" in msg and "XA-ANNHONTAY-2025" in msg, msg
+        msg = err(d.call("status", **{"as": "huynh.van.nam"}), "roles_ended")
+        assert "XA-PHUHOADONG" in msg and "30/06/2025" in msg and "XA-PHUHOADONG-2025" in msg, msg
+        # moved: the same login acts for its new post, and no longer for the old one
+        ok(submit(d, "XA-ANNHONTAY-2025", "BC-NAM-XA", "2025", **{"as": "nguyen.thi.lan"}))
+        msg = err(submit(d, "XA-BINHMY-2025", "BC-NAM-XA", "2025", **{"as": "nguyen.thi.lan"}), "forbidden")
+        assert "XA-ANNHONTAY-2025" in msg, msg
         # the new commune's people act from 1 July 2025
         ok(d.call("status", **{"as": "ly.van.tam"}))
         ok(submit(d, "XA-BINHMY-2025", "BC-NAM-XA", "2025"))
@@ -203,7 +207,8 @@ def test_the_timeline_walk():
         eq((p["stage"], p["decider"], p["history"][-1]["action"]), (2, "HCM", "move"), "reached the city")
         eq([(x["status"], x["may_decide"]) for x in p["path"]], [("skipped", []), ("deciding", ["doan.van.hung"])],
            "the district stage passed without a decision; only the city's approver")
-        err(d.call("status", **{"as": "nguyen.thi.lan"}), "roles_ended")
+        err(d.call("status", **{"as": "huynh.van.nam"}), "roles_ended")
+        ok(d.call("status", **{"as": "nguyen.thi.lan"}))   # moved to the new commune
         err(submit(d, "XA-ANPHU", "BC-NAM", "2024"), "unit_closed")
         ok(d.call("proposal.decide", proposal=pid, action="approve", decision_no="2025/QĐ-UBND", **{"as": "doan.van.hung"}))
 

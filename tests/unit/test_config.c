@@ -674,6 +674,11 @@ static void test_spans(void)
 		   "  { name = \"le.thi.hoa\"; unit = \"C9\"; roles = [ \"submitter\" ];\n"
 		   "    from = \"2026-01-01\"; until = \"2025-12-31\"; } #<\n);\n",
 		   "principal: 'until' is before 'from'", NULL);
+	expect_bad("one person in two posts at once", "span-move-overlap.cfg",
+		   SPAN_HEAD "principals = (\n"
+		   "  { name = \"tran.van.binh\"; unit = \"D1-GD\"; roles = [ \"approver\" ]; until = \"2025-06-30\"; },\n"
+		   "  { name = \"tran.van.binh\"; unit = \"C9\"; roles = [ \"approver\" ]; from = \"2025-06-30\"; } #<\n);\n",
+		   "principal 'tran.van.binh' is declared twice with overlapping dates (first at line 15)", NULL);
 	expect_bad("no period left", "span-empty.cfg",
 		   SPAN_HEAD "report_types = (\n"
 		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; from = \"2025-12-01\"; until = \"2026-06-30\"; #<\n"
@@ -691,7 +696,8 @@ static void test_spans(void)
 			"    stages = ( { decider = \"level:district\"; until = \"2025-06-30\"; }, { decider = \"level:city\"; } ); }\n);\n"
 			"principals = (\n"
 			"  { name = \"tran.van.binh\"; unit = \"D1-GD\"; roles = [ \"approver\" ]; until = \"2025-06-30\"; },\n"
-			"  { name = \"le.thi.hoa\"; unit = \"C9\"; roles = [ \"submitter\" ]; }\n);\n";
+			"  { name = \"le.thi.hoa\"; unit = \"C9\"; roles = [ \"submitter\" ]; },\n"
+			"  { name = \"tran.van.binh\"; unit = \"C9\"; roles = [ \"submitter\" ]; from = \"2025-07-01\"; }\n);\n";
 		const char *path = write_cfg("span-ok.cfg", text, sizeof(text) - 1);
 		char **errs = NULL;
 		struct config *cfg = cfg_load(path, &errs);
@@ -714,6 +720,15 @@ static void test_spans(void)
 				!principal_in_force(cfg, cfg_principal(cfg, "tran.van.binh"), day_of("2025-07-01")));
 			T_CHECK("spans: a new commune's principal not before its unit",
 				!principal_in_force(cfg, cfg_principal(cfg, "le.thi.hoa"), day_of("2025-06-30")));
+			{
+				const struct principal *a = cfg_principal_at(cfg, "tran.van.binh", day_of("2025-06-30"));
+				const struct principal *b = cfg_principal_at(cfg, "tran.van.binh", day_of("2025-07-01"));
+
+				T_CHECK("spans: moved: the old post until 30 June", a && !strcmp(a->unit, "D1-GD") && a->roles == ROLE_APPROVER);
+				T_CHECK("spans: moved: the new post from 1 July", b && !strcmp(b->unit, "C9") && b->roles == ROLE_SUBMITTER
+					&& principal_in_force(cfg, b, day_of("2025-07-01")));
+				T_CHECK("spans: unknown name", cfg_principal_at(cfg, "nobody", day_of("2025-07-01")) == NULL);
+			}
 		}
 		cfg_destroy(&cfg);
 		strv_free(&errs);
