@@ -204,6 +204,9 @@ static void check_report(struct checker *ck, const struct report_type *rt)
 	snprintf(what, sizeof(what), "report %s: submitters.under", rt->code);
 	if (rt->who.under)
 		check_unit_ref(ck, rt->line, what, rt->who.under, from, until, fix);
+	snprintf(what, sizeof(what), "report %s: submitters.units", rt->code);
+	for (size_t i = 0; rt->who.units && rt->who.units[i]; i++)
+		check_unit_ref(ck, rt->line, what, rt->who.units[i], from, until, fix);
 	for (size_t i = 0; i < rt->nsteps; i++) {
 		const struct step *st = &rt->steps[i];
 
@@ -220,6 +223,12 @@ static void check_report(struct checker *ck, const struct report_type *rt)
 static void check_programme(struct checker *ck, const struct programme *pg)
 {
 	const char *fix = "give the stage until = \"YYYY-MM-DD\" (the last day of that unit) and a stage after it, from the next day, decided by the unit that took over";
+	char who[160];
+
+	snprintf(who, sizeof(who), "programme %s: proposers.units", pg->code);
+	for (size_t i = 0; pg->proposers.units && pg->proposers.units[i]; i++)
+		check_unit_ref(ck, pg->line, who, pg->proposers.units[i], pg->from, pg->until,
+			       "give the programme until = \"YYYY-MM-DD\" (the last day of that unit), or list the unit that took over");
 
 	for (size_t i = 0; i < pg->nstages; i++) {
 		const struct stage *st = &pg->stages[i];

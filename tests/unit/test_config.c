@@ -674,6 +674,16 @@ static void test_spans(void)
 		   "  { name = \"le.thi.hoa\"; unit = \"C9\"; roles = [ \"submitter\" ];\n"
 		   "    from = \"2026-01-01\"; until = \"2025-12-31\"; } #<\n);\n",
 		   "principal: 'until' is before 'from'", NULL);
+	expect_bad("a listed submitter that closes", "span-submitter.cfg",
+		   SPAN_HEAD "report_types = (\n"
+		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; #<\n"
+		   "    submitters = { units = [ \"C1\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2026; }; }\n);\n",
+		   "report BC: submitters.units names C1 (Xã An Phú)", "to 2026-11-15");
+	expect_bad("a listed proposer that closes", "span-proposer.cfg",
+		   SPAN_HEAD "programmes = (\n"
+		   "  { code = \"CDHT-HUYEN\"; name = \"Cộng đồng học tập cấp huyện\"; nominee = \"district\"; #<\n"
+		   "    proposers = { units = [ \"D1\" ]; }; stages = ( { decider = \"unit:HCM\"; } ); }\n);\n",
+		   "programme CDHT-HUYEN: proposers.units names D1 (Huyện Củ Chi)", "give the programme until");
 	expect_bad("one person in two posts at once", "span-move-overlap.cfg",
 		   SPAN_HEAD "principals = (\n"
 		   "  { name = \"tran.van.binh\"; unit = \"D1-GD\"; roles = [ \"approver\" ]; until = \"2025-06-30\"; },\n"
