@@ -257,3 +257,36 @@ def test_the_timeline_walk():
         eq(d.call("obligations.list", report="TK-DONVI", period="2023-2030")["count"], 9, "units' own tổng kết")
         eq([o["unit"] for o in d.call("obligations.list", report="TK-2030", period="2023-2030")["obligations"]],
            ["HCM-SGDDT"], "the final review")
+
+
+def test_a_daemon_down_on_the_reorganisation_night_catches_up():
+    """The sweep runs at start-up: a daemon stopped on 30 June 2025 and started on 3 July
+    moves the open work of that night, once; a Bằng khen waiting at the district too."""
+    extra = """,
+  { code = "T-THANG6"; name = "Báo cáo thử tháng 6/2025";
+    receiver = "HCM-SGDDT";
+    submitters = { units = [ "XA-TANPHUTRUNG" ]; };
+    once = { period = "2025-T6"; due = "2025-06-20"; opens = "2025-06-01"; };
+    late_until_days = 60;
+  }
+);"""
+    text = open(CONFIG, encoding="utf-8").read()
+    end = text.rindex("\n);")
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "thidua.cfg")
+        write(cfg, text[:end] + extra + text[end + 3:])
+        with Daemon(config=cfg, start_at="2025-06-30T16:00:00+07:00") as d:
+            pid = ok(d.call("proposal.create", programme="BK-TT", year=2025, unit="XA-TANPHUTRUNG",
+                            nominee_name="Ấp Chợ", submit=True, files=[("to-trinh.pdf", DOC)]))["proposal"]["id"]
+            eq(d.call("obligations.list", report="T-THANG6")["obligations"][0]["state"], "open", "open on 30 June")
+            eq(d.stop(), 0, "stopped that evening")
+            d.start_at = "2025-07-03T09:00:00+07:00"
+            d.start()
+            o = d.call("obligations.list", report="T-THANG6")["obligations"][0]
+            eq((o["state"], o["reason"]), ("waived", "đơn vị đã sắp xếp lại ngày 30/06/2025"), "caught up at start-up")
+            p = d.call("proposal.show", proposal=pid)["proposal"]
+            eq((p["stage"], p["decider"]), (2, "HCM"), "the dossier moved on")
+            eq(d.stop(), 0, "stopped again")
+            d.start()
+            p = d.call("proposal.show", proposal=pid)["proposal"]
+            eq([h["action"] for h in p["history"]].count("move"), 1, "moved once, not at every start")
