@@ -19,6 +19,7 @@
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
+#include "reorg.h"
 #include "request.h"
 #include "ops_calendar.h"
 #include "ops_notify.h"
@@ -552,7 +553,7 @@ static int request_principal(struct daemon *d, struct request *rq)
 		if (!cfg_principal(d->cfg, rq->user_id))
 			return rq_error(rq, "unknown_principal", "the principal %s of your key is no longer in the configuration", rq->user_id);
 		rq->principal = cfg_principal(d->cfg, rq->user_id)->name;
-		return 0;
+		return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->user_id, registry_today(d)));
 	}
 	if (!as || json_is_null(as))
 		return 0;
@@ -562,7 +563,7 @@ static int request_principal(struct daemon *d, struct request *rq)
 		return rq_error(rq, "unknown_principal", "there is no principal '%.*s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
 				(int)utf8_clip(json_string_value(as), QUOTE_MAX), json_string_value(as), d->cfg->path);
 	rq->principal = json_string_value(as);
-	return 0;
+	return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->principal, registry_today(d)));
 }
 
 /* rate_allow - a token bucket per principal (rate per second, burst of one second's worth):

@@ -32,7 +32,7 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 
 	if (!strcmp(name, "admin") || rule == A_ANY || rule == A_MODULE)
 		return 0;
-	p = cfg_principal(d->cfg, name);
+	p = cfg_principal_at(d->cfg, name, registry_today(d));
 	if (!p)
 		return rq_error(rq, "forbidden", "%s is not a principal of the configuration", name);
 	switch (rule) {
@@ -92,7 +92,7 @@ int principal_reads_all(const struct daemon *d, const struct principal *p)
 /* authz_reader - how far the request's principal reads */
 void authz_reader(struct daemon *d, struct request *rq, struct reader *r)
 {
-	const struct principal *p = cfg_principal(d->cfg, rq_principal(rq));
+	const struct principal *p = cfg_principal_at(d->cfg, rq_principal(rq), registry_today(d));
 
 	memset(r, 0, sizeof(*r));
 	r->name = rq_principal(rq);

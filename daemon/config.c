@@ -181,13 +181,23 @@ static int32_t get_date(struct loader *ld, const config_setting_t *group, const 
 	return day;
 }
 
+/* get_span - optional from / until dates of what names a unit or a level */
+static void get_span(struct loader *ld, const config_setting_t *g, const char *what, int32_t *from, int32_t *until)
+{
+	*from = get_date(ld, g, "from", what, DATE_NONE_FROM);
+	*until = get_date(ld, g, "until", what, DATE_NONE_TO);
+	if (*until < *from)
+		err_at(ld, config_setting_get_member(g, "until"), "%s: 'until' is before 'from'", what);
+}
+
 static const char *const top_keys[] = {
 	"movement", "daemon", "calendar", "levels", "units", "report_types", "channels", "workers", "templates",
 	"principals", "programmes", "documents", NULL
 };
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
-	"late_until_days", "return_working_days", "max_file_bytes", "reminders", "escalation", "receipt_notice", NULL
+	"late_until_days", "return_working_days", "max_file_bytes", "reminders", "escalation", "receipt_notice",
+	"from", "until", "on_reorganisation", NULL
 };
 static const char *const escalation_keys[] = { "after", "to", "repeat_every", "repeat_times", NULL };
 static const char *const selector_keys[] = { "kinds", "levels", "units", "under", NULL };
@@ -848,6 +858,24 @@ static void load_reports(struct loader *ld, struct config *cfg, const config_set
 			err_at(ld, s, "report %s has no schedule: add yearly = { due = \"MM-DD\"; } or once = { period = ...; due = \"YYYY-MM-DD\"; }",
 			       rt->code);
 		}
+		get_span(ld, s, "report type", &rt->from, &rt->until);
+		if (config_setting_get_member(s, "on_reorganisation")) {
+			char *rule = NULL;
+
+			if (get_string(ld, s, "on_reorganisation", 0, "report type", &rule) == 0) {
+				rt->on_reorg_successor = !strcmp(rule, "successor");
+				if (strcmp(rule, "successor") && strcmp(rule, "close"))
+					err_at(ld, config_setting_get_member(s, "on_reorganisation"),
+					       "report %s: on_reorganisation \"%s\" is not \"successor\" or \"close\"", rt->code, rule);
+			}
+			free(rule);
+		}
+		if (rt->yearly || rt->once_period) {
+			char why[256];
+
+			if (cfg_span_clip(rt, why, sizeof(why)))
+				err_at(ld, s, "report %s: %s", rt->code, why);
+		}
 		check_report_units(ld, cfg, rt, s);
 		check_report_start(ld, cfg, rt, s);
 		load_ladder(ld, cfg, rt, s);
@@ -1347,13 +1375,13 @@ next:
 
 /* principals and programmes ------------------------------------------------------ */
 
-static const char *const principal_keys[] = { "name", "display_name", "unit", "roles", "public_key", NULL };
+static const char *const principal_keys[] = { "name", "display_name", "unit", "roles", "public_key", "from", "until", NULL };
 static const char *const programme_keys[] = {
 	"code", "name", "nominee", "proposers", "stages", "window", "levels", "level2_after_months",
-	"valid_months", "rubric", NULL
+	"valid_months", "rubric", "from", "until", NULL
 };
 static const char *const proposer_keys[] = { "kinds", "levels", "units", NULL };
-static const char *const stage_keys[] = { "decider", "role", "days", NULL };
+static const char *const stage_keys[] = { "decider", "role", "days", "from", "until", NULL };
 static const char *const window_keys[] = { "dossier", "decision", NULL };
 static const char *const rubric_keys[] = { "threshold", "criteria", NULL };
 static const char *const criterion_keys[] = { "code", "name", "max", "met", NULL };
@@ -1420,9 +1448,6 @@ static void load_principals(struct loader *ld, struct config *cfg, const config_
 			       p->name);
 		else if (!strcmp(p->name, "admin"))
 			err_at(ld, s, "principal name 'admin' is reserved for the local administrator: choose another name");
-		for (size_t k = 0; k + 1 < cfg->nprincipals; k++)
-			if (!strcmp(cfg->principals[k].name, p->name))
-				err_at(ld, s, "principal '%s' is declared twice (first at line %d)", p->name, cfg->principals[k].line);
 		if (get_string(ld, s, "display_name", 0, "principal", &p->display_name) != 0)
 			p->display_name = xstrdup(p->name);
 		if (get_string(ld, s, "unit", 1, "principal", &p->unit) == 0 && !unitset_find(cfg->units, p->unit))
@@ -1440,6 +1465,13 @@ static void load_principals(struct loader *ld, struct config *cfg, const config_
 			p->roles |= r;
 		}
 		strv_free(&roles);
+		get_span(ld, s, "principal", &p->from, &p->until);
+		/* the same person again: a move to another post, on dates of its own */
+		for (size_t k = 0; k + 1 < cfg->nprincipals; k++)
+			if (!strcmp(cfg->principals[k].name, p->name)
+			    && p->from <= cfg->principals[k].until && cfg->principals[k].from <= p->until)
+				err_at(ld, s, "principal '%s' is declared twice with overlapping dates (first at line %d): a person moved to another post is declared again with from/until that do not overlap",
+				       p->name, cfg->principals[k].line);
 		if (get_string(ld, s, "public_key", 0, "principal", &p->public_key) == 0 && !z85_key_valid(p->public_key))
 			err_at(ld, config_setting_get_member(s, "public_key"),
 			       "principal %s: public_key must be the 40-character key 'thiduactl keys generate' printed", p->name);
@@ -1494,6 +1526,7 @@ static void load_stages(struct loader *ld, struct config *cfg, struct programme 
 		}
 		free(role);
 		st->days = get_int(ld, g, "days", "stage", 15, 1, 365);
+		get_span(ld, g, "stage", &st->from, &st->until);
 	}
 }
 
@@ -1574,6 +1607,7 @@ static void load_programme(struct loader *ld, struct config *cfg, struct program
 			if (!unitset_find(cfg->units, pg->proposers.units[i]))
 				err_at(ld, g, "programme %s: proposer '%s' is not a unit of this file", pg->code, pg->proposers.units[i]);
 	}
+	get_span(ld, s, "programme", &pg->from, &pg->until);
 	load_stages(ld, cfg, pg, s);
 	if ((g = group_member(ld, s, "window", 0))) {
 		check_keys(ld, g, "window", window_keys);
@@ -1735,6 +1769,8 @@ struct config *cfg_load(const char *path, char ***errors)
 	load_principals(&ld, cfg, root);
 	load_programmes(&ld, cfg, root);
 	load_documents(&ld, cfg, root);
+	if (!ld.nerr)
+		ld.nerr += cfg_check_spans(cfg, errors);
 	config_destroy(&lc);
 	if (ld.nerr) {
 		cfg_destroy(&cfg);

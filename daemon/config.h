@@ -71,6 +71,8 @@ struct report_type {
 	int return_days;		/* working days given after a return */
 	int receipt_notice;		/* each submission is confirmed to its unit by message */
 	int64_t max_file_bytes;
+	int32_t from, until;		/* in force: periods due from .. until (DATE_NONE_*: open) */
+	int on_reorg_successor;		/* a closed unit's open obligation passes to its only successor */
 	int line;
 };
 
@@ -111,6 +113,7 @@ struct principal {
 	char *unit;		/* a unit code of the file */
 	unsigned roles;		/* ROLE_* */
 	char *public_key;	/* CURVE, Z85: how this principal is known over tcp */
+	int32_t from, until;	/* holds its roles from .. until (DATE_NONE_*: open) */
 	int line;
 };
 
@@ -123,6 +126,7 @@ struct stage {
 	char *decider;		/* as written: "parent", "level:district", "unit:CUCHI-GDDT" */
 	unsigned role;		/* the ROLE_* a principal of the deciding unit needs */
 	int days;		/* time limit in working days */
+	int32_t from, until;	/* in force from .. until (DATE_NONE_*: open); a dossier skips a stage not in force */
 	int line;
 };
 
@@ -148,6 +152,7 @@ struct programme {
 	int threshold;			/* points needed to pass; -1: no points threshold */
 	struct criterion *criteria;
 	size_t ncriteria;
+	int32_t from, until;		/* proposals accepted from .. until (DATE_NONE_*: open) */
 	int line;
 };
 
@@ -197,6 +202,23 @@ const char *cfg_role_name(unsigned role);	/* one ROLE_* bit to its name */
 /* cfg_load - parse and validate path; on failure NULL and *errors holds every problem */
 struct config *cfg_load(const char *path, char ***errors);
 void cfg_destroy(struct config **self_p);
+
+/* config_span.c: effective dates of what names a unit or a level */
+/* cfg_check_spans - every unit or level a report type, ladder, stage or principal names is
+ * in force over the span in which it is named; each problem appended to *errors as
+ * "FILE:LINE: message"; the number of problems */
+int cfg_check_spans(struct config *cfg, char ***errors);
+/* cfg_span_clip - a yearly report type's first and last years, clipped to from/until;
+ * -1 (message in buf) when no period is left, or a one-off period falls outside */
+int cfg_span_clip(struct report_type *rt, char *buf, size_t size);
+int span_contains(int32_t from, int32_t until, int32_t day);
+/* stage_in_force - the first stage from n (1-based) in force on day, 0 when none */
+int stage_in_force(const struct programme *pg, int n, int32_t day);
+/* cfg_principal_at - the post of the principal named name on day: the entry whose dates
+ * hold day, else the latest that began before it, else the first; NULL when unknown */
+const struct principal *cfg_principal_at(const struct config *cfg, const char *name, int32_t day);
+/* principal_in_force - does p hold its roles on day (its span, and its unit open)? */
+int principal_in_force(const struct config *cfg, const struct principal *p, int32_t day);
 
 /* cfg_holiday - the holiday entry for a day, or NULL */
 const struct holiday *cfg_holiday(const struct config *cfg, int32_t day);

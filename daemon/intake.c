@@ -15,6 +15,7 @@
 
 #include "calendar.h"
 #include "log.h"
+#include "reorg.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -528,6 +529,11 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	int on_time;
 	sqlite3_stmt *s;
 
+	/* a unit closed by a reorganisation sends nothing more: its successor does */
+	u = unitset_find(d->units, json_string_value(json_object_get(rq_body(rq), "unit")) ?
+			 json_string_value(json_object_get(rq_body(rq), "unit")) : "");
+	if (u && closed_unit_refusal(d, rq, u, "submit reports"))
+		return -1;
 	if (want_obligation(d, rq, &u, &rt, &p, &o))
 		return -1;
 	note = rq_str(rq, "note", 0);
@@ -867,10 +873,10 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *unit = rq_str(rq, "unit", 0), *report = rq_str(rq, "report", 0);
 	const char *period = rq_str(rq, "period", 0), *state = rq_str(rq, "state", 0);
-	const struct unit *under = NULL;
+	const struct unit *under = NULL, *pred;
 	int32_t today = registry_today(d);
 	struct reader rd;
-	json_t *list;
+	json_t *list, *row;
 	sqlite3_stmt *s;
 
 	if (rq_failed(rq))
@@ -902,15 +908,20 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 		if (state && strcmp(state, obligation_state(d, cfg_report(d->cfg, col(s, 1)), col(s, 4),
 							    sqlite3_column_int64(s, 3))))
 			continue;
+		pred = NULL;
 		if (under) {
 			const struct unit *u = unitset_find(d->units, col(s, 0));
 			int32_t day = day_of_time(sqlite3_column_int64(s, 3), d->cfg->utc_offset);
 
 			if (!u || (u != under && !unit_is_under_at(u, under, day < today ? day : today)
-				   && !unit_is_under_at(u, under, day)))
+				   && !unit_is_under_at(u, under, day) && !(pred = reorg_predecessor_in(u, under, day))))
 				continue;
 		}
-		json_array_append_new(list, obligation_row_json(d, s));
+		row = obligation_row_json(d, s);
+		/* a row of a unit that closed into 'under': marked with that predecessor's code */
+		if (pred)
+			json_object_set_new(row, "predecessor", json_string(pred->code));
+		json_array_append_new(list, row);
 	}
 	sqlite3_reset(s);
 	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
@@ -970,6 +981,14 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 		if (unit_active_at(u, p.due_day) && unit_parent_at(u, p.due_day) == under)
 			child[nchild++] = u;
 	}
+	/* a unit that did not exist on the due day: its predecessors in force then are its rows */
+	if (!unit_active_at(under, p.due_day))
+		for (size_t i = 0; i < d->units->nunits; i++) {
+			const struct unit *u = d->units->units[i];
+
+			if (unit_active_at(u, p.due_day) && reorg_predecessor_in(u, under, p.due_day) == u)
+				child[nchild++] = u;
+		}
 	missing = json_array();
 	s = store_stmt(d->store, "SELECT unit, state, on_time, due_at FROM obligations WHERE report = ?1 AND period = ?2");
 	sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
@@ -980,20 +999,13 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 		size_t k;
 		long *row;
 
-		/* walk up to the child of 'under' that holds u */
-		for (int guard = 0; c && guard < 64; guard++) {
-			const struct unit *up = unit_parent_at(c, p.due_day);
-
-			if (up == under)
-				break;
-			c = up;
-		}
-		if (!c)
-			continue;
-		for (k = 0; k < nchild && child[k] != c; k++)
-			;
+		/* walk up to the row (a child of 'under', or a predecessor of it) that holds u */
+		for (k = nchild; c && k == nchild; c = unit_parent_at(c, p.due_day))
+			for (k = 0; k < nchild && child[k] != c; k++)
+				;
 		if (k == nchild)
 			continue;
+		c = child[k];
 		row = cnt[k];
 		if (!strcmp(state, "waived")) {
 			row[C_WAIVED]++;
@@ -1022,6 +1034,8 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 		o = counters_json(cnt[k]);
 		json_object_set_new(o, "unit", json_string(child[k]->code));
 		json_object_set_new(o, "name", json_string(child[k]->name));
+		if (unit_parent_at(child[k], p.due_day) != under)
+			json_object_set_new(o, "predecessor", json_string(child[k]->code));
 		json_array_append_new(rows, o);
 		for (int i = 0; i < C_N; i++)
 			total[i] += cnt[k][i];

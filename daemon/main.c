@@ -20,6 +20,7 @@
 #include "jalloc.h"
 #include "log.h"
 #include "proposals.h"
+#include "reorg.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -353,6 +354,7 @@ int main(int argc, char **argv)
 	calwarn_init();
 	spool_init();
 	proposals_init();
+	reorg_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || (channels_reconcile(&d), 0) || store_commit(d.store))
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
 	d.started_at = clock_now(&d);

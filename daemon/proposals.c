@@ -18,6 +18,7 @@
 #include "jdump.h"
 #include "log.h"
 #include "proposals.h"
+#include "reorg.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -335,7 +336,7 @@ int proposer_allowed(struct daemon *d, const struct programme *pg, const struct 
 /* acting - the request's principal, NULL for the local administrator */
 static const struct principal *acting(struct daemon *d, struct request *rq)
 {
-	return cfg_principal(d->cfg, rq_principal(rq));
+	return cfg_principal_at(d->cfg, rq_principal(rq), registry_today(d));
 }
 
 /* may_propose - a submitter (or admin) of u or of a unit above it */
@@ -381,7 +382,7 @@ int may_decide(struct daemon *d, struct request *rq, const struct programme *pg,
 	for (size_t i = 0; i < d->cfg->nprincipals && used < sizeof(who); i++) {
 		const struct principal *x = &d->cfg->principals[i];
 
-		if (!strcmp(x->unit, p->decider) && (x->roles & roles)) {
+		if (!strcmp(x->unit, p->decider) && (x->roles & roles) && principal_in_force(d->cfg, x, registry_today(d))) {
 			used += (size_t)snprintf(who + used, sizeof(who) - used, "%s%s (%s)", n ? ", " : "", x->name,
 						 x->display_name);
 			n++;
@@ -664,6 +665,7 @@ int notify(struct daemon *d, const struct proposal *p, int64_t event, const char
 	sqlite3_stmt *s;
 	int rc;
 
+	recipient = reorg_recipient(d, recipient, registry_today(d));
 	if (group && p->batch)
 		snprintf(key, sizeof(key), "proposal/b%lld/%s/s%d/t%lld/%s", (long long)p->batch, step, p->stage,
 			 (long long)now, recipient);
@@ -742,13 +744,16 @@ int enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg
 		int group, char *why, size_t size)
 {
 	const struct unit *proposer = unitset_find(proposal_units(d), p->proposer), *u;
-	const struct stage *st = &pg->stages[n - 1];
+	const struct stage *st;
 	int32_t today = registry_today(d);
 	int64_t now = clock_now(d), due;
 	sqlite3_stmt *s;
 	int rc;
 
 	why[0] = 0;
+	if (stage_skip_refusal(d, pg, &n, today, why, size))
+		return -1;
+	st = &pg->stages[n - 1];
 	if (!proposer) {
 		snprintf(why, size, "the proposing unit %s is no longer in the unit registry; restore it or withdraw proposal #%lld",
 			 p->proposer, (long long)p->id);
@@ -873,7 +878,8 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 	st = &pg->stages[p->stage - 1];
 	if (may_decide(d, rq, pg, p, !strcmp(a, "score") ? st->role | ROLE_REVIEWER | ROLE_APPROVER : st->role))
 		return -1;
-	last = (size_t)p->stage == pg->nstages;
+	/* the last stage in force: a later one that has not begun (or has ended) is not waited for */
+	last = !stage_in_force(pg, p->stage + 1, registry_today(d));
 	if ((!strcmp(a, "return") || !strcmp(a, "reject")) && (!dc->reason || !*dc->reason))
 		return rq_error(rq, "reason_required", "to %s proposal #%lld give a reason the proposer will read (--reason)",
 				a, (long long)p->id);
@@ -1035,7 +1041,7 @@ static enum tmpl_event proposal_event(const char *step)
 
 	snprintf(name, sizeof(name), "proposal_%s", step);
 	ev = tmpl_event_code(name);
-	return ev >= TE_PROPOSAL_PENDING && ev <= TE_PROPOSAL_WITHDRAWN ? (enum tmpl_event)ev : TE_PROPOSAL_WITHDRAWN;
+	return ev >= TE_PROPOSAL_PENDING && ev <= TE_PROPOSAL_MOVED ? (enum tmpl_event)ev : TE_PROPOSAL_WITHDRAWN;
 }
 
 /* proposals_render - one message about one or many proposals: the first RENDER_MAX are
@@ -1141,8 +1147,8 @@ int proposal_precheck(struct daemon *d, struct request *rq, const struct program
 		return rq_error(rq, "invalid_field", "programme %s (%s) has only level 1", pg->code, pg->name);
 	if (year > y + 1)
 		return rq_error(rq, "invalid_field", "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
-	if (!unit_active_at(proposer, today))
-		return rq_error(rq, "unit_closed", "unit %s (%s) is closed; its successor proposes instead", proposer->code, proposer->name);
+	if (closed_unit_refusal(d, rq, proposer, "propose"))
+		return -1;
 	if (!proposer_allowed(d, pg, proposer, why, sizeof(why)))
 		return rq_error(rq, "not_a_proposer", "%s", why);
 	if (may_propose(d, rq, proposer, what))

@@ -11,6 +11,7 @@
 #include "jdump.h"
 #include "log.h"
 #include "proposals.h"
+#include "reorg.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -186,6 +187,8 @@ int proposal_submit(struct daemon *d, struct request *rq, const struct programme
 	if (!v.complete)
 		return rq_error(rq, "self_assessment_incomplete", "proposal #%lld cannot be submitted without its self-assessment: %s; send the scores (--score CRITERION=VALUE)",
 				(long long)p->id, v.why);
+	if (first && programme_span_refusal(d, pg, why, sizeof(why)))
+		return rq_error(rq, "programme_not_in_force", "%s", why);
 	if (first && window_refusal(d, pg, p->year, now, why, sizeof(why)))
 		return rq_error(rq, "window_closed", "%s", why);
 	if (p->level == 2 && level2_refusal(d, pg, p->nominee, p->place, registry_today(d), why, sizeof(why)))
@@ -498,7 +501,8 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 		const struct stage *st = &pg->stages[i];
 		const struct unit *u = NULL;
 		json_t *who = json_array();
-		int n = (int)i + 1;
+		int n = (int)i + 1, skipped = 0;
+		int32_t today = registry_today(d);
 
 		if (n == p->stage && p->decider)
 			u = unitset_find(proposal_units(d), p->decider);
@@ -510,17 +514,23 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 			sqlite3_bind_int(s, 2, n);
 			if (sqlite3_step(s) == SQLITE_ROW && col(s, 0))
 				u = unitset_find(proposal_units(d), col(s, 0));
+			else
+				skipped = 1;	/* not in force when the dossier passed it (or moved on) */
 			sqlite3_reset(s);
 		}
-		if (!u && proposer)
-			u = stage_decider(d, st, proposer, registry_today(d));
+		/* a stage ahead that is not in force today is not waited for */
+		if (n > p->stage && !span_contains(st->from, st->until, today))
+			skipped = 1;
+		if (!u && proposer && !skipped)
+			u = stage_decider(d, st, proposer, today);
 		for (size_t k = 0; u && k < d->cfg->nprincipals; k++)
-			if (!strcmp(d->cfg->principals[k].unit, u->code) && (d->cfg->principals[k].roles & st->role))
+			if (!strcmp(d->cfg->principals[k].unit, u->code) && (d->cfg->principals[k].roles & st->role)
+			    && principal_in_force(d->cfg, &d->cfg->principals[k], today))
 				json_array_append_new(who, json_string(d->cfg->principals[k].name));
 		json_array_append_new(path, json_pack("{s:i,s:s,s:s?,s:s?,s:s,s:i,s:o,s:s}", "stage", n, "decider", st->decider,
 						      "unit", u ? u->code : NULL, "unit_name", u ? u->name : NULL,
 						      "role", cfg_role_name(st->role), "days", st->days, "may_decide", who,
-						      "status", stage_status(p->state, p->stage, n)));
+						      "status", skipped ? "skipped" : stage_status(p->state, p->stage, n)));
 	}
 	return path;
 }
@@ -627,12 +637,19 @@ int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
 	return 0;
 }
 
-/* in_subtree - u is 'under' or below it today */
-static int in_subtree(struct daemon *d, const char *code, const struct unit *under)
+/* in_subtree - u is 'under' or below it today, or closed into it (then *via is the
+ * predecessor's code, for the row to be marked with) */
+static int in_subtree(struct daemon *d, const char *code, const struct unit *under, const char **via)
 {
-	const struct unit *u = code && *code ? unitset_find(proposal_units(d), code) : NULL;
+	const struct unit *u = code && *code ? unitset_find(proposal_units(d), code) : NULL, *pred;
 
-	return u && (u == under || unit_is_under_at(u, under, registry_today(d)));
+	if (u && (u == under || unit_is_under_at(u, under, registry_today(d))))
+		return 1;
+	if (u && (pred = reorg_predecessor_in(u, under, registry_today(d)))) {
+		*via = pred->code;
+		return 1;
+	}
+	return 0;
 }
 
 /* op_proposals_list - filtered by programme, year, stage (a number or the deciding unit),
@@ -644,7 +661,8 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	const char *stage_s = NULL, *decider = NULL;
 	const struct unit *under = NULL;
 	long long year = 0, batch = 0, limit, after, stage = 0;
-	json_t *list, *v = json_object_get(rq_body(rq), "stage");
+	json_t *list, *row, *v = json_object_get(rq_body(rq), "stage");
+	const char *via;
 	struct reader rd;
 	int known = 0, ry, rb, more = 0;
 	size_t bytes = 0;
@@ -695,8 +713,9 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 		sqlite3_bind_int64(s, 8, after);
 	list = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (under && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 7), under)
-		    && !in_subtree(d, col(s, 4), under))
+		via = NULL;
+		if (under && !in_subtree(d, col(s, 8), under, &via) && !in_subtree(d, col(s, 7), under, &via)
+		    && !in_subtree(d, col(s, 4), under, &via))
 			continue;
 		if (!reader_sees_proposal(d, &rd, sqlite3_column_int64(s, 0), col(s, 8), col(s, 7), col(s, 4), col(s, 11)))
 			continue;
@@ -704,7 +723,10 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 			more = 1;
 			break;
 		}
-		json_array_append_new(list, row_json(d, s));
+		row = row_json(d, s);
+		if (via)
+			json_object_set_new(row, "predecessor", json_string(via));
+		json_array_append_new(list, row);
 	}
 	sqlite3_reset(s);
 	json_object_set_new(out, "count", json_integer((json_int_t)json_array_size(list)));
@@ -719,6 +741,7 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *programme = rq_str(rq, "programme", 0), *nominee = rq_str(rq, "nominee", 0);
 	const struct unit *under = NULL;
+	const char *via;
 	int32_t at = 0;
 	long long level = 0, limit, after;
 	int rat, rl, more = 0;
@@ -752,7 +775,9 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 		const struct programme *pg = cfg_programme(d->cfg, col(s, 2));
 		json_t *t;
 
-		if (under && !in_subtree(d, col(s, 9), under) && !in_subtree(d, col(s, 8), under) && !in_subtree(d, col(s, 5), under))
+		via = NULL;
+		if (under && !in_subtree(d, col(s, 9), under, &via) && !in_subtree(d, col(s, 8), under, &via)
+		    && !in_subtree(d, col(s, 5), under, &via))
 			continue;
 		if ((long long)json_array_size(list) == limit || page_full(&bytes, page_row_bytes(s))) {
 			more = 1;
@@ -766,6 +791,8 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 			      "decision_date", json_day(sqlite3_column_int(s, 12)), "valid_from", json_day(sqlite3_column_int(s, 13)),
 			      "valid_to", json_day(sqlite3_column_int(s, 14)));
 		json_object_set_new(t, "place", *col(s, 8) ? json_string(col(s, 8)) : json_null());
+		if (via)
+			json_object_set_new(t, "predecessor", json_string(via));
 		json_array_append_new(list, t);
 	}
 	sqlite3_reset(s);

@@ -60,7 +60,7 @@ struct templates {
 static const char *const event_names[TE_COUNT] = {
 	"reminder", "overdue", "escalation", "digest", "returned", "accepted", "dead_letter", "test", "receipt",
 	"proposal_pending", "proposal_returned", "proposal_rejected", "proposal_granted", "proposal_overdue",
-	"proposal_escalation", "proposal_withdrawn", "channel_disabled", "channel_enabled"
+	"proposal_escalation", "proposal_withdrawn", "proposal_moved", "channel_disabled", "channel_enabled"
 };
 static const char *const channel_names[TC_COUNT] = { "any", "mail", "chat" };
 static const char *const var_names[TV_COUNT] = {
@@ -175,6 +175,11 @@ static const char *const builtin[TE_COUNT][2] = {
 		"Kênh {{channel}} ({{channel_kind}}) hoạt động trở lại: {{reason}}\n"
 		"Các thông báo được giữ lại sẽ được gửi tiếp.\n"
 		"Xem: thiduactl channels list" },
+	[TE_PROPOSAL_MOVED] = { "[Chuyển hồ sơ] {{programme_name}} năm {{year}}: {{proposal_count}} hồ sơ",
+		PROPOSAL_GREETING
+		PROPOSALS " của đơn vị được chuyển sang bước {{stage}} do đơn vị xét duyệt đã sắp xếp lại."
+		"{{#reason}} {{reason}}{{/reason}} Hạn xét duyệt: 23 giờ 59 ngày {{due_date}}.\n\n"
+		PROPOSAL_LIST PROPOSAL_FOOTER },
 };
 
 const char *tmpl_event_name(enum tmpl_event ev)

@@ -80,7 +80,7 @@ def test_a_principal_flooding_the_daemon_is_limited_and_others_are_served():
     with tempfile.TemporaryDirectory() as tmp:
         cfg = os.path.join(tmp, "limited.cfg")
         write(cfg, open(CONFIG, encoding="utf-8").read().replace("daemon = {", "daemon = {\n  requests_per_second = 5;", 1))
-        with Daemon(config=cfg) as d:
+        with Daemon(config=cfg, start_at="2024-11-10T09:00:00+07:00") as d:
             import json
             import zmq
             s = zmq.Context.instance().socket(zmq.DEALER)

@@ -355,8 +355,8 @@ EXTRA_TYPES = """,
 
   # test: due Wednesday 03/09/2025; 1d falls on Tuesday 02/09 (Quốc khánh), 5d on Friday 29/08
   { code = "T-QK2025"; name = "Báo cáo thử Quốc khánh 2025";
-    receiver = "CUCHI-GDDT";
-    submitters = { units = [ "XA-TRUNGAN" ]; };
+    receiver = "HCM-SGDDT";
+    submitters = { units = [ "XA-BINHMY-2025" ]; };
     once = { period = "2025-T9"; due = "2025-09-03"; opens = "2025-08-01"; };
     reminders = [ "5d", "1d" ];
   }

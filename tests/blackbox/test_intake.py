@@ -36,10 +36,14 @@ def test_obligations_follow_the_plan():
         r = d.call("obligations.list", report="BC-TONGHOP", period="2024")
         eq([(o["unit"], o["due_at"]) for o in r["obligations"]],
            [("CUCHI-GDDT", "2024-12-02T23:59:59+07:00")], "district summary")
-        # 2025 has not opened yet; it opens by the clock
-        err(submit(d, "XA-ANPHU", period="2025"), "period_not_open")
+        # BC-NAM ends with the district: its 2025 report is BC-NAM-XA, owed to the city's
+        # Sở GD&ĐT by the units in force on 15 November 2025; it opens by the clock
+        assert "years 2024 to 2024" in err(submit(d, "XA-ANPHU", period="2025"), "unknown_period")
+        err(submit(d, "XA-ANPHU", report="BC-NAM-XA", period="2025"), "period_not_open")
         d.ctl("clock", "set", "2025-10-01T00:00:00+07:00")
-        eq(d.call("obligations.list", report="BC-NAM", period="2025")["count"], 33, "2025 opened")
+        owed = {o["unit"] for o in d.call("obligations.list", report="BC-NAM-XA", period="2025")["obligations"]}
+        eq(len(owed), 9, "2025 opened: the 7 new communes and the 2 enterprises")
+        assert "XA-ANNHONTAY-2025" in owed and "XA-ANPHU" not in owed, owed
 
 
 def test_a_2024_cycle_with_exact_completeness():
@@ -106,7 +110,7 @@ def test_every_bad_submission_is_refused_and_stores_nothing():
             (submit(d, "XA-ANPHUU"), "unknown_unit", "XA-ANPHU"),
             (submit(d, "XA-ANPHU", report="BC-NAMM"), "unknown_report", "BC-NAM"),
             (submit(d, "XA-ANPHU", period="1999"), "unknown_period", "2024"),
-            (submit(d, "XA-ANPHU", period="2026"), "period_not_open", "opens on 2026-10-01"),
+            (submit(d, "XA-ANPHU", report="BC-NAM-XA", period="2026"), "period_not_open", "opens on 2026-10-01"),
             (submit(d, "XA-ANPHU", report="BC-TONGHOP"), "not_obligated", "does not owe"),
             (submit(d, "XA-ANPHU", files=()), "no_file", "at least one file"),
             (submit(d, "XA-ANPHU", files=(("a.pdf", b""),)), "empty_file", "a.pdf"),
@@ -223,8 +227,8 @@ def test_reorganisation_successor_owes_the_2025_report():
     with Daemon(config=CONFIG_2025, start_at="2025-02-10T09:00:00+07:00") as d:
         ok(submit(d, "XA-ANPHU", report="KH-NAM", period="2025"))
         d.ctl("clock", "set", "2025-10-02T09:00:00+07:00")
-        msg = err(submit(d, "XA-ANPHU", period="2025"), "not_obligated")
-        assert "XA-ANPHU" in msg
+        msg = err(submit(d, "XA-ANPHU", period="2025"), "unit_closed")
+        assert "XA-ANPHU" in msg and "30/06/2025" in msg and "XA-ANNHONTAY-2025" in msg, msg
         r = ok(submit(d, "XA-ANNHONTAY-2025", period="2025"))
         eq(r["receipt"]["unit_name"], "Ủy ban nhân dân xã An Nhơn Tây", "successor")
         owed = {o["unit"] for o in d.call("obligations.list", report="BC-NAM", period="2025")["obligations"]}

@@ -98,21 +98,21 @@ def test_unconfirmed_days_warn_from_1_december_until_a_reload_confirms_them():
 # ------------------------------------------------------------------ 2. Monday deadlines
 
 def test_reminder_before_a_monday_deadline_goes_on_the_friday_before():
-    # KH-NAM 2027 is due Monday 1 March 2027. Its reminders: 10wd -> Mon 15/02 (the Tết days
+    # KH-NAM-XA 2027 (the plan of a commune since the reform) is due Monday 1 March 2027. Its reminders: 10wd -> Mon 15/02 (the Tết days
     # 8-11/02 are not reached), 3wd -> Wed 24/02, and 1d -> Sunday 28/02, which moves back to
     # Friday 26/02: it used to leave on the due day itself, reading "còn 0 ngày".
     with Daemon(start_at="2027-02-01T09:00:00+07:00") as d:
         at(d, "2027-02-26T07:29:59")
-        eq([(r["step"], local(r["moment"])) for r in outbox(d, "report = 'KH-NAM' AND recipient = 'XA-TRUNGAN'")],
+        eq([(r["step"], local(r["moment"])) for r in outbox(d, "report = 'KH-NAM-XA' AND recipient = 'XA-ANNHONTAY-2025'")],
            [("r10wd", "2027-02-15T07:30:00"), ("r3wd", "2027-02-24T07:30:00")], "before Friday")
         at(d, "2027-02-26T07:30")
-        (r,) = outbox(d, "report = 'KH-NAM' AND recipient = 'XA-TRUNGAN' AND step = 'r1d'")
+        (r,) = outbox(d, "report = 'KH-NAM-XA' AND recipient = 'XA-ANNHONTAY-2025' AND step = 'r1d'")
         eq((local(r["moment"]), local(r["sent_at"])), ("2027-02-26T07:30:00", "2027-02-26T07:30:00"), "Friday")
         body = text_of(read_eml(r["path"]))
         assert "Hạn nộp: 23 giờ 59 ngày 01/03/2027 (còn 3 ngày)." in body, body
         at(d, "2027-03-01T16:00")
-        eq(outbox(d, "report = 'KH-NAM' AND moment >= ?1", T("2027-02-27T00:00")), [], "nothing on the due day")
-        assert not any("(còn 0 ngày)" in text_of(read_eml(r["path"])) for r in outbox(d, "report = 'KH-NAM'")
+        eq(outbox(d, "report = 'KH-NAM-XA' AND moment >= ?1", T("2027-02-27T00:00")), [], "nothing on the due day")
+        assert not any("(còn 0 ngày)" in text_of(read_eml(r["path"])) for r in outbox(d, "report = 'KH-NAM-XA'")
                        if r["path"].endswith(".eml"))
 
 

@@ -176,7 +176,8 @@ def test_learning_families_in_bulk():
 
 def test_commune_learning_community_returned_granted_then_level_two():
     """Cộng đồng học tập cấp xã: commune → Phòng GD&ĐT; returned once, corrected, granted;
-    level 2 refused 6 months later, accepted 13 months later."""
+    level 2 refused 5 months later; after the reorganisation the closed commune proposes
+    nothing, and its successor, a new commune, starts at level 1 before Sở GD&ĐT."""
     with Daemon(start_at="2025-01-06T09:00:00+07:00") as d:
         path = os.path.join(d.dir, "to-trinh.pdf")
         with open(path, "wb") as fp:
@@ -237,29 +238,38 @@ def test_commune_learning_community_returned_granted_then_level_two():
         con.close()
         eq(d.ctl("audit", "verify")["valid"], True, "restored")
 
-        # level 2, six months later: refused, with the date it becomes possible
-        d.ctl("clock", "set", "2025-07-14T09:00:00+07:00")
+        # level 2, five months later: refused, with the date it becomes possible
+        d.ctl("clock", "set", "2025-06-16T09:00:00+07:00")
         msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-ANPHU",
                          **{"as": "nguyen.thi.lan"}), "level1_required")
         assert "only since 13/01/2025" in msg and "from 13/01/2026" in msg, msg
         msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-BINHMY"),
                   "level1_required")
         assert "holds no valid level-1 title" in msg, msg
-        # thirteen months later: accepted (and the 2026 dossier window is still open)
+        # thirteen months later An Phú has merged into the new xã An Nhơn Tây (1 July 2025): the
+        # closed commune proposes nothing (its principal moved to the new commune); the new commune holds
+        # no title of its own and starts at level 1, decided by Sở GD&ĐT (the 2026 window is open)
         d.ctl("clock", "set", "2026-02-16T09:00:00+07:00")
-        p = d.ctl(*as_("nguyen.thi.lan", "propose", "--programme", "CDHT-XA", "--year", "2026", "--level", "2",
-                       "--unit", "XA-ANPHU", *ALL_MET, "--submit", path))["proposal"]
-        eq((p["level"], p["state"], p["decider"]), (2, "submitted", "CUCHI-GDDT"), "level 2 accepted")
+        msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-ANPHU"), "unit_closed")
+        assert "XA-ANNHONTAY-2025" in msg, msg
+        err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-PHUHOADONG",
+                   **{"as": "huynh.van.nam"}), "roles_ended")
+        msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, level=2, unit="XA-ANNHONTAY-2025",
+                         **{"as": "ly.van.tam"}), "level1_required")
+        assert "holds no valid level-1 title" in msg, msg
+        p = d.ctl(*as_("ly.van.tam", "propose", "--programme", "CDHT-XA", "--year", "2026",
+                       "--unit", "XA-ANNHONTAY-2025", *ALL_MET, "--submit", path))["proposal"]
+        eq((p["level"], p["state"], p["stage"], p["decider"]), (1, "submitted", 2, "HCM-SGDDT"), "level 1 before Sở GD&ĐT")
         # after 28 February the 2026 window is closed
         d.ctl("clock", "set", "2026-03-03T09:00:00+07:00")
-        msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, unit="XA-BINHMY"), "window_closed")
+        msg = err(d.call("proposal.create", programme="CDHT-XA", year=2026, unit="XA-BINHMY-2025"), "window_closed")
         assert "closed at the end of 02/03/2026" in msg, msg   # 28/02/2026 was a Saturday
 
 
 def test_city_award_climbs_unit_district_city():
     """Bằng khen của UBND Thành phố: Hội Khuyến học huyện → UBND huyện → UBND Thành phố."""
-    with Daemon(start_at="2025-09-08T09:00:00+07:00") as d:
-        p = ok(d.call("proposal.create", programme="BK-TT", year=2025, unit="CUCHI-HKH", nominee="CHKH-PHULOI",
+    with Daemon(start_at="2024-09-09T09:00:00+07:00") as d:
+        p = ok(d.call("proposal.create", programme="BK-TT", year=2024, unit="CUCHI-HKH", nominee="CHKH-PHULOI",
                       nominee_name="Chi hội Khuyến học ấp Phú Lợi", submit=True,
                       files=[("to-trinh.pdf", DOSSIER), ("bao-cao-thanh-tich.pdf", DOSSIER + b"!")],
                       **{"as": "ngo.thi.kim"}))["proposal"]
@@ -286,8 +296,8 @@ def test_city_award_climbs_unit_district_city():
         # each message speaks of its own stage and time limit, whenever it leaves
         d.ctl("clock", "advance", "1h")
         texts = {o[1] + "/" + o[5]: spooled_text(o[7]) for o in outbox(d)}
-        assert "(bước 1). Hạn xét duyệt: 23 giờ 59 ngày 22/09/2025" in texts["CUCHI/pending"][1], texts["CUCHI/pending"]
-        assert "(bước 2). Hạn xét duyệt: 23 giờ 59 ngày 20/10/2025" in texts["HCM/pending"][1], texts["HCM/pending"]
+        assert "(bước 1). Hạn xét duyệt: 23 giờ 59 ngày 23/09/2024" in texts["CUCHI/pending"][1], texts["CUCHI/pending"]
+        assert "(bước 2). Hạn xét duyệt: 23 giờ 59 ngày 21/10/2024" in texts["HCM/pending"][1], texts["HCM/pending"]
         subject, body = texts["CUCHI-HKH/granted"]
         assert "Quyết định số 3210/QĐ-UBND" in subject and "Chi hội Khuyến học ấp Phú Lợi (CHKH-PHULOI)" in body, body
 
@@ -295,11 +305,11 @@ def test_city_award_climbs_unit_district_city():
 def test_an_overdue_stage_escalates_once():
     """Giấy khen (tập thể) waits 10 working days at the district council, then the council
     is told it is overdue and UBND huyện that the decision is late; once."""
-    with Daemon(start_at="2025-10-06T09:00:00+07:00") as d:
-        p = ok(d.call("proposal.create", programme="GK-TT", year=2025, unit="XA-ANPHU", nominee_name="Ấp Xóm Chùa",
+    with Daemon(start_at="2024-10-07T09:00:00+07:00") as d:
+        p = ok(d.call("proposal.create", programme="GK-TT", year=2024, unit="XA-ANPHU", nominee_name="Ấp Xóm Chùa",
                       submit=True))["proposal"]
-        eq((p["decider"], p["due_at"]), ("CUCHI-HDTDKT", "2025-10-20T23:59:59+07:00"), "10 working days")
-        d.ctl("clock", "set", "2025-10-20T16:00:00+07:00")
+        eq((p["decider"], p["due_at"]), ("CUCHI-HDTDKT", "2024-10-21T23:59:59+07:00"), "10 working days")
+        d.ctl("clock", "set", "2024-10-21T16:00:00+07:00")
         eq([o[5] for o in outbox(d)], ["pending"], "not yet")
         d.ctl("clock", "advance", "2d")
         p = d.call("proposal.show", proposal=p["id"])["proposal"]
@@ -307,8 +317,8 @@ def test_an_overdue_stage_escalates_once():
         esc = [(o[1], o[5], o[6]) for o in outbox(d) if o[5] in ("overdue", "escalation")]
         eq(esc, [("CUCHI-HDTDKT", "overdue", "spooled"), ("CUCHI", "escalation", "spooled")], "decider and the unit above")
         subject, body = spooled_text([o for o in outbox(d) if o[5] == "escalation"][0][7])
-        assert subject.startswith("[Chậm xét duyệt] Giấy khen (tập thể) năm 2025"), subject
-        assert "Ấp Xóm Chùa" in body and "20/10/2025" in body, body
+        assert subject.startswith("[Chậm xét duyệt] Giấy khen (tập thể) năm 2024"), subject
+        assert "Ấp Xóm Chùa" in body and "21/10/2024" in body, body
         eq(d.call("proposals.list", state="submitted")["proposals"][0]["overdue"], True, "listed as overdue")
         d.ctl("clock", "advance", "30d")
         eq(len([o for o in outbox(d) if o[5] in ("overdue", "escalation")]), 2, "exactly once")
@@ -374,10 +384,10 @@ def test_programme_and_principal_mistakes_are_named_with_their_line():
     edits = [
         ('roles = [ "reviewer", "approver" ]; },', 'roles = [ "reviewer", "boss" ]; },', 'role "boss" is not one of'),
         ('unit = "HCM";            roles', 'unit = "HCMC";           roles', "unit 'HCMC' is not a unit of this file"),
-        ('{ decider = "unit:CUCHI-GDDT"; role = "approver"; days = 20; }',
-         '{ decider = "unit:CUCHI-GDĐT"; role = "approver"; days = 400; }', 'decider "unit:CUCHI-GDĐT" is not'),
-        ('{ decider = "unit:CUCHI-GDDT"; role = "approver"; days = 20; }',
-         '{ decider = "unit:CUCHI-GDDT"; role = "approver"; days = 400; }', "'days' = 400 is out of range"),
+        ('{ decider = "unit:CUCHI-GDDT"; role = "approver"; days = 20;',
+         '{ decider = "unit:CUCHI-GDĐT"; role = "approver"; days = 400;', 'decider "unit:CUCHI-GDĐT" is not'),
+        ('{ decider = "unit:CUCHI-GDDT"; role = "approver"; days = 20;',
+         '{ decider = "unit:CUCHI-GDDT"; role = "approver"; days = 400;', "'days' = 400 is out of range"),
         ('nominee = "household";\n    proposers = { levels = [ "hamlet", "commune" ]; };',
          'nominee = "family";\n    proposers = { levels = [ "hamlet", "commune" ]; };', 'nominee "family" is not one of'),
         ('rubric = { threshold = 80;', 'rubric = { threshold = 180;', "threshold 180 can never be reached"),

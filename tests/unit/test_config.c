@@ -146,7 +146,7 @@ static void test_shipped(void)
 	dump(errs);
 	strv_free(&errs);
 	if (cfg) {
-		T_CHECK("thidua.cfg 45 units", cfg->units->nunits == 45);
+		T_CHECK("thidua.cfg 52 units (45 until 30 June 2025, 7 new communes after)", cfg->units->nunits == 52);
 		T_CHECK("thidua.cfg 4 levels", cfg->units->nlevels == 4);
 		T_CHECK("thidua.cfg 54 calendar days (vn-holidays.csv)", cfg->nholidays == 54);
 		T_STREQ("thidua.cfg level 0", cfg->units->levels[0].code, "city");
@@ -210,7 +210,25 @@ static void test_shipped(void)
 		if (u) {
 			T_CHECK("thidua.cfg office email", u->emails && u->emails[0] && !u->emails[1]);
 			T_CHECK("thidua.cfg office active_from", u->active_from == day_of("2023-11-09"));
-			T_CHECK("thidua.cfg office open-ended", u->active_to == DATE_NONE_TO);
+			T_CHECK("thidua.cfg office closes with the district", u->active_to == day_of("2025-06-30"));
+		}
+		{
+			/* one timeline: the 2024 report types end with the district, the new ones begin */
+			const struct report_type *bc = cfg_report(cfg, "BC-NAM"), *xa = cfg_report(cfg, "BC-NAM-XA");
+			const struct programme *bk = cfg_programme(cfg, "BK-TT");
+			const struct unit *old = unitset_find(cfg->units, "XA-ANPHU");
+			const struct unit *neu = unitset_find(cfg->units, "XA-ANNHONTAY-2025");
+
+			T_CHECK("thidua.cfg BC-NAM: 2024 only", bc && bc->first_year == 2024 && bc->last_year == 2024);
+			T_CHECK("thidua.cfg BC-NAM-XA: 2025 to 2030", xa && xa->first_year == 2025 && xa->last_year == 2030);
+			T_CHECK("thidua.cfg BK-TT: district then city on 2025-06-30",
+				bk && stage_in_force(bk, 1, day_of("2025-06-30")) == 1);
+			T_CHECK("thidua.cfg BK-TT: straight to the city on 2025-07-01",
+				bk && stage_in_force(bk, 1, day_of("2025-07-01")) == 2);
+			T_CHECK("thidua.cfg XA-ANPHU merged into XA-ANNHONTAY-2025",
+				old && neu && old->nsuccessors == 1 && old->successors[0] == neu);
+			T_CHECK("thidua.cfg principal of a closed commune loses its roles",
+				!principal_in_force(cfg, cfg_principal(cfg, "nguyen.thi.lan"), day_of("2025-07-01")));
 		}
 	}
 	cfg_destroy(&cfg);
@@ -636,6 +654,141 @@ static void test_bad(void)
 	}
 }
 
+/* The district closes on 30 June 2025; a city above it and a commune under the city after. */
+#define SPAN_LEVELS \
+	"levels = (\n" \
+	"  { code = \"city\"; name = \"Thành phố\"; },\n" \
+	"  { code = \"district\"; name = \"Quận, huyện\"; },\n" \
+	"  { code = \"commune\"; name = \"Xã, thị trấn\"; }\n" \
+	");\n"
+#define SPAN_UNITS \
+	"units = (\n" \
+	"  { code = \"HCM\"; name = \"UBND Thành phố\"; level = \"city\"; kind = \"government\"; },\n" \
+	"  { code = \"D1\"; name = \"Huyện Củ Chi\"; level = \"district\"; parent = \"HCM\"; kind = \"government\"; active_to = \"2025-06-30\"; },\n" \
+	"  { code = \"D1-GD\"; name = \"Phòng GD&ĐT\"; level = \"district\"; parent = \"D1\"; attached = true; kind = \"office\"; active_to = \"2025-06-30\"; },\n" \
+	"  { code = \"C1\"; name = \"Xã An Phú\"; level = \"commune\"; parent = \"D1\"; kind = \"commune\"; active_to = \"2025-06-30\"; successors = [ \"C9\" ]; },\n" \
+	"  { code = \"C9\"; name = \"Xã An Nhơn Tây\"; level = \"commune\"; parent = \"HCM\"; kind = \"commune\"; active_from = \"2025-07-01\"; }\n" \
+	");\n"
+#define SPAN_HEAD CAL SPAN_LEVELS SPAN_UNITS
+
+/* test_spans - effective dates: what names a unit or a level is refused outside its span */
+static void test_spans(void)
+{
+	expect_bad("receiver closes before the last period", "span-receiver.cfg",
+		   SPAN_HEAD "report_types = (\n"
+		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"D1-GD\"; #<\n"
+		   "    submitters = { kinds = [ \"commune\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2030; }; }\n);\n",
+		   "names D1-GD (Phòng GD&ĐT), which is in force from the start to 2025-06-30",
+		   "from 2024-01-01 to 2030-11-15: give the report type until");
+	expect_bad("escalation to a closed unit", "span-ladder.cfg",
+		   SPAN_HEAD "report_types = (\n"
+		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; #<\n"
+		   "    submitters = { kinds = [ \"commune\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2026; };\n"
+		   "    escalation = ( { after = \"3wd\"; to = [ \"unit:D1\" ]; } ); }\n);\n",
+		   "escalation step e3wd names D1", "to 2026-11-15");
+	expect_bad("escalation to a level that ends", "span-ladder-level.cfg",
+		   SPAN_HEAD "report_types = (\n"
+		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; #<\n"
+		   "    submitters = { kinds = [ \"commune\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2026; };\n"
+		   "    escalation = ( { after = \"3wd\"; to = [ \"level:district\" ]; } ); }\n);\n",
+		   "names level:district, but no unit of level district is in force on 2026-11-15", NULL);
+	expect_bad("stage decided by the district after it closed", "span-stage.cfg",
+		   SPAN_HEAD "programmes = (\n"
+		   "  { code = \"BK-TT\"; name = \"Bằng khen\"; nominee = \"collective\"; proposers = { kinds = [ \"commune\" ]; };\n"
+		   "    stages = ( { decider = \"level:district\"; days = 10; }, #<\n"
+		   "               { decider = \"level:city\"; } ); }\n);\n",
+		   "stage 1 (decider \"level:district\") names level:district, but no unit of level district is in force on 2025-07-01",
+		   "give the stage until");
+	expect_bad("stage decided by a closed office", "span-stage-unit.cfg",
+		   SPAN_HEAD "programmes = (\n"
+		   "  { code = \"CDHT-XA\"; name = \"Cộng đồng học tập cấp xã\"; nominee = \"commune\"; proposers = { levels = [ \"commune\" ]; };\n"
+		   "    stages = ( { decider = \"unit:D1-GD\"; until = \"2025-07-31\"; } ); } #<\n);\n",
+		   "names D1-GD (Phòng GD&ĐT), which is in force from the start to 2025-06-30, but it is named from the start to 2025-07-31",
+		   NULL);
+	expect_bad("principal of a closed unit without until", "span-principal.cfg",
+		   SPAN_HEAD "principals = (\n"
+		   "  { name = \"tran.van.binh\"; unit = \"D1-GD\"; roles = [ \"approver\" ]; } #<\n);\n",
+		   "principal tran.van.binh acts for D1-GD", "give the principal until = \"2025-06-30\"");
+	expect_bad("principal before its unit exists", "span-principal-from.cfg",
+		   SPAN_HEAD "principals = (\n"
+		   "  { name = \"le.thi.hoa\"; unit = \"C9\"; roles = [ \"submitter\" ]; from = \"2025-06-01\"; } #<\n);\n",
+		   "principal le.thi.hoa acts for C9", "from 2025-06-01 to no end");
+	expect_bad("until before from", "span-order.cfg",
+		   SPAN_HEAD "principals = (\n"
+		   "  { name = \"le.thi.hoa\"; unit = \"C9\"; roles = [ \"submitter\" ];\n"
+		   "    from = \"2026-01-01\"; until = \"2025-12-31\"; } #<\n);\n",
+		   "principal: 'until' is before 'from'", NULL);
+	expect_bad("a listed submitter that closes", "span-submitter.cfg",
+		   SPAN_HEAD "report_types = (\n"
+		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; #<\n"
+		   "    submitters = { units = [ \"C1\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2026; }; }\n);\n",
+		   "report BC: submitters.units names C1 (Xã An Phú)", "to 2026-11-15");
+	expect_bad("a listed proposer that closes", "span-proposer.cfg",
+		   SPAN_HEAD "programmes = (\n"
+		   "  { code = \"CDHT-HUYEN\"; name = \"Cộng đồng học tập cấp huyện\"; nominee = \"district\"; #<\n"
+		   "    proposers = { units = [ \"D1\" ]; }; stages = ( { decider = \"unit:HCM\"; } ); }\n);\n",
+		   "programme CDHT-HUYEN: proposers.units names D1 (Huyện Củ Chi)", "give the programme until");
+	expect_bad("one person in two posts at once", "span-move-overlap.cfg",
+		   SPAN_HEAD "principals = (\n"
+		   "  { name = \"tran.van.binh\"; unit = \"D1-GD\"; roles = [ \"approver\" ]; until = \"2025-06-30\"; },\n"
+		   "  { name = \"tran.van.binh\"; unit = \"C9\"; roles = [ \"approver\" ]; from = \"2025-06-30\"; } #<\n);\n",
+		   "principal 'tran.van.binh' is declared twice with overlapping dates (first at line 15)", NULL);
+	expect_bad("no period left", "span-empty.cfg",
+		   SPAN_HEAD "report_types = (\n"
+		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; from = \"2025-12-01\"; until = \"2026-06-30\"; #<\n"
+		   "    submitters = { kinds = [ \"commune\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2030; }; }\n);\n",
+		   "no yearly period is due between 2025-12-01 and 2026-06-30", NULL);
+	{
+		static const char text[] = SPAN_HEAD
+			"report_types = (\n"
+			"  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"D1-GD\"; until = \"2025-06-30\";\n"
+			"    submitters = { kinds = [ \"commune\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2030; }; },\n"
+			"  { code = \"BC2\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; from = \"2025-07-01\";\n"
+			"    submitters = { kinds = [ \"commune\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2030; }; }\n);\n"
+			"programmes = (\n"
+			"  { code = \"BK-TT\"; name = \"Bằng khen\"; nominee = \"collective\"; proposers = { kinds = [ \"commune\" ]; };\n"
+			"    stages = ( { decider = \"level:district\"; until = \"2025-06-30\"; }, { decider = \"level:city\"; } ); }\n);\n"
+			"principals = (\n"
+			"  { name = \"tran.van.binh\"; unit = \"D1-GD\"; roles = [ \"approver\" ]; until = \"2025-06-30\"; },\n"
+			"  { name = \"le.thi.hoa\"; unit = \"C9\"; roles = [ \"submitter\" ]; },\n"
+			"  { name = \"tran.van.binh\"; unit = \"C9\"; roles = [ \"submitter\" ]; from = \"2025-07-01\"; }\n);\n";
+		const char *path = write_cfg("span-ok.cfg", text, sizeof(text) - 1);
+		char **errs = NULL;
+		struct config *cfg = cfg_load(path, &errs);
+
+		T_CHECK("spans: a dated file loads", cfg != NULL);
+		if (!cfg) {
+			dump(errs);
+		} else {
+			const struct report_type *bc = cfg_report(cfg, "BC"), *bc2 = cfg_report(cfg, "BC2");
+			const struct programme *pg = cfg_programme(cfg, "BK-TT");
+
+			T_CHECK("spans: BC keeps the periods due by 30 June 2025", bc->first_year == 2024 && bc->last_year == 2024);
+			T_CHECK("spans: BC2 starts with 2025", bc2->first_year == 2025 && bc2->last_year == 2030);
+			T_CHECK("spans: stage 1 in force on 2025-06-30", stage_in_force(pg, 1, day_of("2025-06-30")) == 1);
+			T_CHECK("spans: stage 1 skipped on 2025-07-01", stage_in_force(pg, 1, day_of("2025-07-01")) == 2);
+			T_CHECK("spans: no stage after the last", stage_in_force(pg, 3, day_of("2025-07-01")) == 0);
+			T_CHECK("spans: principal holds its roles on 2025-06-30",
+				principal_in_force(cfg, cfg_principal(cfg, "tran.van.binh"), day_of("2025-06-30")));
+			T_CHECK("spans: and not on 2025-07-01",
+				!principal_in_force(cfg, cfg_principal(cfg, "tran.van.binh"), day_of("2025-07-01")));
+			T_CHECK("spans: a new commune's principal not before its unit",
+				!principal_in_force(cfg, cfg_principal(cfg, "le.thi.hoa"), day_of("2025-06-30")));
+			{
+				const struct principal *a = cfg_principal_at(cfg, "tran.van.binh", day_of("2025-06-30"));
+				const struct principal *b = cfg_principal_at(cfg, "tran.van.binh", day_of("2025-07-01"));
+
+				T_CHECK("spans: moved: the old post until 30 June", a && !strcmp(a->unit, "D1-GD") && a->roles == ROLE_APPROVER);
+				T_CHECK("spans: moved: the new post from 1 July", b && !strcmp(b->unit, "C9") && b->roles == ROLE_SUBMITTER
+					&& principal_in_force(cfg, b, day_of("2025-07-01")));
+				T_CHECK("spans: unknown name", cfg_principal_at(cfg, "nobody", day_of("2025-07-01")) == NULL);
+			}
+		}
+		cfg_destroy(&cfg);
+		strv_free(&errs);
+	}
+}
+
 /* test_many - a file with several problems reports every one of them */
 static void test_many(void)
 {
@@ -701,6 +854,7 @@ int main(void)
 	test_minimal();
 	test_bad();
 	test_many();
+	test_spans();
 
 	for (size_t i = 0; tmpfiles && tmpfiles[i]; i++)
 		unlink(tmpfiles[i]);
