@@ -335,6 +335,42 @@ static void tally(const json_t *titles, json_t *counts, json_t *order, int col, 
 	}
 }
 
+/* call_pages - a list op asked page after page (by "after", the last row's id) until it
+ * has no more: one reply holding every row of list; req is taken */
+static json_t *call_pages(json_t *req, const char *list, int *rc)
+{
+	json_t *all = NULL;
+
+	json_object_set_new(req, "limit", json_integer(1000));
+	for (;;) {
+		json_t *r = call(json_deep_copy(req), rc), *rows, *last;
+		int more;
+
+		if (!r) {
+			json_decref(all);
+			all = NULL;
+			break;
+		}
+		rows = json_object_get(r, list);
+		more = json_is_true(json_object_get(r, "more")) && json_array_size(rows);
+		last = more ? json_array_get(rows, json_array_size(rows) - 1) : NULL;
+		if (last)
+			json_object_set_new(req, "after", json_integer(jint(last, "id")));
+		if (!all) {
+			all = r;
+		} else {
+			json_array_extend(json_object_get(all, list), rows);
+			json_decref(r);
+		}
+		if (!more)
+			break;
+	}
+	json_decref(req);
+	if (all)
+		json_object_set_new(all, "more", json_false());
+	return all;
+}
+
 /* section_titles - the titles and awards granted in the period, and those valid at its end */
 static int section_titles(struct buf *b, const char *under, const struct span *sp, int *rc)
 {
@@ -349,11 +385,11 @@ static int section_titles(struct buf *b, const char *under, const struct span *s
 
 	if (under)
 		json_object_set_new(req, "under", json_string(under));
-	all = call(req, rc);
+	all = call_pages(req, "titles", rc);
 	req = json_pack("{s:s,s:s}", "op", "titles.list", "valid_at", sp->to);
 	if (under)
 		json_object_set_new(req, "under", json_string(under));
-	valid = all ? call(req, rc) : (json_decref(req), NULL);
+	valid = all ? call_pages(req, "titles", rc) : (json_decref(req), NULL);
 	if (!all || !valid)
 		goto out;
 	vn_date(sp->from, from, sizeof(from));

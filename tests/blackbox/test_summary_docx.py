@@ -218,3 +218,27 @@ def test_libreoffice_renders_a_first_page_that_is_not_blank():
         # the page has text at its top (the head) and further down (the body)
         top = sum(1 for b in pixels[:w * h // 5] if b < 128)
         assert top > 0 and dark > top, (top, dark)
+
+
+def test_titles_beyond_one_page_are_all_counted():
+    """titles.list answers at most 1000 rows a page: the summary asks page after page, so
+    1,200 learning families recognised in 2024 are 1,200 in the document, not 1,000."""
+    import docx
+    from test_proposals import households_csv
+    with Daemon(start_at="2024-09-09T09:00:00+07:00") as d:
+        csv = os.path.join(d.dir, "gdht-2024.csv")
+        with open(csv, "wb") as fp:
+            fp.write(households_csv(1200))
+        r = d.ctl("--as", "huynh.van.nam", "proposals", "import", "--programme", "GDHT", "--year", "2024",
+                  "--unit", "XA-PHUHOADONG", csv)
+        batch = r["batch"]["id"]
+        d.ctl("--as", "huynh.van.nam", "decide", "approve", "--batch", str(batch), "--decision-no", "45/QĐ-UBND",
+              "--reason", "Hội đồng xét công nhận theo điểm thực tế tại ấp")
+        first = d.call("titles.list", programme="GDHT")
+        eq((first["count"], first["more"]), (1000, True), "the daemon answers a page")
+        d.ctl("clock", "set", "2024-11-20T09:00:00+07:00")	# the summary is owed by then
+        path = os.path.join(d.dir, "tong-hop.docx")
+        summary(d, path)
+        cells = [[c.text for c in row.cells] for t in docx.Document(path).tables for row in t.rows]
+        gdht = [c for c in cells if len(c) > 3 and c[1].startswith("Gia đình học tập")]
+        assert gdht and gdht[0][3] == "1200", cells
