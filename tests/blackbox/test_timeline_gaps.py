@@ -55,3 +55,72 @@ def test_a_ladder_step_to_a_closed_unit_reaches_its_successor_or_is_dropped_in_s
             assert "T-CHASE 2025-Q2 of DN-MAYMAC-TPT: step" in log and "to parent dropped: CUCHI" in log, log
             r = d.ctl("audit", "list", "--unit", "AP-PHD-PHULOI")["rows"]
             assert not [x for x in r if x["op"] == "notice.dropped"], r
+
+
+def check(text):
+    """thiduad -n on text; (exit status, stderr)"""
+    import subprocess
+    from harness import BIN
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "thidua.cfg")
+        write(path, text)
+        p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True, text=True)
+        return p.returncode, p.stderr.replace(path, "thidua.cfg")
+
+
+def line_of(text, what):
+    return text[:text.index(what)].count("\n") + 1
+
+
+def test_thiduad_n_checks_every_day_of_a_span_not_only_its_ends():
+    # a district-level unit again from 2026: level:district has units at both ends of
+    # 2024-2027, and none from 1 July to 31 December 2025
+    again = '''units = (
+  { code = "KHU-MOI"; name = "Ban quản lý khu mới"; level = "district"; parent = "HCM"; kind = "government";
+    active_from = "2026-01-01"; },
+'''
+    ladder = '''report_types = (
+  { code = "T-LEVEL"; name = "Báo cáo thử";
+    receiver = "HCM-SGDDT";
+    submitters = { units = [ "DN-MAYMAC-TPT" ]; };
+    yearly = { due = "11-15"; opens = "10-01"; first = 2024; last = 2027; };
+    escalation = ( { after = "5wd"; to = [ "level:district" ]; } );
+  },
+'''
+    text = SHIPPED.replace("units = (\n", again, 1).replace("report_types = (\n", ladder, 1)
+    rc, out = check(text)
+    eq(rc, 1, out)
+    line = line_of(text, 'code = "T-LEVEL"')
+    assert f"thidua.cfg:{line}: report T-LEVEL: escalation step " in out, out
+    assert "names level:district, but no unit of level district is in force on 2025-07-01 (nor up to 2025-12-31)" \
+           " (it is named from 2024-10-01 to 2027-11-15)" in out, out
+    # from 2026 on, the same ladder is true
+    rc, out = check(text.replace('first = 2024; last = 2027; };\n    escalation = ( { after = "5wd"; to = [ "level:district"',
+                                 'first = 2026; last = 2027; };\n    escalation = ( { after = "5wd"; to = [ "level:district"', 1))
+    eq(rc, 0, out)
+
+
+def test_thiduad_n_refuses_a_parent_decider_that_closes_inside_the_span():
+    # the enterprises' parent (the district) closes on 30 June 2025 with no successor; the
+    # old communes close with it and the hamlets' communes each pass to one successor
+    prog = '''programmes = (
+  { code = "GK-DN"; name = "Giấy khen doanh nghiệp"; nominee = "unit";
+    proposers = { kinds = [ "enterprise", "hamlet", "commune" ]; };
+    stages = ( { decider = "parent"; days = 10; } );
+  },
+'''
+    text = SHIPPED.replace("programmes = (\n", prog, 1)
+    rc, out = check(text)
+    eq(rc, 1, out)
+    line = line_of(text, '{ decider = "parent"; days = 10; }')
+    errs = [x for x in out.splitlines() if "GK-DN" in x]
+    eq(len(errs), 2, out)
+    for code in ("DN-MAYMAC-TPT", "HTX-NN-PHUHOADONG"):
+        assert f"thidua.cfg:{line}: programme GK-DN: stage 1 (decider \"parent\"): the parent of proposer {code}, " \
+               "CUCHI (Ủy ban nhân dân huyện Củ Chi), closes on 2025-06-30 (no successor) inside the span from " \
+               f"2023-11-09 to no end in which {code} may propose" in out, out
+    # ended with the district, the stage is true
+    rc, out = check(text.replace('{ decider = "parent"; days = 10; }',
+                                 '{ decider = "parent"; days = 10; until = "2025-06-30"; }, '
+                                 '{ decider = "unit:HCM"; days = 10; from = "2025-07-01"; }', 1))
+    eq(rc, 0, out)
