@@ -124,3 +124,50 @@ def test_thiduad_n_refuses_a_parent_decider_that_closes_inside_the_span():
                                  '{ decider = "parent"; days = 10; until = "2025-06-30"; }, '
                                  '{ decider = "unit:HCM"; days = 10; from = "2025-07-01"; }', 1))
     eq(rc, 0, out)
+
+
+def test_thiduactl_marks_the_rows_of_a_predecessor_in_text_csv_and_xlsx():
+    import csv
+    import io
+    import openpyxl
+    doc = "Báo cáo".encode()
+    with Daemon(start_at="2024-11-10T09:00:00+07:00") as d:
+        assert d.call("report.submit", files=(("báo cáo.pdf", doc),), unit="XA-ANPHU", report="BC-NAM",
+                      period="2024")["ok"]
+        d.ctl("clock", "set", "2025-06-23T09:00:00+07:00")
+        r = d.call("proposal.create", programme="BK-TT", year=2025, unit="XA-ANPHU", submit=True,
+                   nominee_name="Chi hội Khuyến học xã An Phú", files=[("to-trinh.pdf", doc)],
+                   **{"as": "nguyen.thi.lan"})
+        assert r["ok"], r
+        d.ctl("clock", "set", "2025-07-01T09:00:00+07:00")
+        assert d.call("proposal.decide", proposal=r["proposal"]["id"], action="approve", decision_no="2025/QĐ-UBND",
+                      **{"as": "doan.van.hung"})["ok"]
+        under = ("--under", "XA-ANNHONTAY-2025")
+        listings = {
+            "obligations": ("obligations",) + under,
+            "completeness": ("completeness", "--report", "BC-NAM", "--period", "2024") + under,
+            "proposals": ("proposals", "list") + under,
+            "titles": ("titles", "list") + under,
+        }
+        for what, args in listings.items():
+            rc, out = d.ctl_raw(*args)
+            eq(rc, 0, out)
+            line = [x for x in out.splitlines() if "XA-ANPHU" in x]
+            assert line and all("(trước: XA-ANPHU)" in x for x in line), (what, out)
+            assert "(trước: XA-ANNHONTAY-2025)" not in out, (what, out)
+            rc, out = d.ctl_raw(*args, "--csv")
+            eq(rc, 0, out)
+            table = list(csv.DictReader(io.StringIO(out)))
+            assert "predecessor" in table[0], (what, out)
+            marks = {x["predecessor"] for x in table if x.get("unit", x.get("proposer")) == "XA-ANPHU"}
+            eq(marks, {"XA-ANPHU"}, what + " --csv")
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, what + ".xlsx")
+                rc, out = d.ctl_raw(*args, "--xlsx", path)
+                eq(rc, 0, out)
+                ws = openpyxl.load_workbook(path).worksheets[0]
+                head = [c.value for c in ws[2]]
+                eq(head[-1], "Đơn vị trước sắp xếp", what + " --xlsx header")
+                col = len(head) - 1
+                got = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+                assert any(r[col] == "XA-ANPHU" for r in got), (what, got)
