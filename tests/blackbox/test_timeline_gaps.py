@@ -171,3 +171,27 @@ def test_thiduactl_marks_the_rows_of_a_predecessor_in_text_csv_and_xlsx():
                 col = len(head) - 1
                 got = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
                 assert any(r[col] == "XA-ANPHU" for r in got), (what, got)
+
+
+def test_make_run_today_shows_what_is_true_on_2_december_2026():
+    """The shipped file on a fresh database, on the day of writing: the new structure,
+    and nothing long past reads as still owed."""
+    with Daemon(start_at="2026-12-02T09:00:00+07:00") as d:
+        eq(d.ctl("status")["units"]["active_by_level"], {"city": 2, "district": 2, "commune": 7, "hamlet": 6}, "status")
+        communes = {u["code"] for u in d.ctl("units", "list", "--level", "commune")["units"]}
+        eq(len(communes), 7, "the 7 new communes")
+        assert all(c.endswith("-2025") for c in communes), communes
+        rows = d.ctl("obligations")["obligations"]
+        state = {(o["report"], o["period"], o["unit"]): o["state"] for o in rows}
+        # the sơ kết 2023-2025 was due in 2025: a unit's review a month before the
+        # compilation was due, the compilation in January 2026
+        sk = {k: v for k, v in state.items() if k[0] in ("SK-DONVI", "SK-TP")}
+        eq(len(sk), 10, "9 units' reviews and the compilation")
+        eq(set(sk.values()), {"missing"}, "the sơ kết 2023-2025 is history, not open work")
+        # this year's report is late and still taken (until 16 December 2026)
+        eq({v for k, v in state.items() if k[:2] == ("BC-NAM-XA", "2026")}, {"open"}, "2026 still taken late")
+        # nothing is owed by a unit that closed
+        closed = {u["code"] for u in d.ctl("units", "list", "--at", "2025-06-30")["units"]} - \
+                 {u["code"] for u in d.ctl("units", "list")["units"]}
+        assert closed, "units closed on 30 June 2025"
+        eq([k for k, v in state.items() if k[2] in closed and v in ("open", "returned")], [], "closed units owe nothing")
