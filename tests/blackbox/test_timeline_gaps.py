@@ -178,6 +178,10 @@ def test_make_run_today_shows_what_is_true_on_2_december_2026():
     and nothing long past reads as still owed."""
     with Daemon(start_at="2026-12-02T09:00:00+07:00") as d:
         eq(d.ctl("status")["units"]["active_by_level"], {"city": 2, "district": 2, "commune": 7, "hamlet": 6}, "status")
+        # the two "district" units are the enterprises attached to the closed district
+        eq(d.ctl("status")["units"]["attached_by_level"], {"city": 1, "district": 2}, "attached")
+        rc, out = d.ctl_raw("status")
+        assert "units:     city 2 (1 attached) district 2 (2 attached) commune 7 hamlet 6\n" in out, out
         communes = {u["code"] for u in d.ctl("units", "list", "--level", "commune")["units"]}
         eq(len(communes), 7, "the 7 new communes")
         assert all(c.endswith("-2025") for c in communes), communes
