@@ -4,6 +4,7 @@ import os
 import tempfile
 
 from harness import CONFIG, Daemon, eq, write
+from test_timeline import check
 
 SHIPPED = open(CONFIG, encoding="utf-8").read()
 
@@ -55,17 +56,6 @@ def test_a_ladder_step_to_a_closed_unit_reaches_its_successor_or_is_dropped_in_s
             assert "T-CHASE 2025-Q2 of DN-MAYMAC-TPT: step" in log and "to parent dropped: CUCHI" in log, log
             r = d.ctl("audit", "list", "--unit", "AP-PHD-PHULOI")["rows"]
             assert not [x for x in r if x["op"] == "notice.dropped"], r
-
-
-def check(text):
-    """thiduad -n on text; (exit status, stderr)"""
-    import subprocess
-    from harness import BIN
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "thidua.cfg")
-        write(path, text)
-        p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True, text=True)
-        return p.returncode, p.stderr.replace(path, "thidua.cfg")
 
 
 def line_of(text, what):
