@@ -111,6 +111,16 @@ const char *jtext(const json_t *o, const char *key, char *buf, size_t size)
 	return buf;
 }
 
+const char *jpred(const json_t *o, const char *text, char *buf, size_t size)
+{
+	const char *pred = json_string_value(json_object_get(o, "predecessor"));
+
+	if (!pred || !*pred)
+		return text;
+	snprintf(buf, size, "%s (trước: %s)", text, pred);
+	return buf;
+}
+
 /* jstr - a string member or "" */
 const char *jstr(const json_t *o, const char *key)
 {

@@ -30,6 +30,10 @@ extern void *cli_error_ctx;
  * null or missing as "" */
 const char *jtext(const json_t *o, const char *key, char *buf, size_t size);
 
+/* jpred - text, or for a row read under a successor (its "predecessor" member: the code of
+ * the unit that closed into it) "text (trước: CODE)" written into buf */
+const char *jpred(const json_t *o, const char *text, char *buf, size_t size);
+
 /* jstr - a string member of o, or "" (never NULL) */
 const char *jstr(const json_t *o, const char *key);
 

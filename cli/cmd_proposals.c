@@ -223,6 +223,7 @@ static int export_proposals(const json_t *req, const json_t *list)
 		{ "decider", "Đơn vị xét", EX_TEXT, NULL }, { "due_at", "Hạn xét", EX_TIME, NULL },
 		{ "batch", "Đợt nhập", EX_INT, NULL }, { "line", "Dòng trong tệp", EX_INT, NULL },
 		{ "decision_no", "Số quyết định", EX_TEXT, NULL }, { "reason", "Lý do", EX_TEXT, NULL },
+		{ "predecessor", "Đơn vị trước sắp xếp", EX_TEXT, NULL },
 	};
 	char programme[128], year[64];
 	struct export_spec spec = {
@@ -250,9 +251,10 @@ static void print_list(json_t *list)
 	t = table_new(10, hdr);
 
 	json_array_foreach(list, i, p) {
-		char id[24], year[16], lv[8], stage[96];
+		char id[24], year[16], lv[8], stage[96], proposer[160];
 		const char *row[] = { id, jstr(p, "programme"), year, lv, jstr(p, "nominee"), jstr(p, "nominee_name"),
-				      jstr(p, "proposer"), jstr(p, "state"), stage, jstr(p, "due_at") };
+				      jpred(p, jstr(p, "proposer"), proposer, sizeof(proposer)), jstr(p, "state"), stage,
+				      jstr(p, "due_at") };
 
 		snprintf(id, sizeof(id), "%lld", jint(p, "id"));
 		snprintf(year, sizeof(year), "%lld", jint(p, "year"));
@@ -469,6 +471,7 @@ int cmd_titles(int argc, char **argv)
 		{ "granted_by", "Đơn vị công nhận", EX_TEXT, NULL }, { "decision_no", "Số quyết định", EX_TEXT, NULL },
 		{ "decision_date", "Ngày quyết định", EX_DATE, NULL }, { "valid_from", "Hiệu lực từ", EX_DATE, NULL },
 		{ "valid_to", "Hiệu lực đến", EX_DATE, NULL }, { "proposal", "Số hồ sơ", EX_INT, NULL },
+		{ "predecessor", "Đơn vị trước sắp xếp", EX_TEXT, NULL },
 	};
 	struct export_spec spec = {
 		.sheet = "Danh hiệu", .title = "Danh hiệu, khen thưởng đã công nhận",
@@ -502,8 +505,9 @@ int cmd_titles(int argc, char **argv)
 		struct table *tb = table_new(8, hdr);
 
 		json_array_foreach(json_object_get(r, "titles"), i, t) {
-			char lv[8], year[16];
-			const char *row[] = { jstr(t, "programme"), lv, year, jstr(t, "nominee"), jstr(t, "nominee_name"),
+			char lv[8], year[16], name[512];
+			const char *row[] = { jstr(t, "programme"), lv, year, jstr(t, "nominee"),
+					      jpred(t, jstr(t, "nominee_name"), name, sizeof(name)),
 					      jstr(t, "decision_no"), jstr(t, "valid_from"), jstr(t, "valid_to") };
 
 			snprintf(lv, sizeof(lv), "%lld", jint(t, "level"));

@@ -210,7 +210,7 @@ static int export_obligations(const json_t *req, json_t *list)
 		{ "due_at", "Hạn nộp", EX_TIME, NULL }, { "state", "Trạng thái", EX_TEXT, obligation_states },
 		{ "on_time", "Thời hạn", EX_TEXT, timeliness }, { "submitted_at", "Nộp lúc", EX_TIME, NULL },
 		{ "receipt", "Số biên nhận", EX_TEXT, NULL }, { "version", "Lần nộp", EX_INT, NULL },
-		{ "reason", "Lý do", EX_TEXT, NULL },
+		{ "reason", "Lý do", EX_TEXT, NULL }, { "predecessor", "Đơn vị trước sắp xếp", EX_TEXT, NULL },
 	};
 	const char *unit = json_string_value(json_object_get(req, "unit"));
 	char period[96];
@@ -233,12 +233,12 @@ static void print_obligations(json_t *list)
 {
 	static const char *const hdr[] = { "UNIT", "NAME", "REPORT", "PERIOD", "DUE", "STATE", "RECEIPT" };
 	struct table *t = table_new(7, hdr);
-	char period[64], state[64];
+	char period[64], state[64], name[512];
 	size_t i;
 	json_t *o;
 
 	json_array_foreach(list, i, o) {
-		const char *row[] = { jstr(o, "unit"), jstr(o, "unit_name"), jstr(o, "report"),
+		const char *row[] = { jstr(o, "unit"), jpred(o, jstr(o, "unit_name"), name, sizeof(name)), jstr(o, "report"),
 				      jtext(o, "period", period, sizeof(period)), jstr(o, "due_at"), state,
 				      jstr(o, "receipt") };
 
@@ -335,6 +335,7 @@ static int export_completeness(const json_t *r)
 		{ "late", "Trễ hạn", EX_INT, NULL }, { "missing", "Chưa nộp", EX_INT, NULL },
 		{ "accepted", "Đã chấp nhận", EX_INT, NULL }, { "returned", "Trả lại", EX_INT, NULL },
 		{ "submitted_pct", "Tỷ lệ đã nộp", EX_PCT, NULL }, { "on_time_pct", "Tỷ lệ đúng hạn", EX_PCT, NULL },
+		{ "predecessor", "Đơn vị trước sắp xếp", EX_TEXT, NULL },
 	};
 	char report[512], period[128], buf[64], due[64];
 	struct export_spec spec = {
@@ -432,8 +433,11 @@ int cmd_completeness(int argc, char **argv)
 		printf(", hạn (due) %s", jstr(r, "due_at"));
 	printf("\n");
 	t = table_new(9, hdr);
-	json_array_foreach(json_object_get(r, "rows"), i, row)
-		counts_row(t, jstr(row, "unit"), jstr(row, "name"), row);
+	json_array_foreach(json_object_get(r, "rows"), i, row) {
+		char name[512];
+
+		counts_row(t, jstr(row, "unit"), jpred(row, jstr(row, "name"), name, sizeof(name)), row);
+	}
 	counts_row(t, "TOTAL", "", json_object_get(r, "total"));
 	table_print(t, stdout);
 	table_destroy(&t);

@@ -141,8 +141,14 @@ static int cmd_status(int argc, char **argv)
 	       json_is_true(json_object_get(clock, "fake")) ? " (fake clock: test mode)" : "");
 	by = json_object_get(json_object_get(r, "units"), "active_by_level");
 	printf("units:    ");
-	json_object_foreach(by, k, v)
+	json_object_foreach(by, k, v) {
+		json_int_t a = json_integer_value(json_object_get(json_object_get(json_object_get(r, "units"),
+										  "attached_by_level"), k));
+
 		printf(" %s %lld", k, (long long)json_integer_value(v));
+		if (a)	/* attached offices and enterprises: no district is left when only they are */
+			printf(" (%lld attached)", (long long)a);
+	}
 	printf("\n");
 	json_array_foreach(json_object_get(r, "calendar_unconfirmed"), i, v)
 		printf("warning:   %s\n", jstr(v, "warning"));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "proposals.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -107,53 +108,63 @@ static int unit_covers(const struct unit *u, int32_t from, int32_t until)
 	return (from == DATE_NONE_FROM || u->active_from <= from) && u->active_to >= until;
 }
 
-/* level_unit_at - a unit (not an attached office) of that level in force on day */
-static int level_has_unit_at(const struct unitset *set, const char *level, int32_t day)
-{
-	int lvl = unitset_level_index(set, level);
-
-	for (size_t i = 0; i < set->nunits; i++) {
-		const struct unit *u = set->units[i];
-
-		if (u->level == lvl && !u->attached && unit_active_at(u, day))
-			return 1;
-	}
-	return 0;
-}
-
-/* level_covers - units of the level exist at both ends of the span (an open end: one of
- * them never closes / has always been there) */
+/* level_covers - some unit of the level (not an attached office) is in force on every day
+ * of [from, until] (an open start: from the first of them; an open end: one of them never
+ * closes); else 0 with the first day of the gap in *gap and its last in *gap_end */
 static int level_covers(const struct unitset *set, const char *level, int32_t from, int32_t until,
-			int32_t *gap)
+			int32_t *gap, int32_t *gap_end)
 {
 	int lvl = unitset_level_index(set, level);
+	int32_t day = from;
 
-	if (from != DATE_NONE_FROM && !level_has_unit_at(set, level, from)) {
-		*gap = from;
-		return 0;
+	if (day == DATE_NONE_FROM) {
+		day = DATE_NONE_TO;
+		for (size_t i = 0; i < set->nunits; i++)
+			if (set->units[i]->level == lvl && !set->units[i]->attached && set->units[i]->active_from < day)
+				day = set->units[i]->active_from;
 	}
-	if (until != DATE_NONE_TO) {
-		if (!level_has_unit_at(set, level, until)) {
-			*gap = until;
+	for (;;) {
+		int32_t reach = 0, next = DATE_NONE_TO;
+		int found = 0;
+
+		/* of the units in force on day, the one that lasts longest; the next to begin */
+		for (size_t i = 0; i < set->nunits; i++) {
+			const struct unit *u = set->units[i];
+
+			if (u->level != lvl || u->attached)
+				continue;
+			if (unit_active_at(u, day) && (!found || u->active_to > reach)) {
+				reach = u->active_to;
+				found = 1;
+			} else if (u->active_from > day && u->active_from < next) {
+				next = u->active_from;
+			}
+		}
+		if (!found) {
+			*gap = day;
+			*gap_end = next == DATE_NONE_TO ? DATE_NONE_TO : next - 1;
+			if (*gap_end > until)
+				*gap_end = until;
 			return 0;
 		}
-		return 1;
-	}
-	for (size_t i = 0; i < set->nunits; i++) {
-		const struct unit *u = set->units[i];
-
-		if (u->level == lvl && !u->attached && u->active_to == DATE_NONE_TO)
+		if (reach >= until)
 			return 1;
+		day = reach + 1;
 	}
-	/* the last day any of them is open, the gap starts the day after */
-	*gap = DATE_NONE_FROM;
-	for (size_t i = 0; i < set->nunits; i++) {
-		const struct unit *u = set->units[i];
+}
 
-		if (u->level == lvl && !u->attached && u->active_to + 1 > *gap)
-			*gap = u->active_to + 1;
-	}
-	return 0;
+/* gap_text - "on D" for one day, "on D (nor up to E)" for more */
+static const char *gap_text(int32_t gap, int32_t gap_end, char *buf, size_t size)
+{
+	char a[16], b[16];
+
+	if (gap_end == gap)
+		snprintf(buf, size, "on %s", fmt_day(gap, a, sizeof(a)));
+	else if (gap_end == DATE_NONE_TO)
+		snprintf(buf, size, "on %s (nor on any day after it)", fmt_day(gap, a, sizeof(a)));
+	else
+		snprintf(buf, size, "on %s (nor up to %s)", fmt_day(gap, a, sizeof(a)), fmt_day(gap_end, b, sizeof(b)));
+	return buf;
 }
 
 /* unit_span_text - "in force from A to B" for a unit */
@@ -182,13 +193,54 @@ static void check_unit_ref(struct checker *ck, int line, const char *what, const
 static void check_level_ref(struct checker *ck, int line, const char *what, const char *level, int32_t from,
 			    int32_t until, const char *fix)
 {
-	int32_t gap = 0;
-	char a[16], b[16], c[16];
+	int32_t gap = 0, gap_end = 0;
+	char a[16], b[16], g[64];
 
-	if (unitset_level_index(ck->cfg->units, level) < 0 || level_covers(ck->cfg->units, level, from, until, &gap))
+	if (unitset_level_index(ck->cfg->units, level) < 0
+	    || level_covers(ck->cfg->units, level, from, until, &gap, &gap_end))
 		return;
-	problem(ck, line, "%s names level:%s, but no unit of level %s is in force on %s (it is named from %s to %s): %s",
-		what, level, level, fmt_day(gap, c, sizeof(c)), fmt_day(from, a, sizeof(a)), fmt_day(until, b, sizeof(b)), fix);
+	problem(ck, line, "%s names level:%s, but no unit of level %s is in force %s (it is named from %s to %s): %s",
+		what, level, level, gap_text(gap, gap_end, g, sizeof(g)), fmt_day(from, a, sizeof(a)),
+		fmt_day(until, b, sizeof(b)), fix);
+}
+
+/* check_parent_ref - a stage decided by "parent": the parent of every unit that may propose
+ * must be in force on every day of [from, until] the proposer is (a closed parent with one
+ * successor hands over to it, as unit_parent_at does in the running daemon) */
+static void check_parent_ref(struct checker *ck, int line, const char *what, const struct programme *pg,
+			     int32_t from, int32_t until, const char *fix)
+{
+	char why[8], a[16], b[16], c[16], d[16], span[80];
+	const struct unitset *set = ck->cfg->units;
+
+	for (size_t i = 0; i < set->nunits; i++) {
+		const struct unit *u = set->units[i], *p = u->parent;
+		int32_t start = from > u->active_from ? from : u->active_from;
+		int32_t end = until < u->active_to ? until : u->active_to;
+
+		if (!p || start > end || !proposer_allowed(NULL, pg, u, why, sizeof(why)))
+			continue;
+		for (int hops = 0; p && hops < 16; hops++) {
+			if (p->active_from > start) {
+				unit_span_text(p, span, sizeof(span));
+				problem(ck, line, "%s: the parent of proposer %s is %s (%s), which is %s, but %s may propose from %s to %s: %s",
+					what, u->code, p->code, p->name, span, u->code, fmt_day(start, a, sizeof(a)),
+					fmt_day(end, b, sizeof(b)), fix);
+				break;
+			}
+			if (p->active_to >= end)
+				break;
+			if (p->nsuccessors != 1) {
+				problem(ck, line, "%s: the parent of proposer %s, %s (%s), closes on %s (%s) inside the span from %s to %s in which %s may propose, and no single unit succeeds it on %s: %s",
+					what, u->code, p->code, p->name, fmt_day(p->active_to, a, sizeof(a)),
+					p->nsuccessors ? "several successors" : "no successor", fmt_day(start, b, sizeof(b)),
+					fmt_day(end, c, sizeof(c)), u->code, fmt_day(p->active_to + 1, d, sizeof(d)), fix);
+				break;
+			}
+			start = p->active_to + 1;
+			p = p->successors[0];
+		}
+	}
 }
 
 static void check_report(struct checker *ck, const struct report_type *rt)
@@ -241,6 +293,8 @@ static void check_programme(struct checker *ck, const struct programme *pg)
 			check_unit_ref(ck, st->line, what, st->arg, from, until, fix);
 		else if (st->kind == DK_LEVEL && st->arg)
 			check_level_ref(ck, st->line, what, st->arg, from, until, fix);
+		else if (st->kind == DK_PARENT)
+			check_parent_ref(ck, st->line, what, pg, from, until, fix);
 	}
 }
 

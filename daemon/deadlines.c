@@ -114,19 +114,16 @@ static const struct unit *ancestor_at_level(const struct unitset *set, const str
 	return NULL;
 }
 
-/* target_unit - who a step's target is for the late unit u */
-const struct unit *target_unit(struct daemon *d, const struct report_type *rt,
-				      const struct target *t, const struct unit *u, int32_t day)
+/* target_named - the unit a step's target names for the late unit u on day */
+static const struct unit *target_named(struct daemon *d, const struct report_type *rt,
+				       const struct target *t, const struct unit *u, int32_t day)
 {
-	const struct unit *p;
-
 	switch (t->kind) {
 	case T_SELF:
 		return u;
 	case T_PARENT:
-		p = unit_parent_at(u, day);
 		/* an attached body's parent is its own authority; a commune's is the district */
-		return p;
+		return unit_parent_at(u, day);
 	case T_LEVEL:
 		return ancestor_at_level(d->units, u, t->arg, day);
 	case T_RECEIVER:
@@ -135,6 +132,62 @@ const struct unit *target_unit(struct daemon *d, const struct report_type *rt,
 		return unitset_find(d->units, t->arg);
 	}
 	return NULL;
+}
+
+/* target_unit_at - who a step's target is for the late unit u on the step's day: a target
+ * closed by then hands over to its successor, or, with several, to the one over u (or u
+ * itself); NULL with *gone the closed unit when none takes over (the step is dropped) */
+const struct unit *target_unit_at(struct daemon *d, const struct report_type *rt, const struct target *t,
+				  const struct unit *u, int32_t day, const struct unit **gone)
+{
+	const struct unit *r = target_named(d, rt, t, u, day);
+
+	if (gone)
+		*gone = NULL;
+	for (int hops = 0; r && !unit_active_at(r, day); hops++) {
+		const struct unit *next = NULL;
+
+		if (r->nsuccessors == 1)
+			next = r->successors[0];
+		for (size_t i = 0; r->nsuccessors > 1 && !next && i < r->nsuccessors; i++)
+			if (r->successors[i] == u || unit_is_under_at(u, r->successors[i], day))
+				next = r->successors[i];
+		if (!next || hops >= 16) {
+			if (gone)
+				*gone = r;
+			return NULL;
+		}
+		r = next;
+	}
+	return r;
+}
+
+/* target_unit - as target_unit_at, without saying which unit closed */
+const struct unit *target_unit(struct daemon *d, const struct report_type *rt,
+				      const struct target *t, const struct unit *u, int32_t day)
+{
+	return target_unit_at(d, rt, t, u, day, NULL);
+}
+
+/* step_dropped - a step whose target closed with nobody to take over: a log line and an
+ * audit row (notice.dropped) the operator reads with `thiduactl audit list` */
+static int step_dropped(struct daemon *d, int64_t obligation, const struct report_type *rt, const char *period,
+			const struct step *st, const struct target *t, const struct unit *u, const struct unit *gone)
+{
+	static const char *const kinds[] = { [T_SELF] = "self", [T_PARENT] = "parent", [T_LEVEL] = "level:",
+					     [T_RECEIVER] = "receiver", [T_UNIT] = "unit:" };
+	char closed[16], object[64], target[96], reason[512];
+
+	date_format(gone->active_to, closed, sizeof(closed));
+	snprintf(target, sizeof(target), "%s%s", kinds[t->kind], t->kind == T_LEVEL || t->kind == T_UNIT ? t->arg : "");
+	snprintf(reason, sizeof(reason), "%s (%s) closed on %s and no successor of it is over %s", gone->code,
+		 gone->name, closed, u->code);
+	log_warn("deadlines: %s %s of %s: step %s to %s dropped: %s", rt->code, period, u->code, st->id, target,
+		 reason);
+	snprintf(object, sizeof(object), "obligation/%lld", (long long)obligation);
+	return audit_append(d, "thiduad", "notice.dropped", object, u->code,
+			    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "report", rt->code, "period", period, "step",
+				      st->id, "to", target, "closed_unit", gone->code, "closed", closed, "reason", reason));
 }
 
 /* message_for - the outbox message a notice joins: the one of its (report, period, step,
@@ -259,11 +312,15 @@ static int fire_obligation(struct daemon *d, int64_t id, const char *report, con
 		if (!st->escalation && (now > due_at || m < last_reminder))
 			continue;	/* a reminder the due date or a later reminder made pointless */
 		for (size_t k = 0; k < st->nto && nsent < 16; k++) {
-			const struct unit *r = target_unit(d, rt, &st->to[k], u, due_day);
+			const struct unit *gone;
+			const struct unit *r = target_unit_at(d, rt, &st->to[k], u, day_of_time(m, d->cfg->utc_offset),
+							      &gone);
 			const char *kind;
 			size_t j;
 			int rc;
 
+			if (!r && gone && step_dropped(d, id, rt, period, st, &st->to[k], u, gone))
+				return -1;
 			if (!r)
 				continue;
 			for (j = 0; j < nsent && strcmp(sent[j], r->code); j++)

@@ -13,17 +13,21 @@
 int op_status(struct daemon *d, struct request *rq, json_t *out)
 {
 	int32_t today = registry_today(d);
-	json_t *counts = json_object();
+	json_t *counts = json_object(), *attached = json_object();
 	char off[8];
 
 	(void)rq;
 	for (size_t l = 0; l < d->units->nlevels; l++) {
-		json_int_t n = 0;
+		json_int_t n = 0, a = 0;
 
 		for (size_t i = 0; i < d->units->nunits; i++)
-			if (d->units->units[i]->level == (int)l && unit_active_at(d->units->units[i], today))
+			if (d->units->units[i]->level == (int)l && unit_active_at(d->units->units[i], today)) {
 				n++;
+				a += d->units->units[i]->attached;
+			}
 		json_object_set_new(counts, d->units->levels[l].code, json_integer(n));
+		if (a)
+			json_object_set_new(attached, d->units->levels[l].code, json_integer(a));
 	}
 	tz_offset_format(d->cfg->utc_offset, off, sizeof(off));
 	json_object_set_new(out, "version", json_string(THIDUA_VERSION));
@@ -46,8 +50,8 @@ int op_status(struct daemon *d, struct request *rq, json_t *out)
 	json_object_set_new(out, "workers", jobs_workers_json());
 	json_object_set_new(out, "disabled_channels", channels_disabled_json(d));
 	json_object_set_new(out, "jobs", json_string(d->jobs_endpoint));
-	json_object_set_new(out, "units", json_pack("{s:I,s:o}", "total",
-		(json_int_t)d->units->nunits, "active_by_level", counts));
+	json_object_set_new(out, "units", json_pack("{s:I,s:o,s:o}", "total",
+		(json_int_t)d->units->nunits, "active_by_level", counts, "attached_by_level", attached));
 	json_object_set_new(out, "calendar_unconfirmed", calwarn_json(d->cfg, today));
 	return 0;
 }

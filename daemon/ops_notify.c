@@ -41,12 +41,12 @@ static const struct unit *step_target(struct daemon *d, const struct report_type
 /* step_recipients - the distinct recipients of step st for u, in target order, as
  * fire_obligation() collects them; returns how many */
 static size_t step_recipients(struct daemon *d, const struct report_type *rt, const struct step *st,
-			      const struct unit *u, int32_t due_day, const struct unit *to[MAX_TO])
+			      const struct unit *u, int32_t day, const struct unit *to[MAX_TO])
 {
 	size_t n = 0;
 
 	for (size_t k = 0; k < st->nto && n < MAX_TO; k++) {
-		const struct unit *r = step_target(d, rt, &st->to[k], u, due_day);
+		const struct unit *r = step_target(d, rt, &st->to[k], u, day);
 		size_t j;
 
 		if (!r)
@@ -137,7 +137,7 @@ static void obligation_hits(struct daemon *d, const struct report_type *rt, cons
 			continue;	/* fired already, or never fires (deadlines.c) */
 		if (!st->escalation && now > due_at)
 			continue;	/* the engine skips a reminder the due date made pointless */
-		n = step_recipients(d, rt, st, u, due_day, to);
+		n = step_recipients(d, rt, st, u, day_of_time(m, d->cfg->utc_offset), to);
 		for (size_t k = 0; k < n; k++) {
 			struct hit x = { .moment = m, .due_at = due_at, .rt = rt, .st = st, .late = u, .to = to[k] };
 

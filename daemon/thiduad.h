@@ -151,6 +151,8 @@ int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int6
 int64_t working_moment(const struct config *cfg, int64_t t);
 const struct unit *target_unit(struct daemon *d, const struct report_type *rt, const struct target *t,
 			       const struct unit *u, int32_t day);
+const struct unit *target_unit_at(struct daemon *d, const struct report_type *rt, const struct target *t,
+				  const struct unit *u, int32_t day, const struct unit **gone);
 
 /* spool.c: delivery of outbox messages to files when no channel is configured */
 void spool_init(void);

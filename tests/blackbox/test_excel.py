@@ -85,7 +85,7 @@ def test_every_listing_exports_a_workbook_people_can_read():
         ws = sheet(x("completeness"))
         eq(ws.title, "Tình hình nộp báo cáo", "sheet name")
         check_layout(ws, ["Mã đơn vị", "Tên đơn vị", "Phải nộp", "Đúng hạn", "Trễ hạn", "Chưa nộp", "Đã chấp nhận",
-                          "Trả lại", "Tỷ lệ đã nộp", "Tỷ lệ đúng hạn"],
+                          "Trả lại", "Tỷ lệ đã nộp", "Tỷ lệ đúng hạn", "Đơn vị trước sắp xếp"],
                      ["Tình hình nộp báo cáo", "Báo cáo kết quả thực hiện phong trào thi đua năm (BC-NAM)",
                       "kỳ 2024", "hạn 15/11/2024 23:59", "Ủy ban nhân dân huyện Củ Chi (CUCHI)", NOW])
         want = d.ctl("completeness", "--report", "BC-NAM", "--period", "2024", "--under", "CUCHI")
@@ -108,7 +108,7 @@ def test_every_listing_exports_a_workbook_people_can_read():
         eq(d.ctl_raw("obligations", "--unit", "XA-BINHMY", "--report", "BC-NAM", "--xlsx", x("obligations"))[0], 0, "")
         ws = sheet(x("obligations"))
         check_layout(ws, ["Mã đơn vị", "Tên đơn vị", "Mã báo cáo", "Kỳ báo cáo", "Hạn nộp", "Trạng thái", "Thời hạn",
-                          "Nộp lúc", "Số biên nhận", "Lần nộp", "Lý do"],
+                          "Nộp lúc", "Số biên nhận", "Lần nộp", "Lý do", "Đơn vị trước sắp xếp"],
                      ["Nghĩa vụ báo cáo", "BC-NAM", "Ủy ban nhân dân xã Bình Mỹ (XA-BINHMY)", NOW])
         row = list(ws.iter_rows(min_row=3))[0]
         eq([c.value for c in row[:4]], ["XA-BINHMY", "Ủy ban nhân dân xã Bình Mỹ", "BC-NAM", "2024"], "text")
@@ -125,13 +125,14 @@ def test_every_listing_exports_a_workbook_people_can_read():
         ws = sheet(x("proposals"))
         check_layout(ws, ["Số hồ sơ", "Phong trào", "Năm", "Cấp độ", "Mã đối tượng", "Tên đối tượng", "Nơi",
                           "Đơn vị đề nghị", "Trạng thái", "Bước", "Đơn vị xét", "Hạn xét", "Đợt nhập", "Dòng trong tệp",
-                          "Số quyết định", "Lý do"], ["phong trào GDHT", "năm 2025", NOW])
+                          "Số quyết định", "Lý do", "Đơn vị trước sắp xếp"], ["phong trào GDHT", "năm 2025", NOW])
         eq([(r[0], r[2], r[5], r[8], r[14]) for r in rows(ws)],
            [(k, 2025, f"Hộ ông Nguyễn Văn {k}", "đã công nhận", "45/QĐ-UBND") for k in (1, 2, 3)], "proposals")
         eq(d.ctl_raw("titles", "list", "--programme", "GDHT", "--under", "XA-PHUHOADONG", "--xlsx", x("titles"))[0], 0, "")
         ws = sheet(x("titles"))
         check_layout(ws, ["Phong trào", "Cấp độ", "Năm", "Mã đối tượng", "Tên đối tượng", "Nơi", "Đơn vị đề nghị",
-                          "Đơn vị công nhận", "Số quyết định", "Ngày quyết định", "Hiệu lực từ", "Hiệu lực đến", "Số hồ sơ"],
+                          "Đơn vị công nhận", "Số quyết định", "Ngày quyết định", "Hiệu lực từ", "Hiệu lực đến", "Số hồ sơ",
+                          "Đơn vị trước sắp xếp"],
                      ["Danh hiệu", "Ủy ban nhân dân xã Phú Hòa Đông (XA-PHUHOADONG)", NOW])
         first = list(ws.iter_rows(min_row=3))[0]
         eq([c.value for c in first[9:12]], [datetime.datetime(2025, 3, 3), datetime.datetime(2025, 3, 3),
@@ -172,14 +173,14 @@ def test_csv_for_machines_and_for_excel():
                            capture_output=True)
         plain = p.stdout
         assert plain.startswith(b"unit,unit_name,report,"), plain[:40]
-        assert '"=Thiếu biểu mẫu số 2; bổ sung, ký tên"\r\n'.encode() in plain, plain
+        assert '"=Thiếu biểu mẫu số 2; bổ sung, ký tên",\r\n'.encode() in plain, plain  # no predecessor
         p = subprocess.run([os.path.join(os.environ.get("THIDUA_BIN", os.path.join(ROOT, "bin")), "thiduactl"),
                             "-e", d.endpoint, "obligations", "--unit", "XA-BINHMY", "--report", "BC-NAM", "--csv",
                             "--excel"], capture_output=True)
         excel = p.stdout
         assert excel.startswith(b"\xef\xbb\xbfunit;unit_name;report;"), excel[:40]
         # ';' between fields, so a field holding ';' is quoted; a formula-like text is defused
-        assert '"\'=Thiếu biểu mẫu số 2; bổ sung, ký tên"\r\n'.encode() in excel, excel
+        assert '"\'=Thiếu biểu mẫu số 2; bổ sung, ký tên";\r\n'.encode() in excel, excel
         assert "Ủy ban nhân dân xã Bình Mỹ".encode() in excel
         # a decimal comma for the percentages
         rc, out = d.ctl_raw("completeness", "--report", "BC-NAM", "--period", "2024", "--csv", "--excel")

@@ -691,7 +691,7 @@ static void test_spans(void)
 		   "  { code = \"BC\"; name = \"Báo cáo năm\"; receiver = \"HCM\"; #<\n"
 		   "    submitters = { kinds = [ \"commune\" ]; }; yearly = { due = \"11-15\"; first = 2024; last = 2026; };\n"
 		   "    escalation = ( { after = \"3wd\"; to = [ \"level:district\" ]; } ); }\n);\n",
-		   "names level:district, but no unit of level district is in force on 2026-11-15", NULL);
+		   "names level:district, but no unit of level district is in force on 2025-07-01 (nor up to 2026-11-15)", NULL);
 	expect_bad("stage decided by the district after it closed", "span-stage.cfg",
 		   SPAN_HEAD "programmes = (\n"
 		   "  { code = \"BK-TT\"; name = \"Bằng khen\"; nominee = \"collective\"; proposers = { kinds = [ \"commune\" ]; };\n"
