@@ -87,7 +87,7 @@ static void check_rows(struct daemon *d, const struct programme *pg, const struc
 	for (size_t r = 1; r < csv->nrows; r++) {
 		const struct csv_row *cr = &csv->rows[r];
 		struct row *row = &rows[r - 1];
-		const char *hamlet;
+		const char *hamlet, *refused;
 		int64_t other;
 		int bad = 0;
 
@@ -130,6 +130,8 @@ static void check_rows(struct daemon *d, const struct programme *pg, const struc
 		if ((other = proposal_existing(d, pg->code, &row->nm, year, level, state, sizeof(state))))
 			problem(pb, cr->line, "%s (%s) already has proposal #%lld (%s) for %s %d level %d", row->nm.name,
 				row->nm.code, (long long)other, state, pg->code, year, level);
+		else if (nominee_refusal(d, pg, &row->nm, year, level, today, &refused, why, sizeof(why)))
+			problem(pb, cr->line, "%s", why);
 		else if (level == 2 && level2_refusal(d, pg, row->nm.code, row->nm.place, today, why, sizeof(why)))
 			problem(pb, cr->line, "%s", why);
 	}
