@@ -950,9 +950,9 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 			return db_error(d, rq, "the decision");
 	}
 	if (dc->group) {
-		json_t *detail = json_pack("{s:I,s:s,s:i,s:s,s:s?,s:s?,s:b}", "batch", (json_int_t)p->batch, "action", a,
+		json_t *detail = json_pack("{s:I,s:s,s:i,s:s,s:s?,s:s?,s:b,s:b}", "batch", (json_int_t)p->batch, "action", a,
 					   "stage", stage, "decider", decider, "reason", dc->reason, "decision_no", dc->decision_no,
-					   "override", override);
+					   "override", override, "exception", override);
 		char object[64];
 
 		json_object_set_new(detail, "state", json_string(p->state));

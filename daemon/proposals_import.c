@@ -416,7 +416,7 @@ int batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batc
 		}
 		if (below) {
 			free(ids);
-			rq_error(rq, "below_threshold", "%zu of the %zu proposals of batch %lld do not pass the rubric of %s: %s%s; give the reason for the override (--reason) to approve them all, or decide those one by one",
+			rq_error(rq, "below_threshold", "%zu of the %zu proposals of batch %lld do not pass the rubric of %s: %s%s; approving them anyway is an exception (xét đặc cách): a decider with the permission \"exception\" gives its reason (--reason) to approve them all; or decide those one by one",
 				 below, n, (long long)batch, pg->code, msg, below > MAX_BELOW ? "; ..." : "");
 			rq_error_set(rq, "errors", list);
 			return -1;

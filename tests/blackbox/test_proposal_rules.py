@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 
 from harness import BIN, CONFIG, Daemon, eq
-from test_proposals import ALL_MET, as_, ctl_err, err, ok, outbox, spooled_text
+from test_proposals import as_, ctl_err, err, households_csv, ok, outbox, spooled_text
 
 ALL_MET_XA = {k: True for k in ("TC1", "TC2", "TC3", "TC4", "TC5")}
 CITIZEN = {"TC1": True, "TC2": True, "TC3": True}
@@ -124,6 +124,21 @@ def test_an_exception_is_a_named_permission_of_the_decider():
         eq((row["op"], row["detail"].get("exception")), ("proposal.decide", True), "and the audit row")
         rc, out = d.ctl_raw("proposals", "show", str(p["id"]))
         assert "Xét đặc cách (exception)" in out and "huynh.van.nam" in out, out
+        # a batch: the reason alone does not do it either, and nothing of the batch is decided
+        path = os.path.join(d.dir, "gdht.csv")
+        with open(path, "wb") as fp:
+            fp.write(households_csv(4))
+        batch = d.ctl(*as_("huynh.van.nam", "proposals", "import", "--programme", "GDHT", "--year", "2025",
+                           "--unit", "XA-PHUHOADONG", path))["batch"]["id"]
+        msg = ctl_err(d, "decide", "approve", "--batch", str(batch), "--reason", "Xét đặc cách", "--decision-no", "46/QĐ-UBND")
+        assert "78 of 100 points" in msg and "the local administrator may not grant" in msg, msg
+        eq({x["state"] for x in d.call("proposals.list", batch=batch)["proposals"]}, {"submitted"}, "all or nothing")
+        msg = ctl_err(d, *as_("huynh.van.nam", "decide", "approve", "--batch", str(batch), "--decision-no", "46/QĐ-UBND"))
+        assert 'permission "exception"' in msg, msg
+        r = d.ctl(*as_("huynh.van.nam", "decide", "approve", "--batch", str(batch), "--decision-no", "46/QĐ-UBND",
+                       "--reason", "Xét đặc cách theo điểm thực tế"))
+        eq(r["states"], {"granted": 4}, "granted, two of them as exceptions")
+        eq(sum(1 for x in d.call("titles.list", programme="GDHT")["titles"] if x["exception"]), 3, "named on the titles")
 
 
 def test_no_second_overlapping_level_one_title():
