@@ -90,10 +90,15 @@ static void print_proposal(const json_t *p)
 	size_t i;
 	char buf[1024];
 
-	printf("Hồ sơ số %lld: %s năm %lld, cấp độ %lld\n", jint(p, "id"), jstr(p, "programme_name"), jint(p, "year"),
-	       jint(p, "level"));
-	snprintf(buf, sizeof(buf), "%s  %s%s%s", jstr(p, "nominee"), jstr(p, "nominee_name"), *jstr(p, "place") ? ", " : "",
-		 jstr(p, "place"));
+	if (!strcmp(jstr(p, "kind"), "award"))
+		printf("Hồ sơ số %lld: %s năm %lld\n", jint(p, "id"), jstr(p, "programme_name"), jint(p, "year"));
+	else
+		printf("Hồ sơ số %lld: %s năm %lld, cấp độ %lld\n", jint(p, "id"), jstr(p, "programme_name"), jint(p, "year"),
+		       jint(p, "level"));
+	/* a nominee without a code of its own is its name: said once */
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s", strcmp(jstr(p, "nominee"), jstr(p, "nominee_name")) ? jstr(p, "nominee") : "",
+		 strcmp(jstr(p, "nominee"), jstr(p, "nominee_name")) ? "  " : "", jstr(p, "nominee_name"),
+		 *jstr(p, "place") ? ", " : "", jstr(p, "place"));
 	field("Đối tượng (nominee)", buf);
 	snprintf(buf, sizeof(buf), "%s  %s", jstr(p, "proposer"), jstr(p, "proposer_name"));
 	field("Đơn vị đề nghị (proposer)", buf);
@@ -109,9 +114,19 @@ static void print_proposal(const json_t *p)
 	if (*jstr(p, "reason"))
 		field("Lý do (reason)", jstr(p, "reason"));
 	if ((x = json_object_get(p, "title"))) {
-		snprintf(buf, sizeof(buf), "%s ngày %s, hiệu lực %s đến %s", jstr(x, "decision_no"), jstr(x, "decision_date"),
-			 jstr(x, "valid_from"), jstr(x, "valid_to"));
+		json_t *ex;
+
+		if (!strcmp(jstr(x, "kind"), "award"))	/* được tặng: no validity period */
+			snprintf(buf, sizeof(buf), "%s ngày %s, khen thưởng (award)", jstr(x, "decision_no"), jstr(x, "decision_date"));
+		else
+			snprintf(buf, sizeof(buf), "%s ngày %s, hiệu lực %s đến %s", jstr(x, "decision_no"), jstr(x, "decision_date"),
+				 jstr(x, "valid_from"), jstr(x, "valid_to"));
 		field("Quyết định (decision)", buf);
+		json_array_foreach(json_object_get(x, "exception"), i, ex) {
+			snprintf(buf, sizeof(buf), "bước %lld, %s, %s: %s", jint(ex, "stage"), jstr(ex, "principal"), jstr(ex, "at"),
+				 jstr(ex, "reason"));
+			field("Xét đặc cách (exception)", buf);
+		}
 	}
 	if (json_object_get(p, "batch") && !json_is_null(json_object_get(p, "batch"))) {
 		snprintf(buf, sizeof(buf), "%lld, dòng %lld", jint(p, "batch"), jint(p, "line"));
@@ -510,7 +525,13 @@ int cmd_titles(int argc, char **argv)
 					      jpred(t, jstr(t, "nominee_name"), name, sizeof(name)),
 					      jstr(t, "decision_no"), jstr(t, "valid_from"), jstr(t, "valid_to") };
 
-			snprintf(lv, sizeof(lv), "%lld", jint(t, "level"));
+			/* an award has no level and no validity period */
+			if (json_is_null(json_object_get(t, "level")))
+				snprintf(lv, sizeof(lv), "-");
+			else
+				snprintf(lv, sizeof(lv), "%lld", jint(t, "level"));
+			if (json_is_null(json_object_get(t, "valid_from")))
+				row[6] = row[7] = "-";
 			snprintf(year, sizeof(year), "%lld", jint(t, "year"));
 			table_add(tb, row);
 		}

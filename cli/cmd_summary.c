@@ -327,8 +327,8 @@ static void tally(const json_t *titles, json_t *counts, json_t *order, int col, 
 		if (!c) {
 			c = json_pack("[i,i]", 0, 0);
 			json_object_set_new(counts, key, c);
-			json_array_append_new(order, json_pack("[s,s,I]", key, jstr(t, "programme_name"),
-							       (json_int_t)jint(t, "level")));
+			json_array_append_new(order, json_pack("[s,s,O]", key, jstr(t, "programme_name"),
+							       json_object_get(t, "level")));
 		}
 		json_array_set_new(c, (size_t)col, json_integer(json_integer_value(json_array_get(c, (size_t)col)) + 1));
 		free(key);
@@ -414,7 +414,10 @@ static int section_titles(struct buf *b, const char *under, const struct span *s
 		const char *cells[5] = { nbuf, json_string_value(json_array_get(o, 1)), lv, c1, c2 };
 
 		snprintf(nbuf, sizeof(nbuf), "%zu", i + 1);
-		snprintf(lv, sizeof(lv), "%lld", (long long)json_integer_value(json_array_get(o, 2)));
+		if (json_is_null(json_array_get(o, 2)))	/* an award: no level */
+			snprintf(lv, sizeof(lv), "-");
+		else
+			snprintf(lv, sizeof(lv), "%lld", (long long)json_integer_value(json_array_get(o, 2)));
 		snprintf(c1, sizeof(c1), "%lld", (long long)json_integer_value(json_array_get(c, 0)));
 		snprintf(c2, sizeof(c2), "%lld", (long long)json_integer_value(json_array_get(c, 1)));
 		table_row(b, &def, cells, 0);

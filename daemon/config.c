@@ -1375,10 +1375,12 @@ next:
 
 /* principals and programmes ------------------------------------------------------ */
 
-static const char *const principal_keys[] = { "name", "display_name", "unit", "roles", "public_key", "from", "until", NULL };
+static const char *const principal_keys[] = {
+	"name", "display_name", "unit", "roles", "public_key", "from", "until", "permissions", NULL
+};
 static const char *const programme_keys[] = {
 	"code", "name", "nominee", "proposers", "stages", "window", "levels", "level2_after_months",
-	"valid_months", "rubric", "from", "until", NULL
+	"valid_months", "rubric", "from", "until", "kind", "repropose_after_rejection", NULL
 };
 static const char *const proposer_keys[] = { "kinds", "levels", "units", NULL };
 static const char *const stage_keys[] = { "decider", "role", "days", "from", "until", NULL };
@@ -1463,6 +1465,16 @@ static void load_principals(struct loader *ld, struct config *cfg, const config_
 				err_at(ld, config_setting_get_member(s, "roles"),
 				       "principal %s: role \"%s\" is not one of submitter, reviewer, approver, admin, auditor", p->name, roles[k]);
 			p->roles |= r;
+		}
+		strv_free(&roles);
+		roles = get_strv(ld, s, "permissions", "principal");
+		for (size_t k = 0; roles && roles[k]; k++) {
+			if (!strcmp(roles[k], "exception"))
+				p->permissions |= PERM_EXCEPTION;
+			else
+				err_at(ld, config_setting_get_member(s, "permissions"),
+				       "principal %s: permission \"%s\" is not known: the one permission is \"exception\" (approve a dossier that does not pass the rubric)",
+				       p->name, roles[k]);
 		}
 		strv_free(&roles);
 		get_span(ld, s, "principal", &p->from, &p->until);
@@ -1581,7 +1593,9 @@ static void load_rubric(struct loader *ld, struct programme *pg, const config_se
 /* load_programme - one title or award programme */
 static void load_programme(struct loader *ld, struct config *cfg, struct programme *pg, const config_setting_t *s)
 {
+	static const char *const title_only[] = { "levels", "level2_after_months", "valid_months", NULL };
 	const config_setting_t *g;
+	char *kind = NULL;
 	int known = 0;
 
 	get_string(ld, s, "name", 1, "programme", &pg->name);
@@ -1620,6 +1634,20 @@ static void load_programme(struct loader *ld, struct config *cfg, struct program
 			err_at(ld, g, "programme %s: the decision date comes before the dossier date: both fall in the programme's year",
 			       pg->code);
 	}
+	if (get_string(ld, s, "kind", 0, "programme", &kind) == 0) {
+		pg->award = !strcmp(kind, "award");
+		if (!pg->award && strcmp(kind, "title"))
+			err_at(ld, config_setting_get_member(s, "kind"),
+			       "programme %s: kind \"%s\" is not title (danh hiệu: recognised, with levels and a validity) or award (khen thưởng: given once)",
+			       pg->code, kind);
+		free(kind);
+	}
+	for (size_t k = 0; pg->award && title_only[k]; k++)
+		if (config_setting_get_member(s, title_only[k]))
+			err_at(ld, config_setting_get_member(s, title_only[k]),
+			       "programme %s is an award (kind = \"award\"): an award is given once, with no level and no validity period; remove %s",
+			       pg->code, title_only[k]);
+	pg->repropose_after_rejection = get_bool(ld, s, "repropose_after_rejection", "programme", 0);
 	pg->levels = get_int(ld, s, "levels", "programme", 1, 1, 2);
 	pg->level2_after_months = get_int(ld, s, "level2_after_months", "programme", 12, 0, 120);
 	pg->valid_months = get_int(ld, s, "valid_months", "programme", 36, 1, 240);

@@ -114,8 +114,12 @@ struct principal {
 	unsigned roles;		/* ROLE_* */
 	char *public_key;	/* CURVE, Z85: how this principal is known over tcp */
 	int32_t from, until;	/* holds its roles from .. until (DATE_NONE_*: open) */
+	unsigned permissions;	/* PERM_* */
 	int line;
 };
+
+/* named permissions of a principal (principals: permissions = [ ... ]) */
+#define PERM_EXCEPTION 1u	/* approve a dossier that does not pass the rubric (xét đặc cách) */
 
 /* who decides at a stage, relative to the proposing unit */
 enum decider_kind { DK_PARENT, DK_LEVEL, DK_UNIT };
@@ -146,6 +150,8 @@ struct programme {
 	size_t nstages;
 	int dossier_month, dossier_mday;	/* 0: no dossier deadline */
 	int decision_month, decision_mday;	/* 0: no decision deadline */
+	int award;			/* kind = "award": given once, no level, no validity period */
+	int repropose_after_rejection;	/* a rejected nominee may be proposed again for the same year */
 	int levels;			/* 1 or 2 */
 	int level2_after_months;	/* level 2 only this long after level 1 */
 	int valid_months;		/* how long a title is valid */

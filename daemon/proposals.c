@@ -316,8 +316,12 @@ int proposer_allowed(struct daemon *d, const struct programme *pg, const struct 
 	}
 	if (ok)
 		return 1;
-	used = (size_t)snprintf(why, size, "%s (%s, %s %s) may not propose %s (%s): its proposers are", u->code, u->name,
-				u->kind, u->level_code, pg->code, pg->name);
+	if (!strcmp(u->kind, u->level_code))	/* a hamlet of kind hamlet: said once */
+		used = (size_t)snprintf(why, size, "%s (%s, %s) may not propose %s (%s): its proposers are", u->code, u->name,
+					u->kind, pg->code, pg->name);
+	else
+		used = (size_t)snprintf(why, size, "%s (%s, %s at level %s) may not propose %s (%s): its proposers are", u->code,
+					u->name, u->kind, u->level_code, pg->code, pg->name);
 	for (size_t i = 0; s->units && s->units[i] && used < size; i++)
 		used += (size_t)snprintf(why + used, size - used, "%s %s", i ? "," : "", s->units[i]);
 	if (s->kinds && used < size) {
@@ -405,6 +409,9 @@ int window_refusal(struct daemon *d, const struct programme *pg, int year, int64
 {
 	int32_t day;
 	char buf[16];
+	size_t used;
+	int y, open = 0;
+	unsigned m, dd;
 
 	if (!pg->dossier_month)
 		return 0;
@@ -412,8 +419,21 @@ int window_refusal(struct daemon *d, const struct programme *pg, int year, int64
 	if (now <= cal_end_of_day(d->cfg, day))
 		return 0;
 	vn_day(day, buf, sizeof(buf));
-	snprintf(why, size, "the dossier window of %s (%s) for %d closed at the end of %s; propose for %d instead",
-		 pg->code, pg->name, year, buf, year + 1);
+	used = (size_t)snprintf(why, size, "the dossier window of %s (%s) for %d closed at the end of %s; ", pg->code,
+				pg->name, year, buf);
+	/* what can be proposed now: this year or the next (proposal_precheck), while open */
+	civil_from_days(day_of_time(now, d->cfg->utc_offset), &y, &m, &dd);
+	for (int k = y; k <= y + 1 && used < size; k++) {
+		day = cal_roll(d->cfg, days_from_civil(k, (unsigned)pg->dossier_month, (unsigned)pg->dossier_mday));
+		if (now > cal_end_of_day(d->cfg, day))
+			continue;
+		vn_day(day, buf, sizeof(buf));
+		used += (size_t)snprintf(why + used, size - used, "%s%d (dossier by %s)", open ? " or " : "proposals can now be made for ",
+					 k, buf);
+		open++;
+	}
+	if (!open && used < size)
+		snprintf(why + used, size - used, "no year can be proposed now");
 	return -1;
 }
 
@@ -831,7 +851,8 @@ static int grant(struct daemon *d, struct request *rq, const struct programme *p
 	sqlite3_bind_text(s, 10, p->decider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, decision_no, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 12, day);
-	sqlite3_bind_int(s, 13, add_months(day, pg->valid_months) - 1);
+	/* an award is given once: no validity period (an empty span, never valid on a day) */
+	sqlite3_bind_int(s, 13, pg->award ? day - 1 : add_months(day, pg->valid_months) - 1);
 	sqlite3_bind_text(s, 14, rq_principal(rq), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 15, clock_now(d));
 	rc = sqlite3_step(s);
@@ -898,10 +919,15 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 	rubric_verdict(pg, scores, &v);
 	json_decref(scores);
 	if (!strcmp(a, "approve") && !v.passed) {
-		if (!dc->reason || !*dc->reason)
-			return rq_error(rq, "below_threshold", "proposal #%lld (%s) does not pass the rubric of %s: %s; to approve it anyway give the reason for the override (--reason), or return it",
-					(long long)p->id, p->nominee_name, pg->code, v.why);
+		if (exception_refusal(d, rq, pg, p, &v, dc->reason))
+			return -1;
 		override = 1;
+	}
+	if (last && !strcmp(a, "approve")) {
+		if (decision_day_refusal(d, p, dc->decision_day, dc->decision_day_given, why, sizeof(why)))
+			return rq_error(rq, "invalid_field", "%s", why);
+		if (p->level == 1 && title_overlap(d, pg, p->nominee, p->place, dc->decision_day, why, sizeof(why)))
+			return rq_error(rq, "title_held", "%s", why);
 	}
 	xstrlcpy(decider, p->decider ? p->decider : "", sizeof(decider));
 	if (!strcmp(a, "score")) {
@@ -924,9 +950,9 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 			return db_error(d, rq, "the decision");
 	}
 	if (dc->group) {
-		json_t *detail = json_pack("{s:I,s:s,s:i,s:s,s:s?,s:s?,s:b}", "batch", (json_int_t)p->batch, "action", a,
+		json_t *detail = json_pack("{s:I,s:s,s:i,s:s,s:s?,s:s?,s:b,s:b}", "batch", (json_int_t)p->batch, "action", a,
 					   "stage", stage, "decider", decider, "reason", dc->reason, "decision_no", dc->decision_no,
-					   "override", override);
+					   "override", override, "exception", override);
 		char object[64];
 
 		json_object_set_new(detail, "state", json_string(p->state));
@@ -934,6 +960,10 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 		if (audit_append(d, principal, "proposal.decide", object, p->proposer, detail))
 			return db_error(d, rq, "the audit row of the decision");
 	} else {
+		/* the audit row of a single decision copies the request (audit_request): an
+		 * exception is named there, not only in the proposal's history */
+		if (override)
+			json_object_set_new(rq_body(rq), "exception", json_true());
 		events_emit(d, "proposal.decided", json_pack("{s:I,s:s,s:s,s:i,s:s,s:s}", "proposal", (json_int_t)p->id,
 							     "programme", p->programme, "action", a, "stage", stage,
 							     "state", p->state, "by", principal));
@@ -1029,7 +1059,7 @@ void proposals_init(void)
 /* one proposal of a message, as the notice recorded it, with its values as text */
 struct render_item {
 	char *nominee, *nominee_name, *proposer, *reason;
-	char id[24], level[16];
+	char id[24], level[16], where[512];
 };
 
 /* proposal_event - the template event of a step; an unknown step reads as a withdrawal, as
@@ -1051,7 +1081,7 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 {
 	sqlite3_stmt *s = store_stmt(d->store,
 		"SELECT p.id, p.programme, p.year, p.level, p.nominee, p.nominee_name, p.proposer, n.stage, e.reason,"
-		" e.decision_no, n.due_at, p.decision_day, count(*) OVER () FROM proposal_notices n"
+		" e.decision_no, n.due_at, p.decision_day, count(*) OVER (), p.place FROM proposal_notices n"
 		" JOIN proposals p ON p.id = n.proposal JOIN proposal_events e ON e.id = n.event"
 		" WHERE n.outbox = ?1 ORDER BY p.id LIMIT ?2");
 	const struct unit *to = unitset_find(d->units, recipient);
@@ -1097,6 +1127,14 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 		pu = unitset_find(d->units, it->proposer);
 		list[n].v[TV_PROPOSAL_ID] = it->id;
 		list[n].v[TV_NOMINEE_CODE] = it->nominee;
+		/* a nominee without a code of its own is known by its name: the parenthesis then
+		 * says where it belongs, not the name again */
+		if (it->nominee && it->nominee_name && !strcmp(it->nominee, it->nominee_name)) {
+			const struct unit *pl = unitset_find(d->units, col(s, 13));
+
+			xstrlcpy(it->where, pl ? pl->name : col(s, 13), sizeof(it->where));
+			list[n].v[TV_NOMINEE_CODE] = it->where;
+		}
 		list[n].v[TV_NOMINEE_NAME] = it->nominee_name;
 		list[n].v[TV_LEVEL] = it->level;
 		list[n].v[TV_PROPOSER_NAME] = pu ? pu->name : it->proposer;

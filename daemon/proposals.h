@@ -133,6 +133,7 @@ struct decision {
 	json_t *scores;			/* parsed, or NULL */
 	const char *decision_no;
 	int32_t decision_day;
+	int decision_day_given;		/* --decision-date was given (else today) */
 	int group;			/* a batch decision: digest messages, audit rows written here */
 };
 
@@ -154,6 +155,28 @@ int nominee_resolve(struct daemon *d, const struct programme *pg, const struct u
  * id and state, or 0 */
 int64_t proposal_existing(struct daemon *d, const char *programme, const struct nominee *nm, int year, int level,
 			  char *state, size_t size);
+
+/* proposals_rules.c ---------------------------------------------------------------- */
+
+/* title_overlap - 1 when nominee (at place) holds a level-1 title of pg valid on day (why
+ * names it and its validity), else 0; never for an award */
+int title_overlap(struct daemon *d, const struct programme *pg, const char *nominee, const char *place, int32_t day,
+		  char *why, size_t size);
+
+/* nominee_refusal - may nm be proposed for pg, year and level today? 0 yes; -1 with the
+ * error code (title_held, rejected_this_year) and why */
+int nominee_refusal(struct daemon *d, const struct programme *pg, const struct nominee *nm, int year, int level,
+		    int32_t today, const char **code, char *why, size_t size);
+
+/* decision_day_refusal - 0 when day may date the decision on p (not before its dossier
+ * was submitted; a working day when given); else -1 and why */
+int decision_day_refusal(struct daemon *d, const struct proposal *p, int32_t day, int given, char *why, size_t size);
+
+/* exception_refusal - approving p although it fails the rubric (verdict v): 0 when the
+ * request's principal holds the permission "exception" and gives a reason; else -1 with an
+ * error reply naming what is not met */
+int exception_refusal(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
+		      const struct verdict *v, const char *reason);
 
 struct stage;
 /* stage_decider - the deciding unit of a stage for the proposer on day, or NULL */

@@ -87,7 +87,7 @@ static void check_rows(struct daemon *d, const struct programme *pg, const struc
 	for (size_t r = 1; r < csv->nrows; r++) {
 		const struct csv_row *cr = &csv->rows[r];
 		struct row *row = &rows[r - 1];
-		const char *hamlet;
+		const char *hamlet, *refused;
 		int64_t other;
 		int bad = 0;
 
@@ -130,6 +130,8 @@ static void check_rows(struct daemon *d, const struct programme *pg, const struc
 		if ((other = proposal_existing(d, pg->code, &row->nm, year, level, state, sizeof(state))))
 			problem(pb, cr->line, "%s (%s) already has proposal #%lld (%s) for %s %d level %d", row->nm.name,
 				row->nm.code, (long long)other, state, pg->code, year, level);
+		else if (nominee_refusal(d, pg, &row->nm, year, level, today, &refused, why, sizeof(why)))
+			problem(pb, cr->line, "%s", why);
 		else if (level == 2 && level2_refusal(d, pg, row->nm.code, row->nm.place, today, why, sizeof(why)))
 			problem(pb, cr->line, "%s", why);
 	}
@@ -414,7 +416,7 @@ int batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batc
 		}
 		if (below) {
 			free(ids);
-			rq_error(rq, "below_threshold", "%zu of the %zu proposals of batch %lld do not pass the rubric of %s: %s%s; give the reason for the override (--reason) to approve them all, or decide those one by one",
+			rq_error(rq, "below_threshold", "%zu of the %zu proposals of batch %lld do not pass the rubric of %s: %s%s; approving them anyway is an exception (xét đặc cách): a decider with the permission \"exception\" gives its reason (--reason) to approve them all; or decide those one by one",
 				 below, n, (long long)batch, pg->code, msg, below > MAX_BELOW ? "; ..." : "");
 			rq_error_set(rq, "errors", list);
 			return -1;

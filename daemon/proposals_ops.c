@@ -208,7 +208,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 {
 	const struct programme *pg = want_programme(d, rq, "programme");
 	const struct unit *proposer = pg ? find_unit(d, rq, "unit") : NULL;
-	const char *code, *name, *hamlet, *note;
+	const char *code, *name, *hamlet, *note, *refused;
 	long long year = 0, level = 1;
 	int32_t today = registry_today(d);
 	json_t *scores = NULL;
@@ -234,6 +234,8 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	if ((other = proposal_existing(d, pg->code, &nm, (int)year, (int)level, state, sizeof(state))))
 		return rq_error(rq, "already_proposed", "%s (%s) already has proposal #%lld (%s) for %s %lld level %lld; act on that one",
 				nm.name, nm.code, (long long)other, state, pg->code, year, level);
+	if (nominee_refusal(d, pg, &nm, (int)year, (int)level, today, &refused, why, sizeof(why)))
+		return rq_error(rq, refused, "%s", why);
 	if (level == 2 && level2_refusal(d, pg, nm.code, nm.place, today, why, sizeof(why)))
 		return rq_error(rq, "level1_required", "%s", why);
 	if (window_refusal(d, pg, (int)year, now, why, sizeof(why)))
@@ -365,8 +367,10 @@ int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out)
 	dc.action = action;
 	dc.decision_day = today;
 	dc.decision_no = rq_str(rq, "decision_no", 0);
-	if (rq_failed(rq) || want_text(rq, "reason", &dc.reason) || rq_day(rq, "decision_date", 0, &dc.decision_day) < 0)
+	if (rq_failed(rq) || want_text(rq, "reason", &dc.reason)
+	    || (rc = rq_day(rq, "decision_date", 0, &dc.decision_day)) < 0)
 		return -1;
+	dc.decision_day_given = rc == 0;
 	if (dc.decision_no && (!*dc.decision_no || strlen(dc.decision_no) > 100))
 		return rq_error(rq, "invalid_field", "the decision number must be 1 to 100 bytes, e.g. 15/QĐ-UBND");
 	if (dc.decision_day > today)
@@ -462,6 +466,7 @@ static json_t *row_json(struct daemon *d, sqlite3_stmt *s)
 			      "nominee_kind", col(s, 6), "proposer", col(s, 8), "proposer_name", pu ? pu->name : col(s, 8),
 			      "state", state, "stage", sqlite3_column_int(s, 10), "stages", pg ? (int)pg->nstages : 0);
 
+	json_object_set_new(o, "kind", json_string(pg && pg->award ? "award" : "title"));
 	json_object_set_new(o, "place", *col(s, 7) ? json_string(col(s, 7)) : json_null());
 	json_object_set_new(o, "decider", col(s, 11) ? json_string(col(s, 11)) : json_null());
 	json_object_set_new(o, "decider_name", du ? json_string(du->name) : json_null());
@@ -549,6 +554,32 @@ static json_t *verdict_json(const struct programme *pg, json_t *scores)
 	return o;
 }
 
+/* title_kind - a registry row as its programme's kind says: an award (được tặng) has no
+ * level and no validity period; a title or award approved against its rubric carries the
+ * exception (xét đặc cách): who allowed it, when, and the reason */
+static void title_kind(struct daemon *d, const struct programme *pg, int64_t proposal, json_t *t)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT principal, at, reason, stage FROM proposal_events"
+				     " WHERE proposal = ?1 AND override = 1 ORDER BY id");
+	json_t *ex = json_array();
+
+	json_object_set_new(t, "kind", json_string(pg && pg->award ? "award" : "title"));
+	if (pg && pg->award) {
+		json_object_set_new(t, "level", json_null());
+		json_object_set_new(t, "valid_from", json_null());
+		json_object_set_new(t, "valid_to", json_null());
+	}
+	sqlite3_bind_int64(s, 1, proposal);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(ex, json_pack("{s:s,s:o,s:s,s:i}", "principal", col(s, 0),
+						    "at", json_time(d, sqlite3_column_int64(s, 1)), "reason", col(s, 2) ? col(s, 2) : "",
+						    "stage", sqlite3_column_int(s, 3)));
+	sqlite3_reset(s);
+	json_object_set_new(t, "exception", json_array_size(ex) ? ex : json_null());
+	if (!json_array_size(ex))
+		json_decref(ex);
+}
+
 /* proposal_json - the row, and with full its path, dossier, scores, history and title */
 json_t *proposal_json(struct daemon *d, int64_t id, int full)
 {
@@ -596,6 +627,8 @@ json_t *proposal_json(struct daemon *d, int64_t id, int full)
 				      "decider", col(s, 4), "reason", col(s, 5), "decision_no", col(s, 10),
 				      "override", sqlite3_column_int(s, 9), "state", col(s, 11));
 
+		json_object_set_new(e, "exception", json_boolean(sqlite3_column_int(s, 9)));
+
 		json_object_set_new(e, "scores", col(s, 6) ? json_loads(col(s, 6), 0, NULL) : json_null());
 		json_object_set_new(e, "total", sqlite3_column_type(s, 7) == SQLITE_NULL ? json_null() : json_real(sqlite3_column_double(s, 7)));
 		json_object_set_new(e, "passed", sqlite3_column_type(s, 8) == SQLITE_NULL ? json_null() : json_boolean(sqlite3_column_int(s, 8)));
@@ -605,12 +638,16 @@ json_t *proposal_json(struct daemon *d, int64_t id, int full)
 	json_object_set_new(o, "history", a);
 	s = store_stmt(d->store, "SELECT decision_no, decision_day, valid_from, valid_to, granted_by FROM titles WHERE proposal = ?1");
 	sqlite3_bind_int64(s, 1, id);
+	x = NULL;
 	if (sqlite3_step(s) == SQLITE_ROW)
-		json_object_set_new(o, "title", json_pack("{s:s,s:o,s:o,s:o,s:s}", "decision_no", col(s, 0),
-							  "decision_date", json_day(sqlite3_column_int(s, 1)),
-							  "valid_from", json_day(sqlite3_column_int(s, 2)),
-							  "valid_to", json_day(sqlite3_column_int(s, 3)), "granted_by", col(s, 4)));
+		x = json_pack("{s:s,s:o,s:o,s:o,s:s}", "decision_no", col(s, 0), "decision_date", json_day(sqlite3_column_int(s, 1)),
+			      "valid_from", json_day(sqlite3_column_int(s, 2)), "valid_to", json_day(sqlite3_column_int(s, 3)),
+			      "granted_by", col(s, 4));
 	sqlite3_reset(s);
+	if (x) {
+		title_kind(d, pg, id, x);
+		json_object_set_new(o, "title", x);
+	}
 	proposal_clear(&p);
 	return o;
 }
@@ -791,6 +828,7 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 			      "decision_date", json_day(sqlite3_column_int(s, 12)), "valid_from", json_day(sqlite3_column_int(s, 13)),
 			      "valid_to", json_day(sqlite3_column_int(s, 14)));
 		json_object_set_new(t, "place", *col(s, 8) ? json_string(col(s, 8)) : json_null());
+		title_kind(d, pg, sqlite3_column_int64(s, 1), t);
 		if (via)
 			json_object_set_new(t, "predecessor", json_string(via));
 		json_array_append_new(list, t);

@@ -109,7 +109,7 @@ def test_a_proposal_pending_template_for_mail_in_the_spool():
             eq(subject, "Chờ xét duyệt: 1 hồ sơ GK-TT năm 2025", "subject")
             eq(body, f"Kính gửi {COUNCIL},\n\n"
                "Đơn vị có 1 hồ sơ \"Giấy khen (tập thể)\" chờ xét duyệt ở bước 1, hạn 17/03/2025:\n"
-               f"• Số 54: Ấp Xóm Chùa (Ấp Xóm Chùa), cấp 1, đề nghị: {ANPHU} [XA-ANPHU]\n"
+               f"• Số 54: Ấp Xóm Chùa ({ANPHU}), cấp 1, đề nghị: {ANPHU} [XA-ANPHU]\n"
                f"Mã: {msgs[1]['key']}\n", "body")
 
             # no withdrawn template: the built-in text, byte for byte
@@ -117,7 +117,7 @@ def test_a_proposal_pending_template_for_mail_in_the_spool():
             eq(subject, "[Rút hồ sơ] Giấy khen (tập thể) năm 2025: 1 hồ sơ", "built-in subject")
             eq(body, f"Kính gửi: {COUNCIL}\n\n"
                "Đơn vị đề nghị đã rút 1 hồ sơ đề nghị công nhận \"Giấy khen (tập thể)\" năm 2025.\n\n"
-               f"  - Hồ sơ số 55: Ấp Bàu Tre (Ấp Bàu Tre), cấp độ 1, đơn vị đề nghị: {ANPHU}\n"
+               f"  - Hồ sơ số 55: Ấp Bàu Tre ({ANPHU}), cấp độ 1, đơn vị đề nghị: {ANPHU}\n"
                + FOOTER.format(key=msgs[3]["key"]), "built-in body")
 
 
@@ -139,7 +139,7 @@ def test_proposal_templates_per_channel_kind_reach_the_smtp_server_and_the_webho
                     ("[Rút hồ sơ] Giấy khen (tập thể) năm 2025: 1 hồ sơ",
                      f"Kính gửi: {COUNCIL}\n\n"
                      "Đơn vị đề nghị đã rút 1 hồ sơ đề nghị công nhận \"Giấy khen (tập thể)\" năm 2025.\n\n"
-                     f"  - Hồ sơ số 55: Ấp Bàu Tre (Ấp Bàu Tre), cấp độ 1, đơn vị đề nghị: {ANPHU}\n"
+                     f"  - Hồ sơ số 55: Ấp Bàu Tre ({ANPHU}), cấp độ 1, đơn vị đề nghị: {ANPHU}\n"
                      + FOOTER.format(key=posts[2]["id"]))], "the chat template, and the built-in text")
                 mails = [email.message_from_bytes(c, policy=email.policy.default) for _, r, c in smtp.messages
                          if "hdtdkt@cuchi.example.org" in r]

@@ -211,8 +211,8 @@ def test_commune_learning_community_returned_granted_then_level_two():
         p = d.ctl(*as_("nguyen.thi.lan", "proposals", "submit", str(pid), "--note", "Đã bổ sung biên bản", path))["proposal"]
         eq((p["state"], p["stage"], p["version"], len(p["files"])), ("submitted", 1, 2, 2), "resubmitted")
         msg = err(d.call("proposal.decide", proposal=pid, action="approve", decision_no="15/QĐ-GDĐT",
-                         **{"as": "tran.van.binh"}), "below_threshold")
-        assert "TC3 is not met" in msg and "--reason" in msg, msg
+                         **{"as": "tran.van.binh"}), "exception_not_permitted")
+        assert "TC3 is not met" in msg and "return or reject it" in msg, msg
         p = d.ctl(*as_("tran.van.binh", "decide", "approve", str(pid), "--score", "TC3=đạt",
                        "--decision-no", "15/QĐ-GDĐT", "--decision-date", "2025-01-13"))["proposal"]
         eq((p["state"], p["decision_no"], p["title"]["valid_from"], p["title"]["valid_to"]),
@@ -303,8 +303,9 @@ def test_city_award_climbs_unit_district_city():
 
 
 def test_an_overdue_stage_escalates_once():
-    """Giấy khen (tập thể) waits 10 working days at the district council, then the council
-    is told it is overdue and UBND huyện that the decision is late; once."""
+    """Giấy khen (tập thể) waits 10 working days at the district council (which advises the
+    chairman of UBND huyện), then the council is told it is overdue and UBND huyện that the
+    decision is late; once."""
     with Daemon(start_at="2024-10-07T09:00:00+07:00") as d:
         p = ok(d.call("proposal.create", programme="GK-TT", year=2024, unit="XA-ANPHU", nominee_name="Ấp Xóm Chùa",
                       submit=True))["proposal"]
@@ -322,8 +323,10 @@ def test_an_overdue_stage_escalates_once():
         eq(d.call("proposals.list", state="submitted")["proposals"][0]["overdue"], True, "listed as overdue")
         d.ctl("clock", "advance", "30d")
         eq(len([o for o in outbox(d) if o[5] in ("overdue", "escalation")]), 2, "exactly once")
-        # the council decides late; the escalation moment is gone
-        ok(d.call("proposal.decide", proposal=p["id"], action="approve", decision_no="88/QĐ-HĐTĐKT", **{"as": "vo.thanh.son"}))
+        # the council advises late, the chairman of UBND huyện decides; no escalation moment is left
+        ok(d.call("proposal.decide", proposal=p["id"], action="approve", reason="Hội đồng đề nghị tặng Giấy khen",
+                  **{"as": "vo.thanh.son"}))
+        ok(d.call("proposal.decide", proposal=p["id"], action="approve", decision_no="88/QĐ-UBND", **{"as": "pham.minh.tuan"}))
         con = d.db()
         eq(con.execute("SELECT count(*) FROM proposals WHERE next_at IS NOT NULL").fetchone()[0], 0, "nothing due")
         con.close()
@@ -382,7 +385,9 @@ def test_programme_and_principal_mistakes_are_named_with_their_line():
     from harness import BIN, CONFIG
     text = open(CONFIG, encoding="utf-8").read()
     edits = [
-        ('roles = [ "reviewer", "approver" ]; },', 'roles = [ "reviewer", "boss" ]; },', 'role "boss" is not one of'),
+        ('roles = [ "reviewer", "approver" ]; permissions', 'roles = [ "reviewer", "boss" ]; permissions',
+         'role "boss" is not one of'),
+        ('permissions = [ "exception" ];', 'permissions = [ "exemption" ];', 'permission "exemption" is not known'),
         ('unit = "HCM";            roles', 'unit = "HCMC";           roles', "unit 'HCMC' is not a unit of this file"),
         ('{ decider = "unit:CUCHI-GDDT"; role = "approver"; days = 20;',
          '{ decider = "unit:CUCHI-GDĐT"; role = "approver"; days = 400;', 'decider "unit:CUCHI-GDĐT" is not'),
