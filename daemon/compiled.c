@@ -80,8 +80,14 @@ void unit_contact_text(const struct unit *u, char *buf, size_t size)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; u && u->emails && u->emails[i] && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", u->emails[i]);
+	for (size_t i = 0; u && u->emails && u->emails[i]; i++) {	/* whole addresses only */
+		size_t n = strlen(u->emails[i]) + (i ? 2 : 0);
+
+		if (used + n >= size)
+			break;
+		snprintf(buf + used, size - used, "%s%s", i ? ", " : "", u->emails[i]);
+		used += n;
+	}
 }
 
 int compiled_inputs(struct daemon *d, const struct report_type *rt, const char *period, int64_t at, struct inputs *in)
@@ -162,5 +168,5 @@ void inputs_missing_text(struct daemon *d, const struct inputs *in, char *buf, s
 		used += (size_t)n;
 	}
 	if (in->missing > (long)shown)
-		snprintf(buf + used, size - used, " và %ld đơn vị khác", in->missing - (long)shown);
+		snprintf(buf + used, size - used, shown ? " và %ld đơn vị khác" : "%ld đơn vị", in->missing - (long)shown);
 }

@@ -23,7 +23,8 @@ struct unit;
  * 2024", "... giai đoạn 2023 - 2025"; a name that already holds the period stays as is */
 void report_period_text(const char *name, int yearly, const char *period, char *buf, size_t size);
 
-/* unit_contact_text - the unit's e-mail addresses, ", "-separated; "" when it has none */
+/* unit_contact_text - the unit's e-mail addresses, ", "-separated, as many whole ones as fit;
+ * "" when it has none */
 void unit_contact_text(const struct unit *u, char *buf, size_t size);
 
 /* the inputs of a compiled report for one period, at a moment */

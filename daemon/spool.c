@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "b64.h"
-#include "compiled.h"
 #include "buf.h"
+#include "compiled.h"
 #include "jdump.h"
 #include "jobs.h"
 #include "log.h"

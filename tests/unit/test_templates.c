@@ -873,6 +873,18 @@ static void test_report_period(void)
 	}
 	report_period_text("Báo cáo năm", 1, "2024", buf, 16);	/* cut short: still valid UTF-8 */
 	T_CHECK("cut short, valid UTF-8", utf8_valid(buf, strlen(buf)));
+	{	/* a receiver's addresses: whole ones only */
+		char *emails[] = { "gddt@cuchi.example.org", "vanthu@cuchi.example.org", NULL };
+		struct unit u = { .emails = emails };
+
+		unit_contact_text(&u, buf, sizeof(buf));
+		T_STREQ("contact", buf, "gddt@cuchi.example.org, vanthu@cuchi.example.org");
+		unit_contact_text(&u, buf, 30);
+		T_STREQ("contact cut to whole addresses", buf, "gddt@cuchi.example.org");
+		u.emails = NULL;
+		unit_contact_text(&u, buf, sizeof(buf));
+		T_STREQ("no address", buf, "");
+	}
 }
 
 int main(void)
