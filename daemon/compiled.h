@@ -1,8 +1,8 @@
 /*
- * compiled.h - what the messages say of a report beyond its code: the report and its
- * period in words ("Báo cáo ... năm 2024"), the receiving office's contact, and, for a
- * report type that compiles others (compiles = "BC-NAM"), how many of its inputs were in
- * and which units were still missing at a moment (when it was filed, or now).
+ * compiled.h - what the messages say of a report beyond its name and period (those are
+ * common/period_text.h): the receiving office's contact, and, for a report type that
+ * compiles others (compiles = "BC-NAM"), how many of its inputs were in and which units
+ * were still missing at a moment (when it was filed, or now).
  */
 #ifndef THIDUA_COMPILED_H
 #define THIDUA_COMPILED_H
@@ -17,11 +17,6 @@ struct unit;
 
 #define INPUTS_LISTED 10	/* missing units a message names; the rest are counted */
 #define INPUTS_JSON 50		/* missing units a receipt or completeness lists */
-
-/* report_period_text - rt's name and the period joined as a Vietnamese reader writes them:
- * "Báo cáo ... năm 2024" (not "năm kỳ 2024"), "... quý I năm 2024", "... tháng 11 năm
- * 2024", "... giai đoạn 2023 - 2025"; a name that already holds the period stays as is */
-void report_period_text(const char *name, int yearly, const char *period, char *buf, size_t size);
 
 /* unit_contact_text - the unit's e-mail addresses, ", "-separated, as many whole ones as fit;
  * "" when it has none */

@@ -22,6 +22,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "mailhdr.h"
+#include "period_text.h"
 #include "proposals.h"
 #include "sha256.h"
 #include "templates.h"

@@ -17,6 +17,7 @@
 
 #include "compiled.h"
 #include "config.h"
+#include "period_text.h"
 #include "templates.h"
 #include "utf8.h"
 #include "xalloc.h"
