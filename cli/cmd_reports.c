@@ -79,6 +79,26 @@ static const char *state_label(const char *state)
 	return state;
 }
 
+/* inputs_text - "BC-NAM: đã nhận 1/33, còn thiếu 32" of an inputs object (a compiled report) */
+static const char *inputs_text(const json_t *in, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s: đã nhận (received) %lld/%lld, còn thiếu (missing) %lld", jstr(in, "report"),
+		 jint(in, "received"), jint(in, "expected"), jint(in, "missing"));
+	return buf;
+}
+
+/* print_inputs_missing - the missing units of an inputs object, one a line */
+static void print_inputs_missing(const json_t *in)
+{
+	json_t *u;
+	size_t i;
+
+	json_array_foreach(json_object_get(in, "missing_units"), i, u)
+		printf("    %s  %s\n", jstr(u, "unit"), jstr(u, "name"));
+	if (jint(in, "more") > 0)
+		printf("    ... và %lld đơn vị khác (and %lld more)\n", jint(in, "more"), jint(in, "more"));
+}
+
 /* print_receipt - a receipt block, as handed out by submit and shown by receipt */
 static void print_receipt(const json_t *r)
 {
@@ -112,6 +132,12 @@ static void print_receipt(const json_t *r)
 		printf("    %s", jstr(f, "name"));
 		pad(text_width(jstr(f, "name")), namew + 2);
 		printf("%*lld bytes  %s\n", (int)sizew, jint(f, "size"), jstr(f, "sha256"));
+	}
+	if (json_is_object(json_object_get(r, "inputs"))) {	/* a compiled report: its inputs when filed */
+		char text[256];
+
+		field("Báo cáo tổng hợp từ (inputs)", "%s", inputs_text(json_object_get(r, "inputs"), text, sizeof(text)));
+		print_inputs_missing(json_object_get(r, "inputs"));
 	}
 }
 
@@ -442,6 +468,16 @@ int cmd_completeness(int argc, char **argv)
 	table_print(t, stdout);
 	table_destroy(&t);
 	print_missing(json_object_get(r, "missing"));
+	if (json_is_object(json_object_get(r, "inputs"))) {	/* a compiled report */
+		json_t *in = json_object_get(r, "inputs"), *f;
+		char text[256];
+
+		json_array_foreach(json_object_get(in, "at_filing"), i, f)
+			printf("Khi nộp (at filing) %s, %s, %s: %s\n", jstr(f, "unit"), jstr(f, "receipt"), jstr(f, "filed_at"),
+			       inputs_text(f, text, sizeof(text)));
+		if (json_is_object(json_object_get(in, "now")))
+			printf("Hiện nay (now): %s\n", inputs_text(json_object_get(in, "now"), text, sizeof(text)));
+	}
 out:
 	json_decref(r);
 	return rc;

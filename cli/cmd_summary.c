@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "cmd_summary.h"
 #include "docx.h"
+#include "period_text.h"
 #include "xalloc.h"
 
 struct span {
@@ -246,7 +247,7 @@ static int section_source(struct buf *b, int k, const char *report, const char *
 {
 	json_t *req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", report, "period", period);
 	json_t *r, *ul, *units, *u, *tot, *m;
-	char due[16], day[16], pct[32], waived[64];
+	char due[16], day[16], pct[32], waived[64], title[1024];
 	char letter = 'a';
 	size_t i;
 
@@ -267,7 +268,8 @@ static int section_source(struct buf *b, int k, const char *report, const char *
 	json_array_foreach(json_object_get(ul, "units"), i, u)
 		json_object_set(units, jstr(u, "code"), u);
 	vn_date(jstr(r, "due_at"), due, sizeof(due));
-	parap(b, P_BOLD, "%d. %s, kỳ %s (hạn gửi %s)", k, jstr(r, "report_name"), period, due);
+	report_period_text(jstr(r, "report_name"), 0, period, title, sizeof(title));
+	parap(b, P_BOLD, "%d. %s (hạn gửi %s)", k, title, due);
 	waived[0] = 0;
 	if (jint(tot, "waived"))
 		snprintf(waived, sizeof(waived), "; được miễn: %lld", jint(tot, "waived"));

@@ -197,13 +197,13 @@ static const char *const top_keys[] = {
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
 	"late_until_days", "return_working_days", "max_file_bytes", "reminders", "escalation", "receipt_notice",
-	"from", "until", "on_reorganisation", NULL
+	"from", "until", "on_reorganisation", "how_to_submit", "compiles", NULL
 };
 static const char *const escalation_keys[] = { "after", "to", "repeat_every", "repeat_times", NULL };
 static const char *const selector_keys[] = { "kinds", "levels", "units", "under", NULL };
 static const char *const yearly_keys[] = { "due", "opens", "first", "last", NULL };
 static const char *const once_keys[] = { "period", "due", "opens", NULL };
-static const char *const movement_keys[] = { "name", "plan", "starts", NULL };
+static const char *const movement_keys[] = { "name", "plan", "plan_name", "how_to_submit", "starts", NULL };
 static const char *const daemon_keys[] = {
 	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel",
 	"curve_key_file", "worker_keys", "requests_per_second", NULL
@@ -270,6 +270,8 @@ static void load_movement(struct loader *ld, struct config *cfg, const config_se
 	check_keys(ld, g, "movement", movement_keys);
 	get_string(ld, g, "name", 0, "movement", &cfg->movement_name);
 	get_string(ld, g, "plan", 0, "movement", &cfg->movement_plan);
+	get_string(ld, g, "plan_name", 0, "movement", &cfg->plan_name);
+	get_string(ld, g, "how_to_submit", 0, "movement", &cfg->how_to_submit);
 	cfg->movement_starts = get_date(ld, g, "starts", "movement", DATE_NONE_FROM);
 }
 
@@ -827,6 +829,8 @@ static void load_reports(struct loader *ld, struct config *cfg, const config_set
 		rt->late_days = get_int(ld, s, "late_until_days", "report type", -1, -1, 3650);
 		rt->return_days = get_int(ld, s, "return_working_days", "report type", 5, 1, 365);
 		rt->receipt_notice = get_bool(ld, s, "receipt_notice", "report type", 0);
+		get_string(ld, s, "how_to_submit", 0, "report type", &rt->how_to_submit);
+		get_string(ld, s, "compiles", 0, "report type", &rt->compiles);
 		rt->max_file_bytes = get_int(ld, s, "max_file_bytes", "report type", 25 * 1024 * 1024, 1, 1 << 30);
 		if ((g = group_member(ld, s, "yearly", 0))) {
 			rt->yearly = 1;
@@ -879,6 +883,14 @@ static void load_reports(struct loader *ld, struct config *cfg, const config_set
 		check_report_units(ld, cfg, rt, s);
 		check_report_start(ld, cfg, rt, s);
 		load_ladder(ld, cfg, rt, s);
+	}
+	for (size_t i = 0; i < cfg->nreports; i++) {	/* compiles: another report type of the file */
+		const struct report_type *rt = &cfg->reports[i], *in = rt->compiles ? cfg_report(cfg, rt->compiles) : NULL;
+
+		if (rt->compiles && (!in || in == rt))
+			err_line(ld, config_setting_source_file(list), (unsigned)rt->line,
+				 "report %s: compiles \"%s\", which is %s: name the report type whose reports it compiles",
+				 rt->code, rt->compiles, in ? "itself" : "not a report type of this file");
 	}
 }
 
@@ -1817,6 +1829,8 @@ void cfg_destroy(struct config **self_p)
 	free(cfg->path);
 	free(cfg->movement_name);
 	free(cfg->movement_plan);
+	free(cfg->plan_name);
+	free(cfg->how_to_submit);
 	free(cfg->doc_template);
 	free(cfg->doc_place);
 	free(cfg->state_dir);
@@ -1853,6 +1867,8 @@ void cfg_destroy(struct config **self_p)
 		free(rt->code);
 		free(rt->name);
 		free(rt->receiver);
+		free(rt->how_to_submit);
+		free(rt->compiles);
 		strv_free(&rt->who.kinds);
 		strv_free(&rt->who.levels);
 		strv_free(&rt->who.units);

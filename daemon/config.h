@@ -57,6 +57,8 @@ struct step {
 
 struct report_type {
 	char *code, *name, *receiver;
+	char *how_to_submit;		/* how a unit submits it, for the messages; NULL: movement's */
+	char *compiles;			/* the report type whose reports this one compiles; NULL: none */
 	struct step *steps;		/* in the order they fall */
 	size_t nsteps;
 	struct selector who;
@@ -165,6 +167,7 @@ struct programme {
 struct config {
 	char *path;
 	char *movement_name, *movement_plan;
+	char *plan_name, *how_to_submit;	/* movement: the plan's title, how units submit (messages) */
 	char *doc_template, *doc_place;	/* documents: a template directory (absolute), a place name */
 	int32_t movement_starts;	/* movement.starts: nothing is owed before it; DATE_NONE_FROM */
 

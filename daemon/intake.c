@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "compiled.h"
 #include "log.h"
 #include "reorg.h"
 #include "thiduad.h"
@@ -431,6 +432,14 @@ static json_t *receipt_object(struct daemon *d, const struct receipt *rc, json_t
 	json_object_set_new_nocheck(r, "due_at", json_time(d, rc->due_at));
 	json_object_set_new_nocheck(r, "note", rc->note ? json_string(rc->note) : json_null());
 	json_object_set_new_nocheck(r, "files", files);
+	if (rt && rt->compiles) {	/* a compiled report: its inputs when it was filed */
+		struct inputs in;
+
+		if (compiled_inputs(d, rt, rc->period, rc->received_at, &in) == 0) {
+			json_object_set_new_nocheck(r, "inputs", inputs_json(d, &in));
+			inputs_free(&in);
+		}
+	}
 	return r;
 }
 
@@ -946,6 +955,39 @@ static json_t *counters_json(const long *c)
 	return o;
 }
 
+/* completeness_inputs - for a compiled report, per submission made: its inputs when it
+ * was filed, and as they stand now ("now" alone while nothing was filed) */
+static json_t *completeness_inputs(struct daemon *d, const struct report_type *rt, const char *period)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, s.receipt, s.received_at FROM submissions s"
+				     " JOIN obligations o ON o.id = s.obligation WHERE o.report = ?1 AND o.period = ?2"
+				     " ORDER BY s.received_at, s.id");
+	json_t *o = json_object(), *filed = json_array();
+	struct inputs in;
+
+	sqlite3_bind_text(s, 1, rt->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, period, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *f;
+
+		if (compiled_inputs(d, rt, period, sqlite3_column_int64(s, 2), &in))
+			break;
+		f = inputs_json(d, &in);
+		inputs_free(&in);
+		json_object_set_new(f, "unit", json_string(col(s, 0)));
+		json_object_set_new(f, "receipt", json_string(col(s, 1)));
+		json_object_set_new(f, "filed_at", json_time(d, sqlite3_column_int64(s, 2)));
+		json_array_append_new(filed, f);
+	}
+	sqlite3_reset(s);
+	json_object_set_new(o, "at_filing", filed);
+	if (compiled_inputs(d, rt, period, clock_now(d), &in) == 0) {
+		json_object_set_new(o, "now", inputs_json(d, &in));
+		inputs_free(&in);
+	}
+	return o;
+}
+
 /* op_completeness - per child of 'under': who owes, who sent, on time or late, who is missing */
 int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 {
@@ -1050,6 +1092,8 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 	json_object_set_new(out, "rows", rows);
 	json_object_set_new(out, "total", counters_json(total));
 	json_object_set_new(out, "missing", missing);
+	if (rt->compiles)
+		json_object_set_new(out, "inputs", completeness_inputs(d, rt, p.name));
 	return 0;
 }
 

@@ -17,10 +17,12 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "compiled.h"
 #include "jdump.h"
 #include "jobs.h"
 #include "log.h"
 #include "mailhdr.h"
+#include "period_text.h"
 #include "proposals.h"
 #include "sha256.h"
 #include "templates.h"
@@ -108,6 +110,8 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 			     : !strcmp(m->kind, "returned") ? TE_RETURNED : !strcmp(m->kind, "accepted") ? TE_ACCEPTED
 			     : !strcmp(m->kind, "receipt") ? TE_RECEIPT : TE_ESCALATION;
 	char count[24], *reason = NULL, *actor = NULL, *receipt = NULL, late_until[16] = "";
+	char title[1024], contact[512], expected[24], received[24], missing[24], listed[4096];
+	struct inputs in;
 	int32_t last_due = INT32_MIN;
 
 	for (size_t i = 0; i < n; i++) {
@@ -130,7 +134,26 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 	v.v[TV_REPORT_NAME] = rt ? rt->name : m->report;
 	v.v[TV_REPORT_CODE] = m->report;
 	v.v[TV_PERIOD] = m->period;
+	report_period_text(rt ? rt->name : m->report, rt && rt->yearly, m->period, title, sizeof(title));
+	v.v[TV_REPORT_PERIOD] = title;
+	v.v[TV_PLAN_NO] = d->cfg->movement_plan;
+	v.v[TV_PLAN_NAME] = d->cfg->plan_name;
 	v.v[TV_RECEIVER_NAME] = recv ? recv->name : "đơn vị nhận";
+	unit_contact_text(recv, contact, sizeof(contact));
+	v.v[TV_RECEIVER_CONTACT] = contact;
+	v.v[TV_HOW_TO_SUBMIT] = rt && rt->how_to_submit ? rt->how_to_submit : d->cfg->how_to_submit;
+	/* a compiled report: its inputs when it was filed (a receipt), else as they stand */
+	if (compiled_inputs(d, rt, m->period, ev == TE_RECEIPT ? m->moment : clock_now(d), &in) == 0) {
+		snprintf(expected, sizeof(expected), "%ld", in.expected);
+		snprintf(received, sizeof(received), "%ld", in.received);
+		snprintf(missing, sizeof(missing), "%ld", in.missing);
+		inputs_missing_text(d, &in, listed, sizeof(listed));
+		v.v[TV_INPUTS_EXPECTED] = expected;
+		v.v[TV_INPUTS_RECEIVED] = received;
+		v.v[TV_INPUTS_MISSING_COUNT] = missing;
+		v.v[TV_INPUTS_MISSING] = listed;
+		inputs_free(&in);
+	}
 	v.v[TV_RECIPIENT_NAME] = to ? to->name : m->recipient;
 	v.v[TV_UNIT_COUNT] = count;
 	v.v[TV_DEDUP_KEY] = m->key;

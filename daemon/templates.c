@@ -70,21 +70,33 @@ static const char *const var_names[TV_COUNT] = {
 	"report_name", "report_code", "period", "receiver_name", "recipient_name", "unit_count",
 	"reason", "actor", "link", "dedup_key", "late_note", "channel", "channel_kind",
 	"notification", "receipt", "programme_name", "programme_code", "year", "stage",
-	"proposal_count", "decision_no", "decision_date", "more_count", "late_until"
+	"proposal_count", "decision_no", "decision_date", "more_count", "late_until",
+	"report_period", "plan_no", "plan_name", "receiver_contact", "how_to_submit",
+	"inputs_expected", "inputs_received", "inputs_missing_count", "inputs_missing"
 };
 
-#define FOOTER "{{late_note}}\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {{dedup_key}}\n"
+/* the code that identifies a message is no part of its text: mail carries it in the
+ * X-Thidua-Dedup-Key header, chat posts in the delivery's id */
+#define FOOTER "{{late_note}}\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n"
+/* the plan the message is sent under (movement.plan, movement.plan_name) */
+#define PLAN "{{#plan_no}}Thực hiện Kế hoạch số {{plan_no}}{{#plan_name}} {{plan_name}}{{/plan_name}}.\n\n{{/plan_no}}"
+/* where and how a report is sent: the receiving office, its address, the configured way */
+#define SEND_TO "{{receiver_name}}{{#receiver_contact}} (thư điện tử: {{receiver_contact}}){{/receiver_contact}}"
+#define HOW "{{#how_to_submit}}Cách gửi: {{how_to_submit}}\n{{/how_to_submit}}"
+/* a compiled report (compiles = ...): its inputs as they stand */
+#define INPUTS "{{#inputs_expected}}Báo cáo của các đơn vị: đã nhận {{inputs_received}}/{{inputs_expected}}" \
+	"{{#inputs_missing_count}}, còn thiếu {{inputs_missing_count}}: {{inputs_missing}}{{/inputs_missing_count}}.\n{{/inputs_expected}}"
 /* the final cut-off, when the report type has one: after it nothing is taken and no
  * further notice is sent */
 #define LATE_UNTIL "{{#late_until}}Hạn cuối nhận báo cáo nộp muộn: 23 giờ 59 ngày {{late_until}}; sau thời điểm này " \
 	"hệ thống không tiếp nhận báo cáo và không gửi thêm thông báo.\n{{/late_until}}"
 #define UNIT_LIST "{{#units}}  - {{unit_name}} ({{unit_code}}): quá hạn {{days_overdue}} ngày\n{{/units}}"
-#define ESCALATION_SUBJECT "[Chậm nộp] {{report_name}} kỳ {{period}}: {{unit_count}} đơn vị chưa nộp"
+#define ESCALATION_SUBJECT "[Chậm nộp] {{report_period}}: {{unit_count}} đơn vị chưa nộp"
 #define ESCALATION_BODY \
-	"Kính gửi: {{recipient_name}}\n\n" \
-	"Các đơn vị sau chưa gửi {{report_name}} kỳ {{period}} (hạn {{due_date}}) đến {{receiver_name}}:\n\n" \
+	"Kính gửi: {{recipient_name}}\n\n" PLAN \
+	"Các đơn vị sau chưa gửi {{report_period}} (hạn {{due_date}}) đến {{receiver_name}}:\n\n" \
 	UNIT_LIST \
-	"\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" LATE_UNTIL FOOTER
+	"\nĐề nghị đôn đốc các đơn vị gửi báo cáo đến " SEND_TO ".\n" HOW INPUTS LATE_UNTIL FOOTER
 
 /* a message about proposals: greeting, one paragraph, the list (each proposal's own reason
  * only where the reasons differ), how many more there are, the footer */
@@ -95,42 +107,42 @@ static const char *const var_names[TV_COUNT] = {
 #define PROPOSAL_LIST_REASONS "{{#proposals}}" PROPOSAL_ITEM \
 	"{{^reason}}{{#proposal_reason}}. Lý do: {{proposal_reason}}{{/proposal_reason}}{{/reason}}\n{{/proposals}}"
 #define PROPOSAL_FOOTER "{{#more_count}}  ... và {{more_count}} hồ sơ khác (thiduactl proposals list).\n{{/more_count}}" \
-	"\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {{dedup_key}}\n"
+	"\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n"
 #define PROPOSALS "{{proposal_count}} hồ sơ đề nghị công nhận \"{{programme_name}}\" năm {{year}}"
 
 /* the built-in texts: docs/CONFIG.md shows them; tests/blackbox/test_deadlines.py and
  * tests/unit/test_templates.c check them */
 static const char *const builtin[TE_COUNT][2] = {
-	[TE_REMINDER] = { "[Nhắc hạn] {{report_name}} kỳ {{period}} - hạn {{due_date}}",
-		"Kính gửi: {{recipient_name}}\n\n"
-		"Đơn vị chưa gửi {{report_name}} kỳ {{period}} đến {{receiver_name}}.\n"
+	[TE_REMINDER] = { "[Nhắc hạn] {{report_period}} - hạn {{due_date}}",
+		"Kính gửi: {{recipient_name}}\n\n" PLAN
+		"Đơn vị chưa gửi {{report_period}} đến {{receiver_name}}.\n"
 		"Hạn nộp: 23 giờ 59 ngày {{due_date}} (còn {{days_left}} ngày).\n\n"
-		"Đề nghị đơn vị gửi báo cáo đúng hạn qua hệ thống thidua.\n" FOOTER },
-	[TE_OVERDUE] = { "[Quá hạn] {{report_name}} kỳ {{period}} - hạn {{due_date}}",
-		"Kính gửi: {{recipient_name}}\n\n"
-		"Đơn vị chưa gửi {{report_name}} kỳ {{period}} đến {{receiver_name}}.\n"
+		"Đề nghị đơn vị gửi báo cáo đúng hạn đến " SEND_TO ".\n" HOW INPUTS FOOTER },
+	[TE_OVERDUE] = { "[Quá hạn] {{report_period}} - hạn {{due_date}}",
+		"Kính gửi: {{recipient_name}}\n\n" PLAN
+		"Đơn vị chưa gửi {{report_period}} đến {{receiver_name}}.\n"
 		"Hạn nộp: 23 giờ 59 ngày {{due_date}}. Đơn vị đã quá hạn {{days_overdue}} ngày.\n\n"
-		"Đề nghị đơn vị gửi báo cáo ngay.\n" LATE_UNTIL FOOTER },
+		"Đề nghị đơn vị gửi báo cáo ngay đến " SEND_TO ".\n" HOW INPUTS LATE_UNTIL FOOTER },
 	[TE_ESCALATION] = { ESCALATION_SUBJECT, ESCALATION_BODY },
 	[TE_DIGEST] = { ESCALATION_SUBJECT, ESCALATION_BODY },
-	[TE_RETURNED] = { "[Trả lại] {{report_name}} kỳ {{period}} của {{unit_name}}",
-		"Kính gửi: {{recipient_name}}\n\n"
-		"{{report_name}} kỳ {{period}} của {{unit_name}} đã được trả lại để hoàn thiện.\n"
+	[TE_RETURNED] = { "[Trả lại] {{report_period}} của {{unit_name}}",
+		"Kính gửi: {{recipient_name}}\n\n" PLAN
+		"{{report_period}} của {{unit_name}} đã được trả lại để hoàn thiện.\n"
 		"Lý do: {{reason}}\n"
 		"Người trả lại: {{actor}}\n"
-		"Hạn gửi lại: 23 giờ 59 ngày {{due_date}}.\n" FOOTER },
-	[TE_ACCEPTED] = { "[Đã tiếp nhận] {{report_name}} kỳ {{period}} của {{unit_name}}",
+		"Hạn gửi lại: 23 giờ 59 ngày {{due_date}}, đến " SEND_TO ".\n" HOW FOOTER },
+	[TE_ACCEPTED] = { "[Đã tiếp nhận] {{report_period}} của {{unit_name}}",
 		"Kính gửi: {{recipient_name}}\n\n"
-		"{{report_name}} kỳ {{period}} của {{unit_name}} đã được tiếp nhận.\n"
+		"{{report_period}} của {{unit_name}} đã được tiếp nhận.\n"
 		"Người tiếp nhận: {{actor}}\n" FOOTER },
 	[TE_DEAD_LETTER] = { "[thidua] Thông báo không gửi được qua kênh {{channel}}",
 		"{{reason}}\n\nXem: thiduactl notifications show {{notification}}\n"
 		"Gửi lại: thiduactl notifications retry {{notification}}" },
-	[TE_RECEIPT] = { "[Đã nhận] {{report_name}} kỳ {{period}} của {{unit_name}}: biên nhận {{receipt}}",
+	[TE_RECEIPT] = { "[Đã nhận] {{report_period}} của {{unit_name}}: biên nhận {{receipt}}",
 		"Kính gửi: {{recipient_name}}\n\n"
-		"{{receiver_name}} đã nhận {{report_name}} kỳ {{period}} của {{unit_name}}.\n"
+		"{{receiver_name}} đã nhận {{report_period}} của {{unit_name}}.\n"
 		"Số biên nhận: {{receipt}}\n"
-		"Người gửi: {{actor}}\n" FOOTER },
+		"Người gửi: {{actor}}\n" INPUTS FOOTER },
 	[TE_TEST] = { "[thidua] Thư thử nghiệm kênh {{channel}}",
 		"Đây là thư thử nghiệm của hệ thống thidua qua kênh {{channel}} ({{channel_kind}}).\n"
 		"Nếu quý vị nhận được thư này, kênh đã được cấu hình đúng.\n" },

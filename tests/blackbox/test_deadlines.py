@@ -27,7 +27,16 @@ TZ = timezone(timedelta(hours=7))
 DOC = "Báo cáo kết quả năm 2024".encode()
 BC_NAM = "Báo cáo kết quả thực hiện phong trào thi đua năm"
 GDDT = "Phòng Giáo dục và Đào tạo huyện Củ Chi"
-FOOTER = "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {key}\n"
+# the footer: the message's code is in the X-Thidua-Dedup-Key header, no longer in the text
+# (issue 15, "the footer code moves to a header"); {key} is kept for the callers' format()
+FOOTER = "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n"
+BC_NAM_2024 = BC_NAM + " 2024"          # not "... năm kỳ 2024" (issue 15)
+PLAN = ("Thực hiện Kế hoạch số 1792/KH-UBND ngày 06/3/2024 của Ủy ban nhân dân huyện Củ Chi về tổ chức"
+        " thực hiện Phong trào thi đua \"Cả nước xây dựng xã hội học tập, đẩy mạnh học tập suốt đời giai đoạn"
+        " 2023 - 2030\" trên địa bàn huyện Củ Chi.\n\n")
+GDDT_TO = GDDT + " (thư điện tử: gddt@cuchi.example.org)"
+HOW = ("Cách gửi: văn bản báo cáo có chữ ký, đóng dấu (bản scan hoặc bản ký số) gửi qua thư điện tử đến địa chỉ"
+       " của đơn vị nhận nêu trên; đơn vị nhận tiếp nhận và cấp số biên nhận.\n")
 CUTOFF = ("Hạn cuối nhận báo cáo nộp muộn: 23 giờ 59 ngày {day}; sau thời điểm này hệ thống không tiếp nhận"
           " báo cáo và không gửi thêm thông báo.\n")
 LATE_NOTE = "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n"
@@ -264,28 +273,28 @@ def test_deadlines_whole_2024_cycle_of_the_annual_report():
             return r, m
 
         r, m = msg("r10wd", "XA-TRUNGAN")
-        eq(str(m["Subject"]), f"[Nhắc hạn] {BC_NAM} kỳ 2024 - hạn 15/11/2024", "reminder subject")
-        assert m["Subject"].startswith("[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 - hạn 15/11/2024")
+        eq(str(m["Subject"]), f"[Nhắc hạn] {BC_NAM_2024} - hạn 15/11/2024", "reminder subject")
+        assert m["Subject"].startswith("[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua năm 2024 - hạn 15/11/2024")
         eq(m.get_content_type(), "text/plain", "type")
         eq(m.get_content_charset(), "utf-8", "charset")
-        eq(text_of(m), "Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
-           f"Đơn vị chưa gửi {BC_NAM} kỳ 2024 đến {GDDT}.\n"
+        eq(text_of(m), "Kính gửi: Ủy ban nhân dân xã Trung An\n\n" + PLAN +
+           f"Đơn vị chưa gửi {BC_NAM_2024} đến {GDDT}.\n"
            "Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày).\n\n"
-           "Đề nghị đơn vị gửi báo cáo đúng hạn qua hệ thống thidua.\n" + FOOTER.format(key=r["dedup_key"]),
+           f"Đề nghị đơn vị gửi báo cáo đúng hạn đến {GDDT_TO}.\n" + HOW + FOOTER.format(key=r["dedup_key"]),
            "reminder body")
         r, m = msg("r1d", "XA-TRUNGAN")
         assert "Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 1 ngày).\n" in text_of(m), text_of(m)
         r, m = msg("e1wd", "XA-TRUNGAN")
-        eq(str(m["Subject"]), f"[Quá hạn] {BC_NAM} kỳ 2024 - hạn 15/11/2024", "overdue subject")
-        eq(text_of(m), "Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
-           f"Đơn vị chưa gửi {BC_NAM} kỳ 2024 đến {GDDT}.\n"
+        eq(str(m["Subject"]), f"[Quá hạn] {BC_NAM_2024} - hạn 15/11/2024", "overdue subject")
+        eq(text_of(m), "Kính gửi: Ủy ban nhân dân xã Trung An\n\n" + PLAN +
+           f"Đơn vị chưa gửi {BC_NAM_2024} đến {GDDT}.\n"
            "Hạn nộp: 23 giờ 59 ngày 15/11/2024. Đơn vị đã quá hạn 3 ngày.\n\n"
-           "Đề nghị đơn vị gửi báo cáo ngay.\n" + CUTOFF.format(day="15/12/2024")
+           f"Đề nghị đơn vị gửi báo cáo ngay đến {GDDT_TO}.\n" + HOW + CUTOFF.format(day="15/12/2024")
            + FOOTER.format(key=r["dedup_key"]), "overdue body")
         for step, recipient, days in (("e3wd", "CUCHI", 5), ("e7wd", "CUCHI", 11), ("e15wd", "HCM-SGDDT", 21),
                                       ("e15wd+1", "HCM-SGDDT", 28)):
             r, m = msg(step, recipient)
-            eq(str(m["Subject"]), f"[Chậm nộp] {BC_NAM} kỳ 2024: 30 đơn vị chưa nộp", step)
+            eq(str(m["Subject"]), f"[Chậm nộp] {BC_NAM_2024}: 30 đơn vị chưa nộp", step)
             body = text_of(m)
             assert "  - Ủy ban nhân dân xã Trung An (XA-TRUNGAN): quá hạn %d ngày\n" % days in body, body
             assert "XA-ANPHU" not in body and "CUCHI-HKH" not in body and "XA-BINHMY" not in body, body
@@ -324,13 +333,14 @@ def test_deadlines_district_summary_rolls_from_saturday_to_monday():
         ], "BC-TONGHOP ladder from Monday 2 December")
         check_spooled(d, rows, emails)
         m = read_eml(rows[1]["path"])
-        eq(str(m["Subject"]), "[Nhắc hạn] Báo cáo tổng hợp kết quả phong trào thi đua của huyện kỳ 2024 - hạn 02/12/2024",
+        eq(str(m["Subject"]), "[Nhắc hạn] Báo cáo tổng hợp kết quả phong trào thi đua của huyện năm 2024 - hạn 02/12/2024",
            "subject with the effective due date")
         assert "Hạn nộp: 23 giờ 59 ngày 02/12/2024 (còn 3 ngày).\n" in text_of(m), text_of(m)
         m = read_eml(rows[2]["path"])
-        eq(str(m["Subject"]), "[Quá hạn] Báo cáo tổng hợp kết quả phong trào thi đua của huyện kỳ 2024 - hạn 02/12/2024",
+        eq(str(m["Subject"]), "[Quá hạn] Báo cáo tổng hợp kết quả phong trào thi đua của huyện năm 2024 - hạn 02/12/2024",
            "overdue subject")
         assert "đến Phòng Nội vụ huyện Củ Chi.\n" in text_of(m) and "quá hạn 1 ngày" in text_of(m), text_of(m)
+        assert "gửi báo cáo ngay đến Phòng Nội vụ huyện Củ Chi (thư điện tử: noivu@cuchi.example.org).\n" in text_of(m), text_of(m)
 
 
 # ------------------------------------------------------------------ 3. days off and working hours
@@ -397,7 +407,7 @@ def test_deadlines_reminder_on_a_day_off_goes_to_the_working_day_before():
                 j = json.load(fp)
             eq((j["dedup_key"], j["to"], j["to_name"], j["kind"], j["report"], j["period"]),
                (rows[0]["dedup_key"], "AP-TTH-TANLAP", "Ấp Tân Lập", "reminder", "T-CHUNHAT", "2024-T11"), "json")
-            eq(j["subject"], "[Nhắc hạn] Báo cáo thử hạn thứ Hai kỳ 2024-T11 - hạn 18/11/2024", "json subject")
+            eq(j["subject"], "[Nhắc hạn] Báo cáo thử hạn thứ Hai tháng 11 năm 2024 - hạn 18/11/2024", "json subject")
             assert j["text"].startswith("Kính gửi: Ấp Tân Lập\n\n"), j["text"]
             eq([u["unit"] for u in j["units"]], ["AP-TTH-TANLAP"], "json units")
 
@@ -530,12 +540,12 @@ def test_deadlines_digest_gathers_the_late_communes_for_the_district_office():
         gddt = rows[1]
         m = read_eml(gddt["path"])
         eq(m["To"], "gddt@cuchi.example.org", "To")
-        eq(str(m["Subject"]), f"[Chậm nộp] {BC_NAM} kỳ 2024: 28 đơn vị chưa nộp", "digest subject")
+        eq(str(m["Subject"]), f"[Chậm nộp] {BC_NAM_2024}: 28 đơn vị chưa nộp", "digest subject")
         body = text_of(m)
-        eq(body, f"Kính gửi: {GDDT}\n\n"
-           f"Các đơn vị sau chưa gửi {BC_NAM} kỳ 2024 (hạn 15/11/2024) đến {GDDT}:\n\n"
+        eq(body, f"Kính gửi: {GDDT}\n\n" + PLAN +
+           f"Các đơn vị sau chưa gửi {BC_NAM_2024} (hạn 15/11/2024) đến {GDDT}:\n\n"
            + "".join(f"  - {names[u]} ({u}): quá hạn 5 ngày\n" for u in late)
-           + "\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" + CUTOFF.format(day="15/12/2024")
+           + f"\nĐề nghị đôn đốc các đơn vị gửi báo cáo đến {GDDT_TO}.\n" + HOW + CUTOFF.format(day="15/12/2024")
            + FOOTER.format(key=gddt["dedup_key"]), "digest body")
         for u in late:
             assert names[u] in body, u
@@ -596,12 +606,12 @@ def test_deadlines_return_restarts_the_ladder_and_waiver_stops_it():
         (r,) = outbox(d, "report = 'BC-NAM' AND recipient = 'XA-PHUHOADONG' AND step = 'e1wd'")
         eq((r["kind"], r["state"], local(r["send_after"])), ("overdue", "spooled", "2024-11-26T07:30:00"), "overdue")
         m = read_eml(r["path"])
-        eq(str(m["Subject"]), f"[Quá hạn] {BC_NAM} kỳ 2024 - hạn 25/11/2024", "new due date in the subject")
+        eq(str(m["Subject"]), f"[Quá hạn] {BC_NAM_2024} - hạn 25/11/2024", "new due date in the subject")
         assert "Hạn nộp: 23 giờ 59 ngày 25/11/2024. Đơn vị đã quá hạn 1 ngày.\n" in text_of(m), text_of(m)
         (r,) = outbox(d, "report = 'BC-NAM' AND recipient = 'CUCHI-GDDT' AND step = 'e3wd' AND moment = ?1",
                       T("2024-11-28T07:30"))
         m = read_eml(r["path"])
-        eq(str(m["Subject"]), f"[Chậm nộp] {BC_NAM} kỳ 2024: 1 đơn vị chưa nộp", "its own digest")
+        eq(str(m["Subject"]), f"[Chậm nộp] {BC_NAM_2024}: 1 đơn vị chưa nộp", "its own digest")
         assert "  - Ủy ban nhân dân xã Phú Hòa Đông (XA-PHUHOADONG): quá hạn 3 ngày\n" in text_of(m), text_of(m)
         check_notices_delivered(d, config_names())
 

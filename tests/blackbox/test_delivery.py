@@ -201,7 +201,7 @@ def test_reminders_reach_the_smtp_server_and_the_chat_webhook_exactly():
                         by_rcpt[r] = m
                 m = by_rcpt["ubnd.trungan@cuchi.example.org"] if "ubnd.trungan@cuchi.example.org" in by_rcpt else \
                     next(v for k, v in by_rcpt.items() if "trungan" in k)
-                eq(m["Subject"], "[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 - hạn 15/11/2024",
+                eq(m["Subject"], "[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua năm 2024 - hạn 15/11/2024",
                    "subject round trip")
                 raw = email.message_from_bytes(next(c for _, r, c in smtp.messages if any("trungan" in x for x in r)))
                 eq(display_name(raw["From"]), "Phòng Giáo dục và Đào tạo huyện Củ Chi", "from name")

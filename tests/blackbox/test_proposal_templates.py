@@ -22,7 +22,8 @@ from test_proposals import households_csv
 PHD = "Ủy ban nhân dân xã Phú Hòa Đông"
 ANPHU = "Ủy ban nhân dân xã An Phú"
 COUNCIL = "Hội đồng Thi đua – Khen thưởng huyện Củ Chi"
-FOOTER = "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: {key}\n"
+# the message's code is in the X-Thidua-Dedup-Key header, not in the text (issue 15)
+FOOTER = "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n"
 
 TEMPLATES = r'''
 templates = (

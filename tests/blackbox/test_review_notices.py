@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 
 from harness import Daemon, eq
-from test_deadlines import (BC_NAM, FOOTER, GDDT, TZ, at, config_emails, config_names, outbox, read_eml,
+from test_deadlines import (BC_NAM, BC_NAM_2024, FOOTER, GDDT, GDDT_TO, HOW, PLAN, TZ, at, config_emails, config_names, outbox, read_eml,
                             submit, text_of)
 
 
@@ -42,14 +42,14 @@ def test_returned_and_accepted_reports_are_told_to_their_unit():
         eq([(r["kind"], r["recipient"], r["state"]) for r in rows], [("returned", "XA-ANPHU", "spooled")],
            "one message, to the unit whose report came back; none for the waiver")
         msg = read_eml(rows[0]["path"])
-        eq(msg["Subject"], f"[Trả lại] {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}", "subject")
+        eq(msg["Subject"], f"[Trả lại] {BC_NAM_2024} của {names['XA-ANPHU']}", "subject")
         eq(msg["To"].addresses[0].addr_spec, emails["XA-ANPHU"], "to the unit's address")
         eq(text_of(msg),
-           f"Kính gửi: {names['XA-ANPHU']}\n\n"
-           f"{BC_NAM} kỳ 2024 của {names['XA-ANPHU']} đã được trả lại để hoàn thiện.\n"
+           f"Kính gửi: {names['XA-ANPHU']}\n\n" + PLAN +
+           f"{BC_NAM_2024} của {names['XA-ANPHU']} đã được trả lại để hoàn thiện.\n"
            "Lý do: Thiếu bảng tổng hợp tiêu chí\n"
            f"Người trả lại: Lê Thị Hoa ({GDDT})\n"
-           f"Hạn gửi lại: 23 giờ 59 ngày {vn_day(o['due_at'])}.\n"
+           f"Hạn gửi lại: 23 giờ 59 ngày {vn_day(o['due_at'])}, đến {GDDT_TO}.\n" + HOW
            + FOOTER.format(key=rows[0]["dedup_key"]), "body, exactly")
 
         # sent again, corrected; accepted by the administrator
@@ -58,10 +58,10 @@ def test_returned_and_accepted_reports_are_told_to_their_unit():
         d.call("report.accept", unit="XA-ANPHU", report="BC-NAM", period="2024")
         at(d, "2024-11-14T09:05")
         row, msg = the_message(d, "accepted")
-        eq(msg["Subject"], f"[Đã tiếp nhận] {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}", "subject")
+        eq(msg["Subject"], f"[Đã tiếp nhận] {BC_NAM_2024} của {names['XA-ANPHU']}", "subject")
         eq(text_of(msg),
            f"Kính gửi: {names['XA-ANPHU']}\n\n"
-           f"{BC_NAM} kỳ 2024 của {names['XA-ANPHU']} đã được tiếp nhận.\n"
+           f"{BC_NAM_2024} của {names['XA-ANPHU']} đã được tiếp nhận.\n"
            f"Người tiếp nhận: quản trị hệ thống\n"
            + FOOTER.format(key=row["dedup_key"]), "body, exactly")
         for r in outbox(d, "kind IN ('returned', 'accepted')"):
@@ -107,10 +107,10 @@ def test_a_report_type_with_receipt_notice_confirms_each_submission_to_its_unit(
             number = r["receipt"]["number"]
             at(d, "2024-11-12T10:05")
             row, msg = the_message(d, "receipt")
-            eq(msg["Subject"], f"[Đã nhận] {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}: biên nhận {number}", "subject")
+            eq(msg["Subject"], f"[Đã nhận] {BC_NAM_2024} của {names['XA-ANPHU']}: biên nhận {number}", "subject")
             eq(text_of(msg),
                f"Kính gửi: {names['XA-ANPHU']}\n\n"
-               f"{GDDT} đã nhận {BC_NAM} kỳ 2024 của {names['XA-ANPHU']}.\n"
+               f"{GDDT} đã nhận {BC_NAM_2024} của {names['XA-ANPHU']}.\n"
                f"Số biên nhận: {number}\n"
                f"Người gửi: Nguyễn Thị Lan ({names['XA-ANPHU']})\n"
                + FOOTER.format(key=row["dedup_key"]), "body, exactly")

@@ -82,7 +82,7 @@ def test_the_summary_holds_the_numbers_of_completeness_and_titles():
         # completeness of the annual report, by commune and by office, and who is missing
         c = d.call("completeness", report="BC-NAM", period="2024")
         want = {r["name"]: [r["expected"], r["on_time"], r["late"], r["missing"]] for r in c["rows"]}
-        i = body.index("1. Báo cáo kết quả thực hiện phong trào thi đua năm, kỳ 2024 (hạn gửi 15/11/2024)")
+        i = body.index("1. Báo cáo kết quả thực hiện phong trào thi đua năm 2024 (hạn gửi 15/11/2024)")
         t = c["total"]
         eq(body[i + 1], f"Số đơn vị phải gửi: {t['expected']}; đã gửi đúng hạn: {t['on_time']}; gửi trễ hạn: "
                         f"{t['late']}; chưa gửi: {t['missing']}; tỷ lệ đã gửi: 15,2%.", "totals")
@@ -140,7 +140,7 @@ def test_the_summary_holds_the_numbers_of_completeness_and_titles():
         eq(len(d.call("titles.list", under="XA-BINHMY")["titles"]), 2, "titles.list agrees")
         c2 = d.call("completeness", report="BC-NAM", period="2024", under="XA-BINHMY")["total"]
         body2 = [p.text for p in doc2.paragraphs]
-        i2 = body2.index("1. Báo cáo kết quả thực hiện phong trào thi đua năm, kỳ 2024 (hạn gửi 15/11/2024)")
+        i2 = body2.index("1. Báo cáo kết quả thực hiện phong trào thi đua năm 2024 (hạn gửi 15/11/2024)")
         eq(body2[i2 + 2], "Không có đơn vị nào thuộc XA-BINHMY phải gửi báo cáo này.", "hamlets owe no annual report")
         assert body2[i2 + 1].startswith(f"Số đơn vị phải gửi: {c2['expected']}; đã gửi đúng hạn: {c2['on_time']};"), \
             (body2[i2 + 1], c2)

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compiled.h"
 #include "config.h"
+#include "period_text.h"
 #include "templates.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -31,7 +33,11 @@ static char **tmpfiles;
 	"units = ( { code = \"D1\"; name = \"Huyện Củ Chi\"; level = \"district\"; kind = \"government\"; },\n" \
 	"          { code = \"C1\"; name = \"Xã Tân Thông Hội\"; level = \"commune\"; parent = \"D1\"; kind = \"commune\"; } );\n"
 
-#define FOOTER "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: "
+/* the message's code is in a header (X-Thidua-Dedup-Key), not in the text */
+#define FOOTER "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n"
+#define PLAN "Thực hiện Kế hoạch số 1792/KH-UBND.\n\n"
+#define BCN "Báo cáo kết quả thực hiện phong trào thi đua năm 2024"
+#define SENDTO "Phòng Giáo dục và Đào tạo huyện Củ Chi (thư điện tử: gddt@cuchi.example.org)"
 #define LATE "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n"
 
 /* write_file - text to tmpdir/name; the path is owned by tmpfiles */
@@ -284,6 +290,9 @@ static void fill(struct tmpl_values *v, const char *recipient, int late)
 	v->v[TV_REPORT_CODE] = "BC-NAM";
 	v->v[TV_PERIOD] = "2024";
 	v->v[TV_RECEIVER_NAME] = "Phòng Giáo dục và Đào tạo huyện Củ Chi";
+	v->v[TV_REPORT_PERIOD] = BCN;
+	v->v[TV_PLAN_NO] = "1792/KH-UBND";
+	v->v[TV_RECEIVER_CONTACT] = "gddt@cuchi.example.org";
 	v->v[TV_RECIPIENT_NAME] = recipient;
 	v->v[TV_UNIT_COUNT] = v->nunits == 1 ? "1" : "2";
 	v->v[TV_DEDUP_KEY] = "BC-NAM/2024/r10wd/1730421000/reminder/XA-TRUNGAN";
@@ -303,17 +312,16 @@ static void test_builtin(void)
 	};
 	struct tmpl_values v = { .units = one, .nunits = 1 };
 	char *subject, *body;
-	const char *key = "BC-NAM/2024/r10wd/1730421000/reminder/XA-TRUNGAN";
 
 	fill(&v, "Ủy ban nhân dân xã Trung An", 0);
 	templates_render(set, TE_REMINDER, TC_MAIL, &v, &subject, &body);
 	T_STREQ("built-in reminder subject", subject,
-		"[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 - hạn 15/11/2024");
+		"[Nhắc hạn] " BCN " - hạn 15/11/2024");
 	{
-		char *want = xasprintf("Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
-				       "Đơn vị chưa gửi Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 đến Phòng Giáo dục và Đào tạo huyện Củ Chi.\n"
+		char *want = xasprintf("Kính gửi: Ủy ban nhân dân xã Trung An\n\n" PLAN
+				       "Đơn vị chưa gửi " BCN " đến Phòng Giáo dục và Đào tạo huyện Củ Chi.\n"
 				       "Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày).\n\n"
-				       "Đề nghị đơn vị gửi báo cáo đúng hạn qua hệ thống thidua.\n" FOOTER "%s\n", key);
+				       "Đề nghị đơn vị gửi báo cáo đúng hạn đến " SENDTO ".\n" FOOTER);
 
 		T_STREQ("built-in reminder body", body, want);
 		free(want);
@@ -325,12 +333,12 @@ static void test_builtin(void)
 	fill(&v, "Ủy ban nhân dân xã Trung An", 1);
 	templates_render(set, TE_OVERDUE, TC_CHAT, &v, &subject, &body);
 	T_STREQ("built-in overdue subject", subject,
-		"[Quá hạn] Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 - hạn 15/11/2024");
+		"[Quá hạn] " BCN " - hạn 15/11/2024");
 	{
-		char *want = xasprintf("Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
-				       "Đơn vị chưa gửi Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 đến Phòng Giáo dục và Đào tạo huyện Củ Chi.\n"
+		char *want = xasprintf("Kính gửi: Ủy ban nhân dân xã Trung An\n\n" PLAN
+				       "Đơn vị chưa gửi " BCN " đến Phòng Giáo dục và Đào tạo huyện Củ Chi.\n"
 				       "Hạn nộp: 23 giờ 59 ngày 15/11/2024. Đơn vị đã quá hạn 3 ngày.\n\n"
-				       "Đề nghị đơn vị gửi báo cáo ngay.\n" LATE FOOTER "%s\n", key);
+				       "Đề nghị đơn vị gửi báo cáo ngay đến " SENDTO ".\n" LATE FOOTER);
 
 		T_STREQ("built-in overdue body, sent late", body, want);
 		free(want);
@@ -341,12 +349,12 @@ static void test_builtin(void)
 	v.v[TV_LATE_UNTIL] = "15/12/2024";
 	templates_render(set, TE_OVERDUE, TC_CHAT, &v, &subject, &body);
 	{
-		char *want = xasprintf("Kính gửi: Ủy ban nhân dân xã Trung An\n\n"
-				       "Đơn vị chưa gửi Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 đến Phòng Giáo dục và Đào tạo huyện Củ Chi.\n"
+		char *want = xasprintf("Kính gửi: Ủy ban nhân dân xã Trung An\n\n" PLAN
+				       "Đơn vị chưa gửi " BCN " đến Phòng Giáo dục và Đào tạo huyện Củ Chi.\n"
 				       "Hạn nộp: 23 giờ 59 ngày 15/11/2024. Đơn vị đã quá hạn 3 ngày.\n\n"
-				       "Đề nghị đơn vị gửi báo cáo ngay.\n"
+				       "Đề nghị đơn vị gửi báo cáo ngay đến " SENDTO ".\n"
 				       "Hạn cuối nhận báo cáo nộp muộn: 23 giờ 59 ngày 15/12/2024; sau thời điểm này hệ thống"
-				       " không tiếp nhận báo cáo và không gửi thêm thông báo.\n" LATE FOOTER "%s\n", key);
+				       " không tiếp nhận báo cáo và không gửi thêm thông báo.\n" LATE FOOTER);
 
 		T_STREQ("built-in overdue body with the final cut-off", body, want);
 		free(want);
@@ -360,13 +368,13 @@ static void test_builtin(void)
 	fill(&v, "Ủy ban nhân dân huyện Củ Chi", 0);
 	templates_render(set, TE_ESCALATION, TC_ANY, &v, &subject, &body);
 	T_STREQ("built-in escalation subject", subject,
-		"[Chậm nộp] Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024: 2 đơn vị chưa nộp");
+		"[Chậm nộp] " BCN ": 2 đơn vị chưa nộp");
 	{
-		char *want = xasprintf("Kính gửi: Ủy ban nhân dân huyện Củ Chi\n\n"
-				       "Các đơn vị sau chưa gửi Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 (hạn 15/11/2024) đến Phòng Giáo dục và Đào tạo huyện Củ Chi:\n\n"
+		char *want = xasprintf("Kính gửi: Ủy ban nhân dân huyện Củ Chi\n\n" PLAN
+				       "Các đơn vị sau chưa gửi " BCN " (hạn 15/11/2024) đến Phòng Giáo dục và Đào tạo huyện Củ Chi:\n\n"
 				       "  - Ủy ban nhân dân xã Trung An (XA-TRUNGAN): quá hạn 5 ngày\n"
 				       "  - Ủy ban nhân dân xã Thái Mỹ (XA-THAIMY): quá hạn 5 ngày\n"
-				       "\nĐề nghị đôn đốc các đơn vị gửi báo cáo.\n" FOOTER "%s\n", key);
+				       "\nĐề nghị đôn đốc các đơn vị gửi báo cáo đến " SENDTO ".\n" FOOTER);
 
 		T_STREQ("built-in escalation body", body, want);
 		free(want);
@@ -449,7 +457,7 @@ static void fill_proposals(struct tmpl_values *v, const char *total, const char 
 #define ITEM2 "  - Hồ sơ số 13: Hộ bà Lê Thị Bình (HGD-00002), cấp độ 2, đơn vị đề nghị: Ủy ban nhân dân xã Phú Hòa Đông"
 #define ITEM3 "  - Hồ sơ số 14: Hộ ông Trần Văn Cư (HGD-00003), cấp độ 1, đơn vị đề nghị: Ủy ban nhân dân xã Phú Hòa Đông"
 #define ITEMS ITEM1 "\n" ITEM2 "\n" ITEM3 "\n"
-#define PFOOTER "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\nMã thông báo: proposal/b1/pending/s1/t1740967200/XA-PHUHOADONG\n"
+#define PFOOTER "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n"
 
 /* check_proposal - the built-in subject and body of ev for v, to every channel kind */
 static void check_proposal(const struct templates *set, enum tmpl_event ev, const struct tmpl_values *v, const char *what,
@@ -584,7 +592,7 @@ static void test_fallback(void)
 	free(subject);
 	free(body);
 	templates_render(set, TE_REMINDER, TC_CHAT, &v, &subject, &body);
-	T_STREQ("chat subject built in", subject, "[Nhắc hạn] Báo cáo kết quả thực hiện phong trào thi đua năm kỳ 2024 - hạn 15/11/2024");
+	T_STREQ("chat subject built in", subject, "[Nhắc hạn] " BCN " - hạn 15/11/2024");
 	T_STREQ("chat body from reminder (any)", body, "any body 3");
 	free(subject);
 	free(body);
@@ -837,6 +845,49 @@ static void test_config(void)
 		   "templates = { event = \"reminder\"; }; #<\n", "'templates' must be a list of groups", NULL, 0);
 }
 
+/* test_report_period - the report and its period as a reader writes them: no "năm kỳ 2024" */
+static void test_report_period(void)
+{
+	static const struct { const char *name; int yearly; const char *period, *want; } cases[] = {
+		{ "Báo cáo kết quả thực hiện phong trào thi đua năm", 1, "2024",
+		  "Báo cáo kết quả thực hiện phong trào thi đua năm 2024" },
+		{ "Báo cáo tổng hợp kết quả phong trào thi đua của huyện", 1, "2024",
+		  "Báo cáo tổng hợp kết quả phong trào thi đua của huyện năm 2024" },
+		{ "Báo cáo kết quả thực hiện phong trào thi đua năm (xã, sau sắp xếp)", 1, "2025",
+		  "Báo cáo kết quả thực hiện phong trào thi đua năm 2025 (xã, sau sắp xếp)" },
+		{ "Báo cáo tổng hợp kết quả phong trào thi đua của các xã (Sở GD&ĐT)", 1, "2025",
+		  "Báo cáo tổng hợp kết quả phong trào thi đua của các xã năm 2025 (Sở GD&ĐT)" },
+		{ "Tham mưu thành lập Ban Chỉ đạo phong trào thi đua cấp huyện", 0, "2024-Q1",
+		  "Tham mưu thành lập Ban Chỉ đạo phong trào thi đua cấp huyện quý I năm 2024" },
+		{ "Báo cáo thử hạn thứ Hai", 0, "2024-T11", "Báo cáo thử hạn thứ Hai tháng 11 năm 2024" },
+		{ "Báo cáo sơ kết giai đoạn 2023 - 2025 của đơn vị", 0, "2023-2025",
+		  "Báo cáo sơ kết giai đoạn 2023 - 2025 của đơn vị" },
+		{ "Báo cáo sơ kết", 0, "2023-2025", "Báo cáo sơ kết giai đoạn 2023 - 2025" },
+		{ "Báo cáo kết quả năm 2024 gửi Hội đồng", 0, "2024", "Báo cáo kết quả năm 2024 gửi Hội đồng" },
+		{ "Báo cáo chuyên đề", 0, "dot-1", "Báo cáo chuyên đề (đợt dot-1)" },
+	};
+	char buf[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		report_period_text(cases[i].name, cases[i].yearly, cases[i].period, buf, sizeof(buf));
+		T_STREQ(cases[i].period, buf, cases[i].want);
+	}
+	report_period_text("Báo cáo năm", 1, "2024", buf, 16);	/* cut short: still valid UTF-8 */
+	T_CHECK("cut short, valid UTF-8", utf8_valid(buf, strlen(buf)));
+	{	/* a receiver's addresses: whole ones only */
+		char *emails[] = { "gddt@cuchi.example.org", "vanthu@cuchi.example.org", NULL };
+		struct unit u = { .emails = emails };
+
+		unit_contact_text(&u, buf, sizeof(buf));
+		T_STREQ("contact", buf, "gddt@cuchi.example.org, vanthu@cuchi.example.org");
+		unit_contact_text(&u, buf, 30);
+		T_STREQ("contact cut to whole addresses", buf, "gddt@cuchi.example.org");
+		u.emails = NULL;
+		unit_contact_text(&u, buf, sizeof(buf));
+		T_STREQ("no address", buf, "");
+	}
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -850,6 +901,7 @@ int main(void)
 	test_vietnamese();
 	test_sections();
 	test_builtin();
+	test_report_period();
 	test_builtin_proposals();
 	test_fallback();
 	test_config();
