@@ -231,3 +231,15 @@ const char *cli_base_name(const char *path)
 
 	return s ? s + 1 : path;
 }
+
+/* cli_call_part - see cli.h */
+json_t *cli_call_part(json_t *req, int *rc)
+{
+	int json = cl.json;
+	json_t *r;
+
+	cl.json = 0;
+	r = cli_call(req, NULL, 0, rc);
+	cl.json = json;
+	return r;
+}

@@ -21,6 +21,10 @@ extern struct client cl;	/* set up by main() from the global options */
  * req already has one. */
 json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc);
 
+/* cli_call_part - cli_call for one part of a command that makes several requests: errors
+ * are printed, but --json does not print the reply (the command prints what it made) */
+json_t *cli_call_part(json_t *req, int *rc);
+
 /* cli_error_map - when set, the daemon's error message and list go through it before they
  * are printed (a new string the caller frees): an import from a workbook says sheet and cell */
 extern char *(*cli_error_map)(const char *text, void *ctx);

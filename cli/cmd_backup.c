@@ -21,25 +21,13 @@
 #include "sha256.h"
 #include "xalloc.h"
 
-/* call - one request, nothing printed but an error; NULL with *rc set */
-static json_t *call(json_t *req, int *rc)
-{
-	int json = cl.json;
-	json_t *r;
-
-	cl.json = 0;
-	r = cli_call(req, NULL, 0, rc);
-	cl.json = json;
-	return r;
-}
-
 /* wait_done - poll backup.status until the backup is done or failed; its object, or NULL */
 static json_t *wait_done(const char *name, int *rc)
 {
 	long ms = 20;
 
 	for (;;) {
-		json_t *r = call(json_pack("{s:s,s:s}", "op", "backup.status", "backup", name), rc);
+		json_t *r = cli_call_part(json_pack("{s:s,s:s}", "op", "backup.status", "backup", name), rc);
 		json_t *b = r ? json_object_get(r, "backup") : NULL;
 		struct timespec ts;
 
@@ -80,7 +68,7 @@ static int fetch(const char *name, const char *path, long long size, const char 
 	}
 	sha256_init(&c);
 	while (offset < size) {
-		json_t *r = call(json_pack("{s:s,s:s,s:I}", "op", "backup.read", "backup", name, "offset", (json_int_t)offset), &rc);
+		json_t *r = cli_call_part(json_pack("{s:s,s:s,s:I}", "op", "backup.read", "backup", name, "offset", (json_int_t)offset), &rc);
 		unsigned char *data;
 		size_t len = 0;
 
@@ -215,7 +203,7 @@ int cmd_backup(int argc, char **argv)
 		fprintf(stderr, "thiduactl: cannot write into %s: %s\n", dir, strerror(errno));
 		return EXIT_USAGE;
 	}
-	r = call(json_pack("{s:s}", "op", "backup.create"), &rc);
+	r = cli_call_part(json_pack("{s:s}", "op", "backup.create"), &rc);
 	if (!r)
 		return rc;
 	name = jstr(json_object_get(r, "backup"), "name");

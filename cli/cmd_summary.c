@@ -29,18 +29,6 @@ struct span {
 	char from[11], to[11];	/* YYYY-MM-DD, both included */
 };
 
-/* call - one read; errors printed by cli_call; --json does not print the parts */
-static json_t *call(json_t *req, int *rc)
-{
-	int json = cl.json;
-	json_t *r;
-
-	cl.json = 0;
-	r = cli_call(req, NULL, 0, rc);
-	cl.json = json;
-	return r;
-}
-
 /* period_span - the days a period name covers: 2024, 2023-2025, 2024-Q1 */
 static int period_span(const char *p, struct span *s)
 {
@@ -253,13 +241,13 @@ static int section_source(struct buf *b, int k, const char *report, const char *
 
 	if (under)
 		json_object_set_new(req, "under", json_string(under));
-	r = call(req, rc);
+	r = cli_call_part(req, rc);
 	if (!r)
 		return -1;
 	tot = json_object_get(r, "total");
 	/* which rows are the offices of 'under': its units on the due date */
 	snprintf(day, sizeof(day), "%.10s", jstr(r, "due_at"));
-	ul = call(json_pack("{s:s,s:s,s:s}", "op", "units.list", "under", jstr(r, "under"), "at", day), rc);
+	ul = cli_call_part(json_pack("{s:s,s:s,s:s}", "op", "units.list", "under", jstr(r, "under"), "at", day), rc);
 	if (!ul) {
 		json_decref(r);
 		return -1;
@@ -345,7 +333,7 @@ static json_t *call_pages(json_t *req, const char *list, int *rc)
 
 	json_object_set_new(req, "limit", json_integer(1000));
 	for (;;) {
-		json_t *r = call(json_deep_copy(req), rc), *rows, *last;
+		json_t *r = cli_call_part(json_deep_copy(req), rc), *rows, *last;
 		int more;
 
 		if (!r) {
@@ -442,7 +430,7 @@ static int section_titles(struct buf *b, const char *under, const struct span *s
 
 		if (under)
 			json_object_set_new(req2, "under", json_string(under));
-		ul = call(req2, rc);
+		ul = cli_call_part(req2, rc);
 		if (!ul)
 			goto out;
 		json_object_foreach(communes, pg, names)
@@ -478,7 +466,7 @@ static const json_t *find_report(const json_t *list, const char *code)
  * call failed */
 static char *unit_field(const char *code, const char *field, int *rc)
 {
-	json_t *r = call(json_pack("{s:s,s:s}", "op", "units.show", "code", code), rc);
+	json_t *r = cli_call_part(json_pack("{s:s,s:s}", "op", "units.show", "code", code), rc);
 	char *s;
 
 	if (!r)
@@ -525,8 +513,8 @@ int cmd_summary(int argc, char **argv)
 		rc = cli_usage_error("summary: cannot tell the days of period '%s': use a year (2024), years (2023-2025) or a quarter (2024-Q1)", period);
 		goto out;
 	}
-	if (!(status = call(json_pack("{s:s}", "op", "status"), &rc))
-	    || !(reports = call(json_pack("{s:s}", "op", "reports.list"), &rc)))
+	if (!(status = cli_call_part(json_pack("{s:s}", "op", "status"), &rc))
+	    || !(reports = cli_call_part(json_pack("{s:s}", "op", "reports.list"), &rc)))
 		goto out;
 	rc = EXIT_DAEMON_ERROR;
 	if (!(rt = find_report(reports, report))) {
@@ -544,7 +532,7 @@ int cmd_summary(int argc, char **argv)
 	if (!place)
 		place = json_string_value(json_object_get(json_object_get(status, "documents"), "place"));
 	/* the writer of the report: who owes it for the period */
-	obl = call(json_pack("{s:s,s:s,s:s}", "op", "obligations.list", "report", report, "period", period), &rc);
+	obl = cli_call_part(json_pack("{s:s,s:s,s:s}", "op", "obligations.list", "report", report, "period", period), &rc);
 	if (!obl)
 		goto out;
 	issuer = jstr(json_array_get(json_object_get(obl, "obligations"), 0), "unit");
@@ -559,7 +547,7 @@ int cmd_summary(int argc, char **argv)
 	    || !(receiver_name = unit_field(jstr(rt, "receiver"), "name", &rc)))
 		goto out;
 	/* the sources: the reports the writer receives, for a period of the same name */
-	if (!(dl = call(json_pack("{s:s,s:s}", "op", "deadlines", "period", period), &rc)))
+	if (!(dl = cli_call_part(json_pack("{s:s,s:s}", "op", "deadlines", "period", period), &rc)))
 		goto out;
 	BUF_PUT(&body, "");
 	parap(&body, P_BOLD | P_HEAD, "I. TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ");
