@@ -1116,7 +1116,10 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 				vn_day(sqlite3_column_int(s, 11), date, sizeof(date));
 		}
 		snprintf(it->id, sizeof(it->id), "%lld", (long long)sqlite3_column_int64(s, 0));
-		snprintf(it->level, sizeof(it->level), "%d", sqlite3_column_int(s, 3));
+		if (pg && pg->award)
+			it->level[0] = 0;	/* an award has no level: its line says none */
+		else
+			snprintf(it->level, sizeof(it->level), "%d", sqlite3_column_int(s, 3));
 		it->nominee = col_dup(s, 4);
 		it->nominee_name = col_dup(s, 5);
 		it->proposer = col_dup(s, 6);
@@ -1159,6 +1162,8 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 	v.v[TV_DECISION_DATE] = date;
 	v.v[TV_REASON] = same_reason && reason ? reason : "";
 	v.v[TV_DEDUP_KEY] = key;
+	v.v[TV_PLAN_NO] = d->cfg->movement_plan;
+	v.v[TV_PLAN_NAME] = d->cfg->plan_name;
 	templates_render(d->cfg->templates, proposal_event(step), ch, &v, subject, body);
 	for (size_t i = 0; i < n; i++) {
 		free(items[i].nominee);

@@ -100,8 +100,8 @@ static const char *const var_names[TV_COUNT] = {
 
 /* a message about proposals: greeting, one paragraph, the list (each proposal's own reason
  * only where the reasons differ), how many more there are, the footer */
-#define PROPOSAL_GREETING "Kính gửi: {{recipient_name}}\n\n"
-#define PROPOSAL_ITEM "  - Hồ sơ số {{proposal_id}}: {{nominee_name}} ({{nominee_code}}), cấp độ {{level}}, " \
+#define PROPOSAL_GREETING "Kính gửi: {{recipient_name}}\n\n" PLAN
+#define PROPOSAL_ITEM "  - Hồ sơ số {{proposal_id}}: {{nominee_name}} ({{nominee_code}}){{#level}}, cấp độ {{level}}{{/level}}, " \
 	"đơn vị đề nghị: {{proposer_name}}"
 #define PROPOSAL_LIST "{{#proposals}}" PROPOSAL_ITEM "\n{{/proposals}}"
 #define PROPOSAL_LIST_REASONS "{{#proposals}}" PROPOSAL_ITEM \

@@ -18,6 +18,7 @@ import tempfile
 from harness import BIN, CONFIG, Daemon, eq, write
 from test_delivery import Receiver, Smtp, config_with_channels, wait_for, workers_ready
 from test_proposals import households_csv
+from test_deadlines import PLAN
 
 PHD = "Ủy ban nhân dân xã Phú Hòa Đông"
 ANPHU = "Ủy ban nhân dân xã An Phú"
@@ -31,7 +32,7 @@ templates = (
     subject = "Chờ xét duyệt: {{proposal_count}} hồ sơ {{programme_code}} năm {{year}}";
     body = "Kính gửi {{recipient_name}},\n\n"
            "Đơn vị có {{proposal_count}} hồ sơ \"{{programme_name}}\" chờ xét duyệt ở bước {{stage}}, hạn {{due_date}}:\n"
-           "{{#proposals}}• Số {{proposal_id}}: {{nominee_name}} ({{nominee_code}}), cấp {{level}},"
+           "{{#proposals}}• Số {{proposal_id}}: {{nominee_name}} ({{nominee_code}}),{{#level}} cấp {{level}},{{/level}}"
            " đề nghị: {{proposer_name}} [{{proposer_code}}]\n{{/proposals}}"
            "{{#more_count}}• Còn {{more_count}} hồ sơ khác.\n{{/more_count}}"
            "Mã: {{dedup_key}}\n"; },
@@ -110,15 +111,15 @@ def test_a_proposal_pending_template_for_mail_in_the_spool():
             eq(subject, "Chờ xét duyệt: 1 hồ sơ GK-TT năm 2025", "subject")
             eq(body, f"Kính gửi {COUNCIL},\n\n"
                "Đơn vị có 1 hồ sơ \"Giấy khen (tập thể)\" chờ xét duyệt ở bước 1, hạn 17/03/2025:\n"
-               f"• Số 54: Ấp Xóm Chùa ({ANPHU}), cấp 1, đề nghị: {ANPHU} [XA-ANPHU]\n"
+               f"• Số 54: Ấp Xóm Chùa ({ANPHU}), đề nghị: {ANPHU} [XA-ANPHU]\n"   # an award: no level
                f"Mã: {msgs[1]['key']}\n", "body")
 
             # no withdrawn template: the built-in text, byte for byte
             subject, body = read_eml(msgs[3]["path"])
             eq(subject, "[Rút hồ sơ] Giấy khen (tập thể) năm 2025: 1 hồ sơ", "built-in subject")
-            eq(body, f"Kính gửi: {COUNCIL}\n\n"
+            eq(body, f"Kính gửi: {COUNCIL}\n\n" + PLAN +
                "Đơn vị đề nghị đã rút 1 hồ sơ đề nghị công nhận \"Giấy khen (tập thể)\" năm 2025.\n\n"
-               f"  - Hồ sơ số 55: Ấp Bàu Tre ({ANPHU}), cấp độ 1, đơn vị đề nghị: {ANPHU}\n"
+               f"  - Hồ sơ số 55: Ấp Bàu Tre ({ANPHU}), đơn vị đề nghị: {ANPHU}\n"
                + FOOTER.format(key=msgs[3]["key"]), "built-in body")
 
 
@@ -138,9 +139,9 @@ def test_proposal_templates_per_channel_kind_reach_the_smtp_server_and_the_webho
                    [("🗂 Giấy khen (tập thể): 1 hồ sơ", "54. Ấp Xóm Chùa\nHết."),
                     ("🗂 Giấy khen (tập thể): 1 hồ sơ", "55. Ấp Bàu Tre\nHết."),
                     ("[Rút hồ sơ] Giấy khen (tập thể) năm 2025: 1 hồ sơ",
-                     f"Kính gửi: {COUNCIL}\n\n"
+                     f"Kính gửi: {COUNCIL}\n\n" + PLAN +
                      "Đơn vị đề nghị đã rút 1 hồ sơ đề nghị công nhận \"Giấy khen (tập thể)\" năm 2025.\n\n"
-                     f"  - Hồ sơ số 55: Ấp Bàu Tre ({ANPHU}), cấp độ 1, đơn vị đề nghị: {ANPHU}\n"
+                     f"  - Hồ sơ số 55: Ấp Bàu Tre ({ANPHU}), đơn vị đề nghị: {ANPHU}\n"
                      + FOOTER.format(key=posts[2]["id"]))], "the chat template, and the built-in text")
                 mails = [email.message_from_bytes(c, policy=email.policy.default) for _, r, c in smtp.messages
                          if "hdtdkt@cuchi.example.org" in r]
