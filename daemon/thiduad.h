@@ -64,7 +64,7 @@ int clock_set(struct daemon *d, int64_t t, char *err, size_t errsize);
 #define CLOCK_MAX_LOCAL INT64_C(253402300799)	/* 9999-12-31T23:59:59, as local seconds */
 int clock_range_problem(const struct daemon *d, int64_t t, char *err, size_t errsize);
 
-/* sched.c: work that falls due at a moment (deadlines, retries) */
+/* clock.c (sched_*): work that falls due at a moment (deadlines, retries) */
 struct due_source {
 	const char *name;
 	int64_t (*next_due)(struct daemon *d);	/* INT64_MAX when nothing is due */
