@@ -23,7 +23,6 @@
 #ifndef THIDUA_VERSION
 #error "THIDUA_VERSION is not defined: build with the project's Makefile"
 #endif
-#define PROTOCOL_VERSION 1
 
 struct request;
 
