@@ -124,14 +124,23 @@ static void read_signals(struct daemon *d)
 			d->reap_asap = 1;
 			break;
 		case SIGINT:
-			if (d->stop_asap)
-				d->stop_now = 1;
-			/* fall through */
 		case SIGTERM:
+			if (d->stop_asap && !d->stop_now) {
+				log_notice("a second %s while finishing: stopping at once",
+					   si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				d->stop_now = 1;
+			}
 			d->stop_asap = 1;
 			break;
 		}
 	}
+}
+
+/* stop_at_once - while finishing: 1 when a second SIGINT/SIGTERM came (read_signals) */
+static int stop_at_once(struct daemon *d)
+{
+	read_signals(d);
+	return d->stop_now;
 }
 
 /* run_timers - due work outside a request turn, in its own transaction */
@@ -372,7 +381,7 @@ int main(int argc, char **argv)
 	notify_stopping();
 	log_notice("stopping");
 	jobs_close(&d);
-	supervisor_stop(&d);
+	supervisor_stop(&d, stop_at_once);
 	audit_anchor(&d, 1);
 	api_close(&d);
 	close(d.sigfd);

@@ -186,7 +186,7 @@ void supervisor_start(struct daemon *d);
 void supervisor_reap(struct daemon *d);
 long supervisor_timeout_ms(struct daemon *d);
 void supervisor_tick(struct daemon *d);
-void supervisor_stop(struct daemon *d);
+void supervisor_stop(struct daemon *d, int (*stop_at_once)(struct daemon *d));
 int supervisor_owns(long pid);
 
 /* statedir.c: one daemon per state directory, and the socket files it bound */
