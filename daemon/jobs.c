@@ -970,10 +970,12 @@ static void jobs_work(struct daemon *d)
 		;
 }
 
-/* jobs_turn - read what the workers sent, hand out work, in one transaction */
+/* jobs_turn - read what the workers sent, hand out work, in one transaction. Most turns
+ * (a ping, a heartbeat, nothing due) write nothing: the transaction is deferred, so it
+ * takes the write lock only when the turn writes, and otherwise is one read snapshot */
 void jobs_turn(struct daemon *d)
 {
-	if (store_begin(d->store))
+	if (store_begin_deferred(d->store))
 		return;
 	jobs_work(d);
 	if (store_commit(d->store))
