@@ -19,6 +19,7 @@
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
+#include "proto.h"
 #include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
@@ -719,6 +720,36 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	free(bounded);
 }
 
+/* ready_version_ok - 1 when a worker's ready carries our protocol version; otherwise the
+ * worker is refused (told both versions), and forgotten if it was known: nothing is
+ * leased to it */
+static int ready_version_ok(struct daemon *d, struct worker *w, const unsigned char *id, size_t idlen, json_t *msg)
+{
+	json_t *v = json_object_get(msg, "version");
+	const char *name = json_string_value(json_object_get(msg, "name"));
+	char theirs[32];
+	struct worker tmp = { .idlen = idlen };
+
+	if (json_is_integer(v) && json_integer_value(v) == THIDUA_PROTOCOL_VERSION)
+		return 1;
+	if (json_is_integer(v))
+		snprintf(theirs, sizeof(theirs), "%lld", (long long)json_integer_value(v));
+	else
+		xstrlcpy(theirs, v ? "not an integer" : "none", sizeof(theirs));
+	log_warn("jobs: worker %.64s (pid %lld) refused: it speaks jobs protocol version %s, this daemon version %d;"
+		 " run a worker of the daemon's release", name ? name : "unnamed",
+		 (long long)json_integer_value(json_object_get(msg, "pid")), theirs, THIDUA_PROTOCOL_VERSION);
+	if (idlen <= sizeof(tmp.id)) {
+		memcpy(tmp.id, id, idlen);
+		xstrlcpy(tmp.name, name ? name : "unnamed", sizeof(tmp.name));
+		send_to(d, &tmp, json_pack("{s:s,s:i,s:O?,s:s}", "type", "refused", "version", THIDUA_PROTOCOL_VERSION,
+					   "yours", v, "reason", "another jobs protocol version"));
+	}
+	if (w)
+		drop_worker(d, (size_t)(w - workers));
+	return 0;
+}
+
 /* handle_message - one frame from a worker */
 static void handle_message(struct daemon *d, const unsigned char *id, size_t idlen, const char *data, size_t len)
 {
@@ -735,7 +766,9 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 		const char *kind = json_string_value(json_object_get(msg, "kind"));
 		json_int_t cap = json_integer_value(json_object_get(msg, "capacity"));
 
-		if (!kind || (strcmp(kind, "mail") && strcmp(kind, "webhook")) || cap < 1 || cap > 1024 || idlen > sizeof(w->id)) {
+		if (!ready_version_ok(d, w, id, idlen, msg)) {
+			w = NULL;	/* forgotten: its next message is answered hello */
+		} else if (!kind || (strcmp(kind, "mail") && strcmp(kind, "webhook")) || cap < 1 || cap > 1024 || idlen > sizeof(w->id)) {
 			log_warn("jobs: a worker announced an unknown kind or capacity; ignored");
 		} else {
 			if (w)
@@ -937,10 +970,12 @@ static void jobs_work(struct daemon *d)
 		;
 }
 
-/* jobs_turn - read what the workers sent, hand out work, in one transaction */
+/* jobs_turn - read what the workers sent, hand out work, in one transaction. Most turns
+ * (a ping, a heartbeat, nothing due) write nothing: the transaction is deferred, so it
+ * takes the write lock only when the turn writes, and otherwise is one read snapshot */
 void jobs_turn(struct daemon *d)
 {
-	if (store_begin(d->store))
+	if (store_begin_deferred(d->store))
 		return;
 	jobs_work(d);
 	if (store_commit(d->store))

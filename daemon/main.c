@@ -124,14 +124,23 @@ static void read_signals(struct daemon *d)
 			d->reap_asap = 1;
 			break;
 		case SIGINT:
-			if (d->stop_asap)
-				d->stop_now = 1;
-			/* fall through */
 		case SIGTERM:
+			if (d->stop_asap && !d->stop_now) {
+				log_notice("a second %s while finishing: stopping at once",
+					   si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				d->stop_now = 1;
+			}
 			d->stop_asap = 1;
 			break;
 		}
 	}
+}
+
+/* stop_at_once - while finishing: 1 when a second SIGINT/SIGTERM came (read_signals) */
+static int stop_at_once(struct daemon *d)
+{
+	read_signals(d);
+	return d->stop_now;
 }
 
 /* run_timers - due work outside a request turn, in its own transaction */
@@ -145,17 +154,35 @@ static void run_timers(struct daemon *d)
 	events_flush(d);
 }
 
+/* the next due moment: sched_next_due asks every source (a query each, or a walk of the
+ * calendar), so the loop keeps the answer and asks again only after what may move it: a
+ * write to the database (store_changes), a request, a reload, due work run (stale) */
+struct due_memo {
+	int64_t next, changes;
+	int stale;
+};
+
+static int64_t next_due(struct daemon *d, struct due_memo *m)
+{
+	int64_t changes = store_changes(d->store);
+
+	if (m->stale || changes < 0 || changes != m->changes) {
+		m->next = sched_next_due(d);
+		m->changes = changes;
+		m->stale = 0;
+	}
+	return m->next;
+}
+
 /* poll_timeout - milliseconds until the next due moment or watchdog ping */
-static long poll_timeout(struct daemon *d)
+static long poll_timeout(struct daemon *d, int64_t next)
 {
 	long timeout = -1;
 
 	if (d->fake_clock) {
-		if (sched_next_due(d) <= clock_now(d))
+		if (next <= clock_now(d))
 			timeout = 0;	/* batches left at the fake moment (sched_advance_to) */
 	} else {
-		int64_t next = sched_next_due(d);
-
 		if (next != INT64_MAX) {
 			struct timespec ts;
 			int64_t ms;
@@ -184,6 +211,8 @@ static long min_timeout(long a, long b)
 
 static void main_loop(struct daemon *d)
 {
+	struct due_memo due = { .stale = 1 };
+
 	while (!d->stop_asap) {
 		zmq_pollitem_t items[] = {
 			{ d->api, 0, ZMQ_POLLIN, 0 },
@@ -192,7 +221,7 @@ static void main_loop(struct daemon *d)
 			{ d->zap, 0, ZMQ_POLLIN, 0 },
 			{ d->events, 0, ZMQ_POLLIN, 0 },	/* (un)subscriptions */
 		};
-		long timeout = min_timeout(min_timeout(poll_timeout(d), jobs_timeout_ms(d)),
+		long timeout = min_timeout(min_timeout(poll_timeout(d, next_due(d, &due)), jobs_timeout_ms(d)),
 					   min_timeout(supervisor_timeout_ms(d), backup_timeout_ms(d)));
 
 		timeout = min_timeout(timeout, inflow_trim_ms());
@@ -229,13 +258,18 @@ static void main_loop(struct daemon *d)
 			char err[4096];
 
 			d->reload_asap = 0;
+			due.stale = 1;
 			daemon_reload(d, err, sizeof(err));
 			events_flush(d);
 		}
-		if (items[0].revents & ZMQ_POLLIN)
+		if (items[0].revents & ZMQ_POLLIN) {
+			due.stale = 1;	/* clock ops move the fake clock and run due work themselves */
 			api_turn(d);
-		if (sched_next_due(d) <= clock_now(d))
+		}
+		if (next_due(d, &due) <= clock_now(d)) {
 			run_timers(d);
+			due.stale = 1;
+		}
 		if ((items[2].revents & ZMQ_POLLIN) || jobs_timeout_ms(d) == 0)
 			jobs_turn(d);
 		backup_turn(d);
@@ -372,7 +406,7 @@ int main(int argc, char **argv)
 	notify_stopping();
 	log_notice("stopping");
 	jobs_close(&d);
-	supervisor_stop(&d);
+	supervisor_stop(&d, stop_at_once);
 	audit_anchor(&d, 1);
 	api_close(&d);
 	close(d.sigfd);

@@ -6,6 +6,7 @@
 
 #include "channels.h"
 #include "log.h"
+#include "proto.h"
 #include "thiduad.h"
 #include "timeutil.h"
 
@@ -31,7 +32,7 @@ int op_status(struct daemon *d, struct request *rq, json_t *out)
 	}
 	tz_offset_format(d->cfg->utc_offset, off, sizeof(off));
 	json_object_set_new(out, "version", json_string(THIDUA_VERSION));
-	json_object_set_new(out, "protocol", json_integer(PROTOCOL_VERSION));
+	json_object_set_new(out, "protocol", json_integer(THIDUA_PROTOCOL_VERSION));
 	json_object_set_new(out, "uptime_seconds", json_integer((clock_mono_ms() - d->started_mono_ms) / 1000));
 	json_object_set_new(out, "config", json_string(d->cfg->path));
 	json_object_set_new(out, "state_dir", json_string(d->state_dir));

@@ -696,13 +696,25 @@ int store_exec(struct store *st, const char *sql)
 
 static int step_fixed(struct store *st, const char *sql);
 
-int store_begin(struct store *st)
+static int begin_with(struct store *st, const char *sql)
 {
-	if (step_fixed(st, "BEGIN IMMEDIATE"))
+	if (step_fixed(st, sql))
 		return -1;
 	st->in_txn = 1;
 	st->ndv = st->ndv_saved = 0;
 	return 0;
+}
+
+int store_begin(struct store *st)
+{
+	return begin_with(st, "BEGIN IMMEDIATE");
+}
+
+/* store_begin_deferred - the only writer is this connection (backup writes its own
+ * snapshot file), so the upgrade to a write lock at the first write cannot be refused */
+int store_begin_deferred(struct store *st)
+{
+	return begin_with(st, "BEGIN DEFERRED");
 }
 
 static int counter_write(struct store *st, const char *name, int64_t n);

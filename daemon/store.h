@@ -35,6 +35,9 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 
 int store_exec(struct store *st, const char *sql);	/* no parameters, no rows */
 int store_begin(struct store *st);
+/* the same, deferred: the write lock is taken only by the first statement that writes, and
+ * a commit that wrote nothing only ends the read (for turns that mostly only look) */
+int store_begin_deferred(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 int store_in_txn(struct store *st);

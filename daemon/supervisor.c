@@ -179,8 +179,8 @@ long supervisor_timeout_ms(struct daemon *d)
 	return t;
 }
 
-/* supervisor_stop - the workers were asked to stop over the socket; wait a little, then
- * SIGTERM whoever is left, and reap */
+/* supervisor_stop - the workers were asked to stop over the socket; wait a little (not
+ * once stop_at_once says a second signal came), then SIGTERM whoever is left, and reap */
 /* supervisor_owns - pid is a worker this daemon started */
 int supervisor_owns(long pid)
 {
@@ -190,11 +190,10 @@ int supervisor_owns(long pid)
 	return 0;
 }
 
-void supervisor_stop(struct daemon *d)
+void supervisor_stop(struct daemon *d, int (*stop_at_once)(struct daemon *d))
 {
 	int64_t deadline = clock_mono_ms() + 3000;
 
-	(void)d;
 	for (;;) {
 		int alive = 0;
 
@@ -203,7 +202,7 @@ void supervisor_stop(struct daemon *d)
 				children[i].pid = 0;
 			alive |= children[i].pid != 0;
 		}
-		if (!alive || clock_mono_ms() > deadline)
+		if (!alive || clock_mono_ms() > deadline || stop_at_once(d))
 			break;
 		usleep(10000);
 	}

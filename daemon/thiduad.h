@@ -23,7 +23,6 @@
 #ifndef THIDUA_VERSION
 #error "THIDUA_VERSION is not defined: build with the project's Makefile"
 #endif
-#define PROTOCOL_VERSION 1
 
 struct request;
 
@@ -64,7 +63,7 @@ int clock_set(struct daemon *d, int64_t t, char *err, size_t errsize);
 #define CLOCK_MAX_LOCAL INT64_C(253402300799)	/* 9999-12-31T23:59:59, as local seconds */
 int clock_range_problem(const struct daemon *d, int64_t t, char *err, size_t errsize);
 
-/* sched.c: work that falls due at a moment (deadlines, retries) */
+/* clock.c (sched_*): work that falls due at a moment (deadlines, retries) */
 struct due_source {
 	const char *name;
 	int64_t (*next_due)(struct daemon *d);	/* INT64_MAX when nothing is due */
@@ -187,7 +186,7 @@ void supervisor_start(struct daemon *d);
 void supervisor_reap(struct daemon *d);
 long supervisor_timeout_ms(struct daemon *d);
 void supervisor_tick(struct daemon *d);
-void supervisor_stop(struct daemon *d);
+void supervisor_stop(struct daemon *d, int (*stop_at_once)(struct daemon *d));
 int supervisor_owns(long pid);
 
 /* statedir.c: one daemon per state directory, and the socket files it bound */

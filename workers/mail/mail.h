@@ -22,7 +22,6 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#define MAIL_PROTOCOL_VERSION 1
 #define MAIL_RETRY_AFTER 60		/* seconds, for 4xx and connection trouble */
 #define MAIL_REPLY_MAX 512		/* bytes kept of one server reply */
 

@@ -27,6 +27,7 @@
 #include "jload.h"
 #include "log.h"
 #include "mail.h"
+#include "proto.h"
 #include "xalloc.h"
 
 #define PING_MS 5000
@@ -138,7 +139,7 @@ static void link_send(struct link *l, json_t *msg)
 void link_ready(struct link *l)
 {
 	link_send(l, json_pack("{s:s,s:s,s:i,s:i,s:I,s:s}", "type", "ready", "kind", "mail", "capacity", l->capacity,
-			       "version", MAIL_PROTOCOL_VERSION, "pid", (json_int_t)getpid(), "name", l->name));
+			       "version", THIDUA_PROTOCOL_VERSION, "pid", (json_int_t)getpid(), "name", l->name));
 }
 
 /* link_result - the outcome of one job; code is null when no server reply gave one */

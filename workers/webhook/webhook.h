@@ -22,7 +22,6 @@
 #include "webhook_format.h"
 #include "webhook_rate.h"
 
-#define WHK_PROTOCOL 1			/* docs/JOBS.md version */
 #define WHK_DEFAULT_ENDPOINT "ipc:///var/lib/thidua/jobs.sock"
 #define WHK_DEFAULT_CAPACITY 256		/* jobs in hand; posts at once per endpoint: webhook_job.c */
 #define WHK_PING_SECONDS 5.0		/* heartbeat to the daemon */

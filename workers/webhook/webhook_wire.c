@@ -29,6 +29,7 @@
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
+#include "proto.h"
 #include "xalloc.h"
 #include "webhook.h"
 
@@ -110,7 +111,7 @@ static void send_json(struct whk *w, json_t *msg)
 static void send_ready(struct whk *w)
 {
 	send_json(w, json_pack("{s:s,s:s,s:i,s:i,s:I,s:s}", "type", "ready", "kind", "webhook", "capacity", w->capacity,
-			       "version", WHK_PROTOCOL, "pid", (json_int_t)getpid(), "name", w->name));
+			       "version", THIDUA_PROTOCOL_VERSION, "pid", (json_int_t)getpid(), "name", w->name));
 	w->ready_at = whk_now();
 }
 
