@@ -166,6 +166,9 @@ static json_t *channel_json(const struct channel *c)
 	if (c->password) json_object_set_new(o, "password", json_string(c->password));
 	if (c->secret) json_object_set_new(o, "secret", json_string(c->secret));
 	if (c->chat_id) json_object_set_new(o, "chat_id", json_string(c->chat_id));
+	if (c->group_id) json_object_set_new(o, "group_id", json_string(c->group_id));
+	if (c->phone) json_object_set_new(o, "phone", json_string(c->phone));
+	if (c->template_id) json_object_set_new(o, "template_id", json_string(c->template_id));
 	if (c->tls) json_object_set_new(o, "tls", json_string(c->tls));
 	if (c->from) json_object_set_new(o, "from", json_string(c->from));
 	if (c->from_name) json_object_set_new(o, "from_name", json_string(c->from_name));

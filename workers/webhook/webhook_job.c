@@ -465,6 +465,8 @@ static void job_start(struct whk *w, struct job *j, double now)
 			free(sig);
 		}
 	}
+	if (ch->access_token)
+		h = add_header(h, "access_token", ch->access_token);
 	h = add_header(h, "Expect", "");	/* no 100-continue round trip */
 	j->headers = h;
 	free(j->resp);
@@ -590,7 +592,16 @@ static void job_done(struct whk *w, struct job *j, CURLcode rc, long code, long 
 		enum wf_verdict v = wf_classify(code);
 		long wait;
 
-		reason = wf_reason(code, j->resp, j->resp_len);
+		long zwait = 0;
+
+		if (v == WF_SENT && (j->msg.ch.kind == WF_ZALO || j->msg.ch.kind == WF_ZNS)) {
+			/* Zalo answers its errors with HTTP 200 */
+			v = wf_zalo_verdict(j->resp, j->resp_len, j->msg.ch.recipient, &zwait, &reason);
+			if (zwait > 0 && header_wait <= 0)
+				header_wait = zwait;
+		} else {
+			reason = wf_reason(code, j->resp, j->resp_len);
+		}
 		switch (v) {
 		case WF_SENT:
 			log_debug("job %s: post %zu/%zu: %s in %.3f s", j->id, j->next_post + 1, j->msg.nposts, reason,

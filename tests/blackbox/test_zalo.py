@@ -1,0 +1,229 @@
+"""Issue 17, Zalo Official Account: the kinds zalo (a customer-service text to a follower, or
+a text to a group of the OA) and zns (an approved template to a phone number), posted by the
+real thidua-webhook to a fake of the Zalo endpoints on loopback that behaves as the Zalo
+documents say: errors come with HTTP 200 and only "error": 0 is success. The real thiduad
+delivers a reminder through it. Nothing here reaches the real Zalo hosts."""
+import http.server
+import json
+import tempfile
+import threading
+
+from harness import eq
+from test_delivery import Smtp, config_with_channels, notifications, wait_for, workers_ready
+from harness import Daemon
+from test_mail_worker import Worker
+
+TOKEN = "oa-access-token-1"
+
+
+class FakeZalo:
+    """openapi.zalo.me and business.openapi.zalo.me on 127.0.0.1. A valid access token is
+    needed on every send (else -216, with HTTP 200). A user or phone can be scripted to get
+    an error code once or always: script[recipient] = [codes...] consumed one per request,
+    the last one repeating."""
+
+    MESSAGES = {-216: "Access token is invalid", -230: "User has not interacted with the OA in the last 7 days",
+                -213: "User has not followed OA", -201: "Parameters are invalid",
+                -32: "Request limit exceeded", -999: "Something unexpected"}
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.posts = []             # (path, headers, body as JSON)
+        self.tokens = {TOKEN}
+        self.script = {}
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(raw)
+                with outer.lock:
+                    outer.posts.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    answer = outer.answer(self.path, self.headers.get("access_token"), body)
+                data = json.dumps(answer).encode()
+                self.send_response(200)        # Zalo's errors come with 200 too
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path):
+        return self.base + path
+
+    def error(self, code):
+        return {"error": code, "message": self.MESSAGES.get(code, "error")}
+
+    def answer(self, path, token, body):
+        if path not in ("/v3.0/oa/message/cs", "/v3.0/oa/group/message", "/message/template"):
+            return {"error": -201, "message": f"no such API {path}"}
+        if token not in self.tokens:
+            return self.error(-216)
+        if path == "/message/template":
+            who = body.get("phone")
+            if not who or not body.get("template_id") or not isinstance(body.get("template_data"), dict):
+                return self.error(-201)
+        else:
+            rcpt = body.get("recipient", {})
+            who = rcpt.get("user_id") or rcpt.get("group_id")
+            if not who or not isinstance(body.get("message", {}).get("text"), str):
+                return self.error(-201)
+        codes = self.script.get(who)
+        if codes:
+            code = codes[0] if len(codes) == 1 else codes.pop(0)
+            if code:
+                return self.error(code)
+        if path == "/message/template":
+            return {"error": 0, "message": "Success", "data": {"msg_id": f"zns-{len(self.posts)}"}}
+        return {"error": 0, "message": "Success", "data": {"message_id": f"m-{len(self.posts)}", "user_id": who}}
+
+    def sent(self, path):
+        with self.lock:
+            return [(h, b) for p, h, b in self.posts if p == path]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def job(job_id, channel, text="Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày).", title="Nhắc hạn nộp báo cáo"):
+    return {"type": "job", "job": job_id, "attempt": 1, "lease": 60,
+            "payload": {"channel": channel, "dedup_key": f"k/{job_id}", "title": title, "text": text}}
+
+
+def zalo(fake, **kw):
+    return dict({"name": "zalo-oa", "kind": "zalo", "url": fake.base, "secret": TOKEN}, **kw)
+
+
+def test_zalo_and_zns_bodies_and_the_token_header():
+    """A follower gets /v3.0/oa/message/cs with recipient.user_id and the text; a group
+    /v3.0/oa/group/message with recipient.group_id; zns /message/template with phone,
+    template_id, template_data and the dedup key as tracking_id; each with the access_token
+    header. Vietnamese round-trips exactly."""
+    fake = FakeZalo()
+    try:
+        with Worker(capacity=8, verbose="-v", kind="webhook") as w:
+            w.send(job("u", zalo(fake, chat_id="8412345")))
+            w.send(job("g", zalo(fake, group_id="g-99")))
+            w.send(job("z", {"name": "zns", "kind": "zns", "url": fake.base + "/", "secret": TOKEN,
+                             "phone": "84912345678", "template_id": "231001"}))
+            res = w.results(3)
+            for j in "ugz":
+                eq(res[j]["status"], "sent", f"{j}: {res[j]}")
+            (h, b), = fake.sent("/v3.0/oa/message/cs")
+            eq(h["access_token"], TOKEN, "the token header")
+            eq(b, {"recipient": {"user_id": "8412345"},
+                   "message": {"text": "Nhắc hạn nộp báo cáo\nHạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày)."}},
+               "cs body")
+            (h, b), = fake.sent("/v3.0/oa/group/message")
+            eq(b["recipient"], {"group_id": "g-99"}, "group recipient")
+            (h, b), = fake.sent("/message/template")
+            eq(b, {"phone": "84912345678", "template_id": "231001", "tracking_id": "k/z",
+                   "template_data": {"title": "Nhắc hạn nộp báo cáo",
+                                     "text": "Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày)."}}, "zns body")
+            eq(h["access_token"], TOKEN, "zns token header")
+    finally:
+        fake.close()
+
+
+def test_errors_with_http_200_are_not_success():
+    """Only "error": 0 is sent. -230, -213, -201: failed for that recipient with what it
+    means; -216 (the token): retry, naming the token; -32 (request limit): retry later with
+    a wait; an unknown code: failed with the code and Zalo's message."""
+    fake = FakeZalo()
+    fake.script = {"u230": [-230], "u213": [-213], "u201": [-201], "u32": [-32], "u999": [-999]}
+    try:
+        with Worker(capacity=8, verbose="-v", kind="webhook") as w:
+            for u in fake.script:
+                w.send(job(u, zalo(fake, chat_id=u)))
+            w.send(job("badtoken", zalo(fake, chat_id="ok", secret="expired-token")))
+            res = w.results(len(fake.script) + 1)
+            for u in ("u230", "u213", "u201", "u999"):
+                eq(res[u]["status"], "failed", f"{u}: {res[u]}")
+                eq(res[u]["code"], 200, "the HTTP status is 200 all the same")
+            assert "recipient u230 has not interacted with the OA in the last 7 days" in res["u230"]["reason"], res["u230"]
+            assert "recipient u213 does not follow the OA" in res["u213"]["reason"], res["u213"]
+            assert "error -201" in res["u201"]["reason"], res["u201"]
+            assert "error -999 (Something unexpected)" in res["u999"]["reason"], res["u999"]
+            eq(res["u32"]["status"], "retry", f"quota: {res['u32']}")
+            assert res["u32"]["retry_after"] >= 60, res["u32"]
+            assert "quota" in res["u32"]["reason"], res["u32"]
+            eq(res["badtoken"]["status"], "retry", f"token: {res['badtoken']}")
+            assert "error -216" in res["badtoken"]["reason"] and "access token" in res["badtoken"]["reason"], res["badtoken"]
+            assert "expired-token" not in w.read_log(), "the token never reaches the log"
+    finally:
+        fake.close()
+
+
+def test_bad_zalo_channels_are_refused_with_the_field():
+    fake = FakeZalo()
+    try:
+        with Worker(capacity=8, verbose="-v", kind="webhook") as w:
+            r = w.run(job("a", zalo(fake)))
+            eq(r["status"], "failed", r)
+            assert "chat_id" in r["reason"] and "group_id" in r["reason"], r
+            r = w.run(job("b", {"name": "zns", "kind": "zns", "url": fake.base, "secret": TOKEN, "phone": "849"}))
+            assert "template_id" in r["reason"], r
+            r = w.run(job("c", {"name": "zalo-oa", "kind": "zalo", "url": fake.base, "chat_id": "1"}))
+            assert "access token" in r["reason"], r
+            eq(fake.posts, [], "nothing posted")
+    finally:
+        fake.close()
+
+
+def test_the_daemon_delivers_a_reminder_through_zalo_and_zns():
+    """The real thiduad with the real workers: the 10-working-day reminders of BC-NAM go to
+    XA-TRUNGAN's follower on the OA and to XA-ANPHU's phone by ZNS; a follower who has not
+    interacted lately (-230) fails for good with that reason, and the config refuses a zalo
+    channel without its recipient."""
+    fake, smtp = FakeZalo(), Smtp()
+    fake.script = {"u-quiet": [-230]}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = f''',
+  {{ name = "oa-trungan"; kind = "zalo"; url = "{fake.base}"; secret = "{TOKEN}"; chat_id = "u-trungan"; }},
+  {{ name = "zns-anphu"; kind = "zns"; url = "{fake.base}"; secret = "{TOKEN}"; phone = "84912345678";
+    template_id = "231001"; }},
+  {{ name = "oa-quiet"; kind = "zalo"; url = "{fake.base}"; secret = "{TOKEN}"; chat_id = "u-quiet"; }}'''
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-trungan", "XA-ANPHU": "zns-anphu",
+                                                         "XA-BINHMY": "oa-quiet"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")   # the 10wd reminders of BC-NAM
+                wait_for("the zalo posts", lambda: fake.sent("/v3.0/oa/message/cs") and fake.sent("/message/template"))
+
+                def settled():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] in
+                            ("XA-TRUNGAN", "XA-ANPHU", "XA-BINHMY")]
+                    return rows if rows and all(n["state"] in ("sent", "failed") for n in rows) else None
+                rows = wait_for("settled", settled)
+                cs = [b for _, b in fake.sent("/v3.0/oa/message/cs") if b["recipient"]["user_id"] == "u-trungan"]
+                eq(len(cs), 1, "one post to the follower")
+                assert "Ủy ban nhân dân xã Trung An" in cs[0]["message"]["text"], cs
+                (h, z), = fake.sent("/message/template")
+                eq((z["phone"], z["template_id"]), ("84912345678", "231001"), "zns recipient")
+                assert "Ủy ban nhân dân xã An Phú" in z["template_data"]["text"] + z["template_data"]["title"], z
+                states = {}
+                for n in rows:
+                    states.setdefault(n["recipient"], []).append(n["state"])
+                eq(states.get("XA-TRUNGAN"), ["sent"] * len(states.get("XA-TRUNGAN", [])), f"zalo: {rows}")
+                eq(states.get("XA-ANPHU"), ["sent"] * len(states.get("XA-ANPHU", [])), f"zns: {rows}")
+                quiet = next(n for n in rows if n["recipient"] == "XA-BINHMY" and n["state"] == "failed")
+                show = d.call("notifications.show", notification=quiet["id"])["notification"]
+                assert "has not interacted with the OA" in json.dumps(show, ensure_ascii=False), show
+                assert "recipient u-quiet has not interacted" in quiet["error"], quiet
+                # the unit's e-mail delivery of the same message is not held back by the failed chat
+                wait_for("the mail to Bình Mỹ", lambda: any("binhmy" in r for _, rcpts, _ in smtp.messages for r in rcpts))
+    finally:
+        fake.close()
+        smtp.close()
