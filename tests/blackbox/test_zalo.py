@@ -227,3 +227,35 @@ def test_the_daemon_delivers_a_reminder_through_zalo_and_zns():
     finally:
         fake.close()
         smtp.close()
+
+
+def test_the_config_refuses_zalo_channels_without_what_they_need():
+    """thiduad -n names the channel and the missing field: a zalo channel needs its access
+    token and exactly one of chat_id and group_id; zns needs phone and template_id; the
+    zalo fields on another kind are an error too."""
+    import os
+    import subprocess
+    from harness import BIN
+    fake, smtp = FakeZalo(), Smtp()
+    cases = [
+        ('kind = "zalo"; secret = "t";', "channel bad: zalo needs either chat_id (the follower's user_id) or group_id"),
+        ('kind = "zalo"; secret = "t"; chat_id = "1"; group_id = "2";', "zalo needs either chat_id"),
+        ('kind = "zalo"; chat_id = "1";', "channel bad: zalo needs secret (the Official Account's access token)"),
+        ('kind = "zns"; secret = "t"; phone = "849";', "channel bad: zns needs phone (the recipient, 84xxxxxxxxx) and template_id"),
+        ('kind = "slack"; phone = "849";', "channel bad: group_id, phone and template_id belong to zalo and zns channels"),
+    ]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for fields, want in cases:
+                extra = f''',\n  {{ name = "bad"; url = "{fake.base}"; {fields} }}'''
+                path = config_with_channels(tmp, fake, smtp, {}, extra)
+                p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True, text=True)
+                eq(p.returncode, 1, f"{fields}: {p.stdout}{p.stderr}")
+                assert want in p.stderr, (fields, p.stderr)
+            good = f''',\n  {{ name = "ok"; kind = "zalo"; url = "{fake.base}"; secret = "t"; group_id = "g"; }}'''
+            p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", config_with_channels(tmp, fake, smtp, {}, good)],
+                               capture_output=True, text=True)
+            eq(p.returncode, 0, p.stderr)
+    finally:
+        fake.close()
+        smtp.close()
