@@ -289,6 +289,8 @@ static void test_escapes(void)
 	}
 }
 
+#define ZB(s) s, strlen(s)
+
 /* Zalo: the url gets the API path, the errors are read from a 200 body */
 static void test_zalo(void)
 {
@@ -310,18 +312,18 @@ static void test_zalo(void)
 
 	T_CHECK("error 0 is sent", wf_zalo_verdict(body0, strlen(body0), "u", &wait, &reason) == WF_SENT && wait == 0);
 	free(reason);
-	T_CHECK("-216 retries", wf_zalo_verdict("{\"error\":-216,\"message\":\"x\"}", 32, "u", &wait, &reason) == WF_RETRY
+	T_CHECK("-216 retries", wf_zalo_verdict(ZB("{\"error\":-216,\"message\":\"x\"}"), "u", &wait, &reason) == WF_RETRY
 		&& strstr(reason, "access token"));
 	free(reason);
-	T_CHECK("-230 fails for the recipient", wf_zalo_verdict("{\"error\":-230}", 14, "u7", &wait, &reason) == WF_FAILED
+	T_CHECK("-230 fails for the recipient", wf_zalo_verdict(ZB("{\"error\":-230}"), "u7", &wait, &reason) == WF_FAILED
 		&& strstr(reason, "recipient u7 has not interacted"));
 	free(reason);
-	T_CHECK("-144 waits an hour", wf_zalo_verdict("{\"error\":-144}", 14, "u", &wait, &reason) == WF_RETRY && wait == 3600);
+	T_CHECK("-144 waits an hour", wf_zalo_verdict(ZB("{\"error\":-144}"), "u", &wait, &reason) == WF_RETRY && wait == 3600);
 	free(reason);
-	T_CHECK("an unknown code fails with it", wf_zalo_verdict("{\"error\":-5}", 12, "u", &wait, &reason) == WF_FAILED
+	T_CHECK("an unknown code fails with it", wf_zalo_verdict(ZB("{\"error\":-5}"), "u", &wait, &reason) == WF_FAILED
 		&& strstr(reason, "error -5"));
 	free(reason);
-	T_CHECK("no error field fails", wf_zalo_verdict("<html>", 6, "u", &wait, &reason) == WF_FAILED
+	T_CHECK("no error field fails", wf_zalo_verdict(ZB("<html>"), "u", &wait, &reason) == WF_FAILED
 		&& strstr(reason, "no integer"));
 	free(reason);
 }
