@@ -23,6 +23,7 @@
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
+#include "zalo.h"
 
 #define MAX_WORKERS 64
 #define HEARTBEAT_MS 5000
@@ -422,7 +423,12 @@ static int dispatch(struct daemon *d)
 			sqlite3_bind_text(u, 4, ct->print, -1, SQLITE_STATIC);
 			sqlite3_step(u);
 			sqlite3_reset(u);
-			send_job(d, wk, id, attempt, ct->text, stored, slen);
+			{
+				char *ztext = zalo_managed(c) ? zalo_channel_text(d, c, ct->text) : NULL;
+
+				send_job(d, wk, id, attempt, ztext ? ztext : ct->text, stored, slen);
+				free(ztext);
+			}
 			if (!wk->quiet_from_ms)
 				wk->quiet_from_ms = clock_mono_ms();
 			wk->inflight++;
@@ -602,7 +608,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	json_t *code = json_object_get(msg, "code");
 	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0;
 	char chname[128] = "", sent_with[CHANNEL_PRINT] = "";
-	int attempts = 0, leased = 0;
+	int attempts = 0, leased = 0, renewed;
 	sqlite3_stmt *s;
 	char *bounded = result_bound(msg, &raw, &rawlen);	/* stored and shown: bounded */
 
@@ -633,6 +639,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		free(bounded);
 		return;
 	}
+	renewed = zalo_result(d, chname, msg);	/* a renewed Zalo token: the next attempt at once */
 	/* detail: the worker's frame as received, bound from the frame itself */
 	if (!strcmp(status, "sent")) {
 		s = store_stmt(d->store, "UPDATE deliveries SET state = 'sent', worker = NULL, sent_at = ?2, code = ?3,"
@@ -656,7 +663,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			outbox_settle(d, outbox);
 		events_emit(d, "notification.sent", json_pack("{s:I,s:s}", "id", (json_int_t)outbox, "channel", chname));
 	} else if (!strcmp(status, "retry")) {
-		int64_t after = backoff(attempts), next;
+		int64_t after = renewed ? 0 : backoff(attempts), next;
 		json_t *ra = json_object_get(msg, "retry_after");
 
 		keep_parts_sent(d, id, msg);

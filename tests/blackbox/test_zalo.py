@@ -5,6 +5,9 @@ documents say: errors come with HTTP 200 and only "error": 0 is success. The rea
 delivers a reminder through it. Nothing here reaches the real Zalo hosts."""
 import http.server
 import json
+import os
+import sqlite3
+import urllib.parse
 import tempfile
 import threading
 
@@ -31,15 +34,26 @@ class FakeZalo:
         self.posts = []             # (path, headers, body as JSON)
         self.tokens = {TOKEN}
         self.script = {}
+        self.refresh_tokens = {"r1"}    # valid, each works once
+        self.used = {"r-used"}          # spent: reusing one gives -14020
+        self.renewals = []              # (form, headers, answer)
+        self.issued = 0
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = json.loads(raw)
-                with outer.lock:
-                    outer.posts.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                    answer = outer.answer(self.path, self.headers.get("access_token"), body)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if self.path == "/v4/oa/access_token":
+                    form = dict(urllib.parse.parse_qsl(raw.decode()))
+                    with outer.lock:
+                        answer = outer.renew(form, headers)
+                        outer.renewals.append((form, headers, answer))
+                else:
+                    body = json.loads(raw)
+                    with outer.lock:
+                        outer.posts.append((self.path, headers, body))
+                        answer = outer.answer(self.path, self.headers.get("access_token"), body)
                 data = json.dumps(answer).encode()
                 self.send_response(200)        # Zalo's errors come with 200 too
                 self.send_header("Content-Type", "application/json")
@@ -63,6 +77,25 @@ class FakeZalo:
 
     def error(self, code):
         return {"error": code, "message": self.MESSAGES.get(code, "error")}
+
+    def renew(self, form, headers):
+        """oauth.zaloapp.com/v4/oa/access_token as documented: the app's secret key in a
+        header; a refresh token works once; the new pair, expires_in as a string"""
+        if headers.get("secret_key") != "app-secret" or form.get("app_id") != "app-1" \
+                or form.get("grant_type") != "refresh_token":
+            return {"error": -14001, "error_name": "Invalid app", "error_description": "app_id or secret_key is wrong"}
+        rt = form.get("refresh_token")
+        if rt in self.used:
+            return {"error": -14020, "error_name": "Invalid refresh token", "error_description": "Refresh token is used"}
+        if rt not in self.refresh_tokens:
+            return {"error": -14014, "error_name": "Invalid refresh token", "error_description": "Refresh token is invalid"}
+        self.refresh_tokens.discard(rt)
+        self.used.add(rt)
+        self.issued += 1
+        access, refresh = f"a-{self.issued}", f"r-{self.issued}"
+        self.tokens.add(access)
+        self.refresh_tokens.add(refresh)
+        return {"access_token": access, "refresh_token": refresh, "expires_in": "90000"}
 
     def answer(self, path, token, body):
         if path not in ("/v3.0/oa/message/cs", "/v3.0/oa/group/message", "/message/template"):
@@ -242,7 +275,9 @@ def test_the_config_refuses_zalo_channels_without_what_they_need():
         ('kind = "zalo"; secret = "t"; chat_id = "1"; group_id = "2";', "zalo needs either chat_id"),
         ('kind = "zalo"; chat_id = "1";', "channel bad: zalo needs secret (the Official Account's access token)"),
         ('kind = "zns"; secret = "t"; phone = "849";', "channel bad: zns needs phone (the recipient, 84xxxxxxxxx) and template_id"),
-        ('kind = "slack"; phone = "849";', "channel bad: group_id, phone and template_id belong to zalo and zns channels"),
+        ('kind = "slack"; phone = "849";', "channel bad: group_id, phone, template_id, app_id, app_secret and refresh_token"
+         " belong to zalo and zns channels"),
+        ('kind = "zalo"; chat_id = "1"; app_id = "a";', "channel bad: app_id, app_secret and refresh_token go together"),
     ]
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -256,6 +291,92 @@ def test_the_config_refuses_zalo_channels_without_what_they_need():
             p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", config_with_channels(tmp, fake, smtp, {}, good)],
                                capture_output=True, text=True)
             eq(p.returncode, 0, p.stderr)
+    finally:
+        fake.close()
+        smtp.close()
+
+
+MANAGED = 'app_id = "app-1"; app_secret = "app-secret"; oauth_url = "{base}";'
+
+
+def stored_pair(d):
+    db = sqlite3.connect(f"file:{os.path.join(d.dir, 'thidua.db')}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT access_token, refresh_token, lease_until FROM zalo_tokens WHERE app_id = 'app-1'").fetchone()
+    finally:
+        db.close()
+
+
+def test_the_daemon_renews_the_token_one_at_a_time_and_stores_the_pair_first():
+    """An OA whose tokens thidua renews (app_id, app_secret, refresh_token): the configured
+    access token is stale. The first job renews it (form refresh_token, app_id, grant_type;
+    header secret_key) and posts nothing; the pair is stored; the next attempt goes with the
+    new token. A job that got -216 meanwhile makes the daemon renew once more with the new
+    refresh token: no refresh token is ever sent twice, and the stored pair is the last one
+    issued."""
+    fake, smtp = FakeZalo(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MANAGED.format(base=fake.base)
+            extra = (f',\n  {{ name = "oa-trungan"; kind = "zalo"; url = "{fake.base}"; secret = "stale"; refresh_token = "r1"; {m}'
+                     f' chat_id = "u-trungan"; }},\n'
+                     f'  {{ name = "zns-anphu"; kind = "zns"; url = "{fake.base}"; refresh_token = "r1"; {m}'
+                     f' phone = "84912345678"; template_id = "231001"; }}')
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-trungan", "XA-ANPHU": "zns-anphu"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+                wait_for("a renewal", lambda: fake.renewals)
+                form, headers, answer = fake.renewals[0]
+                eq(form, {"refresh_token": "r1", "app_id": "app-1", "grant_type": "refresh_token"}, "the form")
+                eq(headers["secret_key"], "app-secret", "the secret key header")
+                eq(headers["content-type"], "application/x-www-form-urlencoded", "a form")
+
+                def all_sent():
+                    d.ctl("clock", "advance", "10m")
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] in ("XA-TRUNGAN", "XA-ANPHU")]
+                    return rows if len(rows) == 2 and all(n["state"] == "sent" for n in rows) else None
+                wait_for("both sent", all_sent)
+                posts = fake.sent("/v3.0/oa/message/cs") + fake.sent("/message/template")
+                good = [h["access_token"] for h, _ in posts if h["access_token"] in fake.tokens]
+                eq(len(good), 2, f"one post each with a renewed token: {[h['access_token'] for h, _ in posts]}")
+                sent_refresh = [f["refresh_token"] for f, _, _ in fake.renewals]
+                eq(len(sent_refresh), len(set(sent_refresh)), f"a refresh token is never sent twice: {sent_refresh}")
+                assert all("access_token" in a for _, _, a in fake.renewals), fake.renewals
+                access, refresh, lease = stored_pair(d)
+                eq((access, refresh, lease), (f"a-{fake.issued}", f"r-{fake.issued}", 0), "the last pair is stored")
+    finally:
+        fake.close()
+        smtp.close()
+
+
+def test_a_used_refresh_token_is_refused_and_said_so():
+    """A refresh token already spent (reused: -14020) is refused: the message is not posted
+    with a stale token, it waits (retry) with the reason saying to authorise the OA again,
+    and the renewal is free for the next attempt."""
+    fake, smtp = FakeZalo(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MANAGED.format(base=fake.base)
+            extra = (f',\n  {{ name = "oa-trungan"; kind = "zalo"; url = "{fake.base}"; refresh_token = "r-used"; {m}'
+                     f' chat_id = "u-trungan"; }}')
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-trungan"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+
+                def failed_renewal():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN"]
+                    show = rows and d.call("notifications.show", notification=rows[0]["id"])["notification"]
+                    return show if show and "-14020" in json.dumps(show, ensure_ascii=False) else None
+                show = wait_for("the refusal", failed_renewal)
+                text = json.dumps(show, ensure_ascii=False)
+                assert "the refresh token was already used; authorise the OA again" in text, text
+                eq(fake.sent("/v3.0/oa/message/cs"), [], "nothing posted")
+                eq(stored_pair(d)[2], 0, "the renewal is free again")
+                d.ctl("clock", "advance", "30m")
+                wait_for("a second try", lambda: len(fake.renewals) >= 2)
+                eq([f["refresh_token"] for f, _, _ in fake.renewals][:2], ["r-used", "r-used"], "the stored token, again")
     finally:
         fake.close()
         smtp.close()

@@ -296,7 +296,7 @@ static void test_zalo(void)
 {
 	struct wf_message m;
 	char err[512], *reason = NULL;
-	long wait = -1;
+	long wait = -1, zc = 1;
 	static const char *body0 = "{\"error\":0,\"message\":\"Success\"}";
 
 	T_CHECK("zalo parses", parse("{\"channel\":{\"name\":\"oa\",\"kind\":\"zalo\",\"url\":\"https://openapi.zalo.me/\","
@@ -310,20 +310,20 @@ static void test_zalo(void)
 							     sizeof(err)) == -1 && strstr(err, "group_id"));
 	wf_message_clear(&m);
 
-	T_CHECK("error 0 is sent", wf_zalo_verdict(body0, strlen(body0), "u", &wait, &reason) == WF_SENT && wait == 0);
+	T_CHECK("error 0 is sent", wf_zalo_verdict(body0, strlen(body0), "u", &wait, &reason, &zc) == WF_SENT && wait == 0);
 	free(reason);
-	T_CHECK("-216 retries", wf_zalo_verdict(ZB("{\"error\":-216,\"message\":\"x\"}"), "u", &wait, &reason) == WF_RETRY
+	T_CHECK("-216 retries", wf_zalo_verdict(ZB("{\"error\":-216,\"message\":\"x\"}"), "u", &wait, &reason, &zc) == WF_RETRY
 		&& strstr(reason, "access token"));
 	free(reason);
-	T_CHECK("-230 fails for the recipient", wf_zalo_verdict(ZB("{\"error\":-230}"), "u7", &wait, &reason) == WF_FAILED
+	T_CHECK("-230 fails for the recipient", wf_zalo_verdict(ZB("{\"error\":-230}"), "u7", &wait, &reason, &zc) == WF_FAILED
 		&& strstr(reason, "recipient u7 has not interacted"));
 	free(reason);
-	T_CHECK("-144 waits an hour", wf_zalo_verdict(ZB("{\"error\":-144}"), "u", &wait, &reason) == WF_RETRY && wait == 3600);
+	T_CHECK("-144 waits an hour", wf_zalo_verdict(ZB("{\"error\":-144}"), "u", &wait, &reason, &zc) == WF_RETRY && wait == 3600);
 	free(reason);
-	T_CHECK("an unknown code fails with it", wf_zalo_verdict(ZB("{\"error\":-5}"), "u", &wait, &reason) == WF_FAILED
+	T_CHECK("an unknown code fails with it", wf_zalo_verdict(ZB("{\"error\":-5}"), "u", &wait, &reason, &zc) == WF_FAILED
 		&& strstr(reason, "error -5"));
 	free(reason);
-	T_CHECK("no error field fails", wf_zalo_verdict(ZB("<html>"), "u", &wait, &reason) == WF_FAILED
+	T_CHECK("no error field fails", wf_zalo_verdict(ZB("<html>"), "u", &wait, &reason, &zc) == WF_FAILED
 		&& strstr(reason, "no integer"));
 	free(reason);
 }

@@ -416,12 +416,16 @@ static int read_zalo(json_t *c, struct wf_channel *ch, char *err, size_t errsize
 	size_t n = strlen(ch->url);
 	char *url;
 
-	if (!token || !*token || !header_safe(token)) {
+	if ((!token || !*token) && !json_is_object(json_object_get(c, "refresh"))) {
 		snprintf(err, errsize, "channel %s: %s needs the OA access token as secret", ch->name,
 			 kinds[ch->kind].name);
 		return -1;
 	}
-	ch->access_token = xstrdup(token);
+	if (token && !header_safe(token)) {
+		snprintf(err, errsize, "channel %s: the access token holds control characters", ch->name);
+		return -1;
+	}
+	ch->access_token = token && *token ? xstrdup(token) : NULL;
 	if (ch->kind == WF_ZALO) {
 		if (!!(user && *user) == !!(group && *group)) {
 			snprintf(err, errsize, "channel %s: zalo needs either chat_id (the follower's user_id) or"
@@ -446,6 +450,26 @@ static int read_zalo(json_t *c, struct wf_channel *ch, char *err, size_t errsize
 	url = xasprintf("%.*s%s", (int)n, ch->url, path);
 	free(ch->url);
 	ch->url = url;
+	{
+		json_t *r = json_object_get(c, "refresh");
+		const char *ru = get_string(r, "url"), *app = get_string(r, "app_id");
+		const char *sec = get_string(r, "app_secret"), *rt = get_string(r, "refresh_token");
+
+		if (r && (!ru || !app || !sec || !rt || !*rt || !header_safe(sec) || !header_safe(ru))) {
+			snprintf(err, errsize, "channel %s: the token renewal needs url, app_id, app_secret and refresh_token",
+				 ch->name);
+			return -1;
+		}
+		if (r) {
+			n = strlen(ru);
+			while (n > 0 && ru[n - 1] == '/')
+				n--;
+			ch->refresh_url = xasprintf("%.*s/v4/oa/access_token", (int)n, ru);
+			ch->app_id = xstrdup(app);
+			ch->app_secret = xstrdup(sec);
+			ch->refresh_token = xstrdup(rt);
+		}
+	}
 	return 0;
 }
 
@@ -987,6 +1011,14 @@ void wf_message_clear(struct wf_message *m)
 	free(m->ch.access_token);
 	free(m->ch.recipient);
 	free(m->ch.template_id);
+	free(m->ch.refresh_url);
+	free(m->ch.app_id);
+	if (m->ch.app_secret)
+		memset(m->ch.app_secret, 0, strlen(m->ch.app_secret));
+	free(m->ch.app_secret);
+	if (m->ch.refresh_token)
+		memset(m->ch.refresh_token, 0, strlen(m->ch.refresh_token));
+	free(m->ch.refresh_token);
 	free(m->dedup_key);
 	memset(m, 0, sizeof(*m));
 }
@@ -996,7 +1028,8 @@ void wf_message_clear(struct wf_message *m)
  * OA in the last 7 days; -213 the user does not follow the OA; -201 the user id or the
  * parameters are not valid for this OA; -32 the app's request limit and -144, -1144 the
  * OA's daily quota (both lift with time) */
-enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipient, long *wait, char **reason)
+enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipient, long *wait, char **reason,
+				long *zcode)
 {
 	json_error_t je;
 	json_t *o = json_loadb(body ? body : "", len, 0, &je), *e = json_object_get(o, "error");
@@ -1006,6 +1039,7 @@ enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipi
 	json_int_t code;
 
 	*wait = 0;
+	*zcode = 0;
 	if (!json_is_integer(e)) {
 		char *r = wf_reason(200, body, len);
 
@@ -1016,6 +1050,7 @@ enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipi
 		return WF_FAILED;
 	}
 	code = json_integer_value(e);
+	*zcode = (long)code;
 	if (code == 0) {
 		*reason = xasprintf("error 0: %s", *cmsg ? cmsg : "Success");
 		v = WF_SENT;

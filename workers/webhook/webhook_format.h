@@ -42,6 +42,8 @@ struct wf_channel {
 	const char *recipient_field;	/* zalo: "user_id" or "group_id"; zns: "phone" */
 	char *recipient;	/* zalo, zns: who gets the message */
 	char *template_id;	/* zns: the approved template */
+	char *refresh_url;	/* zalo, zns: renew the access token first (the daemon asked), */
+	char *app_id, *app_secret, *refresh_token;	/* with these */
 	size_t max_length;	/* effective limit, 0: none */
 	int split;		/* 1: several numbered posts; 0: one post cut with "…" */
 	int allow_http;
@@ -115,7 +117,8 @@ long wf_body_retry_after(const char *body, size_t len);
  * the daemon's backoff); -230, -213, -201 (the user has not interacted or does not follow)
  * and every other code failed, with *reason naming the code, the message and, for the
  * known ones, what it means; fresh *reason */
-enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipient, long *wait, char **reason);
+enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipient, long *wait, char **reason,
+				long *zcode);
 
 /* wf_ceil - x rounded up to whole seconds, for x in [0, 1e9] (no libm in the link) */
 long wf_ceil(double x);
