@@ -610,7 +610,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	char chname[128] = "", sent_with[CHANNEL_PRINT] = "";
 	int attempts = 0, leased = 0, renewed;
 	sqlite3_stmt *s;
-	char *bounded = result_bound(msg, &raw, &rawlen);	/* stored and shown: bounded */
+	char *bounded = result_bound(msg, &raw, &rawlen), *redacted = NULL;	/* stored and shown: bounded */
 
 	reason = json_string_value(json_object_get(msg, "reason"));	/* as bounded */
 	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at, settings FROM deliveries"
@@ -640,6 +640,12 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		return;
 	}
 	renewed = zalo_result(d, chname, msg);	/* a renewed Zalo token: the next attempt at once */
+	if (json_object_get(msg, "zalo_token")) {	/* kept in zalo_tokens only, not in the detail */
+		json_object_del(msg, "zalo_token");
+		redacted = jdump(msg, JSON_COMPACT);
+		raw = redacted;
+		rawlen = strlen(redacted);
+	}
 	/* detail: the worker's frame as received, bound from the frame itself */
 	if (!strcmp(status, "sent")) {
 		s = store_stmt(d->store, "UPDATE deliveries SET state = 'sent', worker = NULL, sent_at = ?2, code = ?3,"
@@ -726,6 +732,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			dead_letter(d, id, outbox, chname, reason ? reason : "the server refused the message");
 		}
 	}
+	free(redacted);
 	free(bounded);
 }
 

@@ -345,6 +345,15 @@ def test_the_daemon_renews_the_token_one_at_a_time_and_stores_the_pair_first():
                 assert all("access_token" in a for _, _, a in fake.renewals), fake.renewals
                 access, refresh, lease = stored_pair(d)
                 eq((access, refresh, lease), (f"a-{fake.issued}", f"r-{fake.issued}", 0), "the last pair is stored")
+                # the pair is kept in zalo_tokens only: not in a delivery's detail, nor in a log line
+                db = sqlite3.connect(f"file:{os.path.join(d.dir, 'thidua.db')}?mode=ro", uri=True)
+                details = " ".join(str(r[0]) for r in db.execute("SELECT detail FROM deliveries"))
+                db.close()
+                log = open(d.log_path, encoding="utf-8", errors="replace").read()
+                for i in range(1, fake.issued + 1):
+                    assert f'"r-{i}"' not in details and f'"a-{i}"' not in details, details
+                    assert f"r-{i}" not in log, f"refresh token r-{i} in the log"
+                assert "app-secret" not in log, "the app secret in the log"
     finally:
         fake.close()
         smtp.close()
