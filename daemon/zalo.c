@@ -68,6 +68,8 @@ char *zalo_channel_text(struct daemon *d, const struct channel *c, const char *s
 			refresh = json_pack("{s:s,s:s,s:s,s:s}", "url", c->oauth_url, "app_id", c->app_id,
 					    "app_secret", c->app_secret, "refresh_token",
 					    (const char *)sqlite3_column_text(s, 1));
+		else if (!access)	/* another job is renewing: this one waits for the pair */
+			json_object_set_new(o, "renewing", json_true());
 	}
 	sqlite3_reset(s);
 	if (refresh) {

@@ -416,7 +416,8 @@ static int read_zalo(json_t *c, struct wf_channel *ch, char *err, size_t errsize
 	size_t n = strlen(ch->url);
 	char *url;
 
-	if ((!token || !*token) && !json_is_object(json_object_get(c, "refresh"))) {
+	if ((!token || !*token) && !json_is_object(json_object_get(c, "refresh"))
+	    && !json_is_true(json_object_get(c, "renewing"))) {
 		snprintf(err, errsize, "channel %s: %s needs the OA access token as secret", ch->name,
 			 kinds[ch->kind].name);
 		return -1;
