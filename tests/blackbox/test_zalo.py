@@ -209,6 +209,10 @@ def test_bad_zalo_channels_are_refused_with_the_field():
             assert "template_id" in r["reason"], r
             r = w.run(job("c", {"name": "zalo-oa", "kind": "zalo", "url": fake.base, "chat_id": "1"}))
             assert "access token" in r["reason"], r
+            # no token yet, another job renewing it: wait, post nothing
+            r = w.run(job("d", {"name": "zalo-oa", "kind": "zalo", "url": fake.base, "chat_id": "1", "renewing": True}))
+            eq((r["status"], r["retry_after"]), ("retry", 5), r)
+            assert "being renewed" in r["reason"], r
             eq(fake.posts, [], "nothing posted")
     finally:
         fake.close()
