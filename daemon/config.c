@@ -211,7 +211,8 @@ static const char *const daemon_keys[] = {
 static const char *const channel_keys[] = {
 	"name", "kind", "url", "username", "password", "secret", "chat_id", "tls", "from", "from_name",
 	"rate", "burst", "max_length", "split", "allow_http", "allow_private", "connect_timeout", "timeout",
-	"expire_hours", "ca_file", NULL
+	"expire_hours", "ca_file", "group_id", "phone", "template_id", "app_id", "app_secret", "refresh_token",
+	"oauth_url", NULL
 };
 static const char *const worker_keys[] = { "program", "count", "args", NULL };
 static const char *const template_keys[] = { "event", "channel", "subject", "body", "body_file", NULL };
@@ -970,11 +971,37 @@ static void load_ca_file(struct loader *ld, const config_setting_t *s, struct ch
 	free(name);
 }
 
+/* check_zalo - a zalo channel names one follower (chat_id = the user_id) or one group
+ * (group_id); a zns channel a phone and a template; both carry the OA access token as secret */
+static void check_zalo(struct loader *ld, const config_setting_t *s, const struct channel *c)
+{
+	int zalo = !strcmp(c->kind, "zalo"), zns = !strcmp(c->kind, "zns");
+
+	if ((zalo || zns) && !c->secret && !c->app_id)
+		err_at(ld, s, "channel %s: %s needs secret (the Official Account's access token), or app_id, app_secret"
+		       " and refresh_token for thidua to renew it", c->name, c->kind);
+	if ((zalo || zns) && (c->app_id || c->app_secret || c->refresh_token)
+	    && (!c->app_id || !c->app_secret || !c->refresh_token))
+		err_at(ld, s, "channel %s: app_id, app_secret and refresh_token go together (the app's id and secret key,"
+		       " and the refresh token of the OA's authorisation)", c->name);
+	if ((zalo || zns) && strncmp(c->oauth_url, "https://", 8)
+	    && !(!strncmp(c->oauth_url, "http://", 7) && is_loopback_url(c->oauth_url + 7)))
+		err_at(ld, s, "channel %s: oauth_url must be https:// (http:// only to this machine)", c->name);
+	if (zalo && !c->chat_id == !c->group_id)
+		err_at(ld, s, "channel %s: zalo needs either chat_id (the follower's user_id) or group_id (a group of the OA),"
+		       " not both", c->name);
+	if (zns && (!c->phone || !c->template_id))
+		err_at(ld, s, "channel %s: zns needs phone (the recipient, 84xxxxxxxxx) and template_id (an approved template)",
+		       c->name);
+	if (!zalo && !zns && (c->group_id || c->phone || c->template_id || c->app_id || c->app_secret || c->refresh_token))
+		err_at(ld, s, "channel %s: group_id, phone, template_id, app_id, app_secret and refresh_token belong to zalo and zns channels", c->name);
+}
+
 /* load_channels - delivery channels; secrets stay in memory and never reach a log line */
 static void load_channels(struct loader *ld, struct config *cfg, const config_setting_t *root)
 {
 	static const char *const kinds[] = {
-		"smtp", "slack", "mattermost", "teams", "telegram", "googlechat", "discord", "json", NULL
+		"smtp", "slack", "mattermost", "teams", "telegram", "googlechat", "discord", "json", "zalo", "zns", NULL
 	};
 	const config_setting_t *list = list_member(ld, root, "channels", 0);
 	int n = list ? config_setting_length(list) : 0;
@@ -1003,7 +1030,7 @@ static void load_channels(struct loader *ld, struct config *cfg, const config_se
 		for (size_t k = 0; kinds[k]; k++)
 			known |= !strcmp(kinds[k], c->kind);
 		if (!known)
-			err_at(ld, s, "channel %s: kind \"%s\" is not one of smtp, slack, mattermost, teams, telegram, googlechat, discord, json",
+			err_at(ld, s, "channel %s: kind \"%s\" is not one of smtp, slack, mattermost, teams, telegram, googlechat, discord, json, zalo, zns",
 			       c->name, c->kind);
 		for (size_t k = 0; k + 1 < cfg->nchannels; k++)
 			if (!strcmp(cfg->channels[k].name, c->name))
@@ -1012,6 +1039,14 @@ static void load_channels(struct loader *ld, struct config *cfg, const config_se
 		get_string(ld, s, "password", 0, "channel", &c->password);
 		get_string(ld, s, "secret", 0, "channel", &c->secret);
 		get_string(ld, s, "chat_id", 0, "channel", &c->chat_id);
+		get_string(ld, s, "group_id", 0, "channel", &c->group_id);
+		get_string(ld, s, "phone", 0, "channel", &c->phone);
+		get_string(ld, s, "template_id", 0, "channel", &c->template_id);
+		get_string(ld, s, "app_id", 0, "channel", &c->app_id);
+		get_string(ld, s, "app_secret", 0, "channel", &c->app_secret);
+		get_string(ld, s, "refresh_token", 0, "channel", &c->refresh_token);
+		if (get_string(ld, s, "oauth_url", 0, "channel", &c->oauth_url) != 0)
+			c->oauth_url = xstrdup("https://oauth.zaloapp.com");
 		get_string(ld, s, "from", 0, "channel", &c->from);
 		get_string(ld, s, "from_name", 0, "channel", &c->from_name);
 		if (get_string(ld, s, "tls", 0, "channel", &c->tls) != 0)
@@ -1043,6 +1078,7 @@ static void load_channels(struct loader *ld, struct config *cfg, const config_se
 				       c->name);
 			if (!strcmp(c->kind, "telegram") && !c->chat_id)
 				err_at(ld, s, "channel %s: telegram needs chat_id", c->name);
+			check_zalo(ld, s, c);
 		}
 	}
 	if (cfg->operator_channel && !cfg_channel(cfg, cfg->operator_channel))
@@ -1845,7 +1881,8 @@ void cfg_destroy(struct config **self_p)
 		struct channel *c = &cfg->channels[i];
 
 		free(c->name); free(c->kind); free(c->url); free(c->username); free(c->password);
-		free(c->secret); free(c->chat_id); free(c->tls); free(c->from); free(c->from_name); free(c->ca_file);
+		free(c->secret); free(c->chat_id); free(c->group_id); free(c->phone); free(c->template_id);
+		free(c->app_id); free(c->app_secret); free(c->refresh_token); free(c->oauth_url); free(c->tls); free(c->from); free(c->from_name); free(c->ca_file);
 	}
 	free(cfg->channels);
 	for (size_t i = 0; i < cfg->nworkers; i++) {

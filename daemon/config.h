@@ -80,8 +80,10 @@ struct report_type {
 
 /* a delivery channel: SMTP or a chat webhook */
 struct channel {
-	char *name, *kind;		/* smtp, slack, mattermost, teams, telegram, googlechat, discord, json */
+	char *name, *kind;		/* smtp, slack, mattermost, teams, telegram, googlechat, discord, json, zalo, zns */
 	char *url, *username, *password, *secret, *chat_id, *tls;
+	char *group_id, *phone, *template_id;	/* zalo: a group of the OA; zns: the phone and template */
+	char *app_id, *app_secret, *refresh_token, *oauth_url;	/* zalo, zns: tokens renewed by thidua (daemon/zalo.c) */
 	char *from, *from_name;		/* smtp */
 	char *ca_file;			/* smtp: the private CA's certificates, an absolute path; NULL: the system's */
 	int utc_offset;			/* calendar.utc_offset, which jobs carry (the Date of a mail) */

@@ -24,6 +24,7 @@
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
+#include "zalo.h"
 
 #define MAX_WORKERS 64
 #define HEARTBEAT_MS 5000
@@ -167,6 +168,9 @@ static json_t *channel_json(const struct channel *c)
 	if (c->password) json_object_set_new(o, "password", json_string(c->password));
 	if (c->secret) json_object_set_new(o, "secret", json_string(c->secret));
 	if (c->chat_id) json_object_set_new(o, "chat_id", json_string(c->chat_id));
+	if (c->group_id) json_object_set_new(o, "group_id", json_string(c->group_id));
+	if (c->phone) json_object_set_new(o, "phone", json_string(c->phone));
+	if (c->template_id) json_object_set_new(o, "template_id", json_string(c->template_id));
 	if (c->tls) json_object_set_new(o, "tls", json_string(c->tls));
 	if (c->from) json_object_set_new(o, "from", json_string(c->from));
 	if (c->from_name) json_object_set_new(o, "from_name", json_string(c->from_name));
@@ -420,7 +424,12 @@ static int dispatch(struct daemon *d)
 			sqlite3_bind_text(u, 4, ct->print, -1, SQLITE_STATIC);
 			sqlite3_step(u);
 			sqlite3_reset(u);
-			send_job(d, wk, id, attempt, ct->text, stored, slen);
+			{
+				char *ztext = zalo_managed(c) ? zalo_channel_text(d, c, ct->text) : NULL;
+
+				send_job(d, wk, id, attempt, ztext ? ztext : ct->text, stored, slen);
+				free(ztext);
+			}
 			if (!wk->quiet_from_ms)
 				wk->quiet_from_ms = clock_mono_ms();
 			wk->inflight++;
@@ -600,9 +609,9 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	json_t *code = json_object_get(msg, "code");
 	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0;
 	char chname[128] = "", sent_with[CHANNEL_PRINT] = "";
-	int attempts = 0, leased = 0;
+	int attempts = 0, leased = 0, renewed;
 	sqlite3_stmt *s;
-	char *bounded = result_bound(msg, &raw, &rawlen);	/* stored and shown: bounded */
+	char *bounded = result_bound(msg, &raw, &rawlen), *redacted = NULL;	/* stored and shown: bounded */
 
 	reason = json_string_value(json_object_get(msg, "reason"));	/* as bounded */
 	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at, settings FROM deliveries"
@@ -631,6 +640,13 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		free(bounded);
 		return;
 	}
+	renewed = zalo_result(d, chname, msg);	/* a renewed Zalo token: the next attempt at once */
+	if (json_object_get(msg, "zalo_token")) {	/* kept in zalo_tokens only, not in the detail */
+		json_object_del(msg, "zalo_token");
+		redacted = jdump(msg, JSON_COMPACT);
+		raw = redacted;
+		rawlen = strlen(redacted);
+	}
 	/* detail: the worker's frame as received, bound from the frame itself */
 	if (!strcmp(status, "sent")) {
 		s = store_stmt(d->store, "UPDATE deliveries SET state = 'sent', worker = NULL, sent_at = ?2, code = ?3,"
@@ -654,7 +670,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			outbox_settle(d, outbox);
 		events_emit(d, "notification.sent", json_pack("{s:I,s:s}", "id", (json_int_t)outbox, "channel", chname));
 	} else if (!strcmp(status, "retry")) {
-		int64_t after = backoff(attempts), next;
+		int64_t after = renewed ? 0 : backoff(attempts), next;
 		json_t *ra = json_object_get(msg, "retry_after");
 
 		keep_parts_sent(d, id, msg);
@@ -717,6 +733,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			dead_letter(d, id, outbox, chname, reason ? reason : "the server refused the message");
 		}
 	}
+	free(redacted);
 	free(bounded);
 }
 

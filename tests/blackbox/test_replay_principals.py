@@ -67,6 +67,7 @@ def test_ids_recorded_before_the_upgrade_keep_their_principal():
             ALTER TABLE channel_state DROP COLUMN last_error_at;
             ALTER TABLE deliveries DROP COLUMN settings;
             ALTER TABLE deliveries DROP COLUMN anytime;
+            DROP TABLE zalo_tokens;
             PRAGMA user_version = 11;
         """)
         con.close()

@@ -289,6 +289,45 @@ static void test_escapes(void)
 	}
 }
 
+#define ZB(s) s, strlen(s)
+
+/* Zalo: the url gets the API path, the errors are read from a 200 body */
+static void test_zalo(void)
+{
+	struct wf_message m;
+	char err[512], *reason = NULL;
+	long wait = -1, zc = 1;
+	static const char *body0 = "{\"error\":0,\"message\":\"Success\"}";
+
+	T_CHECK("zalo parses", parse("{\"channel\":{\"name\":\"oa\",\"kind\":\"zalo\",\"url\":\"https://openapi.zalo.me/\","
+				     "\"secret\":\"tok\",\"chat_id\":\"123\"},\"dedup_key\":\"k\",\"title\":\"T\",\"text\":\"Xã\"}",
+				     &m, err, sizeof(err)) == 0);
+	T_STREQ("zalo url", m.ch.url, "https://openapi.zalo.me/v3.0/oa/message/cs");
+	T_STREQ("zalo body", m.posts[0].body, "{\"recipient\":{\"user_id\":\"123\"},\"message\":{\"text\":\"T\\nXã\"}}");
+	wf_message_clear(&m);
+	T_CHECK("zalo without a recipient is refused", parse("{\"channel\":{\"name\":\"oa\",\"kind\":\"zalo\",\"url\":\"https://z\","
+							     "\"secret\":\"tok\"},\"dedup_key\":\"k\",\"text\":\"X\"}", &m, err,
+							     sizeof(err)) == -1 && strstr(err, "group_id"));
+	wf_message_clear(&m);
+
+	T_CHECK("error 0 is sent", wf_zalo_verdict(body0, strlen(body0), "u", &wait, &reason, &zc) == WF_SENT && wait == 0);
+	free(reason);
+	T_CHECK("-216 retries", wf_zalo_verdict(ZB("{\"error\":-216,\"message\":\"x\"}"), "u", &wait, &reason, &zc) == WF_RETRY
+		&& strstr(reason, "access token"));
+	free(reason);
+	T_CHECK("-230 fails for the recipient", wf_zalo_verdict(ZB("{\"error\":-230}"), "u7", &wait, &reason, &zc) == WF_FAILED
+		&& strstr(reason, "recipient u7 has not interacted"));
+	free(reason);
+	T_CHECK("-144 waits an hour", wf_zalo_verdict(ZB("{\"error\":-144}"), "u", &wait, &reason, &zc) == WF_RETRY && wait == 3600);
+	free(reason);
+	T_CHECK("an unknown code fails with it", wf_zalo_verdict(ZB("{\"error\":-5}"), "u", &wait, &reason, &zc) == WF_FAILED
+		&& strstr(reason, "error -5"));
+	free(reason);
+	T_CHECK("no error field fails", wf_zalo_verdict(ZB("<html>"), "u", &wait, &reason, &zc) == WF_FAILED
+		&& strstr(reason, "no integer"));
+	free(reason);
+}
+
 static void test_bodies(void)
 {
 	struct wf_message m;
@@ -521,5 +560,6 @@ int main(void)
 	test_long_messages();
 	test_answers();
 	test_rate();
+	test_zalo();
 	return t_failed ? 1 : 0;
 }

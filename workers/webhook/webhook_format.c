@@ -33,6 +33,10 @@ static const struct wf_kind_info kinds[WF_NKINDS] = {
 	[WF_GOOGLECHAT] = { "googlechat", 1.0,   5,  4096,     0 },
 	[WF_DISCORD]    = { "discord",    5.0,   5,  2000,  2000 },
 	[WF_JSON]       = { "json",      50.0, 100,     0,     0 },
+	/* Zalo OA: a customer-service text holds at most 2000 characters; ZNS is one template
+	 * message per phone, its parameters are cut by the template itself */
+	[WF_ZALO]       = { "zalo",       5.0,  10,  2000,  2000 },
+	[WF_ZNS]        = { "zns",        5.0,  10,     0,     0 },
 };
 
 /* wf_kind_info - the defaults of a kind */
@@ -401,6 +405,75 @@ static int header_safe(const char *s)
 	return 1;
 }
 
+/* read_zalo - a zalo or zns channel: the access token (secret), the recipient, and the
+ * API path added to the base url (https://openapi.zalo.me, https://business.openapi.zalo.me;
+ * the tests point it at a server on loopback) */
+static int read_zalo(json_t *c, struct wf_channel *ch, char *err, size_t errsize)
+{
+	const char *token = get_string(c, "secret"), *path;
+	const char *user = get_string(c, "chat_id"), *group = get_string(c, "group_id");
+	const char *phone = get_string(c, "phone"), *tpl = get_string(c, "template_id");
+	size_t n = strlen(ch->url);
+	char *url;
+
+	if ((!token || !*token) && !json_is_object(json_object_get(c, "refresh"))
+	    && !json_is_true(json_object_get(c, "renewing"))) {
+		snprintf(err, errsize, "channel %s: %s needs the OA access token as secret", ch->name,
+			 kinds[ch->kind].name);
+		return -1;
+	}
+	if (token && !header_safe(token)) {
+		snprintf(err, errsize, "channel %s: the access token holds control characters", ch->name);
+		return -1;
+	}
+	ch->access_token = token && *token ? xstrdup(token) : NULL;
+	if (ch->kind == WF_ZALO) {
+		if (!!(user && *user) == !!(group && *group)) {
+			snprintf(err, errsize, "channel %s: zalo needs either chat_id (the follower's user_id) or"
+				 " group_id, not both", ch->name);
+			return -1;
+		}
+		ch->recipient_field = user && *user ? "user_id" : "group_id";
+		ch->recipient = xstrdup(user && *user ? user : group);
+		path = user && *user ? "/v3.0/oa/message/cs" : "/v3.0/oa/group/message";
+	} else {
+		if (!phone || !*phone || !tpl || !*tpl) {
+			snprintf(err, errsize, "channel %s: zns needs phone and template_id", ch->name);
+			return -1;
+		}
+		ch->recipient_field = "phone";
+		ch->recipient = xstrdup(phone);
+		ch->template_id = xstrdup(tpl);
+		path = "/message/template";
+	}
+	while (n > 0 && ch->url[n - 1] == '/')
+		n--;
+	url = xasprintf("%.*s%s", (int)n, ch->url, path);
+	free(ch->url);
+	ch->url = url;
+	{
+		json_t *r = json_object_get(c, "refresh");
+		const char *ru = get_string(r, "url"), *app = get_string(r, "app_id");
+		const char *sec = get_string(r, "app_secret"), *rt = get_string(r, "refresh_token");
+
+		if (r && (!ru || !app || !sec || !rt || !*rt || !header_safe(sec) || !header_safe(ru))) {
+			snprintf(err, errsize, "channel %s: the token renewal needs url, app_id, app_secret and refresh_token",
+				 ch->name);
+			return -1;
+		}
+		if (r) {
+			n = strlen(ru);
+			while (n > 0 && ru[n - 1] == '/')
+				n--;
+			ch->refresh_url = xasprintf("%.*s/v4/oa/access_token", (int)n, ru);
+			ch->app_id = xstrdup(app);
+			ch->app_secret = xstrdup(sec);
+			ch->refresh_token = xstrdup(rt);
+		}
+	}
+	return 0;
+}
+
 /* read_channel - the channel object into ch; -1 with err */
 static int read_channel(json_t *c, struct wf_channel *ch, char *err, size_t errsize)
 {
@@ -417,7 +490,7 @@ static int read_channel(json_t *c, struct wf_channel *ch, char *err, size_t errs
 	ch->name = xstrdup(name ? name : "?");
 	if (wf_kind_parse(kind, &ch->kind)) {
 		snprintf(err, errsize, "channel %s: unknown kind '%s' (slack, mattermost, teams, telegram,"
-			 " googlechat, discord or json)", ch->name, kind ? kind : "");
+			 " googlechat, discord, json, zalo or zns)", ch->name, kind ? kind : "");
 		return -1;
 	}
 	ki = &kinds[ch->kind];
@@ -439,6 +512,8 @@ static int read_channel(json_t *c, struct wf_channel *ch, char *err, size_t errs
 		}
 		ch->chat_id = json_incref(v);
 	}
+	if ((ch->kind == WF_ZALO || ch->kind == WF_ZNS) && read_zalo(c, ch, err, errsize))
+		return -1;
 	ml = get_long(c, "max_length", 0, 1, 100000000);
 	ch->max_length = ml > 0 ? (size_t)ml : ki->max_length;
 	if (ki->hard_max && (ch->max_length == 0 || ch->max_length > ki->hard_max))
@@ -708,6 +783,9 @@ static json_t *chat_body(const struct wf_channel *ch, const char *msg)
 		return json_pack("{s:s}", "text", msg);
 	case WF_TELEGRAM:
 		return json_pack("{s:O,s:s}", "chat_id", ch->chat_id, "text", msg);
+	case WF_ZALO:
+		return json_pack("{s:{s:s},s:{s:s}}", "recipient", ch->recipient_field, ch->recipient, "message",
+				 "text", msg);
 	case WF_DISCORD:
 		/* no @everyone or role pings from message text */
 		return json_pack("{s:s,s:{s:[]}}", "content", msg, "allowed_mentions", "parse");
@@ -901,7 +979,14 @@ int wf_message_parse(json_t *payload, struct wf_message *m, char *err, size_t er
 		snprintf(err, errsize, "the message has neither title nor text");
 		return -1;
 	}
-	if (m->ch.kind == WF_TEAMS || m->ch.kind == WF_JSON)
+	if (m->ch.kind == WF_ZNS) {
+		/* the template's parameters "title" and "text"; tracking_id ties the delivery
+		 * report to the message */
+		m->posts = xcalloc(1, sizeof(*m->posts));
+		add_post(m, json_pack("{s:s,s:s,s:{s:s,s:s},s:s}", "phone", m->ch.recipient, "template_id",
+				      m->ch.template_id, "template_data", "title", title, "text", text,
+				      "tracking_id", m->dedup_key), 1, 1);
+	} else if (m->ch.kind == WF_TEAMS || m->ch.kind == WF_JSON)
 		build_structured(m, title, text, json_object_get(payload, "event"));
 	else
 		build_joined(m, title, text);
@@ -922,6 +1007,74 @@ void wf_message_clear(struct wf_message *m)
 		memset(m->ch.key, 0, m->ch.keylen);
 	free(m->ch.key);
 	json_decref(m->ch.chat_id);
+	if (m->ch.access_token)
+		memset(m->ch.access_token, 0, strlen(m->ch.access_token));
+	free(m->ch.access_token);
+	free(m->ch.recipient);
+	free(m->ch.template_id);
+	free(m->ch.refresh_url);
+	free(m->ch.app_id);
+	if (m->ch.app_secret)
+		memset(m->ch.app_secret, 0, strlen(m->ch.app_secret));
+	free(m->ch.app_secret);
+	if (m->ch.refresh_token)
+		memset(m->ch.refresh_token, 0, strlen(m->ch.refresh_token));
+	free(m->ch.refresh_token);
 	free(m->dedup_key);
 	memset(m, 0, sizeof(*m));
+}
+
+/* wf_zalo_verdict - see the header. Codes as the Zalo OA and ZNS documents give them:
+ * -216 the access token is invalid or expired; -230 the user has not interacted with the
+ * OA in the last 7 days; -213 the user does not follow the OA; -201 the user id or the
+ * parameters are not valid for this OA; -32 the app's request limit and -144, -1144 the
+ * OA's daily quota (both lift with time) */
+enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipient, long *wait, char **reason,
+				long *zcode)
+{
+	json_error_t je;
+	json_t *o = json_loadb(body ? body : "", len, 0, &je), *e = json_object_get(o, "error");
+	const char *msg = json_string_value(json_object_get(o, "message"));
+	char *cmsg = msg ? wf_clean_utf8(msg, strlen(msg), 200) : xstrdup("");
+	enum wf_verdict v;
+	json_int_t code;
+
+	*wait = 0;
+	*zcode = 0;
+	if (!json_is_integer(e)) {
+		char *r = wf_reason(200, body, len);
+
+		*reason = xasprintf("the answer has no integer \"error\": %s", r);
+		free(r);
+		json_decref(o);
+		free(cmsg);
+		return WF_FAILED;
+	}
+	code = json_integer_value(e);
+	*zcode = (long)code;
+	if (code == 0) {
+		*reason = xasprintf("error 0: %s", *cmsg ? cmsg : "Success");
+		v = WF_SENT;
+	} else if (code == -216) {
+		*reason = xasprintf("error -216 (%s): the OA access token is invalid or expired; renew the"
+				    " channel's secret and reload", cmsg);
+		v = WF_RETRY;
+	} else if (code == -230 || code == -213 || code == -201) {
+		*reason = xasprintf("error %" JSON_INTEGER_FORMAT " (%s): recipient %s %s; the message cannot reach"
+				    " them through the Official Account", code, cmsg, recipient,
+				    code == -230 ? "has not interacted with the OA in the last 7 days"
+				    : code == -213 ? "does not follow the OA" : "is not a valid recipient for the OA");
+		v = WF_FAILED;
+	} else if (code == -32 || code == -144 || code == -1144) {
+		*reason = xasprintf("error %" JSON_INTEGER_FORMAT " (%s): the OA's quota is used up; later", code,
+				    cmsg);
+		*wait = code == -32 ? 60 : 3600;
+		v = WF_RETRY;
+	} else {
+		*reason = xasprintf("error %" JSON_INTEGER_FORMAT " (%s)", code, cmsg);
+		v = WF_FAILED;
+	}
+	free(cmsg);
+	json_decref(o);
+	return v;
 }

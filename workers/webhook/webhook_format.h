@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-enum wf_kind { WF_SLACK, WF_MATTERMOST, WF_TEAMS, WF_TELEGRAM, WF_GOOGLECHAT, WF_DISCORD, WF_JSON, WF_NKINDS };
+enum wf_kind { WF_SLACK, WF_MATTERMOST, WF_TEAMS, WF_TELEGRAM, WF_GOOGLECHAT, WF_DISCORD, WF_JSON, WF_ZALO, WF_ZNS, WF_NKINDS };
 
 /* the per-kind defaults (README.md has the table and the reasons) */
 struct wf_kind_info {
@@ -38,6 +38,12 @@ struct wf_channel {
 	unsigned char *key;	/* json kind: the signing key (whsec_ base64 decoded); NULL: unsigned */
 	size_t keylen;
 	json_t *chat_id;	/* telegram: string or integer, as the job gave it (owned) */
+	char *access_token;	/* zalo, zns: the OA access token (the channel's secret) */
+	const char *recipient_field;	/* zalo: "user_id" or "group_id"; zns: "phone" */
+	char *recipient;	/* zalo, zns: who gets the message */
+	char *template_id;	/* zns: the approved template */
+	char *refresh_url;	/* zalo, zns: renew the access token first (the daemon asked), */
+	char *app_id, *app_secret, *refresh_token;	/* with these */
 	size_t max_length;	/* effective limit, 0: none */
 	int split;		/* 1: several numbered posts; 0: one post cut with "…" */
 	int allow_http;
@@ -105,6 +111,14 @@ enum wf_verdict wf_classify(long status);
  * Discord {"retry_after": N}, Telegram {"parameters": {"retry_after": N}}), rounded up;
  * -1 when there is none */
 long wf_body_retry_after(const char *body, size_t len);
+
+/* wf_zalo_verdict - the answer of a Zalo or ZNS API, which reports errors with HTTP 200:
+ * {"error": 0} is sent; -216 (access token) retry; quota codes retry (*wait: seconds, 0 for
+ * the daemon's backoff); -230, -213, -201 (the user has not interacted or does not follow)
+ * and every other code failed, with *reason naming the code, the message and, for the
+ * known ones, what it means; fresh *reason */
+enum wf_verdict wf_zalo_verdict(const char *body, size_t len, const char *recipient, long *wait, char **reason,
+				long *zcode);
 
 /* wf_ceil - x rounded up to whole seconds, for x in [0, 1e9] (no libm in the link) */
 long wf_ceil(double x);

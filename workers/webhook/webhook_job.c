@@ -24,6 +24,7 @@
 #define LEASE_MARGIN 2.0		/* seconds kept between our answer and the lease's end */
 #define DEFAULT_LEASE 60
 #define RETRY_AFTER_MAX (3 * 86400L)	/* the daemon's longest expiry */
+#define ZALO_RENEW_WAIT 5		/* seconds a zalo job waits while another renews the token */
 #define ENDPOINT_POSTS 64		/* posts under way at once to one endpoint, like curl --parallel-max 64 */
 
 enum job_state { JOB_NEW, JOB_WAITING, JOB_RUNNING };
@@ -50,6 +51,9 @@ struct job {
 	size_t resp_len;
 	char errbuf[CURL_ERROR_SIZE];
 	int refused;			/* the connection went to a private address */
+	int renewing;			/* zalo: this post renews the OA's access token (the daemon asked) */
+	char *form;			/* its body */
+	json_t *extra;			/* members added to the result (zalo tokens) */
 	char refused_ip[64];
 };
 
@@ -165,6 +169,10 @@ static void job_destroy(struct whk *w, struct job **j_p)
 	id_remove(j);
 	curl_slist_free_all(j->headers);
 	free(j->resp);
+	if (j->form)
+		memset(j->form, 0, strlen(j->form));
+	free(j->form);
+	json_decref(j->extra);
 	rate_put(j->bucket);
 	wf_message_clear(&j->msg);
 	free(j->host);
@@ -194,6 +202,8 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 	}
 	if (disable)
 		json_object_set_new(r, "disable", json_true());
+	if (j->extra)
+		json_object_update(r, j->extra);
 	if (j->msg.nposts > 1 && strcmp(status, "sent")) {	/* where a later attempt resumes */
 		json_object_set_new(r, "parts_sent", json_integer((json_int_t)j->next_post));
 		json_object_set_new(r, "parts", json_integer((json_int_t)j->msg.nposts));
@@ -361,6 +371,10 @@ void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *p
 		answer(w, j, "failed", 0, 0, 0, err);
 		return;
 	}
+	if ((j->msg.ch.kind == WF_ZALO || j->msg.ch.kind == WF_ZNS) && !j->msg.ch.access_token && !j->msg.ch.refresh_url) {
+		answer(w, j, "retry", 0, ZALO_RENEW_WAIT, 0, "the OA's access token is being renewed by another job");
+		return;
+	}
 	/* an earlier attempt had the first parts accepted: resume after them, if the message
 	 * still splits the same way (else every part goes again, as the ids say which is which) */
 	{
@@ -385,6 +399,7 @@ void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *p
 	}
 	j->bucket = rate_get(w->rates, bkey, j->msg.ch.rate, j->msg.ch.burst, now);
 	free(bkey);
+	j->renewing = j->msg.ch.refresh_url != NULL;
 	set_waiting(j, 1);
 	log_debug("job %s (channel %s, %s, %s): %zu post%s queued", j->id, j->msg.ch.name,
 		  wf_kind_info(j->msg.ch.kind)->name, j->host, j->msg.nposts, j->msg.nposts == 1 ? "" : "s");
@@ -450,8 +465,22 @@ static void job_start(struct whk *w, struct job *j, double now)
 		timeout_ms = (long)(budget * 1000);	/* answer before the daemon gives the job away */
 	if (timeout_ms < 1000)
 		timeout_ms = 1000;
-	h = add_header(h, "Content-Type", "application/json");
-	h = add_header(h, "webhook-id", p->id);
+	if (j->renewing) {
+		/* POST <oauth>/v4/oa/access_token, form refresh_token, app_id, grant_type; header secret_key */
+		char *rt = curl_easy_escape(e, ch->refresh_token, 0), *app = curl_easy_escape(e, ch->app_id, 0);
+
+		if (!rt || !app)
+			fatal("libcurl: out of memory");
+		free(j->form);
+		j->form = xasprintf("refresh_token=%s&app_id=%s&grant_type=refresh_token", rt, app);
+		curl_free(rt);
+		curl_free(app);
+		h = add_header(h, "Content-Type", "application/x-www-form-urlencoded");
+		h = add_header(h, "secret_key", ch->app_secret);
+	} else {
+		h = add_header(h, "Content-Type", "application/json");
+		h = add_header(h, "webhook-id", p->id);
+	}
 	if (ch->kind == WF_JSON) {
 		char ts[32];
 		long long now_unix = (long long)time(NULL);
@@ -465,6 +494,8 @@ static void job_start(struct whk *w, struct job *j, double now)
 			free(sig);
 		}
 	}
+	if (ch->access_token && !j->renewing)
+		h = add_header(h, "access_token", ch->access_token);
 	h = add_header(h, "Expect", "");	/* no 100-continue round trip */
 	j->headers = h;
 	free(j->resp);
@@ -473,10 +504,10 @@ static void job_start(struct whk *w, struct job *j, double now)
 	j->errbuf[0] = 0;
 	j->refused = 0;
 
-	curl_easy_setopt(e, CURLOPT_URL, ch->url);
+	curl_easy_setopt(e, CURLOPT_URL, j->renewing ? ch->refresh_url : ch->url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->renewing ? j->form : p->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(j->renewing ? strlen(j->form) : blen));
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, WHK_USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -569,11 +600,51 @@ static char *with_part(const struct job *j, const char *reason)
 			 reason);
 }
 
+/* renewed - the answer of a token renewal: the new pair goes to the daemon in a retry
+ * result, stored there before any post uses it (daemon/zalo.c); nothing is posted now */
+static void renewed(struct whk *w, struct job *j, CURLcode rc, long code)
+{
+	json_t *o = rc == CURLE_OK ? json_loadb(j->resp ? j->resp : "", j->resp_len, 0, NULL) : NULL;
+	const char *at = json_string_value(json_object_get(o, "access_token"));
+	const char *rt = json_string_value(json_object_get(o, "refresh_token"));
+	json_t *ei = json_object_get(o, "expires_in");	/* Zalo gives it as a string */
+	long long secs = json_is_integer(ei) ? (long long)json_integer_value(ei)
+			 : json_is_string(ei) ? strtoll(json_string_value(ei), NULL, 10) : 0;
+	char *reason;
+
+	if (rc == CURLE_OK && code / 100 == 2 && at && *at && rt && *rt && secs > 0) {
+		j->extra = json_pack("{s:{s:s,s:s,s:I}}", "zalo_token", "access_token", at, "refresh_token", rt,
+				     "expires_in", (json_int_t)secs);
+		answer(w, j, "retry", code, 0, 0, "the OA access token was renewed; the message goes with the new one");
+	} else {
+		const char *desc = json_string_value(json_object_get(o, "error_description"));
+		json_t *ec = json_object_get(o, "error");
+
+		if (rc != CURLE_OK)
+			reason = xasprintf("renewing the OA access token: %s: %s", j->host,
+					   j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+		else if (json_is_integer(ec))
+			reason = xasprintf("renewing the OA access token: error %" JSON_INTEGER_FORMAT " (%s)%s",
+					   json_integer_value(ec), desc ? desc : "", json_integer_value(ec) == -14020
+					   ? ": the refresh token was already used; authorise the OA again" : "");
+		else
+			reason = wf_reason(code, j->resp, j->resp_len);
+		j->extra = json_pack("{s:b}", "zalo_refresh_failed", 1);
+		answer(w, j, "retry", code, 0, 0, reason);
+		free(reason);
+	}
+	json_decref(o);
+}
+
 /* job_done - one post finished: next part, or the job's answer */
 static void job_done(struct whk *w, struct job *j, CURLcode rc, long code, long header_wait, double now)
 {
 	char *reason, *full;
 
+	if (j->renewing && !j->refused) {
+		renewed(w, j, rc, code);
+		return;
+	}
 	if (j->refused) {
 		reason = xasprintf("refused: %s is at the private address %s and the channel does not allow private"
 				   " addresses (allow_private)", j->host, j->refused_ip);
@@ -590,7 +661,18 @@ static void job_done(struct whk *w, struct job *j, CURLcode rc, long code, long 
 		enum wf_verdict v = wf_classify(code);
 		long wait;
 
-		reason = wf_reason(code, j->resp, j->resp_len);
+		long zwait = 0, zcode = 0;
+
+		if (v == WF_SENT && (j->msg.ch.kind == WF_ZALO || j->msg.ch.kind == WF_ZNS)) {
+			/* Zalo answers its errors with HTTP 200 */
+			v = wf_zalo_verdict(j->resp, j->resp_len, j->msg.ch.recipient, &zwait, &reason, &zcode);
+			if (zcode == -216)	/* the daemon renews the token before the next attempt */
+				j->extra = json_pack("{s:b}", "token_rejected", 1);
+			if (zwait > 0 && header_wait <= 0)
+				header_wait = zwait;
+		} else {
+			reason = wf_reason(code, j->resp, j->resp_len);
+		}
 		switch (v) {
 		case WF_SENT:
 			log_debug("job %s: post %zu/%zu: %s in %.3f s", j->id, j->next_post + 1, j->msg.nposts, reason,

@@ -1,0 +1,395 @@
+"""Issue 17, Zalo Official Account: the kinds zalo (a customer-service text to a follower, or
+a text to a group of the OA) and zns (an approved template to a phone number), posted by the
+real thidua-webhook to a fake of the Zalo endpoints on loopback that behaves as the Zalo
+documents say: errors come with HTTP 200 and only "error": 0 is success. The real thiduad
+delivers a reminder through it. Nothing here reaches the real Zalo hosts."""
+import http.server
+import json
+import os
+import sqlite3
+import urllib.parse
+import tempfile
+import threading
+
+from harness import eq
+from test_delivery import Smtp, config_with_channels, notifications, wait_for, workers_ready
+from harness import Daemon
+from test_mail_worker import Worker
+
+TOKEN = "oa-access-token-1"
+
+
+class FakeZalo:
+    """openapi.zalo.me and business.openapi.zalo.me on 127.0.0.1. A valid access token is
+    needed on every send (else -216, with HTTP 200). A user or phone can be scripted to get
+    an error code once or always: script[recipient] = [codes...] consumed one per request,
+    the last one repeating."""
+
+    MESSAGES = {-216: "Access token is invalid", -230: "User has not interacted with the OA in the last 7 days",
+                -213: "User has not followed OA", -201: "Parameters are invalid",
+                -32: "Request limit exceeded", -999: "Something unexpected"}
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.posts = []             # (path, headers, body as JSON)
+        self.tokens = {TOKEN}
+        self.script = {}
+        self.refresh_tokens = {"r1"}    # valid, each works once
+        self.used = {"r-used"}          # spent: reusing one gives -14020
+        self.renewals = []              # (form, headers, answer)
+        self.issued = 0
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if self.path == "/v4/oa/access_token":
+                    form = dict(urllib.parse.parse_qsl(raw.decode()))
+                    with outer.lock:
+                        answer = outer.renew(form, headers)
+                        outer.renewals.append((form, headers, answer))
+                else:
+                    body = json.loads(raw)
+                    with outer.lock:
+                        outer.posts.append((self.path, headers, body))
+                        answer = outer.answer(self.path, self.headers.get("access_token"), body)
+                data = json.dumps(answer).encode()
+                self.send_response(200)        # Zalo's errors come with 200 too
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path):
+        return self.base + path
+
+    def error(self, code):
+        return {"error": code, "message": self.MESSAGES.get(code, "error")}
+
+    def renew(self, form, headers):
+        """oauth.zaloapp.com/v4/oa/access_token as documented: the app's secret key in a
+        header; a refresh token works once; the new pair, expires_in as a string"""
+        if headers.get("secret_key") != "app-secret" or form.get("app_id") != "app-1" \
+                or form.get("grant_type") != "refresh_token":
+            return {"error": -14001, "error_name": "Invalid app", "error_description": "app_id or secret_key is wrong"}
+        rt = form.get("refresh_token")
+        if rt in self.used:
+            return {"error": -14020, "error_name": "Invalid refresh token", "error_description": "Refresh token is used"}
+        if rt not in self.refresh_tokens:
+            return {"error": -14014, "error_name": "Invalid refresh token", "error_description": "Refresh token is invalid"}
+        self.refresh_tokens.discard(rt)
+        self.used.add(rt)
+        self.issued += 1
+        access, refresh = f"a-{self.issued}", f"r-{self.issued}"
+        self.tokens.add(access)
+        self.refresh_tokens.add(refresh)
+        return {"access_token": access, "refresh_token": refresh, "expires_in": "90000"}
+
+    def answer(self, path, token, body):
+        if path not in ("/v3.0/oa/message/cs", "/v3.0/oa/group/message", "/message/template"):
+            return {"error": -201, "message": f"no such API {path}"}
+        if token not in self.tokens:
+            return self.error(-216)
+        if path == "/message/template":
+            who = body.get("phone")
+            if not who or not body.get("template_id") or not isinstance(body.get("template_data"), dict):
+                return self.error(-201)
+        else:
+            rcpt = body.get("recipient", {})
+            who = rcpt.get("user_id") or rcpt.get("group_id")
+            if not who or not isinstance(body.get("message", {}).get("text"), str):
+                return self.error(-201)
+        codes = self.script.get(who)
+        if codes:
+            code = codes[0] if len(codes) == 1 else codes.pop(0)
+            if code:
+                return self.error(code)
+        if path == "/message/template":
+            return {"error": 0, "message": "Success", "data": {"msg_id": f"zns-{len(self.posts)}"}}
+        return {"error": 0, "message": "Success", "data": {"message_id": f"m-{len(self.posts)}", "user_id": who}}
+
+    def sent(self, path):
+        with self.lock:
+            return [(h, b) for p, h, b in self.posts if p == path]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def job(job_id, channel, text="Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày).", title="Nhắc hạn nộp báo cáo"):
+    return {"type": "job", "job": job_id, "attempt": 1, "lease": 60,
+            "payload": {"channel": channel, "dedup_key": f"k/{job_id}", "title": title, "text": text}}
+
+
+def zalo(fake, **kw):
+    return dict({"name": "zalo-oa", "kind": "zalo", "url": fake.base, "secret": TOKEN}, **kw)
+
+
+def test_zalo_and_zns_bodies_and_the_token_header():
+    """A follower gets /v3.0/oa/message/cs with recipient.user_id and the text; a group
+    /v3.0/oa/group/message with recipient.group_id; zns /message/template with phone,
+    template_id, template_data and the dedup key as tracking_id; each with the access_token
+    header. Vietnamese round-trips exactly."""
+    fake = FakeZalo()
+    try:
+        with Worker(capacity=8, verbose="-v", kind="webhook") as w:
+            w.send(job("u", zalo(fake, chat_id="8412345")))
+            w.send(job("g", zalo(fake, group_id="g-99")))
+            w.send(job("z", {"name": "zns", "kind": "zns", "url": fake.base + "/", "secret": TOKEN,
+                             "phone": "84912345678", "template_id": "231001"}))
+            res = w.results(3)
+            for j in "ugz":
+                eq(res[j]["status"], "sent", f"{j}: {res[j]}")
+            (h, b), = fake.sent("/v3.0/oa/message/cs")
+            eq(h["access_token"], TOKEN, "the token header")
+            eq(b, {"recipient": {"user_id": "8412345"},
+                   "message": {"text": "Nhắc hạn nộp báo cáo\nHạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày)."}},
+               "cs body")
+            (h, b), = fake.sent("/v3.0/oa/group/message")
+            eq(b["recipient"], {"group_id": "g-99"}, "group recipient")
+            (h, b), = fake.sent("/message/template")
+            eq(b, {"phone": "84912345678", "template_id": "231001", "tracking_id": "k/z",
+                   "template_data": {"title": "Nhắc hạn nộp báo cáo",
+                                     "text": "Hạn nộp: 23 giờ 59 ngày 15/11/2024 (còn 14 ngày)."}}, "zns body")
+            eq(h["access_token"], TOKEN, "zns token header")
+    finally:
+        fake.close()
+
+
+def test_errors_with_http_200_are_not_success():
+    """Only "error": 0 is sent. -230, -213, -201: failed for that recipient with what it
+    means; -216 (the token): retry, naming the token; -32 (request limit): retry later with
+    a wait; an unknown code: failed with the code and Zalo's message."""
+    fake = FakeZalo()
+    fake.script = {"u230": [-230], "u213": [-213], "u201": [-201], "u32": [-32], "u999": [-999]}
+    try:
+        with Worker(capacity=8, verbose="-v", kind="webhook") as w:
+            for u in fake.script:
+                w.send(job(u, zalo(fake, chat_id=u)))
+            w.send(job("badtoken", zalo(fake, chat_id="ok", secret="expired-token")))
+            res = w.results(len(fake.script) + 1)
+            for u in ("u230", "u213", "u201", "u999"):
+                eq(res[u]["status"], "failed", f"{u}: {res[u]}")
+                eq(res[u]["code"], 200, "the HTTP status is 200 all the same")
+            assert "recipient u230 has not interacted with the OA in the last 7 days" in res["u230"]["reason"], res["u230"]
+            assert "recipient u213 does not follow the OA" in res["u213"]["reason"], res["u213"]
+            assert "error -201" in res["u201"]["reason"], res["u201"]
+            assert "error -999 (Something unexpected)" in res["u999"]["reason"], res["u999"]
+            eq(res["u32"]["status"], "retry", f"quota: {res['u32']}")
+            assert res["u32"]["retry_after"] >= 60, res["u32"]
+            assert "quota" in res["u32"]["reason"], res["u32"]
+            eq(res["badtoken"]["status"], "retry", f"token: {res['badtoken']}")
+            assert "error -216" in res["badtoken"]["reason"] and "access token" in res["badtoken"]["reason"], res["badtoken"]
+            assert "expired-token" not in w.read_log(), "the token never reaches the log"
+    finally:
+        fake.close()
+
+
+def test_bad_zalo_channels_are_refused_with_the_field():
+    fake = FakeZalo()
+    try:
+        with Worker(capacity=8, verbose="-v", kind="webhook") as w:
+            r = w.run(job("a", zalo(fake)))
+            eq(r["status"], "failed", r)
+            assert "chat_id" in r["reason"] and "group_id" in r["reason"], r
+            r = w.run(job("b", {"name": "zns", "kind": "zns", "url": fake.base, "secret": TOKEN, "phone": "849"}))
+            assert "template_id" in r["reason"], r
+            r = w.run(job("c", {"name": "zalo-oa", "kind": "zalo", "url": fake.base, "chat_id": "1"}))
+            assert "access token" in r["reason"], r
+            # no token yet, another job renewing it: wait, post nothing
+            r = w.run(job("d", {"name": "zalo-oa", "kind": "zalo", "url": fake.base, "chat_id": "1", "renewing": True}))
+            eq((r["status"], r["retry_after"]), ("retry", 5), r)
+            assert "being renewed" in r["reason"], r
+            eq(fake.posts, [], "nothing posted")
+    finally:
+        fake.close()
+
+
+def test_the_daemon_delivers_a_reminder_through_zalo_and_zns():
+    """The real thiduad with the real workers: the 10-working-day reminders of BC-NAM go to
+    XA-TRUNGAN's follower on the OA and to XA-ANPHU's phone by ZNS; a follower who has not
+    interacted lately (-230) fails for good with that reason, and the config refuses a zalo
+    channel without its recipient."""
+    fake, smtp = FakeZalo(), Smtp()
+    fake.script = {"u-quiet": [-230]}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = f''',
+  {{ name = "oa-trungan"; kind = "zalo"; url = "{fake.base}"; secret = "{TOKEN}"; chat_id = "u-trungan"; }},
+  {{ name = "zns-anphu"; kind = "zns"; url = "{fake.base}"; secret = "{TOKEN}"; phone = "84912345678";
+    template_id = "231001"; }},
+  {{ name = "oa-quiet"; kind = "zalo"; url = "{fake.base}"; secret = "{TOKEN}"; chat_id = "u-quiet"; }}'''
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-trungan", "XA-ANPHU": "zns-anphu",
+                                                         "XA-BINHMY": "oa-quiet"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")   # the 10wd reminders of BC-NAM
+                wait_for("the zalo posts", lambda: fake.sent("/v3.0/oa/message/cs") and fake.sent("/message/template"))
+
+                def settled():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] in
+                            ("XA-TRUNGAN", "XA-ANPHU", "XA-BINHMY")]
+                    return rows if rows and all(n["state"] in ("sent", "failed") for n in rows) else None
+                rows = wait_for("settled", settled)
+                cs = [b for _, b in fake.sent("/v3.0/oa/message/cs") if b["recipient"]["user_id"] == "u-trungan"]
+                eq(len(cs), 1, "one post to the follower")
+                assert "Ủy ban nhân dân xã Trung An" in cs[0]["message"]["text"], cs
+                (h, z), = fake.sent("/message/template")
+                eq((z["phone"], z["template_id"]), ("84912345678", "231001"), "zns recipient")
+                assert "Ủy ban nhân dân xã An Phú" in z["template_data"]["text"] + z["template_data"]["title"], z
+                states = {}
+                for n in rows:
+                    states.setdefault(n["recipient"], []).append(n["state"])
+                eq(states.get("XA-TRUNGAN"), ["sent"] * len(states.get("XA-TRUNGAN", [])), f"zalo: {rows}")
+                eq(states.get("XA-ANPHU"), ["sent"] * len(states.get("XA-ANPHU", [])), f"zns: {rows}")
+                quiet = next(n for n in rows if n["recipient"] == "XA-BINHMY" and n["state"] == "failed")
+                show = d.call("notifications.show", notification=quiet["id"])["notification"]
+                assert "has not interacted with the OA" in json.dumps(show, ensure_ascii=False), show
+                assert "recipient u-quiet has not interacted" in quiet["error"], quiet
+                # the unit's e-mail delivery of the same message is not held back by the failed chat
+                wait_for("the mail to Bình Mỹ", lambda: any("binhmy" in r for _, rcpts, _ in smtp.messages for r in rcpts))
+    finally:
+        fake.close()
+        smtp.close()
+
+
+def test_the_config_refuses_zalo_channels_without_what_they_need():
+    """thiduad -n names the channel and the missing field: a zalo channel needs its access
+    token and exactly one of chat_id and group_id; zns needs phone and template_id; the
+    zalo fields on another kind are an error too."""
+    import os
+    import subprocess
+    from harness import BIN
+    fake, smtp = FakeZalo(), Smtp()
+    cases = [
+        ('kind = "zalo"; secret = "t";', "channel bad: zalo needs either chat_id (the follower's user_id) or group_id"),
+        ('kind = "zalo"; secret = "t"; chat_id = "1"; group_id = "2";', "zalo needs either chat_id"),
+        ('kind = "zalo"; chat_id = "1";', "channel bad: zalo needs secret (the Official Account's access token)"),
+        ('kind = "zns"; secret = "t"; phone = "849";', "channel bad: zns needs phone (the recipient, 84xxxxxxxxx) and template_id"),
+        ('kind = "slack"; phone = "849";', "channel bad: group_id, phone, template_id, app_id, app_secret and refresh_token"
+         " belong to zalo and zns channels"),
+        ('kind = "zalo"; chat_id = "1"; app_id = "a";', "channel bad: app_id, app_secret and refresh_token go together"),
+    ]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for fields, want in cases:
+                extra = f''',\n  {{ name = "bad"; url = "{fake.base}"; {fields} }}'''
+                path = config_with_channels(tmp, fake, smtp, {}, extra)
+                p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True, text=True)
+                eq(p.returncode, 1, f"{fields}: {p.stdout}{p.stderr}")
+                assert want in p.stderr, (fields, p.stderr)
+            good = f''',\n  {{ name = "ok"; kind = "zalo"; url = "{fake.base}"; secret = "t"; group_id = "g"; }}'''
+            p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", config_with_channels(tmp, fake, smtp, {}, good)],
+                               capture_output=True, text=True)
+            eq(p.returncode, 0, p.stderr)
+    finally:
+        fake.close()
+        smtp.close()
+
+
+MANAGED = 'app_id = "app-1"; app_secret = "app-secret"; oauth_url = "{base}";'
+
+
+def stored_pair(d):
+    db = sqlite3.connect(f"file:{os.path.join(d.dir, 'thidua.db')}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT access_token, refresh_token, lease_until FROM zalo_tokens WHERE app_id = 'app-1'").fetchone()
+    finally:
+        db.close()
+
+
+def test_the_daemon_renews_the_token_one_at_a_time_and_stores_the_pair_first():
+    """An OA whose tokens thidua renews (app_id, app_secret, refresh_token): the configured
+    access token is stale. The first job renews it (form refresh_token, app_id, grant_type;
+    header secret_key) and posts nothing; the pair is stored; the next attempt goes with the
+    new token. A job that got -216 meanwhile makes the daemon renew once more with the new
+    refresh token: no refresh token is ever sent twice, and the stored pair is the last one
+    issued."""
+    fake, smtp = FakeZalo(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MANAGED.format(base=fake.base)
+            extra = (f',\n  {{ name = "oa-trungan"; kind = "zalo"; url = "{fake.base}"; secret = "stale"; refresh_token = "r1"; {m}'
+                     f' chat_id = "u-trungan"; }},\n'
+                     f'  {{ name = "zns-anphu"; kind = "zns"; url = "{fake.base}"; refresh_token = "r1"; {m}'
+                     f' phone = "84912345678"; template_id = "231001"; }}')
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-trungan", "XA-ANPHU": "zns-anphu"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+                wait_for("a renewal", lambda: fake.renewals)
+                form, headers, answer = fake.renewals[0]
+                eq(form, {"refresh_token": "r1", "app_id": "app-1", "grant_type": "refresh_token"}, "the form")
+                eq(headers["secret_key"], "app-secret", "the secret key header")
+                eq(headers["content-type"], "application/x-www-form-urlencoded", "a form")
+
+                def all_sent():
+                    d.ctl("clock", "advance", "10m")
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] in ("XA-TRUNGAN", "XA-ANPHU")]
+                    return rows if len(rows) == 2 and all(n["state"] == "sent" for n in rows) else None
+                wait_for("both sent", all_sent)
+                posts = fake.sent("/v3.0/oa/message/cs") + fake.sent("/message/template")
+                good = [h["access_token"] for h, _ in posts if h["access_token"] in fake.tokens]
+                eq(len(good), 2, f"one post each with a renewed token: {[h['access_token'] for h, _ in posts]}")
+                sent_refresh = [f["refresh_token"] for f, _, _ in fake.renewals]
+                eq(len(sent_refresh), len(set(sent_refresh)), f"a refresh token is never sent twice: {sent_refresh}")
+                assert all("access_token" in a for _, _, a in fake.renewals), fake.renewals
+                access, refresh, lease = stored_pair(d)
+                eq((access, refresh, lease), (f"a-{fake.issued}", f"r-{fake.issued}", 0), "the last pair is stored")
+                # the pair is kept in zalo_tokens only: not in a delivery's detail, nor in a log line
+                db = sqlite3.connect(f"file:{os.path.join(d.dir, 'thidua.db')}?mode=ro", uri=True)
+                details = " ".join(str(r[0]) for r in db.execute("SELECT detail FROM deliveries"))
+                db.close()
+                log = open(d.log_path, encoding="utf-8", errors="replace").read()
+                for i in range(1, fake.issued + 1):
+                    assert f'"r-{i}"' not in details and f'"a-{i}"' not in details, details
+                    assert f"r-{i}" not in log, f"refresh token r-{i} in the log"
+                assert "app-secret" not in log, "the app secret in the log"
+    finally:
+        fake.close()
+        smtp.close()
+
+
+def test_a_used_refresh_token_is_refused_and_said_so():
+    """A refresh token already spent (reused: -14020) is refused: the message is not posted
+    with a stale token, it waits (retry) with the reason saying to authorise the OA again,
+    and the renewal is free for the next attempt."""
+    fake, smtp = FakeZalo(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MANAGED.format(base=fake.base)
+            extra = (f',\n  {{ name = "oa-trungan"; kind = "zalo"; url = "{fake.base}"; refresh_token = "r-used"; {m}'
+                     f' chat_id = "u-trungan"; }}')
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-trungan"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+
+                def failed_renewal():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN"]
+                    show = rows and d.call("notifications.show", notification=rows[0]["id"])["notification"]
+                    return show if show and "-14020" in json.dumps(show, ensure_ascii=False) else None
+                show = wait_for("the refusal", failed_renewal)
+                text = json.dumps(show, ensure_ascii=False)
+                assert "the refresh token was already used; authorise the OA again" in text, text
+                eq(fake.sent("/v3.0/oa/message/cs"), [], "nothing posted")
+                eq(stored_pair(d)[2], 0, "the renewal is free again")
+                d.ctl("clock", "advance", "30m")
+                wait_for("a second try", lambda: len(fake.renewals) >= 2)
+                eq([f["refresh_token"] for f, _, _ in fake.renewals][:2], ["r-used", "r-used"], "the stored token, again")
+    finally:
+        fake.close()
+        smtp.close()
