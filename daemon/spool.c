@@ -235,6 +235,22 @@ static json_t *items_json(const struct item *items, size_t n)
 	return a;
 }
 
+/* mail_reply_to - the Reply-To of m (replyto.c) into addr, and the line that asks for the
+ * report by reply added to *body; 0 when m has none */
+static int mail_reply_to(struct daemon *d, const struct message *m, char *addr, size_t size, char **body)
+{
+	static const char hint[] = "\n\nĐể nộp báo cáo: trả lời thư này và đính kèm tệp báo cáo "
+				   "(không cần đổi tiêu đề hay địa chỉ nhận).\n";
+	char *b;
+
+	if (!replyto_address(d, m->kind, m->report, m->period, m->recipient, addr, size))
+		return 0;
+	b = xasprintf("%s%s", *body, hint);
+	free(*body);
+	*body = b;
+	return 1;
+}
+
 /* write_file - the whole content to path via a temporary name */
 static int write_file(const char *path, const char *data, size_t len)
 {
@@ -278,7 +294,8 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	render(d, m, to, items, nitems, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	if (email) {
-		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX];
+		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX], reply[320];
+		int has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
 
 		/* as the mail worker writes them (common/mailhdr.c) */
 		mail_message_id(m->key, "thidua@localhost", msgid, sizeof(msgid));
@@ -286,6 +303,8 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 		buf_printf(&out, "Message-ID: %s\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", msgid, date);
 		for (size_t i = 0; to->emails[i]; i++)
 			buf_printf(&out, "%s%s", i ? ", " : "", to->emails[i]);
+		if (has_reply)
+			buf_printf(&out, "\r\nReply-To: %s", reply);
 		buf_printf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
 		free(enc);
@@ -388,10 +407,12 @@ static int fan_out(struct daemon *d, const struct message *m)
 	event.len = payload.len = 0;
 	event_json(&event, m, items, nitems);
 	if (mail && to->emails && to->emails[0]) {
-		char msgid[MAILHDR_ID_MAX];
+		char msgid[MAILHDR_ID_MAX], reply[320];
+		int has_reply;
 
 		mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
 		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
+		has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
 		BUF_PUT(&payload, "{");
 		bjson_field(&payload, "from", mail->from, 1);
 		bjson_field(&payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
@@ -409,6 +430,8 @@ static int fan_out(struct daemon *d, const struct message *m)
 		bjson_field(&payload, "text", body, 0);
 		BUF_PUT(&payload, ",\"html\":null");
 		bjson_field(&payload, "message_id", msgid, 0);
+		if (has_reply)
+			bjson_field(&payload, "reply_to", reply, 0);
 		payload_end(&payload, m->key, &event);
 		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, channel_expiry(mail, now, expires)))
 			n = -1;

@@ -494,6 +494,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE channel_state ADD COLUMN last_error_at INTEGER;"
 	"ALTER TABLE deliveries ADD COLUMN settings TEXT;"
 	"ALTER TABLE deliveries ADD COLUMN anytime INTEGER NOT NULL DEFAULT 0;",
+
+	/* 14: the tokens of the Reply-To addresses given out (replyto.c), each naming the
+	 * obligation a reply submits for */
+	"CREATE TABLE reply_tokens ("
+	"  token TEXT PRIMARY KEY,"
+	"  report TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  unit TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

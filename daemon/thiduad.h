@@ -198,6 +198,17 @@ void ipc_remove(const char *endpoint);
 int file_put_durable(const char *tmp, const char *path, const void *data, size_t len, mode_t mode);
 int state_write_file(const struct daemon *d, const char *name, const char *text, mode_t mode);
 ssize_t state_read_file(const struct daemon *d, const char *name, char *buf, size_t size);
+int state_key(const struct daemon *d, const char *name, const char *what, char *text, char *err, size_t errsize);
+
+/* replyto.c: the Reply-To address of a unit's notice, naming its obligation */
+int replyto_init(struct daemon *d, char *err, size_t errsize);
+/* replyto_address - "LOCAL+TOKEN@DOMAIN" for a reminder, overdue notice or return to a
+ * unit (the token recorded), into buf; 0 when there is none (not configured, another kind) */
+int replyto_address(struct daemon *d, const char *kind, const char *report, const char *period, const char *unit,
+		    char *buf, size_t size);
+/* replyto_lookup - the obligation a token names (its MAC checked): 0 and report, period,
+ * unit filled (malloc'd), -1 when unknown */
+int replyto_lookup(struct daemon *d, const char *token, char **report, char **period, char **unit);
 
 /* zap.c: CURVE authentication of tcp clients */
 int zap_open(struct daemon *d, char *err, size_t errsize);
