@@ -298,6 +298,14 @@ int op_clock_set(struct daemon *d, struct request *rq, json_t *out);
 int op_clock_advance(struct daemon *d, struct request *rq, json_t *out);
 int op_config_reload(struct daemon *d, struct request *rq, json_t *out);
 int op_report_submit(struct daemon *d, struct request *rq, json_t *out);
+/* inbox.c: mail units send in */
+int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out);
+int op_inbox_list(struct daemon *d, struct request *rq, json_t *out);
+int op_inbox_show(struct daemon *d, struct request *rq, json_t *out);
+/* rq_error_take - a refusal an op gave (not a storage failure) taken back: its code and
+ * message into the buffers, the request no longer failed; -1 (nothing taken) for
+ * "internal" and "storage_full" */
+int rq_error_take(struct request *rq, char *code, size_t codesize, char *msg, size_t msgsize);
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out);
 /* a replayed report.submit: its receipt number, and the reply's members from it */
 const char *receipt_replay_key(const json_t *reply);

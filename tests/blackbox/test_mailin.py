@@ -98,3 +98,207 @@ def test_mailin_mail_worker_writes_the_reply_to_of_the_job():
         r = w.run(job("r3", channel(srv.url()), to, reply_to="x@y\r\nBcc: victim@example.org"))
         eq(r["status"], "failed", f"header injection: {r}")
         assert "reply_to" in r["reason"], r
+
+
+# ---------------------------------------------------------------- thidua-mailin
+import base64
+import email.utils
+import hashlib
+import subprocess
+import urllib.parse
+from email.message import EmailMessage
+from email.mime.application import MIMEApplication
+from email.mime.base import MIMEBase
+from email.mime.message import MIMEMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+from harness import BIN
+
+TRUNGAN = "ubnd.trungan@cuchi.example.org"
+PDF = "Nội dung báo cáo kết quả thi đua năm 2024 của xã Trung An".encode() * 50
+NAME_VI = "Báo cáo thi đua năm 2024 - xã Trung An.pdf"
+
+
+def mailin(d, raw, recipient=None, *args):
+    cmd = [os.path.join(BIN, "thidua-mailin"), "--state-dir", d.dir, "--timeout", "20", *args]
+    if recipient:
+        cmd.append(recipient)
+    return subprocess.run(cmd, input=raw, capture_output=True, timeout=60)
+
+
+def reply_address(d, unit="XA-TRUNGAN"):
+    (r,) = outbox(d, "report = 'BC-NAM' AND recipient = ?1 AND kind = 'reminder' AND step = 'r10wd'", unit)
+    return str(read_eml(r["path"])["Reply-To"])
+
+
+def outlook_reply(to, msgid, sender=TRUNGAN):
+    """As Outlook writes a Vietnamese file name: RFC 2231 in the disposition, RFC 2047 in
+    the type's name; the body quoted-printable, with an HTML alternative."""
+    b64 = base64.encodebytes(PDF).decode().replace("\n", "\r\n")
+    q = urllib.parse.quote(NAME_VI, safe="")
+    enc = "=?utf-8?B?" + base64.b64encode(NAME_VI.encode()).decode() + "?="
+    note = "Kính gửi Phòng GD&ĐT, xã Trung An gửi báo cáo năm 2024."
+    qp = "".join(chr(b) if 32 < b < 127 and b != 61 else "=%02X" % b for b in note.encode())
+    return (f"From: =?utf-8?B?{base64.b64encode('Văn thư xã Trung An'.encode()).decode()}?= <{sender}>\r\n"
+            f"To: <{to}>\r\nSubject: RE: [Nhắc hạn] Báo cáo\r\nMessage-ID: {msgid}\r\n"
+            "MIME-Version: 1.0\r\nX-Mailer: Microsoft Outlook 16.0\r\n"
+            'Content-Type: multipart/mixed; boundary="----=_NextPart_000_0001"\r\n\r\n'
+            "------=_NextPart_000_0001\r\n"
+            'Content-Type: multipart/alternative; boundary="----=_NextPart_001_0002"\r\n\r\n'
+            "------=_NextPart_001_0002\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
+            f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{qp}\r\n\r\n"
+            "------=_NextPart_001_0002\r\nContent-Type: text/html; charset=\"utf-8\"\r\n"
+            "Content-Transfer-Encoding: 7bit\r\n\r\n<html><body>x</body></html>\r\n\r\n"
+            "------=_NextPart_001_0002--\r\n\r\n"
+            "------=_NextPart_000_0001\r\n"
+            f'Content-Type: application/pdf; name="{enc}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: attachment; filename*=utf-8''{q}\r\n\r\n{b64}\r\n"
+            "------=_NextPart_000_0001--\r\n").encode(), note
+
+
+def submissions(d):
+    return query(d, "SELECT s.receipt, s.note, f.name, f.sha256, f.size FROM submissions s"
+                    " JOIN submission_files f ON f.submission = s.id JOIN obligations o ON o.id = s.obligation"
+                    " WHERE o.unit = 'XA-TRUNGAN' AND o.report = 'BC-NAM' AND o.period = '2024' ORDER BY s.id, f.idx")
+
+
+def inbox(d):
+    return query(d, "SELECT * FROM inbox ORDER BY id")
+
+
+def test_mailin_outlook_reply_becomes_a_receipt_once():
+    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        raw, note = outlook_reply(to, "<AM0PR07MB1234.1@eurprd07.outlook.com>")
+        p = mailin(d, raw, to, "--sender", TRUNGAN)
+        eq(p.returncode, 0, p.stderr.decode())
+        (s,) = submissions(d)
+        eq(s["name"], NAME_VI, "the RFC 2231 name, exactly")
+        eq(s["sha256"], hashlib.sha256(PDF).hexdigest(), "the file, decoded")
+        eq(s["note"].strip(), note, "the text part is the note")
+        (row,) = inbox(d)
+        eq((row["outcome"], row["receipt"], row["unit"], row["sender"]), ("submitted", s["receipt"], "XA-TRUNGAN", TRUNGAN))
+        with open(row["path"], "rb") as fp:
+            eq(fp.read(), raw, "the raw message is kept in the inbox")
+        assert row["path"].startswith(os.path.join(d.dir, "inbox") + "/")
+        # the same mail delivered again (Postfix retried after a lost answer): stored once
+        p = mailin(d, raw, to, "--sender", TRUNGAN)
+        eq(p.returncode, 0, p.stderr.decode())
+        eq(len(submissions(d)), 1, "one submission for one Message-ID")
+        eq(len(inbox(d)), 1, "the replay records nothing new")
+        # thiduactl inbox list / show
+        (m,) = d.ctl("inbox", "list")["messages"]
+        eq((m["outcome"], m["receipt"], m["unit"]), ("submitted", s["receipt"], "XA-TRUNGAN"), "inbox list")
+        m = d.ctl("inbox", "show", str(row["id"]))["message"]
+        eq((m["files"], m["path"], m["sender"]), ([NAME_VI], row["path"], TRUNGAN), "inbox show")
+        rc, out = d.ctl_raw("inbox", "list")
+        assert rc == 0 and "submitted" in out and s["receipt"] in out, out
+        rc, out = d.ctl_raw("inbox", "show", str(row["id"]))
+        assert rc == 0 and NAME_VI in out and row["path"] in out and note in out, out
+        rc, out = d.ctl_raw("inbox", "show", "99")
+        assert rc != 0 and "no message 99" in out, out
+
+
+def test_mailin_forward_in_a_multipart_with_inline_image_and_signature():
+    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        inner = EmailMessage()
+        inner["From"] = "canbo@gmail.com"
+        inner["Subject"] = "Báo cáo"
+        inner.set_content("Gửi anh bản báo cáo.")
+        inner.add_attachment(PDF, maintype="application", subtype="pdf", filename="Biểu mẫu số 2 – tổng hợp.pdf")
+        outer = MIMEMultipart("mixed")
+        outer["From"] = email.utils.formataddr(("Văn thư", TRUNGAN))
+        outer["To"] = to
+        outer["Subject"] = "Fwd: Báo cáo"
+        outer["Message-ID"] = "<fwd-1@mail.gmail.com>"
+        related = MIMEMultipart("related")
+        related.attach(MIMEText("Chuyển tiếp báo cáo của xã.", "plain", "utf-8"))
+        logo = MIMEBase("image", "png")
+        logo.set_payload(b"\x89PNG logo")
+        logo["Content-ID"] = "<logo@x>"
+        logo["Content-Disposition"] = "inline"
+        related.attach(logo)
+        outer.attach(related)
+        outer.attach(MIMEMessage(inner))
+        sig = MIMEApplication(b"signature", "pkcs7-signature")
+        sig.add_header("Content-Disposition", "attachment", filename="smime.p7s")
+        outer.attach(sig)
+        p = mailin(d, outer.as_bytes(), to)
+        eq(p.returncode, 0, p.stderr.decode())
+        eq([(s["name"], s["sha256"]) for s in submissions(d)],
+           [("Biểu mẫu số 2 – tổng hợp.pdf", hashlib.sha256(PDF).hexdigest())],
+           "the forwarded message's attachment; no logo, no signature")
+        eq(submissions(d)[0]["note"].strip(), "Chuyển tiếp báo cáo của xã.", "note")
+
+
+def plain_reply(to, msgid, sender=TRUNGAN, attach=False, **headers):
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = to
+    m["Subject"] = "Re: Nhắc hạn"
+    m["Message-ID"] = msgid
+    for k, v in headers.items():
+        m[k.replace("_", "-")] = v
+    m.set_content("Xin lỗi, tôi quên đính kèm.")
+    if attach:
+        m.add_attachment(PDF, maintype="application", subtype="pdf", filename="baocao.pdf")
+    return m.as_bytes()
+
+
+def test_mailin_refusals_and_held_are_recorded_and_acknowledged():
+    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        # a reply with no attachment: refused, acknowledged (Postfix must not retry)
+        p = mailin(d, plain_reply(to, "<r1@x>"), to)
+        eq(p.returncode, 0, p.stderr.decode())
+        # a sender that is not an address of the unit: held for the office
+        p = mailin(d, plain_reply(to, "<r2@x>", sender="someone@gmail.com", attach=True), to)
+        eq(p.returncode, 0, p.stderr.decode())
+        # an unknown token (a guess, or made under another key)
+        bad = to.replace(ADDR.match(to).group(1), "a" * 20)
+        p = mailin(d, plain_reply(bad, "<r3@x>", attach=True), bad)
+        eq(p.returncode, 0, p.stderr.decode())
+        # an auto-reply to the reminder: recorded as automatic
+        p = mailin(d, plain_reply(to, "<r4@x>", Auto_Submitted="auto-replied"), to)
+        eq(p.returncode, 0, p.stderr.decode())
+        rows = inbox(d)
+        eq([(r["outcome"], r["code"]) for r in rows],
+           [("refused", "no_file"), ("held", "sender_not_of_unit"), ("refused", "unknown_token"),
+            ("refused", "no_file")], "outcomes")
+        eq([r["automatic"] for r in rows], [0, 0, 0, 1], "the auto-reply is marked")
+        eq(rows[1]["unit"], "XA-TRUNGAN", "a held message names the obligation")
+        eq(submissions(d), [], "nothing submitted")
+        eq([m["sender"] for m in d.ctl("inbox", "list", "--outcome", "held")["messages"]], ["someone@gmail.com"], "held")
+        eq(len(d.ctl("inbox", "list", "--outcome", "refused")["messages"]), 3, "refused")
+
+
+def test_mailin_exit_codes_daemon_down_and_too_large():
+    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        p = mailin(d, b"x" * 5000, to, "--max-bytes", "4096")
+        eq(p.returncode, 65, "too large: EX_DATAERR, the sender is told")
+        assert b"larger than 4096 bytes" in p.stderr, p.stderr
+        d.stop()
+        raw, _ = outlook_reply(to, "<down@x>")
+        p = mailin(d, raw, to, "--timeout", "1")
+        eq(p.returncode, 75, "the daemon is down: EX_TEMPFAIL, Postfix keeps it")
+        kept = [f for f in os.listdir(os.path.join(d.dir, "inbox")) if not f.startswith(".")]
+        eq(len(kept), 1, "kept in the inbox even so")
+        # the daemon back: the retry is taken
+        d.start()
+        p = mailin(d, raw, to)
+        eq(p.returncode, 0, p.stderr.decode())
+        eq(len(submissions(d)), 1, "taken on the retry")
+        p = mailin(d, raw, to, "--state-dir", "/nonexistent/thidua")
+        eq(p.returncode, 75, "inbox not writable: EX_TEMPFAIL")
