@@ -23,12 +23,16 @@
 #include <sys/stat.h>
 
 #include "jdump.h"
+#include "buf.h"
+#include "period_text.h"
 #include "store.h"
+#include "timeutil.h"
 #include "thiduad.h"
 #include "units.h"
 #include "xalloc.h"
 
 #define NAME_MAX_LEN 127
+#define ANSWERS_PER_HOUR 10	/* answers to one address in an hour, at most */
 
 static int inbox_name_ok(const char *name)
 {
@@ -81,6 +85,129 @@ static int record(struct daemon *d, struct request *rq, const char *name, const 
 	sqlite3_reset(s);
 	free(ftext);
 	*id = sqlite3_last_insert_rowid(store_db(d->store));
+	return rc;
+}
+
+/* answer_queue - the answer to message id, to its sender, through the outbox (kind
+ * mail_answer, step "answer/ID": spool.c renders it with inbox_answer_render). None to an
+ * automatic message (RFC 3834: Auto-Submitted, Precedence), to a bounce (an empty return
+ * path), to a message without a From, or past ANSWERS_PER_HOUR to one address; 0 or -1 */
+static int answer_queue(struct daemon *d, struct request *rq, int64_t id, const char *report, const char *period)
+{
+	const char *to = json_string_value(json_object_get(rq_body(rq), "sender"));
+	const char *rp = json_string_value(json_object_get(rq_body(rq), "return_path"));
+	int64_t now = clock_now(d);
+	char key[64], step[48];
+	sqlite3_stmt *s;
+	int n = 0, rc;
+
+	if (!to || !*to || !strchr(to, '@') || (rp && !*rp) || json_is_true(json_object_get(rq_body(rq), "automatic")))
+		return 0;
+	s = store_stmt(d->store, "SELECT count(*) FROM inbox WHERE answered = 1 AND sender = ?1 COLLATE NOCASE AND received_at > ?2");
+	sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now - 3600);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (n >= ANSWERS_PER_HOUR)
+		return 0;
+	snprintf(key, sizeof(key), "mail_answer/%lld", (long long)id);
+	snprintf(step, sizeof(step), "answer/%lld", (long long)id);
+	s = store_stmt(d->store, "INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
+		       " created_at, send_after, late) VALUES (?1, ?2, 'mail_answer', ?3, ?4, ?5, ?6, ?6, ?6, 0)");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, report ? report : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, period ? period : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, step, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	if (rc)
+		return -1;
+	s = store_stmt(d->store, "UPDATE inbox SET answered = 1 WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* reason_vi - what to tell the sender for a refusal code, and what to do */
+static const char *reason_vi(const char *code)
+{
+	static const struct { const char *code, *text; } r[] = {
+		{ "unknown_token", "Địa chỉ nhận thư không ứng với báo cáo nào đang chờ nộp. Vui lòng trả lời đúng thư nhắc hạn"
+				   " của hệ thống (giữ nguyên địa chỉ trả lời), hoặc gửi báo cáo cho cơ quan nhận." },
+		{ "sender_not_of_unit", "Địa chỉ gửi thư không phải địa chỉ thư điện tử đã đăng ký của đơn vị. Thư đã được chuyển"
+					" cho cơ quan nhận xem xét; không cần gửi lại. Nếu địa chỉ này là của đơn vị, đề nghị"
+					" cơ quan nhận cập nhật." },
+		{ "no_file", "Thư không có tệp đính kèm. Vui lòng trả lời lại thư nhắc hạn và đính kèm tệp báo cáo." },
+		{ "empty_file", "Tệp đính kèm không có nội dung. Vui lòng gửi lại tệp báo cáo." },
+		{ "file_too_large", "Tệp đính kèm vượt quá dung lượng cho phép. Vui lòng gửi tệp nhỏ hơn (nén, hoặc scan"
+				    " với độ phân giải thấp hơn)." },
+		{ "late_locked", "Đã hết thời hạn nhận báo cáo nộp muộn. Vui lòng liên hệ cơ quan nhận." },
+		{ "already_accepted", "Báo cáo này đã được cơ quan nhận chấp nhận. Muốn gửi bản mới, đề nghị cơ quan nhận"
+				      " trả lại báo cáo trước." },
+		{ "waived", "Đơn vị đã được miễn nộp báo cáo này; không cần gửi." },
+		{ "invalid_file_name", "Tên tệp đính kèm không hợp lệ hoặc trùng nhau. Vui lòng đổi tên tệp rồi gửi lại." },
+	};
+
+	for (size_t i = 0; code && i < sizeof(r) / sizeof(r[0]); i++)
+		if (!strcmp(r[i].code, code))
+			return r[i].text;
+	return "Hệ thống không tiếp nhận được báo cáo. Vui lòng liên hệ cơ quan nhận.";
+}
+
+int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body)
+{
+	long long id = strncmp(step, "answer/", 7) ? 0 : atoll(step + 7);
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT outcome, code, receipt, report, period, unit, sender, received_at"
+				     " FROM inbox WHERE id = ?1");
+	struct buf b = { 0 };
+	char when[64];
+	int rc = -1;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *outcome = (const char *)sqlite3_column_text(s, 0), *code = (const char *)sqlite3_column_text(s, 1);
+		const char *receipt = (const char *)sqlite3_column_text(s, 2), *report = (const char *)sqlite3_column_text(s, 3);
+		const char *period = (const char *)sqlite3_column_text(s, 4), *unit = (const char *)sqlite3_column_text(s, 5);
+		const struct report_type *rt = report ? cfg_report(d->cfg, report) : NULL;
+		const struct unit *u = unit ? unitset_find(d->units, unit) : NULL;
+		char what[1024] = "báo cáo";
+
+		if (rt)
+			report_period_text(rt->name, rt->yearly, period ? period : "", what, sizeof(what));
+
+		time_format(sqlite3_column_int64(s, 7), d->cfg->utc_offset, when, sizeof(when));
+		if (!strcmp(outcome, "submitted")) {
+			sqlite3_stmt *f = store_stmt(d->store, "SELECT s.on_time, fl.name, fl.size, fl.sha256 FROM submissions s"
+						     " JOIN submission_files fl ON fl.submission = s.id WHERE s.receipt = ?1 ORDER BY fl.idx");
+			int first = 1;
+
+			*subject = xasprintf("[Biên nhận] %s %s", receipt, what);
+			buf_printf(&b, "Hệ thống đã tiếp nhận %s của %s, gửi qua thư điện tử lúc %s.\n\nSố biên nhận: %s\n",
+				   what, u ? u->name : unit, when, receipt);
+			sqlite3_bind_text(f, 1, receipt, -1, SQLITE_STATIC);
+			while (sqlite3_step(f) == SQLITE_ROW) {
+				if (first)
+					buf_printf(&b, "Tình trạng: %s\nTệp đã nhận:\n", sqlite3_column_int(f, 0) ? "đúng hạn" : "nộp muộn");
+				first = 0;
+				buf_printf(&b, "- %s (%lld byte, SHA-256 %s)\n", (const char *)sqlite3_column_text(f, 1),
+					   (long long)sqlite3_column_int64(f, 2), (const char *)sqlite3_column_text(f, 3));
+			}
+			sqlite3_reset(f);
+			buf_printf(&b, "\nGiữ số biên nhận này để đối chiếu khi cần.\n");
+		} else {
+			*subject = xasprintf("[%s] %s", !strcmp(outcome, "held") ? "Chờ xem xét" : "Chưa tiếp nhận", what);
+			buf_printf(&b, "Thư gửi lúc %s %s.\n\n%s\n", when,
+				   !strcmp(outcome, "held") ? "đang chờ cơ quan nhận xem xét" : "chưa được tiếp nhận",
+				   reason_vi(code));
+		}
+		*body = b.p ? b.p : xstrdup("");
+		rc = 0;
+	}
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -147,6 +274,14 @@ int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out)
 		free(unit);
 		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
 				"the message could not be recorded: %s; the mail server will send it again", store_errmsg(d->store));
+	}
+	if (answer_queue(d, rq, id, report, period)) {
+		json_decref(sub);
+		free(report);
+		free(period);
+		free(unit);
+		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+				"the answer to the message could not be queued: %s", store_errmsg(d->store));
 	}
 	json_object_set_new(out, "inbox", json_integer(id));
 	json_object_set_new(out, "outcome", json_string(outcome));

@@ -525,7 +525,8 @@ static const char *const migrations[] = {
 	"  note TEXT,"
 	"  files TEXT,"
 	"  size INTEGER,"
-	"  automatic INTEGER NOT NULL DEFAULT 0"
+	"  automatic INTEGER NOT NULL DEFAULT 0,"
+	"  answered INTEGER NOT NULL DEFAULT 0"	/* an answer went to the outbox (kind mail_answer) */
 	");",
 };
 

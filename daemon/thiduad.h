@@ -302,6 +302,9 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out);
 int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out);
 int op_inbox_list(struct daemon *d, struct request *rq, json_t *out);
 int op_inbox_show(struct daemon *d, struct request *rq, json_t *out);
+/* inbox_answer_render - subject and body (Vietnamese, malloc'd) of the answer whose outbox
+ * step is "answer/ID"; -1 when the message is unknown */
+int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body);
 /* rq_error_take - a refusal an op gave (not a storage failure) taken back: its code and
  * message into the buffers, the request no longer failed; -1 (nothing taken) for
  * "internal" and "storage_full" */

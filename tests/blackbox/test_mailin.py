@@ -158,6 +158,20 @@ def outlook_reply(to, msgid, sender=TRUNGAN):
             "------=_NextPart_000_0001--\r\n").encode(), note
 
 
+def answer_report():
+    import test_deadlines
+    return test_deadlines.BC_NAM
+
+
+def answers(d):
+    """(to, subject, body) of each answer, in order."""
+    out = []
+    for r in outbox(d, "kind = 'mail_answer'"):
+        m = read_eml(r["path"])
+        out.append((str(m["To"]), str(m["Subject"]), text_of(m)))
+    return sorted(out, key=lambda a: a[1])
+
+
 def submissions(d):
     return query(d, "SELECT s.receipt, s.note, f.name, f.sha256, f.size FROM submissions s"
                     " JOIN submission_files f ON f.submission = s.id JOIN obligations o ON o.id = s.obligation"
@@ -185,11 +199,22 @@ def test_mailin_outlook_reply_becomes_a_receipt_once():
         with open(row["path"], "rb") as fp:
             eq(fp.read(), raw, "the raw message is kept in the inbox")
         assert row["path"].startswith(os.path.join(d.dir, "inbox") + "/")
+        # the sender's answer: the receipt, in Vietnamese, to the sender only
+        at(d, "2024-11-01T12:01")
+        (a,) = outbox(d, "kind = 'mail_answer'")
+        m = read_eml(a["path"])
+        eq(str(m["To"]), TRUNGAN, "to the sender")
+        eq(str(m["Subject"]), f"[Biên nhận] {s['receipt']} {answer_report()} 2024", "subject")
+        body = text_of(m)
+        for want in (s["receipt"], NAME_VI, hashlib.sha256(PDF).hexdigest(), f"{len(PDF)} byte", "đúng hạn",
+                     "Ủy ban nhân dân xã Trung An"):
+            assert want in body, (want, body)
         # the same mail delivered again (Postfix retried after a lost answer): stored once
         p = mailin(d, raw, to, "--sender", TRUNGAN)
         eq(p.returncode, 0, p.stderr.decode())
         eq(len(submissions(d)), 1, "one submission for one Message-ID")
         eq(len(inbox(d)), 1, "the replay records nothing new")
+        eq(len(outbox(d, "kind = 'mail_answer'")), 1, "and answers once")
         # thiduactl inbox list / show
         (m,) = d.ctl("inbox", "list")["messages"]
         eq((m["outcome"], m["receipt"], m["unit"]), ("submitted", s["receipt"], "XA-TRUNGAN"), "inbox list")
@@ -276,9 +301,21 @@ def test_mailin_refusals_and_held_are_recorded_and_acknowledged():
             ("refused", "no_file")], "outcomes")
         eq([r["automatic"] for r in rows], [0, 0, 0, 1], "the auto-reply is marked")
         eq(rows[1]["unit"], "XA-TRUNGAN", "a held message names the obligation")
+        # a bounce (empty return path) is recorded and never answered
+        p = mailin(d, plain_reply(to, "<r5@x>"), to, "--sender", "")
+        eq(p.returncode, 0, p.stderr.decode())
+        at(d, "2024-11-01T12:01")
+        got = [(a[0], a[1].split("]")[0] + "]", a[2]) for a in answers(d)]
+        eq([(a[0], a[1]) for a in sorted(got)],
+           sorted([(TRUNGAN, "[Chưa tiếp nhận]"), ("someone@gmail.com", "[Chờ xem xét]"), (TRUNGAN, "[Chưa tiếp nhận]")]),
+           "one answer each, none to the auto-reply or the bounce")
+        bodies = "\n".join(a[2] for a in got)
+        for want in ("Thư không có tệp đính kèm", "không phải địa chỉ thư điện tử đã đăng ký của đơn vị",
+                     "không ứng với báo cáo nào"):
+            assert want in bodies, (want, bodies)
         eq(submissions(d), [], "nothing submitted")
         eq([m["sender"] for m in d.ctl("inbox", "list", "--outcome", "held")["messages"]], ["someone@gmail.com"], "held")
-        eq(len(d.ctl("inbox", "list", "--outcome", "refused")["messages"]), 3, "refused")
+        eq(len(d.ctl("inbox", "list", "--outcome", "refused")["messages"]), 4, "refused (the bounce too)")
 
 
 def test_mailin_exit_codes_daemon_down_and_too_large():
@@ -302,3 +339,19 @@ def test_mailin_exit_codes_daemon_down_and_too_large():
         eq(len(submissions(d)), 1, "taken on the retry")
         p = mailin(d, raw, to, "--state-dir", "/nonexistent/thidua")
         eq(p.returncode, 75, "inbox not writable: EX_TEMPFAIL")
+
+
+def test_mailin_answers_are_rate_limited_per_address():
+    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        for i in range(12):
+            p = mailin(d, plain_reply(to, f"<loop{i}@x>"), to)
+            eq(p.returncode, 0, p.stderr.decode())
+        eq(len(inbox(d)), 12, "every message kept")
+        eq(len(outbox(d, "kind = 'mail_answer'")), 10, "at most 10 answers an hour to one address")
+        at(d, "2024-11-01T13:01")           # an hour later: answered again
+        p = mailin(d, plain_reply(to, "<loop-later@x>"), to)
+        eq(p.returncode, 0, p.stderr.decode())
+        eq(len(outbox(d, "kind = 'mail_answer'")), 11, "answered after the hour")

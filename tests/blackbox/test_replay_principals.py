@@ -67,6 +67,8 @@ def test_ids_recorded_before_the_upgrade_keep_their_principal():
             ALTER TABLE channel_state DROP COLUMN last_error_at;
             ALTER TABLE deliveries DROP COLUMN settings;
             ALTER TABLE deliveries DROP COLUMN anytime;
+            DROP TABLE reply_tokens;
+            DROP TABLE inbox;
             PRAGMA user_version = 11;
         """)
         con.close()
