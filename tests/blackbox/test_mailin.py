@@ -355,3 +355,23 @@ def test_mailin_answers_are_rate_limited_per_address():
         p = mailin(d, plain_reply(to, "<loop-later@x>"), to)
         eq(p.returncode, 0, p.stderr.decode())
         eq(len(outbox(d, "kind = 'mail_answer'")), 11, "answered after the hour")
+
+
+def test_mailin_a_restored_backup_keeps_the_reply_addresses_working():
+    from test_backup import backup, members, restore
+    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    archive = os.path.join(tmp, "b.tar")
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        backup(d, archive)
+        m = members(archive)
+        assert "reply.key" in m and m["reply.key"].mode & 0o777 == 0o600, sorted(m)
+    target = os.path.join(tmp, "restored")
+    rc, out = restore(archive, target)
+    assert rc == 0, out
+    with Daemon(config=reply_config(tmp), state_dir=target) as r:
+        raw, _ = outlook_reply(to, "<after-restore@x>")
+        p = mailin(r, raw, to)
+        eq(p.returncode, 0, p.stderr.decode())
+        eq([(x["outcome"], x["unit"]) for x in inbox(r)], [("submitted", "XA-TRUNGAN")], "the token still works")
