@@ -375,3 +375,42 @@ def test_mailin_a_restored_backup_keeps_the_reply_addresses_working():
         p = mailin(r, raw, to)
         eq(p.returncode, 0, p.stderr.decode())
         eq([(x["outcome"], x["unit"]) for x in inbox(r)], [("submitted", "XA-TRUNGAN")], "the token still works")
+
+
+def test_mailin_over_smtp_the_reminder_s_reply_to_and_the_answer_travel_through_thidua_mail():
+    """With an smtp channel and thidua-mail: the reminder as the unit receives it carries
+    the Reply-To; a reply to it becomes a receipt, and the answer reaches the sender only."""
+    import email as emailmod
+    from test_delivery import Receiver, Smtp, config_with_channels, wait_for, workers_ready
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {})
+            with open(cfg, encoding="utf-8") as fp:
+                text = fp.read()
+            with open(cfg, "w", encoding="utf-8") as fp:
+                fp.write(text.replace("daemon = {\n", REPLY_TO, 1))
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")   # the 10wd reminders of BC-NAM
+                got = wait_for("the reminder to Trung An", lambda: [c for _, r, c in smtp.messages if TRUNGAN in r])
+                m = emailmod.message_from_bytes(got[0], policy=emailmod.policy.default)
+                to = str(m["Reply-To"])
+                assert ADDR.match(to), to
+                assert HINT in m.get_body(("plain",)).get_content(), "the request to reply"
+                raw, _ = outlook_reply(to, "<smtp-reply@outlook.com>")
+                p = mailin(d, raw, to, "--sender", TRUNGAN)
+                eq(p.returncode, 0, p.stderr.decode())
+                (s,) = submissions(d)
+                answers_ = wait_for("the answer", lambda: [(r, c) for _, r, c in smtp.messages
+                                                           if b"Bi=C3=AAn nh=E1=BA=ADn" in c or "Biên nhận".encode() in c
+                                                           or s["receipt"].encode() in c])
+                ((rcpts, content),) = answers_
+                eq(rcpts, [TRUNGAN], "to the sender only")
+                a = emailmod.message_from_bytes(content, policy=emailmod.policy.default)
+                assert str(a["Subject"]).startswith(f"[Biên nhận] {s['receipt']}"), a["Subject"]
+                assert NAME_VI in a.get_body(("plain",)).get_content()
+                eq(a["Reply-To"], None, "an answer asks for nothing")
+    finally:
+        http.close()
+        smtp.close()
