@@ -148,6 +148,7 @@ static const char *reason_vi(const char *code)
 		{ "late_locked", "Đã hết thời hạn nhận báo cáo nộp muộn. Vui lòng liên hệ cơ quan nhận." },
 		{ "already_accepted", "Báo cáo này đã được cơ quan nhận chấp nhận. Muốn gửi bản mới, đề nghị cơ quan nhận"
 				      " trả lại báo cáo trước." },
+		{ "too_many_files", "Thư có quá 64 tệp đính kèm. Vui lòng gộp hoặc nén các tệp rồi gửi lại." },
 		{ "waived", "Đơn vị đã được miễn nộp báo cáo này; không cần gửi." },
 		{ "invalid_file_name", "Tên tệp đính kèm không hợp lệ hoặc trùng nhau. Vui lòng đổi tên tệp rồi gửi lại." },
 	};
@@ -243,6 +244,10 @@ int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out)
 		snprintf(code, sizeof(code), "sender_not_of_unit");
 		snprintf(detail, sizeof(detail), "%s is not an address of unit %s in the configuration: the office decides",
 			 sender ? sender : "(no From)", unit);
+	} else if (json_is_true(json_object_get(rq_body(rq), "too_many_files"))) {
+		outcome = "refused";
+		snprintf(code, sizeof(code), "too_many_files");
+		snprintf(detail, sizeof(detail), "the message has more than 64 attachments: send the report in fewer files");
 	} else {
 		json_t *body = rq_body(rq);
 

@@ -414,3 +414,19 @@ def test_mailin_over_smtp_the_reminder_s_reply_to_and_the_answer_travel_through_
     finally:
         http.close()
         smtp.close()
+
+
+def test_mailin_more_than_64_attachments_is_refused_not_cut():
+    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"], m["Message-ID"] = TRUNGAN, to, "Re: Nhắc hạn", "<many@x>"
+        m.set_content("65 tệp")
+        for i in range(65):
+            m.add_attachment(b"trang %d" % i, maintype="application", subtype="pdf", filename=f"trang-{i}.pdf")
+        p = mailin(d, m.as_bytes(), to)
+        eq(p.returncode, 0, p.stderr.decode())
+        eq([(r["outcome"], r["code"]) for r in inbox(d)], [("refused", "too_many_files")], "refused")
+        eq(submissions(d), [], "no part of it submitted")
