@@ -14,12 +14,21 @@ HINT = "Để nộp báo cáo: trả lời thư này và đính kèm tệp báo 
 ADDR = re.compile(r"^nopbaocao\+([a-z2-7]{20})@cuchi\.example\.org$")
 
 
+def scratch():
+    """A temporary directory for a test's configuration, removed when the tests end."""
+    import atexit
+    import shutil
+    d = tempfile.mkdtemp(prefix="thidua-mailin-")
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
 def reply_config(tmp):
     return config_copy(tmp, lambda t: t.replace("daemon = {\n", REPLY_TO, 1))
 
 
 def test_mailin_notices_carry_a_reply_to_naming_the_obligation():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-12-16T12:00")
         key = os.path.join(d.dir, "reply.key")
@@ -72,7 +81,7 @@ def test_mailin_no_reply_to_without_the_setting():
 
 
 def test_mailin_bad_reply_to_setting_is_refused_with_the_reason():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     cfg = config_copy(tmp, lambda t: t.replace(
         "daemon = {\n", 'daemon = {\n  reply_to = { local = "nop+bao"; domain = "localhost"; };\n', 1))
     d = Daemon(config=cfg)
@@ -183,7 +192,7 @@ def inbox(d):
 
 
 def test_mailin_outlook_reply_becomes_a_receipt_once():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-11-01T12:00")
         to = reply_address(d)
@@ -229,7 +238,7 @@ def test_mailin_outlook_reply_becomes_a_receipt_once():
 
 
 def test_mailin_forward_in_a_multipart_with_inline_image_and_signature():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-11-01T12:00")
         to = reply_address(d)
@@ -278,7 +287,7 @@ def plain_reply(to, msgid, sender=TRUNGAN, attach=False, **headers):
 
 
 def test_mailin_refusals_and_held_are_recorded_and_acknowledged():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-11-01T12:00")
         to = reply_address(d)
@@ -319,7 +328,7 @@ def test_mailin_refusals_and_held_are_recorded_and_acknowledged():
 
 
 def test_mailin_exit_codes_daemon_down_and_too_large():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-11-01T12:00")
         to = reply_address(d)
@@ -342,7 +351,7 @@ def test_mailin_exit_codes_daemon_down_and_too_large():
 
 
 def test_mailin_answers_are_rate_limited_per_address():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-11-01T12:00")
         to = reply_address(d)
@@ -359,7 +368,7 @@ def test_mailin_answers_are_rate_limited_per_address():
 
 def test_mailin_a_restored_backup_keeps_the_reply_addresses_working():
     from test_backup import backup, members, restore
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     archive = os.path.join(tmp, "b.tar")
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-11-01T12:00")
@@ -417,7 +426,7 @@ def test_mailin_over_smtp_the_reminder_s_reply_to_and_the_answer_travel_through_
 
 
 def test_mailin_more_than_64_attachments_is_refused_not_cut():
-    tmp = tempfile.mkdtemp(prefix="thidua-mailin-")
+    tmp = scratch()
     with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
         at(d, "2024-11-01T12:00")
         to = reply_address(d)
