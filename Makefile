@@ -23,6 +23,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+# thidua-mailin parses mail with GMime 3 (its headers as system headers: -Werror is ours)
+GMIME_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags gmime-3.0 2>/dev/null))
+GMIME_LIBS   := $(shell pkg-config --libs gmime-3.0 2>/dev/null)
 # thiduactl alone: Excel workbooks written with libxlsxwriter, read with libzip and expat;
 # Word documents zipped with libzip
 XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter libzip expat 2>/dev/null)
@@ -61,7 +64,7 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
-	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
 
@@ -99,11 +102,14 @@ $(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
 .SECONDEXPANSION:
 $(BIN)/thidua-%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard workers/$$*/*.c))) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) $(WORKER_LIBS)
 
 $(BUILD)/workers/%.o: workers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CURL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(CURL_CFLAGS) $(WORKER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN)/thidua-mailin: WORKER_LIBS = $(GMIME_LIBS)
+$(BUILD)/workers/mailin/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)

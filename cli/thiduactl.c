@@ -16,6 +16,7 @@
 #include "cmd_backup.h"
 #include "cmd_calendar.h"
 #include "cmd_keys.h"
+#include "cmd_inbox.h"
 #include "cmd_notify.h"
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
@@ -50,6 +51,8 @@ static void usage(FILE *fp)
 		"                     [EXPORT]\n"
 		"  notifications show ID          one notification, the units it is about, its deliveries\n"
 		"  notifications retry ID         send a failed notification again\n"
+		"  inbox list [--outcome O]       mail units sent by replying to a reminder (submitted, held, refused)\n"
+		"  inbox show ID                  one such message: sender, outcome, files, note, raw file\n"
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  channels list                  each channel: enabled or disabled (since, why), queue, last error\n"
 		"  channels enable NAME           a disabled channel sends again\n"
@@ -371,6 +374,7 @@ static const struct command {
 	{ "withdraw", cmd_withdraw },
 	{ "titles", cmd_titles },
 	{ "summary", cmd_summary },
+	{ "inbox", cmd_inbox },
 };
 
 int main(int argc, char **argv)

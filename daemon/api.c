@@ -106,6 +106,9 @@ static const struct op_entry {
 	{ "proposals.list", op_proposals_list, OP_RERUN, A_ANY },
 	{ "proposals.import", op_proposals_import, OP_WRITE, A_MODULE },
 	{ "titles.list", op_titles_list, OP_RERUN, A_ANY },
+	{ "inbox.deliver", op_inbox_deliver, OP_WRITE | OP_RERUN, A_ADMIN },
+	{ "inbox.list", op_inbox_list, OP_RERUN, A_ADMIN },
+	{ "inbox.show", op_inbox_show, OP_RERUN, A_ADMIN },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what
@@ -276,6 +279,21 @@ int rq_error(struct request *rq, const char *code, const char *fmt, ...)
 	rq->failed = 1;
 	free(msg);
 	return -1;
+}
+
+int rq_error_take(struct request *rq, char *code, size_t codesize, char *msg, size_t msgsize)
+{
+	json_t *e = json_object_get(rq->reply, "error");
+	const char *c = json_string_value(json_object_get(e, "code"));
+
+	if (!rq->failed || !c || !strcmp(c, "internal") || !strcmp(c, "storage_full"))
+		return -1;
+	snprintf(code, codesize, "%s", c);
+	snprintf(msg, msgsize, "%s", json_string_value(json_object_get(e, "message")) ? json_string_value(json_object_get(e, "message")) : "");
+	json_decref(rq->reply);
+	rq->reply = NULL;
+	rq->failed = 0;
+	return 0;
 }
 
 /* rq_error_set - add a detail (such as the list of bad rows) to an error reply */

@@ -267,36 +267,9 @@ static int anchor_read(struct daemon *d, int64_t *seq, char hash[65], int64_t *f
 static int key_load(struct daemon *d, char *err, size_t errsize)
 {
 	char text[128];
-	unsigned char raw[32];
-	static const char hex[] = "0123456789abcdef";
 
-	if (state_read_file(d, KEY_FILE, text, sizeof(text)) >= 0) {
-		text[strcspn(text, "\r\n")] = 0;
-		if (strlen(text) != 64 || strspn(text, hex) != 64) {
-			snprintf(err, errsize, "%s/%s is not 64 hexadecimal digits: restore it from a backup", d->state_dir, KEY_FILE);
-			return -1;
-		}
-	} else if (errno == ENOENT) {
-		if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-			snprintf(err, errsize, "cannot draw the audit key: %s", strerror(errno));
-			return -1;
-		}
-		for (int i = 0; i < 32; i++) {
-			text[2 * i] = hex[raw[i] >> 4];
-			text[2 * i + 1] = hex[raw[i] & 15];
-		}
-		text[64] = '\n';
-		text[65] = 0;
-		if (state_write_file(d, KEY_FILE, text, 0600)) {
-			snprintf(err, errsize, "cannot write %s/%s: %s", d->state_dir, KEY_FILE, strerror(errno));
-			return -1;
-		}
-		text[64] = 0;
-		log_notice("audit: a new key in %s/%s signs the log's head and anchor: keep it with the backups", d->state_dir, KEY_FILE);
-	} else {
-		snprintf(err, errsize, "cannot read %s/%s: %s", d->state_dir, KEY_FILE, strerror(errno));
+	if (state_key(d, KEY_FILE, "signs the log's head and anchor", text, err, errsize))
 		return -1;
-	}
 	hmac_sha256_key(&audit_key, text, 64);
 	return 0;
 }

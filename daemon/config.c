@@ -206,8 +206,9 @@ static const char *const once_keys[] = { "period", "due", "opens", NULL };
 static const char *const movement_keys[] = { "name", "plan", "plan_name", "how_to_submit", "starts", NULL };
 static const char *const daemon_keys[] = {
 	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel",
-	"curve_key_file", "worker_keys", "requests_per_second", NULL
+	"curve_key_file", "worker_keys", "requests_per_second", "reply_to", NULL
 };
+static const char *const reply_to_keys[] = { "local", "domain", NULL };
 static const char *const channel_keys[] = {
 	"name", "kind", "url", "username", "password", "secret", "chat_id", "tls", "from", "from_name",
 	"rate", "burst", "max_length", "split", "allow_http", "allow_private", "connect_timeout", "timeout",
@@ -241,6 +242,29 @@ static const config_setting_t *group_member(struct loader *ld, const config_sett
 		return NULL;
 	}
 	return s;
+}
+
+/* load_reply_to - daemon.reply_to = { local; domain; }: the address units reply to with
+ * their report (LOCAL+TOKEN@DOMAIN); both parts or neither */
+static void load_reply_to(struct loader *ld, struct config *cfg, const config_setting_t *daemon)
+{
+	const config_setting_t *g = group_member(ld, daemon, "reply_to", 0);
+	static const char local_ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+	static const char domain_ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-";
+
+	if (!g)
+		return;
+	check_keys(ld, g, "daemon.reply_to", reply_to_keys);
+	if (get_string(ld, g, "local", 1, "daemon.reply_to", &cfg->reply_local)
+	    | get_string(ld, g, "domain", 1, "daemon.reply_to", &cfg->reply_domain))
+		return;
+	if (!*cfg->reply_local || strlen(cfg->reply_local) > 40 || strspn(cfg->reply_local, local_ok) != strlen(cfg->reply_local))
+		err_at(ld, g, "daemon.reply_to: local \"%s\" must be 1 to 40 letters, digits, '.', '_' or '-' (no '+': the token follows it), e.g. \"nopbaocao\"",
+		       cfg->reply_local);
+	if (!strchr(cfg->reply_domain, '.') || strlen(cfg->reply_domain) > 200
+	    || strspn(cfg->reply_domain, domain_ok) != strlen(cfg->reply_domain))
+		err_at(ld, g, "daemon.reply_to: domain \"%s\" must be a domain name of letters, digits, '.' and '-', e.g. \"cuchi.example.org\"",
+		       cfg->reply_domain);
 }
 
 /* list_member - a member that must be a list of groups (or absent) */
@@ -413,6 +437,7 @@ static void load_daemon(struct loader *ld, struct config *cfg, const config_sett
 	cfg->requests_per_second = get_int(ld, g, "requests_per_second", "daemon", 50, 0, 100000);
 	get_string(ld, g, "operator_channel", 0, "daemon", &cfg->operator_channel);
 	get_string(ld, g, "email_channel", 0, "daemon", &cfg->email_channel);
+	load_reply_to(ld, cfg, g);
 	load_curve(ld, cfg, g);
 	s = config_setting_get_member(g, "max_request_bytes");
 	if (s) {
@@ -1877,6 +1902,8 @@ void cfg_destroy(struct config **self_p)
 	strv_free(&cfg->worker_keys);
 	memset(cfg->curve_secret, 0, sizeof(cfg->curve_secret));
 	free(cfg->email_channel);
+	free(cfg->reply_local);
+	free(cfg->reply_domain);
 	for (size_t i = 0; i < cfg->nchannels; i++) {
 		struct channel *c = &cfg->channels[i];
 

@@ -182,6 +182,7 @@ struct config {
 	char curve_public[41];
 	char **worker_keys;		/* public keys of workers allowed on a tcp jobs endpoint */
 	char *email_channel;		/* the smtp channel for units' addresses */
+	char *reply_local, *reply_domain;	/* daemon.reply_to: LOCAL+TOKEN@DOMAIN, or NULL */
 	struct channel *channels;
 	size_t nchannels;
 	struct worker_spec *workers;

@@ -375,7 +375,7 @@ int main(int argc, char **argv)
 		if (store_meta_set(d.store, "epoch", buf))
 			fatal("cannot write to the database %s: %s", d.db_path, store_errmsg(d.store));
 	}
-	if (audit_init(&d, err, sizeof(err)))
+	if (audit_init(&d, err, sizeof(err)) || replyto_init(&d, err, sizeof(err)))
 		fatal("%s", err);
 	d.units = registry_build(&d, d.cfg, &errors);
 	if (!d.units) {

@@ -69,6 +69,12 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 	d->cfg = cfg;
 	d->units = units;
 	warn_if_readable(d->cfg);
+	{
+		char kerr[512];
+
+		if (replyto_init(d, kerr, sizeof(kerr)))
+			log_err("reload: %s: mail goes out without a Reply-To", kerr);
+	}
 	if (!store_in_txn(d->store)) {
 		if (store_begin(d->store) || intake_reconcile(d) || deadlines_replan(d) || (channels_reconcile(d), 0)
 		    || store_commit(d->store))

@@ -178,7 +178,12 @@ static void render(struct daemon *d, const struct message *m, const struct unit 
 {
 	if (!strcmp(m->kind, "proposal"))
 		proposals_render(d, m->id, m->step, m->key, m->recipient, ch, subject, body);
-	else
+	else if (!strcmp(m->kind, "mail_answer")) {	/* to the sender of a message in (inbox.c) */
+		if (inbox_answer_render(d, m->step, subject, body)) {
+			*subject = xstrdup("thidua");
+			*body = xstrdup("");
+		}
+	} else
 		render_notices(d, m, to, items, n, today, ch, subject, body);
 }
 
@@ -235,6 +240,22 @@ static json_t *items_json(const struct item *items, size_t n)
 	return a;
 }
 
+/* mail_reply_to - the Reply-To of m (replyto.c) into addr, and the line that asks for the
+ * report by reply added to *body; 0 when m has none */
+static int mail_reply_to(struct daemon *d, const struct message *m, char *addr, size_t size, char **body)
+{
+	static const char hint[] = "\n\nĐể nộp báo cáo: trả lời thư này và đính kèm tệp báo cáo "
+				   "(không cần đổi tiêu đề hay địa chỉ nhận).\n";
+	char *b;
+
+	if (!replyto_address(d, m->kind, m->report, m->period, m->recipient, addr, size))
+		return 0;
+	b = xasprintf("%s%s", *body, hint);
+	free(*body);
+	*body = b;
+	return 1;
+}
+
 /* write_file - the whole content to path via a temporary name */
 static int write_file(const char *path, const char *data, size_t len)
 {
@@ -270,7 +291,8 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	int64_t now = clock_now(d);
 	size_t nitems;
 	struct item *items = message_items(d, m, now, &nitems);
-	int email = to && to->emails && to->emails[0];
+	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
+	int email = answer || (to && to->emails && to->emails[0]);
 	struct buf out = { 0 };
 	char *subject = NULL, *body = NULL, hex[65], date[64];
 	int rc;
@@ -278,14 +300,17 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	render(d, m, to, items, nitems, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	if (email) {
-		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX];
+		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX], reply[320];
+		int has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
 
 		/* as the mail worker writes them (common/mailhdr.c) */
 		mail_message_id(m->key, "thidua@localhost", msgid, sizeof(msgid));
 		mail_date((time_t)now, d->cfg->utc_offset, date, sizeof(date));
 		buf_printf(&out, "Message-ID: %s\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", msgid, date);
-		for (size_t i = 0; to->emails[i]; i++)
-			buf_printf(&out, "%s%s", i ? ", " : "", to->emails[i]);
+		for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++)
+			buf_printf(&out, "%s%s", i ? ", " : "", answer ? m->recipient : to->emails[i]);
+		if (has_reply)
+			buf_printf(&out, "\r\nReply-To: %s", reply);
 		buf_printf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
 		free(enc);
@@ -375,7 +400,9 @@ static int fan_out(struct daemon *d, const struct message *m)
 	int32_t today = day_of_time(now, d->cfg->utc_offset);
 	sqlite3_stmt *s;
 
-	if (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0])))
+	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
+
+	if (answer ? !mail : (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0]))))
 		return 0;
 	items = message_items(d, m, now, &nitems);
 	/* a reminder is pointless after its due date: it expires then */
@@ -387,21 +414,24 @@ static int fan_out(struct daemon *d, const struct message *m)
 	}
 	event.len = payload.len = 0;
 	event_json(&event, m, items, nitems);
-	if (mail && to->emails && to->emails[0]) {
-		char msgid[MAILHDR_ID_MAX];
+	if (mail && (answer || (to->emails && to->emails[0]))) {
+		char msgid[MAILHDR_ID_MAX], reply[320];
+		int has_reply;
 
 		mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
 		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
+		has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
 		BUF_PUT(&payload, "{");
 		bjson_field(&payload, "from", mail->from, 1);
 		bjson_field(&payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
 		BUF_PUT(&payload, ",\"to\":[");
-		for (size_t i = 0; to->emails[i]; i++) {
+		for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++) {
 			if (i)
 				BUF_PUT(&payload, ",");
 			BUF_PUT(&payload, "{");
-			bjson_field(&payload, "address", to->emails[i], 1);
-			bjson_field(&payload, "name", to->name, 0);
+			bjson_field(&payload, "address", answer ? m->recipient : to->emails[i], 1);
+			if (!answer)
+				bjson_field(&payload, "name", to->name, 0);
 			BUF_PUT(&payload, "}");
 		}
 		BUF_PUT(&payload, "]");
@@ -409,6 +439,8 @@ static int fan_out(struct daemon *d, const struct message *m)
 		bjson_field(&payload, "text", body, 0);
 		BUF_PUT(&payload, ",\"html\":null");
 		bjson_field(&payload, "message_id", msgid, 0);
+		if (has_reply)
+			bjson_field(&payload, "reply_to", reply, 0);
 		payload_end(&payload, m->key, &event);
 		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, channel_expiry(mail, now, expires)))
 			n = -1;
@@ -418,7 +450,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 		free(body);
 		subject = body = NULL;
 	}
-	for (size_t i = 0; n >= 0 && to->chats && to->chats[i]; i++) {
+	for (size_t i = 0; n >= 0 && !answer && to->chats && to->chats[i]; i++) {
 		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
 
 		if (!c || !strcmp(c->kind, "smtp"))

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -219,4 +220,43 @@ ssize_t state_read_file(const struct daemon *d, const char *name, char *buf, siz
 	close(fd);
 	buf[got] = 0;
 	return got;
+}
+
+/* state_key - a 256-bit key in STATE_DIR/name as 64 hexadecimal digits (text, at least
+ * 65 bytes), drawn and written 0600 the first time; never in the database. what says in
+ * the log what the new key is for. */
+int state_key(const struct daemon *d, const char *name, const char *what, char *text, char *err, size_t errsize)
+{
+	unsigned char raw[32];
+	static const char hex[] = "0123456789abcdef";
+
+	if (state_read_file(d, name, text, 128) >= 0) {
+		text[strcspn(text, "\r\n")] = 0;
+		if (strlen(text) != 64 || strspn(text, hex) != 64) {
+			snprintf(err, errsize, "%s/%s is not 64 hexadecimal digits: restore it from a backup", d->state_dir, name);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		snprintf(err, errsize, "cannot read %s/%s: %s", d->state_dir, name, strerror(errno));
+		return -1;
+	}
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		snprintf(err, errsize, "cannot draw the key %s/%s: %s", d->state_dir, name, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 32; i++) {
+		text[2 * i] = hex[raw[i] >> 4];
+		text[2 * i + 1] = hex[raw[i] & 15];
+	}
+	text[64] = '\n';
+	text[65] = 0;
+	if (state_write_file(d, name, text, 0600)) {
+		snprintf(err, errsize, "cannot write %s/%s: %s", d->state_dir, name, strerror(errno));
+		return -1;
+	}
+	text[64] = 0;
+	log_notice("a new key in %s/%s %s: keep it with the backups", d->state_dir, name, what);
+	return 0;
 }

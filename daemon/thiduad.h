@@ -197,6 +197,17 @@ void ipc_remove(const char *endpoint);
 int file_put_durable(const char *tmp, const char *path, const void *data, size_t len, mode_t mode);
 int state_write_file(const struct daemon *d, const char *name, const char *text, mode_t mode);
 ssize_t state_read_file(const struct daemon *d, const char *name, char *buf, size_t size);
+int state_key(const struct daemon *d, const char *name, const char *what, char *text, char *err, size_t errsize);
+
+/* replyto.c: the Reply-To address of a unit's notice, naming its obligation */
+int replyto_init(struct daemon *d, char *err, size_t errsize);
+/* replyto_address - "LOCAL+TOKEN@DOMAIN" for a reminder, overdue notice or return to a
+ * unit (the token recorded), into buf; 0 when there is none (not configured, another kind) */
+int replyto_address(struct daemon *d, const char *kind, const char *report, const char *period, const char *unit,
+		    char *buf, size_t size);
+/* replyto_lookup - the obligation a token names (its MAC checked): 0 and report, period,
+ * unit filled (malloc'd), -1 when unknown */
+int replyto_lookup(struct daemon *d, const char *token, char **report, char **period, char **unit);
 
 /* zap.c: CURVE authentication of tcp clients */
 int zap_open(struct daemon *d, char *err, size_t errsize);
@@ -286,6 +297,17 @@ int op_clock_set(struct daemon *d, struct request *rq, json_t *out);
 int op_clock_advance(struct daemon *d, struct request *rq, json_t *out);
 int op_config_reload(struct daemon *d, struct request *rq, json_t *out);
 int op_report_submit(struct daemon *d, struct request *rq, json_t *out);
+/* inbox.c: mail units send in */
+int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out);
+int op_inbox_list(struct daemon *d, struct request *rq, json_t *out);
+int op_inbox_show(struct daemon *d, struct request *rq, json_t *out);
+/* inbox_answer_render - subject and body (Vietnamese, malloc'd) of the answer whose outbox
+ * step is "answer/ID"; -1 when the message is unknown */
+int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body);
+/* rq_error_take - a refusal an op gave (not a storage failure) taken back: its code and
+ * message into the buffers, the request no longer failed; -1 (nothing taken) for
+ * "internal" and "storage_full" */
+int rq_error_take(struct request *rq, char *code, size_t codesize, char *msg, size_t msgsize);
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out);
 /* a replayed report.submit: its receipt number, and the reply's members from it */
 const char *receipt_replay_key(const json_t *reply);

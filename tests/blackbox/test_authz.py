@@ -46,6 +46,9 @@ TABLE = {
     "proposals.list": ({}, "tran.thi.thu", "ke.la"),
     "proposals.import": ({}, "huynh.van.nam", "ke.la"),
     "titles.list": ({}, "tran.thi.thu", "ke.la"),
+    "inbox.deliver": ({"inbox": "none.eml"}, "admin", "tran.van.binh"),
+    "inbox.list": ({}, "admin", "tran.thi.thu"),
+    "inbox.show": ({"message": 1}, "admin", "tran.van.binh"),
 }
 
 

@@ -324,7 +324,7 @@ def test_thiduactl_submit_review_and_completeness_csv():
         assert rc == 0 and "accepted" in out, out
 
 
-SCHEMA = 14	# the schema version this thiduad writes
+SCHEMA = 15	# the schema version this thiduad writes
 
 
 def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
@@ -352,6 +352,8 @@ def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
             ALTER TABLE deliveries DROP COLUMN settings;
             ALTER TABLE deliveries DROP COLUMN anytime;
             DROP TABLE zalo_tokens;
+            DROP TABLE reply_tokens;
+            DROP TABLE inbox;
             PRAGMA user_version = 7;
         """)
         eq(con.execute("SELECT count(*) FROM blobs").fetchone()[0], 1, "one blob for both")
@@ -408,6 +410,8 @@ def test_a_database_of_schema_9_is_rebuilt_with_the_same_rows_and_rules():
                               ("channel_state", "last_error_at"), ("deliveries", "settings"), ("deliveries", "anytime")):
             con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")	# schema 13
         con.execute("DROP TABLE zalo_tokens")	# schema 14
+        con.execute("DROP TABLE reply_tokens")	# schema 15
+        con.execute("DROP TABLE inbox")
         con.execute("PRAGMA user_version = 9")
         con.commit()
         con.close()

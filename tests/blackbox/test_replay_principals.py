@@ -68,6 +68,8 @@ def test_ids_recorded_before_the_upgrade_keep_their_principal():
             ALTER TABLE deliveries DROP COLUMN settings;
             ALTER TABLE deliveries DROP COLUMN anytime;
             DROP TABLE zalo_tokens;
+            DROP TABLE reply_tokens;
+            DROP TABLE inbox;
             PRAGMA user_version = 11;
         """)
         con.close()

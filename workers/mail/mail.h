@@ -51,6 +51,7 @@ struct mail_job {
 	size_t nto;
 	char *subject, *text, *html;	/* html NULL: text only */
 	char *message_id, *dedup_key;
+	char *reply_to;			/* the Reply-To address, or NULL */
 };
 
 /* job_new - an empty job with the daemon's id (id may be NULL) */

@@ -54,6 +54,7 @@ void job_destroy(struct mail_job **self_p)
 	free(job->text);
 	free(job->html);
 	free(job->message_id);
+	free(job->reply_to);
 	free(job->dedup_key);
 	free(job);
 	*self_p = NULL;
@@ -194,6 +195,11 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 	}
 	if (!msg_message_id_valid(job->message_id)) {
 		snprintf(err, errsize, "message_id '%.200s' is not <left@right> in printable ASCII", job->message_id);
+		return -1;
+	}
+	if (opt_string(payload, "reply_to", &job->reply_to) || (job->reply_to && !msg_address_valid(job->reply_to))) {
+		snprintf(err, errsize, "reply_to '%.200s' is not an address (ASCII local@domain expected)",
+			 job->reply_to ? job->reply_to : "(not a string)");
 		return -1;
 	}
 	to = json_object_get(payload, "to");

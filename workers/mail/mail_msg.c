@@ -184,6 +184,8 @@ struct curl_slist *msg_headers(const struct mail_job *job, time_t date)
 	}
 	h = field(h, "To", to ? to : "undisclosed-recipients:;");
 	free(to);
+	if (job->reply_to)
+		h = field(h, "Reply-To", job->reply_to);
 	subject = rfc2047_encode(job->subject);
 	h = field(h, "Subject", subject);
 	free(subject);

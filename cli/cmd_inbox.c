@@ -1,0 +1,92 @@
+/*
+ * cmd_inbox.c - thiduactl inbox list [--outcome O] | inbox show ID: the mail units sent in
+ * by replying to a reminder (thidua-mailin, docs/PROTOCOL.md inbox.*).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_inbox.h"
+#include "table.h"
+
+static int inbox_list(int argc, char **argv)
+{
+	static const char *const hdr[] = { "ID", "RECEIVED", "FROM", "UNIT", "REPORT", "PERIOD", "OUTCOME", "RECEIPT / REASON" };
+	json_t *req = json_pack("{s:s}", "op", "inbox.list"), *r, *m;
+	struct table *t;
+	size_t i;
+	int rc;
+
+	for (int k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--outcome") && k + 1 < argc) {
+			json_object_set_new(req, "outcome", json_string(argv[++k]));
+		} else {
+			json_decref(req);
+			return cli_usage_error("inbox list: unknown argument '%s' (use --outcome submitted|held|refused)", argv[k]);
+		}
+	}
+	r = cli_call(req, NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	t = table_new(8, hdr);
+	json_array_foreach(json_object_get(r, "messages"), i, m) {
+		char id[24], why[1200];
+		const char *row[] = { id, jstr(m, "received_at"), jstr(m, "sender"), jstr(m, "unit"), jstr(m, "report"),
+				      jstr(m, "period"), jstr(m, "outcome"), why };
+
+		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+		if (*jstr(m, "receipt"))
+			snprintf(why, sizeof(why), "%s", jstr(m, "receipt"));
+		else
+			snprintf(why, sizeof(why), "%s: %s", jstr(m, "code"), jstr(m, "detail"));
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_destroy(&t);
+out:
+	json_decref(r);
+	return rc;
+}
+
+static int inbox_show(int argc, char **argv)
+{
+	json_t *r, *m, *f;
+	char *end;
+	long long id;
+	size_t i;
+	int rc;
+	static const char *const fields[] = { "received_at", "sender", "return_path", "message_id", "unit", "report",
+					      "period", "outcome", "code", "detail", "receipt", "path", NULL };
+
+	if (argc != 2)
+		return cli_usage_error("inbox show needs the message's number (thiduactl inbox list shows them)%s", "");
+	id = strtoll(argv[1], &end, 10);
+	if (*end || id <= 0)
+		return cli_usage_error("inbox show: '%s' is not a message number", argv[1]);
+	r = cli_call(json_pack("{s:s,s:I}", "op", "inbox.show", "message", (json_int_t)id), NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	m = json_object_get(r, "message");
+	printf("message %lld\n", (long long)json_integer_value(json_object_get(m, "id")));
+	for (const char *const *k = fields; *k; k++)
+		if (*jstr(m, *k))
+			printf("  %-12s %s\n", *k, jstr(m, *k));
+	printf("  %-12s %s\n", "automatic", json_is_true(json_object_get(m, "automatic")) ? "yes (not answered)" : "no");
+	json_array_foreach(json_object_get(m, "files"), i, f)
+		printf("  file         %s\n", json_string_value(f) ? json_string_value(f) : "");
+	if (*jstr(m, "note"))
+		printf("  note:\n%s\n", jstr(m, "note"));
+out:
+	json_decref(r);
+	return rc;
+}
+
+int cmd_inbox(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return inbox_list(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return inbox_show(argc - 1, argv + 1);
+	return cli_usage_error("inbox: use 'inbox list [--outcome submitted|held|refused]' or 'inbox show ID'%s", "");
+}

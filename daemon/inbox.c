@@ -1,0 +1,373 @@
+/*
+ * inbox.c - mail that units send in (thidua-mailin, op inbox.deliver), and the office's
+ * view of it (inbox.list, inbox.show).
+ *
+ * thidua-mailin has kept the raw message in STATE_DIR/inbox/NAME and parsed it; it sends the
+ * parts: the token of the Reply-To address the unit answered (replyto.c), the From
+ * address, the Message-ID, the text as the note, the attachments as file frames. Here:
+ * - a token that names no obligation (unknown, or made under another key): refused;
+ * - a sender that is not one of the unit's addresses in the configuration: held, for the
+ *   receiving office to look at (thiduactl inbox list|show);
+ * - else report.submit for that obligation, with the request's id (the Message-ID's
+ *   digest: the same mail delivered twice is stored once, the second gets the first's
+ *   reply); its refusals (no attachment, a file too big, past the lock, ...) are recorded;
+ * every message gets a row in the table inbox with its outcome, and the op answers ok for
+ * every outcome it recorded (thidua-mailin then exits 0): only a failure to record makes
+ * the mail server try again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "jdump.h"
+#include "buf.h"
+#include "period_text.h"
+#include "store.h"
+#include "timeutil.h"
+#include "thiduad.h"
+#include "units.h"
+#include "xalloc.h"
+
+#define NAME_MAX_LEN 127
+#define ANSWERS_PER_HOUR 10	/* answers to one address in an hour, at most */
+
+static int inbox_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n <= NAME_MAX_LEN && name[0] != '.'
+	       && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* sender_of_unit - is address one of the unit's configured addresses (case aside)? */
+static int sender_of_unit(const struct unit *u, const char *address)
+{
+	for (size_t i = 0; address && u && u->emails && u->emails[i]; i++)
+		if (!strcasecmp(u->emails[i], address))
+			return 1;
+	return 0;
+}
+
+static int record(struct daemon *d, struct request *rq, const char *name, const char *path, const char *outcome,
+		  const char *code, const char *detail, const char *report, const char *period, const char *unit,
+		  const char *receipt, int64_t *id)
+{
+	sqlite3_stmt *s = store_stmt(d->store,
+		"INSERT INTO inbox (name, path, received_at, sender, return_path, message_id, token, report, period, unit,"
+		" outcome, code, detail, receipt, note, files, size, automatic)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+	json_t *files = json_object_get(rq_body(rq), "files");
+	char *ftext = json_is_array(files) ? jdump(files, JSON_COMPACT) : NULL;
+	int rc;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, clock_now(d));
+	sqlite3_bind_text(s, 4, json_string_value(json_object_get(rq_body(rq), "sender")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, json_string_value(json_object_get(rq_body(rq), "return_path")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, json_string_value(json_object_get(rq_body(rq), "message_id")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, json_string_value(json_object_get(rq_body(rq), "token")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, report, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 14, receipt, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 15, json_string_value(json_object_get(rq_body(rq), "note")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 16, ftext, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 17, json_integer_value(json_object_get(rq_body(rq), "size")));
+	sqlite3_bind_int(s, 18, json_is_true(json_object_get(rq_body(rq), "automatic")));
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	free(ftext);
+	*id = sqlite3_last_insert_rowid(store_db(d->store));
+	return rc;
+}
+
+/* answer_queue - the answer to message id, to its sender, through the outbox (kind
+ * mail_answer, step "answer/ID": spool.c renders it with inbox_answer_render). None to an
+ * automatic message (RFC 3834: Auto-Submitted, Precedence), to a bounce (an empty return
+ * path), to a message without a From, or past ANSWERS_PER_HOUR to one address; 0 or -1 */
+static int answer_queue(struct daemon *d, struct request *rq, int64_t id, const char *report, const char *period)
+{
+	const char *to = json_string_value(json_object_get(rq_body(rq), "sender"));
+	const char *rp = json_string_value(json_object_get(rq_body(rq), "return_path"));
+	int64_t now = clock_now(d);
+	char key[64], step[48];
+	sqlite3_stmt *s;
+	int n = 0, rc;
+
+	if (!to || !*to || !strchr(to, '@') || (rp && !*rp) || json_is_true(json_object_get(rq_body(rq), "automatic")))
+		return 0;
+	s = store_stmt(d->store, "SELECT count(*) FROM inbox WHERE answered = 1 AND sender = ?1 COLLATE NOCASE AND received_at > ?2");
+	sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now - 3600);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (n >= ANSWERS_PER_HOUR)
+		return 0;
+	snprintf(key, sizeof(key), "mail_answer/%lld", (long long)id);
+	snprintf(step, sizeof(step), "answer/%lld", (long long)id);
+	s = store_stmt(d->store, "INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
+		       " created_at, send_after, late) VALUES (?1, ?2, 'mail_answer', ?3, ?4, ?5, ?6, ?6, ?6, 0)");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, report ? report : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, period ? period : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, step, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	if (rc)
+		return -1;
+	s = store_stmt(d->store, "UPDATE inbox SET answered = 1 WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* reason_vi - what to tell the sender for a refusal code, and what to do */
+static const char *reason_vi(const char *code)
+{
+	static const struct { const char *code, *text; } r[] = {
+		{ "unknown_token", "Địa chỉ nhận thư không ứng với báo cáo nào đang chờ nộp. Vui lòng trả lời đúng thư nhắc hạn"
+				   " của hệ thống (giữ nguyên địa chỉ trả lời), hoặc gửi báo cáo cho cơ quan nhận." },
+		{ "sender_not_of_unit", "Địa chỉ gửi thư không phải địa chỉ thư điện tử đã đăng ký của đơn vị. Thư đã được chuyển"
+					" cho cơ quan nhận xem xét; không cần gửi lại. Nếu địa chỉ này là của đơn vị, đề nghị"
+					" cơ quan nhận cập nhật." },
+		{ "no_file", "Thư không có tệp đính kèm. Vui lòng trả lời lại thư nhắc hạn và đính kèm tệp báo cáo." },
+		{ "empty_file", "Tệp đính kèm không có nội dung. Vui lòng gửi lại tệp báo cáo." },
+		{ "file_too_large", "Tệp đính kèm vượt quá dung lượng cho phép. Vui lòng gửi tệp nhỏ hơn (nén, hoặc scan"
+				    " với độ phân giải thấp hơn)." },
+		{ "late_locked", "Đã hết thời hạn nhận báo cáo nộp muộn. Vui lòng liên hệ cơ quan nhận." },
+		{ "already_accepted", "Báo cáo này đã được cơ quan nhận chấp nhận. Muốn gửi bản mới, đề nghị cơ quan nhận"
+				      " trả lại báo cáo trước." },
+		{ "too_many_files", "Thư có quá 64 tệp đính kèm. Vui lòng gộp hoặc nén các tệp rồi gửi lại." },
+		{ "waived", "Đơn vị đã được miễn nộp báo cáo này; không cần gửi." },
+		{ "invalid_file_name", "Tên tệp đính kèm không hợp lệ hoặc trùng nhau. Vui lòng đổi tên tệp rồi gửi lại." },
+	};
+
+	for (size_t i = 0; code && i < sizeof(r) / sizeof(r[0]); i++)
+		if (!strcmp(r[i].code, code))
+			return r[i].text;
+	return "Hệ thống không tiếp nhận được báo cáo. Vui lòng liên hệ cơ quan nhận.";
+}
+
+int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body)
+{
+	long long id = strncmp(step, "answer/", 7) ? 0 : atoll(step + 7);
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT outcome, code, receipt, report, period, unit, sender, received_at"
+				     " FROM inbox WHERE id = ?1");
+	struct buf b = { 0 };
+	char when[64];
+	int rc = -1;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *outcome = (const char *)sqlite3_column_text(s, 0), *code = (const char *)sqlite3_column_text(s, 1);
+		const char *receipt = (const char *)sqlite3_column_text(s, 2), *report = (const char *)sqlite3_column_text(s, 3);
+		const char *period = (const char *)sqlite3_column_text(s, 4), *unit = (const char *)sqlite3_column_text(s, 5);
+		const struct report_type *rt = report ? cfg_report(d->cfg, report) : NULL;
+		const struct unit *u = unit ? unitset_find(d->units, unit) : NULL;
+		char what[1024] = "báo cáo";
+
+		if (rt)
+			report_period_text(rt->name, rt->yearly, period ? period : "", what, sizeof(what));
+
+		time_format(sqlite3_column_int64(s, 7), d->cfg->utc_offset, when, sizeof(when));
+		if (!strcmp(outcome, "submitted")) {
+			sqlite3_stmt *f = store_stmt(d->store, "SELECT s.on_time, fl.name, fl.size, fl.sha256 FROM submissions s"
+						     " JOIN submission_files fl ON fl.submission = s.id WHERE s.receipt = ?1 ORDER BY fl.idx");
+			int first = 1;
+
+			*subject = xasprintf("[Biên nhận] %s %s", receipt, what);
+			buf_printf(&b, "Hệ thống đã tiếp nhận %s của %s, gửi qua thư điện tử lúc %s.\n\nSố biên nhận: %s\n",
+				   what, u ? u->name : unit, when, receipt);
+			sqlite3_bind_text(f, 1, receipt, -1, SQLITE_STATIC);
+			while (sqlite3_step(f) == SQLITE_ROW) {
+				if (first)
+					buf_printf(&b, "Tình trạng: %s\nTệp đã nhận:\n", sqlite3_column_int(f, 0) ? "đúng hạn" : "nộp muộn");
+				first = 0;
+				buf_printf(&b, "- %s (%lld byte, SHA-256 %s)\n", (const char *)sqlite3_column_text(f, 1),
+					   (long long)sqlite3_column_int64(f, 2), (const char *)sqlite3_column_text(f, 3));
+			}
+			sqlite3_reset(f);
+			buf_printf(&b, "\nGiữ số biên nhận này để đối chiếu khi cần.\n");
+		} else {
+			*subject = xasprintf("[%s] %s", !strcmp(outcome, "held") ? "Chờ xem xét" : "Chưa tiếp nhận", what);
+			buf_printf(&b, "Thư gửi lúc %s %s.\n\n%s\n", when,
+				   !strcmp(outcome, "held") ? "đang chờ cơ quan nhận xem xét" : "chưa được tiếp nhận",
+				   reason_vi(code));
+		}
+		*body = b.p ? b.p : xstrdup("");
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* op_inbox_deliver - one message from thidua-mailin */
+int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *name = rq_str(rq, "inbox", 1), *token = rq_str(rq, "token", 0), *sender = rq_str(rq, "sender", 0);
+	char path[4400], code[64] = "", detail[1100] = "", *report = NULL, *period = NULL, *unit = NULL;
+	const char *outcome;
+	const char *receipt = NULL;
+	json_t *sub = NULL;
+	struct stat st;
+	int64_t id;
+
+	rq_str(rq, "return_path", 0);
+	rq_str(rq, "message_id", 0);
+	rq_str(rq, "note", 0);
+	if (rq_failed(rq))
+		return -1;
+	if (!inbox_name_ok(name))
+		return rq_error(rq, "invalid_field", "'inbox' must be the name of a file in %s/inbox (letters, digits, '.', '_', '-')",
+				d->state_dir);
+	snprintf(path, sizeof(path), "%s/inbox/%s", d->state_dir, name);
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return rq_error(rq, "not_found", "there is no message %s: thidua-mailin keeps it there before it calls inbox.deliver", path);
+	if (!token || replyto_lookup(d, token, &report, &period, &unit)) {
+		outcome = "refused";
+		snprintf(code, sizeof(code), "unknown_token");
+		snprintf(detail, sizeof(detail), "the address it was sent to names no report of thidua (%s): reply to a reminder, or send through the office",
+			 token ? "an unknown token" : "no token");
+	} else if (!sender_of_unit(unitset_find(d->units, unit), sender)) {
+		outcome = "held";
+		snprintf(code, sizeof(code), "sender_not_of_unit");
+		snprintf(detail, sizeof(detail), "%s is not an address of unit %s in the configuration: the office decides",
+			 sender ? sender : "(no From)", unit);
+	} else if (json_is_true(json_object_get(rq_body(rq), "too_many_files"))) {
+		outcome = "refused";
+		snprintf(code, sizeof(code), "too_many_files");
+		snprintf(detail, sizeof(detail), "the message has more than 64 attachments: send the report in fewer files");
+	} else {
+		json_t *body = rq_body(rq);
+
+		json_object_set_new(body, "unit", json_string(unit));
+		json_object_set_new(body, "report", json_string(report));
+		json_object_set_new(body, "period", json_string(period));
+		sub = json_object();
+		if (op_report_submit(d, rq, sub) == 0 && !rq_failed(rq)) {
+			outcome = "submitted";
+			receipt = json_string_value(json_object_get(json_object_get(sub, "receipt"), "number"));
+		} else if (rq_error_take(rq, code, sizeof(code), detail, sizeof(detail))) {
+			json_decref(sub);
+			free(report);
+			free(period);
+			free(unit);
+			return -1;	/* the database failed: nothing recorded, the mail server tries again */
+		} else {
+			outcome = "refused";
+		}
+		json_object_del(body, "unit");
+		json_object_del(body, "report");
+		json_object_del(body, "period");
+	}
+	if (record(d, rq, name, path, outcome, code[0] ? code : NULL, detail[0] ? detail : NULL, report, period, unit,
+		   receipt, &id)) {
+		json_decref(sub);
+		free(report);
+		free(period);
+		free(unit);
+		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+				"the message could not be recorded: %s; the mail server will send it again", store_errmsg(d->store));
+	}
+	if (answer_queue(d, rq, id, report, period)) {
+		json_decref(sub);
+		free(report);
+		free(period);
+		free(unit);
+		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+				"the answer to the message could not be queued: %s", store_errmsg(d->store));
+	}
+	json_object_set_new(out, "inbox", json_integer(id));
+	json_object_set_new(out, "outcome", json_string(outcome));
+	if (code[0])
+		json_object_set_new(out, "error", json_pack("{s:s,s:s}", "code", code, "message", detail));
+	if (sub && json_object_get(sub, "receipt"))
+		json_object_set(out, "receipt", json_object_get(sub, "receipt"));
+	events_emit(d, "inbox.delivered", json_pack("{s:I,s:s,s:s?}", "id", (json_int_t)id, "outcome", outcome, "unit", unit));
+	json_decref(sub);
+	free(report);
+	free(period);
+	free(unit);
+	return 0;
+}
+
+static json_t *row_json(struct daemon *d, sqlite3_stmt *s, int full)
+{
+	json_t *r = json_object();
+	static const char *const cols[] = { "id", "name", "received_at", "sender", "report", "period", "unit", "outcome",
+					    "code", "receipt", "detail", "message_id", "return_path", "token", "note",
+					    "path", "files", "size", "automatic" };
+	int n = full ? 19 : 10;
+
+	for (int i = 0; i < n; i++) {
+		if (sqlite3_column_type(s, i) == SQLITE_NULL)
+			continue;
+		if (i == 0 || i == 17)
+			json_object_set_new(r, cols[i], json_integer(sqlite3_column_int64(s, i)));
+		else if (i == 2)
+			json_object_set_new(r, cols[i], json_time(d, sqlite3_column_int64(s, i)));
+		else if (i == 18)
+			json_object_set_new(r, cols[i], json_boolean(sqlite3_column_int(s, i)));
+		else if (i == 16)
+			json_object_set_new(r, cols[i], json_loads((const char *)sqlite3_column_text(s, i), 0, NULL));
+		else
+			json_object_set_new(r, cols[i], json_string((const char *)sqlite3_column_text(s, i)));
+	}
+	return r;
+}
+
+#define INBOX_COLS "id, name, received_at, sender, report, period, unit, outcome, code, receipt, detail, message_id," \
+		   " return_path, token, note, path, files, size, automatic"
+
+/* op_inbox_list - the messages in, newest first; "outcome" filters */
+int op_inbox_list(struct daemon *d, struct request *rq, json_t *out)
+{
+	const char *outcome = rq_str(rq, "outcome", 0);
+	sqlite3_stmt *s;
+	json_t *a = json_array();
+
+	if (rq_failed(rq)) {
+		json_decref(a);
+		return -1;
+	}
+	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE ?1 IS NULL OR outcome = ?1 ORDER BY id DESC LIMIT 1000");
+	sqlite3_bind_text(s, 1, outcome, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(a, row_json(d, s, 0));
+	sqlite3_reset(s);
+	json_object_set_new(out, "messages", a);
+	return 0;
+}
+
+/* op_inbox_show - one message in, with its note, files and raw path */
+int op_inbox_show(struct daemon *d, struct request *rq, json_t *out)
+{
+	json_t *v = json_object_get(rq_body(rq), "message");
+	sqlite3_stmt *s;
+	int found = 0;
+
+	if (!json_is_integer(v))
+		return rq_error(rq, "invalid_field", "'message' must be the number of a message (thiduactl inbox list shows them)");
+	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, json_integer_value(v));
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		json_object_set_new(out, "message", row_json(d, s, 1));
+		found = 1;
+	}
+	sqlite3_reset(s);
+	if (!found)
+		return rq_error(rq, "not_found", "there is no message %lld in the inbox; thiduactl inbox list shows them",
+				(long long)json_integer_value(v));
+	return 0;
+}
