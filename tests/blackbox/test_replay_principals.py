@@ -6,6 +6,7 @@ import sqlite3
 
 from harness import Daemon, eq
 from keyed import Keyed
+from test_intake import UNDO_13_TO_15
 
 DOC_LAN = "Báo cáo năm 2024 của xã An Phú".encode()
 DOC_NAM = "Báo cáo năm 2024 của xã Phú Hòa Đông".encode()
@@ -62,14 +63,7 @@ def test_ids_recorded_before_the_upgrade_keep_their_principal():
             INSERT INTO r11 SELECT id, op, reply, at, key FROM requests;
             DROP TABLE requests;
             ALTER TABLE r11 RENAME TO requests;
-            ALTER TABLE channel_state DROP COLUMN settings;
-            ALTER TABLE channel_state DROP COLUMN last_error;
-            ALTER TABLE channel_state DROP COLUMN last_error_at;
-            ALTER TABLE deliveries DROP COLUMN settings;
-            ALTER TABLE deliveries DROP COLUMN anytime;
-            DROP TABLE zalo_tokens;
-            DROP TABLE reply_tokens;
-            DROP TABLE inbox;
+            """ + UNDO_13_TO_15 + """
             PRAGMA user_version = 11;
         """)
         con.close()
