@@ -2,7 +2,7 @@
  * mail.h - thidua-mail, the worker that delivers outbox mail over SMTP with libcurl.
  *
  * One process, one thread, one loop (mail_main.c) over: the DEALER link to thiduad's jobs
- * socket (mail_link.c, docs/JOBS.md), jobs read from their JSON payload (mail_job.c), the
+ * socket (common/jobwire.c, docs/JOBS.md), jobs read from their JSON payload (mail_job.c), the
  * message built with libcurl's MIME API (mail_msg.c), transfers run by a curl multi handle
  * whose connection pool keeps an SMTP session open from one message to the next
  * (mail_smtp.c), and the server's replies read from the SMTP transcript (mail_trace.c),
@@ -166,32 +166,6 @@ long smtp_timeout_ms(const struct smtp *s, int64_t now_ms);
 
 /* smtp_action - let libcurl work on the ready sockets and due timers; calls done */
 void smtp_action(struct smtp *s, const zmq_pollitem_t *items, size_t n, int64_t now_ms);
-
-/* -- mail_link.c: the jobs socket -- */
-
-struct link;
-
-/* link_open - connect to thiduad; server_key (Z85 or a file) and key_file (a secret key
- * file) make the socket a CURVE client, for a tcp endpoint; NULL for none. Bad keys are fatal. */
-struct link *link_open(const char *endpoint, const char *name, int capacity, const char *server_key,
-		       const char *key_file);
-void link_close(struct link **self_p);
-
-/* link_pollitems - the DEALER and its monitor, from items[0]; returns 2 */
-size_t link_pollitems(struct link *l, zmq_pollitem_t *items);
-
-/* link_events - read the monitor: announce ourselves on every (re)connect; a key the
- * daemon refused ends the process (libzmq does not try again after a refusal) */
-void link_events(struct link *l);
-
-/* link_recv - the next message from thiduad, or NULL when there is none now */
-json_t *link_recv(struct link *l);
-
-void link_ready(struct link *l);
-void link_result(struct link *l, const char *job, const struct mail_outcome *o);
-
-/* link_tick - the heartbeat: a ping every 5 s while connected; returns ms to the next */
-long link_tick(struct link *l, int64_t now_ms);
 
 /* -- mail_main.c -- */
 

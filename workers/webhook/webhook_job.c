@@ -7,7 +7,7 @@
  * earlier attempt had accepted starts after them.
  *
  * Owns the jobs (struct job), their easy handles and header lists, and the multi handle.
- * A job's result goes to webhook_wire.c; the job is freed right after.
+ * A job's result goes to the jobs link (common/jobwire.c); the job is freed right after.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "xalloc.h"
+#include "jobwire.h"
 #include "webhook.h"
 
 #define RESPONSE_MAX 65536		/* bytes of an answer kept for reasons and retry_after */
@@ -215,7 +216,7 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 	log_msg(!strcmp(status, "sent") ? LOG_INFO : !strcmp(status, "retry") ? LOG_NOTICE : LOG_WARN,
 		"job %s (channel %s, %s, %s, attempt %ld): %s: %s", j->id, j->msg.ch.name ? j->msg.ch.name : "?",
 		j->host ? wf_kind_info(j->msg.ch.kind)->name : "?", j->host ? j->host : "?", j->attempt, what, reason);
-	wire_result(w, r);
+	jobwire_send(w->wire, r);
 	free(reason);
 	TAILQ_REMOVE(&w->jobs, j, link);
 	w->njobs--;
@@ -233,7 +234,7 @@ static void answer_early(struct whk *w, const char *id, const char *status, cons
 	if (!strcmp(status, "retry"))
 		json_object_set_new(r, "retry_after", json_integer(0));
 	log_msg(!strcmp(status, "retry") ? LOG_NOTICE : LOG_WARN, "job %s: %s: %s", id, status, reason);
-	wire_result(w, r);
+	jobwire_send(w->wire, r);
 }
 
 /* host_is_loopback - 127.0.0.0/8, ::1 (also as ::ffff:127.x) and localhost, by name only:
