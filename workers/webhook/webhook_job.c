@@ -564,10 +564,10 @@ long jobs_run(struct whk *w)
 		wait = rate_take(j->bucket, now);
 		if (wait > 0) {
 			if (now + wait + (double)j->msg.ch.timeout + LEASE_MARGIN > j->lease_end) {
-				char *why = now < j->bucket->blocked_until
+				char *why = now < j->bucket->tb.blocked_until
 					? xasprintf("%s asked to wait %ld s more, past the lease", j->host, wf_ceil(wait))
 					: xasprintf("%s is paced at %g posts/s (burst %g): the wait of %ld s would outlast"
-						    " the lease", j->host, j->bucket->rate, j->bucket->burst, wf_ceil(wait));
+						    " the lease", j->host, j->bucket->tb.rate, j->bucket->tb.burst, wf_ceil(wait));
 
 				answer(w, j, "retry", 0, wf_ceil(wait), 0, why);
 				free(why);
