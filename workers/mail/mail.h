@@ -3,7 +3,7 @@
  *
  * One process, one thread, one loop (mail_main.c) over: the DEALER link to thiduad's jobs
  * socket (common/jobwire.c, docs/JOBS.md), jobs read from their JSON payload (mail_job.c), the
- * message built with libcurl's MIME API (mail_msg.c), transfers run by a curl multi handle
+ * message written by common/mailmsg.c as thiduad's .eml files are (mail_msg.c), transfers run by a curl multi handle
  * whose connection pool keeps an SMTP session open from one message to the next
  * (mail_smtp.c), and the server's replies read from the SMTP transcript (mail_trace.c),
  * which is where the per-recipient answers come from.
@@ -63,25 +63,9 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 
 /* -- mail_msg.c: the message itself -- */
 
-/* msg_address_valid - an ASCII addr-spec we can put in an envelope and a header */
-int msg_address_valid(const char *addr);
-
-/* msg_message_id_valid - "<left@right>" in printable ASCII */
-int msg_message_id_valid(const char *id);
-
-/* msg_mailbox - "Display Name <addr>" with the name RFC 2047 encoded (rfc2047_phrase) or
- * quoted as needed, starting at column col; the bare address when name is NULL or empty.
- * Returns a fresh string. */
-char *msg_mailbox(const char *name, const char *addr, size_t col);
-
-/* msg_crlf - text with every line break as CRLF (the canonical form of text/ parts) */
-char *msg_crlf(const char *text);
-
-/* msg_headers - the header fields of the job's message, sent as date */
-struct curl_slist *msg_headers(const struct mail_job *job, time_t date);
-
-/* msg_mime - the body: text/plain, or multipart/alternative with the HTML, on easy */
-curl_mime *msg_mime(CURL *easy, const struct mail_job *job);
+/* msg_bytes - the whole message of the job (common/mailmsg.c), dated date: a fresh string
+ * of *len bytes */
+char *msg_bytes(const struct mail_job *job, time_t date, size_t *len);
 
 /* -- mail_trace.c: the SMTP transcript of one transfer -- */
 

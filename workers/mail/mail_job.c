@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mail.h"
+#include "mailmsg.h"
 #include "mailhdr.h"
 #include "xalloc.h"
 
@@ -103,7 +104,7 @@ static void add_rcpt(struct mail_job *job, const char *address, const char *name
 	r = &job->to[job->nto++];
 	r->address = xstrdup(address);
 	r->name = name && *name ? xstrdup(name) : NULL;
-	r->invalid = msg_address_valid(address) ? NULL : "not a valid address (ASCII local@domain expected)";
+	r->invalid = mailmsg_address_valid(address) ? NULL : "not a valid address (ASCII local@domain expected)";
 }
 
 /* job_parse - the job message: {job, attempt, lease, payload: {channel, from, to, ...}} */
@@ -160,7 +161,7 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 		snprintf(err, errsize, "the message has no sender address ('from', in the payload or the channel)");
 		return -1;
 	}
-	if (!msg_address_valid(job->from)) {
+	if (!mailmsg_address_valid(job->from)) {
 		snprintf(err, errsize, "the sender address '%.200s' is not valid (ASCII local@domain expected)", job->from);
 		return -1;
 	}
@@ -193,11 +194,11 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 		snprintf(err, errsize, "the message has neither message_id nor dedup_key");
 		return -1;
 	}
-	if (!msg_message_id_valid(job->message_id)) {
+	if (!mailmsg_message_id_valid(job->message_id)) {
 		snprintf(err, errsize, "message_id '%.200s' is not <left@right> in printable ASCII", job->message_id);
 		return -1;
 	}
-	if (opt_string(payload, "reply_to", &job->reply_to) || (job->reply_to && !msg_address_valid(job->reply_to))) {
+	if (opt_string(payload, "reply_to", &job->reply_to) || (job->reply_to && !mailmsg_address_valid(job->reply_to))) {
 		snprintf(err, errsize, "reply_to '%.200s' is not an address (ASCII local@domain expected)",
 			 job->reply_to ? job->reply_to : "(not a string)");
 		return -1;

@@ -24,7 +24,10 @@
  * thiduad does not take a worker waiting on a slow content filter for a dead one. Other
  * transfers and thiduad's messages wait meanwhile; their timeouts are wall-clock time.
  *
- * Owns the multi handle, the easy handles, the jobs in flight and their MIME bodies and
+ * The message itself is written whole by mail_msg.c (common/mailmsg.c) and read by libcurl
+ * from memory (CURLOPT_READFUNCTION), which escapes a leading '.' of a line on the wire.
+ *
+ * Owns the multi handle, the easy handles, the jobs in flight and their messages and
  * lists; a job goes back to the caller through the done callback with its outcome.
  */
 #include <arpa/inet.h>
@@ -58,8 +61,9 @@ struct send {				/* one job in flight */
 	struct pool *pool;
 	struct mail_job *job;
 	CURL *easy;
-	curl_mime *mime;
-	struct curl_slist *headers, *rcpts;
+	char *msg;			/* the whole message (mail_msg.c) */
+	size_t msglen, msgoff;		/* its length, and how much libcurl has read */
+	struct curl_slist *rcpts;
 	size_t *sent;			/* the n-th RCPT TO is job->to[sent[n]] */
 	size_t nsent;
 	struct mail_trace trace;
@@ -262,6 +266,30 @@ static char *ehlo_name(void)
 	return xstrdup("localhost.localdomain");
 }
 
+/* read_cb - CURLOPT_READFUNCTION: the next bytes of the message */
+static size_t read_cb(char *buf, size_t size, size_t nitems, void *userp)
+{
+	struct send *sd = userp;
+	size_t n = size * nitems, left = sd->msglen - sd->msgoff;
+
+	if (n > left)
+		n = left;
+	memcpy(buf, sd->msg + sd->msgoff, n);
+	sd->msgoff += n;
+	return n;
+}
+
+/* seek_cb - CURLOPT_SEEKFUNCTION: libcurl starts the message again (a resent transfer) */
+static int seek_cb(void *userp, curl_off_t offset, int origin)
+{
+	struct send *sd = userp;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > sd->msglen)
+		return CURL_SEEKFUNC_CANTSEEK;
+	sd->msgoff = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* progress_cb - the heartbeat from inside libcurl (see the top of this file) */
 static int progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -349,15 +377,14 @@ static struct pool *pool_get(struct smtp *s, const char *key)
 static void send_free(struct smtp *s, struct send *sd)
 {
 	if (sd->easy) {
-		/* first: the handle still points at the MIME body and the lists freed below */
+		/* first: the handle still points at the message and the list freed below */
 		curl_easy_reset(sd->easy);	/* clears every option, the password too */
 		if (s->nidle < IDLE_HANDLES_MAX)
 			s->idle[s->nidle++] = sd->easy;
 		else
 			curl_easy_cleanup(sd->easy);
 	}
-	curl_mime_free(sd->mime);
-	curl_slist_free_all(sd->headers);
+	free(sd->msg);
 	curl_slist_free_all(sd->rcpts);
 	trace_free(&sd->trace);
 	free(sd->sent);
@@ -633,6 +660,7 @@ static void finish(struct smtp *s, struct send *sd, CURLcode rc)
 		sd->refreshed = 1;
 		sd->errbuf[0] = 0;
 		trace_reset(&sd->trace);
+		sd->msgoff = 0;
 		curl_easy_setopt(sd->easy, CURLOPT_FRESH_CONNECT, 1L);
 		if (curl_multi_add_handle(sd->pool->multi, sd->easy) == CURLM_OK)
 			return;
@@ -760,8 +788,7 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 			fatal("out of memory");
 		sd->sent[sd->nsent++] = i;
 	}
-	sd->headers = msg_headers(job, time(NULL));
-	sd->mime = msg_mime(e, job);
+	sd->msg = msg_bytes(job, time(NULL), &sd->msglen);
 	/* answer before the lease ends, or the daemon gives the job to another worker */
 	sd->timeout = job->timeout;
 	if (job->lease > 0 && sd->timeout > job->lease - 10)
@@ -786,8 +813,12 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 	SET(CURLOPT_MAIL_FROM, from);
 	SET(CURLOPT_MAIL_RCPT, sd->rcpts);
 	SET(OPT_RCPT_ALLOWFAILS, 1L);
-	SET(CURLOPT_HTTPHEADER, sd->headers);
-	SET(CURLOPT_MIMEPOST, sd->mime);
+	SET(CURLOPT_UPLOAD, 1L);
+	SET(CURLOPT_READFUNCTION, read_cb);
+	SET(CURLOPT_READDATA, (void *)sd);
+	SET(CURLOPT_SEEKFUNCTION, seek_cb);
+	SET(CURLOPT_SEEKDATA, (void *)sd);
+	SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)sd->msglen);
 	SET(CURLOPT_CONNECTTIMEOUT, job->connect_timeout);
 	SET(CURLOPT_TIMEOUT, sd->timeout);
 	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, sd->timeout);
