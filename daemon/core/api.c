@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bucket.h"
 #include "channels.h"
 #include "jdump.h"
 #include "jload.h"
@@ -584,18 +585,18 @@ static int request_principal(struct daemon *d, struct request *rq)
 	return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->principal, registry_today(d)));
 }
 
-/* rate_allow - a token bucket per principal (rate per second, burst of one second's worth):
- * one principal flooding the daemon gets refusals, the others are still served */
+/* rate_allow - a token bucket (common/bucket.c) per principal, rate per second with a burst
+ * of one second's worth: one principal flooding the daemon gets refusals, the others are
+ * still served */
 static int rate_allow(const char *name, int per_second)
 {
-	static struct bucket {
+	static struct principal_bucket {
 		char name[72];
-		double tokens;
-		int64_t last_ms;
+		struct bucket tb;
 	} buckets[256];
 	static size_t nbuckets;
-	int64_t now = clock_mono_ms();
-	struct bucket *b = NULL;
+	double now = (double)clock_mono_ms() / 1000.0;
+	struct principal_bucket *b = NULL;
 
 	if (per_second <= 0)
 		return 1;
@@ -605,17 +606,11 @@ static int rate_allow(const char *name, int per_second)
 	if (!b) {
 		b = &buckets[nbuckets < 256 ? nbuckets++ : 255];	/* the last slot is shared past 256 */
 		xstrlcpy(b->name, name, sizeof(b->name));
-		b->tokens = per_second;
-		b->last_ms = now;
+		bucket_init(&b->tb, per_second, per_second, now);
+	} else {
+		bucket_set(&b->tb, per_second, per_second, now);	/* a reload may change the rate */
 	}
-	b->tokens += (double)(now - b->last_ms) * per_second / 1000.0;
-	if (b->tokens > per_second)
-		b->tokens = per_second;
-	b->last_ms = now;
-	if (b->tokens < 1)
-		return 0;
-	b->tokens -= 1;
-	return 1;
+	return bucket_take(&b->tb, now) == 0;
 }
 
 /* request_run - dispatch one parsed request. With savepoints (fast 0) it runs inside its
