@@ -1,6 +1,7 @@
 /*
- * spool.c - outbox messages delivered as files in STATE_DIR/spool: a .eml (RFC 5322, UTF-8,
- * RFC 2047 subject) for a recipient with an email address, a .json otherwise. This is the
+ * spool.c - outbox messages delivered as files in STATE_DIR/spool: a .eml (written by
+ * common/mailmsg.c, as the mail worker writes the mail it sends) for a recipient with an
+ * email address, a .json otherwise. This is the
  * embedded default when no channel is configured.
  *
  * Messages leave only in working hours (send_after). The body is rendered when the message
@@ -15,13 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "b64.h"
 #include "buf.h"
 #include "compiled.h"
 #include "jdump.h"
 #include "jobs.h"
 #include "log.h"
 #include "mailhdr.h"
+#include "mailmsg.h"
 #include "period_text.h"
 #include "proposals.h"
 #include "sha256.h"
@@ -294,32 +295,31 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
 	int email = answer || (to && to->emails && to->emails[0]);
 	struct buf out = { 0 };
-	char *subject = NULL, *body = NULL, hex[65], date[64];
+	char *subject = NULL, *body = NULL, hex[65];
 	int rc;
 
 	render(d, m, to, items, nitems, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	if (email) {
-		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX], reply[320];
+		/* the bytes the mail worker sends for the same message (common/mailmsg.c) */
+		char msgid[MAILHDR_ID_MAX], reply[320], *text;
 		int has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
+		size_t n = 0, len;
+		struct mailmsg_rcpt *rcpts;
 
-		/* as the mail worker writes them (common/mailhdr.c) */
+		while (!answer && to->emails[n])
+			n++;
+		rcpts = xcalloc(answer ? 1 : n, sizeof(*rcpts));
+		for (size_t i = 0; i < (answer ? 1 : n); i++)
+			rcpts[i].address = answer ? m->recipient : to->emails[i];
 		mail_message_id(m->key, "thidua@localhost", msgid, sizeof(msgid));
-		mail_date((time_t)now, d->cfg->utc_offset, date, sizeof(date));
-		buf_printf(&out, "Message-ID: %s\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", msgid, date);
-		for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++)
-			buf_printf(&out, "%s%s", i ? ", " : "", answer ? m->recipient : to->emails[i]);
-		if (has_reply)
-			buf_printf(&out, "\r\nReply-To: %s", reply);
-		buf_printf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
-		free(enc);
-		for (size_t i = 0; body[i]; i++) {	/* CRLF line ends */
-			if (body[i] == '\n')
-				buf_printf(&out, "\r\n");
-			else
-				buf_printf(&out, "%c", body[i]);
-		}
+		text = mailmsg_write(&(struct mailmsg){ .date = (time_t)now, .utc_offset = d->cfg->utc_offset,
+				     .from = "thidua@localhost", .from_name = "thidua", .to = rcpts, .nto = answer ? 1 : n,
+				     .reply_to = has_reply ? reply : NULL, .subject = subject, .message_id = msgid,
+				     .dedup_key = m->key, .text = body, .encoding = MAILMSG_QP }, &len);
+		buf_put(&out, text, len);
+		free(text);
+		free(rcpts);
 		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
 	} else {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "dedup_key", m->key,
