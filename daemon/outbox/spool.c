@@ -34,26 +34,25 @@
 #define SPOOL_BATCH 500
 #define FANOUT_BATCH 128		/* per run when channels are configured */
 
-/* bjson_field - ,"name":"value" (no comma when first). The daemon's strings are valid
- * UTF-8 (checked where they enter: configuration, requests, CSV). Payloads are written
- * as text: in a fan-out of thousands of messages, building jansson objects only to write
- * them out again cost more than the rest. */
-static void bjson_field(struct buf *b, const char *name, const char *value, int first)
+/* Payloads are written as text through common/jdump's writer (struct jw): in a fan-out of
+ * thousands of messages, building jansson objects only to write them out again cost more
+ * than the rest. The daemon's strings are valid UTF-8 (checked where they enter:
+ * configuration, requests, CSV). */
+
+/* field - "name":"value" in the object being written */
+static void field(struct jw *w, const char *name, const char *value)
 {
-	if (!first)
-		BUF_PUT(b, ",");
-	buf_json_str(b, name, strlen(name));
-	BUF_PUT(b, ":");
-	buf_json_str(b, value, strlen(value));
+	jw_key(w, name);
+	jw_str(w, value);
 }
 
-/* payload_end - ,"dedup_key":KEY,"event":{...}} : how every delivery payload ends */
-static void payload_end(struct buf *b, const char *key, const struct buf *event)
+/* payload_end - "dedup_key":KEY,"event":{...}} : how every delivery payload ends */
+static void payload_end(struct jw *w, const char *key, const struct buf *event)
 {
-	bjson_field(b, "dedup_key", key, 0);
-	BUF_PUT(b, ",\"event\":");
-	buf_put(b, event->p, event->len);
-	BUF_PUT(b, "}");
+	field(w, "dedup_key", key);
+	jw_key(w, "event");
+	jw_raw(w, event->p, event->len);
+	jw_close(w, '}');
 }
 
 /* vn_date - dd/mm/yyyy of a day */
@@ -356,24 +355,27 @@ static const struct channel *email_channel(const struct config *cfg)
  * structured receivers (docs/JOBS.md) */
 static void event_json(struct buf *b, const struct message *m, const struct item *items, size_t n)
 {
-	BUF_PUT(b, "{");
-	bjson_field(b, "kind", m->kind, 1);
-	bjson_field(b, "report", m->report, 0);
-	bjson_field(b, "period", m->period, 0);
-	bjson_field(b, "step", m->step, 0);
-	BUF_PUT(b, ",\"units\":[");
-	for (size_t i = 0; i < n; i++) {
-		char num[64];
-		int k = snprintf(num, sizeof(num), ",\"due_day\":%ld,\"days\":%ld}", (long)items[i].due_day, items[i].days);
+	struct jw w = JW_INIT(b);
 
-		if (i)
-			BUF_PUT(b, ",");
-		BUF_PUT(b, "{");
-		bjson_field(b, "unit", items[i].code, 1);
-		bjson_field(b, "name", items[i].name, 0);
-		buf_put(b, num, (size_t)k);
+	jw_open(&w, '{');
+	field(&w, "kind", m->kind);
+	field(&w, "report", m->report);
+	field(&w, "period", m->period);
+	field(&w, "step", m->step);
+	jw_key(&w, "units");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_open(&w, '{');
+		field(&w, "unit", items[i].code);
+		field(&w, "name", items[i].name);
+		jw_key(&w, "due_day");
+		jw_int(&w, items[i].due_day);
+		jw_key(&w, "days");
+		jw_int(&w, items[i].days);
+		jw_close(&w, '}');
 	}
-	BUF_PUT(b, "]}");
+	jw_close(&w, ']');
+	jw_close(&w, '}');
 }
 
 /* channel_expiry - when a delivery through c gives up: the message's own end, or sooner
@@ -386,7 +388,7 @@ static int64_t channel_expiry(const struct channel *c, int64_t now, int64_t end)
 /* fan_out - a message whose recipient has configured channels becomes one delivery per
  * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
  * 0 when the recipient has none and the message goes to the spool, -1 on error. The
- * payloads are written as JSON text directly (buf_json_str). */
+ * payloads are written as JSON text directly (struct jw). */
 static int fan_out(struct daemon *d, const struct message *m)
 {
 	const struct unit *to = unitset_find(d->units, m->recipient);
@@ -395,6 +397,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	struct item *items;
 	size_t nitems;
 	static struct buf event, payload;	/* kept from message to message: no regrowing */
+	struct jw jw;
 	char *subject = NULL, *body = NULL;
 	int n = 0;
 	int32_t today = day_of_time(now, d->cfg->utc_offset);
@@ -421,27 +424,28 @@ static int fan_out(struct daemon *d, const struct message *m)
 		mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
 		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
 		has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
-		BUF_PUT(&payload, "{");
-		bjson_field(&payload, "from", mail->from, 1);
-		bjson_field(&payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
-		BUF_PUT(&payload, ",\"to\":[");
+		jw = (struct jw)JW_INIT(&payload);
+		jw_open(&jw, '{');
+		field(&jw, "from", mail->from);
+		field(&jw, "from_name", mail->from_name ? mail->from_name : "thidua");
+		jw_key(&jw, "to");
+		jw_open(&jw, '[');
 		for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++) {
-			if (i)
-				BUF_PUT(&payload, ",");
-			BUF_PUT(&payload, "{");
-			bjson_field(&payload, "address", answer ? m->recipient : to->emails[i], 1);
+			jw_open(&jw, '{');
+			field(&jw, "address", answer ? m->recipient : to->emails[i]);
 			if (!answer)
-				bjson_field(&payload, "name", to->name, 0);
-			BUF_PUT(&payload, "}");
+				field(&jw, "name", to->name);
+			jw_close(&jw, '}');
 		}
-		BUF_PUT(&payload, "]");
-		bjson_field(&payload, "subject", subject, 0);
-		bjson_field(&payload, "text", body, 0);
-		BUF_PUT(&payload, ",\"html\":null");
-		bjson_field(&payload, "message_id", msgid, 0);
+		jw_close(&jw, ']');
+		field(&jw, "subject", subject);
+		field(&jw, "text", body);
+		jw_key(&jw, "html");
+		jw_null(&jw);
+		field(&jw, "message_id", msgid);
 		if (has_reply)
-			bjson_field(&payload, "reply_to", reply, 0);
-		payload_end(&payload, m->key, &event);
+			field(&jw, "reply_to", reply);
+		payload_end(&jw, m->key, &event);
 		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, channel_expiry(mail, now, expires)))
 			n = -1;
 		else
@@ -458,10 +462,11 @@ static int fan_out(struct daemon *d, const struct message *m)
 		if (!body) {	/* one text for every chat channel of the recipient */
 			render(d, m, to, items, nitems, today, TC_CHAT, &subject, &body);
 			payload.len = 0;
-			BUF_PUT(&payload, "{");
-			bjson_field(&payload, "title", subject, 1);
-			bjson_field(&payload, "text", body, 0);
-			payload_end(&payload, m->key, &event);
+			jw = (struct jw)JW_INIT(&payload);
+			jw_open(&jw, '{');
+			field(&jw, "title", subject);
+			field(&jw, "text", body);
+			payload_end(&jw, m->key, &event);
 		}
 		if (deliveries_add_text(d, m->id, c, payload.p, payload.len, channel_expiry(c, now, expires)))
 			n = -1;
