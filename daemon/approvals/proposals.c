@@ -18,6 +18,7 @@
 #include "jdump.h"
 #include "log.h"
 #include "proposals.h"
+#include "proto.h"
 #include "reorg.h"
 #include "thiduad.h"
 #include "timeutil.h"
@@ -957,7 +958,7 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 
 		json_object_set_new(detail, "state", json_string(p->state));
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)p->id);
-		if (audit_append(d, principal, "proposal.decide", object, p->proposer, detail))
+		if (audit_append(d, principal, OP_PROPOSAL_DECIDE, object, p->proposer, detail))
 			return db_error(d, rq, "the audit row of the decision");
 	} else {
 		/* the audit row of a single decision copies the request (audit_request): an

@@ -16,6 +16,7 @@
 #include "jdump.h"
 #include "log.h"
 #include "proposals.h"
+#include "proto.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -250,7 +251,7 @@ static int create_batch(struct daemon *d, struct request *rq, json_t *out, const
 				   "nominee_name", p.nominee_name, "place", p.place);
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)id);
 		if (event_add(d, &p, rq_principal(rq), "create", 0, NULL, NULL, NULL, NULL, 0, NULL, "draft") < 0
-		    || audit_append(d, rq_principal(rq), "proposal.create", object, proposer->code, detail)) {
+		    || audit_append(d, rq_principal(rq), OP_PROPOSAL_CREATE, object, proposer->code, detail)) {
 			proposal_clear(&p);
 			goto db_error;
 		}

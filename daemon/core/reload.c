@@ -9,6 +9,7 @@
 
 #include "channels.h"
 #include "log.h"
+#include "proto.h"
 #include "thiduad.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -92,7 +93,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 		if (own && store_begin(d->store)) {
 			json_decref(detail);
 			log_err("reload: the audit log could not record it: %s", store_errmsg(d->store));
-		} else if (audit_append(d, "admin", "config.reload", NULL, NULL, detail) || (own && store_commit(d->store))) {
+		} else if (audit_append(d, "admin", OP_CONFIG_RELOAD, NULL, NULL, detail) || (own && store_commit(d->store))) {
 			log_err("reload: the audit log could not record it: %s", store_errmsg(d->store));
 		}
 	}
