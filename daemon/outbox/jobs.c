@@ -107,7 +107,7 @@ void jobs_close(struct daemon *d)
 	 * keeps running and reconnects when the daemon is back */
 	for (size_t i = 0; i < nworkers; i++)
 		if (supervisor_owns(workers[i].pid))
-			send_to(d, &workers[i], json_pack("{s:s}", "type", "stop"));
+			send_to(d, &workers[i], json_pack("{s:s}", "type", JOBS_STOP));
 	free(frame.p);
 	frame = (struct buf){ 0 };
 	if (d->jobs)
@@ -759,7 +759,7 @@ static int ready_version_ok(struct daemon *d, struct worker *w, const unsigned c
 	if (idlen <= sizeof(tmp.id)) {
 		memcpy(tmp.id, id, idlen);
 		xstrlcpy(tmp.name, name ? name : "unnamed", sizeof(tmp.name));
-		send_to(d, &tmp, json_pack("{s:s,s:i,s:O?,s:s}", "type", "refused", "version", THIDUA_PROTOCOL_VERSION,
+		send_to(d, &tmp, json_pack("{s:s,s:i,s:O?,s:s}", "type", JOBS_REFUSED, "version", THIDUA_PROTOCOL_VERSION,
 					   "yours", v, "reason", "another jobs protocol version"));
 	}
 	if (w)
@@ -779,7 +779,7 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 		json_decref(msg);
 		return;
 	}
-	if (!strcmp(type, "ready")) {
+	if (!strcmp(type, JOBS_READY)) {
 		const char *kind = json_string_value(json_object_get(msg, "kind"));
 		json_int_t cap = json_integer_value(json_object_get(msg, "capacity"));
 
@@ -813,11 +813,11 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 		if (idlen <= sizeof(tmp.id)) {
 			memcpy(tmp.id, id, idlen);
 			xstrlcpy(tmp.name, "unknown", sizeof(tmp.name));
-			send_to(d, &tmp, json_pack("{s:s}", "type", "hello"));
+			send_to(d, &tmp, json_pack("{s:s}", "type", JOBS_HELLO));
 		}
-	} else if (!strcmp(type, "result")) {
+	} else if (!strcmp(type, JOBS_RESULT)) {
 		handle_result(d, w, msg, data, len);
-	} else if (strcmp(type, "ping")) {
+	} else if (strcmp(type, JOBS_PING)) {
 		log_warn("jobs: unexpected message '%s' from worker %s", type, w->name);
 	}
 	if (w) {
@@ -978,7 +978,7 @@ static void jobs_work(struct daemon *d)
 	}
 	if (now_ms - last_ping_ms >= HEARTBEAT_MS) {
 		for (size_t i = 0; i < nworkers; i++)
-			send_to(d, &workers[i], json_pack("{s:s}", "type", "ping"));
+			send_to(d, &workers[i], json_pack("{s:s}", "type", JOBS_PING));
 		last_ping_ms = now_ms;
 	}
 	expire_leases(d);

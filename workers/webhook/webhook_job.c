@@ -19,6 +19,7 @@
 #include "log.h"
 #include "xalloc.h"
 #include "jobwire.h"
+#include "proto.h"
 #include "webhook.h"
 
 #define RESPONSE_MAX 65536		/* bytes of an answer kept for reasons and retry_after */
@@ -188,7 +189,7 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 {
 	/* one line of valid UTF-8 even when a bounded snprintf cut a character */
 	char *reason = wf_clean_utf8(reason0, strlen(reason0), strlen(reason0));
-	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", "result", "job", j->id, "status", status,
+	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", JOBS_RESULT, "job", j->id, "status", status,
 			      "reason", reason, "code", (int)code);
 	char what[64];
 
@@ -226,7 +227,7 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 /* answer_early - a job that never became a struct job (busy, stopping) */
 static void answer_early(struct whk *w, const char *id, const char *status, const char *reason)
 {
-	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", "result", "job", id, "status", status,
+	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", JOBS_RESULT, "job", id, "status", status,
 			      "reason", reason, "code", 0);
 
 	if (!r)
