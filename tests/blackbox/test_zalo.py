@@ -3,6 +3,8 @@ a text to a group of the OA) and zns (an approved template to a phone number), p
 real thidua-webhook to a fake of the Zalo endpoints on loopback that behaves as the Zalo
 documents say: errors come with HTTP 200 and only "error": 0 is success. The real thiduad
 delivers a reminder through it. Nothing here reaches the real Zalo hosts."""
+import email
+import email.policy
 import http.server
 import json
 import os
@@ -188,6 +190,9 @@ def test_errors_with_http_200_are_not_success():
             assert "recipient u213 does not follow the OA" in res["u213"]["reason"], res["u213"]
             assert "error -201" in res["u201"]["reason"], res["u201"]
             assert "error -999 (Something unexpected)" in res["u999"]["reason"], res["u999"]
+            for u in ("u230", "u213", "u201"):     # the daemon sends the unit's e-mail instead
+                eq(res[u].get("recipient_unreachable"), True, f"{u}: {res[u]}")
+            eq(res["u999"].get("recipient_unreachable"), None, f"an unknown code: {res['u999']}")
             eq(res["u32"]["status"], "retry", f"quota: {res['u32']}")
             assert res["u32"]["retry_after"] >= 60, res["u32"]
             assert "quota" in res["u32"]["reason"], res["u32"]
@@ -218,11 +223,16 @@ def test_bad_zalo_channels_are_refused_with_the_field():
         fake.close()
 
 
+def mails_to(smtp, who):
+    return [(rcpts, data) for _, rcpts, data in smtp.messages if any(who in r for r in rcpts)]
+
+
 def test_the_daemon_delivers_a_reminder_through_zalo_and_zns():
     """The real thiduad with the real workers: the 10-working-day reminders of BC-NAM go to
-    XA-TRUNGAN's follower on the OA and to XA-ANPHU's phone by ZNS; a follower who has not
-    interacted lately (-230) fails for good with that reason, and the config refuses a zalo
-    channel without its recipient."""
+    XA-TRUNGAN's follower on the OA and to XA-ANPHU's phone by ZNS, and not by e-mail too;
+    a follower who has not interacted lately (-230) cannot be reached: that delivery keeps
+    Zalo's explanation and the same message goes to XA-BINHMY's e-mail instead, through the
+    real mail worker to a real SMTP server; the notification is sent."""
     fake, smtp = FakeZalo(), Smtp()
     fake.script = {"u-quiet": [-230]}
     try:
@@ -242,7 +252,7 @@ def test_the_daemon_delivers_a_reminder_through_zalo_and_zns():
                 def settled():
                     rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] in
                             ("XA-TRUNGAN", "XA-ANPHU", "XA-BINHMY")]
-                    return rows if rows and all(n["state"] in ("sent", "failed") for n in rows) else None
+                    return rows if len(rows) == 3 and all(n["state"] in ("sent", "failed") for n in rows) else None
                 rows = wait_for("settled", settled)
                 cs = [b for _, b in fake.sent("/v3.0/oa/message/cs") if b["recipient"]["user_id"] == "u-trungan"]
                 eq(len(cs), 1, "one post to the follower")
@@ -250,17 +260,77 @@ def test_the_daemon_delivers_a_reminder_through_zalo_and_zns():
                 (h, z), = fake.sent("/message/template")
                 eq((z["phone"], z["template_id"]), ("84912345678", "231001"), "zns recipient")
                 assert "Ủy ban nhân dân xã An Phú" in z["template_data"]["text"] + z["template_data"]["title"], z
-                states = {}
-                for n in rows:
-                    states.setdefault(n["recipient"], []).append(n["state"])
-                eq(states.get("XA-TRUNGAN"), ["sent"] * len(states.get("XA-TRUNGAN", [])), f"zalo: {rows}")
-                eq(states.get("XA-ANPHU"), ["sent"] * len(states.get("XA-ANPHU", [])), f"zns: {rows}")
-                quiet = next(n for n in rows if n["recipient"] == "XA-BINHMY" and n["state"] == "failed")
+                eq({n["recipient"]: n["state"] for n in rows}, {"XA-TRUNGAN": "sent", "XA-ANPHU": "sent",
+                                                                "XA-BINHMY": "sent"}, f"states: {rows}")
+                # reached through Zalo: one delivery each, no e-mail besides
+                for unit in ("XA-TRUNGAN", "XA-ANPHU"):
+                    n = next(n for n in rows if n["recipient"] == unit)
+                    dl = d.call("notifications.show", notification=n["id"])["notification"]["deliveries"]
+                    eq([(x["kind"], x["state"]) for x in dl], [("webhook", "sent")], f"{unit}: {dl}")
+                # not reachable: the e-mail instead, the Zalo explanation kept
+                quiet = next(n for n in rows if n["recipient"] == "XA-BINHMY")
                 show = d.call("notifications.show", notification=quiet["id"])["notification"]
-                assert "has not interacted with the OA" in json.dumps(show, ensure_ascii=False), show
-                assert "recipient u-quiet has not interacted" in quiet["error"], quiet
-                # the unit's e-mail delivery of the same message is not held back by the failed chat
-                wait_for("the mail to Bình Mỹ", lambda: any("binhmy" in r for _, rcpts, _ in smtp.messages for r in rcpts))
+                z, m = show["deliveries"]
+                eq((z["channel"], z["state"], m["channel"], m["state"]), ("oa-quiet", "failed", "thu", "sent"), show)
+                assert "recipient u-quiet has not interacted with the OA in the last 7 days" in z["error"], z
+                assert f"sent to the unit's e-mail instead (delivery {m['id']})" in z["error"], z
+                mail, = mails_to(smtp, "ubnd.binhmy@")
+                eq(mail[0], ["ubnd.binhmy@cuchi.example.org"], "to the unit's address")
+                msg = email.message_from_bytes(mail[1], policy=email.policy.default)
+                text = msg.get_body(preferencelist=("plain",)).get_content()
+                assert "Ủy ban nhân dân xã Bình Mỹ" in text, text
+                eq(mails_to(smtp, "ubnd.trungan@") + mails_to(smtp, "ubnd.anphu@"), [], "no e-mail where Zalo reached")
+                rc, out = d.ctl_raw("notifications", "show", str(quiet["id"]))
+                eq(rc, 0, out)
+                assert "recipient u-quiet has not interacted with the OA in the last 7 days" in out, out
+                assert f"sent to the unit's e-mail instead (delivery {m['id']})" in out, out
+                eq(z["fallback"], m["id"], "the failed delivery names the e-mail")
+    finally:
+        fake.close()
+        smtp.close()
+
+
+def test_no_fallback_when_zalo_fails_otherwise_or_the_unit_has_no_address():
+    """Only -230, -213, -201 send the e-mail instead: an unknown code is a dead letter with
+    Zalo's code and message, and no e-mail; a ZNS phone that does not follow (-213) of a
+    unit without an address is a dead letter that says there was no e-mail to send; a -201
+    through ZNS falls back like the others."""
+    fake, smtp = FakeZalo(), Smtp()
+    fake.script = {"84900000001": [-999], "84900000002": [-213], "84900000003": [-201]}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = "".join(f''',
+  {{ name = "zns-{i}"; kind = "zns"; url = "{fake.base}"; secret = "{TOKEN}"; phone = "8490000000{i}";
+    template_id = "231001"; }}''' for i in (1, 2, 3))
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "zns-1", "XA-ANPHU": "zns-2",
+                                                         "XA-BINHMY": "zns-3"}, extra)
+            text = open(cfg, encoding="utf-8").read()
+            gone = 'emails = [ "ubnd.anphu@cuchi.example.org" ];'
+            assert gone in text
+            open(cfg, "w", encoding="utf-8").write(text.replace(gone, ""))
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+
+                def settled():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] in
+                            ("XA-TRUNGAN", "XA-ANPHU", "XA-BINHMY")]
+                    return rows if len(rows) == 3 and all(n["state"] in ("sent", "failed") for n in rows) else None
+                rows = {n["recipient"]: n for n in wait_for("settled", settled)}
+                eq(rows["XA-TRUNGAN"]["state"], "failed", rows["XA-TRUNGAN"])
+                assert "error -999 (Something unexpected)" in rows["XA-TRUNGAN"]["error"], rows["XA-TRUNGAN"]
+                eq(rows["XA-ANPHU"]["state"], "failed", rows["XA-ANPHU"])
+                assert "does not follow the OA" in rows["XA-ANPHU"]["error"] \
+                    and "not sent by e-mail instead: the unit has no e-mail address" in rows["XA-ANPHU"]["error"], rows
+                eq(rows["XA-BINHMY"]["state"], "sent", rows["XA-BINHMY"])
+                for unit in ("XA-TRUNGAN", "XA-ANPHU"):
+                    dl = d.call("notifications.show", notification=rows[unit]["id"])["notification"]["deliveries"]
+                    eq([(x["kind"], x["state"]) for x in dl], [("webhook", "failed")], f"{unit}: {dl}")
+                wait_for("the mail to Bình Mỹ", lambda: mails_to(smtp, "binhmy"))
+                eq(mails_to(smtp, "ubnd.trungan@"), [], "an unknown code sends no e-mail")
+                # a retry of the dead letter does not touch the one that fell back
+                eq(d.call("notifications.retry", notification=rows["XA-BINHMY"]["id"]).get("error", {}).get("code"),
+                   "not_failed", "nothing to retry where the e-mail went")
     finally:
         fake.close()
         smtp.close()

@@ -668,6 +668,8 @@ static void job_done(struct whk *w, struct job *j, CURLcode rc, long code, long 
 			v = wf_zalo_verdict(j->resp, j->resp_len, j->msg.ch.recipient, &zwait, &reason, &zcode);
 			if (zcode == -216)	/* the daemon renews the token before the next attempt */
 				j->extra = json_pack("{s:b}", "token_rejected", 1);
+			else if (zcode == -230 || zcode == -213 || zcode == -201)	/* the unit's e-mail instead */
+				j->extra = json_pack("{s:b}", "recipient_unreachable", 1);
 			if (zwait > 0 && header_wait <= 0)
 				header_wait = zwait;
 		} else {
