@@ -23,4 +23,12 @@ char *zalo_channel_text(struct daemon *d, const struct channel *c, const char *s
  * renewal ("zalo_refresh_failed") frees the renewal for the next job; 1 when a pair was stored */
 int zalo_result(struct daemon *d, const char *chname, json_t *msg);
 
+/* op_zalo_app - {"channel"}: what `thiduactl zalo authorize` needs of a managed channel
+ * (app_id, app_secret, oauth_url) and whether a pair is stored */
+int op_zalo_app(struct daemon *d, struct request *rq, json_t *out);
+
+/* op_zalo_store - {"channel", "access_token", "refresh_token", "expires_in"}: the pair of
+ * a new authorisation stored in one statement for the channel's app */
+int op_zalo_store(struct daemon *d, struct request *rq, json_t *out);
+
 #endif

@@ -3,13 +3,19 @@ a text to a group of the OA) and zns (an approved template to a phone number), p
 real thidua-webhook to a fake of the Zalo endpoints on loopback that behaves as the Zalo
 documents say: errors come with HTTP 200 and only "error": 0 is success. The real thiduad
 delivers a reminder through it. Nothing here reaches the real Zalo hosts."""
+import base64
 import email
 import email.policy
+import hashlib
 import http.server
 import json
 import os
+import re
 import sqlite3
+import subprocess
+import urllib.error
 import urllib.parse
+import urllib.request
 import tempfile
 import threading
 
@@ -39,6 +45,9 @@ class FakeZalo:
         self.refresh_tokens = {"r1"}    # valid, each works once
         self.used = {"r-used"}          # spent: reusing one gives -14020
         self.renewals = []              # (form, headers, answer)
+        self.codes = {}                 # authorization code: the code_challenge it was given for
+        self.used_codes = set()
+        self.permission = []            # the query of each permission page opened
         self.issued = 0
         outer = self
 
@@ -63,6 +72,26 @@ class FakeZalo:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self):
+                """the permission page, as if the OA's administrator allowed the app: the
+                browser is sent to redirect_uri with a code bound to the challenge"""
+                url = urllib.parse.urlsplit(self.path)
+                q = dict(urllib.parse.parse_qsl(url.query))
+                if url.path != "/v4/oa/permission" or q.get("app_id") != "app-1" or not q.get("code_challenge") \
+                        or not q.get("redirect_uri"):
+                    self.send_response(400)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                outer.permission.append(q)
+                code = outer.consent(q["code_challenge"])
+                to = q["redirect_uri"] + "?" + urllib.parse.urlencode({"oa_id": "oa-9", "code": code,
+                                                                        "state": q.get("state", "")})
+                self.send_response(302)
+                self.send_header("Location", to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def log_message(self, *a):
                 pass
 
@@ -80,12 +109,48 @@ class FakeZalo:
     def error(self, code):
         return {"error": code, "message": self.MESSAGES.get(code, "error")}
 
+    def consent(self, challenge):
+        """what Zalo's permission page does when the OA's administrator allows the app: a
+        code bound to the code_challenge of the URL opened (the browser is then sent to the
+        redirect_uri with it)"""
+        with self.lock:
+            self.code_seq = getattr(self, "code_seq", 0) + 1
+            code = f"code-{self.code_seq}"
+            self.codes[code] = challenge
+            return code
+
+    def pair(self):
+        self.issued += 1
+        access, refresh = f"a-{self.issued}", f"r-{self.issued}"
+        self.tokens.add(access)
+        self.refresh_tokens.add(refresh)
+        return {"access_token": access, "refresh_token": refresh, "expires_in": "90000"}
+
+    def grant(self, form):
+        """the authorization_code grant with PKCE: the code is known and unused, and
+        BASE64URL(SHA-256(code_verifier)) without padding is the code_challenge the code was
+        given for. A code works once. (The error numbers are this fake's.)"""
+        code, verifier = form.get("code"), form.get("code_verifier", "")
+        if code in self.used_codes:
+            return {"error": -14019, "error_name": "Invalid code", "error_description": "the code was already used"}
+        if code not in self.codes:
+            return {"error": -14019, "error_name": "Invalid code", "error_description": "the code is invalid"}
+        self.used_codes.add(code)
+        want = self.codes.pop(code)
+        got = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode().rstrip("=")
+        if not re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", verifier) or got != want:
+            return {"error": -14022, "error_name": "Invalid code verifier",
+                    "error_description": "code_verifier does not match code_challenge"}
+        return self.pair()
+
     def renew(self, form, headers):
         """oauth.zaloapp.com/v4/oa/access_token as documented: the app's secret key in a
         header; a refresh token works once; the new pair, expires_in as a string"""
         if headers.get("secret_key") != "app-secret" or form.get("app_id") != "app-1" \
-                or form.get("grant_type") != "refresh_token":
+                or form.get("grant_type") not in ("refresh_token", "authorization_code"):
             return {"error": -14001, "error_name": "Invalid app", "error_description": "app_id or secret_key is wrong"}
+        if form["grant_type"] == "authorization_code":
+            return self.grant(form)
         rt = form.get("refresh_token")
         if rt in self.used:
             return {"error": -14020, "error_name": "Invalid refresh token", "error_description": "Refresh token is used"}
@@ -93,11 +158,7 @@ class FakeZalo:
             return {"error": -14014, "error_name": "Invalid refresh token", "error_description": "Refresh token is invalid"}
         self.refresh_tokens.discard(rt)
         self.used.add(rt)
-        self.issued += 1
-        access, refresh = f"a-{self.issued}", f"r-{self.issued}"
-        self.tokens.add(access)
-        self.refresh_tokens.add(refresh)
-        return {"access_token": access, "refresh_token": refresh, "expires_in": "90000"}
+        return self.pair()
 
     def answer(self, path, token, body):
         if path not in ("/v3.0/oa/message/cs", "/v3.0/oa/group/message", "/message/template"):
@@ -340,8 +401,6 @@ def test_the_config_refuses_zalo_channels_without_what_they_need():
     """thiduad -n names the channel and the missing field: a zalo channel needs its access
     token and exactly one of chat_id and group_id; zns needs phone and template_id; the
     zalo fields on another kind are an error too."""
-    import os
-    import subprocess
     from harness import BIN
     fake, smtp = FakeZalo(), Smtp()
     cases = [
@@ -351,7 +410,8 @@ def test_the_config_refuses_zalo_channels_without_what_they_need():
         ('kind = "zns"; secret = "t"; phone = "849";', "channel bad: zns needs phone (the recipient, 84xxxxxxxxx) and template_id"),
         ('kind = "slack"; phone = "849";', "channel bad: group_id, phone, template_id, app_id, app_secret and refresh_token"
          " belong to zalo and zns channels"),
-        ('kind = "zalo"; chat_id = "1"; app_id = "a";', "channel bad: app_id, app_secret and refresh_token go together"),
+        ('kind = "zalo"; chat_id = "1"; app_id = "a";', "channel bad: app_id and app_secret go together"),
+        ('kind = "zalo"; secret = "t"; chat_id = "1"; refresh_token = "r";', "refresh_token needs them"),
     ]
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -361,10 +421,13 @@ def test_the_config_refuses_zalo_channels_without_what_they_need():
                 p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True, text=True)
                 eq(p.returncode, 1, f"{fields}: {p.stdout}{p.stderr}")
                 assert want in p.stderr, (fields, p.stderr)
-            good = f''',\n  {{ name = "ok"; kind = "zalo"; url = "{fake.base}"; secret = "t"; group_id = "g"; }}'''
-            p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", config_with_channels(tmp, fake, smtp, {}, good)],
-                               capture_output=True, text=True)
-            eq(p.returncode, 0, p.stderr)
+            for good in (f''',\n  {{ name = "ok"; kind = "zalo"; url = "{fake.base}"; secret = "t"; group_id = "g"; }}''',
+                         # to be authorised by thiduactl zalo authorize: no token in the file
+                         f''',\n  {{ name = "ok"; kind = "zns"; url = "{fake.base}"; app_id = "a"; app_secret = "s";
+                            phone = "849"; template_id = "1"; }}'''):
+                p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", config_with_channels(tmp, fake, smtp, {}, good)],
+                                   capture_output=True, text=True)
+                eq(p.returncode, 0, p.stderr)
     finally:
         fake.close()
         smtp.close()
@@ -460,6 +523,159 @@ def test_a_used_refresh_token_is_refused_and_said_so():
                 d.ctl("clock", "advance", "30m")
                 wait_for("a second try", lambda: len(fake.renewals) >= 2)
                 eq([f["refresh_token"] for f, _, _ in fake.renewals][:2], ["r-used", "r-used"], "the stored token, again")
+    finally:
+        fake.close()
+        smtp.close()
+
+
+def zalo_ctl(d, env, *args):
+    """thiduactl with its own XDG_STATE_HOME (where the code verifier waits)"""
+    from harness import BIN
+    p = subprocess.run([os.path.join(BIN, "thiduactl"), "-e", d.endpoint] + list(args), capture_output=True,
+                       text=True, env=dict(os.environ, **env), timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+def open_page(url):
+    """the browser: opens the permission page, returns where Zalo sends it"""
+    class NoFollow(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **kw):
+            return None
+    try:
+        urllib.request.build_opener(NoFollow).open(url)
+    except urllib.error.HTTPError as e:
+        eq(e.code, 302, f"the permission page: {e}")
+        return e.headers["Location"]
+    raise AssertionError("the permission page did not redirect")
+
+
+def test_zalo_authorize_with_pkce_stores_the_pair_in_the_daemon():
+    """An OA with app_id and app_secret but no token yet: its messages wait, saying to run
+    thiduactl zalo authorize. `zalo authorize --channel --redirect-uri` prints Zalo's
+    permission page with app_id, redirect_uri, an S256 code_challenge and a state, and
+    leaves the verifier in a file only the administrator reads; after the OA's
+    administrator allows the app, `--redirect URL` exchanges the code (form code, app_id,
+    grant_type=authorization_code, code_verifier; header secret_key) at the configured
+    oauth_url; the fake checks the verifier against the challenge. The pair is stored in
+    the daemon, the waiting message goes with the new access token, the tokens reach
+    neither the audit log nor the log. A code works once: using it again is refused by
+    Zalo and stores nothing; a redirect from another attempt (its state) is refused before
+    anything is sent."""
+    fake, smtp = FakeZalo(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {"XDG_STATE_HOME": os.path.join(tmp, "state")}
+            m = MANAGED.format(base=fake.base)
+            extra = f',\n  {{ name = "oa-trungan"; kind = "zalo"; url = "{fake.base}"; {m} chat_id = "u-trungan"; }}'
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-trungan"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+
+                def waiting():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN"]
+                    dl = rows and d.call("notifications.show", notification=rows[0]["id"])["notification"]["deliveries"]
+                    return rows[0] if dl and dl[0]["attempts"] and dl[0]["state"] == "pending" else None
+                row = wait_for("a message waiting for the authorisation", waiting)
+                dl = d.call("notifications.show", notification=row["id"])["notification"]["deliveries"][0]
+                assert "not authorised yet: run thiduactl zalo authorize --channel oa-trungan" in dl["error"], dl
+                eq(fake.posts, [], "nothing posted without a token")
+
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa-trungan",
+                                   "--redirect-uri", "https://thidua.example.org/zalo/callback")
+                eq(rc, 0, out)
+                url = re.search(r"(http://127\.0\.0\.1:\d+/v4/oa/permission\?\S+)", out).group(1)
+                q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+                eq((q["app_id"], q["redirect_uri"]), ("app-1", "https://thidua.example.org/zalo/callback"), q)
+                assert re.fullmatch(r"[A-Za-z0-9_-]{43}", q["code_challenge"]), q
+                vfile = os.path.join(tmp, "state", "thidua", "zalo-oa-trungan.json")
+                eq(os.stat(vfile).st_mode & 0o777, 0o600, "the verifier is the administrator's only")
+                eq(os.stat(os.path.dirname(vfile)).st_mode & 0o777, 0o700, "and so is its directory")
+                verifier = json.load(open(vfile))["code_verifier"]
+                assert verifier not in out and verifier not in url, "the verifier never leaves the file"
+
+                back = open_page(url)
+                # a redirect of another attempt: refused before anything reaches Zalo
+                other = back.replace("state=", "state=x")
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa-trungan", "--redirect", other)
+                assert rc != 0 and "state is not the one this authorisation made" in out, out
+                eq(fake.renewals, [], "nothing sent")
+
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa-trungan", "--redirect", back)
+                eq(rc, 0, out)
+                assert "channel oa-trungan: the Official Account of app app-1 is authorised" in out, out
+                (form, headers, answer), = fake.renewals
+                code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(back).query))["code"]
+                eq(form, {"code": code, "app_id": "app-1", "grant_type": "authorization_code",
+                          "code_verifier": verifier}, "the form")
+                eq(headers["secret_key"], "app-secret", "the secret key header")
+                eq(answer["access_token"], "a-1", f"the fake took the verifier: {answer}")
+                eq(stored_pair(d), ("a-1", "r-1", 0), "the pair is stored")
+                assert not os.path.exists(vfile), "the verifier is gone once used"
+
+                # the waiting message goes with the new token
+                d.ctl("clock", "advance", "10m")
+                wait_for("the post", lambda: fake.sent("/v3.0/oa/message/cs"))
+                (h, b), = fake.sent("/v3.0/oa/message/cs")
+                eq(h["access_token"], "a-1", "the new access token")
+
+                # a code works once: a second authorisation given the spent code is refused by Zalo
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa-trungan",
+                                   "--redirect-uri", "https://thidua.example.org/zalo/callback")
+                eq(rc, 0, out)
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa-trungan", "--code", code)
+                assert rc != 0 and "Zalo refused the code: error -14019" in out and "already used" in out, out
+                eq(stored_pair(d), ("a-1", "r-1", 0), "nothing stored")
+                assert os.path.exists(vfile), "the verifier stays for a new code"
+                # a code given for another challenge: the verifier does not match
+                wrong = fake.consent("A" * 43)
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa-trungan", "--code", wrong)
+                assert rc != 0 and "error -14022" in out, out
+
+                db = sqlite3.connect(f"file:{os.path.join(d.dir, 'thidua.db')}?mode=ro", uri=True)
+                audit = " ".join(str(r) for r in db.execute("SELECT op, detail FROM audit WHERE op = 'zalo.store'"))
+                db.close()
+                assert "zalo.store" in audit and "a-1" not in audit and "r-1" not in audit, audit
+                log = open(d.log_path, encoding="utf-8", errors="replace").read()
+                assert "r-1" not in log and "app-secret" not in log and verifier not in log, "secrets in the log"
+    finally:
+        fake.close()
+        smtp.close()
+
+
+def test_zalo_store_and_app_refuse_what_is_not_a_managed_channel():
+    """zalo.app and zalo.store name a zalo or zns channel with app_id: another channel, an
+    unknown one, a bad token or expires_in are refused naming the field; a verifier file
+    that others may read is not used."""
+    fake, smtp = FakeZalo(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MANAGED.format(base=fake.base)
+            extra = (f',\n  {{ name = "oa"; kind = "zalo"; url = "{fake.base}"; {m} chat_id = "u"; }},\n'
+                     f'  {{ name = "plain"; kind = "zalo"; url = "{fake.base}"; secret = "t"; chat_id = "u"; }}')
+            cfg = config_with_channels(tmp, fake, smtp, {}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                r = d.call("zalo.app", channel="oa")
+                eq((r["app_id"], r["app_secret"], r["oauth_url"], r["authorised"]), ("app-1", "app-secret", fake.base, False), r)
+                eq(d.call("zalo.app", channel="plain")["error"]["code"], "invalid_field", "not managed")
+                eq(d.call("zalo.app", channel="nope")["error"]["code"], "unknown_channel", "unknown")
+                for bad in ({"access_token": ""}, {"access_token": "a b"}, {"expires_in": 5}, {"expires_in": "90000"}):
+                    req = dict({"channel": "oa", "access_token": "a", "refresh_token": "r", "expires_in": 90000}, **bad)
+                    e = d.call("zalo.store", **req)["error"]
+                    eq(e["code"], "invalid_field", f"{bad}: {e}")
+                    assert list(bad)[0] in e["message"], e
+                r = d.call("zalo.store", channel="oa", access_token="a-x", refresh_token="r-x", expires_in=90000)
+                eq((r["app_id"], stored_pair(d)), ("app-1", ("a-x", "r-x", 0)), r)
+                eq(d.call("zalo.app", channel="oa")["authorised"], True, "authorised")
+                env = {"XDG_STATE_HOME": os.path.join(tmp, "state")}
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa", "--redirect-uri", "https://x.example/cb")
+                eq(rc, 0, out)
+                vfile = os.path.join(tmp, "state", "thidua", "zalo-oa.json")
+                os.chmod(vfile, 0o644)
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "oa", "--code", "c")
+                assert rc != 0 and "only you can read" in out, out
+                rc, out = zalo_ctl(d, env, "zalo", "authorize", "--channel", "plain", "--redirect-uri", "https://x.example/cb")
+                assert rc != 0 and "not a zalo or zns channel with app_id" in out, out
     finally:
         fake.close()
         smtp.close()

@@ -25,6 +25,7 @@
 #define DEFAULT_LEASE 60
 #define RETRY_AFTER_MAX (3 * 86400L)	/* the daemon's longest expiry */
 #define ZALO_RENEW_WAIT 5		/* seconds a zalo job waits while another renews the token */
+#define ZALO_UNAUTHORISED_WAIT 300	/* ... and while the OA has never been authorised */
 #define ENDPOINT_POSTS 64		/* posts under way at once to one endpoint, like curl --parallel-max 64 */
 
 enum job_state { JOB_NEW, JOB_WAITING, JOB_RUNNING };
@@ -369,6 +370,12 @@ void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *p
 	ids[id_hash(j->id)] = j;
 	if (wf_message_parse(payload, &j->msg, err, sizeof(err)) || url_check(&j->msg.ch, &j->host, err, sizeof(err))) {
 		answer(w, j, "failed", 0, 0, 0, err);
+		return;
+	}
+	if (j->msg.ch.unauthorised && !j->msg.ch.access_token) {
+		snprintf(err, sizeof(err), "the Official Account of channel %s is not authorised yet: run thiduactl zalo"
+			 " authorize --channel %s", j->msg.ch.name, j->msg.ch.name);
+		answer(w, j, "retry", 0, ZALO_UNAUTHORISED_WAIT, 0, err);
 		return;
 	}
 	if ((j->msg.ch.kind == WF_ZALO || j->msg.ch.kind == WF_ZNS) && !j->msg.ch.access_token && !j->msg.ch.refresh_url) {
