@@ -680,7 +680,8 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			outbox_settle(d, outbox);
 		events_emit(d, "notification.sent", json_pack("{s:I,s:s}", "id", (json_int_t)outbox, "channel", chname));
 	} else if (!strcmp(status, "retry")) {
-		int64_t after = renewed ? 0 : backoff(attempts), next;
+		int refused = json_is_true(json_object_get(msg, "token_rejected")) ? zalo_token_refused(d, id, chname) : 0;
+		int64_t after = renewed || refused == 1 ? 0 : backoff(attempts), next;
 		json_t *ra = json_object_get(msg, "retry_after");
 
 		keep_parts_sent(d, id, msg);
@@ -688,7 +689,13 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			after = json_number_value(ra) < 366.0 * 86400 ? (int64_t)json_number_value(ra) : 366 * 86400;
 		next = next_attempt(d, id, now + after);
 		channel_note_error(d, chname, reason ? reason : "a temporary failure");
-		if (next >= expires) {
+		if (refused == 2) {	/* -216: refresh once, retry once */
+			char *why = xasprintf("%s; refused again after the token was renewed: authorise the OA again"
+					      " (thiduactl zalo authorize --channel %s)", reason ? reason : "error -216", chname);
+
+			dead_letter(d, id, outbox, chname, why);
+			free(why);
+		} else if (next >= expires) {
 			char *why = xasprintf("gave up after %d attempts: %s", attempts, reason ? reason : "temporary failures");
 
 			dead_letter(d, id, outbox, chname, why);

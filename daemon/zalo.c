@@ -72,7 +72,9 @@ char *zalo_channel_text(struct daemon *d, const struct channel *c, const char *s
 			refresh = json_pack("{s:s,s:s,s:s,s:s}", "url", c->oauth_url, "app_id", c->app_id,
 					    "app_secret", c->app_secret, "refresh_token",
 					    (const char *)sqlite3_column_text(s, 1));
-		else if (!access)	/* another job is renewing: this one waits for the pair */
+		else if (!access || sqlite3_column_int64(s, 2) <= now)
+			/* another job is renewing: this one waits for the pair rather than post with
+			 * a token Zalo refused (or of unknown age) */
 			json_object_set_new(o, "renewing", json_true());
 	} else if (!c->secret) {	/* no pair yet: the OA waits for its first authorisation */
 		json_object_set_new(o, "unauthorised", json_true());
@@ -244,4 +246,27 @@ int op_zalo_store(struct daemon *d, struct request *rq, json_t *out)
 	json_object_set_new(out, "app_id", json_string(c->app_id));
 	json_object_set_new(out, "expires_at", json_time(d, expires));
 	return 0;
+}
+
+int zalo_token_refused(struct daemon *d, int64_t id, const char *chname)
+{
+	sqlite3_stmt *s;
+	int before = 0;
+
+	if (!zalo_managed(cfg_channel(d->cfg, chname)))
+		return 0;
+	s = store_stmt(d->store, "SELECT json_extract(payload, '$.token_refused') FROM deliveries WHERE id = ?1"
+		       " AND json_valid(payload)");
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		before = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (before)
+		return 2;
+	s = store_stmt(d->store, "UPDATE deliveries SET payload = json_set(payload, '$.token_refused', 1) WHERE id = ?1"
+		       " AND json_valid(payload)");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	return 1;
 }

@@ -23,6 +23,13 @@ char *zalo_channel_text(struct daemon *d, const struct channel *c, const char *s
  * renewal ("zalo_refresh_failed") frees the renewal for the next job; 1 when a pair was stored */
 int zalo_result(struct daemon *d, const char *chname, json_t *msg);
 
+/* zalo_token_refused - delivery id of channel chname got -216 (the access token refused):
+ * for a channel whose tokens thidua renews, 1 the first time (marked in its payload: the
+ * token is renewed and the delivery tried again at once), 2 the second (refused again after
+ * the renewal: it is given up); 0 for other channels (retried with the backoff until a
+ * new secret is configured) */
+int zalo_token_refused(struct daemon *d, int64_t id, const char *chname);
+
 /* op_zalo_app - {"channel"}: what `thiduactl zalo authorize` needs of a managed channel
  * (app_id, app_secret, oauth_url) and whether a pair is stored */
 int op_zalo_app(struct daemon *d, struct request *rq, json_t *out);

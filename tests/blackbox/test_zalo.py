@@ -679,3 +679,50 @@ def test_zalo_store_and_app_refuse_what_is_not_a_managed_channel():
     finally:
         fake.close()
         smtp.close()
+
+
+def test_a_refused_token_is_renewed_once_and_the_post_tried_once_more():
+    """-216 on a channel whose tokens thidua renews: the token is renewed at once and the
+    post tried once more with the new one. A follower for whom Zalo says -216 once gets the
+    message on that second try; one for whom it keeps saying -216 is given up after the
+    second (a dead letter saying to authorise again), not renewed without end."""
+    fake, smtp = FakeZalo(), Smtp()
+    fake.script = {"u-once": [-216, 0], "u-always": [-216]}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MANAGED.format(base=fake.base)
+            extra = (f',\n  {{ name = "oa-once"; kind = "zalo"; url = "{fake.base}"; refresh_token = "r1"; {m}'
+                     f' chat_id = "u-once"; }},\n'
+                     f'  {{ name = "oa-always"; kind = "zalo"; url = "{fake.base}"; refresh_token = "r1"; {m}'
+                     f' chat_id = "u-always"; }}')
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-once", "XA-ANPHU": "oa-always"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+
+                def settled():
+                    d.ctl("clock", "advance", "1m")     # the waits of a job while another renews
+                    rows = {n["recipient"]: n for n in notifications(d, report="BC-NAM")
+                            if n["recipient"] in ("XA-TRUNGAN", "XA-ANPHU")}
+                    return rows if len(rows) == 2 and all(n["state"] in ("sent", "failed") for n in rows.values()) \
+                        else None
+                rows = wait_for("settled", settled)
+                eq(rows["XA-TRUNGAN"]["state"], "sent", rows["XA-TRUNGAN"])
+                eq(rows["XA-ANPHU"]["state"], "failed", rows["XA-ANPHU"])
+                assert "refused again after the token was renewed: authorise the OA again" in rows["XA-ANPHU"]["error"], rows
+                always = [b for _, b in fake.sent("/v3.0/oa/message/cs") if b["recipient"]["user_id"] == "u-always"]
+                once = [b for _, b in fake.sent("/v3.0/oa/message/cs") if b["recipient"]["user_id"] == "u-once"]
+                eq((len(once), len(always)), (2, 2), "each posted twice: once refused, once more after the renewal")
+                # the first renewal (the configured token is of unknown age) and one per refusal at most
+                assert len(fake.renewals) <= 1 + 3, [f["refresh_token"] for f, _, _ in fake.renewals]
+                sent = [f["refresh_token"] for f, _, _ in fake.renewals]
+                eq(len(sent), len(set(sent)), f"no refresh token sent twice: {sent}")
+                renewals = len(fake.renewals)
+                d.ctl("clock", "advance", "2h")
+                d.ctl("clock", "advance", "2h")
+                eq(len([b for _, b in fake.sent("/v3.0/oa/message/cs") if b["recipient"]["user_id"] == "u-always"]), 2,
+                   "not tried again")
+                eq(len(fake.renewals), renewals, "nor renewed again for it")
+    finally:
+        fake.close()
+        smtp.close()
