@@ -243,7 +243,11 @@ def test_errors_with_http_200_are_not_success():
             for u in fake.script:
                 w.send(job(u, zalo(fake, chat_id=u)))
             w.send(job("badtoken", zalo(fake, chat_id="ok", secret="expired-token")))
+            fake.script["84900001144"] = [-1144]     # the OA's daily ZNS quota
+            w.send(job("q1144", {"name": "zns", "kind": "zns", "url": fake.base, "secret": TOKEN,
+                                 "phone": "84900001144", "template_id": "231001"}))
             res = w.results(len(fake.script) + 1)
+            eq((res["q1144"]["status"], res["q1144"]["retry_after"]), ("retry", 3600), f"daily quota: {res['q1144']}")
             for u in ("u230", "u213", "u201", "u999"):
                 eq(res[u]["status"], "failed", f"{u}: {res[u]}")
                 eq(res[u]["code"], 200, "the HTTP status is 200 all the same")
