@@ -575,11 +575,13 @@ int64_t spool_mail_fallback(struct daemon *d, int64_t outbox, const char **why)
 		to = unitset_find(d->units, m.recipient);
 	if (!m.key)
 		*why = "the message is gone";
-	else if (!to || !to->emails || !to->emails[0])
+	else if (!to || !strcmp(m.kind, "test") || !strcmp(m.kind, "operator"))
+		;	/* not to a unit (a test, an operator's notice): nothing to fall back to, nothing to say */
+	else if (!to->emails || !to->emails[0])
 		*why = "the unit has no e-mail address to send it to instead";
 	else if (!mail)
 		*why = "no smtp channel to send the unit's e-mail through";
-	if (!*why) {
+	if (!*why && to && strcmp(m.kind, "test") && strcmp(m.kind, "operator")) {
 		items = message_items(d, &m, now, &nitems);
 		event_json(&event, &m, items, nitems);
 		mail_payload(d, &m, to, mail, items, nitems, day_of_time(now, d->cfg->utc_offset), &event, &payload);

@@ -396,6 +396,9 @@ def test_no_fallback_when_zalo_fails_otherwise_or_the_unit_has_no_address():
                 # a retry of the dead letter does not touch the one that fell back
                 eq(d.call("notifications.retry", notification=rows["XA-BINHMY"]["id"]).get("error", {}).get("code"),
                    "not_failed", "nothing to retry where the e-mail went")
+                # a test message is to no unit: it fails with Zalo's reason, no e-mail, no word of one
+                rc, out = d.ctl_raw("notify", "test", "--channel", "zns-2")
+                assert rc == 1 and "does not follow the OA" in out and "e-mail" not in out, out
     finally:
         fake.close()
         smtp.close()
