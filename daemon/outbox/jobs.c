@@ -617,14 +617,14 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	const char *status = json_string_value(json_object_get(msg, "status"));
 	const char *reason = json_string_value(json_object_get(msg, "reason"));
 	json_t *code = json_object_get(msg, "code");
-	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0;
+	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0, dispatched = 0;
 	char chname[128] = "", sent_with[CHANNEL_PRINT] = "";
 	int attempts = 0, leased = 0, renewed;
 	sqlite3_stmt *s;
 	char *bounded = result_bound(msg, &raw, &rawlen), *redacted = NULL;	/* stored and shown: bounded */
 
 	reason = json_string_value(json_object_get(msg, "reason"));	/* as bounded */
-	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at, settings FROM deliveries"
+	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at, settings, lease_until FROM deliveries"
 		       " WHERE id = ?1 AND state = 'leased' AND worker = ?2");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, w->hex, -1, SQLITE_STATIC);
@@ -636,6 +636,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		expires = sqlite3_column_int64(s, 3);
 		if (sqlite3_column_type(s, 4) != SQLITE_NULL)
 			xstrlcpy(sent_with, (const char *)sqlite3_column_text(s, 4), sizeof(sent_with));
+		dispatched = sqlite3_column_int64(s, 5) - LEASE_SECONDS;
 	}
 	sqlite3_reset(s);
 	if (w->inflight > 0)
@@ -650,7 +651,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		free(bounded);
 		return;
 	}
-	renewed = zalo_result(d, chname, msg);	/* a renewed Zalo token: the next attempt at once */
+	renewed = zalo_result(d, chname, msg, dispatched);	/* a renewed Zalo token: the next attempt at once */
 	if (json_object_get(msg, "zalo_token")) {	/* kept in zalo_tokens only, not in the detail */
 		json_object_del(msg, "zalo_token");
 		redacted = jdump(msg, JSON_COMPACT);

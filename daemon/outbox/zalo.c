@@ -95,7 +95,7 @@ char *zalo_channel_text(struct daemon *d, const struct channel *c, const char *s
 	return text;
 }
 
-int zalo_result(struct daemon *d, const char *chname, json_t *msg)
+int zalo_result(struct daemon *d, const char *chname, json_t *msg, int64_t dispatched)
 {
 	int renewed = 0;
 
@@ -133,8 +133,12 @@ int zalo_result(struct daemon *d, const char *chname, json_t *msg)
 			  json_string_value(json_object_get(msg, "reason")) ? json_string_value(json_object_get(msg, "reason"))
 			  : "?", c->name);
 	} else if (json_is_true(json_object_get(msg, "token_rejected"))) {
-		s = store_stmt(d->store, "UPDATE zalo_tokens SET expires_at = 0 WHERE app_id = ?1");
+		/* the token the job carried, unless a pair was stored since it left: a refusal of
+		 * the old token does not send the new one for renewal */
+		s = store_stmt(d->store, "UPDATE zalo_tokens SET expires_at = 0 WHERE app_id = ?1"
+			       " AND coalesce(refreshed_at, 0) <= ?2");
 		sqlite3_bind_text(s, 1, c->app_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, dispatched);
 		sqlite3_step(s);
 		sqlite3_reset(s);
 	}

@@ -20,8 +20,10 @@ char *zalo_channel_text(struct daemon *d, const struct channel *c, const char *s
 
 /* zalo_result - a worker's result for a job of channel c: a renewed pair ("zalo_token") is
  * stored, a refused access token ("token_rejected") makes the pair due for renewal, a failed
- * renewal ("zalo_refresh_failed") frees the renewal for the next job; 1 when a pair was stored */
-int zalo_result(struct daemon *d, const char *chname, json_t *msg);
+ * renewal ("zalo_refresh_failed") frees the renewal for the next job; 1 when a pair was stored.
+ * dispatched: when the job left (a refusal of a token replaced since then is not the
+ * current token's) */
+int zalo_result(struct daemon *d, const char *chname, json_t *msg, int64_t dispatched);
 
 /* zalo_token_refused - delivery id of channel chname got -216 (the access token refused):
  * for a channel whose tokens thidua renews, 1 the first time (marked in its payload: the

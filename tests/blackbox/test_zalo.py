@@ -48,6 +48,8 @@ class FakeZalo:
         self.codes = {}                 # authorization code: the code_challenge it was given for
         self.used_codes = set()
         self.permission = []            # the query of each permission page opened
+        self.hold = {}                  # user_id: an Event the answer to a post to them waits for
+        self.holding = threading.Event()
         self.issued = 0
         outer = self
 
@@ -62,6 +64,10 @@ class FakeZalo:
                         outer.renewals.append((form, headers, answer))
                 else:
                     body = json.loads(raw)
+                    held = outer.hold.get(body.get("recipient", {}).get("user_id"))
+                    if held:        # answered only when the test says so
+                        outer.holding.set()
+                        held.wait(30)
                     with outer.lock:
                         outer.posts.append((self.path, headers, body))
                         answer = outer.answer(self.path, self.headers.get("access_token"), body)
@@ -731,5 +737,42 @@ def test_a_refused_token_is_renewed_once_and_the_post_tried_once_more():
                    "not tried again")
                 eq(len(fake.renewals), renewals, "nor renewed again for it")
     finally:
+        fake.close()
+        smtp.close()
+
+
+def test_a_refusal_of_a_token_replaced_meanwhile_does_not_renew_the_new_one():
+    """A post leaves with access token a-1; before Zalo's -216 for it comes back, a new
+    pair is stored (a new authorisation). The refusal was of the old token: the new pair is
+    not sent for renewal, and the post is tried again at once with the new token."""
+    fake, smtp = FakeZalo(), Smtp()
+    fake.script = {"u-slow": [-216, 0]}
+    fake.hold = {"u-slow": threading.Event()}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MANAGED.format(base=fake.base)
+            extra = f',\n  {{ name = "oa-slow"; kind = "zalo"; url = "{fake.base}"; {m} chat_id = "u-slow"; }}'
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-TRUNGAN": "oa-slow"}, extra)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.call("zalo.store", channel="oa-slow", access_token=TOKEN, refresh_token="r1", expires_in=90000)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+                assert fake.holding.wait(30), "the post did not come"
+                d.ctl("clock", "advance", "1m")
+                fake.tokens.add("a-new")
+                d.call("zalo.store", channel="oa-slow", access_token="a-new", refresh_token="r-new", expires_in=90000)
+                fake.hold["u-slow"].set()
+
+                def sent():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN"]
+                    return rows if rows and rows[0]["state"] == "sent" else None
+                wait_for("sent", sent)
+                eq([h["access_token"] for h, _ in fake.sent("/v3.0/oa/message/cs")], [TOKEN, "a-new"],
+                   "refused with the old token, sent with the new one")
+                eq(fake.renewals, [], "the new pair was not renewed")
+                eq(stored_pair(d), ("a-new", "r-new", 0), "the new pair stays")
+    finally:
+        for e in fake.hold.values():
+            e.set()
         fake.close()
         smtp.close()
