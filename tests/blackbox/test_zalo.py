@@ -776,3 +776,41 @@ def test_a_refusal_of_a_token_replaced_meanwhile_does_not_renew_the_new_one():
             e.set()
         fake.close()
         smtp.close()
+
+
+def test_no_email_when_another_zalo_recipient_of_the_unit_got_it():
+    """A unit with two followers on the OA: one gets the message, the other has not written
+    lately (-230). The unit was reached through Zalo: no e-mail; the failed delivery says
+    why none went."""
+    fake, smtp = FakeZalo(), Smtp()
+    fake.script = {"u-b": [-230]}
+    fake.hold = {"u-b": threading.Event()}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = (f',\n  {{ name = "oa-a"; kind = "zalo"; url = "{fake.base}"; secret = "{TOKEN}"; chat_id = "u-a"; }},\n'
+                     f'  {{ name = "oa-b"; kind = "zalo"; url = "{fake.base}"; secret = "{TOKEN}"; chat_id = "u-b"; }}')
+            cfg = config_with_channels(tmp, fake, smtp, {}, extra)
+            text = open(cfg, encoding="utf-8").read()
+            text = text.replace('code = "XA-TRUNGAN";', 'code = "XA-TRUNGAN"; chats = [ "oa-a", "oa-b" ];', 1)
+            open(cfg, "w", encoding="utf-8").write(text)
+            with Daemon(config=cfg, start_at="2024-10-31T12:00:00+07:00") as d:
+                workers_ready(d)
+                d.ctl("clock", "set", "2024-11-01T07:30:00+07:00")
+
+                def deliveries():
+                    rows = [n for n in notifications(d, report="BC-NAM") if n["recipient"] == "XA-TRUNGAN"]
+                    return rows and d.call("notifications.show", notification=rows[0]["id"])["notification"]
+                wait_for("u-a reached", lambda: any(x["channel"] == "oa-a" and x["state"] == "sent"
+                                                    for x in (deliveries() or {}).get("deliveries", [])))
+                fake.hold["u-b"].set()
+                show = wait_for("u-b failed", lambda: (lambda n: n if n and n["state"] in ("sent", "failed") else None)
+                                (deliveries()))
+                eq([(x["channel"], x["state"]) for x in show["deliveries"]], [("oa-a", "sent"), ("oa-b", "failed")], show)
+                assert "not sent by e-mail instead: another of the unit's Zalo recipients got the message" \
+                    in show["deliveries"][1]["error"], show
+                eq(mails_to(smtp, "ubnd.trungan@"), [], "no e-mail")
+    finally:
+        for e in fake.hold.values():
+            e.set()
+        fake.close()
+        smtp.close()
