@@ -36,6 +36,8 @@
 #define OP_NOTIFY_TEST         "notify.test"
 #define OP_CHANNELS_LIST       "channels.list"
 #define OP_CHANNELS_ENABLE     "channels.enable"
+#define OP_ZALO_APP            "zalo.app"
+#define OP_ZALO_STORE          "zalo.store"
 #define OP_AUDIT_LIST          "audit.list"
 #define OP_AUDIT_VERIFY        "audit.verify"
 #define OP_FILES_VERIFY        "files.verify"

@@ -24,6 +24,7 @@
 #include "request.h"
 #include "ops_calendar.h"
 #include "ops_notify.h"
+#include "zalo.h"
 #include "proposals.h"
 #include "proto.h"
 #include "thiduad.h"
@@ -94,6 +95,8 @@ static const struct op_entry {
 	{ OP_NOTIFY_TEST, op_notify_test, OP_WRITE, A_ADMIN },
 	{ OP_CHANNELS_LIST, op_channels_list, OP_RERUN, A_ADMIN },
 	{ OP_CHANNELS_ENABLE, op_channels_enable, OP_WRITE, A_ADMIN },
+	{ OP_ZALO_APP, op_zalo_app, OP_RERUN, A_ADMIN },
+	{ OP_ZALO_STORE, op_zalo_store, OP_WRITE, A_ADMIN },
 	{ OP_AUDIT_LIST, op_audit_list, OP_RERUN, A_AUDITOR },
 	{ OP_AUDIT_VERIFY, op_audit_verify, OP_RERUN, A_AUDITOR },
 	{ OP_FILES_VERIFY, op_files_verify, OP_RERUN, A_ADMIN },
