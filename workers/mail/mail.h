@@ -54,18 +54,18 @@ struct mail_job {
 	char *reply_to;			/* the Reply-To address, or NULL */
 };
 
-/* job_new - an empty job with the daemon's id (id may be NULL) */
-struct mail_job *job_new(const char *id);
-void job_destroy(struct mail_job **self_p);
+/* mail_job_new - an empty job with the daemon's id (id may be NULL) */
+struct mail_job *mail_job_new(const char *id);
+void mail_job_destroy(struct mail_job **self_p);
 
-/* job_parse - fill the job from the `job` message; -1 with a reason for people in err */
-int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize);
+/* mail_job_parse - fill the job from the `job` message; -1 with a reason for people in err */
+int mail_job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize);
 
 /* -- mail_msg.c: the message itself -- */
 
-/* msg_bytes - the whole message of the job (common/mailmsg.c), dated date: a fresh string
+/* mail_msg_bytes - the whole message of the job (common/mailmsg.c), dated date: a fresh string
  * of *len bytes */
-char *msg_bytes(const struct mail_job *job, time_t date, size_t *len);
+char *mail_msg_bytes(const struct mail_job *job, time_t date, size_t *len);
 
 /* -- mail_trace.c: the SMTP transcript of one transfer -- */
 
@@ -91,19 +91,19 @@ struct mail_trace {
 	size_t nrcpt, caprcpt;
 };
 
-void trace_init(struct mail_trace *t);
-void trace_reset(struct mail_trace *t);
-void trace_free(struct mail_trace *t);
+void mail_trace_init(struct mail_trace *t);
+void mail_trace_reset(struct mail_trace *t);
+void mail_trace_free(struct mail_trace *t);
 
-/* trace_out - a command line libcurl sent (CURLINFO_HEADER_OUT); only the verb is read,
+/* mail_trace_out - a command line libcurl sent (CURLINFO_HEADER_OUT); only the verb is read,
  * so credentials (AUTH) are never kept */
-void trace_out(struct mail_trace *t, const char *data, size_t len);
+void mail_trace_out(struct mail_trace *t, const char *data, size_t len);
 
-/* trace_in - reply lines libcurl received (CURLINFO_HEADER_IN) */
-void trace_in(struct mail_trace *t, const char *data, size_t len);
+/* mail_trace_in - reply lines libcurl received (CURLINFO_HEADER_IN) */
+void mail_trace_in(struct mail_trace *t, const char *data, size_t len);
 
-/* trace_debug_cb - CURLOPT_DEBUGFUNCTION with a struct mail_trace as CURLOPT_DEBUGDATA */
-int trace_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp);
+/* mail_trace_debug_cb - CURLOPT_DEBUGFUNCTION with a struct mail_trace as CURLOPT_DEBUGDATA */
+int mail_trace_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp);
 
 /* -- mail_smtp.c: transfers -- */
 
@@ -117,10 +117,10 @@ struct mail_outcome {
 	json_t *recipients;		/* [{address, status, reason, code}] or NULL */
 };
 
-void outcome_set(struct mail_outcome *o, enum mail_status status, int code, const char *fmt, ...)
+void mail_outcome_set(struct mail_outcome *o, enum mail_status status, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void outcome_clear(struct mail_outcome *o);
-const char *outcome_status_name(enum mail_status s);
+void mail_outcome_clear(struct mail_outcome *o);
+const char *mail_outcome_status_name(enum mail_status s);
 
 struct smtp;
 
@@ -153,6 +153,6 @@ void smtp_action(struct smtp *s, const zmq_pollitem_t *items, size_t n, int64_t 
 
 /* -- mail_main.c -- */
 
-int64_t mono_ms(void);
+int64_t mail_mono_ms(void);
 
 #endif

@@ -15,8 +15,8 @@
 #include "mailhdr.h"
 #include "xalloc.h"
 
-/* job_new - an empty job carrying the daemon's id */
-struct mail_job *job_new(const char *id)
+/* mail_job_new - an empty job carrying the daemon's id */
+struct mail_job *mail_job_new(const char *id)
 {
 	struct mail_job *job = xcalloc(1, sizeof(*job));
 
@@ -27,8 +27,8 @@ struct mail_job *job_new(const char *id)
 	return job;
 }
 
-/* job_destroy - free the job and clear the caller's pointer; accepts NULL */
-void job_destroy(struct mail_job **self_p)
+/* mail_job_destroy - free the job and clear the caller's pointer; accepts NULL */
+void mail_job_destroy(struct mail_job **self_p)
 {
 	struct mail_job *job = self_p ? *self_p : NULL;
 
@@ -107,8 +107,8 @@ static void add_rcpt(struct mail_job *job, const char *address, const char *name
 	r->invalid = mailmsg_address_valid(address) ? NULL : "not a valid address (ASCII local@domain expected)";
 }
 
-/* job_parse - the job message: {job, attempt, lease, payload: {channel, from, to, ...}} */
-int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize)
+/* mail_job_parse - the job message: {job, attempt, lease, payload: {channel, from, to, ...}} */
+int mail_job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize)
 {
 	const json_t *payload = json_object_get(msg, "payload"), *ch, *to, *v;
 	size_t i, valid = 0;

@@ -41,8 +41,8 @@ struct worker {
 	int stopping;
 };
 
-/* mono_ms - a monotonic clock in milliseconds (the jobs link's) */
-int64_t mono_ms(void)
+/* mail_mono_ms - a monotonic clock in milliseconds (the jobs link's) */
+int64_t mail_mono_ms(void)
 {
 	return jobwire_mono_ms();
 }
@@ -70,7 +70,7 @@ static void usage(FILE *fp)
 static void send_result(struct worker *w, const char *job, const struct mail_outcome *o)
 {
 	json_t *msg = json_pack("{s:s,s:s,s:s,s:s}", "type", JOBS_RESULT, "job", job, "status",
-				outcome_status_name(o->status), "reason", o->reason ? o->reason : "");
+				mail_outcome_status_name(o->status), "reason", o->reason ? o->reason : "");
 
 	json_object_set_new(msg, "code", o->code ? json_integer(o->code) : json_null());
 	if (o->status == MAIL_RETRY)
@@ -102,12 +102,12 @@ static void answer_now(struct worker *w, struct mail_job **job_p, enum mail_stat
 {
 	struct mail_outcome out = { 0 };
 
-	outcome_set(&out, st, 0, "%s", reason);
+	mail_outcome_set(&out, st, 0, "%s", reason);
 	if (st == MAIL_RETRY)
 		out.retry_after = retry_after;
 	send_result(w, (*job_p)->id, &out);
-	outcome_clear(&out);
-	job_destroy(job_p);
+	mail_outcome_clear(&out);
+	mail_job_destroy(job_p);
 }
 
 /* on_job - a `job` message */
@@ -121,19 +121,19 @@ static void on_job(struct worker *w, const json_t *msg)
 		log_warn("a job without a string 'job' id was ignored");
 		return;
 	}
-	job = job_new(id);
+	job = mail_job_new(id);
 	if (w->stopping) {
 		answer_now(w, &job, MAIL_RETRY, 0, "the mail worker is stopping");
 		return;
 	}
-	if (job_parse(job, msg, err, sizeof(err))) {
+	if (mail_job_parse(job, msg, err, sizeof(err))) {
 		log_notice("job %s: failed: %s", id, err);
 		answer_now(w, &job, MAIL_FAILED, 0, err);
 		return;
 	}
 	log_debug("job %s (attempt %d): %zu recipient(s) via channel %s", job->id, job->attempt, job->nto, job->channel);
 	smtp_start(w->smtp, &job);
-	job_destroy(&job);
+	mail_job_destroy(&job);
 }
 
 /* dispatch - one message from thiduad (jobwire_recv answers the others itself) */
@@ -189,7 +189,7 @@ static int mail_loop(struct worker *w, int sfd)
 	size_t cap = 0;
 
 	for (;;) {
-		int64_t now = mono_ms();
+		int64_t now = mail_mono_ms();
 		size_t n, nc;
 		long timeout;
 		json_t *msg;
@@ -213,7 +213,7 @@ static int mail_loop(struct worker *w, int sfd)
 			free(items);
 			return 1;
 		}
-		smtp_action(w->smtp, items + n, nc, mono_ms());
+		smtp_action(w->smtp, items + n, nc, mail_mono_ms());
 		jobwire_turn(w->link);
 		while ((msg = jobwire_recv(w->link))) {
 			dispatch(w, msg);

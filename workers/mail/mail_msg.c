@@ -10,7 +10,7 @@
 #include "mailmsg.h"
 #include "xalloc.h"
 
-char *msg_bytes(const struct mail_job *job, time_t date, size_t *len)
+char *mail_msg_bytes(const struct mail_job *job, time_t date, size_t *len)
 {
 	struct mailmsg_rcpt *to = xcalloc(job->nto ? job->nto : 1, sizeof(*to));
 	struct mailmsg m = {
