@@ -50,7 +50,7 @@ COMMON_SRC := $(wildcard common/*.c)
 # library so that the unit tests and the fuzz harnesses link the rest
 DAEMON_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard daemon/*/*.c daemon/*/*.h))))
 DAEMON_INC := -Idaemon $(addprefix -I,$(DAEMON_DIRS))
-DAEMON_SRC := $(filter-out daemon/core/main.c,$(wildcard daemon/*/*.c))
+DAEMON_SRC := $(filter-out daemon/server/main.c,$(wildcard daemon/*/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
@@ -82,7 +82,7 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DAEMON_INC) -MMD -MP -c $< -o $@
 
-$(BUILD)/daemon/core/main.o $(BUILD)/daemon/core/ops_core.o: debian/changelog
+$(BUILD)/daemon/server/main.o $(BUILD)/daemon/server/ops_core.o: debian/changelog
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
@@ -90,7 +90,7 @@ $(BUILD)/libcommon.a: $(COMMON_OBJ)
 $(BUILD)/libthiduad.a: $(DAEMON_OBJ)
 	$(AR) rcs $@ $^
 
-$(BIN)/thiduad: $(BUILD)/daemon/core/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+$(BIN)/thiduad: $(BUILD)/daemon/server/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "inflow.h"
+#include "rq.h"
 #include "store.h"
 #include "units.h"
 
@@ -133,8 +134,6 @@ int restore_run(struct daemon *d, const char *archive, const char *dir);
 const char *obligation_state(struct daemon *d, const struct report_type *rt, const char *state, int64_t due_at);
 void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
-int rq_file_names(struct request *rq);
-const char *rq_file_name(struct request *rq, const char *key);
 int intake_reconcile(struct daemon *d);
 
 /* deadlines.c: reminders and escalation */
@@ -147,7 +146,6 @@ void calwarn_log(struct daemon *d);
 void calwarn_init(void);
 int step_live(const struct config *cfg, const struct report_type *rt, size_t i, int64_t due_at);
 int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through);
-int64_t working_moment(const struct config *cfg, int64_t t);
 const struct unit *target_unit(struct daemon *d, const struct report_type *rt, const struct target *t,
 			       const struct unit *u, int32_t day);
 const struct unit *target_unit_at(struct daemon *d, const struct report_type *rt, const struct target *t,
@@ -235,24 +233,6 @@ int api_open(struct daemon *d, char *err, size_t errsize);
 void api_close(struct daemon *d);
 void api_turn(struct daemon *d);
 
-/* request helpers for handlers (api.c) */
-const char *rq_op(const struct request *rq);
-json_t *rq_body(const struct request *rq);
-size_t rq_nfiles(const struct request *rq);
-const void *rq_file(const struct request *rq, size_t i, size_t *size);
-const char *rq_principal(const struct request *rq);
-const char *rq_id(const struct request *rq);
-int rq_failed(const struct request *rq);
-int rq_error(struct request *rq, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-const char *rq_str(struct request *rq, const char *key, int required);
-void rq_error_set(struct request *rq, const char *key, json_t *value);	/* steals value */
-int rq_time(struct request *rq, const char *key, int required, int64_t *t);
-int rq_day(struct request *rq, const char *key, int required, int32_t *day);
-/* a member of the wrong type is invalid_field naming it, never read as false or absent */
-int rq_bool(struct request *rq, const char *key, int *out);
-int rq_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out);
-
 /* authz.c: the authorization table's rules */
 enum authz {
 	A_ANY,		/* any principal: reads */
@@ -304,10 +284,6 @@ int op_inbox_show(struct daemon *d, struct request *rq, json_t *out);
 /* inbox_answer_render - subject and body (Vietnamese, malloc'd) of the answer whose outbox
  * step is "answer/ID"; -1 when the message is unknown */
 int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body);
-/* rq_error_take - a refusal an op gave (not a storage failure) taken back: its code and
- * message into the buffers, the request no longer failed; -1 (nothing taken) for
- * "internal" and "storage_full" */
-int rq_error_take(struct request *rq, char *code, size_t codesize, char *msg, size_t msgsize);
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out);
 /* a replayed report.submit: its receipt number, and the reply's members from it */
 const char *receipt_replay_key(const json_t *reply);

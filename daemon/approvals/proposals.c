@@ -664,7 +664,7 @@ static int64_t message_for(struct daemon *d, const struct proposal *p, const cha
 		sqlite3_bind_text(s, 4, year, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 5, step, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 6, now);
-		sqlite3_bind_int64(s, 7, working_moment(d->cfg, now));
+		sqlite3_bind_int64(s, 7, cal_working_moment(d->cfg, now));
 		if (sqlite3_step(s) != SQLITE_ROW) {
 			sqlite3_reset(s);
 			return -1;

@@ -86,22 +86,6 @@ int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int6
 	return next;
 }
 
-/* working_moment - t itself in working hours, else the next working morning */
-int64_t working_moment(const struct config *cfg, int64_t t)
-{
-	int32_t day = day_of_time(t, cfg->utc_offset);
-	int64_t start = day_start(day, cfg->utc_offset);
-	int64_t open = start + (int64_t)cfg->work_start * 60, close = start + (int64_t)cfg->work_end * 60;
-
-	if (cal_is_working_day(cfg, day) && t >= open && t < close)
-		return t;
-	if (!cal_is_working_day(cfg, day) || t >= close)
-		day = cal_roll(cfg, day + (t >= open ? 1 : 0));
-	if (!cal_is_working_day(cfg, day))
-		day = cal_roll(cfg, day);
-	return day_start(day, cfg->utc_offset) + (int64_t)cfg->work_start * 60;
-}
-
 /* ancestor_at_level - the first non-attached unit at that level, from u upwards */
 static const struct unit *ancestor_at_level(const struct unitset *set, const struct unit *u,
 					    const char *level, int32_t day)
@@ -222,7 +206,7 @@ static int64_t message_for(struct daemon *d, const struct report_type *rt, const
 		sqlite3_bind_text(s, 6, st->id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 7, moment);
 		sqlite3_bind_int64(s, 8, now);
-		sqlite3_bind_int64(s, 9, working_moment(d->cfg, now));
+		sqlite3_bind_int64(s, 9, cal_working_moment(d->cfg, now));
 		sqlite3_bind_int(s, 10, now > moment + LATE_SLACK);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);

@@ -23,7 +23,6 @@
 #include "xalloc.h"
 
 #define MAX_NOTE 10000
-#define MAX_NAME 255
 
 /* selector_match - does u owe reports of rt on day? */
 static int selector_match(const struct unitset *units, const struct report_type *rt,
@@ -307,85 +306,6 @@ static int want_obligation(struct daemon *d, struct request *rq, const struct un
 			(*u)->code, (*u)->name, (*rt)->code, p->name, day, (*rt)->code, p->name);
 }
 
-/* file_name_problem - why a submitted file name is refused, or NULL; *cp the character
- * at fault (0 when none is) */
-static const char *file_name_problem(const char *name, unsigned *cp)
-{
-	size_t n = strlen(name);
-
-	*cp = 0;
-	if (n == 0)
-		return "is empty";
-	if (n > MAX_NAME)
-		return "is longer than 255 bytes";
-	if (!utf8_valid(name, n))
-		return "is not valid UTF-8";
-	if (strchr(name, '/') || strchr(name, '\\'))
-		return "contains a path: send the file's own name only";
-	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		return "is not a file name";
-	return utf8_name_problem(name, cp);
-}
-
-/* file_name_refused - 0 when name is a proper file name; else -1 with invalid_file_name
- * naming where it was (a field, an item) and the character at fault */
-static int file_name_refused(struct request *rq, const char *where, const char *name)
-{
-	char shown[MAX_NAME * 8 + 1];
-	const char *why;
-	unsigned cp;
-
-	if (!(why = file_name_problem(name, &cp)))
-		return 0;
-	utf8_name_shown(name, shown, sizeof(shown));
-	if (cp)
-		return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s (U+%04X); rename the file", where, shown, why, cp);
-	return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s; rename the file", where, shown, why);
-}
-
-/* rq_file_name - the file name in the member key (the name of an imported CSV file), as
- * rq_str reads it, refused as the names of submitted files are */
-const char *rq_file_name(struct request *rq, const char *key)
-{
-	const char *name = rq_str(rq, key, 0);
-	char where[80];
-
-	snprintf(where, sizeof(where), "'%s'", key);
-	return name && file_name_refused(rq, where, name) ? NULL : name;
-}
-
-/* rq_file_names - the request's "files": one name per file frame, each a proper file name
- * and none twice (reports and dossiers). 0, or -1 with the error naming the field and
- * the file. */
-int rq_file_names(struct request *rq)
-{
-	json_t *names = json_object_get(rq_body(rq), "files");
-	size_t nfiles = rq_nfiles(rq);
-	char shown[MAX_NAME * 8 + 1];
-
-	if (!json_is_array(names) || json_array_size(names) != nfiles)
-		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frame%s, in order",
-				nfiles, nfiles == 1 ? "" : "s");
-	for (size_t i = 0; i < nfiles; i++) {
-		const char *name = json_string_value(json_array_get(names, i));
-		char where[48];
-
-		if (!name)
-			return rq_error(rq, "invalid_field", "'files' item %zu must be a string, the file's name", i + 1);
-		snprintf(where, sizeof(where), "'files' item %zu", i + 1);
-		if (file_name_refused(rq, where, name))
-			return -1;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(name, json_string_value(json_array_get(names, j))))
-				continue;
-			utf8_name_shown(name, shown, sizeof(shown));
-			return rq_error(rq, "invalid_file_name", "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
-					j + 1, i + 1, shown);
-		}
-	}
-	return 0;
-}
-
 /* next_receipt - BN-YYYY-NNNNNN, from a counter per year; never reused */
 static int next_receipt(struct daemon *d, int64_t now, char *buf, size_t size)
 {
@@ -506,7 +426,7 @@ static int unit_notice(struct daemon *d, int64_t obligation, const char *step, c
 	sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, step, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, now);
-	sqlite3_bind_int64(s, 8, working_moment(d->cfg, now));
+	sqlite3_bind_int64(s, 8, cal_working_moment(d->cfg, now));
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)

@@ -104,3 +104,19 @@ int cal_period(const struct config *cfg, const struct report_type *rt, int i, st
 	}
 	return i == 0 ? cal_period_named(cfg, rt, rt->once_period, p) : -1;
 }
+
+/* cal_working_moment - t itself in working hours, else the next working morning */
+int64_t cal_working_moment(const struct config *cfg, int64_t t)
+{
+	int32_t day = day_of_time(t, cfg->utc_offset);
+	int64_t start = day_start(day, cfg->utc_offset);
+	int64_t open = start + (int64_t)cfg->work_start * 60, close = start + (int64_t)cfg->work_end * 60;
+
+	if (cal_is_working_day(cfg, day) && t >= open && t < close)
+		return t;
+	if (!cal_is_working_day(cfg, day) || t >= close)
+		day = cal_roll(cfg, day + (t >= open ? 1 : 0));
+	if (!cal_is_working_day(cfg, day))
+		day = cal_roll(cfg, day);
+	return day_start(day, cfg->utc_offset) + (int64_t)cfg->work_start * 60;
+}

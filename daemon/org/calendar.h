@@ -20,6 +20,9 @@ int64_t cal_end_of_day(const struct config *cfg, int32_t day);	/* last second, U
  * (late_until_days); INT64_MAX when the type takes late submissions always. Escalation
  * ends there and an obligation still owed then reads as missing. */
 int64_t cal_lock_at(const struct report_type *rt, int64_t due_at);
+/* cal_working_moment - t itself in working hours (work_start to work_end of a working
+ * day), else the next working morning: when a message to a person may go out */
+int64_t cal_working_moment(const struct config *cfg, int64_t t);
 
 /* one period of a report type: yearly "2024", or a one-off's configured name */
 struct cal_period {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "channels.h"
 #include "jobs.h"
 #include "jdump.h"
@@ -350,7 +351,7 @@ static void send_job(struct daemon *d, const struct worker *w, int64_t id, int a
 	" AND cs.disabled_at IS NOT NULL)"
 
 /* postpone_to_working_hours - outside working hours the deliveries due now wait for the
- * next working moment (working_moment, as the first attempt was placed), except those that
+ * next working moment (cal_working_moment, as the first attempt was placed), except those that
  * may leave at any hour: every attempt of a message, retries and deliveries given back by a
  * worker included, leaves in working hours */
 static void postpone_to_working_hours(struct daemon *d, int64_t now, int64_t open)
@@ -370,7 +371,7 @@ static void postpone_to_working_hours(struct daemon *d, int64_t now, int64_t ope
 /* dispatch - hand due deliveries to workers with room; returns the number handed out */
 static int dispatch(struct daemon *d)
 {
-	int64_t now = clock_now(d), open = working_moment(d->cfg, now);
+	int64_t now = clock_now(d), open = cal_working_moment(d->cfg, now);
 	int handed = 0;
 	struct chan_text cache[16] = { { 0 } };
 	size_t ncache = 0;
@@ -452,7 +453,7 @@ static int64_t next_attempt(struct daemon *d, int64_t id, int64_t at)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		anytime = sqlite3_column_int(s, 0);
 	sqlite3_reset(s);
-	return anytime ? at : working_moment(d->cfg, at);
+	return anytime ? at : cal_working_moment(d->cfg, at);
 }
 
 /* backoff - capped exponential with jitter */
