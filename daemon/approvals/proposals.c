@@ -14,13 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
 #include "jdump.h"
 #include "log.h"
 #include "proposals.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define ESCALATE_BATCH 2000

@@ -12,12 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "blobs.h"
+#include "clock.h"
+#include "config.h"
 #include "csv.h"
+#include "events.h"
 #include "jdump.h"
 #include "log.h"
+#include "lookup.h"
 #include "proposals.h"
+#include "registry.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define MAX_LISTED 1000		/* bad rows listed in a reply; the rest are counted */

@@ -8,12 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
+#include "blobs.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
 #include "jdump.h"
 #include "log.h"
+#include "lookup.h"
+#include "page.h"
 #include "proposals.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 

@@ -8,9 +8,14 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "config.h"
 #include "proposals.h"
+#include "registry.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 
 static const char *text(sqlite3_stmt *s, int i)
 {

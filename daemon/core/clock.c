@@ -11,8 +11,13 @@
 
 #include "timeutil.h"
 
+#include "clock.h"
+#include "config.h"
+#include "jobs.h"
 #include "log.h"
+#include "store.h"
 #include "thiduad.h"
+#include "units.h"
 
 static const struct due_source *sources[8];
 static size_t nsources;
@@ -133,4 +138,24 @@ int sched_advance_to(struct daemon *d, int64_t target)
 			jobs_settle(d, deadline_ms);
 	}
 	return clock_set(d, target, err, sizeof(err));
+}
+
+/* json_day - a day as "YYYY-MM-DD", or null for an open end */
+json_t *json_day(int32_t day)
+{
+	char buf[16];
+
+	if (day == DATE_NONE_FROM || day == DATE_NONE_TO)
+		return json_null();
+	date_format(day, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* json_time - a time in the movement's zone, ISO 8601 with offset */
+json_t *json_time(const struct daemon *d, int64_t t)
+{
+	char buf[40];
+
+	time_format(t, d->cfg->utc_offset, buf, sizeof(buf));
+	return json_string(buf);
 }

@@ -3,7 +3,9 @@
  * "limit"), and rows stop once the page holds PAGE_BYTES_MAX of them; "more" says another
  * page follows, and a cursor member (the last row's id or seq) asks for it.
  */
+#include "page.h"
 #include "proposals.h"
+#include "rq.h"
 #include "thiduad.h"
 
 /* page_limit - the "limit" member: def when absent, else 1 to PAGE_ROWS_MAX; -1 error */

@@ -64,4 +64,7 @@ int rq_int(struct request *rq, const char *key, int required, long long min, lon
 int rq_file_names(struct request *rq);
 const char *rq_file_name(struct request *rq, const char *key);
 
+/* the op handlers: fill out and return 0, or return rq_error(...) */
+typedef int (*op_fn)(struct daemon *d, struct request *rq, json_t *out);
+
 #endif

@@ -15,10 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "deadlines.h"
 #include "log.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define BATCH 2000

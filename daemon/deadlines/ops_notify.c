@@ -14,9 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
+#include "clock.h"
+#include "config.h"
+#include "deadlines.h"
+#include "intake.h"
+#include "lookup.h"
 #include "ops_notify.h"
+#include "page.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define MAX_TO 16		/* recipients per step, as deadlines.c */

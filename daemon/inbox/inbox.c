@@ -30,6 +30,13 @@
 #include "thiduad.h"
 #include "units.h"
 #include "xalloc.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inbox.h"
+#include "intake.h"
+#include "replyto.h"
+#include "rq.h"
 
 #define NAME_MAX_LEN 127
 #define ANSWERS_PER_HOUR 10	/* answers to one address in an hour, at most */

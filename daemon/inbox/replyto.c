@@ -13,9 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
+#include "replyto.h"
 #include "sha256.h"
+#include "statedir.h"
 #include "store.h"
 #include "thiduad.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define KEY_FILE "reply.key"

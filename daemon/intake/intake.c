@@ -13,12 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
+#include "blobs.h"
 #include "calendar.h"
+#include "clock.h"
 #include "compiled.h"
+#include "config.h"
+#include "deadlines.h"
+#include "events.h"
+#include "inflow.h"
+#include "intake.h"
 #include "log.h"
+#include "lookup.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 

@@ -12,26 +12,15 @@
 #include "units_csv.h"
 #include "timeutil.h"
 #include "xalloc.h"
-
-/* json_day - a day as "YYYY-MM-DD", or null for an open end */
-json_t *json_day(int32_t day)
-{
-	char buf[16];
-
-	if (day == DATE_NONE_FROM || day == DATE_NONE_TO)
-		return json_null();
-	date_format(day, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-/* json_time - a time in the movement's zone, ISO 8601 with offset */
-json_t *json_time(const struct daemon *d, int64_t t)
-{
-	char buf[40];
-
-	time_format(t, d->cfg->utc_offset, buf, sizeof(buf));
-	return json_string(buf);
-}
+#include "clock.h"
+#include "events.h"
+#include "intake.h"
+#include "lookup.h"
+#include "ops_units.h"
+#include "registry.h"
+#include "rq.h"
+#include "store.h"
+#include "units.h"
 
 static json_t *json_strv(char *const *v)
 {

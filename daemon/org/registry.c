@@ -6,9 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
 #include "log.h"
+#include "registry.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 /* split_list - "a;b;c" to a vector, NULL for empty */

@@ -8,12 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "clock.h"
 #include "config.h"
+#include "deadlines.h"
+#include "events.h"
 #include "log.h"
 #include "proposals.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 void successors_text(const struct unit *u, char *buf, size_t size)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "channels.h"
+#include "config.h"
 #include "sha256.h"
 
 /* channel_fingerprint - sha256 over the settings that name the endpoint, cut to 64 bits */

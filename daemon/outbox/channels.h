@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "config.h"
+#include "rq.h"
 #include "templates.h"
 #include "thiduad.h"
 

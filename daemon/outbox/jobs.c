@@ -26,6 +26,15 @@
 #include "timeutil.h"
 #include "xalloc.h"
 #include "zalo.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inflow.h"
+#include "result_bound.h"
+#include "statedir.h"
+#include "store.h"
+#include "supervisor.h"
+#include "zap.h"
 
 #define MAX_WORKERS 64
 #define HEARTBEAT_MS 5000

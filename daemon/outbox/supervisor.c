@@ -13,7 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "config.h"
+#include "jobs.h"
 #include "log.h"
+#include "supervisor.h"
 #include "thiduad.h"
 #include "xalloc.h"
 

@@ -11,6 +11,8 @@
  */
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"

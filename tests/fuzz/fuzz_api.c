@@ -25,8 +25,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "audit.h"
+#include "clock.h"
+#include "config.h"
+#include "deadlines.h"
+#include "events.h"
 #include "fuzz.h"
+#include "inflow.h"
+#include "intake.h"
+#include "jobs.h"
 #include "log.h"
+#include "registry.h"
+#include "reload.h"
+#include "spool.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
