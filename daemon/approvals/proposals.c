@@ -21,6 +21,7 @@
 #include "events.h"
 #include "jdump.h"
 #include "log.h"
+#include "outbox.h"
 #include "proposals.h"
 #include "registry.h"
 #include "reorg.h"
@@ -651,37 +652,20 @@ int64_t event_add(struct daemon *d, const struct proposal *p, const char *princi
 	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(store_db(d->store)) : -1;
 }
 
-/* message_for - the pending outbox message of key, or (once it left) one of its own */
-static int64_t message_for(struct daemon *d, const struct proposal *p, const char *key, const char *step,
-			   const char *recipient, int64_t now)
+/* proposal_message - the pending outbox message of key, or (once it left) one of its own
+ * (outbox_join) */
+static int64_t proposal_message(struct daemon *d, const struct proposal *p, const char *key, const char *step,
+				const char *recipient, int64_t now)
 {
 	char year[16], own[600];
-	int64_t outbox = -1;
+	struct outbox_msg m = {
+		.recipient = recipient, .kind = "proposal", .report = p->programme, .period = year, .step = step,
+		.moment = now, .created_at = now, .send_after = cal_working_moment(d->cfg, now), .late = 0,
+	};
 
 	snprintf(year, sizeof(year), "%d", p->year);
 	snprintf(own, sizeof(own), "%s/p%lld", key, (long long)p->id);
-	for (int attempt = 0; attempt < 2 && outbox < 0; attempt++) {
-		sqlite3_stmt *s = store_stmt(d->store,
-			"INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment, created_at, send_after, late)"
-			" VALUES (?1, ?2, 'proposal', ?3, ?4, ?5, ?6, ?6, ?7, 0)"
-			" ON CONFLICT (dedup_key) DO UPDATE SET dedup_key = excluded.dedup_key RETURNING id, state");
-
-		sqlite3_bind_text(s, 1, attempt ? own : key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, recipient, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, p->programme, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, year, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, step, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, now);
-		sqlite3_bind_int64(s, 7, cal_working_moment(d->cfg, now));
-		if (sqlite3_step(s) != SQLITE_ROW) {
-			sqlite3_reset(s);
-			return -1;
-		}
-		if (attempt == 1 || !strcmp(col(s, 1), "pending"))
-			outbox = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-	}
-	return outbox;
+	return outbox_join(d, key, own, &m);
 }
 
 /* notify - one notice: proposal p, its event, in the message for (step, recipient) */
@@ -699,7 +683,7 @@ int notify(struct daemon *d, const struct proposal *p, int64_t event, const char
 			 (long long)now, recipient);
 	else
 		snprintf(key, sizeof(key), "proposal/%lld/e%lld/%s/%s", (long long)p->id, (long long)event, step, recipient);
-	outbox = message_for(d, p, key, step, recipient, now);
+	outbox = proposal_message(d, p, key, step, recipient, now);
 	if (outbox < 0)
 		return -1;
 	s = store_stmt(d->store, "INSERT OR IGNORE INTO proposal_notices (outbox, proposal, event, stage, due_at)"

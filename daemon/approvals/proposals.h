@@ -196,10 +196,6 @@ json_t *proposal_json(struct daemon *d, int64_t id, int full);
 /* want_programme - the programme named by key, or an error reply with a suggestion */
 const struct programme *want_programme(struct daemon *d, struct request *rq, const char *key);
 
-/* want_int - rq_int (request.c): an integer field (a JSON number or a string of digits)
- * within [min, max]; 1 absent (and not required), 0 ok, -1 error reply */
-#define want_int rq_int
-
 /* add_months - day plus n calendar months (the 31st becomes the month's last day) */
 int32_t add_months(int32_t day, int n);
 

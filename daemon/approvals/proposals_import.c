@@ -301,7 +301,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	const void *data;
 	char why[512];
 
-	if (!pg || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0
+	if (!pg || rq_int(rq, "year", 1, 2000, 2100, &year) || rq_int(rq, "level", 0, 1, 2, &level) < 0
 	    || rq_bool(rq, "draft", &draft) < 0)
 		return -1;
 	uc = rq_str(rq, "unit", 1);

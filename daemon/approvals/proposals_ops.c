@@ -90,7 +90,7 @@ static int want_proposal(struct daemon *d, struct request *rq, struct proposal *
 {
 	long long id;
 
-	if (want_int(rq, "proposal", 1, 1, INT64_MAX, &id))
+	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (proposal_load(d, id, p))
 		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
@@ -230,7 +230,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_stmt *s;
 	int rc, submit = 0;
 
-	if (!proposer || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0
+	if (!proposer || rq_int(rq, "year", 1, 2000, 2100, &year) || rq_int(rq, "level", 0, 1, 2, &level) < 0
 	    || rq_bool(rq, "submit", &submit) < 0)
 		return -1;
 	code = rq_str(rq, "nominee", 0);
@@ -386,7 +386,7 @@ int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out)
 		return rq_error(rq, "invalid_field", "the decision number must be 1 to 100 bytes, e.g. 15/QĐ-UBND");
 	if (dc.decision_day > today)
 		return rq_error(rq, "invalid_field", "the decision date is after today: record a decision once it is signed");
-	rc = want_int(rq, "batch", 0, 1, INT64_MAX, &batch);
+	rc = rq_int(rq, "batch", 0, 1, INT64_MAX, &batch);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
@@ -670,7 +670,7 @@ int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
 	struct reader rd;
 	json_t *o;
 
-	if (want_int(rq, "proposal", 1, 1, INT64_MAX, &id))
+	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (!(o = proposal_json(d, id, 1)))
 		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
@@ -716,7 +716,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	size_t bytes = 0;
 	sqlite3_stmt *s;
 
-	if (rq_failed(rq) || (ry = want_int(rq, "year", 0, 2000, 2100, &year)) < 0 || (rb = want_int(rq, "batch", 0, 1, INT64_MAX, &batch)) < 0
+	if (rq_failed(rq) || (ry = rq_int(rq, "year", 0, 2000, 2100, &year)) < 0 || (rb = rq_int(rq, "batch", 0, 1, INT64_MAX, &batch)) < 0
 	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
 	if (programme && !want_programme(d, rq, "programme"))
@@ -730,7 +730,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	if (json_is_string(v))
 		stage_s = json_string_value(v);
 	if (json_is_integer(v) || (stage_s && *stage_s >= '0' && *stage_s <= '9')) {
-		if (want_int(rq, "stage", 0, 1, 8, &stage) < 0)
+		if (rq_int(rq, "stage", 0, 1, 8, &stage) < 0)
 			return -1;
 	} else if (stage_s) {
 		if (!find_unit(d, rq, "stage"))
@@ -797,7 +797,7 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 	json_t *list;
 	sqlite3_stmt *s;
 
-	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = want_int(rq, "level", 0, 1, 2, &level)) < 0
+	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = rq_int(rq, "level", 0, 1, 2, &level)) < 0
 	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
 	if (programme && !want_programme(d, rq, "programme"))

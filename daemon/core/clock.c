@@ -13,7 +13,6 @@
 
 #include "clock.h"
 #include "config.h"
-#include "jobs.h"
 #include "log.h"
 #include "store.h"
 #include "thiduad.h"
@@ -21,6 +20,7 @@
 
 static const struct due_source *sources[8];
 static size_t nsources;
+static const struct settle_source *settler;	/* the deliveries (jobs.c), or none */
 
 /* clock_now - UTC seconds, real or fake */
 int64_t clock_now(const struct daemon *d)
@@ -76,6 +76,24 @@ void sched_register(const struct due_source *src)
 	sources[nsources++] = src;
 }
 
+/* sched_register_settle - the source of deliveries that sched_advance_to lets workers
+ * take on the way (at start-up; one) */
+void sched_register_settle(const struct settle_source *src)
+{
+	settler = src;
+}
+
+static int64_t settle_next_due(struct daemon *d)
+{
+	return settler ? settler->next_due(d) : INT64_MAX;
+}
+
+static void settle(struct daemon *d, int64_t deadline_ms)
+{
+	if (settler)
+		settler->settle(d, deadline_ms);
+}
+
 /* sched_next_due - the earliest moment any source has work */
 int64_t sched_next_due(struct daemon *d)
 {
@@ -108,7 +126,7 @@ void sched_run_due(struct daemon *d)
  * Deliveries are attempted on the way too, as the real clock would give them time to: the
  * moments deliveries fall due at (first attempts, retries) are steps of their own, and at
  * each step before the target the workers get what is due and their results are awaited
- * (jobs_settle), within SETTLE_TOTAL_MS of real time for the whole move. */
+ * (the settle source: jobs.c), within SETTLE_TOTAL_MS of real time for the whole move. */
 #define SETTLE_TOTAL_MS 6000
 
 int sched_advance_to(struct daemon *d, int64_t target)
@@ -117,10 +135,10 @@ int sched_advance_to(struct daemon *d, int64_t target)
 	int ran_at_target = 0;
 	int64_t deadline_ms = clock_mono_ms() + SETTLE_TOTAL_MS;
 
-	if (d->fake_now < target && jobs_next_due(d) <= d->fake_now)
-		jobs_settle(d, deadline_ms);	/* what is due before the clock moves goes first */
+	if (d->fake_now < target && settle_next_due(d) <= d->fake_now)
+		settle(d, deadline_ms);	/* what is due before the clock moves goes first */
 	for (int guard = 0; guard < 10000000; guard++) {
-		int64_t next = sched_next_due(d), jobs = jobs_next_due(d);
+		int64_t next = sched_next_due(d), jobs = settle_next_due(d);
 
 		if (jobs > d->fake_now && jobs < next)	/* those due now were settled already */
 			next = jobs;
@@ -135,7 +153,7 @@ int sched_advance_to(struct daemon *d, int64_t target)
 		sched_run_due(d);
 		ran_at_target = d->fake_now == target;
 		if (!ran_at_target && sched_next_due(d) > d->fake_now)	/* the moment's messages are all made */
-			jobs_settle(d, deadline_ms);
+			settle(d, deadline_ms);
 	}
 	return clock_set(d, target, err, sizeof(err));
 }

@@ -28,6 +28,15 @@ void sched_run_due(struct daemon *d);
 int sched_advance_to(struct daemon *d, int64_t target);
 void sched_register(const struct due_source *src);
 
+/* deliveries that fall due as the fake clock moves (jobs.c): sched_advance_to stops at
+ * their moments and lets the workers take them (settle) within a deadline */
+struct settle_source {
+	int64_t (*next_due)(struct daemon *d);	/* INT64_MAX when nothing is due */
+	void (*settle)(struct daemon *d, int64_t deadline_ms);
+};
+
+void sched_register_settle(const struct settle_source *src);
+
 /* shared formatting */
 json_t *json_time(const struct daemon *d, int64_t t);
 json_t *json_day(int32_t day);

@@ -4,7 +4,6 @@
  * page follows, and a cursor member (the last row's id or seq) asks for it.
  */
 #include "page.h"
-#include "proposals.h"
 #include "rq.h"
 #include "thiduad.h"
 
@@ -12,14 +11,14 @@
 int page_limit(struct request *rq, long long def, long long *limit)
 {
 	*limit = def;
-	return want_int(rq, "limit", 0, 1, PAGE_ROWS_MAX, limit) < 0 ? -1 : 0;
+	return rq_int(rq, "limit", 0, 1, PAGE_ROWS_MAX, limit) < 0 ? -1 : 0;
 }
 
 /* page_cursor - the cursor member key, the last id of the page before: 0 when absent */
 int page_cursor(struct request *rq, const char *key, long long *cursor)
 {
 	*cursor = 0;
-	return want_int(rq, key, 0, 1, INT64_MAX, cursor) < 0 ? -1 : 0;
+	return rq_int(rq, key, 0, 1, INT64_MAX, cursor) < 0 ? -1 : 0;
 }
 
 /* page_full - count a row of about row_bytes; 1 when the page cannot take it */

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "deadlines.h"
 #include "log.h"
+#include "outbox.h"
 #include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
@@ -180,61 +181,24 @@ static int step_dropped(struct daemon *d, int64_t obligation, const struct repor
 				      st->id, "to", target, "closed_unit", gone->code, "closed", closed, "reason", reason));
 }
 
-/* message_for - the outbox message a notice joins: the one of its (report, period, step,
+/* notice_message - the outbox message a notice joins: the one of its (report, period, step,
  * moment, kind, recipient) while it is still pending; once that one has left, a follow-up
- * message of its own, so a notice is never attached to something already sent */
-static int64_t message_for(struct daemon *d, const struct report_type *rt, const char *period,
-			   const struct step *st, int64_t moment, const char *kind, const char *recipient,
-			   int64_t obligation, int64_t now)
+ * message of its own obligation (outbox_join) */
+static int64_t notice_message(struct daemon *d, const struct report_type *rt, const char *period,
+			      const struct step *st, int64_t moment, const char *kind, const char *recipient,
+			      int64_t obligation, int64_t now)
 {
-	char key[512];
-	int64_t outbox = -1;
+	char key[512], own[600];
+	struct outbox_msg m = {
+		.recipient = recipient, .kind = kind, .report = rt->code, .period = period, .step = st->id,
+		.moment = moment, .created_at = now, .send_after = cal_working_moment(d->cfg, now),
+		.late = now > moment + LATE_SLACK,
+	};
 
-	for (int attempt = 0; attempt < 2 && outbox < 0; attempt++) {
-		/* no RETURNING: SQLite runs it through a temporary table, at every call */
-		sqlite3_stmt *s = store_stmt(d->store,
-			"INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
-			" created_at, send_after, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-			" ON CONFLICT (dedup_key) DO NOTHING");
-		int rc;
-
-		if (attempt == 0)
-			snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s", rt->code, period, st->id,
-				 (long long)moment, kind, recipient);
-		else
-			snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s/o%lld", rt->code, period, st->id,
-				 (long long)moment, kind, recipient, (long long)obligation);
-		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, recipient, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, rt->code, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, st->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 7, moment);
-		sqlite3_bind_int64(s, 8, now);
-		sqlite3_bind_int64(s, 9, cal_working_moment(d->cfg, now));
-		sqlite3_bind_int(s, 10, now > moment + LATE_SLACK);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
-			return -1;
-		if (sqlite3_changes(store_db(d->store)) == 1) {	/* a new message */
-			outbox = sqlite3_last_insert_rowid(store_db(d->store));
-			break;
-		}
-		/* the message exists: joined while it is still pending (or, the second time, the
-		 * follow-up of this obligation, whatever its state) */
-		s = store_stmt(d->store, "SELECT id, state FROM outbox WHERE dedup_key = ?1");
-		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_ROW) {
-			sqlite3_reset(s);
-			return -1;
-		}
-		if (attempt == 1 || !strcmp((const char *)sqlite3_column_text(s, 1), "pending"))
-			outbox = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-	}
-	return outbox;
+	snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s", rt->code, period, st->id, (long long)moment, kind,
+		 recipient);
+	snprintf(own, sizeof(own), "%s/o%lld", key, (long long)obligation);
+	return outbox_join(d, key, own, &m);
 }
 
 /* notice_add - one notice, attached to its message; 1 new, 0 already there, -1 error */
@@ -255,7 +219,7 @@ static int notice_add(struct daemon *d, int64_t obligation, int cycle, const str
 	sqlite3_reset(s);
 	if (exists)
 		return 0;
-	outbox = message_for(d, rt, period, st, moment, kind, recipient, obligation, now);
+	outbox = notice_message(d, rt, period, st, moment, kind, recipient, obligation, now);
 	if (outbox < 0)
 		return -1;
 	s = store_stmt(d->store, "INSERT INTO notices (obligation, cycle, step, recipient, outbox)"

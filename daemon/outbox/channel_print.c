@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "channels.h"
+#include "channel_print.h"
 #include "config.h"
 #include "sha256.h"
 

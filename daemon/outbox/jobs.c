@@ -20,6 +20,7 @@
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
+#include "outbox.h"
 #include "proto.h"
 #include "templates.h"
 #include "thiduad.h"
@@ -74,10 +75,16 @@ static void worker_hex(const struct worker *w, char *buf, size_t size)
 	buf[o] = 0;
 }
 
-/* jobs_open - bind the jobs endpoint */
+static const struct settle_source jobs_settle_source = { jobs_next_due, jobs_settle };
+
+/* jobs_open - bind the jobs endpoint; the fake clock lets workers take deliveries as it
+ * moves (sched_advance_to) */
 int jobs_open(struct daemon *d, char *err, size_t errsize)
 {
 	int linger = 0, handover = 1;
+
+	sched_register_settle(&jobs_settle_source);
+	supervisor_on_exit(jobs_worker_exited);
 
 	d->jobs = zmq_socket(d->zctx, ZMQ_ROUTER);
 	zmq_setsockopt(d->jobs, ZMQ_LINGER, &linger, sizeof(linger));
@@ -192,24 +199,6 @@ static json_t *channel_json(const struct channel *c)
 	return o;
 }
 
-/* outbox_settle - the message's state follows its deliveries */
-void outbox_settle(struct daemon *d, int64_t outbox)
-{
-	sqlite3_stmt *s = store_stmt(d->store,
-		"UPDATE outbox SET state = CASE"
-		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state IN ('pending', 'leased')) THEN 'queued'"
-		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state = 'failed') THEN 'failed'"
-		" ELSE 'sent' END,"
-		" sent_at = CASE WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent') THEN ?2 END,"
-		" error = (SELECT last_error FROM deliveries WHERE outbox = ?1 AND state = 'failed' LIMIT 1)"
-		" WHERE id = ?1 AND state NOT IN ('pending', 'spooled')");
-
-	sqlite3_bind_int64(s, 1, outbox);
-	sqlite3_bind_int64(s, 2, clock_now(d));
-	sqlite3_step(s);
-	sqlite3_reset(s);
-}
-
 /* alert_operator - a dead letter, at most once an hour per channel */
 static void alert_operator(struct daemon *d, const char *channel, int64_t outbox, const char *what)
 {
@@ -233,46 +222,6 @@ static void alert_operator(struct daemon *d, const char *channel, int64_t outbox
 	sqlite3_step(s);
 	sqlite3_reset(s);
 	operator_notice(d, TE_DEAD_LETTER, channel, what, outbox);
-}
-
-/* deliveries_insert - one delivery row; anytime: it may leave outside working hours */
-static int deliveries_insert(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
-			     size_t len, int64_t expires_at, int anytime)
-{
-	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO deliveries (outbox, channel, kind, payload, next_at, expires_at, anytime)"
-				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	int rc;
-
-	sqlite3_bind_int64(s, 1, outbox);
-	sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, !strcmp(c->kind, "smtp") ? "mail" : "webhook", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, payload, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, clock_now(d));
-	sqlite3_bind_int64(s, 6, expires_at);
-	sqlite3_bind_int(s, 7, anytime);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* deliveries_add_text - one delivery of a message through a channel, payload as text; it
- * leaves in working hours, every attempt */
-int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
-			size_t len, int64_t expires_at)
-{
-	return deliveries_insert(d, outbox, c, payload, len, expires_at, 0);
-}
-
-/* deliveries_add - a delivery that may leave at any hour (a test, an operator's notice),
- * the payload as a JSON object; steals payload */
-int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)
-{
-	char *text = jdump(payload, JSON_COMPACT);
-	int rc = text ? deliveries_insert(d, outbox, c, text, strlen(text), expires_at, 1) : -1;
-
-	free(text);
-	json_decref(payload);
-	return rc;
 }
 
 /* dead_letter - give up on a delivery: failed, visible, reported */

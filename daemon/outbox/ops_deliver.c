@@ -11,6 +11,7 @@
 #include "jdump.h"
 #include "jobs.h"
 #include "log.h"
+#include "outbox.h"
 #include "mailhdr.h"
 #include "ops_deliver.h"
 #include "rq.h"

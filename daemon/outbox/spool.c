@@ -27,6 +27,7 @@
 #include "jdump.h"
 #include "jobs.h"
 #include "log.h"
+#include "outbox.h"
 #include "mailhdr.h"
 #include "period_text.h"
 #include "proposals.h"

@@ -14,5 +14,6 @@ long supervisor_timeout_ms(struct daemon *d);
 void supervisor_tick(struct daemon *d);
 void supervisor_stop(struct daemon *d, int (*stop_at_once)(struct daemon *d));
 int supervisor_owns(long pid);
+void supervisor_on_exit(void (*fn)(struct daemon *d, long pid));
 
 #endif
