@@ -218,7 +218,7 @@ static void check_parent_ref(struct checker *ck, int line, const char *what, con
 		int32_t start = from > u->active_from ? from : u->active_from;
 		int32_t end = until < u->active_to ? until : u->active_to;
 
-		if (!p || start > end || !proposer_allowed(NULL, pg, u, why, sizeof(why)))
+		if (!p || start > end || !proposal_proposer_allowed(NULL, pg, u, why, sizeof(why)))
 			continue;
 		for (int hops = 0; p && hops < 16; hops++) {
 			if (p->active_from > start) {

@@ -7,6 +7,7 @@
 #ifndef THIDUA_CALENDAR_H
 #define THIDUA_CALENDAR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -39,5 +40,11 @@ int cal_period(const struct config *cfg, const struct report_type *rt, int i, st
 /* cal_period_named - the period of rt called name; 0 ok, -1 not a period of rt */
 int cal_period_named(const struct config *cfg, const struct report_type *rt, const char *name,
 		     struct cal_period *p);
+
+/* cal_vn_day - dd/mm/yyyy, as dates are written in Vietnamese documents */
+void cal_vn_day(int32_t day, char *buf, size_t size);
+
+/* cal_add_months - day plus n calendar months (the 31st becomes the month's last day) */
+int32_t cal_add_months(int32_t day, int n);
 
 #endif

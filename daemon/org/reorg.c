@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "calendar.h"
 #include "clock.h"
 #include "config.h"
 #include "deadlines.h"
@@ -41,8 +42,8 @@ static void span_text(int32_t from, int32_t until, char *buf, size_t size)
 {
 	char a[16], b[16];
 
-	vn_day(from, a, sizeof(a));
-	vn_day(until, b, sizeof(b));
+	cal_vn_day(from, a, sizeof(a));
+	cal_vn_day(until, b, sizeof(b));
 	if (from != DATE_NONE_FROM && until != DATE_NONE_TO)
 		snprintf(buf, size, "from %s until %s", a, b);
 	else if (from != DATE_NONE_FROM)
@@ -62,7 +63,7 @@ int stage_skip_refusal(struct daemon *d, const struct programme *pg, int *n, int
 		*n = k;
 		return 0;
 	}
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	if (*n >= 1 && (size_t)*n <= pg->nstages)
 		span_text(pg->stages[*n - 1].from, pg->stages[*n - 1].until, span, sizeof(span));
 	else
@@ -79,7 +80,7 @@ int programme_span_refusal(struct daemon *d, const struct programme *pg, char *w
 
 	if (span_contains(pg->from, pg->until, today))
 		return 0;
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	span_text(pg->from, pg->until, span, sizeof(span));
 	snprintf(why, size, "programme %s (%s) takes dossiers %s, and today is %s; see 'thiduactl programmes' for the programmes in force",
 		 pg->code, pg->name, span, day);
@@ -94,11 +95,11 @@ int principal_refusal(struct daemon *d, struct request *rq, const struct princip
 
 	if (principal_in_force(d->cfg, p, today))
 		return 0;
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	if (u && !unit_active_at(u, today)) {
 		char closed[16];
 
-		vn_day(u->active_to, closed, sizeof(closed));
+		cal_vn_day(u->active_to, closed, sizeof(closed));
 		successors_text(u, succ, sizeof(succ));
 		return rq_error(rq, "roles_ended", "%s (%s) held its roles in %s (%s), which closed on %s in the reorganisation (successor: %s); today is %s: a principal of the successor acts now",
 				p->name, p->display_name, u->code, u->name, closed, succ, day);
@@ -115,13 +116,13 @@ int closed_unit_refusal(struct daemon *d, struct request *rq, const struct unit 
 
 	if (unit_active_at(u, today))
 		return 0;
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	if (today < u->active_from) {
-		vn_day(u->active_from, opened, sizeof(opened));
+		cal_vn_day(u->active_from, opened, sizeof(opened));
 		return rq_error(rq, "unit_not_in_force", "unit %s (%s) exists from %s; today is %s: it cannot %s yet",
 				u->code, u->name, opened, day, what);
 	}
-	vn_day(u->active_to, closed, sizeof(closed));
+	cal_vn_day(u->active_to, closed, sizeof(closed));
 	successors_text(u, succ, sizeof(succ));
 	return rq_error(rq, "unit_closed", "unit %s (%s) closed on %s in the reorganisation and cannot %s; its successor %s acts for it from the next day (today is %s)",
 			u->code, u->name, closed, what, succ, day);
@@ -151,7 +152,7 @@ static int move_obligation(struct daemon *d, int64_t id, const struct report_typ
 	sqlite3_stmt *s;
 	int taken = 0, rc;
 
-	vn_day(u->active_to, closed, sizeof(closed));
+	cal_vn_day(u->active_to, closed, sizeof(closed));
 	if (to) {
 		int64_t next_at = ladder_next(d->cfg, rt, due_at, now);
 
@@ -258,25 +259,25 @@ static int move_proposal(struct daemon *d, int64_t id, int32_t today)
 	xstrlcpy(from_decider, p.decider, sizeof(from_decider));
 	to = span_contains(st->from, st->until, today) ? p.stage : p.stage + 1;
 	if (dec && !unit_active_at(dec, today)) {
-		vn_day(dec->active_to, day, sizeof(day));
+		cal_vn_day(dec->active_to, day, sizeof(day));
 		snprintf(reason, sizeof(reason), "Đơn vị xét duyệt %s (%s) đã sắp xếp lại ngày %s.", dec->code, dec->name, day);
 	} else {
-		vn_day(st->until, day, sizeof(day));
+		cal_vn_day(st->until, day, sizeof(day));
 		snprintf(reason, sizeof(reason), "Bước %d (%s) kết thúc ngày %s.", p.stage, st->decider, day);
 	}
-	ev = event_add(d, &p, "thiduad", "move", p.stage, p.decider, reason, NULL, NULL, 0, NULL, "submitted");
+	ev = proposal_event_add(d, &p, "thiduad", "move", p.stage, p.decider, reason, NULL, NULL, 0, NULL, "submitted");
 	if (ev < 0) {
 		rc = -1;
 		goto out;
 	}
-	if (enter_stage(d, &p, pg, to, ev, 0, why, sizeof(why))) {
+	if (proposal_enter_stage(d, &p, pg, to, ev, 0, why, sizeof(why))) {
 		if (*why)
 			log_warn("reorganisation: proposal %lld stays at stage %d: %s", (long long)id, from_stage, why);
 		rc = *why ? 0 : -1;
 		goto out;
 	}
 	snprintf(object, sizeof(object), "proposal/%lld", (long long)id);
-	if (notify(d, &p, ev, "moved", p.proposer, 0)
+	if (proposal_notify(d, &p, ev, "moved", p.proposer, 0)
 	    || audit_append(d, "thiduad", "proposal.move", object, p.proposer,
 			    json_pack("{s:i,s:s,s:i,s:s,s:s}", "from_stage", from_stage, "from_decider", from_decider,
 				      "stage", p.stage, "decider", p.decider, "reason", reason))) {

@@ -17,6 +17,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "calendar.h"
 #include "clock.h"
 #include "compiled.h"
 #include "config.h"
@@ -64,16 +65,6 @@ static void payload_end(struct buf *b, const char *key, const struct buf *event)
 	BUF_PUT(b, ",\"event\":");
 	buf_put(b, event->p, event->len);
 	BUF_PUT(b, "}");
-}
-
-/* vn_date - dd/mm/yyyy of a day */
-static void vn_date(int32_t day, char *buf, size_t size)
-{
-	int y;
-	unsigned m, dd;
-
-	civil_from_days(day, &y, &m, &dd);
-	snprintf(buf, size, "%02u/%02u/%04d", dd % 100u, m % 100u, y % 10000);
 }
 
 struct message {
@@ -128,7 +119,7 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 	for (size_t i = 0; i < n; i++) {
 		int32_t due = items[i].due_day;
 
-		vn_date(due, texts[i].due, sizeof(texts[i].due));
+		cal_vn_day(due, texts[i].due, sizeof(texts[i].due));
 		snprintf(texts[i].left, sizeof(texts[i].left), "%ld", due > today ? (long)due - today : 0L);
 		snprintf(texts[i].late, sizeof(texts[i].late), "%ld", today > due ? (long)today - due : 0L);
 		units[i].v[TV_UNIT_NAME] = items[i].name;
@@ -139,7 +130,7 @@ static void render_notices(struct daemon *d, const struct message *m, const stru
 		last_due = due > last_due ? due : last_due;
 	}
 	if (rt && rt->late_days >= 0 && n && (ev == TE_OVERDUE || ev == TE_ESCALATION))
-		vn_date(last_due + rt->late_days, late_until, sizeof(late_until));
+		cal_vn_day(last_due + rt->late_days, late_until, sizeof(late_until));
 	v.v[TV_LATE_UNTIL] = late_until[0] ? late_until : NULL;
 	snprintf(count, sizeof(count), "%zu", n);
 	v.v[TV_REPORT_NAME] = rt ? rt->name : m->report;
