@@ -45,12 +45,6 @@ static char *col_dup(sqlite3_stmt *s, int i)
 	return col(s, i) ? xstrdup(col(s, i)) : NULL;
 }
 
-/* proposal_units - the unit set of this turn */
-const struct unitset *proposal_units(struct daemon *d)
-{
-	return d->pending_units ? d->pending_units : d->units;
-}
-
 #define PROPOSAL_LOAD "SELECT id, programme, year, level, nominee, nominee_name, nominee_kind, place, proposer," \
 	" state, stage, decider, cycle, version, self_scores, batch, due_at, line FROM proposals WHERE id = ?1"
 
@@ -271,55 +265,6 @@ json_t *proposal_scores(struct daemon *d, const struct proposal *p)
 
 /* who may act ----------------------------------------------------------------------- */
 
-/* proposal_proposer_allowed - pg's proposers selector: listed units, or kinds and levels */
-int proposal_proposer_allowed(struct daemon *d, const struct programme *pg, const struct unit *u, char *why, size_t size)
-{
-	const struct selector *s = &pg->proposers;
-	size_t used;
-	int ok;
-
-	(void)d;
-	for (size_t i = 0; s->units && s->units[i]; i++)
-		if (!strcmp(s->units[i], u->code))
-			return 1;
-	ok = s->kinds || s->levels;
-	if (s->kinds) {
-		int k = 0;
-
-		for (size_t i = 0; s->kinds[i]; i++)
-			k |= !strcmp(s->kinds[i], u->kind);
-		ok &= k;
-	}
-	if (s->levels) {
-		int l = 0;
-
-		for (size_t i = 0; s->levels[i]; i++)
-			l |= !strcmp(s->levels[i], u->level_code) && !u->attached;
-		ok &= l;
-	}
-	if (ok)
-		return 1;
-	if (!strcmp(u->kind, u->level_code))	/* a hamlet of kind hamlet: said once */
-		used = (size_t)snprintf(why, size, "%s (%s, %s) may not propose %s (%s): its proposers are", u->code, u->name,
-					u->kind, pg->code, pg->name);
-	else
-		used = (size_t)snprintf(why, size, "%s (%s, %s at level %s) may not propose %s (%s): its proposers are", u->code,
-					u->name, u->kind, u->level_code, pg->code, pg->name);
-	for (size_t i = 0; s->units && s->units[i] && used < size; i++)
-		used += (size_t)snprintf(why + used, size - used, "%s %s", i ? "," : "", s->units[i]);
-	if (s->kinds && used < size) {
-		used += (size_t)snprintf(why + used, size - used, "%s units of kind", s->units ? " and" : "");
-		for (size_t i = 0; s->kinds[i] && used < size; i++)
-			used += (size_t)snprintf(why + used, size - used, "%s %s", i ? " or" : "", s->kinds[i]);
-	}
-	if (s->levels && used < size) {
-		used += (size_t)snprintf(why + used, size - used, "%s at level", s->kinds ? "" : s->units ? " and units" : " units");
-		for (size_t i = 0; s->levels[i] && used < size; i++)
-			used += (size_t)snprintf(why + used, size - used, "%s %s", i ? " or" : "", s->levels[i]);
-	}
-	return 0;
-}
-
 /* acting - the request's principal, NULL for the local administrator */
 static const struct principal *acting(struct daemon *d, struct request *rq)
 {
@@ -334,7 +279,7 @@ int proposal_may_propose(struct daemon *d, struct request *rq, const struct unit
 
 	if (!p)
 		return 0;
-	home = unitset_find(proposal_units(d), p->unit);
+	home = unitset_find(registry_units(d), p->unit);
 	if ((p->roles & (ROLE_SUBMITTER | ROLE_ADMIN))
 	    && (!strcmp(p->unit, u->code) || (home && unit_is_under_at(u, home, registry_today(d)))))
 		return 0;
@@ -360,7 +305,7 @@ int proposal_may_decide(struct daemon *d, struct request *rq, const struct progr
 	       unsigned roles)
 {
 	const struct principal *me = acting(d, rq);
-	const struct unit *u = unitset_find(proposal_units(d), p->decider);
+	const struct unit *u = unitset_find(registry_units(d), p->decider);
 	char who[1024] = "", rtext[96];
 	size_t used = 0, n = 0;
 
@@ -488,7 +433,7 @@ static const char *text_problem(const char *s, size_t max)
 int proposal_nominee_resolve(struct daemon *d, const struct programme *pg, const struct unit *proposer, const char *code,
 		    const char *name, const char *hamlet, struct nominee *out, char *why, size_t size)
 {
-	const struct unitset *units = proposal_units(d);
+	const struct unitset *units = registry_units(d);
 	int32_t today = registry_today(d);
 	const char *bad;
 
@@ -687,7 +632,7 @@ static const struct unit *follow(const struct unit *u, int32_t day)
 const struct unit *proposal_stage_decider(struct daemon *d, const struct stage *st, const struct unit *proposer,
 					int32_t day)
 {
-	const struct unitset *units = proposal_units(d);
+	const struct unitset *units = registry_units(d);
 	const struct unit *u = NULL;
 
 	switch (st->kind) {
@@ -729,7 +674,7 @@ static int64_t stage_due(struct daemon *d, const struct programme *pg, const str
 int proposal_enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg, int n, int64_t event,
 		int group, char *why, size_t size)
 {
-	const struct unit *proposer = unitset_find(proposal_units(d), p->proposer), *u;
+	const struct unit *proposer = unitset_find(registry_units(d), p->proposer), *u;
 	const struct stage *st;
 	int32_t today = registry_today(d);
 	int64_t now = clock_now(d), due;
@@ -962,7 +907,7 @@ static int escalate(struct daemon *d, int64_t id)
 
 	if (proposal_load(d, id, &p))
 		return -1;
-	u = unitset_find(proposal_units(d), p.decider);
+	u = unitset_find(registry_units(d), p.decider);
 	up = u ? unit_parent_at(u, registry_today(d)) : NULL;
 	ev = proposal_event_add(d, &p, "thiduad", "escalate", p.stage, p.decider, NULL, NULL, NULL, 0, NULL, p.state);
 	if (ev >= 0 && proposal_notify(d, &p, ev, "overdue", p.decider, 1) == 0
@@ -1014,10 +959,12 @@ static void proposals_run(struct daemon *d, int64_t now)
 
 static const struct due_source proposals_source = { "proposal stages", proposals_next_due, proposals_run };
 
-/* proposals_init - register the escalation with the scheduler */
+/* proposals_init - register the escalation with the scheduler, and the move of waiting
+ * dossiers with a reorganisation's sweep */
 void proposals_init(void)
 {
 	sched_register(&proposals_source);
+	reorg_on_sweep(proposals_reorg_sweep);
 }
 
 /* message texts ------------------------------------------------------------------------- */
@@ -1158,7 +1105,7 @@ int proposal_precheck(struct daemon *d, struct request *rq, const struct program
 		return rq_error(rq, "invalid_field", "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
 	if (closed_unit_refusal(d, rq, proposer, "propose"))
 		return -1;
-	if (!proposal_proposer_allowed(d, pg, proposer, why, sizeof(why)))
+	if (!cfg_proposer_allowed(pg, proposer, why, sizeof(why)))
 		return rq_error(rq, "not_a_proposer", "%s", why);
 	if (proposal_may_propose(d, rq, proposer, what))
 		return -1;

@@ -27,6 +27,8 @@ struct request;
 
 /* proposals_init - register the escalation of overdue stages with the scheduler */
 void proposals_init(void);
+/* proposals_reorg_sweep - dossiers moved on in a reorganisation (proposals_reorg.c) */
+int proposals_reorg_sweep(struct daemon *d, int32_t today);
 
 /* the ops (api.c dispatches them) */
 int op_proposal_create(struct daemon *d, struct request *rq, json_t *out);
@@ -85,11 +87,7 @@ void proposal_verdict(const struct programme *pg, json_t *scores, struct verdict
  * a new object */
 json_t *proposal_scores(struct daemon *d, const struct proposal *p);
 
-/* the units the rules see in this turn (an import earlier in the turn included) */
-const struct unitset *proposal_units(struct daemon *d);
 
-/* proposal_proposer_allowed - may unit u propose for pg? 1 yes, 0 no (why says who may) */
-int proposal_proposer_allowed(struct daemon *d, const struct programme *pg, const struct unit *u, char *why, size_t size);
 
 /* proposal_may_propose - may the request's principal act for proposing unit u? 0 yes, -1 with an
  * error reply naming who may */

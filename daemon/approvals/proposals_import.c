@@ -309,8 +309,8 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	hamlet = rq_str(rq, "hamlet", 0);
 	if (rq_failed(rq))
 		return -1;
-	if (!(proposer = unitset_find(proposal_units(d), uc)))
-		return rq_unit_unknown(rq, proposal_units(d), uc);
+	if (!(proposer = unitset_find(registry_units(d), uc)))
+		return rq_unit_unknown(rq, registry_units(d), uc);
 	if (!file)
 		file = "proposals.csv";
 	if (rq_nfiles(rq) != 1)

@@ -79,9 +79,9 @@ static const struct unit *find_unit(struct daemon *d, struct request *rq, const 
 
 	if (!code)
 		return NULL;
-	if ((u = unitset_find(proposal_units(d), code)))
+	if ((u = unitset_find(registry_units(d), code)))
 		return u;
-	rq_unit_unknown(rq, proposal_units(d), code);
+	rq_unit_unknown(rq, registry_units(d), code);
 	return NULL;
 }
 
@@ -307,7 +307,7 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out)
 
 	if (want_proposal(d, rq, &p, &pg))
 		return -1;
-	proposer = unitset_find(proposal_units(d), p.proposer);
+	proposer = unitset_find(registry_units(d), p.proposer);
 	if (!proposer) {
 		rq_error(rq, "unknown_unit", "the proposing unit %s of proposal #%lld is no longer in the registry", p.proposer,
 			 (long long)p.id);
@@ -431,7 +431,7 @@ int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out)
 			 (long long)p.id, p.state);
 		goto out;
 	}
-	proposer = unitset_find(proposal_units(d), p.proposer);
+	proposer = unitset_find(registry_units(d), p.proposer);
 	if (proposer && proposal_may_propose(d, rq, proposer, "withdraw proposals"))
 		goto out;
 	was_submitted = !strcmp(p.state, "submitted");
@@ -465,7 +465,7 @@ out:
 /* row_json - one proposal row (PROPOSAL_COLUMNS) */
 static json_t *row_json(struct daemon *d, sqlite3_stmt *s)
 {
-	const struct unitset *units = proposal_units(d);
+	const struct unitset *units = registry_units(d);
 	const struct programme *pg = cfg_programme(d->cfg, col(s, 1));
 	const struct unit *pu = unitset_find(units, col(s, 8)), *du = col(s, 11) ? unitset_find(units, col(s, 11)) : NULL;
 	const char *state = col(s, 9);
@@ -510,7 +510,7 @@ static const char *stage_status(const char *state, int current, int stage)
 /* path_json - every stage: its rule, its unit (as decided, or as it resolves today), who may decide */
 static json_t *path_json(struct daemon *d, const struct programme *pg, const struct proposal *p)
 {
-	const struct unit *proposer = unitset_find(proposal_units(d), p->proposer);
+	const struct unit *proposer = unitset_find(registry_units(d), p->proposer);
 	json_t *path = json_array();
 
 	for (size_t i = 0; i < pg->nstages; i++) {
@@ -521,7 +521,7 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 		int32_t today = registry_today(d);
 
 		if (n == p->stage && p->decider)
-			u = unitset_find(proposal_units(d), p->decider);
+			u = unitset_find(registry_units(d), p->decider);
 		if (n < p->stage) {
 			sqlite3_stmt *s = store_stmt(d->store, "SELECT decider FROM proposal_events WHERE proposal = ?1 AND stage = ?2"
 						     " AND action = 'approve' ORDER BY id DESC LIMIT 1");
@@ -529,7 +529,7 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 			sqlite3_bind_int64(s, 1, p->id);
 			sqlite3_bind_int(s, 2, n);
 			if (sqlite3_step(s) == SQLITE_ROW && col(s, 0))
-				u = unitset_find(proposal_units(d), col(s, 0));
+				u = unitset_find(registry_units(d), col(s, 0));
 			else
 				skipped = 1;	/* not in force when the dossier passed it (or moved on) */
 			sqlite3_reset(s);
@@ -689,7 +689,7 @@ int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
  * predecessor's code, for the row to be marked with) */
 static int in_subtree(struct daemon *d, const char *code, const struct unit *under, const char **via)
 {
-	const struct unit *u = code && *code ? unitset_find(proposal_units(d), code) : NULL, *pred;
+	const struct unit *u = code && *code ? unitset_find(registry_units(d), code) : NULL, *pred;
 
 	if (u && (u == under || unit_is_under_at(u, under, registry_today(d))))
 		return 1;

@@ -147,3 +147,30 @@ void daemon_free(struct daemon *d)
 	d->state_dir = d->db_path = d->spool_dir = NULL;
 	d->api_endpoint = d->events_endpoint = d->jobs_endpoint = NULL;
 }
+
+static int (*on_import[4])(struct daemon *d);
+static size_t non_import;
+
+void registry_on_import(int (*fn)(struct daemon *d))
+{
+	for (size_t i = 0; i < non_import; i++)
+		if (on_import[i] == fn)
+			return;		/* registered again (a second in-process daemon) */
+	if (non_import == sizeof(on_import) / sizeof(on_import[0]))
+		fatal("registry_on_import: too many");
+	on_import[non_import++] = fn;
+}
+
+int registry_imported(struct daemon *d)
+{
+	for (size_t i = 0; i < non_import; i++)
+		if (on_import[i](d))
+			return -1;
+	return 0;
+}
+
+/* registry_units - the unit set of this turn: one an import made, else the live one */
+const struct unitset *registry_units(struct daemon *d)
+{
+	return d->pending_units ? d->pending_units : d->units;
+}

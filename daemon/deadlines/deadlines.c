@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "config.h"
 #include "deadlines.h"
+#include "ladder.h"
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
@@ -30,68 +31,6 @@
 
 #define BATCH 2000
 #define LATE_SLACK 3600		/* fired more than an hour after its moment: a late delivery */
-
-/* sub_working_days - the n-th working day before day */
-static int32_t sub_working_days(const struct config *cfg, int32_t day, int n)
-{
-	while (n > 0) {
-		day--;
-		if (cal_is_working_day(cfg, day))
-			n--;
-	}
-	return day;
-}
-
-/* step_moment - the start of working hours on the working day the step falls on. A
- * reminder N days before that lands on a day off moves back to the working day before it,
- * never forward onto the due day (1d before a Monday deadline is the Friday); an
- * escalation on a day off moves forward to the next working day. */
-int64_t step_moment(const struct config *cfg, const struct step *st, int32_t due_day)
-{
-	int32_t day;
-
-	if (!st->escalation) {
-		day = st->at.working ? sub_working_days(cfg, due_day, st->at.n) : due_day - st->at.n;
-		day = st->at.n > 0 ? cal_roll_back(cfg, day) : cal_roll(cfg, day);
-	} else {
-		day = (st->at.working ? cal_add_working_days(cfg, due_day, st->at.n) : due_day + st->at.n)
-		      + st->extra_days;
-		day = cal_roll(cfg, day);
-	}
-	return day_start(day, cfg->utc_offset) + (int64_t)cfg->work_start * 60;
-}
-
-/* step_live - does step i of rt fire for a period due at due_at? Not after the lock (late
- * submissions closed: nobody is asked to chase a report that can no longer be sent), and
- * not a reminder that lands on the moment of an earlier one of the ladder (1d and 1wd
- * before a Tuesday after a Monday holiday are both the Friday: one reminder, not two) */
-int step_live(const struct config *cfg, const struct report_type *rt, size_t i, int64_t due_at)
-{
-	int32_t due_day = day_of_time(due_at, cfg->utc_offset);
-	int64_t m = step_moment(cfg, &rt->steps[i], due_day);
-
-	if (m > cal_lock_at(rt, due_at))
-		return 0;
-	for (size_t j = 0; j < i && !rt->steps[i].escalation; j++)
-		if (!rt->steps[j].escalation && step_moment(cfg, &rt->steps[j], due_day) == m)
-			return 0;
-	return 1;
-}
-
-/* ladder_next - the first step moment after 'through', 0 when the ladder has run out */
-int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through)
-{
-	int32_t due_day = day_of_time(due_at, cfg->utc_offset);
-	int64_t next = 0;
-
-	for (size_t i = 0; i < rt->nsteps; i++) {
-		int64_t m = step_moment(cfg, &rt->steps[i], due_day);
-
-		if (m > through && (!next || m < next) && step_live(cfg, rt, i, due_at))
-			next = m;
-	}
-	return next;
-}
 
 /* ancestor_at_level - the first non-attached unit at that level, from u upwards */
 static const struct unit *ancestor_at_level(const struct unitset *set, const struct unit *u,
@@ -250,18 +189,18 @@ static int fire_obligation(struct daemon *d, int64_t id, const char *report, con
 	/* of the reminders that fell due since the last run, only the latest still says
 	 * something: the others were superseded while the daemon was down */
 	for (size_t i = 0; rt && u && i < rt->nsteps; i++) {
-		int64_t m = step_moment(d->cfg, &rt->steps[i], due_day);
+		int64_t m = ladder_step_moment(d->cfg, &rt->steps[i], due_day);
 
 		if (!rt->steps[i].escalation && m > through && m <= now && m > last_reminder)
 			last_reminder = m;
 	}
 	for (size_t i = 0; rt && u && i < rt->nsteps; i++) {
 		const struct step *st = &rt->steps[i];
-		int64_t m = step_moment(d->cfg, st, due_day);
+		int64_t m = ladder_step_moment(d->cfg, st, due_day);
 		const char *sent[16];
 		size_t nsent = 0;
 
-		if (m <= through || m > now || !step_live(d->cfg, rt, i, due_at))
+		if (m <= through || m > now || !ladder_step_live(d->cfg, rt, i, due_at))
 			continue;
 		if (!st->escalation && (now > due_at || m < last_reminder))
 			continue;	/* a reminder the due date or a later reminder made pointless */

@@ -4,7 +4,7 @@
  *
  * schedule replays the engine's own rules without firing anything: the ladder steps of an
  * open or returned obligation not yet fired (moment after steps_through), at the moment
- * step_moment() gives, to the recipients the engine would choose, with the engine's
+ * ladder_step_moment() gives, to the recipients the engine would choose, with the engine's
  * kinds (reminder, overdue to the late unit itself, escalation to another unit). Steps
  * that reach the unit about other units' obligations are grouped as the engine groups
  * them into one digest per (report, period, step, moment). The outbox ops only read the
@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "config.h"
 #include "deadlines.h"
+#include "ladder.h"
 #include "intake.h"
 #include "lookup.h"
 #include "ops_notify.h"
@@ -140,10 +141,10 @@ static void obligation_hits(struct daemon *d, const struct report_type *rt, cons
 	for (size_t i = 0; i < rt->nsteps; i++) {
 		const struct step *st = &rt->steps[i];
 		const struct unit *to[MAX_TO];
-		int64_t m = step_moment(d->cfg, st, due_day);
+		int64_t m = ladder_step_moment(d->cfg, st, due_day);
 		size_t n;
 
-		if (m <= through || !step_live(d->cfg, rt, i, due_at))
+		if (m <= through || !ladder_step_live(d->cfg, rt, i, due_at))
 			continue;	/* fired already, or never fires (deadlines.c) */
 		if (!st->escalation && now > due_at)
 			continue;	/* the engine skips a reminder the due date made pointless */

@@ -19,10 +19,10 @@
 #include "clock.h"
 #include "compiled.h"
 #include "config.h"
-#include "deadlines.h"
 #include "events.h"
 #include "inflow.h"
 #include "intake.h"
+#include "ladder.h"
 #include "log.h"
 #include "lookup.h"
 #include "registry.h"
@@ -195,6 +195,7 @@ static const struct due_source intake_source = { "report periods", intake_next_d
 void intake_init(void)
 {
 	sched_register(&intake_source);
+	registry_on_import(intake_reconcile);
 }
 
 /* waive_before_start - nothing is owed for a date before the movement starts

@@ -14,7 +14,6 @@
 #include "xalloc.h"
 #include "clock.h"
 #include "events.h"
-#include "intake.h"
 #include "lookup.h"
 #include "ops_units.h"
 #include "registry.h"
@@ -217,7 +216,7 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 	 * if anything below fails the previous one stays */
 	prev = d->pending_units;
 	d->pending_units = set;
-	if (intake_reconcile(d)) {
+	if (registry_imported(d)) {
 		d->pending_units = prev;
 		unitset_destroy(&set);
 		return rq_error(rq, "internal", "the obligations of the new units could not be created: %s",
