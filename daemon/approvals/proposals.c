@@ -959,12 +959,25 @@ static void proposals_run(struct daemon *d, int64_t now)
 
 static const struct due_source proposals_source = { "proposal stages", proposals_next_due, proposals_run };
 
+/* render_proposal - the outbox's renderer of kind "proposal" */
+static void render_proposal(struct daemon *d, const struct outbox_message *m, const struct unit *to,
+			    const struct outbox_item *items, size_t n, int32_t today, enum tmpl_channel ch,
+			    char **subject, char **body)
+{
+	(void)to;
+	(void)items;
+	(void)n;
+	(void)today;
+	proposals_render(d, m->id, m->step, m->key, m->recipient, ch, subject, body);
+}
+
 /* proposals_init - register the escalation with the scheduler, and the move of waiting
- * dossiers with a reorganisation's sweep */
+ * dossiers with a reorganisation's sweep, the renderer of its messages */
 void proposals_init(void)
 {
 	sched_register(&proposals_source);
 	reorg_on_sweep(proposals_reorg_sweep);
+	outbox_renderer("proposal", render_proposal);
 }
 
 /* message texts ------------------------------------------------------------------------- */

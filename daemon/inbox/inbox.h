@@ -18,4 +18,7 @@ int op_inbox_show(struct daemon *d, struct request *rq, json_t *out);
  * step is "answer/ID"; -1 when the message is unknown */
 int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body);
 
+/* inbox_init - register the renderer of the answers to mail in (at start-up) */
+void inbox_init(void);
+
 #endif

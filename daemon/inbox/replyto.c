@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "outbox.h"
 #include "replyto.h"
 #include "sha256.h"
 #include "statedir.h"
@@ -33,6 +34,7 @@ int replyto_init(struct daemon *d, char *err, size_t errsize)
 {
 	char text[128];
 
+	outbox_reply_to_source(replyto_address);
 	if (!d->cfg->reply_local)
 		return 0;
 	if (state_key(d, KEY_FILE, "names the obligations in the Reply-To of reminders", text, err, errsize))

@@ -24,6 +24,8 @@
 #include "intake.h"
 #include "ladder.h"
 #include "log.h"
+#include "notices.h"
+#include "outbox.h"
 #include "lookup.h"
 #include "registry.h"
 #include "reorg.h"
@@ -196,6 +198,7 @@ void intake_init(void)
 {
 	sched_register(&intake_source);
 	registry_on_import(intake_reconcile);
+	outbox_renderer(NULL, notices_render);
 }
 
 /* waive_before_start - nothing is owed for a date before the movement starts
@@ -688,39 +691,6 @@ static json_t *obligation_json(struct daemon *d, int64_t id)
 	return o;
 }
 
-
-/* actor_text - a principal as a message names it: "Display Name (Unit name)" */
-static char *actor_text(struct daemon *d, const char *name)
-{
-	const struct principal *who = cfg_principal(d->cfg, name);
-	const struct unit *u = who ? unitset_find(d->units, who->unit) : NULL;
-
-	if (!who)
-		return xstrdup(!strcmp(name, "admin") ? "quản trị hệ thống" : name);
-	return xasprintf("%s (%s)", who->display_name ? who->display_name : who->name, u ? u->name : who->unit);
-}
-
-/* intake_notice_words - what the template of a unit's message needs from the submission or
- * review its step names ("receipt/ID", "review/ID"): the reason, the actor and the receipt
- * number; new strings, NULL when there is none */
-void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt)
-{
-	int review = !strncmp(step, "review/", 7), sub = !strncmp(step, "receipt/", 8);
-	sqlite3_stmt *s;
-
-	*reason = *actor = *receipt = NULL;
-	if (!review && !sub)
-		return;
-	s = review ? store_stmt(d->store, "SELECT reason, principal, NULL FROM reviews WHERE id = ?1")
-		   : store_stmt(d->store, "SELECT NULL, principal, receipt FROM submissions WHERE id = ?1");
-	sqlite3_bind_int64(s, 1, strtoll(strchr(step, '/') + 1, NULL, 10));
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*reason = xstrdup(col(s, 0) ? col(s, 0) : "");
-		*actor = actor_text(d, col(s, 1));
-		*receipt = col(s, 2) ? xstrdup(col(s, 2)) : NULL;
-	}
-	sqlite3_reset(s);
-}
 
 /* op_report_review - report.accept, report.return, report.waive by the receiving office */
 int op_report_review(struct daemon *d, struct request *rq, json_t *out)

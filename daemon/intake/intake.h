@@ -15,7 +15,6 @@ struct request;
 /* obligation_state - an obligation's state as it reads now: "missing" for one still open
  * or returned past its lock (calendar.h, cal_lock_at), else the stored state */
 const char *obligation_state(struct daemon *d, const struct report_type *rt, const char *state, int64_t due_at);
-void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt);
 void intake_init(void);
 int intake_reconcile(struct daemon *d);
 int op_report_submit(struct daemon *d, struct request *rq, json_t *out);

@@ -14,6 +14,8 @@
 #include "outbox.h"
 #include "store.h"
 #include "thiduad.h"
+#include "log.h"
+#include "xalloc.h"
 
 /* outbox_join - the message a notice joins: the one of key while it is still pending;
  * once that one has left, the follow-up message of own_key (whatever its state), so a
@@ -120,4 +122,58 @@ int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, js
 	free(text);
 	json_decref(payload);
 	return rc;
+}
+
+/* renderers ------------------------------------------------------------------------------ */
+
+static struct {
+	const char *kind;
+	outbox_render_fn fn;
+} renderers[8];
+static size_t nrenderers;
+static outbox_render_fn default_renderer;
+static outbox_reply_to_fn reply_to_fn;
+
+void outbox_renderer(const char *kind, outbox_render_fn fn)
+{
+	if (!kind) {
+		default_renderer = fn;
+		return;
+	}
+	for (size_t i = 0; i < nrenderers; i++)
+		if (!strcmp(renderers[i].kind, kind)) {
+			renderers[i].fn = fn;
+			return;
+		}
+	if (nrenderers == sizeof(renderers) / sizeof(renderers[0]))
+		fatal("outbox_renderer: too many kinds");
+	renderers[nrenderers].kind = kind;
+	renderers[nrenderers++].fn = fn;
+}
+
+void outbox_render(struct daemon *d, const struct outbox_message *m, const struct unit *to,
+		   const struct outbox_item *items, size_t n, int32_t today, enum tmpl_channel ch,
+		   char **subject, char **body)
+{
+	outbox_render_fn fn = default_renderer;
+
+	for (size_t i = 0; i < nrenderers; i++)
+		if (!strcmp(renderers[i].kind, m->kind))
+			fn = renderers[i].fn;
+	if (fn) {
+		fn(d, m, to, items, n, today, ch, subject, body);
+	} else {
+		*subject = xstrdup("thidua");
+		*body = xstrdup("");
+	}
+}
+
+void outbox_reply_to_source(outbox_reply_to_fn fn)
+{
+	reply_to_fn = fn;
+}
+
+int outbox_reply_to(struct daemon *d, const struct outbox_message *m, char *buf, size_t size)
+{
+	return reply_to_fn ? reply_to_fn(d, m->kind, m->report, m->period, m->recipient, buf, size) : 0;
 }

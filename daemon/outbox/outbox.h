@@ -9,8 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "templates.h"
+
 struct channel;
 struct daemon;
+struct unit;
 
 /* a message of the outbox: to whom, of which kind (what renders it), about what */
 struct outbox_msg {
@@ -33,5 +36,45 @@ int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *
 /* deliveries_add - a delivery that may leave at any hour (a test, an operator's notice),
  * the payload as a JSON object; steals payload */
 int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at);
+
+/* rendering: the outbox delivers what workflows queue and knows none of them; each
+ * registers, at start-up, the renderer of its kinds of message (intake_init: the notices
+ * about obligations, the default; proposals_init: "proposal"; inbox_init: "mail_answer"),
+ * and replyto.c the Reply-To of a unit's notices */
+
+/* a message as it leaves */
+struct outbox_message {
+	int64_t id, moment;
+	const char *key, *recipient, *kind, *report, *period, *step;
+	int late;
+};
+
+/* one unit a message is about, as the reader counts on the day the message leaves */
+struct outbox_item {
+	char *code;
+	const char *name;	/* the unit's, or the code when it is gone from the registry */
+	int32_t due_day;
+	long days;		/* left before the due day, or late after it */
+};
+
+/* subject and body (malloc'd) of m for channel kind ch; to is the recipient unit (or
+ * NULL), items the units it is about, today the reader's day */
+typedef void (*outbox_render_fn)(struct daemon *d, const struct outbox_message *m, const struct unit *to,
+				 const struct outbox_item *items, size_t n, int32_t today, enum tmpl_channel ch,
+				 char **subject, char **body);
+
+/* outbox_renderer - fn renders messages of kind (NULL: every kind without its own) */
+void outbox_renderer(const char *kind, outbox_render_fn fn);
+/* outbox_render - m rendered by the renderer of its kind; a message nobody renders has
+ * subject "thidua" and an empty body */
+void outbox_render(struct daemon *d, const struct outbox_message *m, const struct unit *to,
+		   const struct outbox_item *items, size_t n, int32_t today, enum tmpl_channel ch,
+		   char **subject, char **body);
+
+/* the Reply-To of a message to a unit: "LOCAL+TOKEN@DOMAIN" into buf, 1; 0 when none */
+typedef int (*outbox_reply_to_fn)(struct daemon *d, const char *kind, const char *report, const char *period,
+				  const char *unit, char *buf, size_t size);
+void outbox_reply_to_source(outbox_reply_to_fn fn);
+int outbox_reply_to(struct daemon *d, const struct outbox_message *m, char *buf, size_t size);
 
 #endif

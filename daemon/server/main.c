@@ -25,6 +25,7 @@
 #include "config.h"
 #include "deadlines.h"
 #include "events.h"
+#include "inbox.h"
 #include "inflow.h"
 #include "intake.h"
 #include "jalloc.h"
@@ -410,6 +411,7 @@ int main(int argc, char **argv)
 	calwarn_init();
 	spool_init();
 	proposals_init();
+	inbox_init();
 	reorg_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || (channels_reconcile(&d), 0) || store_commit(d.store))
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));
