@@ -70,7 +70,7 @@ DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libc
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
 	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev
 
-.PHONY: all run check test asan lint deps install clean unit-tests bench
+.PHONY: all run check test asan lint deps install clean unit-tests bench structure
 
 all: $(PROGRAMS)
 
@@ -123,7 +123,19 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS) $(XLSX_LIBS)
 
-unit-tests: $(UNIT_BIN) $(TOOL_BIN)
+unit-tests: $(UNIT_BIN) $(TOOL_BIN) $(BUILD)/tests/test_layers
+
+# structure - the daemon's modules: no include or call circle between them, no folder using
+# one it may not, no source over 800 lines (tests/tools/layers.py, docs/ARCHITECTURE.md).
+# make check runs it too, as the unit test test_layers.
+structure: all
+	@$(PYTHON) tests/tools/layers.py --build $(BUILD)
+
+$(BUILD)/tests/test_layers: tests/tools/layers.py $(BUILD)/libthiduad.a $(BUILD)/daemon/server/main.o
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\n# the structure of the daemon (tests/tools/layers.py), run by tests/run.py\nexec %s tests/tools/layers.py --build %s\n' \
+		'$(PYTHON)' '$(BUILD)' > $@
+	@chmod +x $@
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
