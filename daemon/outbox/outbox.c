@@ -11,10 +11,10 @@
 #include "clock.h"
 #include "config.h"
 #include "jdump.h"
+#include "log.h"
 #include "outbox.h"
 #include "store.h"
 #include "thiduad.h"
-#include "log.h"
 #include "xalloc.h"
 
 /* outbox_join - the message a notice joins: the one of key while it is still pending;
@@ -66,16 +66,18 @@ int64_t outbox_join(struct daemon *d, const char *key, const char *own_key, cons
 	return outbox;
 }
 
-/* outbox_settle - the message's state follows its deliveries */
+/* outbox_settle - the message's state follows its deliveries (a superseded one aside) */
 void outbox_settle(struct daemon *d, int64_t outbox)
 {
 	sqlite3_stmt *s = store_stmt(d->store,
 		"UPDATE outbox SET state = CASE"
 		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state IN ('pending', 'leased')) THEN 'queued'"
-		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state = 'failed') THEN 'failed'"
-		" ELSE 'sent' END,"
-		" sent_at = CASE WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent') THEN ?2 END,"
-		" error = (SELECT last_error FROM deliveries WHERE outbox = ?1 AND state = 'failed' LIMIT 1)"
+		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state = 'failed' AND NOT " SUPERSEDED ")"
+		" THEN 'failed' ELSE 'sent' END,"
+		" sent_at = CASE WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent'"
+		" AND NOT " SUPERSEDED ") THEN ?2 END,"
+		" error = (SELECT last_error FROM deliveries WHERE outbox = ?1 AND state = 'failed' AND NOT " SUPERSEDED
+		" LIMIT 1)"
 		" WHERE id = ?1 AND state NOT IN ('pending', 'spooled')");
 
 	sqlite3_bind_int64(s, 1, outbox);

@@ -25,7 +25,12 @@ struct outbox_msg {
 
 int64_t outbox_join(struct daemon *d, const char *key, const char *own_key, const struct outbox_msg *m);
 
-/* outbox_settle - the message's state follows its deliveries */
+/* SUPERSEDED - SQL: a failed delivery replaced by another (a Zalo recipient out of reach,
+ * the message sent to the unit's e-mail instead: detail.fallback names that delivery); it
+ * does not make its message failed, and notifications.retry leaves it */
+#define SUPERSEDED "(state = 'failed' AND json_valid(detail) AND json_extract(detail, '$.fallback') IS NOT NULL)"
+
+/* outbox_settle - the message's state follows its deliveries (a superseded one aside) */
 void outbox_settle(struct daemon *d, int64_t outbox);
 
 /* deliveries_add_text - one delivery of a message through a channel, its payload given as
