@@ -57,7 +57,8 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/daemon/core/migrations.o
+MIGRATIONS := $(sort $(wildcard daemon/core/migrations/*.sql))
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
@@ -83,6 +84,24 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(DAEMON_INC) -MMD -MP -c $< -o $@
 
 $(BUILD)/daemon/server/main.o $(BUILD)/daemon/server/ops_core.o: debian/changelog
+
+# the schema migrations, daemon/core/migrations/NNN-name.sql numbered from 001 without a
+# gap, as C byte arrays (od): adding a migration is adding its file
+$(BUILD)/daemon/core/migrations.c: $(MIGRATIONS) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* made by the Makefile from daemon/core/migrations/NNN-name.sql: do not edit */'; \
+	  echo '#include "migrations.h"'; n=0; \
+	  for f in $(MIGRATIONS); do n=$$((n + 1)); \
+	    case "$${f##*/}" in $$(printf '%03d' $$n)-*.sql) ;; \
+	      *) echo "$$f: expected migration $$(printf '%03d' $$n)-NAME.sql (numbered from 001, no gap)" >&2; exit 1;; esac; \
+	    echo "static const char m$$n[] = {"; od -An -v -tx1 "$$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; \
+	  done; \
+	  echo 'const char *const store_migrations[] = {'; \
+	  i=0; for f in $(MIGRATIONS); do i=$$((i + 1)); echo "	m$$i,	/* $${f##*/} */"; done; \
+	  echo '};'; echo "const int store_nmigrations = $$n;"; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/daemon/core/migrations.o: $(BUILD)/daemon/core/migrations.c daemon/core/migrations.h
+	$(CC) $(CFLAGS) $(DAEMON_INC) -c $< -o $@
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^

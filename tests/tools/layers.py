@@ -51,7 +51,6 @@ TOP = ""
 # this list only shrinks.
 KNOWN_BIG = {
     "daemon/core/config.c": "every section of every workflow parsed in one file",
-    "daemon/core/store.c": "the migrations' SQL in C strings",
     "daemon/outbox/jobs.c": "the socket, leases, results and retries in one file",
     "daemon/approvals/proposals.c": "rules, stages, events and message texts",
     "daemon/intake/intake.c": "obligations, submissions, review and the list ops",
