@@ -198,6 +198,17 @@ int session_open(struct daemon *d, struct request *rq, const char *name, const c
 	return 0;
 }
 
+/* login_caller - session.login and session.redeem come from the web socket (the
+ * gateway, for whoever is at the keyboard) or from the local administrator, never from a
+ * principal's own connection: 0, or -1 forbidden */
+static int login_caller(struct request *rq)
+{
+	if (rq_web(rq) || !strcmp(rq_principal(rq), "admin"))
+		return 0;
+	return rq_error(rq, "forbidden", "%s may not call %s: logins come from the web socket (thidua-web) or the local administrator",
+			rq_principal(rq), rq_op(rq));
+}
+
 /* rq_address - the client's address as the gateway saw it ("-" when not given) */
 static const char *rq_address(struct request *rq)
 {
@@ -212,7 +223,8 @@ static const char *rq_address(struct request *rq)
 
 int op_session_login(struct daemon *d, struct request *rq, json_t *out)
 {
-	const char *name = rq_str(rq, "name", 1), *password = name ? rq_str(rq, "password", 1) : NULL;
+	const char *name = login_caller(rq) ? NULL : rq_str(rq, "name", 1);
+	const char *password = name ? rq_str(rq, "password", 1) : NULL;
 	const char *address = password ? rq_address(rq) : NULL;
 	const struct principal *p;
 	const char *hash = NULL;
@@ -252,7 +264,8 @@ int op_session_login(struct daemon *d, struct request *rq, json_t *out)
 
 int op_session_redeem(struct daemon *d, struct request *rq, json_t *out)
 {
-	const char *token = rq_str(rq, "token", 1), *password = token ? rq_str(rq, "password", 1) : NULL;
+	const char *token = login_caller(rq) ? NULL : rq_str(rq, "token", 1);
+	const char *password = token ? rq_str(rq, "password", 1) : NULL;
 	const char *address = password ? rq_address(rq) : NULL;
 	const struct principal *p = NULL;
 	char thash[65], phash[crypto_pwhash_STRBYTES], *name = NULL;
