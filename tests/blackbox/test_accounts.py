@@ -355,3 +355,24 @@ def test_report_file_gives_the_exact_bytes_to_whoever_reads_the_receipt():
         with open(path, "r+b") as fp:
             fp.write(b"X")
         eq(code(web(d, "report.file", session=lan, receipt=number, sha256=big)), "internal", "a changed copy")
+
+
+def test_thiduactl_principals_invite_passwd_lock_unlock_list():
+    with Daemon(start_at=START) as d:
+        rc, out = d.ctl_raw("principals", "invite", "nguyen.thi.lan")
+        assert rc == 0 and "http://127.0.0.1:8470/moi/" in out and "mailed to ubnd.anphu@cuchi.example.org" in out, out
+        rc, out = d.ctl_raw("principals", "passwd", "nguyen.thi.lan", input=(PW + "\n").encode())
+        assert rc == 0 and "password of nguyen.thi.lan set" in out and PW not in out, out
+        assert login(d, "nguyen.thi.lan", PW)["ok"], "the password piped to stdin"
+        rc, out = d.ctl_raw("principals", "passwd", "nguyen.thi.lan", input="ngắn\n".encode())
+        assert rc != 0 and "'password'" in out and "10" in out, out
+        rc, out = d.ctl_raw("principals", "lock", "nguyen.thi.lan")
+        assert rc == 0 and "nguyen.thi.lan locked; 1 session(s) ended" in out, out
+        rc, out = d.ctl_raw("principals", "list")
+        line = [l for l in out.splitlines() if l.startswith("nguyen.thi.lan")][0]
+        assert "yes" in line and "submitter,approver" in line, line
+        rc, out = d.ctl_raw("principals", "unlock", "nguyen.thi.lan")
+        assert rc == 0 and "nguyen.thi.lan unlocked" in out, out
+        rc, out = d.ctl_raw("principals", "lock", "ke.la")
+        assert rc != 0 and "ke.la" in out, out
+        eq(d.ctl("principals", "list")["accounts"][0]["name"], "tran.van.binh", "--json")
