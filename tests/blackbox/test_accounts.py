@@ -8,12 +8,13 @@ import hashlib
 import json
 import os
 import sqlite3
+import subprocess
 import tempfile
 import time
 
 import zmq
 
-from harness import CONFIG, Daemon, eq, write
+from harness import BIN, CONFIG, Daemon, eq, write
 
 START = "2024-11-10T09:00:00+07:00"
 PW = "mật khẩu của Lan 2024"
@@ -376,3 +377,47 @@ def test_thiduactl_principals_invite_passwd_lock_unlock_list():
         rc, out = d.ctl_raw("principals", "lock", "ke.la")
         assert rc != 0 and "ke.la" in out, out
         eq(d.ctl("principals", "list")["accounts"][0]["name"], "tran.van.binh", "--json")
+
+
+def test_a_restored_backup_keeps_invitations_and_passwords():
+    from test_backup import backup, members, restore
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = os.path.join(tmp, "b.tar")
+        with Daemon(start_at=START) as d:
+            assert d.call("account.passwd", name="huynh.van.nam", password=PW_NAM)["ok"]
+            token = d.call("account.invite", name="nguyen.thi.lan")["link"].rsplit("/", 1)[1]
+            backup(d, archive)
+            m = members(archive)
+            assert "invite.key" in m and m["invite.key"].mode & 0o777 == 0o600, sorted(m)
+        target = os.path.join(tmp, "restored")
+        rc, out = restore(archive, target)
+        assert rc == 0, out
+        with Daemon(state_dir=target, start_at=START) as r:
+            assert web(r, "session.redeem", token=token, password=PW)["ok"], "the mailed link still works"
+            assert login(r, "huynh.van.nam", PW_NAM)["ok"], "the password still works"
+
+
+def test_the_web_section_sets_the_link_and_the_lifetimes():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "web.cfg")
+        text = open(CONFIG, encoding="utf-8").read()
+        i = text.index("web = {")
+        j = text.index("};", i) + 2
+        write(path, text[:i] + 'web = { url = "https://thidua.example.gov.vn/"; idle_minutes = 5; max_hours = 1;'
+              ' invite_hours = 2; };' + text[j:])
+        with Daemon(config=path, start_at=START) as d:
+            inv = d.call("account.invite", name="nguyen.thi.lan")
+            assert inv["link"].startswith("https://thidua.example.gov.vn/moi/"), inv
+            eq(inv["expires_at"], "2024-11-10T11:00:00+07:00", "2 hours")
+            assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+            tok = session(d, "nguyen.thi.lan", PW)
+            d.call("clock.advance", by="5m1s")
+            eq(code(web(d, "session.show", session=tok)), "session_expired", "idle 5 minutes")
+            tok = session(d, "nguyen.thi.lan", PW)
+            for _ in range(13):
+                assert web(d, "session.show", session=tok)["ok"]
+                d.call("clock.advance", by="4m40s")
+            eq(code(web(d, "session.show", session=tok)), "session_expired", "after 1 hour in use")
+        write(path, text[:i] + 'web = { url = "thidua.example.gov.vn"; };' + text[j:])
+        p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True)
+        assert p.returncode != 0 and b"http://" in p.stdout + p.stderr, p
