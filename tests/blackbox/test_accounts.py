@@ -421,3 +421,36 @@ def test_the_web_section_sets_the_link_and_the_lifetimes():
         write(path, text[:i] + 'web = { url = "thidua.example.gov.vn"; };' + text[j:])
         p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True)
         assert p.returncode != 0 and b"http://" in p.stdout + p.stderr, p
+
+
+def test_an_invitation_goes_by_smtp_at_once_to_the_mail_only_and_its_link_is_not_kept():
+    """With an smtp channel and thidua-mail: the invitation leaves at once, on a Sunday too,
+    to the unit's address and not to its chat; once the server has it, the delivery's copy
+    of the text no longer holds the link."""
+    from test_delivery import Receiver, Smtp, config_with_channels, wait_for, workers_ready
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-ANPHU": "json-ok"})
+            with Daemon(config=cfg, start_at=START) as d:       # Sunday 09:00
+                workers_ready(d)
+                inv = d.call("account.invite", name="nguyen.thi.lan")
+                token = inv["link"].rsplit("/", 1)[1]
+                def invitations():
+                    return [(r, m) for r, m in ((r, email.message_from_bytes(c, policy=email.policy.default))
+                                                for _, r, c in smtp.messages) if "Mời đặt mật khẩu" in str(m["Subject"])]
+                ((rcpts, m),) = wait_for("the invitation", invitations)
+                eq(rcpts, ["ubnd.anphu@cuchi.example.org"], "to the unit's address")
+                assert str(m["Subject"]).startswith("[thidua] Mời đặt mật khẩu"), m["Subject"]
+                assert inv["link"] in m.get_body(("plain",)).get_content()
+                wait_for("the delivery settled", lambda: d.db().execute(
+                    "SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0] >= 1)
+                rows = d.db().execute("SELECT d.channel, d.payload FROM deliveries d JOIN outbox o ON o.id = d.outbox"
+                                      " WHERE o.kind = 'account_invite'").fetchall()
+                eq([r[0] for r in rows], ["thu"], "no chat delivery")
+                assert token not in rows[0][1] and "không được lưu" in rows[0][1], rows[0][1]
+                assert not [p for p in http.posts if token.encode() in p[2]], "never posted to a chat"
+                assert web(d, "session.redeem", token=token, password=PW)["ok"], "the mailed link works"
+    finally:
+        http.close()
+        smtp.close()
