@@ -669,8 +669,9 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		/* an invitation's link is a password until used: once the mail server has the
 		 * mail, the daemon keeps no copy of it (daemon/accounts) */
 		s = store_stmt(d->store, "UPDATE deliveries SET payload = json_set(payload, '$.text', ?2) WHERE id = ?1"
-			       " AND outbox IN (SELECT id FROM outbox WHERE kind = 'account_invite') AND json_valid(payload)");
+			       " AND EXISTS (SELECT 1 FROM outbox WHERE id = ?3 AND kind = 'account_invite') AND json_valid(payload)");
 		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 3, outbox);
 		sqlite3_bind_text(s, 2, "(thư mời đã gửi; liên kết không được lưu lại / sent; the link is not kept)", -1, SQLITE_STATIC);
 		sqlite3_step(s);
 		sqlite3_reset(s);

@@ -454,3 +454,21 @@ def test_an_invitation_goes_by_smtp_at_once_to_the_mail_only_and_its_link_is_not
     finally:
         http.close()
         smtp.close()
+
+
+def test_one_account_per_name_and_the_session_is_its_post_of_today():
+    """nguyen.thi.lan holds two posts one after the other (XA-ANPHU until 30 June 2025,
+    XA-ANNHONTAY-2025 from 1 July): one account, and the session is the post in force."""
+    with Daemon(start_at="2025-07-01T09:00:00+07:00") as d:
+        names = [a["name"] for a in d.call("accounts.list")["accounts"]]
+        eq(names.count("nguyen.thi.lan"), 1, "one account per name")
+        eq(len(names), len(set(names)), "no name twice")
+        row = [a for a in d.call("accounts.list")["accounts"] if a["name"] == "nguyen.thi.lan"][0]
+        eq(row["unit"], "XA-ANNHONTAY-2025", "today's post")
+        inv = d.call("account.invite", name="nguyen.thi.lan")
+        eq(inv["sent_to"], ["ubnd.annhontay@hcmc.example.org"], "mailed to today's unit")
+        r = web(d, "session.redeem", token=inv["link"].rsplit("/", 1)[1], password=PW)
+        eq((r["principal"]["unit"], r["principal"]["roles"]), ("XA-ANNHONTAY-2025", ["submitter"]), "today's post")
+        # a post that has ended logs in to nothing
+        assert d.call("account.passwd", name="tran.van.binh", password=PW)["ok"]
+        eq(code(login(d, "tran.van.binh", PW)), "roles_ended", "roles over on 30 June 2025")
