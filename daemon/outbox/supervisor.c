@@ -70,9 +70,12 @@ static void spawn(struct daemon *d, struct child *c)
 {
 	size_t n = strv_len(c->args);
 	char **argv = xcalloc(n + 4, sizeof(char *)), endpoint[512];
+	const char *base = strrchr(c->program, '/') ? strrchr(c->program, '/') + 1 : c->program;
 	pid_t pid;
 
-	local_endpoint(d->jobs_endpoint, endpoint, sizeof(endpoint));
+	/* the web gateway is no delivery worker: it speaks to the web socket (daemon/accounts) */
+	local_endpoint(!strcmp(base, "thidua-web") && d->web_endpoint ? d->web_endpoint : d->jobs_endpoint, endpoint,
+		       sizeof(endpoint));
 	argv[0] = c->program;
 	argv[1] = "-e";
 	argv[2] = endpoint;
