@@ -67,7 +67,7 @@ static void failure_record(struct daemon *d, json_t *arg)
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_step(s);
 	sqlite3_reset(s);
-	audit_append(d, name, "session.failed", name, NULL, json_incref(arg));
+	audit_append(d, *name ? name : "web", "session.failed", *name ? name : NULL, NULL, json_incref(arg));
 	if (*name && failures_since(d, 0, name, now - FAILURE_WINDOW, &last) == ACCOUNT_FAILURES_MAX) {
 		s = store_stmt(d->store, "UPDATE accounts SET locked_until = ?2, failures = ?3 WHERE name = ?1");
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -79,7 +79,7 @@ static void failure_record(struct daemon *d, json_t *arg)
 			     json_pack("{s:s,s:s,s:o}", "name", name, "address", address, "until", json_time(d, now + FAILURE_WINDOW)));
 	}
 	if (failures_since(d, 1, address, now - FAILURE_WINDOW, &last) == ADDRESS_FAILURES_MAX)
-		audit_append(d, name, "session.lockout", NULL, NULL,
+		audit_append(d, *name ? name : "web", "session.lockout", NULL, NULL,
 			     json_pack("{s:s,s:o}", "address", address, "until", json_time(d, now + FAILURE_WINDOW)));
 }
 

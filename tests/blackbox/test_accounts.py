@@ -115,6 +115,8 @@ def test_an_invitation_is_mailed_to_the_unit_used_once_and_expires():
         assert "quản trị" in r2["error"]["message"], r2
         assert login(d, "nguyen.thi.lan", PW)["ok"], "the first password stands"
         eq(code(web(d, "session.redeem", token="f" * 64, password=PW)), "invite_invalid", "never given")
+        row = d.db().execute("SELECT principal, detail FROM audit WHERE op = 'session.failed' ORDER BY seq DESC").fetchone()
+        eq((row[0], json.loads(row[1])["why"]), ("web", "invitation unknown or used"), "a bad token is audited")
         # a new invitation replaces the unused one; an invitation expires
         first = d.call("account.invite", name="tran.thi.thu")["link"].rsplit("/", 1)[1]
         second = d.call("account.invite", name="tran.thi.thu")["link"].rsplit("/", 1)[1]
