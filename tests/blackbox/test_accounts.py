@@ -170,6 +170,13 @@ def test_an_address_failing_20_times_is_refused_and_others_are_not():
         eq(code(r), "login_throttled", "the address is refused, even with the right password")
         assert "2024-11-10T09:15:00+07:00" in r["error"]["message"], r
         assert login(d, "nguyen.thi.lan", PW, address="203.0.113.67")["ok"], "another address logs in"
+        # guessing invitation tokens counts too, and is refused the same way
+        token = d.call("account.invite", name="tran.thi.thu")["link"].rsplit("/", 1)[1]
+        for i in range(20):
+            eq(code(web(d, "session.redeem", token=f"{i:064x}", password=PW, address="203.0.113.68")), "invite_invalid", i)
+        eq(code(web(d, "session.redeem", token=token, password=PW, address="203.0.113.68")), "login_throttled",
+           "even the right token")
+        assert web(d, "session.redeem", token=token, password=PW, address="203.0.113.69")["ok"], "from another address"
         d.call("clock.advance", by="15m")
         assert login(d, "nguyen.thi.lan", PW, address="203.0.113.66")["ok"], "after 15 minutes"
 
