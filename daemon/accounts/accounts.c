@@ -21,13 +21,24 @@
 #include <string.h>
 #include <time.h>
 
-#include "accounts/accounts.h"
+#include "accounts.h"
+#include "audit.h"
+#include "authz.h"
 #include "buf.h"
+#include "clock.h"
+#include "config.h"
 #include "log.h"
+#include "outbox.h"
+#include "registry.h"
+#include "reorg.h"
+#include "rq.h"
 #include "sha256.h"
+#include "statedir.h"
+#include "store.h"
 #include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -38,10 +49,27 @@
 static unsigned char invite_key[32];
 static int verifications;		/* Argon2id computations this turn */
 
+/* render_invite - the outbox's renderer of kind "account_invite" */
+static void render_invite(struct daemon *d, const struct outbox_message *m, const struct unit *to,
+			  const struct outbox_item *items, size_t n, int32_t today, enum tmpl_channel ch,
+			  char **subject, char **body)
+{
+	(void)to;
+	(void)items;
+	(void)n;
+	(void)today;
+	(void)ch;
+	if (invite_render(d, m->step, subject, body)) {
+		*subject = xstrdup("[thidua] Thư mời đã được thay thế");
+		*body = xstrdup("Thư mời đặt mật khẩu này đã được thay thế bằng thư mời mới hoặc đã được dùng.\n");
+	}
+}
+
 int accounts_init(struct daemon *d, char *err, size_t errsize)
 {
 	char text[130];
 
+	outbox_renderer("account_invite", render_invite);
 	if (sodium_init() < 0) {
 		snprintf(err, errsize, "libsodium cannot start (sodium_init)");
 		return -1;

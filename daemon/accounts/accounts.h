@@ -58,12 +58,5 @@ void random_hex(char *out, size_t bytes);	/* out holds 2 * bytes + 1 */
 const struct principal *principal_now(struct daemon *d, const char *name);
 int session_open(struct daemon *d, struct request *rq, const char *name, const char *address, json_t *out);
 
-/* api.c, for these ops: rq_on_failure - fn(d, arg) runs after a failed request's changes
- * are undone (a failed login is still counted and audited; steals arg); rq_reply_file -
- * a file frame after the reply's JSON (steals data, malloc'd); rq_web - the request came
- * on the web socket */
-void rq_on_failure(struct request *rq, void (*fn)(struct daemon *d, json_t *arg), json_t *arg);
-void rq_reply_file(struct request *rq, void *data, size_t size);
-int rq_web(const struct request *rq);
 
 #endif

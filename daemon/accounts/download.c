@@ -13,9 +13,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accounts/accounts.h"
+#include "accounts.h"
+#include "audit.h"
+#include "authz.h"
+#include "clock.h"
+#include "config.h"
+#include "outbox.h"
+#include "registry.h"
+#include "reorg.h"
+#include "rq.h"
 #include "sha256.h"
+#include "statedir.h"
+#include "store.h"
+#include "templates.h"
 #include "thiduad.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 

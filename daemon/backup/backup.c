@@ -33,10 +33,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "b64.h"
+#include "backup.h"
 #include "buf.h"
+#include "clock.h"
+#include "config.h"
 #include "log.h"
+#include "rq.h"
 #include "sha256.h"
+#include "statedir.h"
+#include "store.h"
 #include "tar.h"
 #include "thiduad.h"
 #include "xalloc.h"

@@ -15,20 +15,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "accounts/accounts.h"
 #include "b64.h"
 #include "buf.h"
-#include "compiled.h"
+#include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inflow.h"
 #include "jdump.h"
-#include "jobs.h"
 #include "log.h"
 #include "mailhdr.h"
+#include "outbox.h"
 #include "period_text.h"
-#include "proposals.h"
 #include "sha256.h"
+#include "spool.h"
+#include "store.h"
 #include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define SPOOL_BATCH 500
@@ -56,141 +61,30 @@ static void payload_end(struct buf *b, const char *key, const struct buf *event)
 	BUF_PUT(b, "}");
 }
 
-/* vn_date - dd/mm/yyyy of a day */
-static void vn_date(int32_t day, char *buf, size_t size)
-{
-	int y;
-	unsigned m, dd;
-
-	civil_from_days(day, &y, &m, &dd);
-	snprintf(buf, size, "%02u/%02u/%04d", dd % 100u, m % 100u, y % 10000);
-}
-
 struct message {
 	int64_t id, moment;
 	char *key, *recipient, *kind, *report, *period, *step, *path;
 	int late, ok, fanned;
 };
 
-/* one unit a message is about, as the reader counts on the day the message leaves */
-struct item {
-	char *code;
-	const char *name;	/* the unit's, or the code when it is gone from the registry */
-	int32_t due_day;
-	long days;		/* left before the due day, or late after it */
-};
-
-static void items_free(struct item *items, size_t n)
+static void items_free(struct outbox_item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(items[i].code);
 	free(items);
 }
 
-#define LATE_NOTE "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n"
-
-/* the text of one unit of a message: due date, days left and days late as the reader
- * counts them on the day the message leaves */
-struct item_text {
-	char due[16], left[16], late[16];
-};
-
-/* render_notices - subject and body from the templates (docs/CONFIG.md), Vietnamese by default,
- * for a channel kind: TC_MAIL for an email, TC_CHAT for chat posts, TC_ANY for a .json
- * spool file. A reminder, overdue, receipt, returned or accepted notice speaks of one
- * unit; an escalation lists them. */
-static void render_notices(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
-			   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
-{
-	const struct report_type *rt = cfg_report(d->cfg, m->report);
-	const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
-	struct tmpl_item *units = xcalloc(n ? n : 1, sizeof(*units));
-	struct item_text *texts = xcalloc(n ? n : 1, sizeof(*texts));
-	struct tmpl_values v = { .units = units, .nunits = n };
-	enum tmpl_event ev = !strcmp(m->kind, "reminder") ? TE_REMINDER : !strcmp(m->kind, "overdue") ? TE_OVERDUE
-			     : !strcmp(m->kind, "returned") ? TE_RETURNED : !strcmp(m->kind, "accepted") ? TE_ACCEPTED
-			     : !strcmp(m->kind, "receipt") ? TE_RECEIPT : TE_ESCALATION;
-	char count[24], *reason = NULL, *actor = NULL, *receipt = NULL, late_until[16] = "";
-	char title[1024], contact[512], expected[24], received[24], missing[24], listed[4096];
-	struct inputs in;
-	int32_t last_due = INT32_MIN;
-
-	for (size_t i = 0; i < n; i++) {
-		int32_t due = items[i].due_day;
-
-		vn_date(due, texts[i].due, sizeof(texts[i].due));
-		snprintf(texts[i].left, sizeof(texts[i].left), "%ld", due > today ? (long)due - today : 0L);
-		snprintf(texts[i].late, sizeof(texts[i].late), "%ld", today > due ? (long)today - due : 0L);
-		units[i].v[TV_UNIT_NAME] = items[i].name;
-		units[i].v[TV_UNIT_CODE] = items[i].code;
-		units[i].v[TV_DUE_DATE] = texts[i].due;
-		units[i].v[TV_DAYS_LEFT] = texts[i].left;
-		units[i].v[TV_DAYS_OVERDUE] = texts[i].late;
-		last_due = due > last_due ? due : last_due;
-	}
-	if (rt && rt->late_days >= 0 && n && (ev == TE_OVERDUE || ev == TE_ESCALATION))
-		vn_date(last_due + rt->late_days, late_until, sizeof(late_until));
-	v.v[TV_LATE_UNTIL] = late_until[0] ? late_until : NULL;
-	snprintf(count, sizeof(count), "%zu", n);
-	v.v[TV_REPORT_NAME] = rt ? rt->name : m->report;
-	v.v[TV_REPORT_CODE] = m->report;
-	v.v[TV_PERIOD] = m->period;
-	report_period_text(rt ? rt->name : m->report, rt && rt->yearly, m->period, title, sizeof(title));
-	v.v[TV_REPORT_PERIOD] = title;
-	v.v[TV_PLAN_NO] = d->cfg->movement_plan;
-	v.v[TV_PLAN_NAME] = d->cfg->plan_name;
-	v.v[TV_RECEIVER_NAME] = recv ? recv->name : "đơn vị nhận";
-	unit_contact_text(recv, contact, sizeof(contact));
-	v.v[TV_RECEIVER_CONTACT] = contact;
-	v.v[TV_HOW_TO_SUBMIT] = rt && rt->how_to_submit ? rt->how_to_submit : d->cfg->how_to_submit;
-	/* a compiled report: its inputs when it was filed (a receipt), else as they stand */
-	if (compiled_inputs(d, rt, m->period, ev == TE_RECEIPT ? m->moment : clock_now(d), &in) == 0) {
-		snprintf(expected, sizeof(expected), "%ld", in.expected);
-		snprintf(received, sizeof(received), "%ld", in.received);
-		snprintf(missing, sizeof(missing), "%ld", in.missing);
-		inputs_missing_text(d, &in, listed, sizeof(listed));
-		v.v[TV_INPUTS_EXPECTED] = expected;
-		v.v[TV_INPUTS_RECEIVED] = received;
-		v.v[TV_INPUTS_MISSING_COUNT] = missing;
-		v.v[TV_INPUTS_MISSING] = listed;
-		inputs_free(&in);
-	}
-	v.v[TV_RECIPIENT_NAME] = to ? to->name : m->recipient;
-	v.v[TV_UNIT_COUNT] = count;
-	v.v[TV_DEDUP_KEY] = m->key;
-	v.v[TV_LATE_NOTE] = m->late ? LATE_NOTE : "";
-	if (ev == TE_RETURNED || ev == TE_ACCEPTED || ev == TE_RECEIPT)
-		intake_notice_words(d, m->step, &reason, &actor, &receipt);
-	v.v[TV_REASON] = reason ? reason : "";
-	v.v[TV_ACTOR] = actor ? actor : "";
-	v.v[TV_RECEIPT] = receipt ? receipt : "";
-	templates_render(d->cfg->templates, ev, ch, &v, subject, body);
-	free(reason);
-	free(actor);
-	free(receipt);
-	free(texts);
-	free(units);
-}
-
-/* render - subject and body for a channel kind: a message about proposals (kind
- * 'proposal') through proposals.c, the others here; both from the templates */
-static void render(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
+/* render - subject and body of m for a channel kind, by the renderer its kind registered
+ * (outbox_renderer) */
+static void render(struct daemon *d, const struct message *m, const struct unit *to, const struct outbox_item *items,
 		   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
-	if (!strcmp(m->kind, "proposal"))
-		proposals_render(d, m->id, m->step, m->key, m->recipient, ch, subject, body);
-	else if (!strcmp(m->kind, "mail_answer")) {	/* to the sender of a message in (inbox.c) */
-		if (inbox_answer_render(d, m->step, subject, body)) {
-			*subject = xstrdup("thidua");
-			*body = xstrdup("");
-		}
-	} else if (!strcmp(m->kind, "account_invite")) {	/* daemon/accounts: a one-time link */
-		if (invite_render(d, m->step, subject, body)) {
-			*subject = xstrdup("[thidua] Thư mời đã được thay thế");
-			*body = xstrdup("Thư mời đặt mật khẩu này đã được thay thế bằng thư mời mới hoặc đã được dùng.\n");
-		}
-	} else
-		render_notices(d, m, to, items, n, today, ch, subject, body);
+	struct outbox_message om = {
+		.id = m->id, .moment = m->moment, .key = m->key, .recipient = m->recipient, .kind = m->kind,
+		.report = m->report, .period = m->period, .step = m->step, .late = m->late,
+	};
+
+	outbox_render(d, &om, to, items, n, today, ch, subject, body);
 }
 
 /* message_items - the units a message is about, with due day and days left or late on the
@@ -198,16 +92,16 @@ static void render(struct daemon *d, const struct message *m, const struct unit 
  * due day) */
 static int item_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct item *)a)->code, ((const struct item *)b)->code);
+	return strcmp(((const struct outbox_item *)a)->code, ((const struct outbox_item *)b)->code);
 }
 
-static struct item *message_items(struct daemon *d, const struct message *m, int64_t now, size_t *count)
+static struct outbox_item *message_items(struct daemon *d, const struct message *m, int64_t now, size_t *count)
 {
 	/* sorted here, not by ORDER BY: SQLite would build a temporary b-tree for each
 	 * message, most of which are about one unit */
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, o.due_at FROM notices n JOIN obligations o"
 				     " ON o.id = n.obligation WHERE n.outbox = ?1");
-	struct item *items = NULL;
+	struct outbox_item *items = NULL;
 	size_t n = 0, cap = 0;
 	int32_t today = day_of_time(now, d->cfg->utc_offset);	/* as the reader sees it */
 
@@ -235,7 +129,7 @@ static struct item *message_items(struct daemon *d, const struct message *m, int
 }
 
 /* items_json - the units as the .json spool file lists them */
-static json_t *items_json(const struct item *items, size_t n)
+static json_t *items_json(const struct outbox_item *items, size_t n)
 {
 	json_t *a = json_array();
 
@@ -246,15 +140,18 @@ static json_t *items_json(const struct item *items, size_t n)
 	return a;
 }
 
-/* mail_reply_to - the Reply-To of m (replyto.c) into addr, and the line that asks for the
- * report by reply added to *body; 0 when m has none */
+/* mail_reply_to - the Reply-To of m (outbox_reply_to: replyto.c) into addr, and the line
+ * that asks for the report by reply added to *body; 0 when m has none */
 static int mail_reply_to(struct daemon *d, const struct message *m, char *addr, size_t size, char **body)
 {
 	static const char hint[] = "\n\nĐể nộp báo cáo: trả lời thư này và đính kèm tệp báo cáo "
 				   "(không cần đổi tiêu đề hay địa chỉ nhận).\n";
+	struct outbox_message om = {
+		.kind = m->kind, .report = m->report, .period = m->period, .recipient = m->recipient,
+	};
 	char *b;
 
-	if (!replyto_address(d, m->kind, m->report, m->period, m->recipient, addr, size))
+	if (!outbox_reply_to(d, &om, addr, size))
 		return 0;
 	b = xasprintf("%s%s", *body, hint);
 	free(*body);
@@ -296,7 +193,7 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	const struct unit *to = unitset_find(d->units, m->recipient);
 	int64_t now = clock_now(d);
 	size_t nitems;
-	struct item *items = message_items(d, m, now, &nitems);
+	struct outbox_item *items = message_items(d, m, now, &nitems);
 	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
 	int email = answer || (to && to->emails && to->emails[0]);
 	struct buf out = { 0 };
@@ -360,7 +257,7 @@ static const struct channel *email_channel(const struct config *cfg)
 
 /* event_json - the "event" of a delivery payload: what the message is about, for
  * structured receivers (docs/JOBS.md) */
-static void event_json(struct buf *b, const struct message *m, const struct item *items, size_t n)
+static void event_json(struct buf *b, const struct message *m, const struct outbox_item *items, size_t n)
 {
 	BUF_PUT(b, "{");
 	bjson_field(b, "kind", m->kind, 1);
@@ -404,7 +301,7 @@ static int reaches_by_zalo(const struct config *cfg, const struct unit *to)
 
 /* message_expiry - when the deliveries of m give up: 72 hours after now, or sooner for a
  * reminder, pointless after its due date */
-static int64_t message_expiry(const struct daemon *d, const struct message *m, const struct item *items,
+static int64_t message_expiry(const struct daemon *d, const struct message *m, const struct outbox_item *items,
 			      size_t nitems, int64_t now)
 {
 	int64_t expires = now + 72 * 3600;
@@ -422,7 +319,7 @@ static int64_t message_expiry(const struct daemon *d, const struct message *m, c
  * it (docs/JOBS.md), into payload; to the unit's addresses, or to the address m->recipient
  * for an answer */
 static void mail_payload(struct daemon *d, const struct message *m, const struct unit *to, const struct channel *mail,
-			 const struct item *items, size_t nitems, int32_t today, const struct buf *event,
+			 const struct outbox_item *items, size_t nitems, int32_t today, const struct buf *event,
 			 struct buf *payload)
 {
 	int answer = !strcmp(m->kind, "mail_answer");
@@ -468,7 +365,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	const struct unit *to = unitset_find(d->units, m->recipient);
 	const struct channel *mail = email_channel(d->cfg);
 	int64_t now = clock_now(d), expires;
-	struct item *items;
+	struct outbox_item *items;
 	size_t nitems;
 	static struct buf event, payload;	/* kept from message to message: no regrowing */
 	char *subject = NULL, *body = NULL;
@@ -532,7 +429,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	return n < 0 ? -1 : n > 0;
 }
 
-/* spool_mail_fallback - see jobs.h */
+/* spool_mail_fallback - see spool.h */
 int64_t spool_mail_fallback(struct daemon *d, int64_t outbox, const char **why)
 {
 	const struct channel *mail = email_channel(d->cfg);
@@ -541,7 +438,7 @@ int64_t spool_mail_fallback(struct daemon *d, int64_t outbox, const char **why)
 	struct message m = { .id = outbox };
 	const struct unit *to = NULL;
 	int64_t id = 0, now = clock_now(d);
-	struct item *items;
+	struct outbox_item *items;
 	size_t nitems;
 	struct buf event = { 0 }, payload = { 0 };
 	int reached = 0;

@@ -7,9 +7,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audit.h"
+#include "calwarn.h"
 #include "channels.h"
+#include "config.h"
+#include "deadlines.h"
+#include "events.h"
+#include "intake.h"
 #include "log.h"
+#include "notify.h"
+#include "registry.h"
+#include "reload.h"
+#include "replyto.h"
+#include "store.h"
 #include "thiduad.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 

@@ -18,13 +18,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accounts/accounts.h"
+#include "accounts.h"
 #include "channels.h"
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "reorg.h"
 #include "request.h"
+#include "rq.h"
 #include "ops_calendar.h"
 #include "ops_notify.h"
 #include "zalo.h"
@@ -33,10 +34,28 @@
 #include "timeutil.h"
 #include "utf8.h"
 #include "xalloc.h"
+#include "api.h"
+#include "audit.h"
+#include "authz.h"
+#include "backup.h"
+#include "blobs.h"
+#include "blobs_verify.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inbox.h"
+#include "inflow.h"
+#include "intake.h"
+#include "ops_core.h"
+#include "ops_deliver.h"
+#include "ops_units.h"
+#include "registry.h"
+#include "statedir.h"
+#include "store.h"
+#include "units.h"
+#include "zap.h"
 
 #define API_BATCH 256
-#define MAX_FRAMES 65		/* the JSON frame and up to 64 files */
-#define MESSAGE_MAX 1024	/* an error message, whatever it quotes */
 #define QUOTE_MAX 64		/* a name or value quoted from the request */
 
 /* OP_RERUN: the op's only effects are rows of the database, the turn's events and the
@@ -44,35 +63,6 @@
 /* OP_SECRET: the request or its reply holds a password or a token: no generic audit
  * entry (the op writes its own, without it) and no stored reply (never replayed) */
 enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2, OP_RERUN = 4, OP_SECRET = 8 };
-
-struct op_entry;
-
-struct request {
-	void *sock;			/* the socket it came on: d->api or d->web */
-	int web;			/* it came on the web socket */
-	zmq_msg_t identity;
-	int delimiter;			/* the client sent an empty frame first (REQ) */
-	zmq_msg_t frames[MAX_FRAMES];	/* frames[0] is the JSON */
-	size_t nframes;
-	json_t *body;
-	const char *op, *id;
-	unsigned flags;
-	json_t *reply;			/* {"id":..,"ok":..} */
-	char *reply_text;		/* reply as sent, when already serialized */
-	int failed;
-	int replayed;
-	const struct op_entry *e;	/* the op, once parsed; NULL: unknown */
-	int ran;			/* request_run got past parsing: request_again undoes it */
-	int rated;			/* counted by rate_allow (once, even when run again) */
-	const char *principal;		/* "as": a principal of the configuration; NULL: "admin" */
-	char user_id[72];		/* tcp: the principal its CURVE key proved (zap.c); "" over ipc */
-	int fd;				/* the connection it came on (inflow.h), or -1 */
-	const struct daemon *d;
-	void (*on_failure)(struct daemon *d, json_t *arg);	/* rq_on_failure */
-	json_t *failure_arg;
-	void *file;			/* rq_reply_file: a file frame after the reply */
-	size_t file_size;
-};
 
 static const struct op_entry {
 	const char *name;
@@ -275,203 +265,6 @@ void api_close(struct daemon *d)
 	d->api = d->events = d->web = d->zctx = NULL;
 }
 
-/* request helpers ----------------------------------------------------------------- */
-
-const char *rq_op(const struct request *rq)
-{
-	return rq->op;
-}
-
-json_t *rq_body(const struct request *rq)
-{
-	return rq->body;
-}
-
-size_t rq_nfiles(const struct request *rq)
-{
-	return rq->nframes ? rq->nframes - 1 : 0;
-}
-
-const void *rq_file(const struct request *rq, size_t i, size_t *size)
-{
-	zmq_msg_t *m = (zmq_msg_t *)&rq->frames[i + 1];
-
-	*size = zmq_msg_size(m);
-	return zmq_msg_data(m);
-}
-
-const char *rq_id(const struct request *rq)
-{
-	return rq->id;
-}
-
-int rq_failed(const struct request *rq)
-{
-	return rq->failed;
-}
-
-/* rq_principal - who acts: the principal named by "as" (or a web session's), else the
- * local administrator; "web" for a request on the web socket without a session */
-const char *rq_principal(const struct request *rq)
-{
-	return rq->principal ? rq->principal : rq->web ? "web" : "admin";
-}
-
-int rq_web(const struct request *rq)
-{
-	return rq->web;
-}
-
-void rq_on_failure(struct request *rq, void (*fn)(struct daemon *d, json_t *arg), json_t *arg)
-{
-	json_decref(rq->failure_arg);
-	rq->on_failure = fn;
-	rq->failure_arg = arg;
-}
-
-void rq_reply_file(struct request *rq, void *data, size_t size)
-{
-	free(rq->file);
-	rq->file = data;
-	rq->file_size = size;
-}
-
-/* rq_error - make the reply an error; returns -1 for "return rq_error(...)" */
-int rq_error(struct request *rq, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	/* a message may quote what the client sent, cut by a bound or by a parser inside a
-	 * character: it must still be valid UTF-8 for the reply (never a reason to stop) */
-	utf8_sanitize(msg);
-	if (strlen(msg) > MESSAGE_MAX)	/* cut where a character ends, then "…" */
-		memcpy(msg + utf8_clip(msg, MESSAGE_MAX - 3), "\xe2\x80\xa6", 4);
-	json_decref(rq->reply);
-	free(rq->reply_text);
-	rq->reply_text = NULL;
-	rq->reply = json_pack("{s:O?,s:b,s:{s:s,s:s}}", "id", json_object_get(rq->body, "id"),
-			      "ok", 0, "error", "code", code, "message", msg);
-	if (!rq->reply)		/* invalid UTF-8 cannot reach here: messages are ours */
-		fatal("rq_error: cannot build the reply for %s", code);
-	rq->failed = 1;
-	free(msg);
-	return -1;
-}
-
-int rq_error_take(struct request *rq, char *code, size_t codesize, char *msg, size_t msgsize)
-{
-	json_t *e = json_object_get(rq->reply, "error");
-	const char *c = json_string_value(json_object_get(e, "code"));
-
-	if (!rq->failed || !c || !strcmp(c, "internal") || !strcmp(c, "storage_full"))
-		return -1;
-	snprintf(code, codesize, "%s", c);
-	snprintf(msg, msgsize, "%s", json_string_value(json_object_get(e, "message")) ? json_string_value(json_object_get(e, "message")) : "");
-	json_decref(rq->reply);
-	rq->reply = NULL;
-	rq->failed = 0;
-	return 0;
-}
-
-/* rq_error_set - add a detail (such as the list of bad rows) to an error reply */
-void rq_error_set(struct request *rq, const char *key, json_t *value)
-{
-	json_object_set_new(json_object_get(rq->reply, "error"), key, value);
-}
-
-/* rq_str - a string field; NULL when absent (an error reply when required or not a string) */
-const char *rq_str(struct request *rq, const char *key, int required)
-{
-	json_t *v = json_object_get(rq->body, key);
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		rq_error(rq, "invalid_field", "'%s' must be a string", key);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-/* rq_time - an ISO 8601 time field (a bare date is local midnight) */
-int rq_time(struct request *rq, const char *key, int required, int64_t *t)
-{
-	const char *s = rq_str(rq, key, required);
-
-	if (!s)
-		return rq->failed ? -1 : 1;
-	if (time_parse(s, rq->d->cfg->utc_offset, t) == 0)
-		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10",
-			key, (int)utf8_clip(s, QUOTE_MAX), s);
-}
-
-/* rq_day - a YYYY-MM-DD field */
-int rq_day(struct request *rq, const char *key, int required, int32_t *day)
-{
-	const char *s = rq_str(rq, key, required);
-
-	if (!s)
-		return rq->failed ? -1 : 1;
-	if (date_parse(s, day) == 0)
-		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01",
-			key, (int)utf8_clip(s, QUOTE_MAX), s);
-}
-
-/* rq_bool - a true/false member: 0 with *out set; 1 absent or null (*out untouched); -1
- * with invalid_field for anything else ("yes", 1, "true" are not booleans) */
-int rq_bool(struct request *rq, const char *key, int *out)
-{
-	json_t *v = json_object_get(rq->body, key);
-
-	if (!v || json_is_null(v))
-		return 1;
-	if (!json_is_boolean(v))
-		return rq_error(rq, "invalid_field", "'%s' must be true or false (a JSON boolean, not a string or a number)", key);
-	*out = json_is_true(v);
-	return 0;
-}
-
-/* rq_int - a whole-number member within [min, max]: a JSON integer, or a string of
- * decimal digits (as a command line passes it). 0 with *out set; 1 absent or null and not
- * required; -1 with missing_field or invalid_field. */
-int rq_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out)
-{
-	json_t *v = json_object_get(rq->body, key);
-	long long x;
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			return rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
-		return 1;
-	}
-	if (json_is_integer(v)) {
-		x = json_integer_value(v);
-	} else if (json_is_string(v)) {
-		const char *text = json_string_value(v);
-		char *end;
-
-		errno = 0;
-		x = strtoll(text, &end, 10);
-		if (end == text || *end || errno || (*text != '-' && (*text < '0' || *text > '9')))
-			return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a whole number", key, text);
-	} else {
-		return rq_error(rq, "invalid_field", "'%s' must be a whole number", key);
-	}
-	if (x < min || x > max)
-		return rq_error(rq, "invalid_field", "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
-	*out = x;
-	return 0;
-}
-
 /* reading and running requests ----------------------------------------------------- */
 
 /* request_free - release frames and JSON */
@@ -521,7 +314,7 @@ static int request_read(struct daemon *d, void *sock, struct request *rq)
 			zmq_msg_close(&m);
 			continue;
 		}
-		if (rq->nframes == MAX_FRAMES || total > d->cfg->max_request_bytes) {
+		if (rq->nframes == RQ_FRAMES_MAX || total > d->cfg->max_request_bytes) {
 			overflow = 1;
 			zmq_msg_close(&m);
 			continue;
@@ -539,7 +332,7 @@ static int request_read(struct daemon *d, void *sock, struct request *rq)
 			 total > d->cfg->max_request_bytes
 			 ? "the request is %zu bytes, over the limit of %zu bytes (daemon.max_request_bytes); send smaller files or fewer at once"
 			 : "the request has more than %zu files (the limit); send them in several submissions",
-			 total > d->cfg->max_request_bytes ? total : (size_t)MAX_FRAMES - 1,
+			 total > d->cfg->max_request_bytes ? total : (size_t)RQ_FRAMES_MAX - 1,
 			 total > d->cfg->max_request_bytes ? d->cfg->max_request_bytes : (size_t)0);
 	}
 	return 0;
