@@ -30,6 +30,9 @@ GMIME_LIBS   := $(shell pkg-config --libs gmime-3.0 2>/dev/null)
 # Word documents zipped with libzip
 XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter libzip expat 2>/dev/null)
 XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter libzip expat 2>/dev/null)
+# thiduad alone: passwords hashed with Argon2id and tokens drawn by libsodium
+SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)
+SODIUM_LIBS   := $(shell pkg-config --libs libsodium 2>/dev/null)
 
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -69,7 +72,7 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
-	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev libsodium-dev
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench structure
 
@@ -81,7 +84,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DAEMON_INC) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(SODIUM_CFLAGS) $(DAEMON_INC) -MMD -MP -c $< -o $@
 
 $(BUILD)/daemon/server/main.o $(BUILD)/daemon/server/ops_core.o: debian/changelog
 
@@ -111,7 +114,7 @@ $(BUILD)/libthiduad.a: $(DAEMON_OBJ)
 
 $(BIN)/thiduad: $(BUILD)/daemon/server/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SODIUM_LIBS)
 
 $(BUILD)/cli/%.o: cli/%.c
 	@mkdir -p $(dir $@)
@@ -137,7 +140,7 @@ $(BUILD)/workers/mailin/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DAEMON_INC) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(DAEMON_INC) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
@@ -272,7 +275,7 @@ unit-tests: $(FUZZ_DRIVER_BIN)
 $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DAEMON_INC) -Itests/fuzz -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
-		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 # the workbook reader is thiduactl's (cli/), with its libraries
 FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o $(BUILD)/cli/csvout.o
@@ -295,7 +298,7 @@ fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 fuzz-run-%:
 	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts/$*

@@ -51,10 +51,30 @@ int rq_failed(const struct request *rq)
 	return rq->failed;
 }
 
-/* rq_principal - who acts: the principal named by "as", else the local administrator */
+/* rq_principal - who acts: the principal named by "as" (or a web session's), else the
+ * local administrator; "web" for a request on the web socket without a session */
 const char *rq_principal(const struct request *rq)
 {
-	return rq->principal ? rq->principal : "admin";
+	return rq->principal ? rq->principal : rq->web ? "web" : "admin";
+}
+
+int rq_web(const struct request *rq)
+{
+	return rq->web;
+}
+
+void rq_on_failure(struct request *rq, void (*fn)(struct daemon *d, json_t *arg), json_t *arg)
+{
+	json_decref(rq->failure_arg);
+	rq->on_failure = fn;
+	rq->failure_arg = arg;
+}
+
+void rq_reply_file(struct request *rq, void *data, size_t size)
+{
+	free(rq->file);
+	rq->file = data;
+	rq->file_size = size;
 }
 
 /* rq_error - make the reply an error; returns -1 for "return rq_error(...)" */
