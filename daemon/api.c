@@ -109,6 +109,9 @@ static const struct op_entry {
 	{ "inbox.deliver", op_inbox_deliver, OP_WRITE | OP_RERUN, A_ADMIN },
 	{ "inbox.list", op_inbox_list, OP_RERUN, A_ADMIN },
 	{ "inbox.show", op_inbox_show, OP_RERUN, A_ADMIN },
+	{ "inbox.accept", op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
+	{ "inbox.reject", op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
+	{ "inbox.retry", op_inbox_retry, OP_WRITE | OP_RERUN, A_MODULE },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what
@@ -237,6 +240,25 @@ const void *rq_file(const struct request *rq, size_t i, size_t *size)
 
 	*size = zmq_msg_size(m);
 	return zmq_msg_data(m);
+}
+
+/* rq_files_set - the request's file frames replaced by copies of n files (inbox.c: the
+ * files a held message brought, submitted when the office accepts it); 0, or -1 when
+ * there are more than a request may carry */
+int rq_files_set(struct request *rq, size_t n, const void *const *data, const size_t *size)
+{
+	if (n + 1 > MAX_FRAMES)
+		return -1;
+	for (size_t i = 1; i < rq->nframes; i++)
+		zmq_msg_close(&rq->frames[i]);
+	rq->nframes = 1;
+	for (size_t i = 0; i < n; i++) {
+		zmq_msg_init_size(&rq->frames[i + 1], size[i]);
+		if (size[i])
+			memcpy(zmq_msg_data(&rq->frames[i + 1]), data[i], size[i]);
+		rq->nframes++;
+	}
+	return 0;
 }
 
 const char *rq_id(const struct request *rq)

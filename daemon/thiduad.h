@@ -116,6 +116,7 @@ int blobs_put(struct daemon *d, struct request *rq, const char *name, const void
 void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept);
 int blobs_sync(struct daemon *d);
 int blobs_check_file(const char *path, int64_t size, const char *hex, char *why, size_t whysize);
+void *blobs_read(struct daemon *d, const char *hex, int64_t size, char *why, size_t whysize);
 int op_files_verify(struct daemon *d, struct request *rq, json_t *out);
 
 /* backup.c, restore.c: an archive of the state directory, taken while serving */
@@ -240,6 +241,7 @@ const char *rq_op(const struct request *rq);
 json_t *rq_body(const struct request *rq);
 size_t rq_nfiles(const struct request *rq);
 const void *rq_file(const struct request *rq, size_t i, size_t *size);
+int rq_files_set(struct request *rq, size_t n, const void *const *data, const size_t *size);
 const char *rq_principal(const struct request *rq);
 const char *rq_id(const struct request *rq);
 int rq_failed(const struct request *rq);
@@ -263,6 +265,10 @@ enum authz {
 	A_AUDITOR,	/* an auditor, an admin of the top unit, the local administrator */
 };
 int authz_check(struct daemon *d, struct request *rq, enum authz rule);
+/* authz_office - may the request's principal decide for the receiving unit of report (a
+ * reviewer, approver or admin covering it, or the local administrator)? With report NULL:
+ * does it have one of those roles at all? 0, or -1 with the refusal */
+int authz_office(struct daemon *d, struct request *rq, const char *report);
 
 /* what a read op answers to its principal: every row, or those of its subtree */
 struct reader {
@@ -301,6 +307,8 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out);
 int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out);
 int op_inbox_list(struct daemon *d, struct request *rq, json_t *out);
 int op_inbox_show(struct daemon *d, struct request *rq, json_t *out);
+int op_inbox_decide(struct daemon *d, struct request *rq, json_t *out);	/* inbox.accept, inbox.reject */
+int op_inbox_retry(struct daemon *d, struct request *rq, json_t *out);
 /* inbox_answer_render - subject and body (Vietnamese, malloc'd) of the answer whose outbox
  * step is "answer/ID"; -1 when the message is unknown */
 int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body);

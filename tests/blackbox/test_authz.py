@@ -49,6 +49,9 @@ TABLE = {
     "inbox.deliver": ({"inbox": "none.eml"}, "admin", "tran.van.binh"),
     "inbox.list": ({}, "admin", "tran.thi.thu"),
     "inbox.show": ({"message": 1}, "admin", "tran.van.binh"),
+    "inbox.accept": ({"message": 1}, "tran.van.binh", "ngo.thi.kim"),
+    "inbox.reject": ({"message": 1, "reason": "x"}, "le.thi.hoa", "tran.thi.thu"),
+    "inbox.retry": ({"message": 1}, "tran.van.binh", "ke.la"),
 }
 
 

@@ -166,6 +166,10 @@ def test_every_row_of_the_authorization_table_over_tcp():
         eq(t.ok("admin", "inbox.list")["messages"], [], "an admin of a top unit reads the inbox")
         t.no("admin", "inbox.show", code="not_found", message=1)
         t.no("admin", "inbox.deliver", code="not_found", inbox="x.eml")
+        # the decision on held mail: the receiving office's reviewers, approvers and admins
+        for op, extra in (("inbox.accept", {}), ("inbox.reject", {"reason": "x"}), ("inbox.retry", {})):
+            t.no("kiem.toan", op, message=1, **extra)
+            t.no("admin", op, code="not_found", message=1, **extra)
         t.no("kiem.toan", "proposal.create", code="not_permitted", programme="BK-TT", year=2024, unit="CUCHI-HKH",
              nominee="CHKH-PHULOI", nominee_name="Chi hội")
         draft = t.ok("nguyen.thi.lan", "proposal.create", programme="CDHT-XA", year=2025, unit="XA-ANPHU")["proposal"]
