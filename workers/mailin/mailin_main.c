@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -129,13 +131,42 @@ static int keep(const char *state_dir, const char *data, size_t len, char *name,
 	return 0;
 }
 
+/* ipc_listening - for an ipc:// endpoint, does a process listen on its socket file? A
+ * daemon stopped (or killed: the file stays) refuses the connection at once, where ZeroMQ
+ * would wait the whole --timeout for an answer that cannot come. 1 yes or not ipc, 0 no */
+static int ipc_listening(const char *endpoint)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc, e;
+
+	if (strncmp(endpoint, "ipc://", 6) || strlen(endpoint + 6) >= sizeof(sa.sun_path))
+		return 1;
+	memcpy(sa.sun_path, endpoint + 6, strlen(endpoint + 6) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1;
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc == 0 || (e != ECONNREFUSED && e != ENOENT);
+}
+
 /* deliver - the request and its files to the daemon; 0 when it acknowledged */
 static int deliver(const char *endpoint, double timeout, json_t *req, const struct mailin_msg *m)
 {
-	void *ctx = zmq_ctx_new(), *sock = zmq_socket(ctx, ZMQ_DEALER);
-	char *text = jdump(req, JSON_COMPACT);
+	void *ctx, *sock;
+	char *text;
 	int linger = 0, rc, ok = -1;
 	zmq_pollitem_t item;
+
+	if (!ipc_listening(endpoint)) {
+		fail("thiduad is not running (nothing listens on %s: %s); the mail server will try again", endpoint, strerror(errno));
+		return -1;
+	}
+	ctx = zmq_ctx_new();
+	sock = zmq_socket(ctx, ZMQ_DEALER);
+	text = jdump(req, JSON_COMPACT);
 
 	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
 	rc = zmq_connect(sock, endpoint);
