@@ -72,13 +72,20 @@ static void add_file(struct mailin_msg *m, const char *name, GMimePart *part)
 	 * kept readable: the bad bytes become U+FFFD */
 	clean = xstrdup(name);
 	utf8_sanitize(clean);
-	/* a path a client put in the name: keep its last component */
+	/* a path a client put in the name: keep its last component that is not empty */
+	for (size_t n = strlen(clean); n && strchr("/\\", clean[n - 1]); n--)
+		clean[n - 1] = 0;
 	for (char *slash; (slash = strpbrk(clean, "/\\")) != NULL;)
 		memmove(clean, slash + 1, strlen(slash + 1) + 1);
+	if (!*clean) {		/* the name was only slashes */
+		free(clean);
+		clean = xstrdup("tep-dinh-kem");
+	}
 	m->files[m->nfiles].name = clean;
 	m->files[m->nfiles].size = b->len;
 	m->files[m->nfiles].data = xmalloc(b->len ? b->len : 1);
-	memcpy(m->files[m->nfiles].data, b->data, b->len);
+	if (b->len)	/* an empty part's array may have no data at all */
+		memcpy(m->files[m->nfiles].data, b->data, b->len);
 	m->nfiles++;
 	g_byte_array_free(b, TRUE);
 }
