@@ -65,7 +65,7 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
 	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev \
-	postfix
+	postfix dovecot-imapd
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
 

@@ -148,7 +148,11 @@ class Postfix:
                 fp.write(f"{k} = {v}\n")
         with open(os.path.join(self.conf, "master.cf"), "w") as fp:
             fp.write(self.master_cf())
-        self.run("start")
+        try:
+            self.run("start")
+        except BaseException:
+            self.close()
+            raise
 
     def example_transport(self):
         """The shipped transport line: 'nopbaocao@cuchi.example.org thidua:'."""
