@@ -18,6 +18,7 @@
 #include "cmd_keys.h"
 #include "cmd_inbox.h"
 #include "cmd_notify.h"
+#include "cmd_zalo.h"
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
 #include "cmd_summary.h"
@@ -59,6 +60,9 @@ static void usage(FILE *fp)
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  channels list                  each channel: enabled or disabled (since, why), queue, last error\n"
 		"  channels enable NAME           a disabled channel sends again\n"
+		"  zalo authorize --channel NAME --redirect-uri URI   a Zalo OA's first authorisation (PKCE):\n"
+		"                                 prints the page to open; then --redirect URL (or --code CODE)\n"
+		"                                 exchanges the code and stores the tokens in the daemon\n"
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
 		"             [--limit N] [--before SEQ] [EXPORT]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
@@ -378,6 +382,7 @@ static const struct command {
 	{ "titles", cmd_titles },
 	{ "summary", cmd_summary },
 	{ "inbox", cmd_inbox },
+	{ "zalo", cmd_zalo },
 };
 
 int main(int argc, char **argv)
