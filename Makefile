@@ -268,12 +268,12 @@ FUZZ_MAILIN_OBJ := $(MAILIN_SHARED_OBJ)
 $(BUILD)/tests/test_fuzz_mailin: tests/fuzz/fuzz_mailin.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_MAILIN_OBJ) \
 		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin -Idaemon -Itests/fuzz -DFUZZ_TARGET='"mailin"' $(LDFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin $(DAEMON_INC) -Itests/fuzz -DFUZZ_TARGET='"mailin"' $(LDFLAGS) -o $@ $< \
 		tests/fuzz/driver.c $(FUZZ_MAILIN_OBJ) $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(GMIME_LIBS)
 
 $(BUILD)/fuzz/fuzz_mailin: tests/fuzz/fuzz_mailin.c tests/fuzz/fuzz.h $(FUZZ_MAILIN_OBJ) $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin -Idaemon -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_MAILIN_OBJ) \
+	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_MAILIN_OBJ) \
 		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(GMIME_LIBS)
 
 fuzz:
