@@ -399,21 +399,34 @@ static json_t *row_json(struct daemon *d, sqlite3_stmt *s, int full)
 #define INBOX_COLS "id, name, received_at, sender, report, period, unit, outcome, code, receipt, detail, decided_by," \
 		   " decided_at, reason, message_id, return_path, token, note, path, files, size, automatic, request, retries"
 
-/* op_inbox_list - the messages in, newest first; "outcome" filters */
+/* reader_sees_message - the mail of a report: read by the readers of its receiving unit
+ * (the office that decides on it, and the units above), and by those who read everything;
+ * a message that names no report only by the latter */
+static int reader_sees_message(struct daemon *d, const struct reader *rd, const char *report)
+{
+	const struct report_type *rt = report ? cfg_report(d->cfg, report) : NULL;
+
+	return rd->all || (rt && reader_sees_unit(d, rd, rt->receiver));
+}
+
+/* op_inbox_list - the messages in that the principal reads, newest first; "outcome" filters */
 int op_inbox_list(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *outcome = rq_str(rq, "outcome", 0);
 	sqlite3_stmt *s;
 	json_t *a = json_array();
+	struct reader rd;
 
 	if (rq_failed(rq)) {
 		json_decref(a);
 		return -1;
 	}
-	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE ?1 IS NULL OR outcome = ?1 ORDER BY id DESC LIMIT 1000");
+	authz_reader(d, rq, &rd);
+	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE ?1 IS NULL OR outcome = ?1 ORDER BY id DESC");
 	sqlite3_bind_text(s, 1, outcome, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(a, row_json(d, s, 0));
+	while (json_array_size(a) < 1000 && sqlite3_step(s) == SQLITE_ROW)
+		if (reader_sees_message(d, &rd, (const char *)sqlite3_column_text(s, 4)))
+			json_array_append_new(a, row_json(d, s, 0));
 	sqlite3_reset(s);
 	json_object_set_new(out, "messages", a);
 	return 0;
@@ -423,21 +436,26 @@ int op_inbox_list(struct daemon *d, struct request *rq, json_t *out)
 int op_inbox_show(struct daemon *d, struct request *rq, json_t *out)
 {
 	json_t *v = json_object_get(rq_body(rq), "message");
+	struct reader rd;
 	sqlite3_stmt *s;
 	int found = 0;
 
 	if (!json_is_integer(v))
 		return rq_error(rq, "invalid_field", "'message' must be the number of a message (thiduactl inbox list shows them)");
+	authz_reader(d, rq, &rd);
 	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, json_integer_value(v));
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		json_object_set_new(out, "message", row_json(d, s, 1));
-		found = 1;
+		found = reader_sees_message(d, &rd, (const char *)sqlite3_column_text(s, 4)) ? 1 : -1;
+		if (found > 0)
+			json_object_set_new(out, "message", row_json(d, s, 1));
 	}
 	sqlite3_reset(s);
 	if (!found)
 		return rq_error(rq, "not_found", "there is no message %lld in the inbox; thiduactl inbox list shows them",
 				(long long)json_integer_value(v));
+	if (found < 0)
+		return authz_read_refused(rq, &rd, "this message (mail for a report another office receives)");
 	return 0;
 }
 

@@ -66,6 +66,15 @@ def test_mailin_held_message_accepted_by_the_office_becomes_the_submission():
         eq(submissions(d), [], "nothing submitted yet")
         v = d.call("files.verify")
         eq((v["valid"], v["files"]), (True, 2), "files.verify covers a held message's files")
+        # who reads it: the receiving office (and the units above it), not the unit nor another office
+        eq([m["id"] for m in d.call("inbox.list", **as_("le.thi.hoa", outcome="held"))["messages"]], [row["id"]],
+           "the office lists what waits for it")
+        eq(d.call("inbox.show", **as_("doan.van.hung", message=row["id"]))["message"]["files"],
+           ["Báo cáo năm 2024.pdf", "Phụ lục ảnh.zip"], "a unit above the office reads it")
+        for who in ("nguyen.thi.lan", "hoang.thi.mai"):
+            eq(d.call("inbox.list", **as_(who))["messages"], [], f"{who} lists nothing")
+            r = d.call("inbox.show", **as_(who, message=row["id"]))
+            eq(r.get("error", {}).get("code"), "forbidden", f"{who}: {r}")
         # who may decide: the receiving office (CUCHI-GDDT for BC-NAM), not the unit nor another office
         for who, code in (("ngo.thi.kim", "forbidden"), ("nguyen.thi.lan", "forbidden"), ("hoang.thi.mai", "forbidden")):
             r = d.call("inbox.accept", **as_(who, message=row["id"]))
