@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from postfix import free_port, test_user
+from postfix import free_port, system_user
 
 USER = "tongthu@cuchi.example.org"
 PASSWORD = "mat-khau-thu-2024"
@@ -31,7 +31,7 @@ class Dovecot:
         why = need_dovecot()
         if why:
             raise unittest.SkipTest(why)
-        uid, gid = test_user()
+        uid, gid = system_user()
         self.dir = tempfile.mkdtemp(prefix="thidua-dovecot-")
         os.chmod(self.dir, 0o755)
         for d in ("run", "state", "home"):

@@ -54,7 +54,7 @@ def need_postfix():
     return None
 
 
-def test_user():
+def system_user():
     """The uid and gid of USER, created (a system user, no login) when missing."""
     try:
         pw = pwd.getpwnam(USER)
@@ -89,7 +89,7 @@ class Postfix:
         why = need_postfix()
         if why:
             raise unittest.SkipTest(why)
-        self.uid, self.gid = test_user()
+        self.uid, self.gid = system_user()
         self.state_dir = state_dir
         self.dir = tempfile.mkdtemp(prefix="thidua-postfix-")
         os.chmod(self.dir, 0o755)
