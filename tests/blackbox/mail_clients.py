@@ -5,7 +5,7 @@ for a long name, format=flowed), a phone (iPhone Mail: a photographed page inlin
 Content-ID in a multipart/mixed, the PDF, then "Sent from my iPhone" after them), a
 forward with the file inside the forwarded message, a reply with no file, a bounce
 (multipart/report) and an auto-reply. The test of Postfix sends them, the fuzzer's corpus
-is made of them (tests/fuzz/corpus/mailin, make fuzz-corpus-mailin)."""
+is made of them (tests/fuzz/corpus/mailin, written by tests/fuzz/mailin_corpus.py)."""
 import base64
 import quopri
 import urllib.parse
