@@ -50,14 +50,15 @@ COMMON_SRC := $(wildcard common/*.c)
 # library so that the unit tests and the fuzz harnesses link the rest
 DAEMON_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard daemon/*/*.c daemon/*/*.h))))
 DAEMON_INC := -Idaemon $(addprefix -I,$(DAEMON_DIRS))
-DAEMON_SRC := $(filter-out daemon/core/main.c,$(wildcard daemon/*/*.c))
+DAEMON_SRC := $(filter-out daemon/server/main.c,$(wildcard daemon/*/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/daemon/core/migrations.o
+MIGRATIONS := $(sort $(wildcard daemon/core/migrations/*.sql))
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
@@ -71,7 +72,7 @@ DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libc
 	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev \
 	postfix dovecot-imapd
 
-.PHONY: all run check test asan lint deps install clean unit-tests bench
+.PHONY: all run check test asan lint deps install clean unit-tests bench structure
 
 all: $(PROGRAMS)
 
@@ -83,7 +84,25 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DAEMON_INC) -MMD -MP -c $< -o $@
 
-$(BUILD)/daemon/core/main.o $(BUILD)/daemon/core/ops_core.o: debian/changelog
+$(BUILD)/daemon/server/main.o $(BUILD)/daemon/server/ops_core.o: debian/changelog
+
+# the schema migrations, daemon/core/migrations/NNN-name.sql numbered from 001 without a
+# gap, as C byte arrays (od): adding a migration is adding its file
+$(BUILD)/daemon/core/migrations.c: $(MIGRATIONS) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* made by the Makefile from daemon/core/migrations/NNN-name.sql: do not edit */'; \
+	  echo '#include "migrations.h"'; n=0; \
+	  for f in $(MIGRATIONS); do n=$$((n + 1)); \
+	    case "$${f##*/}" in $$(printf '%03d' $$n)-*.sql) ;; \
+	      *) echo "$$f: expected migration $$(printf '%03d' $$n)-NAME.sql (numbered from 001, no gap)" >&2; exit 1;; esac; \
+	    echo "static const char m$$n[] = {"; od -An -v -tx1 "$$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; \
+	  done; \
+	  echo 'const char *const store_migrations[] = {'; \
+	  i=0; for f in $(MIGRATIONS); do i=$$((i + 1)); echo "	m$$i,	/* $${f##*/} */"; done; \
+	  echo '};'; echo "const int store_nmigrations = $$n;"; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/daemon/core/migrations.o: $(BUILD)/daemon/core/migrations.c daemon/core/migrations.h
+	$(CC) $(CFLAGS) $(DAEMON_INC) -c $< -o $@
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
@@ -91,7 +110,7 @@ $(BUILD)/libcommon.a: $(COMMON_OBJ)
 $(BUILD)/libthiduad.a: $(DAEMON_OBJ)
 	$(AR) rcs $@ $^
 
-$(BIN)/thiduad: $(BUILD)/daemon/core/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+$(BIN)/thiduad: $(BUILD)/daemon/server/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -131,7 +150,19 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS) $(XLSX_LIBS)
 
-unit-tests: $(UNIT_BIN) $(TOOL_BIN)
+unit-tests: $(UNIT_BIN) $(TOOL_BIN) $(BUILD)/tests/test_layers
+
+# structure - the daemon's modules: no include or call circle between them, no folder using
+# one it may not, no source over 800 lines (tests/tools/layers.py, docs/ARCHITECTURE.md).
+# make check runs it too, as the unit test test_layers.
+structure: all
+	@$(PYTHON) tests/tools/layers.py --build $(BUILD)
+
+$(BUILD)/tests/test_layers: tests/tools/layers.py $(BUILD)/libthiduad.a $(BUILD)/daemon/server/main.o
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\n# the structure of the daemon (tests/tools/layers.py), run by tests/run.py\nexec %s tests/tools/layers.py --build %s\n' \
+		'$(PYTHON)' '$(BUILD)' > $@
+	@chmod +x $@
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)

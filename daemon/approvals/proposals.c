@@ -14,13 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
 #include "jdump.h"
 #include "log.h"
+#include "outbox.h"
 #include "proposals.h"
+#include "proto.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define ESCALATE_BATCH 2000
@@ -34,38 +44,6 @@ static const char *col(sqlite3_stmt *s, int i)
 static char *col_dup(sqlite3_stmt *s, int i)
 {
 	return col(s, i) ? xstrdup(col(s, i)) : NULL;
-}
-
-/* vn_day - dd/mm/yyyy, as dates are written in Vietnamese documents */
-void vn_day(int32_t day, char *buf, size_t size)
-{
-	int y;
-	unsigned m, dd;
-
-	civil_from_days(day, &y, &m, &dd);
-	snprintf(buf, size, "%02u/%02u/%04d", dd % 100u, m % 100u, y % 10000);
-}
-
-/* add_months - day plus n months; a day the month lacks becomes its last */
-int32_t add_months(int32_t day, int n)
-{
-	static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y;
-	unsigned m, dd, last;
-	long months;
-
-	civil_from_days(day, &y, &m, &dd);
-	months = (long)y * 12 + (long)(m - 1) + n;
-	y = (int)(months / 12);
-	m = (unsigned)(months % 12) + 1;
-	last = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	return days_from_civil(y, m, dd > last ? last : dd);
-}
-
-/* proposal_units - the unit set of this turn */
-const struct unitset *proposal_units(struct daemon *d)
-{
-	return d->pending_units ? d->pending_units : d->units;
 }
 
 #define PROPOSAL_LOAD "SELECT id, programme, year, level, nominee, nominee_name, nominee_kind, place, proposer," \
@@ -142,8 +120,8 @@ static int word_is(const char *text, const char *const *words)
 	return 0;
 }
 
-/* score_text - one value of criterion c from text */
-int score_text(const struct programme *pg, size_t c, const char *text, json_t **value, char *why, size_t size)
+/* proposal_score_text - one value of criterion c from text */
+int proposal_score_text(const struct programme *pg, size_t c, const char *text, json_t **value, char *why, size_t size)
 {
 	static const char *const yes[] = { "yes", "true", "1", "met", "x", "đạt", "có", NULL };
 	static const char *const no[] = { "no", "false", "0", "not met", "không", "không đạt", "chưa đạt", NULL };
@@ -182,8 +160,8 @@ int score_text(const struct programme *pg, size_t c, const char *text, json_t **
 	return 0;
 }
 
-/* scores_parse - {criterion: value} against the rubric */
-json_t *scores_parse(const struct programme *pg, json_t *in, char *why, size_t size)
+/* proposal_scores_parse - {criterion: value} against the rubric */
+json_t *proposal_scores_parse(const struct programme *pg, json_t *in, char *why, size_t size)
 {
 	json_t *out, *v;
 	const char *key;
@@ -224,7 +202,7 @@ json_t *scores_parse(const struct programme *pg, json_t *in, char *why, size_t s
 			json_decref(out);
 			return NULL;
 		}
-		if (score_text(pg, c, text, &value, why, size)) {
+		if (proposal_score_text(pg, c, text, &value, why, size)) {
 			json_decref(out);
 			return NULL;
 		}
@@ -233,8 +211,8 @@ json_t *scores_parse(const struct programme *pg, json_t *in, char *why, size_t s
 	return out;
 }
 
-/* rubric_verdict - total, completeness and pass of scores under pg's rubric */
-void rubric_verdict(const struct programme *pg, json_t *scores, struct verdict *v)
+/* proposal_verdict - total, completeness and pass of scores under pg's rubric */
+void proposal_verdict(const struct programme *pg, json_t *scores, struct verdict *v)
 {
 	size_t used = 0;
 
@@ -288,70 +266,21 @@ json_t *proposal_scores(struct daemon *d, const struct proposal *p)
 
 /* who may act ----------------------------------------------------------------------- */
 
-/* proposer_allowed - pg's proposers selector: listed units, or kinds and levels */
-int proposer_allowed(struct daemon *d, const struct programme *pg, const struct unit *u, char *why, size_t size)
-{
-	const struct selector *s = &pg->proposers;
-	size_t used;
-	int ok;
-
-	(void)d;
-	for (size_t i = 0; s->units && s->units[i]; i++)
-		if (!strcmp(s->units[i], u->code))
-			return 1;
-	ok = s->kinds || s->levels;
-	if (s->kinds) {
-		int k = 0;
-
-		for (size_t i = 0; s->kinds[i]; i++)
-			k |= !strcmp(s->kinds[i], u->kind);
-		ok &= k;
-	}
-	if (s->levels) {
-		int l = 0;
-
-		for (size_t i = 0; s->levels[i]; i++)
-			l |= !strcmp(s->levels[i], u->level_code) && !u->attached;
-		ok &= l;
-	}
-	if (ok)
-		return 1;
-	if (!strcmp(u->kind, u->level_code))	/* a hamlet of kind hamlet: said once */
-		used = (size_t)snprintf(why, size, "%s (%s, %s) may not propose %s (%s): its proposers are", u->code, u->name,
-					u->kind, pg->code, pg->name);
-	else
-		used = (size_t)snprintf(why, size, "%s (%s, %s at level %s) may not propose %s (%s): its proposers are", u->code,
-					u->name, u->kind, u->level_code, pg->code, pg->name);
-	for (size_t i = 0; s->units && s->units[i] && used < size; i++)
-		used += (size_t)snprintf(why + used, size - used, "%s %s", i ? "," : "", s->units[i]);
-	if (s->kinds && used < size) {
-		used += (size_t)snprintf(why + used, size - used, "%s units of kind", s->units ? " and" : "");
-		for (size_t i = 0; s->kinds[i] && used < size; i++)
-			used += (size_t)snprintf(why + used, size - used, "%s %s", i ? " or" : "", s->kinds[i]);
-	}
-	if (s->levels && used < size) {
-		used += (size_t)snprintf(why + used, size - used, "%s at level", s->kinds ? "" : s->units ? " and units" : " units");
-		for (size_t i = 0; s->levels[i] && used < size; i++)
-			used += (size_t)snprintf(why + used, size - used, "%s %s", i ? " or" : "", s->levels[i]);
-	}
-	return 0;
-}
-
 /* acting - the request's principal, NULL for the local administrator */
 static const struct principal *acting(struct daemon *d, struct request *rq)
 {
 	return cfg_principal_at(d->cfg, rq_principal(rq), registry_today(d));
 }
 
-/* may_propose - a submitter (or admin) of u or of a unit above it */
-int may_propose(struct daemon *d, struct request *rq, const struct unit *u, const char *what)
+/* proposal_may_propose - a submitter (or admin) of u or of a unit above it */
+int proposal_may_propose(struct daemon *d, struct request *rq, const struct unit *u, const char *what)
 {
 	const struct principal *p = acting(d, rq);
 	const struct unit *home;
 
 	if (!p)
 		return 0;
-	home = unitset_find(proposal_units(d), p->unit);
+	home = unitset_find(registry_units(d), p->unit);
 	if ((p->roles & (ROLE_SUBMITTER | ROLE_ADMIN))
 	    && (!strcmp(p->unit, u->code) || (home && unit_is_under_at(u, home, registry_today(d)))))
 		return 0;
@@ -372,12 +301,12 @@ static void roles_text(unsigned roles, char *buf, size_t size)
 						 r == ROLE_ADMIN || r == ROLE_APPROVER ? "an" : "a", cfg_role_name(r));
 }
 
-/* may_decide - the role in the stored deciding unit; the local administrator always */
-int may_decide(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
+/* proposal_may_decide - the role in the stored deciding unit; the local administrator always */
+int proposal_may_decide(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
 	       unsigned roles)
 {
 	const struct principal *me = acting(d, rq);
-	const struct unit *u = unitset_find(proposal_units(d), p->decider);
+	const struct unit *u = unitset_find(registry_units(d), p->decider);
 	char who[1024] = "", rtext[96];
 	size_t used = 0, n = 0;
 
@@ -404,8 +333,8 @@ int may_decide(struct daemon *d, struct request *rq, const struct programme *pg,
 
 /* the dossier window and the level-2 rule --------------------------------------------- */
 
-/* window_refusal - the dossier deadline of the year, rolled to a working day, has passed */
-int window_refusal(struct daemon *d, const struct programme *pg, int year, int64_t now, char *why, size_t size)
+/* proposal_window_refusal - the dossier deadline of the year, rolled to a working day, has passed */
+int proposal_window_refusal(struct daemon *d, const struct programme *pg, int year, int64_t now, char *why, size_t size)
 {
 	int32_t day;
 	char buf[16];
@@ -418,7 +347,7 @@ int window_refusal(struct daemon *d, const struct programme *pg, int year, int64
 	day = cal_roll(d->cfg, days_from_civil(year, (unsigned)pg->dossier_month, (unsigned)pg->dossier_mday));
 	if (now <= cal_end_of_day(d->cfg, day))
 		return 0;
-	vn_day(day, buf, sizeof(buf));
+	cal_vn_day(day, buf, sizeof(buf));
 	used = (size_t)snprintf(why, size, "the dossier window of %s (%s) for %d closed at the end of %s; ", pg->code,
 				pg->name, year, buf);
 	/* what can be proposed now: this year or the next (proposal_precheck), while open */
@@ -427,7 +356,7 @@ int window_refusal(struct daemon *d, const struct programme *pg, int year, int64
 		day = cal_roll(d->cfg, days_from_civil(k, (unsigned)pg->dossier_month, (unsigned)pg->dossier_mday));
 		if (now > cal_end_of_day(d->cfg, day))
 			continue;
-		vn_day(day, buf, sizeof(buf));
+		cal_vn_day(day, buf, sizeof(buf));
 		used += (size_t)snprintf(why + used, size - used, "%s%d (dossier by %s)", open ? " or " : "proposals can now be made for ",
 					 k, buf);
 		open++;
@@ -437,8 +366,8 @@ int window_refusal(struct daemon *d, const struct programme *pg, int year, int64
 	return -1;
 }
 
-/* level2_refusal - a valid level-1 title granted at least level2_after_months ago */
-int level2_refusal(struct daemon *d, const struct programme *pg, const char *nominee, const char *place,
+/* proposal_level2_refusal - a valid level-1 title granted at least level2_after_months ago */
+int proposal_level2_refusal(struct daemon *d, const struct programme *pg, const char *nominee, const char *place,
 		   int32_t today, char *why, size_t size)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT decision_no, valid_from, valid_to FROM titles"
@@ -458,7 +387,7 @@ int level2_refusal(struct daemon *d, const struct programme *pg, const char *nom
 		found = 1;
 		valid_from = vf;
 		xstrlcpy(no, col(s, 0), sizeof(no));
-		allowed = add_months(vf, pg->level2_after_months);
+		allowed = cal_add_months(vf, pg->level2_after_months);
 		if (allowed <= today)
 			break;
 	}
@@ -470,8 +399,8 @@ int level2_refusal(struct daemon *d, const struct programme *pg, const char *nom
 			 nominee, pg->code, pg->name, pg->level2_after_months);
 		return -1;
 	}
-	vn_day(valid_from, since, sizeof(since));
-	vn_day(allowed, from, sizeof(from));
+	cal_vn_day(valid_from, since, sizeof(since));
+	cal_vn_day(allowed, from, sizeof(from));
 	snprintf(why, size, "%s holds level 1 of %s (%s) only since %s (decision %s): level 2 may be proposed %d months after level 1, from %s",
 		 nominee, pg->code, pg->name, since, no, pg->level2_after_months, from);
 	return -1;
@@ -499,13 +428,13 @@ static const char *text_problem(const char *s, size_t max)
 	return NULL;
 }
 
-/* nominee_resolve - who is proposed: a unit (by code, the proposer by default) or a
+/* proposal_nominee_resolve - who is proposed: a unit (by code, the proposer by default) or a
  * household, clan, person or collective (a name, an optional code, and the hamlet or unit
  * it belongs to, which must be the proposer or under it) */
-int nominee_resolve(struct daemon *d, const struct programme *pg, const struct unit *proposer, const char *code,
+int proposal_nominee_resolve(struct daemon *d, const struct programme *pg, const struct unit *proposer, const char *code,
 		    const char *name, const char *hamlet, struct nominee *out, char *why, size_t size)
 {
-	const struct unitset *units = proposal_units(d);
+	const struct unitset *units = registry_units(d);
 	int32_t today = registry_today(d);
 	const char *bad;
 
@@ -612,8 +541,8 @@ int64_t proposal_existing(struct daemon *d, const char *programme, const struct 
 
 /* events and messages ------------------------------------------------------------------ */
 
-/* event_add - one row of the proposal's history */
-int64_t event_add(struct daemon *d, const struct proposal *p, const char *principal, const char *action,
+/* proposal_event_add - one row of the proposal's history */
+int64_t proposal_event_add(struct daemon *d, const struct proposal *p, const char *principal, const char *action,
 		  int stage, const char *decider, const char *reason, json_t *scores, const struct verdict *v,
 		  int override, const char *decision_no, const char *state_after)
 {
@@ -643,41 +572,24 @@ int64_t event_add(struct daemon *d, const struct proposal *p, const char *princi
 	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(store_db(d->store)) : -1;
 }
 
-/* message_for - the pending outbox message of key, or (once it left) one of its own */
-static int64_t message_for(struct daemon *d, const struct proposal *p, const char *key, const char *step,
-			   const char *recipient, int64_t now)
+/* proposal_message - the pending outbox message of key, or (once it left) one of its own
+ * (outbox_join) */
+static int64_t proposal_message(struct daemon *d, const struct proposal *p, const char *key, const char *step,
+				const char *recipient, int64_t now)
 {
 	char year[16], own[600];
-	int64_t outbox = -1;
+	struct outbox_msg m = {
+		.recipient = recipient, .kind = "proposal", .report = p->programme, .period = year, .step = step,
+		.moment = now, .created_at = now, .send_after = cal_working_moment(d->cfg, now), .late = 0,
+	};
 
 	snprintf(year, sizeof(year), "%d", p->year);
 	snprintf(own, sizeof(own), "%s/p%lld", key, (long long)p->id);
-	for (int attempt = 0; attempt < 2 && outbox < 0; attempt++) {
-		sqlite3_stmt *s = store_stmt(d->store,
-			"INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment, created_at, send_after, late)"
-			" VALUES (?1, ?2, 'proposal', ?3, ?4, ?5, ?6, ?6, ?7, 0)"
-			" ON CONFLICT (dedup_key) DO UPDATE SET dedup_key = excluded.dedup_key RETURNING id, state");
-
-		sqlite3_bind_text(s, 1, attempt ? own : key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, recipient, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, p->programme, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, year, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, step, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, now);
-		sqlite3_bind_int64(s, 7, working_moment(d->cfg, now));
-		if (sqlite3_step(s) != SQLITE_ROW) {
-			sqlite3_reset(s);
-			return -1;
-		}
-		if (attempt == 1 || !strcmp(col(s, 1), "pending"))
-			outbox = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-	}
-	return outbox;
+	return outbox_join(d, key, own, &m);
 }
 
-/* notify - one notice: proposal p, its event, in the message for (step, recipient) */
-int notify(struct daemon *d, const struct proposal *p, int64_t event, const char *step, const char *recipient,
+/* proposal_notify - one notice: proposal p, its event, in the message for (step, recipient) */
+int proposal_notify(struct daemon *d, const struct proposal *p, int64_t event, const char *step, const char *recipient,
 	   int group)
 {
 	int64_t now = clock_now(d), outbox;
@@ -691,7 +603,7 @@ int notify(struct daemon *d, const struct proposal *p, int64_t event, const char
 			 (long long)now, recipient);
 	else
 		snprintf(key, sizeof(key), "proposal/%lld/e%lld/%s/%s", (long long)p->id, (long long)event, step, recipient);
-	outbox = message_for(d, p, key, step, recipient, now);
+	outbox = proposal_message(d, p, key, step, recipient, now);
 	if (outbox < 0)
 		return -1;
 	s = store_stmt(d->store, "INSERT OR IGNORE INTO proposal_notices (outbox, proposal, event, stage, due_at)"
@@ -717,11 +629,11 @@ static const struct unit *follow(const struct unit *u, int32_t day)
 	return u;
 }
 
-/* stage_decider - the deciding unit of st for the proposer on day, or NULL */
-const struct unit *stage_decider(struct daemon *d, const struct stage *st, const struct unit *proposer,
+/* proposal_stage_decider - the deciding unit of st for the proposer on day, or NULL */
+const struct unit *proposal_stage_decider(struct daemon *d, const struct stage *st, const struct unit *proposer,
 					int32_t day)
 {
-	const struct unitset *units = proposal_units(d);
+	const struct unitset *units = registry_units(d);
 	const struct unit *u = NULL;
 
 	switch (st->kind) {
@@ -759,11 +671,11 @@ static int64_t stage_due(struct daemon *d, const struct programme *pg, const str
 	return cal_end_of_day(d->cfg, due);
 }
 
-/* enter_stage - p reaches stage n */
-int enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg, int n, int64_t event,
+/* proposal_enter_stage - p reaches stage n */
+int proposal_enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg, int n, int64_t event,
 		int group, char *why, size_t size)
 {
-	const struct unit *proposer = unitset_find(proposal_units(d), p->proposer), *u;
+	const struct unit *proposer = unitset_find(registry_units(d), p->proposer), *u;
 	const struct stage *st;
 	int32_t today = registry_today(d);
 	int64_t now = clock_now(d), due;
@@ -779,7 +691,7 @@ int enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg
 			 p->proposer, (long long)p->id);
 		return -1;
 	}
-	u = stage_decider(d, st, proposer, today);
+	u = proposal_stage_decider(d, st, proposer, today);
 	if (!u || !unit_active_at(u, today)) {
 		snprintf(why, size, "stage %d of %s is decided by \"%s\", and %s (%s) has no such unit in force today; fix the stages of programme %s in the configuration",
 			 n, pg->code, st->decider, proposer->code, proposer->name, pg->code);
@@ -804,7 +716,7 @@ int enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg
 	p->stage = n;
 	p->due_at = due;
 	p->cycle++;
-	return notify(d, p, event, "pending", u->code, group);
+	return proposal_notify(d, p, event, "pending", u->code, group);
 }
 
 /* finish - p leaves the stages: returned, rejected or granted */
@@ -852,7 +764,7 @@ static int grant(struct daemon *d, struct request *rq, const struct programme *p
 	sqlite3_bind_text(s, 11, decision_no, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 12, day);
 	/* an award is given once: no validity period (an empty span, never valid on a day) */
-	sqlite3_bind_int(s, 13, pg->award ? day - 1 : add_months(day, pg->valid_months) - 1);
+	sqlite3_bind_int(s, 13, pg->award ? day - 1 : cal_add_months(day, pg->valid_months) - 1);
 	sqlite3_bind_text(s, 14, rq_principal(rq), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 15, clock_now(d));
 	rc = sqlite3_step(s);
@@ -878,8 +790,8 @@ static int db_error(struct daemon *d, struct request *rq, const char *what)
 			"%s could not be stored: %s; nothing was changed", what, store_errmsg(d->store));
 }
 
-/* decide_one - approve (to the next stage or granted), return, reject, or score only */
-int decide_one(struct daemon *d, struct request *rq, const struct programme *pg, struct proposal *p,
+/* proposal_decide_one - approve (to the next stage or granted), return, reject, or score only */
+int proposal_decide_one(struct daemon *d, struct request *rq, const struct programme *pg, struct proposal *p,
 	       const struct decision *dc)
 {
 	const char *a = dc->action, *principal = rq_principal(rq);
@@ -897,7 +809,7 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 		return rq_error(rq, "bad_state", "proposal #%lld is at stage %d, but programme %s now has %zu stages; withdraw it and propose again",
 				(long long)p->id, p->stage, pg->code, pg->nstages);
 	st = &pg->stages[p->stage - 1];
-	if (may_decide(d, rq, pg, p, !strcmp(a, "score") ? st->role | ROLE_REVIEWER | ROLE_APPROVER : st->role))
+	if (proposal_may_decide(d, rq, pg, p, !strcmp(a, "score") ? st->role | ROLE_REVIEWER | ROLE_APPROVER : st->role))
 		return -1;
 	/* the last stage in force: a later one that has not begun (or has ended) is not waited for */
 	last = !stage_in_force(pg, p->stage + 1, registry_today(d));
@@ -916,37 +828,37 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 	scores = proposal_scores(d, p);
 	if (dc->scores)
 		json_object_update(scores, dc->scores);
-	rubric_verdict(pg, scores, &v);
+	proposal_verdict(pg, scores, &v);
 	json_decref(scores);
 	if (!strcmp(a, "approve") && !v.passed) {
-		if (exception_refusal(d, rq, pg, p, &v, dc->reason))
+		if (proposal_exception_refusal(d, rq, pg, p, &v, dc->reason))
 			return -1;
 		override = 1;
 	}
 	if (last && !strcmp(a, "approve")) {
-		if (decision_day_refusal(d, p, dc->decision_day, dc->decision_day_given, why, sizeof(why)))
+		if (proposal_decision_day_refusal(d, p, dc->decision_day, dc->decision_day_given, why, sizeof(why)))
 			return rq_error(rq, "invalid_field", "%s", why);
-		if (p->level == 1 && title_overlap(d, pg, p->nominee, p->place, dc->decision_day, why, sizeof(why)))
+		if (p->level == 1 && proposal_title_overlap(d, pg, p->nominee, p->place, dc->decision_day, why, sizeof(why)))
 			return rq_error(rq, "title_held", "%s", why);
 	}
 	xstrlcpy(decider, p->decider ? p->decider : "", sizeof(decider));
 	if (!strcmp(a, "score")) {
-		ev = event_add(d, p, principal, "score", stage, decider, dc->reason, dc->scores, &v, 0, NULL, p->state);
+		ev = proposal_event_add(d, p, principal, "score", stage, decider, dc->reason, dc->scores, &v, 0, NULL, p->state);
 		return ev < 0 ? db_error(d, rq, "the scores") : 0;
 	}
 	if (!strcmp(a, "approve") && !last) {
-		ev = event_add(d, p, principal, "approve", stage, decider, dc->reason, dc->scores, &v, override, NULL, "submitted");
+		ev = proposal_event_add(d, p, principal, "approve", stage, decider, dc->reason, dc->scores, &v, override, NULL, "submitted");
 		if (ev < 0)
 			return db_error(d, rq, "the decision");
-		if (enter_stage(d, p, pg, p->stage + 1, ev, dc->group, why, sizeof(why)))
+		if (proposal_enter_stage(d, p, pg, p->stage + 1, ev, dc->group, why, sizeof(why)))
 			return *why ? rq_error(rq, "no_decider", "%s", why) : db_error(d, rq, "the decision");
 	} else {
 		const char *state = !strcmp(a, "approve") ? "granted" : !strcmp(a, "return") ? "returned" : "rejected";
 
-		ev = event_add(d, p, principal, a, stage, decider, dc->reason, dc->scores, &v, override, dc->decision_no, state);
+		ev = proposal_event_add(d, p, principal, a, stage, decider, dc->reason, dc->scores, &v, override, dc->decision_no, state);
 		if (ev < 0 || finish(d, p, state, !strcmp(a, "approve") ? NULL : dc->reason, dc->decision_no, dc->decision_day)
 		    || (!strcmp(state, "granted") && grant(d, rq, pg, p, dc->decision_no, dc->decision_day))
-		    || notify(d, p, ev, state, p->proposer, dc->group))
+		    || proposal_notify(d, p, ev, state, p->proposer, dc->group))
 			return db_error(d, rq, "the decision");
 	}
 	if (dc->group) {
@@ -957,7 +869,7 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 
 		json_object_set_new(detail, "state", json_string(p->state));
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)p->id);
-		if (audit_append(d, principal, "proposal.decide", object, p->proposer, detail))
+		if (audit_append(d, principal, OP_PROPOSAL_DECIDE, object, p->proposer, detail))
 			return db_error(d, rq, "the audit row of the decision");
 	} else {
 		/* the audit row of a single decision copies the request (audit_request): an
@@ -996,11 +908,11 @@ static int escalate(struct daemon *d, int64_t id)
 
 	if (proposal_load(d, id, &p))
 		return -1;
-	u = unitset_find(proposal_units(d), p.decider);
+	u = unitset_find(registry_units(d), p.decider);
 	up = u ? unit_parent_at(u, registry_today(d)) : NULL;
-	ev = event_add(d, &p, "thiduad", "escalate", p.stage, p.decider, NULL, NULL, NULL, 0, NULL, p.state);
-	if (ev >= 0 && notify(d, &p, ev, "overdue", p.decider, 1) == 0
-	    && (!up || notify(d, &p, ev, "escalation", up->code, 1) == 0)) {
+	ev = proposal_event_add(d, &p, "thiduad", "escalate", p.stage, p.decider, NULL, NULL, NULL, 0, NULL, p.state);
+	if (ev >= 0 && proposal_notify(d, &p, ev, "overdue", p.decider, 1) == 0
+	    && (!up || proposal_notify(d, &p, ev, "escalation", up->code, 1) == 0)) {
 		s = store_stmt(d->store, "UPDATE proposals SET next_at = NULL WHERE id = ?1");
 		sqlite3_bind_int64(s, 1, id);
 		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
@@ -1048,10 +960,25 @@ static void proposals_run(struct daemon *d, int64_t now)
 
 static const struct due_source proposals_source = { "proposal stages", proposals_next_due, proposals_run };
 
-/* proposals_init - register the escalation with the scheduler */
+/* render_proposal - the outbox's renderer of kind "proposal" */
+static void render_proposal(struct daemon *d, const struct outbox_message *m, const struct unit *to,
+			    const struct outbox_item *items, size_t n, int32_t today, enum tmpl_channel ch,
+			    char **subject, char **body)
+{
+	(void)to;
+	(void)items;
+	(void)n;
+	(void)today;
+	proposals_render(d, m->id, m->step, m->key, m->recipient, ch, subject, body);
+}
+
+/* proposals_init - register the escalation with the scheduler, and the move of waiting
+ * dossiers with a reorganisation's sweep, the renderer of its messages */
 void proposals_init(void)
 {
 	sched_register(&proposals_source);
+	reorg_on_sweep(proposals_reorg_sweep);
+	outbox_renderer("proposal", render_proposal);
 }
 
 /* message texts ------------------------------------------------------------------------- */
@@ -1110,10 +1037,10 @@ void proposals_render(struct daemon *d, int64_t outbox, const char *step, const 
 			snprintf(stage, sizeof(stage), "%d", sqlite3_column_int(s, 7));
 			count = (long)sqlite3_column_int64(s, 12);
 			if (sqlite3_column_type(s, 10) != SQLITE_NULL)
-				vn_day(day_of_time(sqlite3_column_int64(s, 10), d->cfg->utc_offset), due, sizeof(due));
+				cal_vn_day(day_of_time(sqlite3_column_int64(s, 10), d->cfg->utc_offset), due, sizeof(due));
 			no = col_dup(s, 9);
 			if (sqlite3_column_type(s, 11) != SQLITE_NULL)
-				vn_day(sqlite3_column_int(s, 11), date, sizeof(date));
+				cal_vn_day(sqlite3_column_int(s, 11), date, sizeof(date));
 		}
 		snprintf(it->id, sizeof(it->id), "%lld", (long long)sqlite3_column_int64(s, 0));
 		if (pg && pg->award)
@@ -1192,9 +1119,9 @@ int proposal_precheck(struct daemon *d, struct request *rq, const struct program
 		return rq_error(rq, "invalid_field", "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
 	if (closed_unit_refusal(d, rq, proposer, "propose"))
 		return -1;
-	if (!proposer_allowed(d, pg, proposer, why, sizeof(why)))
+	if (!cfg_proposer_allowed(pg, proposer, why, sizeof(why)))
 		return rq_error(rq, "not_a_proposer", "%s", why);
-	if (may_propose(d, rq, proposer, what))
+	if (proposal_may_propose(d, rq, proposer, what))
 		return -1;
 	return 0;
 }

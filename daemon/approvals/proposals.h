@@ -27,6 +27,8 @@ struct request;
 
 /* proposals_init - register the escalation of overdue stages with the scheduler */
 void proposals_init(void);
+/* proposals_reorg_sweep - dossiers moved on in a reorganisation (proposals_reorg.c) */
+int proposals_reorg_sweep(struct daemon *d, int32_t today);
 
 /* the ops (api.c dispatches them) */
 int op_proposal_create(struct daemon *d, struct request *rq, json_t *out);
@@ -72,58 +74,54 @@ struct verdict {
 	char why[256];		/* when not passed: what is missing or short, for people */
 };
 
-/* scores_parse - a request's {criterion: value} checked against pg's rubric: a new object
+/* proposal_scores_parse - a request's {criterion: value} checked against pg's rubric: a new object
  * with numbers for points and booleans for met; NULL with *why filled */
-json_t *scores_parse(const struct programme *pg, json_t *in, char *why, size_t size);
+json_t *proposal_scores_parse(const struct programme *pg, json_t *in, char *why, size_t size);
 
-/* score_text - one value as text ("8", "8.5", "đạt", "no") for criterion c; 0 ok, -1 bad */
-int score_text(const struct programme *pg, size_t c, const char *text, json_t **value, char *why, size_t size);
+/* proposal_score_text - one value as text ("8", "8.5", "đạt", "no") for criterion c; 0 ok, -1 bad */
+int proposal_score_text(const struct programme *pg, size_t c, const char *text, json_t **value, char *why, size_t size);
 
-void rubric_verdict(const struct programme *pg, json_t *scores, struct verdict *v);
+void proposal_verdict(const struct programme *pg, json_t *scores, struct verdict *v);
 
 /* proposal_scores - the scores in force: self-assessment, then every stage's in order;
  * a new object */
 json_t *proposal_scores(struct daemon *d, const struct proposal *p);
 
-/* the units the rules see in this turn (an import earlier in the turn included) */
-const struct unitset *proposal_units(struct daemon *d);
 
-/* proposer_allowed - may unit u propose for pg? 1 yes, 0 no (why says who may) */
-int proposer_allowed(struct daemon *d, const struct programme *pg, const struct unit *u, char *why, size_t size);
 
-/* may_propose - may the request's principal act for proposing unit u? 0 yes, -1 with an
+/* proposal_may_propose - may the request's principal act for proposing unit u? 0 yes, -1 with an
  * error reply naming who may */
-int may_propose(struct daemon *d, struct request *rq, const struct unit *u, const char *what);
+int proposal_may_propose(struct daemon *d, struct request *rq, const struct unit *u, const char *what);
 int proposal_precheck(struct daemon *d, struct request *rq, const struct programme *pg,
 		      const struct unit *proposer, long long level, long long year, int32_t today, const char *what);
 
-/* may_decide - may the request's principal decide at unit 'decider' with one of roles?
+/* proposal_may_decide - may the request's principal decide at unit 'decider' with one of roles?
  * 0 yes, -1 with an error reply naming who may */
-int may_decide(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
+int proposal_may_decide(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
 	       unsigned roles);
 
-/* level2_refusal - 0 when nominee (at place) may be proposed for level 2 of pg today;
+/* proposal_level2_refusal - 0 when nominee (at place) may be proposed for level 2 of pg today;
  * else -1 and why */
-int level2_refusal(struct daemon *d, const struct programme *pg, const char *nominee, const char *place,
+int proposal_level2_refusal(struct daemon *d, const struct programme *pg, const char *nominee, const char *place,
 		   int32_t today, char *why, size_t size);
 
-/* window_refusal - 0 while the dossier window of pg for year is open at now; else -1 and why */
-int window_refusal(struct daemon *d, const struct programme *pg, int year, int64_t now, char *why, size_t size);
+/* proposal_window_refusal - 0 while the dossier window of pg for year is open at now; else -1 and why */
+int proposal_window_refusal(struct daemon *d, const struct programme *pg, int year, int64_t now, char *why, size_t size);
 
-/* event_add - a proposal_events row; returns its id or -1 */
-int64_t event_add(struct daemon *d, const struct proposal *p, const char *principal, const char *action,
+/* proposal_event_add - a proposal_events row; returns its id or -1 */
+int64_t proposal_event_add(struct daemon *d, const struct proposal *p, const char *principal, const char *action,
 		  int stage, const char *decider, const char *reason, json_t *scores, const struct verdict *v,
 		  int override, const char *decision_no, const char *state_after);
 
-/* notify - attach event 'event' of p to the outbox message for (step, recipient): the
+/* proposal_notify - attach event 'event' of p to the outbox message for (step, recipient): the
  * batch's message when group is set (a digest), else one of its own; 0 ok, -1 error */
-int notify(struct daemon *d, const struct proposal *p, int64_t event, const char *step, const char *recipient,
+int proposal_notify(struct daemon *d, const struct proposal *p, int64_t event, const char *step, const char *recipient,
 	   int group);
 
-/* enter_stage - move p to stage n (1-based) of pg: resolve its deciding unit relative to
+/* proposal_enter_stage - move p to stage n (1-based) of pg: resolve its deciding unit relative to
  * the proposer, set the time limit and the escalation moment, notify the decider.
  * 0 ok; -1 with why (the deciding unit cannot be found) or a database error (why empty) */
-int enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg, int n, int64_t event,
+int proposal_enter_stage(struct daemon *d, struct proposal *p, const struct programme *pg, int n, int64_t event,
 		int group, char *why, size_t size);
 
 /* a decision at a stage, as the request gives it */
@@ -137,9 +135,9 @@ struct decision {
 	int group;			/* a batch decision: digest messages, audit rows written here */
 };
 
-/* decide_one - one decision on a submitted proposal by the request's principal.
+/* proposal_decide_one - one decision on a submitted proposal by the request's principal.
  * 0 ok, -1 with an error reply */
-int decide_one(struct daemon *d, struct request *rq, const struct programme *pg, struct proposal *p,
+int proposal_decide_one(struct daemon *d, struct request *rq, const struct programme *pg, struct proposal *p,
 	       const struct decision *dc);
 
 /* who is proposed: the code that identifies the nominee in the registry (a unit code, or
@@ -148,7 +146,7 @@ int decide_one(struct daemon *d, struct request *rq, const struct programme *pg,
 struct nominee {
 	char code[256], name[512], place[80];
 };
-int nominee_resolve(struct daemon *d, const struct programme *pg, const struct unit *proposer, const char *code,
+int proposal_nominee_resolve(struct daemon *d, const struct programme *pg, const struct unit *proposer, const char *code,
 		    const char *name, const char *hamlet, struct nominee *out, char *why, size_t size);
 
 /* proposal_existing - the open or granted proposal of the same nominee, year and level: its
@@ -158,52 +156,43 @@ int64_t proposal_existing(struct daemon *d, const char *programme, const struct 
 
 /* proposals_rules.c ---------------------------------------------------------------- */
 
-/* title_overlap - 1 when nominee (at place) holds a level-1 title of pg valid on day (why
+/* proposal_title_overlap - 1 when nominee (at place) holds a level-1 title of pg valid on day (why
  * names it and its validity), else 0; never for an award */
-int title_overlap(struct daemon *d, const struct programme *pg, const char *nominee, const char *place, int32_t day,
+int proposal_title_overlap(struct daemon *d, const struct programme *pg, const char *nominee, const char *place, int32_t day,
 		  char *why, size_t size);
 
-/* nominee_refusal - may nm be proposed for pg, year and level today? 0 yes; -1 with the
+/* proposal_nominee_refusal - may nm be proposed for pg, year and level today? 0 yes; -1 with the
  * error code (title_held, rejected_this_year) and why */
-int nominee_refusal(struct daemon *d, const struct programme *pg, const struct nominee *nm, int year, int level,
+int proposal_nominee_refusal(struct daemon *d, const struct programme *pg, const struct nominee *nm, int year, int level,
 		    int32_t today, const char **code, char *why, size_t size);
 
-/* decision_day_refusal - 0 when day may date the decision on p (not before its dossier
+/* proposal_decision_day_refusal - 0 when day may date the decision on p (not before its dossier
  * was submitted; a working day when given); else -1 and why */
-int decision_day_refusal(struct daemon *d, const struct proposal *p, int32_t day, int given, char *why, size_t size);
+int proposal_decision_day_refusal(struct daemon *d, const struct proposal *p, int32_t day, int given, char *why, size_t size);
 
-/* exception_refusal - approving p although it fails the rubric (verdict v): 0 when the
+/* proposal_exception_refusal - approving p although it fails the rubric (verdict v): 0 when the
  * request's principal holds the permission "exception" and gives a reason; else -1 with an
  * error reply naming what is not met */
-int exception_refusal(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
+int proposal_exception_refusal(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
 		      const struct verdict *v, const char *reason);
 
 struct stage;
-/* stage_decider - the deciding unit of a stage for the proposer on day, or NULL */
-const struct unit *stage_decider(struct daemon *d, const struct stage *st, const struct unit *proposer, int32_t day);
+/* proposal_stage_decider - the deciding unit of a stage for the proposer on day, or NULL */
+const struct unit *proposal_stage_decider(struct daemon *d, const struct stage *st, const struct unit *proposer, int32_t day);
 
 /* proposal_submit - a draft's first submission or a returned proposal's resubmission:
  * the self-assessment must be complete; group as for notify. 0 ok, -1 with an error reply */
 int proposal_submit(struct daemon *d, struct request *rq, const struct programme *pg, struct proposal *p, int group);
 
-/* batch_decide - proposal.decide with "batch": every submitted proposal of the import at
+/* proposal_batch_decide - proposal.decide with "batch": every submitted proposal of the import at
  * its current stage (proposals_import.c) */
-int batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batch, const struct decision *dc);
+int proposal_batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batch, const struct decision *dc);
 
 /* proposal_json - a proposal for replies; full adds stages, files, history and title */
 json_t *proposal_json(struct daemon *d, int64_t id, int full);
 
-/* want_programme - the programme named by key, or an error reply with a suggestion */
-const struct programme *want_programme(struct daemon *d, struct request *rq, const char *key);
+/* proposal_want_programme - the programme named by key, or an error reply with a suggestion */
+const struct programme *proposal_want_programme(struct daemon *d, struct request *rq, const char *key);
 
-/* want_int - rq_int (request.c): an integer field (a JSON number or a string of digits)
- * within [min, max]; 1 absent (and not required), 0 ok, -1 error reply */
-#define want_int rq_int
-
-/* add_months - day plus n calendar months (the 31st becomes the month's last day) */
-int32_t add_months(int32_t day, int n);
-
-/* vn_day - dd/mm/yyyy */
-void vn_day(int32_t day, char *buf, size_t size);
 
 #endif

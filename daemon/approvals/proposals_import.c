@@ -12,12 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "blobs.h"
+#include "clock.h"
+#include "config.h"
 #include "csv.h"
+#include "events.h"
 #include "jdump.h"
 #include "log.h"
+#include "lookup.h"
 #include "proposals.h"
+#include "proto.h"
+#include "registry.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define MAX_LISTED 1000		/* bad rows listed in a reply; the rest are counted */
@@ -100,7 +111,7 @@ static void check_rows(struct daemon *d, const struct programme *pg, const struc
 		hamlet = c_hamlet >= 0 ? cr->fields[c_hamlet] : default_hamlet;
 		if (c_hamlet >= 0 && !*hamlet)
 			hamlet = default_hamlet;
-		if (nominee_resolve(d, pg, proposer, c_code >= 0 ? cr->fields[c_code] : NULL,
+		if (proposal_nominee_resolve(d, pg, proposer, c_code >= 0 ? cr->fields[c_code] : NULL,
 				    c_name >= 0 ? cr->fields[c_name] : NULL, hamlet, &row->nm, why, sizeof(why))) {
 			problem(pb, cr->line, "%s", why);
 			bad = 1;
@@ -113,7 +124,7 @@ static void check_rows(struct daemon *d, const struct programme *pg, const struc
 				problem(pb, cr->line, "%s (%s) has no score: every row needs a self-assessed score for every criterion",
 					pg->criteria[c].code, pg->criteria[c].name);
 				bad = 1;
-			} else if (score_text(pg, c, text, &v, why, sizeof(why))) {
+			} else if (proposal_score_text(pg, c, text, &v, why, sizeof(why))) {
 				problem(pb, cr->line, "%s", why);
 				bad = 1;
 			} else {
@@ -130,9 +141,9 @@ static void check_rows(struct daemon *d, const struct programme *pg, const struc
 		if ((other = proposal_existing(d, pg->code, &row->nm, year, level, state, sizeof(state))))
 			problem(pb, cr->line, "%s (%s) already has proposal #%lld (%s) for %s %d level %d", row->nm.name,
 				row->nm.code, (long long)other, state, pg->code, year, level);
-		else if (nominee_refusal(d, pg, &row->nm, year, level, today, &refused, why, sizeof(why)))
+		else if (proposal_nominee_refusal(d, pg, &row->nm, year, level, today, &refused, why, sizeof(why)))
 			problem(pb, cr->line, "%s", why);
-		else if (level == 2 && level2_refusal(d, pg, row->nm.code, row->nm.place, today, why, sizeof(why)))
+		else if (level == 2 && proposal_level2_refusal(d, pg, row->nm.code, row->nm.place, today, why, sizeof(why)))
 			problem(pb, cr->line, "%s", why);
 	}
 	/* the same nominee twice in the file */
@@ -249,8 +260,8 @@ static int create_batch(struct daemon *d, struct request *rq, json_t *out, const
 				   "programme", pg->code, "year", year, "level", level, "nominee", p.nominee,
 				   "nominee_name", p.nominee_name, "place", p.place);
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)id);
-		if (event_add(d, &p, rq_principal(rq), "create", 0, NULL, NULL, NULL, NULL, 0, NULL, "draft") < 0
-		    || audit_append(d, rq_principal(rq), "proposal.create", object, proposer->code, detail)) {
+		if (proposal_event_add(d, &p, rq_principal(rq), "create", 0, NULL, NULL, NULL, NULL, 0, NULL, "draft") < 0
+		    || audit_append(d, rq_principal(rq), OP_PROPOSAL_CREATE, object, proposer->code, detail)) {
 			proposal_clear(&p);
 			goto db_error;
 		}
@@ -278,7 +289,7 @@ db_error:
 /* op_proposals_import - one CSV frame: every row checked, all created or none */
 int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 {
-	const struct programme *pg = want_programme(d, rq, "programme");
+	const struct programme *pg = proposal_want_programme(d, rq, "programme");
 	const char *file = NULL, *hamlet = NULL, *uc;
 	const struct unit *proposer = NULL;
 	long long year = 0, level = 1;
@@ -291,7 +302,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	const void *data;
 	char why[512];
 
-	if (!pg || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0
+	if (!pg || rq_int(rq, "year", 1, 2000, 2100, &year) || rq_int(rq, "level", 0, 1, 2, &level) < 0
 	    || rq_bool(rq, "draft", &draft) < 0)
 		return -1;
 	uc = rq_str(rq, "unit", 1);
@@ -299,8 +310,8 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	hamlet = rq_str(rq, "hamlet", 0);
 	if (rq_failed(rq))
 		return -1;
-	if (!(proposer = unitset_find(proposal_units(d), uc)))
-		return rq_unit_unknown(rq, proposal_units(d), uc);
+	if (!(proposer = unitset_find(registry_units(d), uc)))
+		return rq_unit_unknown(rq, registry_units(d), uc);
 	if (!file)
 		file = "proposals.csv";
 	if (rq_nfiles(rq) != 1)
@@ -308,7 +319,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 				rq_nfiles(rq));
 	if (proposal_precheck(d, rq, pg, proposer, level, year, today, "import proposals"))
 		return -1;
-	if (!draft && window_refusal(d, pg, (int)year, clock_now(d), why, sizeof(why)))
+	if (!draft && proposal_window_refusal(d, pg, (int)year, clock_now(d), why, sizeof(why)))
 		return rq_error(rq, "window_closed", "%s", why);
 	data = rq_file(rq, 0, &size);
 	pb.file = file;
@@ -345,8 +356,8 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	return rc;
 }
 
-/* batch_decide - every proposal of the batch waiting at the batch's earliest stage */
-int batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batch, const struct decision *dc)
+/* proposal_batch_decide - every proposal of the batch waiting at the batch's earliest stage */
+int proposal_batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batch, const struct decision *dc)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT programme FROM proposal_batches WHERE id = ?1");
 	const struct programme *pg = NULL;
@@ -402,7 +413,7 @@ int batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batc
 			if (proposal_load(d, ids[i], &p))
 				continue;
 			sc = proposal_scores(d, &p);
-			rubric_verdict(pg, sc, &v);
+			proposal_verdict(pg, sc, &v);
 			json_decref(sc);
 			if (!v.passed) {
 				if (below < MAX_BELOW && used < sizeof(msg))
@@ -430,7 +441,7 @@ int batch_decide(struct daemon *d, struct request *rq, json_t *out, int64_t batc
 			rq_error(rq, "internal", "proposal #%lld vanished during the decision", (long long)ids[i]);
 			goto out;
 		}
-		rc = decide_one(d, rq, pg, &p, dc);
+		rc = proposal_decide_one(d, rq, pg, &p, dc);
 		proposal_clear(&p);
 		if (rc)
 			goto out;

@@ -8,12 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
+#include "blobs.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
 #include "jdump.h"
 #include "log.h"
+#include "lookup.h"
+#include "page.h"
 #include "proposals.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -28,8 +39,8 @@ static const char *col(sqlite3_stmt *s, int i)
 
 /* request fields ------------------------------------------------------------------------ */
 
-/* want_programme - the programme named by key */
-const struct programme *want_programme(struct daemon *d, struct request *rq, const char *key)
+/* proposal_want_programme - the programme named by key */
+const struct programme *proposal_want_programme(struct daemon *d, struct request *rq, const char *key)
 {
 	const char *code = rq_str(rq, key, 1), *best = NULL;
 	const struct programme *pg;
@@ -68,9 +79,9 @@ static const struct unit *find_unit(struct daemon *d, struct request *rq, const 
 
 	if (!code)
 		return NULL;
-	if ((u = unitset_find(proposal_units(d), code)))
+	if ((u = unitset_find(registry_units(d), code)))
 		return u;
-	rq_unit_unknown(rq, proposal_units(d), code);
+	rq_unit_unknown(rq, registry_units(d), code);
 	return NULL;
 }
 
@@ -79,7 +90,7 @@ static int want_proposal(struct daemon *d, struct request *rq, struct proposal *
 {
 	long long id;
 
-	if (want_int(rq, "proposal", 1, 1, INT64_MAX, &id))
+	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (proposal_load(d, id, p))
 		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
@@ -154,7 +165,7 @@ static int want_scores(struct request *rq, const struct programme *pg, json_t **
 	*out = NULL;
 	if (!v || json_is_null(v))
 		return 0;
-	if (!(*out = scores_parse(pg, v, why, sizeof(why))))
+	if (!(*out = proposal_scores_parse(pg, v, why, sizeof(why))))
 		return rq_error(rq, "invalid_score", "%s", why);
 	return 0;
 }
@@ -183,21 +194,21 @@ int proposal_submit(struct daemon *d, struct request *rq, const struct programme
 	if (!first && strcmp(p->state, "returned"))
 		return rq_error(rq, "bad_state", "proposal #%lld is %s: only a draft or a returned proposal is submitted", (long long)p->id,
 				p->state);
-	rubric_verdict(pg, p->self_scores, &v);
+	proposal_verdict(pg, p->self_scores, &v);
 	if (!v.complete)
 		return rq_error(rq, "self_assessment_incomplete", "proposal #%lld cannot be submitted without its self-assessment: %s; send the scores (--score CRITERION=VALUE)",
 				(long long)p->id, v.why);
 	if (first && programme_span_refusal(d, pg, why, sizeof(why)))
 		return rq_error(rq, "programme_not_in_force", "%s", why);
-	if (first && window_refusal(d, pg, p->year, now, why, sizeof(why)))
+	if (first && proposal_window_refusal(d, pg, p->year, now, why, sizeof(why)))
 		return rq_error(rq, "window_closed", "%s", why);
-	if (p->level == 2 && level2_refusal(d, pg, p->nominee, p->place, registry_today(d), why, sizeof(why)))
+	if (p->level == 2 && proposal_level2_refusal(d, pg, p->nominee, p->place, registry_today(d), why, sizeof(why)))
 		return rq_error(rq, "level1_required", "%s", why);
-	ev = event_add(d, p, rq_principal(rq), first ? "submit" : "resubmit", first ? 1 : p->stage, NULL, NULL, NULL, &v, 0,
+	ev = proposal_event_add(d, p, rq_principal(rq), first ? "submit" : "resubmit", first ? 1 : p->stage, NULL, NULL, NULL, &v, 0,
 		       NULL, "submitted");
 	if (ev < 0)
 		return rq_error(rq, "internal", "the submission could not be stored: %s", store_errmsg(d->store));
-	if (enter_stage(d, p, pg, first ? 1 : p->stage, ev, group, why, sizeof(why)))
+	if (proposal_enter_stage(d, p, pg, first ? 1 : p->stage, ev, group, why, sizeof(why)))
 		return *why ? rq_error(rq, "no_decider", "%s", why)
 			    : rq_error(rq, "internal", "the submission could not be stored: %s", store_errmsg(d->store));
 	return 0;
@@ -206,7 +217,7 @@ int proposal_submit(struct daemon *d, struct request *rq, const struct programme
 /* op_proposal_create - a new proposal: a draft, or submitted at once with "submit": true */
 int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 {
-	const struct programme *pg = want_programme(d, rq, "programme");
+	const struct programme *pg = proposal_want_programme(d, rq, "programme");
 	const struct unit *proposer = pg ? find_unit(d, rq, "unit") : NULL;
 	const char *code, *name, *hamlet, *note, *refused;
 	long long year = 0, level = 1;
@@ -219,7 +230,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_stmt *s;
 	int rc, submit = 0;
 
-	if (!proposer || want_int(rq, "year", 1, 2000, 2100, &year) || want_int(rq, "level", 0, 1, 2, &level) < 0
+	if (!proposer || rq_int(rq, "year", 1, 2000, 2100, &year) || rq_int(rq, "level", 0, 1, 2, &level) < 0
 	    || rq_bool(rq, "submit", &submit) < 0)
 		return -1;
 	code = rq_str(rq, "nominee", 0);
@@ -229,16 +240,16 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 		return -1;
 	if (proposal_precheck(d, rq, pg, proposer, level, year, today, "propose"))
 		return -1;
-	if (nominee_resolve(d, pg, proposer, code, name, hamlet, &nm, why, sizeof(why)))
+	if (proposal_nominee_resolve(d, pg, proposer, code, name, hamlet, &nm, why, sizeof(why)))
 		return rq_error(rq, "invalid_nominee", "%s", why);
 	if ((other = proposal_existing(d, pg->code, &nm, (int)year, (int)level, state, sizeof(state))))
 		return rq_error(rq, "already_proposed", "%s (%s) already has proposal #%lld (%s) for %s %lld level %lld; act on that one",
 				nm.name, nm.code, (long long)other, state, pg->code, year, level);
-	if (nominee_refusal(d, pg, &nm, (int)year, (int)level, today, &refused, why, sizeof(why)))
+	if (proposal_nominee_refusal(d, pg, &nm, (int)year, (int)level, today, &refused, why, sizeof(why)))
 		return rq_error(rq, refused, "%s", why);
-	if (level == 2 && level2_refusal(d, pg, nm.code, nm.place, today, why, sizeof(why)))
+	if (level == 2 && proposal_level2_refusal(d, pg, nm.code, nm.place, today, why, sizeof(why)))
 		return rq_error(rq, "level1_required", "%s", why);
-	if (window_refusal(d, pg, (int)year, now, why, sizeof(why)))
+	if (proposal_window_refusal(d, pg, (int)year, now, why, sizeof(why)))
 		return rq_error(rq, "window_closed", "%s", why);
 	if (check_files(rq) || want_scores(rq, pg, &scores))
 		return -1;
@@ -267,7 +278,7 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	id = sqlite3_last_insert_rowid(store_db(d->store));
 	if (store_files(d, rq, id, 1) || proposal_load(d, id, &p))
 		return -1;
-	if (event_add(d, &p, rq_principal(rq), "create", 0, NULL, note, NULL, NULL, 0, NULL, "draft") < 0) {
+	if (proposal_event_add(d, &p, rq_principal(rq), "create", 0, NULL, note, NULL, NULL, 0, NULL, "draft") < 0) {
 		proposal_clear(&p);
 		return rq_error(rq, "internal", "the proposal could not be stored: %s", store_errmsg(d->store));
 	}
@@ -296,7 +307,7 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out)
 
 	if (want_proposal(d, rq, &p, &pg))
 		return -1;
-	proposer = unitset_find(proposal_units(d), p.proposer);
+	proposer = unitset_find(registry_units(d), p.proposer);
 	if (!proposer) {
 		rq_error(rq, "unknown_unit", "the proposing unit %s of proposal #%lld is no longer in the registry", p.proposer,
 			 (long long)p.id);
@@ -306,7 +317,7 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out)
 		rq_error(rq, "bad_state", "proposal #%lld is %s: only a draft or a returned proposal is submitted", (long long)p.id, p.state);
 		goto out;
 	}
-	if (may_propose(d, rq, proposer, "submit proposals") || want_text(rq, "note", &note) || check_files(rq)
+	if (proposal_may_propose(d, rq, proposer, "submit proposals") || want_text(rq, "note", &note) || check_files(rq)
 	    || want_scores(rq, pg, &scores))
 		goto out;
 	if (scores)
@@ -375,7 +386,7 @@ int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out)
 		return rq_error(rq, "invalid_field", "the decision number must be 1 to 100 bytes, e.g. 15/QĐ-UBND");
 	if (dc.decision_day > today)
 		return rq_error(rq, "invalid_field", "the decision date is after today: record a decision once it is signed");
-	rc = want_int(rq, "batch", 0, 1, INT64_MAX, &batch);
+	rc = rq_int(rq, "batch", 0, 1, INT64_MAX, &batch);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
@@ -384,7 +395,7 @@ int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out)
 		if (json_object_get(rq_body(rq), "scores"))
 			return rq_error(rq, "invalid_field", "scores are given per proposal: decide those one by one (--score needs an ID, not --batch)");
 		dc.group = 1;
-		return batch_decide(d, rq, out, batch, &dc);
+		return proposal_batch_decide(d, rq, out, batch, &dc);
 	}
 	if (want_proposal(d, rq, &p, &pg))
 		return -1;
@@ -392,7 +403,7 @@ int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out)
 		proposal_clear(&p);
 		return -1;
 	}
-	rc = decide_one(d, rq, pg, &p, &dc);
+	rc = proposal_decide_one(d, rq, pg, &p, &dc);
 	json_decref(dc.scores);
 	if (rc == 0)
 		json_object_set_new(out, "proposal", proposal_json(d, p.id, 1));
@@ -420,11 +431,11 @@ int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out)
 			 (long long)p.id, p.state);
 		goto out;
 	}
-	proposer = unitset_find(proposal_units(d), p.proposer);
-	if (proposer && may_propose(d, rq, proposer, "withdraw proposals"))
+	proposer = unitset_find(registry_units(d), p.proposer);
+	if (proposer && proposal_may_propose(d, rq, proposer, "withdraw proposals"))
 		goto out;
 	was_submitted = !strcmp(p.state, "submitted");
-	ev = event_add(d, &p, rq_principal(rq), "withdraw", p.stage, p.decider, reason, NULL, NULL, 0, NULL, "withdrawn");
+	ev = proposal_event_add(d, &p, rq_principal(rq), "withdraw", p.stage, p.decider, reason, NULL, NULL, 0, NULL, "withdrawn");
 	s = store_stmt(d->store, "UPDATE proposals SET state = 'withdrawn', reason = ?2, next_at = NULL, cycle = cycle + 1,"
 		       " updated_at = ?3 WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, p.id);
@@ -433,7 +444,7 @@ int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out)
 	rc = ev < 0 || sqlite3_step(s) != SQLITE_DONE;
 	sqlite3_reset(s);
 	if (!rc && was_submitted && p.decider)
-		rc = notify(d, &p, ev, "withdrawn", p.decider, 0);
+		rc = proposal_notify(d, &p, ev, "withdrawn", p.decider, 0);
 	if (rc) {
 		rq_error(rq, "internal", "the withdrawal could not be stored: %s", store_errmsg(d->store));
 		goto out;
@@ -454,7 +465,7 @@ out:
 /* row_json - one proposal row (PROPOSAL_COLUMNS) */
 static json_t *row_json(struct daemon *d, sqlite3_stmt *s)
 {
-	const struct unitset *units = proposal_units(d);
+	const struct unitset *units = registry_units(d);
 	const struct programme *pg = cfg_programme(d->cfg, col(s, 1));
 	const struct unit *pu = unitset_find(units, col(s, 8)), *du = col(s, 11) ? unitset_find(units, col(s, 11)) : NULL;
 	const char *state = col(s, 9);
@@ -499,7 +510,7 @@ static const char *stage_status(const char *state, int current, int stage)
 /* path_json - every stage: its rule, its unit (as decided, or as it resolves today), who may decide */
 static json_t *path_json(struct daemon *d, const struct programme *pg, const struct proposal *p)
 {
-	const struct unit *proposer = unitset_find(proposal_units(d), p->proposer);
+	const struct unit *proposer = unitset_find(registry_units(d), p->proposer);
 	json_t *path = json_array();
 
 	for (size_t i = 0; i < pg->nstages; i++) {
@@ -510,7 +521,7 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 		int32_t today = registry_today(d);
 
 		if (n == p->stage && p->decider)
-			u = unitset_find(proposal_units(d), p->decider);
+			u = unitset_find(registry_units(d), p->decider);
 		if (n < p->stage) {
 			sqlite3_stmt *s = store_stmt(d->store, "SELECT decider FROM proposal_events WHERE proposal = ?1 AND stage = ?2"
 						     " AND action = 'approve' ORDER BY id DESC LIMIT 1");
@@ -518,7 +529,7 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 			sqlite3_bind_int64(s, 1, p->id);
 			sqlite3_bind_int(s, 2, n);
 			if (sqlite3_step(s) == SQLITE_ROW && col(s, 0))
-				u = unitset_find(proposal_units(d), col(s, 0));
+				u = unitset_find(registry_units(d), col(s, 0));
 			else
 				skipped = 1;	/* not in force when the dossier passed it (or moved on) */
 			sqlite3_reset(s);
@@ -527,7 +538,7 @@ static json_t *path_json(struct daemon *d, const struct programme *pg, const str
 		if (n > p->stage && !span_contains(st->from, st->until, today))
 			skipped = 1;
 		if (!u && proposer && !skipped)
-			u = stage_decider(d, st, proposer, today);
+			u = proposal_stage_decider(d, st, proposer, today);
 		for (size_t k = 0; u && k < d->cfg->nprincipals; k++)
 			if (!strcmp(d->cfg->principals[k].unit, u->code) && (d->cfg->principals[k].roles & st->role)
 			    && principal_in_force(d->cfg, &d->cfg->principals[k], today))
@@ -546,7 +557,7 @@ static json_t *verdict_json(const struct programme *pg, json_t *scores)
 	struct verdict v;
 	json_t *o;
 
-	rubric_verdict(pg, scores, &v);
+	proposal_verdict(pg, scores, &v);
 	o = json_pack("{s:O,s:f,s:i,s:b,s:b}", "scores", scores, "total", v.total, "max", v.max_total,
 		      "complete", v.complete, "passed", v.passed);
 	json_object_set_new(o, "threshold", pg->threshold >= 0 ? json_integer(pg->threshold) : json_null());
@@ -659,7 +670,7 @@ int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
 	struct reader rd;
 	json_t *o;
 
-	if (want_int(rq, "proposal", 1, 1, INT64_MAX, &id))
+	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (!(o = proposal_json(d, id, 1)))
 		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
@@ -678,7 +689,7 @@ int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
  * predecessor's code, for the row to be marked with) */
 static int in_subtree(struct daemon *d, const char *code, const struct unit *under, const char **via)
 {
-	const struct unit *u = code && *code ? unitset_find(proposal_units(d), code) : NULL, *pred;
+	const struct unit *u = code && *code ? unitset_find(registry_units(d), code) : NULL, *pred;
 
 	if (u && (u == under || unit_is_under_at(u, under, registry_today(d))))
 		return 1;
@@ -705,10 +716,10 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	size_t bytes = 0;
 	sqlite3_stmt *s;
 
-	if (rq_failed(rq) || (ry = want_int(rq, "year", 0, 2000, 2100, &year)) < 0 || (rb = want_int(rq, "batch", 0, 1, INT64_MAX, &batch)) < 0
+	if (rq_failed(rq) || (ry = rq_int(rq, "year", 0, 2000, 2100, &year)) < 0 || (rb = rq_int(rq, "batch", 0, 1, INT64_MAX, &batch)) < 0
 	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
-	if (programme && !want_programme(d, rq, "programme"))
+	if (programme && !proposal_want_programme(d, rq, "programme"))
 		return -1;
 	if (json_object_get(rq_body(rq), "under") && !(under = find_unit(d, rq, "under")))
 		return -1;
@@ -719,7 +730,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	if (json_is_string(v))
 		stage_s = json_string_value(v);
 	if (json_is_integer(v) || (stage_s && *stage_s >= '0' && *stage_s <= '9')) {
-		if (want_int(rq, "stage", 0, 1, 8, &stage) < 0)
+		if (rq_int(rq, "stage", 0, 1, 8, &stage) < 0)
 			return -1;
 	} else if (stage_s) {
 		if (!find_unit(d, rq, "stage"))
@@ -786,10 +797,10 @@ int op_titles_list(struct daemon *d, struct request *rq, json_t *out)
 	json_t *list;
 	sqlite3_stmt *s;
 
-	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = want_int(rq, "level", 0, 1, 2, &level)) < 0
+	if (rq_failed(rq) || (rat = rq_day(rq, "valid_at", 0, &at)) < 0 || (rl = rq_int(rq, "level", 0, 1, 2, &level)) < 0
 	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
-	if (programme && !want_programme(d, rq, "programme"))
+	if (programme && !proposal_want_programme(d, rq, "programme"))
 		return -1;
 	if (json_object_get(rq_body(rq), "under") && !(under = find_unit(d, rq, "under")))
 		return -1;

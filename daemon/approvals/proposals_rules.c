@@ -8,9 +8,14 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "config.h"
 #include "proposals.h"
+#include "registry.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 
 static const char *text(sqlite3_stmt *s, int i)
 {
@@ -19,8 +24,8 @@ static const char *text(sqlite3_stmt *s, int i)
 	return t ? t : "";
 }
 
-/* title_overlap - the level-1 title of pg that nominee (at place) holds on day */
-int title_overlap(struct daemon *d, const struct programme *pg, const char *nominee, const char *place, int32_t day,
+/* proposal_title_overlap - the level-1 title of pg that nominee (at place) holds on day */
+int proposal_title_overlap(struct daemon *d, const struct programme *pg, const char *nominee, const char *place, int32_t day,
 		  char *why, size_t size)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT decision_no, valid_from, valid_to, proposal FROM titles"
@@ -37,9 +42,9 @@ int title_overlap(struct daemon *d, const struct programme *pg, const char *nomi
 	sqlite3_bind_int(s, 4, day);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		found = 1;
-		vn_day(sqlite3_column_int(s, 1), from, sizeof(from));
-		vn_day(sqlite3_column_int(s, 2), to, sizeof(to));
-		vn_day(sqlite3_column_int(s, 2) + 1, next, sizeof(next));
+		cal_vn_day(sqlite3_column_int(s, 1), from, sizeof(from));
+		cal_vn_day(sqlite3_column_int(s, 2), to, sizeof(to));
+		cal_vn_day(sqlite3_column_int(s, 2) + 1, next, sizeof(next));
 		snprintf(why, size, "%s already holds level 1 of %s (%s), decision %s (proposal #%lld), valid from %s to %s: a second level-1 title would overlap it; propose level 1 again for a recognition from %s%s",
 			 nominee, pg->code, pg->name, text(s, 0), (long long)sqlite3_column_int64(s, 3), from, to, next,
 			 pg->levels > 1 ? ", or level 2" : "");
@@ -48,14 +53,14 @@ int title_overlap(struct daemon *d, const struct programme *pg, const char *nomi
 	return found;
 }
 
-/* nominee_refusal - a valid level-1 title, or a rejection of the same programme and year */
-int nominee_refusal(struct daemon *d, const struct programme *pg, const struct nominee *nm, int year, int level,
+/* proposal_nominee_refusal - a valid level-1 title, or a rejection of the same programme and year */
+int proposal_nominee_refusal(struct daemon *d, const struct programme *pg, const struct nominee *nm, int year, int level,
 		    int32_t today, const char **code, char *why, size_t size)
 {
 	sqlite3_stmt *s;
 	int found = 0;
 
-	if (level == 1 && title_overlap(d, pg, nm->code, nm->place, today, why, size)) {
+	if (level == 1 && proposal_title_overlap(d, pg, nm->code, nm->place, today, why, size)) {
 		*code = "title_held";
 		return -1;
 	}
@@ -73,7 +78,7 @@ int nominee_refusal(struct daemon *d, const struct programme *pg, const struct n
 		char on[16];
 
 		found = 1;
-		vn_day(day_of_time(sqlite3_column_int64(s, 1), d->cfg->utc_offset), on, sizeof(on));
+		cal_vn_day(day_of_time(sqlite3_column_int64(s, 1), d->cfg->utc_offset), on, sizeof(on));
 		snprintf(why, size, "%s (%s) was rejected for %s %d: proposal #%lld, rejected on %s by %s (\"%s\"); a rejected nominee is not proposed again for the same year (programme %s has no repropose_after_rejection): propose for %d",
 			 nm->name, nm->code, pg->code, year, (long long)sqlite3_column_int64(s, 0), on, text(s, 2), text(s, 3),
 			 pg->code, year + 1);
@@ -83,9 +88,9 @@ int nominee_refusal(struct daemon *d, const struct programme *pg, const struct n
 	return found ? -1 : 0;
 }
 
-/* decision_day_refusal - the decision is dated on or after the day the dossier in force
+/* proposal_decision_day_refusal - the decision is dated on or after the day the dossier in force
  * was submitted and, when the date was given, on a working day */
-int decision_day_refusal(struct daemon *d, const struct proposal *p, int32_t day, int given, char *why, size_t size)
+int proposal_decision_day_refusal(struct daemon *d, const struct proposal *p, int32_t day, int given, char *why, size_t size)
 {
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT at FROM proposal_events WHERE proposal = ?1"
 				     " AND action IN ('submit', 'resubmit') ORDER BY id DESC LIMIT 1");
@@ -97,9 +102,9 @@ int decision_day_refusal(struct daemon *d, const struct proposal *p, int32_t day
 	if (sqlite3_step(s) == SQLITE_ROW)
 		submitted = day_of_time(sqlite3_column_int64(s, 0), d->cfg->utc_offset);
 	sqlite3_reset(s);
-	vn_day(day, a, sizeof(a));
+	cal_vn_day(day, a, sizeof(a));
 	if (submitted >= 0 && day < submitted) {
-		vn_day(submitted, b, sizeof(b));
+		cal_vn_day(submitted, b, sizeof(b));
 		snprintf(why, size, "the decision date %s is before the dossier of proposal #%lld was submitted (%s): a decision is dated on or after %s",
 			 a, (long long)p->id, b, b);
 		return -1;
@@ -113,9 +118,9 @@ int decision_day_refusal(struct daemon *d, const struct proposal *p, int32_t day
 	return 0;
 }
 
-/* exception_refusal - approving against the rubric takes a reason and the decider's
+/* proposal_exception_refusal - approving against the rubric takes a reason and the decider's
  * permission "exception"; the local administrator has none */
-int exception_refusal(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
+int proposal_exception_refusal(struct daemon *d, struct request *rq, const struct programme *pg, const struct proposal *p,
 		      const struct verdict *v, const char *reason)
 {
 	const struct principal *me = cfg_principal_at(d->cfg, rq_principal(rq), registry_today(d));

@@ -11,8 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blobs.h"
+#include "blobs_verify.h"
 #include "log.h"
+#include "rq.h"
 #include "sha256.h"
+#include "store.h"
 #include "thiduad.h"
 #include "xalloc.h"
 

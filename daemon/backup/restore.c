@@ -22,10 +22,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
+#include "blobs_verify.h"
 #include "log.h"
+#include "registry.h"
+#include "restore.h"
 #include "sha256.h"
+#include "statedir.h"
+#include "store.h"
 #include "tar.h"
 #include "thiduad.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define SUMS_MAX (64 << 20)	/* SHA256SUMS: a line per member, ~140 bytes each */

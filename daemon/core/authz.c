@@ -10,7 +10,14 @@
  */
 #include <string.h>
 
+#include "authz.h"
+#include "config.h"
+#include "inflow.h"
+#include "registry.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
+#include "units.h"
 
 /* principal_covers - the principal's unit is u, or with the admin role an ancestor of u */
 static int principal_covers(const struct daemon *d, const struct principal *p, const struct unit *u)

@@ -20,8 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blobs.h"
 #include "log.h"
+#include "rq.h"
 #include "sha256.h"
+#include "statedir.h"
 #include "thiduad.h"
 #include "xalloc.h"
 

@@ -11,11 +11,16 @@
 
 #include "timeutil.h"
 
+#include "clock.h"
+#include "config.h"
 #include "log.h"
+#include "store.h"
 #include "thiduad.h"
+#include "units.h"
 
 static const struct due_source *sources[8];
 static size_t nsources;
+static const struct settle_source *settler;	/* the deliveries (jobs.c), or none */
 
 /* clock_now - UTC seconds, real or fake */
 int64_t clock_now(const struct daemon *d)
@@ -71,6 +76,24 @@ void sched_register(const struct due_source *src)
 	sources[nsources++] = src;
 }
 
+/* sched_register_settle - the source of deliveries that sched_advance_to lets workers
+ * take on the way (at start-up; one) */
+void sched_register_settle(const struct settle_source *src)
+{
+	settler = src;
+}
+
+static int64_t settle_next_due(struct daemon *d)
+{
+	return settler ? settler->next_due(d) : INT64_MAX;
+}
+
+static void settle(struct daemon *d, int64_t deadline_ms)
+{
+	if (settler)
+		settler->settle(d, deadline_ms);
+}
+
 /* sched_next_due - the earliest moment any source has work */
 int64_t sched_next_due(struct daemon *d)
 {
@@ -103,7 +126,7 @@ void sched_run_due(struct daemon *d)
  * Deliveries are attempted on the way too, as the real clock would give them time to: the
  * moments deliveries fall due at (first attempts, retries) are steps of their own, and at
  * each step before the target the workers get what is due and their results are awaited
- * (jobs_settle), within SETTLE_TOTAL_MS of real time for the whole move. */
+ * (the settle source: jobs.c), within SETTLE_TOTAL_MS of real time for the whole move. */
 #define SETTLE_TOTAL_MS 6000
 
 int sched_advance_to(struct daemon *d, int64_t target)
@@ -112,10 +135,10 @@ int sched_advance_to(struct daemon *d, int64_t target)
 	int ran_at_target = 0;
 	int64_t deadline_ms = clock_mono_ms() + SETTLE_TOTAL_MS;
 
-	if (d->fake_now < target && jobs_next_due(d) <= d->fake_now)
-		jobs_settle(d, deadline_ms);	/* what is due before the clock moves goes first */
+	if (d->fake_now < target && settle_next_due(d) <= d->fake_now)
+		settle(d, deadline_ms);	/* what is due before the clock moves goes first */
 	for (int guard = 0; guard < 10000000; guard++) {
-		int64_t next = sched_next_due(d), jobs = jobs_next_due(d);
+		int64_t next = sched_next_due(d), jobs = settle_next_due(d);
 
 		if (jobs > d->fake_now && jobs < next)	/* those due now were settled already */
 			next = jobs;
@@ -130,7 +153,27 @@ int sched_advance_to(struct daemon *d, int64_t target)
 		sched_run_due(d);
 		ran_at_target = d->fake_now == target;
 		if (!ran_at_target && sched_next_due(d) > d->fake_now)	/* the moment's messages are all made */
-			jobs_settle(d, deadline_ms);
+			settle(d, deadline_ms);
 	}
 	return clock_set(d, target, err, sizeof(err));
+}
+
+/* json_day - a day as "YYYY-MM-DD", or null for an open end */
+json_t *json_day(int32_t day)
+{
+	char buf[16];
+
+	if (day == DATE_NONE_FROM || day == DATE_NONE_TO)
+		return json_null();
+	date_format(day, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* json_time - a time in the movement's zone, ISO 8601 with offset */
+json_t *json_time(const struct daemon *d, int64_t t)
+{
+	char buf[40];
+
+	time_format(t, d->cfg->utc_offset, buf, sizeof(buf));
+	return json_string(buf);
 }

@@ -231,6 +231,9 @@ int stage_in_force(const struct programme *pg, int n, int32_t day);
 const struct principal *cfg_principal_at(const struct config *cfg, const char *name, int32_t day);
 /* principal_in_force - does p hold its roles on day (its span, and its unit open)? */
 int principal_in_force(const struct config *cfg, const struct principal *p, int32_t day);
+/* cfg_proposer_allowed - may unit u propose for pg (its proposers selector: listed units,
+ * or kinds and levels)? 1 yes, 0 no (why says who may) */
+int cfg_proposer_allowed(const struct programme *pg, const struct unit *u, char *why, size_t size);
 
 /* cfg_holiday - the holiday entry for a day, or NULL */
 const struct holiday *cfg_holiday(const struct config *cfg, int32_t day);

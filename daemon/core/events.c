@@ -9,6 +9,10 @@
 #include "timeutil.h"
 #include "thiduad.h"
 #include "xalloc.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inflow.h"
 
 /* events_emit - queue an event; steals body. A delivery run emits two events per message,
  * so the time text is formatted once per second, not once per event. */

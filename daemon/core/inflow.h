@@ -20,6 +20,7 @@
 #ifndef THIDUA_INFLOW_H
 #define THIDUA_INFLOW_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <zmq.h>
@@ -54,5 +55,28 @@ uint64_t inflow_anon_bytes(void);
  * (-1: nothing to do); inflow_trim - do it (malloc_trim), when due */
 long inflow_trim_ms(void);
 void inflow_trim(void);
+
+/* zrecv_routing - zmq_msg_recv(), again when a signal handler interrupted it: the frames
+ * of a message are taken whole, never cut where a signal happened to land. For a ROUTER's
+ * routing id, which its socket adds and the connection never sent. */
+static inline int zrecv_routing(zmq_msg_t *m, void *sock, int flags)
+{
+	int rc;
+
+	while ((rc = zmq_msg_recv(m, sock, flags)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+/* zrecv - a frame the connection sent: taken, it no longer counts against the
+ * connection's bound (inflow.h) */
+static inline int zrecv(zmq_msg_t *m, void *sock, int flags)
+{
+	int rc = zrecv_routing(m, sock, flags);
+
+	if (rc >= 0)
+		inflow_credit(m);
+	return rc;
+}
 
 #endif

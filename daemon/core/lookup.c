@@ -5,7 +5,11 @@
  */
 #include <string.h>
 
+#include "config.h"
+#include "lookup.h"
+#include "rq.h"
 #include "thiduad.h"
+#include "units.h"
 
 /* report_suggest - the closest report code, when close enough to be a typo */
 const char *report_suggest(const struct config *cfg, const char *code)

@@ -15,7 +15,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "inflow.h"
 #include "log.h"
+#include "notify.h"
 #include "thiduad.h"
 #include "xalloc.h"
 

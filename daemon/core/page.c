@@ -3,21 +3,22 @@
  * "limit"), and rows stop once the page holds PAGE_BYTES_MAX of them; "more" says another
  * page follows, and a cursor member (the last row's id or seq) asks for it.
  */
-#include "proposals.h"
+#include "page.h"
+#include "rq.h"
 #include "thiduad.h"
 
 /* page_limit - the "limit" member: def when absent, else 1 to PAGE_ROWS_MAX; -1 error */
 int page_limit(struct request *rq, long long def, long long *limit)
 {
 	*limit = def;
-	return want_int(rq, "limit", 0, 1, PAGE_ROWS_MAX, limit) < 0 ? -1 : 0;
+	return rq_int(rq, "limit", 0, 1, PAGE_ROWS_MAX, limit) < 0 ? -1 : 0;
 }
 
 /* page_cursor - the cursor member key, the last id of the page before: 0 when absent */
 int page_cursor(struct request *rq, const char *key, long long *cursor)
 {
 	*cursor = 0;
-	return want_int(rq, key, 0, 1, INT64_MAX, cursor) < 0 ? -1 : 0;
+	return rq_int(rq, key, 0, 1, INT64_MAX, cursor) < 0 ? -1 : 0;
 }
 
 /* page_full - count a row of about row_bytes; 1 when the page cannot take it */

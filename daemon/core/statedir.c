@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "statedir.h"
 #include "thiduad.h"
 #include "xalloc.h"
 

@@ -11,9 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
+#include "config.h"
+#include "inflow.h"
 #include "log.h"
 #include "thiduad.h"
 #include "xalloc.h"
+#include "zap.h"
 
 /* zap_open - the handler's socket; must be bound before any CURVE server socket */
 int zap_open(struct daemon *d, char *err, size_t errsize)

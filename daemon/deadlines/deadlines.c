@@ -15,92 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "deadlines.h"
+#include "ladder.h"
 #include "log.h"
+#include "outbox.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define BATCH 2000
 #define LATE_SLACK 3600		/* fired more than an hour after its moment: a late delivery */
-
-/* sub_working_days - the n-th working day before day */
-static int32_t sub_working_days(const struct config *cfg, int32_t day, int n)
-{
-	while (n > 0) {
-		day--;
-		if (cal_is_working_day(cfg, day))
-			n--;
-	}
-	return day;
-}
-
-/* step_moment - the start of working hours on the working day the step falls on. A
- * reminder N days before that lands on a day off moves back to the working day before it,
- * never forward onto the due day (1d before a Monday deadline is the Friday); an
- * escalation on a day off moves forward to the next working day. */
-int64_t step_moment(const struct config *cfg, const struct step *st, int32_t due_day)
-{
-	int32_t day;
-
-	if (!st->escalation) {
-		day = st->at.working ? sub_working_days(cfg, due_day, st->at.n) : due_day - st->at.n;
-		day = st->at.n > 0 ? cal_roll_back(cfg, day) : cal_roll(cfg, day);
-	} else {
-		day = (st->at.working ? cal_add_working_days(cfg, due_day, st->at.n) : due_day + st->at.n)
-		      + st->extra_days;
-		day = cal_roll(cfg, day);
-	}
-	return day_start(day, cfg->utc_offset) + (int64_t)cfg->work_start * 60;
-}
-
-/* step_live - does step i of rt fire for a period due at due_at? Not after the lock (late
- * submissions closed: nobody is asked to chase a report that can no longer be sent), and
- * not a reminder that lands on the moment of an earlier one of the ladder (1d and 1wd
- * before a Tuesday after a Monday holiday are both the Friday: one reminder, not two) */
-int step_live(const struct config *cfg, const struct report_type *rt, size_t i, int64_t due_at)
-{
-	int32_t due_day = day_of_time(due_at, cfg->utc_offset);
-	int64_t m = step_moment(cfg, &rt->steps[i], due_day);
-
-	if (m > cal_lock_at(rt, due_at))
-		return 0;
-	for (size_t j = 0; j < i && !rt->steps[i].escalation; j++)
-		if (!rt->steps[j].escalation && step_moment(cfg, &rt->steps[j], due_day) == m)
-			return 0;
-	return 1;
-}
-
-/* ladder_next - the first step moment after 'through', 0 when the ladder has run out */
-int64_t ladder_next(const struct config *cfg, const struct report_type *rt, int64_t due_at, int64_t through)
-{
-	int32_t due_day = day_of_time(due_at, cfg->utc_offset);
-	int64_t next = 0;
-
-	for (size_t i = 0; i < rt->nsteps; i++) {
-		int64_t m = step_moment(cfg, &rt->steps[i], due_day);
-
-		if (m > through && (!next || m < next) && step_live(cfg, rt, i, due_at))
-			next = m;
-	}
-	return next;
-}
-
-/* working_moment - t itself in working hours, else the next working morning */
-int64_t working_moment(const struct config *cfg, int64_t t)
-{
-	int32_t day = day_of_time(t, cfg->utc_offset);
-	int64_t start = day_start(day, cfg->utc_offset);
-	int64_t open = start + (int64_t)cfg->work_start * 60, close = start + (int64_t)cfg->work_end * 60;
-
-	if (cal_is_working_day(cfg, day) && t >= open && t < close)
-		return t;
-	if (!cal_is_working_day(cfg, day) || t >= close)
-		day = cal_roll(cfg, day + (t >= open ? 1 : 0));
-	if (!cal_is_working_day(cfg, day))
-		day = cal_roll(cfg, day);
-	return day_start(day, cfg->utc_offset) + (int64_t)cfg->work_start * 60;
-}
 
 /* ancestor_at_level - the first non-attached unit at that level, from u upwards */
 static const struct unit *ancestor_at_level(const struct unitset *set, const struct unit *u,
@@ -190,61 +120,24 @@ static int step_dropped(struct daemon *d, int64_t obligation, const struct repor
 				      st->id, "to", target, "closed_unit", gone->code, "closed", closed, "reason", reason));
 }
 
-/* message_for - the outbox message a notice joins: the one of its (report, period, step,
+/* notice_message - the outbox message a notice joins: the one of its (report, period, step,
  * moment, kind, recipient) while it is still pending; once that one has left, a follow-up
- * message of its own, so a notice is never attached to something already sent */
-static int64_t message_for(struct daemon *d, const struct report_type *rt, const char *period,
-			   const struct step *st, int64_t moment, const char *kind, const char *recipient,
-			   int64_t obligation, int64_t now)
+ * message of its own obligation (outbox_join) */
+static int64_t notice_message(struct daemon *d, const struct report_type *rt, const char *period,
+			      const struct step *st, int64_t moment, const char *kind, const char *recipient,
+			      int64_t obligation, int64_t now)
 {
-	char key[512];
-	int64_t outbox = -1;
+	char key[512], own[600];
+	struct outbox_msg m = {
+		.recipient = recipient, .kind = kind, .report = rt->code, .period = period, .step = st->id,
+		.moment = moment, .created_at = now, .send_after = cal_working_moment(d->cfg, now),
+		.late = now > moment + LATE_SLACK,
+	};
 
-	for (int attempt = 0; attempt < 2 && outbox < 0; attempt++) {
-		/* no RETURNING: SQLite runs it through a temporary table, at every call */
-		sqlite3_stmt *s = store_stmt(d->store,
-			"INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
-			" created_at, send_after, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-			" ON CONFLICT (dedup_key) DO NOTHING");
-		int rc;
-
-		if (attempt == 0)
-			snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s", rt->code, period, st->id,
-				 (long long)moment, kind, recipient);
-		else
-			snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s/o%lld", rt->code, period, st->id,
-				 (long long)moment, kind, recipient, (long long)obligation);
-		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, recipient, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, rt->code, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, st->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 7, moment);
-		sqlite3_bind_int64(s, 8, now);
-		sqlite3_bind_int64(s, 9, working_moment(d->cfg, now));
-		sqlite3_bind_int(s, 10, now > moment + LATE_SLACK);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
-			return -1;
-		if (sqlite3_changes(store_db(d->store)) == 1) {	/* a new message */
-			outbox = sqlite3_last_insert_rowid(store_db(d->store));
-			break;
-		}
-		/* the message exists: joined while it is still pending (or, the second time, the
-		 * follow-up of this obligation, whatever its state) */
-		s = store_stmt(d->store, "SELECT id, state FROM outbox WHERE dedup_key = ?1");
-		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_ROW) {
-			sqlite3_reset(s);
-			return -1;
-		}
-		if (attempt == 1 || !strcmp((const char *)sqlite3_column_text(s, 1), "pending"))
-			outbox = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-	}
-	return outbox;
+	snprintf(key, sizeof(key), "%s/%s/%s/%lld/%s/%s", rt->code, period, st->id, (long long)moment, kind,
+		 recipient);
+	snprintf(own, sizeof(own), "%s/o%lld", key, (long long)obligation);
+	return outbox_join(d, key, own, &m);
 }
 
 /* notice_add - one notice, attached to its message; 1 new, 0 already there, -1 error */
@@ -265,7 +158,7 @@ static int notice_add(struct daemon *d, int64_t obligation, int cycle, const str
 	sqlite3_reset(s);
 	if (exists)
 		return 0;
-	outbox = message_for(d, rt, period, st, moment, kind, recipient, obligation, now);
+	outbox = notice_message(d, rt, period, st, moment, kind, recipient, obligation, now);
 	if (outbox < 0)
 		return -1;
 	s = store_stmt(d->store, "INSERT INTO notices (obligation, cycle, step, recipient, outbox)"
@@ -296,18 +189,18 @@ static int fire_obligation(struct daemon *d, int64_t id, const char *report, con
 	/* of the reminders that fell due since the last run, only the latest still says
 	 * something: the others were superseded while the daemon was down */
 	for (size_t i = 0; rt && u && i < rt->nsteps; i++) {
-		int64_t m = step_moment(d->cfg, &rt->steps[i], due_day);
+		int64_t m = ladder_step_moment(d->cfg, &rt->steps[i], due_day);
 
 		if (!rt->steps[i].escalation && m > through && m <= now && m > last_reminder)
 			last_reminder = m;
 	}
 	for (size_t i = 0; rt && u && i < rt->nsteps; i++) {
 		const struct step *st = &rt->steps[i];
-		int64_t m = step_moment(d->cfg, st, due_day);
+		int64_t m = ladder_step_moment(d->cfg, st, due_day);
 		const char *sent[16];
 		size_t nsent = 0;
 
-		if (m <= through || m > now || !step_live(d->cfg, rt, i, due_at))
+		if (m <= through || m > now || !ladder_step_live(d->cfg, rt, i, due_at))
 			continue;
 		if (!st->escalation && (now > due_at || m < last_reminder))
 			continue;	/* a reminder the due date or a later reminder made pointless */

@@ -4,7 +4,7 @@
  *
  * schedule replays the engine's own rules without firing anything: the ladder steps of an
  * open or returned obligation not yet fired (moment after steps_through), at the moment
- * step_moment() gives, to the recipients the engine would choose, with the engine's
+ * ladder_step_moment() gives, to the recipients the engine would choose, with the engine's
  * kinds (reminder, overdue to the late unit itself, escalation to another unit). Steps
  * that reach the unit about other units' obligations are grouped as the engine groups
  * them into one digest per (report, period, step, moment). The outbox ops only read the
@@ -14,9 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
+#include "clock.h"
+#include "config.h"
+#include "deadlines.h"
+#include "ladder.h"
+#include "intake.h"
+#include "lookup.h"
 #include "ops_notify.h"
+#include "page.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define MAX_TO 16		/* recipients per step, as deadlines.c */
@@ -130,10 +141,10 @@ static void obligation_hits(struct daemon *d, const struct report_type *rt, cons
 	for (size_t i = 0; i < rt->nsteps; i++) {
 		const struct step *st = &rt->steps[i];
 		const struct unit *to[MAX_TO];
-		int64_t m = step_moment(d->cfg, st, due_day);
+		int64_t m = ladder_step_moment(d->cfg, st, due_day);
 		size_t n;
 
-		if (m <= through || !step_live(d->cfg, rt, i, due_at))
+		if (m <= through || !ladder_step_live(d->cfg, rt, i, due_at))
 			continue;	/* fired already, or never fires (deadlines.c) */
 		if (!st->escalation && now > due_at)
 			continue;	/* the engine skips a reminder the due date made pointless */

@@ -6,6 +6,7 @@
 #ifndef THIDUA_OPS_NOTIFY_H
 #define THIDUA_OPS_NOTIFY_H
 
+#include <stdint.h>
 #include <jansson.h>
 
 struct daemon;
@@ -15,5 +16,7 @@ int op_schedule(struct daemon *d, struct request *rq, json_t *out);	/* {"unit"} 
 int op_notifications_list(struct daemon *d, struct request *rq, json_t *out);
 	/* {"state"?,"unit"?,"report"?,"period"?,"limit"?} */
 int op_notifications_show(struct daemon *d, struct request *rq, json_t *out);	/* {"notification": N} */
+
+json_t *deliveries_json(struct daemon *d, int64_t outbox);
 
 #endif

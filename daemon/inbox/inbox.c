@@ -30,12 +30,22 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "jdump.h"
+#include "authz.h"
+#include "blobs.h"
 #include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inbox.h"
+#include "intake.h"
+#include "jdump.h"
+#include "outbox.h"
 #include "period_text.h"
+#include "replyto.h"
+#include "rq.h"
 #include "store.h"
-#include "timeutil.h"
 #include "thiduad.h"
+#include "timeutil.h"
 #include "units.h"
 #include "xalloc.h"
 
@@ -761,4 +771,27 @@ int op_inbox_retry(struct daemon *d, struct request *rq, json_t *out)
 	events_emit(d, "inbox.delivered", json_pack("{s:I,s:s,s:s?}", "id", (json_int_t)h.id, "outcome", outcome, "unit", h.unit));
 	held_free(&h);
 	return 0;
+}
+
+/* render_answer - the outbox's renderer of kind "mail_answer" (to the sender of a message
+ * in) */
+static void render_answer(struct daemon *d, const struct outbox_message *m, const struct unit *to,
+			  const struct outbox_item *items, size_t n, int32_t today, enum tmpl_channel ch,
+			  char **subject, char **body)
+{
+	(void)to;
+	(void)items;
+	(void)n;
+	(void)today;
+	(void)ch;
+	if (inbox_answer_render(d, m->step, subject, body)) {
+		*subject = xstrdup("thidua");
+		*body = xstrdup("");
+	}
+}
+
+/* inbox_init - register the renderer of the answers to mail in */
+void inbox_init(void)
+{
+	outbox_renderer("mail_answer", render_answer);
 }

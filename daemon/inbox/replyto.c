@@ -13,9 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
+#include "outbox.h"
+#include "replyto.h"
 #include "sha256.h"
+#include "statedir.h"
 #include "store.h"
 #include "thiduad.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define KEY_FILE "reply.key"
@@ -28,6 +34,7 @@ int replyto_init(struct daemon *d, char *err, size_t errsize)
 {
 	char text[128];
 
+	outbox_reply_to_source(replyto_address);
 	if (!d->cfg->reply_local)
 		return 0;
 	if (state_key(d, KEY_FILE, "names the obligations in the Reply-To of reminders", text, err, errsize))

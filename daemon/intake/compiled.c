@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "compiled.h"
+#include "config.h"
+#include "store.h"
 #include "thiduad.h"
+#include "units.h"
 #include "xalloc.h"
 
 void unit_contact_text(const struct unit *u, char *buf, size_t size)

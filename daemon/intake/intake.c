@@ -13,17 +13,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
+#include "blobs.h"
 #include "calendar.h"
+#include "clock.h"
 #include "compiled.h"
+#include "config.h"
+#include "events.h"
+#include "inflow.h"
+#include "intake.h"
+#include "ladder.h"
 #include "log.h"
+#include "notices.h"
+#include "outbox.h"
+#include "lookup.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
 
 #define MAX_NOTE 10000
-#define MAX_NAME 255
 
 /* selector_match - does u owe reports of rt on day? */
 static int selector_match(const struct unitset *units, const struct report_type *rt,
@@ -183,6 +197,8 @@ static const struct due_source intake_source = { "report periods", intake_next_d
 void intake_init(void)
 {
 	sched_register(&intake_source);
+	registry_on_import(intake_reconcile);
+	outbox_renderer(NULL, notices_render);
 }
 
 /* waive_before_start - nothing is owed for a date before the movement starts
@@ -307,85 +323,6 @@ static int want_obligation(struct daemon *d, struct request *rq, const struct un
 			(*u)->code, (*u)->name, (*rt)->code, p->name, day, (*rt)->code, p->name);
 }
 
-/* file_name_problem - why a submitted file name is refused, or NULL; *cp the character
- * at fault (0 when none is) */
-static const char *file_name_problem(const char *name, unsigned *cp)
-{
-	size_t n = strlen(name);
-
-	*cp = 0;
-	if (n == 0)
-		return "is empty";
-	if (n > MAX_NAME)
-		return "is longer than 255 bytes";
-	if (!utf8_valid(name, n))
-		return "is not valid UTF-8";
-	if (strchr(name, '/') || strchr(name, '\\'))
-		return "contains a path: send the file's own name only";
-	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		return "is not a file name";
-	return utf8_name_problem(name, cp);
-}
-
-/* file_name_refused - 0 when name is a proper file name; else -1 with invalid_file_name
- * naming where it was (a field, an item) and the character at fault */
-static int file_name_refused(struct request *rq, const char *where, const char *name)
-{
-	char shown[MAX_NAME * 8 + 1];
-	const char *why;
-	unsigned cp;
-
-	if (!(why = file_name_problem(name, &cp)))
-		return 0;
-	utf8_name_shown(name, shown, sizeof(shown));
-	if (cp)
-		return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s (U+%04X); rename the file", where, shown, why, cp);
-	return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s; rename the file", where, shown, why);
-}
-
-/* rq_file_name - the file name in the member key (the name of an imported CSV file), as
- * rq_str reads it, refused as the names of submitted files are */
-const char *rq_file_name(struct request *rq, const char *key)
-{
-	const char *name = rq_str(rq, key, 0);
-	char where[80];
-
-	snprintf(where, sizeof(where), "'%s'", key);
-	return name && file_name_refused(rq, where, name) ? NULL : name;
-}
-
-/* rq_file_names - the request's "files": one name per file frame, each a proper file name
- * and none twice (reports and dossiers). 0, or -1 with the error naming the field and
- * the file. */
-int rq_file_names(struct request *rq)
-{
-	json_t *names = json_object_get(rq_body(rq), "files");
-	size_t nfiles = rq_nfiles(rq);
-	char shown[MAX_NAME * 8 + 1];
-
-	if (!json_is_array(names) || json_array_size(names) != nfiles)
-		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frame%s, in order",
-				nfiles, nfiles == 1 ? "" : "s");
-	for (size_t i = 0; i < nfiles; i++) {
-		const char *name = json_string_value(json_array_get(names, i));
-		char where[48];
-
-		if (!name)
-			return rq_error(rq, "invalid_field", "'files' item %zu must be a string, the file's name", i + 1);
-		snprintf(where, sizeof(where), "'files' item %zu", i + 1);
-		if (file_name_refused(rq, where, name))
-			return -1;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(name, json_string_value(json_array_get(names, j))))
-				continue;
-			utf8_name_shown(name, shown, sizeof(shown));
-			return rq_error(rq, "invalid_file_name", "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
-					j + 1, i + 1, shown);
-		}
-	}
-	return 0;
-}
-
 /* next_receipt - BN-YYYY-NNNNNN, from a counter per year; never reused */
 static int next_receipt(struct daemon *d, int64_t now, char *buf, size_t size)
 {
@@ -506,7 +443,7 @@ static int unit_notice(struct daemon *d, int64_t obligation, const char *step, c
 	sqlite3_bind_text(s, 5, period, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, step, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, now);
-	sqlite3_bind_int64(s, 8, working_moment(d->cfg, now));
+	sqlite3_bind_int64(s, 8, cal_working_moment(d->cfg, now));
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -754,39 +691,6 @@ static json_t *obligation_json(struct daemon *d, int64_t id)
 	return o;
 }
 
-
-/* actor_text - a principal as a message names it: "Display Name (Unit name)" */
-static char *actor_text(struct daemon *d, const char *name)
-{
-	const struct principal *who = cfg_principal(d->cfg, name);
-	const struct unit *u = who ? unitset_find(d->units, who->unit) : NULL;
-
-	if (!who)
-		return xstrdup(!strcmp(name, "admin") ? "quản trị hệ thống" : name);
-	return xasprintf("%s (%s)", who->display_name ? who->display_name : who->name, u ? u->name : who->unit);
-}
-
-/* intake_notice_words - what the template of a unit's message needs from the submission or
- * review its step names ("receipt/ID", "review/ID"): the reason, the actor and the receipt
- * number; new strings, NULL when there is none */
-void intake_notice_words(struct daemon *d, const char *step, char **reason, char **actor, char **receipt)
-{
-	int review = !strncmp(step, "review/", 7), sub = !strncmp(step, "receipt/", 8);
-	sqlite3_stmt *s;
-
-	*reason = *actor = *receipt = NULL;
-	if (!review && !sub)
-		return;
-	s = review ? store_stmt(d->store, "SELECT reason, principal, NULL FROM reviews WHERE id = ?1")
-		   : store_stmt(d->store, "SELECT NULL, principal, receipt FROM submissions WHERE id = ?1");
-	sqlite3_bind_int64(s, 1, strtoll(strchr(step, '/') + 1, NULL, 10));
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*reason = xstrdup(col(s, 0) ? col(s, 0) : "");
-		*actor = actor_text(d, col(s, 1));
-		*receipt = col(s, 2) ? xstrdup(col(s, 2)) : NULL;
-	}
-	sqlite3_reset(s);
-}
 
 /* op_report_review - report.accept, report.return, report.waive by the receiving office */
 int op_report_review(struct daemon *d, struct request *rq, json_t *out)

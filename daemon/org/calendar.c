@@ -104,3 +104,45 @@ int cal_period(const struct config *cfg, const struct report_type *rt, int i, st
 	}
 	return i == 0 ? cal_period_named(cfg, rt, rt->once_period, p) : -1;
 }
+
+/* cal_working_moment - t itself in working hours, else the next working morning */
+int64_t cal_working_moment(const struct config *cfg, int64_t t)
+{
+	int32_t day = day_of_time(t, cfg->utc_offset);
+	int64_t start = day_start(day, cfg->utc_offset);
+	int64_t open = start + (int64_t)cfg->work_start * 60, close = start + (int64_t)cfg->work_end * 60;
+
+	if (cal_is_working_day(cfg, day) && t >= open && t < close)
+		return t;
+	if (!cal_is_working_day(cfg, day) || t >= close)
+		day = cal_roll(cfg, day + (t >= open ? 1 : 0));
+	if (!cal_is_working_day(cfg, day))
+		day = cal_roll(cfg, day);
+	return day_start(day, cfg->utc_offset) + (int64_t)cfg->work_start * 60;
+}
+
+/* cal_vn_day - dd/mm/yyyy, as dates are written in Vietnamese documents */
+void cal_vn_day(int32_t day, char *buf, size_t size)
+{
+	int y;
+	unsigned m, dd;
+
+	civil_from_days(day, &y, &m, &dd);
+	snprintf(buf, size, "%02u/%02u/%04d", dd % 100u, m % 100u, y % 10000);
+}
+
+/* cal_add_months - day plus n months; a day the month lacks becomes its last */
+int32_t cal_add_months(int32_t day, int n)
+{
+	static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y;
+	unsigned m, dd, last;
+	long months;
+
+	civil_from_days(day, &y, &m, &dd);
+	months = (long)y * 12 + (long)(m - 1) + n;
+	y = (int)(months / 12);
+	m = (unsigned)(months % 12) + 1;
+	last = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	return days_from_civil(y, m, dd > last ? last : dd);
+}

@@ -7,6 +7,7 @@
 #ifndef THIDUA_CALENDAR_H
 #define THIDUA_CALENDAR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -20,6 +21,9 @@ int64_t cal_end_of_day(const struct config *cfg, int32_t day);	/* last second, U
  * (late_until_days); INT64_MAX when the type takes late submissions always. Escalation
  * ends there and an obligation still owed then reads as missing. */
 int64_t cal_lock_at(const struct report_type *rt, int64_t due_at);
+/* cal_working_moment - t itself in working hours (work_start to work_end of a working
+ * day), else the next working morning: when a message to a person may go out */
+int64_t cal_working_moment(const struct config *cfg, int64_t t);
 
 /* one period of a report type: yearly "2024", or a one-off's configured name */
 struct cal_period {
@@ -36,5 +40,11 @@ int cal_period(const struct config *cfg, const struct report_type *rt, int i, st
 /* cal_period_named - the period of rt called name; 0 ok, -1 not a period of rt */
 int cal_period_named(const struct config *cfg, const struct report_type *rt, const char *name,
 		     struct cal_period *p);
+
+/* cal_vn_day - dd/mm/yyyy, as dates are written in Vietnamese documents */
+void cal_vn_day(int32_t day, char *buf, size_t size);
+
+/* cal_add_months - day plus n calendar months (the 31st becomes the month's last day) */
+int32_t cal_add_months(int32_t day, int n);
 
 #endif

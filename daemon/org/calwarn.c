@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "calwarn.h"
+#include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "thiduad.h"
 #include "timeutil.h"

@@ -11,7 +11,11 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "lookup.h"
 #include "ops_calendar.h"
+#include "rq.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"

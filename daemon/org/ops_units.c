@@ -12,26 +12,14 @@
 #include "units_csv.h"
 #include "timeutil.h"
 #include "xalloc.h"
-
-/* json_day - a day as "YYYY-MM-DD", or null for an open end */
-json_t *json_day(int32_t day)
-{
-	char buf[16];
-
-	if (day == DATE_NONE_FROM || day == DATE_NONE_TO)
-		return json_null();
-	date_format(day, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-/* json_time - a time in the movement's zone, ISO 8601 with offset */
-json_t *json_time(const struct daemon *d, int64_t t)
-{
-	char buf[40];
-
-	time_format(t, d->cfg->utc_offset, buf, sizeof(buf));
-	return json_string(buf);
-}
+#include "clock.h"
+#include "events.h"
+#include "lookup.h"
+#include "ops_units.h"
+#include "registry.h"
+#include "rq.h"
+#include "store.h"
+#include "units.h"
 
 static json_t *json_strv(char *const *v)
 {
@@ -228,7 +216,7 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 	 * if anything below fails the previous one stays */
 	prev = d->pending_units;
 	d->pending_units = set;
-	if (intake_reconcile(d)) {
+	if (registry_imported(d)) {
 		d->pending_units = prev;
 		unitset_destroy(&set);
 		return rq_error(rq, "internal", "the obligations of the new units could not be created: %s",

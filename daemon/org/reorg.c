@@ -8,12 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "calendar.h"
+#include "clock.h"
 #include "config.h"
+#include "events.h"
+#include "ladder.h"
 #include "log.h"
-#include "proposals.h"
+#include "registry.h"
 #include "reorg.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 void successors_text(const struct unit *u, char *buf, size_t size)
@@ -33,8 +41,8 @@ static void span_text(int32_t from, int32_t until, char *buf, size_t size)
 {
 	char a[16], b[16];
 
-	vn_day(from, a, sizeof(a));
-	vn_day(until, b, sizeof(b));
+	cal_vn_day(from, a, sizeof(a));
+	cal_vn_day(until, b, sizeof(b));
 	if (from != DATE_NONE_FROM && until != DATE_NONE_TO)
 		snprintf(buf, size, "from %s until %s", a, b);
 	else if (from != DATE_NONE_FROM)
@@ -54,7 +62,7 @@ int stage_skip_refusal(struct daemon *d, const struct programme *pg, int *n, int
 		*n = k;
 		return 0;
 	}
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	if (*n >= 1 && (size_t)*n <= pg->nstages)
 		span_text(pg->stages[*n - 1].from, pg->stages[*n - 1].until, span, sizeof(span));
 	else
@@ -71,7 +79,7 @@ int programme_span_refusal(struct daemon *d, const struct programme *pg, char *w
 
 	if (span_contains(pg->from, pg->until, today))
 		return 0;
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	span_text(pg->from, pg->until, span, sizeof(span));
 	snprintf(why, size, "programme %s (%s) takes dossiers %s, and today is %s; see 'thiduactl programmes' for the programmes in force",
 		 pg->code, pg->name, span, day);
@@ -86,11 +94,11 @@ int principal_refusal(struct daemon *d, struct request *rq, const struct princip
 
 	if (principal_in_force(d->cfg, p, today))
 		return 0;
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	if (u && !unit_active_at(u, today)) {
 		char closed[16];
 
-		vn_day(u->active_to, closed, sizeof(closed));
+		cal_vn_day(u->active_to, closed, sizeof(closed));
 		successors_text(u, succ, sizeof(succ));
 		return rq_error(rq, "roles_ended", "%s (%s) held its roles in %s (%s), which closed on %s in the reorganisation (successor: %s); today is %s: a principal of the successor acts now",
 				p->name, p->display_name, u->code, u->name, closed, succ, day);
@@ -107,13 +115,13 @@ int closed_unit_refusal(struct daemon *d, struct request *rq, const struct unit 
 
 	if (unit_active_at(u, today))
 		return 0;
-	vn_day(today, day, sizeof(day));
+	cal_vn_day(today, day, sizeof(day));
 	if (today < u->active_from) {
-		vn_day(u->active_from, opened, sizeof(opened));
+		cal_vn_day(u->active_from, opened, sizeof(opened));
 		return rq_error(rq, "unit_not_in_force", "unit %s (%s) exists from %s; today is %s: it cannot %s yet",
 				u->code, u->name, opened, day, what);
 	}
-	vn_day(u->active_to, closed, sizeof(closed));
+	cal_vn_day(u->active_to, closed, sizeof(closed));
 	successors_text(u, succ, sizeof(succ));
 	return rq_error(rq, "unit_closed", "unit %s (%s) closed on %s in the reorganisation and cannot %s; its successor %s acts for it from the next day (today is %s)",
 			u->code, u->name, closed, what, succ, day);
@@ -126,7 +134,7 @@ static const void *swept_cfg, *swept_units;	/* what it ran with: a reload or an 
 
 const char *reorg_recipient(struct daemon *d, const char *code, int32_t today)
 {
-	const struct unit *u = unitset_find(proposal_units(d), code);
+	const struct unit *u = unitset_find(registry_units(d), code);
 
 	for (int hops = 0; u && today > u->active_to && u->nsuccessors == 1 && hops < 16; hops++)
 		u = u->successors[0];
@@ -143,7 +151,7 @@ static int move_obligation(struct daemon *d, int64_t id, const struct report_typ
 	sqlite3_stmt *s;
 	int taken = 0, rc;
 
-	vn_day(u->active_to, closed, sizeof(closed));
+	cal_vn_day(u->active_to, closed, sizeof(closed));
 	if (to) {
 		int64_t next_at = ladder_next(d->cfg, rt, due_at, now);
 
@@ -225,84 +233,27 @@ static int sweep_obligations(struct daemon *d, int64_t now, int32_t today)
 	return rc;
 }
 
-/* move_proposal - a dossier waiting at a stage that ended, or whose deciding unit closed,
- * goes to the stage in force after it; a proposal event, an audit row, notices */
-static int move_proposal(struct daemon *d, int64_t id, int32_t today)
-{
-	struct proposal p;
-	const struct programme *pg;
-	const struct stage *st;
-	const struct unit *dec;
-	char why[512], reason[512], day[16], from_decider[80], object[64];
-	int from_stage, to, rc = 0;
-	int64_t ev;
+static int (*on_sweep[4])(struct daemon *d, int32_t today);
+static size_t non_sweep;
 
-	if (proposal_load(d, id, &p))
-		return 0;
-	pg = cfg_programme(d->cfg, p.programme);
-	if (!pg || p.stage < 1 || (size_t)p.stage > pg->nstages || !p.decider)
-		goto out;
-	st = &pg->stages[p.stage - 1];
-	dec = unitset_find(proposal_units(d), p.decider);
-	if (span_contains(st->from, st->until, today) && (!dec || unit_active_at(dec, today)))
-		goto out;
-	from_stage = p.stage;
-	xstrlcpy(from_decider, p.decider, sizeof(from_decider));
-	to = span_contains(st->from, st->until, today) ? p.stage : p.stage + 1;
-	if (dec && !unit_active_at(dec, today)) {
-		vn_day(dec->active_to, day, sizeof(day));
-		snprintf(reason, sizeof(reason), "Đơn vị xét duyệt %s (%s) đã sắp xếp lại ngày %s.", dec->code, dec->name, day);
-	} else {
-		vn_day(st->until, day, sizeof(day));
-		snprintf(reason, sizeof(reason), "Bước %d (%s) kết thúc ngày %s.", p.stage, st->decider, day);
-	}
-	ev = event_add(d, &p, "thiduad", "move", p.stage, p.decider, reason, NULL, NULL, 0, NULL, "submitted");
-	if (ev < 0) {
-		rc = -1;
-		goto out;
-	}
-	if (enter_stage(d, &p, pg, to, ev, 0, why, sizeof(why))) {
-		if (*why)
-			log_warn("reorganisation: proposal %lld stays at stage %d: %s", (long long)id, from_stage, why);
-		rc = *why ? 0 : -1;
-		goto out;
-	}
-	snprintf(object, sizeof(object), "proposal/%lld", (long long)id);
-	if (notify(d, &p, ev, "moved", p.proposer, 0)
-	    || audit_append(d, "thiduad", "proposal.move", object, p.proposer,
-			    json_pack("{s:i,s:s,s:i,s:s,s:s}", "from_stage", from_stage, "from_decider", from_decider,
-				      "stage", p.stage, "decider", p.decider, "reason", reason))) {
-		rc = -1;
-		goto out;
-	}
-	events_emit(d, "proposal.moved", json_pack("{s:I,s:s,s:i,s:i,s:s}", "proposal", (json_int_t)id, "programme",
-						   p.programme, "from_stage", from_stage, "stage", p.stage, "decider", p.decider));
-	log_info("reorganisation: proposal %lld moved from stage %d (%s) to stage %d (%s)", (long long)id, from_stage,
-		 from_decider, p.stage, p.decider);
-out:
-	proposal_clear(&p);
-	return rc;
+/* reorg_on_sweep - what else a reorganisation moves (proposals: dossiers waiting at a
+ * stage that ended or before a unit that closed), registered at start-up */
+void reorg_on_sweep(int (*fn)(struct daemon *d, int32_t today))
+{
+	for (size_t i = 0; i < non_sweep; i++)
+		if (on_sweep[i] == fn)
+			return;
+	if (non_sweep == sizeof(on_sweep) / sizeof(on_sweep[0]))
+		fatal("reorg_on_sweep: too many");
+	on_sweep[non_sweep++] = fn;
 }
 
-static int sweep_proposals(struct daemon *d, int32_t today)
+static int swept_by_others(struct daemon *d, int32_t today)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT id FROM proposals WHERE state = 'submitted' ORDER BY id");
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
-
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			ids = xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[n++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = move_proposal(d, ids[i], today);
-	free(ids);
-	return rc;
+	for (size_t i = 0; i < non_sweep; i++)
+		if (on_sweep[i](d, today))
+			return -1;
+	return 0;
 }
 
 /* earliest_after - *next becomes the midnight after last_day when that is sooner and not
@@ -338,7 +289,7 @@ static void reorg_run(struct daemon *d, int64_t now)
 {
 	int32_t today = day_of_time(now, d->cfg->utc_offset);
 
-	if (sweep_obligations(d, now, today) || sweep_proposals(d, today))
+	if (sweep_obligations(d, now, today) || swept_by_others(d, today))
 		log_err("reorganisation of %s: %s", d->cfg->path, store_errmsg(d->store));
 	reorg_through = now;
 	swept_cfg = d->cfg;

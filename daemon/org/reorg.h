@@ -35,6 +35,8 @@ int closed_unit_refusal(struct daemon *d, struct request *rq, const struct unit 
  * obligations of a closed unit pass to its successor or close with the reason; dossiers
  * waiting at a stage that ended or whose deciding unit closed move on */
 void reorg_init(void);
+/* reorg_on_sweep - what else the sweep moves (proposals.c registers its dossiers) */
+void reorg_on_sweep(int (*fn)(struct daemon *d, int32_t today));
 
 /* reorg_recipient - the unit code, or its only successor once it has closed (a message
  * to a proposer that merged reaches the commune it merged into) */

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "csv.h"
+#include "registry.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "units_csv.h"
 #include "xalloc.h"
 

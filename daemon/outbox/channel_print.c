@@ -4,7 +4,8 @@
  */
 #include <string.h>
 
-#include "channels.h"
+#include "channel_print.h"
+#include "config.h"
 #include "sha256.h"
 
 /* channel_fingerprint - sha256 over the settings that name the endpoint, cut to 64 bits */

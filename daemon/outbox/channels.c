@@ -14,10 +14,14 @@
 #include <string.h>
 
 #include "channels.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
 #include "jdump.h"
-#include "jobs.h"
 #include "log.h"
+#include "outbox.h"
 #include "sha256.h"
+#include "store.h"
 #include "xalloc.h"
 
 int channel_is_disabled(struct daemon *d, const char *name)

@@ -7,14 +7,11 @@
 
 #include <stdint.h>
 
+#include "channel_print.h"
+#include "config.h"
+#include "rq.h"
 #include "templates.h"
 #include "thiduad.h"
-
-#define CHANNEL_PRINT 17	/* a settings fingerprint: 16 hex digits and the NUL */
-
-/* channel_fingerprint - a digest of what names the endpoint and the right to use it:
- * kind, url, username, password, secret, chat_id. Equal prints, the same endpoint. */
-void channel_fingerprint(const struct channel *c, char out[CHANNEL_PRINT]);
 
 /* channel_is_disabled - 1 while the channel is disabled */
 int channel_is_disabled(struct daemon *d, const char *name);

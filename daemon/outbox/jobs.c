@@ -14,17 +14,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "calendar.h"
+#include "buf.h"
 #include "channels.h"
-#include "jobs.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inflow.h"
 #include "jdump.h"
 #include "jload.h"
+#include "jobs.h"
 #include "log.h"
+#include "outbox.h"
 #include "proto.h"
+#include "result_bound.h"
+#include "spool.h"
+#include "statedir.h"
+#include "store.h"
+#include "supervisor.h"
 #include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
 #include "zalo.h"
+#include "zap.h"
 
 #define MAX_WORKERS 64
 #define HEARTBEAT_MS 5000
@@ -49,8 +62,7 @@ struct worker {
 static struct worker workers[MAX_WORKERS];
 static size_t nworkers;
 static int64_t last_ping_ms;
-static char *frame;		/* send_job's buffer, kept between jobs */
-static size_t frame_cap;
+static struct buf frame;	/* send_job's buffer, kept between jobs */
 
 static void worker_hex(const struct worker *w, char *buf, size_t size)
 {
@@ -64,10 +76,16 @@ static void worker_hex(const struct worker *w, char *buf, size_t size)
 	buf[o] = 0;
 }
 
-/* jobs_open - bind the jobs endpoint */
+static const struct settle_source jobs_settle_source = { jobs_next_due, jobs_settle };
+
+/* jobs_open - bind the jobs endpoint; the fake clock lets workers take deliveries as it
+ * moves (sched_advance_to) */
 int jobs_open(struct daemon *d, char *err, size_t errsize)
 {
 	int linger = 0, handover = 1;
+
+	sched_register_settle(&jobs_settle_source);
+	supervisor_on_exit(jobs_worker_exited);
 
 	d->jobs = zmq_socket(d->zctx, ZMQ_ROUTER);
 	zmq_setsockopt(d->jobs, ZMQ_LINGER, &linger, sizeof(linger));
@@ -107,10 +125,9 @@ void jobs_close(struct daemon *d)
 	 * keeps running and reconnects when the daemon is back */
 	for (size_t i = 0; i < nworkers; i++)
 		if (supervisor_owns(workers[i].pid))
-			send_to(d, &workers[i], json_pack("{s:s}", "type", "stop"));
-	free(frame);
-	frame = NULL;
-	frame_cap = 0;
+			send_to(d, &workers[i], json_pack("{s:s}", "type", JOBS_STOP));
+	free(frame.p);
+	frame = (struct buf){ 0 };
 	if (d->jobs)
 		zmq_close(d->jobs);
 	ipc_remove(d->jobs_endpoint);
@@ -182,26 +199,6 @@ static json_t *channel_json(const struct channel *c)
 	return o;
 }
 
-/* outbox_settle - the message's state follows its deliveries (a superseded one aside) */
-void outbox_settle(struct daemon *d, int64_t outbox)
-{
-	sqlite3_stmt *s = store_stmt(d->store,
-		"UPDATE outbox SET state = CASE"
-		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state IN ('pending', 'leased')) THEN 'queued'"
-		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state = 'failed' AND NOT " SUPERSEDED ")"
-		" THEN 'failed' ELSE 'sent' END,"
-		" sent_at = CASE WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent'"
-		" AND NOT " SUPERSEDED ") THEN ?2 END,"
-		" error = (SELECT last_error FROM deliveries WHERE outbox = ?1 AND state = 'failed' AND NOT " SUPERSEDED
-		" LIMIT 1)"
-		" WHERE id = ?1 AND state NOT IN ('pending', 'spooled')");
-
-	sqlite3_bind_int64(s, 1, outbox);
-	sqlite3_bind_int64(s, 2, clock_now(d));
-	sqlite3_step(s);
-	sqlite3_reset(s);
-}
-
 /* alert_operator - a dead letter, at most once an hour per channel */
 static void alert_operator(struct daemon *d, const char *channel, int64_t outbox, const char *what)
 {
@@ -225,46 +222,6 @@ static void alert_operator(struct daemon *d, const char *channel, int64_t outbox
 	sqlite3_step(s);
 	sqlite3_reset(s);
 	operator_notice(d, TE_DEAD_LETTER, channel, what, outbox);
-}
-
-/* deliveries_insert - one delivery row; anytime: it may leave outside working hours */
-static int deliveries_insert(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
-			     size_t len, int64_t expires_at, int anytime)
-{
-	sqlite3_stmt *s = store_stmt(d->store, "INSERT INTO deliveries (outbox, channel, kind, payload, next_at, expires_at, anytime)"
-				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	int rc;
-
-	sqlite3_bind_int64(s, 1, outbox);
-	sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, !strcmp(c->kind, "smtp") ? "mail" : "webhook", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, payload, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, clock_now(d));
-	sqlite3_bind_int64(s, 6, expires_at);
-	sqlite3_bind_int(s, 7, anytime);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* deliveries_add_text - one delivery of a message through a channel, payload as text; it
- * leaves in working hours, every attempt */
-int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
-			size_t len, int64_t expires_at)
-{
-	return deliveries_insert(d, outbox, c, payload, len, expires_at, 0);
-}
-
-/* deliveries_add - a delivery that may leave at any hour (a test, an operator's notice),
- * the payload as a JSON object; steals payload */
-int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)
-{
-	char *text = jdump(payload, JSON_COMPACT);
-	int rc = text ? deliveries_insert(d, outbox, c, text, strlen(text), expires_at, 1) : -1;
-
-	free(text);
-	json_decref(payload);
-	return rc;
 }
 
 /* dead_letter - give up on a delivery: failed, visible, reported */
@@ -318,32 +275,33 @@ static void chan_text_free(struct chan_text *cache, size_t n)
 		free(cache[i].text);
 }
 
-/* send_job - the job frame spliced as text: the stored payload (a JSON object) gains the
- * channel's settings without being parsed and serialized again */
+/* send_job - the job frame spliced as text (common/jdump's writer): the stored payload (a
+ * JSON object) gains the channel's settings without being parsed and serialized again */
 static void send_job(struct daemon *d, const struct worker *w, int64_t id, int attempt,
 		     const char *channel, const char *payload, size_t plen)
 {
-	char head[160];
-	size_t clen = strlen(channel), hlen, len;
-	int n = snprintf(head, sizeof(head), "{\"type\":\"job\",\"job\":\"%lld\",\"attempt\":%d,\"lease\":%d,"
-			 "\"payload\":{\"channel\":", (long long)id, attempt, LEASE_SECONDS);
+	struct jw jw = JW_INIT(&frame);
+	char num[24];
 
-	hlen = (size_t)n;
-	len = hlen + clen + 1 + (plen - 1) + 1;		/* head, channel, ',', payload without '{', '}' */
-	if (len > frame_cap) {
-		frame_cap = len * 2;
-		frame = xrealloc(frame, frame_cap);
-	}
-	memcpy(frame, head, hlen);
-	memcpy(frame + hlen, channel, clen);
-	len = hlen + clen;
-	if (payload[1] != '}')
-		frame[len++] = ',';
-	memcpy(frame + len, payload + 1, plen - 1);
-	len += plen - 1;
-	frame[len++] = '}';
+	frame.len = 0;
+	jw_open(&jw, '{');
+	jw_key(&jw, "type");
+	jw_str(&jw, JOBS_JOB);
+	jw_key(&jw, "job");
+	jw_strn(&jw, num, int_text(num, id));
+	jw_key(&jw, "attempt");
+	jw_int(&jw, attempt);
+	jw_key(&jw, "lease");
+	jw_int(&jw, LEASE_SECONDS);
+	jw_key(&jw, "payload");
+	jw_open(&jw, '{');
+	jw_key(&jw, "channel");
+	jw_raw(&jw, channel, strlen(channel));
+	jw_members(&jw, payload, plen);
+	jw_close(&jw, '}');
+	jw_close(&jw, '}');
 	if (zmq_send(d->jobs, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-	    || zmq_send(d->jobs, frame, len, ZMQ_DONTWAIT) < 0)
+	    || zmq_send(d->jobs, frame.p, frame.len, ZMQ_DONTWAIT) < 0)
 		log_warn("jobs: job %lld for worker %s was not sent: %s", (long long)id, w->name, zmq_strerror(errno));
 }
 
@@ -352,7 +310,7 @@ static void send_job(struct daemon *d, const struct worker *w, int64_t id, int a
 	" AND cs.disabled_at IS NOT NULL)"
 
 /* postpone_to_working_hours - outside working hours the deliveries due now wait for the
- * next working moment (working_moment, as the first attempt was placed), except those that
+ * next working moment (cal_working_moment, as the first attempt was placed), except those that
  * may leave at any hour: every attempt of a message, retries and deliveries given back by a
  * worker included, leaves in working hours */
 static void postpone_to_working_hours(struct daemon *d, int64_t now, int64_t open)
@@ -372,7 +330,7 @@ static void postpone_to_working_hours(struct daemon *d, int64_t now, int64_t ope
 /* dispatch - hand due deliveries to workers with room; returns the number handed out */
 static int dispatch(struct daemon *d)
 {
-	int64_t now = clock_now(d), open = working_moment(d->cfg, now);
+	int64_t now = clock_now(d), open = cal_working_moment(d->cfg, now);
 	int handed = 0;
 	struct chan_text cache[16] = { { 0 } };
 	size_t ncache = 0;
@@ -454,7 +412,7 @@ static int64_t next_attempt(struct daemon *d, int64_t id, int64_t at)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		anytime = sqlite3_column_int(s, 0);
 	sqlite3_reset(s);
-	return anytime ? at : working_moment(d->cfg, at);
+	return anytime ? at : cal_working_moment(d->cfg, at);
 }
 
 /* backoff - capped exponential with jitter */
@@ -807,7 +765,7 @@ static int ready_version_ok(struct daemon *d, struct worker *w, const unsigned c
 	if (idlen <= sizeof(tmp.id)) {
 		memcpy(tmp.id, id, idlen);
 		xstrlcpy(tmp.name, name ? name : "unnamed", sizeof(tmp.name));
-		send_to(d, &tmp, json_pack("{s:s,s:i,s:O?,s:s}", "type", "refused", "version", THIDUA_PROTOCOL_VERSION,
+		send_to(d, &tmp, json_pack("{s:s,s:i,s:O?,s:s}", "type", JOBS_REFUSED, "version", THIDUA_PROTOCOL_VERSION,
 					   "yours", v, "reason", "another jobs protocol version"));
 	}
 	if (w)
@@ -827,7 +785,7 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 		json_decref(msg);
 		return;
 	}
-	if (!strcmp(type, "ready")) {
+	if (!strcmp(type, JOBS_READY)) {
 		const char *kind = json_string_value(json_object_get(msg, "kind"));
 		json_int_t cap = json_integer_value(json_object_get(msg, "capacity"));
 
@@ -861,11 +819,11 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 		if (idlen <= sizeof(tmp.id)) {
 			memcpy(tmp.id, id, idlen);
 			xstrlcpy(tmp.name, "unknown", sizeof(tmp.name));
-			send_to(d, &tmp, json_pack("{s:s}", "type", "hello"));
+			send_to(d, &tmp, json_pack("{s:s}", "type", JOBS_HELLO));
 		}
-	} else if (!strcmp(type, "result")) {
+	} else if (!strcmp(type, JOBS_RESULT)) {
 		handle_result(d, w, msg, data, len);
-	} else if (strcmp(type, "ping")) {
+	} else if (strcmp(type, JOBS_PING)) {
 		log_warn("jobs: unexpected message '%s' from worker %s", type, w->name);
 	}
 	if (w) {
@@ -1026,7 +984,7 @@ static void jobs_work(struct daemon *d)
 	}
 	if (now_ms - last_ping_ms >= HEARTBEAT_MS) {
 		for (size_t i = 0; i < nworkers; i++)
-			send_to(d, &workers[i], json_pack("{s:s}", "type", "ping"));
+			send_to(d, &workers[i], json_pack("{s:s}", "type", JOBS_PING));
 		last_ping_ms = now_ms;
 	}
 	expire_leases(d);

@@ -1,29 +1,22 @@
 /*
- * jobs.h - what jobs.c offers the modules that make deliveries (spool.c), beyond the
- * jobs interface in thiduad.h.
+ * jobs.h - the jobs socket (jobs.c): workers, their leases, and the deliveries they take.
  */
 #ifndef THIDUA_JOBS_H
 #define THIDUA_JOBS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "thiduad.h"
+struct daemon;
 
-/* deliveries_add_text - one delivery of a message through a channel, its payload given as
- * JSON text (an object); copied. 0, or -1 when the row could not be written. */
-int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
-			size_t len, int64_t expires_at);
-
-/* SUPERSEDED - SQL: a failed delivery replaced by another (a Zalo recipient out of reach,
- * the message sent to the unit's e-mail instead: detail.fallback names that delivery); it
- * does not make its message failed, and notifications.retry leaves it */
-#define SUPERSEDED "(state = 'failed' AND json_valid(detail) AND json_extract(detail, '$.fallback') IS NOT NULL)"
-
-/* spool_mail_fallback - a Zalo delivery of message outbox could not reach its recipient
- * (-230, -213, -201): the same message to the unit's e-mail, a new delivery through the
- * smtp channel (or the one made before for this message). Its id, or 0 with *why saying
- * why there is none (NULL for a message not to a unit: a test, an operator's notice). */
-int64_t spool_mail_fallback(struct daemon *d, int64_t outbox, const char **why);
+int jobs_open(struct daemon *d, char *err, size_t errsize);
+void jobs_close(struct daemon *d);
+void jobs_turn(struct daemon *d);
+long jobs_timeout_ms(struct daemon *d);
+int64_t jobs_next_due(struct daemon *d);
+void jobs_settle(struct daemon *d, int64_t deadline_ms);
+void jobs_worker_exited(struct daemon *d, long pid);
+json_t *jobs_workers_json(void);
 
 #endif

@@ -6,12 +6,19 @@
 #include <string.h>
 
 #include "channels.h"
+#include "clock.h"
+#include "config.h"
 #include "jdump.h"
 #include "jobs.h"
 #include "log.h"
 #include "mailhdr.h"
+#include "ops_deliver.h"
+#include "outbox.h"
+#include "rq.h"
+#include "store.h"
 #include "templates.h"
 #include "thiduad.h"
+#include "units.h"
 #include "xalloc.h"
 
 /* rq_channel_unknown - the error for a channel name the configuration does not have */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jdump.h"
+#include "result_bound.h"
 #include "thiduad.h"
 #include "utf8.h"
 

@@ -1,6 +1,7 @@
 /*
- * spool.c - outbox messages delivered as files in STATE_DIR/spool: a .eml (RFC 5322, UTF-8,
- * RFC 2047 subject) for a recipient with an email address, a .json otherwise. This is the
+ * spool.c - outbox messages delivered as files in STATE_DIR/spool: a .eml (written by
+ * common/mailmsg.c, as the mail worker writes the mail it sends) for a recipient with an
+ * email address, a .json otherwise. This is the
  * embedded default when no channel is configured.
  *
  * Messages leave only in working hours (send_after). The body is rendered when the message
@@ -15,54 +16,49 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "b64.h"
 #include "buf.h"
-#include "compiled.h"
+#include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inflow.h"
 #include "jdump.h"
-#include "jobs.h"
 #include "log.h"
 #include "mailhdr.h"
+#include "outbox.h"
+#include "mailmsg.h"
 #include "period_text.h"
-#include "proposals.h"
 #include "sha256.h"
+#include "spool.h"
+#include "store.h"
 #include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define SPOOL_BATCH 500
 #define FANOUT_BATCH 128		/* per run when channels are configured */
 
-/* bjson_field - ,"name":"value" (no comma when first). The daemon's strings are valid
- * UTF-8 (checked where they enter: configuration, requests, CSV). Payloads are written
- * as text: in a fan-out of thousands of messages, building jansson objects only to write
- * them out again cost more than the rest. */
-static void bjson_field(struct buf *b, const char *name, const char *value, int first)
+/* Payloads are written as text through common/jdump's writer (struct jw): in a fan-out of
+ * thousands of messages, building jansson objects only to write them out again cost more
+ * than the rest. The daemon's strings are valid UTF-8 (checked where they enter:
+ * configuration, requests, CSV). */
+
+/* field - "name":"value" in the object being written */
+static void field(struct jw *w, const char *name, const char *value)
 {
-	if (!first)
-		BUF_PUT(b, ",");
-	buf_json_str(b, name, strlen(name));
-	BUF_PUT(b, ":");
-	buf_json_str(b, value, strlen(value));
+	jw_key(w, name);
+	jw_str(w, value);
 }
 
-/* payload_end - ,"dedup_key":KEY,"event":{...}} : how every delivery payload ends */
-static void payload_end(struct buf *b, const char *key, const struct buf *event)
+/* payload_end - "dedup_key":KEY,"event":{...}} : how every delivery payload ends */
+static void payload_end(struct jw *w, const char *key, const struct buf *event)
 {
-	bjson_field(b, "dedup_key", key, 0);
-	BUF_PUT(b, ",\"event\":");
-	buf_put(b, event->p, event->len);
-	BUF_PUT(b, "}");
-}
-
-/* vn_date - dd/mm/yyyy of a day */
-static void vn_date(int32_t day, char *buf, size_t size)
-{
-	int y;
-	unsigned m, dd;
-
-	civil_from_days(day, &y, &m, &dd);
-	snprintf(buf, size, "%02u/%02u/%04d", dd % 100u, m % 100u, y % 10000);
+	field(w, "dedup_key", key);
+	jw_key(w, "event");
+	jw_raw(w, event->p, event->len);
+	jw_close(w, '}');
 }
 
 struct message {
@@ -71,120 +67,24 @@ struct message {
 	int late, ok, fanned;
 };
 
-/* one unit a message is about, as the reader counts on the day the message leaves */
-struct item {
-	char *code;
-	const char *name;	/* the unit's, or the code when it is gone from the registry */
-	int32_t due_day;
-	long days;		/* left before the due day, or late after it */
-};
-
-static void items_free(struct item *items, size_t n)
+static void items_free(struct outbox_item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(items[i].code);
 	free(items);
 }
 
-#define LATE_NOTE "\n(Thông báo gửi muộn: hệ thống tạm ngừng vào thời điểm nhắc.)\n"
-
-/* the text of one unit of a message: due date, days left and days late as the reader
- * counts them on the day the message leaves */
-struct item_text {
-	char due[16], left[16], late[16];
-};
-
-/* render_notices - subject and body from the templates (docs/CONFIG.md), Vietnamese by default,
- * for a channel kind: TC_MAIL for an email, TC_CHAT for chat posts, TC_ANY for a .json
- * spool file. A reminder, overdue, receipt, returned or accepted notice speaks of one
- * unit; an escalation lists them. */
-static void render_notices(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
-			   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
-{
-	const struct report_type *rt = cfg_report(d->cfg, m->report);
-	const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
-	struct tmpl_item *units = xcalloc(n ? n : 1, sizeof(*units));
-	struct item_text *texts = xcalloc(n ? n : 1, sizeof(*texts));
-	struct tmpl_values v = { .units = units, .nunits = n };
-	enum tmpl_event ev = !strcmp(m->kind, "reminder") ? TE_REMINDER : !strcmp(m->kind, "overdue") ? TE_OVERDUE
-			     : !strcmp(m->kind, "returned") ? TE_RETURNED : !strcmp(m->kind, "accepted") ? TE_ACCEPTED
-			     : !strcmp(m->kind, "receipt") ? TE_RECEIPT : TE_ESCALATION;
-	char count[24], *reason = NULL, *actor = NULL, *receipt = NULL, late_until[16] = "";
-	char title[1024], contact[512], expected[24], received[24], missing[24], listed[4096];
-	struct inputs in;
-	int32_t last_due = INT32_MIN;
-
-	for (size_t i = 0; i < n; i++) {
-		int32_t due = items[i].due_day;
-
-		vn_date(due, texts[i].due, sizeof(texts[i].due));
-		snprintf(texts[i].left, sizeof(texts[i].left), "%ld", due > today ? (long)due - today : 0L);
-		snprintf(texts[i].late, sizeof(texts[i].late), "%ld", today > due ? (long)today - due : 0L);
-		units[i].v[TV_UNIT_NAME] = items[i].name;
-		units[i].v[TV_UNIT_CODE] = items[i].code;
-		units[i].v[TV_DUE_DATE] = texts[i].due;
-		units[i].v[TV_DAYS_LEFT] = texts[i].left;
-		units[i].v[TV_DAYS_OVERDUE] = texts[i].late;
-		last_due = due > last_due ? due : last_due;
-	}
-	if (rt && rt->late_days >= 0 && n && (ev == TE_OVERDUE || ev == TE_ESCALATION))
-		vn_date(last_due + rt->late_days, late_until, sizeof(late_until));
-	v.v[TV_LATE_UNTIL] = late_until[0] ? late_until : NULL;
-	snprintf(count, sizeof(count), "%zu", n);
-	v.v[TV_REPORT_NAME] = rt ? rt->name : m->report;
-	v.v[TV_REPORT_CODE] = m->report;
-	v.v[TV_PERIOD] = m->period;
-	report_period_text(rt ? rt->name : m->report, rt && rt->yearly, m->period, title, sizeof(title));
-	v.v[TV_REPORT_PERIOD] = title;
-	v.v[TV_PLAN_NO] = d->cfg->movement_plan;
-	v.v[TV_PLAN_NAME] = d->cfg->plan_name;
-	v.v[TV_RECEIVER_NAME] = recv ? recv->name : "đơn vị nhận";
-	unit_contact_text(recv, contact, sizeof(contact));
-	v.v[TV_RECEIVER_CONTACT] = contact;
-	v.v[TV_HOW_TO_SUBMIT] = rt && rt->how_to_submit ? rt->how_to_submit : d->cfg->how_to_submit;
-	/* a compiled report: its inputs when it was filed (a receipt), else as they stand */
-	if (compiled_inputs(d, rt, m->period, ev == TE_RECEIPT ? m->moment : clock_now(d), &in) == 0) {
-		snprintf(expected, sizeof(expected), "%ld", in.expected);
-		snprintf(received, sizeof(received), "%ld", in.received);
-		snprintf(missing, sizeof(missing), "%ld", in.missing);
-		inputs_missing_text(d, &in, listed, sizeof(listed));
-		v.v[TV_INPUTS_EXPECTED] = expected;
-		v.v[TV_INPUTS_RECEIVED] = received;
-		v.v[TV_INPUTS_MISSING_COUNT] = missing;
-		v.v[TV_INPUTS_MISSING] = listed;
-		inputs_free(&in);
-	}
-	v.v[TV_RECIPIENT_NAME] = to ? to->name : m->recipient;
-	v.v[TV_UNIT_COUNT] = count;
-	v.v[TV_DEDUP_KEY] = m->key;
-	v.v[TV_LATE_NOTE] = m->late ? LATE_NOTE : "";
-	if (ev == TE_RETURNED || ev == TE_ACCEPTED || ev == TE_RECEIPT)
-		intake_notice_words(d, m->step, &reason, &actor, &receipt);
-	v.v[TV_REASON] = reason ? reason : "";
-	v.v[TV_ACTOR] = actor ? actor : "";
-	v.v[TV_RECEIPT] = receipt ? receipt : "";
-	templates_render(d->cfg->templates, ev, ch, &v, subject, body);
-	free(reason);
-	free(actor);
-	free(receipt);
-	free(texts);
-	free(units);
-}
-
-/* render - subject and body for a channel kind: a message about proposals (kind
- * 'proposal') through proposals.c, the others here; both from the templates */
-static void render(struct daemon *d, const struct message *m, const struct unit *to, const struct item *items,
+/* render - subject and body of m for a channel kind, by the renderer its kind registered
+ * (outbox_renderer) */
+static void render(struct daemon *d, const struct message *m, const struct unit *to, const struct outbox_item *items,
 		   size_t n, int32_t today, enum tmpl_channel ch, char **subject, char **body)
 {
-	if (!strcmp(m->kind, "proposal"))
-		proposals_render(d, m->id, m->step, m->key, m->recipient, ch, subject, body);
-	else if (!strcmp(m->kind, "mail_answer")) {	/* to the sender of a message in (inbox.c) */
-		if (inbox_answer_render(d, m->step, subject, body)) {
-			*subject = xstrdup("thidua");
-			*body = xstrdup("");
-		}
-	} else
-		render_notices(d, m, to, items, n, today, ch, subject, body);
+	struct outbox_message om = {
+		.id = m->id, .moment = m->moment, .key = m->key, .recipient = m->recipient, .kind = m->kind,
+		.report = m->report, .period = m->period, .step = m->step, .late = m->late,
+	};
+
+	outbox_render(d, &om, to, items, n, today, ch, subject, body);
 }
 
 /* message_items - the units a message is about, with due day and days left or late on the
@@ -192,16 +92,16 @@ static void render(struct daemon *d, const struct message *m, const struct unit 
  * due day) */
 static int item_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct item *)a)->code, ((const struct item *)b)->code);
+	return strcmp(((const struct outbox_item *)a)->code, ((const struct outbox_item *)b)->code);
 }
 
-static struct item *message_items(struct daemon *d, const struct message *m, int64_t now, size_t *count)
+static struct outbox_item *message_items(struct daemon *d, const struct message *m, int64_t now, size_t *count)
 {
 	/* sorted here, not by ORDER BY: SQLite would build a temporary b-tree for each
 	 * message, most of which are about one unit */
 	sqlite3_stmt *s = store_stmt(d->store, "SELECT o.unit, o.due_at FROM notices n JOIN obligations o"
 				     " ON o.id = n.obligation WHERE n.outbox = ?1");
-	struct item *items = NULL;
+	struct outbox_item *items = NULL;
 	size_t n = 0, cap = 0;
 	int32_t today = day_of_time(now, d->cfg->utc_offset);	/* as the reader sees it */
 
@@ -229,7 +129,7 @@ static struct item *message_items(struct daemon *d, const struct message *m, int
 }
 
 /* items_json - the units as the .json spool file lists them */
-static json_t *items_json(const struct item *items, size_t n)
+static json_t *items_json(const struct outbox_item *items, size_t n)
 {
 	json_t *a = json_array();
 
@@ -240,15 +140,18 @@ static json_t *items_json(const struct item *items, size_t n)
 	return a;
 }
 
-/* mail_reply_to - the Reply-To of m (replyto.c) into addr, and the line that asks for the
- * report by reply added to *body; 0 when m has none */
+/* mail_reply_to - the Reply-To of m (outbox_reply_to: replyto.c) into addr, and the line
+ * that asks for the report by reply added to *body; 0 when m has none */
 static int mail_reply_to(struct daemon *d, const struct message *m, char *addr, size_t size, char **body)
 {
 	static const char hint[] = "\n\nĐể nộp báo cáo: trả lời thư này và đính kèm tệp báo cáo "
 				   "(không cần đổi tiêu đề hay địa chỉ nhận).\n";
+	struct outbox_message om = {
+		.kind = m->kind, .report = m->report, .period = m->period, .recipient = m->recipient,
+	};
 	char *b;
 
-	if (!replyto_address(d, m->kind, m->report, m->period, m->recipient, addr, size))
+	if (!outbox_reply_to(d, &om, addr, size))
 		return 0;
 	b = xasprintf("%s%s", *body, hint);
 	free(*body);
@@ -290,36 +193,35 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	const struct unit *to = unitset_find(d->units, m->recipient);
 	int64_t now = clock_now(d);
 	size_t nitems;
-	struct item *items = message_items(d, m, now, &nitems);
+	struct outbox_item *items = message_items(d, m, now, &nitems);
 	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
 	int email = answer || (to && to->emails && to->emails[0]);
 	struct buf out = { 0 };
-	char *subject = NULL, *body = NULL, hex[65], date[64];
+	char *subject = NULL, *body = NULL, hex[65];
 	int rc;
 
 	render(d, m, to, items, nitems, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	if (email) {
-		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX], reply[320];
+		/* the bytes the mail worker sends for the same message (common/mailmsg.c) */
+		char msgid[MAILHDR_ID_MAX], reply[320], *text;
 		int has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
+		size_t n = 0, len;
+		struct mailmsg_rcpt *rcpts;
 
-		/* as the mail worker writes them (common/mailhdr.c) */
+		while (!answer && to->emails[n])
+			n++;
+		rcpts = xcalloc(answer ? 1 : n, sizeof(*rcpts));
+		for (size_t i = 0; i < (answer ? 1 : n); i++)
+			rcpts[i].address = answer ? m->recipient : to->emails[i];
 		mail_message_id(m->key, "thidua@localhost", msgid, sizeof(msgid));
-		mail_date((time_t)now, d->cfg->utc_offset, date, sizeof(date));
-		buf_printf(&out, "Message-ID: %s\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", msgid, date);
-		for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++)
-			buf_printf(&out, "%s%s", i ? ", " : "", answer ? m->recipient : to->emails[i]);
-		if (has_reply)
-			buf_printf(&out, "\r\nReply-To: %s", reply);
-		buf_printf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
-		free(enc);
-		for (size_t i = 0; body[i]; i++) {	/* CRLF line ends */
-			if (body[i] == '\n')
-				buf_printf(&out, "\r\n");
-			else
-				buf_printf(&out, "%c", body[i]);
-		}
+		text = mailmsg_write(&(struct mailmsg){ .date = (time_t)now, .utc_offset = d->cfg->utc_offset,
+				     .from = "thidua@localhost", .from_name = "thidua", .to = rcpts, .nto = answer ? 1 : n,
+				     .reply_to = has_reply ? reply : NULL, .subject = subject, .message_id = msgid,
+				     .dedup_key = m->key, .text = body, .encoding = MAILMSG_QP }, &len);
+		buf_put(&out, text, len);
+		free(text);
+		free(rcpts);
 		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
 	} else {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "dedup_key", m->key,
@@ -354,26 +256,29 @@ static const struct channel *email_channel(const struct config *cfg)
 
 /* event_json - the "event" of a delivery payload: what the message is about, for
  * structured receivers (docs/JOBS.md) */
-static void event_json(struct buf *b, const struct message *m, const struct item *items, size_t n)
+static void event_json(struct buf *b, const struct message *m, const struct outbox_item *items, size_t n)
 {
-	BUF_PUT(b, "{");
-	bjson_field(b, "kind", m->kind, 1);
-	bjson_field(b, "report", m->report, 0);
-	bjson_field(b, "period", m->period, 0);
-	bjson_field(b, "step", m->step, 0);
-	BUF_PUT(b, ",\"units\":[");
-	for (size_t i = 0; i < n; i++) {
-		char num[64];
-		int k = snprintf(num, sizeof(num), ",\"due_day\":%ld,\"days\":%ld}", (long)items[i].due_day, items[i].days);
+	struct jw w = JW_INIT(b);
 
-		if (i)
-			BUF_PUT(b, ",");
-		BUF_PUT(b, "{");
-		bjson_field(b, "unit", items[i].code, 1);
-		bjson_field(b, "name", items[i].name, 0);
-		buf_put(b, num, (size_t)k);
+	jw_open(&w, '{');
+	field(&w, "kind", m->kind);
+	field(&w, "report", m->report);
+	field(&w, "period", m->period);
+	field(&w, "step", m->step);
+	jw_key(&w, "units");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_open(&w, '{');
+		field(&w, "unit", items[i].code);
+		field(&w, "name", items[i].name);
+		jw_key(&w, "due_day");
+		jw_int(&w, items[i].due_day);
+		jw_key(&w, "days");
+		jw_int(&w, items[i].days);
+		jw_close(&w, '}');
 	}
-	BUF_PUT(b, "]}");
+	jw_close(&w, ']');
+	jw_close(&w, '}');
 }
 
 /* channel_expiry - when a delivery through c gives up: the message's own end, or sooner
@@ -398,7 +303,7 @@ static int reaches_by_zalo(const struct config *cfg, const struct unit *to)
 
 /* message_expiry - when the deliveries of m give up: 72 hours after now, or sooner for a
  * reminder, pointless after its due date */
-static int64_t message_expiry(const struct daemon *d, const struct message *m, const struct item *items,
+static int64_t message_expiry(const struct daemon *d, const struct message *m, const struct outbox_item *items,
 			      size_t nitems, int64_t now)
 {
 	int64_t expires = now + 72 * 3600;
@@ -416,38 +321,39 @@ static int64_t message_expiry(const struct daemon *d, const struct message *m, c
  * it (docs/JOBS.md), into payload; to the unit's addresses, or to the address m->recipient
  * for an answer */
 static void mail_payload(struct daemon *d, const struct message *m, const struct unit *to, const struct channel *mail,
-			 const struct item *items, size_t nitems, int32_t today, const struct buf *event,
+			 const struct outbox_item *items, size_t nitems, int32_t today, const struct buf *event,
 			 struct buf *payload)
 {
 	int answer = !strcmp(m->kind, "mail_answer");
 	char msgid[MAILHDR_ID_MAX], reply[320], *subject = NULL, *body = NULL;
 	int has_reply;
+	struct jw jw = JW_INIT(payload);
 
 	mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
 	render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
 	has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
 	payload->len = 0;
-	BUF_PUT(payload, "{");
-	bjson_field(payload, "from", mail->from, 1);
-	bjson_field(payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
-	BUF_PUT(payload, ",\"to\":[");
+	jw_open(&jw, '{');
+	field(&jw, "from", mail->from);
+	field(&jw, "from_name", mail->from_name ? mail->from_name : "thidua");
+	jw_key(&jw, "to");
+	jw_open(&jw, '[');
 	for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++) {
-		if (i)
-			BUF_PUT(payload, ",");
-		BUF_PUT(payload, "{");
-		bjson_field(payload, "address", answer ? m->recipient : to->emails[i], 1);
+		jw_open(&jw, '{');
+		field(&jw, "address", answer ? m->recipient : to->emails[i]);
 		if (!answer)
-			bjson_field(payload, "name", to->name, 0);
-		BUF_PUT(payload, "}");
+			field(&jw, "name", to->name);
+		jw_close(&jw, '}');
 	}
-	BUF_PUT(payload, "]");
-	bjson_field(payload, "subject", subject, 0);
-	bjson_field(payload, "text", body, 0);
-	BUF_PUT(payload, ",\"html\":null");
-	bjson_field(payload, "message_id", msgid, 0);
+	jw_close(&jw, ']');
+	field(&jw, "subject", subject);
+	field(&jw, "text", body);
+	jw_key(&jw, "html");
+	jw_null(&jw);
+	field(&jw, "message_id", msgid);
 	if (has_reply)
-		bjson_field(payload, "reply_to", reply, 0);
-	payload_end(payload, m->key, event);
+		field(&jw, "reply_to", reply);
+	payload_end(&jw, m->key, event);
 	free(subject);
 	free(body);
 }
@@ -455,16 +361,17 @@ static void mail_payload(struct daemon *d, const struct message *m, const struct
 /* fan_out - a message whose recipient has configured channels becomes one delivery per
  * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
  * 0 when the recipient has none and the message goes to the spool, -1 on error. The
- * payloads are written as JSON text directly (buf_json_str). A recipient reached through
+ * payloads are written as JSON text directly (struct jw). A recipient reached through
  * Zalo gets its e-mail only when Zalo cannot reach it (spool_mail_fallback). */
 static int fan_out(struct daemon *d, const struct message *m)
 {
 	const struct unit *to = unitset_find(d->units, m->recipient);
 	const struct channel *mail = email_channel(d->cfg);
 	int64_t now = clock_now(d), expires;
-	struct item *items;
+	struct outbox_item *items;
 	size_t nitems;
 	static struct buf event, payload;	/* kept from message to message: no regrowing */
+	struct jw jw;
 	char *subject = NULL, *body = NULL;
 	int n = 0, chats = 0;
 	int32_t today = day_of_time(now, d->cfg->utc_offset);
@@ -498,10 +405,11 @@ static int fan_out(struct daemon *d, const struct message *m)
 		if (!body) {	/* one text for every chat channel of the recipient */
 			render(d, m, to, items, nitems, today, TC_CHAT, &subject, &body);
 			payload.len = 0;
-			BUF_PUT(&payload, "{");
-			bjson_field(&payload, "title", subject, 1);
-			bjson_field(&payload, "text", body, 0);
-			payload_end(&payload, m->key, &event);
+			jw = (struct jw)JW_INIT(&payload);
+			jw_open(&jw, '{');
+			field(&jw, "title", subject);
+			field(&jw, "text", body);
+			payload_end(&jw, m->key, &event);
 		}
 		if (deliveries_add_text(d, m->id, c, payload.p, payload.len, channel_expiry(c, now, expires)))
 			n = -1;
@@ -523,7 +431,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	return n < 0 ? -1 : n > 0;
 }
 
-/* spool_mail_fallback - see jobs.h */
+/* spool_mail_fallback - see spool.h */
 int64_t spool_mail_fallback(struct daemon *d, int64_t outbox, const char **why)
 {
 	const struct channel *mail = email_channel(d->cfg);
@@ -532,7 +440,7 @@ int64_t spool_mail_fallback(struct daemon *d, int64_t outbox, const char **why)
 	struct message m = { .id = outbox };
 	const struct unit *to = NULL;
 	int64_t id = 0, now = clock_now(d);
-	struct item *items;
+	struct outbox_item *items;
 	size_t nitems;
 	struct buf event = { 0 }, payload = { 0 };
 	int reached = 0;

@@ -13,7 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "config.h"
 #include "log.h"
+#include "supervisor.h"
 #include "thiduad.h"
 #include "xalloc.h"
 
@@ -29,6 +32,13 @@ struct child {
 };
 
 static struct child children[MAX_CHILDREN];
+static void (*on_exit_fn)(struct daemon *d, long pid);	/* jobs.c: its worker is gone */
+
+/* supervisor_on_exit - who is told when a local worker exits (jobs.c, at start-up) */
+void supervisor_on_exit(void (*fn)(struct daemon *d, long pid))
+{
+	on_exit_fn = fn;
+}
 static size_t nchildren;
 
 /* resolve - a bare program name is looked for next to thiduad itself */
@@ -139,7 +149,8 @@ void supervisor_reap(struct daemon *d)
 			else
 				log_warn("supervisor: %s (pid %d) exited with status %d after %lld ms", c->program, (int)pid,
 					 WEXITSTATUS(status), (long long)ran);
-			jobs_worker_exited(d, (long)pid);
+			if (on_exit_fn)
+				on_exit_fn(d, (long)pid);
 			c->pid = 0;
 			if (ran > 60000)
 				c->delay_ms = 1000;	/* it ran a while: start over gently */

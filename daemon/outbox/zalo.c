@@ -11,9 +11,12 @@
  */
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
+#include "rq.h"
 #include "store.h"
 #include "xalloc.h"
 #include "zalo.h"

@@ -10,6 +10,8 @@
 #include "config.h"
 #include "thiduad.h"
 
+struct request;
+
 /* zalo_managed - the channel's tokens are renewed by thidua (app_id set) */
 int zalo_managed(const struct channel *c);
 

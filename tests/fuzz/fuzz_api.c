@@ -25,8 +25,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "audit.h"
+#include "clock.h"
+#include "config.h"
+#include "deadlines.h"
+#include "events.h"
 #include "fuzz.h"
+#include "inbox.h"
+#include "inflow.h"
+#include "intake.h"
+#include "jobs.h"
 #include "log.h"
+#include "proposals.h"
+#include "registry.h"
+#include "reload.h"
+#include "spool.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -96,6 +111,8 @@ static void daemon_up(void)
 		intake_init();
 		deadlines_init();
 		spool_init();
+		proposals_init();	/* its escalation, and the renderer of its messages */
+		inbox_init();
 		atexit(at_exit);
 		inited_once = 1;
 	}

@@ -12,10 +12,13 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "csv.h"
 #include "fuzz.h"
 #include "log.h"
+#include "registry.h"
 #include "thiduad.h"
+#include "units.h"
 #include "units_csv.h"
 #include "utf8.h"
 #include "xalloc.h"

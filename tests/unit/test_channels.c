@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "channels.h"
+#include "config.h"
 #include "t.h"
 
 int main(void)

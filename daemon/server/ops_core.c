@@ -4,11 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "calwarn.h"
 #include "channels.h"
+#include "clock.h"
+#include "config.h"
+#include "jobs.h"
 #include "log.h"
+#include "ops_core.h"
 #include "proto.h"
+#include "registry.h"
+#include "reload.h"
+#include "rq.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 
 /* op_status - what an operator checks first */
 int op_status(struct daemon *d, struct request *rq, json_t *out)

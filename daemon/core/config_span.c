@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "proposals.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -218,7 +217,7 @@ static void check_parent_ref(struct checker *ck, int line, const char *what, con
 		int32_t start = from > u->active_from ? from : u->active_from;
 		int32_t end = until < u->active_to ? until : u->active_to;
 
-		if (!p || start > end || !proposer_allowed(NULL, pg, u, why, sizeof(why)))
+		if (!p || start > end || !cfg_proposer_allowed(pg, u, why, sizeof(why)))
 			continue;
 		for (int hops = 0; p && hops < 16; hops++) {
 			if (p->active_from > start) {
@@ -358,4 +357,52 @@ const struct principal *cfg_principal_at(const struct config *cfg, const char *n
 			began = p;
 	}
 	return began ? began : first;
+}
+
+/* cfg_proposer_allowed - pg's proposers selector: listed units, or kinds and levels */
+int cfg_proposer_allowed(const struct programme *pg, const struct unit *u, char *why, size_t size)
+{
+	const struct selector *s = &pg->proposers;
+	size_t used;
+	int ok;
+
+	for (size_t i = 0; s->units && s->units[i]; i++)
+		if (!strcmp(s->units[i], u->code))
+			return 1;
+	ok = s->kinds || s->levels;
+	if (s->kinds) {
+		int k = 0;
+
+		for (size_t i = 0; s->kinds[i]; i++)
+			k |= !strcmp(s->kinds[i], u->kind);
+		ok &= k;
+	}
+	if (s->levels) {
+		int l = 0;
+
+		for (size_t i = 0; s->levels[i]; i++)
+			l |= !strcmp(s->levels[i], u->level_code) && !u->attached;
+		ok &= l;
+	}
+	if (ok)
+		return 1;
+	if (!strcmp(u->kind, u->level_code))	/* a hamlet of kind hamlet: said once */
+		used = (size_t)snprintf(why, size, "%s (%s, %s) may not propose %s (%s): its proposers are", u->code, u->name,
+					u->kind, pg->code, pg->name);
+	else
+		used = (size_t)snprintf(why, size, "%s (%s, %s at level %s) may not propose %s (%s): its proposers are", u->code,
+					u->name, u->kind, u->level_code, pg->code, pg->name);
+	for (size_t i = 0; s->units && s->units[i] && used < size; i++)
+		used += (size_t)snprintf(why + used, size - used, "%s %s", i ? "," : "", s->units[i]);
+	if (s->kinds && used < size) {
+		used += (size_t)snprintf(why + used, size - used, "%s units of kind", s->units ? " and" : "");
+		for (size_t i = 0; s->kinds[i] && used < size; i++)
+			used += (size_t)snprintf(why + used, size - used, "%s %s", i ? " or" : "", s->kinds[i]);
+	}
+	if (s->levels && used < size) {
+		used += (size_t)snprintf(why + used, size - used, "%s at level", s->kinds ? "" : s->units ? " and units" : " units");
+		for (size_t i = 0; s->levels[i] && used < size; i++)
+			used += (size_t)snprintf(why + used, size - used, "%s %s", i ? " or" : "", s->levels[i]);
+	}
+	return 0;
 }

@@ -15,52 +15,50 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bucket.h"
 #include "channels.h"
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "reorg.h"
 #include "request.h"
+#include "rq.h"
 #include "ops_calendar.h"
 #include "ops_notify.h"
 #include "zalo.h"
 #include "proposals.h"
+#include "proto.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
 #include "xalloc.h"
+#include "api.h"
+#include "audit.h"
+#include "authz.h"
+#include "backup.h"
+#include "blobs.h"
+#include "blobs_verify.h"
+#include "clock.h"
+#include "config.h"
+#include "events.h"
+#include "inbox.h"
+#include "inflow.h"
+#include "intake.h"
+#include "ops_core.h"
+#include "ops_deliver.h"
+#include "ops_units.h"
+#include "registry.h"
+#include "statedir.h"
+#include "store.h"
+#include "units.h"
+#include "zap.h"
 
 #define API_BATCH 256
-#define MAX_FRAMES 65		/* the JSON frame and up to 64 files */
-#define MESSAGE_MAX 1024	/* an error message, whatever it quotes */
 #define QUOTE_MAX 64		/* a name or value quoted from the request */
 
 /* OP_RERUN: the op's only effects are rows of the database, the turn's events and the
  * store's deferred values, so after a rollback of the whole turn it may run again */
 enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2, OP_RERUN = 4 };
-
-struct op_entry;
-
-struct request {
-	zmq_msg_t identity;
-	int delimiter;			/* the client sent an empty frame first (REQ) */
-	zmq_msg_t frames[MAX_FRAMES];	/* frames[0] is the JSON */
-	size_t nframes;
-	json_t *body;
-	const char *op, *id;
-	unsigned flags;
-	json_t *reply;			/* {"id":..,"ok":..} */
-	char *reply_text;		/* reply as sent, when already serialized */
-	int failed;
-	int replayed;
-	const struct op_entry *e;	/* the op, once parsed; NULL: unknown */
-	int ran;			/* request_run got past parsing: request_again undoes it */
-	int rated;			/* counted by rate_allow (once, even when run again) */
-	const char *principal;		/* "as": a principal of the configuration; NULL: "admin" */
-	char user_id[72];		/* tcp: the principal its CURVE key proved (zap.c); "" over ipc */
-	int fd;				/* the connection it came on (inflow.h), or -1 */
-	const struct daemon *d;
-};
 
 static const struct op_entry {
 	const char *name;
@@ -68,53 +66,53 @@ static const struct op_entry {
 	unsigned flags;
 	enum authz who;		/* the authorization table: who may call it */
 } ops[] = {
-	{ "status", op_status, OP_RERUN, A_ANY },
-	{ "units.list", op_units_list, OP_RERUN, A_ANY },
-	{ "units.show", op_units_show, OP_RERUN, A_ANY },
-	{ "units.import", op_units_import, OP_WRITE, A_ADMIN },
-	{ "clock.show", op_clock_show, OP_RERUN, A_ANY },
-	{ "clock.set", op_clock_set, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
-	{ "clock.advance", op_clock_advance, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
-	{ "config.reload", op_config_reload, 0, A_ADMIN },
-	{ "report.submit", op_report_submit, OP_WRITE | OP_RERUN, A_SUBMITTER },
-	{ "report.receipt", op_report_receipt, OP_RERUN, A_ANY },
-	{ "report.accept", op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
-	{ "report.return", op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
-	{ "report.waive", op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
-	{ "obligations.list", op_obligations_list, OP_RERUN, A_ANY },
-	{ "completeness", op_completeness, OP_RERUN, A_ANY },
-	{ "reports.list", op_reports_list, OP_RERUN, A_ANY },
-	{ "calendar.show", op_calendar_show, OP_RERUN, A_ANY },
-	{ "deadlines", op_deadlines, OP_RERUN, A_ANY },
-	{ "schedule", op_schedule, OP_RERUN, A_ANY },
-	{ "notifications.list", op_notifications_list, OP_RERUN, A_ANY },
-	{ "notifications.show", op_notifications_show, OP_RERUN, A_ANY },
-	{ "notifications.retry", op_notifications_retry, OP_WRITE, A_ADMIN },
-	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
-	{ "channels.list", op_channels_list, OP_RERUN, A_ADMIN },
-	{ "channels.enable", op_channels_enable, OP_WRITE, A_ADMIN },
-	{ "zalo.app", op_zalo_app, OP_RERUN, A_ADMIN },
-	{ "zalo.store", op_zalo_store, OP_WRITE, A_ADMIN },
-	{ "audit.list", op_audit_list, OP_RERUN, A_AUDITOR },
-	{ "audit.verify", op_audit_verify, OP_RERUN, A_AUDITOR },
-	{ "files.verify", op_files_verify, OP_RERUN, A_ADMIN },
-	{ "backup.create", op_backup_create, 0, A_ADMIN },
-	{ "backup.status", op_backup_status, OP_RERUN, A_ADMIN },
-	{ "backup.read", op_backup_read, OP_RERUN, A_ADMIN },
-	{ "proposal.create", op_proposal_create, OP_WRITE, A_MODULE },
-	{ "proposal.submit", op_proposal_submit, OP_WRITE, A_MODULE },
-	{ "proposal.decide", op_proposal_decide, OP_WRITE, A_MODULE },
-	{ "proposal.withdraw", op_proposal_withdraw, OP_WRITE, A_MODULE },
-	{ "proposal.show", op_proposal_show, OP_RERUN, A_ANY },
-	{ "proposals.list", op_proposals_list, OP_RERUN, A_ANY },
-	{ "proposals.import", op_proposals_import, OP_WRITE, A_MODULE },
-	{ "titles.list", op_titles_list, OP_RERUN, A_ANY },
-	{ "inbox.deliver", op_inbox_deliver, OP_WRITE | OP_RERUN, A_ADMIN },
-	{ "inbox.list", op_inbox_list, OP_RERUN, A_ANY },
-	{ "inbox.show", op_inbox_show, OP_RERUN, A_ANY },
-	{ "inbox.accept", op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
-	{ "inbox.reject", op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
-	{ "inbox.retry", op_inbox_retry, OP_WRITE | OP_RERUN, A_MODULE },
+	{ OP_STATUS, op_status, OP_RERUN, A_ANY },
+	{ OP_UNITS_LIST, op_units_list, OP_RERUN, A_ANY },
+	{ OP_UNITS_SHOW, op_units_show, OP_RERUN, A_ANY },
+	{ OP_UNITS_IMPORT, op_units_import, OP_WRITE, A_ADMIN },
+	{ OP_CLOCK_SHOW, op_clock_show, OP_RERUN, A_ANY },
+	{ OP_CLOCK_SET, op_clock_set, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
+	{ OP_CLOCK_ADVANCE, op_clock_advance, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
+	{ OP_CONFIG_RELOAD, op_config_reload, 0, A_ADMIN },
+	{ OP_REPORT_SUBMIT, op_report_submit, OP_WRITE | OP_RERUN, A_SUBMITTER },
+	{ OP_REPORT_RECEIPT, op_report_receipt, OP_RERUN, A_ANY },
+	{ OP_REPORT_ACCEPT, op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
+	{ OP_REPORT_RETURN, op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
+	{ OP_REPORT_WAIVE, op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
+	{ OP_OBLIGATIONS_LIST, op_obligations_list, OP_RERUN, A_ANY },
+	{ OP_COMPLETENESS, op_completeness, OP_RERUN, A_ANY },
+	{ OP_REPORTS_LIST, op_reports_list, OP_RERUN, A_ANY },
+	{ OP_CALENDAR_SHOW, op_calendar_show, OP_RERUN, A_ANY },
+	{ OP_DEADLINES, op_deadlines, OP_RERUN, A_ANY },
+	{ OP_SCHEDULE, op_schedule, OP_RERUN, A_ANY },
+	{ OP_NOTIFICATIONS_LIST, op_notifications_list, OP_RERUN, A_ANY },
+	{ OP_NOTIFICATIONS_SHOW, op_notifications_show, OP_RERUN, A_ANY },
+	{ OP_NOTIFICATIONS_RETRY, op_notifications_retry, OP_WRITE, A_ADMIN },
+	{ OP_NOTIFY_TEST, op_notify_test, OP_WRITE, A_ADMIN },
+	{ OP_CHANNELS_LIST, op_channels_list, OP_RERUN, A_ADMIN },
+	{ OP_CHANNELS_ENABLE, op_channels_enable, OP_WRITE, A_ADMIN },
+	{ OP_ZALO_APP, op_zalo_app, OP_RERUN, A_ADMIN },
+	{ OP_ZALO_STORE, op_zalo_store, OP_WRITE, A_ADMIN },
+	{ OP_AUDIT_LIST, op_audit_list, OP_RERUN, A_AUDITOR },
+	{ OP_AUDIT_VERIFY, op_audit_verify, OP_RERUN, A_AUDITOR },
+	{ OP_FILES_VERIFY, op_files_verify, OP_RERUN, A_ADMIN },
+	{ OP_BACKUP_CREATE, op_backup_create, 0, A_ADMIN },
+	{ OP_BACKUP_STATUS, op_backup_status, OP_RERUN, A_ADMIN },
+	{ OP_BACKUP_READ, op_backup_read, OP_RERUN, A_ADMIN },
+	{ OP_PROPOSAL_CREATE, op_proposal_create, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_SUBMIT, op_proposal_submit, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_DECIDE, op_proposal_decide, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_WITHDRAW, op_proposal_withdraw, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_SHOW, op_proposal_show, OP_RERUN, A_ANY },
+	{ OP_PROPOSALS_LIST, op_proposals_list, OP_RERUN, A_ANY },
+	{ OP_PROPOSALS_IMPORT, op_proposals_import, OP_WRITE, A_MODULE },
+	{ OP_TITLES_LIST, op_titles_list, OP_RERUN, A_ANY },
+	{ OP_INBOX_DELIVER, op_inbox_deliver, OP_WRITE | OP_RERUN, A_ADMIN },
+	{ OP_INBOX_LIST, op_inbox_list, OP_RERUN, A_ANY },
+	{ OP_INBOX_SHOW, op_inbox_show, OP_RERUN, A_ANY },
+	{ OP_INBOX_ACCEPT, op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
+	{ OP_INBOX_REJECT, op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
+	{ OP_INBOX_RETRY, op_inbox_retry, OP_WRITE | OP_RERUN, A_MODULE },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what
@@ -124,7 +122,7 @@ static const struct replay_entry {
 	const char *(*key)(const json_t *reply);
 	int (*build)(struct daemon *d, const char *key, json_t *out);
 } replays[] = {
-	{ "report.submit", receipt_replay_key, receipt_replay },
+	{ OP_REPORT_SUBMIT, receipt_replay_key, receipt_replay },
 };
 
 static const struct replay_entry *replay_entry(const char *op)
@@ -220,202 +218,6 @@ void api_close(struct daemon *d)
 	d->api = d->events = d->zctx = NULL;
 }
 
-/* request helpers ----------------------------------------------------------------- */
-
-const char *rq_op(const struct request *rq)
-{
-	return rq->op;
-}
-
-json_t *rq_body(const struct request *rq)
-{
-	return rq->body;
-}
-
-size_t rq_nfiles(const struct request *rq)
-{
-	return rq->nframes ? rq->nframes - 1 : 0;
-}
-
-const void *rq_file(const struct request *rq, size_t i, size_t *size)
-{
-	zmq_msg_t *m = (zmq_msg_t *)&rq->frames[i + 1];
-
-	*size = zmq_msg_size(m);
-	return zmq_msg_data(m);
-}
-
-/* rq_files_set - the request's file frames replaced by copies of n files (inbox.c: the
- * files a held message brought, submitted when the office accepts it); 0, or -1 when
- * there are more than a request may carry */
-int rq_files_set(struct request *rq, size_t n, const void *const *data, const size_t *size)
-{
-	if (n + 1 > MAX_FRAMES)
-		return -1;
-	for (size_t i = 1; i < rq->nframes; i++)
-		zmq_msg_close(&rq->frames[i]);
-	rq->nframes = 1;
-	for (size_t i = 0; i < n; i++) {
-		zmq_msg_init_size(&rq->frames[i + 1], size[i]);
-		if (size[i])
-			memcpy(zmq_msg_data(&rq->frames[i + 1]), data[i], size[i]);
-		rq->nframes++;
-	}
-	return 0;
-}
-
-const char *rq_id(const struct request *rq)
-{
-	return rq->id;
-}
-
-int rq_failed(const struct request *rq)
-{
-	return rq->failed;
-}
-
-/* rq_principal - who acts: the principal named by "as", else the local administrator */
-const char *rq_principal(const struct request *rq)
-{
-	return rq->principal ? rq->principal : "admin";
-}
-
-/* rq_error - make the reply an error; returns -1 for "return rq_error(...)" */
-int rq_error(struct request *rq, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	/* a message may quote what the client sent, cut by a bound or by a parser inside a
-	 * character: it must still be valid UTF-8 for the reply (never a reason to stop) */
-	utf8_sanitize(msg);
-	if (strlen(msg) > MESSAGE_MAX)	/* cut where a character ends, then "…" */
-		memcpy(msg + utf8_clip(msg, MESSAGE_MAX - 3), "\xe2\x80\xa6", 4);
-	json_decref(rq->reply);
-	free(rq->reply_text);
-	rq->reply_text = NULL;
-	rq->reply = json_pack("{s:O?,s:b,s:{s:s,s:s}}", "id", json_object_get(rq->body, "id"),
-			      "ok", 0, "error", "code", code, "message", msg);
-	if (!rq->reply)		/* invalid UTF-8 cannot reach here: messages are ours */
-		fatal("rq_error: cannot build the reply for %s", code);
-	rq->failed = 1;
-	free(msg);
-	return -1;
-}
-
-int rq_error_take(struct request *rq, char *code, size_t codesize, char *msg, size_t msgsize)
-{
-	json_t *e = json_object_get(rq->reply, "error");
-	const char *c = json_string_value(json_object_get(e, "code"));
-
-	if (!rq->failed || !c || !strcmp(c, "internal") || !strcmp(c, "storage_full"))
-		return -1;
-	snprintf(code, codesize, "%s", c);
-	snprintf(msg, msgsize, "%s", json_string_value(json_object_get(e, "message")) ? json_string_value(json_object_get(e, "message")) : "");
-	json_decref(rq->reply);
-	rq->reply = NULL;
-	rq->failed = 0;
-	return 0;
-}
-
-/* rq_error_set - add a detail (such as the list of bad rows) to an error reply */
-void rq_error_set(struct request *rq, const char *key, json_t *value)
-{
-	json_object_set_new(json_object_get(rq->reply, "error"), key, value);
-}
-
-/* rq_str - a string field; NULL when absent (an error reply when required or not a string) */
-const char *rq_str(struct request *rq, const char *key, int required)
-{
-	json_t *v = json_object_get(rq->body, key);
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		rq_error(rq, "invalid_field", "'%s' must be a string", key);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-/* rq_time - an ISO 8601 time field (a bare date is local midnight) */
-int rq_time(struct request *rq, const char *key, int required, int64_t *t)
-{
-	const char *s = rq_str(rq, key, required);
-
-	if (!s)
-		return rq->failed ? -1 : 1;
-	if (time_parse(s, rq->d->cfg->utc_offset, t) == 0)
-		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10",
-			key, (int)utf8_clip(s, QUOTE_MAX), s);
-}
-
-/* rq_day - a YYYY-MM-DD field */
-int rq_day(struct request *rq, const char *key, int required, int32_t *day)
-{
-	const char *s = rq_str(rq, key, required);
-
-	if (!s)
-		return rq->failed ? -1 : 1;
-	if (date_parse(s, day) == 0)
-		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01",
-			key, (int)utf8_clip(s, QUOTE_MAX), s);
-}
-
-/* rq_bool - a true/false member: 0 with *out set; 1 absent or null (*out untouched); -1
- * with invalid_field for anything else ("yes", 1, "true" are not booleans) */
-int rq_bool(struct request *rq, const char *key, int *out)
-{
-	json_t *v = json_object_get(rq->body, key);
-
-	if (!v || json_is_null(v))
-		return 1;
-	if (!json_is_boolean(v))
-		return rq_error(rq, "invalid_field", "'%s' must be true or false (a JSON boolean, not a string or a number)", key);
-	*out = json_is_true(v);
-	return 0;
-}
-
-/* rq_int - a whole-number member within [min, max]: a JSON integer, or a string of
- * decimal digits (as a command line passes it). 0 with *out set; 1 absent or null and not
- * required; -1 with missing_field or invalid_field. */
-int rq_int(struct request *rq, const char *key, int required, long long min, long long max, long long *out)
-{
-	json_t *v = json_object_get(rq->body, key);
-	long long x;
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			return rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
-		return 1;
-	}
-	if (json_is_integer(v)) {
-		x = json_integer_value(v);
-	} else if (json_is_string(v)) {
-		const char *text = json_string_value(v);
-		char *end;
-
-		errno = 0;
-		x = strtoll(text, &end, 10);
-		if (end == text || *end || errno || (*text != '-' && (*text < '0' || *text > '9')))
-			return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a whole number", key, text);
-	} else {
-		return rq_error(rq, "invalid_field", "'%s' must be a whole number", key);
-	}
-	if (x < min || x > max)
-		return rq_error(rq, "invalid_field", "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
-	*out = x;
-	return 0;
-}
-
 /* reading and running requests ----------------------------------------------------- */
 
 /* request_free - release frames and JSON */
@@ -461,7 +263,7 @@ static int request_read(struct daemon *d, struct request *rq)
 			zmq_msg_close(&m);
 			continue;
 		}
-		if (rq->nframes == MAX_FRAMES || total > d->cfg->max_request_bytes) {
+		if (rq->nframes == RQ_FRAMES_MAX || total > d->cfg->max_request_bytes) {
 			overflow = 1;
 			zmq_msg_close(&m);
 			continue;
@@ -479,7 +281,7 @@ static int request_read(struct daemon *d, struct request *rq)
 			 total > d->cfg->max_request_bytes
 			 ? "the request is %zu bytes, over the limit of %zu bytes (daemon.max_request_bytes); send smaller files or fewer at once"
 			 : "the request has more than %zu files (the limit); send them in several submissions",
-			 total > d->cfg->max_request_bytes ? total : (size_t)MAX_FRAMES - 1,
+			 total > d->cfg->max_request_bytes ? total : (size_t)RQ_FRAMES_MAX - 1,
 			 total > d->cfg->max_request_bytes ? d->cfg->max_request_bytes : (size_t)0);
 	}
 	return 0;
@@ -609,18 +411,18 @@ static int request_principal(struct daemon *d, struct request *rq)
 	return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->principal, registry_today(d)));
 }
 
-/* rate_allow - a token bucket per principal (rate per second, burst of one second's worth):
- * one principal flooding the daemon gets refusals, the others are still served */
+/* rate_allow - a token bucket (common/bucket.c) per principal, rate per second with a burst
+ * of one second's worth: one principal flooding the daemon gets refusals, the others are
+ * still served */
 static int rate_allow(const char *name, int per_second)
 {
-	static struct bucket {
+	static struct principal_bucket {
 		char name[72];
-		double tokens;
-		int64_t last_ms;
+		struct bucket tb;
 	} buckets[256];
 	static size_t nbuckets;
-	int64_t now = clock_mono_ms();
-	struct bucket *b = NULL;
+	double now = (double)clock_mono_ms() / 1000.0;
+	struct principal_bucket *b = NULL;
 
 	if (per_second <= 0)
 		return 1;
@@ -630,17 +432,11 @@ static int rate_allow(const char *name, int per_second)
 	if (!b) {
 		b = &buckets[nbuckets < 256 ? nbuckets++ : 255];	/* the last slot is shared past 256 */
 		xstrlcpy(b->name, name, sizeof(b->name));
-		b->tokens = per_second;
-		b->last_ms = now;
+		bucket_init(&b->tb, per_second, per_second, now);
+	} else {
+		bucket_set(&b->tb, per_second, per_second, now);	/* a reload may change the rate */
 	}
-	b->tokens += (double)(now - b->last_ms) * per_second / 1000.0;
-	if (b->tokens > per_second)
-		b->tokens = per_second;
-	b->last_ms = now;
-	if (b->tokens < 1)
-		return 0;
-	b->tokens -= 1;
-	return 1;
+	return bucket_take(&b->tb, now) == 0;
 }
 
 /* request_run - dispatch one parsed request. With savepoints (fast 0) it runs inside its

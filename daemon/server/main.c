@@ -16,15 +16,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "audit.h"
+#include "backup.h"
+#include "calwarn.h"
 #include "channels.h"
+#include "clock.h"
+#include "config.h"
+#include "deadlines.h"
+#include "events.h"
+#include "inbox.h"
+#include "inflow.h"
+#include "intake.h"
 #include "jalloc.h"
+#include "jobs.h"
 #include "log.h"
+#include "notify.h"
 #include "proposals.h"
+#include "registry.h"
+#include "reload.h"
 #include "reorg.h"
+#include "replyto.h"
+#include "restore.h"
+#include "spool.h"
+#include "statedir.h"
+#include "store.h"
+#include "supervisor.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "utf8.h"
 #include "xalloc.h"
+#include "zap.h"
 
 static void usage(FILE *fp)
 {
@@ -388,6 +411,7 @@ int main(int argc, char **argv)
 	calwarn_init();
 	spool_init();
 	proposals_init();
+	inbox_init();
 	reorg_init();
 	if (store_begin(d.store) || intake_reconcile(&d) || (channels_reconcile(&d), 0) || store_commit(d.store))
 		fatal("opening the report periods due by now failed: %s", store_errmsg(d.store));

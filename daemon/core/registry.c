@@ -6,9 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
 #include "log.h"
+#include "registry.h"
+#include "store.h"
 #include "thiduad.h"
 #include "timeutil.h"
+#include "units.h"
 #include "xalloc.h"
 
 /* split_list - "a;b;c" to a vector, NULL for empty */
@@ -141,4 +146,31 @@ void daemon_free(struct daemon *d)
 	free(d->jobs_endpoint);
 	d->state_dir = d->db_path = d->spool_dir = NULL;
 	d->api_endpoint = d->events_endpoint = d->jobs_endpoint = NULL;
+}
+
+static int (*on_import[4])(struct daemon *d);
+static size_t non_import;
+
+void registry_on_import(int (*fn)(struct daemon *d))
+{
+	for (size_t i = 0; i < non_import; i++)
+		if (on_import[i] == fn)
+			return;		/* registered again (a second in-process daemon) */
+	if (non_import == sizeof(on_import) / sizeof(on_import[0]))
+		fatal("registry_on_import: too many");
+	on_import[non_import++] = fn;
+}
+
+int registry_imported(struct daemon *d)
+{
+	for (size_t i = 0; i < non_import; i++)
+		if (on_import[i](d))
+			return -1;
+	return 0;
+}
+
+/* registry_units - the unit set of this turn: one an import made, else the live one */
+const struct unitset *registry_units(struct daemon *d)
+{
+	return d->pending_units ? d->pending_units : d->units;
 }
