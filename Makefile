@@ -137,6 +137,12 @@ $(BUILD)/workers/%.o: workers/%.c
 
 $(BIN)/thidua-mailin: WORKER_LIBS = $(GMIME_LIBS)
 $(BUILD)/workers/mailin/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS)
+# thidua-imap hands messages over as thidua-mailin does: it links mailin's hand-over and parser
+MAILIN_SHARED_OBJ := $(BUILD)/workers/mailin/mailin_parse.o $(BUILD)/workers/mailin/mailin_handover.o
+$(BIN)/thidua-imap: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workers/imap/*.c)) $(MAILIN_SHARED_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) $(GMIME_LIBS)
+$(BUILD)/workers/imap/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS) -Iworkers/mailin
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)
@@ -259,7 +265,7 @@ deb:
 
 # fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
 # loader, the JSON fast path against jansson and the whole request path of an in-process
-# daemon, and thiduactl's .xlsx reader (tests/fuzz/fuzz_*.c),
+# daemon, thiduactl's .xlsx reader and thidua-mailin's mail parser (tests/fuzz/fuzz_*.c),
 # FUZZ_SECONDS each; make -j2 fuzz runs two at once. New inputs go to build/fuzz/corpus,
 # crashes to build/fuzz/artifacts (copy them to tests/fuzz/regressions/).
 # make check runs every file of tests/fuzz/corpus and tests/fuzz/regressions through the
@@ -288,6 +294,20 @@ $(BUILD)/fuzz/fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a \
 		$(PKG_LIBS) $(XLSX_LIBS)
+
+# the mail parser is thidua-mailin's (workers/mailin/, GMime), its request checked by the
+# daemon's decoder
+FUZZ_MAILIN_OBJ := $(MAILIN_SHARED_OBJ)
+$(BUILD)/tests/test_fuzz_mailin: tests/fuzz/fuzz_mailin.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_MAILIN_OBJ) \
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin $(DAEMON_INC) -Itests/fuzz -DFUZZ_TARGET='"mailin"' $(LDFLAGS) -o $@ $< \
+		tests/fuzz/driver.c $(FUZZ_MAILIN_OBJ) $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(GMIME_LIBS)
+
+$(BUILD)/fuzz/fuzz_mailin: tests/fuzz/fuzz_mailin.c tests/fuzz/fuzz.h $(FUZZ_MAILIN_OBJ) $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_MAILIN_OBJ) \
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(GMIME_LIBS)
 
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install -y clang)"; exit 1; }

@@ -65,6 +65,9 @@
 #define OP_SESSION_SHOW        "session.show"
 #define OP_SESSION_LOGOUT      "session.logout"
 #define OP_REPORT_FILE         "report.file"
+#define OP_INBOX_ACCEPT        "inbox.accept"
+#define OP_INBOX_REJECT        "inbox.reject"
+#define OP_INBOX_RETRY         "inbox.retry"
 
 /* the types of the jobs link's messages (docs/JOBS.md) */
 #define JOBS_READY "ready"		/* worker -> daemon: kind, capacity, version, pid, name */

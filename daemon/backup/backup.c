@@ -208,7 +208,8 @@ static void step_list(void)
 
 	if (!bk.list && sqlite3_prepare_v2(bk.snapdb, "SELECT sha256 FROM submission_files WHERE data IS NULL"
 					  " UNION SELECT sha256 FROM proposal_files WHERE data IS NULL"
-					  " UNION SELECT sha256 FROM proposal_batches WHERE data IS NULL ORDER BY 1",
+					  " UNION SELECT sha256 FROM proposal_batches WHERE data IS NULL"
+					  " UNION SELECT sha256 FROM inbox_files WHERE data IS NULL ORDER BY 1",
 					  -1, &bk.list, NULL)) {
 		backup_fail("cannot list the stored files of the copy: %s", sqlite3_errmsg(bk.snapdb));
 		return;

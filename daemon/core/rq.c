@@ -41,6 +41,22 @@ const void *rq_file(const struct request *rq, size_t i, size_t *size)
 	return zmq_msg_data(m);
 }
 
+int rq_files_set(struct request *rq, size_t n, const void *const *data, const size_t *size)
+{
+	if (n + 1 > RQ_FRAMES_MAX)
+		return -1;
+	for (size_t i = 1; i < rq->nframes; i++)
+		zmq_msg_close(&rq->frames[i]);
+	rq->nframes = 1;
+	for (size_t i = 0; i < n; i++) {
+		zmq_msg_init_size(&rq->frames[i + 1], size[i]);
+		if (size[i])
+			memcpy(zmq_msg_data(&rq->frames[i + 1]), data[i], size[i]);
+		rq->nframes++;
+	}
+	return 0;
+}
+
 const char *rq_id(const struct request *rq)
 {
 	return rq->id;

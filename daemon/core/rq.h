@@ -49,6 +49,9 @@ const char *rq_op(const struct request *rq);
 json_t *rq_body(const struct request *rq);
 size_t rq_nfiles(const struct request *rq);
 const void *rq_file(const struct request *rq, size_t i, size_t *size);
+/* rq_files_set - the file frames replaced by copies of n files (inbox.c: the files a held
+ * message brought, submitted when the office accepts it); -1 when more than a request carries */
+int rq_files_set(struct request *rq, size_t n, const void *const *data, const size_t *size);
 const char *rq_principal(const struct request *rq);
 const char *rq_id(const struct request *rq);
 int rq_failed(const struct request *rq);

@@ -163,11 +163,13 @@ def test_every_row_of_the_authorization_table_over_tcp():
         t.no("kiem.toan", "config.reload")
         t.no("kiem.toan", "notifications.retry", notification=1)
         t.no("kiem.toan", "notify.test", channel="x")
-        # the inbox of replies by mail: the office's administrators and the local one
+        # the inbox of replies by mail: delivered by the local administrator only; read by
+        # the receiving offices (each its reports' mail: test_mailin_held) and by those who
+        # read everything
         for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
             t.no(who, "inbox.deliver", inbox="x.eml")
-            t.no(who, "inbox.list")
-            t.no(who, "inbox.show", message=1)
+            eq(t.ok(who, "inbox.list")["messages"], [], f"{who}: no mail yet")
+            t.no(who, "inbox.show", code="not_found", message=1)
         eq(t.ok("admin", "inbox.list")["messages"], [], "an admin of a top unit reads the inbox")
         t.no("admin", "inbox.show", code="not_found", message=1)
         t.no("admin", "inbox.deliver", code="not_found", inbox="x.eml")
@@ -194,6 +196,10 @@ def test_every_row_of_the_authorization_table_over_tcp():
         t.no("kiem.toan", "session.redeem", token="0" * 64, password="mật khẩu đủ dài")
         t.no("nguyen.thi.lan", "session.show", code="session_expired", session="0" * 64)
         t.no("nguyen.thi.lan", "session.logout", code="session_expired", session="0" * 64)
+        # the decision on held mail: the receiving office's reviewers, approvers and admins
+        for op, extra in (("inbox.accept", {}), ("inbox.reject", {"reason": "x"}), ("inbox.retry", {})):
+            t.no("kiem.toan", op, message=1, **extra)
+            t.no("admin", op, code="not_found", message=1, **extra)
         t.no("kiem.toan", "proposal.create", code="not_permitted", programme="BK-TT", year=2024, unit="CUCHI-HKH",
              nominee="CHKH-PHULOI", nominee_name="Chi hội")
         draft = t.ok("nguyen.thi.lan", "proposal.create", programme="CDHT-XA", year=2025, unit="XA-ANPHU")["proposal"]
