@@ -30,6 +30,9 @@ GMIME_LIBS   := $(shell pkg-config --libs gmime-3.0 2>/dev/null)
 # Word documents zipped with libzip
 XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter libzip expat 2>/dev/null)
 XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter libzip expat 2>/dev/null)
+# thidua-web serves pages with libmicrohttpd
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -64,7 +67,8 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
-	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev \
+	libmicrohttpd-dev libjs-chart.js
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
 
@@ -110,6 +114,8 @@ $(BUILD)/workers/%.o: workers/%.c
 
 $(BIN)/thidua-mailin: WORKER_LIBS = $(GMIME_LIBS)
 $(BUILD)/workers/mailin/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS)
+$(BIN)/thidua-web: WORKER_LIBS = $(MHD_LIBS) -lpthread
+$(BUILD)/workers/web/%.o: WORKER_CFLAGS = $(MHD_CFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)
