@@ -204,6 +204,8 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/templates/bao-cao || \
 		{ install -d $(DESTDIR)$(SYSCONFDIR)/thidua/templates && \
 		  cp -R config/templates/bao-cao $(DESTDIR)$(SYSCONFDIR)/thidua/templates/; }
+	install -d $(DESTDIR)$(PREFIX)/share/thidua/web
+	install -m 0644 workers/web/static/* $(DESTDIR)$(PREFIX)/share/thidua/web/
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
 

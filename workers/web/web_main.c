@@ -369,24 +369,28 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	}
 }
 
-/* default_static - workers/web/static of the build tree beside bin/, else the installed one */
+/* default_static - workers/web/static of the build tree beside bin/, else share/thidua/web
+ * beside the installed sbin/ (PREFIX/sbin -> PREFIX/share), else WEB_DEFAULT_STATIC */
 static const char *default_static(void)
 {
+	static const char *const rel[] = { "../workers/web/static", "../share/thidua/web" };
 	static char path[4096];
-	char self[4000];
+	char self[3800], probe[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash;
 
-	if (n > 0) {
-		self[n] = 0;
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(path, sizeof(path), "%s/../workers/web/static/thidua.css", self);
-			if (access(path, R_OK) == 0) {
-				snprintf(path, sizeof(path), "%s/../workers/web/static", self);
-				return path;
-			}
+	if (n <= 0)
+		return WEB_DEFAULT_STATIC;
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return WEB_DEFAULT_STATIC;
+	*slash = 0;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(probe, sizeof(probe), "%s/%s/thidua.css", self, rel[i]);
+		if (access(probe, R_OK) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", self, rel[i]);
+			return path;
 		}
 	}
 	return WEB_DEFAULT_STATIC;
