@@ -33,6 +33,9 @@ XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter libzip expat 2>/dev/null)
 # thidua-web serves pages with libmicrohttpd
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# thiduad alone: passwords hashed with Argon2id and tokens drawn by libsodium
+SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)
+SODIUM_LIBS   := $(shell pkg-config --libs libsodium 2>/dev/null)
 
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -49,7 +52,7 @@ LDFLAGS ?=
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
 
 COMMON_SRC := $(wildcard common/*.c)
-DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
@@ -67,7 +70,7 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
-	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev \
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev libsodium-dev \
 	libmicrohttpd-dev libjs-chart.js
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench
@@ -80,7 +83,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Idaemon -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(SODIUM_CFLAGS) -Idaemon -MMD -MP -c $< -o $@
 
 $(BUILD)/daemon/main.o $(BUILD)/daemon/ops_core.o: debian/changelog
 
@@ -92,7 +95,7 @@ $(BUILD)/libthiduad.a: $(DAEMON_OBJ)
 
 $(BIN)/thiduad: $(BUILD)/daemon/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SODIUM_LIBS)
 
 $(BUILD)/cli/%.o: cli/%.c
 	@mkdir -p $(dir $@)
@@ -119,7 +122,7 @@ $(BUILD)/workers/web/%.o: WORKER_CFLAGS = $(MHD_CFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Idaemon -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) -Idaemon -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
@@ -244,7 +247,7 @@ unit-tests: $(FUZZ_DRIVER_BIN)
 $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idaemon -Itests/fuzz -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
-		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 # the workbook reader is thiduactl's (cli/), with its libraries
 FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o $(BUILD)/cli/csvout.o
@@ -267,7 +270,7 @@ fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Idaemon -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) -Idaemon -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 fuzz-run-%:
 	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts/$*

@@ -365,6 +365,7 @@ int audit_request(struct daemon *d, const char *principal, const char *op, json_
 		unit = json_string_value(json_object_get(body, "code"));
 	json_object_update(detail, body);	/* shares the values: detail is only written out */
 	json_object_del(detail, "op");
+	json_object_del(detail, "session");	/* a web session's token is never recorded */
 	if (json_object_get(body, "report") && json_object_get(body, "period"))
 		snprintf(object, sizeof(object), "%s/%s", json_string_value(json_object_get(body, "report")),
 			 json_string_value(json_object_get(body, "period")) ? json_string_value(json_object_get(body, "period")) : "");

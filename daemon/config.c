@@ -192,7 +192,7 @@ static void get_span(struct loader *ld, const config_setting_t *g, const char *w
 
 static const char *const top_keys[] = {
 	"movement", "daemon", "calendar", "levels", "units", "report_types", "channels", "workers", "templates",
-	"principals", "programmes", "documents", NULL
+	"principals", "programmes", "documents", "web", NULL
 };
 static const char *const report_keys[] = {
 	"code", "name", "receiver", "submitters", "yearly", "once", "roll_to_working_day",
@@ -206,8 +206,9 @@ static const char *const once_keys[] = { "period", "due", "opens", NULL };
 static const char *const movement_keys[] = { "name", "plan", "plan_name", "how_to_submit", "starts", NULL };
 static const char *const daemon_keys[] = {
 	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel",
-	"curve_key_file", "worker_keys", "requests_per_second", "reply_to", NULL
+	"curve_key_file", "worker_keys", "requests_per_second", "reply_to", "web", NULL
 };
+static const char *const web_keys[] = { "url", "idle_minutes", "max_hours", "invite_hours", NULL };
 static const char *const reply_to_keys[] = { "local", "domain", NULL };
 static const char *const channel_keys[] = {
 	"name", "kind", "url", "username", "password", "secret", "chat_id", "tls", "from", "from_name",
@@ -437,6 +438,7 @@ static void load_daemon(struct loader *ld, struct config *cfg, const config_sett
 	cfg->requests_per_second = get_int(ld, g, "requests_per_second", "daemon", 50, 0, 100000);
 	get_string(ld, g, "operator_channel", 0, "daemon", &cfg->operator_channel);
 	get_string(ld, g, "email_channel", 0, "daemon", &cfg->email_channel);
+	get_string(ld, g, "web", 0, "daemon", &cfg->web_endpoint);
 	load_reply_to(ld, cfg, g);
 	load_curve(ld, cfg, g);
 	s = config_setting_get_member(g, "max_request_bytes");
@@ -455,6 +457,31 @@ static void load_daemon(struct loader *ld, struct config *cfg, const config_sett
 		else
 			cfg->max_request_bytes = (size_t)v;
 	}
+}
+
+/* load_web - the web section: where people open the pages, how long sessions and
+ * invitations last (daemon/accounts) */
+static void load_web(struct loader *ld, struct config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *g = group_member(ld, root, "web", 0);
+
+	cfg->web_idle_minutes = 30;
+	cfg->web_max_hours = 12;
+	cfg->web_invite_hours = 72;
+	if (g) {
+		check_keys(ld, g, "web", web_keys);
+		get_string(ld, g, "url", 0, "web", &cfg->web_url);
+		cfg->web_idle_minutes = get_int(ld, g, "idle_minutes", "web", 30, 1, 1440);
+		cfg->web_max_hours = get_int(ld, g, "max_hours", "web", 12, 1, 168);
+		cfg->web_invite_hours = get_int(ld, g, "invite_hours", "web", 72, 1, 720);
+	}
+	if (cfg->web_url && strncmp(cfg->web_url, "http://", 7) && strncmp(cfg->web_url, "https://", 8))
+		err_at(ld, config_setting_get_member(g, "url"), "web: url '%s' must start with http:// or https:// (the address people open, e.g. https://thidua.example.gov.vn)",
+		       cfg->web_url);
+	if (!cfg->web_url)
+		cfg->web_url = xstrdup("http://127.0.0.1:8470");
+	else if (*cfg->web_url && cfg->web_url[strlen(cfg->web_url) - 1] == '/')
+		cfg->web_url[strlen(cfg->web_url) - 1] = 0;
 }
 
 static int cmp_holiday(const void *a, const void *b)
@@ -1859,6 +1886,7 @@ struct config *cfg_load(const char *path, char ***errors)
 	check_keys(&ld, root, "the top level", top_keys);
 	load_movement(&ld, cfg, root);
 	load_daemon(&ld, cfg, root);
+	load_web(&ld, cfg, root);
 	load_calendar(&ld, cfg, root);
 	load_levels(&ld, cfg, root);
 	load_units(&ld, cfg, root);
@@ -1904,6 +1932,8 @@ void cfg_destroy(struct config **self_p)
 	free(cfg->email_channel);
 	free(cfg->reply_local);
 	free(cfg->reply_domain);
+	free(cfg->web_endpoint);
+	free(cfg->web_url);
 	for (size_t i = 0; i < cfg->nchannels; i++) {
 		struct channel *c = &cfg->channels[i];
 

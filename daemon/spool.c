@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounts/accounts.h"
 #include "b64.h"
 #include "buf.h"
 #include "compiled.h"
@@ -182,6 +183,11 @@ static void render(struct daemon *d, const struct message *m, const struct unit 
 		if (inbox_answer_render(d, m->step, subject, body)) {
 			*subject = xstrdup("thidua");
 			*body = xstrdup("");
+		}
+	} else if (!strcmp(m->kind, "account_invite")) {	/* daemon/accounts: a one-time link */
+		if (invite_render(d, m->step, subject, body)) {
+			*subject = xstrdup("[thidua] Thư mời đã được thay thế");
+			*body = xstrdup("Thư mời đặt mật khẩu này đã được thay thế bằng thư mời mới hoặc đã được dùng.\n");
 		}
 	} else
 		render_notices(d, m, to, items, n, today, ch, subject, body);
@@ -450,7 +456,8 @@ static int fan_out(struct daemon *d, const struct message *m)
 		free(body);
 		subject = body = NULL;
 	}
-	for (size_t i = 0; n >= 0 && !answer && to->chats && to->chats[i]; i++) {
+	/* an invitation's link goes to the unit's mail only, never to a group chat */
+	for (size_t i = 0; n >= 0 && !answer && strcmp(m->kind, "account_invite") && to->chats && to->chats[i]; i++) {
 		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
 
 		if (!c || !strcmp(c->kind, "smtp"))

@@ -49,6 +49,16 @@ TABLE = {
     "inbox.deliver": ({"inbox": "none.eml"}, "admin", "tran.van.binh"),
     "inbox.list": ({}, "admin", "tran.thi.thu"),
     "inbox.show": ({"message": 1}, "admin", "tran.van.binh"),
+    "account.invite": ({"name": "tran.thi.thu"}, "admin", "tran.van.binh"),
+    "account.passwd": ({"name": "tran.thi.thu"}, "admin", "hoang.thi.mai"),
+    "account.lock": ({"name": "tran.thi.thu"}, "admin", "doan.van.hung"),
+    "account.unlock": ({"name": "tran.thi.thu"}, "admin", "nguyen.thi.lan"),
+    "accounts.list": ({}, "admin", "tran.thi.thu"),
+    "session.login": ({"name": "tran.thi.thu", "password": "x"}, "admin", "tran.thi.thu"),
+    "session.redeem": ({"token": "0" * 64, "password": "x"}, "admin", "hoang.thi.mai"),
+    "session.show": ({"session": "0" * 64}, "admin", "ke.la"),
+    "session.logout": ({"session": "0" * 64}, "admin", "ke.la"),
+    "report.file": ({"receipt": "BN-2024-000001", "sha256": "0" * 64}, "tran.thi.thu", "ke.la"),
 }
 
 
