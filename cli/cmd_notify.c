@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "cmd_notify.h"
 #include "export.h"
+#include "period_text.h"
 #include "table.h"
 
 #define CELL_UNITS 3		/* units named in a table cell before "+N more" */
@@ -170,7 +171,7 @@ static int export_notifications(const json_t *req, const json_t *r)
 	};
 
 	if (json_object_get(req, "period")) {
-		snprintf(period, sizeof(period), "kỳ %s", jstr(req, "period"));
+		period_words(jstr(req, "period"), period, sizeof(period));
 		spec.period = period;
 	}
 	return export_write(&spec);

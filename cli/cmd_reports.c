@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cmd_reports.h"
 #include "export.h"
+#include "period_text.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -248,7 +249,7 @@ static int export_obligations(const json_t *req, json_t *list)
 	};
 
 	if (json_object_get(req, "period")) {
-		snprintf(period, sizeof(period), "kỳ %s", jstr(req, "period"));
+		period_words(jstr(req, "period"), period, sizeof(period));
 		spec.period = period;
 	}
 	return export_write(&spec);
@@ -363,16 +364,16 @@ static int export_completeness(const json_t *r)
 		{ "submitted_pct", "Tỷ lệ đã nộp", EX_PCT, NULL }, { "on_time_pct", "Tỷ lệ đúng hạn", EX_PCT, NULL },
 		{ "predecessor", "Đơn vị trước sắp xếp", EX_TEXT, NULL },
 	};
-	char report[512], period[128], buf[64], due[64];
+	char report[768], named[512], period[128], buf[64], due[64];
 	struct export_spec spec = {
 		.sheet = "Tình hình nộp báo cáo", .title = "Tình hình nộp báo cáo", .report = report, .period = period,
 		.unit = *jstr(r, "under") ? jstr(r, "under") : NULL, .cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]),
 		.rows = json_object_get(r, "rows"), .total = json_object_get(r, "total"), .total_key = cols[0].key,
 	};
 
-	snprintf(report, sizeof(report), "%s (%s)", jstr(r, "report_name"), jstr(r, "report"));
-	snprintf(period, sizeof(period), "kỳ %s%s%s", jtext(r, "period", buf, sizeof(buf)),
-		 *jstr(r, "due_at") ? ", hạn " : "",
+	report_period_text(jstr(r, "report_name"), 0, jtext(r, "period", buf, sizeof(buf)), named, sizeof(named));
+	snprintf(report, sizeof(report), "%s (%s)", named, jstr(r, "report"));
+	snprintf(period, sizeof(period), "%s%s", *jstr(r, "due_at") ? "hạn " : "",
 		 export_time_text(jstr(r, "due_at"), due, sizeof(due)));
 	return export_write(&spec);
 }

@@ -247,7 +247,7 @@ static size_t write_cell(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const json
 	return w;
 }
 
-/* title_text - "WHAT: REPORT – kỳ P – đơn vị: NAME (CODE) – xuất lúc dd/mm/yyyy hh:mm:ss (UTC+07:00)" */
+/* title_text - "WHAT: REPORT – năm P – đơn vị: NAME (CODE) – xuất lúc dd/mm/yyyy hh:mm:ss (UTC+07:00)" */
 static char *title_text(const struct export_spec *s, char *moment, size_t size)
 {
 	json_t *clock = quiet_call(json_pack("{s:s}", "op", "clock.show")), *unit = NULL;
@@ -268,8 +268,8 @@ static char *title_text(const struct export_spec *s, char *moment, size_t size)
 		snprintf(unitbuf, sizeof(unitbuf), "%s (%s)", jstr(json_object_get(unit, "unit"), "name"), s->unit);
 	else
 		snprintf(unitbuf, sizeof(unitbuf), "%s", s->unit ? s->unit : "mọi đơn vị được xem");
-	text = xasprintf("%s%s%s – %s – đơn vị: %s – xuất lúc %s%s", s->title, s->report ? ": " : "", s->report ? s->report : "",
-			 s->period ? s->period : "mọi kỳ", unitbuf, moment,
+	text = xasprintf("%s%s%s%s%s – đơn vị: %s – xuất lúc %s%s", s->title, s->report ? ": " : "", s->report ? s->report : "",
+			 s->period && !*s->period ? "" : " – ", s->period ? s->period : "mọi kỳ", unitbuf, moment,
 			 s->more ? " – chỉ gồm những dòng đầu: còn dòng khác (tăng --limit hoặc lọc thêm)" : "");
 	json_decref(clock);
 	json_decref(unit);

@@ -66,3 +66,20 @@ void report_period_text(const char *name, int yearly, const char *period, char *
 	buf[utf8_clip(buf, strlen(buf))] = '\0';	/* cut short by size: never inside a character */
 }
 
+
+void period_words(const char *period, char *buf, size_t size)
+{
+	static const char name[] = "Báo cáo";
+	char text[256];
+	const char *words;
+
+	period_text(name, 0, period, text, sizeof(text));
+	words = text + sizeof(name) - 1;
+	if (*words == ' ')
+		words++;
+	if (!strncmp(words, "(đợt ", strlen("(đợt ")) && words[strlen(words) - 1] == ')')
+		snprintf(buf, size, "%.*s", (int)strlen(words) - 2, words + 1);
+	else
+		snprintf(buf, size, "%s", words);
+	buf[utf8_clip(buf, strlen(buf))] = '\0';
+}

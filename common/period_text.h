@@ -13,4 +13,9 @@
  * "... năm P" for a yearly type. Cut to size at a character boundary. */
 void report_period_text(const char *name, int yearly, const char *period, char *buf, size_t size);
 
+/* period_words - the period alone as a reader writes it: "năm 2024", "quý I năm 2024",
+ * "tháng 11 năm 2024", "giai đoạn 2023 - 2025", anything else "đợt P" (for titles that name
+ * the report by its code). */
+void period_words(const char *period, char *buf, size_t size);
+
 #endif

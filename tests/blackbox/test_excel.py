@@ -86,8 +86,9 @@ def test_every_listing_exports_a_workbook_people_can_read():
         eq(ws.title, "Tình hình nộp báo cáo", "sheet name")
         check_layout(ws, ["Mã đơn vị", "Tên đơn vị", "Phải nộp", "Đúng hạn", "Trễ hạn", "Chưa nộp", "Đã chấp nhận",
                           "Trả lại", "Tỷ lệ đã nộp", "Tỷ lệ đúng hạn", "Đơn vị trước sắp xếp"],
-                     ["Tình hình nộp báo cáo", "Báo cáo kết quả thực hiện phong trào thi đua năm (BC-NAM)",
-                      "kỳ 2024", "hạn 15/11/2024 23:59", "Ủy ban nhân dân huyện Củ Chi (CUCHI)", NOW])
+                     ["Tình hình nộp báo cáo", "Báo cáo kết quả thực hiện phong trào thi đua năm 2024 (BC-NAM)",
+                      "hạn 15/11/2024 23:59", "Ủy ban nhân dân huyện Củ Chi (CUCHI)", NOW])
+        assert "kỳ" not in ws["A1"].value, ws["A1"].value   # the period as a reader writes it, not "năm kỳ 2024"
         want = d.ctl("completeness", "--report", "BC-NAM", "--period", "2024", "--under", "CUCHI")
         got = rows(ws)
         eq(len(got), len(want["rows"]) + 1, "a row per unit and the total")
@@ -112,6 +113,10 @@ def test_every_listing_exports_a_workbook_people_can_read():
                      ["Nghĩa vụ báo cáo", "BC-NAM", "Ủy ban nhân dân xã Bình Mỹ (XA-BINHMY)", NOW])
         row = list(ws.iter_rows(min_row=3))[0]
         eq([c.value for c in row[:4]], ["XA-BINHMY", "Ủy ban nhân dân xã Bình Mỹ", "BC-NAM", "2024"], "text")
+        eq(d.ctl_raw("obligations", "--unit", "XA-BINHMY", "--report", "BC-NAM", "--period", "2024",
+                     "--xlsx", x("obligations-2024"))[0], 0, "")
+        title = sheet(x("obligations-2024"))["A1"].value
+        assert "BC-NAM – năm 2024 – " in title and "kỳ" not in title, title
         due = d.ctl("obligations", "--unit", "XA-BINHMY", "--report", "BC-NAM")["obligations"][0]["due_at"]
         eq(row[4].value, datetime.datetime.fromisoformat(due).replace(tzinfo=None), "due as a date and time")
         assert row[4].is_date and row[4].number_format == "dd/mm/yyyy hh:mm:ss", row[4].number_format
