@@ -556,7 +556,7 @@ static const char *const migrations[] = {
 	"  password_at INTEGER"
 	") WITHOUT ROWID;"
 	"CREATE TABLE invites ("
-	"  id INTEGER PRIMARY KEY,"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"	/* never reused: names its outbox message */
 	"  hash TEXT NOT NULL UNIQUE,"		/* SHA-256 of the token */
 	"  nonce TEXT NOT NULL,"		/* the token is HMAC(invite.key, nonce): the mail renders it */
 	"  name TEXT NOT NULL,"

@@ -338,6 +338,7 @@ UNDO_13_TO_16 = """
     DROP TABLE inbox;
     DROP TABLE accounts;
     DROP TABLE invites;
+    DELETE FROM sqlite_sequence WHERE name = 'invites';
     DROP TABLE sessions;
     DROP TABLE login_failures;
 """

@@ -1,0 +1,357 @@
+"""Accounts and sessions (docs/PROTOCOL.md, "Accounts and sessions"): invitations by mail,
+passwords, logins and their throttling, sessions on the web socket and their expiry by the
+daemon's clock, and a receipt's file downloaded through a session. The web socket is
+spoken to as the gateway speaks to it: raw ZeroMQ frames on STATE_DIR/web.sock."""
+import email
+import email.policy
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import time
+
+import zmq
+
+from harness import CONFIG, Daemon, eq, write
+
+START = "2024-11-10T09:00:00+07:00"
+PW = "mật khẩu của Lan 2024"
+PW_NAM = "Huỳnh Văn Nam mật khẩu"
+DOC = "Báo cáo kết quả năm 2024 của xã An Phú".encode()
+BIG = bytes(range(256)) * 8192          # 2 MiB: kept under files/, not in its row
+ADMIN = '  { name = "quan.tri"; display_name = "Quản Trị Viên"; unit = "HCM"; roles = [ "admin" ]; },\n'
+
+
+def web(d, op, frames=False, **fields):
+    """One request on the web socket; the reply's JSON (and its file frames if asked)."""
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.RCVTIMEO, 20000)
+    s.connect(f"ipc://{d.dir}/web.sock")
+    try:
+        s.send_multipart([b"", json.dumps(dict(fields, op=op)).encode()])
+        got = s.recv_multipart()
+    finally:
+        s.close()
+    reply = json.loads(got[1])
+    return (reply, got[2:]) if frames else reply
+
+
+def api_frames(d, op, **fields):
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.RCVTIMEO, 20000)
+    s.connect(d.endpoint)
+    try:
+        s.send_multipart([b"", json.dumps(dict(fields, op=op)).encode()])
+        got = s.recv_multipart()
+    finally:
+        s.close()
+    return json.loads(got[1]), got[2:]
+
+
+def code(r):
+    return None if r["ok"] else r["error"]["code"]
+
+
+def login(d, name, password, address="203.0.113.7"):
+    return web(d, "session.login", name=name, password=password, address=address)
+
+
+def session(d, name, password):
+    r = login(d, name, password)
+    assert r["ok"], r
+    return r["session"]
+
+
+def admin_config(tmp):
+    """the sample configuration with an admin of the top unit, quan.tri"""
+    text = open(CONFIG, encoding="utf-8").read()
+    i = text.index("principals = (") + len("principals = (\n")
+    path = os.path.join(tmp, "admin.cfg")
+    write(path, text[:i] + ADMIN + text[i:])
+    return path
+
+
+def read_eml(path):
+    with open(path, "rb") as fp:
+        return email.message_from_bytes(fp.read(), policy=email.policy.default)
+
+
+def invite_mail(d, link):
+    """the spooled .eml of the invitation whose link is link"""
+    for row in d.db().execute("SELECT path, recipient, state FROM outbox WHERE kind = 'account_invite' ORDER BY id DESC"):
+        if row[0] and row[0].endswith(".eml") and link in read_eml(row[0]).get_content():
+            return row, read_eml(row[0])
+    raise AssertionError("no spooled invitation carries " + link)
+
+
+def test_an_invitation_is_mailed_to_the_unit_used_once_and_expires():
+    with Daemon(start_at=START) as d:
+        inv = d.call("account.invite", name="nguyen.thi.lan")
+        assert inv["ok"], inv
+        eq(inv["sent_to"], ["ubnd.anphu@cuchi.example.org"], "the unit's address")
+        eq(inv["expires_at"], "2024-11-13T09:00:00+07:00", "72 hours")
+        assert inv["link"].startswith("http://127.0.0.1:8470/moi/") and len(inv["link"].rsplit("/", 1)[1]) == 64, inv
+        token = inv["link"].rsplit("/", 1)[1]
+        d.call("clock.advance", by="1s")        # the outbox is worked through on the way
+        (path, recipient, state), mail = invite_mail(d, inv["link"])
+        eq((recipient, state), ("XA-ANPHU", "spooled"), "to the unit, spooled without an smtp channel")
+        eq(mail["To"], "ubnd.anphu@cuchi.example.org", "To")
+        assert "Nguyễn Thị Lan" in mail.get_content() and "nguyen.thi.lan" in mail.get_content(), mail.get_content()
+        # the token is not in the database: only its hash
+        con = d.db()
+        assert token not in json.dumps(con.execute("SELECT * FROM invites").fetchall()), "token stored"
+        eq(con.execute("SELECT count(*) FROM invites WHERE hash = ?", (hashlib.sha256(token.encode()).hexdigest(),))
+           .fetchone()[0], 1, "stored as its SHA-256")
+        # redeemed once: a password and a session
+        r = web(d, "session.redeem", token=token, password=PW, address="198.51.100.1")
+        assert r["ok"] and len(r["session"]) == 64 and r["principal"]["unit"] == "XA-ANPHU", r
+        eq(code(web(d, "session.show", session=r["session"])), None, "the session works")
+        r2 = web(d, "session.redeem", token=token, password="một mật khẩu khác nữa", address="198.51.100.1")
+        eq(code(r2), "invite_invalid", "a second use")
+        assert "quản trị" in r2["error"]["message"], r2
+        assert login(d, "nguyen.thi.lan", PW)["ok"], "the first password stands"
+        eq(code(web(d, "session.redeem", token="f" * 64, password=PW)), "invite_invalid", "never given")
+        # a new invitation replaces the unused one; an invitation expires
+        first = d.call("account.invite", name="tran.thi.thu")["link"].rsplit("/", 1)[1]
+        second = d.call("account.invite", name="tran.thi.thu")["link"].rsplit("/", 1)[1]
+        eq(code(web(d, "session.redeem", token=first, password=PW)), "invite_invalid", "replaced")
+        d.call("clock.advance", by="72h1s")
+        r = web(d, "session.redeem", token=second, password=PW)
+        eq(code(r), "invite_expired", "after 72 hours")
+        assert "2024-11-16T09:00:01+07:00" in r["error"]["message"] or "hết hạn" in r["error"]["message"], r
+        eq(d.call("account.invite", name="tran.thi.thu")["sent_to"], ["ap.phuloi.phd@cuchi.example.org"], "its hamlet")
+
+
+def test_login_failures_look_alike_and_lock_the_account_for_15_minutes():
+    with Daemon(start_at=START) as d:
+        assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+        bad, unknown, nopw = (login(d, "nguyen.thi.lan", "sai mật khẩu rồi"), login(d, "khong.ton.tai", PW),
+                              login(d, "tran.thi.thu", PW))
+        eq({code(bad), code(unknown), code(nopw)}, {"login_failed"}, "one code")
+        eq({bad["error"]["message"], unknown["error"]["message"], nopw["error"]["message"]}, {bad["error"]["message"]},
+           "one message for a wrong password, an unknown name and no password yet")
+        for _ in range(4):
+            eq(code(login(d, "nguyen.thi.lan", "sai mật khẩu rồi", address=f"192.0.2.{_}")), "login_failed", "failure")
+        r = login(d, "nguyen.thi.lan", PW)
+        eq(code(r), "account_locked", "the sixth attempt, with the right password")
+        assert "2024-11-10T09:15:00+07:00" in r["error"]["message"], r
+        row = [a for a in d.call("accounts.list")["accounts"] if a["name"] == "nguyen.thi.lan"][0]
+        eq((row["failed_logins"], row["locked_until"], row["locked"]), (5, "2024-11-10T09:15:00+07:00", False), "listed")
+        # an unknown name is locked the same way: nothing tells it does not exist
+        for _ in range(5):
+            login(d, "khong.ton.tai", PW, address="192.0.2.50")
+        eq(code(login(d, "khong.ton.tai", PW, address="192.0.2.51")), "account_locked", "unknown name locked too")
+        d.call("clock.advance", by="14m59s")
+        eq(code(login(d, "nguyen.thi.lan", PW)), "account_locked", "still locked")
+        d.call("clock.advance", by="1s")
+        r = login(d, "nguyen.thi.lan", PW)
+        assert r["ok"], r
+        row = [a for a in d.call("accounts.list")["accounts"] if a["name"] == "nguyen.thi.lan"][0]
+        eq((row["failed_logins"], row["locked_until"], row["last_login"]), (0, None, "2024-11-10T09:15:00+07:00"), "cleared")
+        ops = [r[0] for r in d.db().execute("SELECT op FROM audit WHERE op LIKE 'session.%' ORDER BY seq")]
+        # refusals while locked check no password and are no failures: 3 + 4 + 4
+        eq(ops.count("session.failed"), 11, "every failure audited")
+        eq(ops.count("session.lockout"), 2, "two lockouts")
+        eq(ops[-1], "session.login", "the login")
+
+
+def test_an_address_failing_20_times_is_refused_and_others_are_not():
+    with Daemon(start_at=START) as d:
+        assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+        for i in range(20):     # a different name each time: no account reaches its lockout
+            eq(code(login(d, f"ten.{i}", "mật khẩu bất kỳ", address="203.0.113.66")), "login_failed", i)
+        r = login(d, "nguyen.thi.lan", PW, address="203.0.113.66")
+        eq(code(r), "login_throttled", "the address is refused, even with the right password")
+        assert "2024-11-10T09:15:00+07:00" in r["error"]["message"], r
+        assert login(d, "nguyen.thi.lan", PW, address="203.0.113.67")["ok"], "another address logs in"
+        d.call("clock.advance", by="15m")
+        assert login(d, "nguyen.thi.lan", PW, address="203.0.113.66")["ok"], "after 15 minutes"
+
+
+def test_a_burst_of_logins_is_checked_a_few_per_turn_and_the_rest_refused_at_once():
+    with Daemon(start_at=START) as d:
+        assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
+        s.connect(f"ipc://{d.dir}/web.sock")
+        n = 60
+        for i in range(n):      # from many addresses: the address throttle is not what answers
+            s.send_multipart([b"", json.dumps({"op": "session.login", "name": f"ten.{i}", "password": "x" * 12,
+                                               "address": f"10.0.{i}.1"}).encode()])
+        t0 = time.monotonic()
+        submitted = d.call("report.submit", files=[("bao-cao.pdf", DOC)], unit="XA-ANPHU", report="BC-NAM", period="2024")
+        waited = time.monotonic() - t0
+        codes = [json.loads(s.recv_multipart()[-1])["error"]["code"] for _ in range(n)]
+        s.close()
+        assert submitted["ok"], submitted
+        busy = codes.count("login_throttled")
+        assert busy > 0 and codes.count("login_failed") + busy == n, codes
+        # 60 checks would hold the loop 3-4 s; a few per turn, well under one
+        assert waited < 2.0, f"a submission waited {waited:.2f}s behind a burst of logins ({busy} refused busy)"
+
+
+def test_a_session_expires_when_idle_30_minutes_or_after_12_hours():
+    with Daemon(start_at=START) as d:
+        assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+        tok = session(d, "nguyen.thi.lan", PW)
+        d.call("clock.advance", by="30m")
+        assert web(d, "obligations.list", session=tok)["ok"], "30 minutes idle: still open"
+        d.call("clock.advance", by="30m1s")
+        r = web(d, "obligations.list", session=tok)
+        eq(code(r), "session_expired", "idle 30 minutes and a second")
+        eq(code(web(d, "obligations.list", session=tok)), "session_expired", "and stays so")
+        # in use all along: it ends 12 hours after the login all the same
+        tok = session(d, "nguyen.thi.lan", PW)
+        show = web(d, "session.show", session=tok)
+        eq((show["expires_at"], show["idle_expires_at"]), ("2024-11-10T22:00:01+07:00", "2024-11-10T10:30:01+07:00"), "expiry")
+        for _ in range(25):
+            assert web(d, "session.show", session=tok)["ok"]
+            d.call("clock.advance", by="29m")
+        eq(code(web(d, "session.show", session=tok)), "session_expired", "12 hours after its login")
+        eq(d.db().execute("SELECT count(*) FROM sessions").fetchone()[0], 0, "ended sessions are gone")
+
+
+def test_the_web_socket_runs_as_the_session_and_nothing_else():
+    with tempfile.TemporaryDirectory() as tmp, Daemon(config=admin_config(tmp), start_at=START) as d:
+        for name, pw in (("nguyen.thi.lan", PW), ("huynh.van.nam", PW_NAM), ("quan.tri", "mật khẩu quản trị")):
+            assert d.call("account.passwd", name=name, password=pw)["ok"]
+        # without a session: only login, redeem and status
+        for op, f in (("obligations.list", {}), ("clock.advance", {"by": "1m"}), ("account.invite", {"name": "quan.tri"}),
+                      ("session.show", {}), ("report.submit", {"unit": "XA-ANPHU", "report": "BC-NAM", "period": "2024"})):
+            r = web(d, op, **f)
+            eq(code(r), "session_required", op)
+            assert "đăng nhập" in r["error"]["message"], r
+        assert web(d, "status")["ok"], "status without a session"
+        eq(code(web(d, "status", **{"as": "nguyen.thi.lan"})), "forbidden", "'as' without a session")
+        lan = session(d, "nguyen.thi.lan", PW)
+        # as the session's principal: a clerk submits for its commune, not another's
+        r = web(d, "report.submit", session=lan, unit="XA-ANPHU", report="BC-NAM", period="2024", files=[])
+        assert code(r) in ("no_file",), r
+        eq(code(web(d, "report.submit", session=lan, unit="XA-PHUHOADONG", report="BC-NAM", period="2024")), "forbidden",
+           "another commune")
+        # 'as' may only repeat the session's principal
+        assert web(d, "obligations.list", session=lan, **{"as": "nguyen.thi.lan"})["ok"], "the same principal"
+        r = web(d, "obligations.list", session=lan, **{"as": "huynh.van.nam"})
+        eq(code(r), "forbidden", "another principal")
+        eq(code(web(d, "clock.advance", session=lan, by="1m", **{"as": "quan.tri"})), "forbidden", "nor an admin")
+        # admin-only ops: refused to a clerk's session, allowed to an admin's
+        for op, f in (("clock.advance", {"by": "1m"}), ("account.invite", {"name": "huynh.van.nam"}),
+                      ("accounts.list", {}), ("audit.list", {}), ("account.lock", {"name": "huynh.van.nam"})):
+            eq(code(web(d, op, session=lan, **f)), "forbidden", op)
+        adm = session(d, "quan.tri", "mật khẩu quản trị")
+        assert web(d, "clock.advance", session=adm, by="1m")["ok"], "an admin's session"
+        assert len(web(d, "accounts.list", session=adm)["accounts"]) > 10
+        # the audit log names the session's principal, never the token
+        row = d.db().execute("SELECT principal, detail FROM audit WHERE op = 'clock.advance'").fetchone()
+        eq(row[0], "quan.tri", "audited as the principal")
+        assert adm not in row[1] and "session" not in json.loads(row[1]), row
+        # logout ends it
+        eq(web(d, "session.logout", session=lan)["name"], "nguyen.thi.lan", "logout")
+        eq(code(web(d, "obligations.list", session=lan)), "session_expired", "after logout")
+        eq(code(web(d, "session.logout", session=lan)), "session_expired", "twice")
+        eq(code(web(d, "obligations.list", session="zz")), "session_expired", "a malformed token")
+
+
+def test_a_lock_ends_the_sessions_and_refuses_logins_until_unlocked():
+    with Daemon(start_at=START) as d:
+        assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+        a, b = session(d, "nguyen.thi.lan", PW), session(d, "nguyen.thi.lan", PW)
+        r = d.call("account.lock", name="nguyen.thi.lan")
+        eq((r["locked"], r["sessions_ended"]), (True, 2), "both sessions end")
+        for tok in (a, b):
+            eq(code(web(d, "obligations.list", session=tok)), "session_expired", "ended by the lock")
+        r = login(d, "nguyen.thi.lan", PW)
+        eq(code(r), "account_locked", "locked")
+        assert "unlock" in r["error"]["message"], r
+        eq(code(login(d, "nguyen.thi.lan", "không phải mật khẩu")), "login_failed", "a wrong password says nothing of the lock")
+        assert [x for x in d.call("accounts.list")["accounts"] if x["name"] == "nguyen.thi.lan"][0]["locked"]
+        eq(d.call("account.unlock", name="nguyen.thi.lan")["locked"], False, "unlocked")
+        assert login(d, "nguyen.thi.lan", PW)["ok"], "logs in again"
+        ops = [r[0] for r in d.db().execute("SELECT op FROM audit WHERE op LIKE 'account.%' ORDER BY seq")]
+        eq(ops, ["account.passwd", "account.lock", "account.unlock"], "audited")
+        # a new password ends the sessions too
+        tok = session(d, "nguyen.thi.lan", PW)
+        eq(d.call("account.passwd", name="nguyen.thi.lan", password=PW + "!")["sessions_ended"], 2, "new password")
+        eq(code(web(d, "session.show", session=tok)), "session_expired", "ended by the new password")
+
+
+def test_password_rules_and_no_password_or_token_is_ever_written_down():
+    with Daemon(start_at=START) as d:
+        for pw, what in (("ngắn", "độ dài"), ("x" * 129, "độ dài"), ("nguyen.thi.lan", "tên đăng nhập"),
+                         ("NGUYEN.THI.LAN", "tên đăng nhập")):
+            r = d.call("account.passwd", name="nguyen.thi.lan", password=pw)
+            eq(code(r), "invalid_field", pw)
+            assert "'password'" in r["error"]["message"] and pw not in r["error"]["message"], r
+        eq(code(d.call("account.passwd", name="ke.la", password=PW)), "unknown_principal", "no such principal")
+        eq(code(d.call("account.passwd", name="nguyen.thi.lan")), "missing_field", "no password")
+        assert d.call("account.passwd", name="nguyen.thi.lan", password="x" * 128)["ok"], "128 bytes"
+        assert d.call("account.passwd", name="nguyen.thi.lan", password="ắ" * 4)["ok"], "4 letters, 12 bytes"
+        inv = d.call("account.invite", name="nguyen.thi.lan", id="inv-1")
+        token = inv["link"].rsplit("/", 1)[1]
+        eq(code(web(d, "session.redeem", token=token, password="ngắn")), "invalid_field", "rules at redeem")
+        r = web(d, "session.redeem", token=token, password=PW, address="198.51.100.9", id="redeem-1")
+        assert r["ok"], r
+        tok = r["session"]
+        assert login(d, "nguyen.thi.lan", PW + " sai", address="198.51.100.9")["ok"] is False
+        r = d.call("account.passwd", name="nguyen.thi.lan", password=PW_NAM, id="pw-1")
+        assert r["ok"] and PW_NAM not in json.dumps(r), r
+        # a write with an id sent again runs again: nothing of it was stored to replay
+        again = d.call("account.invite", name="nguyen.thi.lan", id="inv-1")
+        assert again["ok"] and "replayed" not in again and again["link"] != inv["link"], again
+        secrets = [PW, PW_NAM, PW + " sai", "x" * 128, token, tok, inv["link"], again["link"].rsplit("/", 1)[1]]
+        d.stop()
+        with open(d.log_path, encoding="utf-8", errors="replace") as fp:
+            log = fp.read()
+        con = sqlite3.connect(os.path.join(d.dir, "thidua.db"))
+        dump = "\n".join(con.iterdump())
+        con.close()
+        for s in secrets:
+            assert s not in log, f"{s!r} in the log"
+            assert s not in dump, f"{s!r} in the database"
+        assert "$argon2id$v=19$m=19456,t=2,p=1$" in dump, "hashed with Argon2id, 19 MiB, 2 passes"
+
+
+def test_report_file_gives_the_exact_bytes_to_whoever_reads_the_receipt():
+    with Daemon(start_at=START) as d:
+        assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+        assert d.call("account.passwd", name="huynh.van.nam", password=PW_NAM)["ok"]
+        lan, nam = session(d, "nguyen.thi.lan", PW), session(d, "huynh.van.nam", PW_NAM)
+        s = zmq.Context.instance().socket(zmq.DEALER)      # a submission with files, as the gateway sends it
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
+        s.connect(f"ipc://{d.dir}/web.sock")
+        s.send_multipart([b"", json.dumps({"op": "report.submit", "session": lan, "unit": "XA-ANPHU", "report": "BC-NAM",
+                                           "period": "2024", "files": ["bao-cao.pdf", "phu-luc.bin"]}).encode(), DOC, BIG])
+        r = json.loads(s.recv_multipart()[-1])
+        s.close()
+        assert r["ok"], r
+        number = r["receipt"]["number"]
+        eq(d.db().execute("SELECT principal FROM submissions WHERE receipt = ?", (number,)).fetchone()[0], "nguyen.thi.lan",
+           "submitted as the session's principal")
+        for data, name in ((DOC, "bao-cao.pdf"), (BIG, "phu-luc.bin")):
+            sha = hashlib.sha256(data).hexdigest()
+            reply, frames = web(d, "report.file", frames=True, session=lan, receipt=number, sha256=sha)
+            assert reply["ok"], reply
+            eq((reply["name"], reply["size"], reply["sha256"]), (name, len(data), sha), "members")
+            eq(len(frames), 1, "one file frame")
+            eq(frames[0], data, f"the bytes of {name}")
+            # over the api socket the local administrator gets the same
+            eq(api_frames(d, "report.file", receipt=number, sha256=sha)[1], [data], "over the api socket")
+        sha = hashlib.sha256(DOC).hexdigest()
+        r = web(d, "report.file", session=nam, receipt=number, sha256=sha)
+        eq(code(r), "forbidden", "another commune's clerk")
+        assert "huynh.van.nam" in r["error"]["message"], r
+        eq(code(web(d, "report.file", session=lan, receipt=number, sha256="0" * 64)), "unknown_file", "no such file")
+        eq(code(web(d, "report.file", session=lan, receipt=number, sha256="ABC")), "invalid_field", "not a hash")
+        eq(code(web(d, "report.file", session=lan, receipt="BN-2024-999999", sha256=sha)), "unknown_receipt", "receipt")
+        # a stored copy changed on disk is refused, not sent
+        big = hashlib.sha256(BIG).hexdigest()
+        path = os.path.join(d.dir, "files", big[:2], big)
+        os.chmod(path, 0o640)
+        with open(path, "r+b") as fp:
+            fp.write(b"X")
+        eq(code(web(d, "report.file", session=lan, receipt=number, sha256=big)), "internal", "a changed copy")
