@@ -231,7 +231,7 @@ deb:
 
 # fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
 # loader, the JSON fast path against jansson and the whole request path of an in-process
-# daemon, and thiduactl's .xlsx reader (tests/fuzz/fuzz_*.c),
+# daemon, thiduactl's .xlsx reader, and thidua-web's form and upload parsing (tests/fuzz/fuzz_*.c),
 # FUZZ_SECONDS each; make -j2 fuzz runs two at once. New inputs go to build/fuzz/corpus,
 # crashes to build/fuzz/artifacts (copy them to tests/fuzz/regressions/).
 # make check runs every file of tests/fuzz/corpus and tests/fuzz/regressions through the
@@ -260,6 +260,19 @@ $(BUILD)/fuzz/fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a \
 		$(PKG_LIBS) $(XLSX_LIBS)
+
+# thidua-web's form and upload parsing (workers/web/web_form.c) behind a real libmicrohttpd
+# connection
+FUZZ_WEBFORM_OBJ := $(BUILD)/workers/web/web_form.o
+$(BUILD)/tests/test_fuzz_webform: tests/fuzz/fuzz_webform.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Iworkers/web -Itests/fuzz -DFUZZ_TARGET='"webform"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+		$(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a $(PKG_LIBS) $(MHD_LIBS)
+
+$(BUILD)/fuzz/fuzz_webform: tests/fuzz/fuzz_webform.c tests/fuzz/fuzz.h $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Iworkers/web -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a \
+		$(PKG_LIBS) $(MHD_LIBS)
 
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install -y clang)"; exit 1; }
