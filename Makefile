@@ -154,13 +154,24 @@ deps:
 		fi; \
 	fi
 
+# run - the sample configuration with an administrator (quan.tri) and the web pages as a
+# supervised worker, written to var/thidua.cfg; prints the address and a one-time link to
+# set the administrator's password (account.invite on the api socket)
+RUN_ADMIN := { name = "quan.tri"; display_name = "Quản trị hệ thống"; unit = "HCM"; roles = [ "admin" ]; },
+RUN_WEB := workers = ( { program = "thidua-web"; } );
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
-	@echo "thiduad starts in the foreground (Ctrl-C stops it). In another terminal:"
-	@echo "  bin/thiduactl -e ipc://var/api.sock status"
-	@echo "  bin/thiduactl -e ipc://var/api.sock units list --level commune"
-	$(BIN)/thiduad -c config/thidua.cfg --state-dir var
+	@sed -e '/^principals = (/a\  $(RUN_ADMIN)' -e 's|"templates/bao-cao"|"$(CURDIR)/config/templates/bao-cao"|' \
+		config/thidua.cfg > var/thidua.cfg && echo '$(RUN_WEB)' >> var/thidua.cfg
+	@( for i in $$(seq 100); do [ -S var/api.sock ] && [ -S var/web.sock ] && break; sleep 0.1; done; \
+	   link=$$($(PYTHON) -c 'import json,sys,zmq; s=zmq.Context().socket(zmq.DEALER); s.setsockopt(zmq.RCVTIMEO,10000); s.connect("ipc://var/api.sock"); s.send_multipart([b"",json.dumps({"op":"account.invite","name":"quan.tri"}).encode()]); r=json.loads(s.recv_multipart()[-1]); print(r["link"] if r.get("ok") else r)'); \
+	   echo; echo "  The web pages: http://127.0.0.1:8470/"; \
+	   echo "  Set the administrator's password (quan.tri), once, within 72 hours:"; \
+	   echo "    $$link"; \
+	   echo "  thiduactl: bin/thiduactl -e ipc://var/api.sock status"; echo ) &
+	@echo "thiduad starts in the foreground with var/thidua.cfg (Ctrl-C stops it and the web pages)."
+	$(BIN)/thiduad -c var/thidua.cfg --state-dir var
 
 # test - every test against the programs of this build
 test: all unit-tests

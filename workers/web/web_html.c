@@ -185,6 +185,7 @@ static const struct {
 	{ "login_throttled", "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau.", 429 },
 	{ "invite_invalid", "Liên kết mời không hợp lệ hoặc đã được dùng.", 400 },
 	{ "invite_expired", "Liên kết mời đã hết hạn. Hãy đề nghị quản trị viên gửi liên kết mới.", 400 },
+	{ "roles_ended", "Vai trò của bạn trong đơn vị đã hết hiệu lực; không đăng nhập được nữa.", 403 },
 	{ "session_expired", "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", 401 },
 	{ "session_required", "Vui lòng đăng nhập.", 401 },
 	{ "storage_full", "Máy chủ hết chỗ lưu trữ. Hãy báo quản trị viên.", 503 },

@@ -506,6 +506,7 @@ int main(int argc, char **argv)
 	mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG
 			       | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 			       0, NULL, NULL, on_request, NULL,
+			       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)web_opts.threads,
 			       MHD_OPTION_CONNECTION_LIMIT, web_opts.max_connections,
@@ -513,7 +514,6 @@ int main(int argc, char **argv)
 			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 			       MHD_OPTION_PER_IP_CONNECTION_LIMIT, web_opts.trust_proxy ? 0u : 64u,
 			       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			       MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,
 			       MHD_OPTION_END);
 	if (!mhd)
