@@ -188,6 +188,7 @@ static const struct {
 	{ "roles_ended", "Vai trò của bạn trong đơn vị đã hết hiệu lực; không đăng nhập được nữa.", 403 },
 	{ "session_expired", "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", 401 },
 	{ "session_required", "Vui lòng đăng nhập.", 401 },
+	{ "rate_limited", "Bạn gửi quá nhiều yêu cầu trong một giây. Hãy chờ một lát rồi thử lại.", 429 },
 	{ "storage_full", "Máy chủ hết chỗ lưu trữ. Hãy báo quản trị viên.", 503 },
 	{ "unavailable", "Máy chủ thidua chưa sẵn sàng. Hãy thử lại sau ít phút.", 503 },
 	{ "internal", "Máy chủ gặp lỗi. Hãy báo quản trị viên.", 500 },

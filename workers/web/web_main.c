@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -262,6 +263,9 @@ static void run(struct web_req *r, struct web_resp *w)
 			if (!strcmp(code, "session_expired") || !strcmp(code, "session_required")) {
 				w->cookies[w->ncookies++] = session_cookie(r, NULL);
 				redirect(w, "/dang-nhap?tb=het-han");
+			} else if (!strcmp(code, "rate_limited")) {
+				page_error(r, w, 429, "Quá nhiều yêu cầu",
+					   "Bạn gửi quá nhiều yêu cầu trong một giây. Hãy chờ một lát rồi thử lại.");
 			} else {
 				page_error(r, w, 503, "Hệ thống chưa sẵn sàng",
 					   "Không hỏi được máy chủ thidua. Hãy thử lại sau ít phút.");
@@ -480,6 +484,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(argv[0], verbose);
+	/* one malloc arena per serving thread would keep what each freed: the pages are small
+	 * and short-lived, two arenas are enough for four threads */
+	mallopt(M_ARENA_MAX, 2);
 	if (parse_listen(web_opts.listen, &ss, &sslen) < 0) {
 		fprintf(stderr, "thidua-web: --listen wants ADDRESS:PORT (127.0.0.1:8470, [::1]:8470), not '%s'\n",
 			web_opts.listen);
