@@ -294,14 +294,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r) {
 		r = req_new(conn, url, method);
 		*con_cls = r;
-		if (!strcmp(method, "POST") && r->route && form_begin(r) != 0) {
-			page_error(r, &w, 400, "Biểu mẫu không đọc được",
-				   "Trình duyệt gửi dữ liệu theo kiểu không được hỗ trợ.");
-			return send_resp(conn, &w);
-		}
 		if (form_declared_too_large(r)) {
 			page_error(r, &w, 413, "Dữ liệu quá lớn",
 				   "Dữ liệu gửi lên vượt quá giới hạn cho phép.");
+			return send_resp(conn, &w);
+		}
+		if (!strcmp(method, "POST") && r->route && form_begin(r) != 0) {
+			page_error(r, &w, 400, "Biểu mẫu không đọc được",
+				   "Trình duyệt gửi dữ liệu theo kiểu không được hỗ trợ.");
 			return send_resp(conn, &w);
 		}
 		return MHD_YES;
