@@ -31,4 +31,9 @@ void page_receipt(struct web_req *r, struct web_resp *w);
 void page_receipts(struct web_req *r, struct web_resp *w);
 void page_download(struct web_req *r, struct web_resp *w);
 
+/* page_office.c */
+void page_office(struct web_req *r, struct web_resp *w);
+void page_office_review(struct web_req *r, struct web_resp *w);
+void page_office_csv(struct web_req *r, struct web_resp *w);
+
 #endif

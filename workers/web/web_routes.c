@@ -14,6 +14,7 @@
 #include "xalloc.h"
 
 #define CLERK (ROLE_SUBMITTER | ROLE_ADMIN)
+#define OFFICE (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN | ROLE_AUDITOR)
 
 const struct route web_routes[] = {
 	/* method  pattern                 page               flags                        nav               roles */
@@ -29,6 +30,9 @@ const struct route web_routes[] = {
 	{ "GET",  "/bien-nhan",            page_receipts,     R_SESSION,                   "Biên nhận",      CLERK },
 	{ "GET",  "/bien-nhan/*",          page_receipt,      R_SESSION,                   NULL,             0 },
 	{ "GET",  "/tep/*/*",              page_download,     R_SESSION,                   NULL,             0 },
+	{ "GET",  "/tong-hop",             page_office,       R_SESSION,                   "Tổng hợp",       OFFICE },
+	{ "GET",  "/tong-hop.csv",         page_office_csv,   R_SESSION,                   NULL,             0 },
+	{ "POST", "/tong-hop/xet",         page_office_review, R_SESSION | R_CSRF | R_FORM, NULL,             0 },
 	{ "GET",  "/static/*",             page_static,       0,                           NULL,             0 },
 };
 

@@ -112,6 +112,11 @@ void login_done(struct web_req *r, struct web_resp *w, json_t *reply)
 {
 	const char *token = json_string_value(json_object_get(reply, "session"));
 
+	if (!token && json_is_true(json_object_get(reply, "locked"))) {
+		page_error(r, w, 403, "Tài khoản đang bị khóa",
+			   "Đã đặt mật khẩu, nhưng tài khoản đang bị quản trị viên khóa. Hãy liên hệ quản trị viên.");
+		return;
+	}
 	if (!token || strlen(token) != 64 || strspn(token, "0123456789abcdef") != 64) {
 		page_error(r, w, 500, "Không đăng nhập được", "Máy chủ trả lời không đúng dạng. Hãy báo quản trị viên.");
 		return;

@@ -1,7 +1,8 @@
 /* thidua.js - the little the pages do with a script (they work without it, the charts
    apart): a print button, and charts drawn with Chart.js (loaded only where a page has
    a <canvas data-chart>). A chart's data is the attribute itself, JSON:
-   {type, labels, datasets: [{label, data, color}], stacked}. No inline script anywhere
+   {type, labels, datasets: [{label, data, color}], stacked, horizontal}. A horizontal chart
+   (one bar per unit) gets a height for its number of bars. No inline script anywhere
    (the Content-Security-Policy forbids it). */
 (function () {
   "use strict";
@@ -9,12 +10,17 @@
     document.querySelectorAll("canvas[data-chart]").forEach(function (c) {
       var d;
       try { d = JSON.parse(c.getAttribute("data-chart")); } catch (e) { return; }
+      if (d.horizontal && c.parentNode)
+        c.parentNode.style.height = Math.max(240, 28 * d.labels.length + 90) + "px";
       new window.Chart(c, {
         type: d.type || "bar",
         data: { labels: d.labels, datasets: d.datasets.map(function (s) {
           return { label: s.label, data: s.data, backgroundColor: s.color }; }) },
         options: { responsive: true, maintainAspectRatio: false, animation: false,
-                   scales: { x: { stacked: !!d.stacked }, y: { stacked: !!d.stacked, beginAtZero: true } } }
+                   indexAxis: d.horizontal ? "y" : "x",
+                   plugins: { legend: { position: "top" } },
+                   scales: { x: { stacked: !!d.stacked, beginAtZero: true, ticks: { precision: 0 } },
+                             y: { stacked: !!d.stacked, beginAtZero: true, ticks: { precision: 0 } } } }
       });
       c.setAttribute("data-drawn", "1");
     });
