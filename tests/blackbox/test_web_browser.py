@@ -17,7 +17,7 @@ import unittest
 import zlib
 
 from harness import Daemon, eq
-from webgate import Gateway
+from webclient import Gateway
 
 START = "2024-11-10T09:00:00+07:00"
 PW_LAN = "mật khẩu của Lan 2024"
@@ -117,6 +117,10 @@ def colours(png):
     return counts, w * h - max(counts.values())
 
 
+def url(gw):
+    return f"http://127.0.0.1:{gw.port}"
+
+
 def shot(b, name):
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
@@ -143,7 +147,7 @@ def text(b):
 
 
 def log_in(b, gw, name, password):
-    b.get(gw.url + "/dang-nhap")
+    b.get(url(gw) + "/dang-nhap")
     by(b, "#ten").send_keys(name)
     by(b, "#mat_khau").send_keys(password)
     by(b, "form[action='/dang-nhap'] button[type=submit]").click()
@@ -160,7 +164,7 @@ def clerk_submits(b, gw, d, tmp):
     inv = d.call("account.invite", name="nguyen.thi.lan")
     assert inv["ok"], inv
     token = inv["link"].rsplit("/", 1)[1]
-    b.get(f"{gw.url}/moi/{token}")
+    b.get(f"{url(gw)}/moi/{token}")
     assert "Đặt mật khẩu" in text(b), text(b)
     by(b, "#mat_khau").send_keys(PW_LAN)
     by(b, "#nhap_lai").send_keys(PW_LAN)
@@ -169,17 +173,18 @@ def clerk_submits(b, gw, d, tmp):
     assert "Nguyễn Thị Lan" in text(b), text(b)
     # the invitation is spent: the link says so instead of a form
     log_out(b)
-    b.get(f"{gw.url}/moi/{token}")
+    b.get(f"{url(gw)}/moi/{token}")
     by(b, "#mat_khau").send_keys(PW_LAN)
     by(b, "#nhap_lai").send_keys(PW_LAN)
     by(b, "form button[type=submit]").click()
     assert not all_by(b, "form[action='/dang-xuat']"), "a spent invitation logged in again"
 
     log_in(b, gw, "nguyen.thi.lan", PW_LAN)
-    b.get(gw.url + "/viec-can-lam")
+    b.get(url(gw) + "/viec-can-lam")
     assert "Việc cần làm" in text(b), text(b)
     links = [a for a in all_by(b, "a.button") if a.get_attribute("href").split("/nop/", 1)[-1].startswith("XA-ANPHU/")]
     assert links, "no report to submit on the clerk's page:\n" + text(b)
+    links.sort(key=lambda a: "/BC-NAM/" not in a.get_attribute("href"))     # the yearly report first
     target = links[0].get_attribute("href").split("/nop/", 1)[1]
     shot(b, "viec-can-lam")
     links[0].click()
@@ -206,13 +211,64 @@ def clerk_submits(b, gw, d, tmp):
     return number, target
 
 
-def test_a_clerk_sets_a_password_logs_in_uploads_and_reads_the_receipt():
+def chart_drawn(b, canvas, timeout=10):
+    """a screenshot of the canvas once Chart.js has drawn in it (its animation done):
+    (distinct colours, pixels not of the background), or AssertionError"""
+    import time
+    deadline = time.monotonic() + timeout
+    got = (0, 0)
+    while time.monotonic() < deadline:
+        counts, drawn = colours(canvas.screenshot_as_png)
+        got = (len(counts), drawn)
+        w, h = canvas.size["width"], canvas.size["height"]
+        if got[0] >= 4 and got[1] >= w * h // 100:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"the chart stays blank: {got[0]} colours, {got[1]} pixels drawn")
+
+
+def office_returns(b, gw, d, report, period, reason):
+    """the office's half: logs in, sees the chart drawn, returns An Phú's report"""
+    r = d.call("account.passwd", name="tran.van.binh", password="mật khẩu phòng GD 2024")
+    assert r["ok"], r
+    log_in(b, gw, "tran.van.binh", "mật khẩu phòng GD 2024")
+    b.get(f"{url(gw)}/tong-hop?bc={report}&ky={period}")
+    assert "Tổng hợp tình hình nộp báo cáo" in text(b), text(b)
+    canvas = wait_for(b, "canvas[data-chart]")
+    n, drawn = chart_drawn(b, canvas)
+    shot(b, "tong-hop")
+    # the page reads without JavaScript too: the table beside the chart
+    assert all_by(b, "table.counts"), "no table beside the chart"
+    forms = [f for f in all_by(b, "form.review")
+             if by(f, "input[name=don_vi]").get_attribute("value") == "XA-ANPHU"]
+    assert forms, "no review form for XA-ANPHU:\n" + text(b)
+    by(forms[0], "textarea[name=ly_do]").send_keys(reason)
+    by(forms[0], "button[value=return]").click()
+    wait_for(b, "h1")
+    assert reason in text(b), "the office's page shows the reason given:\n" + text(b)
+    log_out(b)
+    return n, drawn
+
+
+def test_a_clerk_submits_in_a_browser_the_office_returns_it_the_clerk_reads_why():
     b = chrome()
     tmp = tempfile.mkdtemp(prefix="thidua-browser-")
+    reason = "Thiếu bảng số liệu phụ lục 2 và chữ ký của Chủ tịch UBND xã."
     try:
         with Daemon(start_at=START) as d, Gateway(d) as gw:
-            clerk_submits(b, gw, d, tmp)
-            assert gw.alive(), gw.read_log()
+            number, target = clerk_submits(b, gw, d, tmp)
+            log_out(b)
+            unit, report, period = target.split("/")[:3]
+            office_returns(b, gw, d, report, period, reason)
+            # the clerk sees the reason on her page, and may send a new version
+            log_in(b, gw, "nguyen.thi.lan", PW_LAN)
+            b.get(url(gw) + "/viec-can-lam")
+            page = text(b)
+            assert "Lý do trả lại" in page and reason in page, page
+            assert all_by(b, f"a.button[href$='/nop/{unit}/{report}/{period}']"), "no link to send it again"
+            shot(b, "tra-lai")
+            eq(d.call("report.receipt", number=number)["ok"], True, "the receipt stands")
+            assert gw.proc.poll() is None, gw.read_log()
     finally:
         quit_browser(b)
         shutil.rmtree(tmp, ignore_errors=True)
