@@ -141,10 +141,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->path = url;
 		r->route = route_now;
 		*con_cls = r;
-		if (!strcmp(method, "POST") && form_begin(r) != 0)
-			return answer(conn, 400);
 		if (form_declared_too_large(r))
 			return answer(conn, 413);
+		if (!strcmp(method, "POST") && form_begin(r) != 0)
+			return answer(conn, 400);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
