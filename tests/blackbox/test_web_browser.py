@@ -121,10 +121,15 @@ def url(gw):
     return f"http://127.0.0.1:{gw.port}"
 
 
-def shot(b, name):
+def shot(b, name, height=None):
+    """with THIDUA_WEB_SHOTS=DIR, the page as DIR/NAME.png, 1000 pixels wide, cut at height
+    (docs/web-*.png are made so)"""
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
+        size = b.get_window_size()
+        b.set_window_size(1000, height or size["height"])
         b.save_screenshot(os.path.join(SHOTS, name + ".png"))
+        b.set_window_size(size["width"], size["height"])
 
 
 def by(b, css):
@@ -186,7 +191,7 @@ def clerk_submits(b, gw, d, tmp):
     assert links, "no report to submit on the clerk's page:\n" + text(b)
     links.sort(key=lambda a: "/BC-NAM/" not in a.get_attribute("href"))     # the yearly report first
     target = links[0].get_attribute("href").split("/nop/", 1)[1]
-    shot(b, "viec-can-lam")
+    shot(b, "viec-can-lam", 420)
     links[0].click()
     wait_for(b, "#tep")
     path = os.path.join(tmp, "bao-cao-an-phu.txt")
@@ -201,7 +206,7 @@ def clerk_submits(b, gw, d, tmp):
     assert "bao-cao-an-phu.txt" in page, page
     assert hashlib.sha256(DOC).hexdigest() in page, "the file's SHA-256 on the receipt:\n" + page
     assert "Gửi báo cáo năm, xin xem." in page, page
-    shot(b, "bien-nhan")
+    shot(b, "bien-nhan", 760)
     # the daemon holds what the browser sent, byte for byte
     rc = d.call("report.receipt", number=number)
     assert rc["ok"], rc
@@ -236,7 +241,7 @@ def office_returns(b, gw, d, report, period, reason):
     assert "Tổng hợp tình hình nộp báo cáo" in text(b), text(b)
     canvas = wait_for(b, "canvas[data-chart]")
     n, drawn = chart_drawn(b, canvas)
-    shot(b, "tong-hop")
+    shot(b, "tong-hop", 900)
     # the page reads without JavaScript too: the table beside the chart
     assert all_by(b, "table.counts"), "no table beside the chart"
     forms = [f for f in all_by(b, "form.review")
@@ -266,7 +271,7 @@ def test_a_clerk_submits_in_a_browser_the_office_returns_it_the_clerk_reads_why(
             page = text(b)
             assert "Lý do trả lại" in page and reason in page, page
             assert all_by(b, f"a.button[href$='/nop/{unit}/{report}/{period}']"), "no link to send it again"
-            shot(b, "tra-lai")
+            shot(b, "tra-lai", 480)
             eq(d.call("report.receipt", number=number)["ok"], True, "the receipt stands")
             assert gw.proc.poll() is None, gw.read_log()
     finally:
