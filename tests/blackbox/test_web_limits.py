@@ -1,4 +1,4 @@
-"""thidua-web's bounds and its upload path under bad input: headers past 32 KiB, a body
+"""thidua-web's bounds and its upload path under bad input: headers past what a connection holds (16 KiB), a body
 declared or sent past the limit, form fields past 64 KiB, malformed multipart bodies and
 headers (a seeded mutation run), a dead daemon. After each, the gateway still serves, and
 nothing reached the daemon."""
