@@ -15,7 +15,7 @@
 
 #define CLERK (ROLE_SUBMITTER | ROLE_ADMIN)
 #define DECIDER (ROLE_APPROVER | ROLE_REVIEWER | ROLE_ADMIN)
-#define OFFICE (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN | ROLE_AUDITOR)
+#define OFFICE (ROLE_REVIEWER | ROLE_ADMIN | ROLE_AUDITOR)
 
 const struct route web_routes[] = {
 	/* method  pattern                 page               flags                        nav               roles */
