@@ -226,7 +226,7 @@ static void counts_table(struct buf *b, json_t *c)
 	json_t *row;
 	size_t i;
 
-	hput(b, "<table class=\"list counts\"><caption>Số đơn vị theo tình trạng nộp (\"Chưa nộp\" gồm cả bị trả lại)</caption>"
+	hput(b, "<div class=\"table-scroll\"><table class=\"counts\"><caption>Số đơn vị theo tình trạng nộp (\"Chưa nộp\" gồm cả bị trả lại)</caption>"
 		"<thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Phải nộp</th><th scope=\"col\">Đúng hạn</th>"
 		"<th scope=\"col\">Muộn</th><th scope=\"col\">Chưa nộp</th><th scope=\"col\">Bị trả lại</th>"
 		"<th scope=\"col\">Được miễn</th><th scope=\"col\">Tỷ lệ đã nộp</th></tr></thead><tbody>\n");
@@ -234,7 +234,7 @@ static void counts_table(struct buf *b, json_t *c)
 		table_row(b, row, js(row, "name") ? js(row, "name") : js(row, "unit"), 0);
 	hput(b, "</tbody><tfoot>");
 	table_row(b, json_object_get(c, "total"), "Tổng cộng", 1);
-	hput(b, "</tfoot></table>\n");
+	hput(b, "</tfoot></table></div>\n");
 }
 
 #define INLINE_DETAILS 10	/* contacts and file lists asked per page: the daemon limits requests a second */
