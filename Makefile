@@ -160,7 +160,7 @@ deps:
 
 # run - the sample configuration with an administrator (quan.tri) and the web pages as a
 # supervised worker, written to var/thidua.cfg; prints the address and a one-time link to
-# set the administrator's password (account.invite on the api socket)
+# set the administrator's password (thiduactl principals invite)
 RUN_ADMIN := { name = "quan.tri"; display_name = "Quản trị hệ thống"; unit = "HCM"; roles = [ "admin" ]; },
 RUN_WEB := workers = ( { program = "thidua-web"; } );
 run: deps
@@ -169,7 +169,8 @@ run: deps
 	@sed -e '/^principals = (/a\  $(RUN_ADMIN)' -e 's|"templates/bao-cao"|"$(CURDIR)/config/templates/bao-cao"|' \
 		config/thidua.cfg > var/thidua.cfg && echo '$(RUN_WEB)' >> var/thidua.cfg
 	@( for i in $$(seq 100); do [ -S var/api.sock ] && [ -S var/web.sock ] && break; sleep 0.1; done; \
-	   link=$$($(PYTHON) -c 'import json,sys,zmq; s=zmq.Context().socket(zmq.DEALER); s.setsockopt(zmq.RCVTIMEO,10000); s.connect("ipc://var/api.sock"); s.send_multipart([b"",json.dumps({"op":"account.invite","name":"quan.tri"}).encode()]); r=json.loads(s.recv_multipart()[-1]); print(r["link"] if r.get("ok") else r)'); \
+	   link=$$($(BIN)/thiduactl -e ipc://var/api.sock --json principals invite quan.tri | \
+		$(PYTHON) -c 'import json,sys; r=json.load(sys.stdin); print(r.get("link") or r)'); \
 	   echo; echo "  The web pages: http://127.0.0.1:8470/"; \
 	   echo "  Set the administrator's password (quan.tri), once, within 72 hours:"; \
 	   echo "    $$link"; \

@@ -86,6 +86,7 @@ def main():
         for t in threads:
             t.start()
         time.sleep(a.seconds / 3)
+        pages_only = dict(peak["web"])
         up = Browser(g.port)
         up.login("nguyen.thi.lan", PW)
         data = os.urandom(1 << 20) * 25
@@ -108,6 +109,8 @@ def main():
               f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms")
         print(f"failed requests: {len(errors)} {sorted(set(map(str, errors)))[:5]}")
         print(f"25 MiB upload under that load: acknowledged (durable) in {upload_s:.2f} s, SHA-256 checked")
+        print(f"thidua-web RSS serving pages only (before the upload): peak {pages_only['VmRSS']} KiB "
+              f"(anon {pages_only['RssAnon']}, file {pages_only['RssFile']})")
         print(f"thidua-web RSS: idle {idle['VmRSS']} KiB (anon {idle['RssAnon']}); peak while serving "
               f"{peak['web']['VmRSS']} KiB (anon {peak['web']['RssAnon']}, file {peak['web']['RssFile']}); "
               f"after {after['VmRSS']} KiB (anon {after['RssAnon']})")

@@ -472,3 +472,21 @@ def test_one_account_per_name_and_the_session_is_its_post_of_today():
         # a post that has ended logs in to nothing
         assert d.call("account.passwd", name="tran.van.binh", password=PW)["ok"]
         eq(code(login(d, "tran.van.binh", PW)), "roles_ended", "roles over on 30 June 2025")
+
+
+def test_a_supervised_thidua_web_is_given_the_web_socket():
+    """workers = ( { program = ".../thidua-web"; } ): thiduad starts it with -e naming the
+    web socket, not the jobs socket the delivery workers get."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prog = os.path.join(tmp, "thidua-web")
+        args = os.path.join(tmp, "args")
+        write(prog, f'#!/bin/sh\necho "$@" > {args}.tmp && mv {args}.tmp {args}\nexec sleep 600\n')
+        os.chmod(prog, 0o755)
+        cfg = os.path.join(tmp, "web.cfg")
+        write(cfg, open(CONFIG, encoding="utf-8").read() + f'\nworkers = ( {{ program = "{prog}"; args = [ "--listen", "127.0.0.1:0" ]; }} );\n')
+        with Daemon(config=cfg, start_at=START) as d:
+            deadline = time.monotonic() + 20
+            while not os.path.exists(args) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with open(args, encoding="utf-8") as fp:
+                eq(fp.read().split(), ["-e", f"ipc://{d.dir}/web.sock", "--listen", "127.0.0.1:0"], "its arguments")

@@ -1,4 +1,4 @@
-"""thidua-web's bounds and its upload path under bad input: headers past 32 KiB, a body
+"""thidua-web's bounds and its upload path under bad input: headers past what a connection holds (16 KiB), a body
 declared or sent past the limit, form fields past 64 KiB, malformed multipart bodies and
 headers (a seeded mutation run), a dead daemon. After each, the gateway still serves, and
 nothing reached the daemon."""
@@ -119,7 +119,7 @@ def test_malformed_uploads_never_break_the_gateway():
         eq(got, statuses.get(303, 0), "each 303 is one version stored")
 
 
-def test_a_stopped_daemon_is_told_as_such():
+def test_a_stopped_daemon_is_told_as_such_and_a_restarted_one_served_again():
     with Site() as s:
         b = s.browser("nguyen.thi.lan", PW_LAN)
         s.d.stop()
@@ -129,3 +129,7 @@ def test_a_stopped_daemon_is_told_as_such():
         r = Browser(s.g.port).login("nguyen.thi.lan", PW_LAN)
         eq(r.status, 503, "login while the daemon is down")
         assert "chưa sẵn sàng" in r.text, r.text
+        # the daemon back on the same state: the gateway's sockets connect again, the
+        # session (kept by the daemon) goes on
+        s.d.start()
+        eq(b.get("/viec-can-lam").status, 200, "served again, same session")

@@ -226,7 +226,7 @@ static void counts_table(struct buf *b, json_t *c)
 	json_t *row;
 	size_t i;
 
-	hput(b, "<table class=\"list counts\"><caption>Số đơn vị theo tình trạng nộp (\"Chưa nộp\" gồm cả bị trả lại)</caption>"
+	hput(b, "<div class=\"table-scroll\"><table class=\"counts\"><caption>Số đơn vị theo tình trạng nộp (\"Chưa nộp\" gồm cả bị trả lại)</caption>"
 		"<thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Phải nộp</th><th scope=\"col\">Đúng hạn</th>"
 		"<th scope=\"col\">Muộn</th><th scope=\"col\">Chưa nộp</th><th scope=\"col\">Bị trả lại</th>"
 		"<th scope=\"col\">Được miễn</th><th scope=\"col\">Tỷ lệ đã nộp</th></tr></thead><tbody>\n");
@@ -234,7 +234,7 @@ static void counts_table(struct buf *b, json_t *c)
 		table_row(b, row, js(row, "name") ? js(row, "name") : js(row, "unit"), 0);
 	hput(b, "</tbody><tfoot>");
 	table_row(b, json_object_get(c, "total"), "Tổng cộng", 1);
-	hput(b, "</tfoot></table>\n");
+	hput(b, "</tfoot></table></div>\n");
 }
 
 #define INLINE_DETAILS 10	/* contacts and file lists asked per page: the daemon limits requests a second */
@@ -280,9 +280,13 @@ static void contacts(struct web_req *r, struct buf *b, const char *unit)
 	json_decref(reply);
 }
 
-static void missing_list(struct web_req *r, struct buf *b, json_t *c, const char *receiver, const char *report,
-			 const char *period)
+static void review_form(struct web_req *r, struct buf *b, const json_t *o, size_t idx, const struct sel *s,
+			const char *under, const struct review_err *err);
+
+static void missing_list(struct web_req *r, struct buf *b, json_t *c, const struct sel *s, const char *receiver,
+			 const struct review_err *err)
 {
+	const char *report = s->report, *period = s->period;
 	json_t *m = json_object_get(c, "missing"), *o, *sched;
 	size_t i;
 
@@ -293,8 +297,10 @@ static void missing_list(struct web_req *r, struct buf *b, json_t *c, const char
 	}
 	sched = web_call(r, json_pack("{s:s,s:s}", "op", "schedule", "unit", receiver ? receiver : ""));
 	hput(b, "<table class=\"list\"><thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Tình trạng</th>"
-		"<th scope=\"col\">Liên hệ</th><th scope=\"col\">Lần nhắc tới</th></tr></thead><tbody>\n");
+		"<th scope=\"col\">Liên hệ</th><th scope=\"col\">Lần nhắc tới</th><th scope=\"col\">Miễn nộp</th></tr></thead><tbody>\n");
 	json_array_foreach(m, i, o) {
+		int mine = err && err->unit && !strcmp(err->unit, js(o, "unit"));
+
 		hput(b, "<tr class=\"st-%s\"><td data-label=\"Đơn vị\">%s <span class=\"code\">%s</span></td>"
 			"<td data-label=\"Tình trạng\"><span class=\"state\">%s</span></td><td data-label=\"Liên hệ\">",
 		     js(o, "state"), js(o, "name"), js(o, "unit"), state_text_vi(js(o, "state")));
@@ -304,7 +310,10 @@ static void missing_list(struct web_req *r, struct buf *b, json_t *c, const char
 			hput(b, "<a href=\"/lich-nhac?dv=%u\">Xem liên hệ</a>", js(o, "unit"));
 		hput(b, "</td><td data-label=\"Lần nhắc tới\">");
 		next_step(b, sched, js(o, "unit"), report, period);
-		hput(b, "</td></tr>\n");
+		hput(b, "</td><td data-label=\"Miễn nộp\"><details class=\"more\"%R><summary>Miễn nộp cho đơn vị này</summary>",
+		     mine ? " open" : "");
+		review_form(r, b, o, 1000 + i, s, s->under, err);
+		hput(b, "</details></td></tr>\n");
 	}
 	hput(b, "</tbody></table>\n");
 	json_decref(sched);
@@ -371,20 +380,25 @@ static void obligations(struct web_req *r, struct buf *b, const struct sel *s, c
 {
 	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", "obligations.list", "under", under, "report",
 					      s->report, "period", s->period)), *o;
-	size_t i, shown = 0;
+	size_t i, shown = 0, header = 0;
 
 	hput(b, "<h2 id=\"xet\">Báo cáo đã nhận và xét duyệt</h2>\n");
+	/* those never sent are in the list of units missing (with their waiver) */
 	if (!reply_ok(reply)) {
 		hput(b, "<p class=\"flash error\" role=\"alert\">%s</p>\n",
 		     err_text_vi(reply_code(reply)) ? err_text_vi(reply_code(reply)) : reply_message(reply));
 		json_decref(reply);
 		return;
 	}
-	hput(b, "<table class=\"list obligations\"><thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Tình trạng</th>"
-		"<th scope=\"col\">Lần nộp</th><th scope=\"col\">Tệp</th><th scope=\"col\">Xét duyệt</th></tr></thead><tbody>\n");
 	json_array_foreach(json_object_get(reply, "obligations"), i, o) {
 		const char *receipt = js(o, "receipt"), *reason = js(o, "reason");
 		char at[32];
+
+		if (!receipt)
+			continue;
+		if (!shown && !header++)
+			hput(b, "<table class=\"list obligations\"><thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Tình trạng</th>"
+				"<th scope=\"col\">Lần nộp</th><th scope=\"col\">Tệp</th><th scope=\"col\">Xét duyệt</th></tr></thead><tbody>\n");
 
 		hput(b, "<tr class=\"st-%s\"><td data-label=\"Đơn vị\">%s <span class=\"code\">%s</span></td>"
 			"<td data-label=\"Tình trạng\"><span class=\"state\">%s</span>",
@@ -409,7 +423,10 @@ static void obligations(struct web_req *r, struct buf *b, const struct sel *s, c
 		review_form(r, b, o, i, s, s->under, err);
 		hput(b, "</td></tr>\n");
 	}
-	hput(b, "</tbody></table>\n");
+	if (header)
+		hput(b, "</tbody></table>\n");
+	else
+		hput(b, "<p class=\"empty\">Chưa đơn vị nào nộp báo cáo này.</p>\n");
 	json_decref(reply);
 }
 
@@ -469,8 +486,8 @@ static void office_page(struct web_req *r, struct web_resp *w, const char *qr, c
 	chart(b, json_object_get(c, "rows"));
 	counts_table(b, c);
 	hput(b, "</div>\n");
-	missing_list(r, b, c, receiver_of(&s), s.report, s.period);
 	s.under = under;
+	missing_list(r, b, c, &s, receiver_of(&s), err);
 	obligations(r, b, &s, under, err);
 	page_end(w);
 out:

@@ -36,4 +36,29 @@ void page_office(struct web_req *r, struct web_resp *w);
 void page_office_review(struct web_req *r, struct web_resp *w);
 void page_office_csv(struct web_req *r, struct web_resp *w);
 
+/* page_decide.c */
+void page_decide(struct web_req *r, struct web_resp *w);
+void page_decide_post(struct web_req *r, struct web_resp *w);
+
+/* page_proposal.c */
+void page_proposals(struct web_req *r, struct web_resp *w);
+void page_proposal_create(struct web_req *r, struct web_resp *w);
+void page_proposal(struct web_req *r, struct web_resp *w);
+void page_proposal_submit(struct web_req *r, struct web_resp *w);
+
+/* proposal_view.c: what the proposal pages share */
+const char *proposal_state_vi(const char *state);
+const char *proposal_action_vi(const char *action);
+/* proposal_details - a proposal's path, dossier files, scores and history (proposal.show's) */
+void proposal_details(struct buf *b, json_t *p);
+
+/* page_calendar.c */
+void page_calendar(struct web_req *r, struct web_resp *w);
+void page_reminders(struct web_req *r, struct web_resp *w);
+
+/* page_admin.c */
+void page_admin(struct web_req *r, struct web_resp *w);
+void page_admin_enable(struct web_req *r, struct web_resp *w);
+void page_admin_retry(struct web_req *r, struct web_resp *w);
+
 #endif

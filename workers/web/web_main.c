@@ -518,7 +518,7 @@ int main(int argc, char **argv)
 			       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)web_opts.threads,
 			       MHD_OPTION_CONNECTION_LIMIT, web_opts.max_connections,
 			       MHD_OPTION_CONNECTION_TIMEOUT, web_opts.timeout_s,
-			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 			       MHD_OPTION_PER_IP_CONNECTION_LIMIT, web_opts.trust_proxy ? 0u : 64u,
 			       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			       MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,

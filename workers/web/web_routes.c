@@ -14,7 +14,8 @@
 #include "xalloc.h"
 
 #define CLERK (ROLE_SUBMITTER | ROLE_ADMIN)
-#define OFFICE (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN | ROLE_AUDITOR)
+#define DECIDER (ROLE_APPROVER | ROLE_REVIEWER | ROLE_ADMIN)
+#define OFFICE (ROLE_REVIEWER | ROLE_ADMIN | ROLE_AUDITOR)
 
 const struct route web_routes[] = {
 	/* method  pattern                 page               flags                        nav               roles */
@@ -33,6 +34,17 @@ const struct route web_routes[] = {
 	{ "GET",  "/tong-hop",             page_office,       R_SESSION,                   "Tổng hợp",       OFFICE },
 	{ "GET",  "/tong-hop.csv",         page_office_csv,   R_SESSION,                   NULL,             0 },
 	{ "POST", "/tong-hop/xet",         page_office_review, R_SESSION | R_CSRF | R_FORM, NULL,             0 },
+	{ "GET",  "/xet-duyet",            page_decide,       R_SESSION,                   "Xét duyệt",      DECIDER },
+	{ "POST", "/xet-duyet",            page_decide_post,  R_SESSION | R_CSRF | R_FORM, NULL,             0 },
+	{ "GET",  "/de-nghi",              page_proposals,    R_SESSION,                   "Đề nghị",        CLERK },
+	{ "POST", "/de-nghi",              page_proposal_create, R_SESSION | R_CSRF | R_UPLOAD, NULL,        0 },
+	{ "GET",  "/de-nghi/*",            page_proposal,     R_SESSION,                   NULL,             0 },
+	{ "POST", "/de-nghi/*",            page_proposal_submit, R_SESSION | R_CSRF | R_UPLOAD, NULL,        0 },
+	{ "GET",  "/lich",                 page_calendar,     R_SESSION,                   "Lịch",           0 },
+	{ "GET",  "/lich-nhac",            page_reminders,    R_SESSION,                   "Lịch nhắc",      0 },
+	{ "GET",  "/quan-tri",             page_admin,        R_SESSION,                   "Quản trị",       ROLE_ADMIN },
+	{ "POST", "/quan-tri/kenh",        page_admin_enable, R_SESSION | R_CSRF | R_FORM, NULL,             0 },
+	{ "POST", "/quan-tri/gui-lai",     page_admin_retry,  R_SESSION | R_CSRF | R_FORM, NULL,             0 },
 	{ "GET",  "/static/*",             page_static,       0,                           NULL,             0 },
 };
 

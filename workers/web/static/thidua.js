@@ -6,6 +6,13 @@
    (the Content-Security-Policy forbids it). */
 (function () {
   "use strict";
+  /* a unit's name beside its bar, shortened on a narrow screen by its start ("Ủy ban
+     nhân dân xã An Phú" keeps "…xã An Phú", what tells the units apart); the tooltip and
+     the table give it whole */
+  function shortLabel(v) {
+    var l = String(this.getLabelForValue(v)), max = window.innerWidth < 600 ? 18 : 34;
+    return l.length > max ? "\u2026" + l.slice(l.length - max + 1) : l;
+  }
   function draw() {
     document.querySelectorAll("canvas[data-chart]").forEach(function (c) {
       var d;
@@ -20,7 +27,8 @@
                    indexAxis: d.horizontal ? "y" : "x",
                    plugins: { legend: { position: "top" } },
                    scales: { x: { stacked: !!d.stacked, beginAtZero: true, ticks: { precision: 0 } },
-                             y: { stacked: !!d.stacked, beginAtZero: true, ticks: { precision: 0 } } } }
+                             y: { stacked: !!d.stacked, beginAtZero: true,
+                                  ticks: d.horizontal ? { autoSkip: false, callback: shortLabel } : { precision: 0 } } } }
       });
       c.setAttribute("data-drawn", "1");
     });
