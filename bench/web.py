@@ -43,22 +43,23 @@ OFFICE, OFFICE_PW = "tran.van.binh", "mật khẩu phòng GD 2024"
 MiB = 1 << 20
 
 
-def rss_kib(pid):
+def rss_kib(pid, what="VmRSS"):
     with open(f"/proc/{pid}/status") as fp:
-        return int(re.search(r"VmRSS:\s+(\d+)", fp.read()).group(1))
+        return int(re.search(what + r":\s+(\d+)", fp.read()).group(1))
 
 
 class Peak:
     """the peak VmRSS of a process, sampled every 10 ms while running"""
 
     def __init__(self, pid):
-        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.anon, self.stop = pid, 0, 0, threading.Event()
         self.t = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
         while not self.stop.is_set():
             try:
                 self.peak = max(self.peak, rss_kib(self.pid))
+                self.anon = max(self.anon, rss_kib(self.pid, "RssAnon"))
             except OSError:
                 return
             time.sleep(0.01)
@@ -202,12 +203,12 @@ def main():
         pages = {"/viec-can-lam": ("clerk", body_size(clerk, "/viec-can-lam")),
                  "/tong-hop": ("office", body_size(office, "/tong-hop"))}
         ng, ngport = nginx(tmp, {f"static-{n}.html": size for _, (_, size) in pages.items() for n in [size]})
-        idle = rss_kib(g.proc.pid)
+        idle, idle_anon = rss_kib(g.proc.pid), rss_kib(g.proc.pid, "RssAnon")
         results, peaks = {}, {}
         for path, (who, size) in pages.items():
             with Peak(g.proc.pid) as web_peak:
                 results[path] = load(g.port, a.sessions, a.seconds, path, cookies[who])
-            peaks[path] = web_peak.peak
+            peaks[path] = (web_peak.peak, web_peak.anon)
             results["nginx " + path] = load(ngport, a.sessions, a.seconds, f"/static-{size}.html")
         print(f"{'':28} {'body':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         for path, (who, size) in pages.items():
@@ -217,8 +218,9 @@ def main():
                       f"{int(x['errors'] + x['non200']):7}")
             print(f"  {path}: thidua-web serves {t['rps'] / n['rps']:.2f}× nginx's requests per second "
                   f"(p50 {t['p50_ms'] / max(n['p50_ms'], 1e-9):.1f}× nginx's)")
-        print(f"thidua-web resident memory (target <= 10 MB): idle {idle / 1024:.1f} MiB; peak while serving "
-              f"{a.sessions} sessions " + ", ".join(f"{p} {k / 1024:.1f} MiB" for p, k in peaks.items()) +
+        print(f"thidua-web resident memory (target <= 10 MB): idle {idle / 1024:.1f} MiB (anonymous "
+              f"{idle_anon / 1024:.1f}); peak while serving {a.sessions} sessions " +
+              ", ".join(f"{p} {k / 1024:.1f} MiB (anonymous {an / 1024:.1f})" for p, (k, an) in peaks.items()) +
               f"; after {rss_kib(g.proc.pid) / 1024:.1f} MiB")
 
         # the 25 MiB upload against dd conv=fsync of the same bytes on the same disk
@@ -234,7 +236,7 @@ def main():
                            capture_output=True)
             dd_times.append(time.monotonic() - t0)
             os.unlink(dst)
-        up_times, daemon_peak = [], 0
+        up_times, daemon_peak, daemon_idle = [], 0, rss_kib(d.proc.pid)
         for i in range(3):
             clerk = Browser(g.port)
             clerk.login(CLERK, CLERK_PW)
@@ -265,7 +267,7 @@ def main():
         print(f"  upload / dd = {up / dd:.2f} (target <= 1.5); of the upload, the daemon's report.submit "
               f"of the same bytes on its api socket alone: best of 3 {min(api_times):.3f} s")
         print(f"thiduad resident memory: peak during the 25 MiB uploads {daemon_peak / 1024:.1f} MiB "
-              f"(target <= 64 MB)")
+              f"(target <= 64 MB; {daemon_idle / 1024:.1f} MiB before them)")
     finally:
         if ng:
             ng.terminate()
