@@ -477,6 +477,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	sqlite3_stmt *s;
 
 	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
+	int invite = !strcmp(m->kind, "account_invite");	/* a one-time link: mail only, at once */
 
 	if (answer ? !mail : (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0]))))
 		return 0;
@@ -489,18 +490,16 @@ static int fan_out(struct daemon *d, const struct message *m)
 
 		chats += c && strcmp(c->kind, "smtp");
 	}
-	/* an invitation goes by mail even to a unit Zalo reaches: never to a chat (below) */
-	if (mail && (answer || (to->emails && to->emails[0] &&
-				(!strcmp(m->kind, "account_invite") || !(chats && reaches_by_zalo(d->cfg, to)))))) {
+	if (mail && (answer || (to->emails && to->emails[0] && (invite || !(chats && reaches_by_zalo(d->cfg, to)))))) {
 		mail_payload(d, m, to, mail, items, nitems, today, &event, &payload);
-		if ((strcmp(m->kind, "account_invite") ? deliveries_add_text : deliveries_add_now)(d, m->id, mail, payload.p,
-			payload.len, channel_expiry(mail, now, expires)))
+		if ((invite ? deliveries_add_now : deliveries_add_text)(d, m->id, mail, payload.p, payload.len,
+									channel_expiry(mail, now, expires)))
 			n = -1;
 		else
 			n++;
 	}
 	/* an invitation's link goes to the unit's mail only, never to a group chat */
-	for (size_t i = 0; n >= 0 && !answer && strcmp(m->kind, "account_invite") && to->chats && to->chats[i]; i++) {
+	for (size_t i = 0; n >= 0 && !answer && !invite && to->chats && to->chats[i]; i++) {
 		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
 
 		if (!c || !strcmp(c->kind, "smtp"))

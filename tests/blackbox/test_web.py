@@ -7,9 +7,11 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import tempfile
+import unittest
 
-from harness import Daemon, eq, free_port
+from harness import ROOT, Daemon, eq, free_port
 from webclient import Browser, Gateway, config_with, daemon_with_accounts, wait_http
 
 START = "2024-11-10T09:00:00+07:00"
@@ -218,18 +220,20 @@ def test_upload_errors_are_shown_next_to_the_field_and_nothing_is_stored():
         b = s.browser("nguyen.thi.lan", PW_LAN)
         csrf = b.csrf()
         cases = [
-            ([("tep", "rong.pdf", b"")], "rong.pdf", "tệp rỗng"),
-            ([("tep", "lon.pdf", b"x" * 4097)], "lon.pdf", "tệp quá lớn"),
-            ([("tep", "\u202egpj.exe", b"MZ")], "&lt;U+202E&gt;gpj.exe", "ký tự điều khiển hoặc ký tự ẩn"),
-            ([("tep", "..", b"x")], "..", "không được là . hoặc .."),
-            ([("tep", "a.pdf", b"1"), ("tep", "a.pdf", b"2")], "a.pdf", "trùng tên"),
-            ([("tep", "", b"")], None, "Chưa chọn tệp nào"),
+            ([("tep", "rong.pdf", b"")], "rong.pdf", "tệp rỗng", "empty_file"),
+            ([("tep", "lon.pdf", b"x" * 4097)], "lon.pdf", "tệp quá lớn", "file_too_large"),
+            ([("tep", "\u202egpj.exe", b"MZ")], "&lt;U+202E&gt;gpj.exe", "ký tự điều khiển hoặc ký tự ẩn",
+             "invalid_file_name"),
+            ([("tep", "..", b"x")], "..", "không được là . hoặc ..", "invalid_file_name"),
+            ([("tep", "a.pdf", b"1"), ("tep", "a.pdf", b"2")], "a.pdf", "trùng tên", "invalid_file_name"),
+            ([("tep", "", b"")], None, "Chưa chọn tệp nào", "no_file"),
+            ([("tep", f"tep-{i}.pdf", b"%d" % i) for i in range(65)], None, "Quá 64 tệp", "too_many_frames"),
         ]
-        for files, shown, why in cases:
+        for files, shown, why, code in cases:
             r = b.post_multipart(SUBMIT, {"csrf": csrf, "ghi_chu": "ghi chú <b>giữ lại</b>"}, files)
             eq(r.status, 400, f"{why}: {r.text[:300]}")
             m = re.search(r'<ul class="field-error" id="loi-tep" role="alert">(.*?)</ul>', r.text)
-            assert m and why in m.group(1), (why, r.text)
+            assert m and why in m.group(1) and f"({code})" in m.group(1), (why, r.text)
             if shown:
                 assert shown in m.group(1), (shown, m.group(1))
             assert "ghi chú &lt;b&gt;giữ lại&lt;/b&gt;</textarea>" in r.text, "the note stays, escaped"
@@ -292,7 +296,8 @@ def test_every_response_carries_the_security_headers():
                 anon.get("/static/thidua.js"), anon.get("/static/chart.js"), anon.get("/static/khong-co.js"),
                 anon.post("/dang-nhap", {}), b.get("/"), b.get("/viec-can-lam"), b.get("/bien-nhan"),
                 b.get(f"/bien-nhan/{number}"), b.get("/bien-nhan/BN-2099-999999"), b.get(f"/tep/{number}/{sha}"),
-                b.get(SUBMIT), b.post("/dang-xuat", {}), anon.request("PUT", "/dang-nhap", b"x")]
+                b.get(SUBMIT), b.post("/dang-xuat", {}), b.get("/bien-nhan/%FF%FE"),
+                anon.request("PUT", "/dang-nhap", b"x")]
         for r in seen:
             for name, value in SECURITY.items():
                 eq(r.header(name), value, f"{name} on a {r.status} response")
@@ -305,6 +310,7 @@ def test_every_response_carries_the_security_headers():
         eq(seen[6].status, 404, "nothing else of the file system")
         eq(seen[2].status, 404, "an unknown page")
         eq(seen[-1].status, 405, "a method the page does not take")
+        eq(seen[-2].status, 404, "a path that is not UTF-8")
         for r in pages:
             assert "<script>" not in r.text and " style=" not in r.text and " on" + "click=" not in r.text, \
                 "no inline script or style (the policy forbids it)"
@@ -355,3 +361,40 @@ def test_thiduad_starts_the_gateway_on_its_web_socket():
             assert "not answering" in str(e), e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_the_gateways_unit_is_hardened():
+    if not shutil.which("systemd-analyze"):
+        raise unittest.SkipTest("systemd-analyze is not installed")
+    tmp = tempfile.mkdtemp(prefix="thidua-unit-")
+    try:
+        text = open(os.path.join(ROOT, "systemd", "thidua-web.service"), encoding="utf-8").read()
+        path = os.path.join(tmp, "thidua-web.service")
+        with open(path, "w", encoding="utf-8") as fp:
+            fp.write(text.replace("@SBINDIR@", "/usr/sbin"))
+        p = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", path],
+                           capture_output=True, text=True)
+        if "--offline" in p.stderr and p.returncode != 0:
+            raise unittest.SkipTest(f"systemd-analyze security --offline is not supported here: {p.stderr.strip()}")
+        m = re.search(r"Overall exposure level for thidua-web\.service: ([0-9.]+)", p.stdout)
+        assert m, p.stdout[-2000:] + p.stderr
+        assert float(m.group(1)) <= 2.0, f"exposure {m.group(1)}"
+        # the database stays out of reach: only the socket is bound into an empty state directory
+        for line in ("TemporaryFileSystem=/var/lib/thidua:ro", "BindPaths=/var/lib/thidua/web.sock", "DynamicUser=yes"):
+            assert line in text, line
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_limit_only_the_daemon_knows_is_shown_next_to_the_field_too():
+    # the report type takes files of at most 1000 bytes; the gateway's own limit is 25 MiB
+    with Site(replace=(('{ code = "BC-NAM"; name = "Báo cáo kết quả thực hiện phong trào thi đua năm";',
+                        '{ code = "BC-NAM"; name = "Báo cáo kết quả thực hiện phong trào thi đua năm"; max_file_bytes = 1000;'),)) as s:
+        b = s.browser("nguyen.thi.lan", PW_LAN)
+        r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "bao-cao.pdf", b"x" * 1001)])
+        eq(r.status, 400, r.text[:300])
+        m = re.search(r'<ul class="field-error" id="loi-tep" role="alert">(.*?)</ul>', r.text)
+        assert m and "Tệp quá lớn" in m.group(1) and "(file_too_large)" in m.group(1), r.text
+        eq(obligation(s.d)["version"], 0, "refused by the daemon")
+        r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "bao-cao.pdf", b"x" * 1000)])
+        eq(r.status, 303, "at the limit")
