@@ -17,6 +17,7 @@
 #include "cmd_calendar.h"
 #include "cmd_keys.h"
 #include "cmd_inbox.h"
+#include "cmd_principals.h"
 #include "cmd_notify.h"
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
@@ -53,6 +54,10 @@ static void usage(FILE *fp)
 		"  notifications retry ID         send a failed notification again\n"
 		"  inbox list [--outcome O]       mail units sent by replying to a reminder (submitted, held, refused)\n"
 		"  inbox show ID                  one such message: sender, outcome, files, note, raw file\n"
+		"  principals invite NAME         a one-time link to set a password for the web page, mailed to its unit\n"
+		"  principals passwd NAME         set a password (asked twice; one line from stdin when not a terminal)\n"
+		"  principals lock|unlock NAME    a locked principal cannot log in; its sessions end\n"
+		"  principals list                every principal: password set, locked, failed logins, last login\n"
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  channels list                  each channel: enabled or disabled (since, why), queue, last error\n"
 		"  channels enable NAME           a disabled channel sends again\n"
@@ -375,6 +380,7 @@ static const struct command {
 	{ "titles", cmd_titles },
 	{ "summary", cmd_summary },
 	{ "inbox", cmd_inbox },
+	{ "principals", cmd_principals },
 };
 
 int main(int argc, char **argv)

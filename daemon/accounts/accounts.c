@@ -108,6 +108,15 @@ int account_hash(struct request *rq, const char *password, char *out, size_t out
 	return 0;
 }
 
+/* principal_now - the post of name in force today (a principal may have several, one
+ * after another: principals[].from/until), else its first; NULL: no such principal */
+const struct principal *principal_now(struct daemon *d, const char *name)
+{
+	const struct principal *p = cfg_principal_at(d->cfg, name, registry_today(d));
+
+	return p ? p : cfg_principal(d->cfg, name);
+}
+
 /* account_ends_sessions - every open session of name ends */
 void account_ends_sessions(struct daemon *d, const char *name, int *ended)
 {
@@ -128,7 +137,7 @@ static const struct principal *rq_account(struct daemon *d, struct request *rq)
 
 	if (!name)
 		return NULL;
-	p = cfg_principal(d->cfg, name);
+	p = principal_now(d, name);
 	if (!p)
 		rq_error(rq, "unknown_principal", "there is no principal '%.*s' in %s: accounts are those of the principals listed there (thiduactl principals list)",
 			 (int)utf8_clip(name, 64), name, d->cfg->path);
@@ -238,7 +247,7 @@ int invite_render(struct daemon *d, const char *step, char **subject, char **bod
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(s, 1);
-		const struct principal *p = cfg_principal(d->cfg, name);
+		const struct principal *p = principal_now(d, name);
 		char token[65], when[64];
 
 		invite_token((const char *)sqlite3_column_text(s, 0), token);
@@ -321,11 +330,15 @@ int op_accounts_list(struct daemon *d, struct request *rq, json_t *out)
 
 	(void)rq;
 	for (size_t i = 0; i < d->cfg->nprincipals; i++) {
-		const struct principal *p = &d->cfg->principals[i];
+		const struct principal *p = principal_now(d, d->cfg->principals[i].name);
 		const struct unit *u = unitset_find(d->units, p->unit);
-		json_t *roles = json_array();
+		json_t *roles;
 		json_t *row;
 		int64_t until = 0;
+
+		if (cfg_principal(d->cfg, p->name) != &d->cfg->principals[i])
+			continue;	/* one account per name: its post in force today */
+		roles = json_array();
 
 		for (unsigned bit = 1; bit <= ROLE_AUDITOR; bit <<= 1)
 			if (p->roles & bit)

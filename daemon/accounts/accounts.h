@@ -54,7 +54,8 @@ int account_password_check(struct daemon *d, struct request *rq, const char *nam
 int account_hash(struct request *rq, const char *password, char *out, size_t outsize);
 int account_budget(struct request *rq);
 void account_ends_sessions(struct daemon *d, const char *name, int *ended);
-void random_hex(char *out, size_t bytes);	/* out holds 2 * bytes + 1 */
+void random_hex(char *out, size_t bytes);
+const struct principal *principal_now(struct daemon *d, const char *name);	/* out holds 2 * bytes + 1 */
 int session_open(struct daemon *d, struct request *rq, const char *name, const char *address, json_t *out);
 
 /* api.c, for these ops: rq_on_failure - fn(d, arg) runs after a failed request's changes

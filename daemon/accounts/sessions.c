@@ -162,7 +162,7 @@ static void purge(struct daemon *d, int64_t now)
  * csrf in out, with who it is; the login audited */
 int session_open(struct daemon *d, struct request *rq, const char *name, const char *address, json_t *out)
 {
-	const struct principal *p = cfg_principal(d->cfg, name);
+	const struct principal *p = principal_now(d, name);
 	int64_t now = clock_now(d);
 	char token[65], csrf[65], hash[65];
 	sqlite3_stmt *s;
@@ -238,7 +238,7 @@ int op_session_login(struct daemon *d, struct request *rq, json_t *out)
 		return login_failed(rq, "", address, "name too long");
 	if (throttled(d, rq, name, address) || account_budget(rq))
 		return -1;
-	p = cfg_principal(d->cfg, name);
+	p = principal_now(d, name);
 	s = store_stmt(d->store, "SELECT hash, locked FROM accounts WHERE name = ?1");
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	if (p && sqlite3_step(s) == SQLITE_ROW) {
@@ -288,7 +288,7 @@ int op_session_redeem(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	if (name)
-		p = cfg_principal(d->cfg, name);
+		p = principal_now(d, name);
 	free(name);
 	if (!p || used) {
 		failed(rq, "", address, "invitation unknown or used");
@@ -354,7 +354,7 @@ static int session_find(struct daemon *d, struct request *rq, const char *token,
 	sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		found = 1;
-		*p = cfg_principal(d->cfg, col(s, 0));
+		*p = principal_now(d, col(s, 0));
 		xstrlcpy(csrf, col(s, 1), 65);
 		*created = sqlite3_column_int64(s, 2);
 		*seen = sqlite3_column_int64(s, 3);

@@ -8,12 +8,13 @@ import hashlib
 import json
 import os
 import sqlite3
+import subprocess
 import tempfile
 import time
 
 import zmq
 
-from harness import CONFIG, Daemon, eq, write
+from harness import BIN, CONFIG, Daemon, eq, write
 
 START = "2024-11-10T09:00:00+07:00"
 PW = "mật khẩu của Lan 2024"
@@ -355,3 +356,137 @@ def test_report_file_gives_the_exact_bytes_to_whoever_reads_the_receipt():
         with open(path, "r+b") as fp:
             fp.write(b"X")
         eq(code(web(d, "report.file", session=lan, receipt=number, sha256=big)), "internal", "a changed copy")
+
+
+def test_thiduactl_principals_invite_passwd_lock_unlock_list():
+    with Daemon(start_at=START) as d:
+        rc, out = d.ctl_raw("principals", "invite", "nguyen.thi.lan")
+        assert rc == 0 and "http://127.0.0.1:8470/moi/" in out and "mailed to ubnd.anphu@cuchi.example.org" in out, out
+        rc, out = d.ctl_raw("principals", "passwd", "nguyen.thi.lan", input=(PW + "\n").encode())
+        assert rc == 0 and "password of nguyen.thi.lan set" in out and PW not in out, out
+        assert login(d, "nguyen.thi.lan", PW)["ok"], "the password piped to stdin"
+        rc, out = d.ctl_raw("principals", "passwd", "nguyen.thi.lan", input="ngắn\n".encode())
+        assert rc != 0 and "'password'" in out and "10" in out, out
+        rc, out = d.ctl_raw("principals", "lock", "nguyen.thi.lan")
+        assert rc == 0 and "nguyen.thi.lan locked; 1 session(s) ended" in out, out
+        rc, out = d.ctl_raw("principals", "list")
+        line = [l for l in out.splitlines() if l.startswith("nguyen.thi.lan")][0]
+        assert "yes" in line and "submitter,approver" in line, line
+        rc, out = d.ctl_raw("principals", "unlock", "nguyen.thi.lan")
+        assert rc == 0 and "nguyen.thi.lan unlocked" in out, out
+        rc, out = d.ctl_raw("principals", "lock", "ke.la")
+        assert rc != 0 and "ke.la" in out, out
+        eq(d.ctl("principals", "list")["accounts"][0]["name"], "tran.van.binh", "--json")
+
+
+def test_a_restored_backup_keeps_invitations_and_passwords():
+    from test_backup import backup, members, restore
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = os.path.join(tmp, "b.tar")
+        with Daemon(start_at=START) as d:
+            assert d.call("account.passwd", name="huynh.van.nam", password=PW_NAM)["ok"]
+            token = d.call("account.invite", name="nguyen.thi.lan")["link"].rsplit("/", 1)[1]
+            backup(d, archive)
+            m = members(archive)
+            assert "invite.key" in m and m["invite.key"].mode & 0o777 == 0o600, sorted(m)
+        target = os.path.join(tmp, "restored")
+        rc, out = restore(archive, target)
+        assert rc == 0, out
+        with Daemon(state_dir=target, start_at=START) as r:
+            assert web(r, "session.redeem", token=token, password=PW)["ok"], "the mailed link still works"
+            assert login(r, "huynh.van.nam", PW_NAM)["ok"], "the password still works"
+
+
+def test_the_web_section_sets_the_link_and_the_lifetimes():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "web.cfg")
+        text = open(CONFIG, encoding="utf-8").read()
+        i = text.index("web = {")
+        j = text.index("};", i) + 2
+        write(path, text[:i] + 'web = { url = "https://thidua.example.gov.vn/"; idle_minutes = 5; max_hours = 1;'
+              ' invite_hours = 2; };' + text[j:])
+        with Daemon(config=path, start_at=START) as d:
+            inv = d.call("account.invite", name="nguyen.thi.lan")
+            assert inv["link"].startswith("https://thidua.example.gov.vn/moi/"), inv
+            eq(inv["expires_at"], "2024-11-10T11:00:00+07:00", "2 hours")
+            assert d.call("account.passwd", name="nguyen.thi.lan", password=PW)["ok"]
+            tok = session(d, "nguyen.thi.lan", PW)
+            d.call("clock.advance", by="5m1s")
+            eq(code(web(d, "session.show", session=tok)), "session_expired", "idle 5 minutes")
+            tok = session(d, "nguyen.thi.lan", PW)
+            for _ in range(13):
+                assert web(d, "session.show", session=tok)["ok"]
+                d.call("clock.advance", by="4m40s")
+            eq(code(web(d, "session.show", session=tok)), "session_expired", "after 1 hour in use")
+        write(path, text[:i] + 'web = { url = "thidua.example.gov.vn"; };' + text[j:])
+        p = subprocess.run([os.path.join(BIN, "thiduad"), "-n", "-c", path], capture_output=True)
+        assert p.returncode != 0 and b"http://" in p.stdout + p.stderr, p
+
+
+def test_an_invitation_goes_by_smtp_at_once_to_the_mail_only_and_its_link_is_not_kept():
+    """With an smtp channel and thidua-mail: the invitation leaves at once, on a Sunday too,
+    to the unit's address and not to its chat; once the server has it, the delivery's copy
+    of the text no longer holds the link."""
+    from test_delivery import Receiver, Smtp, config_with_channels, wait_for, workers_ready
+    http, smtp = Receiver(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = config_with_channels(tmp, http, smtp, {"XA-ANPHU": "json-ok"})
+            with Daemon(config=cfg, start_at=START) as d:       # Sunday 09:00
+                workers_ready(d)
+                inv = d.call("account.invite", name="nguyen.thi.lan")
+                token = inv["link"].rsplit("/", 1)[1]
+                def invitations():
+                    return [(r, m) for r, m in ((r, email.message_from_bytes(c, policy=email.policy.default))
+                                                for _, r, c in smtp.messages) if "Mời đặt mật khẩu" in str(m["Subject"])]
+                ((rcpts, m),) = wait_for("the invitation", invitations)
+                eq(rcpts, ["ubnd.anphu@cuchi.example.org"], "to the unit's address")
+                assert str(m["Subject"]).startswith("[thidua] Mời đặt mật khẩu"), m["Subject"]
+                assert inv["link"] in m.get_body(("plain",)).get_content()
+                wait_for("the delivery settled", lambda: d.db().execute(
+                    "SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0] >= 1)
+                rows = d.db().execute("SELECT d.channel, d.payload FROM deliveries d JOIN outbox o ON o.id = d.outbox"
+                                      " WHERE o.kind = 'account_invite'").fetchall()
+                eq([r[0] for r in rows], ["thu"], "no chat delivery")
+                assert token not in rows[0][1] and "không được lưu" in rows[0][1], rows[0][1]
+                assert not [p for p in http.posts if token.encode() in p[2]], "never posted to a chat"
+                assert web(d, "session.redeem", token=token, password=PW)["ok"], "the mailed link works"
+    finally:
+        http.close()
+        smtp.close()
+
+
+def test_one_account_per_name_and_the_session_is_its_post_of_today():
+    """nguyen.thi.lan holds two posts one after the other (XA-ANPHU until 30 June 2025,
+    XA-ANNHONTAY-2025 from 1 July): one account, and the session is the post in force."""
+    with Daemon(start_at="2025-07-01T09:00:00+07:00") as d:
+        names = [a["name"] for a in d.call("accounts.list")["accounts"]]
+        eq(names.count("nguyen.thi.lan"), 1, "one account per name")
+        eq(len(names), len(set(names)), "no name twice")
+        row = [a for a in d.call("accounts.list")["accounts"] if a["name"] == "nguyen.thi.lan"][0]
+        eq(row["unit"], "XA-ANNHONTAY-2025", "today's post")
+        inv = d.call("account.invite", name="nguyen.thi.lan")
+        eq(inv["sent_to"], ["ubnd.annhontay@hcmc.example.org"], "mailed to today's unit")
+        r = web(d, "session.redeem", token=inv["link"].rsplit("/", 1)[1], password=PW)
+        eq((r["principal"]["unit"], r["principal"]["roles"]), ("XA-ANNHONTAY-2025", ["submitter"]), "today's post")
+        # a post that has ended logs in to nothing
+        assert d.call("account.passwd", name="tran.van.binh", password=PW)["ok"]
+        eq(code(login(d, "tran.van.binh", PW)), "roles_ended", "roles over on 30 June 2025")
+
+
+def test_a_supervised_thidua_web_is_given_the_web_socket():
+    """workers = ( { program = ".../thidua-web"; } ): thiduad starts it with -e naming the
+    web socket, not the jobs socket the delivery workers get."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prog = os.path.join(tmp, "thidua-web")
+        args = os.path.join(tmp, "args")
+        write(prog, f'#!/bin/sh\necho "$@" > {args}.tmp && mv {args}.tmp {args}\nexec sleep 600\n')
+        os.chmod(prog, 0o755)
+        cfg = os.path.join(tmp, "web.cfg")
+        write(cfg, open(CONFIG, encoding="utf-8").read() + f'\nworkers = ( {{ program = "{prog}"; args = [ "--listen", "127.0.0.1:0" ]; }} );\n')
+        with Daemon(config=cfg, start_at=START) as d:
+            deadline = time.monotonic() + 20
+            while not os.path.exists(args) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with open(args, encoding="utf-8") as fp:
+                eq(fp.read().split(), ["-e", f"ipc://{d.dir}/web.sock", "--listen", "127.0.0.1:0"], "its arguments")

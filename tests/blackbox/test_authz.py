@@ -81,7 +81,7 @@ def test_the_whole_authorization_table():
             eq(d.db().execute("SELECT count(*) FROM audit").fetchone()[0], n, f"{op} refused but recorded a change")
         # the table covers every op the daemon has: an op missing here would be untested
         import re
-        src = open(__file__.replace("tests/blackbox/test_authz.py", "daemon/api.c"), encoding="utf-8").read()
+        src = open(__file__.replace("tests/blackbox/test_authz.py", "daemon/core/api.c"), encoding="utf-8").read()
         table_ops = set(re.findall(r'\{ "([a-z.]+)", op_', src))
         eq(table_ops - ops, set(), "ops without an authorization test")
 

@@ -157,12 +157,12 @@ def test_64_file_frames_are_taken_and_a_65th_refuses_the_request_whole():
 
 
 def served_ops():
-    """The op names of the daemon's op table (daemon/api.c), read from the source."""
-    src = open(os.path.join(ROOT, "daemon", "api.c"), encoding="utf-8").read()
+    """The op names of the daemon's op table (daemon/core/api.c), read from the source."""
+    src = open(os.path.join(ROOT, "daemon", "core", "api.c"), encoding="utf-8").read()
     table = src[src.index("} ops[] = {"):]
     table = table[:table.index("\n};")]
     ops = re.findall(r'\{\s*"([^"]+)",\s*op_\w+', table)
-    assert len(ops) > 20, f"the op table of daemon/api.c was not found: {ops}"
+    assert len(ops) > 20, f"the op table of daemon/core/api.c was not found: {ops}"
     return ops
 
 

@@ -209,7 +209,7 @@ def test_every_row_of_the_authorization_table_over_tcp():
         t.no("pham.minh.tuan", "clock.advance", by="1d")
 
         # every op of the daemon is a row here
-        src = open(f"{ROOT}/daemon/api.c", encoding="utf-8").read()
+        src = open(f"{ROOT}/daemon/core/api.c", encoding="utf-8").read()
         eq(set(re.findall(r'\{ "([a-z.]+)", op_', src)) - t.ops, set(), "ops without a row tested over tcp")
 
 

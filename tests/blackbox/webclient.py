@@ -8,7 +8,9 @@ import subprocess
 import time
 import uuid
 
-from harness import BIN, CONFIG, Daemon, free_port, write
+from harness import BIN, CONFIG, ROOT, Daemon, free_port, write
+
+STATIC = os.path.join(ROOT, "workers", "web", "static")
 
 ADMIN = '  { name = "quan.tri"; display_name = "Quản Trị Viên"; unit = "HCM"; roles = [ "admin" ]; },\n'
 
@@ -35,7 +37,7 @@ class Gateway:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(BIN, "thidua-web"), "-e", f"ipc://{d.dir}/web.sock", "--listen", f"127.0.0.1:{self.port}",
-             "--spool", d.dir, "-v"] + list(args), stdout=self.log, stderr=self.log)
+             "--spool", d.dir, "--static", STATIC, "-v"] + list(args), stdout=self.log, stderr=self.log)
         wait_http(self.port, self.proc, self.read_log)
 
     def read_log(self):

@@ -213,6 +213,7 @@ static const struct {
 	{ "not_a_proposer", "Đơn vị này không được đề nghị danh hiệu này.", 403 },
 	{ "no_decider", "Không xác định được đơn vị xét duyệt.", 400 },
 	{ "nothing_to_decide", "Không có hồ sơ nào chờ xét.", 400 },
+	{ "rate_limited", "Bạn gửi quá nhiều yêu cầu trong một giây. Hãy chờ một lát rồi thử lại.", 429 },
 	{ "storage_full", "Máy chủ hết chỗ lưu trữ. Hãy báo quản trị viên.", 503 },
 	{ "unavailable", "Máy chủ thidua chưa sẵn sàng. Hãy thử lại sau ít phút.", 503 },
 	{ "internal", "Máy chủ gặp lỗi. Hãy báo quản trị viên.", 500 },

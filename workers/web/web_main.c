@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -262,6 +263,9 @@ static void run(struct web_req *r, struct web_resp *w)
 			if (!strcmp(code, "session_expired") || !strcmp(code, "session_required")) {
 				w->cookies[w->ncookies++] = session_cookie(r, NULL);
 				redirect(w, "/dang-nhap?tb=het-han");
+			} else if (!strcmp(code, "rate_limited")) {
+				page_error(r, w, 429, "Quá nhiều yêu cầu",
+					   "Bạn gửi quá nhiều yêu cầu trong một giây. Hãy chờ một lát rồi thử lại.");
 			} else {
 				page_error(r, w, 503, "Hệ thống chưa sẵn sàng",
 					   "Không hỏi được máy chủ thidua. Hãy thử lại sau ít phút.");
@@ -290,14 +294,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r) {
 		r = req_new(conn, url, method);
 		*con_cls = r;
-		if (!strcmp(method, "POST") && r->route && form_begin(r) != 0) {
-			page_error(r, &w, 400, "Biểu mẫu không đọc được",
-				   "Trình duyệt gửi dữ liệu theo kiểu không được hỗ trợ.");
-			return send_resp(conn, &w);
-		}
 		if (form_declared_too_large(r)) {
 			page_error(r, &w, 413, "Dữ liệu quá lớn",
 				   "Dữ liệu gửi lên vượt quá giới hạn cho phép.");
+			return send_resp(conn, &w);
+		}
+		if (!strcmp(method, "POST") && r->route && form_begin(r) != 0) {
+			page_error(r, &w, 400, "Biểu mẫu không đọc được",
+				   "Trình duyệt gửi dữ liệu theo kiểu không được hỗ trợ.");
 			return send_resp(conn, &w);
 		}
 		return MHD_YES;
@@ -480,6 +484,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(argv[0], verbose);
+	/* one malloc arena per serving thread would keep what each freed: the pages are small
+	 * and short-lived, two arenas are enough for four threads */
+	mallopt(M_ARENA_MAX, 2);
 	if (parse_listen(web_opts.listen, &ss, &sslen) < 0) {
 		fprintf(stderr, "thidua-web: --listen wants ADDRESS:PORT (127.0.0.1:8470, [::1]:8470), not '%s'\n",
 			web_opts.listen);
@@ -511,7 +518,7 @@ int main(int argc, char **argv)
 			       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)web_opts.threads,
 			       MHD_OPTION_CONNECTION_LIMIT, web_opts.max_connections,
 			       MHD_OPTION_CONNECTION_TIMEOUT, web_opts.timeout_s,
-			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 			       MHD_OPTION_PER_IP_CONNECTION_LIMIT, web_opts.trust_proxy ? 0u : 64u,
 			       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			       MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,

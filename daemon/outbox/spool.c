@@ -448,7 +448,8 @@ static int fan_out(struct daemon *d, const struct message *m)
 		if (has_reply)
 			bjson_field(&payload, "reply_to", reply, 0);
 		payload_end(&payload, m->key, &event);
-		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, channel_expiry(mail, now, expires)))
+		if ((strcmp(m->kind, "account_invite") ? deliveries_add_text : deliveries_add_now)(d, m->id, mail, payload.p,
+			payload.len, channel_expiry(mail, now, expires)))
 			n = -1;
 		else
 			n++;

@@ -14,5 +14,8 @@
  * JSON text (an object); copied. 0, or -1 when the row could not be written. */
 int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
 			size_t len, int64_t expires_at);
+/* deliveries_add_now - the same, leaving at any hour (an account invitation, asked for now) */
+int deliveries_add_now(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
+		       size_t len, int64_t expires_at);
 
 #endif
