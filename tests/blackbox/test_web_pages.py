@@ -435,13 +435,17 @@ def test_the_reminders_of_the_unit():
         assert "r3wd" not in other.text
 
 
+AUDITOR = '  { name = "kiem.toan"; display_name = "Kiểm Toán Viên"; unit = "HCM"; roles = [ "auditor" ]; },\n'
+PW_AUDITOR = "mật khẩu kiểm toán 2024"
+
+
 def admin_config(http, smtp):
     def make(tmp):
         from test_channels import fake_config
         path = fake_config(tmp, http, smtp, {"XA-ANPHU": "json-ok", "XA-TRUNGAN": "flaky"})
         text = open(path, encoding="utf-8").read()
         i = text.index("principals = (") + len("principals = (\n")
-        write(path, (text[:i] + ADMIN + text[i:]).replace(*NO_RATE))
+        write(path, (text[:i] + ADMIN + AUDITOR + text[i:]).replace(*NO_RATE))
         return path
     return make
 
@@ -476,6 +480,16 @@ def test_the_administrator_sees_workers_channels_dead_letters_and_the_audit_chai
             assert "Bật lại kênh flaky" not in page.text, "an enabled channel has no button"
             assert f"Gửi lại thông báo {dead[0]['id']}" in page.text and "HTTP 500 &lt;b&gt;lỗi&lt;/b&gt;" in page.text
             assert "Chuỗi nhật ký toàn vẹn" in page.text, "audit.verify"
+            # an auditor reads it and changes nothing: no buttons, its forms refused
+            assert s.d.call("account.passwd", name="kiem.toan", password=PW_AUDITOR)["ok"]
+            aud = Browser(s.g.port)
+            eq(aud.login("kiem.toan", PW_AUDITOR).status, 303, "the auditor")
+            apage = aud.get("/quan-tri")
+            eq(apage.status, 200, apage.text[:500])
+            assert "Chuỗi nhật ký toàn vẹn" in apage.text and "HTTP 500 &lt;b&gt;lỗi&lt;/b&gt;" in apage.text, apage.text
+            assert "Gửi lại thông báo" not in apage.text and "Bật lại kênh" not in apage.text, "no buttons"
+            eq(aud.post("/quan-tri/gui-lai", {"csrf": aud.field(apage, "csrf"), "thong_bao": dead[0]["id"]}).status, 403,
+               "the auditor retries nothing")
             csrf = admin.field(page, "csrf")
             # CSRF first: nothing changes
             eq(admin.post("/quan-tri/kenh", {"csrf": "z" * len(csrf), "kenh": "json-ok"}).status, 403, "no token")
