@@ -224,6 +224,7 @@ def test_upload_errors_are_shown_next_to_the_field_and_nothing_is_stored():
             ([("tep", "..", b"x")], "..", "không được là . hoặc .."),
             ([("tep", "a.pdf", b"1"), ("tep", "a.pdf", b"2")], "a.pdf", "trùng tên"),
             ([("tep", "", b"")], None, "Chưa chọn tệp nào"),
+            ([("tep", f"tep-{i}.pdf", b"%d" % i) for i in range(65)], None, "Quá 64 tệp"),
         ]
         for files, shown, why in cases:
             r = b.post_multipart(SUBMIT, {"csrf": csrf, "ghi_chu": "ghi chú <b>giữ lại</b>"}, files)
@@ -292,7 +293,8 @@ def test_every_response_carries_the_security_headers():
                 anon.get("/static/thidua.js"), anon.get("/static/chart.js"), anon.get("/static/khong-co.js"),
                 anon.post("/dang-nhap", {}), b.get("/"), b.get("/viec-can-lam"), b.get("/bien-nhan"),
                 b.get(f"/bien-nhan/{number}"), b.get("/bien-nhan/BN-2099-999999"), b.get(f"/tep/{number}/{sha}"),
-                b.get(SUBMIT), b.post("/dang-xuat", {}), anon.request("PUT", "/dang-nhap", b"x")]
+                b.get(SUBMIT), b.post("/dang-xuat", {}), b.get("/bien-nhan/%FF%FE"),
+                anon.request("PUT", "/dang-nhap", b"x")]
         for r in seen:
             for name, value in SECURITY.items():
                 eq(r.header(name), value, f"{name} on a {r.status} response")
@@ -305,6 +307,7 @@ def test_every_response_carries_the_security_headers():
         eq(seen[6].status, 404, "nothing else of the file system")
         eq(seen[2].status, 404, "an unknown page")
         eq(seen[-1].status, 405, "a method the page does not take")
+        eq(seen[-2].status, 404, "a path that is not UTF-8")
         for r in pages:
             assert "<script>" not in r.text and " style=" not in r.text and " on" + "click=" not in r.text, \
                 "no inline script or style (the policy forbids it)"

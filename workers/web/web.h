@@ -173,6 +173,12 @@ void page_error(struct web_req *r, struct web_resp *w, int status, const char *t
  * code and the daemon's own message (status from the code: 403, 404, 400, 503) */
 void page_daemon_error(struct web_req *r, struct web_resp *w, json_t *reply);
 
+/* chart_canvas - a chart drawn by thidua.js with Chart.js: data is
+ * {"type": "bar", "labels": [...], "datasets": [{"label", "data": [...], "color"}],
+ *  "stacked": true}, written into the canvas's data-chart attribute (escaped); label is the
+ * text a screen reader says. Put a table with the same numbers beside it. */
+void chart_canvas(struct buf *b, const json_t *data, const char *label);
+
 /* hidden_csrf - the hidden field of the session's CSRF token, for every POST form */
 void hidden_csrf(struct web_req *r, struct buf *b);
 

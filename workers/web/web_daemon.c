@@ -122,6 +122,9 @@ static json_t *call(struct web_req *r, json_t *req, const char *field, void **bl
 
 	if (blob)
 		*blob = NULL;
+	if (!req)	/* json_pack refused a member (not UTF-8): nothing to send */
+		return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", "invalid_field", "message",
+				 "a value of the request is not valid UTF-8");
 	snprintf(id, sizeof(id), "web-%lx-%lu-%08x", (unsigned long)getpid() & 0xffffff, ++tseq,
 		 (unsigned)random());
 	json_object_set_new(req, "id", json_string(id));

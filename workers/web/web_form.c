@@ -54,7 +54,7 @@ static int file_part(struct web_req *r, const char *key, const char *filename, c
 
 	if (off == 0 && (!u || u->size || strcmp(u->field, key) || strcmp(u->filename, filename))) {
 		if (r->nfiles == WEB_MAX_FILES) {
-			r->too_many_files = 1;
+			r->too_many_files = 1;	/* this part, and the pieces after it, are dropped */
 			return 0;
 		}
 		u = &r->files[r->nfiles++];
@@ -62,7 +62,7 @@ static int file_part(struct web_req *r, const char *key, const char *filename, c
 		u->filename = xstrdup(filename);
 		u->fd = -1;
 	}
-	if (!u || !size)
+	if (!u || !size || r->too_many_files)
 		return 0;
 	u->size += size;
 	if (u->too_big)

@@ -7,8 +7,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "jdump.h"
 #include "web.h"
 #include "xalloc.h"
 
@@ -266,4 +268,13 @@ void time_text(const char *iso, char *out, size_t size)
 		snprintf(out, size, "%02d:%02d %02d/%02d/%04d", h, mi, d, mo, y);
 	else
 		xstrlcpy(out, iso ? iso : "", size);
+}
+
+void chart_canvas(struct buf *b, const json_t *data, const char *label)
+{
+	char *text = jdump(data, JSON_COMPACT);
+
+	hput(b, "<div class=\"chart-box\"><canvas data-chart=\"%s\" role=\"img\" aria-label=\"%s\"></canvas></div>",
+	     text ? text : "{}", label);
+	free(text);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pages.h"
+#include "utf8.h"
 #include "web.h"
 #include "xalloc.h"
 
@@ -59,7 +60,7 @@ static int match(const char *pattern, const char *path, char **args, int *nargs)
 		if (*pattern == '*') {
 			size_t len = strcspn(path, "/");
 
-			if (!len || n == WEB_MAX_ARGS)
+			if (!len || n == WEB_MAX_ARGS || !utf8_valid(path, len))
 				goto no;
 			args[n++] = xstrndup(path, len);
 			path += len;
