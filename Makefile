@@ -103,11 +103,12 @@ $(BIN)/thiduad: $(BUILD)/daemon/core/main.o $(BUILD)/libthiduad.a $(BUILD)/libco
 
 $(BUILD)/cli/%.o: cli/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(XLSX_CFLAGS) $(CURL_CFLAGS) -MMD -MP -c $< -o $@
 
+# thiduactl zalo authorize exchanges the code at Zalo's OAuth endpoint with libcurl
 $(BIN)/thiduactl: $(CLI_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(XLSX_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(XLSX_LIBS) $(CURL_LIBS)
 
 # each folder workers/NAME builds bin/thidua-NAME; workers share only common/
 .SECONDEXPANSION:

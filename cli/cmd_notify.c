@@ -331,6 +331,8 @@ static int cmd_notifications_show(int argc, char **argv)
 			printf(", answer: %s", jstr(u, "answer"));
 		else if (*jstr(u, "error"))
 			printf(", error: %s", jstr(u, "error"));
+		if (json_is_integer(json_object_get(u, "fallback")))
+			printf("; sent to the unit's e-mail instead (delivery %lld)", jint(u, "fallback"));
 		printf("\n");
 		if (!strcmp(jstr(u, "state"), "pending"))
 			printf("  next attempt:  %s\n", jstr(u, "next_at"));

@@ -19,6 +19,7 @@
 #include "cmd_inbox.h"
 #include "cmd_principals.h"
 #include "cmd_notify.h"
+#include "cmd_zalo.h"
 #include "cmd_proposals.h"
 #include "cmd_reports.h"
 #include "cmd_summary.h"
@@ -61,6 +62,9 @@ static void usage(FILE *fp)
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  channels list                  each channel: enabled or disabled (since, why), queue, last error\n"
 		"  channels enable NAME           a disabled channel sends again\n"
+		"  zalo authorize --channel NAME --redirect-uri URI   a Zalo OA's first authorisation (PKCE):\n"
+		"                                 prints the page to open; then --redirect URL (or --code CODE)\n"
+		"                                 exchanges the code and stores the tokens in the daemon\n"
 		"  audit list [--unit CODE] [--principal NAME] [--object OBJ] [--since TIME] [--until TIME]\n"
 		"             [--limit N] [--before SEQ] [EXPORT]\n"
 		"  audit verify                   walk the hash chain; name the first row altered or removed\n"
@@ -381,6 +385,7 @@ static const struct command {
 	{ "summary", cmd_summary },
 	{ "inbox", cmd_inbox },
 	{ "principals", cmd_principals },
+	{ "zalo", cmd_zalo },
 };
 
 int main(int argc, char **argv)

@@ -27,6 +27,7 @@
 #include "request.h"
 #include "ops_calendar.h"
 #include "ops_notify.h"
+#include "zalo.h"
 #include "proposals.h"
 #include "thiduad.h"
 #include "timeutil.h"
@@ -104,6 +105,8 @@ static const struct op_entry {
 	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
 	{ "channels.list", op_channels_list, OP_RERUN, A_ADMIN },
 	{ "channels.enable", op_channels_enable, OP_WRITE, A_ADMIN },
+	{ "zalo.app", op_zalo_app, OP_RERUN, A_ADMIN },
+	{ "zalo.store", op_zalo_store, OP_WRITE, A_ADMIN },
 	{ "audit.list", op_audit_list, OP_RERUN, A_AUDITOR },
 	{ "audit.verify", op_audit_verify, OP_RERUN, A_AUDITOR },
 	{ "files.verify", op_files_verify, OP_RERUN, A_ADMIN },

@@ -1030,12 +1030,11 @@ static void check_zalo(struct loader *ld, const config_setting_t *s, const struc
 	int zalo = !strcmp(c->kind, "zalo"), zns = !strcmp(c->kind, "zns");
 
 	if ((zalo || zns) && !c->secret && !c->app_id)
-		err_at(ld, s, "channel %s: %s needs secret (the Official Account's access token), or app_id, app_secret"
-		       " and refresh_token for thidua to renew it", c->name, c->kind);
-	if ((zalo || zns) && (c->app_id || c->app_secret || c->refresh_token)
-	    && (!c->app_id || !c->app_secret || !c->refresh_token))
-		err_at(ld, s, "channel %s: app_id, app_secret and refresh_token go together (the app's id and secret key,"
-		       " and the refresh token of the OA's authorisation)", c->name);
+		err_at(ld, s, "channel %s: %s needs secret (the Official Account's access token), or app_id and app_secret"
+		       " for thidua to hold and renew it (thiduactl zalo authorize)", c->name, c->kind);
+	if ((zalo || zns) && (c->app_id || c->app_secret || c->refresh_token) && (!c->app_id || !c->app_secret))
+		err_at(ld, s, "channel %s: app_id and app_secret go together (the app's id and secret key), and"
+		       " refresh_token needs them", c->name);
 	if ((zalo || zns) && strncmp(c->oauth_url, "https://", 8)
 	    && !(!strncmp(c->oauth_url, "http://", 7) && is_loopback_url(c->oauth_url + 7)))
 		err_at(ld, s, "channel %s: oauth_url must be https:// (http:// only to this machine)", c->name);

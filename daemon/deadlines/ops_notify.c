@@ -421,6 +421,8 @@ json_t *deliveries_json(struct daemon *d, int64_t outbox)
 				    : json_time(d, sqlite3_column_int64(s, 9)));
 		json_object_set_new(o, "answer", detail && json_object_get(detail, "reason")
 				    ? json_incref(json_object_get(detail, "reason")) : json_null());
+		if (json_is_integer(json_object_get(detail, "fallback")))
+			json_object_set(o, "fallback", json_object_get(detail, "fallback"));
 		if (detail && json_object_get(detail, "recipients"))
 			json_object_set(o, "recipients", json_object_get(detail, "recipients"));
 		json_decref(detail);

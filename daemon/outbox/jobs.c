@@ -182,16 +182,18 @@ static json_t *channel_json(const struct channel *c)
 	return o;
 }
 
-/* outbox_settle - the message's state follows its deliveries */
+/* outbox_settle - the message's state follows its deliveries (a superseded one aside) */
 void outbox_settle(struct daemon *d, int64_t outbox)
 {
 	sqlite3_stmt *s = store_stmt(d->store,
 		"UPDATE outbox SET state = CASE"
 		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state IN ('pending', 'leased')) THEN 'queued'"
-		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state = 'failed') THEN 'failed'"
-		" ELSE 'sent' END,"
-		" sent_at = CASE WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent') THEN ?2 END,"
-		" error = (SELECT last_error FROM deliveries WHERE outbox = ?1 AND state = 'failed' LIMIT 1)"
+		" WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state = 'failed' AND NOT " SUPERSEDED ")"
+		" THEN 'failed' ELSE 'sent' END,"
+		" sent_at = CASE WHEN NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent'"
+		" AND NOT " SUPERSEDED ") THEN ?2 END,"
+		" error = (SELECT last_error FROM deliveries WHERE outbox = ?1 AND state = 'failed' AND NOT " SUPERSEDED
+		" LIMIT 1)"
 		" WHERE id = ?1 AND state NOT IN ('pending', 'spooled')");
 
 	sqlite3_bind_int64(s, 1, outbox);
@@ -587,6 +589,14 @@ static const struct channel *may_disable(struct daemon *d, const struct worker *
 	return *why ? NULL : c;
 }
 
+/* zalo_kind - the channel named is a zalo or zns one */
+static int zalo_kind(struct daemon *d, const char *chname)
+{
+	const struct channel *c = cfg_channel(d->cfg, chname);
+
+	return c && (!strcmp(c->kind, "zalo") || !strcmp(c->kind, "zns"));
+}
+
 /* protocol_error - a result the protocol does not know (an unknown status): the worker's
  * mistake, not the message's. Logged; the job goes back to the queue, offered again after
  * a pause (so a worker that keeps answering so does not spin the daemon), the attempt not
@@ -613,14 +623,14 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	const char *status = json_string_value(json_object_get(msg, "status"));
 	const char *reason = json_string_value(json_object_get(msg, "reason"));
 	json_t *code = json_object_get(msg, "code");
-	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0;
+	int64_t id = job ? strtoll(job, NULL, 10) : 0, outbox = 0, now = clock_now(d), expires = 0, dispatched = 0;
 	char chname[128] = "", sent_with[CHANNEL_PRINT] = "";
 	int attempts = 0, leased = 0, renewed;
 	sqlite3_stmt *s;
 	char *bounded = result_bound(msg, &raw, &rawlen), *redacted = NULL;	/* stored and shown: bounded */
 
 	reason = json_string_value(json_object_get(msg, "reason"));	/* as bounded */
-	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at, settings FROM deliveries"
+	s = store_stmt(d->store, "SELECT outbox, channel, attempts, expires_at, settings, lease_until FROM deliveries"
 		       " WHERE id = ?1 AND state = 'leased' AND worker = ?2");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, w->hex, -1, SQLITE_STATIC);
@@ -632,6 +642,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		expires = sqlite3_column_int64(s, 3);
 		if (sqlite3_column_type(s, 4) != SQLITE_NULL)
 			xstrlcpy(sent_with, (const char *)sqlite3_column_text(s, 4), sizeof(sent_with));
+		dispatched = sqlite3_column_int64(s, 5) - LEASE_SECONDS;
 	}
 	sqlite3_reset(s);
 	if (w->inflight > 0)
@@ -646,7 +657,7 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		free(bounded);
 		return;
 	}
-	renewed = zalo_result(d, chname, msg);	/* a renewed Zalo token: the next attempt at once */
+	renewed = zalo_result(d, chname, msg, dispatched);	/* a renewed Zalo token: the next attempt at once */
 	if (json_object_get(msg, "zalo_token")) {	/* kept in zalo_tokens only, not in the detail */
 		json_object_del(msg, "zalo_token");
 		redacted = jdump(msg, JSON_COMPACT);
@@ -685,7 +696,8 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			outbox_settle(d, outbox);
 		events_emit(d, "notification.sent", json_pack("{s:I,s:s}", "id", (json_int_t)outbox, "channel", chname));
 	} else if (!strcmp(status, "retry")) {
-		int64_t after = renewed ? 0 : backoff(attempts), next;
+		int refused = json_is_true(json_object_get(msg, "token_rejected")) ? zalo_token_refused(d, id, chname) : 0;
+		int64_t after = renewed || refused == 1 ? 0 : backoff(attempts), next;
 		json_t *ra = json_object_get(msg, "retry_after");
 
 		keep_parts_sent(d, id, msg);
@@ -693,7 +705,13 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 			after = json_number_value(ra) < 366.0 * 86400 ? (int64_t)json_number_value(ra) : 366 * 86400;
 		next = next_attempt(d, id, now + after);
 		channel_note_error(d, chname, reason ? reason : "a temporary failure");
-		if (next >= expires) {
+		if (refused == 2) {	/* -216: refresh once, retry once */
+			char *why = xasprintf("%s; refused again after the token was renewed: authorise the OA again"
+					      " (thiduactl zalo authorize --channel %s)", reason ? reason : "error -216", chname);
+
+			dead_letter(d, id, outbox, chname, why);
+			free(why);
+		} else if (next >= expires) {
 			char *why = xasprintf("gave up after %d attempts: %s", attempts, reason ? reason : "temporary failures");
 
 			dead_letter(d, id, outbox, chname, why);
@@ -715,6 +733,8 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 	} else {
 		const struct channel *gone = NULL;
 		char print[CHANNEL_PRINT];
+		int64_t fallback = 0;
+		const char *nofallback = NULL;
 
 		keep_parts_sent(d, id, msg);	/* for an operator's notifications.retry */
 		channel_note_error(d, chname, reason ? reason : "the server refused the message");
@@ -733,7 +753,35 @@ static void handle_result(struct daemon *d, struct worker *w, json_t *msg, const
 		sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
 		sqlite3_step(s);
 		sqlite3_reset(s);
-		if (gone) {
+		if (!gone && json_is_true(json_object_get(msg, "recipient_unreachable")) && zalo_kind(d, chname))
+			fallback = spool_mail_fallback(d, outbox, &nofallback);
+		if (fallback > 0) {
+			/* Zalo cannot reach the person: the unit's e-mail instead; this delivery keeps
+			 * Zalo's explanation and names the e-mail's */
+			char *why = xasprintf("%s; sent to the unit's e-mail instead (delivery %lld)",
+					      reason ? reason : "the recipient cannot be reached", (long long)fallback);
+
+			s = store_stmt(d->store, "UPDATE deliveries SET state = 'failed', worker = NULL, last_error = ?2,"
+				       " detail = json_set(CASE WHEN json_valid(detail) THEN detail ELSE '{}' END,"
+				       " '$.fallback', ?3) WHERE id = ?1");
+			sqlite3_bind_int64(s, 1, id);
+			sqlite3_bind_text(s, 2, why, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 3, fallback);
+			sqlite3_step(s);
+			sqlite3_reset(s);
+			outbox_settle(d, outbox);
+			log_info("delivery %lld via %s: %s", (long long)id, chname, why);
+			events_emit(d, "notification.fallback", json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)outbox,
+									  "channel", chname, "reason", reason ? reason : "",
+									  "delivery", (json_int_t)fallback));
+			free(why);
+		} else if (nofallback) {
+			char *why = xasprintf("%s; not sent by e-mail instead: %s", reason ? reason
+					      : "the recipient cannot be reached", nofallback);
+
+			dead_letter(d, id, outbox, chname, why);
+			free(why);
+		} else if (gone) {
 			/* the message itself did nothing wrong: it waits with the channel's others */
 			char *why = xasprintf("the endpoint answered 410 Gone: %s", reason ? reason : "gone");
 

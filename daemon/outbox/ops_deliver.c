@@ -7,6 +7,7 @@
 
 #include "channels.h"
 #include "jdump.h"
+#include "jobs.h"
 #include "log.h"
 #include "mailhdr.h"
 #include "templates.h"
@@ -42,7 +43,7 @@ int op_notifications_retry(struct daemon *d, struct request *rq, json_t *out)
 	 * the configuration: it fails at once, saying so) */
 	s = store_stmt(d->store, "UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?2,"
 		       " expires_at = ?2 + 3600 * coalesce((SELECT value FROM json_each(?3) WHERE key = deliveries.channel), 72),"
-		       " worker = NULL WHERE outbox = ?1 AND state = 'failed'");
+		       " worker = NULL WHERE outbox = ?1 AND state = 'failed' AND NOT " SUPERSEDED);
 	hours = json_object();
 	for (size_t i = 0; i < d->cfg->nchannels; i++)
 		json_object_set_new(hours, d->cfg->channels[i].name, json_integer(d->cfg->channels[i].expire_hours

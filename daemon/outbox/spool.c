@@ -389,76 +389,117 @@ static int64_t channel_expiry(const struct channel *c, int64_t now, int64_t end)
 	return c->expire_hours && now + (int64_t)c->expire_hours * 3600 < end ? now + (int64_t)c->expire_hours * 3600 : end;
 }
 
-/* fan_out - a message whose recipient has configured channels becomes one delivery per
- * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
- * 0 when the recipient has none and the message goes to the spool, -1 on error. The
- * payloads are written as JSON text directly (buf_json_str). */
-static int fan_out(struct daemon *d, const struct message *m)
+/* reaches_by_zalo - the recipient names a zalo or zns channel: its e-mail is then the
+ * fallback when Zalo cannot reach the person (spool_mail_fallback), not sent alongside */
+static int reaches_by_zalo(const struct config *cfg, const struct unit *to)
 {
-	const struct unit *to = unitset_find(d->units, m->recipient);
-	const struct channel *mail = email_channel(d->cfg);
-	int64_t now = clock_now(d), expires = now + 72 * 3600;
-	struct item *items;
-	size_t nitems;
-	static struct buf event, payload;	/* kept from message to message: no regrowing */
-	char *subject = NULL, *body = NULL;
-	int n = 0;
-	int32_t today = day_of_time(now, d->cfg->utc_offset);
-	sqlite3_stmt *s;
+	for (size_t i = 0; to && to->chats && to->chats[i]; i++) {
+		const struct channel *c = cfg_channel(cfg, to->chats[i]);
 
-	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
+		if (c && (!strcmp(c->kind, "zalo") || !strcmp(c->kind, "zns")))
+			return 1;
+	}
+	return 0;
+}
 
-	if (answer ? !mail : (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0]))))
-		return 0;
-	items = message_items(d, m, now, &nitems);
-	/* a reminder is pointless after its due date: it expires then */
+/* message_expiry - when the deliveries of m give up: 72 hours after now, or sooner for a
+ * reminder, pointless after its due date */
+static int64_t message_expiry(const struct daemon *d, const struct message *m, const struct item *items,
+			      size_t nitems, int64_t now)
+{
+	int64_t expires = now + 72 * 3600;
+
 	if (!strcmp(m->kind, "reminder") && nitems) {
 		int64_t end = day_start(items[0].due_day + 1, d->cfg->utc_offset);
 
 		if (end < expires)
 			expires = end;
 	}
+	return expires;
+}
+
+/* mail_payload - the e-mail of m through the smtp channel mail, as the mail worker takes
+ * it (docs/JOBS.md), into payload; to the unit's addresses, or to the address m->recipient
+ * for an answer */
+static void mail_payload(struct daemon *d, const struct message *m, const struct unit *to, const struct channel *mail,
+			 const struct item *items, size_t nitems, int32_t today, const struct buf *event,
+			 struct buf *payload)
+{
+	int answer = !strcmp(m->kind, "mail_answer");
+	char msgid[MAILHDR_ID_MAX], reply[320], *subject = NULL, *body = NULL;
+	int has_reply;
+
+	mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
+	render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
+	has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
+	payload->len = 0;
+	BUF_PUT(payload, "{");
+	bjson_field(payload, "from", mail->from, 1);
+	bjson_field(payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
+	BUF_PUT(payload, ",\"to\":[");
+	for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++) {
+		if (i)
+			BUF_PUT(payload, ",");
+		BUF_PUT(payload, "{");
+		bjson_field(payload, "address", answer ? m->recipient : to->emails[i], 1);
+		if (!answer)
+			bjson_field(payload, "name", to->name, 0);
+		BUF_PUT(payload, "}");
+	}
+	BUF_PUT(payload, "]");
+	bjson_field(payload, "subject", subject, 0);
+	bjson_field(payload, "text", body, 0);
+	BUF_PUT(payload, ",\"html\":null");
+	bjson_field(payload, "message_id", msgid, 0);
+	if (has_reply)
+		bjson_field(payload, "reply_to", reply, 0);
+	payload_end(payload, m->key, event);
+	free(subject);
+	free(body);
+}
+
+/* fan_out - a message whose recipient has configured channels becomes one delivery per
+ * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
+ * 0 when the recipient has none and the message goes to the spool, -1 on error. The
+ * payloads are written as JSON text directly (buf_json_str). A recipient reached through
+ * Zalo gets its e-mail only when Zalo cannot reach it (spool_mail_fallback). */
+static int fan_out(struct daemon *d, const struct message *m)
+{
+	const struct unit *to = unitset_find(d->units, m->recipient);
+	const struct channel *mail = email_channel(d->cfg);
+	int64_t now = clock_now(d), expires;
+	struct item *items;
+	size_t nitems;
+	static struct buf event, payload;	/* kept from message to message: no regrowing */
+	char *subject = NULL, *body = NULL;
+	int n = 0, chats = 0;
+	int32_t today = day_of_time(now, d->cfg->utc_offset);
+	sqlite3_stmt *s;
+
+	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
+	int invite = !strcmp(m->kind, "account_invite");	/* a one-time link: mail only, at once */
+
+	if (answer ? !mail : (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0]))))
+		return 0;
+	items = message_items(d, m, now, &nitems);
+	expires = message_expiry(d, m, items, nitems, now);
 	event.len = payload.len = 0;
 	event_json(&event, m, items, nitems);
-	if (mail && (answer || (to->emails && to->emails[0]))) {
-		char msgid[MAILHDR_ID_MAX], reply[320];
-		int has_reply;
+	for (size_t i = 0; !answer && to->chats && to->chats[i]; i++) {
+		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
 
-		mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
-		render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
-		has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
-		BUF_PUT(&payload, "{");
-		bjson_field(&payload, "from", mail->from, 1);
-		bjson_field(&payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
-		BUF_PUT(&payload, ",\"to\":[");
-		for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++) {
-			if (i)
-				BUF_PUT(&payload, ",");
-			BUF_PUT(&payload, "{");
-			bjson_field(&payload, "address", answer ? m->recipient : to->emails[i], 1);
-			if (!answer)
-				bjson_field(&payload, "name", to->name, 0);
-			BUF_PUT(&payload, "}");
-		}
-		BUF_PUT(&payload, "]");
-		bjson_field(&payload, "subject", subject, 0);
-		bjson_field(&payload, "text", body, 0);
-		BUF_PUT(&payload, ",\"html\":null");
-		bjson_field(&payload, "message_id", msgid, 0);
-		if (has_reply)
-			bjson_field(&payload, "reply_to", reply, 0);
-		payload_end(&payload, m->key, &event);
-		if ((strcmp(m->kind, "account_invite") ? deliveries_add_text : deliveries_add_now)(d, m->id, mail, payload.p,
-			payload.len, channel_expiry(mail, now, expires)))
+		chats += c && strcmp(c->kind, "smtp");
+	}
+	if (mail && (answer || (to->emails && to->emails[0] && (invite || !(chats && reaches_by_zalo(d->cfg, to)))))) {
+		mail_payload(d, m, to, mail, items, nitems, today, &event, &payload);
+		if ((invite ? deliveries_add_now : deliveries_add_text)(d, m->id, mail, payload.p, payload.len,
+									channel_expiry(mail, now, expires)))
 			n = -1;
 		else
 			n++;
-		free(subject);
-		free(body);
-		subject = body = NULL;
 	}
 	/* an invitation's link goes to the unit's mail only, never to a group chat */
-	for (size_t i = 0; n >= 0 && !answer && strcmp(m->kind, "account_invite") && to->chats && to->chats[i]; i++) {
+	for (size_t i = 0; n >= 0 && !answer && !invite && to->chats && to->chats[i]; i++) {
 		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
 
 		if (!c || !strcmp(c->kind, "smtp"))
@@ -489,6 +530,86 @@ static int fan_out(struct daemon *d, const struct message *m)
 								"kind", m->kind));
 	}
 	return n < 0 ? -1 : n > 0;
+}
+
+/* spool_mail_fallback - see jobs.h */
+int64_t spool_mail_fallback(struct daemon *d, int64_t outbox, const char **why)
+{
+	const struct channel *mail = email_channel(d->cfg);
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT id FROM deliveries WHERE outbox = ?1 AND kind = 'mail'"
+				     " ORDER BY id LIMIT 1");
+	struct message m = { .id = outbox };
+	const struct unit *to = NULL;
+	int64_t id = 0, now = clock_now(d);
+	struct item *items;
+	size_t nitems;
+	struct buf event = { 0 }, payload = { 0 };
+	int reached = 0;
+
+	*why = NULL;
+	sqlite3_bind_int64(s, 1, outbox);
+	if (sqlite3_step(s) == SQLITE_ROW)	/* fallen back already (another recipient, a retry) */
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (id)
+		return id;
+	/* another person of the unit got it through Zalo: the unit was reached */
+	s = store_stmt(d->store, "SELECT channel FROM deliveries WHERE outbox = ?1 AND state = 'sent' AND kind = 'webhook'");
+	sqlite3_bind_int64(s, 1, outbox);
+	while (!reached && sqlite3_step(s) == SQLITE_ROW) {
+		const struct channel *c = cfg_channel(d->cfg, (const char *)sqlite3_column_text(s, 0));
+
+		reached = c && (!strcmp(c->kind, "zalo") || !strcmp(c->kind, "zns"));
+	}
+	sqlite3_reset(s);
+	if (reached) {
+		*why = "another of the unit's Zalo recipients got the message";
+		return 0;
+	}
+	s = store_stmt(d->store, "SELECT dedup_key, recipient, kind, report, period, step, moment, late FROM outbox"
+		       " WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, outbox);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		m.key = xstrdup((const char *)sqlite3_column_text(s, 0));
+		m.recipient = xstrdup((const char *)sqlite3_column_text(s, 1));
+		m.kind = xstrdup((const char *)sqlite3_column_text(s, 2));
+		m.report = xstrdup((const char *)sqlite3_column_text(s, 3));
+		m.period = xstrdup((const char *)sqlite3_column_text(s, 4));
+		m.step = xstrdup((const char *)sqlite3_column_text(s, 5));
+		m.moment = sqlite3_column_int64(s, 6);
+		m.late = sqlite3_column_int(s, 7);
+	}
+	sqlite3_reset(s);
+	if (m.recipient)
+		to = unitset_find(d->units, m.recipient);
+	if (!m.key)
+		*why = "the message is gone";
+	else if (!to || !strcmp(m.kind, "test") || !strcmp(m.kind, "operator"))
+		;	/* not to a unit (a test, an operator's notice): nothing to fall back to, nothing to say */
+	else if (!to->emails || !to->emails[0])
+		*why = "the unit has no e-mail address to send it to instead";
+	else if (!mail)
+		*why = "no smtp channel to send the unit's e-mail through";
+	if (!*why && to && strcmp(m.kind, "test") && strcmp(m.kind, "operator")) {
+		items = message_items(d, &m, now, &nitems);
+		event_json(&event, &m, items, nitems);
+		mail_payload(d, &m, to, mail, items, nitems, day_of_time(now, d->cfg->utc_offset), &event, &payload);
+		if (deliveries_add_text(d, outbox, mail, payload.p, payload.len,
+					channel_expiry(mail, now, message_expiry(d, &m, items, nitems, now))))
+			*why = "the e-mail could not be queued";
+		else
+			id = sqlite3_last_insert_rowid(store_db(d->store));
+		items_free(items, nitems);
+	}
+	free(event.p);
+	free(payload.p);
+	free(m.key);
+	free(m.recipient);
+	free(m.kind);
+	free(m.report);
+	free(m.period);
+	free(m.step);
+	return id;
 }
 
 static int64_t spool_next_due(struct daemon *d)

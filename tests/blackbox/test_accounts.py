@@ -490,3 +490,25 @@ def test_a_supervised_thidua_web_is_given_the_web_socket():
                 time.sleep(0.01)
             with open(args, encoding="utf-8") as fp:
                 eq(fp.read().split(), ["-e", f"ipc://{d.dir}/web.sock", "--listen", "127.0.0.1:0"], "its arguments")
+
+
+def test_an_invitation_to_a_unit_reached_by_zalo_still_goes_by_mail_and_never_to_zalo():
+    from test_delivery import Smtp, config_with_channels, wait_for, workers_ready
+    from test_zalo import TOKEN, FakeZalo
+    fake, smtp = FakeZalo(), Smtp()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = f''',
+  {{ name = "oa-anphu"; kind = "zalo"; url = "{fake.base}"; secret = "{TOKEN}"; chat_id = "u-anphu"; }}'''
+            cfg = config_with_channels(tmp, fake, smtp, {"XA-ANPHU": "oa-anphu"}, extra)
+            with Daemon(config=cfg, start_at=START) as d:
+                workers_ready(d)
+                inv = d.call("account.invite", name="nguyen.thi.lan")
+                got = wait_for("the invitation", lambda: [r for _, r, c in smtp.messages
+                                                          if b"ubnd.anphu" in c or "ubnd.anphu@cuchi.example.org" in r])
+                eq(got[0], ["ubnd.anphu@cuchi.example.org"], "by mail")
+                eq(fake.sent("/v3.0/oa/message/cs"), [], "nothing posted to Zalo")
+                assert inv["sent_to"] == ["ubnd.anphu@cuchi.example.org"], inv
+    finally:
+        fake.close()
+        smtp.close()

@@ -32,6 +32,8 @@ TABLE = {
     "notify.test": ({"channel": "none"}, "admin", "doan.van.hung"),
     "channels.list": ({}, "admin", "tran.thi.thu"),
     "channels.enable": ({"channel": "none"}, "admin", "tran.van.binh"),
+    "zalo.app": ({"channel": "none"}, "admin", "tran.van.binh"),
+    "zalo.store": ({"channel": "none"}, "admin", "tran.thi.thu"),
     "audit.list": ({}, "admin", "tran.thi.thu"),
     "audit.verify": ({}, "admin", "pham.minh.tuan"),
     "files.verify": ({}, "admin", "tran.van.binh"),

@@ -135,6 +135,9 @@ def test_every_row_of_the_authorization_table_over_tcp():
         for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
             t.no(who, "channels.list")
             t.no(who, "channels.enable", channel="spool")
+            # a Zalo app's secret key and tokens: the administrators' only
+            t.no(who, "zalo.app", channel="spool")
+            t.no(who, "zalo.store", channel="spool", access_token="a", refresh_token="r", expires_in=90000)
         # backups hold every unit's records and the audit key: the system's administrators only
         name = t.ok("admin", "backup.create")["backup"]["name"]
         for _ in range(4000):      # the archive is written between turns: until it is done

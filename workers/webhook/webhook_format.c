@@ -416,8 +416,9 @@ static int read_zalo(json_t *c, struct wf_channel *ch, char *err, size_t errsize
 	size_t n = strlen(ch->url);
 	char *url;
 
+	ch->unauthorised = json_is_true(json_object_get(c, "unauthorised"));
 	if ((!token || !*token) && !json_is_object(json_object_get(c, "refresh"))
-	    && !json_is_true(json_object_get(c, "renewing"))) {
+	    && !json_is_true(json_object_get(c, "renewing")) && !ch->unauthorised) {
 		snprintf(err, errsize, "channel %s: %s needs the OA access token as secret", ch->name,
 			 kinds[ch->kind].name);
 		return -1;

@@ -44,6 +44,7 @@ struct wf_channel {
 	char *template_id;	/* zns: the approved template */
 	char *refresh_url;	/* zalo, zns: renew the access token first (the daemon asked), */
 	char *app_id, *app_secret, *refresh_token;	/* with these */
+	int unauthorised;	/* zalo, zns: the OA has no token pair yet (thiduactl zalo authorize) */
 	size_t max_length;	/* effective limit, 0: none */
 	int split;		/* 1: several numbered posts; 0: one post cut with "…" */
 	int allow_http;

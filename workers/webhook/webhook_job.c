@@ -25,6 +25,7 @@
 #define DEFAULT_LEASE 60
 #define RETRY_AFTER_MAX (3 * 86400L)	/* the daemon's longest expiry */
 #define ZALO_RENEW_WAIT 5		/* seconds a zalo job waits while another renews the token */
+#define ZALO_UNAUTHORISED_WAIT 300	/* ... and while the OA has never been authorised */
 #define ENDPOINT_POSTS 64		/* posts under way at once to one endpoint, like curl --parallel-max 64 */
 
 enum job_state { JOB_NEW, JOB_WAITING, JOB_RUNNING };
@@ -371,6 +372,12 @@ void jobs_add(struct whk *w, const char *id, long attempt, long lease, json_t *p
 		answer(w, j, "failed", 0, 0, 0, err);
 		return;
 	}
+	if (j->msg.ch.unauthorised && !j->msg.ch.access_token) {
+		snprintf(err, sizeof(err), "the Official Account of channel %s is not authorised yet: run thiduactl zalo"
+			 " authorize --channel %s", j->msg.ch.name, j->msg.ch.name);
+		answer(w, j, "retry", 0, ZALO_UNAUTHORISED_WAIT, 0, err);
+		return;
+	}
 	if ((j->msg.ch.kind == WF_ZALO || j->msg.ch.kind == WF_ZNS) && !j->msg.ch.access_token && !j->msg.ch.refresh_url) {
 		answer(w, j, "retry", 0, ZALO_RENEW_WAIT, 0, "the OA's access token is being renewed by another job");
 		return;
@@ -668,6 +675,8 @@ static void job_done(struct whk *w, struct job *j, CURLcode rc, long code, long 
 			v = wf_zalo_verdict(j->resp, j->resp_len, j->msg.ch.recipient, &zwait, &reason, &zcode);
 			if (zcode == -216)	/* the daemon renews the token before the next attempt */
 				j->extra = json_pack("{s:b}", "token_rejected", 1);
+			else if (zcode == -230 || zcode == -213 || zcode == -201)	/* the unit's e-mail instead */
+				j->extra = json_pack("{s:b}", "recipient_unreachable", 1);
 			if (zwait > 0 && header_wait <= 0)
 				header_wait = zwait;
 		} else {
