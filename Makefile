@@ -267,7 +267,7 @@ $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/f
 		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 # the workbook reader is thiduactl's (cli/), with its libraries
-FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o	# csvout.o is in libcommon.a
+FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o
 $(BUILD)/tests/test_fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -Itests/fuzz -DFUZZ_TARGET='"xlsx"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
