@@ -19,11 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "accounts/accounts.h"
 #include "buf.h"
 #include "log.h"
 #include "sha256.h"
+#include "templates.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -248,19 +250,26 @@ int invite_render(struct daemon *d, const char *step, char **subject, char **bod
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(s, 1);
 		const struct principal *p = principal_now(d, name);
-		char token[65], when[64];
+		const struct unit *u = p ? unitset_find(d->units, p->unit) : NULL;
+		struct tmpl_values v = { 0 };
+		char token[65], when[64], *link;
+		time_t t = (time_t)(sqlite3_column_int64(s, 2) + d->cfg->utc_offset);
+		struct tm tm;
 
 		invite_token((const char *)sqlite3_column_text(s, 0), token);
-		time_format(sqlite3_column_int64(s, 2), d->cfg->utc_offset, when, sizeof(when));
-		*subject = xasprintf("[thidua] Mời đặt mật khẩu tài khoản %s", name);
-		*body = xasprintf("Kính gửi: %s\n\n"
-				  "Quản trị hệ thống thidua đã tạo tài khoản cho %s (tên đăng nhập: %s) để gửi báo cáo,"
-				  " theo dõi và xét duyệt trên trang web.\n\n"
-				  "Để đặt mật khẩu, mở liên kết sau (chỉ dùng được một lần, hết hạn lúc %s):\n\n%s/moi/%s\n\n"
-				  "Nếu liên kết đã hết hạn, đề nghị quản trị hệ thống gửi lại thư mời.\n"
-				  "Không chuyển tiếp thư này: ai có liên kết đều đặt được mật khẩu của tài khoản.\n"
-				  "\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n",
-				  p ? p->display_name : name, p ? p->display_name : name, name, when, d->cfg->web_url, token);
+		gmtime_r(&t, &tm);	/* local time of the movement's zone, as people read it */
+		snprintf(when, sizeof(when), "%02d:%02d ngày %02d/%02d/%04d", tm.tm_hour, tm.tm_min, tm.tm_mday, tm.tm_mon + 1,
+			 tm.tm_year + 1900);
+		link = xasprintf("%s/moi/%s", d->cfg->web_url, token);
+		v.v[TV_RECIPIENT_NAME] = p ? p->display_name : name;
+		v.v[TV_ACCOUNT] = name;
+		v.v[TV_UNIT_NAME] = u ? u->name : p ? p->unit : "";
+		v.v[TV_UNIT_CODE] = p ? p->unit : "";
+		v.v[TV_EXPIRES_AT] = when;
+		v.v[TV_LINK] = link;
+		templates_render(d->cfg->templates, TE_ACCOUNT_INVITE, TC_MAIL, &v, subject, body);
+		sodium_memzero(link, strlen(link));
+		free(link);
 		sodium_memzero(token, sizeof(token));
 		rc = 0;
 	}

@@ -512,3 +512,21 @@ def test_an_invitation_to_a_unit_reached_by_zalo_still_goes_by_mail_and_never_to
     finally:
         fake.close()
         smtp.close()
+
+
+def test_the_invitation_s_text_is_a_template_an_office_may_replace():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "t.cfg")
+        write(path, open(CONFIG, encoding="utf-8").read() + '''
+templates = (
+  { event = "account_invite"; channel = "mail"; subject = "Tài khoản {{account}} của {{unit_name}}";
+    body = "Chào {{recipient_name}}, mở {{link}} trước {{expires_at}}.\\n"; }
+);
+''')
+        with Daemon(config=path, start_at=START) as d:
+            inv = d.call("account.invite", name="nguyen.thi.lan")
+            d.call("clock.advance", by="1s")
+            _, mail = invite_mail(d, inv["link"])
+            eq(str(mail["Subject"]), "Tài khoản nguyen.thi.lan của Ủy ban nhân dân xã An Phú", "subject")
+            eq(mail.get_content().replace("\r\n", "\n"),
+               f"Chào Nguyễn Thị Lan, mở {inv['link']} trước 09:00 ngày 13/11/2024.\n", "body")

@@ -7,9 +7,11 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import tempfile
+import unittest
 
-from harness import Daemon, eq, free_port
+from harness import ROOT, Daemon, eq, free_port
 from webclient import Browser, Gateway, config_with, daemon_with_accounts, wait_http
 
 START = "2024-11-10T09:00:00+07:00"
@@ -356,5 +358,28 @@ def test_thiduad_starts_the_gateway_on_its_web_socket():
             raise AssertionError("the gateway outlived the daemon")
         except AssertionError as e:
             assert "not answering" in str(e), e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_the_gateways_unit_is_hardened():
+    if not shutil.which("systemd-analyze"):
+        raise unittest.SkipTest("systemd-analyze is not installed")
+    tmp = tempfile.mkdtemp(prefix="thidua-unit-")
+    try:
+        text = open(os.path.join(ROOT, "systemd", "thidua-web.service"), encoding="utf-8").read()
+        path = os.path.join(tmp, "thidua-web.service")
+        with open(path, "w", encoding="utf-8") as fp:
+            fp.write(text.replace("@SBINDIR@", "/usr/sbin"))
+        p = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", path],
+                           capture_output=True, text=True)
+        if "--offline" in p.stderr and p.returncode != 0:
+            raise unittest.SkipTest(f"systemd-analyze security --offline is not supported here: {p.stderr.strip()}")
+        m = re.search(r"Overall exposure level for thidua-web\.service: ([0-9.]+)", p.stdout)
+        assert m, p.stdout[-2000:] + p.stderr
+        assert float(m.group(1)) <= 2.0, f"exposure {m.group(1)}"
+        # the database stays out of reach: only the socket is bound into an empty state directory
+        for line in ("TemporaryFileSystem=/var/lib/thidua:ro", "BindPaths=/var/lib/thidua/web.sock", "DynamicUser=yes"):
+            assert line in text, line
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -102,8 +102,12 @@ def test_nginx_in_front_as_the_example_configures_it():
             eq(r.status, 303, r.text[:500])
             eq(obligation(s.d)["version"], 1, "stored")
             # past client_max_body_size: nginx refuses it
-            r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "qua-lon.bin", b"\0" * (35 << 20))])
-            eq(r.status, 413, "over 34m")
+            csrf = b.csrf()
+            try:
+                status = b.post_multipart(SUBMIT, {"csrf": csrf}, [("tep", "qua-lon.bin", b"\0" * (35 << 20))]).status
+            except OSError:
+                status = "closed"   # nginx answered 413 and closed while the body was still going
+            assert status in (413, "closed"), status
             eq(obligation(s.d)["version"], 1, "nothing more stored")
             # login POSTs: 10 a minute per address with a burst of 5 (two were made above), then
             # 429; showing the form is not counted

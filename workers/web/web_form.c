@@ -108,8 +108,11 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 		r->form_too_large = 1;
 		return MHD_YES;
 	}
+	/* libmicrohttpd may announce a field with an empty piece at offset 0 and then give its
+	 * first bytes at offset 0 again (when the body arrives in small pieces): that is the
+	 * same field, not a second one of the same name */
 	f = r->nfields ? &r->fields[r->nfields - 1] : NULL;
-	if (off == 0 || !f || strcmp(f->name, key)) {
+	if (!f || strcmp(f->name, key) || (off == 0 && f->value.len)) {
 		if (r->nfields == WEB_MAX_FIELDS) {
 			r->form_too_large = 1;
 			return MHD_YES;
