@@ -234,7 +234,7 @@ static void counts_table(struct buf *b, json_t *c)
 	hput(b, "</tfoot></table></div>\n");
 }
 
-#define INLINE_DETAILS 10	/* contacts and file lists asked per page: the daemon limits requests a second */
+#define INLINE_DETAILS 8	/* contacts and file lists asked per page: the daemon limits requests a second */
 
 /* next_step - the next ladder step about unit that reaches the receiving office (its
  * schedule's `to`: the digests it will get), from sched (a schedule reply, may be failed) */
