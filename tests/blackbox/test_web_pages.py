@@ -33,7 +33,7 @@ SCORES = {"TC1": 30, "TC2": 25, "TC3": 20, "TC4": 15}
 class Pages:
     """a daemon with passwords for PW's principals (and ADMIN), and a gateway"""
 
-    def __init__(self, start=START, replace=(), config=None):
+    def __init__(self, start=START, replace=(), config=None, rate_limit=False):
         self.tmp = tempfile.mkdtemp(prefix="thidua-pages-")
         if config:
             self.d = Daemon(config=config(self.tmp), start_at=start)
@@ -41,7 +41,8 @@ class Pages:
             for name, pw in PW.items():
                 assert self.d.call("account.passwd", name=name, password=pw)["ok"]
         else:
-            self.d = daemon_with_accounts(self.tmp, start, PW, replace=(NO_RATE,) + tuple(replace))
+            self.d = daemon_with_accounts(self.tmp, start, PW,
+                                          replace=(() if rate_limit else (NO_RATE,)) + tuple(replace))
         try:
             self.g = Gateway(self.d)
         except BaseException:
@@ -147,6 +148,24 @@ def test_the_office_sees_completeness_as_a_chart_and_a_table_with_the_missing_an
         eq(chart_data(same), c, "the same selection")
         other = b.get("/tong-hop?bc=BC-TONGHOP&ky=2024")
         eq(other.status, 403, other.text[:1000])
+
+
+def test_the_office_page_stays_within_the_daemons_request_limit():
+    """a page asks for at most 8 units' contacts and 8 receipts' files (the rest are links),
+    so two loads in a second pass the default daemon.requests_per_second (50)"""
+    with Pages(rate_limit=True) as s:
+        units = [u["code"] for u in s.d.call("units.list", under="CUCHI", level="commune")["units"]][:12]
+        for u in units:
+            submit(s.d, u)
+        b = s.login("tran.van.binh")
+        first, second = b.get("/tong-hop"), b.get("/tong-hop")
+        eq((first.status, second.status), (200, 200), second.text[:1000])
+        rows = second.text.split('id="xet"')[1]
+        eq(rows.count('<ul class="files">'), 8, "files of 8 receipts on the page")
+        eq(rows.count(">Các tệp ở biên nhận</a>"), 4, "the others are links to their receipt")
+        missing = second.text.split('id="con-thieu"')[1].split("</table>")[0]
+        eq(missing.count("mailto:") + missing.count("Chưa khai báo"), 8, "contacts of 8 missing units")
+        assert missing.count('href="/lich-nhac?dv=') >= 1, "the others are links"
 
 
 def test_the_office_accepts_returns_and_waives_with_errors_next_to_the_field():
@@ -435,13 +454,17 @@ def test_the_reminders_of_the_unit():
         assert "r3wd" not in other.text
 
 
+AUDITOR = '  { name = "kiem.toan"; display_name = "Kiểm Toán Viên"; unit = "HCM"; roles = [ "auditor" ]; },\n'
+PW_AUDITOR = "mật khẩu kiểm toán 2024"
+
+
 def admin_config(http, smtp):
     def make(tmp):
         from test_channels import fake_config
         path = fake_config(tmp, http, smtp, {"XA-ANPHU": "json-ok", "XA-TRUNGAN": "flaky"})
         text = open(path, encoding="utf-8").read()
         i = text.index("principals = (") + len("principals = (\n")
-        write(path, (text[:i] + ADMIN + text[i:]).replace(*NO_RATE))
+        write(path, (text[:i] + ADMIN + AUDITOR + text[i:]).replace(*NO_RATE))
         return path
     return make
 
@@ -476,6 +499,16 @@ def test_the_administrator_sees_workers_channels_dead_letters_and_the_audit_chai
             assert "Bật lại kênh flaky" not in page.text, "an enabled channel has no button"
             assert f"Gửi lại thông báo {dead[0]['id']}" in page.text and "HTTP 500 &lt;b&gt;lỗi&lt;/b&gt;" in page.text
             assert "Chuỗi nhật ký toàn vẹn" in page.text, "audit.verify"
+            # an auditor reads it and changes nothing: no buttons, its forms refused
+            assert s.d.call("account.passwd", name="kiem.toan", password=PW_AUDITOR)["ok"]
+            aud = Browser(s.g.port)
+            eq(aud.login("kiem.toan", PW_AUDITOR).status, 303, "the auditor")
+            apage = aud.get("/quan-tri")
+            eq(apage.status, 200, apage.text[:500])
+            assert "Chuỗi nhật ký toàn vẹn" in apage.text and "HTTP 500 &lt;b&gt;lỗi&lt;/b&gt;" in apage.text, apage.text
+            assert "Gửi lại thông báo" not in apage.text and "Bật lại kênh" not in apage.text, "no buttons"
+            eq(aud.post("/quan-tri/gui-lai", {"csrf": aud.field(apage, "csrf"), "thong_bao": dead[0]["id"]}).status, 403,
+               "the auditor retries nothing")
             csrf = admin.field(page, "csrf")
             # CSRF first: nothing changes
             eq(admin.post("/quan-tri/kenh", {"csrf": "z" * len(csrf), "kenh": "json-ok"}).status, 403, "no token")

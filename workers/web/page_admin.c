@@ -3,8 +3,9 @@
  * (status), the channels and their state with an enable button for a disabled one
  * (channels.list, channels.enable), the dead letters (notifications.list, state failed)
  * with a retry button (notifications.retry), and whether the audit chain is whole
- * (audit.verify). Shown to principals with the admin role; the daemon still decides
- * each op (channels are for an admin of a top unit).
+ * (audit.verify). Shown to principals with the admin role, and to an auditor (who reads
+ * everything and changes nothing: no buttons); the daemon still decides each op
+ * (channels are for an admin of a top unit).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,9 @@ static long long ji(const json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
-static int refuse_non_admin(struct web_req *r, struct web_resp *w)
+static int refuse_non_admin(struct web_req *r, struct web_resp *w, unsigned roles)
 {
-	if (r->me.roles & ROLE_ADMIN)
+	if (r->me.roles & roles)
 		return 0;
 	page_error(r, w, 403, "Quản trị", "Trang này chỉ dành cho quản trị viên.");
 	return 1;
@@ -89,7 +90,7 @@ static void channels(struct web_req *r, struct buf *b)
 		hput(b, "</td><td data-label=\"Hàng đợi\">%lld chờ, %lld đang gửi</td><td data-label=\"Lỗi gần nhất\">%s%R%s</td>"
 			"<td data-label=\"Thao tác\">", ji(o, "queued"), ji(o, "in_flight"), js(o, "last_error") ? js(o, "last_error") : "—",
 		     js(o, "last_error") ? "<br>" : "", js(o, "last_error") ? at : "");
-		if (off) {
+		if (off && (r->me.roles & ROLE_ADMIN)) {
 			hput(b, "<form method=\"post\" action=\"/quan-tri/kenh\">");
 			hidden_csrf(r, b);
 			hput(b, "<input type=\"hidden\" name=\"kenh\" value=\"%s\"><button type=\"submit\">Bật lại kênh %s</button></form>",
@@ -124,12 +125,16 @@ static void dead_letters(struct web_req *r, struct buf *b)
 
 		snprintf(num, sizeof(num), "%lld", ji(o, "id"));
 		hput(b, "<tr><td data-label=\"Số\">%s</td><td data-label=\"Gửi tới\">%s</td><td data-label=\"Nội dung\">%s %s kỳ %s (%s)</td>"
-			"<td data-label=\"Lỗi\">%s</td><td data-label=\"Thao tác\"><form method=\"post\" action=\"/quan-tri/gui-lai\">",
+			"<td data-label=\"Lỗi\">%s</td><td data-label=\"Thao tác\">",
 		     num, js(o, "recipient_name") ? js(o, "recipient_name") : js(o, "recipient"), js(o, "kind"), js(o, "report"),
 		     js(o, "period"), js(o, "step"), js(o, "error") ? js(o, "error") : "");
-		hidden_csrf(r, b);
-		hput(b, "<input type=\"hidden\" name=\"thong_bao\" value=\"%s\"><button type=\"submit\">Gửi lại thông báo %s</button>"
-			"</form></td></tr>\n", num, num);
+		if (r->me.roles & ROLE_ADMIN) {
+			hput(b, "<form method=\"post\" action=\"/quan-tri/gui-lai\">");
+			hidden_csrf(r, b);
+			hput(b, "<input type=\"hidden\" name=\"thong_bao\" value=\"%s\"><button type=\"submit\">Gửi lại thông báo %s</button>"
+				"</form>", num, num);
+		}
+		hput(b, "</td></tr>\n");
 	}
 	hput(b, "</tbody></table>\n");
 	json_decref(reply);
@@ -155,7 +160,7 @@ void page_admin(struct web_req *r, struct web_resp *w)
 {
 	json_t *st;
 
-	if (refuse_non_admin(r, w))
+	if (refuse_non_admin(r, w, ROLE_ADMIN | ROLE_AUDITOR))
 		return;
 	st = web_call(r, json_pack("{s:s}", "op", "status"));
 	page_begin(r, w, "Quản trị");
@@ -176,7 +181,7 @@ void page_admin_enable(struct web_req *r, struct web_resp *w)
 	const char *ch = form_get(r, "kenh");
 	json_t *reply;
 
-	if (refuse_non_admin(r, w))
+	if (refuse_non_admin(r, w, ROLE_ADMIN))
 		return;
 	if (!ch || !*ch) {
 		page_error(r, w, 400, "Quản trị", "Thiếu tên kênh.");
@@ -197,7 +202,7 @@ void page_admin_retry(struct web_req *r, struct web_resp *w)
 	long long n = id ? strtoll(id, &end, 10) : 0;
 	json_t *reply;
 
-	if (refuse_non_admin(r, w))
+	if (refuse_non_admin(r, w, ROLE_ADMIN))
 		return;
 	if (!id || !*id || *end || n < 1) {
 		page_error(r, w, 400, "Quản trị", "Số thông báo không hợp lệ.");

@@ -18,8 +18,8 @@
 #include "web.h"
 #include "web_util.h"
 
-#define MAX_BATCH 30		/* proposals decided per submission: the daemon limits requests a second */
-#define INLINE_SHOWN 10		/* proposals shown with their whole dossier on the page */
+#define MAX_BATCH 25		/* proposals decided per submission: the daemon limits requests a second */
+#define INLINE_SHOWN 8		/* proposals shown with their whole dossier on the page */
 
 struct decide_form {
 	const char *action, *reason, *decision_no, *decision_date;
@@ -194,7 +194,7 @@ void page_decide_post(struct web_req *r, struct web_resp *w)
 	if (!n)
 		f.err_pick = "Hãy chọn ít nhất một hồ sơ.";
 	else if (n > MAX_BATCH)
-		f.err_pick = "Mỗi lần chỉ xử lý tối đa 30 hồ sơ; hãy bỏ chọn bớt.";
+		f.err_pick = "Mỗi lần chỉ xử lý tối đa 25 hồ sơ; hãy bỏ chọn bớt.";
 	if (!f.action || (strcmp(f.action, "approve") && strcmp(f.action, "return") && strcmp(f.action, "reject")))
 		f.err_action = "Hãy chọn phê duyệt, trả lại hoặc từ chối.";
 	else if (strcmp(f.action, "approve") && (!f.reason || !*f.reason))

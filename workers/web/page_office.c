@@ -170,7 +170,6 @@ static void chart(struct buf *b, json_t *rows)
 	};
 	json_t *d = json_object(), *labels = json_array(), *datasets = json_array(), *data[4], *row;
 	size_t i;
-	char *text;
 
 	for (int k = 0; k < 4; k++)
 		data[k] = json_array();
@@ -191,10 +190,8 @@ static void chart(struct buf *b, json_t *rows)
 	json_object_set_new(d, "datasets", datasets);
 	json_object_set_new(d, "stacked", json_true());
 	json_object_set_new(d, "horizontal", json_true());	/* one bar per unit, names readable */
-	text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	hput(b, "<div class=\"chart-box\"><canvas data-chart=\"%s\" role=\"img\" aria-label=\"Biểu đồ số đơn vị nộp đúng hạn, "
-		"muộn, chưa nộp, bị trả lại theo từng đơn vị (số liệu ở bảng bên cạnh)\"></canvas></div>\n", text);
-	free(text);
+	chart_canvas(b, d, "Biểu đồ số đơn vị nộp đúng hạn, muộn, chưa nộp, bị trả lại theo từng đơn vị "
+		     "(số liệu ở bảng bên cạnh)");
 	json_decref(d);
 }
 
@@ -237,7 +234,7 @@ static void counts_table(struct buf *b, json_t *c)
 	hput(b, "</tfoot></table></div>\n");
 }
 
-#define INLINE_DETAILS 10	/* contacts and file lists asked per page: the daemon limits requests a second */
+#define INLINE_DETAILS 8	/* contacts and file lists asked per page: the daemon limits requests a second */
 
 /* next_step - the next ladder step about unit that reaches the receiving office (its
  * schedule's `to`: the digests it will get), from sched (a schedule reply, may be failed) */

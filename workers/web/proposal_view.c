@@ -78,6 +78,12 @@ static void scores(struct buf *b, const json_t *a)
 	hput(b, "</p>");
 }
 
+static const char *role_vi(const char *role)
+{
+	return !role ? "" : !strcmp(role, "approver") ? "người phê duyệt" : !strcmp(role, "reviewer") ? "người thẩm định"
+	       : !strcmp(role, "admin") ? "quản trị" : role;
+}
+
 void proposal_details(struct buf *b, json_t *p)
 {
 	json_t *o;
@@ -86,7 +92,7 @@ void proposal_details(struct buf *b, json_t *p)
 	hput(b, "<h3>Quy trình</h3><ol class=\"path\">");
 	json_array_foreach(json_object_get(p, "path"), i, o)
 		hput(b, "<li>%s (%s): <strong>%s</strong></li>", js(o, "unit_name") ? js(o, "unit_name") : js(o, "decider"),
-		     js(o, "role"), proposal_state_vi(js(o, "status")));
+		     role_vi(js(o, "role")), proposal_state_vi(js(o, "status")));
 	hput(b, "</ol><h3>Hồ sơ (tệp)</h3>");
 	if (!json_array_size(json_object_get(p, "files")))
 		hput(b, "<p class=\"empty\">Không có tệp.</p>");

@@ -43,7 +43,7 @@ const struct route web_routes[] = {
 	{ "POST", "/de-nghi/*",            page_proposal_submit, R_SESSION | R_CSRF | R_UPLOAD, NULL,        0 },
 	{ "GET",  "/lich",                 page_calendar,     R_SESSION,                   "Lịch",           0 },
 	{ "GET",  "/lich-nhac",            page_reminders,    R_SESSION,                   "Lịch nhắc",      0 },
-	{ "GET",  "/quan-tri",             page_admin,        R_SESSION,                   "Quản trị",       ROLE_ADMIN },
+	{ "GET",  "/quan-tri",             page_admin,        R_SESSION,                   "Quản trị",       ROLE_ADMIN | ROLE_AUDITOR },
 	{ "POST", "/quan-tri/kenh",        page_admin_enable, R_SESSION | R_CSRF | R_FORM, NULL,             0 },
 	{ "POST", "/quan-tri/gui-lai",     page_admin_retry,  R_SESSION | R_CSRF | R_FORM, NULL,             0 },
 	{ "GET",  "/static/*",             page_static,       0,                           NULL,             0 },
