@@ -94,8 +94,15 @@ def load(port, conns, seconds, path, cookies=None):
     cmd = [os.path.join(BUILD, "bench", "webload"), "-p", str(port), "-c", str(conns), "-s", str(seconds)]
     if cookies:
         cmd += ["-k", cookies]
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd + [path], capture_output=True, text=True, check=True).stdout
-    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    x = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
+    # the client's own CPU, as a share of one CPU over the run: it is not the bottleneck
+    # while this stays well under 100%
+    x["client_cpu"] = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / x["seconds"]
+    return x
 
 
 def nginx(tmp, files):
@@ -210,12 +217,12 @@ def main():
                 results[path] = load(g.port, a.sessions, a.seconds, path, cookies[who])
             peaks[path] = (web_peak.peak, web_peak.anon)
             results["nginx " + path] = load(ngport, a.sessions, a.seconds, f"/static-{size}.html")
-        print(f"{'':28} {'body':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        print(f"{'':28} {'body':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'client CPU':>10}")
         for path, (who, size) in pages.items():
             t, n = results[path], results["nginx " + path]
             for label, x in ((f"thidua-web {path}", t), (f"nginx, a file of {size} B", n)):
                 print(f"{label:28} {size:8} {x['rps']:8.0f} {x['p50_ms']:8.2f} {x['p99_ms']:8.2f} "
-                      f"{int(x['errors'] + x['non200']):7}")
+                      f"{int(x['errors'] + x['non200']):7} {x['client_cpu'] * 100:9.0f}%")
             print(f"  {path}: thidua-web serves {t['rps'] / n['rps']:.2f}× nginx's requests per second "
                   f"(p50 {t['p50_ms'] / max(n['p50_ms'], 1e-9):.1f}× nginx's)")
         print(f"thidua-web resident memory (target <= 10 MB): idle {idle / 1024:.1f} MiB (anonymous "
