@@ -66,6 +66,8 @@ static void usage(FILE *fp)
 		"      --trust-proxy        take X-Forwarded-For and X-Forwarded-Proto from the proxy\n"
 		"      --max-file-bytes N   the largest file one may upload (default 26214400)\n"
 		"      --max-connections N  connections at once (default 256)\n"
+		"      --idle-timeout S     close a connection that sends nothing for S seconds\n"
+		"                           (1..3600, default 60)\n"
 		"  -t, --threads N          threads serving pages, 1..64 (default 4)\n"
 		"  -v, --verbose            more log detail (repeat for debug)\n"
 		"  -h, --help               this text\n",
@@ -430,6 +432,7 @@ int main(int argc, char **argv)
 		{ "trust-proxy", no_argument, NULL, 'T' },
 		{ "max-file-bytes", required_argument, NULL, 'M' },
 		{ "max-connections", required_argument, NULL, 'N' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -465,6 +468,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			web_opts.max_connections = (unsigned)v;
+			break;
+		case 'I':
+			if (parse_u64(optarg, 1, 3600, &v)) {
+				fprintf(stderr, "thidua-web: --idle-timeout must be a number of seconds from 1 to 3600\n");
+				return 2;
+			}
+			web_opts.timeout_s = (unsigned)v;
 			break;
 		case 't':
 			if (parse_u64(optarg, 1, 64, &v)) {
