@@ -3,7 +3,8 @@ body, a body declared larger than the limit, thousands of tiny parts, a boundary
 closed, a flood of headers, many connections that send their headers slowly. After each,
 the gateway is up, answers another client, and its resident memory has not grown with
 what was sent (uploads are spooled, headers bounded by libmicrohttpd's 32 KiB per
-connection, bodies by --max-file-bytes + 1 MiB, connections per address by 64)."""
+connection, bodies by --max-file-bytes + 1 MiB, connections per address by 64, idle ones
+by --idle-timeout)."""
 import json
 import socket
 import time
@@ -192,7 +193,7 @@ def test_thousands_of_parts_an_unclosed_boundary_and_a_header_flood():
 
 
 def test_slow_clients_are_bounded_per_address_and_others_are_served():
-    with Daemon(start_at=START) as d, Gateway(d) as gw:
+    with Daemon(start_at=START) as d, Gateway(d, ["--idle-timeout", "2"]) as gw:
         rss0 = gw.rss_kib()
         # slowloris: 150 connections from one address, each sending half a request line and
         # then nothing. libmicrohttpd keeps at most 64 per address (the rest are closed at
@@ -223,6 +224,20 @@ def test_slow_clients_are_bounded_per_address_and_others_are_served():
                 except ConnectionResetError:
                     closed += 1
             assert closed + refused >= 150 - 64, f"only {closed + refused} of 150 slow connections were refused"
+            # the ones kept are closed by the gateway once idle for --idle-timeout (2 s): each
+            # read below ends when the gateway hangs up, bounded by 15 s
+            t0 = time.monotonic()
+            for s in slow:
+                s.settimeout(max(0.1, 15 - (time.monotonic() - t0)))
+                try:
+                    while s.recv(4096):
+                        pass
+                except ConnectionResetError:
+                    pass
+                except socket.timeout:
+                    raise AssertionError(f"a slow connection is still open {time.monotonic() - t0:.1f} s later")
+            # and the address may connect again
+            still_serving(gw, rss0, "slow connections timed out")
         finally:
             for s in slow:
                 s.close()
