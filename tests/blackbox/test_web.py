@@ -220,19 +220,20 @@ def test_upload_errors_are_shown_next_to_the_field_and_nothing_is_stored():
         b = s.browser("nguyen.thi.lan", PW_LAN)
         csrf = b.csrf()
         cases = [
-            ([("tep", "rong.pdf", b"")], "rong.pdf", "tệp rỗng"),
-            ([("tep", "lon.pdf", b"x" * 4097)], "lon.pdf", "tệp quá lớn"),
-            ([("tep", "\u202egpj.exe", b"MZ")], "&lt;U+202E&gt;gpj.exe", "ký tự điều khiển hoặc ký tự ẩn"),
-            ([("tep", "..", b"x")], "..", "không được là . hoặc .."),
-            ([("tep", "a.pdf", b"1"), ("tep", "a.pdf", b"2")], "a.pdf", "trùng tên"),
-            ([("tep", "", b"")], None, "Chưa chọn tệp nào"),
-            ([("tep", f"tep-{i}.pdf", b"%d" % i) for i in range(65)], None, "Quá 64 tệp"),
+            ([("tep", "rong.pdf", b"")], "rong.pdf", "tệp rỗng", "empty_file"),
+            ([("tep", "lon.pdf", b"x" * 4097)], "lon.pdf", "tệp quá lớn", "file_too_large"),
+            ([("tep", "\u202egpj.exe", b"MZ")], "&lt;U+202E&gt;gpj.exe", "ký tự điều khiển hoặc ký tự ẩn",
+             "invalid_file_name"),
+            ([("tep", "..", b"x")], "..", "không được là . hoặc ..", "invalid_file_name"),
+            ([("tep", "a.pdf", b"1"), ("tep", "a.pdf", b"2")], "a.pdf", "trùng tên", "invalid_file_name"),
+            ([("tep", "", b"")], None, "Chưa chọn tệp nào", "no_file"),
+            ([("tep", f"tep-{i}.pdf", b"%d" % i) for i in range(65)], None, "Quá 64 tệp", "too_many_frames"),
         ]
-        for files, shown, why in cases:
+        for files, shown, why, code in cases:
             r = b.post_multipart(SUBMIT, {"csrf": csrf, "ghi_chu": "ghi chú <b>giữ lại</b>"}, files)
             eq(r.status, 400, f"{why}: {r.text[:300]}")
             m = re.search(r'<ul class="field-error" id="loi-tep" role="alert">(.*?)</ul>', r.text)
-            assert m and why in m.group(1), (why, r.text)
+            assert m and why in m.group(1) and f"({code})" in m.group(1), (why, r.text)
             if shown:
                 assert shown in m.group(1), (shown, m.group(1))
             assert "ghi chú &lt;b&gt;giữ lại&lt;/b&gt;</textarea>" in r.text, "the note stays, escaped"
@@ -383,3 +384,17 @@ def test_the_gateways_unit_is_hardened():
             assert line in text, line
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_limit_only_the_daemon_knows_is_shown_next_to_the_field_too():
+    # the report type takes files of at most 1000 bytes; the gateway's own limit is 25 MiB
+    with Site(replace=(('{ code = "BC-NAM"; name = "Báo cáo kết quả thực hiện phong trào thi đua năm";',
+                        '{ code = "BC-NAM"; name = "Báo cáo kết quả thực hiện phong trào thi đua năm"; max_file_bytes = 1000;'),)) as s:
+        b = s.browser("nguyen.thi.lan", PW_LAN)
+        r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "bao-cao.pdf", b"x" * 1001)])
+        eq(r.status, 400, r.text[:300])
+        m = re.search(r'<ul class="field-error" id="loi-tep" role="alert">(.*?)</ul>', r.text)
+        assert m and "Tệp quá lớn" in m.group(1) and "(file_too_large)" in m.group(1), r.text
+        eq(obligation(s.d)["version"], 0, "refused by the daemon")
+        r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "bao-cao.pdf", b"x" * 1000)])
+        eq(r.status, 303, "at the limit")

@@ -105,12 +105,13 @@ void page_submit_form(struct web_req *r, struct web_resp *w)
 }
 
 /* file_problem - one item next to the file field */
-static void file_problem(struct problems *p, const char *name, const char *what)
+static void file_problem(struct problems *p, const char *code, const char *name, const char *what)
 {
 	if (name)
-		hput(&p->files, "<li><span class=\"fname\">%s</span>: %s</li>", name, what);
+		hput(&p->files, "<li><span class=\"fname\">%s</span>: %s <span class=\"code\">(%s)</span></li>", name,
+		     what, code);
 	else
-		hput(&p->files, "<li>%s</li>", what);
+		hput(&p->files, "<li>%s <span class=\"code\">(%s)</span></li>", what, code);
 }
 
 /* check_files - report.submit's checks of the files, in its order; the count of files */
@@ -129,9 +130,9 @@ static size_t check_files(struct web_req *r, struct problems *p)
 		n++;
 	}
 	if (r->too_many_files)
-		file_problem(p, NULL, "Quá 64 tệp trong một lần nộp.");
+		file_problem(p, "too_many_frames", NULL, "Quá 64 tệp trong một lần nộp.");
 	if (!n) {
-		file_problem(p, NULL, "Chưa chọn tệp nào. Hãy chọn ít nhất một tệp.");
+		file_problem(p, "no_file", NULL, "Chưa chọn tệp nào. Hãy chọn ít nhất một tệp.");
 		return 0;
 	}
 	for (size_t i = 0; i < r->nfiles; i++) {
@@ -144,22 +145,22 @@ static size_t check_files(struct web_req *r, struct problems *p)
 			char shown[300];
 
 			utf8_name_shown(u->filename, shown, sizeof(shown));
-			file_problem(p, shown, why);
+			file_problem(p, "invalid_file_name", shown, why);
 			continue;
 		}
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(r->files[k].field, "tep") && !strcmp(r->files[k].filename, u->filename)) {
-				file_problem(p, u->filename, "hai tệp trùng tên; hãy đổi tên một tệp");
+				file_problem(p, "invalid_file_name", u->filename, "hai tệp trùng tên; hãy đổi tên một tệp");
 				break;
 			}
 		if (!u->size)
-			file_problem(p, u->filename, "tệp rỗng (0 byte); hãy chọn đúng tệp có nội dung");
+			file_problem(p, "empty_file", u->filename, "tệp rỗng (0 byte); hãy chọn đúng tệp có nội dung");
 		else if (u->too_big) {
 			char what[160], got[48];
 
 			size_text(u->size, got, sizeof(got));
 			snprintf(what, sizeof(what), "tệp quá lớn (%s); mỗi tệp tối đa %s", got, limit);
-			file_problem(p, u->filename, what);
+			file_problem(p, "file_too_large", u->filename, what);
 		}
 	}
 	return n;
@@ -172,7 +173,8 @@ static void daemon_problem(struct problems *p, json_t *reply)
 
 	if (!strcmp(code, "invalid_file_name") || !strcmp(code, "empty_file") || !strcmp(code, "file_too_large") ||
 	    !strcmp(code, "no_file")) {
-		hput(&p->files, "<li>%s <span class=\"detail\">%s</span></li>", vi, reply_message(reply));
+		hput(&p->files, "<li>%s <span class=\"code\">(%s)</span> <span class=\"detail\">%s</span></li>", vi, code,
+		     reply_message(reply));
 		return;
 	}
 	if (!strcmp(code, "invalid_field") && strstr(reply_message(reply), "note")) {
