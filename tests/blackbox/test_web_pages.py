@@ -280,6 +280,17 @@ def test_the_decider_sees_the_dossiers_and_decides_a_batch():
             assert f'<label for="hs-{i}">' in page.text, "labels tied to the boxes"
         assert "to-trinh.pdf" in page.text and "Tổng: <strong>90</strong> / 100" in page.text, "files and scores"
         assert "Gửi xét duyệt" in page.text and "tran.thi.thu" in page.text, "the history"
+        # the filter form: by programme, by year
+        clan = s.d.call("proposal.create", programme="DHHT", year=2024, unit="AP-PHD-PHULOI", nominee_name="Dòng họ Nguyễn",
+                        scores={"TC1": 30, "TC2": 40, "TC3": 30}, submit=True, **{"as": "tran.thi.thu"})
+        assert clan["ok"], clan
+        k = clan["proposal"]["id"]
+        assert 'for="ct"' in page.text and 'for="nam"' in page.text, "labelled filters"
+        only = nam.get("/xet-duyet?ct=DHHT")
+        assert f'id="hs-{k}"' in only.text and f'id="hs-{a}"' not in only.text, "one programme"
+        assert f'id="hs-{k}"' in nam.get("/xet-duyet?ct=&nam=").text, "empty filters: all"
+        assert "Không có hồ sơ nào" in nam.get("/xet-duyet?nam=2023").text, "another year"
+        eq(nam.get("/xet-duyet?nam=hai-nghin").status, 400, "not a year")
         csrf = nam.field(page, "csrf")
         # what a person forgot is said next to its field, and nothing is decided
         r = nam.post("/xet-duyet", {"csrf": csrf, "hanh_dong": "approve", "so_qd": "15/QĐ-UBND"})

@@ -1,6 +1,7 @@
 /*
  * page_decide.c - "Xét duyệt", the decider's page: the proposals waiting at the stage of
- * the principal's unit (proposals.list with stage = the unit), each with its dossier
+ * the principal's unit (proposals.list with stage = the unit, and the programme and year
+ * of the filter form: ?ct=PROGRAMME&nam=YEAR), each with its dossier
  * files, scores and history (proposal.show); one decision (approve, return, reject, with
  * a reason and, for a last stage's approval, a decision number) for the proposals ticked,
  * each sent as its own proposal.decide, and a report saying what happened to each.
@@ -47,15 +48,30 @@ static void field_error(struct buf *b, const char *id, const char *text)
 static void decide_page(struct web_req *r, struct web_resp *w, struct decide_form *f, long long *picked, size_t npicked)
 {
 	struct buf *b = &w->body;
-	json_t *list, *o;
+	json_t *list, *o, *req;
 	size_t i;
 	const char *action = f ? f->action : NULL;
+	const char *ct = r->conn ? query_get(r, "ct") : NULL, *nam = r->conn ? query_get(r, "nam") : NULL;
 
 	if (!r->me.unit) {
 		page_error(r, w, 400, "Xét duyệt", "Tài khoản của bạn không thuộc đơn vị nào.");
 		return;
 	}
-	list = web_call(r, json_pack("{s:s,s:s}", "op", "proposals.list", "stage", r->me.unit));
+	req = json_pack("{s:s,s:s}", "op", "proposals.list", "stage", r->me.unit);
+	if (ct && *ct)
+		json_object_set_new(req, "programme", json_string(ct));
+	if (nam && *nam) {
+		char *end;
+		long long y = strtoll(nam, &end, 10);
+
+		if (*end || y < 1900 || y > 9999) {
+			json_decref(req);
+			page_error(r, w, 400, "Xét duyệt", "Năm phải là một số, ví dụ 2024.");
+			return;
+		}
+		json_object_set_new(req, "year", json_integer(y));
+	}
+	list = web_call(r, req);
 	if (!reply_ok(list)) {
 		page_daemon_error(r, w, list);
 		json_decref(list);
@@ -68,6 +84,10 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 		hput(b, "<section class=\"results\" aria-labelledby=\"kq\"><h2 id=\"kq\">Kết quả: %d hồ sơ đã xử lý, %d không thực hiện được</h2>"
 			"<table class=\"list\"><thead><tr><th scope=\"col\">Hồ sơ</th><th scope=\"col\">Kết quả</th></tr></thead>"
 			"<tbody>%R</tbody></table></section>\n", f->done, f->failed, f->results.p);
+	hput(b, "<form method=\"get\" action=\"/xet-duyet\" class=\"selector\"><div class=\"field\"><label for=\"ct\">"
+		"Mã danh hiệu (để trống: tất cả)</label><input id=\"ct\" name=\"ct\" type=\"text\" value=\"%s\"></div>"
+		"<div class=\"field\"><label for=\"nam\">Năm</label><input id=\"nam\" name=\"nam\" type=\"number\" value=\"%s\"></div>"
+		"<div class=\"field\"><button type=\"submit\">Lọc</button></div></form>\n", ct ? ct : "", nam ? nam : "");
 	if (!json_array_size(json_object_get(list, "proposals"))) {
 		hput(b, "<p class=\"empty\">Không có hồ sơ nào đang chờ đơn vị xét duyệt.</p>\n");
 		page_end(w);
