@@ -30,6 +30,9 @@ GMIME_LIBS   := $(shell pkg-config --libs gmime-3.0 2>/dev/null)
 # Word documents zipped with libzip
 XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter libzip expat 2>/dev/null)
 XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter libzip expat 2>/dev/null)
+# thidua-web serves pages with libmicrohttpd
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 # thiduad alone: passwords hashed with Argon2id and tokens drawn by libsodium
 SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)
 SODIUM_LIBS   := $(shell pkg-config --libs libsodium 2>/dev/null)
@@ -72,7 +75,8 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
-	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev libsodium-dev
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev libsodium-dev \
+	libmicrohttpd-dev libjs-chart.js
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench structure
 
@@ -144,6 +148,9 @@ $(BIN)/thidua-imap: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workers/imap/*.c)) $(
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) $(GMIME_LIBS)
 $(BUILD)/workers/imap/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS) -Iworkers/mailin
 
+$(BIN)/thidua-web: WORKER_LIBS = $(MHD_LIBS) -lpthread
+$(BUILD)/workers/web/%.o: WORKER_CFLAGS = $(MHD_CFLAGS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DAEMON_INC) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
@@ -190,13 +197,25 @@ deps:
 		fi; \
 	fi
 
+# run - the sample configuration with an administrator (quan.tri) and the web pages as a
+# supervised worker, written to var/thidua.cfg; prints the address and a one-time link to
+# set the administrator's password (thiduactl principals invite)
+RUN_ADMIN := { name = "quan.tri"; display_name = "Quản trị hệ thống"; unit = "HCM"; roles = [ "admin" ]; },
+RUN_WEB := workers = ( { program = "thidua-web"; } );
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
-	@echo "thiduad starts in the foreground (Ctrl-C stops it). In another terminal:"
-	@echo "  bin/thiduactl -e ipc://var/api.sock status"
-	@echo "  bin/thiduactl -e ipc://var/api.sock units list --level commune"
-	$(BIN)/thiduad -c config/thidua.cfg --state-dir var
+	@sed -e '/^principals = (/a\  $(RUN_ADMIN)' -e 's|"templates/bao-cao"|"$(CURDIR)/config/templates/bao-cao"|' \
+		config/thidua.cfg > var/thidua.cfg && echo '$(RUN_WEB)' >> var/thidua.cfg
+	@( for i in $$(seq 100); do [ -S var/api.sock ] && [ -S var/web.sock ] && break; sleep 0.1; done; \
+	   link=$$($(BIN)/thiduactl -e ipc://var/api.sock --json principals invite quan.tri | \
+		$(PYTHON) -c 'import json,sys; r=json.load(sys.stdin); print(r.get("link") or r)'); \
+	   echo; echo "  The web pages: http://127.0.0.1:8470/"; \
+	   echo "  Set the administrator's password (quan.tri), once, within 72 hours:"; \
+	   echo "    $$link"; \
+	   echo "  thiduactl: bin/thiduactl -e ipc://var/api.sock status"; echo ) &
+	@echo "thiduad starts in the foreground with var/thidua.cfg (Ctrl-C stops it and the web pages)."
+	$(BIN)/thiduad -c var/thidua.cfg --state-dir var
 
 # test - every test against the programs of this build
 test: all unit-tests
@@ -243,6 +262,8 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/templates/bao-cao || \
 		{ install -d $(DESTDIR)$(SYSCONFDIR)/thidua/templates && \
 		  cp -R config/templates/bao-cao $(DESTDIR)$(SYSCONFDIR)/thidua/templates/; }
+	install -d $(DESTDIR)$(PREFIX)/share/thidua/web
+	install -m 0644 workers/web/static/* $(DESTDIR)$(PREFIX)/share/thidua/web/
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
 
@@ -265,7 +286,8 @@ deb:
 
 # fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
 # loader, the JSON fast path against jansson and the whole request path of an in-process
-# daemon, thiduactl's .xlsx reader and thidua-mailin's mail parser (tests/fuzz/fuzz_*.c),
+# daemon, thiduactl's .xlsx reader, thidua-mailin's mail parser and thidua-web's form and upload
+# parsing (tests/fuzz/fuzz_*.c),
 # FUZZ_SECONDS each; make -j2 fuzz runs two at once. New inputs go to build/fuzz/corpus,
 # crashes to build/fuzz/artifacts (copy them to tests/fuzz/regressions/).
 # make check runs every file of tests/fuzz/corpus and tests/fuzz/regressions through the
@@ -284,7 +306,7 @@ $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/f
 		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 # the workbook reader is thiduactl's (cli/), with its libraries
-FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o $(BUILD)/cli/csvout.o
+FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o
 $(BUILD)/tests/test_fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -Itests/fuzz -DFUZZ_TARGET='"xlsx"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
@@ -308,6 +330,19 @@ $(BUILD)/fuzz/fuzz_mailin: tests/fuzz/fuzz_mailin.c tests/fuzz/fuzz.h $(FUZZ_MAI
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_MAILIN_OBJ) \
 		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(GMIME_LIBS)
+
+# thidua-web's form and upload parsing (workers/web/web_form.c) behind a real libmicrohttpd
+# connection
+FUZZ_WEBFORM_OBJ := $(BUILD)/workers/web/web_form.o
+$(BUILD)/tests/test_fuzz_webform: tests/fuzz/fuzz_webform.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Iworkers/web -Itests/fuzz -DFUZZ_TARGET='"webform"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+		$(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a $(PKG_LIBS) $(MHD_LIBS)
+
+$(BUILD)/fuzz/fuzz_webform: tests/fuzz/fuzz_webform.c tests/fuzz/fuzz.h $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Iworkers/web -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a \
+		$(PKG_LIBS) $(MHD_LIBS)
 
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install -y clang)"; exit 1; }
