@@ -52,7 +52,6 @@ TOP = ""
 KNOWN_BIG = {
     "daemon/core/config.c": "every section of every workflow parsed in one file",
     "daemon/approvals/proposals.c": "rules, stages, events and message texts",
-    "daemon/intake/intake.c": "obligations, submissions, review and the list ops",
     "daemon/approvals/proposals_ops.c": "every proposal op",
 }
 
