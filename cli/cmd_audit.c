@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cmd_audit.h"
 #include "export.h"
+#include "proto.h"
 #include "table.h"
 
 /* export_audit - the audit rows, for spreadsheets (the detail as JSON text) */
@@ -48,7 +49,7 @@ static int audit_list(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const hdr[] = { "SEQ", "AT", "PRINCIPAL", "OP", "UNIT", "OBJECT" };
-	json_t *req = json_pack("{s:s}", "op", "audit.list"), *r, *row, *filters;
+	json_t *req = json_pack("{s:s}", "op", OP_AUDIT_LIST), *r, *row, *filters;
 	int opt, rc;
 	size_t i;
 
@@ -120,7 +121,7 @@ static int audit_verify(void)
 	json_t *r;
 	int rc;
 
-	r = cli_call(json_pack("{s:s}", "op", "audit.verify"), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s}", "op", OP_AUDIT_VERIFY), NULL, 0, &rc);
 	if (!r)
 		return rc;
 	if (json_is_true(json_object_get(r, "valid"))) {
@@ -163,7 +164,7 @@ static int files_verify(void)
 	int rc;
 	size_t i;
 
-	r = cli_call(json_pack("{s:s}", "op", "files.verify"), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s}", "op", OP_FILES_VERIFY), NULL, 0, &rc);
 	if (!r)
 		return rc;
 	if (json_is_true(json_object_get(r, "valid"))) {

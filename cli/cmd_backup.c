@@ -18,6 +18,7 @@
 #include "b64.h"
 #include "cli.h"
 #include "cmd_backup.h"
+#include "proto.h"
 #include "sha256.h"
 #include "xalloc.h"
 
@@ -27,7 +28,7 @@ static json_t *wait_done(const char *name, int *rc)
 	long ms = 20;
 
 	for (;;) {
-		json_t *r = cli_call_part(json_pack("{s:s,s:s}", "op", "backup.status", "backup", name), rc);
+		json_t *r = cli_call_part(json_pack("{s:s,s:s}", "op", OP_BACKUP_STATUS, "backup", name), rc);
 		json_t *b = r ? json_object_get(r, "backup") : NULL;
 		struct timespec ts;
 
@@ -68,7 +69,7 @@ static int fetch(const char *name, const char *path, long long size, const char 
 	}
 	sha256_init(&c);
 	while (offset < size) {
-		json_t *r = cli_call_part(json_pack("{s:s,s:s,s:I}", "op", "backup.read", "backup", name, "offset", (json_int_t)offset), &rc);
+		json_t *r = cli_call_part(json_pack("{s:s,s:s,s:I}", "op", OP_BACKUP_READ, "backup", name, "offset", (json_int_t)offset), &rc);
 		unsigned char *data;
 		size_t len = 0;
 
@@ -203,7 +204,7 @@ int cmd_backup(int argc, char **argv)
 		fprintf(stderr, "thiduactl: cannot write into %s: %s\n", dir, strerror(errno));
 		return EXIT_USAGE;
 	}
-	r = cli_call_part(json_pack("{s:s}", "op", "backup.create"), &rc);
+	r = cli_call_part(json_pack("{s:s}", "op", OP_BACKUP_CREATE), &rc);
 	if (!r)
 		return rc;
 	name = jstr(json_object_get(r, "backup"), "name");

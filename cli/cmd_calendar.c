@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cmd_calendar.h"
+#include "proto.h"
 #include "table.h"
 
 /* day_note - what a day is, for people: the holiday, the make-up day or the weekend */
@@ -41,7 +42,7 @@ static int cmd_calendar_show(int argc, char **argv)
 
 	if (argc != 2)
 		return cli_usage_error("calendar show needs one month, e.g. 'calendar show 2024-09'%s", "");
-	r = cli_call(json_pack("{s:s,s:s}", "op", "calendar.show", "month", argv[1]), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s,s:s}", "op", OP_CALENDAR_SHOW, "month", argv[1]), NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
 	wh = json_object_get(r, "working_hours");
@@ -83,7 +84,7 @@ int cmd_deadlines(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const hdr[] = { "REPORT", "PERIOD", "DUE (configured)", "EFFECTIVE", "REASON" };
-	json_t *req = json_pack("{s:s}", "op", "deadlines"), *r, *dl;
+	json_t *req = json_pack("{s:s}", "op", OP_DEADLINES), *r, *dl;
 	struct table *t;
 	size_t i;
 	int opt, rc;

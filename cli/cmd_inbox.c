@@ -8,12 +8,13 @@
 
 #include "cli.h"
 #include "cmd_inbox.h"
+#include "proto.h"
 #include "table.h"
 
 static int inbox_list(int argc, char **argv)
 {
 	static const char *const hdr[] = { "ID", "RECEIVED", "FROM", "UNIT", "REPORT", "PERIOD", "OUTCOME", "RECEIPT / REASON" };
-	json_t *req = json_pack("{s:s}", "op", "inbox.list"), *r, *m;
+	json_t *req = json_pack("{s:s}", "op", OP_INBOX_LIST), *r, *m;
 	struct table *t;
 	size_t i;
 	int rc;
@@ -64,7 +65,7 @@ static int inbox_show(int argc, char **argv)
 	id = strtoll(argv[1], &end, 10);
 	if (*end || id <= 0)
 		return cli_usage_error("inbox show: '%s' is not a message number", argv[1]);
-	r = cli_call(json_pack("{s:s,s:I}", "op", "inbox.show", "message", (json_int_t)id), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s,s:I}", "op", OP_INBOX_SHOW, "message", (json_int_t)id), NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
 	m = json_object_get(r, "message");

@@ -16,6 +16,7 @@
 #include "cmd_notify.h"
 #include "export.h"
 #include "period_text.h"
+#include "proto.h"
 #include "table.h"
 
 #define CELL_UNITS 3		/* units named in a table cell before "+N more" */
@@ -96,7 +97,7 @@ int cmd_schedule(int argc, char **argv)
 {
 	static const struct option opts[] = { { "unit", required_argument, NULL, 'u' }, { NULL, 0, NULL, 0 } };
 	static const char *const hdr[] = { "WHEN", "STEP", "KIND", "REPORT", "PERIOD", "TO/ABOUT" };
-	json_t *req = json_pack("{s:s}", "op", "schedule"), *r, *about, *to;
+	json_t *req = json_pack("{s:s}", "op", OP_SCHEDULE), *r, *about, *to;
 	size_t i = 0, k = 0;
 	struct table *t;
 	int opt, rc;
@@ -188,7 +189,7 @@ static int cmd_notifications_list(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const hdr[] = { "ID", "WHEN", "STATE", "KIND", "TO", "REPORT", "PERIOD", "UNITS", "ERROR" };
-	json_t *req = json_pack("{s:s}", "op", "notifications.list"), *r, *n, *filters;
+	json_t *req = json_pack("{s:s}", "op", OP_NOTIFICATIONS_LIST), *r, *n, *filters;
 	struct table *t;
 	long long limit;
 	char *end;
@@ -289,7 +290,7 @@ static int cmd_notifications_show(int argc, char **argv)
 	id = strtoll(argv[1], &end, 10);
 	if (errno || end == argv[1] || *end || id < 1)
 		return cli_usage_error("'%s' is not a notification id (a positive whole number)", argv[1]);
-	r = cli_call(json_pack("{s:s,s:I}", "op", "notifications.show", "notification", (json_int_t)id), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s,s:I}", "op", OP_NOTIFICATIONS_SHOW, "notification", (json_int_t)id), NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
 	n = json_object_get(r, "notification");
@@ -363,7 +364,7 @@ static int cmd_notifications_retry(int argc, char **argv)
 
 	if (argc != 2 || parse_id(argv[1], &id))
 		return cli_usage_error("notifications retry needs one notification id%s", "");
-	r = cli_call(json_pack("{s:s,s:I}", "op", "notifications.retry", "notification", (json_int_t)id), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s,s:I}", "op", OP_NOTIFICATIONS_RETRY, "notification", (json_int_t)id), NULL, 0, &rc);
 	if (r && !cl.json)
 		printf("notification %lld queued again (%lld deliveries)\n", id, jint(r, "requeued"));
 	json_decref(r);
@@ -397,7 +398,7 @@ int cmd_notify(int argc, char **argv)
 	}
 	if (!channel)
 		return cli_usage_error("notify test needs --channel NAME (and --to ADDRESS for an smtp channel)%s", "");
-	req = json_pack("{s:s,s:s}", "op", "notify.test", "channel", channel);
+	req = json_pack("{s:s,s:s}", "op", OP_NOTIFY_TEST, "channel", channel);
 	if (to)
 		json_object_set_new(req, "to", json_string(to));
 	{
@@ -420,7 +421,7 @@ int cmd_notify(int argc, char **argv)
 		int saved = cl.json;
 
 		cl.json = 0;
-		r = cli_call(json_pack("{s:s,s:I}", "op", "notifications.show", "notification", (json_int_t)id), NULL, 0, &rc);
+		r = cli_call(json_pack("{s:s,s:I}", "op", OP_NOTIFICATIONS_SHOW, "notification", (json_int_t)id), NULL, 0, &rc);
 		cl.json = saved;
 		if (!r)
 			return rc;
@@ -486,7 +487,7 @@ int cmd_channels(int argc, char **argv)
 	int rc;
 
 	if (argc == 3 && !strcmp(argv[1], "enable")) {
-		r = cli_call(json_pack("{s:s,s:s}", "op", "channels.enable", "channel", argv[2]), NULL, 0, &rc);
+		r = cli_call(json_pack("{s:s,s:s}", "op", OP_CHANNELS_ENABLE, "channel", argv[2]), NULL, 0, &rc);
 		if (r && !cl.json)
 			printf(json_is_true(json_object_get(r, "was_disabled")) ? "channel %s enabled: its messages go out again\n"
 			       : "channel %s was not disabled; nothing changed\n", jstr(r, "channel"));
@@ -495,7 +496,7 @@ int cmd_channels(int argc, char **argv)
 	}
 	if (argc != 2 || strcmp(argv[1], "list"))
 		return cli_usage_error("channels: use 'channels list' or 'channels enable NAME'%s", "");
-	r = cli_call(json_pack("{s:s}", "op", "channels.list"), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s}", "op", OP_CHANNELS_LIST), NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
 	t = table_new(7, hdr);

@@ -14,6 +14,7 @@
 #include "cmd_proposals.h"
 #include "export.h"
 #include "import_file.h"
+#include "proto.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -198,7 +199,7 @@ int cmd_propose(int argc, char **argv)
 		{ "hamlet", "hamlet", 0, NULL }, { "score", NULL, 0, add_score }, { "note", "note", 0, NULL },
 		{ "submit", "submit", 1, NULL }, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "proposal.create");
+	json_t *req = json_pack("{s:s}", "op", OP_PROPOSAL_CREATE);
 	int first = cli_options(argc, argv, opts, req, NULL);
 
 	if (first < 0) {
@@ -293,7 +294,7 @@ static int proposals_list(int argc, char **argv)
 		{ "state", "state", 0, NULL }, { "under", "under", 0, NULL }, { "batch", "batch", 0, NULL },
 		{ "limit", "limit", 0, NULL }, { "after", "after", 0, NULL }, EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "proposals.list"), *r, *filters;
+	json_t *req = json_pack("{s:s}", "op", OP_PROPOSALS_LIST), *r, *filters;
 	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
 	if (first < 0 || first < argc || export_check()) {
@@ -330,7 +331,7 @@ static int proposals_show(int argc, char **argv)
 		return cli_usage_error("proposals show needs one proposal number%s", "");
 	if (parse_id(argv[1], &id))
 		return EXIT_USAGE;
-	r = cli_call(json_pack("{s:s,s:I}", "op", "proposal.show", "proposal", (json_int_t)id), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s,s:I}", "op", OP_PROPOSAL_SHOW, "proposal", (json_int_t)id), NULL, 0, &rc);
 	if (r && !cl.json)
 		print_proposal(json_object_get(r, "proposal"));
 	json_decref(r);
@@ -343,7 +344,7 @@ static int proposals_submit(int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "score", NULL, 0, add_score }, { "note", "note", 0, NULL }, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "proposal.submit");
+	json_t *req = json_pack("{s:s}", "op", OP_PROPOSAL_SUBMIT);
 	int first = cli_options(argc, argv, opts, req, NULL);
 	long long id;
 
@@ -365,7 +366,7 @@ static int proposals_import(int argc, char **argv)
 		{ "unit", "unit", 0, NULL }, { "hamlet", "hamlet", 0, NULL }, { "draft", "draft", 1, NULL }, IMPORT_CLI_OPTS,
 		{ NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "proposals.import"), *r;
+	json_t *req = json_pack("{s:s}", "op", OP_PROPOSALS_IMPORT), *r;
 	struct import_file f;
 	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
@@ -427,7 +428,7 @@ int cmd_decide(int argc, char **argv)
 		known |= !strcmp(actions[i], argv[1]);
 	if (!known)
 		return cli_usage_error("decide: '%s' is not approve, return, reject or score", argv[1]);
-	req = json_pack("{s:s,s:s}", "op", "proposal.decide", "action", argv[1]);
+	req = json_pack("{s:s,s:s}", "op", OP_PROPOSAL_DECIDE, "action", argv[1]);
 	first = cli_options(argc - 1, argv + 1, opts, req, NULL) + 1;
 	batch = json_string_value(json_object_get(req, "batch"));
 	if (first > 0 && (batch ? first != argc : first != argc - 1))
@@ -454,7 +455,7 @@ int cmd_decide(int argc, char **argv)
 int cmd_withdraw(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = { { "reason", "reason", 0, NULL }, { NULL, NULL, 0, NULL } };
-	json_t *req = json_pack("{s:s}", "op", "proposal.withdraw"), *r;
+	json_t *req = json_pack("{s:s}", "op", OP_PROPOSAL_WITHDRAW), *r;
 	long long id;
 	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
@@ -499,7 +500,7 @@ int cmd_titles(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "list"))
 		return cli_usage_error("titles: use 'titles list [--programme P] [--nominee X] [--under CODE] [--valid-at DATE]'%s", "");
-	req = json_pack("{s:s}", "op", "titles.list");
+	req = json_pack("{s:s}", "op", OP_TITLES_LIST);
 	first = cli_options(argc - 1, argv + 1, opts, req, NULL);
 	if (first < 0 || first < argc - 1 || export_check()) {
 		json_decref(req);

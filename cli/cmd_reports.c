@@ -15,6 +15,7 @@
 #include "cmd_reports.h"
 #include "export.h"
 #include "period_text.h"
+#include "proto.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -153,7 +154,7 @@ int cmd_reports(int argc, char **argv)
 
 	if (argc > 1)
 		return cli_usage_error("reports takes no arguments (got '%s')", argv[1]);
-	r = cli_call(json_pack("{s:s}", "op", "reports.list"), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s}", "op", OP_REPORTS_LIST), NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
 	t = table_new(4, hdr);
@@ -176,7 +177,7 @@ int cmd_submit(int argc, char **argv)
 		{ "unit", "unit", 0, NULL }, { "report", "report", 0, NULL }, { "period", "period", 0, NULL },
 		{ "note", "note", 0, NULL }, { "request-id", "id", 0, NULL }, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "report.submit"), *r;
+	json_t *req = json_pack("{s:s}", "op", OP_REPORT_SUBMIT), *r;
 	struct cli_files f;
 	int rc = EXIT_USAGE, first = cli_options(argc, argv, opts, req, NULL);
 
@@ -213,7 +214,7 @@ int cmd_receipt(int argc, char **argv)
 
 	if (argc != 2)
 		return cli_usage_error("receipt needs one receipt number, e.g. BN-2024-000123%s", "");
-	r = cli_call(json_pack("{s:s,s:s}", "op", "report.receipt", "number", argv[1]), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s,s:s}", "op", OP_REPORT_RECEIPT, "number", argv[1]), NULL, 0, &rc);
 	if (r && !cl.json)
 		print_receipt(json_object_get(r, "receipt"));
 	json_decref(r);
@@ -285,7 +286,7 @@ int cmd_obligations(int argc, char **argv)
 		{ "unit", "unit", 0, NULL }, { "under", "under", 0, NULL }, { "report", "report", 0, NULL },
 		{ "period", "period", 0, NULL }, { "state", "state", 0, NULL }, EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
 	};
-	json_t *req = json_pack("{s:s}", "op", "obligations.list"), *r, *list, *filters;
+	json_t *req = json_pack("{s:s}", "op", OP_OBLIGATIONS_LIST), *r, *list, *filters;
 	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
 	if (first < 0 || first < argc || export_check()) {
@@ -316,18 +317,20 @@ int cmd_review(int argc, char **argv)
 		{ "reason", "reason", 0, NULL }, { NULL, NULL, 0, NULL },
 	};
 	static const char *const actions[] = { "accept", "return", "waive" };
-	const char *action, *reason;
-	char op[32], buf[64];
+	static const char *const ops[] = { OP_REPORT_ACCEPT, OP_REPORT_RETURN, OP_REPORT_WAIVE };
+	const char *action, *reason, *op = NULL;
+	char buf[64];
 	json_t *req = json_object(), *r, *o;
-	int rc, known = 0, first = cli_options(argc, argv, opts, req, NULL);
+	int rc, first = cli_options(argc, argv, opts, req, NULL);
 
 	reason = json_string_value(json_object_get(req, "reason"));
 	action = first == argc - 1 ? argv[first] : "";
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		known |= !strcmp(action, actions[i]);
+		if (!strcmp(action, actions[i]))
+			op = ops[i];
 	rc = first < 0 ? EXIT_USAGE
 		: first != argc - 1 ? cli_usage_error("review needs one action: accept, return or waive%s", "")
-		: !known ? cli_usage_error("review: unknown action '%s' (accept, return, waive)", action)
+		: !op ? cli_usage_error("review: unknown action '%s' (accept, return, waive)", action)
 		: !json_object_get(req, "unit") || !json_object_get(req, "report") || !json_object_get(req, "period")
 			? cli_usage_error("review needs --unit CODE, --report TYPE and --period P%s", "")
 		: strcmp(action, "accept") && (!reason || !*reason)
@@ -337,7 +340,6 @@ int cmd_review(int argc, char **argv)
 		json_decref(req);
 		return rc;
 	}
-	snprintf(op, sizeof(op), "report.%s", action);
 	json_object_set_new(req, "op", json_string(op));
 	r = cli_call(req, NULL, 0, &rc);
 	if (r && !cl.json) {
@@ -433,7 +435,7 @@ int cmd_completeness(int argc, char **argv)
 	static const char *const hdr[] = {
 		"UNIT", "NAME", "EXPECTED", "ON_TIME", "LATE", "MISSING", "ACCEPTED", "RETURNED", "SUBMITTED%",
 	};
-	json_t *req = json_pack("{s:s}", "op", "completeness"), *r, *row;
+	json_t *req = json_pack("{s:s}", "op", OP_COMPLETENESS), *r, *row;
 	struct table *t;
 	char buf[64];
 	size_t i;

@@ -23,6 +23,7 @@
 #include "cmd_summary.h"
 #include "docx.h"
 #include "period_text.h"
+#include "proto.h"
 #include "xalloc.h"
 
 struct span {
@@ -233,7 +234,7 @@ static int group_table(struct buf *b, const json_t *rows, const json_t *units, i
 /* section_source - one source report: its totals, its tables, the units missing */
 static int section_source(struct buf *b, int k, const char *report, const char *period, const char *under, int *rc)
 {
-	json_t *req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", report, "period", period);
+	json_t *req = json_pack("{s:s,s:s,s:s}", "op", OP_COMPLETENESS, "report", report, "period", period);
 	json_t *r, *ul, *units, *u, *tot, *m;
 	char due[16], day[16], pct[32], waived[64], title[1024];
 	char letter = 'a';
@@ -247,7 +248,7 @@ static int section_source(struct buf *b, int k, const char *report, const char *
 	tot = json_object_get(r, "total");
 	/* which rows are the offices of 'under': its units on the due date */
 	snprintf(day, sizeof(day), "%.10s", jstr(r, "due_at"));
-	ul = cli_call_part(json_pack("{s:s,s:s,s:s}", "op", "units.list", "under", jstr(r, "under"), "at", day), rc);
+	ul = cli_call_part(json_pack("{s:s,s:s,s:s}", "op", OP_UNITS_LIST, "under", jstr(r, "under"), "at", day), rc);
 	if (!ul) {
 		json_decref(r);
 		return -1;
@@ -364,7 +365,7 @@ static json_t *call_pages(json_t *req, const char *list, int *rc)
 /* section_titles - the titles and awards granted in the period, and those valid at its end */
 static int section_titles(struct buf *b, const char *under, const struct span *sp, int *rc)
 {
-	json_t *req = json_pack("{s:s}", "op", "titles.list"), *all, *valid, *counts = json_object(), *order = json_array();
+	json_t *req = json_pack("{s:s}", "op", OP_TITLES_LIST), *all, *valid, *counts = json_object(), *order = json_array();
 	json_t *communes = NULL, *o, *t;
 	char from[16], to[16], head3[64], nbuf[24], c1[24], c2[24];
 	const char *head[5] = { "STT", "Danh hiệu, hình thức khen thưởng", "Cấp độ", "Trong kỳ", head3 };
@@ -376,7 +377,7 @@ static int section_titles(struct buf *b, const char *under, const struct span *s
 	if (under)
 		json_object_set_new(req, "under", json_string(under));
 	all = call_pages(req, "titles", rc);
-	req = json_pack("{s:s,s:s}", "op", "titles.list", "valid_at", sp->to);
+	req = json_pack("{s:s,s:s}", "op", OP_TITLES_LIST, "valid_at", sp->to);
 	if (under)
 		json_object_set_new(req, "under", json_string(under));
 	valid = all ? call_pages(req, "titles", rc) : (json_decref(req), NULL);
@@ -424,7 +425,7 @@ static int section_titles(struct buf *b, const char *under, const struct span *s
 			json_object_set_new(names, jstr(t, "nominee"), json_true());
 		}
 	if (json_object_size(communes)) {
-		json_t *req2 = json_pack("{s:s,s:s,s:s}", "op", "units.list", "level", "commune", "at", sp->to);
+		json_t *req2 = json_pack("{s:s,s:s,s:s}", "op", OP_UNITS_LIST, "level", "commune", "at", sp->to);
 		json_t *ul, *names;
 		const char *pg;
 
@@ -466,7 +467,7 @@ static const json_t *find_report(const json_t *list, const char *code)
  * call failed */
 static char *unit_field(const char *code, const char *field, int *rc)
 {
-	json_t *r = cli_call_part(json_pack("{s:s,s:s}", "op", "units.show", "code", code), rc);
+	json_t *r = cli_call_part(json_pack("{s:s,s:s}", "op", OP_UNITS_SHOW, "code", code), rc);
 	char *s;
 
 	if (!r)
@@ -513,8 +514,8 @@ int cmd_summary(int argc, char **argv)
 		rc = cli_usage_error("summary: cannot tell the days of period '%s': use a year (2024), years (2023-2025) or a quarter (2024-Q1)", period);
 		goto out;
 	}
-	if (!(status = cli_call_part(json_pack("{s:s}", "op", "status"), &rc))
-	    || !(reports = cli_call_part(json_pack("{s:s}", "op", "reports.list"), &rc)))
+	if (!(status = cli_call_part(json_pack("{s:s}", "op", OP_STATUS), &rc))
+	    || !(reports = cli_call_part(json_pack("{s:s}", "op", OP_REPORTS_LIST), &rc)))
 		goto out;
 	rc = EXIT_DAEMON_ERROR;
 	if (!(rt = find_report(reports, report))) {
@@ -532,7 +533,7 @@ int cmd_summary(int argc, char **argv)
 	if (!place)
 		place = json_string_value(json_object_get(json_object_get(status, "documents"), "place"));
 	/* the writer of the report: who owes it for the period */
-	obl = cli_call_part(json_pack("{s:s,s:s,s:s}", "op", "obligations.list", "report", report, "period", period), &rc);
+	obl = cli_call_part(json_pack("{s:s,s:s,s:s}", "op", OP_OBLIGATIONS_LIST, "report", report, "period", period), &rc);
 	if (!obl)
 		goto out;
 	issuer = jstr(json_array_get(json_object_get(obl, "obligations"), 0), "unit");
@@ -547,7 +548,7 @@ int cmd_summary(int argc, char **argv)
 	    || !(receiver_name = unit_field(jstr(rt, "receiver"), "name", &rc)))
 		goto out;
 	/* the sources: the reports the writer receives, for a period of the same name */
-	if (!(dl = cli_call_part(json_pack("{s:s,s:s}", "op", "deadlines", "period", period), &rc)))
+	if (!(dl = cli_call_part(json_pack("{s:s,s:s}", "op", OP_DEADLINES, "period", period), &rc)))
 		goto out;
 	BUF_PUT(&body, "");
 	parap(&body, P_BOLD | P_HEAD, "I. TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ");

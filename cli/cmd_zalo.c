@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "cmd_zalo.h"
 #include "jdump.h"
+#include "proto.h"
 #include "sha256.h"
 #include "xalloc.h"
 
@@ -226,7 +227,7 @@ static char *query_param(const char *url, const char *name)
 /* app - the channel's app as the daemon's configuration gives it */
 static json_t *app(const char *channel, int *rc)
 {
-	return cli_call_part(json_pack("{s:s,s:s}", "op", "zalo.app", "channel", channel), rc);
+	return cli_call_part(json_pack("{s:s,s:s}", "op", OP_ZALO_APP, "channel", channel), rc);
 }
 
 /* start - step 1: the verifier waits, the URL to open is printed */
@@ -430,7 +431,7 @@ static int finish(const char *channel, const char *code, const char *redirect)
 			jstr(t, "error_description"));
 		goto out;
 	}
-	r = cli_call_part(json_pack("{s:s,s:s,s:s,s:s,s:I}", "op", "zalo.store", "channel", channel, "access_token",
+	r = cli_call_part(json_pack("{s:s,s:s,s:s,s:s,s:I}", "op", OP_ZALO_STORE, "channel", channel, "access_token",
 				    access, "refresh_token", refresh, "expires_in", (json_int_t)secs), &rc);
 	if (!r) {
 		fprintf(stderr, "thiduactl: Zalo issued the pair but the daemon did not store it; the refresh token cannot"

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "csvout.h"
 #include "export.h"
+#include "proto.h"
 #include "table.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -250,7 +251,7 @@ static size_t write_cell(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const json
 /* title_text - "WHAT: REPORT – năm P – đơn vị: NAME (CODE) – xuất lúc dd/mm/yyyy hh:mm:ss (UTC+07:00)" */
 static char *title_text(const struct export_spec *s, char *moment, size_t size)
 {
-	json_t *clock = quiet_call(json_pack("{s:s}", "op", "clock.show")), *unit = NULL;
+	json_t *clock = quiet_call(json_pack("{s:s}", "op", OP_CLOCK_SHOW)), *unit = NULL;
 	const char *now = jstr(clock, "now");
 	lxw_datetime dt;
 	char unitbuf[512];
@@ -264,7 +265,7 @@ static char *title_text(const struct export_spec *s, char *moment, size_t size)
 
 		strftime(moment, size, "%d/%m/%Y %H:%M:%S (giờ máy này)", localtime(&t));
 	}
-	if (s->unit && (unit = quiet_call(json_pack("{s:s,s:s}", "op", "units.show", "code", s->unit))))
+	if (s->unit && (unit = quiet_call(json_pack("{s:s,s:s}", "op", OP_UNITS_SHOW, "code", s->unit))))
 		snprintf(unitbuf, sizeof(unitbuf), "%s (%s)", jstr(json_object_get(unit, "unit"), "name"), s->unit);
 	else
 		snprintf(unitbuf, sizeof(unitbuf), "%s", s->unit ? s->unit : "mọi đơn vị được xem");

@@ -23,6 +23,7 @@
 #include "cmd_reports.h"
 #include "cmd_summary.h"
 #include "import_file.h"
+#include "proto.h"
 #include "table.h"
 #include "utf8.h"
 
@@ -133,7 +134,7 @@ static int cmd_status(int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		return cli_usage_error("status takes no arguments (got '%s')", argv[1]);
-	r = cli_call(json_pack("{s:s}", "op", "status"), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s}", "op", OP_STATUS), NULL, 0, &rc);
 	if (!r || cl.json)
 		goto out;
 	clock = json_object_get(r, "clock");
@@ -189,7 +190,7 @@ static int cmd_units_list(int argc, char **argv)
 		{ "under", required_argument, NULL, 'u' }, { "at", required_argument, NULL, 'a' },
 		{ "all", no_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
 	};
-	json_t *req = json_pack("{s:s}", "op", "units.list"), *r;
+	json_t *req = json_pack("{s:s}", "op", OP_UNITS_LIST), *r;
 	int opt, rc;
 
 	optind = 0;
@@ -234,7 +235,7 @@ static void print_list(const char *label, json_t *a)
 static int cmd_units_show(int argc, char **argv)
 {
 	static const struct option opts[] = { { "at", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
-	json_t *req = json_pack("{s:s}", "op", "units.show"), *r, *u;
+	json_t *req = json_pack("{s:s}", "op", OP_UNITS_SHOW), *r, *u;
 	int opt, rc;
 
 	optind = 0;
@@ -287,7 +288,7 @@ static int cmd_units_import(int argc, char **argv)
 		return cli_usage_error("units import needs one file: CSV, or an Excel workbook (.xlsx) [--sheet NAME]%s", "");
 	argv += first - 1;
 	if ((rc = import_file_read(&f, argv[1])) == EXIT_OK) {
-		r = cli_call(json_pack("{s:s,s:s}", "op", "units.import", "filename", f.f.name), &f.f, 1, &rc);
+		r = cli_call(json_pack("{s:s,s:s}", "op", OP_UNITS_IMPORT, "filename", f.f.name), &f.f, 1, &rc);
 		if (r && !cl.json)
 			printf("imported %lld units from %s%s%s%s\n", (long long)json_integer_value(json_object_get(r, "imported")),
 			       argv[1], f.xlsx ? ", sheet '" : "", f.xlsx ? f.sheet.name : "", f.xlsx ? "'" : "");
@@ -318,11 +319,11 @@ static int cmd_clock(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "show")) {
 		if (argc > 2)
 			return cli_usage_error("clock show takes no arguments%s", "");
-		req = json_pack("{s:s}", "op", "clock.show");
+		req = json_pack("{s:s}", "op", OP_CLOCK_SHOW);
 	} else if (!strcmp(argv[1], "set") && argc == 3) {
-		req = json_pack("{s:s,s:s}", "op", "clock.set", "to", argv[2]);
+		req = json_pack("{s:s,s:s}", "op", OP_CLOCK_SET, "to", argv[2]);
 	} else if (!strcmp(argv[1], "advance") && argc == 3) {
-		req = json_pack("{s:s,s:s}", "op", "clock.advance", "by", argv[2]);
+		req = json_pack("{s:s,s:s}", "op", OP_CLOCK_ADVANCE, "by", argv[2]);
 	} else {
 		return cli_usage_error("clock: use 'clock show', 'clock set TIME' or 'clock advance DURATION'%s", "");
 	}
@@ -340,7 +341,7 @@ static int cmd_config(int argc, char **argv)
 
 	if (argc != 2 || strcmp(argv[1], "reload"))
 		return cli_usage_error("config: use 'config reload'%s", "");
-	r = cli_call(json_pack("{s:s}", "op", "config.reload"), NULL, 0, &rc);
+	r = cli_call(json_pack("{s:s}", "op", OP_CONFIG_RELOAD), NULL, 0, &rc);
 	if (r && !cl.json)
 		printf("configuration reloaded: %s, %lld units\n", jstr(r, "config"),
 		       (long long)json_integer_value(json_object_get(r, "units")));

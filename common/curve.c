@@ -1,6 +1,6 @@
 /*
  * curve.c - CURVE clients of thiduad: reading keys and setting a socket's CURVE options,
- * shared by thiduactl (cli/client.c) and the workers (mail_link.c, webhook_wire.c).
+ * shared by thiduactl (cli/client.c) and the workers (jobwire.c).
  *
  * Keys are read with read(2) straight into the caller's buffer, not through stdio, so no
  * copy of a secret key is left in a freed FILE buffer; every buffer that held a secret is

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "proposals.h"
+#include "proto.h"
 #include "registry.h"
 #include "reorg.h"
 #include "rq.h"
@@ -567,7 +568,7 @@ int proposal_decide_one(struct daemon *d, struct request *rq, const struct progr
 
 		json_object_set_new(detail, "state", json_string(p->state));
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)p->id);
-		if (audit_append(d, principal, "proposal.decide", object, p->proposer, detail))
+		if (audit_append(d, principal, OP_PROPOSAL_DECIDE, object, p->proposer, detail))
 			return db_error(d, rq, "the audit row of the decision");
 	} else {
 		/* the audit row of a single decision copies the request (audit_request): an

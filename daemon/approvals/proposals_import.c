@@ -22,6 +22,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "proposals.h"
+#include "proto.h"
 #include "registry.h"
 #include "rq.h"
 #include "store.h"
@@ -260,7 +261,7 @@ static int create_batch(struct daemon *d, struct request *rq, json_t *out, const
 				   "nominee_name", p.nominee_name, "place", p.place);
 		snprintf(object, sizeof(object), "proposal/%lld", (long long)id);
 		if (proposal_event_add(d, &p, rq_principal(rq), "create", 0, NULL, NULL, NULL, NULL, 0, NULL, "draft") < 0
-		    || audit_append(d, rq_principal(rq), "proposal.create", object, proposer->code, detail)) {
+		    || audit_append(d, rq_principal(rq), OP_PROPOSAL_CREATE, object, proposer->code, detail)) {
 			proposal_clear(&p);
 			goto db_error;
 		}

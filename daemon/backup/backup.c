@@ -39,6 +39,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "proto.h"
 #include "rq.h"
 #include "sha256.h"
 #include "statedir.h"
@@ -371,7 +372,7 @@ static void backup_finish(struct daemon *d)
 	log_notice("backup %s: %lld bytes (database %lld bytes, %lld files), sha256 %s", bk.final, (long long)bk.size,
 		   (long long)bk.db_bytes, (long long)bk.nfiles, bk.sha256);
 	if (store_begin(d->store) == 0) {
-		if (audit_append(d, bk.principal, "backup.create", bk.name, NULL,
+		if (audit_append(d, bk.principal, OP_BACKUP_CREATE, bk.name, NULL,
 				 json_pack("{s:I,s:I,s:I,s:s}", "size", (json_int_t)bk.size, "database_bytes",
 					   (json_int_t)bk.db_bytes, "files", (json_int_t)bk.nfiles, "sha256", bk.sha256)))
 			store_rollback(d->store);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "calendar.h"
+#include "buf.h"
 #include "channels.h"
 #include "clock.h"
 #include "config.h"
@@ -41,8 +42,7 @@
 static struct worker workers[MAX_WORKERS];
 static size_t nworkers;
 static int64_t last_ping_ms;
-static char *frame;		/* send_job's buffer, kept between jobs */
-static size_t frame_cap;
+static struct buf frame;	/* send_job's buffer, kept between jobs */
 
 static void worker_hex(const struct worker *w, char *buf, size_t size)
 {
@@ -105,10 +105,9 @@ void jobs_close(struct daemon *d)
 	 * keeps running and reconnects when the daemon is back */
 	for (size_t i = 0; i < nworkers; i++)
 		if (supervisor_owns(workers[i].pid))
-			send_to(d, &workers[i], json_pack("{s:s}", "type", "stop"));
-	free(frame);
-	frame = NULL;
-	frame_cap = 0;
+			send_to(d, &workers[i], json_pack("{s:s}", "type", JOBS_STOP));
+	free(frame.p);
+	frame = (struct buf){ 0 };
 	if (d->jobs)
 		zmq_close(d->jobs);
 	ipc_remove(d->jobs_endpoint);
@@ -212,32 +211,33 @@ static void chan_text_free(struct chan_text *cache, size_t n)
 		free(cache[i].text);
 }
 
-/* send_job - the job frame spliced as text: the stored payload (a JSON object) gains the
- * channel's settings without being parsed and serialized again */
+/* send_job - the job frame spliced as text (common/jdump's writer): the stored payload (a
+ * JSON object) gains the channel's settings without being parsed and serialized again */
 static void send_job(struct daemon *d, const struct worker *w, int64_t id, int attempt,
 		     const char *channel, const char *payload, size_t plen)
 {
-	char head[160];
-	size_t clen = strlen(channel), hlen, len;
-	int n = snprintf(head, sizeof(head), "{\"type\":\"job\",\"job\":\"%lld\",\"attempt\":%d,\"lease\":%d,"
-			 "\"payload\":{\"channel\":", (long long)id, attempt, LEASE_SECONDS);
+	struct jw jw = JW_INIT(&frame);
+	char num[24];
 
-	hlen = (size_t)n;
-	len = hlen + clen + 1 + (plen - 1) + 1;		/* head, channel, ',', payload without '{', '}' */
-	if (len > frame_cap) {
-		frame_cap = len * 2;
-		frame = xrealloc(frame, frame_cap);
-	}
-	memcpy(frame, head, hlen);
-	memcpy(frame + hlen, channel, clen);
-	len = hlen + clen;
-	if (payload[1] != '}')
-		frame[len++] = ',';
-	memcpy(frame + len, payload + 1, plen - 1);
-	len += plen - 1;
-	frame[len++] = '}';
+	frame.len = 0;
+	jw_open(&jw, '{');
+	jw_key(&jw, "type");
+	jw_str(&jw, JOBS_JOB);
+	jw_key(&jw, "job");
+	jw_strn(&jw, num, int_text(num, id));
+	jw_key(&jw, "attempt");
+	jw_int(&jw, attempt);
+	jw_key(&jw, "lease");
+	jw_int(&jw, LEASE_SECONDS);
+	jw_key(&jw, "payload");
+	jw_open(&jw, '{');
+	jw_key(&jw, "channel");
+	jw_raw(&jw, channel, strlen(channel));
+	jw_members(&jw, payload, plen);
+	jw_close(&jw, '}');
+	jw_close(&jw, '}');
 	if (zmq_send(d->jobs, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-	    || zmq_send(d->jobs, frame, len, ZMQ_DONTWAIT) < 0)
+	    || zmq_send(d->jobs, frame.p, frame.len, ZMQ_DONTWAIT) < 0)
 		log_warn("jobs: job %lld for worker %s was not sent: %s", (long long)id, w->name, zmq_strerror(errno));
 }
 
@@ -359,7 +359,7 @@ static int ready_version_ok(struct daemon *d, struct worker *w, const unsigned c
 	if (idlen <= sizeof(tmp.id)) {
 		memcpy(tmp.id, id, idlen);
 		xstrlcpy(tmp.name, name ? name : "unnamed", sizeof(tmp.name));
-		send_to(d, &tmp, json_pack("{s:s,s:i,s:O?,s:s}", "type", "refused", "version", THIDUA_PROTOCOL_VERSION,
+		send_to(d, &tmp, json_pack("{s:s,s:i,s:O?,s:s}", "type", JOBS_REFUSED, "version", THIDUA_PROTOCOL_VERSION,
 					   "yours", v, "reason", "another jobs protocol version"));
 	}
 	if (w)
@@ -379,7 +379,7 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 		json_decref(msg);
 		return;
 	}
-	if (!strcmp(type, "ready")) {
+	if (!strcmp(type, JOBS_READY)) {
 		const char *kind = json_string_value(json_object_get(msg, "kind"));
 		json_int_t cap = json_integer_value(json_object_get(msg, "capacity"));
 
@@ -413,11 +413,11 @@ static void handle_message(struct daemon *d, const unsigned char *id, size_t idl
 		if (idlen <= sizeof(tmp.id)) {
 			memcpy(tmp.id, id, idlen);
 			xstrlcpy(tmp.name, "unknown", sizeof(tmp.name));
-			send_to(d, &tmp, json_pack("{s:s}", "type", "hello"));
+			send_to(d, &tmp, json_pack("{s:s}", "type", JOBS_HELLO));
 		}
-	} else if (!strcmp(type, "result")) {
+	} else if (!strcmp(type, JOBS_RESULT)) {
 		jobs_result(d, w, msg, data, len);
-	} else if (strcmp(type, "ping")) {
+	} else if (strcmp(type, JOBS_PING)) {
 		log_warn("jobs: unexpected message '%s' from worker %s", type, w->name);
 	}
 	if (w) {
@@ -578,7 +578,7 @@ static void jobs_work(struct daemon *d)
 	}
 	if (now_ms - last_ping_ms >= HEARTBEAT_MS) {
 		for (size_t i = 0; i < nworkers; i++)
-			send_to(d, &workers[i], json_pack("{s:s}", "type", "ping"));
+			send_to(d, &workers[i], json_pack("{s:s}", "type", JOBS_PING));
 		last_ping_ms = now_ms;
 	}
 	expire_leases(d);

@@ -1,6 +1,7 @@
 /*
- * spool.c - outbox messages delivered as files in STATE_DIR/spool: a .eml (RFC 5322, UTF-8,
- * RFC 2047 subject) for a recipient with an email address, a .json otherwise. This is the
+ * spool.c - outbox messages delivered as files in STATE_DIR/spool: a .eml (written by
+ * common/mailmsg.c, as the mail worker writes the mail it sends) for a recipient with an
+ * email address, a .json otherwise. This is the
  * embedded default when no channel is configured.
  *
  * Messages leave only in working hours (send_after). The body is rendered when the message
@@ -15,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "b64.h"
 #include "buf.h"
 #include "calendar.h"
 #include "clock.h"
@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mailhdr.h"
 #include "outbox.h"
+#include "mailmsg.h"
 #include "period_text.h"
 #include "sha256.h"
 #include "spool.h"
@@ -39,26 +40,25 @@
 #define SPOOL_BATCH 500
 #define FANOUT_BATCH 128		/* per run when channels are configured */
 
-/* bjson_field - ,"name":"value" (no comma when first). The daemon's strings are valid
- * UTF-8 (checked where they enter: configuration, requests, CSV). Payloads are written
- * as text: in a fan-out of thousands of messages, building jansson objects only to write
- * them out again cost more than the rest. */
-static void bjson_field(struct buf *b, const char *name, const char *value, int first)
+/* Payloads are written as text through common/jdump's writer (struct jw): in a fan-out of
+ * thousands of messages, building jansson objects only to write them out again cost more
+ * than the rest. The daemon's strings are valid UTF-8 (checked where they enter:
+ * configuration, requests, CSV). */
+
+/* field - "name":"value" in the object being written */
+static void field(struct jw *w, const char *name, const char *value)
 {
-	if (!first)
-		BUF_PUT(b, ",");
-	buf_json_str(b, name, strlen(name));
-	BUF_PUT(b, ":");
-	buf_json_str(b, value, strlen(value));
+	jw_key(w, name);
+	jw_str(w, value);
 }
 
-/* payload_end - ,"dedup_key":KEY,"event":{...}} : how every delivery payload ends */
-static void payload_end(struct buf *b, const char *key, const struct buf *event)
+/* payload_end - "dedup_key":KEY,"event":{...}} : how every delivery payload ends */
+static void payload_end(struct jw *w, const char *key, const struct buf *event)
 {
-	bjson_field(b, "dedup_key", key, 0);
-	BUF_PUT(b, ",\"event\":");
-	buf_put(b, event->p, event->len);
-	BUF_PUT(b, "}");
+	field(w, "dedup_key", key);
+	jw_key(w, "event");
+	jw_raw(w, event->p, event->len);
+	jw_close(w, '}');
 }
 
 struct message {
@@ -197,32 +197,31 @@ static int spool_one(struct daemon *d, const struct message *m, char *path, size
 	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
 	int email = answer || (to && to->emails && to->emails[0]);
 	struct buf out = { 0 };
-	char *subject = NULL, *body = NULL, hex[65], date[64];
+	char *subject = NULL, *body = NULL, hex[65];
 	int rc;
 
 	render(d, m, to, items, nitems, day_of_time(now, d->cfg->utc_offset), email ? TC_MAIL : TC_ANY, &subject, &body);
 	sha256_hex(m->key, strlen(m->key), hex);
 	if (email) {
-		char *enc = rfc2047_encode(subject), msgid[MAILHDR_ID_MAX], reply[320];
+		/* the bytes the mail worker sends for the same message (common/mailmsg.c) */
+		char msgid[MAILHDR_ID_MAX], reply[320], *text;
 		int has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
+		size_t n = 0, len;
+		struct mailmsg_rcpt *rcpts;
 
-		/* as the mail worker writes them (common/mailhdr.c) */
+		while (!answer && to->emails[n])
+			n++;
+		rcpts = xcalloc(answer ? 1 : n, sizeof(*rcpts));
+		for (size_t i = 0; i < (answer ? 1 : n); i++)
+			rcpts[i].address = answer ? m->recipient : to->emails[i];
 		mail_message_id(m->key, "thidua@localhost", msgid, sizeof(msgid));
-		mail_date((time_t)now, d->cfg->utc_offset, date, sizeof(date));
-		buf_printf(&out, "Message-ID: %s\r\nDate: %s\r\nFrom: thidua <thidua@localhost>\r\nTo: ", msgid, date);
-		for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++)
-			buf_printf(&out, "%s%s", i ? ", " : "", answer ? m->recipient : to->emails[i]);
-		if (has_reply)
-			buf_printf(&out, "\r\nReply-To: %s", reply);
-		buf_printf(&out, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-			"Content-Transfer-Encoding: 8bit\r\nX-Thidua-Dedup-Key: %s\r\n\r\n", enc, m->key);
-		free(enc);
-		for (size_t i = 0; body[i]; i++) {	/* CRLF line ends */
-			if (body[i] == '\n')
-				buf_printf(&out, "\r\n");
-			else
-				buf_printf(&out, "%c", body[i]);
-		}
+		text = mailmsg_write(&(struct mailmsg){ .date = (time_t)now, .utc_offset = d->cfg->utc_offset,
+				     .from = "thidua@localhost", .from_name = "thidua", .to = rcpts, .nto = answer ? 1 : n,
+				     .reply_to = has_reply ? reply : NULL, .subject = subject, .message_id = msgid,
+				     .dedup_key = m->key, .text = body, .encoding = MAILMSG_QP }, &len);
+		buf_put(&out, text, len);
+		free(text);
+		free(rcpts);
 		snprintf(path, pathsize, "%s/%.32s.eml", d->spool_dir, hex);
 	} else {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "dedup_key", m->key,
@@ -259,24 +258,27 @@ static const struct channel *email_channel(const struct config *cfg)
  * structured receivers (docs/JOBS.md) */
 static void event_json(struct buf *b, const struct message *m, const struct outbox_item *items, size_t n)
 {
-	BUF_PUT(b, "{");
-	bjson_field(b, "kind", m->kind, 1);
-	bjson_field(b, "report", m->report, 0);
-	bjson_field(b, "period", m->period, 0);
-	bjson_field(b, "step", m->step, 0);
-	BUF_PUT(b, ",\"units\":[");
-	for (size_t i = 0; i < n; i++) {
-		char num[64];
-		int k = snprintf(num, sizeof(num), ",\"due_day\":%ld,\"days\":%ld}", (long)items[i].due_day, items[i].days);
+	struct jw w = JW_INIT(b);
 
-		if (i)
-			BUF_PUT(b, ",");
-		BUF_PUT(b, "{");
-		bjson_field(b, "unit", items[i].code, 1);
-		bjson_field(b, "name", items[i].name, 0);
-		buf_put(b, num, (size_t)k);
+	jw_open(&w, '{');
+	field(&w, "kind", m->kind);
+	field(&w, "report", m->report);
+	field(&w, "period", m->period);
+	field(&w, "step", m->step);
+	jw_key(&w, "units");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_open(&w, '{');
+		field(&w, "unit", items[i].code);
+		field(&w, "name", items[i].name);
+		jw_key(&w, "due_day");
+		jw_int(&w, items[i].due_day);
+		jw_key(&w, "days");
+		jw_int(&w, items[i].days);
+		jw_close(&w, '}');
 	}
-	BUF_PUT(b, "]}");
+	jw_close(&w, ']');
+	jw_close(&w, '}');
 }
 
 /* channel_expiry - when a delivery through c gives up: the message's own end, or sooner
@@ -325,32 +327,33 @@ static void mail_payload(struct daemon *d, const struct message *m, const struct
 	int answer = !strcmp(m->kind, "mail_answer");
 	char msgid[MAILHDR_ID_MAX], reply[320], *subject = NULL, *body = NULL;
 	int has_reply;
+	struct jw jw = JW_INIT(payload);
 
 	mail_message_id(m->key, mail->from, msgid, sizeof(msgid));
 	render(d, m, to, items, nitems, today, TC_MAIL, &subject, &body);
 	has_reply = mail_reply_to(d, m, reply, sizeof(reply), &body);
 	payload->len = 0;
-	BUF_PUT(payload, "{");
-	bjson_field(payload, "from", mail->from, 1);
-	bjson_field(payload, "from_name", mail->from_name ? mail->from_name : "thidua", 0);
-	BUF_PUT(payload, ",\"to\":[");
+	jw_open(&jw, '{');
+	field(&jw, "from", mail->from);
+	field(&jw, "from_name", mail->from_name ? mail->from_name : "thidua");
+	jw_key(&jw, "to");
+	jw_open(&jw, '[');
 	for (size_t i = 0; answer ? i < 1 : to->emails[i] != NULL; i++) {
-		if (i)
-			BUF_PUT(payload, ",");
-		BUF_PUT(payload, "{");
-		bjson_field(payload, "address", answer ? m->recipient : to->emails[i], 1);
+		jw_open(&jw, '{');
+		field(&jw, "address", answer ? m->recipient : to->emails[i]);
 		if (!answer)
-			bjson_field(payload, "name", to->name, 0);
-		BUF_PUT(payload, "}");
+			field(&jw, "name", to->name);
+		jw_close(&jw, '}');
 	}
-	BUF_PUT(payload, "]");
-	bjson_field(payload, "subject", subject, 0);
-	bjson_field(payload, "text", body, 0);
-	BUF_PUT(payload, ",\"html\":null");
-	bjson_field(payload, "message_id", msgid, 0);
+	jw_close(&jw, ']');
+	field(&jw, "subject", subject);
+	field(&jw, "text", body);
+	jw_key(&jw, "html");
+	jw_null(&jw);
+	field(&jw, "message_id", msgid);
 	if (has_reply)
-		bjson_field(payload, "reply_to", reply, 0);
-	payload_end(payload, m->key, event);
+		field(&jw, "reply_to", reply);
+	payload_end(&jw, m->key, event);
 	free(subject);
 	free(body);
 }
@@ -358,7 +361,7 @@ static void mail_payload(struct daemon *d, const struct message *m, const struct
 /* fan_out - a message whose recipient has configured channels becomes one delivery per
  * channel (its email through the smtp channel, each of its chat channels); 1 when it did,
  * 0 when the recipient has none and the message goes to the spool, -1 on error. The
- * payloads are written as JSON text directly (buf_json_str). A recipient reached through
+ * payloads are written as JSON text directly (struct jw). A recipient reached through
  * Zalo gets its e-mail only when Zalo cannot reach it (spool_mail_fallback). */
 static int fan_out(struct daemon *d, const struct message *m)
 {
@@ -368,6 +371,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	struct outbox_item *items;
 	size_t nitems;
 	static struct buf event, payload;	/* kept from message to message: no regrowing */
+	struct jw jw;
 	char *subject = NULL, *body = NULL;
 	int n = 0, chats = 0;
 	int32_t today = day_of_time(now, d->cfg->utc_offset);
@@ -401,10 +405,11 @@ static int fan_out(struct daemon *d, const struct message *m)
 		if (!body) {	/* one text for every chat channel of the recipient */
 			render(d, m, to, items, nitems, today, TC_CHAT, &subject, &body);
 			payload.len = 0;
-			BUF_PUT(&payload, "{");
-			bjson_field(&payload, "title", subject, 1);
-			bjson_field(&payload, "text", body, 0);
-			payload_end(&payload, m->key, &event);
+			jw = (struct jw)JW_INIT(&payload);
+			jw_open(&jw, '{');
+			field(&jw, "title", subject);
+			field(&jw, "text", body);
+			payload_end(&jw, m->key, &event);
 		}
 		if (deliveries_add_text(d, m->id, c, payload.p, payload.len, channel_expiry(c, now, expires)))
 			n = -1;

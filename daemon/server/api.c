@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bucket.h"
 #include "channels.h"
 #include "jdump.h"
 #include "jload.h"
@@ -26,6 +27,7 @@
 #include "ops_notify.h"
 #include "zalo.h"
 #include "proposals.h"
+#include "proto.h"
 #include "thiduad.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -64,50 +66,50 @@ static const struct op_entry {
 	unsigned flags;
 	enum authz who;		/* the authorization table: who may call it */
 } ops[] = {
-	{ "status", op_status, OP_RERUN, A_ANY },
-	{ "units.list", op_units_list, OP_RERUN, A_ANY },
-	{ "units.show", op_units_show, OP_RERUN, A_ANY },
-	{ "units.import", op_units_import, OP_WRITE, A_ADMIN },
-	{ "clock.show", op_clock_show, OP_RERUN, A_ANY },
-	{ "clock.set", op_clock_set, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
-	{ "clock.advance", op_clock_advance, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
-	{ "config.reload", op_config_reload, 0, A_ADMIN },
-	{ "report.submit", op_report_submit, OP_WRITE | OP_RERUN, A_SUBMITTER },
-	{ "report.receipt", op_report_receipt, OP_RERUN, A_ANY },
-	{ "report.accept", op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
-	{ "report.return", op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
-	{ "report.waive", op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
-	{ "obligations.list", op_obligations_list, OP_RERUN, A_ANY },
-	{ "completeness", op_completeness, OP_RERUN, A_ANY },
-	{ "reports.list", op_reports_list, OP_RERUN, A_ANY },
-	{ "calendar.show", op_calendar_show, OP_RERUN, A_ANY },
-	{ "deadlines", op_deadlines, OP_RERUN, A_ANY },
-	{ "schedule", op_schedule, OP_RERUN, A_ANY },
-	{ "notifications.list", op_notifications_list, OP_RERUN, A_ANY },
-	{ "notifications.show", op_notifications_show, OP_RERUN, A_ANY },
-	{ "notifications.retry", op_notifications_retry, OP_WRITE, A_ADMIN },
-	{ "notify.test", op_notify_test, OP_WRITE, A_ADMIN },
-	{ "channels.list", op_channels_list, OP_RERUN, A_ADMIN },
-	{ "channels.enable", op_channels_enable, OP_WRITE, A_ADMIN },
-	{ "zalo.app", op_zalo_app, OP_RERUN, A_ADMIN },
-	{ "zalo.store", op_zalo_store, OP_WRITE, A_ADMIN },
-	{ "audit.list", op_audit_list, OP_RERUN, A_AUDITOR },
-	{ "audit.verify", op_audit_verify, OP_RERUN, A_AUDITOR },
-	{ "files.verify", op_files_verify, OP_RERUN, A_ADMIN },
-	{ "backup.create", op_backup_create, 0, A_ADMIN },
-	{ "backup.status", op_backup_status, OP_RERUN, A_ADMIN },
-	{ "backup.read", op_backup_read, OP_RERUN, A_ADMIN },
-	{ "proposal.create", op_proposal_create, OP_WRITE, A_MODULE },
-	{ "proposal.submit", op_proposal_submit, OP_WRITE, A_MODULE },
-	{ "proposal.decide", op_proposal_decide, OP_WRITE, A_MODULE },
-	{ "proposal.withdraw", op_proposal_withdraw, OP_WRITE, A_MODULE },
-	{ "proposal.show", op_proposal_show, OP_RERUN, A_ANY },
-	{ "proposals.list", op_proposals_list, OP_RERUN, A_ANY },
-	{ "proposals.import", op_proposals_import, OP_WRITE, A_MODULE },
-	{ "titles.list", op_titles_list, OP_RERUN, A_ANY },
-	{ "inbox.deliver", op_inbox_deliver, OP_WRITE | OP_RERUN, A_ADMIN },
-	{ "inbox.list", op_inbox_list, OP_RERUN, A_ADMIN },
-	{ "inbox.show", op_inbox_show, OP_RERUN, A_ADMIN },
+	{ OP_STATUS, op_status, OP_RERUN, A_ANY },
+	{ OP_UNITS_LIST, op_units_list, OP_RERUN, A_ANY },
+	{ OP_UNITS_SHOW, op_units_show, OP_RERUN, A_ANY },
+	{ OP_UNITS_IMPORT, op_units_import, OP_WRITE, A_ADMIN },
+	{ OP_CLOCK_SHOW, op_clock_show, OP_RERUN, A_ANY },
+	{ OP_CLOCK_SET, op_clock_set, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
+	{ OP_CLOCK_ADVANCE, op_clock_advance, OP_WRITE | OP_FAKE_CLOCK, A_ADMIN },
+	{ OP_CONFIG_RELOAD, op_config_reload, 0, A_ADMIN },
+	{ OP_REPORT_SUBMIT, op_report_submit, OP_WRITE | OP_RERUN, A_SUBMITTER },
+	{ OP_REPORT_RECEIPT, op_report_receipt, OP_RERUN, A_ANY },
+	{ OP_REPORT_ACCEPT, op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
+	{ OP_REPORT_RETURN, op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
+	{ OP_REPORT_WAIVE, op_report_review, OP_WRITE | OP_RERUN, A_REVIEWER },
+	{ OP_OBLIGATIONS_LIST, op_obligations_list, OP_RERUN, A_ANY },
+	{ OP_COMPLETENESS, op_completeness, OP_RERUN, A_ANY },
+	{ OP_REPORTS_LIST, op_reports_list, OP_RERUN, A_ANY },
+	{ OP_CALENDAR_SHOW, op_calendar_show, OP_RERUN, A_ANY },
+	{ OP_DEADLINES, op_deadlines, OP_RERUN, A_ANY },
+	{ OP_SCHEDULE, op_schedule, OP_RERUN, A_ANY },
+	{ OP_NOTIFICATIONS_LIST, op_notifications_list, OP_RERUN, A_ANY },
+	{ OP_NOTIFICATIONS_SHOW, op_notifications_show, OP_RERUN, A_ANY },
+	{ OP_NOTIFICATIONS_RETRY, op_notifications_retry, OP_WRITE, A_ADMIN },
+	{ OP_NOTIFY_TEST, op_notify_test, OP_WRITE, A_ADMIN },
+	{ OP_CHANNELS_LIST, op_channels_list, OP_RERUN, A_ADMIN },
+	{ OP_CHANNELS_ENABLE, op_channels_enable, OP_WRITE, A_ADMIN },
+	{ OP_ZALO_APP, op_zalo_app, OP_RERUN, A_ADMIN },
+	{ OP_ZALO_STORE, op_zalo_store, OP_WRITE, A_ADMIN },
+	{ OP_AUDIT_LIST, op_audit_list, OP_RERUN, A_AUDITOR },
+	{ OP_AUDIT_VERIFY, op_audit_verify, OP_RERUN, A_AUDITOR },
+	{ OP_FILES_VERIFY, op_files_verify, OP_RERUN, A_ADMIN },
+	{ OP_BACKUP_CREATE, op_backup_create, 0, A_ADMIN },
+	{ OP_BACKUP_STATUS, op_backup_status, OP_RERUN, A_ADMIN },
+	{ OP_BACKUP_READ, op_backup_read, OP_RERUN, A_ADMIN },
+	{ OP_PROPOSAL_CREATE, op_proposal_create, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_SUBMIT, op_proposal_submit, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_DECIDE, op_proposal_decide, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_WITHDRAW, op_proposal_withdraw, OP_WRITE, A_MODULE },
+	{ OP_PROPOSAL_SHOW, op_proposal_show, OP_RERUN, A_ANY },
+	{ OP_PROPOSALS_LIST, op_proposals_list, OP_RERUN, A_ANY },
+	{ OP_PROPOSALS_IMPORT, op_proposals_import, OP_WRITE, A_MODULE },
+	{ OP_TITLES_LIST, op_titles_list, OP_RERUN, A_ANY },
+	{ OP_INBOX_DELIVER, op_inbox_deliver, OP_WRITE | OP_RERUN, A_ADMIN },
+	{ OP_INBOX_LIST, op_inbox_list, OP_RERUN, A_ADMIN },
+	{ OP_INBOX_SHOW, op_inbox_show, OP_RERUN, A_ADMIN },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what
@@ -117,7 +119,7 @@ static const struct replay_entry {
 	const char *(*key)(const json_t *reply);
 	int (*build)(struct daemon *d, const char *key, json_t *out);
 } replays[] = {
-	{ "report.submit", receipt_replay_key, receipt_replay },
+	{ OP_REPORT_SUBMIT, receipt_replay_key, receipt_replay },
 };
 
 static const struct replay_entry *replay_entry(const char *op)
@@ -406,18 +408,18 @@ static int request_principal(struct daemon *d, struct request *rq)
 	return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->principal, registry_today(d)));
 }
 
-/* rate_allow - a token bucket per principal (rate per second, burst of one second's worth):
- * one principal flooding the daemon gets refusals, the others are still served */
+/* rate_allow - a token bucket (common/bucket.c) per principal, rate per second with a burst
+ * of one second's worth: one principal flooding the daemon gets refusals, the others are
+ * still served */
 static int rate_allow(const char *name, int per_second)
 {
-	static struct bucket {
+	static struct principal_bucket {
 		char name[72];
-		double tokens;
-		int64_t last_ms;
+		struct bucket tb;
 	} buckets[256];
 	static size_t nbuckets;
-	int64_t now = clock_mono_ms();
-	struct bucket *b = NULL;
+	double now = (double)clock_mono_ms() / 1000.0;
+	struct principal_bucket *b = NULL;
 
 	if (per_second <= 0)
 		return 1;
@@ -427,17 +429,11 @@ static int rate_allow(const char *name, int per_second)
 	if (!b) {
 		b = &buckets[nbuckets < 256 ? nbuckets++ : 255];	/* the last slot is shared past 256 */
 		xstrlcpy(b->name, name, sizeof(b->name));
-		b->tokens = per_second;
-		b->last_ms = now;
+		bucket_init(&b->tb, per_second, per_second, now);
+	} else {
+		bucket_set(&b->tb, per_second, per_second, now);	/* a reload may change the rate */
 	}
-	b->tokens += (double)(now - b->last_ms) * per_second / 1000.0;
-	if (b->tokens > per_second)
-		b->tokens = per_second;
-	b->last_ms = now;
-	if (b->tokens < 1)
-		return 0;
-	b->tokens -= 1;
-	return 1;
+	return bucket_take(&b->tb, now) == 0;
 }
 
 /* request_run - dispatch one parsed request. With savepoints (fast 0) it runs inside its

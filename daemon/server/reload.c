@@ -16,6 +16,7 @@
 #include "intake.h"
 #include "log.h"
 #include "notify.h"
+#include "proto.h"
 #include "registry.h"
 #include "reload.h"
 #include "replyto.h"
@@ -104,7 +105,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 		if (own && store_begin(d->store)) {
 			json_decref(detail);
 			log_err("reload: the audit log could not record it: %s", store_errmsg(d->store));
-		} else if (audit_append(d, "admin", "config.reload", NULL, NULL, detail) || (own && store_commit(d->store))) {
+		} else if (audit_append(d, "admin", OP_CONFIG_RELOAD, NULL, NULL, detail) || (own && store_commit(d->store))) {
 			log_err("reload: the audit log could not record it: %s", store_errmsg(d->store));
 		}
 	}

@@ -10,6 +10,24 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def served_ops():
+    """The op names of the daemon's op table (daemon/server/api.c), read from the source: an
+    entry names its op by a constant of common/proto.h (OP_STATUS) or by a string."""
+    import re
+    with open(os.path.join(ROOT, "common", "proto.h"), encoding="utf-8") as fp:
+        names = dict(re.findall(r'^#define (OP_[A-Z0-9_]+)\s+"([^"]+)"', fp.read(), re.M))
+    with open(os.path.join(ROOT, "daemon", "server", "api.c"), encoding="utf-8") as fp:
+        src = fp.read()
+    table = src[src.index("} ops[] = {"):]
+    table = table[:table.index("\n};")]
+    ops = []
+    for literal, const in re.findall(r'\{\s*(?:"([^"]+)"|(OP_[A-Z0-9_]+)),\s*op_\w+', table):
+        assert literal or const in names, f"{const} of daemon/server/api.c is not in common/proto.h"
+        ops.append(literal or names[const])
+    assert len(ops) > 20, f"the op table of daemon/server/api.c was not found: {ops}"
+    return ops
 BIN = os.environ.get("THIDUA_BIN", os.path.join(ROOT, "bin"))
 CONFIG = os.path.join(ROOT, "config", "thidua.cfg")
 CONFIG_2025 = os.path.join(ROOT, "config", "examples", "hcmc-2025.cfg")

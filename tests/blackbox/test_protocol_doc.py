@@ -11,7 +11,7 @@ import unicodedata
 
 import zmq
 
-from harness import BIN, ROOT, Daemon, eq, free_port, remote_api_config, write
+from harness import BIN, ROOT, Daemon, eq, free_port, remote_api_config, served_ops, write
 
 PROTOCOL = os.path.join(ROOT, "docs", "PROTOCOL.md")
 START = "2024-11-10T09:00:00+07:00"
@@ -154,16 +154,6 @@ def test_64_file_frames_are_taken_and_a_65th_refuses_the_request_whole():
             eq(len(r["receipt"]["files"]), 64, "64 files stored")
         finally:
             s.close()
-
-
-def served_ops():
-    """The op names of the daemon's op table (daemon/server/api.c), read from the source."""
-    src = open(os.path.join(ROOT, "daemon", "server", "api.c"), encoding="utf-8").read()
-    table = src[src.index("} ops[] = {"):]
-    table = table[:table.index("\n};")]
-    ops = re.findall(r'\{\s*"([^"]+)",\s*op_\w+', table)
-    assert len(ops) > 20, f"the op table of daemon/server/api.c was not found: {ops}"
-    return ops
 
 
 def slug(heading):

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "b64.h"
+#include "bucket.h"
 #include "buf.h"
 #include "csv.h"
 #include "log.h"
@@ -740,8 +741,33 @@ static void test_utf8_clip(void)
 	}
 }
 
+static void test_bucket(void)
+{
+	struct bucket b;
+	int took = 0;
+
+	bucket_init(&b, 4, 4, 10.0);
+	for (int i = 0; i < 6; i++)
+		took += bucket_take(&b, 10.0) == 0;
+	T_CHECK("bucket: a full bucket gives burst tokens, then none", took == 4);
+	T_CHECK("bucket: the wait for the next is 1/rate", bucket_take(&b, 10.0) > 0.249 && bucket_take(&b, 10.0) < 0.251);
+	T_CHECK("bucket: a token after 1/rate, one only", bucket_take(&b, 10.25) == 0 && bucket_take(&b, 10.25) > 0);
+	T_CHECK("bucket: not idle while it refills", !bucket_idle(&b, 10.5));
+	T_CHECK("bucket: idle once full", bucket_idle(&b, 100.0) && b.tokens == 4);
+	bucket_block(&b, 200.0);
+	bucket_block(&b, 150.0);
+	T_CHECK("bucket: a block is never shortened", bucket_take(&b, 120.0) > 79.9);
+	T_CHECK("bucket: blocked is not idle", !bucket_idle(&b, 199.0));
+	T_CHECK("bucket: free after the block", bucket_take(&b, 200.0) == 0);
+	bucket_set(&b, 1, 2, 200.0);
+	T_CHECK("bucket: new settings keep tokens up to the new burst", b.tokens == 2 && b.rate == 1);
+	bucket_init(&b, 0, 0.5, 0);
+	T_CHECK("bucket: a rate of 0 counts as 1, a burst under 1 as 1", b.rate == 1 && b.burst == 1 && b.tokens == 1);
+}
+
 int main(void)
 {
+	test_bucket();
 	test_log_repeats();
 	test_rfc2047();
 	test_buf();

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "jalloc.h"
 #include "jdump.h"
 #include "jload.h"
@@ -184,9 +185,79 @@ static void test_jalloc(void)
 	free(v);
 }
 
+/* test_writer - text written member by member (struct jw, what the spool and the jobs
+ * socket use) is the text jansson writes for the same tree */
+static void test_writer(void)
+{
+	struct buf b = { 0 };
+	struct jw w = JW_INIT(&b);
+	const char *stored = "{\"subject\":\"Nhắc hạn \\\"BC\\\"\"}";
+	json_t *tree = json_pack("{s:s,s:[{s:s,s:s},{s:s}],s:n,s:I,s:{s:s},s:s,s:[],s:{},s:[i,i]}",
+				 "from", "thidua@cuchi.example.org", "to", "address", "a@x", "name", "Ủy ban \"xã\"\n\t",
+				 "address", "b@x", "html", "count", (json_int_t)-9007199254740993LL,
+				 "channel", "kind", "json", "subject", "Nhắc hạn \"BC\"", "empty", "none", "n", 1, 2);
+	char *want = jdump_jansson(tree, JSON_COMPACT), *got;
+	json_t *chan = json_pack("{s:s}", "kind", "json");
+
+	jw_open(&w, '{');
+	jw_key(&w, "from");
+	jw_str(&w, "thidua@cuchi.example.org");
+	jw_key(&w, "to");
+	jw_open(&w, '[');
+	jw_open(&w, '{');
+	jw_key(&w, "address");
+	jw_str(&w, "a@x");
+	jw_key(&w, "name");
+	jw_str(&w, "Ủy ban \"xã\"\n\t");
+	jw_close(&w, '}');
+	jw_open(&w, '{');
+	jw_key(&w, "address");
+	jw_strn(&w, "b@x and more", 3);
+	jw_close(&w, '}');
+	jw_close(&w, ']');
+	jw_key(&w, "html");
+	jw_str(&w, NULL);
+	jw_key(&w, "count");
+	jw_int(&w, -9007199254740993LL);
+	jw_key(&w, "channel");
+	jw_json(&w, chan);
+	jw_members(&w, stored, strlen(stored));
+	jw_key(&w, "empty");
+	jw_raw(&w, "[]", 2);
+	jw_key(&w, "none");
+	jw_open(&w, '{');
+	jw_members(&w, "{ }", 3);
+	jw_close(&w, '}');
+	jw_key(&w, "n");
+	jw_open(&w, '[');
+	jw_int(&w, 1);
+	jw_int(&w, 2);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	T_STREQ("jw: member by member, the text jansson writes", b.p, want);
+	got = jdump(tree, JSON_COMPACT);
+	T_STREQ("jw: jdump of the tree writes it too", got, want);
+	free(got);
+	free(want);
+	free(b.p);
+	json_decref(chan);
+	json_decref(tree);
+
+	b = (struct buf){ 0 };
+	w = (struct jw)JW_INIT(&b);
+	jw_open(&w, '{');
+	jw_key(&w, "type");
+	jw_str(&w, "job");
+	jw_members(&w, "{\"a\":1,\"b\":{\"c\":[]}}", 20);
+	jw_close(&w, '}');
+	T_STREQ("jw: an object's members spliced after others", b.p, "{\"type\":\"job\",\"a\":1,\"b\":{\"c\":[]}}");
+	free(b.p);
+}
+
 int main(void)
 {
 	jalloc_install();	/* before the first JSON value, as thiduad does */
+	test_writer();
 	test_jalloc();
 	test_taken();
 	test_left();

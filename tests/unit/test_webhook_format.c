@@ -536,12 +536,12 @@ static void test_rate(void)
 	T_CHECK("rate: a full bucket gives burst tokens", took == 3);
 	T_CHECK("rate: then waits 1/rate", rate_take(b, 100.0) > 0.49 && rate_take(b, 100.0) < 0.51);
 	T_CHECK("rate: a token after 1/rate", rate_take(b, 100.5) == 0 && rate_take(b, 100.5) > 0);
-	T_CHECK("rate: never above burst", (rate_take(b, 1000.0), b->tokens <= 3));
+	T_CHECK("rate: never above burst", (rate_take(b, 1000.0), b->tb.tokens <= 3));
 	rate_block(b, 1100.0);
 	T_CHECK("rate: a server's wait holds the bucket", rate_take(b, 1050.0) > 49.9);
 	T_CHECK("rate: free again after the wait", rate_take(b, 1100.0) == 0);
 	b2 = rate_get(t, "https://x/1", 5.0, 10, 1100.0);
-	T_CHECK("rate: same key, same bucket, new settings", b2 == b && b->rate == 5.0 && b->burst == 10);
+	T_CHECK("rate: same key, same bucket, new settings", b2 == b && b->tb.rate == 5.0 && b->tb.burst == 10);
 	rate_put(b2);
 	T_CHECK("rate: held buckets are kept", rate_expire(t, 5000.0) == 1);
 	rate_put(b);

@@ -2,8 +2,8 @@
  * mail.h - thidua-mail, the worker that delivers outbox mail over SMTP with libcurl.
  *
  * One process, one thread, one loop (mail_main.c) over: the DEALER link to thiduad's jobs
- * socket (mail_link.c, docs/JOBS.md), jobs read from their JSON payload (mail_job.c), the
- * message built with libcurl's MIME API (mail_msg.c), transfers run by a curl multi handle
+ * socket (common/jobwire.c, docs/JOBS.md), jobs read from their JSON payload (mail_job.c), the
+ * message written by common/mailmsg.c as thiduad's .eml files are (mail_msg.c), transfers run by a curl multi handle
  * whose connection pool keeps an SMTP session open from one message to the next
  * (mail_smtp.c), and the server's replies read from the SMTP transcript (mail_trace.c),
  * which is where the per-recipient answers come from.
@@ -54,34 +54,18 @@ struct mail_job {
 	char *reply_to;			/* the Reply-To address, or NULL */
 };
 
-/* job_new - an empty job with the daemon's id (id may be NULL) */
-struct mail_job *job_new(const char *id);
-void job_destroy(struct mail_job **self_p);
+/* mail_job_new - an empty job with the daemon's id (id may be NULL) */
+struct mail_job *mail_job_new(const char *id);
+void mail_job_destroy(struct mail_job **self_p);
 
-/* job_parse - fill the job from the `job` message; -1 with a reason for people in err */
-int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize);
+/* mail_job_parse - fill the job from the `job` message; -1 with a reason for people in err */
+int mail_job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize);
 
 /* -- mail_msg.c: the message itself -- */
 
-/* msg_address_valid - an ASCII addr-spec we can put in an envelope and a header */
-int msg_address_valid(const char *addr);
-
-/* msg_message_id_valid - "<left@right>" in printable ASCII */
-int msg_message_id_valid(const char *id);
-
-/* msg_mailbox - "Display Name <addr>" with the name RFC 2047 encoded (rfc2047_phrase) or
- * quoted as needed, starting at column col; the bare address when name is NULL or empty.
- * Returns a fresh string. */
-char *msg_mailbox(const char *name, const char *addr, size_t col);
-
-/* msg_crlf - text with every line break as CRLF (the canonical form of text/ parts) */
-char *msg_crlf(const char *text);
-
-/* msg_headers - the header fields of the job's message, sent as date */
-struct curl_slist *msg_headers(const struct mail_job *job, time_t date);
-
-/* msg_mime - the body: text/plain, or multipart/alternative with the HTML, on easy */
-curl_mime *msg_mime(CURL *easy, const struct mail_job *job);
+/* mail_msg_bytes - the whole message of the job (common/mailmsg.c), dated date: a fresh string
+ * of *len bytes */
+char *mail_msg_bytes(const struct mail_job *job, time_t date, size_t *len);
 
 /* -- mail_trace.c: the SMTP transcript of one transfer -- */
 
@@ -107,19 +91,19 @@ struct mail_trace {
 	size_t nrcpt, caprcpt;
 };
 
-void trace_init(struct mail_trace *t);
-void trace_reset(struct mail_trace *t);
-void trace_free(struct mail_trace *t);
+void mail_trace_init(struct mail_trace *t);
+void mail_trace_reset(struct mail_trace *t);
+void mail_trace_free(struct mail_trace *t);
 
-/* trace_out - a command line libcurl sent (CURLINFO_HEADER_OUT); only the verb is read,
+/* mail_trace_out - a command line libcurl sent (CURLINFO_HEADER_OUT); only the verb is read,
  * so credentials (AUTH) are never kept */
-void trace_out(struct mail_trace *t, const char *data, size_t len);
+void mail_trace_out(struct mail_trace *t, const char *data, size_t len);
 
-/* trace_in - reply lines libcurl received (CURLINFO_HEADER_IN) */
-void trace_in(struct mail_trace *t, const char *data, size_t len);
+/* mail_trace_in - reply lines libcurl received (CURLINFO_HEADER_IN) */
+void mail_trace_in(struct mail_trace *t, const char *data, size_t len);
 
-/* trace_debug_cb - CURLOPT_DEBUGFUNCTION with a struct mail_trace as CURLOPT_DEBUGDATA */
-int trace_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp);
+/* mail_trace_debug_cb - CURLOPT_DEBUGFUNCTION with a struct mail_trace as CURLOPT_DEBUGDATA */
+int mail_trace_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp);
 
 /* -- mail_smtp.c: transfers -- */
 
@@ -133,10 +117,10 @@ struct mail_outcome {
 	json_t *recipients;		/* [{address, status, reason, code}] or NULL */
 };
 
-void outcome_set(struct mail_outcome *o, enum mail_status status, int code, const char *fmt, ...)
+void mail_outcome_set(struct mail_outcome *o, enum mail_status status, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void outcome_clear(struct mail_outcome *o);
-const char *outcome_status_name(enum mail_status s);
+void mail_outcome_clear(struct mail_outcome *o);
+const char *mail_outcome_status_name(enum mail_status s);
 
 struct smtp;
 
@@ -167,34 +151,8 @@ long smtp_timeout_ms(const struct smtp *s, int64_t now_ms);
 /* smtp_action - let libcurl work on the ready sockets and due timers; calls done */
 void smtp_action(struct smtp *s, const zmq_pollitem_t *items, size_t n, int64_t now_ms);
 
-/* -- mail_link.c: the jobs socket -- */
-
-struct link;
-
-/* link_open - connect to thiduad; server_key (Z85 or a file) and key_file (a secret key
- * file) make the socket a CURVE client, for a tcp endpoint; NULL for none. Bad keys are fatal. */
-struct link *link_open(const char *endpoint, const char *name, int capacity, const char *server_key,
-		       const char *key_file);
-void link_close(struct link **self_p);
-
-/* link_pollitems - the DEALER and its monitor, from items[0]; returns 2 */
-size_t link_pollitems(struct link *l, zmq_pollitem_t *items);
-
-/* link_events - read the monitor: announce ourselves on every (re)connect; a key the
- * daemon refused ends the process (libzmq does not try again after a refusal) */
-void link_events(struct link *l);
-
-/* link_recv - the next message from thiduad, or NULL when there is none now */
-json_t *link_recv(struct link *l);
-
-void link_ready(struct link *l);
-void link_result(struct link *l, const char *job, const struct mail_outcome *o);
-
-/* link_tick - the heartbeat: a ping every 5 s while connected; returns ms to the next */
-long link_tick(struct link *l, int64_t now_ms);
-
 /* -- mail_main.c -- */
 
-int64_t mono_ms(void);
+int64_t mail_mono_ms(void);
 
 #endif

@@ -11,11 +11,12 @@
 
 #include "log.h"
 #include "mail.h"
+#include "mailmsg.h"
 #include "mailhdr.h"
 #include "xalloc.h"
 
-/* job_new - an empty job carrying the daemon's id */
-struct mail_job *job_new(const char *id)
+/* mail_job_new - an empty job carrying the daemon's id */
+struct mail_job *mail_job_new(const char *id)
 {
 	struct mail_job *job = xcalloc(1, sizeof(*job));
 
@@ -26,8 +27,8 @@ struct mail_job *job_new(const char *id)
 	return job;
 }
 
-/* job_destroy - free the job and clear the caller's pointer; accepts NULL */
-void job_destroy(struct mail_job **self_p)
+/* mail_job_destroy - free the job and clear the caller's pointer; accepts NULL */
+void mail_job_destroy(struct mail_job **self_p)
 {
 	struct mail_job *job = self_p ? *self_p : NULL;
 
@@ -103,11 +104,11 @@ static void add_rcpt(struct mail_job *job, const char *address, const char *name
 	r = &job->to[job->nto++];
 	r->address = xstrdup(address);
 	r->name = name && *name ? xstrdup(name) : NULL;
-	r->invalid = msg_address_valid(address) ? NULL : "not a valid address (ASCII local@domain expected)";
+	r->invalid = mailmsg_address_valid(address) ? NULL : "not a valid address (ASCII local@domain expected)";
 }
 
-/* job_parse - the job message: {job, attempt, lease, payload: {channel, from, to, ...}} */
-int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize)
+/* mail_job_parse - the job message: {job, attempt, lease, payload: {channel, from, to, ...}} */
+int mail_job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize)
 {
 	const json_t *payload = json_object_get(msg, "payload"), *ch, *to, *v;
 	size_t i, valid = 0;
@@ -160,7 +161,7 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 		snprintf(err, errsize, "the message has no sender address ('from', in the payload or the channel)");
 		return -1;
 	}
-	if (!msg_address_valid(job->from)) {
+	if (!mailmsg_address_valid(job->from)) {
 		snprintf(err, errsize, "the sender address '%.200s' is not valid (ASCII local@domain expected)", job->from);
 		return -1;
 	}
@@ -193,11 +194,11 @@ int job_parse(struct mail_job *job, const json_t *msg, char *err, size_t errsize
 		snprintf(err, errsize, "the message has neither message_id nor dedup_key");
 		return -1;
 	}
-	if (!msg_message_id_valid(job->message_id)) {
+	if (!mailmsg_message_id_valid(job->message_id)) {
 		snprintf(err, errsize, "message_id '%.200s' is not <left@right> in printable ASCII", job->message_id);
 		return -1;
 	}
-	if (opt_string(payload, "reply_to", &job->reply_to) || (job->reply_to && !msg_address_valid(job->reply_to))) {
+	if (opt_string(payload, "reply_to", &job->reply_to) || (job->reply_to && !mailmsg_address_valid(job->reply_to))) {
 		snprintf(err, errsize, "reply_to '%.200s' is not an address (ASCII local@domain expected)",
 			 job->reply_to ? job->reply_to : "(not a string)");
 		return -1;

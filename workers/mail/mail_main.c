@@ -6,9 +6,9 @@
  * A tcp endpoint (a worker on another host than thiduad) needs CURVE keys: thiduad's public
  * key and this worker's secret key, whose public half is in daemon.worker_keys. A missing
  * one is a usage error before anything starts; the files are read when the jobs socket is
- * made (mail_link.c). Other endpoints use no keys.
+ * made (common/jobwire.c). Other endpoints use no keys.
  *
- * The loop polls, in one zmq_poll, the jobs socket and its monitor (mail_link.c), a
+ * The loop polls, in one zmq_poll, the jobs socket and its monitor (common/jobwire.c), a
  * signalfd, and the sockets libcurl is waiting on (mail_smtp.c); it sleeps until the
  * next ping or libcurl's next timeout. `stop` from thiduad, SIGTERM or SIGINT: take no
  * new job, finish those in hand, answer them, exit 0. A second SIGTERM or SIGINT while
@@ -26,26 +26,25 @@
 #include <unistd.h>
 
 #include "curve.h"
+#include "jobwire.h"
 #include "log.h"
 #include "mail.h"
+#include "proto.h"
 #include "xalloc.h"
 
 #define DEFAULT_ENDPOINT "ipc:///var/lib/thidua/jobs.sock"	/* thiduad's default state_dir */
 #define DEFAULT_CAPACITY 4
 
 struct worker {
-	struct link *link;
+	struct jobwire *link;
 	struct smtp *smtp;
 	int stopping;
 };
 
-/* mono_ms - a monotonic clock in milliseconds */
-int64_t mono_ms(void)
+/* mail_mono_ms - a monotonic clock in milliseconds (the jobs link's) */
+int64_t mail_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return jobwire_mono_ms();
 }
 
 static void usage(FILE *fp)
@@ -67,12 +66,26 @@ static void usage(FILE *fp)
 		"  -h, --help               this text\n", DEFAULT_ENDPOINT, DEFAULT_CAPACITY);
 }
 
+/* send_result - the outcome of one job; code is null when no server reply gave one */
+static void send_result(struct worker *w, const char *job, const struct mail_outcome *o)
+{
+	json_t *msg = json_pack("{s:s,s:s,s:s,s:s}", "type", JOBS_RESULT, "job", job, "status",
+				mail_outcome_status_name(o->status), "reason", o->reason ? o->reason : "");
+
+	json_object_set_new(msg, "code", o->code ? json_integer(o->code) : json_null());
+	if (o->status == MAIL_RETRY)
+		json_object_set_new(msg, "retry_after", json_integer(o->retry_after));
+	if (o->recipients)
+		json_object_set(msg, "recipients", o->recipients);
+	jobwire_send(w->link, msg);
+}
+
 /* job_done - the outcome of a job goes back to thiduad */
 static void job_done(struct mail_job **job_p, struct mail_outcome *out, void *arg)
 {
 	struct worker *w = arg;
 
-	link_result(w->link, (*job_p)->id, out);
+	send_result(w, (*job_p)->id, out);
 }
 
 /* heartbeat - a ping when one is due, also while libcurl blocks */
@@ -80,7 +93,7 @@ static void heartbeat(void *arg)
 {
 	struct worker *w = arg;
 
-	link_tick(w->link, mono_ms());
+	jobwire_tick(w->link);
 }
 
 /* answer_now - a job answered without a transfer */
@@ -89,12 +102,12 @@ static void answer_now(struct worker *w, struct mail_job **job_p, enum mail_stat
 {
 	struct mail_outcome out = { 0 };
 
-	outcome_set(&out, st, 0, "%s", reason);
+	mail_outcome_set(&out, st, 0, "%s", reason);
 	if (st == MAIL_RETRY)
 		out.retry_after = retry_after;
-	link_result(w->link, (*job_p)->id, &out);
-	outcome_clear(&out);
-	job_destroy(job_p);
+	send_result(w, (*job_p)->id, &out);
+	mail_outcome_clear(&out);
+	mail_job_destroy(job_p);
 }
 
 /* on_job - a `job` message */
@@ -108,38 +121,33 @@ static void on_job(struct worker *w, const json_t *msg)
 		log_warn("a job without a string 'job' id was ignored");
 		return;
 	}
-	job = job_new(id);
+	job = mail_job_new(id);
 	if (w->stopping) {
 		answer_now(w, &job, MAIL_RETRY, 0, "the mail worker is stopping");
 		return;
 	}
-	if (job_parse(job, msg, err, sizeof(err))) {
+	if (mail_job_parse(job, msg, err, sizeof(err))) {
 		log_notice("job %s: failed: %s", id, err);
 		answer_now(w, &job, MAIL_FAILED, 0, err);
 		return;
 	}
 	log_debug("job %s (attempt %d): %zu recipient(s) via channel %s", job->id, job->attempt, job->nto, job->channel);
 	smtp_start(w->smtp, &job);
-	job_destroy(&job);
+	mail_job_destroy(&job);
 }
 
-/* dispatch - one message from thiduad, by type */
+/* dispatch - one message from thiduad (jobwire_recv answers the others itself) */
 static void dispatch(struct worker *w, json_t *msg)
 {
 	const char *type = json_string_value(json_object_get(msg, "type"));
 
-	if (!strcmp(type, "job"))
+	if (!strcmp(type, JOBS_JOB)) {
 		on_job(w, msg);
-	else if (!strcmp(type, "ping"))
-		;	/* thiduad is alive; nothing to answer: our own pings keep going */
-	else if (!strcmp(type, "hello"))
-		link_ready(w->link);	/* thiduad does not know us (it restarted) */
-	else if (!strcmp(type, "stop")) {
+	} else if (!strcmp(type, JOBS_STOP)) {
 		if (!w->stopping)
 			log_notice("thiduad asks us to stop; finishing %zu job(s) in hand", smtp_active(w->smtp));
 		w->stopping = 1;
-	} else
-		log_warn("unexpected message '%.40s' from thiduad ignored", type);
+	}
 }
 
 /* on_signal - read the signalfd; returns 1 when the worker must stop at once */
@@ -181,7 +189,7 @@ static int mail_loop(struct worker *w, int sfd)
 	size_t cap = 0;
 
 	for (;;) {
-		int64_t now = mono_ms();
+		int64_t now = mail_mono_ms();
 		size_t n, nc;
 		long timeout;
 		json_t *msg;
@@ -192,10 +200,10 @@ static int mail_loop(struct worker *w, int sfd)
 			cap = 3 + smtp_nfds(w->smtp) + 8;
 			items = xrealloc(items, cap * sizeof(*items));
 		}
-		n = link_pollitems(w->link, items);
+		n = jobwire_pollitems(w->link, items);
 		items[n++] = (zmq_pollitem_t){ .fd = sfd, .events = ZMQ_POLLIN };
 		nc = smtp_pollitems(w->smtp, items + n, cap - n);
-		timeout = min_timeout(link_tick(w->link, now), smtp_timeout_ms(w->smtp, now));
+		timeout = min_timeout(jobwire_tick(w->link), smtp_timeout_ms(w->smtp, now));
 		if (zmq_poll(items, (int)(n + nc), timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -205,14 +213,12 @@ static int mail_loop(struct worker *w, int sfd)
 			free(items);
 			return 1;
 		}
-		smtp_action(w->smtp, items + n, nc, mono_ms());
-		if (items[1].revents & ZMQ_POLLIN)
-			link_events(w->link);
-		if (items[0].revents & ZMQ_POLLIN)
-			while ((msg = link_recv(w->link))) {
-				dispatch(w, msg);
-				json_decref(msg);
-			}
+		smtp_action(w->smtp, items + n, nc, mail_mono_ms());
+		jobwire_turn(w->link);
+		while ((msg = jobwire_recv(w->link))) {
+			dispatch(w, msg);
+			json_decref(msg);
+		}
 	}
 	free(items);
 	log_info("every job answered; exiting");
@@ -317,12 +323,13 @@ int main(int argc, char **argv)
 	if (!smtp_ok)
 		fatal("this libcurl (%s) was built without SMTP", cv->version);
 
-	w.link = link_open(endpoint, name, (int)capacity, server_key, key_file);
+	w.link = jobwire_open(&(struct jobwire_opts){ .endpoint = endpoint, .kind = "mail", .name = name,
+			      .capacity = (int)capacity, .server_key = server_key, .key_file = key_file });
 	w.smtp = smtp_new(job_done, heartbeat, &w);
 	log_notice("started (libcurl %s, capacity %ld)", cv->version, capacity);
 	rc = mail_loop(&w, sfd);
 	smtp_destroy(&w.smtp);
-	link_close(&w.link);
+	jobwire_close(&w.link);
 	curl_global_cleanup();
 	close(sfd);
 	free(name);

@@ -24,7 +24,10 @@
  * thiduad does not take a worker waiting on a slow content filter for a dead one. Other
  * transfers and thiduad's messages wait meanwhile; their timeouts are wall-clock time.
  *
- * Owns the multi handle, the easy handles, the jobs in flight and their MIME bodies and
+ * The message itself is written whole by mail_msg.c (common/mailmsg.c) and read by libcurl
+ * from memory (CURLOPT_READFUNCTION), which escapes a leading '.' of a line on the wire.
+ *
+ * Owns the multi handle, the easy handles, the jobs in flight and their messages and
  * lists; a job goes back to the caller through the done callback with its outcome.
  */
 #include <arpa/inet.h>
@@ -58,8 +61,9 @@ struct send {				/* one job in flight */
 	struct pool *pool;
 	struct mail_job *job;
 	CURL *easy;
-	curl_mime *mime;
-	struct curl_slist *headers, *rcpts;
+	char *msg;			/* the whole message (mail_msg.c) */
+	size_t msglen, msgoff;		/* its length, and how much libcurl has read */
+	struct curl_slist *rcpts;
 	size_t *sent;			/* the n-th RCPT TO is job->to[sent[n]] */
 	size_t nsent;
 	struct mail_trace trace;
@@ -104,8 +108,8 @@ struct smtp {
 
 /* -- outcomes -- */
 
-/* outcome_set - status, reply code (0: none) and the reason for people */
-void outcome_set(struct mail_outcome *o, enum mail_status status, int code, const char *fmt, ...)
+/* mail_outcome_set - status, reply code (0: none) and the reason for people */
+void mail_outcome_set(struct mail_outcome *o, enum mail_status status, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -118,16 +122,16 @@ void outcome_set(struct mail_outcome *o, enum mail_status status, int code, cons
 	va_end(ap);
 }
 
-/* outcome_clear - free what the outcome holds */
-void outcome_clear(struct mail_outcome *o)
+/* mail_outcome_clear - free what the outcome holds */
+void mail_outcome_clear(struct mail_outcome *o)
 {
 	free(o->reason);
 	json_decref(o->recipients);
 	memset(o, 0, sizeof(*o));
 }
 
-/* outcome_status_name - the protocol's word for a status */
-const char *outcome_status_name(enum mail_status s)
+/* mail_outcome_status_name - the protocol's word for a status */
+const char *mail_outcome_status_name(enum mail_status s)
 {
 	return s == MAIL_SENT ? "sent" : s == MAIL_RETRY ? "retry" : "failed";
 }
@@ -262,6 +266,30 @@ static char *ehlo_name(void)
 	return xstrdup("localhost.localdomain");
 }
 
+/* read_cb - CURLOPT_READFUNCTION: the next bytes of the message */
+static size_t read_cb(char *buf, size_t size, size_t nitems, void *userp)
+{
+	struct send *sd = userp;
+	size_t n = size * nitems, left = sd->msglen - sd->msgoff;
+
+	if (n > left)
+		n = left;
+	memcpy(buf, sd->msg + sd->msgoff, n);
+	sd->msgoff += n;
+	return n;
+}
+
+/* seek_cb - CURLOPT_SEEKFUNCTION: libcurl starts the message again (a resent transfer) */
+static int seek_cb(void *userp, curl_off_t offset, int origin)
+{
+	struct send *sd = userp;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > sd->msglen)
+		return CURL_SEEKFUNC_CANTSEEK;
+	sd->msgoff = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* progress_cb - the heartbeat from inside libcurl (see the top of this file) */
 static int progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -349,20 +377,19 @@ static struct pool *pool_get(struct smtp *s, const char *key)
 static void send_free(struct smtp *s, struct send *sd)
 {
 	if (sd->easy) {
-		/* first: the handle still points at the MIME body and the lists freed below */
+		/* first: the handle still points at the message and the list freed below */
 		curl_easy_reset(sd->easy);	/* clears every option, the password too */
 		if (s->nidle < IDLE_HANDLES_MAX)
 			s->idle[s->nidle++] = sd->easy;
 		else
 			curl_easy_cleanup(sd->easy);
 	}
-	curl_mime_free(sd->mime);
-	curl_slist_free_all(sd->headers);
+	free(sd->msg);
 	curl_slist_free_all(sd->rcpts);
-	trace_free(&sd->trace);
+	mail_trace_free(&sd->trace);
 	free(sd->sent);
 	free(sd->where);
-	job_destroy(&sd->job);
+	mail_job_destroy(&sd->job);
 	free(sd);
 }
 
@@ -481,20 +508,20 @@ static void transport_outcome(struct send *sd, CURLcode rc, struct mail_outcome 
 
 	switch (rc) {
 	case CURLE_USE_SSL_FAILED:
-		outcome_set(o, st, 0, "%s does not offer STARTTLS, which tls = \"starttls\" requires (%s)", sd->where, detail);
+		mail_outcome_set(o, st, 0, "%s does not offer STARTTLS, which tls = \"starttls\" requires (%s)", sd->where, detail);
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
-		outcome_set(o, st, 0, "the TLS certificate of %s is not trusted: %s", sd->where, detail);
+		mail_outcome_set(o, st, 0, "the TLS certificate of %s is not trusted: %s", sd->where, detail);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		outcome_set(o, st, 0, "no answer from %s within %ld s: %s", sd->where, sd->timeout, detail);
+		mail_outcome_set(o, st, 0, "no answer from %s within %ld s: %s", sd->where, sd->timeout, detail);
 		break;
 	case CURLE_LOGIN_DENIED:
-		outcome_set(o, st, 0, "%s refused the login of user '%s': %s", sd->where,
+		mail_outcome_set(o, st, 0, "%s refused the login of user '%s': %s", sd->where,
 			    sd->job->username ? sd->job->username : "", detail);
 		break;
 	default:
-		outcome_set(o, st, 0, "%s: %s", sd->where, detail);
+		mail_outcome_set(o, st, 0, "%s: %s", sd->where, detail);
 		break;
 	}
 }
@@ -531,15 +558,15 @@ static void classify(struct send *sd, CURLcode rc, struct mail_outcome *o)
 		int code = t->end.code ? t->end.code : response ? (int)response : 250;
 
 		if (ok < sd->nsent && temp)
-			outcome_set(o, MAIL_SENT, code, "%s (%zu of %zu recipients refused, %zu of them for now)",
+			mail_outcome_set(o, MAIL_SENT, code, "%s (%zu of %zu recipients refused, %zu of them for now)",
 				    t->end.code ? t->end.text : "250", sd->nsent - ok, sd->nsent, temp);
 		else if (ok < sd->nsent)
-			outcome_set(o, MAIL_SENT, code, "%s (%zu of %zu recipients refused)",
+			mail_outcome_set(o, MAIL_SENT, code, "%s (%zu of %zu recipients refused)",
 				    t->end.code ? t->end.text : "250", sd->nsent - ok, sd->nsent);
 		else
-			outcome_set(o, MAIL_SENT, code, "%s", t->end.code ? t->end.text : "250");
+			mail_outcome_set(o, MAIL_SENT, code, "%s", t->end.code ? t->end.text : "250");
 	} else if (t->fail.code) {
-		outcome_set(o, t->fail.code < 500 ? MAIL_RETRY : MAIL_FAILED, t->fail.code, "%s", t->fail.text);
+		mail_outcome_set(o, t->fail.code < 500 ? MAIL_RETRY : MAIL_FAILED, t->fail.code, "%s", t->fail.text);
 	} else if (sd->nsent && t->nrcpt >= sd->nsent && ok == 0) {
 		/* every recipient refused: worth another try only if some refusal was temporary */
 		char list[1024];
@@ -552,13 +579,13 @@ static void classify(struct send *sd, CURLcode rc, struct mail_outcome *o)
 		if (used >= sizeof(list))
 			used = sizeof(list) - 1;
 		if (temp)
-			outcome_set(o, MAIL_RETRY, first4, "every recipient was refused: %s", list);
+			mail_outcome_set(o, MAIL_RETRY, first4, "every recipient was refused: %s", list);
 		else
-			outcome_set(o, MAIL_FAILED, last5, "every recipient was refused: %s", list);
+			mail_outcome_set(o, MAIL_FAILED, last5, "every recipient was refused: %s", list);
 	} else if (response >= 400) {
 		int code = (int)response;
 
-		outcome_set(o, code < 500 ? MAIL_RETRY : MAIL_FAILED, code, "%s",
+		mail_outcome_set(o, code < 500 ? MAIL_RETRY : MAIL_FAILED, code, "%s",
 			    t->last.code == code ? t->last.text : curl_easy_strerror(rc));
 	} else {
 		transport_outcome(sd, rc, o);
@@ -632,7 +659,8 @@ static void finish(struct smtp *s, struct send *sd, CURLcode rc)
 			 sd->job->id, sd->where);
 		sd->refreshed = 1;
 		sd->errbuf[0] = 0;
-		trace_reset(&sd->trace);
+		mail_trace_reset(&sd->trace);
+		sd->msgoff = 0;
 		curl_easy_setopt(sd->easy, CURLOPT_FRESH_CONNECT, 1L);
 		if (curl_multi_add_handle(sd->pool->multi, sd->easy) == CURLM_OK)
 			return;
@@ -640,20 +668,20 @@ static void finish(struct smtp *s, struct send *sd, CURLcode rc)
 	classify(sd, rc, &out);
 	unlink_send(s, sd);
 	sd->pool->nactive--;
-	sd->pool->used_ms = mono_ms();
+	sd->pool->used_ms = mail_mono_ms();
 	if (out.status == MAIL_SENT)
 		log_info("job %s via %s (%s): sent to %zu recipient(s) in %lld ms%s: %s", sd->job->id, sd->job->channel,
-			 sd->where, sd->nsent, (long long)(mono_ms() - sd->started_ms),
+			 sd->where, sd->nsent, (long long)(mail_mono_ms() - sd->started_ms),
 			 nconnects ? "" : " on a kept connection", out.reason);
 	else
 		log_notice("job %s via %s (%s), attempt %d: %s: %s", sd->job->id, sd->job->channel, sd->where,
-			   sd->job->attempt, outcome_status_name(out.status), out.reason);
+			   sd->job->attempt, mail_outcome_status_name(out.status), out.reason);
 	job = sd->job;
 	sd->job = NULL;
 	send_free(s, sd);
 	s->done(&job, &out, s->arg);
-	job_destroy(&job);
-	outcome_clear(&out);
+	mail_job_destroy(&job);
+	mail_outcome_clear(&out);
 }
 
 /* check_done - collect the transfers libcurl has finished in a pool */
@@ -709,15 +737,15 @@ static void refuse(struct smtp *s, struct mail_job **job_p, const char *reason)
 	struct mail_outcome out = { 0 };
 	struct mail_job *job = *job_p;
 
-	outcome_set(&out, MAIL_FAILED, 0, "%s", reason);
+	mail_outcome_set(&out, MAIL_FAILED, 0, "%s", reason);
 	out.recipients = json_array();
 	for (size_t i = 0; i < job->nto; i++)
 		json_array_append_new(out.recipients, rcpt_json(job->to[i].address, "failed", 0,
 								 job->to[i].invalid ? job->to[i].invalid : reason));
 	log_notice("job %s via %s: failed: %s", job->id, job->channel, reason);
 	s->done(job_p, &out, s->arg);
-	job_destroy(job_p);
-	outcome_clear(&out);
+	mail_job_destroy(job_p);
+	mail_outcome_clear(&out);
 }
 
 /* smtp_start - set up the easy handle for one message and add it to the multi handle */
@@ -742,8 +770,8 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 	free(key);
 	sd->job = job;
 	sd->where = where;
-	sd->started_ms = mono_ms();
-	trace_init(&sd->trace);
+	sd->started_ms = mail_mono_ms();
+	mail_trace_init(&sd->trace);
 	e = sd->easy = s->nidle ? s->idle[--s->nidle] : curl_easy_init();
 	if (!e)
 		fatal("cannot create a curl easy handle");
@@ -760,8 +788,7 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 			fatal("out of memory");
 		sd->sent[sd->nsent++] = i;
 	}
-	sd->headers = msg_headers(job, time(NULL));
-	sd->mime = msg_mime(e, job);
+	sd->msg = mail_msg_bytes(job, time(NULL), &sd->msglen);
 	/* answer before the lease ends, or the daemon gives the job to another worker */
 	sd->timeout = job->timeout;
 	if (job->lease > 0 && sd->timeout > job->lease - 10)
@@ -786,8 +813,12 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 	SET(CURLOPT_MAIL_FROM, from);
 	SET(CURLOPT_MAIL_RCPT, sd->rcpts);
 	SET(OPT_RCPT_ALLOWFAILS, 1L);
-	SET(CURLOPT_HTTPHEADER, sd->headers);
-	SET(CURLOPT_MIMEPOST, sd->mime);
+	SET(CURLOPT_UPLOAD, 1L);
+	SET(CURLOPT_READFUNCTION, read_cb);
+	SET(CURLOPT_READDATA, (void *)sd);
+	SET(CURLOPT_SEEKFUNCTION, seek_cb);
+	SET(CURLOPT_SEEKDATA, (void *)sd);
+	SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)sd->msglen);
 	SET(CURLOPT_CONNECTTIMEOUT, job->connect_timeout);
 	SET(CURLOPT_TIMEOUT, sd->timeout);
 	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, sd->timeout);
@@ -797,9 +828,9 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
 	SET(CURLOPT_XFERINFODATA, (void *)sd);
-	SET(CURLOPT_DEBUGFUNCTION, trace_debug_cb);
+	SET(CURLOPT_DEBUGFUNCTION, mail_trace_debug_cb);
 	SET(CURLOPT_DEBUGDATA, &sd->trace);
-	SET(CURLOPT_VERBOSE, 1L);	/* only feeds trace_debug_cb: nothing reaches stderr */
+	SET(CURLOPT_VERBOSE, 1L);	/* only feeds mail_trace_debug_cb: nothing reaches stderr */
 #undef SET
 	free(url);
 	free(from);
@@ -816,6 +847,6 @@ void smtp_start(struct smtp *s, struct mail_job **job_p)
 	s->active = sd;
 	s->nactive++;
 	sd->pool->nactive++;
-	sd->pool->used_ms = mono_ms();
+	sd->pool->used_ms = mail_mono_ms();
 	log_debug("job %s: sending to %zu recipient(s) via %s", job->id, sd->nsent, where);
 }

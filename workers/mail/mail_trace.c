@@ -18,29 +18,29 @@
 #include "mail.h"
 #include "xalloc.h"
 
-/* trace_init - an empty transcript */
-void trace_init(struct mail_trace *t)
+/* mail_trace_init - an empty transcript */
+void mail_trace_init(struct mail_trace *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->cmd = TRACE_GREETING;
 }
 
-/* trace_reset - forget the previous transfer, keep the allocation */
-void trace_reset(struct mail_trace *t)
+/* mail_trace_reset - forget the previous transfer, keep the allocation */
+void mail_trace_reset(struct mail_trace *t)
 {
 	struct trace_reply *rcpt = t->rcpt;
 	size_t cap = t->caprcpt;
 
-	trace_init(t);
+	mail_trace_init(t);
 	t->rcpt = rcpt;
 	t->caprcpt = cap;
 }
 
-/* trace_free - release the RCPT answers */
-void trace_free(struct mail_trace *t)
+/* mail_trace_free - release the RCPT answers */
+void mail_trace_free(struct mail_trace *t)
 {
 	free(t->rcpt);
-	trace_init(t);
+	mail_trace_init(t);
 }
 
 /* verb_of - the command a line sent by libcurl starts with */
@@ -61,8 +61,8 @@ static enum trace_cmd verb_of(const char *data, size_t len)
 	return TRACE_OTHER;
 }
 
-/* trace_out - note which command the next reply answers */
-void trace_out(struct mail_trace *t, const char *data, size_t len)
+/* mail_trace_out - note which command the next reply answers */
+void mail_trace_out(struct mail_trace *t, const char *data, size_t len)
 {
 	enum trace_cmd cmd;
 
@@ -164,8 +164,8 @@ static void reply_line(struct mail_trace *t, const char *line, size_t len)
 		reply_done(t);
 }
 
-/* trace_in - split what libcurl received into reply lines */
-void trace_in(struct mail_trace *t, const char *data, size_t len)
+/* mail_trace_in - split what libcurl received into reply lines */
+void mail_trace_in(struct mail_trace *t, const char *data, size_t len)
 {
 	while (len > 0) {
 		const char *nl = memchr(data, '\n', len);
@@ -177,16 +177,16 @@ void trace_in(struct mail_trace *t, const char *data, size_t len)
 	}
 }
 
-/* trace_debug_cb - feed the transcript; everything else libcurl says is left out */
-int trace_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
+/* mail_trace_debug_cb - feed the transcript; everything else libcurl says is left out */
+int mail_trace_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
 {
 	struct mail_trace *t = userp;
 
 	(void)easy;
 	if (type == CURLINFO_HEADER_OUT)
-		trace_out(t, data, size);
+		mail_trace_out(t, data, size);
 	else if (type == CURLINFO_HEADER_IN)
-		trace_in(t, data, size);
+		mail_trace_in(t, data, size);
 	else if (type == CURLINFO_TEXT && log_verbosity() >= 3)
 		log_debug("curl: %.*s", (int)(size && data[size - 1] == '\n' ? size - 1 : size), data);
 	return 0;

@@ -7,7 +7,7 @@
  * earlier attempt had accepted starts after them.
  *
  * Owns the jobs (struct job), their easy handles and header lists, and the multi handle.
- * A job's result goes to webhook_wire.c; the job is freed right after.
+ * A job's result goes to the jobs link (common/jobwire.c); the job is freed right after.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -18,6 +18,8 @@
 
 #include "log.h"
 #include "xalloc.h"
+#include "jobwire.h"
+#include "proto.h"
 #include "webhook.h"
 
 #define RESPONSE_MAX 65536		/* bytes of an answer kept for reasons and retry_after */
@@ -188,7 +190,7 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 {
 	/* one line of valid UTF-8 even when a bounded snprintf cut a character */
 	char *reason = wf_clean_utf8(reason0, strlen(reason0), strlen(reason0));
-	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", "result", "job", j->id, "status", status,
+	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", JOBS_RESULT, "job", j->id, "status", status,
 			      "reason", reason, "code", (int)code);
 	char what[64];
 
@@ -216,7 +218,7 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 	log_msg(!strcmp(status, "sent") ? LOG_INFO : !strcmp(status, "retry") ? LOG_NOTICE : LOG_WARN,
 		"job %s (channel %s, %s, %s, attempt %ld): %s: %s", j->id, j->msg.ch.name ? j->msg.ch.name : "?",
 		j->host ? wf_kind_info(j->msg.ch.kind)->name : "?", j->host ? j->host : "?", j->attempt, what, reason);
-	wire_result(w, r);
+	jobwire_send(w->wire, r);
 	free(reason);
 	TAILQ_REMOVE(&w->jobs, j, link);
 	w->njobs--;
@@ -226,7 +228,7 @@ static void answer(struct whk *w, struct job *j, const char *status, long code, 
 /* answer_early - a job that never became a struct job (busy, stopping) */
 static void answer_early(struct whk *w, const char *id, const char *status, const char *reason)
 {
-	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", "result", "job", id, "status", status,
+	json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:i}", "type", JOBS_RESULT, "job", id, "status", status,
 			      "reason", reason, "code", 0);
 
 	if (!r)
@@ -234,7 +236,7 @@ static void answer_early(struct whk *w, const char *id, const char *status, cons
 	if (!strcmp(status, "retry"))
 		json_object_set_new(r, "retry_after", json_integer(0));
 	log_msg(!strcmp(status, "retry") ? LOG_NOTICE : LOG_WARN, "job %s: %s: %s", id, status, reason);
-	wire_result(w, r);
+	jobwire_send(w->wire, r);
 }
 
 /* host_is_loopback - 127.0.0.0/8, ::1 (also as ::ffff:127.x) and localhost, by name only:
@@ -570,10 +572,10 @@ long jobs_run(struct whk *w)
 		wait = rate_take(j->bucket, now);
 		if (wait > 0) {
 			if (now + wait + (double)j->msg.ch.timeout + LEASE_MARGIN > j->lease_end) {
-				char *why = now < j->bucket->blocked_until
+				char *why = now < j->bucket->tb.blocked_until
 					? xasprintf("%s asked to wait %ld s more, past the lease", j->host, wf_ceil(wait))
 					: xasprintf("%s is paced at %g posts/s (burst %g): the wait of %ld s would outlast"
-						    " the lease", j->host, j->bucket->rate, j->bucket->burst, wf_ceil(wait));
+						    " the lease", j->host, j->bucket->tb.rate, j->bucket->tb.burst, wf_ceil(wait));
 
 				answer(w, j, "retry", 0, wf_ceil(wait), 0, why);
 				free(why);

@@ -9,7 +9,7 @@
  *
  * A tcp endpoint (a worker on another host than thiduad) needs CURVE keys, --server-key and
  * --key: a missing one is a usage error before anything starts; the files are read when
- * the jobs socket is made (webhook_wire.c). Other endpoints use no keys.
+ * the jobs socket is made (common/jobwire.c). Other endpoints use no keys.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,11 +22,14 @@
 #include <unistd.h>
 
 #include "curve.h"
+#include "jobwire.h"
 #include "log.h"
+#include "proto.h"
 #include "xalloc.h"
 #include "webhook.h"
 
 #define LOOP_MAX_MS 5000
+#define TURN_MAX 256			/* messages read per turn, so transfers get their share */
 
 /* whk_now - seconds on the monotonic clock */
 double whk_now(void)
@@ -107,6 +110,44 @@ static char *default_name(void)
 	return xasprintf("webhook@%s", host);
 }
 
+/* json_id - the job id as a string (the daemon sends strings; a number is taken too) */
+static char *json_id(json_t *v)
+{
+	if (json_is_string(v) && *json_string_value(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_integer(v))
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	return NULL;
+}
+
+/* take_messages - read what the daemon sent (jobwire_recv answers all but job and stop) */
+static void take_messages(struct whk *w)
+{
+	json_t *msg;
+
+	jobwire_turn(w->wire);
+	for (int n = 0; n < TURN_MAX && (msg = jobwire_recv(w->wire)); n++) {
+		const char *type = json_string_value(json_object_get(msg, "type"));
+
+		if (!strcmp(type, JOBS_JOB)) {
+			char *id = json_id(json_object_get(msg, "job"));
+			json_t *attempt = json_object_get(msg, "attempt"), *lease = json_object_get(msg, "lease");
+
+			if (!id)
+				log_warn("jobs socket: a job without an id was ignored");
+			else
+				jobs_add(w, id, json_is_integer(attempt) ? (long)json_integer_value(attempt) : 1,
+					 json_is_number(lease) ? (long)json_number_value(lease) : 0,
+					 json_object_get(msg, "payload"));
+			free(id);
+		} else if (!strcmp(type, JOBS_STOP) && !w->stopping) {
+			log_notice("the daemon asks to stop: finishing %zu job(s) in hand", w->njobs);
+			w->stopping = 1;
+		}
+		json_decref(msg);
+	}
+}
+
 /* loop - until stopped and every job answered */
 static void loop(struct whk *w, int sigfd)
 {
@@ -120,28 +161,29 @@ static void loop(struct whk *w, int sigfd)
 		signals_read(w, sigfd);
 		if (w->stopping == 2) {
 			jobs_abort(w, "the worker was stopped before the message was posted");
-			wire_flush(w);
+			jobwire_flush(w->wire);
 			return;
 		}
-		wire_turn(w);
+		take_messages(w);
 		curl_multi_perform(w->multi, &running);
 		jobs_reap(w);
 		t = jobs_run(w);
-		wire_flush(w);
-		if (w->stopping && w->njobs == 0 && wire_drained(w))
+		jobwire_flush(w->wire);
+		if (w->stopping && w->njobs == 0 && jobwire_drained(w->wire))
 			return;
-		tw = wire_timeout_ms(w);
-		if (t < 0 || tw < t)
+		tw = jobwire_tick(w->wire);
+		if (tw >= 0 && (t < 0 || tw < t))
 			t = tw;
+		if (t < 0)
+			t = LOOP_MAX_MS;
 		if (t > LOOP_MAX_MS)
 			t = LOOP_MAX_MS;
-		if (wire_pending(w))
+		if (jobwire_pending(w->wire))
 			t = 0;
 		nfds = 0;
 		fds[nfds++] = (struct curl_waitfd){ .fd = w->sock_fd, .events = CURL_WAIT_POLLIN };
 		fds[nfds++] = (struct curl_waitfd){ .fd = sigfd, .events = CURL_WAIT_POLLIN };
-		if (w->mon_fd >= 0)
-			fds[nfds++] = (struct curl_waitfd){ .fd = w->mon_fd, .events = CURL_WAIT_POLLIN };
+		fds[nfds++] = (struct curl_waitfd){ .fd = w->mon_fd, .events = CURL_WAIT_POLLIN };
 		if (curl_multi_poll(w->multi, fds, nfds, (int)t, NULL) != CURLM_OK)
 			fatal("curl_multi_poll failed");
 	}
@@ -208,11 +250,14 @@ int main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatal("libcurl cannot start");
 	jobs_init(&w);
-	wire_open(&w);
+	w.wire = jobwire_open(&(struct jobwire_opts){ .endpoint = w.endpoint, .kind = "webhook", .name = w.name,
+			      .capacity = w.capacity, .server_key = w.server_key, .key_file = w.key_file,
+			      .hello_quiet_ms = 5000 });
+	jobwire_fds(w.wire, &w.sock_fd, &w.mon_fd);
 	log_notice("%s: capacity %d, jobs from %s, %s", w.name, w.capacity, w.endpoint, curl_version());
 	loop(&w, sigfd);
 	log_notice("stopped");
-	wire_close(&w);
+	jobwire_close(&w.wire);
 	jobs_fini(&w);
 	curl_global_cleanup();
 	close(sigfd);

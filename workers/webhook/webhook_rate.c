@@ -1,5 +1,5 @@
 /*
- * webhook_rate.c - token buckets per endpoint in a chained hash table.
+ * webhook_rate.c - token buckets (common/bucket.c) per endpoint in a chained hash table.
  *
  * The table owns its buckets and their keys; jobs hold counted references.
  */
@@ -52,45 +52,25 @@ void rate_table_destroy(struct rate_table **t_p)
 	*t_p = NULL;
 }
 
-/* refill - bring tokens up to now */
-static void refill(struct rate_bucket *b, double now)
-{
-	if (now > b->stamp) {
-		b->tokens += (now - b->stamp) * b->rate;
-		if (b->tokens > b->burst)
-			b->tokens = b->burst;
-		b->stamp = now;
-	}
-}
-
 /* rate_get - find or make the bucket of key */
 struct rate_bucket *rate_get(struct rate_table *t, const char *key, double rate, double burst, double now)
 {
 	unsigned h = rate_hash(key);
 	struct rate_bucket *b;
 
-	if (rate <= 0)
-		rate = 1;
-	if (burst < 1)
-		burst = 1;
 	for (b = t->slot[h]; b; b = b->next)
 		if (!strcmp(b->key, key))
 			break;
 	if (!b) {
 		b = xcalloc(1, sizeof(*b));
 		b->key = xstrdup(key);
-		b->tokens = burst;
-		b->stamp = now;
+		bucket_init(&b->tb, rate, burst, now);
 		b->next = t->slot[h];
 		t->slot[h] = b;
 		t->count++;
 	}
-	refill(b, now);
+	bucket_set(&b->tb, rate, burst, now);
 	b->last_used = now;
-	b->rate = rate;
-	b->burst = burst;
-	if (b->tokens > burst)
-		b->tokens = burst;
 	b->refs++;
 	return b;
 }
@@ -105,22 +85,14 @@ void rate_put(struct rate_bucket *b)
 /* rate_take - one token, or how long until there is one */
 double rate_take(struct rate_bucket *b, double now)
 {
-	refill(b, now);
 	b->last_used = now;
-	if (now < b->blocked_until)
-		return b->blocked_until - now;
-	if (b->tokens >= 1) {
-		b->tokens -= 1;
-		return 0;
-	}
-	return (1 - b->tokens) / b->rate;
+	return bucket_take(&b->tb, now);
 }
 
 /* rate_block - a server asked for quiet */
 void rate_block(struct rate_bucket *b, double until)
 {
-	if (until > b->blocked_until)
-		b->blocked_until = until;
+	bucket_block(&b->tb, until);
 }
 
 /* rate_expire - forget idle buckets */
@@ -132,9 +104,7 @@ size_t rate_expire(struct rate_table *t, double now)
 		while (*pp) {
 			struct rate_bucket *b = *pp;
 
-			refill(b, now);
-			if (!b->refs && b->tokens >= b->burst && now >= b->blocked_until
-			    && now - b->last_used >= RATE_IDLE) {
+			if (!b->refs && bucket_idle(&b->tb, now) && now - b->last_used >= RATE_IDLE) {
 				*pp = b->next;
 				free(b->key);
 				free(b);

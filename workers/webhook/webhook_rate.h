@@ -2,8 +2,8 @@
  * webhook_rate.h - one token bucket per endpoint, so a burst of reminders reaches a chat
  * service at the pace it accepts instead of earning 429s.
  *
- * A bucket holds up to burst tokens and gains rate tokens a second; a post takes one. A
- * server that asked to wait (429 with Retry-After) blocks its bucket until then. Buckets are
+ * A bucket (common/bucket.h) holds up to burst tokens and gains rate tokens a second; a post
+ * takes one. A server that asked to wait (429 with Retry-After) blocks its bucket until then. Buckets are
  * found by key (the URL; for Telegram the URL and the chat) in a small hash table and are
  * dropped once idle and full. Times are seconds on a monotonic clock, given by the caller.
  */
@@ -12,11 +12,11 @@
 
 #include <stddef.h>
 
+#include "bucket.h"
+
 struct rate_bucket {
 	char *key;
-	double rate, burst, tokens;
-	double stamp;		/* when tokens was last brought up to date */
-	double blocked_until;	/* the server asked for quiet until then */
+	struct bucket tb;	/* the tokens, and the server's request for quiet */
 	double last_used;	/* last rate_get or rate_take */
 	unsigned refs;		/* jobs that hold the bucket */
 	unsigned running;	/* its posts under way (webhook_job.c keeps the count) */
