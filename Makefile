@@ -32,6 +32,12 @@ GMIME_LIBS   := $(shell pkg-config --libs gmime-3.0 2>/dev/null)
 # Word documents zipped with libzip
 XLSX_CFLAGS := $(shell pkg-config --cflags xlsxwriter libzip expat 2>/dev/null)
 XLSX_LIBS   := $(shell pkg-config --libs xlsxwriter libzip expat 2>/dev/null)
+# thidua-web serves pages with libmicrohttpd
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# thiduad alone: passwords hashed with Argon2id and tokens drawn by libsodium
+SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)
+SODIUM_LIBS   := $(shell pkg-config --libs libsodium 2>/dev/null)
 
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -71,7 +77,8 @@ PROGRAMS := $(BIN)/thiduad $(BIN)/thiduactl $(WORKER_PROGRAMS)
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libsqlite3-dev libconfig-dev \
 	libjansson-dev libcurl4-openssl-dev sqlite3 python3 python3-zmq python3-aiosmtpd curl openssl \
-	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev
+	libxlsxwriter-dev libzip-dev libexpat1-dev python3-openpyxl python3-docx libgmime-3.0-dev libsodium-dev \
+	libmicrohttpd-dev libjs-chart.js
 
 .PHONY: all run check test asan lint deps install clean unit-tests bench structure
 
@@ -83,7 +90,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DAEMON_INC) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(SODIUM_CFLAGS) $(DAEMON_INC) -MMD -MP -c $< -o $@
 
 $(BUILD)/daemon/server/main.o $(BUILD)/daemon/server/ops_core.o: debian/changelog
 
@@ -113,7 +120,7 @@ $(BUILD)/libthiduad.a: $(DAEMON_OBJ)
 
 $(BIN)/thiduad: $(BUILD)/daemon/server/main.o $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SODIUM_LIBS)
 
 $(BUILD)/cli/%.o: cli/%.c
 	@mkdir -p $(dir $@)
@@ -136,10 +143,19 @@ $(BUILD)/workers/%.o: workers/%.c
 
 $(BIN)/thidua-mailin: WORKER_LIBS = $(GMIME_LIBS)
 $(BUILD)/workers/mailin/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS)
+# thidua-imap hands messages over as thidua-mailin does: it links mailin's hand-over and parser
+MAILIN_SHARED_OBJ := $(BUILD)/workers/mailin/mailin_parse.o $(BUILD)/workers/mailin/mailin_handover.o
+$(BIN)/thidua-imap: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workers/imap/*.c)) $(MAILIN_SHARED_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) $(GMIME_LIBS)
+$(BUILD)/workers/imap/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS) -Iworkers/mailin
+
+$(BIN)/thidua-web: WORKER_LIBS = $(MHD_LIBS) -lpthread
+$(BUILD)/workers/web/%.o: WORKER_CFLAGS = $(MHD_CFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DAEMON_INC) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(DAEMON_INC) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
@@ -183,13 +199,25 @@ deps:
 		fi; \
 	fi
 
+# run - the sample configuration with an administrator (quan.tri) and the web pages as a
+# supervised worker, written to var/thidua.cfg; prints the address and a one-time link to
+# set the administrator's password (thiduactl principals invite)
+RUN_ADMIN := { name = "quan.tri"; display_name = "Quản trị hệ thống"; unit = "HCM"; roles = [ "admin" ]; },
+RUN_WEB := workers = ( { program = "thidua-web"; } );
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
-	@echo "thiduad starts in the foreground (Ctrl-C stops it). In another terminal:"
-	@echo "  bin/thiduactl -e ipc://var/api.sock status"
-	@echo "  bin/thiduactl -e ipc://var/api.sock units list --level commune"
-	$(BIN)/thiduad -c config/thidua.cfg --state-dir var
+	@sed -e '/^principals = (/a\  $(RUN_ADMIN)' -e 's|"templates/bao-cao"|"$(CURDIR)/config/templates/bao-cao"|' \
+		config/thidua.cfg > var/thidua.cfg && echo '$(RUN_WEB)' >> var/thidua.cfg
+	@( for i in $$(seq 100); do [ -S var/api.sock ] && [ -S var/web.sock ] && break; sleep 0.1; done; \
+	   link=$$($(BIN)/thiduactl -e ipc://var/api.sock --json principals invite quan.tri | \
+		$(PYTHON) -c 'import json,sys; r=json.load(sys.stdin); print(r.get("link") or r)'); \
+	   echo; echo "  The web pages: http://127.0.0.1:8470/"; \
+	   echo "  Set the administrator's password (quan.tri), once, within 72 hours:"; \
+	   echo "    $$link"; \
+	   echo "  thiduactl: bin/thiduactl -e ipc://var/api.sock status"; echo ) &
+	@echo "thiduad starts in the foreground with var/thidua.cfg (Ctrl-C stops it and the web pages)."
+	$(BIN)/thiduad -c var/thidua.cfg --state-dir var
 
 # test - every test against the programs of this build
 test: all unit-tests
@@ -236,6 +264,8 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/thidua/templates/bao-cao || \
 		{ install -d $(DESTDIR)$(SYSCONFDIR)/thidua/templates && \
 		  cp -R config/templates/bao-cao $(DESTDIR)$(SYSCONFDIR)/thidua/templates/; }
+	install -d $(DESTDIR)$(PREFIX)/share/thidua/web
+	install -m 0644 workers/web/static/* $(DESTDIR)$(PREFIX)/share/thidua/web/
 	install -m 0644 systemd/thidua.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/thidua.conf
 	install -m 0644 systemd/thidua.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/thidua.conf
 
@@ -258,7 +288,8 @@ deb:
 
 # fuzz - libFuzzer (clang) on the request decoder, the units CSV importer, the configuration
 # loader, the JSON fast path against jansson and the whole request path of an in-process
-# daemon, and thiduactl's .xlsx reader (tests/fuzz/fuzz_*.c),
+# daemon, thiduactl's .xlsx reader, thidua-mailin's mail parser and thidua-web's form and upload
+# parsing (tests/fuzz/fuzz_*.c),
 # FUZZ_SECONDS each; make -j2 fuzz runs two at once. New inputs go to build/fuzz/corpus,
 # crashes to build/fuzz/artifacts (copy them to tests/fuzz/regressions/).
 # make check runs every file of tests/fuzz/corpus and tests/fuzz/regressions through the
@@ -274,10 +305,10 @@ unit-tests: $(FUZZ_DRIVER_BIN)
 $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DAEMON_INC) -Itests/fuzz -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
-		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 # the workbook reader is thiduactl's (cli/), with its libraries
-FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o $(BUILD)/cli/csvout.o
+FUZZ_XLSX_OBJ := $(BUILD)/cli/xlsx_read.o
 $(BUILD)/tests/test_fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -Itests/fuzz -DFUZZ_TARGET='"xlsx"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
@@ -288,6 +319,33 @@ $(BUILD)/fuzz/fuzz_xlsx: tests/fuzz/fuzz_xlsx.c tests/fuzz/fuzz.h $(FUZZ_XLSX_OB
 	$(CC) $(CFLAGS) $(XLSX_CFLAGS) -Icli -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_XLSX_OBJ) $(BUILD)/libcommon.a \
 		$(PKG_LIBS) $(XLSX_LIBS)
 
+# the mail parser is thidua-mailin's (workers/mailin/, GMime), its request checked by the
+# daemon's decoder
+FUZZ_MAILIN_OBJ := $(MAILIN_SHARED_OBJ)
+$(BUILD)/tests/test_fuzz_mailin: tests/fuzz/fuzz_mailin.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_MAILIN_OBJ) \
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin $(DAEMON_INC) -Itests/fuzz -DFUZZ_TARGET='"mailin"' $(LDFLAGS) -o $@ $< \
+		tests/fuzz/driver.c $(FUZZ_MAILIN_OBJ) $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(GMIME_LIBS)
+
+$(BUILD)/fuzz/fuzz_mailin: tests/fuzz/fuzz_mailin.c tests/fuzz/fuzz.h $(FUZZ_MAILIN_OBJ) $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GMIME_CFLAGS) -Iworkers/mailin $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_MAILIN_OBJ) \
+		$(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(GMIME_LIBS)
+
+# thidua-web's form and upload parsing (workers/web/web_form.c) behind a real libmicrohttpd
+# connection
+FUZZ_WEBFORM_OBJ := $(BUILD)/workers/web/web_form.o
+$(BUILD)/tests/test_fuzz_webform: tests/fuzz/fuzz_webform.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Iworkers/web -Itests/fuzz -DFUZZ_TARGET='"webform"' $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+		$(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a $(PKG_LIBS) $(MHD_LIBS)
+
+$(BUILD)/fuzz/fuzz_webform: tests/fuzz/fuzz_webform.c tests/fuzz/fuzz.h $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Iworkers/web -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_WEBFORM_OBJ) $(BUILD)/libcommon.a \
+		$(PKG_LIBS) $(MHD_LIBS)
+
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install -y clang)"; exit 1; }
 	@$(MAKE) --no-print-directory CC=clang OPT='$(FUZZ_OPT)' BUILD=build/fuzz fuzz-build
@@ -297,7 +355,7 @@ fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libthiduad.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(DAEMON_INC) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libthiduad.a $(BUILD)/libcommon.a $(PKG_LIBS) $(SODIUM_LIBS)
 
 fuzz-run-%:
 	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts/$*

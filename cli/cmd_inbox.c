@@ -1,6 +1,7 @@
 /*
- * cmd_inbox.c - thiduactl inbox list [--outcome O] | inbox show ID: the mail units sent in
- * by replying to a reminder (thidua-mailin, docs/PROTOCOL.md inbox.*).
+ * cmd_inbox.c - thiduactl inbox list [--outcome O] | show ID | accept ID | reject ID --reason R
+ * | retry ID: the mail units sent in by replying to a reminder (thidua-mailin,
+ * docs/PROTOCOL.md inbox.*), and the receiving office's decision on a held message.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static int inbox_list(int argc, char **argv)
 			json_object_set_new(req, "outcome", json_string(argv[++k]));
 		} else {
 			json_decref(req);
-			return cli_usage_error("inbox list: unknown argument '%s' (use --outcome submitted|held|refused)", argv[k]);
+			return cli_usage_error("inbox list: unknown argument '%s' (use --outcome submitted|held|refused|rejected)", argv[k]);
 		}
 	}
 	r = cli_call(req, NULL, 0, &rc);
@@ -39,6 +40,8 @@ static int inbox_list(int argc, char **argv)
 		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(m, "id")));
 		if (*jstr(m, "receipt"))
 			snprintf(why, sizeof(why), "%s", jstr(m, "receipt"));
+		else if (*jstr(m, "reason"))
+			snprintf(why, sizeof(why), "%s: %s", jstr(m, "decided_by"), jstr(m, "reason"));
 		else
 			snprintf(why, sizeof(why), "%s: %s", jstr(m, "code"), jstr(m, "detail"));
 		table_add(t, row);
@@ -58,7 +61,8 @@ static int inbox_show(int argc, char **argv)
 	size_t i;
 	int rc;
 	static const char *const fields[] = { "received_at", "sender", "return_path", "message_id", "unit", "report",
-					      "period", "outcome", "code", "detail", "receipt", "path", NULL };
+					      "period", "outcome", "code", "detail", "receipt", "decided_by", "decided_at",
+					      "reason", "path", NULL };
 
 	if (argc != 2)
 		return cli_usage_error("inbox show needs the message's number (thiduactl inbox list shows them)%s", "");
@@ -83,11 +87,56 @@ out:
 	return rc;
 }
 
+/* inbox_act - inbox accept ID | reject ID --reason R | retry ID */
+static int inbox_act(const char *what, int argc, char **argv)
+{
+	const char *reason = NULL;
+	long long id = 0;
+	json_t *req, *r, *rc_;
+	char op[32];
+	int rc;
+
+	for (int k = 1; k < argc; k++) {
+		char *end;
+
+		if (!strcmp(argv[k], "--reason") && k + 1 < argc && !strcmp(what, "reject")) {
+			reason = argv[++k];
+		} else if (!id && (id = strtoll(argv[k], &end, 10)) > 0 && !*end) {
+			continue;
+		} else {
+			return cli_usage_error(!strcmp(what, "reject") ? "inbox reject: unexpected '%s' (use 'inbox reject ID --reason TEXT')"
+					       : "inbox accept/retry: unexpected '%s' (use 'inbox accept ID' or 'inbox retry ID')", argv[k]);
+		}
+	}
+	if (id <= 0)
+		return cli_usage_error("inbox %s needs the message's number (thiduactl inbox list --outcome held shows them)", what);
+	snprintf(op, sizeof(op), "inbox.%s", what);
+	req = json_pack("{s:s,s:I}", "op", op, "message", (json_int_t)id);
+	if (reason)
+		json_object_set_new(req, "reason", json_string(reason));
+	r = cli_call(req, NULL, 0, &rc);
+	if (!r || cl.json)
+		goto out;
+	rc_ = json_object_get(r, "receipt");
+	printf("message %lld: %s", id, jstr(r, "outcome"));
+	if (rc_)
+		printf(", receipt %s (%s)", jstr(rc_, "number"), json_is_true(json_object_get(rc_, "on_time")) ? "on time" : "late");
+	else if (json_object_get(r, "error"))
+		printf(": %s", jstr(json_object_get(r, "error"), "message"));
+	putchar('\n');
+out:
+	json_decref(r);
+	return rc;
+}
+
 int cmd_inbox(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return inbox_list(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		return inbox_show(argc - 1, argv + 1);
-	return cli_usage_error("inbox: use 'inbox list [--outcome submitted|held|refused]' or 'inbox show ID'%s", "");
+	if (argc >= 2 && (!strcmp(argv[1], "accept") || !strcmp(argv[1], "reject") || !strcmp(argv[1], "retry")))
+		return inbox_act(argv[1], argc - 1, argv + 1);
+	return cli_usage_error("inbox: use 'inbox list [--outcome O]', 'inbox show ID', 'inbox accept ID',"
+			       " 'inbox reject ID --reason TEXT' or 'inbox retry ID'%s", "");
 }

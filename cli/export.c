@@ -102,15 +102,10 @@ static void csv_row(struct csvout *w, const json_t *row, const struct export_spe
 			text = "TOTAL";
 		if (ex.excel && json_is_real(v) && (x = strchr(buf, '.')))
 			*x = ',';
-		if (ex.excel && json_is_string(v) && strchr("=+-@\t\r", text[0]) && text[0]) {
-			/* Excel would run "=..." (or "-..." and the like) as a formula */
-			char *quoted = xasprintf("'%s", text);
-
-			csvout_field(w, quoted);
-			free(quoted);
-		} else {
+		if (ex.excel && json_is_string(v))
+			csvout_excel_field(w, text);	/* Excel would run "=..." as a formula */
+		else
 			csvout_field(w, text);
-		}
 		free(owned);
 	}
 	csvout_end(w);

@@ -17,6 +17,7 @@
 #include "cmd_calendar.h"
 #include "cmd_keys.h"
 #include "cmd_inbox.h"
+#include "cmd_principals.h"
 #include "cmd_notify.h"
 #include "cmd_zalo.h"
 #include "cmd_proposals.h"
@@ -55,6 +56,13 @@ static void usage(FILE *fp)
 		"  notifications retry ID         send a failed notification again\n"
 		"  inbox list [--outcome O]       mail units sent by replying to a reminder (submitted, held, refused)\n"
 		"  inbox show ID                  one such message: sender, outcome, files, note, raw file\n"
+		"  inbox accept ID                the receiving office takes a held message: it becomes the submission\n"
+		"  inbox reject ID --reason TEXT  the receiving office turns a held message away; the sender reads why\n"
+		"  inbox retry ID                 run a waiting message again (after a config change, an unlock, a return)\n"
+		"  principals invite NAME         a one-time link to set a password for the web page, mailed to its unit\n"
+		"  principals passwd NAME         set a password (asked twice; one line from stdin when not a terminal)\n"
+		"  principals lock|unlock NAME    a locked principal cannot log in; its sessions end\n"
+		"  principals list                every principal: password set, locked, failed logins, last login\n"
 		"  notify test --channel NAME [--to ADDRESS]   a real test message; prints the server's answer\n"
 		"  channels list                  each channel: enabled or disabled (since, why), queue, last error\n"
 		"  channels enable NAME           a disabled channel sends again\n"
@@ -380,6 +388,7 @@ static const struct command {
 	{ "titles", cmd_titles },
 	{ "summary", cmd_summary },
 	{ "inbox", cmd_inbox },
+	{ "principals", cmd_principals },
 	{ "zalo", cmd_zalo },
 };
 

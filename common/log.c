@@ -6,6 +6,7 @@
  * repeats past that are counted, and the count is written with the line when it comes
  * again after the window, when its slot is taken by another line, or at exit.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,9 @@ static int log_verbose;		/* 0: notice and above; 1: info; 2+: debug */
 static int log_journal;		/* prefix lines with <N> for journald */
 static int registered;		/* log_flush_repeats runs at exit */
 
-/* the recent error and warning lines, to count their repeats */
+/* the recent error and warning lines, to count their repeats; held under repeats_lock,
+ * since thidua-web logs from libmicrohttpd's threads (the other programs have one) */
+static pthread_mutex_t repeats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct repeat {
 	char line[2048];
 	enum log_level level;
@@ -74,8 +77,10 @@ static void repeat_report(struct repeat *r)
 /* log_flush_repeats - write the counts of repeats not shown (at exit, or when asked) */
 void log_flush_repeats(void)
 {
+	pthread_mutex_lock(&repeats_lock);
 	for (size_t i = 0; i < LOG_SLOTS; i++)
 		repeat_report(&repeats[i]);
+	pthread_mutex_unlock(&repeats_lock);
 }
 
 /* repeat_pass - 1 when the line is to be written, 0 when it repeats too often */
@@ -121,8 +126,15 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	if (level == LOG_DEBUG && log_verbose < 2)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (level <= LOG_WARN && !repeat_pass(level, line))
-		return;
+	if (level <= LOG_WARN) {
+		int pass;
+
+		pthread_mutex_lock(&repeats_lock);
+		pass = repeat_pass(level, line);
+		pthread_mutex_unlock(&repeats_lock);
+		if (!pass)
+			return;
+	}
 	log_write(level, line);
 }
 

@@ -55,6 +55,19 @@
 #define OP_INBOX_DELIVER       "inbox.deliver"
 #define OP_INBOX_LIST          "inbox.list"
 #define OP_INBOX_SHOW          "inbox.show"
+#define OP_ACCOUNT_INVITE      "account.invite"
+#define OP_ACCOUNT_PASSWD      "account.passwd"
+#define OP_ACCOUNT_LOCK        "account.lock"
+#define OP_ACCOUNT_UNLOCK      "account.unlock"
+#define OP_ACCOUNTS_LIST       "accounts.list"
+#define OP_SESSION_LOGIN       "session.login"
+#define OP_SESSION_REDEEM      "session.redeem"
+#define OP_SESSION_SHOW        "session.show"
+#define OP_SESSION_LOGOUT      "session.logout"
+#define OP_REPORT_FILE         "report.file"
+#define OP_INBOX_ACCEPT        "inbox.accept"
+#define OP_INBOX_REJECT        "inbox.reject"
+#define OP_INBOX_RETRY         "inbox.retry"
 
 /* the types of the jobs link's messages (docs/JOBS.md) */
 #define JOBS_READY "ready"		/* worker -> daemon: kind, capacity, version, pid, name */

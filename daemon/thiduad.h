@@ -26,12 +26,13 @@ struct daemon {
 	char *spool_dir;
 	char *api_endpoint, *events_endpoint, *jobs_endpoint;
 	char *api_local;		/* the ipc api kept beside a tcp one, or NULL */
+	char *web_endpoint;		/* the gateway's socket (daemon.web), its own ROUTER web */
 	struct config *cfg;
 	struct unitset *units;		/* config units plus imported ones, resolved */
 	struct unitset *pending_units;	/* set by a write this turn, swapped in after commit */
 	struct store *store;
 
-	void *zctx, *api, *events, *jobs, *zap;
+	void *zctx, *api, *events, *jobs, *zap, *web;
 	int sigfd;
 
 	int fake_clock;

@@ -12,6 +12,7 @@
  *   thidua.db      the copy, as of the moment its last page was copied
  *   audit.key      the key that signs the audit log's head, so the restored head verifies
  *   reply.key      (when there is one) the key of the Reply-To tokens, so replies still work
+ *   invite.key     (when there is one) the key of the invitations' tokens (daemon/accounts)
  *   audit.anchor   the anchor as it stood when the backup began (a row the copy holds)
  *   files/ab/...   every file under files/ that the copy names, checked against its name
  *   SHA256SUMS     the SHA-256 of each member above, as sha256sum(1) writes it
@@ -60,8 +61,8 @@ enum { P_DATABASE, P_LIST, P_MEMBERS };
 static struct backup {
 	int state, phase;
 	char name[64], principal[72];
-	char key[160], anchor[600], reply_key[160];
-	int has_anchor, has_reply_key;
+	char key[160], anchor[600], reply_key[160], invite_key[160];
+	int has_anchor, has_reply_key, has_invite_key;
 	char dir[4100], part[4200], snap[4200], final[4200];
 	sqlite3 *snapdb;
 	sqlite3_backup *bk;
@@ -207,7 +208,8 @@ static void step_list(void)
 
 	if (!bk.list && sqlite3_prepare_v2(bk.snapdb, "SELECT sha256 FROM submission_files WHERE data IS NULL"
 					  " UNION SELECT sha256 FROM proposal_files WHERE data IS NULL"
-					  " UNION SELECT sha256 FROM proposal_batches WHERE data IS NULL ORDER BY 1",
+					  " UNION SELECT sha256 FROM proposal_batches WHERE data IS NULL"
+					  " UNION SELECT sha256 FROM inbox_files WHERE data IS NULL ORDER BY 1",
 					  -1, &bk.list, NULL)) {
 		backup_fail("cannot list the stored files of the copy: %s", sqlite3_errmsg(bk.snapdb));
 		return;
@@ -271,6 +273,8 @@ static void step_database(struct daemon *d)
 	member_add("audit.key");
 	if (bk.has_reply_key)
 		member_add("reply.key");
+	if (bk.has_invite_key)
+		member_add("invite.key");
 	if (bk.has_anchor)
 		member_add("audit.anchor");
 	bk.phase = P_LIST;
@@ -287,6 +291,8 @@ static int member_open(struct daemon *d)
 		return member_text(name, bk.key, 0600);
 	if (!strcmp(name, "reply.key"))
 		return member_text(name, bk.reply_key, 0600);
+	if (!strcmp(name, "invite.key"))
+		return member_text(name, bk.invite_key, 0600);
 	if (!strcmp(name, "audit.anchor"))
 		return member_text(name, bk.anchor, 0640);
 	if (!strcmp(name, "thidua.db"))
@@ -493,6 +499,8 @@ int op_backup_create(struct daemon *d, struct request *rq, json_t *out)
 	bk.has_anchor = state_read_file(d, "audit.anchor", bk.anchor, sizeof(bk.anchor)) >= 0;
 	/* the key of the Reply-To tokens (replyto.c), so the addresses already sent still work */
 	bk.has_reply_key = state_read_file(d, "reply.key", bk.reply_key, sizeof(bk.reply_key)) >= 0;
+	/* the key of the invitations (daemon/accounts), so the links already mailed still work */
+	bk.has_invite_key = state_read_file(d, "invite.key", bk.invite_key, sizeof(bk.invite_key)) >= 0;
 	bk.started_at = clock_now(d);
 	t = (time_t)bk.started_at;
 	gmtime_r(&t, &tm);

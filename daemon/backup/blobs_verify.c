@@ -1,8 +1,8 @@
 /*
  * blobs_verify.c - files.verify: every stored file against the SHA-256 its receipt states.
  *
- * The files of receipts (submission_files), of proposals (proposal_files) and of proposal
- * imports (proposal_batches) are hashed again, those kept in their rows and those under
+ * The files of receipts (submission_files), of held mail (inbox_files), of proposals
+ * (proposal_files) and of proposal imports (proposal_batches) are hashed again, those kept in their rows and those under
  * files/ alike; a file under files/ that several rows name is read once. Each row whose
  * content no longer matches is named with what refers to it (a receipt number, a proposal
  * and its dossier version, an import batch), so the operator knows whom to ask for the
@@ -32,6 +32,7 @@ int op_files_verify(struct daemon *d, struct request *rq, json_t *out)
 		" FROM submission_files f JOIN submissions s ON s.id = f.submission"
 		" UNION ALL SELECT 'proposal', p.proposal, p.version, p.name, p.size, p.sha256, p.data FROM proposal_files p"
 		" UNION ALL SELECT 'batch', b.id, NULL, b.filename, -1, b.sha256, b.data FROM proposal_batches b"
+		" UNION ALL SELECT 'message', m.inbox, NULL, m.name, m.size, m.sha256, m.data FROM inbox_files m"
 		" ORDER BY 6");
 	json_t *bad = json_array(), *receipts = json_array(), *seen = json_object();
 	char last[65] = "", last_why[160] = "";
@@ -92,6 +93,8 @@ int op_files_verify(struct daemon *d, struct request *rq, json_t *out)
 			} else if (!strcmp(kind, "proposal")) {
 				json_object_set_new(row, "proposal", json_integer(sqlite3_column_int64(s, 1)));
 				json_object_set_new(row, "version", json_integer(sqlite3_column_int64(s, 2)));
+			} else if (!strcmp(kind, "message")) {	/* a held message's file (inbox.c) */
+				json_object_set_new(row, "message", json_integer(sqlite3_column_int64(s, 1)));
 			} else {
 				json_object_set_new(row, "batch", json_integer(sqlite3_column_int64(s, 1)));
 			}

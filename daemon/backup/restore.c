@@ -85,7 +85,7 @@ static int member_name_ok(const char *name)
 	static const char hex[] = "0123456789abcdef";
 
 	if (!strcmp(name, "thidua.db") || !strcmp(name, "audit.key") || !strcmp(name, "audit.anchor")
-	    || !strcmp(name, "reply.key") || !strcmp(name, "SHA256SUMS"))
+	    || !strcmp(name, "reply.key") || !strcmp(name, "invite.key") || !strcmp(name, "SHA256SUMS"))
 		return 1;
 	return strlen(name) == 73 && !strncmp(name, "files/", 6) && name[8] == '/' && !strncmp(name + 6, name + 9, 2)
 	       && strspn(name + 9, hex) == 64;
@@ -151,7 +151,7 @@ static int extract(const char *archive, const char *dir, json_t *got, char **sum
 				mkdir(path, 0750);
 			}
 			snprintf(path, sizeof(path), "%s/%s", dir, name);
-			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, !strcmp(name, "audit.key") || !strcmp(name, "reply.key") ? 0600 : 0640);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, !strcmp(name, "audit.key") || !strcmp(name, "reply.key") || !strcmp(name, "invite.key") ? 0600 : 0640);
 			if (fd < 0) {
 				snprintf(why, whysize, "cannot create %s: %s", path, strerror(errno));
 				goto out;

@@ -373,6 +373,7 @@ int audit_request(struct daemon *d, const char *principal, const char *op, json_
 		unit = json_string_value(json_object_get(body, "code"));
 	json_object_update(detail, body);	/* shares the values: detail is only written out */
 	json_object_del(detail, "op");
+	json_object_del(detail, "session");	/* a web session's token is never recorded */
 	json_object_del(detail, "access_token");	/* zalo.store: the tokens are credentials, */
 	json_object_del(detail, "refresh_token");	/* kept in zalo_tokens only */
 	if (json_object_get(body, "report") && json_object_get(body, "period"))

@@ -71,19 +71,43 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 				name, rq_op(rq));
 	case A_REVIEWER: {
 		const char *code = rq_str(rq, "report", 0);
-		const struct report_type *rt = code ? cfg_report(d->cfg, code) : NULL;
-		const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
 
 		if (rq_failed(rq))
 			return -1;
-		if ((p->roles & (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN)) && principal_covers(d, p, recv))
-			return 0;
-		return rq_error(rq, "forbidden", "%s (%s) may not review report %s: reviewers of its receiving unit %s may",
-				name, p->unit, code ? code : "?", rt ? rt->receiver : "?");
+		return authz_office(d, rq, code ? code : "?");
 	}
 	default:
 		return 0;
 	}
+}
+
+int authz_office(struct daemon *d, struct request *rq, const char *report)
+{
+	const char *name = rq_principal(rq);
+	const struct principal *p;
+	const struct report_type *rt;
+	const struct unit *recv;
+
+	if (!strcmp(name, "admin"))
+		return 0;
+	p = cfg_principal_at(d->cfg, name, registry_today(d));
+	if (!p)
+		return rq_error(rq, "forbidden", "%s is not a principal of the configuration", name);
+	if (!report) {
+		if (p->roles & (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN))
+			return 0;
+		return rq_error(rq, "forbidden", "%s (%s) may not call %s: the reviewers, approvers and admins of the receiving unit may",
+				name, p->unit, rq_op(rq));
+	}
+	rt = cfg_report(d->cfg, report);
+	recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
+	if ((p->roles & (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN)) && principal_covers(d, p, recv))
+		return 0;
+	if (strncmp(rq_op(rq), "inbox.", 6))
+		return rq_error(rq, "forbidden", "%s (%s) may not review report %s: reviewers of its receiving unit %s may",
+				name, p->unit, report, rt ? rt->receiver : "?");
+	return rq_error(rq, "forbidden", "%s (%s) may not decide on mail for report %s: the reviewers, approvers and admins of its receiving unit %s may",
+			name, p->unit, report, rt ? rt->receiver : "?");
 }
 
 /* the read rules ------------------------------------------------------------------- */

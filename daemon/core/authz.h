@@ -28,6 +28,10 @@ enum authz {
 };
 
 int authz_check(struct daemon *d, struct request *rq, enum authz rule);
+/* authz_office - may the request's principal decide for the receiving unit of report (a
+ * reviewer, approver or admin covering it, or the local administrator)? With report NULL:
+ * does it have one of those roles at all? 0, or -1 with the refusal */
+int authz_office(struct daemon *d, struct request *rq, const char *report);
 
 /* what a read op answers to its principal: every row, or those of its subtree */
 struct reader {

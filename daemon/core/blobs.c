@@ -133,6 +133,42 @@ fail:
 	return -1;
 }
 
+/* blobs_read - the content of a file kept under files/ (size bytes, SHA-256 hex), checked
+ * again; malloc'd, or NULL with why */
+void *blobs_read(struct daemon *d, const char *hex, int64_t size, char *why, size_t whysize)
+{
+	char path[4300];
+	unsigned char *p;
+	size_t done = 0;
+	char got[65];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/files/%.2s/%s", d->state_dir, hex, hex);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	p = xmalloc(size > 0 ? (size_t)size : 1);
+	while (done < (size_t)size) {
+		ssize_t n = read(fd, p + done, (size_t)size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	sha256_hex(p, done, got);
+	if (done != (size_t)size || strcmp(got, hex)) {
+		snprintf(why, whysize, "%s changed on disk (%zu bytes, not the %lld received)", path, done, (long long)size);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /* blobs_bind - the content kept in the row (kept: what blobs_put answered), or NULL */
 void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept)
 {

@@ -183,6 +183,9 @@ struct config {
 	char **worker_keys;		/* public keys of workers allowed on a tcp jobs endpoint */
 	char *email_channel;		/* the smtp channel for units' addresses */
 	char *reply_local, *reply_domain;	/* daemon.reply_to: LOCAL+TOKEN@DOMAIN, or NULL */
+	char *web_endpoint;		/* daemon.web: the gateway's socket; NULL: ipc://STATE_DIR/web.sock */
+	char *web_url;			/* web.url: the address people open (links in mail) */
+	int web_idle_minutes, web_max_hours, web_invite_hours;	/* web: session and invitation lifetimes */
 	struct channel *channels;
 	size_t nchannels;
 	struct worker_spec *workers;

@@ -16,8 +16,10 @@ static const char *const movement_keys[] = { "name", "plan", "plan_name", "how_t
 
 static const char *const daemon_keys[] = {
 	"state_dir", "api", "events", "jobs", "max_request_bytes", "operator_channel", "email_channel",
-	"curve_key_file", "worker_keys", "requests_per_second", "reply_to", NULL
+	"curve_key_file", "worker_keys", "requests_per_second", "reply_to", "web", NULL
 };
+
+static const char *const web_keys[] = { "url", "idle_minutes", "max_hours", "invite_hours", NULL };
 
 static const char *const reply_to_keys[] = { "local", "domain", NULL };
 
@@ -146,6 +148,7 @@ void ld_load_daemon(struct loader *ld, struct config *cfg, const config_setting_
 	cfg->requests_per_second = ld_get_int(ld, g, "requests_per_second", "daemon", 50, 0, 100000);
 	ld_get_string(ld, g, "operator_channel", 0, "daemon", &cfg->operator_channel);
 	ld_get_string(ld, g, "email_channel", 0, "daemon", &cfg->email_channel);
+	ld_get_string(ld, g, "web", 0, "daemon", &cfg->web_endpoint);
 	load_reply_to(ld, cfg, g);
 	load_curve(ld, cfg, g);
 	s = config_setting_get_member(g, "max_request_bytes");
@@ -188,4 +191,29 @@ void ld_load_workers(struct loader *ld, struct config *cfg, const config_setting
 		w->count = ld_get_int(ld, s, "count", "worker", 1, 0, 64);
 		w->args = ld_get_strv(ld, s, "args", "worker");
 	}
+}
+
+/* load_web - the web section: where people open the pages, how long sessions and
+ * invitations last (daemon/accounts) */
+void ld_load_web(struct loader *ld, struct config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *g = ld_group_member(ld, root, "web", 0);
+
+	cfg->web_idle_minutes = 30;
+	cfg->web_max_hours = 12;
+	cfg->web_invite_hours = 72;
+	if (g) {
+		ld_check_keys(ld, g, "web", web_keys);
+		ld_get_string(ld, g, "url", 0, "web", &cfg->web_url);
+		cfg->web_idle_minutes = ld_get_int(ld, g, "idle_minutes", "web", 30, 1, 1440);
+		cfg->web_max_hours = ld_get_int(ld, g, "max_hours", "web", 12, 1, 168);
+		cfg->web_invite_hours = ld_get_int(ld, g, "invite_hours", "web", 72, 1, 720);
+	}
+	if (cfg->web_url && strncmp(cfg->web_url, "http://", 7) && strncmp(cfg->web_url, "https://", 8))
+		ld_err_at(ld, config_setting_get_member(g, "url"), "web: url '%s' must start with http:// or https:// (the address people open, e.g. https://thidua.example.gov.vn)",
+			  cfg->web_url);
+	if (!cfg->web_url)
+		cfg->web_url = xstrdup("http://127.0.0.1:8470");
+	else if (*cfg->web_url && cfg->web_url[strlen(cfg->web_url) - 1] == '/')
+		cfg->web_url[strlen(cfg->web_url) - 1] = 0;
 }

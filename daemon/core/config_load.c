@@ -180,7 +180,7 @@ void ld_get_span(struct loader *ld, const config_setting_t *g, const char *what,
 
 static const char *const top_keys[] = {
 	"movement", "daemon", "calendar", "levels", "units", "report_types", "channels", "workers", "templates",
-	"principals", "programmes", "documents", NULL
+	"principals", "programmes", "documents", "web", NULL
 };
 
 /* ld_group_member - a member that must be a group (or absent) */
@@ -331,6 +331,7 @@ struct config *cfg_load(const char *path, char ***errors)
 	ld_check_keys(&ld, root, "the top level", top_keys);
 	ld_load_movement(&ld, cfg, root);
 	ld_load_daemon(&ld, cfg, root);
+	ld_load_web(&ld, cfg, root);
 	ld_load_calendar(&ld, cfg, root);
 	ld_load_levels(&ld, cfg, root);
 	ld_load_units(&ld, cfg, root);
@@ -376,6 +377,8 @@ void cfg_destroy(struct config **self_p)
 	free(cfg->email_channel);
 	free(cfg->reply_local);
 	free(cfg->reply_domain);
+	free(cfg->web_endpoint);
+	free(cfg->web_url);
 	for (size_t i = 0; i < cfg->nchannels; i++) {
 		struct channel *c = &cfg->channels[i];
 

@@ -41,6 +41,7 @@ int ld_get_int(struct loader *ld, const config_setting_t *group, const char *nam
 	       const char *what, int dflt, int min, int max);
 int ld_z85_key_valid(const char *k);
 void ld_load_daemon(struct loader *ld, struct config *cfg, const config_setting_t *root);
+void ld_load_web(struct loader *ld, struct config *cfg, const config_setting_t *root);
 void ld_load_calendar(struct loader *ld, struct config *cfg, const config_setting_t *root);
 void ld_load_levels(struct loader *ld, struct config *cfg, const config_setting_t *root);
 void ld_load_units(struct loader *ld, struct config *cfg, const config_setting_t *root);

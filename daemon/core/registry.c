@@ -144,6 +144,7 @@ void daemon_free(struct daemon *d)
 	free(d->api_endpoint);
 	free(d->events_endpoint);
 	free(d->jobs_endpoint);
+	free(d->web_endpoint);
 	d->state_dir = d->db_path = d->spool_dir = NULL;
 	d->api_endpoint = d->events_endpoint = d->jobs_endpoint = NULL;
 }

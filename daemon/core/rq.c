@@ -41,6 +41,22 @@ const void *rq_file(const struct request *rq, size_t i, size_t *size)
 	return zmq_msg_data(m);
 }
 
+int rq_files_set(struct request *rq, size_t n, const void *const *data, const size_t *size)
+{
+	if (n + 1 > RQ_FRAMES_MAX)
+		return -1;
+	for (size_t i = 1; i < rq->nframes; i++)
+		zmq_msg_close(&rq->frames[i]);
+	rq->nframes = 1;
+	for (size_t i = 0; i < n; i++) {
+		zmq_msg_init_size(&rq->frames[i + 1], size[i]);
+		if (size[i])
+			memcpy(zmq_msg_data(&rq->frames[i + 1]), data[i], size[i]);
+		rq->nframes++;
+	}
+	return 0;
+}
+
 const char *rq_id(const struct request *rq)
 {
 	return rq->id;
@@ -51,10 +67,30 @@ int rq_failed(const struct request *rq)
 	return rq->failed;
 }
 
-/* rq_principal - who acts: the principal named by "as", else the local administrator */
+/* rq_principal - who acts: the principal named by "as" (or a web session's), else the
+ * local administrator; "web" for a request on the web socket without a session */
 const char *rq_principal(const struct request *rq)
 {
-	return rq->principal ? rq->principal : "admin";
+	return rq->principal ? rq->principal : rq->web ? "web" : "admin";
+}
+
+int rq_web(const struct request *rq)
+{
+	return rq->web;
+}
+
+void rq_on_failure(struct request *rq, void (*fn)(struct daemon *d, json_t *arg), json_t *arg)
+{
+	json_decref(rq->failure_arg);
+	rq->on_failure = fn;
+	rq->failure_arg = arg;
+}
+
+void rq_reply_file(struct request *rq, void *data, size_t size)
+{
+	free(rq->file);
+	rq->file = data;
+	rq->file_size = size;
 }
 
 /* rq_error - make the reply an error; returns -1 for "return rq_error(...)" */

@@ -18,6 +18,8 @@ struct daemon;
 struct op_entry;
 
 struct request {
+	void *sock;			/* the socket it came on: d->api or d->web */
+	int web;			/* it came on the web socket */
 	zmq_msg_t identity;
 	int delimiter;			/* the client sent an empty frame first (REQ) */
 	zmq_msg_t frames[RQ_FRAMES_MAX];	/* frames[0] is the JSON */
@@ -36,6 +38,10 @@ struct request {
 	char user_id[72];		/* tcp: the principal its CURVE key proved (zap.c); "" over ipc */
 	int fd;				/* the connection it came on (inflow.h), or -1 */
 	const struct daemon *d;
+	void (*on_failure)(struct daemon *d, json_t *arg);	/* rq_on_failure */
+	json_t *failure_arg;
+	void *file;			/* rq_reply_file: a file frame after the reply */
+	size_t file_size;
 };
 
 /* request helpers for handlers */
@@ -43,9 +49,19 @@ const char *rq_op(const struct request *rq);
 json_t *rq_body(const struct request *rq);
 size_t rq_nfiles(const struct request *rq);
 const void *rq_file(const struct request *rq, size_t i, size_t *size);
+/* rq_files_set - the file frames replaced by copies of n files (inbox.c: the files a held
+ * message brought, submitted when the office accepts it); -1 when more than a request carries */
+int rq_files_set(struct request *rq, size_t n, const void *const *data, const size_t *size);
 const char *rq_principal(const struct request *rq);
 const char *rq_id(const struct request *rq);
 int rq_failed(const struct request *rq);
+/* rq_web - the request came on the web socket (daemon/accounts) */
+int rq_web(const struct request *rq);
+/* rq_on_failure - fn(d, arg) runs after a failed request's changes are undone (a failed
+ * login is still counted and audited); steals arg */
+void rq_on_failure(struct request *rq, void (*fn)(struct daemon *d, json_t *arg), json_t *arg);
+/* rq_reply_file - a file frame after the reply's JSON (report.file); steals data (malloc'd) */
+void rq_reply_file(struct request *rq, void *data, size_t size);
 int rq_error(struct request *rq, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* rq_error_take - a refusal an op gave (not a storage failure) taken back: its code and

@@ -60,7 +60,8 @@ struct templates {
 static const char *const event_names[TE_COUNT] = {
 	"reminder", "overdue", "escalation", "digest", "returned", "accepted", "dead_letter", "test", "receipt",
 	"proposal_pending", "proposal_returned", "proposal_rejected", "proposal_granted", "proposal_overdue",
-	"proposal_escalation", "proposal_withdrawn", "proposal_moved", "channel_disabled", "channel_enabled"
+	"proposal_escalation", "proposal_withdrawn", "proposal_moved", "channel_disabled", "channel_enabled",
+	"account_invite"
 };
 static const char *const channel_names[TC_COUNT] = { "any", "mail", "chat" };
 static const char *const var_names[TV_COUNT] = {
@@ -72,7 +73,8 @@ static const char *const var_names[TV_COUNT] = {
 	"notification", "receipt", "programme_name", "programme_code", "year", "stage",
 	"proposal_count", "decision_no", "decision_date", "more_count", "late_until",
 	"report_period", "plan_no", "plan_name", "receiver_contact", "how_to_submit",
-	"inputs_expected", "inputs_received", "inputs_missing_count", "inputs_missing"
+	"inputs_expected", "inputs_received", "inputs_missing_count", "inputs_missing",
+	"account", "expires_at"
 };
 
 /* the code that identifies a message is no part of its text: mail carries it in the
@@ -192,6 +194,14 @@ static const char *const builtin[TE_COUNT][2] = {
 		PROPOSALS " của đơn vị được chuyển sang bước {{stage}} do đơn vị xét duyệt đã sắp xếp lại."
 		"{{#reason}} {{reason}}{{/reason}} Hạn xét duyệt: 23 giờ 59 ngày {{due_date}}.\n\n"
 		PROPOSAL_LIST PROPOSAL_FOOTER },
+	[TE_ACCOUNT_INVITE] = { "[thidua] Mời đặt mật khẩu tài khoản {{account}}",
+		"Kính gửi: {{recipient_name}}\n\n"
+		"Quản trị hệ thống thidua đã tạo tài khoản cho {{recipient_name}} (tên đăng nhập: {{account}}, {{unit_name}})"
+		" để gửi báo cáo, theo dõi và xét duyệt trên trang web.\n\n"
+		"Để đặt mật khẩu, mở liên kết sau (chỉ dùng được một lần, hết hạn lúc {{expires_at}}):\n\n{{link}}\n\n"
+		"Nếu liên kết đã hết hạn, đề nghị quản trị hệ thống gửi lại thư mời.\n"
+		"Không chuyển tiếp thư này: ai có liên kết đều đặt được mật khẩu của tài khoản.\n"
+		"\n--\nthidua - Phong trào thi đua xây dựng xã hội học tập\n" },
 };
 
 const char *tmpl_event_name(enum tmpl_event ev)

@@ -14,6 +14,14 @@
  * every message gets a row in the table inbox with its outcome, and the op answers ok for
  * every outcome it recorded (thidua-mailin then exits 0): only a failure to record makes
  * the mail server try again.
+ *
+ * A message that waits (held, or refused for a reason that may pass: past the lock,
+ * already accepted, waived, a file over the limit) keeps its files in inbox_files, so the
+ * receiving office can take it later without parsing mail: inbox.accept submits a held
+ * message as report.submit would have for the unit (the submission keeps the message's
+ * request id), inbox.reject refuses it with the office's reason (both answer the sender),
+ * and inbox.retry runs a waiting message again through the same steps (the sender's
+ * address checked against the configuration as it is now).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +30,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "authz.h"
+#include "blobs.h"
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
@@ -65,8 +75,8 @@ static int record(struct daemon *d, struct request *rq, const char *name, const 
 {
 	sqlite3_stmt *s = store_stmt(d->store,
 		"INSERT INTO inbox (name, path, received_at, sender, return_path, message_id, token, report, period, unit,"
-		" outcome, code, detail, receipt, note, files, size, automatic)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+		" outcome, code, detail, receipt, note, files, size, automatic, request)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
 	json_t *files = json_object_get(rq_body(rq), "files");
 	char *ftext = json_is_array(files) ? jdump(files, JSON_COMPACT) : NULL;
 	int rc;
@@ -89,6 +99,7 @@ static int record(struct daemon *d, struct request *rq, const char *name, const 
 	sqlite3_bind_text(s, 16, ftext, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 17, json_integer_value(json_object_get(rq_body(rq), "size")));
 	sqlite3_bind_int(s, 18, json_is_true(json_object_get(rq_body(rq), "automatic")));
+	sqlite3_bind_text(s, 19, rq_id(rq), -1, SQLITE_STATIC);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 	sqlite3_reset(s);
 	free(ftext);
@@ -97,19 +108,20 @@ static int record(struct daemon *d, struct request *rq, const char *name, const 
 }
 
 /* answer_queue - the answer to message id, to its sender, through the outbox (kind
- * mail_answer, step "answer/ID": spool.c renders it with inbox_answer_render). None to an
- * automatic message (RFC 3834: Auto-Submitted, Precedence), to a bounce (an empty return
- * path), to a message without a From, or past ANSWERS_PER_HOUR to one address; 0 or -1 */
-static int answer_queue(struct daemon *d, struct request *rq, int64_t id, const char *report, const char *period)
+ * mail_answer, step "answer/ID": spool.c renders it with inbox_answer_render; again is
+ * "" for the first answer, else what makes a later one another message: "/accepted",
+ * "/rejected", "/retry-N"). None to an automatic message (RFC 3834: Auto-Submitted,
+ * Precedence), to a bounce (an empty return path), to a message without a From, or past
+ * ANSWERS_PER_HOUR to one address; 0 or -1 */
+static int answer_queue(struct daemon *d, int64_t id, const char *to, const char *rp, int automatic,
+			const char *report, const char *period, const char *again)
 {
-	const char *to = json_string_value(json_object_get(rq_body(rq), "sender"));
-	const char *rp = json_string_value(json_object_get(rq_body(rq), "return_path"));
 	int64_t now = clock_now(d);
-	char key[64], step[48];
+	char key[96], step[48];
 	sqlite3_stmt *s;
 	int n = 0, rc;
 
-	if (!to || !*to || !strchr(to, '@') || (rp && !*rp) || json_is_true(json_object_get(rq_body(rq), "automatic")))
+	if (!to || !*to || !strchr(to, '@') || (rp && !*rp) || automatic)
 		return 0;
 	s = store_stmt(d->store, "SELECT count(*) FROM inbox WHERE answered = 1 AND sender = ?1 COLLATE NOCASE AND received_at > ?2");
 	sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
@@ -119,7 +131,7 @@ static int answer_queue(struct daemon *d, struct request *rq, int64_t id, const 
 	sqlite3_reset(s);
 	if (n >= ANSWERS_PER_HOUR)
 		return 0;
-	snprintf(key, sizeof(key), "mail_answer/%lld", (long long)id);
+	snprintf(key, sizeof(key), "mail_answer/%lld%s", (long long)id, again);
 	snprintf(step, sizeof(step), "answer/%lld", (long long)id);
 	s = store_stmt(d->store, "INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment,"
 		       " created_at, send_after, late) VALUES (?1, ?2, 'mail_answer', ?3, ?4, ?5, ?6, ?6, ?6, 0)");
@@ -170,7 +182,7 @@ static const char *reason_vi(const char *code)
 int inbox_answer_render(struct daemon *d, const char *step, char **subject, char **body)
 {
 	long long id = strncmp(step, "answer/", 7) ? 0 : atoll(step + 7);
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT outcome, code, receipt, report, period, unit, sender, received_at"
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT outcome, code, receipt, report, period, unit, sender, received_at, reason"
 				     " FROM inbox WHERE id = ?1");
 	struct buf b = { 0 };
 	char when[64];
@@ -207,6 +219,15 @@ int inbox_answer_render(struct daemon *d, const char *step, char **subject, char
 			}
 			sqlite3_reset(f);
 			buf_printf(&b, "\nGiữ số biên nhận này để đối chiếu khi cần.\n");
+		} else if (!strcmp(outcome, "rejected")) {
+			const struct unit *recv = rt ? unitset_find(d->units, rt->receiver) : NULL;
+
+			*subject = xasprintf("[Không tiếp nhận] %s", what);
+			buf_printf(&b, "Thư gửi lúc %s đã được %s xem xét và không được tiếp nhận.\n\nLý do: %s\n\n"
+				   "Nếu thư này là báo cáo của đơn vị, vui lòng gửi lại từ địa chỉ thư điện tử đã đăng ký của"
+				   " đơn vị (trả lời thư nhắc hạn), hoặc liên hệ cơ quan nhận.\n",
+				   when, recv ? recv->name : "cơ quan nhận",
+				   sqlite3_column_text(s, 8) ? (const char *)sqlite3_column_text(s, 8) : "");
 		} else {
 			*subject = xasprintf("[%s] %s", !strcmp(outcome, "held") ? "Chờ xem xét" : "Chưa tiếp nhận", what);
 			buf_printf(&b, "Thư gửi lúc %s %s.\n\n%s\n", when,
@@ -218,6 +239,50 @@ int inbox_answer_render(struct daemon *d, const char *step, char **subject, char
 	}
 	sqlite3_reset(s);
 	return rc;
+}
+
+/* waits - may the message be taken later (inbox.accept, inbox.retry)? held, or refused
+ * for a reason the office can lift (unlock, return, a larger limit) */
+static int waits(const char *outcome, const char *code)
+{
+	static const char *const passing[] = { "late_locked", "already_accepted", "waived", "file_too_large" };
+
+	if (!strcmp(outcome, "held"))
+		return 1;
+	for (size_t i = 0; code && !strcmp(outcome, "refused") && i < sizeof(passing) / sizeof(passing[0]); i++)
+		if (!strcmp(code, passing[i]))
+			return 1;
+	return 0;
+}
+
+/* files_keep - the request's files into inbox_files for message id; 0 or -1 */
+static int files_keep(struct daemon *d, struct request *rq, int64_t id)
+{
+	json_t *names = json_object_get(rq_body(rq), "files");
+
+	for (size_t i = 0; i < rq_nfiles(rq); i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		size_t size;
+		const void *data = rq_file(rq, i, &size);
+		char hex[65];
+		int kept = blobs_put(d, rq, name ? name : "", data, size, hex), rc;
+		sqlite3_stmt *s;
+
+		if (kept < 0)
+			return -1;	/* the request failed, naming the file */
+		s = store_stmt(d->store, "INSERT INTO inbox_files (inbox, idx, name, size, sha256, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int(s, 2, (int)i);
+		sqlite3_bind_text(s, 3, name ? name : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)size);
+		sqlite3_bind_text(s, 5, hex, -1, SQLITE_TRANSIENT);
+		blobs_bind(s, 6, data, size, kept);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
 }
 
 /* op_inbox_deliver - one message from thidua-mailin */
@@ -288,13 +353,18 @@ int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out)
 		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
 				"the message could not be recorded: %s; the mail server will send it again", store_errmsg(d->store));
 	}
-	if (answer_queue(d, rq, id, report, period)) {
+	if (answer_queue(d, id, json_string_value(json_object_get(rq_body(rq), "sender")),
+			 json_string_value(json_object_get(rq_body(rq), "return_path")),
+			 json_is_true(json_object_get(rq_body(rq), "automatic")), report, period, "")
+	    || (waits(outcome, code) && files_keep(d, rq, id))) {
 		json_decref(sub);
 		free(report);
 		free(period);
 		free(unit);
+		if (rq_failed(rq))
+			return -1;
 		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
-				"the answer to the message could not be queued: %s", store_errmsg(d->store));
+				"the answer to the message could not be queued, or its files kept: %s", store_errmsg(d->store));
 	}
 	json_object_set_new(out, "inbox", json_integer(id));
 	json_object_set_new(out, "outcome", json_string(outcome));
@@ -314,20 +384,21 @@ static json_t *row_json(struct daemon *d, sqlite3_stmt *s, int full)
 {
 	json_t *r = json_object();
 	static const char *const cols[] = { "id", "name", "received_at", "sender", "report", "period", "unit", "outcome",
-					    "code", "receipt", "detail", "message_id", "return_path", "token", "note",
-					    "path", "files", "size", "automatic" };
-	int n = full ? 19 : 10;
+					    "code", "receipt", "detail", "decided_by", "decided_at", "reason",
+					    "message_id", "return_path", "token", "note", "path", "files", "size",
+					    "automatic", "request", "retries" };
+	int n = full ? 24 : 14;
 
 	for (int i = 0; i < n; i++) {
 		if (sqlite3_column_type(s, i) == SQLITE_NULL)
 			continue;
-		if (i == 0 || i == 17)
+		if (i == 0 || i == 20 || i == 23)
 			json_object_set_new(r, cols[i], json_integer(sqlite3_column_int64(s, i)));
-		else if (i == 2)
+		else if (i == 2 || i == 12)
 			json_object_set_new(r, cols[i], json_time(d, sqlite3_column_int64(s, i)));
-		else if (i == 18)
+		else if (i == 21)
 			json_object_set_new(r, cols[i], json_boolean(sqlite3_column_int(s, i)));
-		else if (i == 16)
+		else if (i == 19)
 			json_object_set_new(r, cols[i], json_loads((const char *)sqlite3_column_text(s, i), 0, NULL));
 		else
 			json_object_set_new(r, cols[i], json_string((const char *)sqlite3_column_text(s, i)));
@@ -335,24 +406,37 @@ static json_t *row_json(struct daemon *d, sqlite3_stmt *s, int full)
 	return r;
 }
 
-#define INBOX_COLS "id, name, received_at, sender, report, period, unit, outcome, code, receipt, detail, message_id," \
-		   " return_path, token, note, path, files, size, automatic"
+#define INBOX_COLS "id, name, received_at, sender, report, period, unit, outcome, code, receipt, detail, decided_by," \
+		   " decided_at, reason, message_id, return_path, token, note, path, files, size, automatic, request, retries"
 
-/* op_inbox_list - the messages in, newest first; "outcome" filters */
+/* reader_sees_message - the mail of a report: read by the readers of its receiving unit
+ * (the office that decides on it, and the units above), and by those who read everything;
+ * a message that names no report only by the latter */
+static int reader_sees_message(struct daemon *d, const struct reader *rd, const char *report)
+{
+	const struct report_type *rt = report ? cfg_report(d->cfg, report) : NULL;
+
+	return rd->all || (rt && reader_sees_unit(d, rd, rt->receiver));
+}
+
+/* op_inbox_list - the messages in that the principal reads, newest first; "outcome" filters */
 int op_inbox_list(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *outcome = rq_str(rq, "outcome", 0);
 	sqlite3_stmt *s;
 	json_t *a = json_array();
+	struct reader rd;
 
 	if (rq_failed(rq)) {
 		json_decref(a);
 		return -1;
 	}
-	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE ?1 IS NULL OR outcome = ?1 ORDER BY id DESC LIMIT 1000");
+	authz_reader(d, rq, &rd);
+	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE ?1 IS NULL OR outcome = ?1 ORDER BY id DESC");
 	sqlite3_bind_text(s, 1, outcome, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(a, row_json(d, s, 0));
+	while (json_array_size(a) < 1000 && sqlite3_step(s) == SQLITE_ROW)
+		if (reader_sees_message(d, &rd, (const char *)sqlite3_column_text(s, 4)))
+			json_array_append_new(a, row_json(d, s, 0));
 	sqlite3_reset(s);
 	json_object_set_new(out, "messages", a);
 	return 0;
@@ -362,21 +446,330 @@ int op_inbox_list(struct daemon *d, struct request *rq, json_t *out)
 int op_inbox_show(struct daemon *d, struct request *rq, json_t *out)
 {
 	json_t *v = json_object_get(rq_body(rq), "message");
+	struct reader rd;
 	sqlite3_stmt *s;
 	int found = 0;
 
 	if (!json_is_integer(v))
 		return rq_error(rq, "invalid_field", "'message' must be the number of a message (thiduactl inbox list shows them)");
+	authz_reader(d, rq, &rd);
 	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, json_integer_value(v));
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		json_object_set_new(out, "message", row_json(d, s, 1));
+		found = reader_sees_message(d, &rd, (const char *)sqlite3_column_text(s, 4)) ? 1 : -1;
+		if (found > 0)
+			json_object_set_new(out, "message", row_json(d, s, 1));
+	}
+	sqlite3_reset(s);
+	if (!found)
+		return rq_error(rq, "not_found", "there is no message %lld in the inbox; thiduactl inbox list shows them",
+				(long long)json_integer_value(v));
+	if (found < 0)
+		return authz_read_refused(rq, &rd, "this message (mail for a report another office receives)");
+	return 0;
+}
+
+/* a message as inbox.accept, inbox.reject and inbox.retry read it */
+struct held {
+	int64_t id;
+	char *outcome, *code, *report, *period, *unit, *sender, *return_path, *note, *request;
+	int automatic;
+	int64_t retries;
+};
+
+static char *coldup(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : xstrdup((const char *)sqlite3_column_text(s, i));
+}
+
+static void held_free(struct held *h)
+{
+	free(h->outcome);
+	free(h->code);
+	free(h->report);
+	free(h->period);
+	free(h->unit);
+	free(h->sender);
+	free(h->return_path);
+	free(h->note);
+	free(h->request);
+}
+
+/* held_load - the message the request's "message" names, after the authorization of its
+ * office; 0, or -1 with the refusal (invalid_field, forbidden, not_found) */
+static int held_load(struct daemon *d, struct request *rq, struct held *h)
+{
+	json_t *v = json_object_get(rq_body(rq), "message");
+	sqlite3_stmt *s;
+	int found = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (!json_is_integer(v))
+		return rq_error(rq, "invalid_field", "'message' must be the number of a message (thiduactl inbox list shows them)");
+	if (authz_office(d, rq, NULL))
+		return -1;
+	s = store_stmt(d->store, "SELECT id, outcome, code, report, period, unit, sender, return_path, note, request,"
+		       " automatic, retries FROM inbox WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, json_integer_value(v));
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		h->id = sqlite3_column_int64(s, 0);
+		h->outcome = coldup(s, 1);
+		h->code = coldup(s, 2);
+		h->report = coldup(s, 3);
+		h->period = coldup(s, 4);
+		h->unit = coldup(s, 5);
+		h->sender = coldup(s, 6);
+		h->return_path = coldup(s, 7);
+		h->note = coldup(s, 8);
+		h->request = coldup(s, 9);
+		h->automatic = sqlite3_column_int(s, 10);
+		h->retries = sqlite3_column_int64(s, 11);
 		found = 1;
 	}
 	sqlite3_reset(s);
 	if (!found)
 		return rq_error(rq, "not_found", "there is no message %lld in the inbox; thiduactl inbox list shows them",
 				(long long)json_integer_value(v));
+	if (h->report && authz_office(d, rq, h->report)) {
+		held_free(h);
+		return -1;
+	}
+	if (!h->report && strcmp(rq_principal(rq), "admin")) {
+		held_free(h);
+		return rq_error(rq, "forbidden", "message %lld names no report (its address was not a reply address of thidua):"
+				" only the local administrator may act on it", (long long)json_integer_value(v));
+	}
+	return 0;
+}
+
+/* files_load - the kept files of message id as the request's file frames and its
+ * "files" names; 0, or -1 with the refusal */
+static int files_load(struct daemon *d, struct request *rq, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT name, size, sha256, data FROM inbox_files WHERE inbox = ?1 ORDER BY idx");
+	void *data[64];
+	size_t size[64], n = 0;
+	json_t *names = json_array();
+	char why[512] = "";
+	int rc = 0;
+
+	sqlite3_bind_int64(s, 1, id);
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t sz = sqlite3_column_int64(s, 1);
+
+		if (n == 64) {
+			rc = -1;
+			snprintf(why, sizeof(why), "more than 64 files");
+			break;
+		}
+		if (sqlite3_column_type(s, 3) == SQLITE_NULL) {
+			data[n] = blobs_read(d, (const char *)sqlite3_column_text(s, 2), sz, why, sizeof(why));
+			if (!data[n]) {
+				rc = -1;
+				break;
+			}
+		} else {
+			data[n] = xmalloc(sz > 0 ? (size_t)sz : 1);
+			memcpy(data[n], sqlite3_column_blob(s, 3), (size_t)sz);
+		}
+		size[n] = (size_t)sz;
+		json_array_append_new(names, json_string((const char *)sqlite3_column_text(s, 0)));
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc == 0)
+		rq_files_set(rq, n, (const void *const *)data, size);
+	for (size_t i = 0; i < n; i++)
+		free(data[i]);
+	if (rc) {
+		json_decref(names);
+		return rq_error(rq, "internal", "the files kept with message %lld cannot be read: %s; thiduactl files verify checks the store",
+				(long long)id, why);
+	}
+	json_object_set_new(rq_body(rq), "files", names);
+	return 0;
+}
+
+/* held_submit - report.submit for the message's obligation with its kept files, as the
+ * request's principal; on success the submission keeps the message's request id and the
+ * message its receipt. 0 with the receipt in out; -1 (the request failed as report.submit
+ * refused it) */
+static int held_submit(struct daemon *d, struct request *rq, const struct held *h, json_t *out)
+{
+	json_t *body = rq_body(rq), *sub = json_object();
+	const char *receipt;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (files_load(d, rq, h->id)) {
+		json_decref(sub);
+		return -1;
+	}
+	json_object_set_new(body, "unit", json_string(h->unit));
+	json_object_set_new(body, "report", json_string(h->report));
+	json_object_set_new(body, "period", json_string(h->period));
+	if (h->note)
+		json_object_set_new(body, "note", json_string(h->note));
+	rc = op_report_submit(d, rq, sub);
+	json_object_del(body, "unit");
+	json_object_del(body, "report");
+	json_object_del(body, "period");
+	json_object_del(body, "note");
+	json_object_del(body, "files");
+	if (rc || rq_failed(rq)) {
+		json_decref(sub);
+		return -1;
+	}
+	receipt = json_string_value(json_object_get(json_object_get(sub, "receipt"), "number"));
+	s = store_stmt(d->store, "UPDATE submissions SET request_id = coalesce(?2, request_id) WHERE receipt = ?1");
+	sqlite3_bind_text(s, 1, receipt, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, h->request, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	if (rc == 0) {
+		s = store_stmt(d->store, "UPDATE inbox SET outcome = 'submitted', receipt = ?2 WHERE id = ?1");
+		sqlite3_bind_int64(s, 1, h->id);
+		sqlite3_bind_text(s, 2, receipt, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+		sqlite3_reset(s);
+	}
+	if (rc) {
+		json_decref(sub);
+		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+				"message %lld could not be recorded as submitted: %s; nothing was recorded",
+				(long long)h->id, store_errmsg(d->store));
+	}
+	json_object_set(out, "receipt", json_object_get(sub, "receipt"));
+	json_decref(sub);
+	return 0;
+}
+
+/* files_drop - the kept files of a message taken or turned away */
+static int files_drop(struct daemon *d, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "DELETE FROM inbox_files WHERE inbox = ?1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int stored(struct daemon *d, struct request *rq, int64_t id)
+{
+	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+			"message %lld could not be updated: %s; nothing was recorded", (long long)id, store_errmsg(d->store));
+}
+
+/* op_inbox_decide - inbox.accept / inbox.reject: the receiving office on a held message */
+int op_inbox_decide(struct daemon *d, struct request *rq, json_t *out)
+{
+	int accept = !strcmp(rq_op(rq), "inbox.accept");
+	const char *reason = NULL;
+	struct held h;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!accept) {
+		reason = rq_str(rq, "reason", 0);
+		if (rq_failed(rq))
+			return -1;
+	}
+	if (held_load(d, rq, &h))
+		return -1;
+	if (strcmp(h.outcome, "held")) {
+		rc = rq_error(rq, "not_held", "message %lld is %s, not held: only a held message waits for the office's decision%s",
+			      (long long)h.id, h.outcome, waits(h.outcome, h.code) ? " (thiduactl inbox retry runs it again)" : "");
+		held_free(&h);
+		return rc;
+	}
+	if (!accept && (!reason || !*reason || strlen(reason) > 2000)) {
+		held_free(&h);
+		return rq_error(rq, "reason_required", "inbox.reject needs a reason the sender will read (--reason, at most 2000 bytes)");
+	}
+	if (accept && held_submit(d, rq, &h, out)) {
+		held_free(&h);
+		return -1;
+	}
+	s = store_stmt(d->store, "UPDATE inbox SET outcome = CASE WHEN ?4 THEN outcome ELSE 'rejected' END,"
+		       " decided_by = ?2, decided_at = ?3, reason = ?5 WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, h.id);
+	sqlite3_bind_text(s, 2, rq_principal(rq), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, clock_now(d));
+	sqlite3_bind_int(s, 4, accept);
+	sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	if (rc || files_drop(d, h.id)
+	    || answer_queue(d, h.id, h.sender, h.return_path, h.automatic, h.report, h.period, accept ? "/accepted" : "/rejected")) {
+		held_free(&h);
+		return stored(d, rq, h.id);
+	}
+	json_object_set_new(out, "message", json_integer(h.id));
+	json_object_set_new(out, "outcome", json_string(accept ? "submitted" : "rejected"));
+	events_emit(d, "inbox.decided", json_pack("{s:I,s:s,s:s}", "id", (json_int_t)h.id, "outcome",
+						  accept ? "submitted" : "rejected", "unit", h.unit));
+	held_free(&h);
+	return 0;
+}
+
+/* op_inbox_retry - a waiting message through the steps again: the sender checked against
+ * the configuration as it is now, then report.submit with its kept files */
+int op_inbox_retry(struct daemon *d, struct request *rq, json_t *out)
+{
+	struct held h;
+	const struct unit *u;
+	char code[64] = "", detail[1100] = "", again[48];
+	const char *outcome;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (held_load(d, rq, &h))
+		return -1;
+	if (!waits(h.outcome, h.code)) {
+		rc = rq_error(rq, "not_retryable", "message %lld is %s%s%s: %s", (long long)h.id, h.outcome,
+			      h.code ? ", " : "", h.code ? h.code : "",
+			      !strcmp(h.outcome, "submitted") ? "it was taken already" :
+			      "running it again would end the same way (only a held message, or one refused past the lock,"
+			      " already accepted, waived or over the size limit, may be run again)");
+		held_free(&h);
+		return rc;
+	}
+	u = unitset_find(d->units, h.unit);
+	if (!sender_of_unit(u, h.sender)) {
+		outcome = "held";
+		snprintf(code, sizeof(code), "sender_not_of_unit");
+		snprintf(detail, sizeof(detail), "%s is not an address of unit %s in the configuration: the office decides",
+			 h.sender ? h.sender : "(no From)", h.unit);
+	} else if (held_submit(d, rq, &h, out) == 0) {
+		outcome = "submitted";
+	} else if (rq_error_take(rq, code, sizeof(code), detail, sizeof(detail))) {
+		held_free(&h);
+		return -1;	/* the database failed */
+	} else {
+		outcome = "refused";
+	}
+	s = store_stmt(d->store, "UPDATE inbox SET outcome = ?2, code = ?3, detail = ?4, retries = retries + 1 WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, h.id);
+	sqlite3_bind_text(s, 2, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, code[0] ? code : NULL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, detail[0] ? detail : NULL, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	snprintf(again, sizeof(again), "/retry-%lld", (long long)h.retries + 1);
+	if (rc || (!waits(outcome, code[0] ? code : NULL) && files_drop(d, h.id))
+	    || (!strcmp(outcome, "submitted")
+		&& answer_queue(d, h.id, h.sender, h.return_path, h.automatic, h.report, h.period, again))) {
+		held_free(&h);
+		return stored(d, rq, h.id);
+	}
+	json_object_set_new(out, "message", json_integer(h.id));
+	json_object_set_new(out, "outcome", json_string(outcome));
+	if (code[0])
+		json_object_set_new(out, "error", json_pack("{s:s,s:s}", "code", code, "message", detail));
+	events_emit(d, "inbox.delivered", json_pack("{s:I,s:s,s:s?}", "id", (json_int_t)h.id, "outcome", outcome, "unit", h.unit));
+	held_free(&h);
 	return 0;
 }
 

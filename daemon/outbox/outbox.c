@@ -114,6 +114,12 @@ int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *
 	return deliveries_insert(d, outbox, c, payload, len, expires_at, 0);
 }
 
+int deliveries_add_now(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
+		       size_t len, int64_t expires_at)
+{
+	return deliveries_insert(d, outbox, c, payload, len, expires_at, 1);
+}
+
 /* deliveries_add - a delivery that may leave at any hour (a test, an operator's notice),
  * the payload as a JSON object; steals payload */
 int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at)

@@ -38,6 +38,9 @@ void outbox_settle(struct daemon *d, int64_t outbox);
  * not be written. */
 int deliveries_add_text(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
 			size_t len, int64_t expires_at);
+/* deliveries_add_now - the same, leaving at any hour (an account invitation, asked for now) */
+int deliveries_add_now(struct daemon *d, int64_t outbox, const struct channel *c, const char *payload,
+		       size_t len, int64_t expires_at);
 /* deliveries_add - a delivery that may leave at any hour (a test, an operator's notice),
  * the payload as a JSON object; steals payload */
 int deliveries_add(struct daemon *d, int64_t outbox, const struct channel *c, json_t *payload, int64_t expires_at);

@@ -306,6 +306,15 @@ void jobs_result(struct daemon *d, struct worker *w, json_t *msg, const char *ra
 		sqlite3_reset(s);
 		if (json_is_array(json_object_get(msg, "recipients")))
 			retry_recipients(d, id, outbox, attempts, expires, json_object_get(msg, "recipients"));
+		/* an invitation's link is a password until used: once the mail server has the
+		 * mail, the daemon keeps no copy of it (daemon/accounts) */
+		s = store_stmt(d->store, "UPDATE deliveries SET payload = json_set(payload, '$.text', ?2) WHERE id = ?1"
+			       " AND EXISTS (SELECT 1 FROM outbox WHERE id = ?3 AND kind = 'account_invite') AND json_valid(payload)");
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 3, outbox);
+		sqlite3_bind_text(s, 2, "(thư mời đã gửi; liên kết không được lưu lại / sent; the link is not kept)", -1, SQLITE_STATIC);
+		sqlite3_step(s);
+		sqlite3_reset(s);
 		s = store_stmt(d->store, "UPDATE outbox SET state = 'sent', sent_at = ?2, error = NULL WHERE id = ?1"
 			       " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE outbox = ?1 AND state <> 'sent')");
 		sqlite3_bind_int64(s, 1, outbox);

@@ -378,6 +378,7 @@ static int fan_out(struct daemon *d, const struct message *m)
 	sqlite3_stmt *s;
 
 	int answer = !strcmp(m->kind, "mail_answer");	/* to an address, not a unit */
+	int invite = !strcmp(m->kind, "account_invite");	/* a one-time link: mail only, at once */
 
 	if (answer ? !mail : (!to || (!(mail && to->emails && to->emails[0]) && !(to->chats && to->chats[0]))))
 		return 0;
@@ -390,14 +391,16 @@ static int fan_out(struct daemon *d, const struct message *m)
 
 		chats += c && strcmp(c->kind, "smtp");
 	}
-	if (mail && (answer || (to->emails && to->emails[0] && !(chats && reaches_by_zalo(d->cfg, to))))) {
+	if (mail && (answer || (to->emails && to->emails[0] && (invite || !(chats && reaches_by_zalo(d->cfg, to)))))) {
 		mail_payload(d, m, to, mail, items, nitems, today, &event, &payload);
-		if (deliveries_add_text(d, m->id, mail, payload.p, payload.len, channel_expiry(mail, now, expires)))
+		if ((invite ? deliveries_add_now : deliveries_add_text)(d, m->id, mail, payload.p, payload.len,
+									channel_expiry(mail, now, expires)))
 			n = -1;
 		else
 			n++;
 	}
-	for (size_t i = 0; n >= 0 && !answer && to->chats && to->chats[i]; i++) {
+	/* an invitation's link goes to the unit's mail only, never to a group chat */
+	for (size_t i = 0; n >= 0 && !answer && !invite && to->chats && to->chats[i]; i++) {
 		const struct channel *c = cfg_channel(d->cfg, to->chats[i]);
 
 		if (!c || !strcmp(c->kind, "smtp"))

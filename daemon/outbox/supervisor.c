@@ -1,5 +1,6 @@
 /*
- * supervisor.c - the local workers named in the config: started with the jobs endpoint,
+ * supervisor.c - the local workers named in the config: started with the jobs endpoint
+ * (thidua-web with the web socket instead: it serves pages, it takes no jobs),
  * restarted with backoff when they exit (like Postfix's master), every exit logged.
  * SIGCHLD arrives through the daemon's signalfd; nothing runs in a signal handler.
  */
@@ -75,6 +76,14 @@ static void local_endpoint(const char *bound, char *buf, size_t size)
 	xstrlcpy(buf, bound, size);
 }
 
+/* is_web - the gateway (thidua-web): given the web socket, stopped by a signal */
+static int is_web(const struct child *c)
+{
+	const char *base = strrchr(c->program, '/');
+
+	return !strcmp(base ? base + 1 : c->program, "thidua-web");
+}
+
 /* spawn - fork and exec one worker */
 static void spawn(struct daemon *d, struct child *c)
 {
@@ -82,7 +91,7 @@ static void spawn(struct daemon *d, struct child *c)
 	char **argv = xcalloc(n + 4, sizeof(char *)), endpoint[512];
 	pid_t pid;
 
-	local_endpoint(d->jobs_endpoint, endpoint, sizeof(endpoint));
+	local_endpoint(is_web(c) && d->web_endpoint ? d->web_endpoint : d->jobs_endpoint, endpoint, sizeof(endpoint));
 	argv[0] = c->program;
 	argv[1] = "-e";
 	argv[2] = endpoint;
@@ -205,6 +214,10 @@ void supervisor_stop(struct daemon *d, int (*stop_at_once)(struct daemon *d))
 {
 	int64_t deadline = clock_mono_ms() + 3000;
 
+	/* the gateway is not on the jobs socket: it is told by its signal at once */
+	for (size_t i = 0; i < nchildren; i++)
+		if (children[i].pid && is_web(&children[i]))
+			kill(children[i].pid, SIGTERM);
 	for (;;) {
 		int alive = 0;
 

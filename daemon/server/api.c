@@ -6,6 +6,9 @@
  * request (in its own savepoint unless every op of the turn can run again: turn_run),
  * commit once, then send the replies and publish the events.
  * A reply therefore never leaves before the data it acknowledges is durable.
+ *
+ * The web socket (daemon.web) is read in the same turns: there a request runs as the
+ * principal of its session (web_principal), never as the local administrator.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "accounts.h"
 #include "bucket.h"
 #include "channels.h"
 #include "jdump.h"
@@ -58,7 +62,9 @@
 
 /* OP_RERUN: the op's only effects are rows of the database, the turn's events and the
  * store's deferred values, so after a rollback of the whole turn it may run again */
-enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2, OP_RERUN = 4 };
+/* OP_SECRET: the request or its reply holds a password or a token: no generic audit
+ * entry (the op writes its own, without it) and no stored reply (never replayed) */
+enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2, OP_RERUN = 4, OP_SECRET = 8 };
 
 static const struct op_entry {
 	const char *name;
@@ -108,8 +114,21 @@ static const struct op_entry {
 	{ OP_PROPOSALS_IMPORT, op_proposals_import, OP_WRITE, A_MODULE },
 	{ OP_TITLES_LIST, op_titles_list, OP_RERUN, A_ANY },
 	{ OP_INBOX_DELIVER, op_inbox_deliver, OP_WRITE | OP_RERUN, A_ADMIN },
-	{ OP_INBOX_LIST, op_inbox_list, OP_RERUN, A_ADMIN },
-	{ OP_INBOX_SHOW, op_inbox_show, OP_RERUN, A_ADMIN },
+	{ OP_INBOX_LIST, op_inbox_list, OP_RERUN, A_ANY },
+	{ OP_INBOX_SHOW, op_inbox_show, OP_RERUN, A_ANY },
+	{ OP_INBOX_ACCEPT, op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
+	{ OP_INBOX_REJECT, op_inbox_decide, OP_WRITE | OP_RERUN, A_MODULE },
+	{ OP_INBOX_RETRY, op_inbox_retry, OP_WRITE | OP_RERUN, A_MODULE },
+	{ OP_ACCOUNT_INVITE, op_account_invite, OP_WRITE | OP_SECRET, A_ADMIN },
+	{ OP_ACCOUNT_PASSWD, op_account_passwd, OP_WRITE | OP_SECRET, A_ADMIN },
+	{ OP_ACCOUNT_LOCK, op_account_lock, OP_WRITE, A_ADMIN },
+	{ OP_ACCOUNT_UNLOCK, op_account_lock, OP_WRITE, A_ADMIN },
+	{ OP_ACCOUNTS_LIST, op_accounts_list, OP_RERUN, A_AUDITOR },
+	{ OP_SESSION_LOGIN, op_session_login, OP_WRITE | OP_SECRET, A_MODULE },
+	{ OP_SESSION_REDEEM, op_session_redeem, OP_WRITE | OP_SECRET, A_MODULE },
+	{ OP_SESSION_SHOW, op_session_show, OP_RERUN, A_MODULE },
+	{ OP_SESSION_LOGOUT, op_session_logout, OP_WRITE | OP_SECRET, A_MODULE },
+	{ OP_REPORT_FILE, op_report_file, OP_RERUN, A_ANY },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what
@@ -128,6 +147,36 @@ static const struct replay_entry *replay_entry(const char *op)
 		if (!strcmp(replays[i].op, op))
 			return &replays[i];
 	return NULL;
+}
+
+/* web_open - the gateway's socket: a ROUTER like the api, local only (ipc, 0660) */
+static int web_open(struct daemon *d, char *err, size_t errsize)
+{
+	int linger = 0, hwm = 100000, sndhwm = INFLOW_REPLY_MSGS, one = 1;
+	int64_t maxmsg = 2 * ((int64_t)d->cfg->max_request_bytes + 65536);
+
+	if (!d->web_endpoint)		/* none (tests/fuzz/fuzz_api.c): the api socket alone */
+		return 0;
+	if (strncmp(d->web_endpoint, "ipc://", 6)) {
+		snprintf(err, errsize, "daemon.web = %s: the web socket must be local, ipc://PATH (the gateway runs on this machine)",
+			 d->web_endpoint);
+		return -1;
+	}
+	d->web = zmq_socket(d->zctx, ZMQ_ROUTER);
+	zmq_setsockopt(d->web, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(d->web, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(d->web, ZMQ_SNDHWM, &sndhwm, sizeof(sndhwm));
+	zmq_setsockopt(d->web, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	zmq_setsockopt(d->web, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	if (ipc_prepare(d->web_endpoint, err, errsize))
+		return -1;
+	if (zmq_bind(d->web, d->web_endpoint) != 0) {
+		snprintf(err, errsize, "cannot bind the web socket %s: %s", d->web_endpoint, zmq_strerror(errno));
+		return -1;
+	}
+	ipc_bound(d->web_endpoint);
+	chmod(d->web_endpoint + 6, 0660);
+	return 0;
 }
 
 /* api_open - bind the api and events sockets */
@@ -187,6 +236,8 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 	}
 	ipc_bound(d->api_endpoint);
 	ipc_bound(d->events_endpoint);
+	if (web_open(d, err, errsize))
+		return -1;
 	if (strncmp(d->api_endpoint, "ipc://", 6) == 0)
 		chmod(d->api_endpoint + 6, 0660);
 	if (strncmp(d->events_endpoint, "ipc://", 6) == 0)
@@ -203,6 +254,10 @@ void api_close(struct daemon *d)
 		zmq_close(d->events);
 	if (d->zap)
 		zmq_close(d->zap);
+	if (d->web) {
+		zmq_close(d->web);
+		ipc_remove(d->web_endpoint);
+	}
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);
 	ipc_remove(d->api_endpoint);
@@ -212,7 +267,7 @@ void api_close(struct daemon *d)
 		d->api_local = NULL;
 	}
 	ipc_remove(d->events_endpoint);
-	d->api = d->events = d->zctx = NULL;
+	d->api = d->events = d->web = d->zctx = NULL;
 }
 
 /* reading and running requests ----------------------------------------------------- */
@@ -226,11 +281,13 @@ static void request_free(struct request *rq)
 	json_decref(rq->body);
 	json_decref(rq->reply);
 	free(rq->reply_text);
+	json_decref(rq->failure_arg);
+	free(rq->file);
 	memset(rq, 0, sizeof(*rq));
 }
 
 /* request_read - take one whole message off the socket; 0 got one, -1 none waiting */
-static int request_read(struct daemon *d, struct request *rq)
+static int request_read(struct daemon *d, void *sock, struct request *rq)
 {
 	zmq_msg_t m;
 	size_t total = 0;
@@ -238,8 +295,10 @@ static int request_read(struct daemon *d, struct request *rq)
 
 	memset(rq, 0, sizeof(*rq));
 	rq->d = d;
+	rq->sock = sock;
+	rq->web = sock == d->web;
 	zmq_msg_init(&rq->identity);
-	if (zrecv_routing(&rq->identity, d->api, ZMQ_DONTWAIT) < 0) {
+	if (zrecv_routing(&rq->identity, sock, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&rq->identity);
 		return -1;
 	}
@@ -247,7 +306,7 @@ static int request_read(struct daemon *d, struct request *rq)
 	more = zmq_msg_more(&rq->identity);
 	while (more) {
 		zmq_msg_init(&m);
-		if (zrecv(&m, d->api, 0) < 0) {
+		if (zrecv(&m, sock, 0) < 0) {
 			zmq_msg_close(&m);
 			break;
 		}
@@ -408,6 +467,32 @@ static int request_principal(struct daemon *d, struct request *rq)
 	return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->principal, registry_today(d)));
 }
 
+/* web_principal - a request on the web socket: without a session only session.login,
+ * session.redeem and status; with one, it acts as the session's principal ('as' may only
+ * name that principal again) */
+static int web_principal(struct daemon *d, struct request *rq)
+{
+	json_t *token = json_object_get(rq->body, "session"), *as = json_object_get(rq->body, "as");
+	const char *name;
+
+	if (!token) {
+		if (strcmp(rq->op, "session.login") && strcmp(rq->op, "session.redeem") && strcmp(rq->op, "status"))
+			return rq_error(rq, "session_required", "Vui lòng đăng nhập. / Log in first: %s on the web socket needs a 'session'",
+					rq->op);
+		if (as)
+			return rq_error(rq, "forbidden", "'as' on the web socket needs a session of that principal");
+		return 0;
+	}
+	if (!json_is_string(token))
+		return rq_error(rq, "invalid_field", "'session' must be the session token, a string of 64 hexadecimal digits");
+	if (session_resolve(d, rq, json_string_value(token), &name))
+		return -1;
+	if (as && (!json_is_string(as) || strcmp(json_string_value(as), name)))
+		return rq_error(rq, "forbidden", "this session is %s's: 'as' may only name %s on the web socket", name, name);
+	rq->principal = name;
+	return principal_refusal(d, rq, cfg_principal_at(d->cfg, name, registry_today(d)));
+}
+
 /* rate_allow - a token bucket (common/bucket.c) per principal, rate per second with a burst
  * of one second's worth: one principal flooding the daemon gets refusals, the others are
  * still served */
@@ -464,7 +549,7 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 			 rq->op);
 		return 0;
 	}
-	if (request_principal(d, rq))
+	if (rq->web ? web_principal(d, rq) : request_principal(d, rq))
 		return 0;
 	if (rq->principal && !rq->rated && !rate_allow(rq->principal, d->cfg->requests_per_second)) {
 		rq_error(rq, "rate_limited", "%s sent more than %d requests in a second (daemon.requests_per_second); wait a moment and send again",
@@ -474,7 +559,7 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 	rq->rated = 1;
 	if (authz_check(d, rq, e->who))
 		return 0;
-	if ((e->flags & OP_WRITE) && rq->id && replay_lookup(d, rq))
+	if ((e->flags & OP_WRITE) && !(e->flags & OP_SECRET) && rq->id && replay_lookup(d, rq))
 		return 0;
 	out = json_object();
 	mark = events_mark(d);
@@ -490,10 +575,10 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 		json_object_update(reply, out);
 		json_decref(rq->reply);
 		rq->reply = reply;
-		if ((e->flags & OP_WRITE) && audit_request(d, rq_principal(rq), rq->op, rq->body, rq->reply)) {
+		if ((e->flags & OP_WRITE) && !(e->flags & OP_SECRET) && audit_request(d, rq_principal(rq), rq->op, rq->body, rq->reply)) {
 			rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
 				 "the change could not be written to the audit log: %s", store_errmsg(d->store));
-		} else if ((e->flags & OP_WRITE) && rq->id && replay_store(d, rq)) {
+		} else if ((e->flags & OP_WRITE) && !(e->flags & OP_SECRET) && rq->id && replay_store(d, rq)) {
 			rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
 				 "the request could not be recorded: %s", store_errmsg(d->store));
 		}
@@ -508,6 +593,8 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 		else
 			store_unkeep(d->store);
 		events_truncate(d, mark);
+		if (rq->on_failure && !again)	/* what a refusal still records (a failed login) */
+			rq->on_failure(d, rq->failure_arg);
 	} else if (!fast) {
 		store_release(d->store);
 	}
@@ -527,6 +614,8 @@ static void request_again(struct request *rq)
 	rq->failed = rq->replayed = rq->ran = 0;
 	rq->flags = 0;
 	rq->principal = NULL;
+	rq_on_failure(rq, NULL, NULL);
+	rq_reply_file(rq, NULL, 0);
 }
 
 /* turn_fast - can the turn run without savepoints: is every op in it OP_RERUN? */
@@ -538,29 +627,56 @@ static int turn_fast(const struct request *batch, size_t n)
 	return 1;
 }
 
-/* request_reply - send [identity][delimiter?][json] */
+static void file_free(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/* reply_file_send - the reply's file frame, handed to zmq without a copy */
+static int reply_file_send(struct request *rq)
+{
+	zmq_msg_t m;
+
+	if (zmq_msg_init_data(&m, rq->file, rq->file_size, file_free, NULL))
+		return -1;
+	rq->file = NULL;
+	if (zmq_msg_send(&m, rq->sock, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&m);
+		return -1;
+	}
+	return 0;
+}
+
+/* request_reply - send [identity][delimiter?][json][file?] */
 static void request_reply(struct daemon *d, struct request *rq)
 {
 	char *text;
-	size_t sizes[2] = { 0, 0 };
+	size_t sizes[3] = { 0, 0, 0 }, nsizes;
+
+	(void)d;
 
 	if (!rq->reply)
 		rq->reply = json_pack("{s:s?,s:b}", "id", rq->id, "ok", 1);
 	text = rq->reply_text ? rq->reply_text : jdump(rq->reply, JSON_COMPACT);
 	sizes[rq->delimiter] = strlen(text);
+	nsizes = rq->delimiter ? 2 : 1;
+	if (rq->file && !rq->failed)
+		sizes[nsizes++] = rq->file_size;
 	/* a client holding too many unread replies (bytes here, messages by the high-water
 	 * mark: EAGAIN) or gone (EHOSTUNREACH) gets none; counted, logged by api_turn */
-	if (!inflow_reply(rq->fd, sizes, rq->delimiter ? 2 : 1, 0)) {
-	} else if (zmq_msg_send(&rq->identity, d->api, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+	if (!inflow_reply(rq->fd, sizes, nsizes, 0)) {
+	} else if (zmq_msg_send(&rq->identity, rq->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
 		if (errno == EAGAIN)
 			inflow_reply_dropped();
 		else if (errno != EHOSTUNREACH)
 			log_warn("reply to %s not sent: %s", rq->op ? rq->op : "a request", zmq_strerror(errno));
-	} else if ((rq->delimiter && zmq_send(d->api, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-		   || zmq_send(d->api, text, strlen(text), ZMQ_DONTWAIT) < 0) {
+	} else if ((rq->delimiter && zmq_send(rq->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		   || zmq_send(rq->sock, text, strlen(text), ZMQ_DONTWAIT | (nsizes > (size_t)rq->delimiter + 1 ? ZMQ_SNDMORE : 0)) < 0
+		   || (nsizes > (size_t)rq->delimiter + 1 && reply_file_send(rq) < 0)) {
 		log_warn("reply to %s not sent: %s", rq->op ? rq->op : "a request", zmq_strerror(errno));
 	} else {
-		inflow_reply(rq->fd, sizes, rq->delimiter ? 2 : 1, 1);
+		inflow_reply(rq->fd, sizes, nsizes, 1);
 	}
 	if (text != rq->reply_text)
 		free(text);
@@ -616,11 +732,16 @@ void api_turn(struct daemon *d)
 	if (own || memory || replies)
 		log_warn("api: %lu connections cut holding more than %zu bytes unread (daemon.max_request_bytes twice and a MiB), %lu cut while the daemon held too much memory, %lu replies dropped for clients holding 16 MiB of unread replies",
 			 own, 2 * d->cfg->max_request_bytes + (1 << 20), memory, replies);
-	while (n < API_BATCH && request_read(d, &batch[n]) == 0) {
-		request_parse(&batch[n]);
-		if (!batch[n].failed)
-			batch[n].e = find_op(batch[n].op);
-		n++;
+	accounts_turn();
+	for (int w = 0; w < 2; w++) {
+		void *sock = w ? d->web : d->api;
+
+		while (sock && n < API_BATCH && request_read(d, sock, &batch[n]) == 0) {
+			request_parse(&batch[n]);
+			if (!batch[n].failed)
+				batch[n].e = find_op(batch[n].op);
+			n++;
+		}
 	}
 	if (n == 0)
 		return;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounts.h"
 #include "api.h"
 #include "audit.h"
 #include "backup.h"
@@ -113,6 +114,8 @@ static void setup_state(struct daemon *d, const char *state_dir_opt)
 			     : xasprintf("ipc://%s/events.sock", d->state_dir);
 	d->jobs_endpoint = d->cfg->jobs_endpoint ? xstrdup(d->cfg->jobs_endpoint)
 			   : xasprintf("ipc://%s/jobs.sock", d->state_dir);
+	d->web_endpoint = d->cfg->web_endpoint ? xstrdup(d->cfg->web_endpoint)
+			  : xasprintf("ipc://%s/web.sock", d->state_dir);
 }
 
 /* setup_signals - block the signals we handle and read them from a signalfd */
@@ -243,12 +246,13 @@ static void main_loop(struct daemon *d)
 			{ d->jobs, 0, ZMQ_POLLIN, 0 },
 			{ d->zap, 0, ZMQ_POLLIN, 0 },
 			{ d->events, 0, ZMQ_POLLIN, 0 },	/* (un)subscriptions */
+			{ d->web, 0, ZMQ_POLLIN, 0 },
 		};
 		long timeout = min_timeout(min_timeout(poll_timeout(d, next_due(d, &due)), jobs_timeout_ms(d)),
 					   min_timeout(supervisor_timeout_ms(d), backup_timeout_ms(d)));
 
 		timeout = min_timeout(timeout, inflow_trim_ms());
-		int rc = zmq_poll(items, 5, timeout);
+		int rc = zmq_poll(items, 6, timeout);
 
 		if (rc < 0 && errno != EINTR)
 			fatal("zmq_poll: %s", zmq_strerror(errno));
@@ -285,7 +289,7 @@ static void main_loop(struct daemon *d)
 			daemon_reload(d, err, sizeof(err));
 			events_flush(d);
 		}
-		if (items[0].revents & ZMQ_POLLIN) {
+		if ((items[0].revents | items[5].revents) & ZMQ_POLLIN) {
 			due.stale = 1;	/* clock ops move the fake clock and run due work themselves */
 			api_turn(d);
 		}
@@ -398,7 +402,7 @@ int main(int argc, char **argv)
 		if (store_meta_set(d.store, "epoch", buf))
 			fatal("cannot write to the database %s: %s", d.db_path, store_errmsg(d.store));
 	}
-	if (audit_init(&d, err, sizeof(err)) || replyto_init(&d, err, sizeof(err)))
+	if (audit_init(&d, err, sizeof(err)) || replyto_init(&d, err, sizeof(err)) || accounts_init(&d, err, sizeof(err)))
 		fatal("%s", err);
 	d.units = registry_build(&d, d.cfg, &errors);
 	if (!d.units) {

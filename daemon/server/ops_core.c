@@ -61,6 +61,7 @@ int op_status(struct daemon *d, struct request *rq, json_t *out)
 	json_object_set_new(out, "workers", jobs_workers_json());
 	json_object_set_new(out, "disabled_channels", channels_disabled_json(d));
 	json_object_set_new(out, "jobs", json_string(d->jobs_endpoint));
+	json_object_set_new(out, "web", json_string(d->web_endpoint));
 	json_object_set_new(out, "units", json_pack("{s:I,s:o,s:o}", "total",
 		(json_int_t)d->units->nunits, "active_by_level", counts, "attached_by_level", attached));
 	json_object_set_new(out, "calendar_unconfirmed", calwarn_json(d->cfg, today));

@@ -75,7 +75,8 @@ int daemon_reload(struct daemon *d, char *err, size_t errsize)
 		return -1;
 	}
 	if ((cfg->api_endpoint && strcmp(cfg->api_endpoint, d->api_endpoint))
-	    || (cfg->events_endpoint && strcmp(cfg->events_endpoint, d->events_endpoint)))
+	    || (cfg->events_endpoint && strcmp(cfg->events_endpoint, d->events_endpoint))
+	    || (cfg->web_endpoint && strcmp(cfg->web_endpoint, d->web_endpoint)))
 		log_warn("reload: endpoints changed in the file take effect at the next restart");
 	unitset_destroy(&d->units);	/* it shares the old config's units: free it first */
 	cfg_destroy(&d->cfg);

@@ -89,7 +89,7 @@ class Keyed:
         self.socks["sub:" + name] = s
         return s
 
-    def call(self, name, op, files=(), **fields):
+    def call(self, name, op, /, files=(), **fields):
         """op as the principal name, over tcp with its key; "admin": the local socket"""
         if name == "admin":
             return self.d.call(op, files=files, **fields)

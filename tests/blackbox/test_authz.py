@@ -49,8 +49,21 @@ TABLE = {
     "proposals.import": ({}, "huynh.van.nam", "ke.la"),
     "titles.list": ({}, "tran.thi.thu", "ke.la"),
     "inbox.deliver": ({"inbox": "none.eml"}, "admin", "tran.van.binh"),
-    "inbox.list": ({}, "admin", "tran.thi.thu"),
-    "inbox.show": ({"message": 1}, "admin", "tran.van.binh"),
+    "inbox.list": ({}, "tran.van.binh", "ke.la"),
+    "inbox.show": ({"message": 1}, "tran.van.binh", "ke.la"),
+    "inbox.accept": ({"message": 1}, "tran.van.binh", "ngo.thi.kim"),
+    "inbox.reject": ({"message": 1, "reason": "x"}, "le.thi.hoa", "tran.thi.thu"),
+    "inbox.retry": ({"message": 1}, "tran.van.binh", "ke.la"),
+    "account.invite": ({"name": "tran.thi.thu"}, "admin", "tran.van.binh"),
+    "account.passwd": ({"name": "tran.thi.thu"}, "admin", "hoang.thi.mai"),
+    "account.lock": ({"name": "tran.thi.thu"}, "admin", "doan.van.hung"),
+    "account.unlock": ({"name": "tran.thi.thu"}, "admin", "nguyen.thi.lan"),
+    "accounts.list": ({}, "admin", "tran.thi.thu"),
+    "session.login": ({"name": "tran.thi.thu", "password": "x"}, "admin", "tran.thi.thu"),
+    "session.redeem": ({"token": "0" * 64, "password": "x"}, "admin", "hoang.thi.mai"),
+    "session.show": ({"session": "0" * 64}, "admin", "ke.la"),
+    "session.logout": ({"session": "0" * 64}, "admin", "ke.la"),
+    "report.file": ({"receipt": "BN-2024-000001", "sha256": "0" * 64}, "tran.thi.thu", "ke.la"),
 }
 
 

@@ -324,10 +324,10 @@ def test_thiduactl_submit_review_and_completeness_csv():
         assert rc == 0 and "accepted" in out, out
 
 
-SCHEMA = 15	# the schema version this thiduad writes
-# what migrations 13 to 15 added, taken away again: the tests that take a database back to
+SCHEMA = 17	# the schema version this thiduad writes
+# what migrations 13 to 17 added, taken away again: the tests that take a database back to
 # an older schema use it (a new migration adds its own undo here, once)
-UNDO_13_TO_15 = """
+UNDO_13_TO_17 = """
     ALTER TABLE channel_state DROP COLUMN settings;
     ALTER TABLE channel_state DROP COLUMN last_error;
     ALTER TABLE channel_state DROP COLUMN last_error_at;
@@ -335,7 +335,13 @@ UNDO_13_TO_15 = """
     ALTER TABLE deliveries DROP COLUMN anytime;
     DROP TABLE zalo_tokens;
     DROP TABLE reply_tokens;
+    DROP TABLE inbox_files;
     DROP TABLE inbox;
+    DROP TABLE accounts;
+    DROP TABLE invites;
+    DELETE FROM sqlite_sequence WHERE name = 'invites';
+    DROP TABLE sessions;
+    DROP TABLE login_failures;
 """
 
 
@@ -358,7 +364,7 @@ def test_a_database_of_schema_7_keeps_its_files_when_upgraded():
             CREATE INDEX audit_object ON audit (object, seq);
             CREATE INDEX submissions_obligation ON submissions (obligation);
             ALTER TABLE requests DROP COLUMN key;
-            """ + UNDO_13_TO_15 + """
+            """ + UNDO_13_TO_17 + """
             PRAGMA user_version = 7;
         """)
         eq(con.execute("SELECT count(*) FROM blobs").fetchone()[0], 1, "one blob for both")
@@ -411,7 +417,7 @@ def test_a_database_of_schema_9_is_rebuilt_with_the_same_rows_and_rules():
         con.execute(f"PRAGMA schema_version = {version + 1}")
         con.execute("PRAGMA writable_schema = OFF")
         con.execute("ALTER TABLE requests DROP COLUMN key")
-        con.executescript(UNDO_13_TO_15)
+        con.executescript(UNDO_13_TO_17)
         con.execute("PRAGMA user_version = 9")
         con.commit()
         con.close()

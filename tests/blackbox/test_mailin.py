@@ -439,3 +439,26 @@ def test_mailin_more_than_64_attachments_is_refused_not_cut():
         eq(p.returncode, 0, p.stderr.decode())
         eq([(r["outcome"], r["code"]) for r in inbox(d)], [("refused", "too_many_files")], "refused")
         eq(submissions(d), [], "no part of it submitted")
+
+
+def test_mailin_replies_as_real_clients_write_them():
+    """Outlook, Gmail, Thunderbird, iPhone Mail and a forward (tests/blackbox/mail_clients.py):
+    every file with its exact Vietnamese name, in order, and the first text part as the note.
+    The phone's photographed page is inline with a Content-ID in a multipart/mixed: a file
+    sent, not a picture of the body (those are inside a multipart/related)."""
+    import mail_clients as mc
+    tmp = scratch()
+    with Daemon(config=reply_config(tmp), start_at="2024-10-25T12:00:00+07:00") as d:
+        at(d, "2024-11-01T12:00")
+        to = reply_address(d)
+        for kind in ("outlook", "gmail", "thunderbird", "phone", "forward"):
+            raw, note, files = mc.CLIENTS[kind](to, f"<{kind}-direct@client.example>")
+            p = mailin(d, raw, to, "--sender", TRUNGAN)
+            eq(p.returncode, 0, p.stderr.decode())
+            row = inbox(d)[-1]
+            eq((row["outcome"], row["code"]), ("submitted", None), f"{kind}: {row['detail']}")
+            got = query(d, "SELECT f.name, f.sha256, s.note FROM submission_files f JOIN submissions s"
+                           " ON s.id = f.submission WHERE s.receipt = ?1 ORDER BY f.idx", row["receipt"])
+            eq([(g["name"], g["sha256"]) for g in got], [(n, hashlib.sha256(b).hexdigest()) for n, b in files],
+               f"{kind}: the files")
+            eq(got[0]["note"].strip(), note.strip(), f"{kind}: the note")

@@ -2,6 +2,9 @@
 principal speaks with its own CURVE key. A principal reads its own unit and the units
 under it, what its unit receives and what waits for its decision; an auditor reads
 everything and changes nothing; lists hold only the rows their reader may read."""
+import hashlib
+import json
+import re
 import time
 
 from harness import eq, served_ops
@@ -160,14 +163,43 @@ def test_every_row_of_the_authorization_table_over_tcp():
         t.no("kiem.toan", "config.reload")
         t.no("kiem.toan", "notifications.retry", notification=1)
         t.no("kiem.toan", "notify.test", channel="x")
-        # the inbox of replies by mail: the office's administrators and the local one
+        # the inbox of replies by mail: delivered by the local administrator only; read by
+        # the receiving offices (each its reports' mail: test_mailin_held) and by those who
+        # read everything
         for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
             t.no(who, "inbox.deliver", inbox="x.eml")
-            t.no(who, "inbox.list")
-            t.no(who, "inbox.show", message=1)
+            eq(t.ok(who, "inbox.list")["messages"], [], f"{who}: no mail yet")
+            t.no(who, "inbox.show", code="not_found", message=1)
         eq(t.ok("admin", "inbox.list")["messages"], [], "an admin of a top unit reads the inbox")
         t.no("admin", "inbox.show", code="not_found", message=1)
         t.no("admin", "inbox.deliver", code="not_found", inbox="x.eml")
+        # a receipt's file: whoever reads the receipt (its reply ends with the file frame)
+        sha = hashlib.sha256(DOC).hexdigest()
+        t.ops.add("report.file")
+        for who in ("nguyen.thi.lan", "tran.van.binh", "kiem.toan"):
+            s = k.sock(who)
+            s.send_multipart([b"", json.dumps({"op": "report.file", "receipt": r_lan, "sha256": sha}).encode()])
+            frames = s.recv_multipart()
+            eq((json.loads(frames[1])["sha256"], frames[2]), (sha, DOC), f"{who} downloads the file")
+        for who in ("huynh.van.nam", "tran.thi.thu", "hoang.thi.mai"):
+            t.no(who, "report.file", receipt=r_lan, sha256=sha)
+        # accounts: an admin of a top unit and the local administrator; the list, the auditor too
+        for who in ("kiem.toan", "nguyen.thi.lan", "pham.minh.tuan"):
+            t.no(who, "account.invite", name="tran.thi.thu")
+            t.no(who, "account.passwd", password="mật khẩu đủ dài", name="tran.thi.thu")
+            t.no(who, "account.lock", name="tran.thi.thu")
+            t.no(who, "account.unlock", name="tran.thi.thu")
+        eq(len(t.ok("kiem.toan", "accounts.list")["accounts"]), len(t.ok("admin", "accounts.list")["accounts"]), "auditor")
+        t.no("nguyen.thi.lan", "accounts.list")
+        # logins come from the web socket or the local administrator, not a principal's key
+        t.no("nguyen.thi.lan", "session.login", password="mật khẩu đủ dài", name="nguyen.thi.lan")
+        t.no("kiem.toan", "session.redeem", token="0" * 64, password="mật khẩu đủ dài")
+        t.no("nguyen.thi.lan", "session.show", code="session_expired", session="0" * 64)
+        t.no("nguyen.thi.lan", "session.logout", code="session_expired", session="0" * 64)
+        # the decision on held mail: the receiving office's reviewers, approvers and admins
+        for op, extra in (("inbox.accept", {}), ("inbox.reject", {"reason": "x"}), ("inbox.retry", {})):
+            t.no("kiem.toan", op, message=1, **extra)
+            t.no("admin", op, code="not_found", message=1, **extra)
         t.no("kiem.toan", "proposal.create", code="not_permitted", programme="BK-TT", year=2024, unit="CUCHI-HKH",
              nominee="CHKH-PHULOI", nominee_name="Chi hội")
         draft = t.ok("nguyen.thi.lan", "proposal.create", programme="CDHT-XA", year=2025, unit="XA-ANPHU")["proposal"]

@@ -6,7 +6,7 @@ import sqlite3
 
 from harness import Daemon, eq
 from keyed import Keyed
-from test_intake import UNDO_13_TO_15
+from test_intake import UNDO_13_TO_17
 
 DOC_LAN = "Báo cáo năm 2024 của xã An Phú".encode()
 DOC_NAM = "Báo cáo năm 2024 của xã Phú Hòa Đông".encode()
@@ -63,7 +63,7 @@ def test_ids_recorded_before_the_upgrade_keep_their_principal():
             INSERT INTO r11 SELECT id, op, reply, at, key FROM requests;
             DROP TABLE requests;
             ALTER TABLE r11 RENAME TO requests;
-            """ + UNDO_13_TO_15 + """
+            """ + UNDO_13_TO_17 + """
             PRAGMA user_version = 11;
         """)
         con.close()

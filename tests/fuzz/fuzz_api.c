@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "accounts.h"
 #include "api.h"
 #include "audit.h"
 #include "clock.h"
@@ -146,7 +147,7 @@ static void daemon_up(void)
 	if (time_parse(START, d.cfg->utc_offset, &d.fake_now))
 		fatal("fuzz_api: bad start time");
 	d.epoch = d.fake_now;
-	if (audit_init(&d, err, sizeof(err)))
+	if (audit_init(&d, err, sizeof(err)) || accounts_init(&d, err, sizeof(err)))
 		fatal("%s", err);
 	snprintf(buf, sizeof(buf), "%lld", (long long)d.epoch);
 	if (store_meta_set(d.store, "epoch", buf))

@@ -37,4 +37,13 @@ void mailin_msg_free(struct mailin_msg *m);
 /* mailin_token - the TOKEN of "LOCAL+TOKEN@DOMAIN" (malloc'd), or NULL */
 char *mailin_token(const char *address);
 
+/* mailin_handover.c: shared by thidua-mailin and thidua-imap */
+#include <jansson.h>
+extern const char *mailin_prog;		/* names the program in messages on stderr */
+int mailin_keep(const char *state_dir, const char *data, size_t len, char *name, size_t namesize);
+json_t *mailin_request(const struct mailin_msg *m, const char *name, size_t len, const char *recipient, const char *sender);
+int mailin_deliver(const char *endpoint, double timeout, json_t *req, const struct mailin_msg *m);
+int mailin_handover(const char *state_dir, const char *endpoint, double timeout, const char *data, size_t len,
+		    const char *recipient, const char *sender);
+
 #endif

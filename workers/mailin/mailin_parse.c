@@ -3,7 +3,9 @@
  * Message-ID, whether it is automatic (RFC 3834), the attachments in any nesting (a
  * forwarded message's too) with their names decoded (RFC 2231 and RFC 2047, as Outlook,
  * Gmail and Thunderbird write Vietnamese names), and the first text part as the note.
- * Inline images without a name and signatures are not attachments.
+ * Signatures, and the pictures of an HTML body (an image with a Content-ID inside a
+ * multipart/related: a logo) are not attachments; a named image elsewhere is (a phone's
+ * photo of the signed report).
  */
 #include <ctype.h>
 #include <gmime/gmime.h>
@@ -70,18 +72,28 @@ static void add_file(struct mailin_msg *m, const char *name, GMimePart *part)
 	 * kept readable: the bad bytes become U+FFFD */
 	clean = xstrdup(name);
 	utf8_sanitize(clean);
-	/* a path a client put in the name: keep its last component */
+	/* a path a client put in the name: keep its last component that is not empty */
+	for (size_t n = strlen(clean); n && strchr("/\\", clean[n - 1]); n--)
+		clean[n - 1] = 0;
 	for (char *slash; (slash = strpbrk(clean, "/\\")) != NULL;)
 		memmove(clean, slash + 1, strlen(slash + 1) + 1);
+	if (!*clean) {		/* the name was only slashes */
+		free(clean);
+		clean = xstrdup("tep-dinh-kem");
+	}
 	m->files[m->nfiles].name = clean;
 	m->files[m->nfiles].size = b->len;
 	m->files[m->nfiles].data = xmalloc(b->len ? b->len : 1);
-	memcpy(m->files[m->nfiles].data, b->data, b->len);
+	if (b->len)	/* an empty part's array may have no data at all */
+		memcpy(m->files[m->nfiles].data, b->data, b->len);
 	m->nfiles++;
 	g_byte_array_free(b, TRUE);
 }
 
-static void walk(GMimeObject *obj, struct mailin_msg *m, int depth)
+/* walk - the parts under obj; related: inside a multipart/related, where an image with a
+ * Content-ID is a picture of the HTML body (a logo); in a multipart/mixed such an image is
+ * a file sent (a phone's mail app sends a photographed page inline, with a Content-ID) */
+static void walk(GMimeObject *obj, struct mailin_msg *m, int depth, int related)
 {
 	GMimeContentType *ct;
 	char *type;
@@ -92,14 +104,15 @@ static void walk(GMimeObject *obj, struct mailin_msg *m, int depth)
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
 		if (inner)
-			walk(g_mime_message_get_mime_part(inner), m, depth + 1);
+			walk(g_mime_message_get_mime_part(inner), m, depth + 1, 0);
 		return;
 	}
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int rel = g_mime_content_type_is_type(g_mime_object_get_content_type(obj), "multipart", "related");
 
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-			walk(g_mime_multipart_get_part(mp, i), m, depth + 1);
+			walk(g_mime_multipart_get_part(mp, i), m, depth + 1, rel);
 		return;
 	}
 	if (!GMIME_IS_PART(obj))
@@ -111,7 +124,7 @@ static void walk(GMimeObject *obj, struct mailin_msg *m, int depth)
 	{
 		const char *name = g_mime_part_get_filename(GMIME_PART(obj));
 		const char *disp = g_mime_object_get_disposition(obj);
-		int inline_image = !strncmp(type, "image/", 6) && (!disp || !g_ascii_strcasecmp(disp, "inline"))
+		int inline_image = related && !strncmp(type, "image/", 6) && (!disp || !g_ascii_strcasecmp(disp, "inline"))
 				   && g_mime_object_get_header(obj, "Content-ID");
 
 		if (is_signature(type) || inline_image) {
@@ -123,7 +136,16 @@ static void walk(GMimeObject *obj, struct mailin_msg *m, int depth)
 			char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
 
 			if (text) {
+				char *w;
+
 				m->note = xstrdup(text);
+				/* lines end in LF, whichever way the message came (a pipe from Postfix
+				 * gives LF, IMAP and a raw file CRLF) */
+				w = m->note;
+				for (const char *r = m->note; *r; r++)
+					if (!(r[0] == '\r' && r[1] == '\n'))
+						*w++ = *r;
+				*w = 0;
 				utf8_sanitize(m->note);
 				if (strlen(m->note) > MAILIN_MAX_NOTE)
 					m->note[utf8_clip(m->note, MAILIN_MAX_NOTE)] = 0;
@@ -196,7 +218,7 @@ int mailin_parse(const char *data, size_t size, struct mailin_msg *m, char *why,
 				m->to_token = mailin_token(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
 		}
 	}
-	walk(g_mime_message_get_mime_part(msg), m, 0);
+	walk(g_mime_message_get_mime_part(msg), m, 0, 0);
 	g_object_unref(msg);
 	return 0;
 }
