@@ -2,6 +2,8 @@
 #
 #   make run      build, then start thiduad in the foreground with config/thidua.cfg
 #   make check    build, run every test, then run them again under ASan + UBSan
+#   make structure  the daemon's modules: no circle, no folder calling up, no source over
+#                 800 lines (tests/tools/layers.py; make check runs it too)
 #   make install  PREFIX, DESTDIR, SYSCONFDIR and UNITDIR are honoured
 #   make deb      build/deb/thidua_VERSION_ARCH.deb (dpkg-buildpackage, then lintian)
 #
