@@ -678,6 +678,20 @@ static json_t *obligation_row_json(struct daemon *d, sqlite3_stmt *s)
 	return o;
 }
 
+/* receipt_files - the files of a receipt ([] for an unknown one) */
+static json_t *receipt_files(struct daemon *d, const char *number)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT f.name, f.size, f.sha256 FROM submission_files f"
+				     " JOIN submissions s ON s.id = f.submission WHERE s.receipt = ?1 ORDER BY f.idx");
+	json_t *files = json_array();
+
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(files, file_object(col(s, 0), sqlite3_column_int64(s, 1), col(s, 2)));
+	sqlite3_reset(s);
+	return files;
+}
+
 /* obligation_json - one obligation by id */
 static json_t *obligation_json(struct daemon *d, int64_t id)
 {
@@ -791,8 +805,9 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	struct reader rd;
 	json_t *list, *row;
 	sqlite3_stmt *s;
+	int with_files = 0;
 
-	if (rq_failed(rq))
+	if (rq_failed(rq) || rq_bool(rq, "with_files", &with_files) < 0)
 		return -1;
 	if (json_object_get(rq_body(rq), "under") && !(under = rq_unit(d, rq, "under")))
 		return -1;
@@ -834,6 +849,9 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 		/* a row of a unit that closed into 'under': marked with that predecessor's code */
 		if (pred)
 			json_object_set_new(row, "predecessor", json_string(pred->code));
+		/* the latest version's files: the reader sees the row, so it reads its receipt */
+		if (with_files)
+			json_object_set_new(row, "files", col(s, 7) ? receipt_files(d, col(s, 7)) : json_array());
 		json_array_append_new(list, row);
 	}
 	sqlite3_reset(s);

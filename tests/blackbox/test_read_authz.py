@@ -72,6 +72,17 @@ def test_every_row_of_the_authorization_table_over_tcp():
         eq(len(units_of("kiem.toan")), ALL_OBLIGATED, "the auditor")
         eq(len(units_of("admin")), ALL_OBLIGATED, "the local administrator")
         eq(units_of("hoang.thi.mai"), set(), "the city's office of education reads none of Củ Chi's")
+        # with files: each row's receipt's files, for the rows the reader reads and no other
+        def files_of(who):
+            rows = t.ok(who, "obligations.list", report="BC-NAM", period="2024", with_files=True)["obligations"]
+            return {o["receipt"]: [f["sha256"] for f in o["files"]] for o in rows if o["files"]}
+        sha = hashlib.sha256(DOC).hexdigest()
+        eq(files_of("nguyen.thi.lan"), {r_lan: [sha]}, "a commune: its own receipt's files")
+        eq(files_of("tran.van.binh"), {r_lan: [sha], r_nam: [sha]}, "the receiving office: all it receives")
+        eq(files_of("hoang.thi.mai"), {}, "none of another office's")
+        # units.show with codes: the registry, for any principal
+        eq([u["code"] for u in t.ok("tran.thi.thu", "units.show", codes=["XA-PHUHOADONG", "XA-ANPHU"])["units"]],
+           ["XA-PHUHOADONG", "XA-ANPHU"], "in the order asked")
 
         # completeness: the subtree counted, or the receiving office
         for who in ("tran.van.binh", "pham.minh.tuan", "kiem.toan"):
