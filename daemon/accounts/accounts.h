@@ -48,6 +48,7 @@ int op_session_redeem(struct daemon *d, struct request *rq, json_t *out);
 int op_session_show(struct daemon *d, struct request *rq, json_t *out);
 int op_session_logout(struct daemon *d, struct request *rq, json_t *out);
 int op_report_file(struct daemon *d, struct request *rq, json_t *out);
+int op_proposal_file(struct daemon *d, struct request *rq, json_t *out);
 
 /* shared by accounts.c and sessions.c */
 int account_password_check(struct daemon *d, struct request *rq, const char *name, const char *password);

@@ -1,9 +1,9 @@
 /*
- * download.c - report.file: one file of a receipt, by its SHA-256, as a file frame of the
- * reply, for whoever may read the receipt (the report.receipt row of the authorization
- * table). The web page's downloads go through it: the gateway never opens the database.
- * The bytes are hashed again before they leave: a file changed on disk is refused, not
- * sent.
+ * download.c - report.file and proposal.file: one file of a receipt or of a proposal's
+ * dossier, by its SHA-256, as a file frame of the reply, for whoever may read the receipt
+ * (the report.receipt row of the authorization table) or the proposal (proposal.show's).
+ * The web page's downloads go through them: the gateway never opens the database. The
+ * bytes are hashed again before they leave: a file changed on disk is refused, not sent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "config.h"
 #include "outbox.h"
+#include "proposals.h"
 #include "registry.h"
 #include "reorg.h"
 #include "rq.h"
@@ -61,20 +62,79 @@ static void *read_stored(struct daemon *d, const char *hex, int64_t size)
 	return data;
 }
 
+/* want_sha256 - the request's sha256: 64 lowercase hexadecimal digits, or NULL with the
+ * error reply */
+static const char *want_sha256(struct request *rq, const char *listed_by)
+{
+	const char *hex = rq_str(rq, "sha256", 1);
+
+	if (hex && (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)) {
+		rq_error(rq, "invalid_field", "'sha256' must be 64 lowercase hexadecimal digits, as %s lists them", listed_by);
+		return NULL;
+	}
+	return hex;
+}
+
+/* found_file - what a SELECT of (name, size, data) found: the name, the size, the
+ * bytes when the row holds them (else size stays, data NULL), size -1 when the row's
+ * bytes do not have the size it says */
+struct found_file {
+	char *name;
+	void *data;
+	int64_t size;
+};
+
+/* found_read - row s (name, size, data) into f */
+static void found_read(sqlite3_stmt *s, struct found_file *f)
+{
+	f->name = xstrdup((const char *)sqlite3_column_text(s, 0));
+	f->size = sqlite3_column_int64(s, 1);
+	f->data = NULL;
+	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+		f->data = xmalloc(f->size ? (size_t)f->size : 1);
+		if (sqlite3_column_bytes(s, 2) == f->size)
+			memcpy(f->data, sqlite3_column_blob(s, 2), (size_t)f->size);
+		else
+			f->size = -1;
+	}
+}
+
+/* reply_found - the file's bytes (from its row, or under files/), hashed again, as the
+ * reply's file frame (out holds the JSON members; emptied on an error); `whose` names it
+ * in an error ("receipt BN-2024-000001"). Frees f. */
+static int reply_found(struct daemon *d, struct request *rq, json_t *out, struct found_file *f, const char *hex,
+		       const char *whose)
+{
+	char got[65];
+
+	if (!f->data && f->size >= 0)
+		f->data = read_stored(d, hex, f->size);
+	if (f->data && f->size >= 0)
+		sha256_hex(f->data, (size_t)f->size, got);
+	if (!f->data || f->size < 0 || strcmp(got, hex)) {
+		free(f->data);
+		json_object_clear(out);
+		rq_error(rq, "internal", "the stored copy of \"%s\" (%s) is missing or changed: run thiduactl files verify, restore it from a backup",
+			 f->name, whose);
+		free(f->name);
+		return -1;
+	}
+	free(f->name);
+	rq_reply_file(rq, f->data, (size_t)f->size);
+	return 0;
+}
+
 int op_report_file(struct daemon *d, struct request *rq, json_t *out)
 {
-	const char *number = rq_str(rq, "receipt", 1), *hex = number ? rq_str(rq, "sha256", 1) : NULL;
+	const char *number = rq_str(rq, "receipt", 1), *hex = number ? want_sha256(rq, "the receipt") : NULL;
 	sqlite3_stmt *s;
 	struct reader rd;
-	void *data = NULL;
-	char *name = NULL, got[65];
-	int64_t size = 0;
+	struct found_file f = { 0 };
+	char whose[128];
 	int found = 0, seen;
 
 	if (!hex)
 		return -1;
-	if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
-		return rq_error(rq, "invalid_field", "'sha256' must be 64 lowercase hexadecimal digits, as the receipt lists them");
 	s = store_stmt(d->store, "SELECT o.unit, o.report FROM submissions s JOIN obligations o ON o.id = s.obligation WHERE s.receipt = ?1");
 	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW) {
@@ -93,35 +153,54 @@ int op_report_file(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		found = 1;
-		name = xstrdup((const char *)sqlite3_column_text(s, 0));
-		size = sqlite3_column_int64(s, 1);
-		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
-			data = xmalloc(size ? (size_t)size : 1);
-			if (sqlite3_column_bytes(s, 2) == size)
-				memcpy(data, sqlite3_column_blob(s, 2), (size_t)size);
-			else
-				size = -1;
-		}
+		found_read(s, &f);
 	}
 	sqlite3_reset(s);
 	if (!found)
 		return rq_error(rq, "unknown_file", "receipt %s has no file with SHA-256 %s: report.receipt lists its files", number, hex);
-	if (!data && size >= 0)
-		data = read_stored(d, hex, size);
-	if (data && size >= 0)
-		sha256_hex(data, (size_t)size, got);
-	if (!data || size < 0 || strcmp(got, hex)) {
-		free(data);
-		rq_error(rq, "internal", "the stored copy of \"%s\" (receipt %s) is missing or changed: run thiduactl files verify, restore it from a backup",
-			 name, number);
-		free(name);
+	json_object_set_new(out, "receipt", json_string(number));
+	json_object_set_new(out, "name", json_string(f.name));
+	json_object_set_new(out, "size", json_integer(f.size));
+	json_object_set_new(out, "sha256", json_string(hex));
+	snprintf(whose, sizeof(whose), "receipt %s", number);
+	return reply_found(d, rq, out, &f, hex, whose);
+}
+
+/* op_proposal_file - a file of a proposal's dossier (any version of it): the proposal is
+ * found and its reader checked as proposal.show does, with its errors */
+int op_proposal_file(struct daemon *d, struct request *rq, json_t *out)
+{
+	long long id;
+	const char *hex;
+	json_t *shown;
+	sqlite3_stmt *s;
+	struct found_file f = { 0 };
+	char whose[64];
+	int found = 0;
+
+	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id) || !(hex = want_sha256(rq, "proposal.show")))
+		return -1;
+	shown = json_object();
+	if (op_proposal_show(d, rq, shown)) {	/* unknown_proposal, forbidden */
+		json_decref(shown);
 		return -1;
 	}
-	json_object_set_new(out, "receipt", json_string(number));
-	json_object_set_new(out, "name", json_string(name));
-	json_object_set_new(out, "size", json_integer(size));
+	json_decref(shown);
+	s = store_stmt(d->store, "SELECT name, size, data FROM proposal_files WHERE proposal = ?1 AND sha256 = ?2"
+		       " ORDER BY version DESC, idx LIMIT 1");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		found = 1;
+		found_read(s, &f);
+	}
+	sqlite3_reset(s);
+	if (!found)
+		return rq_error(rq, "unknown_file", "proposal #%lld has no file with SHA-256 %s: proposal.show lists its files", id, hex);
+	json_object_set_new(out, "proposal", json_integer(id));
+	json_object_set_new(out, "name", json_string(f.name));
+	json_object_set_new(out, "size", json_integer(f.size));
 	json_object_set_new(out, "sha256", json_string(hex));
-	free(name);
-	rq_reply_file(rq, data, (size_t)size);
-	return 0;
+	snprintf(whose, sizeof(whose), "proposal #%lld", id);
+	return reply_found(d, rq, out, &f, hex, whose);
 }

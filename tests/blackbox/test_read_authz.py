@@ -118,13 +118,25 @@ def test_every_row_of_the_authorization_table_over_tcp():
         t.no("tran.thi.thu", "notifications.show", notification=other[0]["id"])
 
         # proposals: the proposer, its deciders (now and before), the units above, the auditor
-        p = t.ok("ngo.thi.kim", "proposal.create", programme="BK-TT", year=2024, unit="CUCHI-HKH",
-                 nominee="CHKH-PHULOI", nominee_name="Chi hội Khuyến học ấp Phú Lợi", submit=True)["proposal"]
+        p = t.ok("ngo.thi.kim", "proposal.create", files=[("tờ trình.pdf", DOC)], programme="BK-TT", year=2024,
+                 unit="CUCHI-HKH", nominee="CHKH-PHULOI", nominee_name="Chi hội Khuyến học ấp Phú Lợi",
+                 submit=True)["proposal"]
         eq(p["decider"], "CUCHI", "waits for the district")
         for who in ("ngo.thi.kim", "pham.minh.tuan", "doan.van.hung", "kiem.toan"):
             t.ok(who, "proposal.show", proposal=p["id"])
         for who in ("nguyen.thi.lan", "tran.van.binh", "hoang.thi.mai"):
             t.no(who, "proposal.show", proposal=p["id"])
+        # a dossier's file: whoever reads the proposal (its reply ends with the file frame)
+        sha = hashlib.sha256(DOC).hexdigest()
+        t.ops.add("proposal.file")
+        for who in ("ngo.thi.kim", "pham.minh.tuan", "kiem.toan"):
+            s = k.sock(who)
+            s.send_multipart([b"", json.dumps({"op": "proposal.file", "proposal": p["id"], "sha256": sha}).encode()])
+            frames = s.recv_multipart()
+            got = json.loads(frames[1])
+            eq((got["name"], got["sha256"], frames[2]), ("tờ trình.pdf", sha, DOC), f"{who} downloads the file")
+        for who in ("nguyen.thi.lan", "tran.van.binh", "hoang.thi.mai"):
+            t.no(who, "proposal.file", proposal=p["id"], sha256=sha)
         ids = lambda who: [x["id"] for x in t.ok(who, "proposals.list")["proposals"]]
         eq(ids("ngo.thi.kim"), [p["id"]], "the proposer lists it")
         eq(ids("nguyen.thi.lan"), [], "another unit does not")
