@@ -294,6 +294,16 @@ def test_the_decider_sees_the_dossiers_and_decides_a_batch():
             assert f'<input type="checkbox" name="ho_so" id="hs-{i}" value="{i}">' in page.text
             assert f'<label for="hs-{i}">' in page.text, "labels tied to the boxes"
         assert "to-trinh.pdf" in page.text and "Tổng: <strong>90</strong> / 100" in page.text, "files and scores"
+        # each dossier file is a link, downloaded through the daemon (proposal.file)
+        f = s.d.call("proposal.show", proposal=a)["proposal"]["files"][0]
+        link = f'/tep-de-nghi/{a}/{f["sha256"]}'
+        assert f'<a href="{link}">to-trinh.pdf</a>' in page.text, page.text[:3000]
+        got = nam.get(link)
+        eq((got.status, got.body), (200, "TO TRINH Gia đình ông Nguyễn Văn An".encode()), "the decider downloads it")
+        assert "to-trinh.pdf" in got.header("Content-Disposition"), got.header("Content-Disposition")
+        lan = s.login("nguyen.thi.lan")
+        eq(lan.get(link).status, 403, "another commune's clerk does not")
+        eq(nam.get(f"/tep-de-nghi/{a}/{'0' * 64}").status, 404, "no such file")
         assert "Gửi xét duyệt" in page.text and "tran.thi.thu" in page.text, "the history"
         # the filter form: by programme, by year
         clan = s.d.call("proposal.create", programme="DHHT", year=2024, unit="AP-PHD-PHULOI", nominee_name="Dòng họ Nguyễn",
@@ -400,6 +410,10 @@ def test_the_clerk_creates_a_proposal_follows_it_and_resubmits_it_when_returned(
         one = thu.get(loc)
         assert "Đã gửi hồ sơ đề nghị" in one.text and "Ủy ban nhân dân xã Phú Hòa Đông" in one.text, "where it waits"
         assert "tờ trình.pdf" in one.text and "Chờ xét duyệt" in one.text
+        for f in p["files"]:
+            link = f'/tep-de-nghi/{pid}/{f["sha256"]}'
+            assert f'<a href="{link}">{f["name"]}</a>' in one.text, one.text[:3000]
+        eq(thu.get(f'/tep-de-nghi/{pid}/{p["files"][1]["sha256"]}').body, b"DOCX", "the clerk downloads its dossier")
         assert 'action="/de-nghi/%d"' % pid not in one.text, "no resubmission form while it waits"
         assert f'href="/de-nghi/{pid}"' in thu.get("/de-nghi").text, "in the unit's list"
         # returned by the decider: the reason, then corrected and sent again

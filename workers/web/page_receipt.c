@@ -133,11 +133,12 @@ static char *disposition(const char *name)
 	return b.p;
 }
 
-void page_download(struct web_req *r, struct web_resp *w)
+/* download - the file of r->args[1] (a SHA-256) of r->args[0] (named by key) through op,
+ * whose reply has one file frame */
+static void download(struct web_req *r, struct web_resp *w, const char *op, const char *key)
 {
 	void *blob = NULL;
-	json_t *reply = web_call_file(r, json_pack("{s:s,s:s,s:s}", "op", "report.file", "receipt", r->args[0],
-						   "sha256", r->args[1]), &blob);
+	json_t *reply = web_call_file(r, json_pack("{s:s,s:s,s:s}", "op", op, key, r->args[0], "sha256", r->args[1]), &blob);
 	const char *name;
 
 	if (!reply_ok(reply) || !blob) {
@@ -152,4 +153,17 @@ void page_download(struct web_req *r, struct web_resp *w)
 	w->content_type = "application/octet-stream";
 	w->disposition = disposition(name ? name : r->args[1]);
 	json_decref(reply);
+}
+
+/* page_download - /tep/RECEIPT/SHA256: a file of a receipt (report.file) */
+void page_download(struct web_req *r, struct web_resp *w)
+{
+	download(r, w, "report.file", "receipt");
+}
+
+/* page_proposal_download - /tep-de-nghi/ID/SHA256: a file of a proposal's dossier
+ * (proposal.file; the daemon reads ID's digits) */
+void page_proposal_download(struct web_req *r, struct web_resp *w)
+{
+	download(r, w, "proposal.file", "proposal");
 }
