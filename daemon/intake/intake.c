@@ -621,7 +621,46 @@ int receipt_replay(struct daemon *d, const char *number, json_t *out)
 	return 0;
 }
 
-/* op_report_receipt - show a receipt again */
+/* receipt_history - every version of the obligation receipt `number` is one of (number,
+ * version, received_at, on_time, by version) into out's "versions", and its reviews
+ * (action, reason, at, due_at: the new due moment of a return, by time) into "reviews" */
+static void receipt_history(struct daemon *d, const char *number, json_t *out)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT v.receipt, v.version, v.received_at, v.on_time FROM submissions v"
+				     " WHERE v.obligation = (SELECT obligation FROM submissions WHERE receipt = ?1)"
+				     " ORDER BY v.version, v.id");
+	json_t *versions = json_array(), *reviews = json_array();
+
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *v = json_object();
+
+		json_object_set_new(v, "number", json_string(col(s, 0)));
+		json_object_set_new(v, "version", json_integer(sqlite3_column_int64(s, 1)));
+		json_object_set_new(v, "received_at", json_time(d, sqlite3_column_int64(s, 2)));
+		json_object_set_new(v, "on_time", json_boolean(sqlite3_column_int(s, 3)));
+		json_array_append_new(versions, v);
+	}
+	sqlite3_reset(s);
+	s = store_stmt(d->store, "SELECT r.action, r.reason, r.at, r.due_at FROM reviews r"
+		       " WHERE r.obligation = (SELECT obligation FROM submissions WHERE receipt = ?1) ORDER BY r.at, r.id");
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *v = json_object();
+
+		json_object_set_new(v, "action", json_string(col(s, 0)));
+		json_object_set_new(v, "reason", col(s, 1) ? json_string(col(s, 1)) : json_null());
+		json_object_set_new(v, "at", json_time(d, sqlite3_column_int64(s, 2)));
+		json_object_set_new(v, "due_at", sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null()
+				    : json_time(d, sqlite3_column_int64(s, 3)));
+		json_array_append_new(reviews, v);
+	}
+	sqlite3_reset(s);
+	json_object_set_new(out, "versions", versions);
+	json_object_set_new(out, "reviews", reviews);
+}
+
+/* op_report_receipt - show a receipt again, with the obligation's versions and reviews */
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *number = rq_str(rq, "number", 1);
@@ -640,6 +679,7 @@ int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 		return authz_read_refused(rq, &rd, "this receipt (of another unit, reported to another office)");
 	}
 	json_object_set_new(out, "receipt", r);
+	receipt_history(d, number, out);
 	return 0;
 }
 

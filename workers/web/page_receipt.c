@@ -2,7 +2,8 @@
  * page_receipt.c - a receipt (printable), the unit's receipts, a file of a receipt.
  *
  * The receipt page is what a clerk prints and files: number, time received, on time or
- * late, each file with its size and SHA-256. Files are downloaded through the daemon
+ * late, each file with its size and SHA-256, and the report's history (every version
+ * received, each return or acceptance with its reason). Files are downloaded through the daemon
  * (report.file, by receipt and hash): the gateway never reads the store.
  */
 #include <stdio.h>
@@ -13,6 +14,59 @@
 #include "web.h"
 #include "web_util.h"
 #include "xalloc.h"
+
+static const char *review_vi(const char *action)
+{
+	return !action ? "" : !strcmp(action, "accept") ? "Được chấp nhận" : !strcmp(action, "return") ? "Bị trả lại"
+	       : !strcmp(action, "waive") ? "Được miễn nộp" : action;
+}
+
+/* history - every version of the report and its reviews, oldest first (report.receipt's
+ * versions and reviews, merged by time: one offset everywhere, so the texts compare) */
+static void history(struct buf *b, json_t *reply, const char *number)
+{
+	json_t *vs = json_object_get(reply, "versions"), *rs = json_object_get(reply, "reviews");
+	size_t iv = 0, ir = 0, nv = json_array_size(vs), nr = json_array_size(rs);
+
+	if (nv < 2 && !nr)
+		return;
+	hput(b, "<h2>Lịch sử các lần nộp</h2>\n<ol class=\"history\">");
+	while (iv < nv || ir < nr) {
+		json_t *v = iv < nv ? json_array_get(vs, iv) : NULL, *rv = ir < nr ? json_array_get(rs, ir) : NULL;
+		const char *vat = json_string_value(json_object_get(v, "received_at"));
+		const char *rat = json_string_value(json_object_get(rv, "at"));
+		char at[32];
+
+		if (v && (!rv || strcmp(vat ? vat : "", rat ? rat : "") <= 0)) {
+			const char *n = json_string_value(json_object_get(v, "number"));
+
+			time_text(vat, at, sizeof(at));
+			hput(b, "<li>%s — lần nộp %lld, ", at, (long long)json_integer_value(json_object_get(v, "version")));
+			if (n && !strcmp(n, number))
+				hput(b, "<strong>biên nhận %s (biên nhận này)</strong>", n);
+			else
+				hput(b, "biên nhận <a href=\"/bien-nhan/%u\">%s</a>", n ? n : "", n ? n : "");
+			hput(b, ", <span class=\"%R\">%R</span></li>", json_is_true(json_object_get(v, "on_time")) ? "ontime" : "late",
+			     json_is_true(json_object_get(v, "on_time")) ? "đúng hạn" : "muộn");
+			iv++;
+		} else {
+			const char *reason = json_string_value(json_object_get(rv, "reason"));
+			const char *due = json_string_value(json_object_get(rv, "due_at"));
+
+			time_text(rat, at, sizeof(at));
+			hput(b, "<li>%s — <strong>%s</strong>", at, review_vi(json_string_value(json_object_get(rv, "action"))));
+			if (reason)
+				hput(b, "; lý do: %s", reason);
+			if (due) {
+				time_text(due, at, sizeof(at));
+				hput(b, "; hạn nộp lại %s", at);
+			}
+			hput(b, "</li>");
+			ir++;
+		}
+	}
+	hput(b, "</ol>\n");
+}
 
 void page_receipt(struct web_req *r, struct web_resp *w)
 {
@@ -58,7 +112,9 @@ void page_receipt(struct web_req *r, struct web_resp *w)
 			"<td data-label=\"SHA-256\"><code class=\"hash\">%s</code></td></tr>\n",
 		     number, sha, json_string_value(json_object_get(f, "name")), size, sha);
 	}
-	hput(b, "</tbody></table>\n<p class=\"noprint\"><button type=\"button\" data-print>In biên nhận</button> "
+	hput(b, "</tbody></table>\n");
+	history(b, reply, number ? number : "");
+	hput(b, "<p class=\"noprint\"><button type=\"button\" data-print>In biên nhận</button> "
 		"<a href=\"/bien-nhan\">Các biên nhận của đơn vị</a></p></article>\n");
 	page_end(w);
 	json_decref(reply);
@@ -103,7 +159,8 @@ void page_receipts(struct web_req *r, struct web_resp *w)
 		     state_text_vi(json_string_value(json_object_get(o, "state"))));
 	}
 	if (n)
-		hput(b, "</tbody></table>\n<p class=\"hint\">Mỗi báo cáo hiện biên nhận của lần nộp gần nhất.</p>\n");
+		hput(b, "</tbody></table>\n<p class=\"hint\">Mỗi báo cáo hiện biên nhận của lần nộp gần nhất; "
+			"các lần nộp trước ở trang biên nhận.</p>\n");
 	else
 		hput(b, "<p class=\"empty\">Đơn vị chưa nộp báo cáo nào.</p>\n");
 	page_end(w);
