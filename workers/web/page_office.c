@@ -88,10 +88,10 @@ static int select_report(struct web_req *r, const char *qr, const char *qp, cons
 
 	memset(s, 0, sizeof(*s));
 	*fail = NULL;
-	clock = web_call(r, json_pack("{s:s}", "op", "clock.show"));
+	clock = web_call(r, json_pack("{s:s}", "op", OP_CLOCK_SHOW));
 	snprintf(s->now, sizeof(s->now), "%s", js(clock, "now") ? js(clock, "now") : "");
 	json_decref(clock);
-	s->reports = web_call(r, json_pack("{s:s}", "op", "reports.list"));
+	s->reports = web_call(r, json_pack("{s:s}", "op", OP_REPORTS_LIST));
 	if (!reply_ok(s->reports)) {
 		*fail = json_incref(s->reports);
 		return -1;
@@ -110,7 +110,7 @@ static int select_report(struct web_req *r, const char *qr, const char *qp, cons
 				continue;
 			if (!mine)
 				mine = o;
-			dl = web_call(r, json_pack("{s:s,s:s}", "op", "deadlines", "report", js(o, "code")));
+			dl = web_call(r, json_pack("{s:s,s:s}", "op", OP_DEADLINES, "report", js(o, "code")));
 			if (newest_open(dl, s->now)) {
 				s->report = js(o, "code");
 				s->deadlines = dl;
@@ -124,7 +124,7 @@ static int select_report(struct web_req *r, const char *qr, const char *qp, cons
 	if (!s->report)
 		return 0;
 	if (!s->deadlines)
-		s->deadlines = web_call(r, json_pack("{s:s,s:s}", "op", "deadlines", "report", s->report));
+		s->deadlines = web_call(r, json_pack("{s:s,s:s}", "op", OP_DEADLINES, "report", s->report));
 	if (!reply_ok(s->deadlines)) {
 		*fail = json_incref(s->deadlines);
 		return -1;
@@ -281,7 +281,7 @@ static json_t *contacts_of(struct web_req *r, json_t *list)
 			json_decref(codes);
 			continue;
 		}
-		reply = web_call(r, json_pack("{s:s,s:o}", "op", "units.show", "codes", codes));
+		reply = web_call(r, json_pack("{s:s,s:o}", "op", OP_UNITS_SHOW, "codes", codes));
 		json_array_foreach(json_object_get(reply, "units"), k, u)
 			json_object_set(byunit, js(u, "code"), u);
 		json_decref(reply);
@@ -322,7 +322,7 @@ static void missing_list(struct web_req *r, struct buf *b, json_t *c, const stru
 		hput(b, "<p class=\"empty\">Tất cả đơn vị đã nộp.</p>\n");
 		return;
 	}
-	sched = web_call(r, json_pack("{s:s,s:s}", "op", "schedule", "unit", receiver ? receiver : ""));
+	sched = web_call(r, json_pack("{s:s,s:s}", "op", OP_SCHEDULE, "unit", receiver ? receiver : ""));
 	units = contacts_of(r, m);
 	hput(b, "<table class=\"list\"><thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Tình trạng</th>"
 		"<th scope=\"col\">Liên hệ</th><th scope=\"col\">Lần nhắc tới</th><th scope=\"col\">Miễn nộp</th></tr></thead><tbody>\n");
@@ -403,7 +403,7 @@ static void review_form(struct web_req *r, struct buf *b, const json_t *o, size_
 static void obligations(struct web_req *r, struct buf *b, const struct sel *s, const char *under,
 			const struct review_err *err)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s,s:b}", "op", "obligations.list", "under", under, "report",
+	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s,s:b}", "op", OP_OBLIGATIONS_LIST, "under", under, "report",
 					      s->report, "period", s->period, "with_files", 1)), *o;
 	size_t i, header = 0;
 
@@ -479,7 +479,7 @@ static void office_page(struct web_req *r, struct web_resp *w, const char *qr, c
 		goto out;
 	}
 	if (s.report && s.period) {
-		json_t *req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", s.report, "period", s.period);
+		json_t *req = json_pack("{s:s,s:s,s:s}", "op", OP_COMPLETENESS, "report", s.report, "period", s.period);
 
 		if (s.under)
 			json_object_set_new(req, "under", json_string(s.under));
@@ -534,17 +534,17 @@ void page_office_review(struct web_req *r, struct web_resp *w)
 	json_t *req, *reply = NULL;
 
 	if (action && !strcmp(action, "accept"))
-		op = "report.accept", tb = "da-chap-nhan";
+		op = OP_REPORT_ACCEPT, tb = "da-chap-nhan";
 	else if (action && !strcmp(action, "return"))
-		op = "report.return", tb = "da-tra-lai";
+		op = OP_REPORT_RETURN, tb = "da-tra-lai";
 	else if (action && !strcmp(action, "waive"))
-		op = "report.waive", tb = "da-mien";
+		op = OP_REPORT_WAIVE, tb = "da-mien";
 	if (!unit || !report || !period || !op) {
 		page_error(r, w, 400, "Tổng hợp", "Biểu mẫu xét duyệt thiếu thông tin (đơn vị, báo cáo, kỳ hoặc thao tác).");
 		return;
 	}
-	if (strcmp(op, "report.accept") && (!reason || !*reason)) {
-		err.text = !strcmp(op, "report.return") ? "Hãy ghi lý do trả lại: đơn vị sẽ đọc lý do này để sửa báo cáo."
+	if (strcmp(op, OP_REPORT_ACCEPT) && (!reason || !*reason)) {
+		err.text = !strcmp(op, OP_REPORT_RETURN) ? "Hãy ghi lý do trả lại: đơn vị sẽ đọc lý do này để sửa báo cáo."
 						       : "Hãy ghi lý do miễn nộp.";
 		w->status = 400;
 		office_page(r, w, report, period, under, &err);
@@ -590,7 +590,7 @@ void page_office_csv(struct web_req *r, struct web_resp *w)
 		page_error(r, w, 404, "Tổng hợp", "Chưa có kỳ báo cáo nào đang mở.");
 		goto out;
 	}
-	req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", s.report, "period", s.period);
+	req = json_pack("{s:s,s:s,s:s}", "op", OP_COMPLETENESS, "report", s.report, "period", s.period);
 	if (s.under)
 		json_object_set_new(req, "under", json_string(s.under));
 	c = web_call(r, req);

@@ -70,7 +70,7 @@ static void history(struct buf *b, json_t *reply, const char *number)
 
 void page_receipt(struct web_req *r, struct web_resp *w)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s}", "op", "report.receipt", "number", r->args[0]));
+	json_t *reply = web_call(r, json_pack("{s:s,s:s}", "op", OP_REPORT_RECEIPT, "number", r->args[0]));
 	json_t *rc = json_object_get(reply, "receipt"), *f;
 	struct buf *b = &w->body;
 	const char *number, *note;
@@ -130,7 +130,7 @@ void page_receipts(struct web_req *r, struct web_resp *w)
 		page_error(r, w, 400, "Biên nhận", "Tài khoản của bạn không thuộc đơn vị nào.");
 		return;
 	}
-	reply = web_call(r, json_pack("{s:s,s:s}", "op", "obligations.list", "unit", r->me.unit));
+	reply = web_call(r, json_pack("{s:s,s:s}", "op", OP_OBLIGATIONS_LIST, "unit", r->me.unit));
 	if (!reply_ok(reply)) {
 		page_daemon_error(r, w, reply);
 		json_decref(reply);
@@ -215,12 +215,12 @@ static void download(struct web_req *r, struct web_resp *w, const char *op, cons
 /* page_download - /tep/RECEIPT/SHA256: a file of a receipt (report.file) */
 void page_download(struct web_req *r, struct web_resp *w)
 {
-	download(r, w, "report.file", "receipt");
+	download(r, w, OP_REPORT_FILE, "receipt");
 }
 
 /* page_proposal_download - /tep-de-nghi/ID/SHA256: a file of a proposal's dossier
  * (proposal.file; the daemon reads ID's digits) */
 void page_proposal_download(struct web_req *r, struct web_resp *w)
 {
-	download(r, w, "proposal.file", "proposal");
+	download(r, w, OP_PROPOSAL_FILE, "proposal");
 }
