@@ -36,6 +36,7 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out);
 int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out);
 int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out);
 int op_proposal_show(struct daemon *d, struct request *rq, json_t *out);
+int op_proposal_file(struct daemon *d, struct request *rq, json_t *out);
 int op_proposals_list(struct daemon *d, struct request *rq, json_t *out);
 int op_proposals_import(struct daemon *d, struct request *rq, json_t *out);
 int op_titles_list(struct daemon *d, struct request *rq, json_t *out);

@@ -620,7 +620,7 @@ int receipt_replay(struct daemon *d, const char *number, json_t *out)
 	return 0;
 }
 
-/* op_report_receipt - show a receipt again */
+/* op_report_receipt - show a receipt again, with the obligation's versions and reviews */
 int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 {
 	const char *number = rq_str(rq, "number", 1);
@@ -639,6 +639,7 @@ int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 		return authz_read_refused(rq, &rd, "this receipt (of another unit, reported to another office)");
 	}
 	json_object_set_new(out, "receipt", r);
+	intake_receipt_history(d, number, out);
 	return 0;
 }
 
@@ -674,6 +675,20 @@ json_t *intake_obligation_row_json(struct daemon *d, sqlite3_stmt *s)
 	json_object_set_new(o, "version", json_integer(sqlite3_column_int(s, 8)));
 	json_object_set_new(o, "reason", col(s, 9) ? json_string(col(s, 9)) : json_null());
 	return o;
+}
+
+/* intake_receipt_files - the files of a receipt ([] for an unknown one) */
+json_t *intake_receipt_files(struct daemon *d, const char *number)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT f.name, f.size, f.sha256 FROM submission_files f"
+				     " JOIN submissions s ON s.id = f.submission WHERE s.receipt = ?1 ORDER BY f.idx");
+	json_t *files = json_array();
+
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(files, file_object(col(s, 0), sqlite3_column_int64(s, 1), col(s, 2)));
+	sqlite3_reset(s);
+	return files;
 }
 
 /* obligation_json - one obligation by id */

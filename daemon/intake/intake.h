@@ -34,6 +34,10 @@ int op_reports_list(struct daemon *d, struct request *rq, json_t *out);
  * rt a request names (its "period" member), or an error reply */
 #define OBLIGATION_COLUMNS "unit, report, period, due_at, state, on_time, submitted_at, receipt, version, reason"
 json_t *intake_obligation_row_json(struct daemon *d, sqlite3_stmt *s);
+/* a receipt's files ([] for an unknown one); the versions and reviews of its obligation
+ * into out's "versions" and "reviews" */
+json_t *intake_receipt_files(struct daemon *d, const char *number);
+void intake_receipt_history(struct daemon *d, const char *number, json_t *out);
 int intake_want_period(struct daemon *d, struct request *rq, const struct report_type *rt, struct cal_period *p);
 
 #endif

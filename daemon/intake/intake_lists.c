@@ -1,7 +1,7 @@
 /*
  * intake_lists.c - intake's read ops: obligations.list (filtered obligations),
  * completeness (who has sent what, per unit, with a compiled report's inputs) and
- * reports.list (the submissions).
+ * reports.list (the submissions), and a receipt's history (report.receipt).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,8 +39,9 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 	struct reader rd;
 	json_t *list, *row;
 	sqlite3_stmt *s;
+	int with_files = 0;
 
-	if (rq_failed(rq))
+	if (rq_failed(rq) || rq_bool(rq, "with_files", &with_files) < 0)
 		return -1;
 	if (json_object_get(rq_body(rq), "under") && !(under = rq_unit(d, rq, "under")))
 		return -1;
@@ -82,6 +83,9 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 		/* a row of a unit that closed into 'under': marked with that predecessor's code */
 		if (pred)
 			json_object_set_new(row, "predecessor", json_string(pred->code));
+		/* the latest version's files: the reader sees the row, so it reads its receipt */
+		if (with_files)
+			json_object_set_new(row, "files", col(s, 7) ? intake_receipt_files(d, col(s, 7)) : json_array());
 		json_array_append_new(list, row);
 	}
 	sqlite3_reset(s);
@@ -271,4 +275,43 @@ int op_reports_list(struct daemon *d, struct request *rq, json_t *out)
 	}
 	json_object_set_new(out, "reports", list);
 	return 0;
+}
+
+/* intake_receipt_history - every version of the obligation receipt `number` is one of (number,
+ * version, received_at, on_time, by version) into out's "versions", and its reviews
+ * (action, reason, at, due_at: the new due moment of a return, by time) into "reviews" */
+void intake_receipt_history(struct daemon *d, const char *number, json_t *out)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT v.receipt, v.version, v.received_at, v.on_time FROM submissions v"
+				     " WHERE v.obligation = (SELECT obligation FROM submissions WHERE receipt = ?1)"
+				     " ORDER BY v.version, v.id");
+	json_t *versions = json_array(), *reviews = json_array();
+
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *v = json_object();
+
+		json_object_set_new(v, "number", json_string(col(s, 0)));
+		json_object_set_new(v, "version", json_integer(sqlite3_column_int64(s, 1)));
+		json_object_set_new(v, "received_at", json_time(d, sqlite3_column_int64(s, 2)));
+		json_object_set_new(v, "on_time", json_boolean(sqlite3_column_int(s, 3)));
+		json_array_append_new(versions, v);
+	}
+	sqlite3_reset(s);
+	s = store_stmt(d->store, "SELECT r.action, r.reason, r.at, r.due_at FROM reviews r"
+		       " WHERE r.obligation = (SELECT obligation FROM submissions WHERE receipt = ?1) ORDER BY r.at, r.id");
+	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *v = json_object();
+
+		json_object_set_new(v, "action", json_string(col(s, 0)));
+		json_object_set_new(v, "reason", col(s, 1) ? json_string(col(s, 1)) : json_null());
+		json_object_set_new(v, "at", json_time(d, sqlite3_column_int64(s, 2)));
+		json_object_set_new(v, "due_at", sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null()
+				    : json_time(d, sqlite3_column_int64(s, 3)));
+		json_array_append_new(reviews, v);
+	}
+	sqlite3_reset(s);
+	json_object_set_new(out, "versions", versions);
+	json_object_set_new(out, "reviews", reviews);
 }
