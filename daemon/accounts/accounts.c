@@ -94,7 +94,7 @@ void accounts_turn(void)
 int account_budget(struct request *rq)
 {
 	if (verifications >= VERIFY_PER_TURN)
-		return rq_error(rq, "login_throttled", "Máy chủ đang bận kiểm tra đăng nhập, vui lòng thử lại sau vài giây. "
+		return rq_error(rq, ERR_LOGIN_THROTTLED, "Máy chủ đang bận kiểm tra đăng nhập, vui lòng thử lại sau vài giây. "
 				"/ The server is busy checking other logins: try again in a few seconds.");
 	verifications++;
 	return 0;
@@ -117,12 +117,12 @@ int account_password_check(struct daemon *d, struct request *rq, const char *nam
 
 	(void)d;
 	if (n < PASSWORD_MIN || n > PASSWORD_MAX)
-		return rq_error(rq, "invalid_field", "'password': mật khẩu phải dài từ %d đến %d byte (hiện có %zu) / the password must be %d to %d bytes long (it has %zu)",
+		return rq_error(rq, ERR_INVALID_FIELD, "'password': mật khẩu phải dài từ %d đến %d byte (hiện có %zu) / the password must be %d to %d bytes long (it has %zu)",
 				PASSWORD_MIN, PASSWORD_MAX, n, PASSWORD_MIN, PASSWORD_MAX, n);
 	if (!utf8_valid(password, n))
-		return rq_error(rq, "invalid_field", "'password': mật khẩu phải là văn bản UTF-8 / the password must be UTF-8 text");
+		return rq_error(rq, ERR_INVALID_FIELD, "'password': mật khẩu phải là văn bản UTF-8 / the password must be UTF-8 text");
 	if (!strcasecmp(password, name))
-		return rq_error(rq, "invalid_field", "'password': mật khẩu không được trùng tên đăng nhập / the password must not be the login name");
+		return rq_error(rq, ERR_INVALID_FIELD, "'password': mật khẩu không được trùng tên đăng nhập / the password must not be the login name");
 	return 0;
 }
 
@@ -130,11 +130,11 @@ int account_password_check(struct daemon *d, struct request *rq, const char *nam
 int account_hash(struct request *rq, const char *password, char *out, size_t outsize)
 {
 	if (outsize < crypto_pwhash_STRBYTES)
-		return rq_error(rq, "internal", "account_hash: buffer too small");
+		return rq_error(rq, ERR_INTERNAL, "account_hash: buffer too small");
 	if (account_budget(rq))
 		return -1;
 	if (crypto_pwhash_str(out, password, strlen(password), PWHASH_OPS, PWHASH_MEM))
-		return rq_error(rq, "internal", "the password could not be hashed (out of memory?): try again");
+		return rq_error(rq, ERR_INTERNAL, "the password could not be hashed (out of memory?): try again");
 	return 0;
 }
 
@@ -169,7 +169,7 @@ static const struct principal *rq_account(struct daemon *d, struct request *rq)
 		return NULL;
 	p = principal_now(d, name);
 	if (!p)
-		rq_error(rq, "unknown_principal", "there is no principal '%.*s' in %s: accounts are those of the principals listed there (thiduactl principals list)",
+		rq_error(rq, ERR_UNKNOWN_PRINCIPAL, "there is no principal '%.*s' in %s: accounts are those of the principals listed there (thiduactl principals list)",
 			 (int)utf8_clip(name, 64), name, d->cfg->path);
 	return p;
 }
@@ -188,7 +188,7 @@ static int exec_name(struct daemon *d, const char *sql, const char *name, int64_
 
 static int storage_error(struct daemon *d, struct request *rq)
 {
-	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal", "the account could not be stored: %s",
+	return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL, "the account could not be stored: %s",
 			store_errmsg(d->store));
 }
 

@@ -47,7 +47,7 @@ int op_report_file(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return rq_error(rq, "unknown_receipt", "there is no receipt %.*s; receipt numbers look like BN-2024-000123",
+		return rq_error(rq, ERR_UNKNOWN_RECEIPT, "there is no receipt %.*s; receipt numbers look like BN-2024-000123",
 				(int)utf8_clip(number, 64), number);
 	}
 	authz_reader(d, rq, &rd);
@@ -65,7 +65,7 @@ int op_report_file(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	if (!found)
-		return rq_error(rq, "unknown_file", "receipt %s has no file with SHA-256 %s: report.receipt lists its files", number, hex);
+		return rq_error(rq, ERR_UNKNOWN_FILE, "receipt %s has no file with SHA-256 %s: report.receipt lists its files", number, hex);
 	json_object_set_new(out, "receipt", json_string(number));
 	json_object_set_new(out, "name", json_string(f.name));
 	json_object_set_new(out, "size", json_integer(f.size));

@@ -102,7 +102,7 @@ static void failed(struct request *rq, const char *name, const char *address, co
 static int login_failed(struct request *rq, const char *name, const char *address, const char *why)
 {
 	failed(rq, name, address, why);
-	return rq_error(rq, "login_failed", "Tên đăng nhập hoặc mật khẩu không đúng. / The name or the password is wrong.");
+	return rq_error(rq, ERR_LOGIN_FAILED, "Tên đăng nhập hoặc mật khẩu không đúng. / The name or the password is wrong.");
 }
 
 /* throttled - refused before any password is looked at: the address or the account has
@@ -114,12 +114,12 @@ static int throttled(struct daemon *d, struct request *rq, const char *name, con
 
 	if (failures_since(d, 1, address, now - FAILURE_WINDOW, &last) >= ADDRESS_FAILURES_MAX) {
 		time_format(last + FAILURE_WINDOW, d->cfg->utc_offset, when, sizeof(when));
-		return rq_error(rq, "login_throttled", "Quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau %s. "
+		return rq_error(rq, ERR_LOGIN_THROTTLED, "Quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau %s. "
 				"/ Too many failed logins from this address: try again after %s.", when, when);
 	}
 	if (name && failures_since(d, 0, name, now - FAILURE_WINDOW, &last) >= ACCOUNT_FAILURES_MAX) {
 		time_format(last + FAILURE_WINDOW, d->cfg->utc_offset, when, sizeof(when));
-		return rq_error(rq, "account_locked", "Tài khoản tạm khóa do đăng nhập sai nhiều lần, đến %s; thử lại sau thời điểm đó"
+		return rq_error(rq, ERR_ACCOUNT_LOCKED, "Tài khoản tạm khóa do đăng nhập sai nhiều lần, đến %s; thử lại sau thời điểm đó"
 				" hoặc đề nghị quản trị hệ thống mở khóa. / The account is locked after too many failed logins until %s:"
 				" try again then, or ask the administrator to unlock it.", when, when);
 	}
@@ -201,7 +201,7 @@ int session_open(struct daemon *d, struct request *rq, const char *name, const c
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE
 	    || audit_append(d, name, "session.login", name, p->unit, json_pack("{s:s,s:s}", "name", name, "address", address)))
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal", "the session could not be stored: %s",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL, "the session could not be stored: %s",
 				store_errmsg(d->store));
 	json_object_set_new(out, "session", json_string(token));
 	session_json(d, p, csrf, now, now, out);
@@ -216,7 +216,7 @@ static int login_caller(struct request *rq)
 {
 	if (rq_web(rq) || !strcmp(rq_principal(rq), "admin"))
 		return 0;
-	return rq_error(rq, "forbidden", "%s may not call %s: logins come from the web socket (thidua-web) or the local administrator",
+	return rq_error(rq, ERR_FORBIDDEN, "%s may not call %s: logins come from the web socket (thidua-web) or the local administrator",
 			rq_principal(rq), rq_op(rq));
 }
 
@@ -228,7 +228,7 @@ static const char *rq_address(struct request *rq)
 	if (rq_failed(rq))
 		return NULL;
 	if (a && strlen(a) > 64)
-		return rq_error(rq, "invalid_field", "'address' must be an IP address (at most 64 bytes)"), NULL;
+		return rq_error(rq, ERR_INVALID_FIELD, "'address' must be an IP address (at most 64 bytes)"), NULL;
 	return a && *a ? a : "-";
 }
 
@@ -265,7 +265,7 @@ int op_session_login(struct daemon *d, struct request *rq, json_t *out)
 		return login_failed(rq, name, address, p ? "wrong password" : "unknown name");
 	if (locked) {
 		failed(rq, name, address, "locked");
-		return rq_error(rq, "account_locked", "Tài khoản %s đang bị khóa; đề nghị quản trị hệ thống mở khóa (thiduactl principals unlock %s). "
+		return rq_error(rq, ERR_ACCOUNT_LOCKED, "Tài khoản %s đang bị khóa; đề nghị quản trị hệ thống mở khóa (thiduactl principals unlock %s). "
 				"/ The account %s is locked: ask the administrator to unlock it.", name, name, name);
 	}
 	if (principal_refusal(d, rq, cfg_principal_at(d->cfg, name, registry_today(d))))
@@ -303,14 +303,14 @@ int op_session_redeem(struct daemon *d, struct request *rq, json_t *out)
 	free(name);
 	if (!p || used) {
 		failed(rq, "", address, "invitation unknown or used");
-		return rq_error(rq, "invite_invalid", "Liên kết mời không hợp lệ hoặc đã được dùng; đề nghị quản trị hệ thống gửi thư mời mới. "
+		return rq_error(rq, ERR_INVITE_INVALID, "Liên kết mời không hợp lệ hoặc đã được dùng; đề nghị quản trị hệ thống gửi thư mời mới. "
 				"/ This invitation link is not valid or was already used: ask the administrator for a new one.");
 	}
 	if (now > expires) {
 		char when[64];
 
 		time_format(expires, d->cfg->utc_offset, when, sizeof(when));
-		return rq_error(rq, "invite_expired", "Liên kết mời đã hết hạn lúc %s; đề nghị quản trị hệ thống gửi thư mời mới. "
+		return rq_error(rq, ERR_INVITE_EXPIRED, "Liên kết mời đã hết hạn lúc %s; đề nghị quản trị hệ thống gửi thư mời mới. "
 				"/ This invitation expired at %s: ask the administrator for a new one.", when, when);
 	}
 	if (account_password_check(d, rq, p->name, password) || account_hash(rq, password, phash, sizeof(phash)))
@@ -327,14 +327,14 @@ int op_session_redeem(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_int64(s, 2, now);
 	if (rc != SQLITE_DONE || sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal", "the password could not be stored: %s",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL, "the password could not be stored: %s",
 				store_errmsg(d->store));
 	}
 	sqlite3_reset(s);
 	account_ends_sessions(d, p->name, &ended);
 	if (audit_append(d, p->name, "account.redeem", p->name, p->unit,
 			 json_pack("{s:s,s:s,s:i}", "name", p->name, "address", address, "sessions_ended", ended)))
-		return rq_error(rq, "internal", "the audit log could not be written: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the audit log could not be written: %s", store_errmsg(d->store));
 	s = store_stmt(d->store, "SELECT locked FROM accounts WHERE name = ?1");
 	sqlite3_bind_text(s, 1, p->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
@@ -358,7 +358,7 @@ static int session_find(struct daemon *d, struct request *rq, const char *token,
 	int found = 0, current = 0;
 
 	if (strlen(token) != 64 || strspn(token, "0123456789abcdef") != 64)
-		return rq_error(rq, "session_expired", "Phiên làm việc không hợp lệ hoặc đã hết hạn; vui lòng đăng nhập lại. "
+		return rq_error(rq, ERR_SESSION_EXPIRED, "Phiên làm việc không hợp lệ hoặc đã hết hạn; vui lòng đăng nhập lại. "
 				"/ The session is not valid or has expired: log in again.");
 	sha256_hex(token, 64, hash);
 	s = store_stmt(d->store, "SELECT name, csrf, created_at, seen_at FROM sessions WHERE hash = ?1");
@@ -381,7 +381,7 @@ static int session_find(struct daemon *d, struct request *rq, const char *token,
 		sqlite3_step(s);
 		sqlite3_reset(s);
 	}
-	return rq_error(rq, "session_expired", "Phiên làm việc đã hết hạn; vui lòng đăng nhập lại. / The session has expired: log in again.");
+	return rq_error(rq, ERR_SESSION_EXPIRED, "Phiên làm việc đã hết hạn; vui lòng đăng nhập lại. / The session has expired: log in again.");
 }
 
 int session_resolve(struct daemon *d, struct request *rq, const char *token, const char **name)
@@ -440,6 +440,6 @@ int op_session_logout(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_reset(s);
 	json_object_set_new(out, "name", json_string(p->name));
 	if (audit_append(d, p->name, "session.logout", p->name, p->unit, json_pack("{s:s}", "name", p->name)))
-		return rq_error(rq, "internal", "the audit log could not be written: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the audit log could not be written: %s", store_errmsg(d->store));
 	return 0;
 }

@@ -116,7 +116,7 @@ int proposal_may_propose(struct daemon *d, struct request *rq, const struct unit
 	if ((p->roles & (ROLE_SUBMITTER | ROLE_ADMIN))
 	    && (!strcmp(p->unit, u->code) || (home && unit_is_under_at(u, home, registry_today(d)))))
 		return 0;
-	return rq_error(rq, "not_permitted", "%s (%s, %s) may not %s for %s (%s): that takes a submitter of %s or of a unit above it%s",
+	return rq_error(rq, ERR_NOT_PERMITTED, "%s (%s, %s) may not %s for %s (%s): that takes a submitter of %s or of a unit above it%s",
 			p->name, p->display_name, p->unit, what, u->code, u->name, u->code,
 			(p->roles & (ROLE_SUBMITTER | ROLE_ADMIN)) ? "" : ", and this principal holds no submitter role");
 }
@@ -155,10 +155,10 @@ int proposal_may_decide(struct daemon *d, struct request *rq, const struct progr
 	}
 	roles_text(roles, rtext, sizeof(rtext));
 	if (!n)
-		return rq_error(rq, "not_permitted", "%s (%s, %s) may not decide stage %d of %s for proposal #%lld: it is decided by %s of %s (%s), and no principal of %s holds that role in the configuration; add one under 'principals', or let the local administrator (thiduactl without --as) decide",
+		return rq_error(rq, ERR_NOT_PERMITTED, "%s (%s, %s) may not decide stage %d of %s for proposal #%lld: it is decided by %s of %s (%s), and no principal of %s holds that role in the configuration; add one under 'principals', or let the local administrator (thiduactl without --as) decide",
 				me->name, me->display_name, me->unit, p->stage, pg->code, (long long)p->id, rtext,
 				p->decider, u ? u->name : p->decider, p->decider);
-	return rq_error(rq, "not_permitted", "%s (%s, %s) may not decide stage %d of %s for proposal #%lld: it is decided by %s of %s (%s): %s",
+	return rq_error(rq, ERR_NOT_PERMITTED, "%s (%s, %s) may not decide stage %d of %s for proposal #%lld: it is decided by %s of %s (%s): %s",
 			me->name, me->display_name, me->unit, p->stage, pg->code, (long long)p->id, rtext, p->decider,
 			u ? u->name : p->decider, who);
 }
@@ -485,7 +485,7 @@ static const char *state_hint(const char *state)
 
 static int db_error(struct daemon *d, struct request *rq, const char *what)
 {
-	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+	return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 			"%s could not be stored: %s; nothing was changed", what, store_errmsg(d->store));
 }
 
@@ -502,10 +502,10 @@ int proposal_decide_one(struct daemon *d, struct request *rq, const struct progr
 	char why[512], decider[80];
 
 	if (strcmp(p->state, "submitted"))
-		return rq_error(rq, "bad_state", "proposal #%lld is %s, not waiting for a decision: %s", (long long)p->id,
+		return rq_error(rq, ERR_BAD_STATE, "proposal #%lld is %s, not waiting for a decision: %s", (long long)p->id,
 				p->state, state_hint(p->state));
 	if (p->stage < 1 || (size_t)p->stage > pg->nstages)
-		return rq_error(rq, "bad_state", "proposal #%lld is at stage %d, but programme %s now has %zu stages; withdraw it and propose again",
+		return rq_error(rq, ERR_BAD_STATE, "proposal #%lld is at stage %d, but programme %s now has %zu stages; withdraw it and propose again",
 				(long long)p->id, p->stage, pg->code, pg->nstages);
 	st = &pg->stages[p->stage - 1];
 	if (proposal_may_decide(d, rq, pg, p, !strcmp(a, "score") ? st->role | ROLE_REVIEWER | ROLE_APPROVER : st->role))
@@ -513,16 +513,16 @@ int proposal_decide_one(struct daemon *d, struct request *rq, const struct progr
 	/* the last stage in force: a later one that has not begun (or has ended) is not waited for */
 	last = !stage_in_force(pg, p->stage + 1, registry_today(d));
 	if ((!strcmp(a, "return") || !strcmp(a, "reject")) && (!dc->reason || !*dc->reason))
-		return rq_error(rq, "reason_required", "to %s proposal #%lld give a reason the proposer will read (--reason)",
+		return rq_error(rq, ERR_REASON_REQUIRED, "to %s proposal #%lld give a reason the proposer will read (--reason)",
 				a, (long long)p->id);
 	if (dc->decision_no && !(last && !strcmp(a, "approve")))
-		return rq_error(rq, "invalid_field", "a decision number is given only when approving the last stage (stage %zu of %s); proposal #%lld is at stage %d: leave out --decision-no",
+		return rq_error(rq, ERR_INVALID_FIELD, "a decision number is given only when approving the last stage (stage %zu of %s); proposal #%lld is at stage %d: leave out --decision-no",
 				pg->nstages, pg->code, (long long)p->id, p->stage);
 	if (last && !strcmp(a, "approve") && (!dc->decision_no || !*dc->decision_no))
-		return rq_error(rq, "decision_no_required", "stage %d is the last of %s: approving proposal #%lld grants the title and needs the number of the decision (--decision-no, e.g. 15/QĐ-UBND)",
+		return rq_error(rq, ERR_DECISION_NO_REQUIRED, "stage %d is the last of %s: approving proposal #%lld grants the title and needs the number of the decision (--decision-no, e.g. 15/QĐ-UBND)",
 				p->stage, pg->code, (long long)p->id);
 	if (!strcmp(a, "score") && !dc->scores)
-		return rq_error(rq, "missing_field", "scoring proposal #%lld needs 'scores' {\"CRITERION\": value} (--score C=V)",
+		return rq_error(rq, ERR_MISSING_FIELD, "scoring proposal #%lld needs 'scores' {\"CRITERION\": value} (--score C=V)",
 				(long long)p->id);
 	scores = proposal_scores(d, p);
 	if (dc->scores)
@@ -536,9 +536,9 @@ int proposal_decide_one(struct daemon *d, struct request *rq, const struct progr
 	}
 	if (last && !strcmp(a, "approve")) {
 		if (proposal_decision_day_refusal(d, p, dc->decision_day, dc->decision_day_given, why, sizeof(why)))
-			return rq_error(rq, "invalid_field", "%s", why);
+			return rq_error(rq, ERR_INVALID_FIELD, "%s", why);
 		if (p->level == 1 && proposal_title_overlap(d, pg, p->nominee, p->place, dc->decision_day, why, sizeof(why)))
-			return rq_error(rq, "title_held", "%s", why);
+			return rq_error(rq, ERR_TITLE_HELD, "%s", why);
 	}
 	xstrlcpy(decider, p->decider ? p->decider : "", sizeof(decider));
 	if (!strcmp(a, "score")) {
@@ -550,7 +550,7 @@ int proposal_decide_one(struct daemon *d, struct request *rq, const struct progr
 		if (ev < 0)
 			return db_error(d, rq, "the decision");
 		if (proposal_enter_stage(d, p, pg, p->stage + 1, ev, dc->group, why, sizeof(why)))
-			return *why ? rq_error(rq, "no_decider", "%s", why) : db_error(d, rq, "the decision");
+			return *why ? rq_error(rq, ERR_NO_DECIDER, "%s", why) : db_error(d, rq, "the decision");
 	} else {
 		const char *state = !strcmp(a, "approve") ? "granted" : !strcmp(a, "return") ? "returned" : "rejected";
 
@@ -692,13 +692,13 @@ int proposal_precheck(struct daemon *d, struct request *rq, const struct program
 
 	civil_from_days(today, &y, &m, &dd);
 	if (level > pg->levels)
-		return rq_error(rq, "invalid_field", "programme %s (%s) has only level 1", pg->code, pg->name);
+		return rq_error(rq, ERR_INVALID_FIELD, "programme %s (%s) has only level 1", pg->code, pg->name);
 	if (year > y + 1)
-		return rq_error(rq, "invalid_field", "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
+		return rq_error(rq, ERR_INVALID_FIELD, "year %lld is too far ahead: a proposal is for this year (%d) or the next", year, y);
 	if (closed_unit_refusal(d, rq, proposer, "propose"))
 		return -1;
 	if (!cfg_proposer_allowed(pg, proposer, why, sizeof(why)))
-		return rq_error(rq, "not_a_proposer", "%s", why);
+		return rq_error(rq, ERR_NOT_A_PROPOSER, "%s", why);
 	if (proposal_may_propose(d, rq, proposer, what))
 		return -1;
 	return 0;

@@ -42,7 +42,7 @@ int op_proposal_file(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	if (!found)
-		return rq_error(rq, "unknown_file", "proposal #%lld has no file with SHA-256 %s: proposal.show lists its files", id, hex);
+		return rq_error(rq, ERR_UNKNOWN_FILE, "proposal #%lld has no file with SHA-256 %s: proposal.show lists its files", id, hex);
 	json_object_set_new(out, "proposal", json_integer(id));
 	json_object_set_new(out, "name", json_string(f.name));
 	json_object_set_new(out, "size", json_integer(f.size));

@@ -282,7 +282,7 @@ static int create_batch(struct daemon *d, struct request *rq, json_t *out, const
 	json_object_set_new(out, "state", json_string(draft ? "draft" : "submitted"));
 	return 0;
 db_error:
-	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+	return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 			"the proposals could not be stored: %s; nothing was imported", store_errmsg(d->store));
 }
 
@@ -315,12 +315,12 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 	if (!file)
 		file = "proposals.csv";
 	if (rq_nfiles(rq) != 1)
-		return rq_error(rq, "missing_file", "proposals.import needs exactly one file frame holding the CSV text (got %zu)",
+		return rq_error(rq, ERR_MISSING_FILE, "proposals.import needs exactly one file frame holding the CSV text (got %zu)",
 				rq_nfiles(rq));
 	if (proposal_precheck(d, rq, pg, proposer, level, year, today, "import proposals"))
 		return -1;
 	if (!draft && proposal_window_refusal(d, pg, (int)year, clock_now(d), why, sizeof(why)))
-		return rq_error(rq, "window_closed", "%s", why);
+		return rq_error(rq, ERR_WINDOW_CLOSED, "%s", why);
 	data = rq_file(rq, 0, &size);
 	pb.file = file;
 	csv = csv_parse(data, size, why, sizeof(why));
@@ -342,7 +342,7 @@ int op_proposals_import(struct daemon *d, struct request *rq, json_t *out)
 			json_array_append_new(list, json_string(pb.list[i]));
 		if (pb.n > MAX_LISTED)
 			json_array_append_new(list, json_sprintf("... and %zu more", pb.n - MAX_LISTED));
-		rq_error(rq, "invalid_csv", "%s: %zu problem%s found, nothing was imported: %s", file, pb.n, pb.n == 1 ? "" : "s",
+		rq_error(rq, ERR_INVALID_CSV, "%s: %zu problem%s found, nothing was imported: %s", file, pb.n, pb.n == 1 ? "" : "s",
 			 pb.list && pb.list[0] ? pb.list[0] : "");
 		rq_error_set(rq, "errors", list);
 	} else {
@@ -376,10 +376,10 @@ int proposal_batch_decide(struct daemon *d, struct request *rq, json_t *out, int
 	}
 	sqlite3_reset(s);
 	if (!found)
-		return rq_error(rq, "unknown_batch", "there is no import (batch) %lld; 'thiduactl proposals list' shows each proposal's batch",
+		return rq_error(rq, ERR_UNKNOWN_BATCH, "there is no import (batch) %lld; 'thiduactl proposals list' shows each proposal's batch",
 				(long long)batch);
 	if (!(pg = cfg_programme(d->cfg, code)))
-		return rq_error(rq, "unknown_programme", "batch %lld belongs to programme %s, which the configuration no longer declares",
+		return rq_error(rq, ERR_UNKNOWN_PROGRAMME, "batch %lld belongs to programme %s, which the configuration no longer declares",
 				(long long)batch, code);
 	s = store_stmt(d->store, "SELECT id, stage FROM proposals WHERE batch = ?1 AND state = 'submitted' ORDER BY stage, id");
 	sqlite3_bind_int64(s, 1, batch);
@@ -400,7 +400,7 @@ int proposal_batch_decide(struct daemon *d, struct request *rq, json_t *out, int
 	}
 	sqlite3_reset(s);
 	if (!n)
-		return rq_error(rq, "nothing_to_decide", "no proposal of batch %lld is waiting for a decision; 'thiduactl proposals list --batch %lld' shows where they are",
+		return rq_error(rq, ERR_NOTHING_TO_DECIDE, "no proposal of batch %lld is waiting for a decision; 'thiduactl proposals list --batch %lld' shows where they are",
 				(long long)batch, (long long)batch);
 	/* below the threshold without a reason: name them all before deciding any */
 	if (!strcmp(dc->action, "approve") && (!dc->reason || !*dc->reason)) {
@@ -427,7 +427,7 @@ int proposal_batch_decide(struct daemon *d, struct request *rq, json_t *out, int
 		}
 		if (below) {
 			free(ids);
-			rq_error(rq, "below_threshold", "%zu of the %zu proposals of batch %lld do not pass the rubric of %s: %s%s; approving them anyway is an exception (xét đặc cách): a decider with the permission \"exception\" gives its reason (--reason) to approve them all; or decide those one by one",
+			rq_error(rq, ERR_BELOW_THRESHOLD, "%zu of the %zu proposals of batch %lld do not pass the rubric of %s: %s%s; approving them anyway is an exception (xét đặc cách): a decider with the permission \"exception\" gives its reason (--reason) to approve them all; or decide those one by one",
 				 below, n, (long long)batch, pg->code, msg, below > MAX_BELOW ? "; ..." : "");
 			rq_error_set(rq, "errors", list);
 			return -1;
@@ -438,7 +438,7 @@ int proposal_batch_decide(struct daemon *d, struct request *rq, json_t *out, int
 		struct proposal p;
 
 		if (proposal_load(d, ids[i], &p)) {
-			rq_error(rq, "internal", "proposal #%lld vanished during the decision", (long long)ids[i]);
+			rq_error(rq, ERR_INTERNAL, "proposal #%lld vanished during the decision", (long long)ids[i]);
 			goto out;
 		}
 		rc = proposal_decide_one(d, rq, pg, &p, dc);

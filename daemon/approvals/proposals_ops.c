@@ -52,11 +52,11 @@ const struct programme *proposal_want_programme(struct daemon *d, struct request
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", d->cfg->programmes[i].code);
 	}
 	if (best && best_d <= strlen(code) / 2 + 1)
-		rq_error(rq, "unknown_programme", "there is no programme '%s' (did you mean %s?); the programmes are %s", code, best, list);
+		rq_error(rq, ERR_UNKNOWN_PROGRAMME, "there is no programme '%s' (did you mean %s?); the programmes are %s", code, best, list);
 	else if (d->cfg->nprogrammes)
-		rq_error(rq, "unknown_programme", "there is no programme '%s'; the programmes are %s", code, list);
+		rq_error(rq, ERR_UNKNOWN_PROGRAMME, "there is no programme '%s'; the programmes are %s", code, list);
 	else
-		rq_error(rq, "unknown_programme", "there is no programme '%s': the configuration declares none (docs/CONFIG.md, 'programmes')", code);
+		rq_error(rq, ERR_UNKNOWN_PROGRAMME, "there is no programme '%s': the configuration declares none (docs/CONFIG.md, 'programmes')", code);
 	return NULL;
 }
 
@@ -82,10 +82,10 @@ static int want_proposal(struct daemon *d, struct request *rq, struct proposal *
 	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (proposal_load(d, id, p))
-		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
+		return rq_error(rq, ERR_UNKNOWN_PROPOSAL, "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
 	*pg = cfg_programme(d->cfg, p->programme);
 	if (!*pg) {
-		rq_error(rq, "unknown_programme", "proposal #%lld belongs to programme %s, which the configuration no longer declares; restore it to act on the proposal",
+		rq_error(rq, ERR_UNKNOWN_PROGRAMME, "proposal #%lld belongs to programme %s, which the configuration no longer declares; restore it to act on the proposal",
 			 id, p->programme);
 		proposal_clear(p);
 		return -1;
@@ -108,7 +108,7 @@ static int check_files(struct request *rq)
 
 		rq_file(rq, i, &size);
 		if (!size)
-			return rq_error(rq, "empty_file", "file \"%s\" is empty: send the dossier's content", json_string_value(v));
+			return rq_error(rq, ERR_EMPTY_FILE, "file \"%s\" is empty: send the dossier's content", json_string_value(v));
 	}
 	return 0;
 }
@@ -140,7 +140,7 @@ static int store_files(struct daemon *d, struct request *rq, int64_t id, int ver
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
-			return rq_error(rq, "internal", "the dossier could not be stored: %s; nothing was recorded", store_errmsg(d->store));
+			return rq_error(rq, ERR_INTERNAL, "the dossier could not be stored: %s; nothing was recorded", store_errmsg(d->store));
 	}
 	return 0;
 }
@@ -155,7 +155,7 @@ static int want_scores(struct request *rq, const struct programme *pg, json_t **
 	if (!v || json_is_null(v))
 		return 0;
 	if (!(*out = proposal_scores_parse(pg, v, why, sizeof(why))))
-		return rq_error(rq, "invalid_score", "%s", why);
+		return rq_error(rq, ERR_INVALID_SCORE, "%s", why);
 	return 0;
 }
 
@@ -166,7 +166,7 @@ static int want_text(struct request *rq, const char *key, const char **out)
 	if (rq_failed(rq))
 		return -1;
 	if (*out && strlen(*out) > MAX_NOTE)
-		return rq_error(rq, "invalid_field", "'%s' is %zu bytes; keep it under %d", key, strlen(*out), MAX_NOTE);
+		return rq_error(rq, ERR_INVALID_FIELD, "'%s' is %zu bytes; keep it under %d", key, strlen(*out), MAX_NOTE);
 	return 0;
 }
 
@@ -181,25 +181,25 @@ int proposal_submit(struct daemon *d, struct request *rq, const struct programme
 	char why[512];
 
 	if (!first && strcmp(p->state, "returned"))
-		return rq_error(rq, "bad_state", "proposal #%lld is %s: only a draft or a returned proposal is submitted", (long long)p->id,
+		return rq_error(rq, ERR_BAD_STATE, "proposal #%lld is %s: only a draft or a returned proposal is submitted", (long long)p->id,
 				p->state);
 	proposal_verdict(pg, p->self_scores, &v);
 	if (!v.complete)
-		return rq_error(rq, "self_assessment_incomplete", "proposal #%lld cannot be submitted without its self-assessment: %s; send the scores (--score CRITERION=VALUE)",
+		return rq_error(rq, ERR_SELF_ASSESSMENT_INCOMPLETE, "proposal #%lld cannot be submitted without its self-assessment: %s; send the scores (--score CRITERION=VALUE)",
 				(long long)p->id, v.why);
 	if (first && programme_span_refusal(d, pg, why, sizeof(why)))
-		return rq_error(rq, "programme_not_in_force", "%s", why);
+		return rq_error(rq, ERR_PROGRAMME_NOT_IN_FORCE, "%s", why);
 	if (first && proposal_window_refusal(d, pg, p->year, now, why, sizeof(why)))
-		return rq_error(rq, "window_closed", "%s", why);
+		return rq_error(rq, ERR_WINDOW_CLOSED, "%s", why);
 	if (p->level == 2 && proposal_level2_refusal(d, pg, p->nominee, p->place, registry_today(d), why, sizeof(why)))
-		return rq_error(rq, "level1_required", "%s", why);
+		return rq_error(rq, ERR_LEVEL1_REQUIRED, "%s", why);
 	ev = proposal_event_add(d, p, rq_principal(rq), first ? "submit" : "resubmit", first ? 1 : p->stage, NULL, NULL, NULL, &v, 0,
 		       NULL, "submitted");
 	if (ev < 0)
-		return rq_error(rq, "internal", "the submission could not be stored: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the submission could not be stored: %s", store_errmsg(d->store));
 	if (proposal_enter_stage(d, p, pg, first ? 1 : p->stage, ev, group, why, sizeof(why)))
-		return *why ? rq_error(rq, "no_decider", "%s", why)
-			    : rq_error(rq, "internal", "the submission could not be stored: %s", store_errmsg(d->store));
+		return *why ? rq_error(rq, ERR_NO_DECIDER, "%s", why)
+			    : rq_error(rq, ERR_INTERNAL, "the submission could not be stored: %s", store_errmsg(d->store));
 	return 0;
 }
 
@@ -230,16 +230,16 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	if (proposal_precheck(d, rq, pg, proposer, level, year, today, "propose"))
 		return -1;
 	if (proposal_nominee_resolve(d, pg, proposer, code, name, hamlet, &nm, why, sizeof(why)))
-		return rq_error(rq, "invalid_nominee", "%s", why);
+		return rq_error(rq, ERR_INVALID_NOMINEE, "%s", why);
 	if ((other = proposal_existing(d, pg->code, &nm, (int)year, (int)level, state, sizeof(state))))
-		return rq_error(rq, "already_proposed", "%s (%s) already has proposal #%lld (%s) for %s %lld level %lld; act on that one",
+		return rq_error(rq, ERR_ALREADY_PROPOSED, "%s (%s) already has proposal #%lld (%s) for %s %lld level %lld; act on that one",
 				nm.name, nm.code, (long long)other, state, pg->code, year, level);
 	if (proposal_nominee_refusal(d, pg, &nm, (int)year, (int)level, today, &refused, why, sizeof(why)))
 		return rq_error(rq, refused, "%s", why);
 	if (level == 2 && proposal_level2_refusal(d, pg, nm.code, nm.place, today, why, sizeof(why)))
-		return rq_error(rq, "level1_required", "%s", why);
+		return rq_error(rq, ERR_LEVEL1_REQUIRED, "%s", why);
 	if (proposal_window_refusal(d, pg, (int)year, now, why, sizeof(why)))
-		return rq_error(rq, "window_closed", "%s", why);
+		return rq_error(rq, ERR_WINDOW_CLOSED, "%s", why);
 	if (check_files(rq) || want_scores(rq, pg, &scores))
 		return -1;
 	s = store_stmt(d->store, "INSERT INTO proposals (programme, year, level, nominee, nominee_name, nominee_kind, place,"
@@ -262,14 +262,14 @@ int op_proposal_create(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_reset(s);
 	json_decref(scores);
 	if (rc != SQLITE_DONE)
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				"the proposal could not be stored: %s", store_errmsg(d->store));
 	id = sqlite3_last_insert_rowid(store_db(d->store));
 	if (store_files(d, rq, id, 1) || proposal_load(d, id, &p))
 		return -1;
 	if (proposal_event_add(d, &p, rq_principal(rq), "create", 0, NULL, note, NULL, NULL, 0, NULL, "draft") < 0) {
 		proposal_clear(&p);
-		return rq_error(rq, "internal", "the proposal could not be stored: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the proposal could not be stored: %s", store_errmsg(d->store));
 	}
 	if (submit && proposal_submit(d, rq, pg, &p, 0)) {
 		proposal_clear(&p);
@@ -298,12 +298,12 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out)
 		return -1;
 	proposer = unitset_find(registry_units(d), p.proposer);
 	if (!proposer) {
-		rq_error(rq, "unknown_unit", "the proposing unit %s of proposal #%lld is no longer in the registry", p.proposer,
+		rq_error(rq, ERR_UNKNOWN_UNIT, "the proposing unit %s of proposal #%lld is no longer in the registry", p.proposer,
 			 (long long)p.id);
 		goto out;
 	}
 	if (strcmp(p.state, "draft") && strcmp(p.state, "returned")) {
-		rq_error(rq, "bad_state", "proposal #%lld is %s: only a draft or a returned proposal is submitted", (long long)p.id, p.state);
+		rq_error(rq, ERR_BAD_STATE, "proposal #%lld is %s: only a draft or a returned proposal is submitted", (long long)p.id, p.state);
 		goto out;
 	}
 	if (proposal_may_propose(d, rq, proposer, "submit proposals") || want_text(rq, "note", &note) || check_files(rq)
@@ -330,7 +330,7 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out)
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		rc = rq_error(rq, "internal", "the correction could not be stored: %s", store_errmsg(d->store));
+		rc = rq_error(rq, ERR_INTERNAL, "the correction could not be stored: %s", store_errmsg(d->store));
 		goto out;
 	}
 	p.version = version;
@@ -363,7 +363,7 @@ int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out)
 	for (size_t i = 0; actions[i]; i++)
 		known |= !strcmp(actions[i], action);
 	if (!known)
-		return rq_error(rq, "invalid_field", "action \"%s\" is not one of approve, return, reject, score", action);
+		return rq_error(rq, ERR_INVALID_FIELD, "action \"%s\" is not one of approve, return, reject, score", action);
 	dc.action = action;
 	dc.decision_day = today;
 	dc.decision_no = rq_str(rq, "decision_no", 0);
@@ -372,17 +372,17 @@ int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out)
 		return -1;
 	dc.decision_day_given = rc == 0;
 	if (dc.decision_no && (!*dc.decision_no || strlen(dc.decision_no) > 100))
-		return rq_error(rq, "invalid_field", "the decision number must be 1 to 100 bytes, e.g. 15/QĐ-UBND");
+		return rq_error(rq, ERR_INVALID_FIELD, "the decision number must be 1 to 100 bytes, e.g. 15/QĐ-UBND");
 	if (dc.decision_day > today)
-		return rq_error(rq, "invalid_field", "the decision date is after today: record a decision once it is signed");
+		return rq_error(rq, ERR_INVALID_FIELD, "the decision date is after today: record a decision once it is signed");
 	rc = rq_int(rq, "batch", 0, 1, INT64_MAX, &batch);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
 		if (json_object_get(rq_body(rq), "proposal"))
-			return rq_error(rq, "invalid_field", "give either 'proposal' (one proposal) or 'batch' (an import), not both");
+			return rq_error(rq, ERR_INVALID_FIELD, "give either 'proposal' (one proposal) or 'batch' (an import), not both");
 		if (json_object_get(rq_body(rq), "scores"))
-			return rq_error(rq, "invalid_field", "scores are given per proposal: decide those one by one (--score needs an ID, not --batch)");
+			return rq_error(rq, ERR_INVALID_FIELD, "scores are given per proposal: decide those one by one (--score needs an ID, not --batch)");
 		dc.group = 1;
 		return proposal_batch_decide(d, rq, out, batch, &dc);
 	}
@@ -416,7 +416,7 @@ int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out)
 	if (want_text(rq, "reason", &reason))
 		goto out;
 	if (strcmp(p.state, "draft") && strcmp(p.state, "submitted") && strcmp(p.state, "returned")) {
-		rq_error(rq, "bad_state", "proposal #%lld is %s: only a draft, submitted or returned proposal can be withdrawn",
+		rq_error(rq, ERR_BAD_STATE, "proposal #%lld is %s: only a draft, submitted or returned proposal can be withdrawn",
 			 (long long)p.id, p.state);
 		goto out;
 	}
@@ -435,7 +435,7 @@ int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out)
 	if (!rc && was_submitted && p.decider)
 		rc = proposal_notify(d, &p, ev, "withdrawn", p.decider, 0);
 	if (rc) {
-		rq_error(rq, "internal", "the withdrawal could not be stored: %s", store_errmsg(d->store));
+		rq_error(rq, ERR_INTERNAL, "the withdrawal could not be stored: %s", store_errmsg(d->store));
 		goto out;
 	}
 	events_emit(d, "proposal.withdrawn", json_pack("{s:I,s:s}", "proposal", (json_int_t)p.id, "programme", p.programme));

@@ -61,7 +61,7 @@ int proposal_nominee_refusal(struct daemon *d, const struct programme *pg, const
 	int found = 0;
 
 	if (level == 1 && proposal_title_overlap(d, pg, nm->code, nm->place, today, why, size)) {
-		*code = "title_held";
+		*code = ERR_TITLE_HELD;
 		return -1;
 	}
 	if (pg->repropose_after_rejection)
@@ -82,7 +82,7 @@ int proposal_nominee_refusal(struct daemon *d, const struct programme *pg, const
 		snprintf(why, size, "%s (%s) was rejected for %s %d: proposal #%lld, rejected on %s by %s (\"%s\"); a rejected nominee is not proposed again for the same year (programme %s has no repropose_after_rejection): propose for %d",
 			 nm->name, nm->code, pg->code, year, (long long)sqlite3_column_int64(s, 0), on, text(s, 2), text(s, 3),
 			 pg->code, year + 1);
-		*code = "rejected_this_year";
+		*code = ERR_REJECTED_THIS_YEAR;
 	}
 	sqlite3_reset(s);
 	return found ? -1 : 0;
@@ -137,9 +137,9 @@ int proposal_exception_refusal(struct daemon *d, struct request *rq, const struc
 			used += (size_t)snprintf(who + used, sizeof(who) - used, "%s%s", used ? ", " : "", x->name);
 	}
 	if (me && (me->permissions & PERM_EXCEPTION))
-		return rq_error(rq, "below_threshold", "proposal #%lld (%s) does not pass the rubric of %s: %s; to approve it as an exception (xét đặc cách) give its reason (--reason), or return it",
+		return rq_error(rq, ERR_BELOW_THRESHOLD, "proposal #%lld (%s) does not pass the rubric of %s: %s; to approve it as an exception (xét đặc cách) give its reason (--reason), or return it",
 				(long long)p->id, p->nominee_name, pg->code, v->why);
-	return rq_error(rq, "exception_not_permitted", "proposal #%lld (%s) does not pass the rubric of %s: %s; approving it anyway is an exception (xét đặc cách), which %s may not grant: it takes a decider with the permission \"exception\" (principals: permissions = [ \"exception\" ])%s%s; return or reject it",
+	return rq_error(rq, ERR_EXCEPTION_NOT_PERMITTED, "proposal #%lld (%s) does not pass the rubric of %s: %s; approving it anyway is an exception (xét đặc cách), which %s may not grant: it takes a decider with the permission \"exception\" (principals: permissions = [ \"exception\" ])%s%s; return or reject it",
 			(long long)p->id, p->nominee_name, pg->code, v->why, me ? me->name : "the local administrator",
 			*who ? "; it is held by " : "", who);
 }

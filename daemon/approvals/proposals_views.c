@@ -245,7 +245,7 @@ int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id))
 		return -1;
 	if (!(o = proposal_json(d, id, 1)))
-		return rq_error(rq, "unknown_proposal", "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
+		return rq_error(rq, ERR_UNKNOWN_PROPOSAL, "there is no proposal #%lld; 'thiduactl proposals list' shows them", id);
 	authz_reader(d, rq, &rd);
 	if (!reader_sees_proposal(d, &rd, id, json_string_value(json_object_get(o, "proposer")),
 				  json_string_value(json_object_get(o, "place")), json_string_value(json_object_get(o, "nominee")),
@@ -298,7 +298,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	for (size_t i = 0; state && states[i]; i++)
 		known |= !strcmp(states[i], state);
 	if (state && !known)
-		return rq_error(rq, "invalid_field", "state '%s' is not one of draft, submitted, returned, rejected, withdrawn, granted", state);
+		return rq_error(rq, ERR_INVALID_FIELD, "state '%s' is not one of draft, submitted, returned, rejected, withdrawn, granted", state);
 	if (json_is_string(v))
 		stage_s = json_string_value(v);
 	if (json_is_integer(v) || (stage_s && *stage_s >= '0' && *stage_s <= '9')) {
@@ -309,7 +309,7 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 			return -1;
 		decider = stage_s;
 	} else if (v && !json_is_null(v)) {
-		return rq_error(rq, "invalid_field", "'stage' is a stage number (1, 2, ...) or the code of the deciding unit");
+		return rq_error(rq, ERR_INVALID_FIELD, "'stage' is a stage number (1, 2, ...) or the code of the deciding unit");
 	}
 	if ((stage || decider) && !state)
 		state = "submitted";

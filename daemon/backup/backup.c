@@ -485,17 +485,17 @@ int op_backup_create(struct daemon *d, struct request *rq, json_t *out)
 	struct tm tm;
 
 	if (bk.state == B_RUNNING)
-		return rq_error(rq, "backup_running", "backup %s is being written (%s): wait until backup.status says done, then start another",
+		return rq_error(rq, ERR_BACKUP_RUNNING, "backup %s is being written (%s): wait until backup.status says done, then start another",
 				bk.name, bk.phase == P_MEMBERS ? "writing the archive" : "copying the database");
 	backup_release(1);
 	memset(&bk, 0, sizeof(bk));
 	bk.in = bk.out = -1;
 	snprintf(bk.dir, sizeof(bk.dir), "%s/%s", d->state_dir, BACKUP_DIR);
 	if (mkdir(bk.dir, 0750) && errno != EEXIST)
-		return rq_error(rq, "internal", "cannot create %s: %s", bk.dir, strerror(errno));
+		return rq_error(rq, ERR_INTERNAL, "cannot create %s: %s", bk.dir, strerror(errno));
 	clear_dir(bk.dir);
 	if (state_read_file(d, "audit.key", bk.key, sizeof(bk.key)) < 0)
-		return rq_error(rq, "internal", "cannot read %s/audit.key: %s", d->state_dir, strerror(errno));
+		return rq_error(rq, ERR_INTERNAL, "cannot read %s/audit.key: %s", d->state_dir, strerror(errno));
 	bk.has_anchor = state_read_file(d, "audit.anchor", bk.anchor, sizeof(bk.anchor)) >= 0;
 	/* the key of the Reply-To tokens (replyto.c), so the addresses already sent still work */
 	bk.has_reply_key = state_read_file(d, "reply.key", bk.reply_key, sizeof(bk.reply_key)) >= 0;
@@ -525,7 +525,7 @@ static int rq_backup_named(struct request *rq, int required)
 	if (!name)
 		return rq_failed(rq) ? -1 : 0;
 	if (bk.state == B_NONE || strcmp(name, bk.name))
-		return rq_error(rq, "unknown_backup", "there is no backup '%s': the daemon keeps only its latest (%s)", name,
+		return rq_error(rq, ERR_UNKNOWN_BACKUP, "there is no backup '%s': the daemon keeps only its latest (%s)", name,
 				bk.state == B_NONE ? "none was taken since it started" : bk.name);
 	return 0;
 }
@@ -552,19 +552,19 @@ int op_backup_read(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_backup_named(rq, 1) || rq_int(rq, "offset", 1, 0, INT64_MAX, &offset))
 		return -1;
 	if (bk.state != B_DONE)
-		return rq_error(rq, bk.state == B_RUNNING ? "backup_running" : "backup_failed", "backup %s is %s", bk.name,
+		return rq_error(rq, bk.state == B_RUNNING ? ERR_BACKUP_RUNNING : ERR_BACKUP_FAILED, "backup %s is %s", bk.name,
 				bk.state == B_RUNNING ? "still being written: wait until backup.status says done" : "failed: see backup.status");
 	if (offset > bk.size)
-		return rq_error(rq, "invalid_field", "'offset' = %lld is past the end of the archive (%lld bytes)", offset,
+		return rq_error(rq, ERR_INVALID_FIELD, "'offset' = %lld is past the end of the archive (%lld bytes)", offset,
 				(long long)bk.size);
 	fd = open(bk.final, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return rq_error(rq, "internal", "cannot read %s: %s", bk.final, strerror(errno));
+		return rq_error(rq, ERR_INTERNAL, "cannot read %s: %s", bk.final, strerror(errno));
 	while ((n = pread(fd, chunk, sizeof(chunk), (off_t)offset)) < 0 && errno == EINTR)
 		;
 	close(fd);
 	if (n < 0)
-		return rq_error(rq, "internal", "cannot read %s: %s", bk.final, strerror(errno));
+		return rq_error(rq, ERR_INTERNAL, "cannot read %s: %s", bk.final, strerror(errno));
 	text = b64_encode(chunk, (size_t)n);
 	json_object_set_new(out, "backup", json_string(bk.name));
 	json_object_set_new(out, "offset", json_integer(offset));

@@ -41,7 +41,7 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 		return 0;
 	p = cfg_principal_at(d->cfg, name, registry_today(d));
 	if (!p)
-		return rq_error(rq, "forbidden", "%s is not a principal of the configuration", name);
+		return rq_error(rq, ERR_FORBIDDEN, "%s is not a principal of the configuration", name);
 	switch (rule) {
 	case A_ADMIN:
 		if (p->roles & ROLE_ADMIN) {
@@ -50,7 +50,7 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 			if (home && !home->parent)
 				return 0;
 		}
-		return rq_error(rq, "forbidden", "%s may not call %s: it changes the whole system; only the local administrator or an admin of the top unit may",
+		return rq_error(rq, ERR_FORBIDDEN, "%s may not call %s: it changes the whole system; only the local administrator or an admin of the top unit may",
 				name, rq_op(rq));
 	case A_SUBMITTER: {
 		const char *code = rq_str(rq, "unit", 0);
@@ -60,14 +60,14 @@ int authz_check(struct daemon *d, struct request *rq, enum authz rule)
 			return -1;
 		if ((p->roles & (ROLE_SUBMITTER | ROLE_ADMIN)) && principal_covers(d, p, u))
 			return 0;
-		return rq_error(rq, "forbidden", "%s (%s of %s) may not submit for %s: a submitter of that unit (or an admin above it) may",
+		return rq_error(rq, ERR_FORBIDDEN, "%s (%s of %s) may not submit for %s: a submitter of that unit (or an admin above it) may",
 				name, p->roles & ROLE_SUBMITTER ? "submitter" : "without the submitter role", p->unit,
 				code ? code : "that unit");
 	}
 	case A_AUDITOR:
 		if (principal_reads_all(d, p))
 			return 0;
-		return rq_error(rq, "forbidden", "%s may not call %s: it reads every unit's records; only an auditor (the 'auditor' role), an admin of the top unit or the local administrator may",
+		return rq_error(rq, ERR_FORBIDDEN, "%s may not call %s: it reads every unit's records; only an auditor (the 'auditor' role), an admin of the top unit or the local administrator may",
 				name, rq_op(rq));
 	case A_REVIEWER: {
 		const char *code = rq_str(rq, "report", 0);
@@ -92,11 +92,11 @@ int authz_office(struct daemon *d, struct request *rq, const char *report)
 		return 0;
 	p = cfg_principal_at(d->cfg, name, registry_today(d));
 	if (!p)
-		return rq_error(rq, "forbidden", "%s is not a principal of the configuration", name);
+		return rq_error(rq, ERR_FORBIDDEN, "%s is not a principal of the configuration", name);
 	if (!report) {
 		if (p->roles & (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN))
 			return 0;
-		return rq_error(rq, "forbidden", "%s (%s) may not call %s: the reviewers, approvers and admins of the receiving unit may",
+		return rq_error(rq, ERR_FORBIDDEN, "%s (%s) may not call %s: the reviewers, approvers and admins of the receiving unit may",
 				name, p->unit, rq_op(rq));
 	}
 	rt = cfg_report(d->cfg, report);
@@ -104,9 +104,9 @@ int authz_office(struct daemon *d, struct request *rq, const char *report)
 	if ((p->roles & (ROLE_REVIEWER | ROLE_APPROVER | ROLE_ADMIN)) && principal_covers(d, p, recv))
 		return 0;
 	if (strncmp(rq_op(rq), "inbox.", 6))
-		return rq_error(rq, "forbidden", "%s (%s) may not review report %s: reviewers of its receiving unit %s may",
+		return rq_error(rq, ERR_FORBIDDEN, "%s (%s) may not review report %s: reviewers of its receiving unit %s may",
 				name, p->unit, report, rt ? rt->receiver : "?");
-	return rq_error(rq, "forbidden", "%s (%s) may not decide on mail for report %s: the reviewers, approvers and admins of its receiving unit %s may",
+	return rq_error(rq, ERR_FORBIDDEN, "%s (%s) may not decide on mail for report %s: the reviewers, approvers and admins of its receiving unit %s may",
 			name, p->unit, report, rt ? rt->receiver : "?");
 }
 
@@ -184,6 +184,6 @@ int reader_sees_proposal(struct daemon *d, const struct reader *r, int64_t id, c
 /* authz_read_refused - the refusal of a read: what it is, and what the reader may read */
 int authz_read_refused(struct request *rq, const struct reader *r, const char *what)
 {
-	return rq_error(rq, "forbidden", "%s (of %s) may not read %s: a principal reads what concerns its unit and the units under it, what its unit receives and what waits for its decision; an auditor reads everything",
+	return rq_error(rq, ERR_FORBIDDEN, "%s (of %s) may not read %s: a principal reads what concerns its unit and the units under it, what its unit receives and what waits for its decision; an auditor reads everything",
 			r->name, r->home ? r->home->code : "no unit", what);
 }

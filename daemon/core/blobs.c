@@ -44,7 +44,7 @@ int blobs_put(struct daemon *d, struct request *rq, const char *name, const void
 		return 1;
 	if (blob_write(d, name, data, size, hex) == 0)
 		return 0;
-	return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? "storage_full" : "internal",
+	return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? ERR_STORAGE_FULL : ERR_INTERNAL,
 			"file \"%s\" could not be stored: %s; nothing was recorded", name, strerror(errno));
 }
 

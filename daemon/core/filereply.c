@@ -53,7 +53,7 @@ const char *filereply_want_sha256(struct request *rq, const char *listed_by)
 	const char *hex = rq_str(rq, "sha256", 1);
 
 	if (hex && (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)) {
-		rq_error(rq, "invalid_field", "'sha256' must be 64 lowercase hexadecimal digits, as %s lists them", listed_by);
+		rq_error(rq, ERR_INVALID_FIELD, "'sha256' must be 64 lowercase hexadecimal digits, as %s lists them", listed_by);
 		return NULL;
 	}
 	return hex;
@@ -89,7 +89,7 @@ int filereply_send(struct daemon *d, struct request *rq, json_t *out, struct fou
 	if (!f->data || f->size < 0 || strcmp(got, hex)) {
 		free(f->data);
 		json_object_clear(out);
-		rq_error(rq, "internal", "the stored copy of \"%s\" (%s) is missing or changed: run thiduactl files verify, restore it from a backup",
+		rq_error(rq, ERR_INTERNAL, "the stored copy of \"%s\" (%s) is missing or changed: run thiduactl files verify, restore it from a backup",
 			 f->name, whose);
 		free(f->name);
 		return -1;

@@ -33,7 +33,7 @@ int rq_report_unknown(struct request *rq, const struct config *cfg, const char *
 {
 	const char *s = strlen(code) <= 64 ? report_suggest(cfg, code) : NULL;
 
-	return rq_error(rq, "unknown_report", "there is no report type '%.64s'%s%s%s; 'thiduactl reports' lists them", code,
+	return rq_error(rq, ERR_UNKNOWN_REPORT, "there is no report type '%.64s'%s%s%s; 'thiduactl reports' lists them", code,
 			s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
 }
 
@@ -56,7 +56,7 @@ int rq_unit_unknown(struct request *rq, const struct unitset *units, const char 
 {
 	const char *s = strlen(code) <= 64 ? unitset_suggest(units, code) : NULL;
 
-	return rq_error(rq, "unknown_unit", "there is no unit '%.64s'%s%s%s; 'thiduactl units list' shows the codes",
+	return rq_error(rq, ERR_UNKNOWN_UNIT, "there is no unit '%.64s'%s%s%s; 'thiduactl units list' shows the codes",
 			code, s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
 }
 

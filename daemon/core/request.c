@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "jload.h"
+#include "proto.h"
 #include "request.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -78,7 +79,7 @@ int request_decode(const char *data, size_t size, json_t **body, const char **op
 	*body = NULL;
 	*op = *id = NULL;
 	if (!utf8_valid(data, size))
-		return decode_fail(code, msg, "invalid_utf8", xstrdup("the request frame is not valid UTF-8 text"));
+		return decode_fail(code, msg, ERR_INVALID_UTF8, xstrdup("the request frame is not valid UTF-8 text"));
 	/* any JSON value parses: one that is not an object is a bad request, not bad JSON */
 	*body = jload(data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!*body) {
@@ -86,25 +87,25 @@ int request_decode(const char *data, size_t size, json_t **body, const char **op
 		char *m = parse_error(&jerr);
 
 		utf8_sanitize(m);
-		return decode_fail(code, msg, "invalid_json", m);
+		return decode_fail(code, msg, ERR_INVALID_JSON, m);
 	}
 	if (!json_is_object(*body))
-		return decode_fail(code, msg, "bad_request",
+		return decode_fail(code, msg, ERR_BAD_REQUEST,
 				   xasprintf("the request is %s, not a JSON object: send {\"op\": ..., \"id\": ...}",
 					     json_kind(*body)));
 	drop_nulls(*body);
 	v = json_object_get(*body, "id");
 	if (v && !json_is_string(v))
-		return decode_fail(code, msg, "invalid_field",
+		return decode_fail(code, msg, ERR_INVALID_FIELD,
 				   xstrdup("'id' must be a string (the client's request id)"));
 	if (v && (json_string_length(v) == 0 || json_string_length(v) > REQUEST_ID_MAX))
-		return decode_fail(code, msg, "invalid_field",
+		return decode_fail(code, msg, ERR_INVALID_FIELD,
 				   xasprintf("'id' must be 1 to %d bytes of UTF-8; this one is %zu bytes", REQUEST_ID_MAX,
 					     json_string_length(v)));
 	*id = v ? json_string_value(v) : NULL;
 	v = json_object_get(*body, "op");
 	if (!v || !json_is_string(v))
-		return decode_fail(code, msg, "bad_request",
+		return decode_fail(code, msg, ERR_BAD_REQUEST,
 				   xstrdup("the request has no 'op' string: say what to do, e.g. {\"op\": \"status\"}"));
 	*op = json_string_value(v);
 	return 0;

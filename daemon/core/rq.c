@@ -124,7 +124,7 @@ int rq_error_take(struct request *rq, char *code, size_t codesize, char *msg, si
 	json_t *e = json_object_get(rq->reply, "error");
 	const char *c = json_string_value(json_object_get(e, "code"));
 
-	if (!rq->failed || !c || !strcmp(c, "internal") || !strcmp(c, "storage_full"))
+	if (!rq->failed || !c || !strcmp(c, ERR_INTERNAL) || !strcmp(c, ERR_STORAGE_FULL))
 		return -1;
 	snprintf(code, codesize, "%s", c);
 	snprintf(msg, msgsize, "%s", json_string_value(json_object_get(e, "message")) ? json_string_value(json_object_get(e, "message")) : "");
@@ -147,11 +147,11 @@ const char *rq_str(struct request *rq, const char *key, int required)
 
 	if (!v || json_is_null(v)) {
 		if (required)
-			rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
+			rq_error(rq, ERR_MISSING_FIELD, "the request has no '%s' field, which %s needs", key, rq->op);
 		return NULL;
 	}
 	if (!json_is_string(v)) {
-		rq_error(rq, "invalid_field", "'%s' must be a string", key);
+		rq_error(rq, ERR_INVALID_FIELD, "'%s' must be a string", key);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -166,7 +166,7 @@ int rq_time(struct request *rq, const char *key, int required, int64_t *t)
 		return rq->failed ? -1 : 1;
 	if (time_parse(s, rq->d->cfg->utc_offset, t) == 0)
 		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10",
+	return rq_error(rq, ERR_INVALID_FIELD, "'%s' = \"%.*s\" is not a time: write 2024-11-10T09:00:00+07:00 or a date 2024-11-10",
 			key, (int)utf8_clip(s, RQ_QUOTE_MAX), s);
 }
 
@@ -179,7 +179,7 @@ int rq_day(struct request *rq, const char *key, int required, int32_t *day)
 		return rq->failed ? -1 : 1;
 	if (date_parse(s, day) == 0)
 		return 0;
-	return rq_error(rq, "invalid_field", "'%s' = \"%.*s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01",
+	return rq_error(rq, ERR_INVALID_FIELD, "'%s' = \"%.*s\" is not a date: write YYYY-MM-DD, e.g. 2025-07-01",
 			key, (int)utf8_clip(s, RQ_QUOTE_MAX), s);
 }
 
@@ -192,7 +192,7 @@ int rq_bool(struct request *rq, const char *key, int *out)
 	if (!v || json_is_null(v))
 		return 1;
 	if (!json_is_boolean(v))
-		return rq_error(rq, "invalid_field", "'%s' must be true or false (a JSON boolean, not a string or a number)", key);
+		return rq_error(rq, ERR_INVALID_FIELD, "'%s' must be true or false (a JSON boolean, not a string or a number)", key);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -207,7 +207,7 @@ int rq_int(struct request *rq, const char *key, int required, long long min, lon
 
 	if (!v || json_is_null(v)) {
 		if (required)
-			return rq_error(rq, "missing_field", "the request has no '%s' field, which %s needs", key, rq->op);
+			return rq_error(rq, ERR_MISSING_FIELD, "the request has no '%s' field, which %s needs", key, rq->op);
 		return 1;
 	}
 	if (json_is_integer(v)) {
@@ -219,12 +219,12 @@ int rq_int(struct request *rq, const char *key, int required, long long min, lon
 		errno = 0;
 		x = strtoll(text, &end, 10);
 		if (end == text || *end || errno || (*text != '-' && (*text < '0' || *text > '9')))
-			return rq_error(rq, "invalid_field", "'%s' = \"%s\" is not a whole number", key, text);
+			return rq_error(rq, ERR_INVALID_FIELD, "'%s' = \"%s\" is not a whole number", key, text);
 	} else {
-		return rq_error(rq, "invalid_field", "'%s' must be a whole number", key);
+		return rq_error(rq, ERR_INVALID_FIELD, "'%s' must be a whole number", key);
 	}
 	if (x < min || x > max)
-		return rq_error(rq, "invalid_field", "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
+		return rq_error(rq, ERR_INVALID_FIELD, "'%s' = %lld is out of range (%lld to %lld)", key, x, min, max);
 	*out = x;
 	return 0;
 }
@@ -261,8 +261,8 @@ static int file_name_refused(struct request *rq, const char *where, const char *
 		return 0;
 	utf8_name_shown(name, shown, sizeof(shown));
 	if (cp)
-		return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s (U+%04X); rename the file", where, shown, why, cp);
-	return rq_error(rq, "invalid_file_name", "%s, the name \"%s\", %s; rename the file", where, shown, why);
+		return rq_error(rq, ERR_INVALID_FILE_NAME, "%s, the name \"%s\", %s (U+%04X); rename the file", where, shown, why, cp);
+	return rq_error(rq, ERR_INVALID_FILE_NAME, "%s, the name \"%s\", %s; rename the file", where, shown, why);
 }
 
 /* rq_file_name - the file name in the member key (the name of an imported CSV file), as
@@ -286,14 +286,14 @@ int rq_file_names(struct request *rq)
 	char shown[RQ_NAME_MAX * 8 + 1];
 
 	if (!json_is_array(names) || json_array_size(names) != nfiles)
-		return rq_error(rq, "invalid_field", "'files' must list one name for each of the %zu file frame%s, in order",
+		return rq_error(rq, ERR_INVALID_FIELD, "'files' must list one name for each of the %zu file frame%s, in order",
 				nfiles, nfiles == 1 ? "" : "s");
 	for (size_t i = 0; i < nfiles; i++) {
 		const char *name = json_string_value(json_array_get(names, i));
 		char where[48];
 
 		if (!name)
-			return rq_error(rq, "invalid_field", "'files' item %zu must be a string, the file's name", i + 1);
+			return rq_error(rq, ERR_INVALID_FIELD, "'files' item %zu must be a string, the file's name", i + 1);
 		snprintf(where, sizeof(where), "'files' item %zu", i + 1);
 		if (file_name_refused(rq, where, name))
 			return -1;
@@ -301,7 +301,7 @@ int rq_file_names(struct request *rq)
 			if (strcmp(name, json_string_value(json_array_get(names, j))))
 				continue;
 			utf8_name_shown(name, shown, sizeof(shown));
-			return rq_error(rq, "invalid_file_name", "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
+			return rq_error(rq, ERR_INVALID_FILE_NAME, "'files' items %zu and %zu are both named \"%s\"; each file of one submission needs its own name",
 					j + 1, i + 1, shown);
 		}
 	}

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <zmq.h>
 
+#include "proto.h"	/* the error codes (ERR_...) */
+
 #define RQ_FRAMES_MAX 65	/* the JSON frame and up to 64 files */
 #define RQ_MESSAGE_MAX 1024	/* an error message, whatever it quotes */
 #define RQ_QUOTE_MAX 64		/* a name or value quoted from the request */

@@ -315,7 +315,7 @@ static const char *want_text(struct request *rq, const char *key, int *bad)
 	}
 	if (v && (!*v || strlen(v) > MAX_CODE)) {
 		*bad = 1;
-		rq_error(rq, "invalid_field", "'%s' must be 1 to %d characters", key, MAX_CODE);
+		rq_error(rq, ERR_INVALID_FIELD, "'%s' must be 1 to %d characters", key, MAX_CODE);
 		return NULL;
 	}
 	return v;
@@ -352,7 +352,7 @@ int op_notifications_list(struct daemon *d, struct request *rq, json_t *out)
 		return -1;
 	if (state && strcmp(state, "pending") && strcmp(state, "spooled") && strcmp(state, "queued")
 	    && strcmp(state, "sent") && strcmp(state, "failed"))
-		return rq_error(rq, "invalid_field", "state '%s' is not one of pending, queued, spooled, sent, failed", state);
+		return rq_error(rq, ERR_INVALID_FIELD, "state '%s' is not one of pending, queued, spooled, sent, failed", state);
 	/* a code no longer configured may still name old messages */
 	if (unit && !unitset_find(d->units, unit) && !outbox_has(d, unit, NULL))
 		return rq_unit_unknown(rq, d->units, unit);
@@ -453,9 +453,9 @@ int op_notifications_show(struct daemon *d, struct request *rq, json_t *out)
 	int seen = -1;		/* -1: no such message */
 
 	if (!v || json_is_null(v))
-		return rq_error(rq, "missing_field", "the request has no 'notification' field: give the id 'thiduactl notifications list' shows");
+		return rq_error(rq, ERR_MISSING_FIELD, "the request has no 'notification' field: give the id 'thiduactl notifications list' shows");
 	if (!json_is_integer(v) || json_integer_value(v) < 1)
-		return rq_error(rq, "invalid_field", "'notification' must be a positive whole number (an id from 'thiduactl notifications list')");
+		return rq_error(rq, ERR_INVALID_FIELD, "'notification' must be a positive whole number (an id from 'thiduactl notifications list')");
 	id = (int64_t)json_integer_value(v);
 	s = store_stmt(d->store, "SELECT " OUTBOX_COLUMNS " FROM outbox o WHERE o.id = ?1");
 	sqlite3_bind_int64(s, 1, id);
@@ -466,7 +466,7 @@ int op_notifications_show(struct daemon *d, struct request *rq, json_t *out)
 	if (!seen)
 		return authz_read_refused(rq, &rd, "a notification to another unit");
 	if (!n)
-		return rq_error(rq, "unknown_notification", "there is no notification %lld; 'thiduactl notifications list' shows the ids",
+		return rq_error(rq, ERR_UNKNOWN_NOTIFICATION, "there is no notification %lld; 'thiduactl notifications list' shows the ids",
 				(long long)id);
 	json_object_set_new(n, "about", notices_json(d, id));
 	json_object_set_new(n, "deliveries", deliveries_json(d, id));

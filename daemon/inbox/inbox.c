@@ -161,16 +161,16 @@ static const char *reason_vi(const char *code)
 		{ "sender_not_of_unit", "Địa chỉ gửi thư không phải địa chỉ thư điện tử đã đăng ký của đơn vị. Thư đã được chuyển"
 					" cho cơ quan nhận xem xét; không cần gửi lại. Nếu địa chỉ này là của đơn vị, đề nghị"
 					" cơ quan nhận cập nhật." },
-		{ "no_file", "Thư không có tệp đính kèm. Vui lòng trả lời lại thư nhắc hạn và đính kèm tệp báo cáo." },
-		{ "empty_file", "Tệp đính kèm không có nội dung. Vui lòng gửi lại tệp báo cáo." },
-		{ "file_too_large", "Tệp đính kèm vượt quá dung lượng cho phép. Vui lòng gửi tệp nhỏ hơn (nén, hoặc scan"
+		{ ERR_NO_FILE, "Thư không có tệp đính kèm. Vui lòng trả lời lại thư nhắc hạn và đính kèm tệp báo cáo." },
+		{ ERR_EMPTY_FILE, "Tệp đính kèm không có nội dung. Vui lòng gửi lại tệp báo cáo." },
+		{ ERR_FILE_TOO_LARGE, "Tệp đính kèm vượt quá dung lượng cho phép. Vui lòng gửi tệp nhỏ hơn (nén, hoặc scan"
 				    " với độ phân giải thấp hơn)." },
-		{ "late_locked", "Đã hết thời hạn nhận báo cáo nộp muộn. Vui lòng liên hệ cơ quan nhận." },
-		{ "already_accepted", "Báo cáo này đã được cơ quan nhận chấp nhận. Muốn gửi bản mới, đề nghị cơ quan nhận"
+		{ ERR_LATE_LOCKED, "Đã hết thời hạn nhận báo cáo nộp muộn. Vui lòng liên hệ cơ quan nhận." },
+		{ ERR_ALREADY_ACCEPTED, "Báo cáo này đã được cơ quan nhận chấp nhận. Muốn gửi bản mới, đề nghị cơ quan nhận"
 				      " trả lại báo cáo trước." },
 		{ "too_many_files", "Thư có quá 64 tệp đính kèm. Vui lòng gộp hoặc nén các tệp rồi gửi lại." },
-		{ "waived", "Đơn vị đã được miễn nộp báo cáo này; không cần gửi." },
-		{ "invalid_file_name", "Tên tệp đính kèm không hợp lệ hoặc trùng nhau. Vui lòng đổi tên tệp rồi gửi lại." },
+		{ ERR_WAIVED, "Đơn vị đã được miễn nộp báo cáo này; không cần gửi." },
+		{ ERR_INVALID_FILE_NAME, "Tên tệp đính kèm không hợp lệ hoặc trùng nhau. Vui lòng đổi tên tệp rồi gửi lại." },
 	};
 
 	for (size_t i = 0; code && i < sizeof(r) / sizeof(r[0]); i++)
@@ -245,7 +245,7 @@ int inbox_answer_render(struct daemon *d, const char *step, char **subject, char
  * for a reason the office can lift (unlock, return, a larger limit) */
 static int waits(const char *outcome, const char *code)
 {
-	static const char *const passing[] = { "late_locked", "already_accepted", "waived", "file_too_large" };
+	static const char *const passing[] = { ERR_LATE_LOCKED, ERR_ALREADY_ACCEPTED, ERR_WAIVED, ERR_FILE_TOO_LARGE };
 
 	if (!strcmp(outcome, "held"))
 		return 1;
@@ -302,11 +302,11 @@ int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_failed(rq))
 		return -1;
 	if (!inbox_name_ok(name))
-		return rq_error(rq, "invalid_field", "'inbox' must be the name of a file in %s/inbox (letters, digits, '.', '_', '-')",
+		return rq_error(rq, ERR_INVALID_FIELD, "'inbox' must be the name of a file in %s/inbox (letters, digits, '.', '_', '-')",
 				d->state_dir);
 	snprintf(path, sizeof(path), "%s/inbox/%s", d->state_dir, name);
 	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return rq_error(rq, "not_found", "there is no message %s: thidua-mailin keeps it there before it calls inbox.deliver", path);
+		return rq_error(rq, ERR_NOT_FOUND, "there is no message %s: thidua-mailin keeps it there before it calls inbox.deliver", path);
 	if (!token || replyto_lookup(d, token, &report, &period, &unit)) {
 		outcome = "refused";
 		snprintf(code, sizeof(code), "unknown_token");
@@ -350,7 +350,7 @@ int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out)
 		free(report);
 		free(period);
 		free(unit);
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				"the message could not be recorded: %s; the mail server will send it again", store_errmsg(d->store));
 	}
 	if (answer_queue(d, id, json_string_value(json_object_get(rq_body(rq), "sender")),
@@ -363,7 +363,7 @@ int op_inbox_deliver(struct daemon *d, struct request *rq, json_t *out)
 		free(unit);
 		if (rq_failed(rq))
 			return -1;
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				"the answer to the message could not be queued, or its files kept: %s", store_errmsg(d->store));
 	}
 	json_object_set_new(out, "inbox", json_integer(id));
@@ -451,7 +451,7 @@ int op_inbox_show(struct daemon *d, struct request *rq, json_t *out)
 	int found = 0;
 
 	if (!json_is_integer(v))
-		return rq_error(rq, "invalid_field", "'message' must be the number of a message (thiduactl inbox list shows them)");
+		return rq_error(rq, ERR_INVALID_FIELD, "'message' must be the number of a message (thiduactl inbox list shows them)");
 	authz_reader(d, rq, &rd);
 	s = store_stmt(d->store, "SELECT " INBOX_COLS " FROM inbox WHERE id = ?1");
 	sqlite3_bind_int64(s, 1, json_integer_value(v));
@@ -462,7 +462,7 @@ int op_inbox_show(struct daemon *d, struct request *rq, json_t *out)
 	}
 	sqlite3_reset(s);
 	if (!found)
-		return rq_error(rq, "not_found", "there is no message %lld in the inbox; thiduactl inbox list shows them",
+		return rq_error(rq, ERR_NOT_FOUND, "there is no message %lld in the inbox; thiduactl inbox list shows them",
 				(long long)json_integer_value(v));
 	if (found < 0)
 		return authz_read_refused(rq, &rd, "this message (mail for a report another office receives)");
@@ -505,7 +505,7 @@ static int held_load(struct daemon *d, struct request *rq, struct held *h)
 
 	memset(h, 0, sizeof(*h));
 	if (!json_is_integer(v))
-		return rq_error(rq, "invalid_field", "'message' must be the number of a message (thiduactl inbox list shows them)");
+		return rq_error(rq, ERR_INVALID_FIELD, "'message' must be the number of a message (thiduactl inbox list shows them)");
 	if (authz_office(d, rq, NULL))
 		return -1;
 	s = store_stmt(d->store, "SELECT id, outcome, code, report, period, unit, sender, return_path, note, request,"
@@ -528,7 +528,7 @@ static int held_load(struct daemon *d, struct request *rq, struct held *h)
 	}
 	sqlite3_reset(s);
 	if (!found)
-		return rq_error(rq, "not_found", "there is no message %lld in the inbox; thiduactl inbox list shows them",
+		return rq_error(rq, ERR_NOT_FOUND, "there is no message %lld in the inbox; thiduactl inbox list shows them",
 				(long long)json_integer_value(v));
 	if (h->report && authz_office(d, rq, h->report)) {
 		held_free(h);
@@ -536,7 +536,7 @@ static int held_load(struct daemon *d, struct request *rq, struct held *h)
 	}
 	if (!h->report && strcmp(rq_principal(rq), "admin")) {
 		held_free(h);
-		return rq_error(rq, "forbidden", "message %lld names no report (its address was not a reply address of thidua):"
+		return rq_error(rq, ERR_FORBIDDEN, "message %lld names no report (its address was not a reply address of thidua):"
 				" only the local administrator may act on it", (long long)json_integer_value(v));
 	}
 	return 0;
@@ -583,7 +583,7 @@ static int files_load(struct daemon *d, struct request *rq, int64_t id)
 		free(data[i]);
 	if (rc) {
 		json_decref(names);
-		return rq_error(rq, "internal", "the files kept with message %lld cannot be read: %s; thiduactl files verify checks the store",
+		return rq_error(rq, ERR_INTERNAL, "the files kept with message %lld cannot be read: %s; thiduactl files verify checks the store",
 				(long long)id, why);
 	}
 	json_object_set_new(rq_body(rq), "files", names);
@@ -635,7 +635,7 @@ static int held_submit(struct daemon *d, struct request *rq, const struct held *
 	}
 	if (rc) {
 		json_decref(sub);
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				"message %lld could not be recorded as submitted: %s; nothing was recorded",
 				(long long)h->id, store_errmsg(d->store));
 	}
@@ -658,7 +658,7 @@ static int files_drop(struct daemon *d, int64_t id)
 
 static int stored(struct daemon *d, struct request *rq, int64_t id)
 {
-	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+	return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 			"message %lld could not be updated: %s; nothing was recorded", (long long)id, store_errmsg(d->store));
 }
 
@@ -679,14 +679,14 @@ int op_inbox_decide(struct daemon *d, struct request *rq, json_t *out)
 	if (held_load(d, rq, &h))
 		return -1;
 	if (strcmp(h.outcome, "held")) {
-		rc = rq_error(rq, "not_held", "message %lld is %s, not held: only a held message waits for the office's decision%s",
+		rc = rq_error(rq, ERR_NOT_HELD, "message %lld is %s, not held: only a held message waits for the office's decision%s",
 			      (long long)h.id, h.outcome, waits(h.outcome, h.code) ? " (thiduactl inbox retry runs it again)" : "");
 		held_free(&h);
 		return rc;
 	}
 	if (!accept && (!reason || !*reason || strlen(reason) > 2000)) {
 		held_free(&h);
-		return rq_error(rq, "reason_required", "inbox.reject needs a reason the sender will read (--reason, at most 2000 bytes)");
+		return rq_error(rq, ERR_REASON_REQUIRED, "inbox.reject needs a reason the sender will read (--reason, at most 2000 bytes)");
 	}
 	if (accept && held_submit(d, rq, &h, out)) {
 		held_free(&h);
@@ -728,7 +728,7 @@ int op_inbox_retry(struct daemon *d, struct request *rq, json_t *out)
 	if (held_load(d, rq, &h))
 		return -1;
 	if (!waits(h.outcome, h.code)) {
-		rc = rq_error(rq, "not_retryable", "message %lld is %s%s%s: %s", (long long)h.id, h.outcome,
+		rc = rq_error(rq, ERR_NOT_RETRYABLE, "message %lld is %s%s%s: %s", (long long)h.id, h.outcome,
 			      h.code ? ", " : "", h.code ? h.code : "",
 			      !strcmp(h.outcome, "submitted") ? "it was taken already" :
 			      "running it again would end the same way (only a held message, or one refused past the lock,"

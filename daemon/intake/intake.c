@@ -265,9 +265,9 @@ int intake_want_period(struct daemon *d, struct request *rq, const struct report
 	if (cal_period_named(d->cfg, rt, name, p) == 0)
 		return 0;
 	if (rt->yearly)
-		return rq_error(rq, "unknown_period", "report %s has no period '%s': its periods are the years %d to %d, e.g. \"%d\"",
+		return rq_error(rq, ERR_UNKNOWN_PERIOD, "report %s has no period '%s': its periods are the years %d to %d, e.g. \"%d\"",
 				rt->code, name, rt->first_year, rt->last_year, rt->first_year);
-	return rq_error(rq, "unknown_period", "report %s has no period '%s': its only period is \"%s\"",
+	return rq_error(rq, ERR_UNKNOWN_PERIOD, "report %s has no period '%s': its only period is \"%s\"",
 			rt->code, name, rt->once_period);
 }
 
@@ -314,11 +314,11 @@ static int want_obligation(struct daemon *d, struct request *rq, const struct un
 		return 0;
 	if (p->opens_at > clock_now(d)) {
 		date_format(day_of_time(p->opens_at, d->cfg->utc_offset), day, sizeof(day));
-		return rq_error(rq, "period_not_open", "period %s of report %s is not open yet: it opens on %s",
+		return rq_error(rq, ERR_PERIOD_NOT_OPEN, "period %s of report %s is not open yet: it opens on %s",
 				p->name, (*rt)->code, day);
 	}
 	date_format(p->due_day, day, sizeof(day));
-	return rq_error(rq, "not_obligated", "unit %s (%s) does not owe report %s for period %s (due %s); see 'thiduactl obligations --report %s --period %s' for who does",
+	return rq_error(rq, ERR_NOT_OBLIGATED, "unit %s (%s) does not owe report %s for period %s (due %s); see 'thiduactl obligations --report %s --period %s' for who does",
 			(*u)->code, (*u)->name, (*rt)->code, p->name, day, (*rt)->code, p->name);
 }
 
@@ -485,12 +485,12 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_failed(rq))
 		return -1;
 	if (note && strlen(note) > MAX_NOTE)
-		return rq_error(rq, "invalid_field", "the note is %zu bytes; keep it under %d", strlen(note), MAX_NOTE);
+		return rq_error(rq, ERR_INVALID_FIELD, "the note is %zu bytes; keep it under %d", strlen(note), MAX_NOTE);
 	if (!strcmp(o.state, "accepted"))
-		return rq_error(rq, "already_accepted", "report %s %s of %s was already accepted; ask %s to return it before sending a new version",
+		return rq_error(rq, ERR_ALREADY_ACCEPTED, "report %s %s of %s was already accepted; ask %s to return it before sending a new version",
 				rt->code, p.name, u->code, rt->receiver);
 	if (!strcmp(o.state, "waived"))
-		return rq_error(rq, "waived", "report %s %s of %s was waived by %s; nothing needs to be sent",
+		return rq_error(rq, ERR_WAIVED, "report %s %s of %s was waived by %s; nothing needs to be sent",
 				rt->code, p.name, u->code, rt->receiver);
 	if (now > cal_lock_at(rt, o.due_at)) {
 		char day[16];
@@ -499,11 +499,11 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 		char due[16];
 
 		date_format(day_of_time(o.due_at, d->cfg->utc_offset), due, sizeof(due));
-		return rq_error(rq, "late_locked", "report %s %s was due %s and late submissions closed on %s; contact %s",
+		return rq_error(rq, ERR_LATE_LOCKED, "report %s %s was due %s and late submissions closed on %s; contact %s",
 				rt->code, p.name, due, day, rt->receiver);
 	}
 	if (nfiles == 0)
-		return rq_error(rq, "no_file", "a submission needs at least one file (the report itself)");
+		return rq_error(rq, ERR_NO_FILE, "a submission needs at least one file (the report itself)");
 	if (rq_file_names(rq))
 		return -1;
 	for (size_t i = 0; i < nfiles; i++) {
@@ -512,9 +512,9 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 
 		rq_file(rq, i, &size);
 		if (size == 0)
-			return rq_error(rq, "empty_file", "file \"%s\" is empty; send the report's content", name);
+			return rq_error(rq, ERR_EMPTY_FILE, "file \"%s\" is empty; send the report's content", name);
 		if ((int64_t)size > rt->max_file_bytes)
-			return rq_error(rq, "file_too_large", "file \"%s\" is %zu bytes, over the limit of %lld bytes for report %s",
+			return rq_error(rq, ERR_FILE_TOO_LARGE, "file \"%s\" is %zu bytes, over the limit of %lld bytes for report %s",
 					name, size, (long long)rt->max_file_bytes, rt->code);
 	}
 	if (next_receipt(d, now, number, sizeof(number)))
@@ -598,7 +598,7 @@ int op_report_submit(struct daemon *d, struct request *rq, json_t *out)
 	return 0;
 db_error:
 	json_decref(files);
-	return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+	return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 			"the submission could not be stored: %s; nothing was recorded", store_errmsg(d->store));
 }
 
@@ -631,7 +631,7 @@ int op_report_receipt(struct daemon *d, struct request *rq, json_t *out)
 		return -1;
 	r = receipt_json(d, number);
 	if (!r)
-		return rq_error(rq, "unknown_receipt", "there is no receipt %s; receipt numbers look like BN-2024-000123", number);
+		return rq_error(rq, ERR_UNKNOWN_RECEIPT, "there is no receipt %s; receipt numbers look like BN-2024-000123", number);
 	authz_reader(d, rq, &rd);
 	if (!reader_sees_report(d, &rd, json_string_value(json_object_get(r, "unit")),
 				json_string_value(json_object_get(r, "report")))) {
@@ -724,17 +724,17 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_failed(rq))
 		return -1;
 	if (strcmp(action, "accept") && (!reason || !*reason))
-		return rq_error(rq, "reason_required", "%s needs a reason the unit will read (--reason)", op);
+		return rq_error(rq, ERR_REASON_REQUIRED, "%s needs a reason the unit will read (--reason)", op);
 	if (reason && strlen(reason) > MAX_NOTE)
-		return rq_error(rq, "invalid_field", "the reason is too long (at most %d bytes)", MAX_NOTE);
+		return rq_error(rq, ERR_INVALID_FIELD, "the reason is too long (at most %d bytes)", MAX_NOTE);
 	if (!strcmp(action, "accept")) {
 		if (strcmp(o.state, "submitted"))
-			return rq_error(rq, "bad_state", "report %s %s of %s is %s; only a submitted report can be accepted",
+			return rq_error(rq, ERR_BAD_STATE, "report %s %s of %s is %s; only a submitted report can be accepted",
 					rt->code, p.name, u->code, o.state);
 		new_state = "accepted";
 	} else if (!strcmp(action, "return")) {
 		if (strcmp(o.state, "submitted") && strcmp(o.state, "accepted"))
-			return rq_error(rq, "bad_state", "report %s %s of %s is %s; only a submitted or accepted report can be returned",
+			return rq_error(rq, ERR_BAD_STATE, "report %s %s of %s is %s; only a submitted or accepted report can be returned",
 					rt->code, p.name, u->code, o.state);
 		new_state = "returned";
 		new_due = cal_end_of_day(d->cfg, cal_add_working_days(d->cfg, day_of_time(now, d->cfg->utc_offset),
@@ -743,7 +743,7 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 			new_due = o.due_at;
 	} else {
 		if (!strcmp(o.state, "accepted") || !strcmp(o.state, "waived"))
-			return rq_error(rq, "bad_state", "report %s %s of %s is already %s; it cannot be waived",
+			return rq_error(rq, ERR_BAD_STATE, "report %s %s of %s is already %s; it cannot be waived",
 					rt->code, p.name, u->code, o.state);
 		new_state = "waived";
 	}
@@ -761,7 +761,7 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 		sqlite3_bind_int64(s, 6, ladder_next(d->cfg, rt, new_due, now));
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
-		return rq_error(rq, "internal", "the review could not be stored: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the review could not be stored: %s", store_errmsg(d->store));
 	}
 	sqlite3_reset(s);
 	s = store_stmt(d->store, "INSERT INTO reviews (obligation, action, reason, principal, at, due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -774,13 +774,13 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out)
 		sqlite3_bind_int64(s, 6, new_due);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
-		return rq_error(rq, "internal", "the review could not be stored: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the review could not be stored: %s", store_errmsg(d->store));
 	}
 	sqlite3_reset(s);
 	snprintf(step, sizeof(step), "review/%lld", (long long)sqlite3_last_insert_rowid(store_db(d->store)));
 	if (strcmp(action, "waive")
 	    && unit_notice(d, o.id, step, !strcmp(action, "accept") ? "accepted" : "returned", u->code, rt->code, p.name, now))
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				"the notice to %s could not be stored: %s; nothing was recorded", u->code, store_errmsg(d->store));
 	{
 		char type[32];

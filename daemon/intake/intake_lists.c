@@ -51,7 +51,7 @@ int op_obligations_list(struct daemon *d, struct request *rq, json_t *out)
 		return -1;
 	if (state && strcmp(state, "open") && strcmp(state, "submitted") && strcmp(state, "accepted")
 	    && strcmp(state, "returned") && strcmp(state, "waived") && strcmp(state, "missing"))
-		return rq_error(rq, "invalid_field", "state '%s' is not one of open, submitted, accepted, returned, waived, missing", state);
+		return rq_error(rq, ERR_INVALID_FIELD, "state '%s' is not one of open, submitted, accepted, returned, waived, missing", state);
 	/* missing is open or returned past the lock: chosen below, row by row */
 	s = store_stmt(d->store, "SELECT " OBLIGATION_COLUMNS " FROM obligations"
 		       " WHERE (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR report = ?2)"
@@ -166,7 +166,7 @@ int op_completeness(struct daemon *d, struct request *rq, json_t *out)
 		recv = unitset_find(d->units, rt->receiver);
 		under = recv && recv->attached ? unit_parent_at(recv, p.due_day) : recv;
 		if (!under)
-			return rq_error(rq, "missing_field", "give 'under': the unit whose subtree to count");
+			return rq_error(rq, ERR_MISSING_FIELD, "give 'under': the unit whose subtree to count");
 	}
 	authz_reader(d, rq, &rd);
 	if (!reader_sees_unit(d, &rd, under->code) && !reader_sees_unit(d, &rd, rt->receiver))

@@ -90,7 +90,7 @@ int op_calendar_show(struct daemon *d, struct request *rq, json_t *out)
 	}
 	if (month_parse(month, &first, &ndays)) {
 		json_decref(days);
-		return rq_error(rq, "invalid_field", "'month' = \"%s\" is not a month: write YYYY-MM, e.g. 2024-09",
+		return rq_error(rq, ERR_INVALID_FIELD, "'month' = \"%s\" is not a month: write YYYY-MM, e.g. 2024-09",
 				month);
 	}
 	for (int i = 0; i < ndays; i++) {
@@ -167,12 +167,12 @@ static json_t *deadline_json(const struct daemon *d, const struct deadline *dl)
 static int period_error(struct request *rq, const struct report_type *rt, const char *name)
 {
 	if (!rt)
-		return rq_error(rq, "unknown_period", "no report type has a period '%s'; 'thiduactl deadlines' lists every period",
+		return rq_error(rq, ERR_UNKNOWN_PERIOD, "no report type has a period '%s'; 'thiduactl deadlines' lists every period",
 				name);
 	if (rt->yearly)
-		return rq_error(rq, "unknown_period", "report %s has no period '%s': its periods are the years %d to %d, e.g. \"%d\"",
+		return rq_error(rq, ERR_UNKNOWN_PERIOD, "report %s has no period '%s': its periods are the years %d to %d, e.g. \"%d\"",
 				rt->code, name, rt->first_year, rt->last_year, rt->first_year);
-	return rq_error(rq, "unknown_period", "report %s has no period '%s': its only period is \"%s\"",
+	return rq_error(rq, ERR_UNKNOWN_PERIOD, "report %s has no period '%s': its only period is \"%s\"",
 			rt->code, name, rt->once_period);
 }
 

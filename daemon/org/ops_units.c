@@ -93,7 +93,7 @@ int op_units_list(struct daemon *d, struct request *rq, json_t *out)
 			for (size_t i = 0; i < d->units->nlevels && used < sizeof(names); i++)
 				used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
 							 d->units->levels[i].code);
-			return rq_error(rq, "unknown_level", "there is no level '%s'; the levels are: %s", level, names);
+			return rq_error(rq, ERR_UNKNOWN_LEVEL, "there is no level '%s'; the levels are: %s", level, names);
 		}
 	}
 	list = json_array();
@@ -126,12 +126,12 @@ static int units_show_many(struct daemon *d, struct request *rq, const json_t *c
 	size_t i;
 
 	if (!json_is_null(json_object_get(rq_body(rq), "code")) && json_object_get(rq_body(rq), "code"))
-		return rq_error(rq, "invalid_field", "give either code (one unit) or codes (a list), not both");
+		return rq_error(rq, ERR_INVALID_FIELD, "give either code (one unit) or codes (a list), not both");
 	if (!json_is_array(codes) || !json_array_size(codes) || json_array_size(codes) > UNITS_SHOW_MAX_CODES)
-		return rq_error(rq, "invalid_field", "codes must be a list of 1 to %d unit codes", UNITS_SHOW_MAX_CODES);
+		return rq_error(rq, ERR_INVALID_FIELD, "codes must be a list of 1 to %d unit codes", UNITS_SHOW_MAX_CODES);
 	json_array_foreach(codes, i, v)
 		if (!json_is_string(v))
-			return rq_error(rq, "invalid_field", "codes[%zu] is not a string: codes is a list of unit codes", i);
+			return rq_error(rq, ERR_INVALID_FIELD, "codes[%zu] is not a string: codes is a list of unit codes", i);
 	json_array_foreach(codes, i, v)
 		if (!unitset_find(d->units, json_string_value(v)))
 			return rq_unit_unknown(rq, d->units, json_string_value(v));
@@ -213,7 +213,7 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 	if (rq_failed(rq))
 		return -1;
 	if (rq_nfiles(rq) != 1)
-		return rq_error(rq, "missing_file", "units.import needs exactly one file frame holding the CSV text (got %zu)",
+		return rq_error(rq, ERR_MISSING_FILE, "units.import needs exactly one file frame holding the CSV text (got %zu)",
 				rq_nfiles(rq));
 	if (!file)
 		file = "import.csv";
@@ -228,7 +228,7 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 
 		for (size_t i = 0; errors && errors[i]; i++)
 			json_array_append_new(list, json_string(errors[i]));
-		rq_error(rq, "invalid_csv", "%s: %d problem%s found, nothing was imported: %s", file, nerr,
+		rq_error(rq, ERR_INVALID_CSV, "%s: %d problem%s found, nothing was imported: %s", file, nerr,
 			 nerr == 1 ? "" : "s", errors && errors[0] ? errors[0] : "");
 		rq_error_set(rq, "errors", list);
 		strv_free(&errors);
@@ -237,7 +237,7 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 	}
 	if (import_store(d, set, first)) {
 		unitset_destroy(&set);
-		return rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+		return rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				"the units could not be stored: %s", store_errmsg(d->store));
 	}
 	codes = json_array();
@@ -253,7 +253,7 @@ int op_units_import(struct daemon *d, struct request *rq, json_t *out)
 	if (registry_imported(d)) {
 		d->pending_units = prev;
 		unitset_destroy(&set);
-		return rq_error(rq, "internal", "the obligations of the new units could not be created: %s",
+		return rq_error(rq, ERR_INTERNAL, "the obligations of the new units could not be created: %s",
 				store_errmsg(d->store));
 	}
 	unitset_destroy(&prev);

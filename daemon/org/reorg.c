@@ -100,11 +100,11 @@ int principal_refusal(struct daemon *d, struct request *rq, const struct princip
 
 		cal_vn_day(u->active_to, closed, sizeof(closed));
 		successors_text(u, succ, sizeof(succ));
-		return rq_error(rq, "roles_ended", "%s (%s) held its roles in %s (%s), which closed on %s in the reorganisation (successor: %s); today is %s: a principal of the successor acts now",
+		return rq_error(rq, ERR_ROLES_ENDED, "%s (%s) held its roles in %s (%s), which closed on %s in the reorganisation (successor: %s); today is %s: a principal of the successor acts now",
 				p->name, p->display_name, u->code, u->name, closed, succ, day);
 	}
 	span_text(p->from, p->until, span, sizeof(span));
-	return rq_error(rq, "roles_ended", "%s (%s) holds its roles in %s %s, and today is %s", p->name, p->display_name,
+	return rq_error(rq, ERR_ROLES_ENDED, "%s (%s) holds its roles in %s %s, and today is %s", p->name, p->display_name,
 			p->unit, span, day);
 }
 
@@ -118,12 +118,12 @@ int closed_unit_refusal(struct daemon *d, struct request *rq, const struct unit 
 	cal_vn_day(today, day, sizeof(day));
 	if (today < u->active_from) {
 		cal_vn_day(u->active_from, opened, sizeof(opened));
-		return rq_error(rq, "unit_not_in_force", "unit %s (%s) exists from %s; today is %s: it cannot %s yet",
+		return rq_error(rq, ERR_UNIT_NOT_IN_FORCE, "unit %s (%s) exists from %s; today is %s: it cannot %s yet",
 				u->code, u->name, opened, day, what);
 	}
 	cal_vn_day(u->active_to, closed, sizeof(closed));
 	successors_text(u, succ, sizeof(succ));
-	return rq_error(rq, "unit_closed", "unit %s (%s) closed on %s in the reorganisation and cannot %s; its successor %s acts for it from the next day (today is %s)",
+	return rq_error(rq, ERR_UNIT_CLOSED, "unit %s (%s) closed on %s in the reorganisation and cannot %s; its successor %s acts for it from the next day (today is %s)",
 			u->code, u->name, closed, what, succ, day);
 }
 

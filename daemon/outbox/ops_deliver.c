@@ -29,7 +29,7 @@ static int rq_channel_unknown(struct request *rq, const struct config *cfg, cons
 
 	for (size_t i = 0; i < cfg->nchannels && used < sizeof(names); i++)
 		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "", cfg->channels[i].name);
-	return rq_error(rq, "unknown_channel", "there is no channel '%.64s'; the configured channels are: %s", name,
+	return rq_error(rq, ERR_UNKNOWN_CHANNEL, "there is no channel '%.64s'; the configured channels are: %s", name,
 			used ? names : "none (add a channels section to the configuration)");
 }
 
@@ -44,7 +44,7 @@ int op_notifications_retry(struct daemon *d, struct request *rq, json_t *out)
 	int n;
 
 	if (!json_is_integer(v) || json_integer_value(v) < 1)
-		return rq_error(rq, "invalid_field", "'notification' must be the id of a failed notification ('thiduactl notifications list --state failed')");
+		return rq_error(rq, ERR_INVALID_FIELD, "'notification' must be the id of a failed notification ('thiduactl notifications list --state failed')");
 	id = (int64_t)json_integer_value(v);
 	/* each delivery gets its channel's expire_hours again (72 for a channel gone from
 	 * the configuration: it fails at once, saying so) */
@@ -62,12 +62,12 @@ int op_notifications_retry(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_text(s, 3, text, -1, free);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
-		return rq_error(rq, "internal", "the notification could not be queued again: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the notification could not be queued again: %s", store_errmsg(d->store));
 	}
 	sqlite3_reset(s);
 	n = sqlite3_changes(store_db(d->store));
 	if (n == 0)
-		return rq_error(rq, "not_failed", "notification %lld has no failed delivery to send again", (long long)id);
+		return rq_error(rq, ERR_NOT_FAILED, "notification %lld has no failed delivery to send again", (long long)id);
 	outbox_settle(d, id);
 	log_notice("notification %lld queued again (%d deliveries) by %s", (long long)id, n, rq_principal(rq));
 	json_object_set_new(out, "notification", json_integer(id));
@@ -93,7 +93,7 @@ int op_notify_test(struct daemon *d, struct request *rq, json_t *out)
 	if (!c)
 		return rq_channel_unknown(rq, d->cfg, name);
 	if (!strcmp(c->kind, "smtp") && (!to || !email_valid(to)))
-		return rq_error(rq, "invalid_field", "--to must be an email address to send the test to");
+		return rq_error(rq, ERR_INVALID_FIELD, "--to must be an email address to send the test to");
 	snprintf(key, sizeof(key), "test/%s/%lld/%s", c->name, (long long)now, rq_id(rq) ? rq_id(rq) : "-");
 	s = store_stmt(d->store, "INSERT INTO outbox (dedup_key, recipient, kind, report, period, step, moment, created_at,"
 		       " send_after, state, channel) VALUES (?1, ?2, 'test', '-', '-', 'test', ?3, ?3, ?3, 'queued', 'workers')");
@@ -102,7 +102,7 @@ int op_notify_test(struct daemon *d, struct request *rq, json_t *out)
 	sqlite3_bind_int64(s, 3, now);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
-		return rq_error(rq, "internal", "the test could not be queued: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the test could not be queued: %s", store_errmsg(d->store));
 	}
 	sqlite3_reset(s);
 	id = sqlite3_last_insert_rowid(store_db(d->store));
@@ -126,7 +126,7 @@ int op_notify_test(struct daemon *d, struct request *rq, json_t *out)
 	free(subject);
 	free(text);
 	if (deliveries_add(d, id, c, payload, now + 600))
-		return rq_error(rq, "internal", "the test could not be queued: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the test could not be queued: %s", store_errmsg(d->store));
 	json_object_set_new(out, "notification", json_integer(id));
 	json_object_set_new(out, "channel", json_string(c->name));
 	return 0;
@@ -170,7 +170,7 @@ int op_channels_list(struct daemon *d, struct request *rq, json_t *out)
 		if (sqlite3_step(s) != SQLITE_ROW) {
 			sqlite3_reset(s);
 			json_decref(list);
-			return rq_error(rq, "internal", "the channels could not be read: %s", store_errmsg(d->store));
+			return rq_error(rq, ERR_INTERNAL, "the channels could not be read: %s", store_errmsg(d->store));
 		}
 		disabled = sqlite3_column_type(s, 0) != SQLITE_NULL;
 		o = json_pack("{s:s,s:s,s:s,s:b,s:I,s:I}", "name", c->name, "kind", c->kind,

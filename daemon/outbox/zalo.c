@@ -159,12 +159,12 @@ static const struct channel *op_channel(struct daemon *d, struct request *rq)
 		return NULL;
 	c = cfg_channel(d->cfg, name);
 	if (!c) {
-		rq_error(rq, "unknown_channel", "there is no channel '%.64s'; 'thiduactl channels list' shows the configured ones",
+		rq_error(rq, ERR_UNKNOWN_CHANNEL, "there is no channel '%.64s'; 'thiduactl channels list' shows the configured ones",
 			 name);
 		return NULL;
 	}
 	if (!zalo_managed(c)) {
-		rq_error(rq, "invalid_field", "channel %s is not a zalo or zns channel with app_id and app_secret: thidua holds no"
+		rq_error(rq, ERR_INVALID_FIELD, "channel %s is not a zalo or zns channel with app_id and app_secret: thidua holds no"
 			 " Zalo tokens for it (docs/CONFIG.md, \"Zalo Official Account\")", c->name);
 		return NULL;
 	}
@@ -209,7 +209,7 @@ static const char *token_field(struct request *rq, const char *key)
 		return NULL;
 	if (!*v || strlen(v) > 2048 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=")
 	    != strlen(v)) {
-		rq_error(rq, "invalid_field", "'%s' must be the token as Zalo gave it: 1 to 2048 letters, digits and -_.~+/=",
+		rq_error(rq, ERR_INVALID_FIELD, "'%s' must be the token as Zalo gave it: 1 to 2048 letters, digits and -_.~+/=",
 			 key);
 		return NULL;
 	}
@@ -229,7 +229,7 @@ int op_zalo_store(struct daemon *d, struct request *rq, json_t *out)
 	if (!refresh)
 		return -1;
 	if (!json_is_integer(ei) || json_integer_value(ei) < 60 || json_integer_value(ei) > 30 * 86400)
-		return rq_error(rq, ei ? "invalid_field" : "missing_field", "'expires_in' must be the access token's life in"
+		return rq_error(rq, ei ? ERR_INVALID_FIELD : ERR_MISSING_FIELD, "'expires_in' must be the access token's life in"
 				" seconds as Zalo gave it, a whole number from 60 to 2592000");
 	expires = now + (int64_t)json_integer_value(ei);
 	/* one statement: the pair replaces whatever was stored, the renewal is free, and the
@@ -246,7 +246,7 @@ int op_zalo_store(struct daemon *d, struct request *rq, json_t *out)
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return rq_error(rq, "internal", "the token pair could not be stored: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the token pair could not be stored: %s", store_errmsg(d->store));
 	log_notice("zalo: app %s: a new authorisation stored by %s (channel %s), access token valid %lld s", c->app_id,
 		   rq_principal(rq), c->name, (long long)json_integer_value(ei));
 	json_object_set_new(out, "channel", json_string(c->name));

@@ -334,7 +334,7 @@ static int request_read(struct daemon *d, void *sock, struct request *rq)
 		rq->frames[rq->nframes++] = m;
 	}
 	if (overflow) {
-		rq_error(rq, total > d->cfg->max_request_bytes ? "too_large" : "too_many_frames",
+		rq_error(rq, total > d->cfg->max_request_bytes ? ERR_TOO_LARGE : ERR_TOO_MANY_FRAMES,
 			 total > d->cfg->max_request_bytes
 			 ? "the request is %zu bytes, over the limit of %zu bytes (daemon.max_request_bytes); send smaller files or fewer at once"
 			 : "the request has more than %zu files (the limit); send them in several submissions",
@@ -353,7 +353,7 @@ static void request_parse(struct request *rq)
 	if (rq->failed)
 		return;
 	if (rq->nframes == 0) {
-		rq_error(rq, "bad_frame", "the request has no JSON frame: send {\"op\": ..., \"id\": ...}");
+		rq_error(rq, ERR_BAD_FRAME, "the request has no JSON frame: send {\"op\": ..., \"id\": ...}");
 		return;
 	}
 	/* the same decoder the fuzzer runs (request.c) */
@@ -392,7 +392,7 @@ static int replay_lookup(struct daemon *d, struct request *rq)
 		json_decref(rq->reply);
 		rq->reply = NULL;
 		if (strcmp(op, rq->op) != 0) {
-			rq_error(rq, "id_reused", "request id '%s' was already used for %s; use a new id for a new request",
+			rq_error(rq, ERR_ID_REUSED, "request id '%s' was already used for %s; use a new id for a new request",
 				 rq->id, op);
 		} else if (key && e) {
 			json_t *out = json_object();
@@ -408,7 +408,7 @@ static int replay_lookup(struct daemon *d, struct request *rq)
 		if (rq->failed) {
 			/* id_reused */
 		} else if (!rq->reply) {
-			rq_error(rq, "internal", "the stored reply of request %s cannot be read", rq->id);
+			rq_error(rq, ERR_INTERNAL, "the stored reply of request %s cannot be read", rq->id);
 		} else {
 			json_object_set_new(rq->reply, "replayed", json_true());
 			rq->replayed = 1;
@@ -450,19 +450,19 @@ static int request_principal(struct daemon *d, struct request *rq)
 
 	if (rq->user_id[0]) {		/* over tcp the key decides who acts, nothing else */
 		if (as && !json_is_null(as) && (!json_is_string(as) || strcmp(json_string_value(as), rq->user_id)))
-			return rq_error(rq, "forbidden", "you are %s (by your key); only the local administrator may act as another principal",
+			return rq_error(rq, ERR_FORBIDDEN, "you are %s (by your key); only the local administrator may act as another principal",
 					rq->user_id);
 		if (!cfg_principal(d->cfg, rq->user_id))
-			return rq_error(rq, "unknown_principal", "the principal %s of your key is no longer in the configuration", rq->user_id);
+			return rq_error(rq, ERR_UNKNOWN_PRINCIPAL, "the principal %s of your key is no longer in the configuration", rq->user_id);
 		rq->principal = cfg_principal(d->cfg, rq->user_id)->name;
 		return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->user_id, registry_today(d)));
 	}
 	if (!as || json_is_null(as))
 		return 0;
 	if (!json_is_string(as))
-		return rq_error(rq, "invalid_field", "'as' must be the name of a principal, a string such as \"nguyen.thi.lan\"");
+		return rq_error(rq, ERR_INVALID_FIELD, "'as' must be the name of a principal, a string such as \"nguyen.thi.lan\"");
 	if (!cfg_principal(d->cfg, json_string_value(as)))
-		return rq_error(rq, "unknown_principal", "there is no principal '%.*s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
+		return rq_error(rq, ERR_UNKNOWN_PRINCIPAL, "there is no principal '%.*s' in %s: use a name listed under 'principals' there, or leave out --as to act as the local administrator",
 				(int)utf8_clip(json_string_value(as), QUOTE_MAX), json_string_value(as), d->cfg->path);
 	rq->principal = json_string_value(as);
 	return principal_refusal(d, rq, cfg_principal_at(d->cfg, rq->principal, registry_today(d)));
@@ -478,18 +478,18 @@ static int web_principal(struct daemon *d, struct request *rq)
 
 	if (!token) {
 		if (strcmp(rq->op, "session.login") && strcmp(rq->op, "session.redeem") && strcmp(rq->op, "status"))
-			return rq_error(rq, "session_required", "Vui lòng đăng nhập. / Log in first: %s on the web socket needs a 'session'",
+			return rq_error(rq, ERR_SESSION_REQUIRED, "Vui lòng đăng nhập. / Log in first: %s on the web socket needs a 'session'",
 					rq->op);
 		if (as)
-			return rq_error(rq, "forbidden", "'as' on the web socket needs a session of that principal");
+			return rq_error(rq, ERR_FORBIDDEN, "'as' on the web socket needs a session of that principal");
 		return 0;
 	}
 	if (!json_is_string(token))
-		return rq_error(rq, "invalid_field", "'session' must be the session token, a string of 64 hexadecimal digits");
+		return rq_error(rq, ERR_INVALID_FIELD, "'session' must be the session token, a string of 64 hexadecimal digits");
 	if (session_resolve(d, rq, json_string_value(token), &name))
 		return -1;
 	if (as && (!json_is_string(as) || strcmp(json_string_value(as), name)))
-		return rq_error(rq, "forbidden", "this session is %s's: 'as' may only name %s on the web socket", name, name);
+		return rq_error(rq, ERR_FORBIDDEN, "this session is %s's: 'as' may only name %s on the web socket", name, name);
 	rq->principal = name;
 	return principal_refusal(d, rq, cfg_principal_at(d->cfg, name, registry_today(d)));
 }
@@ -540,20 +540,20 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 		return 0;
 	rq->ran = 1;
 	if (!e) {
-		rq_error(rq, "unknown_op", "unknown op '%.*s'; the ops are listed in docs/PROTOCOL.md",
+		rq_error(rq, ERR_UNKNOWN_OP, "unknown op '%.*s'; the ops are listed in docs/PROTOCOL.md",
 			 (int)utf8_clip(rq->op, QUOTE_MAX), rq->op);
 		return 0;
 	}
 	rq->flags = e->flags;
 	if ((e->flags & OP_FAKE_CLOCK) && !d->fake_clock) {
-		rq_error(rq, "not_fake_clock", "%s works only when thiduad runs with --fake-clock (a test mode); this daemon uses the real clock",
+		rq_error(rq, ERR_NOT_FAKE_CLOCK, "%s works only when thiduad runs with --fake-clock (a test mode); this daemon uses the real clock",
 			 rq->op);
 		return 0;
 	}
 	if (rq->web ? web_principal(d, rq) : request_principal(d, rq))
 		return 0;
 	if (rq->principal && !rq->rated && !rate_allow(rq->principal, d->cfg->requests_per_second)) {
-		rq_error(rq, "rate_limited", "%s sent more than %d requests in a second (daemon.requests_per_second); wait a moment and send again",
+		rq_error(rq, ERR_RATE_LIMITED, "%s sent more than %d requests in a second (daemon.requests_per_second); wait a moment and send again",
 			 rq->principal, d->cfg->requests_per_second);
 		return 0;
 	}
@@ -577,14 +577,14 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 		json_decref(rq->reply);
 		rq->reply = reply;
 		if ((e->flags & OP_WRITE) && !(e->flags & OP_SECRET) && audit_request(d, rq_principal(rq), rq->op, rq->body, rq->reply)) {
-			rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+			rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				 "the change could not be written to the audit log: %s", store_errmsg(d->store));
 		} else if ((e->flags & OP_WRITE) && !(e->flags & OP_SECRET) && rq->id && replay_store(d, rq)) {
-			rq_error(rq, store_last_full(d->store) ? "storage_full" : "internal",
+			rq_error(rq, store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_INTERNAL,
 				 "the request could not be recorded: %s", store_errmsg(d->store));
 		}
 	} else if (!rq->failed) {
-		rq_error(rq, "internal", "%s failed without a reason; this is a bug, please report it", rq->op);
+		rq_error(rq, ERR_INTERNAL, "%s failed without a reason; this is a bug, please report it", rq->op);
 	}
 	if (rq->failed) {
 		if (!fast)
@@ -688,7 +688,7 @@ static void turn_unavailable(struct daemon *d, struct request *batch, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!batch[i].failed)
-			rq_error(&batch[i], store_last_full(d->store) ? "storage_full" : "unavailable",
+			rq_error(&batch[i], store_last_full(d->store) ? ERR_STORAGE_FULL : ERR_UNAVAILABLE,
 				 "the database cannot start a transaction: %s", store_errmsg(d->store));
 }
 
@@ -763,7 +763,7 @@ void api_turn(struct daemon *d)
 
 			for (size_t i = 0; i < n; i++)
 				if (!batch[i].failed && (batch[i].flags & OP_WRITE) && !batch[i].replayed)
-					rq_error(&batch[i], full ? "storage_full" : "unavailable",
+					rq_error(&batch[i], full ? ERR_STORAGE_FULL : ERR_UNAVAILABLE,
 						 full ? "the disk holding the database is full; nothing was stored: free space and send again"
 						      : "the database could not commit; nothing was stored: send again");
 			unitset_destroy(&d->pending_units);

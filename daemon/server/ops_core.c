@@ -84,7 +84,7 @@ static int clock_refused(struct daemon *d, struct request *rq, const char *key, 
 	char now[40];
 
 	time_format(clock_now(d), d->cfg->utc_offset, now, sizeof(now));
-	return rq_error(rq, "clock_out_of_range", "'%s' = \"%s\": %s; the clock stays at %s", key,
+	return rq_error(rq, ERR_CLOCK_OUT_OF_RANGE, "'%s' = \"%s\": %s; the clock stays at %s", key,
 			rq_str(rq, key, 1), why, now);
 }
 
@@ -100,10 +100,10 @@ int op_clock_set(struct daemon *d, struct request *rq, json_t *out)
 		return clock_refused(d, rq, "to", err);
 	if (t < clock_now(d)) {
 		time_format(clock_now(d), d->cfg->utc_offset, buf, sizeof(buf));
-		return rq_error(rq, "clock_backwards", "the fake clock cannot go back: it is already %s", buf);
+		return rq_error(rq, ERR_CLOCK_BACKWARDS, "the fake clock cannot go back: it is already %s", buf);
 	}
 	if (sched_advance_to(d, t))
-		return rq_error(rq, "internal", "the clock could not be moved: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the clock could not be moved: %s", store_errmsg(d->store));
 	return op_clock_show(d, rq, out);
 }
 
@@ -117,12 +117,12 @@ int op_clock_advance(struct daemon *d, struct request *rq, json_t *out)
 	if (!by)
 		return -1;
 	if (duration_parse(by, &secs) || secs < 0)
-		return rq_error(rq, "invalid_field", "'by' = \"%s\" is not a duration: write e.g. 90m, 36h, 3d or 1w", by);
+		return rq_error(rq, ERR_INVALID_FIELD, "'by' = \"%s\" is not a duration: write e.g. 90m, 36h, 3d or 1w", by);
 	/* durations stop at two centuries, so the sum cannot overflow */
 	if (clock_range_problem(d, clock_now(d) + secs, err, sizeof(err)))
 		return clock_refused(d, rq, "by", err);
 	if (sched_advance_to(d, clock_now(d) + secs))
-		return rq_error(rq, "internal", "the clock could not be moved: %s", store_errmsg(d->store));
+		return rq_error(rq, ERR_INTERNAL, "the clock could not be moved: %s", store_errmsg(d->store));
 	return op_clock_show(d, rq, out);
 }
 
@@ -132,7 +132,7 @@ int op_config_reload(struct daemon *d, struct request *rq, json_t *out)
 	char err[4096];
 
 	if (daemon_reload(d, err, sizeof(err)))
-		return rq_error(rq, "invalid_config", "%s", err);
+		return rq_error(rq, ERR_INVALID_CONFIG, "%s", err);
 	json_object_set_new(out, "config", json_string(d->cfg->path));
 	json_object_set_new(out, "units", json_integer((json_int_t)d->units->nunits));
 	return 0;

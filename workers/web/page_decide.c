@@ -256,7 +256,7 @@ void page_decide_post(struct web_req *r, struct web_resp *w)
 			const char *code = reply_code(reply), *vi = err_text_vi(code);
 
 			f.failed++;
-			if (strcmp(code, "not_permitted") && strcmp(code, "forbidden"))
+			if (strcmp(code, ERR_NOT_PERMITTED) && strcmp(code, ERR_FORBIDDEN))
 				all_forbidden = 0;
 			hput(&f.results, "<tr><td data-label=\"Hồ sơ\">Số %lld</td><td data-label=\"Kết quả\"><span class=\"fail\">"
 				"Không thực hiện được:</span> %s <span class=\"detail\">%s</span></td></tr>", picked[k],

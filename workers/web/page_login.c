@@ -136,10 +136,10 @@ void page_login(struct web_req *r, struct web_resp *w)
 	} else {
 		const char *code = reply_code(reply), *vi = err_text_vi(code);
 
-		w->status = !strcmp(code, "login_throttled") ? 429 : !strcmp(code, "unavailable") ? 503 : 400;
+		w->status = !strcmp(code, ERR_LOGIN_THROTTLED) ? 429 : !strcmp(code, ERR_UNAVAILABLE) ? 503 : 400;
 		/* login_failed says nothing more than its text: which part was wrong is not told */
 		login_page(r, w, name, vi ? vi : "Không đăng nhập được.",
-			   !strcmp(code, "login_failed") ? NULL : reply_message(reply));
+			   !strcmp(code, ERR_LOGIN_FAILED) ? NULL : reply_message(reply));
 	}
 	json_decref(reply);
 }

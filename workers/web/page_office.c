@@ -563,11 +563,11 @@ void page_office_review(struct web_req *r, struct web_resp *w)
 	} else {
 		const char *code = reply_code(reply);
 
-		err.text = !strcmp(code, "bad_state") ? "Tình trạng báo cáo hiện tại không cho phép thao tác này."
-			   : !strcmp(code, "reason_required") ? "Hãy ghi lý do."
+		err.text = !strcmp(code, ERR_BAD_STATE) ? "Tình trạng báo cáo hiện tại không cho phép thao tác này."
+			   : !strcmp(code, ERR_REASON_REQUIRED) ? "Hãy ghi lý do."
 			   : err_text_vi(code) ? err_text_vi(code) : "Máy chủ không thực hiện được.";
 		err.detail = reply_message(reply);
-		w->status = !strcmp(code, "forbidden") || !strcmp(code, "not_permitted") ? 403 : 400;
+		w->status = !strcmp(code, ERR_FORBIDDEN) || !strcmp(code, ERR_NOT_PERMITTED) ? 403 : 400;
 		office_page(r, w, report, period, under, &err);
 	}
 	json_decref(reply);

@@ -122,13 +122,13 @@ static void place_err(struct prop_err *e, json_t *reply)
 	const char *code = reply_code(reply), *vi = err_text_vi(code);
 
 	e->detail = reply_message(reply);
-	if (!strcmp(code, "invalid_file_name") || !strcmp(code, "empty_file") || !strcmp(code, "file_too_large"))
+	if (!strcmp(code, ERR_INVALID_FILE_NAME) || !strcmp(code, ERR_EMPTY_FILE) || !strcmp(code, ERR_FILE_TOO_LARGE))
 		e->files = vi;
-	else if (!strcmp(code, "invalid_score") || !strcmp(code, "self_assessment_incomplete"))
+	else if (!strcmp(code, ERR_INVALID_SCORE) || !strcmp(code, ERR_SELF_ASSESSMENT_INCOMPLETE))
 		e->scores = vi;
-	else if (!strcmp(code, "unknown_programme") || !strcmp(code, "not_a_proposer"))
+	else if (!strcmp(code, ERR_UNKNOWN_PROGRAMME) || !strcmp(code, ERR_NOT_A_PROPOSER))
 		e->programme = vi;
-	else if (!strcmp(code, "invalid_nominee") || !strcmp(code, "already_proposed") || !strcmp(code, "title_held"))
+	else if (!strcmp(code, ERR_INVALID_NOMINEE) || !strcmp(code, ERR_ALREADY_PROPOSED) || !strcmp(code, ERR_TITLE_HELD))
 		e->nominee = vi;
 	else
 		e->top = vi ? vi : "Máy chủ không nhận hồ sơ.";
@@ -276,7 +276,7 @@ void page_proposal_create(struct web_req *r, struct web_resp *w)
 		free(lb.p);
 	} else {
 		place_err(&e, reply);
-		w->status = !strcmp(reply_code(reply), "not_permitted") || !strcmp(reply_code(reply), "forbidden") ? 403 : 400;
+		w->status = !strcmp(reply_code(reply), ERR_NOT_PERMITTED) || !strcmp(reply_code(reply), ERR_FORBIDDEN) ? 403 : 400;
 		list_page(r, w, &e);
 	}
 	json_decref(reply);
@@ -394,7 +394,7 @@ void page_proposal_submit(struct web_req *r, struct web_resp *w)
 		free(lb.p);
 	} else {
 		place_err(&e, reply);
-		w->status = !strcmp(reply_code(reply), "not_permitted") || !strcmp(reply_code(reply), "forbidden") ? 403 : 400;
+		w->status = !strcmp(reply_code(reply), ERR_NOT_PERMITTED) || !strcmp(reply_code(reply), ERR_FORBIDDEN) ? 403 : 400;
 		one_page(r, w, &e);
 	}
 	json_decref(reply);

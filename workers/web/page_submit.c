@@ -130,9 +130,9 @@ static size_t check_files(struct web_req *r, struct problems *p)
 		n++;
 	}
 	if (r->too_many_files)
-		file_problem(p, "too_many_frames", NULL, "Quá 64 tệp trong một lần nộp.");
+		file_problem(p, ERR_TOO_MANY_FRAMES, NULL, "Quá 64 tệp trong một lần nộp.");
 	if (!n) {
-		file_problem(p, "no_file", NULL, "Chưa chọn tệp nào. Hãy chọn ít nhất một tệp.");
+		file_problem(p, ERR_NO_FILE, NULL, "Chưa chọn tệp nào. Hãy chọn ít nhất một tệp.");
 		return 0;
 	}
 	for (size_t i = 0; i < r->nfiles; i++) {
@@ -145,22 +145,22 @@ static size_t check_files(struct web_req *r, struct problems *p)
 			char shown[300];
 
 			utf8_name_shown(u->filename, shown, sizeof(shown));
-			file_problem(p, "invalid_file_name", shown, why);
+			file_problem(p, ERR_INVALID_FILE_NAME, shown, why);
 			continue;
 		}
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(r->files[k].field, "tep") && !strcmp(r->files[k].filename, u->filename)) {
-				file_problem(p, "invalid_file_name", u->filename, "hai tệp trùng tên; hãy đổi tên một tệp");
+				file_problem(p, ERR_INVALID_FILE_NAME, u->filename, "hai tệp trùng tên; hãy đổi tên một tệp");
 				break;
 			}
 		if (!u->size)
-			file_problem(p, "empty_file", u->filename, "tệp rỗng (0 byte); hãy chọn đúng tệp có nội dung");
+			file_problem(p, ERR_EMPTY_FILE, u->filename, "tệp rỗng (0 byte); hãy chọn đúng tệp có nội dung");
 		else if (u->too_big) {
 			char what[160], got[48];
 
 			size_text(u->size, got, sizeof(got));
 			snprintf(what, sizeof(what), "tệp quá lớn (%s); mỗi tệp tối đa %s", got, limit);
-			file_problem(p, "file_too_large", u->filename, what);
+			file_problem(p, ERR_FILE_TOO_LARGE, u->filename, what);
 		}
 	}
 	return n;
@@ -171,13 +171,13 @@ static void daemon_problem(struct problems *p, json_t *reply)
 {
 	const char *code = reply_code(reply), *vi = err_text_vi(code);
 
-	if (!strcmp(code, "invalid_file_name") || !strcmp(code, "empty_file") || !strcmp(code, "file_too_large") ||
-	    !strcmp(code, "no_file")) {
+	if (!strcmp(code, ERR_INVALID_FILE_NAME) || !strcmp(code, ERR_EMPTY_FILE) || !strcmp(code, ERR_FILE_TOO_LARGE) ||
+	    !strcmp(code, ERR_NO_FILE)) {
 		hput(&p->files, "<li>%s <span class=\"code\">(%s)</span> <span class=\"detail\">%s</span></li>", vi, code,
 		     reply_message(reply));
 		return;
 	}
-	if (!strcmp(code, "invalid_field") && strstr(reply_message(reply), "note")) {
+	if (!strcmp(code, ERR_INVALID_FIELD) && strstr(reply_message(reply), "note")) {
 		p->note = "Ghi chú không hợp lệ (tối đa 10000 byte).";
 		p->detail = reply_message(reply);
 		return;
@@ -234,7 +234,7 @@ void page_submit(struct web_req *r, struct web_resp *w)
 		goto out;
 	}
 	daemon_problem(&p, sub);
-	w->status = !strcmp(reply_code(sub), "forbidden") ? 403 : !strcmp(reply_code(sub), "unavailable") ? 503 : 400;
+	w->status = !strcmp(reply_code(sub), ERR_FORBIDDEN) ? 403 : !strcmp(reply_code(sub), ERR_UNAVAILABLE) ? 503 : 400;
 	form_page(r, w, o, &p, note);
 out:
 	free(p.files.p);

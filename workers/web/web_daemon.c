@@ -73,7 +73,7 @@ static void *sock_get(void)
 
 static json_t *unavailable(const char *why)
 {
-	return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", "unavailable", "message", why);
+	return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", ERR_UNAVAILABLE, "message", why);
 }
 
 static long now_ms(void)
@@ -124,7 +124,7 @@ static json_t *call(struct web_req *r, json_t *req, const char *field, void **bl
 	if (blob)
 		*blob = NULL;
 	if (!req)	/* json_pack refused a member (not UTF-8): nothing to send */
-		return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", "invalid_field", "message",
+		return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", ERR_INVALID_FIELD, "message",
 				 "a value of the request is not valid UTF-8");
 	snprintf(id, sizeof(id), "web-%lx-%lu-%08x", (unsigned long)getpid() & 0xffffff, ++tseq,
 		 (unsigned)random());

@@ -262,10 +262,10 @@ static void run(struct web_req *r, struct web_resp *w)
 			return;
 		}
 		if (session_load(r, code, sizeof(code)) != 0) {
-			if (!strcmp(code, "session_expired") || !strcmp(code, "session_required")) {
+			if (!strcmp(code, ERR_SESSION_EXPIRED) || !strcmp(code, ERR_SESSION_REQUIRED)) {
 				w->cookies[w->ncookies++] = session_cookie(r, NULL);
 				redirect(w, "/dang-nhap?tb=het-han");
-			} else if (!strcmp(code, "rate_limited")) {
+			} else if (!strcmp(code, ERR_RATE_LIMITED)) {
 				page_error(r, w, 429, "Quá nhiều yêu cầu",
 					   "Bạn gửi quá nhiều yêu cầu trong một giây. Hãy chờ một lát rồi thử lại.");
 			} else {

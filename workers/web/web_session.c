@@ -83,14 +83,14 @@ int session_load(struct web_req *r, char *code, size_t size)
 		code[0] = 0;
 	if (!r->session[0]) {
 		if (code)
-			xstrlcpy(code, "session_required", size);
+			xstrlcpy(code, ERR_SESSION_REQUIRED, size);
 		return -1;
 	}
 	reply = web_call(r, json_pack("{s:s}", "op", OP_SESSION_SHOW));
 	if (reply_ok(reply))
 		rc = me_set(r, reply);
 	if (rc != 0 && code)
-		xstrlcpy(code, reply_ok(reply) ? "internal" : reply_code(reply), size);
+		xstrlcpy(code, reply_ok(reply) ? ERR_INTERNAL : reply_code(reply), size);
 	json_decref(reply);
 	return rc;
 }
