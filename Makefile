@@ -242,6 +242,8 @@ lint:
 	@ops=$$(sed -n 's/^#define OP_[A-Z0-9_]*[[:space:]]*\("[^"]*\.[^"]*"\).*/\1/p' common/proto.h | tr '\n' '|' | sed 's/\./\\./g'); \
 	if grep -nE "($$ops\"op\",[[:space:]]*\")" workers/web/*.c; then \
 		echo "lint: thidua-web names ops by common/proto.h's OP_... constants, not by string literals"; exit 1; fi
+	@if grep -rnE --include='*.c' --include='*.h' 'rq_error\([^,()]*(\([^()]*\))?[^,()]*,[^,"]*"' daemon; then \
+		echo "lint: the daemon names error codes by common/proto.h's ERR_... constants, not by string literals"; exit 1; fi
 
 # every unit of systemd/ (services, timers...) with @SBINDIR@, @BINDIR@ and @SYSCONFDIR@ filled in
 UNITS := $(wildcard $(addprefix systemd/*.,service timer socket path target))

@@ -193,6 +193,43 @@ def test_every_op_the_daemon_serves_is_in_the_op_table_with_a_link_to_its_sectio
         eq(code(raw(d, {"op": "no.such.op"})), "unknown_op", "an op not in the table")
 
 
+def doc_error_codes():
+    """The codes of section 7's error table, in order."""
+    text = open(PROTOCOL, encoding="utf-8").read()
+    sec = text[text.index("\n## 7. Error codes\n"):]
+    sec = sec[:sec.index("\n## 8. ")]
+    return re.findall(r"^\| `([a-z0-9_]+)` \|", sec, re.M)
+
+
+def proto_error_codes():
+    """name -> code of every ERR_... constant of common/proto.h."""
+    with open(os.path.join(ROOT, "common", "proto.h"), encoding="utf-8") as fp:
+        return dict(re.findall(r'^#define (ERR_[A-Z0-9_]+)\s+"([^"]*)"', fp.read(), re.M))
+
+
+def test_every_error_code_constant_is_in_the_error_table_and_every_row_is_a_constant():
+    documented = doc_error_codes()
+    consts = proto_error_codes()
+    assert len(documented) > 50 and len(consts) > 50, (len(documented), len(consts))
+    eq(len(documented), len(set(documented)), "each code documented once")
+    eq(len(consts), len(set(consts.values())), "each code defined once")
+    for name, value in consts.items():
+        eq(name, "ERR_" + value.upper(), "a constant named after its code")
+    missing = sorted(set(consts.values()) - set(documented))
+    assert not missing, f"error codes of common/proto.h that PROTOCOL.md section 7 does not list: {missing}"
+    stale = sorted(set(documented) - set(consts.values()))
+    assert not stale, f"error codes in PROTOCOL.md section 7 with no ERR_ constant in common/proto.h: {stale}"
+    # and the daemon sends each of them somewhere
+    source = ""
+    for top, _, names in os.walk(os.path.join(ROOT, "daemon")):
+        for n in names:
+            if n.endswith((".c", ".h")):
+                with open(os.path.join(top, n), encoding="utf-8") as fp:
+                    source += fp.read()
+    unused = sorted(name for name in consts if not re.search(r"\b" + name + r"\b", source))
+    assert not unused, f"error codes the daemon never uses: {unused}"
+
+
 def doc_python_client():
     text = open(PROTOCOL, encoding="utf-8").read()
     blocks = re.findall(r"^```python\n(.*?)^```$", text, re.M | re.S)
