@@ -19,6 +19,7 @@
 
 #include "csvout.h"
 #include "pages.h"
+#include "period_text.h"
 #include "web.h"
 #include "web_util.h"
 #include "xalloc.h"
@@ -445,7 +446,7 @@ static void office_page(struct web_req *r, struct web_resp *w, const char *qr, c
 	struct buf *b = &w->body;
 	struct sel s;
 	json_t *fail = NULL, *c = NULL;
-	char due[32];
+	char due[32], named[512];
 	const char *under;
 
 	if (select_report(r, qr, qp, qu, &s, &fail) != 0) {
@@ -473,9 +474,10 @@ static void office_page(struct web_req *r, struct web_resp *w, const char *qr, c
 		goto out;
 	}
 	time_text(js(c, "due_at"), due, sizeof(due));
-	hput(b, "<p class=\"sub\">%s (%s), kỳ %s, hạn nộp %s; các đơn vị thuộc <span class=\"code\">%s</span>. "
+	report_period_text(js(c, "report_name"), 0, js(c, "period"), named, sizeof(named));
+	hput(b, "<p class=\"sub\">%s (%s), hạn nộp %s; các đơn vị thuộc <span class=\"code\">%s</span>. "
 		"<a href=\"/tong-hop.csv?bc=%u&amp;ky=%u&amp;dv=%u\" download>Tải bảng (CSV cho Excel)</a></p>\n",
-	     js(c, "report_name"), js(c, "report"), js(c, "period"), due, under, s.report, s.period, under);
+	     named, js(c, "report"), due, under, s.report, s.period, under);
 	if (err && !err->unit)
 		hput(b, "<p class=\"flash error\" role=\"alert\">%s <span class=\"detail\">%s</span></p>\n", err->text,
 		     err->detail ? err->detail : "");

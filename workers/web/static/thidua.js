@@ -10,7 +10,7 @@
      nhân dân xã An Phú" keeps "…xã An Phú", what tells the units apart); the tooltip and
      the table give it whole */
   function shortLabel(v) {
-    var l = String(this.getLabelForValue(v)), max = window.innerWidth < 600 ? 18 : 34;
+    var l = String(this.getLabelForValue(v)), max = window.innerWidth < 600 ? 18 : 28;
     return l.length > max ? "\u2026" + l.slice(l.length - max + 1) : l;
   }
   function draw() {
@@ -28,7 +28,7 @@
                    plugins: { legend: { position: "top" } },
                    scales: { x: { stacked: !!d.stacked, beginAtZero: true, ticks: { precision: 0 } },
                              y: { stacked: !!d.stacked, beginAtZero: true,
-                                  ticks: d.horizontal ? { autoSkip: false, callback: shortLabel } : { precision: 0 } } } }
+                                  ticks: d.horizontal ? { autoSkip: false, callback: shortLabel, font: { size: 11 } } : { precision: 0 } } } }
       });
       c.setAttribute("data-drawn", "1");
     });
