@@ -2,6 +2,8 @@
 #
 #   make run      build, then start thiduad in the foreground with config/thidua.cfg
 #   make check    build, run every test, then run them again under ASan + UBSan
+#   make structure  the daemon's modules: no circle, no folder calling up, no source over
+#                 800 lines (tests/tools/layers.py; make check runs it too)
 #   make install  PREFIX, DESTDIR, SYSCONFDIR and UNITDIR are honoured
 #   make deb      build/deb/thidua_VERSION_ARCH.deb (dpkg-buildpackage, then lintian)
 #
@@ -237,6 +239,9 @@ lint:
 	@if grep -nE '\b(strcpy|sprintf|strcat|gets|vsprintf)[[:space:]]*\(' $$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]') ; then \
 		echo "lint: use bounded functions (xstrlcpy, snprintf, xasprintf) instead of the calls above"; exit 1; \
 	else echo "lint: ok"; fi
+	@ops=$$(sed -n 's/^#define OP_[A-Z0-9_]*[[:space:]]*\("[^"]*\.[^"]*"\).*/\1/p' common/proto.h | tr '\n' '|' | sed 's/\./\\./g'); \
+	if grep -nE "($$ops\"op\",[[:space:]]*\")" workers/web/*.c; then \
+		echo "lint: thidua-web names ops by common/proto.h's OP_... constants, not by string literals"; exit 1; fi
 
 # every unit of systemd/ (services, timers...) with @SBINDIR@, @BINDIR@ and @SYSCONFDIR@ filled in
 UNITS := $(wildcard $(addprefix systemd/*.,service timer socket path target))

@@ -65,6 +65,7 @@
 #define OP_SESSION_SHOW        "session.show"
 #define OP_SESSION_LOGOUT      "session.logout"
 #define OP_REPORT_FILE         "report.file"
+#define OP_PROPOSAL_FILE       "proposal.file"
 #define OP_INBOX_ACCEPT        "inbox.accept"
 #define OP_INBOX_REJECT        "inbox.reject"
 #define OP_INBOX_RETRY         "inbox.retry"

@@ -36,6 +36,7 @@ int op_proposal_submit(struct daemon *d, struct request *rq, json_t *out);
 int op_proposal_decide(struct daemon *d, struct request *rq, json_t *out);
 int op_proposal_withdraw(struct daemon *d, struct request *rq, json_t *out);
 int op_proposal_show(struct daemon *d, struct request *rq, json_t *out);
+int op_proposal_file(struct daemon *d, struct request *rq, json_t *out);
 int op_proposals_list(struct daemon *d, struct request *rq, json_t *out);
 int op_proposals_import(struct daemon *d, struct request *rq, json_t *out);
 int op_titles_list(struct daemon *d, struct request *rq, json_t *out);
@@ -193,6 +194,8 @@ json_t *proposal_json(struct daemon *d, int64_t id, int full);
 
 /* proposal_want_programme - the programme named by key, or an error reply with a suggestion */
 const struct programme *proposal_want_programme(struct daemon *d, struct request *rq, const char *key);
+/* proposal_want_unit - the unit named by key (required), or an error reply */
+const struct unit *proposal_want_unit(struct daemon *d, struct request *rq, const char *key);
 
 
 #endif

@@ -6,8 +6,10 @@
 #define THIDUA_INTAKE_H
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdint.h>
 
+struct cal_period;
 struct daemon;
 struct report_type;
 struct request;
@@ -27,5 +29,15 @@ int op_report_review(struct daemon *d, struct request *rq, json_t *out);
 int op_obligations_list(struct daemon *d, struct request *rq, json_t *out);
 int op_completeness(struct daemon *d, struct request *rq, json_t *out);
 int op_reports_list(struct daemon *d, struct request *rq, json_t *out);
+
+/* for intake_lists.c: the columns intake_obligation_row_json reads, in order; the period of
+ * rt a request names (its "period" member), or an error reply */
+#define OBLIGATION_COLUMNS "unit, report, period, due_at, state, on_time, submitted_at, receipt, version, reason"
+json_t *intake_obligation_row_json(struct daemon *d, sqlite3_stmt *s);
+/* a receipt's files ([] for an unknown one); the versions and reviews of its obligation
+ * into out's "versions" and "reviews" */
+json_t *intake_receipt_files(struct daemon *d, const char *number);
+void intake_receipt_history(struct daemon *d, const char *number, json_t *out);
+int intake_want_period(struct daemon *d, struct request *rq, const struct report_type *rt, struct cal_period *p);
 
 #endif

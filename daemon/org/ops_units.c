@@ -116,12 +116,46 @@ int op_units_list(struct daemon *d, struct request *rq, json_t *out)
 	return 0;
 }
 
-/* op_units_show - one unit with its contacts, children and history */
+#define UNITS_SHOW_MAX_CODES 1000	/* units.show's codes: a page of units at once */
+
+/* units_show_many - units.show with codes: the full form of each unit asked, in order */
+static int units_show_many(struct daemon *d, struct request *rq, const json_t *codes, json_t *out)
+{
+	int32_t day = registry_today(d);
+	json_t *list, *v;
+	size_t i;
+
+	if (!json_is_null(json_object_get(rq_body(rq), "code")) && json_object_get(rq_body(rq), "code"))
+		return rq_error(rq, "invalid_field", "give either code (one unit) or codes (a list), not both");
+	if (!json_is_array(codes) || !json_array_size(codes) || json_array_size(codes) > UNITS_SHOW_MAX_CODES)
+		return rq_error(rq, "invalid_field", "codes must be a list of 1 to %d unit codes", UNITS_SHOW_MAX_CODES);
+	json_array_foreach(codes, i, v)
+		if (!json_is_string(v))
+			return rq_error(rq, "invalid_field", "codes[%zu] is not a string: codes is a list of unit codes", i);
+	json_array_foreach(codes, i, v)
+		if (!unitset_find(d->units, json_string_value(v)))
+			return rq_unit_unknown(rq, d->units, json_string_value(v));
+	if (rq_day(rq, "at", 0, &day) < 0)
+		return -1;
+	list = json_array();
+	json_array_foreach(codes, i, v)
+		json_array_append_new(list, unit_json(d, unitset_find(d->units, json_string_value(v)), day, 1));
+	json_object_set_new(out, "at", json_day(day));
+	json_object_set_new(out, "units", list);
+	return 0;
+}
+
+/* op_units_show - one unit with its contacts, children and history (code), or several
+ * (codes) */
 int op_units_show(struct daemon *d, struct request *rq, json_t *out)
 {
-	struct unit *u = rq_unit(d, rq, "code");
+	const json_t *codes = json_object_get(rq_body(rq), "codes");
+	struct unit *u;
 	int32_t day = registry_today(d);
 
+	if (codes && !json_is_null(codes))
+		return units_show_many(d, rq, codes, out);
+	u = rq_unit(d, rq, "code");
 	if (!u || rq_day(rq, "at", 0, &day) < 0)
 		return -1;
 	json_object_set_new(out, "at", json_day(day));

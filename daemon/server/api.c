@@ -129,6 +129,7 @@ static const struct op_entry {
 	{ OP_SESSION_SHOW, op_session_show, OP_RERUN, A_MODULE },
 	{ OP_SESSION_LOGOUT, op_session_logout, OP_WRITE | OP_SECRET, A_MODULE },
 	{ OP_REPORT_FILE, op_report_file, OP_RERUN, A_ANY },
+	{ OP_PROPOSAL_FILE, op_proposal_file, OP_RERUN, A_ANY },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what

@@ -367,6 +367,46 @@ def test_report_file_gives_the_exact_bytes_to_whoever_reads_the_receipt():
         eq(code(web(d, "report.file", session=lan, receipt=number, sha256=big)), "internal", "a changed copy")
 
 
+def test_proposal_file_gives_a_dossiers_bytes_to_whoever_reads_the_proposal():
+    with Daemon(start_at=START) as d:
+        assert d.call("account.passwd", name="ngo.thi.kim", password=PW)["ok"]
+        assert d.call("account.passwd", name="huynh.van.nam", password=PW_NAM)["ok"]
+        kim, nam = session(d, "ngo.thi.kim", PW), session(d, "huynh.van.nam", PW_NAM)
+        p = d.call("proposal.create", files=[("tờ trình.pdf", DOC), ("bảng tổng hợp.bin", BIG)], programme="BK-TT",
+                   year=2024, unit="CUCHI-HKH", nominee="CHKH-PHULOI", nominee_name="Chi hội Khuyến học ấp Phú Lợi",
+                   **{"as": "ngo.thi.kim"})
+        assert p["ok"], p
+        pid = p["proposal"]["id"]
+        for data, name in ((DOC, "tờ trình.pdf"), (BIG, "bảng tổng hợp.bin")):
+            sha = hashlib.sha256(data).hexdigest()
+            reply, frames = web(d, "proposal.file", frames=True, session=kim, proposal=pid, sha256=sha)
+            assert reply["ok"], reply
+            eq((reply["proposal"], reply["name"], reply["size"], reply["sha256"]), (pid, name, len(data), sha), "members")
+            eq(frames, [data], f"one file frame, the bytes of {name}")
+            eq(api_frames(d, "proposal.file", proposal=pid, sha256=sha)[1], [data], "over the api socket")
+        sha = hashlib.sha256(DOC).hexdigest()
+        r = web(d, "proposal.file", session=nam, proposal=pid, sha256=sha)
+        eq(code(r), "forbidden", "a commune that neither proposed nor decides it")
+        assert "huynh.van.nam" in r["error"]["message"], r
+        eq(code(web(d, "proposal.file", session=kim, proposal=pid, sha256="0" * 64)), "unknown_file", "no such file")
+        eq(code(web(d, "proposal.file", session=kim, proposal=pid, sha256="ABC")), "invalid_field", "not a hash")
+        eq(code(web(d, "proposal.file", session=kim, proposal=pid)), "missing_field", "no hash")
+        eq(code(web(d, "proposal.file", session=kim, proposal=999, sha256=sha)), "unknown_proposal", "proposal")
+        # a receipt's file is not a dossier's
+        r = d.call("report.submit", files=[("bao-cao.pdf", b"only a report")], unit="XA-ANPHU", report="BC-NAM", period="2024")
+        other = hashlib.sha256(b"only a report").hexdigest()
+        eq(code(web(d, "proposal.file", session=kim, proposal=pid, sha256=other)), "unknown_file", "another's file")
+        # a stored copy changed on disk is refused, not sent
+        big = hashlib.sha256(BIG).hexdigest()
+        path = os.path.join(d.dir, "files", big[:2], big)
+        os.chmod(path, 0o640)
+        with open(path, "r+b") as fp:
+            fp.write(b"X")
+        r = web(d, "proposal.file", session=kim, proposal=pid, sha256=big)
+        eq(code(r), "internal", "a changed copy")
+        assert "files verify" in r["error"]["message"], r
+
+
 def test_thiduactl_principals_invite_passwd_lock_unlock_list():
     with Daemon(start_at=START) as d:
         rc, out = d.ctl_raw("principals", "invite", "nguyen.thi.lan")

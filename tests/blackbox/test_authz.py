@@ -64,6 +64,7 @@ TABLE = {
     "session.show": ({"session": "0" * 64}, "admin", "ke.la"),
     "session.logout": ({"session": "0" * 64}, "admin", "ke.la"),
     "report.file": ({"receipt": "BN-2024-000001", "sha256": "0" * 64}, "tran.thi.thu", "ke.la"),
+    "proposal.file": ({"proposal": 1, "sha256": "0" * 64}, "tran.thi.thu", "ke.la"),
 }
 
 

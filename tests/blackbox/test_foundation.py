@@ -56,6 +56,30 @@ def test_units_filters_by_subtree_and_kind():
         assert "city, district, commune, hamlet" in r["error"]["message"]
 
 
+def test_units_show_answers_a_list_of_codes_in_one_call():
+    with Daemon(start_at=IN_2024) as d:
+        one = d.call("units.show", code="XA-ANPHU")
+        r = d.call("units.show", codes=["XA-PHUHOADONG", "XA-ANPHU", "XA-PHUHOADONG"])
+        assert r["ok"], r
+        eq([u["code"] for u in r["units"]], ["XA-PHUHOADONG", "XA-ANPHU", "XA-PHUHOADONG"], "in order, as asked")
+        eq(r["units"][1], one["unit"], "the full form, contacts included")
+        eq(r["at"], one["at"], "the same day")
+        every = [u["code"] for u in d.call("units.list", all=True)["units"]]
+        many = (every * (1000 // len(every) + 1))[:1000]
+        eq(len(d.call("units.show", codes=many)["units"]), 1000, "1000 at once")
+        for bad, code, says in ((many + ["XA-ANPHU"], "invalid_field", "1 to 1000"),
+                                ([], "invalid_field", "1 to 1000"), ("XA-ANPHU", "invalid_field", "list"),
+                                (["XA-ANPHU", 7], "invalid_field", "codes[1]"),
+                                (["XA-ANPHU", "XA-ANPHUU"], "unknown_unit", "XA-ANPHUU")):
+            r = d.call("units.show", codes=bad)
+            eq((r["ok"], r["error"]["code"]), (False, code), str(bad)[:80])
+            assert says in r["error"]["message"], r["error"]["message"]
+        r = d.call("units.show", code="XA-ANPHU", codes=["XA-ANPHU"])
+        eq(r["error"]["code"], "invalid_field", "code and codes together")
+        assert "not both" in r["error"]["message"]
+        eq(d.call("units.show", codes=None)["error"]["code"], "missing_field", "codes null is absent: code is needed")
+
+
 def test_reorganisation_2025_by_date():
     with Daemon(config=CONFIG_2025) as d:
         before = d.ctl("units", "list", "--level", "commune", "--at", "2025-06-30")

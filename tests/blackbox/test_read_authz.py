@@ -72,6 +72,17 @@ def test_every_row_of_the_authorization_table_over_tcp():
         eq(len(units_of("kiem.toan")), ALL_OBLIGATED, "the auditor")
         eq(len(units_of("admin")), ALL_OBLIGATED, "the local administrator")
         eq(units_of("hoang.thi.mai"), set(), "the city's office of education reads none of Củ Chi's")
+        # with files: each row's receipt's files, for the rows the reader reads and no other
+        def files_of(who):
+            rows = t.ok(who, "obligations.list", report="BC-NAM", period="2024", with_files=True)["obligations"]
+            return {o["receipt"]: [f["sha256"] for f in o["files"]] for o in rows if o["files"]}
+        sha = hashlib.sha256(DOC).hexdigest()
+        eq(files_of("nguyen.thi.lan"), {r_lan: [sha]}, "a commune: its own receipt's files")
+        eq(files_of("tran.van.binh"), {r_lan: [sha], r_nam: [sha]}, "the receiving office: all it receives")
+        eq(files_of("hoang.thi.mai"), {}, "none of another office's")
+        # units.show with codes: the registry, for any principal
+        eq([u["code"] for u in t.ok("tran.thi.thu", "units.show", codes=["XA-PHUHOADONG", "XA-ANPHU"])["units"]],
+           ["XA-PHUHOADONG", "XA-ANPHU"], "in the order asked")
 
         # completeness: the subtree counted, or the receiving office
         for who in ("tran.van.binh", "pham.minh.tuan", "kiem.toan"):
@@ -107,13 +118,25 @@ def test_every_row_of_the_authorization_table_over_tcp():
         t.no("tran.thi.thu", "notifications.show", notification=other[0]["id"])
 
         # proposals: the proposer, its deciders (now and before), the units above, the auditor
-        p = t.ok("ngo.thi.kim", "proposal.create", programme="BK-TT", year=2024, unit="CUCHI-HKH",
-                 nominee="CHKH-PHULOI", nominee_name="Chi hội Khuyến học ấp Phú Lợi", submit=True)["proposal"]
+        p = t.ok("ngo.thi.kim", "proposal.create", files=[("tờ trình.pdf", DOC)], programme="BK-TT", year=2024,
+                 unit="CUCHI-HKH", nominee="CHKH-PHULOI", nominee_name="Chi hội Khuyến học ấp Phú Lợi",
+                 submit=True)["proposal"]
         eq(p["decider"], "CUCHI", "waits for the district")
         for who in ("ngo.thi.kim", "pham.minh.tuan", "doan.van.hung", "kiem.toan"):
             t.ok(who, "proposal.show", proposal=p["id"])
         for who in ("nguyen.thi.lan", "tran.van.binh", "hoang.thi.mai"):
             t.no(who, "proposal.show", proposal=p["id"])
+        # a dossier's file: whoever reads the proposal (its reply ends with the file frame)
+        sha = hashlib.sha256(DOC).hexdigest()
+        t.ops.add("proposal.file")
+        for who in ("ngo.thi.kim", "pham.minh.tuan", "kiem.toan"):
+            s = k.sock(who)
+            s.send_multipart([b"", json.dumps({"op": "proposal.file", "proposal": p["id"], "sha256": sha}).encode()])
+            frames = s.recv_multipart()
+            got = json.loads(frames[1])
+            eq((got["name"], got["sha256"], frames[2]), ("tờ trình.pdf", sha, DOC), f"{who} downloads the file")
+        for who in ("nguyen.thi.lan", "tran.van.binh", "hoang.thi.mai"):
+            t.no(who, "proposal.file", proposal=p["id"], sha256=sha)
         ids = lambda who: [x["id"] for x in t.ok(who, "proposals.list")["proposals"]]
         eq(ids("ngo.thi.kim"), [p["id"]], "the proposer lists it")
         eq(ids("nguyen.thi.lan"), [], "another unit does not")

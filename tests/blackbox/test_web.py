@@ -212,7 +212,23 @@ def test_the_clerk_submits_and_gets_a_printable_receipt():
         b = s.browser("nguyen.thi.lan", PW_LAN)     # the session ended with the days gone by
         r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "ban-sua.pdf", b"v2")])
         eq(r.status, 303, r.text[:800])
-        assert "Nộp muộn" in b.get(r.header("Location")).text
+        second = b.get(r.header("Location")).text
+        assert "Nộp muộn" in second
+        # the report's history on its receipt: both versions, the return between them with its reason
+        number2 = r.header("Location").split("/")[2].split("?")[0]
+        hist = second.split("Lịch sử các lần nộp")[1].split("</ol>")[0]
+        items = re.findall(r"<li>(.*?)</li>", hist)
+        eq(len(items), 3, hist)
+        assert "lần nộp 1" in items[0] and f'<a href="/bien-nhan/{number}">{number}</a>' in items[0], items[0]
+        assert "đúng hạn" in items[0], items[0]
+        assert "Bị trả lại" in items[1] and "Thiếu bảng tổng hợp tiêu chí" in items[1] and "hạn nộp lại" in items[1]
+        assert "lần nộp 2" in items[2] and f"biên nhận {number2} (biên nhận này)" in items[2] and "muộn" in items[2]
+        first = b.get(f"/bien-nhan/{number}").text
+        assert f'<a href="/bien-nhan/{number2}">{number2}</a>' in first, "the first version's page leads to the later"
+        got = s.d.call("report.receipt", number=number)
+        eq([(v["number"], v["version"], v["on_time"]) for v in got["versions"]], [(number, 1, True), (number2, 2, False)])
+        eq([(x["action"], x["reason"]) for x in got["reviews"]], [("return", "Thiếu bảng tổng hợp tiêu chí")])
+        eq(got["reviews"][0]["due_at"], due, "the due moment the return set")
 
 
 def test_upload_errors_are_shown_next_to_the_field_and_nothing_is_stored():

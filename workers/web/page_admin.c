@@ -67,7 +67,7 @@ static void workers(struct buf *b, json_t *st)
 
 static void channels(struct web_req *r, struct buf *b)
 {
-	json_t *reply = web_call(r, json_pack("{s:s}", "op", "channels.list")), *o;
+	json_t *reply = web_call(r, json_pack("{s:s}", "op", OP_CHANNELS_LIST)), *o;
 	size_t i;
 
 	hput(b, "<h2 id=\"kenh\">Kênh gửi</h2>\n");
@@ -104,7 +104,7 @@ static void channels(struct web_req *r, struct buf *b)
 
 static void dead_letters(struct web_req *r, struct buf *b)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:i}", "op", "notifications.list", "state", "failed", "limit", 100)), *o;
+	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:i}", "op", OP_NOTIFICATIONS_LIST, "state", "failed", "limit", 100)), *o;
 	size_t i;
 
 	hput(b, "<h2 id=\"gui-loi\">Thông báo gửi lỗi</h2>\n");
@@ -142,7 +142,7 @@ static void dead_letters(struct web_req *r, struct buf *b)
 
 static void audit(struct web_req *r, struct buf *b)
 {
-	json_t *reply = web_call(r, json_pack("{s:s}", "op", "audit.verify"));
+	json_t *reply = web_call(r, json_pack("{s:s}", "op", OP_AUDIT_VERIFY));
 
 	hput(b, "<h2 id=\"nhat-ky\">Nhật ký kiểm tra (audit)</h2>\n");
 	if (!reply_ok(reply)) {
@@ -162,7 +162,7 @@ void page_admin(struct web_req *r, struct web_resp *w)
 
 	if (refuse_non_admin(r, w, ROLE_ADMIN | ROLE_AUDITOR))
 		return;
-	st = web_call(r, json_pack("{s:s}", "op", "status"));
+	st = web_call(r, json_pack("{s:s}", "op", OP_STATUS));
 	page_begin(r, w, "Quản trị");
 	hput(&w->body, "<h1>Quản trị hệ thống</h1>\n");
 	if (reply_ok(st))
@@ -187,7 +187,7 @@ void page_admin_enable(struct web_req *r, struct web_resp *w)
 		page_error(r, w, 400, "Quản trị", "Thiếu tên kênh.");
 		return;
 	}
-	reply = web_call(r, json_pack("{s:s,s:s}", "op", "channels.enable", "channel", ch));
+	reply = web_call(r, json_pack("{s:s,s:s}", "op", OP_CHANNELS_ENABLE, "channel", ch));
 	if (reply_ok(reply))
 		redirect(w, "/quan-tri?tb=da-bat-kenh#kenh");
 	else
@@ -208,7 +208,7 @@ void page_admin_retry(struct web_req *r, struct web_resp *w)
 		page_error(r, w, 400, "Quản trị", "Số thông báo không hợp lệ.");
 		return;
 	}
-	reply = web_call(r, json_pack("{s:s,s:I}", "op", "notifications.retry", "notification", (json_int_t)n));
+	reply = web_call(r, json_pack("{s:s,s:I}", "op", OP_NOTIFICATIONS_RETRY, "notification", (json_int_t)n));
 	if (reply_ok(reply))
 		redirect(w, "/quan-tri?tb=da-gui-lai#gui-loi");
 	else

@@ -66,7 +66,7 @@ void page_calendar(struct web_req *r, struct web_resp *w)
 			return;
 		}
 	} else {
-		json_t *clock = web_call(r, json_pack("{s:s}", "op", "clock.show"));
+		json_t *clock = web_call(r, json_pack("{s:s}", "op", OP_CLOCK_SHOW));
 		const char *now = js(clock, "now");
 
 		if (!now || sscanf(now, "%4d-%2d", &y, &mo) != 2)
@@ -76,13 +76,13 @@ void page_calendar(struct web_req *r, struct web_resp *w)
 	snprintf(month, sizeof(month), "%04d-%02d", y, mo);
 	snprintf(prev, sizeof(prev), "%04d-%02d", mo == 1 ? y - 1 : y, mo == 1 ? 12 : mo - 1);
 	snprintf(next, sizeof(next), "%04d-%02d", mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1);
-	cal = web_call(r, json_pack("{s:s,s:s}", "op", "calendar.show", "month", month));
+	cal = web_call(r, json_pack("{s:s,s:s}", "op", OP_CALENDAR_SHOW, "month", month));
 	if (!reply_ok(cal)) {
 		page_daemon_error(r, w, cal);
 		json_decref(cal);
 		return;
 	}
-	dl = web_call(r, json_pack("{s:s}", "op", "deadlines"));
+	dl = web_call(r, json_pack("{s:s}", "op", OP_DEADLINES));
 	page_begin(r, w, "Lịch");
 	hput(b, "<h1>Lịch tháng %d/%d</h1>\n<nav class=\"months\" aria-label=\"Tháng\"><a href=\"/lich?thang=%s\" rel=\"prev\">« Tháng trước</a> · "
 		"<a href=\"/lich?thang=%s\" rel=\"next\">Tháng sau »</a></nav>\n"
@@ -161,13 +161,13 @@ void page_reminders(struct web_req *r, struct web_resp *w)
 		page_error(r, w, 400, "Lịch nhắc", "Tài khoản của bạn không thuộc đơn vị nào.");
 		return;
 	}
-	u = web_call(r, json_pack("{s:s,s:s}", "op", "units.show", "code", unit));
+	u = web_call(r, json_pack("{s:s,s:s}", "op", OP_UNITS_SHOW, "code", unit));
 	if (!reply_ok(u)) {
 		page_daemon_error(r, w, u);
 		json_decref(u);
 		return;
 	}
-	sched = web_call(r, json_pack("{s:s,s:s}", "op", "schedule", "unit", unit));
+	sched = web_call(r, json_pack("{s:s,s:s}", "op", OP_SCHEDULE, "unit", unit));
 	page_begin(r, w, "Lịch nhắc");
 	hput(b, "<h1>Lịch nhắc của %s</h1>\n<dl class=\"facts\"><dt>Mã đơn vị</dt><dd>%s</dd><dt>Thư điện tử</dt><dd>",
 	     js(json_object_get(u, "unit"), "name"), unit);

@@ -57,7 +57,7 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 		page_error(r, w, 400, "Xét duyệt", "Tài khoản của bạn không thuộc đơn vị nào.");
 		return;
 	}
-	req = json_pack("{s:s,s:s}", "op", "proposals.list", "stage", r->me.unit);
+	req = json_pack("{s:s,s:s}", "op", OP_PROPOSALS_LIST, "stage", r->me.unit);
 	if (ct && *ct)
 		json_object_set_new(req, "programme", json_string(ct));
 	if (nam && *nam) {
@@ -108,7 +108,7 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 		for (size_t k = 0; k < npicked; k++)
 			was |= picked[k] == id;
 		time_text(js(o, "due_at"), due, sizeof(due));
-		show = i < INLINE_SHOWN ? web_call(r, json_pack("{s:s,s:I}", "op", "proposal.show", "proposal", (json_int_t)id))
+		show = i < INLINE_SHOWN ? web_call(r, json_pack("{s:s,s:I}", "op", OP_PROPOSAL_SHOW, "proposal", (json_int_t)id))
 					: NULL;
 		a = json_object_get(json_object_get(show, "proposal"), "assessment");
 		hput(b, "<article class=\"proposal\"><h2 class=\"pick\"><input type=\"checkbox\" name=\"ho_so\" id=\"hs-%lld\" value=\"%lld\"%R>"
@@ -221,7 +221,7 @@ void page_decide_post(struct web_req *r, struct web_resp *w)
 		f.err_reason = !strcmp(f.action, "return") ? "Hãy ghi lý do trả lại: đơn vị đề nghị sẽ sửa hồ sơ theo lý do này."
 							   : "Hãy ghi lý do từ chối.";
 	if (!f.err_pick && !f.err_action && !strcmp(f.action, "approve")) {
-		list = web_call(r, json_pack("{s:s,s:s}", "op", "proposals.list", "stage", r->me.unit ? r->me.unit : ""));
+		list = web_call(r, json_pack("{s:s,s:s}", "op", OP_PROPOSALS_LIST, "stage", r->me.unit ? r->me.unit : ""));
 		for (size_t k = 0; k < n; k++)
 			any_last |= last_stage(list, picked[k]);
 		if (any_last && (!f.decision_no || !*f.decision_no))
@@ -234,7 +234,7 @@ void page_decide_post(struct web_req *r, struct web_resp *w)
 		return;
 	}
 	for (size_t k = 0; k < n; k++) {
-		json_t *req = json_pack("{s:s,s:I,s:s}", "op", "proposal.decide", "proposal", (json_int_t)picked[k], "action",
+		json_t *req = json_pack("{s:s,s:I,s:s}", "op", OP_PROPOSAL_DECIDE, "proposal", (json_int_t)picked[k], "action",
 					f.action), *reply, *p;
 
 		if (f.reason && *f.reason)

@@ -129,7 +129,7 @@ void page_login(struct web_req *r, struct web_resp *w)
 		login_page(r, w, name, "Hãy nhập tên đăng nhập và mật khẩu.", NULL);
 		return;
 	}
-	reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", "session.login", "name", name, "password", password,
+	reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", OP_SESSION_LOGIN, "name", name, "password", password,
 				      "address", r->address));
 	if (reply_ok(reply)) {
 		login_done(r, w, reply);
@@ -146,7 +146,7 @@ void page_login(struct web_req *r, struct web_resp *w)
 
 void page_logout(struct web_req *r, struct web_resp *w)
 {
-	json_t *reply = web_call(r, json_pack("{s:s}", "op", "session.logout"));
+	json_t *reply = web_call(r, json_pack("{s:s}", "op", OP_SESSION_LOGOUT));
 
 	json_decref(reply);
 	w->cookies[w->ncookies++] = session_cookie(r, NULL);
@@ -202,7 +202,7 @@ void page_invite(struct web_req *r, struct web_resp *w)
 		invite_page(r, w, "Hai lần nhập mật khẩu không giống nhau.", NULL);
 		return;
 	}
-	reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", "session.redeem", "token", r->args[0],
+	reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", OP_SESSION_REDEEM, "token", r->args[0],
 				      "password", p1, "address", r->address));
 	if (reply_ok(reply)) {
 		login_done(r, w, reply);

@@ -2,8 +2,9 @@
  * page_office.c - "Tổng hợp", the receiving office's page: completeness of a report and
  * period under a unit (completeness), drawn as a bar chart per commune by thidua.js and
  * written as a table beside it (the page reads without JavaScript); the units still
- * missing with their contacts (units.show) and their next reminder (schedule); every
- * obligation with its submission's files (links to /tep/RECEIPT/SHA256) and the review
+ * missing with their contacts (one units.show with their codes) and their next reminder
+ * (schedule); every obligation with its submission's files (obligations.list with_files,
+ * links to /tep/RECEIPT/SHA256) and the review
  * forms (report.accept, report.return, report.waive), a refusal shown in the row it came
  * from; and /tong-hop.csv, the table as CSV for Excel (UTF-8 with a BOM, ';' between
  * fields, a decimal comma, formulas neutralised: thiduactl's --excel rules, csvout.h).
@@ -87,10 +88,10 @@ static int select_report(struct web_req *r, const char *qr, const char *qp, cons
 
 	memset(s, 0, sizeof(*s));
 	*fail = NULL;
-	clock = web_call(r, json_pack("{s:s}", "op", "clock.show"));
+	clock = web_call(r, json_pack("{s:s}", "op", OP_CLOCK_SHOW));
 	snprintf(s->now, sizeof(s->now), "%s", js(clock, "now") ? js(clock, "now") : "");
 	json_decref(clock);
-	s->reports = web_call(r, json_pack("{s:s}", "op", "reports.list"));
+	s->reports = web_call(r, json_pack("{s:s}", "op", OP_REPORTS_LIST));
 	if (!reply_ok(s->reports)) {
 		*fail = json_incref(s->reports);
 		return -1;
@@ -109,7 +110,7 @@ static int select_report(struct web_req *r, const char *qr, const char *qp, cons
 				continue;
 			if (!mine)
 				mine = o;
-			dl = web_call(r, json_pack("{s:s,s:s}", "op", "deadlines", "report", js(o, "code")));
+			dl = web_call(r, json_pack("{s:s,s:s}", "op", OP_DEADLINES, "report", js(o, "code")));
 			if (newest_open(dl, s->now)) {
 				s->report = js(o, "code");
 				s->deadlines = dl;
@@ -123,7 +124,7 @@ static int select_report(struct web_req *r, const char *qr, const char *qp, cons
 	if (!s->report)
 		return 0;
 	if (!s->deadlines)
-		s->deadlines = web_call(r, json_pack("{s:s,s:s}", "op", "deadlines", "report", s->report));
+		s->deadlines = web_call(r, json_pack("{s:s,s:s}", "op", OP_DEADLINES, "report", s->report));
 	if (!reply_ok(s->deadlines)) {
 		*fail = json_incref(s->deadlines);
 		return -1;
@@ -235,7 +236,7 @@ static void counts_table(struct buf *b, json_t *c)
 	hput(b, "</tfoot></table></div>\n");
 }
 
-#define INLINE_DETAILS 8	/* contacts and file lists asked per page: the daemon limits requests a second */
+#define UNITS_PER_CALL 1000	/* units.show's codes: at most 1000 a call */
 
 /* next_step - the next ladder step about unit that reaches the receiving office (its
  * schedule's `to`: the digests it will get), from sched (a schedule reply, may be failed) */
@@ -262,12 +263,41 @@ static void next_step(struct buf *b, json_t *sched, const char *unit, const char
 	hput(b, "%s", reply_ok(sched) ? "Không còn bước nhắc nào gửi đơn vị nhận" : "Không xem được lịch nhắc");
 }
 
-static void contacts(struct web_req *r, struct buf *b, const char *unit)
+/* contacts_of - the full unit objects of the units in list (objects with "unit"), by
+ * code: one units.show per 1000 units, so a page's calls stay few however many are missing */
+static json_t *contacts_of(struct web_req *r, json_t *list)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s}", "op", "units.show", "code", unit));
-	json_t *u = json_object_get(reply, "unit"), *v;
+	json_t *byunit = json_object();
+	size_t i = 0, n = json_array_size(list);
+
+	while (i < n) {
+		json_t *codes = json_array(), *reply, *u;
+		size_t k;
+
+		for (; i < n && json_array_size(codes) < UNITS_PER_CALL; i++)
+			if (js(json_array_get(list, i), "unit"))
+				json_array_append_new(codes, json_string(js(json_array_get(list, i), "unit")));
+		if (!json_array_size(codes)) {
+			json_decref(codes);
+			continue;
+		}
+		reply = web_call(r, json_pack("{s:s,s:o}", "op", OP_UNITS_SHOW, "codes", codes));
+		json_array_foreach(json_object_get(reply, "units"), k, u)
+			json_object_set(byunit, js(u, "code"), u);
+		json_decref(reply);
+	}
+	return byunit;
+}
+
+static void contacts(struct buf *b, const json_t *u)
+{
+	json_t *v;
 	size_t i, n = 0;
 
+	if (!u) {
+		hput(b, "Không xem được liên hệ");
+		return;
+	}
 	json_array_foreach(json_object_get(u, "emails"), i, v) {
 		hput(b, "%R<a href=\"mailto:%s\">%s</a>", n++ ? ", " : "", json_string_value(v), json_string_value(v));
 	}
@@ -275,7 +305,6 @@ static void contacts(struct web_req *r, struct buf *b, const char *unit)
 		hput(b, "%RZalo: %s", n++ ? ", " : "", json_string_value(v));
 	if (!n)
 		hput(b, "Chưa khai báo");
-	json_decref(reply);
 }
 
 static void review_form(struct web_req *r, struct buf *b, const json_t *o, size_t idx, const struct sel *s,
@@ -285,7 +314,7 @@ static void missing_list(struct web_req *r, struct buf *b, json_t *c, const stru
 			 const struct review_err *err)
 {
 	const char *report = s->report, *period = s->period;
-	json_t *m = json_object_get(c, "missing"), *o, *sched;
+	json_t *m = json_object_get(c, "missing"), *o, *sched, *units;
 	size_t i;
 
 	hput(b, "<h2 id=\"con-thieu\">Đơn vị chưa nộp (%zu)</h2>\n", json_array_size(m));
@@ -293,7 +322,8 @@ static void missing_list(struct web_req *r, struct buf *b, json_t *c, const stru
 		hput(b, "<p class=\"empty\">Tất cả đơn vị đã nộp.</p>\n");
 		return;
 	}
-	sched = web_call(r, json_pack("{s:s,s:s}", "op", "schedule", "unit", receiver ? receiver : ""));
+	sched = web_call(r, json_pack("{s:s,s:s}", "op", OP_SCHEDULE, "unit", receiver ? receiver : ""));
+	units = contacts_of(r, m);
 	hput(b, "<table class=\"list\"><thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Tình trạng</th>"
 		"<th scope=\"col\">Liên hệ</th><th scope=\"col\">Lần nhắc tới</th><th scope=\"col\">Miễn nộp</th></tr></thead><tbody>\n");
 	json_array_foreach(m, i, o) {
@@ -302,10 +332,7 @@ static void missing_list(struct web_req *r, struct buf *b, json_t *c, const stru
 		hput(b, "<tr class=\"st-%s\"><td data-label=\"Đơn vị\">%s <span class=\"code\">%s</span></td>"
 			"<td data-label=\"Tình trạng\"><span class=\"state\">%s</span></td><td data-label=\"Liên hệ\">",
 		     js(o, "state"), js(o, "name"), js(o, "unit"), state_text_vi(js(o, "state")));
-		if (i < INLINE_DETAILS)
-			contacts(r, b, js(o, "unit"));
-		else
-			hput(b, "<a href=\"/lich-nhac?dv=%u\">Xem liên hệ</a>", js(o, "unit"));
+		contacts(b, json_object_get(units, js(o, "unit")));
 		hput(b, "</td><td data-label=\"Lần nhắc tới\">");
 		next_step(b, sched, js(o, "unit"), report, period);
 		hput(b, "</td><td data-label=\"Miễn nộp\"><details class=\"more\"%R><summary>Miễn nộp cho đơn vị này</summary>",
@@ -314,17 +341,18 @@ static void missing_list(struct web_req *r, struct buf *b, json_t *c, const stru
 		hput(b, "</details></td></tr>\n");
 	}
 	hput(b, "</tbody></table>\n");
+	json_decref(units);
 	json_decref(sched);
 }
 
-/* files - the files of a receipt, each a link through the daemon */
-static void files(struct web_req *r, struct buf *b, const char *number)
+/* files - the files of a receipt (its obligation row's files), each a link through the daemon */
+static void files(struct buf *b, const char *number, const json_t *list)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s}", "op", "report.receipt", "number", number)), *f;
+	json_t *f;
 	size_t i;
 
 	hput(b, "<ul class=\"files\">");
-	json_array_foreach(json_object_get(json_object_get(reply, "receipt"), "files"), i, f) {
+	json_array_foreach(list, i, f) {
 		char size[64];
 
 		size_text((uint64_t)ji(f, "size"), size, sizeof(size));
@@ -332,7 +360,6 @@ static void files(struct web_req *r, struct buf *b, const char *number)
 		     js(f, "name"), size);
 	}
 	hput(b, "</ul>");
-	json_decref(reply);
 }
 
 static void review_form(struct web_req *r, struct buf *b, const json_t *o, size_t idx, const struct sel *s,
@@ -376,9 +403,9 @@ static void review_form(struct web_req *r, struct buf *b, const json_t *o, size_
 static void obligations(struct web_req *r, struct buf *b, const struct sel *s, const char *under,
 			const struct review_err *err)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", "obligations.list", "under", under, "report",
-					      s->report, "period", s->period)), *o;
-	size_t i, shown = 0, header = 0;
+	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s,s:b}", "op", OP_OBLIGATIONS_LIST, "under", under, "report",
+					      s->report, "period", s->period, "with_files", 1)), *o;
+	size_t i, header = 0;
 
 	hput(b, "<h2 id=\"xet\">Báo cáo đã nhận và xét duyệt</h2>\n");
 	/* those never sent are in the list of units missing (with their waiver) */
@@ -394,7 +421,7 @@ static void obligations(struct web_req *r, struct buf *b, const struct sel *s, c
 
 		if (!receipt)
 			continue;
-		if (!shown && !header++)
+		if (!header++)
 			hput(b, "<table class=\"list obligations\"><thead><tr><th scope=\"col\">Đơn vị</th><th scope=\"col\">Tình trạng</th>"
 				"<th scope=\"col\">Lần nộp</th><th scope=\"col\">Tệp</th><th scope=\"col\">Xét duyệt</th></tr></thead><tbody>\n");
 
@@ -413,10 +440,8 @@ static void obligations(struct web_req *r, struct buf *b, const struct sel *s, c
 			hput(b, "Chưa nộp");
 		}
 		hput(b, "</td><td data-label=\"Tệp\">");
-		if (receipt && shown++ < INLINE_DETAILS)
-			files(r, b, receipt);
-		else if (receipt)
-			hput(b, "<a href=\"/bien-nhan/%u\">Các tệp ở biên nhận</a>", receipt);
+		if (receipt)
+			files(b, receipt, json_object_get(o, "files"));
 		hput(b, "</td><td data-label=\"Xét duyệt\">");
 		review_form(r, b, o, i, s, s->under, err);
 		hput(b, "</td></tr>\n");
@@ -454,7 +479,7 @@ static void office_page(struct web_req *r, struct web_resp *w, const char *qr, c
 		goto out;
 	}
 	if (s.report && s.period) {
-		json_t *req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", s.report, "period", s.period);
+		json_t *req = json_pack("{s:s,s:s,s:s}", "op", OP_COMPLETENESS, "report", s.report, "period", s.period);
 
 		if (s.under)
 			json_object_set_new(req, "under", json_string(s.under));
@@ -509,17 +534,17 @@ void page_office_review(struct web_req *r, struct web_resp *w)
 	json_t *req, *reply = NULL;
 
 	if (action && !strcmp(action, "accept"))
-		op = "report.accept", tb = "da-chap-nhan";
+		op = OP_REPORT_ACCEPT, tb = "da-chap-nhan";
 	else if (action && !strcmp(action, "return"))
-		op = "report.return", tb = "da-tra-lai";
+		op = OP_REPORT_RETURN, tb = "da-tra-lai";
 	else if (action && !strcmp(action, "waive"))
-		op = "report.waive", tb = "da-mien";
+		op = OP_REPORT_WAIVE, tb = "da-mien";
 	if (!unit || !report || !period || !op) {
 		page_error(r, w, 400, "Tổng hợp", "Biểu mẫu xét duyệt thiếu thông tin (đơn vị, báo cáo, kỳ hoặc thao tác).");
 		return;
 	}
-	if (strcmp(op, "report.accept") && (!reason || !*reason)) {
-		err.text = !strcmp(op, "report.return") ? "Hãy ghi lý do trả lại: đơn vị sẽ đọc lý do này để sửa báo cáo."
+	if (strcmp(op, OP_REPORT_ACCEPT) && (!reason || !*reason)) {
+		err.text = !strcmp(op, OP_REPORT_RETURN) ? "Hãy ghi lý do trả lại: đơn vị sẽ đọc lý do này để sửa báo cáo."
 						       : "Hãy ghi lý do miễn nộp.";
 		w->status = 400;
 		office_page(r, w, report, period, under, &err);
@@ -565,7 +590,7 @@ void page_office_csv(struct web_req *r, struct web_resp *w)
 		page_error(r, w, 404, "Tổng hợp", "Chưa có kỳ báo cáo nào đang mở.");
 		goto out;
 	}
-	req = json_pack("{s:s,s:s,s:s}", "op", "completeness", "report", s.report, "period", s.period);
+	req = json_pack("{s:s,s:s,s:s}", "op", OP_COMPLETENESS, "report", s.report, "period", s.period);
 	if (s.under)
 		json_object_set_new(req, "under", json_string(s.under));
 	c = web_call(r, req);

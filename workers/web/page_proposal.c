@@ -157,7 +157,7 @@ static void list_page(struct web_req *r, struct web_resp *w, const struct prop_e
 		page_error(r, w, 400, "Đề nghị", "Tài khoản của bạn không thuộc đơn vị nào.");
 		return;
 	}
-	list = web_call(r, json_pack("{s:s,s:s}", "op", "proposals.list", "under", r->me.unit));
+	list = web_call(r, json_pack("{s:s,s:s}", "op", OP_PROPOSALS_LIST, "under", r->me.unit));
 	if (!reply_ok(list)) {
 		page_daemon_error(r, w, list);
 		json_decref(list);
@@ -254,7 +254,7 @@ void page_proposal_create(struct web_req *r, struct web_resp *w)
 		json_decref(names);
 		return;
 	}
-	req = json_pack("{s:s,s:s,s:I,s:s}", "op", "proposal.create", "programme", programme, "year", (json_int_t)y, "unit",
+	req = json_pack("{s:s,s:s,s:I,s:s}", "op", OP_PROPOSAL_CREATE, "programme", programme, "year", (json_int_t)y, "unit",
 			r->me.unit);
 	if (nominee && *nominee)
 		json_object_set_new(req, "nominee_name", json_string(nominee));
@@ -302,7 +302,7 @@ static void one_page(struct web_req *r, struct web_resp *w, const struct prop_er
 		page_error(r, w, 404, "Đề nghị", "Không có hồ sơ đề nghị này.");
 		return;
 	}
-	reply = web_call(r, json_pack("{s:s,s:I}", "op", "proposal.show", "proposal", (json_int_t)id));
+	reply = web_call(r, json_pack("{s:s,s:I}", "op", OP_PROPOSAL_SHOW, "proposal", (json_int_t)id));
 	if (!reply_ok(reply)) {
 		page_daemon_error(r, w, reply);
 		json_decref(reply);
@@ -378,7 +378,7 @@ void page_proposal_submit(struct web_req *r, struct web_resp *w)
 		json_decref(names);
 		return;
 	}
-	req = json_pack("{s:s,s:I}", "op", "proposal.submit", "proposal", (json_int_t)id);
+	req = json_pack("{s:s,s:I}", "op", OP_PROPOSAL_SUBMIT, "proposal", (json_int_t)id);
 	if (scores)
 		json_object_set_new(req, "scores", scores);
 	if (note && *note)

@@ -2,7 +2,8 @@
  * page_receipt.c - a receipt (printable), the unit's receipts, a file of a receipt.
  *
  * The receipt page is what a clerk prints and files: number, time received, on time or
- * late, each file with its size and SHA-256. Files are downloaded through the daemon
+ * late, each file with its size and SHA-256, and the report's history (every version
+ * received, each return or acceptance with its reason). Files are downloaded through the daemon
  * (report.file, by receipt and hash): the gateway never reads the store.
  */
 #include <stdio.h>
@@ -14,9 +15,62 @@
 #include "web_util.h"
 #include "xalloc.h"
 
+static const char *review_vi(const char *action)
+{
+	return !action ? "" : !strcmp(action, "accept") ? "Được chấp nhận" : !strcmp(action, "return") ? "Bị trả lại"
+	       : !strcmp(action, "waive") ? "Được miễn nộp" : action;
+}
+
+/* history - every version of the report and its reviews, oldest first (report.receipt's
+ * versions and reviews, merged by time: one offset everywhere, so the texts compare) */
+static void history(struct buf *b, json_t *reply, const char *number)
+{
+	json_t *vs = json_object_get(reply, "versions"), *rs = json_object_get(reply, "reviews");
+	size_t iv = 0, ir = 0, nv = json_array_size(vs), nr = json_array_size(rs);
+
+	if (nv < 2 && !nr)
+		return;
+	hput(b, "<h2>Lịch sử các lần nộp</h2>\n<ol class=\"history\">");
+	while (iv < nv || ir < nr) {
+		json_t *v = iv < nv ? json_array_get(vs, iv) : NULL, *rv = ir < nr ? json_array_get(rs, ir) : NULL;
+		const char *vat = json_string_value(json_object_get(v, "received_at"));
+		const char *rat = json_string_value(json_object_get(rv, "at"));
+		char at[32];
+
+		if (v && (!rv || strcmp(vat ? vat : "", rat ? rat : "") <= 0)) {
+			const char *n = json_string_value(json_object_get(v, "number"));
+
+			time_text(vat, at, sizeof(at));
+			hput(b, "<li>%s — lần nộp %lld, ", at, (long long)json_integer_value(json_object_get(v, "version")));
+			if (n && !strcmp(n, number))
+				hput(b, "<strong>biên nhận %s (biên nhận này)</strong>", n);
+			else
+				hput(b, "biên nhận <a href=\"/bien-nhan/%u\">%s</a>", n ? n : "", n ? n : "");
+			hput(b, ", <span class=\"%R\">%R</span></li>", json_is_true(json_object_get(v, "on_time")) ? "ontime" : "late",
+			     json_is_true(json_object_get(v, "on_time")) ? "đúng hạn" : "muộn");
+			iv++;
+		} else {
+			const char *reason = json_string_value(json_object_get(rv, "reason"));
+			const char *due = json_string_value(json_object_get(rv, "due_at"));
+
+			time_text(rat, at, sizeof(at));
+			hput(b, "<li>%s — <strong>%s</strong>", at, review_vi(json_string_value(json_object_get(rv, "action"))));
+			if (reason)
+				hput(b, "; lý do: %s", reason);
+			if (due) {
+				time_text(due, at, sizeof(at));
+				hput(b, "; hạn nộp lại %s", at);
+			}
+			hput(b, "</li>");
+			ir++;
+		}
+	}
+	hput(b, "</ol>\n");
+}
+
 void page_receipt(struct web_req *r, struct web_resp *w)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s}", "op", "report.receipt", "number", r->args[0]));
+	json_t *reply = web_call(r, json_pack("{s:s,s:s}", "op", OP_REPORT_RECEIPT, "number", r->args[0]));
 	json_t *rc = json_object_get(reply, "receipt"), *f;
 	struct buf *b = &w->body;
 	const char *number, *note;
@@ -58,7 +112,9 @@ void page_receipt(struct web_req *r, struct web_resp *w)
 			"<td data-label=\"SHA-256\"><code class=\"hash\">%s</code></td></tr>\n",
 		     number, sha, json_string_value(json_object_get(f, "name")), size, sha);
 	}
-	hput(b, "</tbody></table>\n<p class=\"noprint\"><button type=\"button\" data-print>In biên nhận</button> "
+	hput(b, "</tbody></table>\n");
+	history(b, reply, number ? number : "");
+	hput(b, "<p class=\"noprint\"><button type=\"button\" data-print>In biên nhận</button> "
 		"<a href=\"/bien-nhan\">Các biên nhận của đơn vị</a></p></article>\n");
 	page_end(w);
 	json_decref(reply);
@@ -74,7 +130,7 @@ void page_receipts(struct web_req *r, struct web_resp *w)
 		page_error(r, w, 400, "Biên nhận", "Tài khoản của bạn không thuộc đơn vị nào.");
 		return;
 	}
-	reply = web_call(r, json_pack("{s:s,s:s}", "op", "obligations.list", "unit", r->me.unit));
+	reply = web_call(r, json_pack("{s:s,s:s}", "op", OP_OBLIGATIONS_LIST, "unit", r->me.unit));
 	if (!reply_ok(reply)) {
 		page_daemon_error(r, w, reply);
 		json_decref(reply);
@@ -103,7 +159,8 @@ void page_receipts(struct web_req *r, struct web_resp *w)
 		     state_text_vi(json_string_value(json_object_get(o, "state"))));
 	}
 	if (n)
-		hput(b, "</tbody></table>\n<p class=\"hint\">Mỗi báo cáo hiện biên nhận của lần nộp gần nhất.</p>\n");
+		hput(b, "</tbody></table>\n<p class=\"hint\">Mỗi báo cáo hiện biên nhận của lần nộp gần nhất; "
+			"các lần nộp trước ở trang biên nhận.</p>\n");
 	else
 		hput(b, "<p class=\"empty\">Đơn vị chưa nộp báo cáo nào.</p>\n");
 	page_end(w);
@@ -133,11 +190,12 @@ static char *disposition(const char *name)
 	return b.p;
 }
 
-void page_download(struct web_req *r, struct web_resp *w)
+/* download - the file of r->args[1] (a SHA-256) of r->args[0] (named by key) through op,
+ * whose reply has one file frame */
+static void download(struct web_req *r, struct web_resp *w, const char *op, const char *key)
 {
 	void *blob = NULL;
-	json_t *reply = web_call_file(r, json_pack("{s:s,s:s,s:s}", "op", "report.file", "receipt", r->args[0],
-						   "sha256", r->args[1]), &blob);
+	json_t *reply = web_call_file(r, json_pack("{s:s,s:s,s:s}", "op", op, key, r->args[0], "sha256", r->args[1]), &blob);
 	const char *name;
 
 	if (!reply_ok(reply) || !blob) {
@@ -152,4 +210,17 @@ void page_download(struct web_req *r, struct web_resp *w)
 	w->content_type = "application/octet-stream";
 	w->disposition = disposition(name ? name : r->args[1]);
 	json_decref(reply);
+}
+
+/* page_download - /tep/RECEIPT/SHA256: a file of a receipt (report.file) */
+void page_download(struct web_req *r, struct web_resp *w)
+{
+	download(r, w, OP_REPORT_FILE, "receipt");
+}
+
+/* page_proposal_download - /tep-de-nghi/ID/SHA256: a file of a proposal's dossier
+ * (proposal.file; the daemon reads ID's digits) */
+void page_proposal_download(struct web_req *r, struct web_resp *w)
+{
+	download(r, w, OP_PROPOSAL_FILE, "proposal");
 }

@@ -31,7 +31,7 @@ struct problems {
  * obligated, or not readable by this principal); *reply_out holds it */
 static json_t *find_obligation(struct web_req *r, json_t **reply_out)
 {
-	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", "obligations.list", "unit", r->args[0],
+	json_t *reply = web_call(r, json_pack("{s:s,s:s,s:s,s:s}", "op", OP_OBLIGATIONS_LIST, "unit", r->args[0],
 					      "report", r->args[1], "period", r->args[2]));
 	json_t *list = json_object_get(reply, "obligations");
 
@@ -216,7 +216,7 @@ void page_submit(struct web_req *r, struct web_resp *w)
 	for (size_t i = 0; i < r->nfiles; i++)
 		if (!strcmp(r->files[i].field, "tep") && (*r->files[i].filename || r->files[i].size))
 			json_array_append_new(names, json_string(r->files[i].filename));
-	req = json_pack("{s:s,s:s,s:s,s:s,s:o}", "op", "report.submit", "unit", r->args[0], "report", r->args[1],
+	req = json_pack("{s:s,s:s,s:s,s:s,s:o}", "op", OP_REPORT_SUBMIT, "unit", r->args[0], "report", r->args[1],
 			"period", r->args[2], "files", names);
 	if (note && *note)
 		json_object_set_new(req, "note", json_string(note));

@@ -81,7 +81,7 @@ void page_todo(struct web_req *r, struct web_resp *w)
 		return;
 	}
 	have_today = daemon_today(r, &today) == 0;
-	reply = web_call(r, json_pack("{s:s,s:s}", "op", "obligations.list", "unit", r->me.unit));
+	reply = web_call(r, json_pack("{s:s,s:s}", "op", OP_OBLIGATIONS_LIST, "unit", r->me.unit));
 	if (!reply_ok(reply)) {
 		page_daemon_error(r, w, reply);
 		json_decref(reply);

@@ -30,6 +30,7 @@ void page_submit(struct web_req *r, struct web_resp *w);
 void page_receipt(struct web_req *r, struct web_resp *w);
 void page_receipts(struct web_req *r, struct web_resp *w);
 void page_download(struct web_req *r, struct web_resp *w);
+void page_proposal_download(struct web_req *r, struct web_resp *w);
 
 /* page_office.c */
 void page_office(struct web_req *r, struct web_resp *w);

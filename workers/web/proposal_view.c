@@ -1,6 +1,7 @@
 /*
  * proposal_view.c - what the proposal pages share (the decider's /xet-duyet, the clerk's
- * /de-nghi): a proposal's state, path, dossier files, scores and history, written as HTML.
+ * /de-nghi): a proposal's state, path, dossier files (links to /tep-de-nghi/ID/SHA256,
+ * proposal.file), scores and history, written as HTML.
  */
 #include <stdio.h>
 #include <string.h>
@@ -99,11 +100,13 @@ void proposal_details(struct buf *b, json_t *p)
 	else
 		hput(b, "<ul class=\"files\">");
 	json_array_foreach(json_object_get(p, "files"), i, o) {
-		char size[64];
+		char size[64], id[32];
 
 		size_text((uint64_t)json_integer_value(json_object_get(o, "size")), size, sizeof(size));
-		hput(b, "<li>%s <span class=\"code\">bản %lld, %s, SHA-256 %s</span></li>", js(o, "name"),
-		     (long long)json_integer_value(json_object_get(o, "version")), size, js(o, "sha256"));
+		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+		hput(b, "<li><a href=\"/tep-de-nghi/%u/%u\">%s</a> <span class=\"code\">bản %lld, %s, SHA-256 %s</span></li>",
+		     id, js(o, "sha256"), js(o, "name"), (long long)json_integer_value(json_object_get(o, "version")), size,
+		     js(o, "sha256"));
 	}
 	if (json_array_size(json_object_get(p, "files")))
 		hput(b, "</ul>");

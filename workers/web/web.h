@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "proto.h"	/* the op names (OP_...) */
 
 #define WEB_DEFAULT_ENDPOINT "ipc:///var/lib/thidua/web.sock"
 #define WEB_DEFAULT_LISTEN "127.0.0.1:8470"

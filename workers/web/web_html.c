@@ -176,7 +176,7 @@ static const struct {
 	{ "unknown_unit", "Không có đơn vị này.", 404 },
 	{ "unknown_report", "Không có loại báo cáo này.", 404 },
 	{ "unknown_period", "Không có kỳ báo cáo này.", 404 },
-	{ "unknown_file", "Không có tệp này trong biên nhận.", 404 },
+	{ "unknown_file", "Không có tệp này trong biên nhận hoặc hồ sơ.", 404 },
 	{ "not_obligated", "Đơn vị không phải nộp báo cáo này cho kỳ này.", 400 },
 	{ "period_not_open", "Kỳ báo cáo này chưa mở.", 400 },
 	{ "already_accepted", "Báo cáo đã được chấp nhận; không nộp thêm được.", 400 },

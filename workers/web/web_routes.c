@@ -32,6 +32,7 @@ const struct route web_routes[] = {
 	{ "GET",  "/bien-nhan",            page_receipts,     R_SESSION,                   "Biên nhận",      CLERK },
 	{ "GET",  "/bien-nhan/*",          page_receipt,      R_SESSION,                   NULL,             0 },
 	{ "GET",  "/tep/*/*",              page_download,     R_SESSION,                   NULL,             0 },
+	{ "GET",  "/tep-de-nghi/*/*",      page_proposal_download, R_SESSION,              NULL,             0 },
 	{ "GET",  "/tong-hop",             page_office,       R_SESSION,                   "Tổng hợp",       OFFICE },
 	{ "GET",  "/tong-hop.csv",         page_office_csv,   R_SESSION,                   NULL,             0 },
 	{ "POST", "/tong-hop/xet",         page_office_review, R_SESSION | R_CSRF | R_FORM, NULL,             0 },

@@ -86,7 +86,7 @@ int session_load(struct web_req *r, char *code, size_t size)
 			xstrlcpy(code, "session_required", size);
 		return -1;
 	}
-	reply = web_call(r, json_pack("{s:s}", "op", "session.show"));
+	reply = web_call(r, json_pack("{s:s}", "op", OP_SESSION_SHOW));
 	if (reply_ok(reply))
 		rc = me_set(r, reply);
 	if (rc != 0 && code)

@@ -29,7 +29,7 @@ const char *state_text_vi(const char *state)
 
 int daemon_today(struct web_req *r, int32_t *today)
 {
-	json_t *reply = web_call(r, json_pack("{s:s}", "op", "clock.show"));
+	json_t *reply = web_call(r, json_pack("{s:s}", "op", OP_CLOCK_SHOW));
 	const char *now = json_string_value(json_object_get(reply, "now"));
 	int rc = now && strlen(now) >= 10 && date_parse_prefix(now, today) == 0 ? 0 : -1;
 
