@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +31,25 @@
 
 #define BLOB_INLINE_MAX (1024 * 1024)
 
+#define WRITE_CHUNK (1024 * 1024)
+#define HASH_THREAD_MIN (4 * 1024 * 1024)
+
 static int blobs_dirty;
+static unsigned char dirty_dirs[256];	/* files/00 .. files/ff holding a file renamed in this turn */
+static int top_made;			/* files/ itself was made this turn */
 
-static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, const char *hex);
+static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, char hex[65]);
 
-/* blobs_put - hash data into hex; files over BLOB_INLINE_MAX are written under files/.
- * 1: the caller keeps data in its row (blobs_bind); 0: it is under files/; -1: refused
- * (storage_full or internal, naming the file) */
+/* blobs_put - hash data into hex; files over BLOB_INLINE_MAX are written under files/
+ * (hashed while they are written, blob_write). 1: the caller keeps data in its row
+ * (blobs_bind); 0: it is under files/; -1: refused (storage_full or internal, naming the
+ * file) */
 int blobs_put(struct daemon *d, struct request *rq, const char *name, const void *data, size_t size, char hex[65])
 {
-	sha256_hex(data, size, hex);
-	if (size <= BLOB_INLINE_MAX)
+	if (size <= BLOB_INLINE_MAX) {
+		sha256_hex(data, size, hex);
 		return 1;
+	}
 	if (blob_write(d, name, data, size, hex) == 0)
 		return 0;
 	return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? ERR_STORAGE_FULL : ERR_INTERNAL,
@@ -88,43 +96,118 @@ int blobs_check_file(const char *path, int64_t size, const char *hex, char *why,
 	return 0;
 }
 
-/* blob_write - a large file under files/, flushed and renamed into place. A copy already
- * there is kept only if its content still has this hash: a changed one is replaced. A
- * failure leaves nothing behind: no partial file, no fan-out directory it created. 0, -1
- * errno */
-static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, const char *hex)
+struct hash_job {
+	const void *data;
+	size_t size;
+	char *hex;
+};
+
+static void *hash_job_run(void *arg)
 {
+	struct hash_job *j = arg;
+
+	sha256_hex(j->data, j->size, j->hex);
+	return NULL;
+}
+
+/* write_hashed - data into fd a chunk at a time, each chunk's writeback started as soon
+ * as the kernel has it, so that the disk writes while the rest is copied and the flush
+ * after waits only for the last chunks; hex its SHA-256, computed meanwhile by a thread of
+ * its own for a large file (on another processor, the copy into the page cache and the
+ * hash take the time of the longer one), or chunk by chunk after each write. 0, -1 errno */
+static int write_hashed(int fd, const void *data, size_t size, char hex[65])
+{
+	const unsigned char *p = data;
+	struct hash_job job = { data, size, hex };
+	struct sha256 c;
+	pthread_t t;
+	int threaded = size >= HASH_THREAD_MIN && pthread_create(&t, NULL, hash_job_run, &job) == 0, e = 0;
+	size_t done = 0;
+
+	sha256_init(&c);
+	while (done < size && !e) {
+		size_t n = size - done < WRITE_CHUNK ? size - done : WRITE_CHUNK, put = 0;
+
+		while (put < n) {
+			ssize_t k = write(fd, p + done + put, n - put);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				e = errno;
+				break;
+			}
+			put += (size_t)k;
+		}
+		if (e)
+			break;
+		sync_file_range(fd, (off_t)done, (off_t)n, SYNC_FILE_RANGE_WRITE);	/* a hint: fsync decides */
+		if (!threaded)
+			sha256_update(&c, p + done, n);
+		done += n;
+	}
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		sha256_final_hex(&c, hex);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+/* blob_write - a large file under files/: written to a temporary name while it is hashed,
+ * flushed, and renamed into place under its hash (hex). A copy already there is kept only
+ * if its content still has this hash: a changed one is replaced. A failure leaves nothing
+ * behind: no partial file, no directory it created. The directories are flushed by
+ * blobs_sync before the turn commits. 0, -1 errno */
+static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, char hex[65])
+{
+	static unsigned long seq;
 	char top[4096], dir[4200], path[4300], tmp[4400], why[128];
-	int made_top = 0, made_dir = 0, e;
+	int made_top = 0, made_dir = 0, fd = -1, e;
 
 	snprintf(top, sizeof(top), "%s/files", d->state_dir);
+	if (mkdir(top, 0750) == 0)
+		made_top = 1;
+	else if (errno != EEXIST)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d-%lu", top, (int)getpid(), ++seq);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		goto fail;
+	if (write_hashed(fd, data, size, hex))
+		goto fail;
 	snprintf(dir, sizeof(dir), "%s/%.2s", top, hex);
 	snprintf(path, sizeof(path), "%s/%s", dir, hex);
 	if (access(path, F_OK) == 0) {
-		if (blobs_check_file(path, (int64_t)size, hex, why, sizeof(why)) == 0)
+		if (blobs_check_file(path, (int64_t)size, hex, why, sizeof(why)) == 0) {
+			close(fd);
+			unlink(tmp);
 			return 0;
+		}
 		log_warn("stored file %s is %s; the copy of \"%s\" just received replaces it", path, why, name);
 	}
-	if (mkdir(dir, 0750) == 0) {
-		made_dir = 1;
-	} else if (errno == ENOENT) {
-		if (mkdir(top, 0750) == 0)
-			made_top = 1;
-		else if (errno != EEXIST)
-			goto fail;
-		if (mkdir(dir, 0750))
-			goto fail;
-		made_dir = 1;
-	} else if (errno != EEXIST) {
+	if (fsync(fd))
 		goto fail;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", dir, hex, (int)getpid());
-	if (file_put_durable(tmp, path, data, size, 0640))
+	e = close(fd);
+	fd = -1;
+	if (e)
+		goto fail;
+	if (mkdir(dir, 0750) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST)
+		goto fail;
+	if (rename(tmp, path))
 		goto fail;
 	blobs_dirty = 1;
+	dirty_dirs[strtoul((char[3]){ hex[0], hex[1], 0 }, NULL, 16)] = 1;
+	if (made_top)
+		top_made = 1;
 	return 0;
 fail:
 	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
 	if (made_dir)
 		rmdir(dir);
 	if (made_top)
@@ -178,21 +261,46 @@ void blobs_bind(sqlite3_stmt *s, int i, const void *data, size_t size, int kept)
 		sqlite3_bind_null(s, i);
 }
 
-/* blobs_sync - make every file written this turn durable with one flush */
+/* fsync_dir - flush a directory's entries. 0, -1 errno */
+static int fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
+
+	if (fd < 0)
+		return -1;
+	e = fsync(fd) ? errno : 0;
+	close(fd);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+/* blobs_sync - make the names of every file written this turn durable (the files were
+ * flushed as they were written): their directories flushed, and the state directory if
+ * files/ is new. Only these, not the whole file system (syncfs), which also waited for
+ * every other program's writes to the same disk. */
 int blobs_sync(struct daemon *d)
 {
-	int fd;
+	char dir[4200];
 
 	if (!blobs_dirty)
 		return 0;
-	fd = open(d->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || syncfs(fd)) {
-		log_err("flushing the stored files failed: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	for (int i = 0; i < 256; i++) {
+		if (!dirty_dirs[i])
+			continue;
+		snprintf(dir, sizeof(dir), "%s/files/%02x", d->state_dir, i);
+		if (fsync_dir(dir))
+			goto fail;
+		dirty_dirs[i] = 0;
 	}
-	close(fd);
+	if (top_made) {
+		snprintf(dir, sizeof(dir), "%s/files", d->state_dir);
+		if (fsync_dir(dir) || fsync_dir(d->state_dir))
+			goto fail;
+		top_made = 0;
+	}
 	blobs_dirty = 0;
 	return 0;
+fail:
+	log_err("flushing the stored files' directory %s failed: %s", dir, strerror(errno));
+	return -1;
 }

@@ -105,6 +105,8 @@ struct web_req {
 	struct web_upload files[WEB_MAX_FILES];
 	size_t nfiles;
 	int too_many_files;
+	char *spool;		/* the last file's bytes not yet written (SPOOL_BUF, while it comes) */
+	size_t nspool;
 };
 
 /* the response a page builds */

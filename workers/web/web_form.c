@@ -20,6 +20,8 @@
 #include "web_form.h"
 #include "xalloc.h"
 
+#define SPOOL_BUF (128 * 1024)	/* as large as glibc maps on its own: given back when freed */
+
 /* spool_open - an unlinked file in the spool directory */
 static int spool_open(void)
 {
@@ -46,13 +48,32 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* file_part - a piece of an uploaded file */
+/* spool_flush - the buffered bytes of the last file into its spool file; -1 on error */
+static int spool_flush(struct web_req *r)
+{
+	struct web_upload *u = r->nfiles ? &r->files[r->nfiles - 1] : NULL;
+	size_t n = r->nspool;
+
+	r->nspool = 0;
+	if (!n || !u || u->fd < 0)
+		return 0;
+	if (write_all(u->fd, r->spool, n) != 0) {
+		log_err("spooling an upload in %s: %s", web_opts.spool_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* file_part - a piece of an uploaded file, gathered into SPOOL_BUF bytes per write (the
+ * pieces are a few KiB each: one write each was a fifth of the gateway's time on an upload) */
 static int file_part(struct web_req *r, const char *key, const char *filename, const char *data,
 		     uint64_t off, size_t size)
 {
 	struct web_upload *u = r->nfiles ? &r->files[r->nfiles - 1] : NULL;
 
 	if (off == 0 && (!u || u->size || strcmp(u->field, key) || strcmp(u->filename, filename))) {
+		if (spool_flush(r) != 0)
+			return -1;
 		if (r->nfiles == WEB_MAX_FILES) {
 			r->too_many_files = 1;	/* this part, and the pieces after it, are dropped */
 			return 0;
@@ -69,6 +90,7 @@ static int file_part(struct web_req *r, const char *key, const char *filename, c
 		return 0;
 	if (u->size > web_opts.max_file_bytes) {
 		u->too_big = 1;
+		r->nspool = 0;
 		if (u->fd >= 0)
 			close(u->fd);
 		u->fd = -1;
@@ -76,10 +98,19 @@ static int file_part(struct web_req *r, const char *key, const char *filename, c
 	}
 	if (u->fd < 0 && (u->fd = spool_open()) < 0)
 		return -1;
-	if (write_all(u->fd, data, size) != 0) {
-		log_err("spooling an upload in %s: %s", web_opts.spool_dir, strerror(errno));
+	if (!r->spool)
+		r->spool = xmalloc(SPOOL_BUF);
+	if (r->nspool + size > SPOOL_BUF && spool_flush(r) != 0)
 		return -1;
+	if (size >= SPOOL_BUF) {
+		if (write_all(u->fd, data, size) != 0) {
+			log_err("spooling an upload in %s: %s", web_opts.spool_dir, strerror(errno));
+			return -1;
+		}
+		return 0;
 	}
+	memcpy(r->spool + r->nspool, data, size);
+	r->nspool += size;
 	return 0;
 }
 
@@ -161,6 +192,12 @@ void form_finish(struct web_req *r)
 	if (r->pp) {
 		MHD_destroy_post_processor(r->pp);
 		r->pp = NULL;
+	}
+	if (r->spool) {
+		if (spool_flush(r) != 0)
+			r->form_too_large = 1;	/* as when the spool fails while the body comes */
+		free(r->spool);
+		r->spool = NULL;
 	}
 	/* what the pages read is text: bytes that are not UTF-8 become '?' (jansson takes
 	 * only UTF-8), and a field ends at a NUL byte */
