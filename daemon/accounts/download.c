@@ -37,9 +37,8 @@ int op_report_file(struct daemon *d, struct request *rq, json_t *out)
 	const char *number = rq_str(rq, "receipt", 1), *hex = number ? filereply_want_sha256(rq, "the receipt") : NULL;
 	sqlite3_stmt *s;
 	struct reader rd;
-	struct found_file f = { 0 };
 	char whose[128];
-	int found = 0, seen;
+	int rc, seen;
 
 	if (!hex)
 		return -1;
@@ -59,17 +58,12 @@ int op_report_file(struct daemon *d, struct request *rq, json_t *out)
 		       " WHERE s.receipt = ?1 AND f.sha256 = ?2 ORDER BY f.idx LIMIT 1");
 	sqlite3_bind_text(s, 1, number, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		found = 1;
-		filereply_read_row(s, &f);
-	}
-	sqlite3_reset(s);
-	if (!found)
-		return rq_error(rq, ERR_UNKNOWN_FILE, "receipt %s has no file with SHA-256 %s: report.receipt lists its files", number, hex);
 	json_object_set_new(out, "receipt", json_string(number));
-	json_object_set_new(out, "name", json_string(f.name));
-	json_object_set_new(out, "size", json_integer(f.size));
-	json_object_set_new(out, "sha256", json_string(hex));
 	snprintf(whose, sizeof(whose), "receipt %s", number);
-	return filereply_send(d, rq, out, &f, hex, whose);
+	rc = filereply_send(d, rq, out, s, hex, whose);
+	if (rc > 0) {
+		json_object_clear(out);
+		return rq_error(rq, ERR_UNKNOWN_FILE, "receipt %s has no file with SHA-256 %s: report.receipt lists its files", number, hex);
+	}
+	return rc;
 }

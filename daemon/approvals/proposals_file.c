@@ -20,9 +20,8 @@ int op_proposal_file(struct daemon *d, struct request *rq, json_t *out)
 	const char *hex;
 	json_t *shown;
 	sqlite3_stmt *s;
-	struct found_file f = { 0 };
 	char whose[64];
-	int found = 0;
+	int rc;
 
 	if (rq_int(rq, "proposal", 1, 1, INT64_MAX, &id) || !(hex = filereply_want_sha256(rq, "proposal.show")))
 		return -1;
@@ -36,17 +35,12 @@ int op_proposal_file(struct daemon *d, struct request *rq, json_t *out)
 		       " ORDER BY version DESC, idx LIMIT 1");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		found = 1;
-		filereply_read_row(s, &f);
-	}
-	sqlite3_reset(s);
-	if (!found)
-		return rq_error(rq, ERR_UNKNOWN_FILE, "proposal #%lld has no file with SHA-256 %s: proposal.show lists its files", id, hex);
 	json_object_set_new(out, "proposal", json_integer(id));
-	json_object_set_new(out, "name", json_string(f.name));
-	json_object_set_new(out, "size", json_integer(f.size));
-	json_object_set_new(out, "sha256", json_string(hex));
 	snprintf(whose, sizeof(whose), "proposal #%lld", id);
-	return filereply_send(d, rq, out, &f, hex, whose);
+	rc = filereply_send(d, rq, out, s, hex, whose);
+	if (rc > 0) {
+		json_object_clear(out);
+		return rq_error(rq, ERR_UNKNOWN_FILE, "proposal #%lld has no file with SHA-256 %s: proposal.show lists its files", id, hex);
+	}
+	return rc;
 }

@@ -10,41 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blobs.h"
 #include "filereply.h"
+#include "log.h"
 #include "rq.h"
 #include "sha256.h"
 #include "thiduad.h"
 #include "xalloc.h"
-
-/* read_stored - the content of a file kept under files/ (blobs.c), malloc'd */
-static void *read_stored(struct daemon *d, const char *hex, int64_t size)
-{
-	char path[4300];
-	unsigned char *data;
-	size_t done = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/files/%.2s/%s", d->state_dir, hex, hex);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	data = xmalloc(size ? (size_t)size : 1);
-	while (done < (size_t)size) {
-		ssize_t n = read(fd, data + done, (size_t)size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	close(fd);
-	if (done != (size_t)size) {
-		free(data);
-		return NULL;
-	}
-	return data;
-}
 
 /* filereply_want_sha256 - the request's sha256: 64 lowercase hexadecimal digits, or NULL with the
  * error reply */
@@ -59,42 +31,52 @@ const char *filereply_want_sha256(struct request *rq, const char *listed_by)
 	return hex;
 }
 
-/* filereply_read_row - row s (name, size, data) into f */
-void filereply_read_row(sqlite3_stmt *s, struct found_file *f)
+/* filereply_send - the file of row s, a SELECT of (name, size, data) bound by the caller:
+ * its bytes (from the row, or under files/: blobs_read), hashed again, as the reply's file
+ * frame, with "name", "size" and "sha256" beside what out holds (emptied on an error);
+ * `whose` names it in an error ("receipt BN-2024-000001"). 1 when s finds no row. */
+int filereply_send(struct daemon *d, struct request *rq, json_t *out, sqlite3_stmt *s, const char *hex,
+		   const char *whose)
 {
-	f->name = xstrdup((const char *)sqlite3_column_text(s, 0));
-	f->size = sqlite3_column_int64(s, 1);
-	f->data = NULL;
-	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
-		f->data = xmalloc(f->size ? (size_t)f->size : 1);
-		if (sqlite3_column_bytes(s, 2) == f->size)
-			memcpy(f->data, sqlite3_column_blob(s, 2), (size_t)f->size);
-		else
-			f->size = -1;
+	char got[65] = "", why[512] = "";
+	char *name;
+	void *data = NULL;
+	int64_t size;
+	int whole = 1;
+
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return 1;
 	}
-}
-
-/* filereply_send - the file's bytes (from its row, or under files/), hashed again, as the
- * reply's file frame (out holds the JSON members; emptied on an error); `whose` names it
- * in an error ("receipt BN-2024-000001"). Frees f. */
-int filereply_send(struct daemon *d, struct request *rq, json_t *out, struct found_file *f, const char *hex,
-		       const char *whose)
-{
-	char got[65];
-
-	if (!f->data && f->size >= 0)
-		f->data = read_stored(d, hex, f->size);
-	if (f->data && f->size >= 0)
-		sha256_hex(f->data, (size_t)f->size, got);
-	if (!f->data || f->size < 0 || strcmp(got, hex)) {
-		free(f->data);
+	name = xstrdup((const char *)sqlite3_column_text(s, 0));
+	size = sqlite3_column_int64(s, 1);
+	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {	/* kept in the row */
+		whole = sqlite3_column_bytes(s, 2) == size;
+		if (whole) {
+			data = xmalloc(size ? (size_t)size : 1);
+			memcpy(data, sqlite3_column_blob(s, 2), (size_t)size);
+			sha256_hex(data, (size_t)size, got);
+		}
+	} else {
+		data = blobs_read(d, hex, size, why, sizeof(why));	/* checks the hash */
+		if (data)
+			snprintf(got, sizeof(got), "%s", hex);
+	}
+	sqlite3_reset(s);
+	if (!data || !whole || strcmp(got, hex)) {
+		free(data);
 		json_object_clear(out);
 		rq_error(rq, ERR_INTERNAL, "the stored copy of \"%s\" (%s) is missing or changed: run thiduactl files verify, restore it from a backup",
-			 f->name, whose);
-		free(f->name);
+			 name, whose);
+		if (*why)
+			log_msg(LOG_ERR, "files: %s", why);
+		free(name);
 		return -1;
 	}
-	free(f->name);
-	rq_reply_file(rq, f->data, (size_t)f->size);
+	json_object_set_new(out, "name", json_string(name));
+	json_object_set_new(out, "size", json_integer(size));
+	json_object_set_new(out, "sha256", json_string(hex));
+	free(name);
+	rq_reply_file(rq, data, (size_t)size);
 	return 0;
 }
