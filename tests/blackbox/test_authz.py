@@ -65,6 +65,9 @@ TABLE = {
     "session.logout": ({"session": "0" * 64}, "admin", "ke.la"),
     "report.file": ({"receipt": "BN-2024-000001", "sha256": "0" * 64}, "tran.thi.thu", "ke.la"),
     "proposal.file": ({"proposal": 1, "sha256": "0" * 64}, "tran.thi.thu", "ke.la"),
+    "upload.open": ({}, "ngo.thi.kim", "ke.la"),
+    "upload.append": ({"upload": "0" * 32, "offset": 0}, "ngo.thi.kim", "ke.la"),
+    "upload.cancel": ({"upload": "0" * 32}, "ngo.thi.kim", "ke.la"),
 }
 
 

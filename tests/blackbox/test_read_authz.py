@@ -48,6 +48,12 @@ def test_every_row_of_the_authorization_table_over_tcp():
                       ("titles.list", {})):
             t.ok("tran.thi.thu", op, **f)
             t.ok("kiem.toan", op, **f)
+        # uploads: any principal stages its own; another's id is unknown to it
+        up = t.ok("tran.thi.thu", "upload.open")["upload"]
+        t.ok("tran.thi.thu", "upload.append", files=[("p", b"part")], upload=up, offset=0)
+        t.no("kiem.toan", "upload.append", code="unknown_upload", files=[("p", b"x")], upload=up, offset=4)
+        t.no("kiem.toan", "upload.cancel", code="unknown_upload", upload=up)
+        t.ok("tran.thi.thu", "upload.cancel", upload=up)
 
         # report.receipt: the unit, the units above it, the receiving office, the auditor
         for who in ("nguyen.thi.lan", "pham.minh.tuan", "doan.van.hung", "tran.van.binh", "le.thi.hoa", "kiem.toan"):

@@ -37,7 +37,7 @@ class Gateway:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(BIN, "thidua-web"), "-e", f"ipc://{d.dir}/web.sock", "--listen", f"127.0.0.1:{self.port}",
-             "--spool", d.dir, "--static", STATIC, "-v"] + list(args), stdout=self.log, stderr=self.log)
+             "--static", STATIC, "-v"] + list(args), stdout=self.log, stderr=self.log)
         wait_http(self.port, self.proc, self.read_log)
 
     def read_log(self):

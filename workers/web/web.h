@@ -30,6 +30,8 @@
 #define WEB_MAX_FIELDS 64
 #define WEB_MAX_FILES 64
 #define WEB_FORM_BYTES (64 * 1024)	/* all the text fields of one form together */
+#define WEB_PART_BYTES (1024 * 1024)	/* a part of an upload sent to the daemon */
+#define WEB_UPLOAD_WINDOW 4		/* parts sent before the oldest one's reply is awaited */
 
 /* the options, set by main() before the server starts, read-only afterwards */
 struct web_opts {
@@ -37,7 +39,6 @@ struct web_opts {
 	const char *listen;		/* ADDRESS:PORT */
 	const char *static_dir;		/* thidua.css, thidua.js */
 	const char *chartjs;		/* Chart.js (libjs-chart.js) */
-	const char *spool_dir;		/* where uploads are spooled (unlinked files) */
 	int trust_proxy;		/* X-Forwarded-For / -Proto from the proxy in front */
 	int threads;			/* libmicrohttpd's thread pool */
 	unsigned max_connections;
@@ -65,13 +66,16 @@ struct web_field {
 	struct buf value;
 };
 
-/* an uploaded file, spooled to an unlinked file in spool_dir (never held in memory) */
+/* an uploaded file, sent on to the daemon in parts as it arrives (upload.append), never
+ * held whole: the request that stores it names its upload */
 struct web_upload {
 	char *field;		/* the form field it came in */
 	char *filename;		/* as the browser sent it (may be invalid: checked later) */
-	int fd;			/* -1 when nothing was spooled */
+	char upload[40];	/* the daemon's upload id; "" when none was opened */
+	uint64_t sent;		/* bytes sent in parts */
 	uint64_t size;		/* bytes received (counted past the limit too) */
 	int too_big;		/* more than max_file_bytes: the rest was not kept */
+	int failed;		/* the daemon refused it (web_req.upload_error says why) */
 };
 
 /* the logged-in principal (from session.show), when there is a session */
@@ -105,8 +109,12 @@ struct web_req {
 	struct web_upload files[WEB_MAX_FILES];
 	size_t nfiles;
 	int too_many_files;
-	char *spool;		/* the last file's bytes not yet written (SPOOL_BUF, while it comes) */
-	size_t nspool;
+	char *part;		/* the last file's bytes not yet sent (WEB_PART_BYTES, while it comes) */
+	size_t npart;
+	char pending[WEB_UPLOAD_WINDOW][48];	/* the ids of parts sent, not yet answered */
+	int npending;
+	json_t *upload_error;	/* the daemon's first refusal of an upload or a part */
+	int uploads_used;	/* a request that named the uploads was answered ok */
 };
 
 /* the response a page builds */
@@ -202,9 +210,18 @@ void time_text(const char *iso, char *out, size_t size);
  * The caller json_decref()s it. */
 json_t *web_call(struct web_req *r, json_t *req);
 
-/* web_call_files - web_call with r's uploads (those of field `field`) as file frames, in
- * order; the spooled files are mapped, not copied */
+/* web_call_files - web_call with r's uploads of field `field` (in order; a file input left
+ * empty is skipped) named as "uploads", once every part sent is answered; a refusal of an
+ * upload or a part is the reply */
 json_t *web_call_files(struct web_req *r, json_t *req, const char *field);
+
+/* web_upload_open, web_upload_part, web_upload_end - u, sent on as it arrives: opened,
+ * then parts (data, malloc'd, stolen) sent without waiting, at most WEB_UPLOAD_WINDOW
+ * unanswered; web_upload_end cancels what no request used (r's end). A refusal marks u
+ * failed and keeps the reply in r->upload_error. 0, -1 refused */
+int web_upload_open(struct web_req *r, struct web_upload *u);
+int web_upload_part(struct web_req *r, struct web_upload *u, char *data, size_t size);
+void web_upload_end(struct web_req *r);
 
 /* web_call_file - web_call whose reply carries one file frame: on success *blob is a
  * zmq_msg_t * holding it (hand it to w->blob), else NULL */

@@ -2,10 +2,12 @@
  * web_form.c - a POST's body through libmicrohttpd's post processor.
  *
  * Text fields are kept (all together at most WEB_FORM_BYTES); a file part of a route that
- * takes uploads (R_UPLOAD) is written as it arrives to an unlinked file (O_TMPFILE) in
- * the spool directory, so a 25 MiB upload never sits in the gateway's memory; past
- * max_file_bytes it is only counted (the page says the file is too large, next to its
- * field). The whole body is bounded by max_body_bytes: past it the request is refused.
+ * takes uploads (R_UPLOAD) goes on to the daemon as it arrives, in parts of
+ * WEB_PART_BYTES (upload.append, web_daemon.c), so a 25 MiB upload never sits in the
+ * gateway's memory and is on the daemon's disk, hashed, when its last byte has come;
+ * past max_file_bytes it is only counted (the page says the file is too large, next to
+ * its field). The whole body is bounded by max_body_bytes: past it the request is
+ * refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,60 +22,28 @@
 #include "web_form.h"
 #include "xalloc.h"
 
-#define SPOOL_BUF (128 * 1024)	/* as large as glibc maps on its own: given back when freed */
-
-/* spool_open - an unlinked file in the spool directory */
-static int spool_open(void)
-{
-	int fd = open(web_opts.spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		log_err("cannot spool an upload in %s: %s", web_opts.spool_dir, strerror(errno));
-	return fd;
-}
-
-/* write_all - n bytes to fd; -1 on error */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* spool_flush - the buffered bytes of the last file into its spool file; -1 on error */
-static int spool_flush(struct web_req *r)
+/* part_send - the gathered bytes of the last file to the daemon as its next part */
+static void part_send(struct web_req *r)
 {
 	struct web_upload *u = r->nfiles ? &r->files[r->nfiles - 1] : NULL;
-	size_t n = r->nspool;
 
-	r->nspool = 0;
-	if (!n || !u || u->fd < 0)
-		return 0;
-	if (write_all(u->fd, r->spool, n) != 0) {
-		log_err("spooling an upload in %s: %s", web_opts.spool_dir, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (r->npart && u && u->upload[0] && !u->failed)
+		web_upload_part(r, u, r->part, r->npart);
+	else
+		free(r->part);
+	r->part = NULL;
+	r->npart = 0;
 }
 
-/* file_part - a piece of an uploaded file, gathered into SPOOL_BUF bytes per write (the
- * pieces are a few KiB each: one write each was a fifth of the gateway's time on an upload) */
+/* file_part - a piece of an uploaded file (a few KiB each), gathered into parts of
+ * WEB_PART_BYTES sent on to the daemon as they fill */
 static int file_part(struct web_req *r, const char *key, const char *filename, const char *data,
 		     uint64_t off, size_t size)
 {
 	struct web_upload *u = r->nfiles ? &r->files[r->nfiles - 1] : NULL;
 
 	if (off == 0 && (!u || u->size || strcmp(u->field, key) || strcmp(u->filename, filename))) {
-		if (spool_flush(r) != 0)
-			return -1;
+		part_send(r);
 		if (r->nfiles == WEB_MAX_FILES) {
 			r->too_many_files = 1;	/* this part, and the pieces after it, are dropped */
 			return 0;
@@ -81,36 +51,36 @@ static int file_part(struct web_req *r, const char *key, const char *filename, c
 		u = &r->files[r->nfiles++];
 		u->field = xstrdup(key);
 		u->filename = xstrdup(filename);
-		u->fd = -1;
+		/* a file input left empty sends a part with no name: no upload unless bytes come */
+		if (*filename)
+			web_upload_open(r, u);
 	}
 	if (!u || !size || r->too_many_files)
 		return 0;
 	u->size += size;
-	if (u->too_big)
+	if (u->too_big || u->failed)
 		return 0;
 	if (u->size > web_opts.max_file_bytes) {
-		u->too_big = 1;
-		r->nspool = 0;
-		if (u->fd >= 0)
-			close(u->fd);
-		u->fd = -1;
+		u->too_big = 1;		/* counted on, not sent: the page says so next to the field */
+		free(r->part);
+		r->part = NULL;
+		r->npart = 0;
 		return 0;
 	}
-	if (u->fd < 0 && (u->fd = spool_open()) < 0)
-		return -1;
-	if (!r->spool)
-		r->spool = xmalloc(SPOOL_BUF);
-	if (r->nspool + size > SPOOL_BUF && spool_flush(r) != 0)
-		return -1;
-	if (size >= SPOOL_BUF) {
-		if (write_all(u->fd, data, size) != 0) {
-			log_err("spooling an upload in %s: %s", web_opts.spool_dir, strerror(errno));
-			return -1;
-		}
+	if (!u->upload[0] && web_upload_open(r, u) != 0)
 		return 0;
+	while (size) {
+		size_t n = WEB_PART_BYTES - r->npart < size ? WEB_PART_BYTES - r->npart : size;
+
+		if (!r->part)
+			r->part = xmalloc(WEB_PART_BYTES);
+		memcpy(r->part + r->npart, data, n);
+		r->npart += n;
+		data += n;
+		size -= n;
+		if (r->npart == WEB_PART_BYTES)
+			part_send(r);
 	}
-	memcpy(r->spool + r->nspool, data, size);
-	r->nspool += size;
 	return 0;
 }
 
@@ -193,12 +163,7 @@ void form_finish(struct web_req *r)
 		MHD_destroy_post_processor(r->pp);
 		r->pp = NULL;
 	}
-	if (r->spool) {
-		if (spool_flush(r) != 0)
-			r->form_too_large = 1;	/* as when the spool fails while the body comes */
-		free(r->spool);
-		r->spool = NULL;
-	}
+	part_send(r);
 	/* what the pages read is text: bytes that are not UTF-8 become '?' (jansson takes
 	 * only UTF-8), and a field ends at a NUL byte */
 	for (size_t i = 0; i < r->nfields; i++)
@@ -214,11 +179,10 @@ void form_end(struct web_req *r)
 		free(r->fields[i].value.p);
 	}
 	r->nfields = 0;
+	web_upload_end(r);
 	for (size_t i = 0; i < r->nfiles; i++) {
 		free(r->files[i].field);
 		free(r->files[i].filename);
-		if (r->files[i].fd >= 0)
-			close(r->files[i].fd);
 	}
 	r->nfiles = 0;
 }

@@ -3,7 +3,7 @@
  *
  * libmicrohttpd calls on_request() several times per request: first with the headers
  * (the route is found, a POST gets its post processor), then with pieces of the body
- * (streamed into form fields and spooled files, web_form.c), then once more with nothing:
+ * (streamed into form fields, and files sent on to the daemon in parts, web_form.c), then once more with nothing:
  * the session is checked, the CSRF token of a POST compared, the page runs, and its
  * response is queued with the security headers every response carries.
  *
@@ -61,8 +61,6 @@ static void usage(FILE *fp)
 		"      --static DIR         the style sheet and scripts (default: workers/web/static\n"
 		"                           beside a build tree, else %s)\n"
 		"      --chartjs FILE       Chart.js, from Debian's libjs-chart.js (default %s)\n"
-		"      --spool DIR          where uploads wait, unlinked, before they go to the\n"
-		"                           daemon (default $TMPDIR or /var/tmp)\n"
 		"      --trust-proxy        take X-Forwarded-For and X-Forwarded-Proto from the proxy\n"
 		"      --max-file-bytes N   the largest file one may upload (default 26214400)\n"
 		"      --max-connections N  connections at once (default 256)\n"
@@ -428,7 +426,6 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "static", required_argument, NULL, 'S' },
 		{ "chartjs", required_argument, NULL, 'C' },
-		{ "spool", required_argument, NULL, 'P' },
 		{ "trust-proxy", no_argument, NULL, 'T' },
 		{ "max-file-bytes", required_argument, NULL, 'M' },
 		{ "max-connections", required_argument, NULL, 'N' },
@@ -451,7 +448,6 @@ int main(int argc, char **argv)
 		case 'l': web_opts.listen = optarg; break;
 		case 'S': web_opts.static_dir = optarg; break;
 		case 'C': web_opts.chartjs = optarg; break;
-		case 'P': web_opts.spool_dir = optarg; break;
 		case 'T': web_opts.trust_proxy = 1; break;
 		case 'M':
 			if (parse_u64(optarg, 1, 1ULL << 30, &v)) {
@@ -504,11 +500,6 @@ int main(int argc, char **argv)
 	}
 	if (!web_opts.static_dir)
 		web_opts.static_dir = default_static();
-	if (!web_opts.spool_dir)
-		web_opts.spool_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
-	if (access(web_opts.spool_dir, W_OK) != 0)
-		fatal("the spool directory %s is not writable (--spool DIR): %s", web_opts.spool_dir,
-		      strerror(errno));
 
 	/* signals go to this thread only: block them before any thread starts */
 	signal(SIGPIPE, SIG_IGN);
