@@ -8,8 +8,8 @@
  * gateway adds no authority of its own), and writes HTML into w->body with the one
  * escaping writer, hput() (web_html.c), between page_begin() and page_end().
  *
- * Threads: libmicrohttpd's thread pool runs the pages; each thread has its own zmq socket
- * to the daemon (web_daemon.c). Nothing mutable is shared between threads: the options
+ * Threads: libmicrohttpd's thread pool runs the pages; each thread has its own connection
+ * to the daemon (web_daemon.c, over zmtp.c). Nothing mutable is shared between threads: the options
  * (struct web_opts) are read only after start. See README.md beside this file.
  */
 #ifndef THIDUA_WEB_H
@@ -121,7 +121,7 @@ struct web_resp {
 	/* a body that is not in `body`: a file (fd) or a daemon file frame */
 	int fd;			/* -1, or a file to send, fd_size bytes */
 	uint64_t fd_size;
-	void *blob;		/* a zmq_msg_t * from web_call_file(), freed with the response */
+	void *blob;		/* a file frame from web_call_file(), freed with the response */
 	char *disposition;	/* Content-Disposition: owned */
 };
 
@@ -203,11 +203,11 @@ void time_text(const char *iso, char *out, size_t size);
 json_t *web_call(struct web_req *r, json_t *req);
 
 /* web_call_files - web_call with r's uploads (those of field `field`) as file frames, in
- * order; the spooled files are mapped, not copied */
+ * order; the spooled files are sent from their descriptors (sendfile), not copied */
 json_t *web_call_files(struct web_req *r, json_t *req, const char *field);
 
 /* web_call_file - web_call whose reply carries one file frame: on success *blob is a
- * zmq_msg_t * holding it (hand it to w->blob), else NULL */
+ * file frame holding it (hand it to w->blob), else NULL */
 json_t *web_call_file(struct web_req *r, json_t *req, void **blob);
 
 /* reply_ok - 1 when reply says "ok": true */
@@ -222,7 +222,7 @@ const void *blob_data(void *blob);
 size_t blob_size(void *blob);
 void blob_free(void *blob);
 
-/* web_daemon_thread_end - close this thread's socket */
+/* web_daemon_thread_end - close this thread's connection */
 void web_daemon_thread_end(void);
 void web_daemon_init(void);
 void web_daemon_end(void);

@@ -1,74 +1,79 @@
 /*
  * web_daemon.c - asking thiduad, over its web socket, as the logged-in principal.
  *
- * Each thread of the server has its own DEALER socket (zmq sockets are not shared between
- * threads), made at its first request. A request is [""][JSON][file frames...]; the reply
+ * Each thread of the server has its own connection (zmtp.c: ZMTP 3 over the unix socket,
+ * as a DEALER, without libzmq), made at its first request and again after it failed (the
+ * daemon restarted). A request is [""][JSON][file frames...]; the reply
  * [""][JSON][file frames...] is matched by its id: a reply that arrives after its request
  * gave up waiting is read and dropped by the next call of the thread.
  *
- * ZMQ_IMMEDIATE keeps a request from queueing while the daemon is not connected: the
- * caller learns at once (after a short wait for the connection) that it is unavailable.
- * Spooled uploads go out as zero-copy frames over a mapping of their file.
+ * Nothing queues while the daemon is not there: the connection is made (or found broken)
+ * within CONNECT_WAIT_MS and the caller learns at once that it is unavailable. Spooled
+ * uploads go out by sendfile from their files, never copied into memory.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "web.h"
 #include "xalloc.h"
+#include "zmtp.h"
 
 #define CONNECT_WAIT_MS 1500
+/* the largest reply taken: a file of the largest max_request_bytes thiduad accepts
+ * (1 GiB, docs/CONFIG.md) and its JSON; memory grows only as the bytes come */
+#define REPLY_MAX (((size_t)1 << 30) + ((size_t)1 << 20))
 
-static void *ctx;
-static _Thread_local void *tsock;
+static const char *sock_path;
+static _Thread_local struct zmtp *tconn;
 static _Thread_local unsigned long tseq;
+
+/* a file frame of a reply */
+struct blob {
+	char *data;
+	size_t size;
+};
 
 void web_daemon_init(void)
 {
-	ctx = zmq_ctx_new();
-	if (!ctx)
-		fatal("zmq_ctx_new failed");
+	if (strncmp(web_opts.endpoint, "ipc://", 6) || !web_opts.endpoint[6])
+		fatal("the endpoint %s is not the daemon's web socket: it must be ipc://PATH (daemon.web)",
+		      web_opts.endpoint);
+	sock_path = web_opts.endpoint + 6;
 }
 
 void web_daemon_end(void)
 {
-	/* the pool's threads are gone with their sockets unclosed: do not wait for them
-	 * (zmq_ctx_term would); the context stays referenced here until the process ends, so
-	 * that LeakSanitizer does not take it for a leak when no thread ever made a socket */
 }
 
 void web_daemon_thread_end(void)
 {
-	if (tsock)
-		zmq_close(tsock);
-	tsock = NULL;
+	zmtp_close(&tconn);
 }
 
-/* sock_get - this thread's socket, connected */
-static void *sock_get(void)
+/* conn_get - this thread's connection, made when there is none; NULL: the daemon is not
+ * there (logged once per failure reason change) */
+static struct zmtp *conn_get(void)
 {
-	int linger = 0, one = 1, maxmsg = -1;
+	static _Thread_local char last[160];
+	char err[160];
 
-	if (tsock)
-		return tsock;
-	tsock = zmq_socket(ctx, ZMQ_DEALER);
-	if (!tsock)
-		fatal("zmq_socket: %s", zmq_strerror(errno));
-	zmq_setsockopt(tsock, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(tsock, ZMQ_IMMEDIATE, &one, sizeof(one));
-	zmq_setsockopt(tsock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	if (zmq_connect(tsock, web_opts.endpoint) != 0)
-		fatal("cannot use the endpoint %s: %s", web_opts.endpoint, zmq_strerror(errno));
-	return tsock;
+	if (tconn)
+		return tconn;
+	tconn = zmtp_connect(sock_path, CONNECT_WAIT_MS, err, sizeof(err));
+	if (!tconn && strcmp(err, last)) {
+		log_warn("thiduad's web socket: %s", err);
+		xstrlcpy(last, err, sizeof(last));
+	} else if (tconn) {
+		last[0] = 0;
+	}
+	return tconn;
 }
 
 static json_t *unavailable(const char *why)
@@ -84,40 +89,45 @@ static long now_ms(void)
 	return (long)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-static void unmap(void *data, void *hint)
+/* send_request - [""][text][files of field] on this thread's connection; a connection
+ * found broken (the daemon restarted since) is made again once. 0; -1 not sent; -2 no
+ * connection */
+static int send_request(struct web_req *r, const char *text, const char *field)
 {
-	munmap(data, (size_t)hint);
-}
+	struct zmtp_frame f[2 + WEB_MAX_FILES];
+	size_t n = 0;
 
-/* send_frame_mapped - the spooled file fd as one frame, mapped, not copied */
-static int send_frame_mapped(void *s, int fd, size_t size, int more)
-{
-	zmq_msg_t m;
-	void *p;
+	f[n++] = (struct zmtp_frame){ "", 0, -1, 0 };
+	f[n++] = (struct zmtp_frame){ text, strlen(text), -1, 0 };
+	for (size_t i = 0; field && i < r->nfiles; i++) {
+		struct web_upload *u = &r->files[i];
 
-	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	if (zmq_msg_init_data(&m, p, size, unmap, (void *)size) != 0) {
-		munmap(p, size);
-		return -1;
+		if (strcmp(u->field, field))
+			continue;
+		if (u->fd >= 0 && u->size)
+			f[n++] = (struct zmtp_frame){ NULL, (size_t)u->size, u->fd, 0 };
+		else
+			f[n++] = (struct zmtp_frame){ "", 0, -1, 0 };
 	}
-	if (zmq_msg_send(&m, s, more ? ZMQ_SNDMORE : 0) < 0) {
-		zmq_msg_close(&m);
-		return -1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!conn_get())
+			return -2;
+		if (zmtp_send(tconn, f, n, (int)(web_opts.daemon_timeout * 1000)) == 0)
+			return 0;
+		log_info("sending to %s failed: %s%s", web_opts.endpoint, strerror(errno),
+			 attempt ? "" : "; connecting again");
+		zmtp_close(&tconn);
+		if (errno == ETIMEDOUT)
+			break;
 	}
-	return 0;
+	return -1;
 }
 
 /* call - the round trip; files (spooled uploads) of field `field`; blob receives the first
  * file frame of the reply when asked */
 static json_t *call(struct web_req *r, json_t *req, const char *field, void **blob)
 {
-	void *s = sock_get();
 	char id[48], *text = NULL;
-	json_t *reply = NULL;
-	size_t nfiles = 0, sent = 0;
-	zmq_pollitem_t item = { s, 0, ZMQ_POLLOUT, 0 };
 	long deadline;
 	int rc;
 
@@ -131,92 +141,59 @@ static json_t *call(struct web_req *r, json_t *req, const char *field, void **bl
 	json_object_set_new(req, "id", json_string(id));
 	if (r && r->session[0])
 		json_object_set_new(req, "session", json_string(r->session));
-	if (field)
-		for (size_t i = 0; i < r->nfiles; i++)
-			if (!strcmp(r->files[i].field, field))
-				nfiles++;
 	text = jdump(req, JSON_COMPACT);
 	json_decref(req);
 	if (!text)
 		return unavailable("the request could not be written as JSON");
-	/* wait a little for the connection: with ZMQ_IMMEDIATE nothing queues without one */
-	if (zmq_poll(&item, 1, CONNECT_WAIT_MS) != 1) {
-		free(text);
-		return unavailable("thiduad does not answer on its web socket (is it running?)");
-	}
-	rc = zmq_send(s, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-	if (rc == 0)
-		rc = zmq_send(s, text, strlen(text), nfiles ? ZMQ_SNDMORE : 0);
-	for (size_t i = 0; rc >= 0 && field && i < r->nfiles; i++) {
-		struct web_upload *u = &r->files[i];
-
-		if (strcmp(u->field, field))
-			continue;
-		sent++;
-		if (u->fd >= 0 && u->size)
-			rc = send_frame_mapped(s, u->fd, (size_t)u->size, sent < nfiles);
-		else
-			rc = zmq_send(s, "", 0, sent < nfiles ? ZMQ_SNDMORE : 0);
-	}
+	rc = send_request(r, text, field);
 	free(text);
-	if (rc < 0) {
-		log_warn("sending to %s failed: %s", web_opts.endpoint, zmq_strerror(errno));
-		return unavailable("the request could not be sent to thiduad");
-	}
+	if (rc != 0)
+		return unavailable(rc == -1 ? "the request could not be sent to thiduad"
+				   : "thiduad does not answer on its web socket (is it running?)");
 	deadline = now_ms() + (long)(web_opts.daemon_timeout * 1000);
 	for (;;) {
 		long left = deadline - now_ms();
+		struct zmtp_msg m;
 		json_t *j = NULL;
-		void *first_file = NULL;
-		int more = 1, nframe = 0;
+		size_t k = 0;
 
-		item = (zmq_pollitem_t){ s, 0, ZMQ_POLLIN, 0 };
-		if (left <= 0 || zmq_poll(&item, 1, left) != 1)
+		if (left <= 0)
 			return unavailable("thiduad did not answer in time");
-		while (more) {
-			zmq_msg_t *m = xmalloc(sizeof(*m));
+		rc = zmtp_recv(tconn, &m, REPLY_MAX, (int)(left > 1 << 30 ? 1 << 30 : left));
+		if (rc == 0)
+			return unavailable("thiduad did not answer in time");
+		if (rc < 0) {
+			log_warn("reading from %s failed: %s", web_opts.endpoint,
+				 errno == EMSGSIZE ? "a reply larger than the gateway takes" : strerror(errno));
+			zmtp_close(&tconn);
+			return unavailable(errno == EMSGSIZE ? "thiduad's reply is larger than the gateway takes"
+					   : "the connection to thiduad was lost while waiting for the reply");
+		}
+		if (m.n > 1 && m.part[0].len == 0)
+			k = 1;	/* the delimiter */
+		if (k < m.n) {
+			json_error_t jerr;
 
-			zmq_msg_init(m);
-			if (zmq_msg_recv(m, s, 0) < 0) {
-				zmq_msg_close(m);
-				free(m);
-				break;
-			}
-			more = zmq_msg_more(m);
-			if (nframe == 0 && zmq_msg_size(m) == 0 && more) {
-				zmq_msg_close(m);
-				free(m);
-				continue;	/* the delimiter */
-			}
-			nframe++;
-			if (nframe == 1) {
-				json_error_t jerr;
-
-				j = jload(zmq_msg_data(m), zmq_msg_size(m), 0, &jerr);
-				zmq_msg_close(m);
-				free(m);
-			} else if (nframe == 2 && blob) {
-				first_file = m;
-			} else {
-				zmq_msg_close(m);
-				free(m);
-			}
+			j = jload(m.part[k].data, m.part[k].len, 0, &jerr);
 		}
 		if (j && json_is_object(j)) {
 			const char *rid = json_string_value(json_object_get(j, "id"));
 
 			if (rid && !strcmp(rid, id)) {
-				reply = j;
-				if (blob)
-					*blob = first_file;
-				else if (first_file)
-					blob_free(first_file);
-				return reply;
+				if (blob && k + 1 < m.n) {
+					struct blob *b = xmalloc(sizeof(*b));
+
+					b->data = m.part[k + 1].data;
+					b->size = m.part[k + 1].len;
+					m.part[k + 1].data = NULL;
+					*blob = b;
+				}
+				zmtp_msg_free(&m);
+				return j;
 			}
 		}
 		json_decref(j);
-		if (first_file)
-			blob_free(first_file);
+		zmtp_msg_free(&m);
 	}
 }
 
@@ -262,18 +239,18 @@ const char *reply_message(const json_t *reply)
 
 const void *blob_data(void *blob)
 {
-	return zmq_msg_data(blob);
+	return ((struct blob *)blob)->data;
 }
 
 size_t blob_size(void *blob)
 {
-	return zmq_msg_size(blob);
+	return ((struct blob *)blob)->size;
 }
 
 void blob_free(void *blob)
 {
 	if (!blob)
 		return;
-	zmq_msg_close(blob);
+	free(((struct blob *)blob)->data);
 	free(blob);
 }
