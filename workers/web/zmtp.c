@@ -14,7 +14,6 @@
  * The socket is non-blocking; every wait is a poll() against the call's deadline.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,110 +51,82 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* wait_fd - poll fd for events until deadline: 1 ready, 0 timed out, -1 error */
-static int wait_fd(int fd, short events, long deadline)
+/* again - after a read or write on fd failed: 1 try again (EINTR, or fd ready before
+ * deadline); 0 give up, errno telling why (ETIMEDOUT when the deadline passed) */
+static int again(int fd, short events, long deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
+	long left;
 
-	for (;;) {
-		long left = deadline - now_ms();
-		int rc;
+	if (errno == EINTR)
+		return 1;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return 0;
+	while ((left = deadline - now_ms()) > 0) {
+		int rc = poll(&p, 1, left > 60000 ? 60000 : (int)left);
 
-		if (left <= 0)
-			return 0;
-		rc = poll(&p, 1, left > 60000 ? 60000 : (int)left);
 		if (rc > 0)
 			return 1;
 		if (rc < 0 && errno != EINTR)
-			return -1;
+			return 0;
 	}
+	errno = ETIMEDOUT;
+	return 0;
 }
 
-/* fill - more bytes into the read buffer: 1 got some, 0 timed out, -1 closed or failed */
-static int fill(struct zmtp *z, long deadline)
+/* rd - one read of at most n bytes: how many, or -1 (ECONNRESET: the peer closed) */
+static ssize_t rd(int fd, void *dst, size_t n, long deadline)
 {
-	if (z->ipos == z->ilen) {
-		z->ipos = z->ilen = 0;
-	} else if (z->ipos) {
-		memmove(z->in, z->in + z->ipos, z->ilen - z->ipos);
-		z->ilen -= z->ipos;
-		z->ipos = 0;
-	}
 	for (;;) {
-		ssize_t n = read(z->fd, z->in + z->ilen, sizeof(z->in) - z->ilen);
-		int rc;
+		ssize_t got = read(fd, dst, n);
 
-		if (n > 0) {
-			z->ilen += (size_t)n;
-			return 1;
-		}
-		if (n == 0) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-		rc = wait_fd(z->fd, POLLIN, deadline);
-		if (rc <= 0) {
-			if (rc == 0)
-				errno = ETIMEDOUT;
-			return rc;
-		}
-	}
-}
-
-/* need - at least n (<= IN_SIZE) bytes buffered; 1, 0 timed out, -1 */
-static int need(struct zmtp *z, size_t n, long deadline)
-{
-	while (z->ilen - z->ipos < n) {
-		int rc = fill(z, deadline);
-
-		if (rc <= 0)
-			return rc;
-	}
-	return 1;
-}
-
-/* take - n bytes of the stream into dst: what is buffered, then straight from the socket */
-static int take(struct zmtp *z, char *dst, size_t n, long deadline)
-{
-	size_t have = z->ilen - z->ipos;
-
-	if (have > n)
-		have = n;
-	memcpy(dst, z->in + z->ipos, have);
-	z->ipos += have;
-	dst += have;
-	n -= have;
-	while (n) {
-		ssize_t got = read(z->fd, dst, n);
-		int rc;
-
-		if (got > 0) {
-			dst += got;
-			n -= (size_t)got;
-			continue;
-		}
+		if (got > 0)
+			return got;
 		if (got == 0) {
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (!again(fd, POLLIN, deadline))
 			return -1;
-		rc = wait_fd(z->fd, POLLIN, deadline);
-		if (rc <= 0) {
-			errno = rc ? errno : ETIMEDOUT;
-			return -1;
-		}
 	}
-	return 1;
 }
 
-/* put_all - the iovecs, then nothing left; 0 or -1 */
+/* need - at least n (<= IN_SIZE) bytes buffered; 0 or -1 */
+static int need(struct zmtp *z, size_t n, long deadline)
+{
+	if (z->ilen - z->ipos >= n)
+		return 0;
+	memmove(z->in, z->in + z->ipos, z->ilen - z->ipos);
+	z->ilen -= z->ipos;
+	z->ipos = 0;
+	while (z->ilen < n) {
+		ssize_t got = rd(z->fd, z->in + z->ilen, sizeof(z->in) - z->ilen, deadline);
+
+		if (got < 0)
+			return -1;
+		z->ilen += (size_t)got;
+	}
+	return 0;
+}
+
+/* take - n bytes of the stream into dst: those buffered, then straight from the socket */
+static int take(struct zmtp *z, char *dst, size_t n, long deadline)
+{
+	size_t got = z->ilen - z->ipos < n ? z->ilen - z->ipos : n;
+
+	memcpy(dst, z->in + z->ipos, got);
+	z->ipos += got;
+	while (got < n) {
+		ssize_t k = rd(z->fd, dst + got, n - got, deadline);
+
+		if (k < 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+/* put_all - all of the n iovecs (advanced as they go); 0 or -1 */
 static int put_all(int fd, struct iovec *iov, int n, long deadline)
 {
 	struct msghdr mh = { 0 };
@@ -164,27 +135,15 @@ static int put_all(int fd, struct iovec *iov, int n, long deadline)
 		ssize_t w;
 
 		mh.msg_iov = iov;
-		mh.msg_iovlen = (size_t)(n > 1024 ? 1024 : n);
+		mh.msg_iovlen = (size_t)n;
 		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
 		if (w < 0) {
-			int rc;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (!again(fd, POLLOUT, deadline))
 				return -1;
-			rc = wait_fd(fd, POLLOUT, deadline);
-			if (rc <= 0) {
-				errno = rc ? errno : ETIMEDOUT;
-				return -1;
-			}
 			continue;
 		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
+		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
 			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
 		if (n > 0) {
 			iov->iov_base = (char *)iov->iov_base + w;
 			iov->iov_len -= (size_t)w;
@@ -199,22 +158,12 @@ static int put_file(int sock, int fd, off_t off, size_t len, long deadline)
 	while (len) {
 		ssize_t w = sendfile(sock, fd, &off, len > (1 << 30) ? (1 << 30) : len);
 
-		if (w > 0) {
+		if (w > 0)
 			len -= (size_t)w;
-			continue;
-		}
-		if (w == 0) {	/* the file is shorter than it was said to be */
-			errno = EIO;
+		else if (w == 0)
+			return errno = EIO, -1;	/* the file is shorter than it was said to be */
+		else if (!again(sock, POLLOUT, deadline))
 			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-		if (wait_fd(sock, POLLOUT, deadline) <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -320,26 +269,21 @@ bad:
 	return -1;
 }
 
-/* next_head - the next frame's flags and size; 1, 0 (timed out before any byte), -1 */
+/* next_head - the next frame's flags and size; 1, 0 (timed out before any byte of it
+ * when no message is under way), -1 */
 static int next_head(struct zmtp *z, unsigned *flags, uint64_t *len, long deadline, int started)
 {
-	int rc = need(z, 2, deadline);
-
-	if (rc == 0 && (started || z->ilen > z->ipos))
-		rc = -1;	/* the stream would be out of step */
-	if (rc <= 0)
-		return rc;
+	if (need(z, 2, deadline) != 0)
+		return errno == ETIMEDOUT && !started && z->ilen == z->ipos ? 0 : -1;
 	*flags = z->in[z->ipos];
-	if (*flags & ~7u) {
-		errno = EPROTO;
-		return -1;
-	}
+	if (*flags & ~7u)
+		return errno = EPROTO, -1;
 	if (!(*flags & F_LONG)) {
 		*len = z->in[z->ipos + 1];
 		z->ipos += 2;
 		return 1;
 	}
-	if (need(z, 9, deadline) <= 0)
+	if (need(z, 9, deadline) != 0)
 		return -1;
 	*len = 0;
 	for (int i = 1; i <= 8; i++)
@@ -348,13 +292,12 @@ static int next_head(struct zmtp *z, unsigned *flags, uint64_t *len, long deadli
 	return 1;
 }
 
-/* read_command - a command frame's body into b (refused when over COMMAND_MAX) */
-static int read_command(struct zmtp *z, uint64_t len, unsigned char *b, long deadline)
+/* read_command - a command frame's body into b: a data frame, a command with MORE or one
+ * over COMMAND_MAX is refused (EPROTO) */
+static int read_command(struct zmtp *z, unsigned flags, uint64_t len, unsigned char *b, long deadline)
 {
-	if (len > COMMAND_MAX) {
-		errno = EPROTO;
-		return -1;
-	}
+	if (flags != F_COMMAND || len > COMMAND_MAX)
+		return errno = EPROTO, -1;
 	return take(z, (char *)b, (size_t)len, deadline);
 }
 
@@ -364,8 +307,8 @@ struct zmtp *zmtp_connect(const char *path, int timeout_ms, char *err, size_t er
 	static const unsigned char ready[] = "\4\051\5READY\013Socket-Type\0\0\0\6DEALER\010Identity\0\0\0\0";
 	long deadline = now_ms() + timeout_ms;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct zmtp *z;
 	struct iovec iov[2] = { { (void *)greeting, 64 }, { (void *)ready, sizeof(ready) - 1 } };
+	struct zmtp *z;
 	int got_ready = 0;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -380,10 +323,8 @@ struct zmtp *zmtp_connect(const char *path, int timeout_ms, char *err, size_t er
 		free(z);
 		return NULL;
 	}
-	/* a full backlog answers EAGAIN: try again until the deadline */
+	/* a unix socket connects at once, or answers EAGAIN while the backlog is full */
 	while (connect(z->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (errno == EINPROGRESS && wait_fd(z->fd, POLLOUT, deadline) > 0)
-			break;
 		if ((errno != EAGAIN && errno != EINTR) || now_ms() >= deadline) {
 			snprintf(err, errsize, "cannot connect to %s: %s", path, strerror(errno));
 			goto fail;
@@ -391,12 +332,10 @@ struct zmtp *zmtp_connect(const char *path, int timeout_ms, char *err, size_t er
 		if (errno == EAGAIN)
 			usleep(10000);
 	}
-	if (put_all(z->fd, iov, 2, deadline) != 0) {
-		snprintf(err, errsize, "cannot write to %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (need(z, 64, deadline) <= 0) {
-		snprintf(err, errsize, "no ZMTP greeting from %s: %s", path, errno == ETIMEDOUT ? "it did not answer in time" : strerror(errno));
+	/* the greeting and READY at once; the peer's greeting, then its READY */
+	if (put_all(z->fd, iov, 2, deadline) != 0 || need(z, 64, deadline) != 0) {
+		snprintf(err, errsize, "no ZMTP greeting from %s: %s", path,
+			 errno == ETIMEDOUT ? "no answer in time" : strerror(errno));
 		goto fail;
 	}
 	if (z->in[0] != 0xff || z->in[9] != 0x7f || z->in[10] < 3 || memcmp(z->in + 12, "NULL\0", 5)) {
@@ -410,8 +349,7 @@ struct zmtp *zmtp_connect(const char *path, int timeout_ms, char *err, size_t er
 		uint64_t len;
 
 		err[0] = 0;
-		if (next_head(z, &flags, &len, deadline, 1) <= 0 || !(flags & F_COMMAND)
-		    || read_command(z, len, b, deadline) <= 0
+		if (next_head(z, &flags, &len, deadline, 1) <= 0 || read_command(z, flags, len, b, deadline) != 0
 		    || command(z, b, (size_t)len, &got_ready, err, errsize, deadline) != 0) {
 			if (!err[0])
 				snprintf(err, errsize, "the ZMTP handshake with %s failed: %s", path,
@@ -442,25 +380,22 @@ void zmtp_msg_free(struct zmtp_msg *m)
 	m->n = 0;
 }
 
-/* read_frame - a data frame's len bytes into memory grown as they arrive */
+/* read_frame - a data frame's len bytes, in memory grown as they arrive */
 static char *read_frame(struct zmtp *z, size_t len, long deadline)
 {
 	size_t cap = len < GROW_FIRST ? len : GROW_FIRST, got = 0;
 	char *p = xmalloc(cap + 1);
 
 	while (got < len) {
-		size_t chunk;
-
 		if (got == cap) {
 			cap = len - cap < cap ? len : 2 * cap;
 			p = xrealloc(p, cap + 1);
 		}
-		chunk = cap - got;
-		if (take(z, p + got, chunk, deadline) <= 0) {
+		if (take(z, p + got, cap - got, deadline) != 0) {
 			free(p);
 			return NULL;
 		}
-		got += chunk;
+		got = cap;
 	}
 	p[len] = 0;
 	return p;
@@ -471,45 +406,39 @@ int zmtp_recv(struct zmtp *z, struct zmtp_msg *m, size_t max_bytes, int timeout_
 	long deadline = now_ms() + timeout_ms;
 	size_t total = 0;
 	unsigned flags = F_MORE;
-	int rc;
+	int rc = -1;
 
 	m->n = 0;
 	while (flags & F_MORE) {
+		unsigned char b[COMMAND_MAX];
+		char err[128];
 		uint64_t len;
 
 		rc = next_head(z, &flags, &len, deadline, m->n > 0);
-
 		if (rc <= 0)
-			goto fail_rc;
-		if (flags & F_COMMAND) {
-			unsigned char b[COMMAND_MAX];
-			char err[128];
-
-			if ((flags & F_MORE) || m->n || read_command(z, len, b, deadline) <= 0
+			break;
+		rc = -1;
+		if (flags & F_COMMAND) {	/* between messages only */
+			if (m->n || read_command(z, flags, len, b, deadline) != 0
 			    || command(z, b, (size_t)len, NULL, err, sizeof(err), deadline) != 0) {
-				if (!(errno == ETIMEDOUT || errno == ECONNRESET || errno == ECONNREFUSED))
-					errno = EPROTO;
-				rc = -1;
-				goto fail_rc;
+				errno = m->n ? EPROTO : errno;
+				break;
 			}
 			flags = F_MORE;	/* the message is still to come */
 			continue;
 		}
 		if (len > max_bytes - total || m->n == ZMTP_MAX_FRAMES) {
 			errno = EMSGSIZE;
-			rc = -1;
-			goto fail_rc;
+			break;
 		}
 		total += (size_t)len;
 		m->part[m->n].data = read_frame(z, (size_t)len, deadline);
-		if (!m->part[m->n].data) {
-			rc = -1;
-			goto fail_rc;
-		}
+		if (!m->part[m->n].data)
+			break;
 		m->part[m->n++].len = (size_t)len;
+		rc = 1;
 	}
-	return 1;
-fail_rc:
-	zmtp_msg_free(m);
+	if (rc != 1)
+		zmtp_msg_free(m);
 	return rc;
 }
