@@ -12,6 +12,7 @@
  * uploads go out by sendfile from their files, never copied into memory.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #define REPLY_MAX (((size_t)1 << 30) + ((size_t)1 << 20))
 
 static const char *sock_path;
+static pthread_key_t conn_key;	/* closes a thread's connection when the thread ends */
 static _Thread_local struct zmtp *tconn;
 static _Thread_local unsigned long tseq;
 
@@ -40,12 +42,29 @@ struct blob {
 	size_t size;
 };
 
+/* conn_end - a thread's connection, at the thread's end */
+static void conn_end(void *p)
+{
+	struct zmtp *z = p;
+
+	zmtp_close(&z);
+}
+
+/* conn_drop - close this thread's connection (broken, or the thread ends) */
+static void conn_drop(void)
+{
+	zmtp_close(&tconn);
+	pthread_setspecific(conn_key, NULL);
+}
+
 void web_daemon_init(void)
 {
 	if (strncmp(web_opts.endpoint, "ipc://", 6) || !web_opts.endpoint[6])
 		fatal("the endpoint %s is not the daemon's web socket: it must be ipc://PATH (daemon.web)",
 		      web_opts.endpoint);
 	sock_path = web_opts.endpoint + 6;
+	if (pthread_key_create(&conn_key, conn_end) != 0)
+		fatal("pthread_key_create failed");
 }
 
 void web_daemon_end(void)
@@ -54,7 +73,7 @@ void web_daemon_end(void)
 
 void web_daemon_thread_end(void)
 {
-	zmtp_close(&tconn);
+	conn_drop();
 }
 
 /* conn_get - this thread's connection, made when there is none; NULL: the daemon is not
@@ -67,6 +86,7 @@ static struct zmtp *conn_get(void)
 	if (tconn)
 		return tconn;
 	tconn = zmtp_connect(sock_path, CONNECT_WAIT_MS, err, sizeof(err));
+	pthread_setspecific(conn_key, tconn);
 	if (!tconn && strcmp(err, last)) {
 		log_warn("thiduad's web socket: %s", err);
 		xstrlcpy(last, err, sizeof(last));
@@ -116,7 +136,7 @@ static int send_request(struct web_req *r, const char *text, const char *field)
 			return 0;
 		log_info("sending to %s failed: %s%s", web_opts.endpoint, strerror(errno),
 			 attempt ? "" : "; connecting again");
-		zmtp_close(&tconn);
+		conn_drop();
 		if (errno == ETIMEDOUT)
 			break;
 	}
@@ -165,7 +185,7 @@ static json_t *call(struct web_req *r, json_t *req, const char *field, void **bl
 		if (rc < 0) {
 			log_warn("reading from %s failed: %s", web_opts.endpoint,
 				 errno == EMSGSIZE ? "a reply larger than the gateway takes" : strerror(errno));
-			zmtp_close(&tconn);
+			conn_drop();
 			return unavailable(errno == EMSGSIZE ? "thiduad's reply is larger than the gateway takes"
 					   : "the connection to thiduad was lost while waiting for the reply");
 		}
