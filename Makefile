@@ -150,7 +150,12 @@ $(BIN)/thidua-imap: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workers/imap/*.c)) $(
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) $(GMIME_LIBS)
 $(BUILD)/workers/imap/%.o: WORKER_CFLAGS = $(GMIME_CFLAGS) -Iworkers/mailin
 
-$(BIN)/thidua-web: WORKER_LIBS = $(MHD_LIBS) -lpthread
+# thidua-web speaks ZMTP itself (workers/web/zmtp.c): without libzmq and what it pulls in
+# (libstdc++, libsodium, libpgm, libnorm, Kerberos), about 3 MB of its resident memory
+WEB_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
+$(BIN)/thidua-web: $(patsubst %.c,$(BUILD)/%.o,$(wildcard workers/web/*.c)) $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(WEB_LIBS) $(MHD_LIBS) -lpthread
 $(BUILD)/workers/web/%.o: WORKER_CFLAGS = $(MHD_CFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libthiduad.a $(BUILD)/libcommon.a tests/unit/t.h

@@ -1,7 +1,7 @@
 /*
  * page_submit.c - /nop/UNIT/REPORT/PERIOD: the submission form and report.submit.
  *
- * The files come as multipart parts of the field "tep", spooled by web_form.c. Before
+ * The files come as multipart parts of the field "tep", sent on to thiduad by web_form.c. Before
  * anything goes to the daemon the gateway checks what report.submit would refuse about
  * them, in its order (no file, a bad name, two files with one name, an empty file, a file
  * over the limit) and the note's length, and shows each problem next to its field; what

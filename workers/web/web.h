@@ -8,8 +8,8 @@
  * gateway adds no authority of its own), and writes HTML into w->body with the one
  * escaping writer, hput() (web_html.c), between page_begin() and page_end().
  *
- * Threads: libmicrohttpd's thread pool runs the pages; each thread has its own zmq socket
- * to the daemon (web_daemon.c). Nothing mutable is shared between threads: the options
+ * Threads: libmicrohttpd's thread pool runs the pages; each thread has its own connection
+ * to the daemon (web_daemon.c, over zmtp.c). Nothing mutable is shared between threads: the options
  * (struct web_opts) are read only after start. See README.md beside this file.
  */
 #ifndef THIDUA_WEB_H
@@ -129,7 +129,7 @@ struct web_resp {
 	/* a body that is not in `body`: a file (fd) or a daemon file frame */
 	int fd;			/* -1, or a file to send, fd_size bytes */
 	uint64_t fd_size;
-	void *blob;		/* a zmq_msg_t * from web_call_file(), freed with the response */
+	void *blob;		/* a file frame from web_call_file(), freed with the response */
 	char *disposition;	/* Content-Disposition: owned */
 };
 
@@ -138,7 +138,7 @@ struct web_resp {
 enum {
 	R_SESSION = 1 << 0,	/* needs a logged-in principal: else to /dang-nhap */
 	R_CSRF = 1 << 1,	/* a POST whose form must carry the session's csrf field */
-	R_UPLOAD = 1 << 2,	/* multipart/form-data with files (spooled) */
+	R_UPLOAD = 1 << 2,	/* multipart/form-data with files (sent on in parts) */
 	R_FORM = 1 << 3,	/* a POST with form fields */
 };
 
@@ -224,7 +224,7 @@ int web_upload_part(struct web_req *r, struct web_upload *u, char *data, size_t 
 void web_upload_end(struct web_req *r);
 
 /* web_call_file - web_call whose reply carries one file frame: on success *blob is a
- * zmq_msg_t * holding it (hand it to w->blob), else NULL */
+ * file frame holding it (hand it to w->blob), else NULL */
 json_t *web_call_file(struct web_req *r, json_t *req, void **blob);
 
 /* reply_ok - 1 when reply says "ok": true */
@@ -239,7 +239,7 @@ const void *blob_data(void *blob);
 size_t blob_size(void *blob);
 void blob_free(void *blob);
 
-/* web_daemon_thread_end - close this thread's socket */
+/* web_daemon_thread_end - close this thread's connection */
 void web_daemon_thread_end(void);
 void web_daemon_init(void);
 void web_daemon_end(void);

@@ -1,47 +1,178 @@
 /*
  * web_daemon.c - asking thiduad, over its web socket, as the logged-in principal.
  *
- * Each thread of the server has its own DEALER socket (zmq sockets are not shared between
- * threads), made at its first request. A request is [""][JSON][file frames...]; the reply
+ * Each thread of the server has its own connection (zmtp.c: ZMTP 3 over the unix socket,
+ * as a DEALER, without libzmq), made at its first request and again after it failed (the
+ * daemon restarted). A request is [""][JSON][file frames...]; the reply
  * [""][JSON][file frames...] is matched by its id: a reply that arrives after its request
  * gave up waiting is read and dropped by the next call of the thread.
  *
- * ZMQ_IMMEDIATE keeps a request from queueing while the daemon is not connected: the
- * caller learns at once (after a short wait for the connection) that it is unavailable.
- * Uploads go out in parts as the browser's body arrives (upload.append, each part a
- * zero-copy frame), up to WEB_UPLOAD_WINDOW unanswered; the request that stores them
- * names them (web_call_files).
+ * Nothing queues while the daemon is not there: the connection is made (or found broken)
+ * within CONNECT_WAIT_MS and the caller learns at once that it is unavailable.
+ *
+ * Uploads go out in parts as the browser's body arrives (upload.append), up to
+ * WEB_UPLOAD_WINDOW unanswered; the request that stores them names them (web_call_files).
+ * A thread serves many connections on its one connection to the daemon, so a reply to a
+ * part that arrives while another request of the thread waits is kept (the stash).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "jdump.h"
 #include "jload.h"
 #include "log.h"
 #include "web.h"
 #include "xalloc.h"
+#include "zmtp.h"
 
 #define CONNECT_WAIT_MS 1500
+/* the largest reply taken: a file of the largest max_request_bytes thiduad accepts
+ * (1 GiB, docs/CONFIG.md) and its JSON; memory grows only as the bytes come */
+#define REPLY_MAX (((size_t)1 << 30) + ((size_t)1 << 20))
 
-static void *ctx;
-static _Thread_local void *tsock;
+static const char *sock_path;
+static pthread_key_t conn_key;	/* closes a thread's connection when the thread ends */
+static _Thread_local struct zmtp *tconn;
 static _Thread_local unsigned long tseq;
 
-/* the parts this thread sent and not yet settled, for every connection it serves (a thread
- * of libmicrohttpd's pool runs many): a reply to one of them that arrives while another
- * request waits is kept here, not dropped. At most WEB_UPLOAD_WINDOW a connection. */
+/* the parts this thread sent and not yet settled, for every connection it serves: a reply
+ * to one of them that arrives while another request waits is kept here, not dropped. At
+ * most WEB_UPLOAD_WINDOW a connection. */
 struct stash {
 	char id[48];
 	json_t *reply;		/* NULL until it comes */
 };
 static _Thread_local struct stash *stash;
 static _Thread_local size_t nstash, stash_max;
+
+/* a file frame of a reply */
+struct blob {
+	char *data;
+	size_t size;
+};
+
+/* conn_end - a thread's connection, at the thread's end */
+static void conn_end(void *p)
+{
+	struct zmtp *z = p;
+
+	zmtp_close(&z);
+}
+
+/* conn_drop - close this thread's connection (broken, or the thread ends) */
+static void conn_drop(void)
+{
+	zmtp_close(&tconn);
+	pthread_setspecific(conn_key, NULL);
+}
+
+void web_daemon_init(void)
+{
+	if (strncmp(web_opts.endpoint, "ipc://", 6) || !web_opts.endpoint[6])
+		fatal("the endpoint %s is not the daemon's web socket: it must be ipc://PATH (daemon.web)",
+		      web_opts.endpoint);
+	sock_path = web_opts.endpoint + 6;
+	if (pthread_key_create(&conn_key, conn_end) != 0)
+		fatal("pthread_key_create failed");
+}
+
+void web_daemon_end(void)
+{
+}
+
+void web_daemon_thread_end(void)
+{
+	conn_drop();
+}
+
+/* conn_get - this thread's connection, made when there is none; NULL: the daemon is not
+ * there (logged once per failure reason change) */
+static struct zmtp *conn_get(void)
+{
+	static _Thread_local char last[160];
+	char err[160];
+
+	if (tconn)
+		return tconn;
+	tconn = zmtp_connect(sock_path, CONNECT_WAIT_MS, err, sizeof(err));
+	pthread_setspecific(conn_key, tconn);
+	if (!tconn && strcmp(err, last)) {
+		log_warn("thiduad's web socket: %s", err);
+		xstrlcpy(last, err, sizeof(last));
+	} else if (tconn) {
+		last[0] = 0;
+	}
+	return tconn;
+}
+
+static json_t *unavailable(const char *why)
+{
+	return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", ERR_UNAVAILABLE, "message", why);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* send_frames - [""][text][data?] on this thread's connection; a connection found broken
+ * (the daemon restarted since) is made again once. 0; -1 not sent; -2 no connection */
+static int send_frames(const char *text, const void *data, size_t size)
+{
+	struct zmtp_frame f[3];
+	size_t n = 0;
+
+	f[n++] = (struct zmtp_frame){ "", 0 };
+	f[n++] = (struct zmtp_frame){ text, strlen(text) };
+	if (data)
+		f[n++] = (struct zmtp_frame){ data, size };
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!conn_get())
+			return -2;
+		if (zmtp_send(tconn, f, n, (int)(web_opts.daemon_timeout * 1000)) == 0)
+			return 0;
+		log_info("sending to %s failed: %s%s", web_opts.endpoint, strerror(errno),
+			 attempt ? "" : "; connecting again");
+		conn_drop();
+		if (errno == ETIMEDOUT)
+			break;
+	}
+	return -1;
+}
+
+/* send_request - req (stolen) sent as r's session, with one file frame (data) when not
+ * NULL; its id in id. NULL sent, or the reply that says why not */
+static json_t *send_request(struct web_req *r, json_t *req, const void *data, size_t size, char id[48])
+{
+	char *text;
+	int rc;
+
+	if (!req)	/* json_pack refused a member (not UTF-8): nothing to send */
+		return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", ERR_INVALID_FIELD, "message",
+				 "a value of the request is not valid UTF-8");
+	snprintf(id, 48, "web-%lx-%lu-%08x", (unsigned long)getpid() & 0xffffff, ++tseq, (unsigned)random());
+	json_object_set_new(req, "id", json_string(id));
+	if (r && r->session[0])
+		json_object_set_new(req, "session", json_string(r->session));
+	text = jdump(req, JSON_COMPACT);
+	json_decref(req);
+	if (!text)
+		return unavailable("the request could not be written as JSON");
+	rc = send_frames(text, data, size);
+	free(text);
+	if (rc != 0)
+		return unavailable(rc == -1 ? "the request could not be sent to thiduad"
+				   : "thiduad does not answer on its web socket (is it running?)");
+	return NULL;
+}
 
 static struct stash *stash_find(const char *id)
 {
@@ -78,170 +209,53 @@ static json_t *stash_take(const char *id)
 	return reply;
 }
 
-void web_daemon_init(void)
-{
-	ctx = zmq_ctx_new();
-	if (!ctx)
-		fatal("zmq_ctx_new failed");
-}
-
-void web_daemon_end(void)
-{
-	/* the pool's threads are gone with their sockets unclosed: do not wait for them
-	 * (zmq_ctx_term would); the context stays referenced here until the process ends, so
-	 * that LeakSanitizer does not take it for a leak when no thread ever made a socket */
-}
-
-void web_daemon_thread_end(void)
-{
-	if (tsock)
-		zmq_close(tsock);
-	tsock = NULL;
-}
-
-/* sock_get - this thread's socket, connected */
-static void *sock_get(void)
-{
-	int linger = 0, one = 1, maxmsg = -1;
-
-	if (tsock)
-		return tsock;
-	tsock = zmq_socket(ctx, ZMQ_DEALER);
-	if (!tsock)
-		fatal("zmq_socket: %s", zmq_strerror(errno));
-	zmq_setsockopt(tsock, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(tsock, ZMQ_IMMEDIATE, &one, sizeof(one));
-	zmq_setsockopt(tsock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	if (zmq_connect(tsock, web_opts.endpoint) != 0)
-		fatal("cannot use the endpoint %s: %s", web_opts.endpoint, zmq_strerror(errno));
-	return tsock;
-}
-
-static json_t *unavailable(const char *why)
-{
-	return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", ERR_UNAVAILABLE, "message", why);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-static void part_free(void *data, void *hint)
-{
-	(void)hint;
-	free(data);
-}
-
-/* send_request - req (stolen) sent as r's session, with one file frame (part: malloc'd,
- * stolen) when part_size; its id in id. NULL sent, or the reply that says why not */
-static json_t *send_request(struct web_req *r, json_t *req, char *part, size_t part_size, char id[48])
-{
-	void *s = sock_get();
-	zmq_pollitem_t item = { s, 0, ZMQ_POLLOUT, 0 };
-	char *text;
-	zmq_msg_t m;
-	int rc;
-
-	if (!req) {	/* json_pack refused a member (not UTF-8): nothing to send */
-		free(part);
-		return json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", ERR_INVALID_FIELD, "message",
-				 "a value of the request is not valid UTF-8");
-	}
-	snprintf(id, 48, "web-%lx-%lu-%08x", (unsigned long)getpid() & 0xffffff, ++tseq, (unsigned)random());
-	json_object_set_new(req, "id", json_string(id));
-	if (r && r->session[0])
-		json_object_set_new(req, "session", json_string(r->session));
-	text = jdump(req, JSON_COMPACT);
-	json_decref(req);
-	if (!text) {
-		free(part);
-		return unavailable("the request could not be written as JSON");
-	}
-	/* wait a little for the connection: with ZMQ_IMMEDIATE nothing queues without one */
-	if (zmq_poll(&item, 1, CONNECT_WAIT_MS) != 1) {
-		free(text);
-		free(part);
-		return unavailable("thiduad does not answer on its web socket (is it running?)");
-	}
-	rc = zmq_send(s, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-	if (rc == 0)
-		rc = zmq_send(s, text, strlen(text), part_size ? ZMQ_SNDMORE : 0);
-	free(text);
-	if (part_size) {	/* the part goes out as it is, freed by zmq once written */
-		if (rc < 0 || zmq_msg_init_data(&m, part, part_size, part_free, NULL) != 0) {
-			free(part);
-			rc = -1;
-		} else if ((rc = zmq_msg_send(&m, s, 0)) < 0) {
-			zmq_msg_close(&m);
-		}
-	} else {
-		free(part);
-	}
-	if (rc < 0) {
-		log_warn("sending to %s failed: %s", web_opts.endpoint, zmq_strerror(errno));
-		return unavailable("the request could not be sent to thiduad");
-	}
-	return NULL;
-}
-
-/* await_reply - the reply to the request sent as id (replies to others, which gave up
- * waiting, are read and dropped); blob receives its first file frame when asked */
+/* await_reply - the reply to the request sent as id: replies to parts other requests of
+ * the thread await are kept for them (stash), others (whose request gave up waiting)
+ * dropped; blob receives its first file frame when asked */
 static json_t *await_reply(const char *id, void **blob)
 {
-	void *s = sock_get();
 	long deadline = now_ms() + (long)(web_opts.daemon_timeout * 1000);
 
 	for (;;) {
 		long left = deadline - now_ms();
-		zmq_pollitem_t item = { s, 0, ZMQ_POLLIN, 0 };
+		struct zmtp_msg m;
 		json_t *j = NULL;
-		void *first_file = NULL;
-		int more = 1, nframe = 0;
+		size_t k = 0;
+		int rc;
 
-		if (left <= 0 || zmq_poll(&item, 1, left) != 1)
+		if (left <= 0 || !tconn)
 			return unavailable("thiduad did not answer in time");
-		while (more) {
-			zmq_msg_t *m = xmalloc(sizeof(*m));
+		rc = zmtp_recv(tconn, &m, REPLY_MAX, (int)(left > 1 << 30 ? 1 << 30 : left));
+		if (rc == 0)
+			return unavailable("thiduad did not answer in time");
+		if (rc < 0) {
+			log_warn("reading from %s failed: %s", web_opts.endpoint,
+				 errno == EMSGSIZE ? "a reply larger than the gateway takes" : strerror(errno));
+			conn_drop();
+			return unavailable(errno == EMSGSIZE ? "thiduad's reply is larger than the gateway takes"
+					   : "the connection to thiduad was lost while waiting for the reply");
+		}
+		if (m.n > 1 && m.part[0].len == 0)
+			k = 1;	/* the delimiter */
+		if (k < m.n) {
+			json_error_t jerr;
 
-			zmq_msg_init(m);
-			if (zmq_msg_recv(m, s, 0) < 0) {
-				zmq_msg_close(m);
-				free(m);
-				break;
-			}
-			more = zmq_msg_more(m);
-			if (nframe == 0 && zmq_msg_size(m) == 0 && more) {
-				zmq_msg_close(m);
-				free(m);
-				continue;	/* the delimiter */
-			}
-			nframe++;
-			if (nframe == 1) {
-				json_error_t jerr;
-
-				j = jload(zmq_msg_data(m), zmq_msg_size(m), 0, &jerr);
-				zmq_msg_close(m);
-				free(m);
-			} else if (nframe == 2 && blob) {
-				first_file = m;
-			} else {
-				zmq_msg_close(m);
-				free(m);
-			}
+			j = jload(m.part[k].data, m.part[k].len, 0, &jerr);
 		}
 		if (j && json_is_object(j)) {
 			const char *rid = json_string_value(json_object_get(j, "id"));
 			struct stash *st = rid ? stash_find(rid) : NULL;
 
 			if (rid && !strcmp(rid, id)) {
-				if (blob)
-					*blob = first_file;
-				else if (first_file)
-					blob_free(first_file);
+				if (blob && k + 1 < m.n) {
+					struct blob *b = xmalloc(sizeof(*b));
+
+					b->data = m.part[k + 1].data;
+					b->size = m.part[k + 1].len;
+					m.part[k + 1].data = NULL;
+					*blob = b;
+				}
+				zmtp_msg_free(&m);
 				return j;
 			}
 			if (st && !st->reply) {		/* a part another request of the thread sent */
@@ -250,8 +264,7 @@ static json_t *await_reply(const char *id, void **blob)
 			}
 		}
 		json_decref(j);
-		if (first_file)
-			blob_free(first_file);
+		zmtp_msg_free(&m);
 	}
 }
 
@@ -333,6 +346,7 @@ int web_upload_part(struct web_req *r, struct web_upload *u, char *data, size_t 
 	}
 	failed = send_request(r, json_pack("{s:s,s:s,s:I}", "op", OP_UPLOAD_APPEND, "upload", u->upload,
 					   "offset", (json_int_t)u->sent), data, size, r->pending[r->npending]);
+	free(data);
 	if (failed)
 		return upload_refused(r, u, failed);
 	if (stash_add(r->pending[r->npending++]) != 0 && settle_oldest(r) != 0)	/* cannot happen: a slot a part */
@@ -435,18 +449,18 @@ const char *reply_message(const json_t *reply)
 
 const void *blob_data(void *blob)
 {
-	return zmq_msg_data(blob);
+	return ((struct blob *)blob)->data;
 }
 
 size_t blob_size(void *blob)
 {
-	return zmq_msg_size(blob);
+	return ((struct blob *)blob)->size;
 }
 
 void blob_free(void *blob)
 {
 	if (!blob)
 		return;
-	zmq_msg_close(blob);
+	free(((struct blob *)blob)->data);
 	free(blob);
 }

@@ -149,7 +149,7 @@ int form_feed(struct web_req *r, const char *data, size_t size)
 	if (!r->pp)
 		return 0;
 	if (MHD_post_process(r->pp, data, size) != MHD_YES) {
-		/* a malformed body, or the spool failed: stop reading it */
+		/* a malformed body: stop reading it */
 		MHD_destroy_post_processor(r->pp);
 		r->pp = NULL;
 		r->form_too_large = 1;

@@ -1,6 +1,6 @@
 /*
  * web_form.h - a request's body: urlencoded or multipart form fields, and uploaded files
- * streamed through libmicrohttpd's post processor into unlinked spool files.
+ * streamed through libmicrohttpd's post processor; files sent on to thiduad in parts.
  */
 #ifndef THIDUA_WEB_FORM_H
 #define THIDUA_WEB_FORM_H
@@ -21,7 +21,7 @@ int form_feed(struct web_req *r, const char *data, size_t size);
 /* form_finish - the body is all there */
 void form_finish(struct web_req *r);
 
-/* form_end - free fields, close spool files, destroy the post processor */
+/* form_end - free fields, cancel uploads no request used, destroy the post processor */
 void form_end(struct web_req *r);
 
 #endif
