@@ -32,14 +32,19 @@ void bucket_init(struct bucket *b, double rate, double burst, double now)
 
 double bucket_take(struct bucket *b, double now)
 {
+	return bucket_take_n(b, now, 1);
+}
+
+double bucket_take_n(struct bucket *b, double now, double n)
+{
 	refill(b, now);
 	if (now < b->blocked_until)
 		return b->blocked_until - now;
-	if (b->tokens >= 1) {
-		b->tokens -= 1;
+	if (b->tokens >= n) {
+		b->tokens -= n;
 		return 0;
 	}
-	return (1 - b->tokens) / b->rate;
+	return (n - b->tokens) / b->rate;
 }
 
 void bucket_block(struct bucket *b, double until)

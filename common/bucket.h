@@ -24,6 +24,8 @@ void bucket_set(struct bucket *b, double rate, double burst, double now);
 
 /* bucket_take - take a token: 0 when taken, else the seconds until one can be (> 0) */
 double bucket_take(struct bucket *b, double now);
+/* bucket_take_n - bucket_take of n tokens (a fraction of one too) */
+double bucket_take_n(struct bucket *b, double now, double n);
 
 /* bucket_block - no token before until (never shortens a block) */
 void bucket_block(struct bucket *b, double until);

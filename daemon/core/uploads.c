@@ -366,10 +366,10 @@ int uploads_take(struct daemon *d, struct request *rq)
 	return 0;
 }
 
-int uploads_unrated(const struct request *rq)
+double uploads_rate_cost(const struct request *rq)
 {
-	return rq->op && !strcmp(rq->op, OP_UPLOAD_APPEND) && rq_nfiles(rq) == 1 &&
-	       zmq_msg_size((zmq_msg_t *)&rq->frames[1]) >= UPLOAD_UNRATED_BYTES;
+	return rq->op && (!strcmp(rq->op, OP_UPLOAD_OPEN) || !strcmp(rq->op, OP_UPLOAD_APPEND) ||
+			  !strcmp(rq->op, OP_UPLOAD_CANCEL)) ? UPLOAD_RATE_COST : 1;
 }
 
 const struct upload_file *uploads_staged(const void *data, size_t size)

@@ -16,8 +16,8 @@ struct request;
 #define UPLOADS_PER_PRINCIPAL 64	/* open at once by one principal: a request's files */
 #define UPLOADS_BYTES_FACTOR 8		/* all open uploads hold at most 8 x max_request_bytes
 					 * (one principal's, max_request_bytes: what a request takes) */
-#define UPLOAD_UNRATED_BYTES (256 * 1024)	/* an append this large is not counted by the
-					 * per-principal request rate: its bytes bound it */
+#define UPLOAD_RATE_COST (1.0 / 16)	/* an upload op counts as this much of a request
+					 * against daemon.requests_per_second */
 #define UPLOAD_IDLE_SECONDS 900		/* an upload nobody appended to for this long is dropped */
 
 int op_upload_open(struct daemon *d, struct request *rq, json_t *out);
@@ -40,8 +40,9 @@ struct upload_file {
 };
 const struct upload_file *uploads_staged(const void *data, size_t size);
 
-/* uploads_unrated - is rq an upload.append of a part of UPLOAD_UNRATED_BYTES or more? */
-int uploads_unrated(const struct request *rq);
+/* uploads_rate_cost - what rq counts against its principal's request rate: an upload op
+ * UPLOAD_RATE_COST (a form's 64 files are sent in parts without being refused), others 1 */
+double uploads_rate_cost(const struct request *rq);
 
 /* uploads_start - the staging directory (STATE_DIR/uploads) made, emptied of what an
  * earlier run left; 0, -1 with err */

@@ -503,7 +503,7 @@ static int web_principal(struct daemon *d, struct request *rq)
 /* rate_allow - a token bucket (common/bucket.c) per principal, rate per second with a burst
  * of one second's worth: one principal flooding the daemon gets refusals, the others are
  * still served */
-static int rate_allow(const char *name, int per_second)
+static int rate_allow(const char *name, int per_second, double cost)
 {
 	static struct principal_bucket {
 		char name[72];
@@ -525,7 +525,7 @@ static int rate_allow(const char *name, int per_second)
 	} else {
 		bucket_set(&b->tb, per_second, per_second, now);	/* a reload may change the rate */
 	}
-	return bucket_take(&b->tb, now) == 0;
+	return bucket_take_n(&b->tb, now, cost) == 0;
 }
 
 /* request_run - dispatch one parsed request. With savepoints (fast 0) it runs inside its
@@ -558,7 +558,7 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 	}
 	if (rq->web ? web_principal(d, rq) : request_principal(d, rq))
 		return 0;
-	if (rq->principal && !rq->rated && !uploads_unrated(rq) && !rate_allow(rq->principal, d->cfg->requests_per_second)) {
+	if (rq->principal && !rq->rated && !rate_allow(rq->principal, d->cfg->requests_per_second, uploads_rate_cost(rq))) {
 		rq_error(rq, ERR_RATE_LIMITED, "%s sent more than %d requests in a second (daemon.requests_per_second); wait a moment and send again",
 			 rq->principal, d->cfg->requests_per_second);
 		return 0;

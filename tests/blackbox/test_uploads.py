@@ -176,16 +176,17 @@ def test_limits_cancel_and_idle_uploads():
         eq(staged(d), [], "all gone")
 
 
-def test_large_parts_are_not_counted_by_the_request_rate():
+def test_an_upload_op_counts_as_a_sixteenth_of_a_request():
     with tempfile.TemporaryDirectory() as tmp, \
-            Daemon(config=config(tmp, "  requests_per_second = 3;"), start_at=START) as d:
+            Daemon(config=config(tmp, "  requests_per_second = 2;"), start_at=START) as d:
         up = ok(d.call("upload.open", **LAN))["upload"]
-        part = b"p" * (256 * 1024)
-        for i in range(12):
-            ok(d.call("upload.append", files=(("p", part),), upload=up, offset=i * len(part), **LAN))
-        small = [d.call("upload.append", files=(("p", b"s"),), upload=up, offset=12 * len(part) + i, **LAN)
-                 for i in range(6)]
-        assert any(r.get("error", {}).get("code") == "rate_limited" for r in small), small
+        for i in range(30):	# 31/16 of a request: within the burst of 2
+            ok(d.call("upload.append", files=(("p", b"s"),), upload=up, offset=i, **LAN))
+        more = [d.call("upload.append", files=(("p", b"s"),), upload=up, offset=30 + i, **LAN) for i in range(60)]
+        assert any(r.get("error", {}).get("code") == "rate_limited" for r in more), more
+        for i in range(3):	# whole requests are counted whole
+            r = d.call("status", **LAN)
+        err(r, "rate_limited")
 
 
 def test_an_upload_over_max_request_bytes_is_refused():

@@ -763,6 +763,12 @@ static void test_bucket(void)
 	T_CHECK("bucket: new settings keep tokens up to the new burst", b.tokens == 2 && b.rate == 1);
 	bucket_init(&b, 0, 0.5, 0);
 	T_CHECK("bucket: a rate of 0 counts as 1, a burst under 1 as 1", b.rate == 1 && b.burst == 1 && b.tokens == 1);
+	took = 0;
+	bucket_init(&b, 2, 2, 0);
+	for (int i = 0; i < 40; i++)
+		took += bucket_take_n(&b, 0, 1.0 / 16) == 0;
+	T_CHECK("bucket: 32 takes of 1/16 from a burst of 2, no more", took == 32);
+	T_CHECK("bucket: a whole token waits for what it lacks", bucket_take(&b, 0) > 0.49 && bucket_take(&b, 0.5) == 0);
 }
 
 int main(void)
