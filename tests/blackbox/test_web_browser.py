@@ -182,6 +182,7 @@ def clerk_submits(b, gw, d, tmp):
     by(b, "#mat_khau").send_keys(PW_LAN)
     by(b, "#nhap_lai").send_keys(PW_LAN)
     by(b, "form button[type=submit]").click()
+    wait_for(b, ".flash.error")	# the answer to the POST, not the form before it
     assert not all_by(b, "form[action='/dang-xuat']"), "a spent invitation logged in again"
 
     log_in(b, gw, "nguyen.thi.lan", PW_LAN)
