@@ -5,14 +5,13 @@ existing file without --force, and checked against the SHA-256 of the reply."""
 import hashlib
 import json
 import os
+import subprocess
 import tempfile
 import threading
 
 import zmq
 
 from harness import BIN, Daemon, eq
-
-import subprocess
 
 START = "2024-11-10T09:00:00+07:00"
 DOC = "Báo cáo kết quả năm 2024 của xã An Phú".encode()

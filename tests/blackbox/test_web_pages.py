@@ -10,11 +10,9 @@ import html
 import io
 import json
 import re
-import shutil
-import tempfile
 
-from harness import Daemon, eq, write
-from webclient import ADMIN, Browser, Gateway, config_with, daemon_with_accounts
+from harness import eq, write
+from webclient import ADMIN, Browser, WebSite
 
 START = "2024-11-10T09:00:00+07:00"
 PW = {
@@ -30,40 +28,12 @@ NO_RATE = ("daemon = {", "daemon = { requests_per_second = 0;")
 SCORES = {"TC1": 30, "TC2": 25, "TC3": 20, "TC4": 15}
 
 
-class Pages:
+class Pages(WebSite):
     """a daemon with passwords for PW's principals (and ADMIN), and a gateway"""
 
     def __init__(self, start=START, replace=(), config=None, rate_limit=False):
-        self.tmp = tempfile.mkdtemp(prefix="thidua-pages-")
-        if config:
-            self.d = Daemon(config=config(self.tmp), start_at=start)
-            self.d.start()
-            for name, pw in PW.items():
-                assert self.d.call("account.passwd", name=name, password=pw)["ok"]
-        else:
-            self.d = daemon_with_accounts(self.tmp, start, PW,
-                                          replace=(() if rate_limit else (NO_RATE,)) + tuple(replace))
-        try:
-            self.g = Gateway(self.d)
-        except BaseException:
-            self.d.close()
-            raise
-
-    def login(self, name):
-        b = Browser(self.g.port)
-        r = b.login(name, PW[name])
-        eq(r.status, 303, f"login of {name}: {r.text[:500]}")
-        return b
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.g.close()
-        finally:
-            self.d.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        super().__init__(PW, start, config=config, prefix="thidua-pages-",
+                         replace=(() if rate_limit else (NO_RATE,)) + tuple(replace))
 
 
 def submit(d, unit, files=(("bao-cao.pdf", b"%PDF bao cao"),), report="BC-NAM"):
