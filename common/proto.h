@@ -66,6 +66,9 @@
 #define OP_SESSION_LOGOUT      "session.logout"
 #define OP_REPORT_FILE         "report.file"
 #define OP_PROPOSAL_FILE       "proposal.file"
+#define OP_UPLOAD_OPEN         "upload.open"
+#define OP_UPLOAD_APPEND       "upload.append"
+#define OP_UPLOAD_CANCEL       "upload.cancel"
 #define OP_INBOX_ACCEPT        "inbox.accept"
 #define OP_INBOX_REJECT        "inbox.reject"
 #define OP_INBOX_RETRY         "inbox.retry"
@@ -149,6 +152,9 @@
 #define ERR_NOT_FOUND                   "not_found"
 #define ERR_NOT_HELD                    "not_held"
 #define ERR_NOT_RETRYABLE               "not_retryable"
+#define ERR_UNKNOWN_UPLOAD              "unknown_upload"
+#define ERR_UPLOAD_OFFSET               "upload_offset"
+#define ERR_TOO_MANY_UPLOADS            "too_many_uploads"
 
 /* the types of the jobs link's messages (docs/JOBS.md) */
 #define JOBS_READY "ready"		/* worker -> daemon: kind, capacity, version, pid, name */

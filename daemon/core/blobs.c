@@ -27,6 +27,7 @@
 #include "sha256.h"
 #include "statedir.h"
 #include "thiduad.h"
+#include "uploads.h"
 #include "xalloc.h"
 
 #define BLOB_INLINE_MAX (1024 * 1024)
@@ -39,6 +40,7 @@ static unsigned char dirty_dirs[256];	/* files/00 .. files/ff holding a file ren
 static int top_made;			/* files/ itself was made this turn */
 
 static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, char hex[65]);
+static int blob_staged(struct daemon *d, const char *name, const struct upload_file *st, size_t size, char hex[65]);
 
 /* blobs_put - hash data into hex; files over BLOB_INLINE_MAX are written under files/
  * (hashed while they are written, blob_write). 1: the caller keeps data in its row
@@ -50,7 +52,9 @@ int blobs_put(struct daemon *d, struct request *rq, const char *name, const void
 		sha256_hex(data, size, hex);
 		return 1;
 	}
-	if (blob_write(d, name, data, size, hex) == 0)
+	const struct upload_file *st = uploads_staged(data, size);
+
+	if ((st ? blob_staged(d, name, st, size, hex) : blob_write(d, name, data, size, hex)) == 0)
 		return 0;
 	return rq_error(rq, errno == ENOSPC || errno == EDQUOT ? ERR_STORAGE_FULL : ERR_INTERNAL,
 			"file \"%s\" could not be stored: %s; nothing was recorded", name, strerror(errno));
@@ -154,44 +158,30 @@ static int write_hashed(int fd, const void *data, size_t size, char hex[65])
 	return e ? -1 : 0;
 }
 
-/* blob_write - a large file under files/: written to a temporary name while it is hashed,
- * flushed, and renamed into place under its hash (hex). A copy already there is kept only
- * if its content still has this hash: a changed one is replaced. A failure leaves nothing
- * behind: no partial file, no directory it created. The directories are flushed by
- * blobs_sync before the turn commits. 0, -1 errno */
-static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, char hex[65])
+/* blob_place - the file tmp (open as fd: size bytes whose SHA-256 is hex) flushed and
+ * renamed into place under files/ by its hash. A copy already there is kept only if its
+ * content still has this hash (1: tmp is left to the caller); a changed one is replaced
+ * (0). A failure removes the directories it made. The directories are flushed by
+ * blobs_sync before the turn commits. 1, 0, -1 errno */
+static int blob_place(struct daemon *d, const char *name, const char *tmp, int fd, size_t size, const char *hex)
 {
-	static unsigned long seq;
-	char top[4096], dir[4200], path[4300], tmp[4400], why[128];
-	int made_top = 0, made_dir = 0, fd = -1, e;
+	char top[4096], dir[4200], path[4300], why[128];
+	int made_top = 0, made_dir = 0, e;
 
 	snprintf(top, sizeof(top), "%s/files", d->state_dir);
+	snprintf(dir, sizeof(dir), "%s/%.2s", top, hex);
+	snprintf(path, sizeof(path), "%s/%s", dir, hex);
+	if (access(path, F_OK) == 0) {
+		if (blobs_check_file(path, (int64_t)size, hex, why, sizeof(why)) == 0)
+			return 1;
+		log_warn("stored file %s is %s; the copy of \"%s\" just received replaces it", path, why, name);
+	}
+	if (fsync(fd))
+		return -1;
 	if (mkdir(top, 0750) == 0)
 		made_top = 1;
 	else if (errno != EEXIST)
 		return -1;
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d-%lu", top, (int)getpid(), ++seq);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		goto fail;
-	if (write_hashed(fd, data, size, hex))
-		goto fail;
-	snprintf(dir, sizeof(dir), "%s/%.2s", top, hex);
-	snprintf(path, sizeof(path), "%s/%s", dir, hex);
-	if (access(path, F_OK) == 0) {
-		if (blobs_check_file(path, (int64_t)size, hex, why, sizeof(why)) == 0) {
-			close(fd);
-			unlink(tmp);
-			return 0;
-		}
-		log_warn("stored file %s is %s; the copy of \"%s\" just received replaces it", path, why, name);
-	}
-	if (fsync(fd))
-		goto fail;
-	e = close(fd);
-	fd = -1;
-	if (e)
-		goto fail;
 	if (mkdir(dir, 0750) == 0)
 		made_dir = 1;
 	else if (errno != EEXIST)
@@ -205,15 +195,59 @@ static int blob_write(struct daemon *d, const char *name, const void *data, size
 	return 0;
 fail:
 	e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
 	if (made_dir)
 		rmdir(dir);
 	if (made_top)
 		rmdir(top);
 	errno = e;
 	return -1;
+}
+
+/* blob_write - a large file under files/: written to a temporary name while it is hashed
+ * (hex), then put in place (blob_place). A failure leaves nothing behind: no partial
+ * file, no directory it made. 0, -1 errno */
+static int blob_write(struct daemon *d, const char *name, const void *data, size_t size, char hex[65])
+{
+	static unsigned long seq;
+	char top[4096], tmp[4400];
+	int made_top = 0, fd, rc = -1, e;
+
+	snprintf(top, sizeof(top), "%s/files", d->state_dir);
+	if (mkdir(top, 0750) == 0)
+		made_top = 1;
+	else if (errno != EEXIST)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d-%lu", top, (int)getpid(), ++seq);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd >= 0 && write_hashed(fd, data, size, hex) == 0)
+		rc = blob_place(d, name, tmp, fd, size, hex);
+	e = errno;
+	if (fd >= 0 && close(fd) && rc == 0) {
+		e = errno;
+		rc = -1;
+	}
+	if (rc != 0)
+		unlink(tmp);
+	if (rc < 0 && made_top)
+		rmdir(top);
+	else if (made_top)
+		top_made = 1;
+	errno = e;
+	return rc < 0 ? -1 : 0;
+}
+
+/* blob_staged - a file sent ahead (uploads.c) put in place as it is: it was written and
+ * hashed as its parts arrived. 0, -1 errno */
+static int blob_staged(struct daemon *d, const char *name, const struct upload_file *st, size_t size, char hex[65])
+{
+	int rc = *st->placed ? 0 : blob_place(d, name, st->path, st->fd, size, st->hex);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		*st->placed = 1;
+	memcpy(hex, st->hex, 65);
+	return 0;
 }
 
 /* blobs_read - the content of a file kept under files/ (size bytes, SHA-256 hex), checked

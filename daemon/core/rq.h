@@ -36,6 +36,7 @@ struct request {
 	const struct op_entry *e;	/* the op, once parsed; NULL: unknown */
 	int ran;			/* request_run got past parsing: request_again undoes it */
 	int rated;			/* counted by rate_allow (once, even when run again) */
+	int uploads_taken;		/* its "uploads" are its file frames (uploads_take) */
 	const char *principal;		/* "as": a principal of the configuration; NULL: "admin" */
 	char user_id[72];		/* tcp: the principal its CURVE key proved (zap.c); "" over ipc */
 	int fd;				/* the connection it came on (inflow.h), or -1 */

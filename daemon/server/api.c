@@ -55,6 +55,7 @@
 #include "statedir.h"
 #include "store.h"
 #include "units.h"
+#include "uploads.h"
 #include "zap.h"
 
 #define API_BATCH 256
@@ -130,6 +131,9 @@ static const struct op_entry {
 	{ OP_SESSION_LOGOUT, op_session_logout, OP_WRITE | OP_SECRET, A_MODULE },
 	{ OP_REPORT_FILE, op_report_file, OP_RERUN, A_ANY },
 	{ OP_PROPOSAL_FILE, op_proposal_file, OP_RERUN, A_ANY },
+	{ OP_UPLOAD_OPEN, op_upload_open, 0, A_ANY },		/* files on disk, no rows: never run again */
+	{ OP_UPLOAD_APPEND, op_upload_append, 0, A_ANY },
+	{ OP_UPLOAD_CANCEL, op_upload_cancel, 0, A_ANY },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what
@@ -186,6 +190,8 @@ int api_open(struct daemon *d, char *err, size_t errsize)
 	int linger = 0, hwm = 100000, sndhwm = INFLOW_REPLY_MSGS, one = 1;
 	int64_t maxmsg = (int64_t)d->cfg->max_request_bytes + 65536;
 
+	if (uploads_start(d, err, errsize))
+		return -1;
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx) {
 		snprintf(err, errsize, "zmq_ctx_new: %s", zmq_strerror(errno));
@@ -552,7 +558,7 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 	}
 	if (rq->web ? web_principal(d, rq) : request_principal(d, rq))
 		return 0;
-	if (rq->principal && !rq->rated && !rate_allow(rq->principal, d->cfg->requests_per_second)) {
+	if (rq->principal && !rq->rated && !uploads_unrated(rq) && !rate_allow(rq->principal, d->cfg->requests_per_second)) {
 		rq_error(rq, ERR_RATE_LIMITED, "%s sent more than %d requests in a second (daemon.requests_per_second); wait a moment and send again",
 			 rq->principal, d->cfg->requests_per_second);
 		return 0;
@@ -561,6 +567,8 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 	if (authz_check(d, rq, e->who))
 		return 0;
 	if ((e->flags & OP_WRITE) && !(e->flags & OP_SECRET) && rq->id && replay_lookup(d, rq))
+		return 0;
+	if (uploads_take(d, rq))
 		return 0;
 	out = json_object();
 	mark = events_mark(d);
@@ -779,6 +787,7 @@ void api_turn(struct daemon *d)
 		request_free(&batch[i]);
 	}
 	events_flush(d);
+	uploads_sweep(d);	/* after the turn: a clock.advance in it counts */
 	if (writes)
 		log_debug("turn: %zu requests, %d writes committed together", n, writes);
 }
