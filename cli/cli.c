@@ -153,8 +153,8 @@ static void map_errors(json_t *reply)
 	}
 }
 
-/* cli_call - one request; prints errors and JSON; returns the reply on success */
-json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc)
+/* call - one request; prints errors and JSON; returns the reply on success */
+static json_t *call(json_t *req, const struct client_file *files, size_t nfiles, struct client_blob *blob, int *rc)
 {
 	json_t *reply;
 	char id[64];
@@ -165,7 +165,7 @@ json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, in
 	}
 	if (cl.as && !json_object_get(req, "as"))	/* --as NAME: act as that principal */
 		json_object_set_new(req, "as", json_string(cl.as));
-	reply = client_call(&cl, req, files, nfiles, rc);
+	reply = client_call_blob(&cl, req, files, nfiles, blob, rc);
 	if (!reply)
 		return NULL;
 	if (cli_error_map && !json_is_true(json_object_get(reply, "ok")))
@@ -193,6 +193,18 @@ json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, in
 	}
 	*rc = EXIT_OK;
 	return reply;
+}
+
+/* cli_call - see cli.h */
+json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc)
+{
+	return call(req, files, nfiles, NULL, rc);
+}
+
+/* cli_call_blob - see cli.h */
+json_t *cli_call_blob(json_t *req, struct client_blob *blob, int *rc)
+{
+	return call(req, NULL, 0, blob, rc);
 }
 
 /* cli_read_file - a whole file into memory (at most 1 GiB) */

@@ -21,6 +21,10 @@ extern struct client cl;	/* set up by main() from the global options */
  * req already has one. */
 json_t *cli_call(json_t *req, const struct client_file *files, size_t nfiles, int *rc);
 
+/* cli_call_blob - cli_call for a reply that carries a file frame, kept in *blob (the
+ * caller frees blob->data, also on failure) */
+json_t *cli_call_blob(json_t *req, struct client_blob *blob, int *rc);
+
 /* cli_call_part - cli_call for one part of a command that makes several requests: errors
  * are printed, but --json does not print the reply (the command prints what it made) */
 json_t *cli_call_part(json_t *req, int *rc);

@@ -66,9 +66,35 @@ void client_new_id(char *buf, size_t size)
 		used += (size_t)snprintf(buf + used, size - used, "%02x", r[i]);
 }
 
+/* take_blob - the frame after the JSON frame, when the reply has one, into blob */
+static void take_blob(void *sock, struct client_blob *blob)
+{
+	zmq_msg_t m;
+	int more = 0;
+	size_t len = sizeof(more);
+
+	if (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len) || !more)
+		return;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, sock, 0) >= 0) {
+		blob->size = zmq_msg_size(&m);
+		blob->data = xmalloc(blob->size ? blob->size : 1);
+		memcpy(blob->data, zmq_msg_data(&m), blob->size);
+		blob->got = 1;
+	}
+	zmq_msg_close(&m);
+}
+
 /* client_call - one round trip */
 json_t *client_call(struct client *c, json_t *req, const struct client_file *files,
 		    size_t nfiles, int *exit_code)
+{
+	return client_call_blob(c, req, files, nfiles, NULL, exit_code);
+}
+
+/* client_call_blob - one round trip, keeping the reply's file frame */
+json_t *client_call_blob(struct client *c, json_t *req, const struct client_file *files,
+			 size_t nfiles, struct client_blob *blob, int *exit_code)
 {
 	void *ctx = NULL, *sock = NULL;
 	char msg[512], *text = NULL;
@@ -127,6 +153,8 @@ json_t *client_call(struct client *c, json_t *req, const struct client_file *fil
 			if (!reply) {
 				fprintf(stderr, "thiduactl: the daemon's reply is not JSON: %s\n", jerr.text);
 				*exit_code = EXIT_DAEMON_ERROR;
+			} else if (blob) {
+				take_blob(sock, blob);
 			}
 			break;
 		}

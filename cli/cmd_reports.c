@@ -229,6 +229,24 @@ static const struct export_label obligation_states[] = {
 
 static const struct export_label timeliness[] = { { "true", "đúng hạn" }, { "false", "trễ hạn" }, { NULL, NULL } };
 
+/* file_names - the names of a receipt's files joined by "; ", for a cell */
+static json_t *file_names(json_t *files)
+{
+	size_t i, used = 0, size = 1;
+	json_t *f, *s;
+	char *text;
+
+	json_array_foreach(files, i, f)
+		size += strlen(jstr(f, "name")) + 2;
+	text = xmalloc(size);
+	*text = 0;
+	json_array_foreach(files, i, f)
+		used += (size_t)snprintf(text + used, size - used, "%s%s", i ? "; " : "", jstr(f, "name"));
+	s = json_string(text);
+	free(text);
+	return s;
+}
+
 /* export_obligations - every column of the obligations, for spreadsheets */
 static int export_obligations(const json_t *req, json_t *list)
 {
@@ -239,21 +257,49 @@ static int export_obligations(const json_t *req, json_t *list)
 		{ "on_time", "Thời hạn", EX_TEXT, timeliness }, { "submitted_at", "Nộp lúc", EX_TIME, NULL },
 		{ "receipt", "Số biên nhận", EX_TEXT, NULL }, { "version", "Lần nộp", EX_INT, NULL },
 		{ "reason", "Lý do", EX_TEXT, NULL }, { "predecessor", "Đơn vị trước sắp xếp", EX_TEXT, NULL },
+		{ "files", "Tệp", EX_TEXT, NULL },	/* last: only with --with-files, the names joined by "; " */
 	};
+	int with_files = json_is_true(json_object_get(req, "with_files"));
 	const char *unit = json_string_value(json_object_get(req, "unit"));
 	char period[96];
 	struct export_spec spec = {
 		.sheet = "Nghĩa vụ báo cáo", .title = "Nghĩa vụ báo cáo của các đơn vị",
 		.report = json_string_value(json_object_get(req, "report")), .period = NULL,
 		.unit = unit ? unit : json_string_value(json_object_get(req, "under")),
-		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]), .rows = list,
+		.cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]) - !with_files, .rows = list,
 	};
+	json_t *o;
+	size_t i;
 
+	if (with_files)
+		json_array_foreach(list, i, o)
+			json_object_set_new(o, "files", file_names(json_object_get(o, "files")));
 	if (json_object_get(req, "period")) {
 		period_words(jstr(req, "period"), period, sizeof(period));
 		spec.period = period;
 	}
 	return export_write(&spec);
+}
+
+/* print_files - the files of each row's receipt, numbered as 'report file' takes them */
+static void print_files(json_t *list)
+{
+	static const char *const hdr[] = { "RECEIPT", "#", "FILE", "BYTES", "SHA256" };
+	struct table *t = table_new(5, hdr);
+	char n[32], size[32];
+	size_t i, k;
+	json_t *o, *f;
+
+	json_array_foreach(list, i, o)
+		json_array_foreach(json_object_get(o, "files"), k, f) {
+			const char *row[] = { jstr(o, "receipt"), n, jstr(f, "name"), size, jstr(f, "sha256") };
+
+			snprintf(n, sizeof(n), "%zu", k + 1);
+			snprintf(size, sizeof(size), "%lld", jint(f, "size"));
+			table_add(t, row);
+		}
+	table_print(t, stdout);
+	table_destroy(&t);
 }
 
 /* print_obligations - who owes what, one line each */
@@ -279,15 +325,23 @@ static void print_obligations(json_t *list)
 	table_destroy(&t);
 }
 
-/* cmd_obligations - obligations by unit, subtree, report, period or state */
+/* cmd_obligations - obligations by unit, subtree, report, period or state ("obligations
+ * list ..." reads the same); --with-files: each receipt's files too */
 int cmd_obligations(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "unit", "unit", 0, NULL }, { "under", "under", 0, NULL }, { "report", "report", 0, NULL },
-		{ "period", "period", 0, NULL }, { "state", "state", 0, NULL }, EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
+		{ "period", "period", 0, NULL }, { "state", "state", 0, NULL }, { "with-files", "with_files", 1, NULL },
+		EXPORT_CLI_OPTS, { NULL, NULL, 0, NULL },
 	};
 	json_t *req = json_pack("{s:s}", "op", OP_OBLIGATIONS_LIST), *r, *list, *filters;
-	int rc, first = cli_options(argc, argv, opts, req, NULL);
+	int rc, first;
+
+	if (argc >= 2 && !strcmp(argv[1], "list")) {
+		argc--;
+		argv++;
+	}
+	first = cli_options(argc, argv, opts, req, NULL);
 
 	if (first < 0 || first < argc || export_check()) {
 		json_decref(req);
@@ -303,6 +357,10 @@ int cmd_obligations(int argc, char **argv)
 		long long n = json_object_get(r, "count") ? jint(r, "count") : (long long)json_array_size(list);
 
 		printf("%lld obligation%s\n", n, n == 1 ? "" : "s");
+		if (json_is_true(json_object_get(filters, "with_files"))) {
+			printf("\n");
+			print_files(list);
+		}
 	}
 	json_decref(filters);
 	json_decref(r);

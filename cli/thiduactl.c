@@ -15,6 +15,7 @@
 #include "cmd_audit.h"
 #include "cmd_backup.h"
 #include "cmd_calendar.h"
+#include "cmd_download.h"
 #include "cmd_keys.h"
 #include "cmd_inbox.h"
 #include "cmd_principals.h"
@@ -36,14 +37,18 @@ static void usage(FILE *fp)
 		"commands:\n"
 		"  status                         the daemon, its clock and its units\n"
 		"  units list [--level L] [--kind K] [--under CODE] [--at DATE] [--all]\n"
-		"  units show CODE [--at DATE]\n"
+		"  units show CODE [--at DATE]    (or --codes A,B,...: several units in one request)\n"
 		"  units import [--sheet NAME] FILE.csv|FILE.xlsx   add units (all or nothing)\n"
 		"  clock show | set TIME | advance DURATION   (set/advance: test daemons only)\n"
 		"  config reload                  reload the configuration file (like SIGHUP)\n"
 		"  reports                        the report types, their receivers and schedules\n"
 		"  submit --unit CODE --report TYPE --period P [--note TEXT] [--request-id ID] FILE...\n"
 		"  receipt NUMBER                 show a receipt (BN-2024-000123) again\n"
-		"  obligations [--unit CODE] [--under CODE] [--report TYPE] [--period P] [--state S] [EXPORT]\n"
+		"  report file RECEIPT INDEX|NAME|SHA256 -o PATH [--force]\n"
+		"                                 write one file of a receipt to PATH (a directory: its own name),\n"
+		"                                 checked against its SHA-256; an existing file only with --force\n"
+		"  obligations [list] [--unit CODE] [--under CODE] [--report TYPE] [--period P] [--state S]\n"
+		"              [--with-files] [EXPORT]   (--with-files: each row's receipt files too)\n"
 		"  review accept|return|waive --unit CODE --report TYPE --period P [--reason TEXT]\n"
 		"                                 (return and waive need --reason)\n"
 		"  completeness --report TYPE --period P [--under CODE] [EXPORT]\n"
@@ -83,6 +88,8 @@ static void usage(FILE *fp)
 		"  proposals list [--programme P] [--year Y] [--stage N|UNIT] [--state S] [--under CODE]\n"
 		"                 [--batch N] [--limit N] [--after ID] [EXPORT]\n"
 		"  proposals show ID              a proposal: its path, scores, dossier and history\n"
+		"  proposal file ID INDEX|NAME|SHA256 -o PATH [--force]\n"
+		"                                 write one file of a proposal's dossier to PATH, as report file\n"
 		"  proposals submit ID [--score C=V ...] [--note TEXT] [FILE...]   submit, or correct and resubmit\n"
 		"  proposals import --programme P --year Y --unit CODE [--level N] [--hamlet CODE] [--draft]\n"
 		"                 [--sheet NAME] FILE.csv|FILE.xlsx\n"
@@ -240,44 +247,85 @@ static void print_list(const char *label, json_t *a)
 	printf("\n");
 }
 
+/* print_unit - one unit, full form */
+static void print_unit(json_t *u)
+{
+	printf("%-14s%s\n", "code", jstr(u, "code"));
+	printf("%-14s%s\n", "name", jstr(u, "name"));
+	printf("%-14s%s (%s)%s\n", "level", jstr(u, "level"), jstr(u, "level_name"),
+	       json_is_true(json_object_get(u, "attached")) ? ", attached to its parent" : "");
+	printf("%-14s%s\n", "kind", jstr(u, "kind"));
+	if (*jstr(u, "parent"))
+		printf("%-14s%s\n", "parent", jstr(u, "parent"));
+	printf("%-14s%s to %s%s\n", "active", *jstr(u, "active_from") ? jstr(u, "active_from") : "always",
+	       *jstr(u, "active_to") ? jstr(u, "active_to") : "now",
+	       json_is_true(json_object_get(u, "active")) ? "" : " (not active on that date)");
+	print_list("successors", json_object_get(u, "successors"));
+	print_list("predecessors", json_object_get(u, "predecessors"));
+	print_list("emails", json_object_get(u, "emails"));
+	print_list("chats", json_object_get(u, "chats"));
+	print_list("children", json_object_get(u, "children"));
+	printf("%-14s%s\n", "declared at", jstr(u, "source"));
+}
+
+/* add_codes - the comma-separated codes of --codes onto the array codes; -1 for an empty one */
+static int add_codes(json_t *codes, const char *list)
+{
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (!n)
+			return -1;
+		json_array_append_new(codes, json_stringn(p, n));
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* cmd_units_show - one unit (CODE), or several in one request (--codes A,B,...) */
 static int cmd_units_show(int argc, char **argv)
 {
-	static const struct option opts[] = { { "at", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
-	json_t *req = json_pack("{s:s}", "op", OP_UNITS_SHOW), *r, *u;
+	static const struct option opts[] = {
+		{ "at", required_argument, NULL, 'a' }, { "codes", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_pack("{s:s}", "op", OP_UNITS_SHOW), *codes = json_array(), *r, *u;
 	int opt, rc;
+	size_t i;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 'a') {
+		if (opt == 'a') {
+			json_object_set_new(req, "at", json_string(optarg));
+		} else if (opt != 'c' || add_codes(codes, optarg)) {
 			json_decref(req);
-			return EXIT_USAGE;
+			json_decref(codes);
+			return opt == 'c' ? cli_usage_error("units show --codes: '%s' has an empty code; write A,B,C", optarg)
+					  : EXIT_USAGE;
 		}
-		json_object_set_new(req, "at", json_string(optarg));
 	}
-	if (optind != argc - 1) {
+	if (json_array_size(codes) ? optind != argc : optind != argc - 1) {
 		json_decref(req);
-		return cli_usage_error("units show needs one unit code%s", "");
+		json_decref(codes);
+		return cli_usage_error("units show needs one unit code, or --codes A,B,... and no code%s", "");
 	}
-	json_object_set_new(req, "code", json_string(argv[optind]));
+	if (json_array_size(codes)) {
+		json_object_set_new(req, "codes", codes);
+	} else {
+		json_object_set_new(req, "code", json_string(argv[optind]));
+		json_decref(codes);
+	}
 	r = cli_call(req, NULL, 0, &rc);
-	if (r && !cl.json) {
-		u = json_object_get(r, "unit");
-		printf("%-14s%s\n", "code", jstr(u, "code"));
-		printf("%-14s%s\n", "name", jstr(u, "name"));
-		printf("%-14s%s (%s)%s\n", "level", jstr(u, "level"), jstr(u, "level_name"),
-		       json_is_true(json_object_get(u, "attached")) ? ", attached to its parent" : "");
-		printf("%-14s%s\n", "kind", jstr(u, "kind"));
-		if (*jstr(u, "parent"))
-			printf("%-14s%s\n", "parent", jstr(u, "parent"));
-		printf("%-14s%s to %s%s\n", "active", *jstr(u, "active_from") ? jstr(u, "active_from") : "always",
-		       *jstr(u, "active_to") ? jstr(u, "active_to") : "now",
-		       json_is_true(json_object_get(u, "active")) ? "" : " (not active on that date)");
-		print_list("successors", json_object_get(u, "successors"));
-		print_list("predecessors", json_object_get(u, "predecessors"));
-		print_list("emails", json_object_get(u, "emails"));
-		print_list("chats", json_object_get(u, "chats"));
-		print_list("children", json_object_get(u, "children"));
-		printf("%-14s%s\n", "declared at", jstr(u, "source"));
+	if (r && !cl.json && json_object_get(r, "units")) {
+		json_array_foreach(json_object_get(r, "units"), i, u) {
+			if (i)
+				printf("\n");
+			print_unit(u);
+		}
+	} else if (r && !cl.json) {
+		print_unit(json_object_get(r, "unit"));
 	}
 	json_decref(r);
 	return rc;
@@ -368,6 +416,8 @@ static const struct command {
 	{ "reports", cmd_reports },
 	{ "submit", cmd_submit },
 	{ "receipt", cmd_receipt },
+	{ "report", cmd_report },
+	{ "proposal", cmd_proposal },
 	{ "obligations", cmd_obligations },
 	{ "review", cmd_review },
 	{ "completeness", cmd_completeness },

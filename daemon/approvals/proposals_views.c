@@ -22,6 +22,7 @@
 #include "utf8.h"
 
 #define LIST_LIMIT 100000
+#define DOSSIER_ROWS_MAX 50	/* proposals.list with with_dossier: rows a page */
 
 static const char *col(sqlite3_stmt *s, int i)
 {
@@ -163,26 +164,23 @@ static void title_kind(struct daemon *d, const struct programme *pg, int64_t pro
 		json_decref(ex);
 }
 
-/* proposal_json - the row, and with full its path, dossier, scores, history and title */
-json_t *proposal_json(struct daemon *d, int64_t id, int full)
+/* proposal_dossier - a proposal's row (PROPOSAL_COLUMNS) in full, as proposal.show answers
+ * it: with its note, path, scores, dossier files, history and title; the one builder of a
+ * proposal's detail, for proposal.show, the ops that act on one proposal and
+ * proposals.list with with_dossier (row is only read: its cursor stays where it is) */
+static json_t *proposal_dossier(struct daemon *d, sqlite3_stmt *row)
 {
-	sqlite3_stmt *s = store_stmt(d->store, "SELECT " PROPOSAL_COLUMNS " FROM proposals WHERE id = ?1");
+	int64_t id = sqlite3_column_int64(row, 0);
 	const struct programme *pg;
 	struct proposal p;
-	json_t *o = NULL, *a, *x;
+	sqlite3_stmt *s;
+	json_t *o = row_json(d, row), *a, *x;
 
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		o = row_json(d, s);
-		if (full) {
-			json_object_set_new(o, "note", col(s, 19) ? json_string(col(s, 19)) : json_null());
-			json_object_set_new(o, "principal", json_string(col(s, 20)));
-			json_object_set_new(o, "created_at", json_time(d, sqlite3_column_int64(s, 21)));
-			json_object_set_new(o, "updated_at", json_time(d, sqlite3_column_int64(s, 22)));
-		}
-	}
-	sqlite3_reset(s);
-	if (!o || !full || proposal_load(d, id, &p))
+	json_object_set_new(o, "note", col(row, 19) ? json_string(col(row, 19)) : json_null());
+	json_object_set_new(o, "principal", json_string(col(row, 20)));
+	json_object_set_new(o, "created_at", json_time(d, sqlite3_column_int64(row, 21)));
+	json_object_set_new(o, "updated_at", json_time(d, sqlite3_column_int64(row, 22)));
+	if (proposal_load(d, id, &p))
 		return o;
 	pg = cfg_programme(d->cfg, p.programme);
 	if (pg) {
@@ -235,6 +233,19 @@ json_t *proposal_json(struct daemon *d, int64_t id, int full)
 	return o;
 }
 
+/* proposal_json - the row, and with full its path, dossier, scores, history and title */
+json_t *proposal_json(struct daemon *d, int64_t id, int full)
+{
+	sqlite3_stmt *s = store_stmt(d->store, "SELECT " PROPOSAL_COLUMNS " FROM proposals WHERE id = ?1");
+	json_t *o = NULL;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		o = full ? proposal_dossier(d, s) : row_json(d, s);
+	sqlite3_reset(s);
+	return o;
+}
+
 /* op_proposal_show - one proposal in full */
 int op_proposal_show(struct daemon *d, struct request *rq, json_t *out)
 {
@@ -273,7 +284,8 @@ static int in_subtree(struct daemon *d, const char *code, const struct unit *und
 }
 
 /* op_proposals_list - filtered by programme, year, stage (a number or the deciding unit),
- * state, batch and subtree */
+ * state, batch and subtree; with_dossier: each row in full, as proposal.show answers it,
+ * at most DOSSIER_ROWS_MAX a page */
 int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 {
 	static const char *const states[] = { "draft", "submitted", "returned", "rejected", "withdrawn", "granted", NULL };
@@ -284,13 +296,17 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 	json_t *list, *row, *v = json_object_get(rq_body(rq), "stage");
 	const char *via;
 	struct reader rd;
-	int known = 0, ry, rb, more = 0;
+	int known = 0, ry, rb, more = 0, dossier = 0;
 	size_t bytes = 0;
 	sqlite3_stmt *s;
 
 	if (rq_failed(rq) || (ry = rq_int(rq, "year", 0, 2000, 2100, &year)) < 0 || (rb = rq_int(rq, "batch", 0, 1, INT64_MAX, &batch)) < 0
-	    || page_limit(rq, PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
+	    || rq_bool(rq, "with_dossier", &dossier) < 0
+	    || page_limit(rq, dossier ? DOSSIER_ROWS_MAX : PAGE_ROWS_MAX, &limit) < 0 || page_cursor(rq, "after", &after) < 0)
 		return -1;
+	if (dossier && limit > DOSSIER_ROWS_MAX)
+		return rq_error(rq, ERR_INVALID_FIELD, "with 'with_dossier', 'limit' is 1 to %d; ask for the next page with 'after'",
+				DOSSIER_ROWS_MAX);
 	if (programme && !proposal_want_programme(d, rq, "programme"))
 		return -1;
 	if (json_object_get(rq_body(rq), "under") && !(under = proposal_want_unit(d, rq, "under")))
@@ -339,11 +355,16 @@ int op_proposals_list(struct daemon *d, struct request *rq, json_t *out)
 			continue;
 		if (!reader_sees_proposal(d, &rd, sqlite3_column_int64(s, 0), col(s, 8), col(s, 7), col(s, 4), col(s, 11)))
 			continue;
-		if ((long long)json_array_size(list) == limit || page_full(&bytes, page_row_bytes(s))) {
+		if ((long long)json_array_size(list) == limit) {
 			more = 1;
 			break;
 		}
-		row = row_json(d, s);
+		row = dossier ? proposal_dossier(d, s) : row_json(d, s);
+		if (page_full(&bytes, dossier ? json_dumpb(row, NULL, 0, JSON_COMPACT) : page_row_bytes(s))) {
+			json_decref(row);
+			more = 1;
+			break;
+		}
 		if (via)
 			json_object_set_new(row, "predecessor", json_string(via));
 		json_array_append_new(list, row);

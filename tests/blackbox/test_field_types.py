@@ -33,6 +33,8 @@ CASES = [
     ("report.accept", SUBMIT, [], "report", 1),
     ("report.return", SUBMIT, [], "reason", 7),
     ("obligations.list", {}, [], "unit", 5),
+    ("proposals.list", {}, [], "with_dossier", "yes"),
+    ("proposals.list", {}, [], "with_dossier", 1),
     ("completeness", {"period": "2024"}, [], "report", 5),
     ("calendar.show", {}, [], "month", 202409),
     ("deadlines", {}, [], "report", True),

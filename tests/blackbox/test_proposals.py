@@ -417,3 +417,51 @@ def test_programme_and_principal_mistakes_are_named_with_their_line():
             assert lines, (want, p.stderr)
             where = int(lines[0].split(":")[1])
             assert lineno <= where <= lineno + 1, (want, lineno, lines[0])
+
+
+def test_a_page_of_dossiers_in_one_call_each_as_proposal_show_answers_it():
+    """proposals.list with with_dossier: each proposal in full (path, scores, files, history),
+    the same object proposal.show answers, at most 50 a page and the rest by after."""
+    with Daemon(start_at="2025-03-03T09:00:00+07:00") as d:
+        path = os.path.join(d.dir, "gdht-2025.csv")
+        with open(path, "wb") as fp:
+            fp.write(households_csv(52))
+        r = d.ctl(*as_("huynh.van.nam", "proposals", "import", "--programme", "GDHT", "--year", "2025",
+                       "--unit", "XA-PHUHOADONG", path))
+        eq(r["imported"], 52, "imported")
+        own = []
+        for name in ("Hộ bà Lê Thị Bích", "Hộ ông Trần Văn Cường"):
+            p = ok(d.call("proposal.create", files=[("tờ trình.pdf", DOSSIER + name.encode()), ("bảng điểm.xlsx", b"PK")],
+                          programme="GDHT", year=2025, unit="AP-PHD-PHULOI", nominee_name=name,
+                          scores={"TC1": 30, "TC2": 25, "TC3": 20, "TC4": 15}, submit=True,
+                          **{"as": "tran.thi.thu"}))["proposal"]
+            own.append(p["id"])
+        ok(d.call("proposal.decide", proposal=own[1], action="score", scores={"TC1": 20},
+                  **{"as": "huynh.van.nam"}))
+        nam = {"as": "huynh.van.nam"}
+        first = ok(d.call("proposals.list", stage="XA-PHUHOADONG", with_dossier=True, **nam))
+        eq((first["count"], first["more"]), (50, True), "50 a page, more to come")
+        rest = ok(d.call("proposals.list", stage="XA-PHUHOADONG", with_dossier=True, after=first["proposals"][-1]["id"],
+                         **nam))
+        eq((rest["count"], rest["more"]), (4, False), "the rest on the next page")
+        rows = first["proposals"] + rest["proposals"]
+        eq(len({p["id"] for p in rows}), 54, "each once")
+        for p in rows:
+            eq(p, ok(d.call("proposal.show", proposal=p["id"]))["proposal"], f"#{p['id']} as proposal.show")
+        byid = {p["id"]: p for p in rows}
+        eq([f["name"] for f in byid[own[0]]["files"]], ["tờ trình.pdf", "bảng điểm.xlsx"], "the dossier's files")
+        eq([h["action"] for h in byid[own[1]]["history"]], ["create", "submit", "score"], "the history")
+        eq(byid[own[1]]["assessment"]["scores"]["TC1"], 20, "the stage's scores in force")
+        eq(byid[own[0]]["path"][0]["status"], "deciding", "the path")
+        # without it, the short object, 1000 a page as before
+        short = ok(d.call("proposals.list", stage="XA-PHUHOADONG", **nam))
+        eq((short["count"], short["more"]), (54, False), "one page")
+        assert "history" not in short["proposals"][0] and "files" not in short["proposals"][0], short["proposals"][0]
+        # a smaller page, and the bound
+        eq(ok(d.call("proposals.list", with_dossier=True, limit=3))["count"], 3, "limit")
+        eq(ok(d.call("proposals.list", with_dossier=True, limit=50))["count"], 50, "limit at the bound")
+        msg = err(d.call("proposals.list", with_dossier=True, limit=51), "invalid_field")
+        assert "1 to 50" in msg and "'after'" in msg, msg
+        err(d.call("proposals.list", with_dossier="yes"), "invalid_field")
+        # the rows are the reader's: another commune reads none of them, in full or not
+        eq(ok(d.call("proposals.list", with_dossier=True, **{"as": "nguyen.thi.lan"}))["count"], 0, "another commune")

@@ -12,7 +12,7 @@ import tempfile
 import unittest
 
 from harness import ROOT, Daemon, eq, free_port
-from webclient import Browser, Gateway, config_with, daemon_with_accounts, wait_http
+from webclient import Browser, WebSite, config_with, wait_http
 
 START = "2024-11-10T09:00:00+07:00"
 PW_LAN = "mật khẩu của Lan 2024"
@@ -28,34 +28,11 @@ SECURITY = {
 }
 
 
-class Site:
+class Site(WebSite):
     """a daemon with passwords for lan (XA-ANPHU) and nam (XA-PHUHOADONG), and a gateway"""
 
     def __init__(self, gateway_args=(), **cfg):
-        self.tmp = tempfile.mkdtemp(prefix="thidua-web-")
-        self.d = daemon_with_accounts(self.tmp, START, {"nguyen.thi.lan": PW_LAN, "huynh.van.nam": PW_NAM}, **cfg)
-        try:
-            self.g = Gateway(self.d, gateway_args)
-        except BaseException:
-            self.d.close()
-            raise
-
-    def browser(self, name=None, password=None):
-        b = Browser(self.g.port)
-        if name:
-            r = b.login(name, password)
-            eq(r.status, 303, f"login of {name}: {r.text[:500]}")
-        return b
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.g.close()
-        finally:
-            self.d.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        super().__init__({"nguyen.thi.lan": PW_LAN, "huynh.van.nam": PW_NAM}, START, gateway_args, **cfg)
 
 
 def obligation(d, unit="XA-ANPHU"):

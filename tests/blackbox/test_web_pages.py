@@ -10,11 +10,9 @@ import html
 import io
 import json
 import re
-import shutil
-import tempfile
 
-from harness import Daemon, eq, write
-from webclient import ADMIN, Browser, Gateway, config_with, daemon_with_accounts
+from harness import eq, write
+from webclient import ADMIN, Browser, WebSite
 
 START = "2024-11-10T09:00:00+07:00"
 PW = {
@@ -30,40 +28,12 @@ NO_RATE = ("daemon = {", "daemon = { requests_per_second = 0;")
 SCORES = {"TC1": 30, "TC2": 25, "TC3": 20, "TC4": 15}
 
 
-class Pages:
+class Pages(WebSite):
     """a daemon with passwords for PW's principals (and ADMIN), and a gateway"""
 
     def __init__(self, start=START, replace=(), config=None, rate_limit=False):
-        self.tmp = tempfile.mkdtemp(prefix="thidua-pages-")
-        if config:
-            self.d = Daemon(config=config(self.tmp), start_at=start)
-            self.d.start()
-            for name, pw in PW.items():
-                assert self.d.call("account.passwd", name=name, password=pw)["ok"]
-        else:
-            self.d = daemon_with_accounts(self.tmp, start, PW,
-                                          replace=(() if rate_limit else (NO_RATE,)) + tuple(replace))
-        try:
-            self.g = Gateway(self.d)
-        except BaseException:
-            self.d.close()
-            raise
-
-    def login(self, name):
-        b = Browser(self.g.port)
-        r = b.login(name, PW[name])
-        eq(r.status, 303, f"login of {name}: {r.text[:500]}")
-        return b
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.g.close()
-        finally:
-            self.d.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        super().__init__(PW, start, config=config, prefix="thidua-pages-",
+                         replace=(() if rate_limit else (NO_RATE,)) + tuple(replace))
 
 
 def submit(d, unit, files=(("bao-cao.pdf", b"%PDF bao cao"),), report="BC-NAM"):
@@ -351,6 +321,54 @@ def test_the_decider_sees_the_dossiers_and_decides_a_batch():
         r = nam.post("/xet-duyet", [("csrf", "x" * len(csrf)), ("ho_so", c), ("hanh_dong", "reject"), ("ly_do", "x")])
         eq(r.status, 403, r.text[:300])
         eq(s.d.call("proposal.show", proposal=c)["proposal"]["state"], "returned", "CSRF refused")
+
+
+def test_every_waiting_proposal_shows_its_dossier_a_page_of_50_at_a_time_within_the_rate_limit():
+    """/xet-duyet takes the dossiers from one proposals.list with with_dossier, not one
+    proposal.show per proposal: all 55 waiting show files, scores and history (50 on the
+    first page, 5 on the next), under the daemon's per-principal limit of requests."""
+    with Pages(rate_limit=True) as s:
+        own = proposals(s.d, ["Gia đình ông Nguyễn Văn An", "Gia đình bà Lê Thị Bích"])
+        rows = "".join(f"HGD-{k:05d},Hộ ông Phạm Văn {k},AP-PHD-PHULOI,28,27,18,15\n" for k in range(1, 54))
+        r = s.d.call("proposals.import", files=[("gdht.csv", ("code,name,hamlet,TC1,TC2,TC3,TC4\n" + rows).encode())],
+                     programme="GDHT", year=2024, unit="XA-PHUHOADONG", filename="gdht.csv", **{"as": "huynh.van.nam"})
+        assert r["ok"], r
+        waiting = [p["id"] for p in s.d.call("proposals.list", stage="XA-PHUHOADONG")["proposals"]]
+        eq(len(waiting), 55, "55 waiting at the commune")
+        nam = s.login("huynh.van.nam")
+        for _ in range(3):      # several loads in a second stay within the limit
+            page = nam.get("/xet-duyet")
+            eq(page.status, 200, page.text[:1000])
+        articles = re.findall(r'<article class="proposal">(.*?)</article>', page.text, re.S)
+        eq(len(articles), 50, "a page of 50")
+        for i, art in zip(waiting, articles):
+            assert f'id="hs-{i}"' in art, (i, art[:500])
+            assert '<details class="more"><summary>Hồ sơ, điểm và lịch sử</summary>' in art, f"#{i}: {art[:1500]}"
+            assert '<ol class="history"><li>' in art and "Tổng: <strong>" in art, f"#{i}: {art[:1500]}"
+        assert "Xem hồ sơ, điểm và lịch sử" not in page.text, "no proposal without its dossier"
+        f = s.d.call("proposal.show", proposal=own[1])["proposal"]["files"][0]
+        assert f'<a href="/tep-de-nghi/{own[1]}/{f["sha256"]}">to-trinh.pdf</a>' in articles[1], "the files"
+        assert "Hộ ông Phạm Văn 53" in page.text or "Hộ ông Phạm Văn 48" in page.text, "imported ones too"
+        nxt = re.search(r'<a href="(/xet-duyet\?ct=&amp;nam=&amp;sau=(\d+))" rel="next">', page.text)
+        assert nxt, page.text[-2000:]
+        eq(int(nxt.group(2)), waiting[49], "the next page starts after the last one shown")
+        rest = nam.get(html.unescape(nxt.group(1)))
+        eq(rest.status, 200, rest.text[:1000])
+        articles = re.findall(r'<article class="proposal">(.*?)</article>', rest.text, re.S)
+        eq(len(articles), 5, "the other 5")
+        for i, art in zip(waiting[50:], articles):
+            assert f'id="hs-{i}"' in art and '<ol class="history"><li>' in art, f"#{i}: {art[:1500]}"
+        assert 'rel="next"' not in rest.text and 'rel="first"' in rest.text, "the last page links to the first"
+        # the filter goes with the page; a page address that is not a number is refused
+        only = nam.get(f"/xet-duyet?ct=GDHT&nam=2024&sau={waiting[49]}")
+        eq(len(re.findall(r'<article class="proposal">', only.text)), 5, "filtered, next page")
+        eq(nam.get("/xet-duyet?sau=abc").status, 400, "not a number")
+        # deciding from the second page works as from the first
+        csrf = nam.field(rest, "csrf")
+        r = nam.post("/xet-duyet", [("csrf", csrf), ("ho_so", waiting[54]), ("hanh_dong", "return"),
+                                    ("ly_do", "Bổ sung biên bản họp ấp")])
+        eq(r.status, 200, r.text[:1000])
+        eq(s.d.call("proposal.show", proposal=waiting[54])["proposal"]["state"], "returned", "decided")
 
 
 def test_a_clerk_cannot_decide():

@@ -4,11 +4,13 @@ uploads files as a browser does (multipart/form-data)."""
 import http.client
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 
-from harness import BIN, CONFIG, ROOT, Daemon, free_port, write
+from harness import BIN, CONFIG, ROOT, Daemon, eq, free_port, write
 
 STATIC = os.path.join(ROOT, "workers", "web", "static")
 
@@ -176,3 +178,47 @@ def daemon_with_accounts(tmp, start_at, passwords, **cfg):
         r = d.call("account.passwd", name=name, password=pw)
         assert r["ok"], r
     return d
+
+
+class WebSite:
+    """a daemon whose principals have the passwords given (name: password), and a gateway
+    on its web socket; on exit both stop and the temporary directory goes. The daemon runs
+    on the sample configuration with the administrator and cfg's changes (config_with), or
+    on config(tmp), a configuration file made in the temporary directory."""
+
+    def __init__(self, passwords, start, gateway_args=(), config=None, prefix="thidua-web-", **cfg):
+        self.passwords = dict(passwords)
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        if config:
+            self.d = Daemon(config=config(self.tmp), start_at=start)
+            self.d.start()
+            for name, pw in self.passwords.items():
+                assert self.d.call("account.passwd", name=name, password=pw)["ok"], name
+        else:
+            self.d = daemon_with_accounts(self.tmp, start, self.passwords, **cfg)
+        try:
+            self.g = Gateway(self.d, gateway_args)
+        except BaseException:
+            self.d.close()
+            raise
+
+    def browser(self, name=None, password=None):
+        """a new browser; logged in as name (with its password unless another is given)"""
+        b = Browser(self.g.port)
+        if name:
+            r = b.login(name, self.passwords[name] if password is None else password)
+            eq(r.status, 303, f"login of {name}: {r.text[:500]}")
+        return b
+
+    def login(self, name):
+        return self.browser(name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.g.close()
+        finally:
+            self.d.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)

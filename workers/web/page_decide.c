@@ -1,8 +1,10 @@
 /*
  * page_decide.c - "Xét duyệt", the decider's page: the proposals waiting at the stage of
  * the principal's unit (proposals.list with stage = the unit, and the programme and year
- * of the filter form: ?ct=PROGRAMME&nam=YEAR), each with its dossier
- * files, scores and history (proposal.show); one decision (approve, return, reject, with
+ * of the filter form: ?ct=PROGRAMME&nam=YEAR), each with its dossier files, scores and
+ * history, all from one proposals.list with with_dossier (the daemon counts each request
+ * against its per-principal rate, so the page asks once, not once per proposal): 50 a
+ * page, the next page by ?sau=LAST_ID; one decision (approve, return, reject, with
  * a reason and, for a last stage's approval, a decision number) for the proposals ticked,
  * each sent as its own proposal.decide, and a report saying what happened to each.
  *
@@ -20,7 +22,6 @@
 #include "web_util.h"
 
 #define MAX_BATCH 25		/* proposals decided per submission: the daemon limits requests a second */
-#define INLINE_SHOWN 8		/* proposals shown with their whole dossier on the page */
 
 struct decide_form {
 	const char *action, *reason, *decision_no, *decision_date;
@@ -45,6 +46,40 @@ static void field_error(struct buf *b, const char *id, const char *text)
 		hput(b, "<p class=\"field-error\" id=\"%s\" role=\"alert\">%s</p>", id, text);
 }
 
+/* number_arg - a query value as a whole number from min to max: 0 when absent or empty, -1 when not */
+static long long number_arg(const char *v, long long min, long long max)
+{
+	char *end;
+	long long n;
+
+	if (!v || !*v)
+		return 0;
+	n = strtoll(v, &end, 10);
+	return *end || n < min || n > max ? -1 : n;
+}
+
+/* pager - links to the first page and to the proposals after the last one shown, with
+ * the same filter; nothing when all of them are on this page */
+static void pager(struct buf *b, const char *ct, const char *nam, json_t *list, long long after)
+{
+	json_t *rows = json_object_get(list, "proposals");
+	int more = json_is_true(json_object_get(list, "more"));
+	char last[32];
+
+	if (!more && !after)
+		return;
+	snprintf(last, sizeof(last), "%lld", ji(json_array_get(rows, json_array_size(rows) - 1), "id"));
+	hput(b, "<nav class=\"pager\" aria-label=\"Trang\">");
+	if (after)
+		hput(b, "<a href=\"/xet-duyet?ct=%u&amp;nam=%u\" rel=\"first\">« Về đầu danh sách</a>", ct ? ct : "", nam ? nam : "");
+	if (after && more)
+		hput(b, " · ");
+	if (more)
+		hput(b, "<a href=\"/xet-duyet?ct=%u&amp;nam=%u&amp;sau=%u\" rel=\"next\">Các hồ sơ tiếp theo »</a>",
+		     ct ? ct : "", nam ? nam : "", last);
+	hput(b, "</nav>\n");
+}
+
 static void decide_page(struct web_req *r, struct web_resp *w, struct decide_form *f, long long *picked, size_t npicked)
 {
 	struct buf *b = &w->body;
@@ -52,25 +87,24 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 	size_t i;
 	const char *action = f ? f->action : NULL;
 	const char *ct = r->conn ? query_get(r, "ct") : NULL, *nam = r->conn ? query_get(r, "nam") : NULL;
+	long long year = number_arg(nam, 1900, 9999), after = number_arg(r->conn ? query_get(r, "sau") : NULL, 1, INT64_MAX);
 
 	if (!r->me.unit) {
 		page_error(r, w, 400, "Xét duyệt", "Tài khoản của bạn không thuộc đơn vị nào.");
 		return;
 	}
-	req = json_pack("{s:s,s:s}", "op", OP_PROPOSALS_LIST, "stage", r->me.unit);
+	if (year < 0 || after < 0) {
+		page_error(r, w, 400, "Xét duyệt", year < 0 ? "Năm phải là một số, ví dụ 2024."
+				  : "Địa chỉ trang không đúng; hãy mở lại trang Xét duyệt.");
+		return;
+	}
+	req = json_pack("{s:s,s:s,s:b}", "op", OP_PROPOSALS_LIST, "stage", r->me.unit, "with_dossier", 1);
 	if (ct && *ct)
 		json_object_set_new(req, "programme", json_string(ct));
-	if (nam && *nam) {
-		char *end;
-		long long y = strtoll(nam, &end, 10);
-
-		if (*end || y < 1900 || y > 9999) {
-			json_decref(req);
-			page_error(r, w, 400, "Xét duyệt", "Năm phải là một số, ví dụ 2024.");
-			return;
-		}
-		json_object_set_new(req, "year", json_integer(y));
-	}
+	if (year)
+		json_object_set_new(req, "year", json_integer(year));
+	if (after)
+		json_object_set_new(req, "after", json_integer(after));
 	list = web_call(r, req);
 	if (!reply_ok(list)) {
 		page_daemon_error(r, w, list);
@@ -89,7 +123,8 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 		"<div class=\"field\"><label for=\"nam\">Năm</label><input id=\"nam\" name=\"nam\" type=\"number\" value=\"%s\"></div>"
 		"<div class=\"field\"><button type=\"submit\">Lọc</button></div></form>\n", ct ? ct : "", nam ? nam : "");
 	if (!json_array_size(json_object_get(list, "proposals"))) {
-		hput(b, "<p class=\"empty\">Không có hồ sơ nào đang chờ đơn vị xét duyệt.</p>\n");
+		hput(b, "<p class=\"empty\">Không có hồ sơ nào%R đang chờ đơn vị xét duyệt.</p>\n", after ? " tiếp theo" : "");
+		pager(b, ct, nam, list, after);
 		page_end(w);
 		json_decref(list);
 		return;
@@ -103,14 +138,11 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 		long long id = ji(o, "id");
 		int was = 0;
 		char due[32];
-		json_t *show, *a;
+		json_t *a = json_object_get(o, "assessment");
 
 		for (size_t k = 0; k < npicked; k++)
 			was |= picked[k] == id;
 		time_text(js(o, "due_at"), due, sizeof(due));
-		show = i < INLINE_SHOWN ? web_call(r, json_pack("{s:s,s:I}", "op", OP_PROPOSAL_SHOW, "proposal", (json_int_t)id))
-					: NULL;
-		a = json_object_get(json_object_get(show, "proposal"), "assessment");
 		hput(b, "<article class=\"proposal\"><h2 class=\"pick\"><input type=\"checkbox\" name=\"ho_so\" id=\"hs-%lld\" value=\"%lld\"%R>"
 			"<label for=\"hs-%lld\">Hồ sơ số %lld: %s — %s năm %lld</label></h2>"
 			"<dl class=\"facts\"><dt>Đơn vị đề nghị</dt><dd>%s</dd><dt>Đối tượng</dt><dd>%s</dd>"
@@ -127,16 +159,9 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 			     json_is_true(json_object_get(a, "passed")) ? "good" : "bad",
 			     json_is_true(json_object_get(a, "passed")) ? "đạt" : "chưa đạt");
 		}
-		hput(b, "</dl>");
-		if (reply_ok(show)) {
-			hput(b, "<details class=\"more\"><summary>Hồ sơ, điểm và lịch sử</summary>");
-			proposal_details(b, json_object_get(show, "proposal"));
-			hput(b, "</details>");
-		} else {
-			hput(b, "<p><a href=\"/de-nghi/%lld\">Xem hồ sơ, điểm và lịch sử</a></p>", id);
-		}
-		json_decref(show);
-		hput(b, "</article>\n");
+		hput(b, "</dl><details class=\"more\"><summary>Hồ sơ, điểm và lịch sử</summary>");
+		proposal_details(b, o);
+		hput(b, "</details></article>\n");
 	}
 	hput(b, "</fieldset>\n<fieldset class=\"decision\"><legend>Quyết định cho các hồ sơ đã chọn</legend>"
 		"<div class=\"field choices%R\" role=\"radiogroup\" aria-label=\"Thao tác\">",
@@ -167,6 +192,7 @@ static void decide_page(struct web_req *r, struct web_resp *w, struct decide_for
 		"<input id=\"ngay_qd\" name=\"ngay_qd\" type=\"date\" value=\"%s\"></div>"
 		"<p><button type=\"submit\">Thực hiện cho các hồ sơ đã chọn</button></p></fieldset></form>\n",
 	     f && f->decision_date ? f->decision_date : "");
+	pager(b, ct, nam, list, after);
 	page_end(w);
 	json_decref(list);
 }

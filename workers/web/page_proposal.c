@@ -146,6 +146,66 @@ static void top_err(struct buf *b, const struct prop_err *e)
 	hput(b, "</div>\n");
 }
 
+/* dossier_read - the posted scores and dossier file names into *scores and *names (the
+ * caller's), their errors into e; -1 when there is one */
+static int dossier_read(struct web_req *r, struct prop_err *e, json_t **scores, json_t **names)
+{
+	const char *text = form_get(r, "diem"), *why = NULL;
+
+	*scores = NULL;
+	if (text && *text && !(*scores = parse_scores(text, &why)))
+		e->scores = why;
+	*names = dossier_names(r, &why);
+	if (why)
+		e->files = why;
+	return e->scores || e->files ? -1 : 0;
+}
+
+/* dossier_send - req (stolen) with the posted scores, note and files (scores and names
+ * stolen, either may be NULL); the daemon's reply */
+static json_t *dossier_send(struct web_req *r, json_t *req, json_t *scores, json_t *names)
+{
+	const char *note = form_get(r, "ghi_chu");
+
+	if (scores)
+		json_object_set_new(req, "scores", scores);
+	if (note && *note)
+		json_object_set_new(req, "note", json_string(note));
+	if (!names)
+		return web_call(r, req);
+	json_object_set_new(req, "files", names);
+	return web_call_files(r, req, "tep");
+}
+
+/* refused_status - the HTTP status of a refusal: 403 when not permitted, else 400 */
+static int refused_status(json_t *reply)
+{
+	return !strcmp(reply_code(reply), ERR_NOT_PERMITTED) || !strcmp(reply_code(reply), ERR_FORBIDDEN) ? 403 : 400;
+}
+
+/* dossier_fields - what both proposal forms ask (the one creating a proposal, the one
+ * sending a draft or a returned one): the scores, the dossier files and a note, each with
+ * its error next to it and kept from the post; correcting: the labels say an empty field
+ * keeps what the proposal has */
+static void dossier_fields(struct web_req *r, struct buf *b, const struct prop_err *e, int correcting)
+{
+	const char *v = form_get(r, "diem");
+
+	hput(b, "<div class=\"field%R\"><label for=\"diem\">%R (mỗi dòng một tiêu chí, ví dụ: TC1 = 30%R)</label>"
+		"<textarea id=\"diem\" name=\"diem\" rows=\"4\" aria-describedby=\"loi-diem\">%s</textarea>",
+	     e && e->scores ? " has-error" : "", correcting ? "Điểm sửa lại" : "Tự chấm điểm",
+	     correcting ? "; để trống: giữ nguyên" : "", v ? v : "");
+	ferr(b, "loi-diem", e ? e->scores : NULL);
+	hput(b, "</div><div class=\"field%R\"><label for=\"tep\">%R</label>"
+		"<input id=\"tep\" name=\"tep\" type=\"file\" multiple aria-describedby=\"loi-tep\">",
+	     e && e->files ? " has-error" : "", correcting ? "Tệp hồ sơ đã sửa (để trống: giữ hồ sơ hiện tại)"
+	     : "Tệp hồ sơ (tờ trình, báo cáo tự đánh giá, bảng tổng hợp)");
+	ferr(b, "loi-tep", e ? e->files : NULL);
+	v = form_get(r, "ghi_chu");
+	hput(b, "</div><div class=\"field\"><label for=\"ghi_chu\">Ghi chú (không bắt buộc)</label>"
+		"<textarea id=\"ghi_chu\" name=\"ghi_chu\" rows=\"2\">%s</textarea></div>", v ? v : "");
+}
+
 static void list_page(struct web_req *r, struct web_resp *w, const struct prop_err *e)
 {
 	struct buf *b = &w->body;
@@ -199,22 +259,12 @@ static void list_page(struct web_req *r, struct web_resp *w, const struct prop_e
 		"chính đơn vị)</label><input id=\"doi_tuong\" name=\"doi_tuong\" type=\"text\" value=\"%s\" aria-describedby=\"loi-dt\">",
 	     e && e->nominee ? " has-error" : "", v ? v : "");
 	ferr(b, "loi-dt", e ? e->nominee : NULL);
-	v = form_get(r, "diem");
-	hput(b, "</div><div class=\"field%R\"><label for=\"diem\">Tự chấm điểm (mỗi dòng một tiêu chí, ví dụ: TC1 = 30)</label>"
-		"<textarea id=\"diem\" name=\"diem\" rows=\"4\" aria-describedby=\"loi-diem\">%s</textarea>",
-	     e && e->scores ? " has-error" : "", v ? v : "");
-	ferr(b, "loi-diem", e ? e->scores : NULL);
-	hput(b, "</div><div class=\"field%R\"><label for=\"tep\">Tệp hồ sơ (tờ trình, báo cáo tự đánh giá, bảng tổng hợp)</label>"
-		"<input id=\"tep\" name=\"tep\" type=\"file\" multiple aria-describedby=\"loi-tep\">",
-	     e && e->files ? " has-error" : "");
-	ferr(b, "loi-tep", e ? e->files : NULL);
-	v = form_get(r, "ghi_chu");
-	hput(b, "</div><div class=\"field\"><label for=\"ghi_chu\">Ghi chú (không bắt buộc)</label>"
-		"<textarea id=\"ghi_chu\" name=\"ghi_chu\" rows=\"2\">%s</textarea></div>"
-		"<div class=\"field choices\"><label for=\"gui\"><input type=\"checkbox\" id=\"gui\" name=\"gui\" value=\"1\"%R> "
+	hput(b, "</div>");
+	dossier_fields(r, b, e, 0);
+	hput(b, "<div class=\"field choices\"><label for=\"gui\"><input type=\"checkbox\" id=\"gui\" name=\"gui\" value=\"1\"%R> "
 		"Gửi xét duyệt ngay (bỏ chọn: lưu bản nháp)</label></div>"
 		"<p><button type=\"submit\">Tạo hồ sơ</button></p></form>\n",
-	     v ? v : "", !r->nfields || form_get(r, "gui") ? " checked" : "");
+	     !r->nfields || form_get(r, "gui") ? " checked" : "");
 	page_end(w);
 	json_decref(list);
 }
@@ -228,10 +278,10 @@ void page_proposal_create(struct web_req *r, struct web_resp *w)
 {
 	struct prop_err e = { 0 };
 	const char *programme = form_get(r, "chuong_trinh"), *year = form_get(r, "nam"), *nominee = form_get(r, "doi_tuong");
-	const char *scores_text = form_get(r, "diem"), *note = form_get(r, "ghi_chu"), *why = NULL;
-	json_t *scores = NULL, *names, *req, *reply;
+	json_t *scores, *names, *req, *reply;
 	char *end = NULL;
 	long long y = year ? strtoll(year, &end, 10) : 0;
+	int bad;
 
 	if (!r->me.unit) {
 		page_error(r, w, 400, "Đề nghị", "Tài khoản của bạn không thuộc đơn vị nào.");
@@ -241,12 +291,8 @@ void page_proposal_create(struct web_req *r, struct web_resp *w)
 		e.programme = "Hãy nhập mã danh hiệu.";
 	if (!year || !*year || *end || y < 2000 || y > 2100)
 		e.year = "Hãy nhập năm, ví dụ 2024.";
-	if (scores_text && *scores_text && !(scores = parse_scores(scores_text, &why)))
-		e.scores = why;
-	names = dossier_names(r, &why);
-	if (why)
-		e.files = why;
-	if (e.programme || e.year || e.scores || e.files) {
+	bad = dossier_read(r, &e, &scores, &names);
+	if (bad || e.programme || e.year) {
 		e.top = "Hồ sơ chưa được gửi; xem lỗi bên dưới.";
 		w->status = 400;
 		list_page(r, w, &e);
@@ -258,15 +304,9 @@ void page_proposal_create(struct web_req *r, struct web_resp *w)
 			r->me.unit);
 	if (nominee && *nominee)
 		json_object_set_new(req, "nominee_name", json_string(nominee));
-	if (scores)
-		json_object_set_new(req, "scores", scores);
-	if (note && *note)
-		json_object_set_new(req, "note", json_string(note));
 	if (form_get(r, "gui"))
 		json_object_set_new(req, "submit", json_true());
-	if (names)
-		json_object_set_new(req, "files", names);
-	reply = names ? web_call_files(r, req, "tep") : web_call(r, req);
+	reply = dossier_send(r, req, scores, names);
 	if (reply_ok(reply)) {
 		struct buf lb = { 0 };
 
@@ -276,7 +316,7 @@ void page_proposal_create(struct web_req *r, struct web_resp *w)
 		free(lb.p);
 	} else {
 		place_err(&e, reply);
-		w->status = !strcmp(reply_code(reply), ERR_NOT_PERMITTED) || !strcmp(reply_code(reply), ERR_FORBIDDEN) ? 403 : 400;
+		w->status = refused_status(reply);
 		list_page(r, w, &e);
 	}
 	json_decref(reply);
@@ -295,7 +335,7 @@ static void one_page(struct web_req *r, struct web_resp *w, const struct prop_er
 	struct buf *b = &w->body;
 	long long id = arg_id(r);
 	json_t *reply, *p;
-	const char *state, *v;
+	const char *state;
 	char due[32];
 
 	if (!id) {
@@ -330,19 +370,8 @@ static void one_page(struct web_req *r, struct web_resp *w, const struct prop_er
 		top_err(b, e);
 		hput(b, "<form method=\"post\" enctype=\"multipart/form-data\" action=\"/de-nghi/%lld\">", id);
 		hidden_csrf(r, b);
-		v = form_get(r, "diem");
-		hput(b, "<div class=\"field%R\"><label for=\"diem\">Điểm sửa lại (mỗi dòng một tiêu chí, ví dụ: TC1 = 30; để trống: giữ nguyên)</label>"
-			"<textarea id=\"diem\" name=\"diem\" rows=\"4\" aria-describedby=\"loi-diem\">%s</textarea>",
-		     e && e->scores ? " has-error" : "", v ? v : "");
-		ferr(b, "loi-diem", e ? e->scores : NULL);
-		hput(b, "</div><div class=\"field%R\"><label for=\"tep\">Tệp hồ sơ đã sửa (để trống: giữ hồ sơ hiện tại)</label>"
-			"<input id=\"tep\" name=\"tep\" type=\"file\" multiple aria-describedby=\"loi-tep\">",
-		     e && e->files ? " has-error" : "");
-		ferr(b, "loi-tep", e ? e->files : NULL);
-		v = form_get(r, "ghi_chu");
-		hput(b, "</div><div class=\"field\"><label for=\"ghi_chu\">Ghi chú (không bắt buộc)</label>"
-			"<textarea id=\"ghi_chu\" name=\"ghi_chu\" rows=\"2\">%s</textarea></div>"
-			"<p><button type=\"submit\">Gửi xét duyệt</button></p></form>\n", v ? v : "");
+		dossier_fields(r, b, e, 1);
+		hput(b, "<p><button type=\"submit\">Gửi xét duyệt</button></p></form>\n");
 	}
 	hput(b, "<p><a href=\"/de-nghi\">Các hồ sơ của đơn vị</a></p>\n");
 	page_end(w);
@@ -358,19 +387,13 @@ void page_proposal_submit(struct web_req *r, struct web_resp *w)
 {
 	struct prop_err e = { 0 };
 	long long id = arg_id(r);
-	const char *scores_text = form_get(r, "diem"), *note = form_get(r, "ghi_chu"), *why = NULL;
-	json_t *scores = NULL, *names, *req, *reply;
+	json_t *scores, *names, *reply;
 
 	if (!id) {
 		page_error(r, w, 404, "Đề nghị", "Không có hồ sơ đề nghị này.");
 		return;
 	}
-	if (scores_text && *scores_text && !(scores = parse_scores(scores_text, &why)))
-		e.scores = why;
-	names = dossier_names(r, &why);
-	if (why)
-		e.files = why;
-	if (e.scores || e.files) {
+	if (dossier_read(r, &e, &scores, &names)) {
 		e.top = "Hồ sơ chưa được gửi; xem lỗi bên dưới.";
 		w->status = 400;
 		one_page(r, w, &e);
@@ -378,14 +401,7 @@ void page_proposal_submit(struct web_req *r, struct web_resp *w)
 		json_decref(names);
 		return;
 	}
-	req = json_pack("{s:s,s:I}", "op", OP_PROPOSAL_SUBMIT, "proposal", (json_int_t)id);
-	if (scores)
-		json_object_set_new(req, "scores", scores);
-	if (note && *note)
-		json_object_set_new(req, "note", json_string(note));
-	if (names)
-		json_object_set_new(req, "files", names);
-	reply = names ? web_call_files(r, req, "tep") : web_call(r, req);
+	reply = dossier_send(r, json_pack("{s:s,s:I}", "op", OP_PROPOSAL_SUBMIT, "proposal", (json_int_t)id), scores, names);
 	if (reply_ok(reply)) {
 		struct buf lb = { 0 };
 
@@ -394,7 +410,7 @@ void page_proposal_submit(struct web_req *r, struct web_resp *w)
 		free(lb.p);
 	} else {
 		place_err(&e, reply);
-		w->status = !strcmp(reply_code(reply), ERR_NOT_PERMITTED) || !strcmp(reply_code(reply), ERR_FORBIDDEN) ? 403 : 400;
+		w->status = refused_status(reply);
 		one_page(r, w, &e);
 	}
 	json_decref(reply);
