@@ -10,11 +10,13 @@
      past thidua-web's figure the client itself goes.
   2. A 25 MiB upload through thidua-web by curl, timed from the request's first byte to the
      receipt (report.submit has the files on disk, fsynced, before it answers), against
-     `dd conv=fsync` writing the same bytes into the daemon's state directory (same disk).
+     `dd conv=fsync` writing the same bytes into the daemon's state directory (same disk),
+     alternated: dd, upload, dd, ... dd; each upload against the mean of the dd before it and
+     the dd after it, the median of 7.
   3. Resident memory: thidua-web's peak while serving the 200 sessions (target <= 10 MB),
      thiduad's peak during the 25 MiB upload (target <= 64 MB), sampled every 10 ms.
 
-Figures, not pass/fail.  bench/web.py [--sessions 200] [--seconds 5] [--threads 4] [--uploads 3]
+Figures, not pass/fail.  bench/web.py [--sessions 200] [--seconds 5] [--threads 4] [--uploads 7]
 (BUILD: where bench/webload was built, default build/normal; THIDUA_BIN: bin/)
 """
 import argparse
@@ -185,7 +187,7 @@ def main():
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--uploads", type=int, default=3, help="25 MiB uploads through thidua-web (best and median)")
+    ap.add_argument("--uploads", type=int, default=7, help="25 MiB uploads through thidua-web, alternated with dd (median)")
     a = ap.parse_args()
     if not os.access(os.path.join(BUILD, "bench", "webload"), os.X_OK):
         raise SystemExit(f"build {BUILD}/bench/webload first: make {BUILD}/bench/webload")
@@ -247,15 +249,21 @@ def main():
         src = os.path.join(tmp, "upload.bin")
         with open(src, "wb") as fp:
             fp.write(data)
-        dd_times = []
-        for _ in range(3):
+        # dd and the upload alternate, dd, upload, dd, ... dd, so that both meet the disk in
+        # the same state (its writeback varies by 3x from one second to the next here): each
+        # upload is set against the mean of the dd before it and the dd after it
+        def dd_once():
             dst = os.path.join(d.dir, "dd-test.bin")
             t0 = time.monotonic()
             subprocess.run(["dd", f"if={src}", f"of={dst}", "bs=1M", "conv=fsync"], check=True,
                            capture_output=True)
             dd_times.append(time.monotonic() - t0)
             os.unlink(dst)
-        up_times, daemon_peak, daemon_idle = [], 0, rss_kib(d.proc.pid)
+
+        dd_times, up_times, daemon_peak, daemon_idle = [], [], 0, rss_kib(d.proc.pid)
+        with open(src, "wb") as fp:
+            fp.write(data)
+        dd_once()
         for i in range(a.uploads):
             # other bytes each time: the same ones again would find their stored copy
             # (hashed again, not written and flushed)
@@ -274,8 +282,9 @@ def main():
             number = location.split("/bien-nhan/")[1].split("?")[0]
             got = d.call("report.receipt", number=number)["receipt"]["files"][0]
             assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["size"] == len(data), got
+            dd_once()
         # the gateway's part alone: the same upload with a CSRF token that does not match,
-        # refused once the whole body is read, parsed and spooled
+        # refused once the whole body is read, parsed and sent on (the uploads then cancelled)
         gw_times = []
         for i in range(3):
             clerk = Browser(g.port)
@@ -294,14 +303,17 @@ def main():
                        period="2024", **{"as": CLERK})
             api_times.append(time.monotonic() - t0)
             assert r["ok"], r
-        up, dd = min(up_times), min(dd_times)
-        print(f"25 MiB upload through thidua-web by curl, acknowledged (receipt, SHA-256 checked): best of "
-              f"{len(up_times)} {up:.3f} s, median {sorted(up_times)[len(up_times) // 2]:.3f} s "
+        med = lambda v: sorted(v)[len(v) // 2]
+        ratios = [u / ((dd_times[i] + dd_times[i + 1]) / 2) for i, u in enumerate(up_times)]
+        print(f"25 MiB upload through thidua-web by curl, acknowledged (receipt, SHA-256 checked): median of "
+              f"{len(up_times)} {med(up_times):.3f} s, best {min(up_times):.3f} s "
               f"({', '.join(f'{x:.3f}' for x in up_times)})")
-        print(f"dd bs=1M conv=fsync of the same 25 MiB into the state directory: best of 3 {dd:.3f} s "
-              f"({', '.join(f'{x:.3f}' for x in dd_times)})")
-        print(f"  upload / dd = {up / dd:.2f} (target <= 1.5)")
-        print(f"  its parts, one after the other: thidua-web reading, parsing and spooling the body "
+        print(f"dd bs=1M conv=fsync of the same 25 MiB into the state directory, before, between and after them: "
+              f"median {med(dd_times):.3f} s, best {min(dd_times):.3f} s ({', '.join(f'{x:.3f}' for x in dd_times)})")
+        print(f"  upload / dd (each upload against the dd before and after it): median {med(ratios):.2f} "
+              f"({', '.join(f'{x:.2f}' for x in ratios)}); best upload / best dd {min(up_times) / min(dd_times):.2f} "
+              f"(target <= 1.5)")
+        print(f"  its parts, one after the other: thidua-web reading, parsing and sending on the body "
               f"(refused by its CSRF check after) best of 3 {min(gw_times):.3f} s; thiduad's report.submit of "
               f"the same bytes on its api socket best of 3 {min(api_times):.3f} s")
         print(f"thiduad resident memory: peak during the 25 MiB uploads {daemon_peak / 1024:.1f} MiB "
