@@ -37,6 +37,7 @@
 
 static const char *sock_path;
 static pthread_key_t conn_key;	/* closes a thread's connection when the thread ends */
+static pthread_key_t stash_key;	/* frees a thread's stash when the thread ends */
 static _Thread_local struct zmtp *tconn;
 static _Thread_local unsigned long tseq;
 
@@ -77,7 +78,7 @@ void web_daemon_init(void)
 		fatal("the endpoint %s is not the daemon's web socket: it must be ipc://PATH (daemon.web)",
 		      web_opts.endpoint);
 	sock_path = web_opts.endpoint + 6;
-	if (pthread_key_create(&conn_key, conn_end) != 0)
+	if (pthread_key_create(&conn_key, conn_end) != 0 || pthread_key_create(&stash_key, free) != 0)
 		fatal("pthread_key_create failed");
 }
 
@@ -188,6 +189,7 @@ static int stash_add(const char *id)
 	if (!stash) {
 		stash_max = (size_t)web_opts.max_connections * WEB_UPLOAD_WINDOW;
 		stash = xcalloc(stash_max, sizeof(*stash));
+		pthread_setspecific(stash_key, stash);
 	}
 	if (nstash == stash_max)
 		return -1;
