@@ -226,3 +226,31 @@ def test_a_replayed_submission_does_not_take_its_uploads():
         eq(r2["receipt"]["number"], r1["receipt"]["number"], "the first receipt")
         eq(staged(d), [up2], "the second upload is still open")
         ok(d.call("upload.cancel", upload=up2, **LAN))
+
+
+def test_a_full_disk_refuses_a_part_and_the_upload_goes_on_once_there_is_room():
+    from test_robustness import _daemon_on_tmpfs
+    with _daemon_on_tmpfs(4 * MiB, "test_a_full_disk_refuses_a_part_and_the_upload_goes_on_once_there_is_room") as (d, mnt):
+        if not d:
+            return
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb") as fp:
+            fp.write(os.urandom(2 * MiB))
+        up = ok(d.call("upload.open", **LAN))["upload"]
+        data, size, refused = os.urandom(4 * MiB), 0, None
+        while size < len(data):
+            r = d.call("upload.append", files=(("p", data[size:size + 256 * 1024]),), upload=up, offset=size, **LAN)
+            if not r["ok"]:
+                refused = r
+                break
+            size = r["size"]
+        assert refused, "the 4 MB disk never filled up"
+        e = err(refused, "storage_full")
+        assert f"still has {size} bytes" in e["message"], e
+        eq(os.path.getsize(os.path.join(d.dir, "uploads", up)), size, "cut back to what was acknowledged")
+        os.unlink(filler)
+        while size < 3 * MiB:
+            size = ok(d.call("upload.append", files=(("p", data[size:size + 256 * 1024]),), upload=up, offset=size,
+                             **LAN))["size"]
+        r = ok(submit(d, "XA-ANPHU", [up], ["báo cáo.pdf"], **LAN))["receipt"]["files"][0]
+        eq((r["size"], r["sha256"]), (size, hashlib.sha256(data[:size]).hexdigest()), "the bytes acknowledged, stored")
