@@ -16,7 +16,7 @@ struct request;
 #define UPLOADS_PER_PRINCIPAL 64	/* open at once by one principal: a request's files */
 #define UPLOADS_BYTES_FACTOR 8		/* all open uploads hold at most 8 x max_request_bytes
 					 * (one principal's, max_request_bytes: what a request takes) */
-#define UPLOAD_RATE_COST (1.0 / 16)	/* an upload op counts as this much of a request
+#define UPLOAD_RATE_COST (1.0 / 64)	/* an upload op counts as this much of a request
 					 * against daemon.requests_per_second */
 #define UPLOAD_IDLE_SECONDS 900		/* an upload nobody appended to for this long is dropped */
 

@@ -176,13 +176,13 @@ def test_limits_cancel_and_idle_uploads():
         eq(staged(d), [], "all gone")
 
 
-def test_an_upload_op_counts_as_a_sixteenth_of_a_request():
+def test_an_upload_op_counts_as_a_64th_of_a_request():
     with tempfile.TemporaryDirectory() as tmp, \
             Daemon(config=config(tmp, "  requests_per_second = 2;"), start_at=START) as d:
         up = ok(d.call("upload.open", **LAN))["upload"]
-        for i in range(30):	# 31/16 of a request: within the burst of 2
+        for i in range(120):	# 121/64 of a request: within the burst of 2
             ok(d.call("upload.append", files=(("p", b"s"),), upload=up, offset=i, **LAN))
-        more = [d.call("upload.append", files=(("p", b"s"),), upload=up, offset=30 + i, **LAN) for i in range(60)]
+        more = [d.call("upload.append", files=(("p", b"s"),), upload=up, offset=120 + i, **LAN) for i in range(200)]
         assert any(r.get("error", {}).get("code") == "rate_limited" for r in more), more
         for i in range(3):	# whole requests are counted whole
             r = d.call("status", **LAN)

@@ -30,8 +30,8 @@
 #define WEB_MAX_FIELDS 64
 #define WEB_MAX_FILES 64
 #define WEB_FORM_BYTES (64 * 1024)	/* all the text fields of one form together */
-#define WEB_PART_BYTES (1024 * 1024)	/* a part of an upload sent to the daemon */
-#define WEB_UPLOAD_WINDOW 4		/* parts sent before the oldest one's reply is awaited */
+#define WEB_PART_BYTES (256 * 1024)	/* a part of an upload sent to the daemon */
+#define WEB_UPLOAD_WINDOW 8		/* parts sent before the oldest one's reply is awaited */
 
 /* the options, set by main() before the server starts, read-only afterwards */
 struct web_opts {

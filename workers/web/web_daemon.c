@@ -186,13 +186,15 @@ static struct stash *stash_find(const char *id)
 /* stash_add - id awaited; -1 when the thread already awaits as many as it may */
 static int stash_add(const char *id)
 {
-	if (!stash) {
-		stash_max = (size_t)web_opts.max_connections * WEB_UPLOAD_WINDOW;
-		stash = xcalloc(stash_max, sizeof(*stash));
+	size_t most = (size_t)web_opts.max_connections * WEB_UPLOAD_WINDOW;
+
+	if (nstash == stash_max) {	/* grown as uploads come at once: most are one at a time */
+		if (stash_max == most)
+			return -1;
+		stash_max = stash_max ? (2 * stash_max < most ? 2 * stash_max : most) : WEB_UPLOAD_WINDOW;
+		stash = xrealloc(stash, stash_max * sizeof(*stash));
 		pthread_setspecific(stash_key, stash);
 	}
-	if (nstash == stash_max)
-		return -1;
 	xstrlcpy(stash[nstash].id, id, sizeof(stash[nstash].id));
 	stash[nstash++].reply = NULL;
 	return 0;
