@@ -37,7 +37,7 @@ os.environ.setdefault("THIDUA_BIN", os.path.join(ROOT, os.environ.get("BIN", "bi
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build", "normal"))
 
 from harness import free_port  # noqa: E402
-from webclient import Browser, Gateway, daemon_with_accounts, wait_http  # noqa: E402
+from webclient import Browser, Gateway, daemon_with_accounts  # noqa: E402
 
 START = "2024-11-10T09:00:00+07:00"
 CLERK, CLERK_PW = "nguyen.thi.lan", "mật khẩu của Lan 2024"

@@ -176,6 +176,24 @@ def eq(got, want, what=""):
         raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
+def ok(r):
+    """a reply that says ok (returned), else the test fails with it"""
+    assert r["ok"], r
+    return r
+
+
+def refusal(r, code):
+    """a refusal with this error code: its error object"""
+    assert not r["ok"], r
+    eq(r["error"]["code"], code, r["error"]["message"])
+    return r["error"]
+
+
+def err(r, code):
+    """a refusal with this error code: its message"""
+    return refusal(r, code)["message"]
+
+
 def free_port():
     """A tcp port on loopback that nothing listens on now."""
     import socket

@@ -2,7 +2,6 @@
 as dates, numbers as numbers, percentages as percentages), --csv --excel for Excel's vi-VN
 locale, and units and nominations imported from .xlsx with errors naming sheet, row and cell."""
 import datetime
-import io
 import json
 import os
 import subprocess
@@ -16,11 +15,6 @@ from harness import ROOT, Daemon, eq
 DOC = "Báo cáo kết quả năm 2024 — xã An Phú".encode()
 NOW = "xuất lúc 03/03/2025 09:00:00 (UTC+07:00)"
 HAMLETS = ["AP-PHD-PHULOI", "AP-PHD-PHUHIEP", "AP-PHD-PHUTHUAN"]
-
-
-def ok(r):
-    assert r["ok"], r
-    return r
 
 
 def build_dir():

@@ -5,24 +5,13 @@ import signal
 import sqlite3
 import threading
 
-from harness import CONFIG_2025, Daemon, eq
+from harness import CONFIG_2025, Daemon, eq, ok, err
 
 DOC = "Báo cáo kết quả năm 2024 — xã Phú Hòa Đông".encode()
 
 
 def submit(d, unit, report="BC-NAM", period="2024", files=(("báo cáo.pdf", DOC),), **kw):
     return d.call("report.submit", files=files, unit=unit, report=report, period=period, **kw)
-
-
-def ok(r):
-    assert r["ok"], r
-    return r
-
-
-def err(r, code):
-    assert not r["ok"], r
-    eq(r["error"]["code"], code, r["error"]["message"])
-    return r["error"]["message"]
 
 
 def test_obligations_follow_the_plan():

@@ -12,22 +12,11 @@ import json
 import os
 import sqlite3
 
-from harness import Daemon, eq
+from harness import Daemon, eq, ok, err
 
 DOSSIER = "Tờ trình đề nghị công nhận".encode()
 ALL_MET = ["--score", "TC1=yes", "--score", "TC2=yes", "--score", "TC3=yes", "--score", "TC4=yes", "--score", "TC5=yes"]
 HAMLETS = ["AP-PHD-PHULOI", "AP-PHD-PHUHIEP", "AP-PHD-PHUTHUAN"]
-
-
-def ok(r):
-    assert r["ok"], r
-    return r
-
-
-def err(r, code):
-    assert not r["ok"], r
-    eq(r["error"]["code"], code, r["error"]["message"])
-    return r["error"]["message"]
 
 
 def as_(name, *args):

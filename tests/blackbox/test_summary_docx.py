@@ -9,16 +9,11 @@ import subprocess
 import tempfile
 import zipfile
 
-from harness import ROOT, Daemon, eq
+from harness import ROOT, Daemon, eq, ok
 
 ALL_MET = {f"TC{i}": True for i in range(1, 6)}
 SIGNER = "Nguyễn Văn <An> & \"Bình\""
 MM = 36000  # EMU per millimetre
-
-
-def ok(r):
-    assert r["ok"], r
-    return r
 
 
 def a_2024_cycle(d):

@@ -8,20 +8,9 @@ import os
 import subprocess
 import tempfile
 
-from harness import BIN, CONFIG, Daemon, eq, write
+from harness import BIN, CONFIG, Daemon, eq, write, ok, err
 
 DOC = "Báo cáo".encode()
-
-
-def ok(r):
-    assert r["ok"], r
-    return r
-
-
-def err(r, code):
-    assert not r["ok"], r
-    eq(r["error"]["code"], code, r["error"]["message"])
-    return r["error"]["message"]
 
 
 def submit(d, unit, report, period, **kw):

@@ -5,23 +5,12 @@ import json
 import os
 import tempfile
 
-from harness import CONFIG, Daemon, eq, write
+from harness import CONFIG, Daemon, eq, ok, refusal, write
 
 START = "2024-11-10T09:00:00+07:00"
 LAN = {"as": "nguyen.thi.lan"}		# a clerk of XA-ANPHU
 NAM = {"as": "huynh.van.nam"}		# a clerk of XA-PHUHOADONG
 MiB = 1 << 20
-
-
-def ok(r):
-    assert r["ok"], r
-    return r
-
-
-def err(r, code):
-    assert not r["ok"], r
-    eq(r["error"]["code"], code, r["error"]["message"])
-    return r["error"]
 
 
 def send(d, data, part=MiB, who=LAN):
@@ -69,7 +58,7 @@ def test_a_large_file_sent_in_parts_is_stored_as_one_and_reads_back():
             eq(fp.read() == data, True, "the stored file is the bytes sent")
         eq(staged(d), [], "nothing left staged")
         # used: a second request cannot name it
-        err(submit(d, "XA-ANPHU", [up], ["again.pdf"], **LAN), "unknown_upload")
+        refusal(submit(d, "XA-ANPHU", [up], ["again.pdf"], **LAN), "unknown_upload")
         # the same content sent again is stored once
         up2 = send(d, data, part=2 * MiB)
         ok(submit(d, "XA-ANPHU", [up2], ["bản 2.pdf"], **LAN))
@@ -92,17 +81,17 @@ def test_parts_out_of_order_and_bad_parts_change_nothing():
     with Daemon(start_at=START) as d:
         up = ok(d.call("upload.open", **LAN))["upload"]
         ok(d.call("upload.append", files=(("p", b"x" * 1000),), upload=up, offset=0, **LAN))
-        e = err(d.call("upload.append", files=(("p", b"y" * 10),), upload=up, offset=0, **LAN), "upload_offset")
+        e = refusal(d.call("upload.append", files=(("p", b"y" * 10),), upload=up, offset=0, **LAN), "upload_offset")
         eq(e["size"], 1000, "where the upload stands")
         assert "offset 1000" in e["message"], e
-        err(d.call("upload.append", files=(("p", b"y"),), upload=up, offset=2000, **LAN), "upload_offset")
-        err(d.call("upload.append", files=(("p", b""),), upload=up, offset=1000, **LAN), "empty_file")
-        err(d.call("upload.append", upload=up, offset=1000, **LAN), "invalid_field")
-        err(d.call("upload.append", files=(("p", b"a"), ("q", b"b")), upload=up, offset=1000, **LAN), "invalid_field")
-        err(d.call("upload.append", files=(("p", b"a"),), upload=up, offset=-1, **LAN), "invalid_field")
-        err(d.call("upload.append", files=(("p", b"a"),), upload=up, **LAN), "missing_field")
-        err(d.call("upload.append", files=(("p", b"a"),), offset=1000, **LAN), "missing_field")
-        err(d.call("upload.append", files=(("p", b"a"),), upload="0" * 32, offset=0, **LAN), "unknown_upload")
+        refusal(d.call("upload.append", files=(("p", b"y"),), upload=up, offset=2000, **LAN), "upload_offset")
+        refusal(d.call("upload.append", files=(("p", b""),), upload=up, offset=1000, **LAN), "empty_file")
+        refusal(d.call("upload.append", upload=up, offset=1000, **LAN), "invalid_field")
+        refusal(d.call("upload.append", files=(("p", b"a"), ("q", b"b")), upload=up, offset=1000, **LAN), "invalid_field")
+        refusal(d.call("upload.append", files=(("p", b"a"),), upload=up, offset=-1, **LAN), "invalid_field")
+        refusal(d.call("upload.append", files=(("p", b"a"),), upload=up, **LAN), "missing_field")
+        refusal(d.call("upload.append", files=(("p", b"a"),), offset=1000, **LAN), "missing_field")
+        refusal(d.call("upload.append", files=(("p", b"a"),), upload="0" * 32, offset=0, **LAN), "unknown_upload")
         eq(os.path.getsize(os.path.join(d.dir, "uploads", up)), 1000, "only the part acknowledged")
         r = ok(submit(d, "XA-ANPHU", [up], ["x.txt"], **LAN))["receipt"]
         eq(r["files"][0]["sha256"], hashlib.sha256(b"x" * 1000).hexdigest(), "the content acknowledged")
@@ -111,22 +100,22 @@ def test_parts_out_of_order_and_bad_parts_change_nothing():
 def test_an_upload_is_its_principals_alone():
     with Daemon(start_at=START) as d:
         up = send(d, b"of Lan" * 100, **{})
-        e = err(d.call("upload.append", files=(("p", b"z"),), upload=up, offset=600, **NAM), "unknown_upload")
+        e = refusal(d.call("upload.append", files=(("p", b"z"),), upload=up, offset=600, **NAM), "unknown_upload")
         assert "huynh.van.nam" in e["message"], e
-        err(d.call("upload.cancel", upload=up, **NAM), "unknown_upload")
-        err(submit(d, "XA-PHUHOADONG", [up], ["lấy.txt"], **NAM), "unknown_upload")
-        err(d.call("upload.append", files=(("p", b"z"),), upload=up, offset=600), "unknown_upload")  # the admin too
+        refusal(d.call("upload.cancel", upload=up, **NAM), "unknown_upload")
+        refusal(submit(d, "XA-PHUHOADONG", [up], ["lấy.txt"], **NAM), "unknown_upload")
+        refusal(d.call("upload.append", files=(("p", b"z"),), upload=up, offset=600), "unknown_upload")  # the admin too
         ok(submit(d, "XA-ANPHU", [up], ["của Lan.txt"], **LAN))
 
 
 def test_bad_uploads_members_are_refused():
     with Daemon(start_at=START) as d:
         up = send(d, b"abc", **{})
-        err(submit(d, "XA-ANPHU", up, ["a.txt"], **LAN), "invalid_field")
-        err(submit(d, "XA-ANPHU", [], ["a.txt"], **LAN), "invalid_field")
-        err(submit(d, "XA-ANPHU", [7], ["a.txt"], **LAN), "invalid_field")
-        err(submit(d, "XA-ANPHU", [up, up], ["a.txt", "b.txt"], **LAN), "invalid_field")
-        e = err(raw(d, "report.submit", frames=[b"frame"], unit="XA-ANPHU", report="BC-NAM", period="2024",
+        refusal(submit(d, "XA-ANPHU", up, ["a.txt"], **LAN), "invalid_field")
+        refusal(submit(d, "XA-ANPHU", [], ["a.txt"], **LAN), "invalid_field")
+        refusal(submit(d, "XA-ANPHU", [7], ["a.txt"], **LAN), "invalid_field")
+        refusal(submit(d, "XA-ANPHU", [up, up], ["a.txt", "b.txt"], **LAN), "invalid_field")
+        e = refusal(raw(d, "report.submit", frames=[b"frame"], unit="XA-ANPHU", report="BC-NAM", period="2024",
                     files=["a.txt"], uploads=[up], **LAN), "invalid_field")
         assert "not both" in e["message"], e
         # refused before it was taken: still open
@@ -137,15 +126,15 @@ def test_bad_uploads_members_are_refused():
 def test_a_refused_request_uses_its_uploads_and_leaves_no_file():
     with Daemon(start_at=START) as d:
         up = send(d, os.urandom(2 * MiB), **{})
-        err(raw(d, "report.submit", unit="XA-ANPHU", report="BC-KHONG", period="2024", uploads=[up], files=["a.bin"], **LAN),
+        refusal(raw(d, "report.submit", unit="XA-ANPHU", report="BC-KHONG", period="2024", uploads=[up], files=["a.bin"], **LAN),
             "unknown_report")
         eq(staged(d), [], "its staged file removed")
         files = os.path.join(d.dir, "files")
         eq(os.listdir(files) if os.path.isdir(files) else [], [], "nothing stored")
-        err(submit(d, "XA-ANPHU", [up], ["a.bin"], **LAN), "unknown_upload")
+        refusal(submit(d, "XA-ANPHU", [up], ["a.bin"], **LAN), "unknown_upload")
         # an empty upload is an empty file to the op
         empty = ok(d.call("upload.open", **LAN))["upload"]
-        err(submit(d, "XA-ANPHU", [empty], ["rỗng.pdf"], **LAN), "empty_file")
+        refusal(submit(d, "XA-ANPHU", [empty], ["rỗng.pdf"], **LAN), "empty_file")
 
 
 def config(tmp, lines):
@@ -159,11 +148,11 @@ def test_limits_cancel_and_idle_uploads():
     with tempfile.TemporaryDirectory() as tmp, \
             Daemon(config=config(tmp, "  requests_per_second = 0;"), start_at=START) as d:
         ups = [ok(d.call("upload.open", **LAN))["upload"] for _ in range(64)]
-        e = err(d.call("upload.open", **LAN), "too_many_uploads")
+        e = refusal(d.call("upload.open", **LAN), "too_many_uploads")
         assert "upload.cancel" in e["message"], e
         ok(d.call("upload.open", **NAM))	# another principal has its own count
         ok(d.call("upload.cancel", upload=ups[0], **LAN))
-        err(d.call("upload.cancel", upload=ups[0], **LAN), "unknown_upload")
+        refusal(d.call("upload.cancel", upload=ups[0], **LAN), "unknown_upload")
         ok(d.call("upload.append", files=(("p", b"still here"),), upload=ups[1], offset=0, **LAN))
         ok(d.call("upload.open", **LAN))
         eq(len(staged(d)), 65, "64 of Lan's, 1 of Nam's")
@@ -172,7 +161,7 @@ def test_limits_cancel_and_idle_uploads():
         d.ctl("clock", "advance", "2m")
         eq(staged(d), [ups[1]], "the others idle for 15 minutes are gone")
         d.ctl("clock", "advance", "14m")
-        err(d.call("upload.append", files=(("p", b"?"),), upload=ups[1], offset=11, **LAN), "unknown_upload")
+        refusal(d.call("upload.append", files=(("p", b"?"),), upload=ups[1], offset=11, **LAN), "unknown_upload")
         eq(staged(d), [], "all gone")
 
 
@@ -186,7 +175,7 @@ def test_an_upload_op_counts_as_a_64th_of_a_request():
         assert any(r.get("error", {}).get("code") == "rate_limited" for r in more), more
         for i in range(3):	# whole requests are counted whole
             r = d.call("status", **LAN)
-        err(r, "rate_limited")
+        refusal(r, "rate_limited")
 
 
 def test_an_upload_over_max_request_bytes_is_refused():
@@ -196,11 +185,11 @@ def test_an_upload_over_max_request_bytes_is_refused():
             eq(up["max_bytes"], 4096, "the bound told")
             up = up["upload"]
             ok(d.call("upload.append", files=(("p", b"a" * 3000),), upload=up, offset=0, **LAN))
-            err(d.call("upload.append", files=(("p", b"b" * 1200),), upload=up, offset=3000, **LAN), "too_large")
+            refusal(d.call("upload.append", files=(("p", b"b" * 1200),), upload=up, offset=3000, **LAN), "too_large")
             ok(d.call("upload.append", files=(("p", b"b" * 1000),), upload=up, offset=3000, **LAN))
             # one principal's uploads together: what one request takes
             other = ok(d.call("upload.open", **LAN))["upload"]
-            e = err(d.call("upload.append", files=(("p", b"c" * 200),), upload=other, offset=0, **LAN), "too_large")
+            e = refusal(d.call("upload.append", files=(("p", b"c" * 200),), upload=other, offset=0, **LAN), "too_large")
             assert "max_request_bytes" in e["message"] and "upload.cancel" in e["message"], e
             send(d, b"c" * 200, who=NAM)	# another principal's are its own
             ok(submit(d, "XA-ANPHU", [up], ["a.txt"], **LAN))
@@ -213,7 +202,7 @@ def test_a_restart_drops_what_was_staged():
         d.stop()
         d.start()
         eq(staged(d), [], "emptied at start")
-        err(submit(d, "XA-ANPHU", [up], ["a.txt"], **LAN), "unknown_upload")
+        refusal(submit(d, "XA-ANPHU", [up], ["a.txt"], **LAN), "unknown_upload")
 
 
 def test_a_replayed_submission_does_not_take_its_uploads():
@@ -245,7 +234,7 @@ def test_a_full_disk_refuses_a_part_and_the_upload_goes_on_once_there_is_room():
                 break
             size = r["size"]
         assert refused, "the 4 MB disk never filled up"
-        e = err(refused, "storage_full")
+        e = refusal(refused, "storage_full")
         assert f"still has {size} bytes" in e["message"], e
         eq(os.path.getsize(os.path.join(d.dir, "uploads", up)), size, "cut back to what was acknowledged")
         os.unlink(filler)
