@@ -391,3 +391,21 @@ def test_a_limit_only_the_daemon_knows_is_shown_next_to_the_field_too():
         eq(obligation(s.d)["version"], 0, "refused by the daemon")
         r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "bao-cao.pdf", b"x" * 1000)])
         eq(r.status, 303, "at the limit")
+
+
+def test_a_file_the_daemon_refuses_while_it_arrives_is_told_and_nothing_is_left():
+    # the daemon takes at most 64 KiB a request: the gateway's own limit is 25 MiB, so the
+    # refusal comes from the daemon, for the part that takes the upload past it
+    with Site(replace=(('state_dir = "/var/lib/thidua";', 'state_dir = "/var/lib/thidua"; max_request_bytes = 65536;'),)) as s:
+        b = s.browser("nguyen.thi.lan", PW_LAN)
+        r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "bao-cao.pdf", os.urandom(100000))])
+        eq(r.status, 400, r.text[r.text.find("<main"):][:1500])
+        assert "Dữ liệu gửi lên quá lớn." in r.text and "max_request_bytes" in r.text, r.text
+        eq(obligation(s.d)["version"], 0, "nothing stored")
+        s.d.call("status")
+        eq(os.listdir(os.path.join(s.d.dir, "uploads")), [], "the upload was cancelled")
+        # a file within the bound goes through, in parts, on the same page
+        data = os.urandom(60000)
+        r = b.post_multipart(SUBMIT, {"csrf": b.csrf()}, [("tep", "bao-cao.pdf", data)])
+        eq(r.status, 303, r.text[:300])
+        eq(obligation(s.d)["version"], 1, "stored")

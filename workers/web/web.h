@@ -73,6 +73,8 @@ struct web_upload {
 	char *filename;		/* as the browser sent it (may be invalid: checked later) */
 	char upload[40];	/* the daemon's upload id; "" when none was opened */
 	uint64_t sent;		/* bytes sent in parts */
+	size_t part_max;	/* the largest part: WEB_PART_BYTES, less when the daemon takes
+				 * smaller requests (the max_bytes upload.open answered) */
 	uint64_t size;		/* bytes received (counted past the limit too) */
 	int too_big;		/* more than max_file_bytes: the rest was not kept */
 	int failed;		/* the daemon refused it (web_req.upload_error says why) */

@@ -31,6 +31,7 @@
 #include "zmtp.h"
 
 #define CONNECT_WAIT_MS 1500
+#define PART_JSON 1024		/* room for an upload.append's JSON frame and framing */
 /* the largest reply taken: a file of the largest max_request_bytes thiduad accepts
  * (1 GiB, docs/CONFIG.md) and its JSON; memory grows only as the bytes come */
 #define REPLY_MAX (((size_t)1 << 30) + ((size_t)1 << 20))
@@ -329,6 +330,7 @@ static int settle(struct web_req *r)
 int web_upload_open(struct web_req *r, struct web_upload *u)
 {
 	json_t *reply;
+	json_int_t max;
 
 	if (settle(r) != 0)	/* an earlier file failed: the form fails with it */
 		return upload_refused(r, u, NULL);
@@ -336,6 +338,13 @@ int web_upload_open(struct web_req *r, struct web_upload *u)
 	if (!reply_ok(reply) || !json_string_value(json_object_get(reply, "upload")))
 		return upload_refused(r, u, reply);
 	xstrlcpy(u->upload, json_string_value(json_object_get(reply, "upload")), sizeof(u->upload));
+	/* a part and its JSON (well under PART_JSON) must fit in the daemon's max_request_bytes:
+	 * a request over it is refused before its id is read, and that reply could not be
+	 * matched to the part */
+	max = json_integer_value(json_object_get(reply, "max_bytes"));
+	u->part_max = WEB_PART_BYTES;
+	if (max > 0 && (json_int_t)u->part_max + PART_JSON > max)
+		u->part_max = max > 2 * PART_JSON ? (size_t)(max - PART_JSON) : (size_t)(max / 2 > 0 ? max / 2 : 1);
 	json_decref(reply);
 	return 0;
 }

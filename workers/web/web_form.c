@@ -70,7 +70,7 @@ static int file_part(struct web_req *r, const char *key, const char *filename, c
 	if (!u->upload[0] && web_upload_open(r, u) != 0)
 		return 0;
 	while (size) {
-		size_t n = WEB_PART_BYTES - r->npart < size ? WEB_PART_BYTES - r->npart : size;
+		size_t n = u->part_max - r->npart < size ? u->part_max - r->npart : size;
 
 		if (!r->part)
 			r->part = xmalloc(WEB_PART_BYTES);
@@ -78,7 +78,7 @@ static int file_part(struct web_req *r, const char *key, const char *filename, c
 		r->npart += n;
 		data += n;
 		size -= n;
-		if (r->npart == WEB_PART_BYTES)
+		if (r->npart == u->part_max)
 			part_send(r);
 	}
 	return 0;
