@@ -366,12 +366,6 @@ int uploads_take(struct daemon *d, struct request *rq)
 	return 0;
 }
 
-double uploads_rate_cost(const struct request *rq)
-{
-	return rq->op && (!strcmp(rq->op, OP_UPLOAD_OPEN) || !strcmp(rq->op, OP_UPLOAD_APPEND) ||
-			  !strcmp(rq->op, OP_UPLOAD_CANCEL)) ? UPLOAD_RATE_COST : 1;
-}
-
 const struct upload_file *uploads_staged(const void *data, size_t size)
 {
 	for (struct upload *u = taken_list; u; u = u->next)

@@ -40,10 +40,6 @@ struct upload_file {
 };
 const struct upload_file *uploads_staged(const void *data, size_t size);
 
-/* uploads_rate_cost - what rq counts against its principal's request rate: an upload op
- * UPLOAD_RATE_COST (a form's 64 files are sent in parts without being refused), others 1 */
-double uploads_rate_cost(const struct request *rq);
-
 /* uploads_start - the staging directory (STATE_DIR/uploads) made, emptied of what an
  * earlier run left; 0, -1 with err */
 int uploads_start(struct daemon *d, char *err, size_t errsize);

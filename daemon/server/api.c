@@ -65,7 +65,9 @@
  * store's deferred values, so after a rollback of the whole turn it may run again */
 /* OP_SECRET: the request or its reply holds a password or a token: no generic audit
  * entry (the op writes its own, without it) and no stored reply (never replayed) */
-enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2, OP_RERUN = 4, OP_SECRET = 8 };
+/* OP_LIGHT: counts as UPLOAD_RATE_COST of a request against requests_per_second (the
+ * upload ops: a form's 64 files are sent in parts without being refused) */
+enum { OP_WRITE = 1, OP_FAKE_CLOCK = 2, OP_RERUN = 4, OP_SECRET = 8, OP_LIGHT = 16 };
 
 static const struct op_entry {
 	const char *name;
@@ -131,9 +133,9 @@ static const struct op_entry {
 	{ OP_SESSION_LOGOUT, op_session_logout, OP_WRITE | OP_SECRET, A_MODULE },
 	{ OP_REPORT_FILE, op_report_file, OP_RERUN, A_ANY },
 	{ OP_PROPOSAL_FILE, op_proposal_file, OP_RERUN, A_ANY },
-	{ OP_UPLOAD_OPEN, op_upload_open, 0, A_ANY },		/* files on disk, no rows: never run again */
-	{ OP_UPLOAD_APPEND, op_upload_append, 0, A_ANY },
-	{ OP_UPLOAD_CANCEL, op_upload_cancel, 0, A_ANY },
+	{ OP_UPLOAD_OPEN, op_upload_open, OP_LIGHT, A_ANY },	/* files on disk, no rows: never run again */
+	{ OP_UPLOAD_APPEND, op_upload_append, OP_LIGHT, A_ANY },
+	{ OP_UPLOAD_CANCEL, op_upload_cancel, OP_LIGHT, A_ANY },
 };
 
 /* the writes whose reply the database holds anyway: a replay keeps only a key, what
@@ -558,7 +560,8 @@ static int request_run(struct daemon *d, struct request *rq, int fast)
 	}
 	if (rq->web ? web_principal(d, rq) : request_principal(d, rq))
 		return 0;
-	if (rq->principal && !rq->rated && !rate_allow(rq->principal, d->cfg->requests_per_second, uploads_rate_cost(rq))) {
+	if (rq->principal && !rq->rated && !rate_allow(rq->principal, d->cfg->requests_per_second,
+							    (e->flags & OP_LIGHT) ? UPLOAD_RATE_COST : 1)) {
 		rq_error(rq, ERR_RATE_LIMITED, "%s sent more than %d requests in a second (daemon.requests_per_second); wait a moment and send again",
 			 rq->principal, d->cfg->requests_per_second);
 		return 0;

@@ -301,15 +301,11 @@ static int upload_refused(struct web_req *r, struct web_upload *u, json_t *reply
 /* settle_oldest - the reply to the oldest part still unanswered */
 static int settle_oldest(struct web_req *r)
 {
-	json_t *reply = stash_take(r->pending[0]);
+	json_t *reply = stash_take(r->pending[0]);	/* came while another request waited */
 	int rc = 0;
 
-	if (!reply) {
-		stash_add(r->pending[0]);	/* back while it waits: a slot was just freed */
+	if (!reply)
 		reply = await_reply(r->pending[0], NULL);
-		stash_take(r->pending[0]);
-	}
-
 	memmove(r->pending[0], r->pending[1], sizeof(r->pending[0]) * (size_t)(r->npending - 1));
 	r->npending--;
 	if (!reply_ok(reply))
